@@ -1,0 +1,99 @@
+//! The one clock all scheduling goes through: real, or simulated from a start time running
+//! N× faster (`--now`, `--speed`), so that an exam day can be played in minutes.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+
+#[derive(Debug, Clone)]
+pub struct Clock {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Real,
+    Simulated { start: DateTime<Utc>, at: Instant, speed: f64 },
+}
+
+impl Clock {
+    pub fn real() -> Self {
+        Self { inner: Arc::new(Inner::Real) }
+    }
+
+    /// Time starts at `start` and runs `speed` times faster than wall time.
+    pub fn simulated(start: DateTime<Utc>, speed: f64) -> Self {
+        let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
+        Self { inner: Arc::new(Inner::Simulated { start, at: Instant::now(), speed }) }
+    }
+
+    /// From the `--now`/`--speed` flags: real unless either is given.
+    pub fn from_flags(now: Option<DateTime<Utc>>, speed: Option<f64>) -> Self {
+        match (now, speed) {
+            (None, None) => Self::real(),
+            (now, speed) => Self::simulated(now.unwrap_or_else(Utc::now), speed.unwrap_or(1.0)),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        match &*self.inner {
+            Inner::Real => Utc::now(),
+            Inner::Simulated { start, at, speed } => {
+                let real = at.elapsed().as_secs_f64() * speed;
+                *start + Duration::microseconds((real * 1e6) as i64)
+            }
+        }
+    }
+
+    pub fn now_rfc3339(&self) -> String {
+        self.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    }
+
+    pub fn speed(&self) -> f64 {
+        match &*self.inner {
+            Inner::Real => 1.0,
+            Inner::Simulated { speed, .. } => *speed,
+        }
+    }
+
+    /// How long to sleep in wall time for `simulated` to pass on this clock.
+    pub fn wall_duration(&self, simulated: std::time::Duration) -> std::time::Duration {
+        simulated.div_f64(self.speed())
+    }
+
+    /// Sleeps until the clock reads `when` (returns at once if already past).
+    pub async fn sleep_until(&self, when: DateTime<Utc>) {
+        let left = when - self.now();
+        if let Ok(left) = left.to_std() {
+            tokio::time::sleep(self.wall_duration(left)).await;
+        }
+    }
+}
+
+/// Parses the `--now` flag (RFC 3339).
+pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("--now {text:?} is not an RFC 3339 time ({e}); example: 2026-06-01T08:00:00+03:00"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simulated_clock_runs_faster() {
+        let start = parse_now("2026-06-01T08:00:00+03:00").unwrap();
+        let c = Clock::simulated(start, 3600.0);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let passed = c.now() - start;
+        assert!(passed >= Duration::seconds(60), "{passed:?}");
+        assert_eq!(c.wall_duration(std::time::Duration::from_secs(3600)), std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn bad_now_is_explained() {
+        assert!(parse_now("tomorrow").unwrap_err().contains("RFC 3339"));
+    }
+}

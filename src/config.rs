@@ -1,0 +1,380 @@
+//! Configuration of the box (`ppe.toml`) and the hub (`hub.toml`).
+//!
+//! `*FileConfig` is what the TOML holds (serde, unknown keys refused); it is resolved into the
+//! runtime config in one place with the precedence defaults < file < `PPE_*` environment <
+//! flags. Relative paths in a file are relative to the file's folder, so a hub and a box can
+//! live in two folders. Secrets are referenced by path, never inlined.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config {path}: cannot read: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("config {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("config {path}: key `{key}`: {reason}")]
+    Invalid { path: String, key: String, reason: String },
+}
+
+pub const DEFAULT_EDGE_CONFIG: &str = "/etc/ppe/ppe.toml";
+pub const DEFAULT_HUB_CONFIG: &str = "/etc/ppe/hub.toml";
+
+/// `ppe.toml`: one exam point's box.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeFileConfig {
+    /// Code of this exam point (ППЭ).
+    pub ppe_code: String,
+    /// Persistent state: the database, ciphertext, scans, receipts.
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+    /// tmpfs for decrypted materials (never persistent disk).
+    #[serde(default = "default_run_dir")]
+    pub run_dir: PathBuf,
+    /// Address of the box's web UI on the exam point's LAN.
+    #[serde(default = "default_edge_listen")]
+    pub listen: String,
+    pub hub: HubLinkConfig,
+    #[serde(default)]
+    pub keys: EdgeKeysConfig,
+    #[serde(default)]
+    pub printer: PrinterConfig,
+    #[serde(default)]
+    pub scanner: ScannerConfig,
+    #[serde(default)]
+    pub serial: SerialConfig,
+    #[serde(default)]
+    pub retention: RetentionConfig,
+    #[serde(default)]
+    pub heartbeat: HeartbeatConfig,
+}
+
+/// How the box reaches the hub.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HubLinkConfig {
+    /// e.g. `https://rcoi.example:8443`
+    pub url: String,
+    /// The hub's CA certificate (PEM), pinned.
+    pub ca_file: PathBuf,
+    /// The hub's Ed25519 public key (hex), pinned: manifests and receipts are checked with it.
+    pub signing_public_key: String,
+    /// Optional mirror for package downloads (any static HTTPS server).
+    #[serde(default)]
+    pub mirror_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeKeysConfig {
+    /// TLS client certificate and key issued by the hub's CA.
+    #[serde(default = "d_cert")]
+    pub tls_cert_file: PathBuf,
+    #[serde(default = "d_key")]
+    pub tls_key_file: PathBuf,
+    /// The box's Ed25519 signing key (PKCS#8), for upload bundles and sheet MACs.
+    #[serde(default = "d_ed")]
+    pub signing_key_file: PathBuf,
+    /// The box's X25519 secret (32 bytes hex), for unwrapping package keys.
+    #[serde(default = "d_x")]
+    pub x25519_key_file: PathBuf,
+}
+fn d_cert() -> PathBuf {
+    "keys/client.crt".into()
+}
+fn d_key() -> PathBuf {
+    "keys/client.key".into()
+}
+fn d_ed() -> PathBuf {
+    "keys/signing.pk8".into()
+}
+fn d_x() -> PathBuf {
+    "keys/x25519.key".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterConfig {
+    /// CUPS queue name; empty means the CUPS default destination.
+    #[serde(default)]
+    pub name: String,
+    /// CUPS server URI (IPP), default the local cupsd.
+    #[serde(default)]
+    pub cups_uri: String,
+    /// Rated speed, pages per minute, to estimate print time.
+    #[serde(default)]
+    pub pages_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ScannerConfig {
+    /// SANE device name (`scanimage -L`), empty for none.
+    #[serde(default)]
+    pub device: String,
+    /// Folder a network scanner drops files into.
+    #[serde(default)]
+    pub inbox: Option<PathBuf>,
+    #[serde(default)]
+    pub resolution_dpi: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SerialConfig {
+    /// e.g. `/dev/ppe-barcode` (udev rule in firmware-config); empty for none.
+    #[serde(default)]
+    pub port: String,
+    #[serde(default)]
+    pub baud: u32,
+    /// `lf`, `cr` or `crlf`.
+    #[serde(default)]
+    pub line_ending: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Personal data is wiped this many days after the exam, once the receipt is held.
+    #[serde(default = "d_retention")]
+    pub personal_data_days: u32,
+}
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self { personal_data_days: d_retention() }
+    }
+}
+fn d_retention() -> u32 {
+    30
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatConfig {
+    #[serde(default = "d_hb")]
+    pub interval_secs: u64,
+}
+impl Default for HeartbeatConfig {
+    fn default() -> Self {
+        Self { interval_secs: d_hb() }
+    }
+}
+fn d_hb() -> u64 {
+    10
+}
+
+fn default_state_dir() -> PathBuf {
+    "state".into()
+}
+fn default_run_dir() -> PathBuf {
+    "/run/ppe".into()
+}
+fn default_edge_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_hub_listen() -> String {
+    "127.0.0.1:8443".into()
+}
+
+/// `hub.toml`: the regional hub.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HubFileConfig {
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+    /// HTTPS (mutual TLS for boxes) address.
+    #[serde(default = "default_hub_listen")]
+    pub listen: String,
+    /// The URL boxes use to reach this hub (goes into enrolled `ppe.toml`).
+    #[serde(default)]
+    pub public_url: String,
+    #[serde(default = "d_hub_ca")]
+    pub ca_cert_file: PathBuf,
+    #[serde(default = "d_hub_ca_key")]
+    pub ca_key_file: PathBuf,
+    #[serde(default = "d_hub_tls_cert")]
+    pub tls_cert_file: PathBuf,
+    #[serde(default = "d_hub_tls_key")]
+    pub tls_key_file: PathBuf,
+    /// The hub's Ed25519 signing key (PKCS#8).
+    #[serde(default = "d_hub_sign")]
+    pub signing_key_file: PathBuf,
+    /// A box that has not reported for this long is shown as silent.
+    #[serde(default = "d_silent")]
+    pub silent_after_secs: u64,
+    /// An upload with no progress for this long is shown as stalled.
+    #[serde(default = "d_stalled")]
+    pub stalled_after_secs: u64,
+}
+fn d_hub_ca() -> PathBuf {
+    "keys/ca.crt".into()
+}
+fn d_hub_ca_key() -> PathBuf {
+    "keys/ca.key".into()
+}
+fn d_hub_tls_cert() -> PathBuf {
+    "keys/server.crt".into()
+}
+fn d_hub_tls_key() -> PathBuf {
+    "keys/server.key".into()
+}
+fn d_hub_sign() -> PathBuf {
+    "keys/signing.pk8".into()
+}
+fn d_silent() -> u64 {
+    60
+}
+fn d_stalled() -> u64 {
+    300
+}
+
+impl HubFileConfig {
+    pub fn with_defaults() -> Self {
+        toml::from_str("").unwrap_or_else(|_| unreachable_default())
+    }
+}
+
+// `HubFileConfig` has defaults for every key, so parsing "" cannot fail; this keeps the
+// function total without a panic path.
+fn unreachable_default() -> HubFileConfig {
+    HubFileConfig {
+        state_dir: default_state_dir(),
+        listen: default_hub_listen(),
+        public_url: String::new(),
+        ca_cert_file: d_hub_ca(),
+        ca_key_file: d_hub_ca_key(),
+        tls_cert_file: d_hub_tls_cert(),
+        tls_key_file: d_hub_tls_key(),
+        signing_key_file: d_hub_sign(),
+        silent_after_secs: d_silent(),
+        stalled_after_secs: d_stalled(),
+    }
+}
+
+/// Reads a TOML config; relative paths are resolved against the file's folder.
+pub fn load<T: serde::de::DeserializeOwned + ResolvePaths>(path: &Path) -> Result<T, ConfigError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+    let mut cfg: T = toml::from_str(&text).map_err(|e| ConfigError::Parse { path: shown.clone(), message: one_line(&e.to_string()) })?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    cfg.resolve_paths(&base);
+    Ok(cfg)
+}
+
+/// Applies `PPE_*` environment overrides (after the file, before flags).
+pub fn apply_env_edge(cfg: &mut EdgeFileConfig, env: &dyn Fn(&str) -> Option<String>) {
+    if let Some(v) = env("PPE_STATE_DIR") {
+        cfg.state_dir = v.into();
+    }
+    if let Some(v) = env("PPE_RUN_DIR") {
+        cfg.run_dir = v.into();
+    }
+    if let Some(v) = env("PPE_LISTEN") {
+        cfg.listen = v;
+    }
+    if let Some(v) = env("PPE_HUB_URL") {
+        cfg.hub.url = v;
+    }
+    if let Some(v) = env("PPE_PRINTER") {
+        cfg.printer.name = v;
+    }
+}
+
+pub fn apply_env_hub(cfg: &mut HubFileConfig, env: &dyn Fn(&str) -> Option<String>) {
+    if let Some(v) = env("PPE_HUB_STATE_DIR") {
+        cfg.state_dir = v.into();
+    }
+    if let Some(v) = env("PPE_HUB_LISTEN") {
+        cfg.listen = v;
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub trait ResolvePaths {
+    fn resolve_paths(&mut self, base: &Path);
+}
+
+fn rebase(p: &mut PathBuf, base: &Path) {
+    if p.is_relative() && !p.as_os_str().is_empty() {
+        *p = base.join(&*p);
+    }
+}
+
+impl ResolvePaths for EdgeFileConfig {
+    fn resolve_paths(&mut self, base: &Path) {
+        rebase(&mut self.state_dir, base);
+        rebase(&mut self.run_dir, base);
+        rebase(&mut self.hub.ca_file, base);
+        rebase(&mut self.keys.tls_cert_file, base);
+        rebase(&mut self.keys.tls_key_file, base);
+        rebase(&mut self.keys.signing_key_file, base);
+        rebase(&mut self.keys.x25519_key_file, base);
+        if let Some(inbox) = &mut self.scanner.inbox {
+            rebase(inbox, base);
+        }
+    }
+}
+
+impl ResolvePaths for HubFileConfig {
+    fn resolve_paths(&mut self, base: &Path) {
+        rebase(&mut self.state_dir, base);
+        rebase(&mut self.ca_cert_file, base);
+        rebase(&mut self.ca_key_file, base);
+        rebase(&mut self.tls_cert_file, base);
+        rebase(&mut self.tls_key_file, base);
+        rebase(&mut self.signing_key_file, base);
+    }
+}
+
+impl EdgeFileConfig {
+    pub fn db_path(&self) -> PathBuf {
+        self.state_dir.join("ppe.db")
+    }
+}
+
+impl HubFileConfig {
+    pub fn db_path(&self) -> PathBuf {
+        self.state_dir.join("hub.db")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_refused_with_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hub.toml");
+        std::fs::write(&p, "listen = \"127.0.0.1:1\"\nlisten_typo = 1\n").unwrap();
+        let err = load::<HubFileConfig>(&p).unwrap_err().to_string();
+        assert!(err.contains("hub.toml") && err.contains("listen_typo"), "{err}");
+    }
+
+    #[test]
+    fn relative_paths_follow_the_file_and_env_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ppe.toml");
+        std::fs::write(
+            &p,
+            "ppe_code = \"0101\"\n[hub]\nurl = \"https://h\"\nca_file = \"keys/ca.crt\"\nsigning_public_key = \"00\"\n",
+        )
+        .unwrap();
+        let mut cfg = load::<EdgeFileConfig>(&p).unwrap();
+        assert_eq!(cfg.hub.ca_file, dir.path().join("keys/ca.crt"));
+        assert_eq!(cfg.state_dir, dir.path().join("state"));
+        apply_env_edge(&mut cfg, &|k| (k == "PPE_LISTEN").then(|| "0.0.0.0:9".to_string()));
+        assert_eq!(cfg.listen, "0.0.0.0:9");
+    }
+
+    #[test]
+    fn hub_defaults_are_complete() {
+        assert_eq!(HubFileConfig::with_defaults().silent_after_secs, 60);
+    }
+}

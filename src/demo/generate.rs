@@ -1,0 +1,381 @@
+//! A deterministic generator of a plausible region: АТЕ, schools, exam points with 10–20
+//! auditoriums, participants with realistic Russian names and valid SNILS and passports
+//! (~3 % with special conditions), workers with specializations, one ЕГЭ and one ОГЭ exam.
+//! Pure: the same parameters give the same plan, byte for byte.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::model::*;
+use crate::validate::format_snils;
+
+#[derive(Debug, Clone)]
+pub struct RegionParams {
+    pub points: usize,
+    pub participants: usize,
+    pub seed: u64,
+    /// Date of the ЕГЭ; the ОГЭ is the next day.
+    pub exam_date: NaiveDate,
+    pub utc_offset_min: i32,
+}
+
+impl Default for RegionParams {
+    fn default() -> Self {
+        Self {
+            points: 3,
+            participants: 600,
+            seed: 1,
+            exam_date: NaiveDate::from_ymd_opt(2027, 5, 27).unwrap_or_default(),
+            utc_offset_min: 420,
+        }
+    }
+}
+
+const ATE: &[&str] = &[
+    "Город Томск", "ЗАТО Северск", "Город Стрежевой", "Город Кедровый", "Томский район", "Асиновский район",
+    "Колпашевский район", "Каргасокский район", "Кожевниковский район", "Шегарский район", "Зырянский район",
+    "Молчановский район", "Первомайский район", "Тегульдетский район", "Чаинский район", "Бакчарский район",
+    "Верхнекетский район", "Кривошеинский район", "Парабельский район", "Александровский район",
+];
+const TOWNS: &[&str] = &[
+    "г. Томск", "г. Северск", "г. Стрежевой", "г. Кедровый", "с. Богашёво", "г. Асино", "г. Колпашево", "с. Каргасок",
+    "с. Кожевниково", "с. Мельниково", "с. Зырянское", "с. Молчаново", "с. Первомайское", "п. Тегульдет", "с. Подгорное",
+    "с. Бакчар", "п. Белый Яр", "с. Кривошеино", "с. Парабель", "с. Александровское",
+];
+const STREETS: &[&str] = &[
+    "ул. Ленина", "ул. Советская", "ул. Школьная", "пр. Мира", "ул. Гагарина", "ул. Кирова", "ул. Садовая",
+    "ул. Комсомольская", "ул. Пушкина", "ул. Молодёжная", "ул. Лесная", "ул. Набережная",
+];
+const SURNAMES: &[(&str, &str)] = &[
+    ("Иванов", "Иванова"), ("Смирнов", "Смирнова"), ("Кузнецов", "Кузнецова"), ("Попов", "Попова"), ("Васильев", "Васильева"),
+    ("Петров", "Петрова"), ("Соколов", "Соколова"), ("Михайлов", "Михайлова"), ("Новиков", "Новикова"), ("Фёдоров", "Фёдорова"),
+    ("Морозов", "Морозова"), ("Волков", "Волкова"), ("Алексеев", "Алексеева"), ("Лебедев", "Лебедева"), ("Семёнов", "Семёнова"),
+    ("Егоров", "Егорова"), ("Павлов", "Павлова"), ("Козлов", "Козлова"), ("Степанов", "Степанова"), ("Николаев", "Николаева"),
+    ("Орлов", "Орлова"), ("Андреев", "Андреева"), ("Макаров", "Макарова"), ("Никитин", "Никитина"), ("Захаров", "Захарова"),
+    ("Зайцев", "Зайцева"), ("Соловьёв", "Соловьёва"), ("Борисов", "Борисова"), ("Яковлев", "Яковлева"), ("Григорьев", "Григорьева"),
+    ("Романов", "Романова"), ("Воробьёв", "Воробьёва"), ("Сергеев", "Сергеева"), ("Кузьмин", "Кузьмина"), ("Фролов", "Фролова"),
+    ("Александров", "Александрова"), ("Дмитриев", "Дмитриева"), ("Королёв", "Королёва"), ("Гусев", "Гусева"), ("Киселёв", "Киселёва"),
+    ("Ильин", "Ильина"), ("Максимов", "Максимова"), ("Поляков", "Полякова"), ("Сорокин", "Сорокина"), ("Виноградов", "Виноградова"),
+    ("Ковалёв", "Ковалёва"), ("Белов", "Белова"), ("Медведев", "Медведева"), ("Антонов", "Антонова"), ("Тарасов", "Тарасова"),
+    ("Жуков", "Жукова"), ("Баранов", "Баранова"), ("Филиппов", "Филиппова"), ("Комаров", "Комарова"), ("Давыдов", "Давыдова"),
+    ("Беляев", "Беляева"), ("Герасимов", "Герасимова"), ("Богданов", "Богданова"), ("Осипов", "Осипова"), ("Сидоров", "Сидорова"),
+    ("Ёлкин", "Ёлкина"), ("Римский-Корсаков", "Римская-Корсакова"), ("Шевчук", "Шевчук"), ("Ким", "Ким"), ("Черных", "Черных"),
+];
+const MALE_NAMES: &[&str] = &[
+    "Александр", "Максим", "Михаил", "Артём", "Даниил", "Иван", "Дмитрий", "Кирилл", "Андрей", "Егор", "Никита", "Илья",
+    "Алексей", "Матвей", "Тимофей", "Роман", "Владимир", "Ярослав", "Фёдор", "Георгий", "Константин", "Лев", "Николай",
+    "Степан", "Марк", "Павел", "Арсений", "Денис", "Сергей", "Глеб",
+];
+const FEMALE_NAMES: &[&str] = &[
+    "Анастасия", "Мария", "Анна", "Виктория", "Екатерина", "Наталья", "Марина", "Полина", "София", "Дарья", "Алиса",
+    "Ксения", "Александра", "Елена", "Варвара", "Вероника", "Арина", "Ольга", "Татьяна", "Ульяна", "Юлия", "Ева",
+    "Милана", "Валерия", "Кира", "Алёна", "Елизавета", "Маргарита", "Злата", "Василиса",
+];
+/// Fathers' names with the male and female patronymic.
+const PATRONYMICS: &[(&str, &str)] = &[
+    ("Александрович", "Александровна"), ("Сергеевич", "Сергеевна"), ("Дмитриевич", "Дмитриевна"), ("Андреевич", "Андреевна"),
+    ("Алексеевич", "Алексеевна"), ("Иванович", "Ивановна"), ("Михайлович", "Михайловна"), ("Владимирович", "Владимировна"),
+    ("Николаевич", "Николаевна"), ("Евгеньевич", "Евгеньевна"), ("Олегович", "Олеговна"), ("Викторович", "Викторовна"),
+    ("Юрьевич", "Юрьевна"), ("Павлович", "Павловна"), ("Игоревич", "Игоревна"), ("Романович", "Романовна"),
+    ("Константинович", "Константиновна"), ("Ильич", "Ильинична"), ("Никитич", "Никитична"), ("Фомич", "Фоминична"),
+];
+/// Subject codes and names used for specializations (codes as in ФИС ГИА).
+const SUBJECTS: &[(&str, &str)] = &[
+    ("01", "Русский язык"), ("02", "Математика"), ("03", "Физика"), ("04", "Химия"), ("05", "Информатика"),
+    ("06", "Биология"), ("07", "История"), ("08", "География"), ("09", "Английский язык"), ("12", "Обществознание"),
+    ("18", "Литература"),
+];
+const POSITIONS: &[&str] = &["учитель", "педагог-организатор", "заместитель директора", "методист", "социальный педагог", "библиотекарь", "педагог дополнительного образования"];
+
+struct School {
+    code: String,
+    name: String,
+    ate: usize,
+}
+
+pub const EGE_EXAM_ID: &str = "ege-02";
+pub const OGE_EXAM_ID: &str = "oge-01";
+
+fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
+    &items[rng.gen_range(0..items.len())]
+}
+
+fn passport(rng: &mut ChaCha8Rng, region: u32, issued_year: i32) -> (String, String) {
+    (format!("{region:02}{:02}", issued_year.rem_euclid(100)), format!("{:06}", rng.gen_range(100_000..1_000_000)))
+}
+
+fn snils(rng: &mut ChaCha8Rng) -> String {
+    let mut d = [0u8; 9];
+    for x in d.iter_mut() {
+        *x = rng.gen_range(0..10);
+    }
+    d[0] = rng.gen_range(1..10);
+    format_snils(&d)
+}
+
+fn phone(rng: &mut ChaCha8Rng) -> String {
+    format!("+7 (9{:02}) {:03}-{:02}-{:02}", rng.gen_range(0..100), rng.gen_range(0..1000), rng.gen_range(0..100), rng.gen_range(0..100))
+}
+
+/// Generates the region.
+pub fn generate_region(p: &RegionParams) -> Plan {
+    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+    let mut plan = Plan::default();
+    let ege_date = p.exam_date;
+    let oge_date = p.exam_date + Duration::days(1);
+    plan.exams.push(Exam {
+        exam_id: EGE_EXAM_ID.into(),
+        kind: ExamKind::Ege,
+        level: 11,
+        subject_code: "02".into(),
+        subject_name: "Математика (профильный уровень)".into(),
+        date: ege_date.format("%Y.%m.%d").to_string(),
+        start: "10:00".into(),
+        duration_min: 235,
+        materials_open_before_min: 60,
+        materials_close_after_start_min: 30,
+        upload_deadline_after_end_min: 60,
+        utc_offset_min: p.utc_offset_min,
+    });
+    plan.exams.push(Exam {
+        exam_id: OGE_EXAM_ID.into(),
+        kind: ExamKind::Oge,
+        level: 9,
+        subject_code: "01".into(),
+        subject_name: "Русский язык".into(),
+        date: oge_date.format("%Y.%m.%d").to_string(),
+        start: "10:00".into(),
+        duration_min: 235,
+        materials_open_before_min: 60,
+        materials_close_after_start_min: 30,
+        upload_deadline_after_end_min: 60,
+        utc_offset_min: p.utc_offset_min,
+    });
+
+    let points = p.points.max(1);
+    let ate_count = ATE.len().min(points.div_ceil(5).max(1));
+    // Schools: about one per 60 participants, at least two per АТЕ so spreading matters.
+    let school_count = (p.participants / 60).max(ate_count * 2);
+    let schools: Vec<School> = (0..school_count)
+        .map(|i| {
+            let ate = i % ate_count;
+            let kind = pick(&mut rng, &["МАОУ СОШ", "МБОУ СОШ", "МАОУ Гимназия", "МАОУ Лицей", "МБОУ ООШ"]);
+            School { code: format!("70{:02}{:03}", ate + 1, i / ate_count + 1), name: format!("{kind} {} {}", i / ate_count + 1, TOWNS[ate % TOWNS.len()]), ate }
+        })
+        .collect();
+
+    // Exam points with auditoriums.
+    for i in 0..points {
+        let ate = i % ate_count;
+        let code = format!("{:04}", 100 * (ate + 1) + i / ate_count + 1);
+        plan.exam_points.push(ExamPoint {
+            ppe_code: code.clone(),
+            name: format!("МАОУ СОШ {} {}", 30 + i, TOWNS[ate % TOWNS.len()]),
+            address: format!("{}, {}, д. {}", TOWNS[ate % TOWNS.len()], pick(&mut rng, STREETS), rng.gen_range(1..120)),
+            ate_code: format!("70{:02}", ate + 1),
+            ate_name: ATE[ate].into(),
+        });
+        // Auditoriums sized for the participants of one exam day at this point.
+        let expected = p.participants.div_ceil(points).div_ceil(2).max(10);
+        let mut count = rng.gen_range(10..=20usize);
+        while count * 15 < expected + expected / 5 + 24 {
+            count += 1;
+        }
+        for a in 0..count {
+            let floor = (a / 6 + 1) as u8;
+            let rows: u16 = rng.gen_range(5..=6);
+            let columns: u16 = 3;
+            let special = a == 0 || a == 1;
+            let unusable = if rng.gen_bool(0.2) { seat_label(rows, columns) } else { String::new() };
+            let grid = rows * columns - u16::from(!unusable.is_empty());
+            let capacity = if special { grid.min(12) } else { grid.min(15 + rng.gen_range(0..=3)) };
+            plan.auditoriums.push(Auditorium {
+                ppe_code: code.clone(),
+                auditorium: format!("{}{:02}", floor, a % 6 + 1),
+                rows,
+                columns,
+                capacity,
+                special_needs: special,
+                video: true,
+                oral: a == 2,
+                reserve: a + 1 == count,
+                unusable_seats: unusable,
+                floor,
+            });
+        }
+    }
+
+    // Participants, each registered at an exam point of their АТЕ.
+    let points_by_ate: Vec<Vec<usize>> = (0..ate_count).map(|a| (0..points).filter(|i| i % ate_count == a).collect()).collect();
+    let mut load = vec![[0usize; 2]; points];
+    let mut docs = std::collections::HashSet::new();
+    for i in 0..p.participants {
+        let level11 = i % 2 == 0;
+        let school = &schools[rng.gen_range(0..schools.len())];
+        let candidates = &points_by_ate[school.ate];
+        let exam_slot = usize::from(!level11);
+        let point = *candidates.iter().min_by_key(|&&c| load[c][exam_slot]).unwrap_or(&0);
+        load[point][exam_slot] += 1;
+        let sex = if rng.gen_bool(0.5) { Sex::Male } else { Sex::Female };
+        let (sm, sf) = pick(&mut rng, SURNAMES);
+        let (pm, pf) = pick(&mut rng, PATRONYMICS);
+        let (surname, name, patronymic) = match sex {
+            Sex::Male => (*sm, *pick(&mut rng, MALE_NAMES), *pm),
+            Sex::Female => (*sf, *pick(&mut rng, FEMALE_NAMES), *pf),
+        };
+        let exam_date = if level11 { ege_date } else { oge_date };
+        let age = if level11 { 17 } else { 15 };
+        let birth = NaiveDate::from_ymd_opt(exam_date.year() - age - 1, 1, 1).unwrap_or_default() + Duration::days(rng.gen_range(150..515));
+        let (series, number) = loop {
+            let year = birth.year() + 14 + rng.gen_range(0..2);
+            let d = passport(&mut rng, 69, year);
+            if docs.insert(d.clone()) {
+                break d;
+            }
+        };
+        let special = rng.gen_bool(0.03);
+        let conditions = if special {
+            let braille = rng.gen_bool(0.1);
+            SpecialConditions {
+                extra_time: true,
+                separate_room: rng.gen_bool(0.3),
+                large_print: !braille && rng.gen_bool(0.3),
+                assistant: rng.gen_bool(0.3),
+                braille,
+                computer: rng.gen_bool(0.1),
+            }
+        } else {
+            SpecialConditions::default()
+        };
+        let participant_id = format!("P{:07}", i + 1);
+        plan.participants.push(Participant {
+            participant_id: participant_id.clone(),
+            surname: surname.into(),
+            name: name.into(),
+            patronymic: if rng.gen_bool(0.97) { patronymic.into() } else { String::new() },
+            sex,
+            birth_date: birth.format("%Y.%m.%d").to_string(),
+            phone: if rng.gen_bool(0.8) { phone(&mut rng) } else { String::new() },
+            citizenship: "Российская Федерация".into(),
+            snils: if rng.gen_bool(0.95) { snils(&mut rng) } else { String::new() },
+            doc_type: DocType::PassportRf,
+            doc_series: series,
+            doc_number: number,
+            school_code: school.code.clone(),
+            school_name: school.name.clone(),
+            class: format!("{}{}", if level11 { 11 } else { 9 }, pick(&mut rng, &["А", "Б", "В", "Г"])),
+            study_form: "очная".into(),
+            category: "обучающийся".into(),
+            health: if special { *pick(&mut rng, &[HealthCategory::Ovz, HealthCategory::DisabledChild]) } else { HealthCategory::None },
+            conditions,
+        });
+        plan.registrations.push(Registration {
+            exam_id: if level11 { EGE_EXAM_ID } else { OGE_EXAM_ID }.into(),
+            participant_id,
+            ppe_code: plan.exam_points[point].ppe_code.clone(),
+        });
+    }
+
+    // Workers of each exam point: head, ГЭК members, technical specialists, organizers
+    // (two per auditorium plus reserve), organizers outside, assistants.
+    let mut worker_no = 0usize;
+    for (i, point) in plan.exam_points.iter().enumerate() {
+        let ate = i % ate_count;
+        let rooms = plan.auditoriums.iter().filter(|a| a.ppe_code == point.ppe_code).count();
+        let mut posts: Vec<WorkerRole> = vec![WorkerRole::Head, WorkerRole::GekMember, WorkerRole::GekMember, WorkerRole::TechSpecialist, WorkerRole::TechSpecialist];
+        posts.extend(std::iter::repeat_n(WorkerRole::OrganizerInRoom, rooms * 2 + rooms / 2 + 3));
+        posts.extend(std::iter::repeat_n(WorkerRole::OrganizerOutside, 4));
+        posts.extend(std::iter::repeat_n(WorkerRole::Assistant, 2));
+        let local_schools: Vec<&School> = schools.iter().filter(|s| s.ate == ate).collect();
+        for (k, role) in posts.iter().enumerate() {
+            worker_no += 1;
+            let female = rng.gen_bool(0.8);
+            let (sm, sf) = pick(&mut rng, SURNAMES);
+            let (pm, pf) = pick(&mut rng, PATRONYMICS);
+            let (surname, name, patronymic) = if female { (*sf, *pick(&mut rng, FEMALE_NAMES), *pf) } else { (*sm, *pick(&mut rng, MALE_NAMES), *pm) };
+            let birth_year = rng.gen_range(1960..=2000);
+            let (series, number) = loop {
+                let year = birth_year + 20 + rng.gen_range(0..20);
+                let d = passport(&mut rng, 69, year);
+                if docs.insert(d.clone()) {
+                    break d;
+                }
+            };
+            let school = local_schools.get(rng.gen_range(0..local_schools.len().max(1))).copied();
+            let teaches = matches!(role, WorkerRole::OrganizerInRoom | WorkerRole::OrganizerOutside | WorkerRole::Assistant) || rng.gen_bool(0.3);
+            let (spec, _) = pick(&mut rng, SUBJECTS);
+            let mut roles = vec![*role];
+            if *role == WorkerRole::OrganizerInRoom {
+                roles.push(WorkerRole::OrganizerOutside);
+            }
+            let worker_id = format!("W{worker_no:06}");
+            plan.workers.push(Worker {
+                worker_id: worker_id.clone(),
+                surname: surname.into(),
+                name: name.into(),
+                patronymic: patronymic.into(),
+                birth_year: birth_year as u16,
+                phone: phone(&mut rng),
+                email: format!("w{worker_no}@edu.example.ru"),
+                snils: snils(&mut rng),
+                doc_type: DocType::PassportRf,
+                doc_series: series,
+                doc_number: number,
+                workplace: school.map(|s| s.name.clone()).unwrap_or_else(|| "Департамент общего образования".into()),
+                workplace_school_code: if teaches { school.map(|s| s.code.clone()).unwrap_or_default() } else { String::new() },
+                position: if *role == WorkerRole::GekMember { "член ГЭК".into() } else { (*pick(&mut rng, POSITIONS)).into() },
+                specializations: if teaches { vec![(*spec).to_string()] } else { Vec::new() },
+                roles,
+                forbidden_subjects: if teaches { vec![(*spec).to_string()] } else { Vec::new() },
+            });
+            // The last three organizers of each point are the reserve.
+            let reserve = *role == WorkerRole::OrganizerInRoom && posts[k + 1..].iter().filter(|r| **r == WorkerRole::OrganizerInRoom).count() < 3;
+            for date in [ege_date, oge_date] {
+                plan.worker_assignments.push(WorkerAssignment {
+                    worker_id: worker_id.clone(),
+                    ppe_code: point.ppe_code.clone(),
+                    date: date.format("%Y.%m.%d").to_string(),
+                    reserve,
+                });
+            }
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_region_passes_flk_and_is_deterministic() {
+        let params = RegionParams { points: 4, participants: 800, ..RegionParams::default() };
+        let a = generate_region(&params);
+        assert_eq!(a, generate_region(&params));
+        let tables = crate::plan::to_tables(&a);
+        let checked = crate::validate::check_plan(&tables).unwrap_or_else(|issues| panic!("{:#?}", &issues[..issues.len().min(10)]));
+        assert_eq!(checked, a);
+        let special = a.participants.iter().filter(|p| p.conditions.any()).count();
+        assert!((5..=60).contains(&special), "~3 % with special conditions, got {special}");
+        for point in &a.exam_points {
+            let rooms = a.auditoriums.iter().filter(|r| r.ppe_code == point.ppe_code).count();
+            assert!((10..=40).contains(&rooms));
+        }
+        let other = generate_region(&RegionParams { seed: 2, ..params });
+        assert_ne!(a.participants[0], other.participants[0]);
+    }
+
+    #[test]
+    fn every_point_has_room_for_its_participants() {
+        let params = RegionParams { points: 5, participants: 3000, ..RegionParams::default() };
+        let plan = generate_region(&params);
+        for point in &plan.exam_points {
+            let seats: usize = plan.auditoriums.iter().filter(|a| a.ppe_code == point.ppe_code && !a.reserve).map(|a| usize::from(a.capacity)).sum();
+            for exam in &plan.exams {
+                let n = plan.registrations.iter().filter(|r| r.ppe_code == point.ppe_code && r.exam_id == exam.exam_id).count();
+                assert!(n <= seats, "{} {}: {n} > {seats}", point.ppe_code, exam.exam_id);
+            }
+        }
+    }
+}

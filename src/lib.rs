@@ -1,0 +1,15 @@
+//! `ppe`: the exam-day appliance of an exam point (ППЭ) and the regional hub (РЦОИ).
+//! See ARCHITECTURE.md for the map of the house.
+
+pub mod audit;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod hub;
+pub mod logging;
+pub mod model;
+pub mod plan;
+pub mod store;
+pub mod util;
+pub mod validate;
+pub mod web;

@@ -1,0 +1,142 @@
+//! `ppe`: the command line. Parses arguments (clap) and dispatches to the domains; no logic.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "ppe", version, about = "ППЭ exam-day appliance and РЦОИ hub", propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Hub and one box on loopback with generated data; prints the URLs of the box UI and the
+    /// hub dashboard.
+    Demo(ppe::demo::DemoArgs),
+    /// The regional hub (РЦОИ): plans, packages, keys, uploads, dashboard.
+    Hub {
+        /// Hub config file.
+        #[arg(long, global = true, env = "PPE_HUB_CONFIG", default_value = ppe::config::DEFAULT_HUB_CONFIG)]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: HubCommand,
+    },
+    /// The exam point's box (ППЭ).
+    Edge {
+        /// Box config file.
+        #[arg(long, global = true, env = "PPE_CONFIG", default_value = ppe::config::DEFAULT_EDGE_CONFIG)]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: EdgeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum HubCommand {
+    /// Hub keys and CA; writes DIR/hub.toml.
+    Init(ppe::hub::cli::InitArgs),
+    /// A box's certificate, keys and config (DIR/ppe.toml).
+    Enroll(NotYet),
+    /// Import a plan: CSV (UTF-8 or Windows-1251), XLSX or JSON. All or nothing.
+    ImportPlan(ppe::plan::cli::ImportArgs),
+    /// Export the plan; the format follows the file extension (.csv, .xlsx, .json).
+    ExportPlan(ppe::plan::cli::ExportArgs),
+    /// Generate a plausible, deterministic region plan.
+    DemoPlan(ppe::demo::DemoPlanArgs),
+    /// Encrypt and sign packages for every exam point of an exam.
+    Publish(NotYet),
+    /// Serve boxes (mutual TLS) and the dashboard.
+    Serve(NotYet),
+    /// Completion table: the dashboard in text.
+    Status(NotYet),
+    /// Import a bundle carried on removable media.
+    Import(NotYet),
+}
+
+#[derive(Subcommand)]
+enum EdgeCommand {
+    /// Run the box: scheduler, web UI, devices.
+    Serve(NotYet),
+    /// Download ciphertext only, any time before the window.
+    Prestage(NotYet),
+    /// Pull the package and key now instead of waiting for the window.
+    Pull(NotYet),
+    /// Seat participants and assign workers.
+    Seat(NotYet),
+    /// Print sheets, seating lists, statements.
+    Print(NotYet),
+    /// Take in scanned pages from a SANE device or a folder.
+    Scan(NotYet),
+    /// Upload the signed bundle; exits 0 only with a verified, signed receipt.
+    Upload(NotYet),
+    /// Write the signed bundle to removable media.
+    Export(NotYet),
+    /// What the box has and what is missing.
+    Status(NotYet),
+    /// Validate a config and the devices it names.
+    CheckConfig(NotYet),
+    /// Remove decrypted material now; personal data after retention.
+    Wipe(NotYet),
+}
+
+/// Arguments of a command that is not built yet.
+#[derive(Args)]
+struct NotYet {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    _rest: Vec<String>,
+}
+
+fn not_yet(name: &str) -> anyhow::Result<()> {
+    Err(NotImplemented(name.to_string()).into())
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("`ppe {0}` is not implemented in this version yet")]
+struct NotImplemented(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    ppe::logging::init();
+    let result = match cli.command {
+        Command::Demo(args) => ppe::demo::run(args),
+        Command::Hub { config, command } => match command {
+            HubCommand::Init(args) => ppe::hub::cli::init(args),
+            HubCommand::ImportPlan(args) => ppe::plan::cli::import(&config, args),
+            HubCommand::ExportPlan(args) => ppe::plan::cli::export(&config, args),
+            HubCommand::DemoPlan(args) => ppe::demo::demo_plan(args),
+            HubCommand::Enroll(_) => not_yet("hub enroll"),
+            HubCommand::Publish(_) => not_yet("hub publish"),
+            HubCommand::Serve(_) => not_yet("hub serve"),
+            HubCommand::Status(_) => not_yet("hub status"),
+            HubCommand::Import(_) => not_yet("hub import"),
+        },
+        Command::Edge { config: _, command } => match command {
+            EdgeCommand::Serve(_) => not_yet("edge serve"),
+            EdgeCommand::Prestage(_) => not_yet("edge prestage"),
+            EdgeCommand::Pull(_) => not_yet("edge pull"),
+            EdgeCommand::Seat(_) => not_yet("edge seat"),
+            EdgeCommand::Print(_) => not_yet("edge print"),
+            EdgeCommand::Scan(_) => not_yet("edge scan"),
+            EdgeCommand::Upload(_) => not_yet("edge upload"),
+            EdgeCommand::Export(_) => not_yet("edge export"),
+            EdgeCommand::Status(_) => not_yet("edge status"),
+            EdgeCommand::CheckConfig(_) => not_yet("edge check-config"),
+            EdgeCommand::Wipe(_) => not_yet("edge wipe"),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("ppe: {err:#}");
+            if err.downcast_ref::<NotImplemented>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -1,0 +1,612 @@
+//! Domain types of an exam day: exams, exam points, auditoriums, participants, workers.
+//!
+//! Plain data shared by every room of the house. No I/O here; the field set follows order
+//! 805 §11 (participants) and §16 (workers). Field names are the column names of the plan
+//! formats (`docs/plan-format.md`), so serde is the single source of truth for them.
+
+use serde::{Deserialize, Serialize};
+
+/// Kind of attestation an exam belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum ExamKind {
+    /// ЕГЭ
+    Ege,
+    /// ОГЭ
+    Oge,
+    /// ГВЭ
+    Gve,
+    /// итоговое собеседование
+    Interview,
+    /// итоговое сочинение (изложение)
+    Essay,
+}
+
+impl ExamKind {
+    pub const ALL: [ExamKind; 5] = [Self::Ege, Self::Oge, Self::Gve, Self::Interview, Self::Essay];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Ege => "ege",
+            Self::Oge => "oge",
+            Self::Gve => "gve",
+            Self::Interview => "interview",
+            Self::Essay => "essay",
+        }
+    }
+
+    /// The Russian name used on forms and in the UI.
+    pub fn title_ru(self) -> &'static str {
+        match self {
+            Self::Ege => "ЕГЭ",
+            Self::Oge => "ОГЭ",
+            Self::Gve => "ГВЭ",
+            Self::Interview => "итоговое собеседование",
+            Self::Essay => "итоговое сочинение",
+        }
+    }
+
+    /// Accepts the code or the Russian abbreviation, case-insensitively.
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim().to_lowercase();
+        Self::ALL.into_iter().find(|k| {
+            k.code() == t || k.title_ru().to_lowercase() == t || (t == "ис" && *k == Self::Interview)
+        })
+    }
+}
+
+/// An exam: one subject on one date, with its time windows as data (never hard-coded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exam {
+    pub exam_id: String,
+    pub kind: ExamKind,
+    /// 9 (ГИА-9) or 11 (ГИА-11).
+    pub level: u8,
+    pub subject_code: String,
+    pub subject_name: String,
+    /// Stored as `ГГГГ.ММ.ДД`.
+    pub date: String,
+    /// Local start time, `ЧЧ:ММ`.
+    pub start: String,
+    pub duration_min: u32,
+    /// The materials window opens this many minutes before the start.
+    pub materials_open_before_min: u32,
+    /// Keys are no longer released this many minutes after the start.
+    pub materials_close_after_start_min: u32,
+    /// The upload is due this many minutes after the (latest) end.
+    pub upload_deadline_after_end_min: u32,
+    /// UTC offset of the exam point's local time, minutes (Tomsk is +420).
+    #[serde(default = "default_utc_offset")]
+    pub utc_offset_min: i32,
+}
+
+pub fn default_utc_offset() -> i32 {
+    180
+}
+
+impl Exam {
+    /// The exam's start as an instant (date and local start at the exam point's offset).
+    pub fn start_utc(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let date = chrono::NaiveDate::parse_from_str(&self.date, "%Y.%m.%d").ok()?;
+        let time = chrono::NaiveTime::parse_from_str(&self.start, "%H:%M").ok()?;
+        let offset = chrono::FixedOffset::east_opt(self.utc_offset_min * 60)?;
+        date.and_time(time).and_local_timezone(offset).single().map(|t| t.with_timezone(&chrono::Utc))
+    }
+    /// Planned end for a participant without extra time.
+    pub fn end_utc(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        Some(self.start_utc()? + chrono::Duration::minutes(i64::from(self.duration_min)))
+    }
+    /// The end for a participant with extra time (ОВЗ: +1.5 h).
+    pub fn extended_end_utc(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        Some(self.end_utc()? + chrono::Duration::minutes(i64::from(SPECIAL_NEEDS_EXTRA_MIN)))
+    }
+    /// Materials window: keys may be released in `[open, close)`.
+    pub fn materials_window(&self) -> Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+        let start = self.start_utc()?;
+        Some((
+            start - chrono::Duration::minutes(i64::from(self.materials_open_before_min)),
+            start + chrono::Duration::minutes(i64::from(self.materials_close_after_start_min)),
+        ))
+    }
+    /// The upload deadline given the exam point's latest end.
+    pub fn upload_deadline(&self, latest_end: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        latest_end + chrono::Duration::minutes(i64::from(self.upload_deadline_after_end_min))
+    }
+}
+
+/// Extra time for participants with special needs (order 805: +1.5 h).
+pub const SPECIAL_NEEDS_EXTRA_MIN: u32 = 90;
+
+/// An exam point (ППЭ).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExamPoint {
+    pub ppe_code: String,
+    pub name: String,
+    pub address: String,
+    /// АТЕ (administrative-territorial unit) code and name.
+    pub ate_code: String,
+    pub ate_name: String,
+}
+
+/// An auditorium of an exam point with its seat grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Auditorium {
+    pub ppe_code: String,
+    /// Number as printed on the door and on forms, e.g. `0101`.
+    pub auditorium: String,
+    pub rows: u16,
+    pub columns: u16,
+    pub capacity: u16,
+    #[serde(default)]
+    pub special_needs: bool,
+    #[serde(default)]
+    pub video: bool,
+    #[serde(default)]
+    pub oral: bool,
+    #[serde(default)]
+    pub reserve: bool,
+    /// Seat labels that must not be used, `;`-separated (e.g. `1А;3Г`).
+    #[serde(default)]
+    pub unusable_seats: String,
+    /// Floor, for posts of organizers outside auditoriums.
+    #[serde(default)]
+    pub floor: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Sex {
+    #[serde(rename = "М")]
+    Male,
+    #[serde(rename = "Ж")]
+    Female,
+}
+
+impl Sex {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_lowercase().as_str() {
+            "м" | "m" | "муж" | "мужской" | "male" => Some(Self::Male),
+            "ж" | "f" | "w" | "жен" | "женский" | "female" => Some(Self::Female),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Male => "М",
+            Self::Female => "Ж",
+        }
+    }
+}
+
+/// Type of an identity document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocType {
+    /// паспорт гражданина РФ: series 4 digits, number 6 digits
+    PassportRf,
+    /// свидетельство о рождении: series like `IV-МЮ`, number 6 digits
+    BirthCertificate,
+    /// паспорт иностранного гражданина: free shape
+    ForeignPassport,
+    /// иной документ
+    Other,
+}
+
+impl DocType {
+    pub const ALL: [DocType; 4] =
+        [Self::PassportRf, Self::BirthCertificate, Self::ForeignPassport, Self::Other];
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::PassportRf => "passport_rf",
+            Self::BirthCertificate => "birth_certificate",
+            Self::ForeignPassport => "foreign_passport",
+            Self::Other => "other",
+        }
+    }
+    pub fn title_ru(self) -> &'static str {
+        match self {
+            Self::PassportRf => "паспорт гражданина РФ",
+            Self::BirthCertificate => "свидетельство о рождении",
+            Self::ForeignPassport => "паспорт иностранного гражданина",
+            Self::Other => "иной документ",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim().to_lowercase();
+        Self::ALL.into_iter().find(|d| d.code() == t || d.title_ru() == t).or(match t.as_str() {
+            "паспорт" | "паспорт рф" | "1" => Some(Self::PassportRf),
+            "свидетельство" | "2" => Some(Self::BirthCertificate),
+            "3" => Some(Self::ForeignPassport),
+            _ => None,
+        })
+    }
+}
+
+/// Category of health limitations (ОВЗ, ребёнок-инвалид, инвалид).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthCategory {
+    #[default]
+    None,
+    /// лицо с ОВЗ
+    Ovz,
+    /// ребёнок-инвалид
+    DisabledChild,
+    /// инвалид
+    Disabled,
+}
+
+impl HealthCategory {
+    pub const ALL: [HealthCategory; 4] = [Self::None, Self::Ovz, Self::DisabledChild, Self::Disabled];
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Ovz => "ovz",
+            Self::DisabledChild => "disabled_child",
+            Self::Disabled => "disabled",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim().to_lowercase();
+        if t.is_empty() || t == "нет" {
+            return Some(Self::None);
+        }
+        Self::ALL.into_iter().find(|h| h.code() == t).or(match t.as_str() {
+            "овз" => Some(Self::Ovz),
+            "ребенок-инвалид" | "ребёнок-инвалид" => Some(Self::DisabledChild),
+            "инвалид" => Some(Self::Disabled),
+            _ => None,
+        })
+    }
+}
+
+/// Special conditions an exam must provide for a participant (ОВЗ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub struct SpecialConditions {
+    /// +1.5 h
+    #[serde(default)]
+    pub extra_time: bool,
+    #[serde(default)]
+    pub separate_room: bool,
+    #[serde(default)]
+    pub large_print: bool,
+    #[serde(default)]
+    pub assistant: bool,
+    #[serde(default)]
+    pub braille: bool,
+    #[serde(default)]
+    pub computer: bool,
+}
+
+impl SpecialConditions {
+    pub fn any(&self) -> bool {
+        self.extra_time
+            || self.separate_room
+            || self.large_print
+            || self.assistant
+            || self.braille
+            || self.computer
+    }
+    /// Conditions that can only be met in an auditorium flagged for special needs.
+    pub fn needs_special_room(&self) -> bool {
+        self.separate_room || self.braille || self.computer || self.assistant || self.large_print
+    }
+}
+
+/// A participant of ГИА (order 805 §11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    /// Stable identifier within the region's plan.
+    pub participant_id: String,
+    pub surname: String,
+    pub name: String,
+    #[serde(default)]
+    pub patronymic: String,
+    pub sex: Sex,
+    /// `ГГГГ.ММ.ДД`
+    pub birth_date: String,
+    #[serde(default)]
+    pub phone: String,
+    pub citizenship: String,
+    /// `XXX-XXX-XXX YY` or empty.
+    #[serde(default)]
+    pub snils: String,
+    pub doc_type: DocType,
+    #[serde(default)]
+    pub doc_series: String,
+    pub doc_number: String,
+    pub school_code: String,
+    pub school_name: String,
+    #[serde(default)]
+    pub class: String,
+    /// очная, очно-заочная, заочная, семейное образование, самообразование
+    pub study_form: String,
+    /// обучающийся, выпускник прошлых лет, экстерн, обучающийся СПО …
+    pub category: String,
+    #[serde(default)]
+    pub health: HealthCategory,
+    #[serde(flatten)]
+    pub conditions: SpecialConditions,
+}
+
+impl Participant {
+    pub fn full_name(&self) -> String {
+        join_name(&self.surname, &self.name, &self.patronymic)
+    }
+    pub fn document(&self) -> String {
+        if self.doc_series.is_empty() {
+            self.doc_number.clone()
+        } else {
+            format!("{} {}", self.doc_series, self.doc_number)
+        }
+    }
+}
+
+pub fn join_name(surname: &str, name: &str, patronymic: &str) -> String {
+    let mut s = format!("{surname} {name}");
+    if !patronymic.is_empty() {
+        s.push(' ');
+        s.push_str(patronymic);
+    }
+    s
+}
+
+/// A participant registered for an exam at an exam point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub exam_id: String,
+    pub participant_id: String,
+    pub ppe_code: String,
+}
+
+/// Roles a worker may hold in an exam point (order 805 §16 "вид работ").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerRole {
+    /// руководитель ППЭ
+    Head,
+    /// член ГЭК
+    GekMember,
+    /// технический специалист
+    TechSpecialist,
+    /// организатор в аудитории
+    OrganizerInRoom,
+    /// организатор вне аудитории
+    OrganizerOutside,
+    /// ассистент
+    Assistant,
+}
+
+impl WorkerRole {
+    pub const ALL: [WorkerRole; 6] = [
+        Self::Head,
+        Self::GekMember,
+        Self::TechSpecialist,
+        Self::OrganizerInRoom,
+        Self::OrganizerOutside,
+        Self::Assistant,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Head => "head",
+            Self::GekMember => "gek_member",
+            Self::TechSpecialist => "tech_specialist",
+            Self::OrganizerInRoom => "organizer_in_room",
+            Self::OrganizerOutside => "organizer_outside",
+            Self::Assistant => "assistant",
+        }
+    }
+    pub fn title_ru(self) -> &'static str {
+        match self {
+            Self::Head => "руководитель ППЭ",
+            Self::GekMember => "член ГЭК",
+            Self::TechSpecialist => "технический специалист",
+            Self::OrganizerInRoom => "организатор в аудитории",
+            Self::OrganizerOutside => "организатор вне аудитории",
+            Self::Assistant => "ассистент",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim().to_lowercase();
+        Self::ALL.into_iter().find(|r| r.code() == t || r.title_ru() == t)
+    }
+}
+
+/// A worker of exam points (order 805 §16).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Worker {
+    pub worker_id: String,
+    pub surname: String,
+    pub name: String,
+    #[serde(default)]
+    pub patronymic: String,
+    pub birth_year: u16,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub snils: String,
+    pub doc_type: DocType,
+    #[serde(default)]
+    pub doc_series: String,
+    pub doc_number: String,
+    pub workplace: String,
+    /// Code of the school the worker teaches at, if any (teacher-conflict rule).
+    #[serde(default)]
+    pub workplace_school_code: String,
+    pub position: String,
+    /// Subject codes of the worker's specialization, `;`-separated in flat formats.
+    #[serde(default)]
+    pub specializations: Vec<String>,
+    /// Roles the worker may be assigned to.
+    pub roles: Vec<WorkerRole>,
+    /// Subjects the worker may not organize (seed 000, note 5).
+    #[serde(default)]
+    pub forbidden_subjects: Vec<String>,
+}
+
+impl Worker {
+    pub fn full_name(&self) -> String {
+        join_name(&self.surname, &self.name, &self.patronymic)
+    }
+}
+
+/// A worker assigned to an exam point on a date (пункт-дата).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerAssignment {
+    pub worker_id: String,
+    pub ppe_code: String,
+    /// `ГГГГ.ММ.ДД`
+    pub date: String,
+    /// Held in reserve for replacements.
+    #[serde(default)]
+    pub reserve: bool,
+}
+
+/// A whole plan as imported from РЦОИ: the unit of import, export and sync to a box.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Plan {
+    #[serde(default)]
+    pub exams: Vec<Exam>,
+    #[serde(default)]
+    pub exam_points: Vec<ExamPoint>,
+    #[serde(default)]
+    pub auditoriums: Vec<Auditorium>,
+    #[serde(default)]
+    pub participants: Vec<Participant>,
+    #[serde(default)]
+    pub registrations: Vec<Registration>,
+    #[serde(default)]
+    pub workers: Vec<Worker>,
+    #[serde(default)]
+    pub worker_assignments: Vec<WorkerAssignment>,
+}
+
+impl Plan {
+    pub fn counts(&self) -> PlanCounts {
+        PlanCounts {
+            exams: self.exams.len(),
+            exam_points: self.exam_points.len(),
+            auditoriums: self.auditoriums.len(),
+            participants: self.participants.len(),
+            registrations: self.registrations.len(),
+            workers: self.workers.len(),
+            worker_assignments: self.worker_assignments.len(),
+        }
+    }
+
+    /// The part of the plan one exam point needs: its exams, auditoriums, registered
+    /// participants, and assigned workers. This is what is synced to a box.
+    pub fn for_exam_point(&self, ppe_code: &str) -> Plan {
+        use std::collections::HashSet;
+        let registrations: Vec<Registration> =
+            self.registrations.iter().filter(|r| r.ppe_code == ppe_code).cloned().collect();
+        let exam_ids: HashSet<&str> = registrations.iter().map(|r| r.exam_id.as_str()).collect();
+        let participant_ids: HashSet<&str> =
+            registrations.iter().map(|r| r.participant_id.as_str()).collect();
+        let worker_assignments: Vec<WorkerAssignment> =
+            self.worker_assignments.iter().filter(|w| w.ppe_code == ppe_code).cloned().collect();
+        let worker_ids: HashSet<&str> =
+            worker_assignments.iter().map(|w| w.worker_id.as_str()).collect();
+        Plan {
+            exams: self.exams.iter().filter(|e| exam_ids.contains(e.exam_id.as_str())).cloned().collect(),
+            exam_points: self.exam_points.iter().filter(|p| p.ppe_code == ppe_code).cloned().collect(),
+            auditoriums: self.auditoriums.iter().filter(|a| a.ppe_code == ppe_code).cloned().collect(),
+            participants: self
+                .participants
+                .iter()
+                .filter(|p| participant_ids.contains(p.participant_id.as_str()))
+                .cloned()
+                .collect(),
+            registrations,
+            workers: self
+                .workers
+                .iter()
+                .filter(|w| worker_ids.contains(w.worker_id.as_str()))
+                .cloned()
+                .collect(),
+            worker_assignments,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PlanCounts {
+    pub exams: usize,
+    pub exam_points: usize,
+    pub auditoriums: usize,
+    pub participants: usize,
+    pub registrations: usize,
+    pub workers: usize,
+    pub worker_assignments: usize,
+}
+
+impl std::fmt::Display for PlanCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exams {}, exam points {}, auditoriums {}, participants {}, registrations {}, workers {}, worker assignments {}",
+            self.exams,
+            self.exam_points,
+            self.auditoriums,
+            self.participants,
+            self.registrations,
+            self.workers,
+            self.worker_assignments
+        )
+    }
+}
+
+/// Russian column letters for seat labels on exam forms (row number + column letter, `3Б`).
+/// Letters that are easily confused (Ё, Й, Ъ, Ы, Ь) are skipped.
+pub const SEAT_LETTERS: [char; 28] = [
+    'А', 'Б', 'В', 'Г', 'Д', 'Е', 'Ж', 'З', 'И', 'К', 'Л', 'М', 'Н', 'О', 'П', 'Р', 'С', 'Т', 'У',
+    'Ф', 'Х', 'Ц', 'Ч', 'Ш', 'Щ', 'Э', 'Ю', 'Я',
+];
+
+/// `row` and `column` are 1-based.
+pub fn seat_label(row: u16, column: u16) -> String {
+    let letter = SEAT_LETTERS.get(usize::from(column.saturating_sub(1))).copied().unwrap_or('?');
+    format!("{row}{letter}")
+}
+
+/// Inverse of [`seat_label`].
+pub fn parse_seat_label(label: &str) -> Option<(u16, u16)> {
+    let label = label.trim();
+    let split = label.find(|c: char| !c.is_ascii_digit())?;
+    let row: u16 = label[..split].parse().ok()?;
+    let mut rest = label[split..].chars();
+    let letter = rest.next()?.to_uppercase().next()?;
+    if rest.next().is_some() || row == 0 {
+        return None;
+    }
+    let column = SEAT_LETTERS.iter().position(|&c| c == letter)? as u16 + 1;
+    Some((row, column))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seat_labels_round_trip() {
+        for row in 1..=20 {
+            for col in 1..=SEAT_LETTERS.len() as u16 {
+                let label = seat_label(row, col);
+                assert_eq!(parse_seat_label(&label), Some((row, col)), "{label}");
+            }
+        }
+        assert_eq!(seat_label(3, 2), "3Б");
+        assert_eq!(parse_seat_label("0А"), None);
+        assert_eq!(parse_seat_label("3ББ"), None);
+        assert_eq!(parse_seat_label("Б"), None);
+    }
+
+    #[test]
+    fn kinds_parse_from_russian() {
+        assert_eq!(ExamKind::parse("ЕГЭ"), Some(ExamKind::Ege));
+        assert_eq!(ExamKind::parse("огэ"), Some(ExamKind::Oge));
+        assert_eq!(ExamKind::parse("итоговое собеседование"), Some(ExamKind::Interview));
+        assert_eq!(ExamKind::parse("xyz"), None);
+    }
+}

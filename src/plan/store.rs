@@ -1,0 +1,194 @@
+//! SQL of the plan: replace it as a whole in one transaction, read it back.
+
+use std::collections::HashSet;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use crate::model::*;
+
+fn json_err(e: serde_json::Error) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+}
+
+fn doc_key(doc_type: DocType, series: &str, number: &str) -> String {
+    format!("{}|{}|{}", doc_type.code(), series.to_uppercase(), number)
+}
+
+/// Makes `plan` the current plan: upserts every record, removes records the new plan no
+/// longer has, replaces registrations and worker assignments. One transaction.
+pub fn replace_plan(tx: &Transaction<'_>, plan: &Plan, imported_at: &str, source: &str, sha256: &str) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM registration", [])?;
+    tx.execute("DELETE FROM worker_assignment", [])?;
+    {
+        let mut st = tx.prepare(
+            "INSERT INTO exam VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT(exam_id) DO UPDATE SET kind=excluded.kind, level=excluded.level, subject_code=excluded.subject_code,
+               subject_name=excluded.subject_name, date=excluded.date, start=excluded.start, duration_min=excluded.duration_min,
+               materials_open_before_min=excluded.materials_open_before_min,
+               materials_close_after_start_min=excluded.materials_close_after_start_min,
+               upload_deadline_after_end_min=excluded.upload_deadline_after_end_min, utc_offset_min=excluded.utc_offset_min",
+        )?;
+        for e in &plan.exams {
+            st.execute(params![e.exam_id, e.kind.code(), e.level, e.subject_code, e.subject_name, e.date, e.start, e.duration_min,
+                e.materials_open_before_min, e.materials_close_after_start_min, e.upload_deadline_after_end_min, e.utc_offset_min])?;
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO exam_point VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(ppe_code) DO UPDATE SET name=excluded.name, address=excluded.address, ate_code=excluded.ate_code, ate_name=excluded.ate_name",
+        )?;
+        for p in &plan.exam_points {
+            st.execute(params![p.ppe_code, p.name, p.address, p.ate_code, p.ate_name])?;
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO auditorium VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT(ppe_code, auditorium) DO UPDATE SET rows=excluded.rows, columns=excluded.columns, capacity=excluded.capacity,
+               special_needs=excluded.special_needs, video=excluded.video, oral=excluded.oral, reserve=excluded.reserve,
+               unusable_seats=excluded.unusable_seats, floor=excluded.floor",
+        )?;
+        for a in &plan.auditoriums {
+            st.execute(params![a.ppe_code, a.auditorium, a.rows, a.columns, a.capacity, a.special_needs, a.video, a.oral, a.reserve, a.unusable_seats, a.floor])?;
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO participant VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(participant_id) DO UPDATE SET surname=excluded.surname, name=excluded.name, school_code=excluded.school_code,
+               doc_key=excluded.doc_key, record=excluded.record",
+        )?;
+        for p in &plan.participants {
+            let record = serde_json::to_string(p).map_err(json_err)?;
+            st.execute(params![p.participant_id, p.surname, p.name, p.school_code, doc_key(p.doc_type, &p.doc_series, &p.doc_number), record])?;
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO worker VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(worker_id) DO UPDATE SET surname=excluded.surname, name=excluded.name, record=excluded.record",
+        )?;
+        for w in &plan.workers {
+            st.execute(params![w.worker_id, w.surname, w.name, serde_json::to_string(w).map_err(json_err)?])?;
+        }
+        let mut st = tx.prepare("INSERT INTO registration VALUES (?1, ?2, ?3)")?;
+        for r in &plan.registrations {
+            st.execute(params![r.exam_id, r.participant_id, r.ppe_code])?;
+        }
+        let mut st = tx.prepare("INSERT INTO worker_assignment VALUES (?1, ?2, ?3, ?4)")?;
+        for w in &plan.worker_assignments {
+            st.execute(params![w.worker_id, w.ppe_code, w.date, w.reserve])?;
+        }
+    }
+    remove_absent(tx, "auditorium", "ppe_code || '/' || auditorium", plan.auditoriums.iter().map(|a| format!("{}/{}", a.ppe_code, a.auditorium)))?;
+    remove_absent(tx, "participant", "participant_id", plan.participants.iter().map(|p| p.participant_id.clone()))?;
+    remove_absent(tx, "worker", "worker_id", plan.workers.iter().map(|w| w.worker_id.clone()))?;
+    remove_absent(tx, "exam_point", "ppe_code", plan.exam_points.iter().map(|p| p.ppe_code.clone()))?;
+    remove_absent(tx, "exam", "exam_id", plan.exams.iter().map(|e| e.exam_id.clone()))?;
+    tx.execute(
+        "INSERT INTO plan_import (imported_at, source, sha256, counts) VALUES (?1, ?2, ?3, ?4)",
+        params![imported_at, source, sha256, serde_json::to_string(&plan.counts()).map_err(json_err)?],
+    )?;
+    Ok(())
+}
+
+fn remove_absent(tx: &Transaction<'_>, table: &str, key_sql: &str, keep: impl Iterator<Item = String>) -> rusqlite::Result<()> {
+    let keep: HashSet<String> = keep.collect();
+    let existing: Vec<String> = {
+        let mut st = tx.prepare(&format!("SELECT {key_sql} FROM {table}"))?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut del = tx.prepare(&format!("DELETE FROM {table} WHERE {key_sql} = ?1"))?;
+    for key in existing.into_iter().filter(|k| !keep.contains(k)) {
+        del.execute([key])?;
+    }
+    Ok(())
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(col: usize, text: String) -> rusqlite::Result<T> {
+    serde_json::from_str(&text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn parse_code<T>(col: usize, text: String, parse: impl Fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    parse(&text).ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, format!("unknown code {text:?}").into()))
+}
+
+fn exam_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Exam> {
+    Ok(Exam {
+        exam_id: r.get(0)?,
+        kind: parse_code(1, r.get(1)?, ExamKind::parse)?,
+        level: r.get(2)?,
+        subject_code: r.get(3)?,
+        subject_name: r.get(4)?,
+        date: r.get(5)?,
+        start: r.get(6)?,
+        duration_min: r.get(7)?,
+        materials_open_before_min: r.get(8)?,
+        materials_close_after_start_min: r.get(9)?,
+        upload_deadline_after_end_min: r.get(10)?,
+        utc_offset_min: r.get(11)?,
+    })
+}
+
+pub fn exam_get(conn: &Connection, exam_id: &str) -> rusqlite::Result<Option<Exam>> {
+    conn.query_row("SELECT * FROM exam WHERE exam_id = ?1", [exam_id], exam_from_row).optional()
+}
+
+pub fn exam_list(conn: &Connection) -> rusqlite::Result<Vec<Exam>> {
+    let mut st = conn.prepare("SELECT * FROM exam ORDER BY date, start, exam_id")?;
+    let rows = st.query_map([], exam_from_row)?;
+    rows.collect()
+}
+
+pub fn exam_point_get(conn: &Connection, ppe_code: &str) -> rusqlite::Result<Option<ExamPoint>> {
+    conn.query_row("SELECT ppe_code, name, address, ate_code, ate_name FROM exam_point WHERE ppe_code = ?1", [ppe_code], |r| {
+        Ok(ExamPoint { ppe_code: r.get(0)?, name: r.get(1)?, address: r.get(2)?, ate_code: r.get(3)?, ate_name: r.get(4)? })
+    })
+    .optional()
+}
+
+/// The exam points where an exam is held (those with registrations for it).
+pub fn exam_points_of_exam(conn: &Connection, exam_id: &str) -> rusqlite::Result<Vec<String>> {
+    let mut st = conn.prepare("SELECT DISTINCT ppe_code FROM registration WHERE exam_id = ?1 ORDER BY ppe_code")?;
+    let rows = st.query_map([exam_id], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// The whole plan, in a stable order.
+pub fn load_plan(conn: &Connection) -> rusqlite::Result<Plan> {
+    let mut plan = Plan { exams: exam_list(conn)?, ..Plan::default() };
+    {
+        let mut st = conn.prepare("SELECT ppe_code, name, address, ate_code, ate_name FROM exam_point ORDER BY ppe_code")?;
+        plan.exam_points = st
+            .query_map([], |r| Ok(ExamPoint { ppe_code: r.get(0)?, name: r.get(1)?, address: r.get(2)?, ate_code: r.get(3)?, ate_name: r.get(4)? }))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut st = conn.prepare(
+            "SELECT ppe_code, auditorium, rows, columns, capacity, special_needs, video, oral, reserve, unusable_seats, floor
+             FROM auditorium ORDER BY ppe_code, auditorium",
+        )?;
+        plan.auditoriums = st
+            .query_map([], |r| {
+                Ok(Auditorium {
+                    ppe_code: r.get(0)?,
+                    auditorium: r.get(1)?,
+                    rows: r.get(2)?,
+                    columns: r.get(3)?,
+                    capacity: r.get(4)?,
+                    special_needs: r.get(5)?,
+                    video: r.get(6)?,
+                    oral: r.get(7)?,
+                    reserve: r.get(8)?,
+                    unusable_seats: r.get(9)?,
+                    floor: r.get(10)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut st = conn.prepare("SELECT record FROM participant ORDER BY participant_id")?;
+        plan.participants = st.query_map([], |r| parse_json(0, r.get(0)?))?.collect::<rusqlite::Result<_>>()?;
+        let mut st = conn.prepare("SELECT exam_id, participant_id, ppe_code FROM registration ORDER BY exam_id, participant_id")?;
+        plan.registrations = st
+            .query_map([], |r| Ok(Registration { exam_id: r.get(0)?, participant_id: r.get(1)?, ppe_code: r.get(2)? }))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut st = conn.prepare("SELECT record FROM worker ORDER BY worker_id")?;
+        plan.workers = st.query_map([], |r| parse_json(0, r.get(0)?))?.collect::<rusqlite::Result<_>>()?;
+        let mut st = conn.prepare("SELECT worker_id, ppe_code, date, reserve FROM worker_assignment ORDER BY ppe_code, date, worker_id")?;
+        plan.worker_assignments = st
+            .query_map([], |r| Ok(WorkerAssignment { worker_id: r.get(0)?, ppe_code: r.get(1)?, date: r.get(2)?, reserve: r.get(3)? }))?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(plan)
+}
