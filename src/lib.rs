@@ -5,6 +5,7 @@ pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod edge;
 pub mod hub;
 pub mod logging;
 pub mod model;

@@ -557,6 +557,28 @@ impl std::fmt::Display for PlanCounts {
     }
 }
 
+/// Where one participant sits for one exam: the result of seating, shared by seating,
+/// printing, attendance and scanning.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SeatAssignment {
+    pub exam_id: String,
+    pub participant_id: String,
+    pub ppe_code: String,
+    pub auditorium: String,
+    /// 1-based row and column of the auditorium's grid.
+    pub row: u16,
+    pub column: u16,
+    /// Fixed by hand: kept by a re-run of the seating.
+    #[serde(default)]
+    pub manual: bool,
+}
+
+impl SeatAssignment {
+    pub fn seat_label(&self) -> String {
+        seat_label(self.row, self.column)
+    }
+}
+
 /// Russian column letters for seat labels on exam forms (row number + column letter, `3Б`).
 /// Letters that are easily confused (Ё, Й, Ъ, Ы, Ь) are skipped.
 pub const SEAT_LETTERS: [char; 28] = [
