@@ -41,3 +41,11 @@ impl HubContext {
         Ok(crate::store::open(&self.config.db_path())?)
     }
 }
+
+/// The exam point a request comes from, proven by its TLS client certificate (mutual TLS).
+/// The hub server inserts it into every request from a box; handlers take it as an extension
+/// and never trust a code sent in the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoxIdentity {
+    pub ppe_code: String,
+}

@@ -56,7 +56,7 @@ pub enum Format {
     Text,
     /// Personal names: letters, hyphen, space.
     Name,
-    /// Identifiers and codes: Latin letters, digits, `-`, `_`, `.`.
+    /// Identifiers and codes: Latin letters, digits, `-`, `_`.
     Code,
     /// §21 в: digits and `,`, `-`, space; here a whole number.
     Number,
@@ -246,9 +246,10 @@ pub fn check_format(value: &str, format: Format) -> Result<String, String> {
             }
             Ok(value.to_string())
         }
-        Code => match first_bad_char(value, |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        // `.` is kept out of codes: it separates the fields of sheet codes (see sheet_code.rs).
+        Code => match first_bad_char(value, |c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')) {
             None => Ok(value.to_string()),
-            Some(c) => Err(format!("недопустимый символ {} в коде (разрешены латинские буквы, цифры, - _ .)", describe_char(c))),
+            Some(c) => Err(format!("недопустимый символ {} в коде (разрешены латинские буквы, цифры, - _)", describe_char(c))),
         },
         Number => {
             let compact: String = value.chars().filter(|c| *c != ' ').collect();
@@ -837,6 +838,7 @@ mod tests {
         assert!(check_format("-", Number).is_err());
         assert!(check_format("PPE-0101", Code).is_ok());
         assert!(check_format("ППЭ0101", Code).is_err());
+        assert!(check_format("ege.02", Code).is_err(), "dots separate sheet-code fields");
         assert_eq!(check_format("9:05", Time).unwrap(), "09:05");
         assert!(check_format("25:00", Time).is_err());
         assert_eq!(check_format("Да", Bool).unwrap(), "true");

@@ -1,0 +1,167 @@
+//! The machine-readable code on every printed sheet, shared by printing (which draws it) and
+//! scanning (which reads it and matches the page to a participant).
+//!
+//! Text form: `PPE1.<exam_id>.<ppe_code>.<kind>.<number>.<check>.<mac>`, where `number` is a
+//! 7-digit sheet number unique within (exam, exam point), `check` its Luhn digit (catches a
+//! misread by a person typing it in), and `mac` the first 8 bytes (16 hex) of
+//! HMAC-SHA256(box sheet key, everything before it), so a page cannot be forged or swapped in
+//! from another set. Pure; no I/O.
+
+use ring::hmac;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum SheetKind {
+    /// бланк регистрации
+    Registration,
+    /// бланк ответов № 1
+    Answers1,
+    /// бланк ответов № 2 (each page its own sheet number)
+    Answers2,
+    /// дополнительный бланк ответов № 2
+    Additional,
+    /// a machine-read statement (ППЭ-…-МАШ)
+    Statement,
+}
+
+impl SheetKind {
+    pub const ALL: [SheetKind; 5] = [Self::Registration, Self::Answers1, Self::Answers2, Self::Additional, Self::Statement];
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Registration => "R",
+            Self::Answers1 => "A1",
+            Self::Answers2 => "A2",
+            Self::Additional => "D",
+            Self::Statement => "S",
+        }
+    }
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+    pub fn title_ru(self) -> &'static str {
+        match self {
+            Self::Registration => "бланк регистрации",
+            Self::Answers1 => "бланк ответов № 1",
+            Self::Answers2 => "бланк ответов № 2",
+            Self::Additional => "дополнительный бланк ответов № 2",
+            Self::Statement => "машиночитаемая форма",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct SheetId {
+    pub exam_id: String,
+    pub ppe_code: String,
+    pub kind: SheetKind,
+    pub number: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SheetCodeError {
+    #[error("not a sheet code of ours")]
+    Foreign,
+    #[error("sheet code is malformed: {0}")]
+    Malformed(&'static str),
+    #[error("sheet number check digit is wrong (misread)")]
+    CheckDigit,
+    #[error("sheet code MAC does not verify: forged, or from another box")]
+    BadMac,
+}
+
+const PREFIX: &str = "PPE1";
+pub const MAX_NUMBER: u32 = 9_999_999;
+
+/// The key that MACs sheet codes, derived from the box's secret so no extra secret is stored.
+pub fn sheet_key(box_secret: &[u8]) -> hmac::Key {
+    let derived = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, b"ppe sheet code key v1"), box_secret);
+    hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref())
+}
+
+pub fn luhn_digit(number: u32) -> u8 {
+    let digits: Vec<u32> = format!("{number:07}").bytes().map(|b| u32::from(b - b'0')).collect();
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| if i % 2 == 0 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { d })
+        .sum();
+    ((10 - sum % 10) % 10) as u8
+}
+
+fn body(id: &SheetId) -> String {
+    format!("{PREFIX}.{}.{}.{}.{:07}.{}", id.exam_id, id.ppe_code, id.kind.code(), id.number, luhn_digit(id.number))
+}
+
+/// Encodes a sheet id as the text put into the barcode. Fields must not contain `.`
+/// (exam ids and exam point codes are ФЛК codes; `.` is refused there for this reason too).
+pub fn encode(id: &SheetId, key: &hmac::Key) -> String {
+    let b = body(id);
+    let tag = hmac::sign(key, b.as_bytes());
+    format!("{b}.{}", hex::encode(&tag.as_ref()[..8]))
+}
+
+/// Decodes and verifies a code read from a page.
+pub fn decode(text: &str, key: &hmac::Key) -> Result<SheetId, SheetCodeError> {
+    let text = text.trim();
+    if !text.starts_with("PPE1.") {
+        return Err(SheetCodeError::Foreign);
+    }
+    let parts: Vec<&str> = text.split('.').collect();
+    if parts.len() != 7 {
+        return Err(SheetCodeError::Malformed("expected 7 fields"));
+    }
+    let kind = SheetKind::parse(parts[3]).ok_or(SheetCodeError::Malformed("unknown sheet kind"))?;
+    if parts[4].len() != 7 || !parts[4].bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SheetCodeError::Malformed("sheet number is not 7 digits"));
+    }
+    let number: u32 = parts[4].parse().map_err(|_| SheetCodeError::Malformed("sheet number"))?;
+    let check: u8 = parts[5].parse().map_err(|_| SheetCodeError::Malformed("check digit"))?;
+    if check != luhn_digit(number) {
+        return Err(SheetCodeError::CheckDigit);
+    }
+    let mac = hex::decode(parts[6]).map_err(|_| SheetCodeError::Malformed("mac is not hex"))?;
+    let id = SheetId { exam_id: parts[1].to_string(), ppe_code: parts[2].to_string(), kind, number };
+    let b = body(&id);
+    let tag = hmac::sign(key, b.as_bytes());
+    if mac.len() != 8 || !ring::constant_time::verify_slices_are_equal(&tag.as_ref()[..8], &mac).is_ok() {
+        return Err(SheetCodeError::BadMac);
+    }
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn id(n: u32) -> SheetId {
+        SheetId { exam_id: "ege-02".into(), ppe_code: "0101".into(), kind: SheetKind::Answers1, number: n }
+    }
+
+    #[test]
+    fn round_trip_and_tampering() {
+        let key = sheet_key(b"box secret");
+        let code = encode(&id(42), &key);
+        assert_eq!(decode(&code, &key).unwrap(), id(42));
+        assert_eq!(decode(&code, &sheet_key(b"other box")), Err(SheetCodeError::BadMac));
+        let swapped = code.replace(".0000042.", ".0000043.");
+        assert!(matches!(decode(&swapped, &key), Err(SheetCodeError::CheckDigit | SheetCodeError::BadMac)));
+        assert_eq!(decode("hello", &key), Err(SheetCodeError::Foreign));
+        assert!(matches!(decode("PPE1.a.b", &key), Err(SheetCodeError::Malformed(_))));
+    }
+
+    proptest! {
+        #[test]
+        fn any_sheet_round_trips(n in 0u32..=MAX_NUMBER, k in 0usize..5, exam in "[a-z0-9-]{1,12}", ppe in "[0-9]{4}") {
+            let key = sheet_key(b"k");
+            let id = SheetId { exam_id: exam, ppe_code: ppe, kind: SheetKind::ALL[k], number: n };
+            prop_assert_eq!(decode(&encode(&id, &key), &key).unwrap(), id);
+        }
+
+        #[test]
+        fn decode_never_panics(s in "\\PC*") {
+            let _ = decode(&s, &sheet_key(b"k"));
+        }
+    }
+}
