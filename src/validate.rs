@@ -495,6 +495,9 @@ struct Located {
     registrations: Vec<(usize, Registration)>,
     workers: Vec<(usize, Worker)>,
     worker_assignments: Vec<(usize, WorkerAssignment)>,
+    /// Keys of rows refused already (`table/key`): references to them are not reported
+    /// again, so one bad participant gives one message, not one per registration.
+    rejected: HashSet<String>,
 }
 
 /// Runs ФЛК over raw tables. Either the whole plan is good, or every problem is returned.
@@ -534,6 +537,11 @@ pub fn check_plan(tables: &[RawTable]) -> Result<Plan, Vec<Issue>> {
                 r.problem("", format!("в строке {} значений, а столбцов {}", row.cells.len(), table.columns.len()));
             }
             convert_row(&table.name, &mut r, &mut located);
+            if !r.ok {
+                let key_column = columns[0].name;
+                let key = r.raw(key_column);
+                located.rejected.insert(format!("{}/{key}", table.name));
+            }
         }
     }
     cross_check(&located, &mut issues);
@@ -774,13 +782,13 @@ fn cross_check(p: &Located, issues: &mut Vec<Issue>) {
     let exam_by_id: HashMap<&str, &Exam> = p.exams.iter().map(|(_, e)| (e.exam_id.as_str(), e)).collect();
     let participant_by_id: HashMap<&str, &Participant> = p.participants.iter().map(|(_, x)| (x.participant_id.as_str(), x)).collect();
     for (line, g) in &p.registrations {
-        if !exams.contains_key(&g.exam_id) {
+        if !exams.contains_key(&g.exam_id) && !p.rejected.contains(&format!("exams/{}", g.exam_id)) {
             issues.push(issue("registrations", *line, "exam_id", format!("экзамена «{}» нет в таблице exams", g.exam_id)));
         }
-        if !participants.contains_key(&g.participant_id) {
+        if !participants.contains_key(&g.participant_id) && !p.rejected.contains(&format!("participants/{}", g.participant_id)) {
             issues.push(issue("registrations", *line, "participant_id", format!("участника «{}» нет в таблице participants", g.participant_id)));
         }
-        if !points.contains_key(&g.ppe_code) {
+        if !points.contains_key(&g.ppe_code) && !p.rejected.contains(&format!("exam_points/{}", g.ppe_code)) {
             issues.push(issue("registrations", *line, "ppe_code", format!("ППЭ «{}» нет в таблице exam_points", g.ppe_code)));
         }
         if let (Some(exam), Some(person)) = (exam_by_id.get(g.exam_id.as_str()), participant_by_id.get(g.participant_id.as_str())) {
@@ -793,7 +801,7 @@ fn cross_check(p: &Located, issues: &mut Vec<Issue>) {
         }
     }
     for (line, a) in &p.worker_assignments {
-        if !workers.contains_key(&a.worker_id) {
+        if !workers.contains_key(&a.worker_id) && !p.rejected.contains(&format!("workers/{}", a.worker_id)) {
             issues.push(issue("worker_assignments", *line, "worker_id", format!("работника «{}» нет в таблице workers", a.worker_id)));
         }
         if !points.contains_key(&a.ppe_code) {

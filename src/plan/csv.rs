@@ -95,19 +95,17 @@ pub fn read(bytes: &[u8]) -> Result<(Vec<RawTable>, &'static str), String> {
 
 pub fn write(tables: &[RawTable], encoding: CsvEncoding) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    {
-        let mut w = ::csv::WriterBuilder::new().delimiter(b';').flexible(true).from_writer(&mut out);
-        for (i, t) in tables.iter().enumerate() {
-            if i > 0 {
-                w.write_record([""]).map_err(|e| e.to_string())?;
-            }
-            w.write_record([format!("#{}", t.name)]).map_err(|e| e.to_string())?;
-            w.write_record(&t.columns).map_err(|e| e.to_string())?;
-            for row in &t.rows {
-                w.write_record(&row.cells).map_err(|e| e.to_string())?;
-            }
+    for (i, t) in tables.iter().enumerate() {
+        if i > 0 {
+            out.push(b'\n');
         }
-        w.flush().map_err(|e| e.to_string())?;
+        out.extend_from_slice(format!("#{}\n", t.name).as_bytes());
+        let mut w = ::csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
+        w.write_record(&t.columns).map_err(|e| e.to_string())?;
+        for row in &t.rows {
+            w.write_record(&row.cells).map_err(|e| e.to_string())?;
+        }
+        out.extend(w.into_inner().map_err(|e| e.to_string())?);
     }
     match encoding {
         CsvEncoding::Utf8 => Ok(out),

@@ -8,6 +8,13 @@ use calamine::{Data, Reader, Xlsx};
 use crate::validate::{columns_of, RawRow, RawTable};
 
 pub fn read(bytes: &[u8]) -> Result<Vec<RawTable>, String> {
+    // calamine can panic on some malformed workbooks (integer overflow in its cell-reference
+    // parser, found by tests/it/plan.rs): a bad file must be an error, never a crash.
+    let bytes = bytes.to_vec();
+    std::panic::catch_unwind(move || read_unguarded(&bytes)).unwrap_or_else(|_| Err("XLSX повреждён: файл не разбирается".into()))
+}
+
+fn read_unguarded(bytes: &[u8]) -> Result<Vec<RawTable>, String> {
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| format!("XLSX не открывается: {e}"))?;
     let mut tables = Vec::new();
     for name in book.sheet_names().to_owned() {
