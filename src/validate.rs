@@ -936,3 +936,17 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn plan_format_doc_lists_every_column() {
+        let doc = include_str!("../docs/plan-format.md");
+        for (table, columns) in super::TABLES {
+            assert!(doc.contains(&format!("### `{table}`")), "docs/plan-format.md lacks table {table}");
+            for c in *columns {
+                assert!(doc.contains(&format!("| `{}` |", c.name)), "docs/plan-format.md lacks {table}.{}", c.name);
+            }
+        }
+    }
+}
