@@ -1,0 +1,50 @@
+//! `ppe demo` comes up on its embedded defaults and serves both the hub and the box pages.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+
+use crate::common::*;
+
+/// A minimal HTTP/1.1 GET over a plain socket (the test needs no client library).
+pub fn http_get(url: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+#[test]
+fn demo_prints_urls_and_serves_hub_and_box_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(ppe_bin())
+        .args(["demo", "--dir", dir.path().to_str().unwrap(), "--exit-after", "60", "--points", "2", "--participants", "200"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut hub, mut edge) = (None, None);
+    while hub.is_none() || edge.is_none() {
+        let line = lines.next().expect("demo ended before printing its URLs").unwrap();
+        if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+            if line.contains("РЦОИ") {
+                hub = Some(url.to_string());
+            } else if line.contains("box") {
+                edge = Some(url.to_string());
+            }
+        }
+    }
+    let (status, body) = http_get(hub.as_deref().unwrap());
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("РЦОИ") && body.contains("0101"), "{body}");
+    let (status, body) = http_get(edge.as_deref().unwrap());
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("ППЭ 0101") && body.contains("ЕГЭ"), "{body}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
