@@ -1,4 +1,5 @@
 //! Integration tests: one binary, a module per flow (the crate links once).
 
 mod common;
+mod materials;
 mod plan;
