@@ -393,8 +393,11 @@ fn clients_without_a_certificate_or_from_another_ca_are_refused() {
     ctx.config.hub.url = hub.url();
     let client = ppe::materials::pull::build_client(&ctx).unwrap();
     let err = hub.rt.block_on(async { client.get(&url).send().await.and_then(|r| r.error_for_status()) }).unwrap_err();
-    let text = format!("{err:?}");
-    assert!(text.to_lowercase().contains("certificate") || text.contains("alert"), "{text}");
+    // TLS 1.3 reports the server's refusal of the certificate on the first read, as an alert
+    // or a closed stream; what matters is that no HTTP answer came back.
+    assert!(err.status().is_none(), "an HTTP answer reached a foreign certificate: {err:?}");
+    let text = format!("{err:?}").to_lowercase();
+    assert!(["certificate", "alert", "broken pipe", "reset", "closed", "eof"].iter().any(|w| text.contains(w)), "{text}");
 }
 
 /// A loopback TCP proxy: counts bytes from upstream to the client, may cut the first
