@@ -580,3 +580,57 @@ fn kill_9_during_pull_then_restart_is_byte_identical_and_downloads_nothing_twice
     let on_box = std::fs::read(w.dir.join("box/state/materials").join(EXAM).join(w.manifest("0101").manifest.files[0].cipher_file_name())).unwrap();
     assert_eq!(on_box, std::fs::read(w.cipher_path("0101", 0)).unwrap());
 }
+
+/// Runs `ppe edge serve` until `done` holds (checked on the box database), then stops it.
+fn serve_until(w: &World, hub: &Hub, what: &str, done: impl Fn(&ppe::store::Connection) -> bool) {
+    let mut child = Command::new(ppe_bin())
+        .args(["edge", "serve", "--config", s(&w.box_toml)])
+        .env("PPE_LOG", "warn")
+        .env("PPE_HUB_URL", hub.url())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let db_path = w.dir.join("box/state/ppe.db");
+    loop {
+        if db_path.exists() && done(&ppe::store::open(&db_path).unwrap()) {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("edge serve did not reach: {what}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn edge_serve_prestages_then_pulls_when_the_window_opens_by_hub_time() {
+    let w = World::new(&[20_000], 4096);
+    // The hub's clock is 3 s before the window; the box's own clock is a year off.
+    let hub = Hub::start(&w.hub_toml, "2027-05-27T01:59:57Z");
+    serve_until(&w, &hub, "key received", |db| ppe::materials::store::key_get(db, EXAM).unwrap().is_some());
+    let actions = w.audit_actions();
+    let prestaged = actions.iter().position(|a| a.starts_with("materials.prestaged"));
+    let pulled = actions.iter().position(|a| a.starts_with("materials.pulled"));
+    assert!(prestaged.is_some() && pulled > prestaged, "prestage first, then pull in the window: {actions:?}");
+    let db = ppe::store::open(&w.dir.join("box/state/ppe.db")).unwrap();
+    assert!(ppe::materials::store::alarms(&db).unwrap().is_empty());
+}
+
+#[test]
+fn edge_serve_raises_an_alarm_when_the_exam_starts_without_materials() {
+    let w = World::new(&[1000], 4096);
+    // Nothing published for this box's exam point any more: the pull keeps failing.
+    std::fs::remove_dir_all(w.package_dir("0101")).unwrap();
+    let hub = Hub::start(&w.hub_toml, "2027-05-27T03:00:01Z");
+    serve_until(&w, &hub, "alarm", |db| !ppe::materials::store::alarms(db).unwrap().is_empty());
+    let db = ppe::store::open(&w.dir.join("box/state/ppe.db")).unwrap();
+    let alarms = ppe::materials::store::alarms(&db).unwrap();
+    assert_eq!(alarms[0].0, EXAM);
+    assert_eq!(alarms[0].1, "materials_missing");
+    assert!(ppe::materials::store::key_get(&db, EXAM).unwrap().is_none());
+}
