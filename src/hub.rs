@@ -4,6 +4,8 @@
 
 pub mod cli;
 pub mod pages;
+pub mod pki;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 

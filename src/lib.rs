@@ -1,6 +1,7 @@
 //! `ppe`: the exam-day appliance of an exam point (ППЭ) and the regional hub (РЦОИ).
 //! See ARCHITECTURE.md for the map of the house.
 
+pub mod accounts;
 pub mod audit;
 pub mod clock;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod edge;
 pub mod hub;
 pub mod keys;
 pub mod logging;
+pub mod materials;
 pub mod model;
 pub mod plan;
 pub mod seating;

@@ -40,7 +40,7 @@ enum HubCommand {
     /// Hub keys and CA; writes DIR/hub.toml.
     Init(ppe::hub::cli::InitArgs),
     /// A box's certificate, keys and config (DIR/ppe.toml).
-    Enroll(NotYet),
+    Enroll(ppe::hub::cli::EnrollArgs),
     /// Import a plan: CSV (UTF-8 or Windows-1251), XLSX or JSON. All or nothing.
     ImportPlan(ppe::plan::cli::ImportArgs),
     /// Export the plan; the format follows the file extension (.csv, .xlsx, .json).
@@ -48,9 +48,9 @@ enum HubCommand {
     /// Generate a plausible, deterministic region plan.
     DemoPlan(ppe::demo::DemoPlanArgs),
     /// Encrypt and sign packages for every exam point of an exam.
-    Publish(NotYet),
+    Publish(ppe::hub::cli::PublishArgs),
     /// Serve boxes (mutual TLS) and the dashboard.
-    Serve(NotYet),
+    Serve(ppe::hub::cli::ServeArgs),
     /// Completion table: the dashboard in text.
     Status(NotYet),
     /// Import a bundle carried on removable media.
@@ -60,11 +60,11 @@ enum HubCommand {
 #[derive(Subcommand)]
 enum EdgeCommand {
     /// Run the box: scheduler, web UI, devices.
-    Serve(NotYet),
+    Serve(ppe::materials::cli::ServeArgs),
     /// Download ciphertext only, any time before the window.
-    Prestage(NotYet),
+    Prestage(ppe::materials::cli::PrestageArgs),
     /// Pull the package and key now instead of waiting for the window.
-    Pull(NotYet),
+    Pull(ppe::materials::cli::PullArgs),
     /// Seat participants and assign workers.
     Seat(NotYet),
     /// Print sheets, seating lists, statements.
@@ -108,16 +108,16 @@ fn main() -> ExitCode {
             HubCommand::ImportPlan(args) => ppe::plan::cli::import(&config, args),
             HubCommand::ExportPlan(args) => ppe::plan::cli::export(&config, args),
             HubCommand::DemoPlan(args) => ppe::demo::demo_plan(args),
-            HubCommand::Enroll(_) => not_yet("hub enroll"),
-            HubCommand::Publish(_) => not_yet("hub publish"),
-            HubCommand::Serve(_) => not_yet("hub serve"),
+            HubCommand::Enroll(args) => ppe::hub::cli::enroll(&config, args),
+            HubCommand::Publish(args) => ppe::hub::cli::publish(&config, args),
+            HubCommand::Serve(args) => ppe::hub::cli::serve(&config, args),
             HubCommand::Status(_) => not_yet("hub status"),
             HubCommand::Import(_) => not_yet("hub import"),
         },
-        Command::Edge { config: _, command } => match command {
-            EdgeCommand::Serve(_) => not_yet("edge serve"),
-            EdgeCommand::Prestage(_) => not_yet("edge prestage"),
-            EdgeCommand::Pull(_) => not_yet("edge pull"),
+        Command::Edge { config, command } => match command {
+            EdgeCommand::Serve(args) => ppe::materials::cli::serve(&config, args),
+            EdgeCommand::Prestage(args) => ppe::materials::cli::prestage(&config, args),
+            EdgeCommand::Pull(args) => ppe::materials::cli::pull(&config, args),
             EdgeCommand::Seat(_) => not_yet("edge seat"),
             EdgeCommand::Print(_) => not_yet("edge print"),
             EdgeCommand::Scan(_) => not_yet("edge scan"),

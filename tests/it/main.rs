@@ -2,4 +2,5 @@
 
 mod common;
 mod demo;
+mod materials;
 mod plan;

@@ -1,0 +1,430 @@
+//! The hub's HTTPS server for boxes: rustls with client certificates checked against the hub
+//! CA, the box identity put into every request, manifests and packages served with `Range`,
+//! package keys released only to the right box inside the window judged by the hub's clock,
+//! and the hub's signed time on every answer.
+//!
+//! Composable: [`router`] gives the materials routes; other rooms merge their routers into it
+//! and [`serve`] wraps the whole thing with the identity and signed-time layer.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::{request::Parts, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use ring::signature::Ed25519KeyPair;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use serde::{Deserialize, Serialize};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::clock::Clock;
+use crate::hub::BoxIdentity;
+use crate::materials::store as mstore;
+use crate::materials::wrap::{self, KeyRelease, KeyRequest};
+use crate::store::Connection;
+
+pub const HUB_TIME_HEADER: &str = "x-ppe-hub-time";
+pub const HUB_TIME_SIGNATURE_HEADER: &str = "x-ppe-hub-time-signature";
+
+/// What every handler of the hub's box-facing server shares.
+#[derive(Clone)]
+pub struct HubState {
+    pub db: Arc<Mutex<Connection>>,
+    pub clock: Clock,
+    pub signing_key: Arc<Ed25519KeyPair>,
+    /// `state_dir/publish`: `EXAM/PPE/manifest.json` and `EXAM/PPE/<sha256>.enc`.
+    pub publish_dir: PathBuf,
+}
+
+/// The hub's server: state plus its TLS material.
+pub struct HubServer {
+    pub state: HubState,
+    ca_pem: Vec<u8>,
+    cert_pem: Vec<u8>,
+    key_pem: Vec<u8>,
+}
+
+impl HubServer {
+    pub fn from_context(ctx: &crate::hub::HubContext) -> anyhow::Result<Self> {
+        let read = |p: &std::path::Path| std::fs::read(p).with_context(|| format!("read {} (run `ppe hub init`)", p.display()));
+        Ok(Self {
+            state: HubState {
+                db: Arc::new(Mutex::new(ctx.db()?)),
+                clock: ctx.clock.clone(),
+                signing_key: Arc::new(crate::keys::load_ed25519(&ctx.config.signing_key_file)?),
+                publish_dir: publish_dir(&ctx.config),
+            },
+            ca_pem: read(&ctx.config.ca_cert_file)?,
+            cert_pem: read(&ctx.config.tls_cert_file)?,
+            key_pem: read(&ctx.config.tls_key_file)?,
+        })
+    }
+
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    pub fn tls_config(&self) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+        tls_config(&self.ca_pem, &self.cert_pem, &self.key_pem)
+    }
+}
+
+/// Where published packages live on the hub (also what a mirror such as nginx serves).
+pub fn publish_dir(cfg: &crate::config::HubFileConfig) -> PathBuf {
+    cfg.state_dir.join("publish")
+}
+
+/// rustls config: the hub's certificate; client certificates optional at the TLS layer (a
+/// browser may view the dashboard) but, when presented, verified against the hub CA, so a
+/// certificate from another CA fails the handshake. Box routes require an enrolled one.
+pub fn tls_config(ca_pem: &[u8], cert_pem: &[u8], key_pem: &[u8]) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(ca_pem) {
+        roots.add(c.context("hub CA certificate PEM")?).context("hub CA certificate")?;
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()
+        .context("client certificate verifier")?;
+    let certs = CertificateDer::pem_slice_iter(cert_pem).collect::<Result<Vec<_>, _>>().context("server certificate PEM")?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).context("server key PEM")?;
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(certs, key)
+        .context("server certificate and key")?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
+/// The peer of one TLS connection: address and, if it presented one, its certificate's hash.
+#[derive(Debug, Clone)]
+pub struct PeerInfo {
+    pub remote: SocketAddr,
+    pub cert_sha256: Option<String>,
+}
+
+/// A listener that hands axum connections whose TLS handshake is already complete.
+/// Handshakes run in their own tasks so a slow or hostile client cannot stall the others.
+pub struct TlsListener {
+    rx: tokio::sync::mpsc::Receiver<(tokio_rustls::server::TlsStream<TcpStream>, PeerInfo)>,
+    local: SocketAddr,
+}
+
+impl TlsListener {
+    pub fn new(listener: TcpListener, tls: Arc<rustls::ServerConfig>) -> std::io::Result<Self> {
+        let local = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        tokio::spawn(async move {
+            loop {
+                let (tcp, remote) = match listener.accept().await {
+                    Ok(x) => x,
+                    Err(e) => {
+                        tracing::warn!("accept: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let acceptor = acceptor.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    match tokio::time::timeout(std::time::Duration::from_secs(15), acceptor.accept(tcp)).await {
+                        Ok(Ok(tls)) => {
+                            let cert_sha256 = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| crate::hub::pki::cert_fingerprint(c.as_ref()));
+                            let _ = tx.send((tls, PeerInfo { remote, cert_sha256 })).await;
+                        }
+                        Ok(Err(e)) => tracing::warn!(peer = %remote, "TLS handshake refused: {e}"),
+                        Err(_) => tracing::warn!(peer = %remote, "TLS handshake timed out"),
+                    }
+                });
+            }
+        });
+        Ok(Self { rx, local })
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<TcpStream>;
+    type Addr = PeerInfo;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.rx.recv().await {
+            Some(x) => x,
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(PeerInfo { remote: self.local, cert_sha256: None })
+    }
+}
+
+impl Connected<axum::serve::IncomingStream<'_, TlsListener>> for PeerInfo {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
+        stream.remote_addr().clone()
+    }
+}
+
+/// Serves `router` (the materials routes merged with any others) over mutual TLS until the
+/// listener fails.
+pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state: HubState, router: Router) -> anyhow::Result<()> {
+    let app = with_box_identity(router, state);
+    let listener = TlsListener::new(listener, tls)?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<PeerInfo>()).await.context("hub server")
+}
+
+/// Wraps any router: inserts [`BoxIdentity`] for an enrolled client certificate and puts the
+/// hub's signed time on every answer.
+pub fn with_box_identity(router: Router, state: HubState) -> Router {
+    router.layer(axum::middleware::from_fn_with_state(state, identify_and_sign_time))
+}
+
+async fn identify_and_sign_time(State(state): State<HubState>, mut req: Request, next: Next) -> Response {
+    let cert = req.extensions().get::<ConnectInfo<PeerInfo>>().and_then(|c| c.0.cert_sha256.clone());
+    if let Some(cert) = cert {
+        let found = state.db.lock().map_err(|_| ()).and_then(|db| mstore::hub_box_by_cert(&db, &cert).map_err(|e| tracing::error!("box lookup: {e}")));
+        match found {
+            Ok(Some(b)) => {
+                req.extensions_mut().insert(BoxIdentity { ppe_code: b.ppe_code });
+            }
+            Ok(None) => tracing::warn!(cert_sha256 = %cert, "client certificate from the hub CA but not enrolled (revoked or re-enrolled)"),
+            Err(()) => {}
+        }
+    }
+    let mut resp = next.run(req).await;
+    let now = state.clock.now_rfc3339();
+    let sig = crate::keys::sign_hex(&state.signing_key, &wrap::time_signature_message(&now));
+    if let (Ok(t), Ok(s)) = (HeaderValue::from_str(&now), HeaderValue::from_str(&sig)) {
+        resp.headers_mut().insert(HUB_TIME_HEADER, t);
+        resp.headers_mut().insert(HUB_TIME_SIGNATURE_HEADER, s);
+    }
+    resp
+}
+
+/// The materials routes (no TLS, no identity layer: see [`serve`]).
+pub fn router(state: HubState) -> Router {
+    Router::new()
+        .route("/v1/time", get(time_get))
+        .route("/v1/plan", get(plan_get))
+        .route("/v1/packages/{exam_id}/{ppe_code}/{file}", get(package_file_get))
+        .route("/v1/exams/{exam_id}/key", post(key_post))
+        .with_state(state)
+}
+
+/// The calling box, if its certificate is enrolled.
+pub struct Caller(pub Option<BoxIdentity>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Caller(parts.extensions.get::<BoxIdentity>().cloned()))
+    }
+}
+
+impl Caller {
+    fn require(self) -> Result<BoxIdentity, HubError> {
+        self.0.ok_or(HubError::Refused(StatusCode::FORBIDDEN, "no_certificate", "клиентский сертификат не предъявлен или не зарегистрирован в РЦОИ".into()))
+    }
+}
+
+/// An answer with a stable code and a Russian reason.
+#[derive(Debug)]
+pub enum HubError {
+    Refused(StatusCode, &'static str, String),
+    Internal(String),
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+}
+
+impl IntoResponse for HubError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            HubError::Refused(s, c, m) => (s, c, m),
+            HubError::Internal(cause) => {
+                tracing::error!("internal error: {cause}");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "внутренняя ошибка РЦОИ".to_string())
+            }
+        };
+        (status, Json(ErrorBody { error: code.into(), message })).into_response()
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> HubError {
+    HubError::Internal(e.to_string())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedTime {
+    pub hub_time: String,
+    pub signature: String,
+}
+
+async fn time_get(State(state): State<HubState>) -> Json<SignedTime> {
+    let hub_time = state.clock.now_rfc3339();
+    let signature = crate::keys::sign_hex(&state.signing_key, &wrap::time_signature_message(&hub_time));
+    Json(SignedTime { hub_time, signature })
+}
+
+/// The plan slice of the calling box, signed (the box seats offline from it).
+async fn plan_get(State(state): State<HubState>, caller: Caller) -> Result<Response, HubError> {
+    let me = caller.require()?;
+    let plan = {
+        let db = state.db.lock().map_err(internal)?;
+        crate::plan::store::load_plan(&db).map_err(internal)?
+    };
+    let body = serde_json::to_vec(&plan.for_exam_point(&me.ppe_code)).map_err(internal)?;
+    let sig = crate::keys::sign_hex(&state.signing_key, &body);
+    let mut resp = ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&sig) {
+        resp.headers_mut().insert("x-ppe-signature", v);
+    }
+    Ok(resp)
+}
+
+fn is_package_file_name(name: &str) -> bool {
+    name == "manifest.json" || (name.len() == 68 && name.ends_with(".enc") && name[..64].bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+async fn package_file_get(State(state): State<HubState>, caller: Caller, Path((exam_id, ppe_code, file)): Path<(String, String, String)>, req: Request) -> Result<Response, HubError> {
+    use tower::ServiceExt;
+    let me = caller.require()?;
+    if me.ppe_code != ppe_code {
+        tracing::warn!(caller = %me.ppe_code, asked = %ppe_code, "package of another exam point asked for");
+        return Err(HubError::Refused(StatusCode::FORBIDDEN, "wrong_exam_point", format!("пакет ППЭ {ppe_code} недоступен ППЭ {}", me.ppe_code)));
+    }
+    if !is_package_file_name(&file) || exam_id.contains(['/', '\\', '.']) || ppe_code.contains(['/', '\\', '.']) {
+        return Err(HubError::Refused(StatusCode::NOT_FOUND, "not_found", "нет такого файла".into()));
+    }
+    let path = state.publish_dir.join(&exam_id).join(&ppe_code).join(&file);
+    if !path.is_file() {
+        return Err(HubError::Refused(StatusCode::NOT_FOUND, "not_published", format!("пакет экзамена {exam_id} для ППЭ {ppe_code} не опубликован")));
+    }
+    let resp = tower_http::services::ServeFile::new(path).oneshot(req).await.map_err(internal)?;
+    Ok(resp.map(axum::body::Body::new))
+}
+
+/// Why a key is not released; the hub logs each one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRefusal {
+    OtherExamPoint { caller: String, asked: String },
+    UnknownExam,
+    NotAssigned,
+    NotPublished,
+    BadRequestSignature,
+    TooEarly { opens: String },
+    TooLate { closed: String },
+}
+
+impl KeyRefusal {
+    pub fn status_code_message(&self) -> (StatusCode, &'static str, String) {
+        match self {
+            Self::OtherExamPoint { caller, asked } => (StatusCode::FORBIDDEN, "other_exam_point", format!("ППЭ {caller} запросил ключ от имени ППЭ {asked}")),
+            Self::UnknownExam => (StatusCode::NOT_FOUND, "unknown_exam", "экзамен не найден в плане РЦОИ".into()),
+            Self::NotAssigned => (StatusCode::FORBIDDEN, "not_assigned", "ППЭ не назначен на этот экзамен".into()),
+            Self::NotPublished => (StatusCode::NOT_FOUND, "not_published", "пакет для этого ППЭ не опубликован".into()),
+            Self::BadRequestSignature => (StatusCode::FORBIDDEN, "bad_signature", "подпись запроса не совпадает с ключом ППЭ".into()),
+            Self::TooEarly { opens } => (StatusCode::FORBIDDEN, "window_not_open", format!("окно выдачи ключей ещё не открыто (откроется {opens} по времени РЦОИ)")),
+            Self::TooLate { closed } => (StatusCode::FORBIDDEN, "window_closed", format!("окно выдачи ключей закрыто {closed} по времени РЦОИ")),
+        }
+    }
+}
+
+/// Pure judgement of a key request: the caller's certificate, the plan and the hub clock.
+pub fn judge_key_request(caller: &str, asked: &str, assigned: bool, window: (DateTime<Utc>, DateTime<Utc>), hub_now: DateTime<Utc>) -> Result<(), KeyRefusal> {
+    if caller != asked {
+        return Err(KeyRefusal::OtherExamPoint { caller: caller.into(), asked: asked.into() });
+    }
+    if !assigned {
+        return Err(KeyRefusal::NotAssigned);
+    }
+    if hub_now < window.0 {
+        return Err(KeyRefusal::TooEarly { opens: window.0.to_rfc3339() });
+    }
+    if hub_now >= window.1 {
+        return Err(KeyRefusal::TooLate { closed: window.1.to_rfc3339() });
+    }
+    Ok(())
+}
+
+async fn key_post(State(state): State<HubState>, caller: Caller, Path(exam_id): Path<String>, Json(request): Json<KeyRequest>) -> Result<Json<KeyRelease>, HubError> {
+    let me = caller.require().inspect_err(|_| tracing::warn!(exam = %exam_id, "key asked for without an enrolled certificate"))?;
+    let now = state.clock.now();
+    let now_text = state.clock.now_rfc3339();
+    let mut db = state.db.lock().map_err(internal)?;
+    let decided: Result<mstore::HubPackage, KeyRefusal> = (|| {
+        if request.exam_id != exam_id {
+            return Err(KeyRefusal::UnknownExam);
+        }
+        let exam = crate::plan::store::exam_get(&db, &exam_id).map_err(|_| KeyRefusal::UnknownExam)?.ok_or(KeyRefusal::UnknownExam)?;
+        let window = exam.materials_window().ok_or(KeyRefusal::UnknownExam)?;
+        let assigned = crate::plan::store::exam_points_of_exam(&db, &exam_id).map_err(|_| KeyRefusal::UnknownExam)?.iter().any(|p| *p == me.ppe_code);
+        judge_key_request(&me.ppe_code, &request.ppe_code, assigned, window, now)?;
+        let registered = mstore::hub_box_get(&db, &me.ppe_code).ok().flatten().ok_or(KeyRefusal::BadRequestSignature)?;
+        if !request.verify(&registered.signing_public_key) {
+            return Err(KeyRefusal::BadRequestSignature);
+        }
+        mstore::hub_package_latest(&db, &exam_id, &me.ppe_code).ok().flatten().ok_or(KeyRefusal::NotPublished)
+    })();
+    let tx = db.transaction().map_err(internal)?;
+    let result = match decided {
+        Ok(pkg) => {
+            let key: [u8; 32] = hex::decode(&pkg.package_key_hex).ok().and_then(|k| k.try_into().ok()).ok_or_else(|| internal("stored package key is not 32 bytes"))?;
+            let release = wrap::wrap_for_box(&state.signing_key, &request, &pkg.package_id, pkg.version, &key, &now_text).map_err(internal)?;
+            mstore::hub_key_release_log(&tx, &now_text, &exam_id, &me.ppe_code, Some(&pkg.package_id), true, "released").map_err(internal)?;
+            crate::audit::store::append(&tx, &now_text, crate::audit::NewEntry {
+                actor: &format!("box:{}", me.ppe_code),
+                action: "materials.key_released",
+                object: &exam_id,
+                details: serde_json::json!({"ppe_code": me.ppe_code, "package_id": pkg.package_id, "version": pkg.version}),
+            })
+            .map_err(internal)?;
+            tracing::info!(exam = %exam_id, ppe = %me.ppe_code, package = %pkg.package_id, "package key released");
+            Ok(Json(release))
+        }
+        Err(refusal) => {
+            let (status, code, message) = refusal.status_code_message();
+            mstore::hub_key_release_log(&tx, &now_text, &exam_id, &me.ppe_code, None, false, code).map_err(internal)?;
+            crate::audit::store::append(&tx, &now_text, crate::audit::NewEntry {
+                actor: &format!("box:{}", me.ppe_code),
+                action: "materials.key_refused",
+                object: &exam_id,
+                details: serde_json::json!({"ppe_code": me.ppe_code, "reason": code}),
+            })
+            .map_err(internal)?;
+            tracing::warn!(exam = %exam_id, ppe = %me.ppe_code, reason = code, "package key refused");
+            Err(HubError::Refused(status, code, message))
+        }
+    };
+    tx.commit().map_err(internal)?;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_is_judged_by_caller_assignment_and_hub_window() {
+        let t = |s: &str| crate::materials::parse_time(s).unwrap();
+        let w = (t("2027-05-27T02:00:00Z"), t("2027-05-27T04:00:00Z"));
+        assert!(judge_key_request("0101", "0101", true, w, t("2027-05-27T02:00:00Z")).is_ok());
+        assert!(matches!(judge_key_request("0101", "0101", true, w, t("2027-05-27T01:59:59Z")), Err(KeyRefusal::TooEarly { .. })));
+        assert!(matches!(judge_key_request("0101", "0101", true, w, t("2027-05-27T04:00:00Z")), Err(KeyRefusal::TooLate { .. })));
+        assert!(matches!(judge_key_request("0101", "0101", false, w, t("2027-05-27T03:00:00Z")), Err(KeyRefusal::NotAssigned)));
+        assert!(matches!(judge_key_request("0101", "0202", true, w, t("2027-05-27T03:00:00Z")), Err(KeyRefusal::OtherExamPoint { .. })));
+    }
+}

@@ -1,0 +1,68 @@
+//! `ppe edge prestage|pull|serve`: the box's materials commands (CLI glue only).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+
+use super::pull::{PullOptions, Source};
+use crate::edge::EdgeContext;
+
+#[derive(Args, Debug)]
+pub struct PrestageArgs {
+    #[arg(long = "exam")]
+    pub exam_id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct PullArgs {
+    #[arg(long = "exam")]
+    pub exam_id: String,
+    /// Take the ciphertext from removable media (a folder with manifest.json and *.enc);
+    /// only the key comes over the network.
+    #[arg(long)]
+    pub from: Option<PathBuf>,
+    /// Login of the technical specialist pulling (recorded; the ГЭК member activates).
+    #[arg(long, default_value = "operator")]
+    pub by: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Simulated time to start from (RFC 3339).
+    #[arg(long, value_parser = crate::clock::parse_now)]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Simulated time runs this many times faster.
+    #[arg(long)]
+    pub speed: Option<f64>,
+}
+
+fn run_pull(config: &Path, exam_id: &str, opts: PullOptions) -> anyhow::Result<()> {
+    let ctx = EdgeContext::open(config)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let report = rt.block_on(super::pull::pull(&ctx, exam_id, &opts)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
+pub fn prestage(config: &Path, args: PrestageArgs) -> anyhow::Result<()> {
+    run_pull(config, &args.exam_id, PullOptions { with_key: false, ..Default::default() })
+}
+
+pub fn pull(config: &Path, args: PullArgs) -> anyhow::Result<()> {
+    let source = match args.from {
+        Some(dir) => Source::Media(dir),
+        None => Source::Network,
+    };
+    run_pull(config, &args.exam_id, PullOptions { source, with_key: true, actor: args.by, ..Default::default() })
+}
+
+pub fn serve(config: &Path, args: ServeArgs) -> anyhow::Result<()> {
+    let ctx = EdgeContext::open(config)?.with_clock(crate::clock::Clock::from_flags(args.now, args.speed));
+    let rt = tokio::runtime::Runtime::new().context("tokio runtime")?;
+    tracing::info!(ppe = %ctx.config.ppe_code, "box materials scheduler running (hub {})", ctx.config.hub.url);
+    eprintln!("box {} running; hub {}", ctx.config.ppe_code, ctx.config.hub.url);
+    rt.block_on(super::scheduler::run(&ctx, async {
+        let _ = tokio::signal::ctrl_c().await;
+    }))
+}

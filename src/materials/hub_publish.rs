@@ -1,0 +1,132 @@
+//! `ppe hub publish`: one package per exam point of an exam, each with a fresh key, its
+//! files encrypted in one streaming pass, content-addressed on disk, and a signed manifest
+//! written last (atomically), so a mirror or box never sees a manifest without its files.
+
+use std::io::{BufReader, BufWriter};
+use std::path::Path;
+
+use anyhow::Context;
+use ring::rand::SecureRandom;
+
+use super::{sign_manifest, FileEntry, Manifest, StreamParams, FORMAT, NONCE_PREFIX_LEN};
+use crate::hub::HubContext;
+
+/// What was published for one exam point.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub exam_id: String,
+    pub ppe_code: String,
+    pub version: u64,
+    pub package_id: String,
+    pub files: usize,
+}
+
+pub fn publish(ctx: &HubContext, exam_id: &str, materials_dir: &Path, chunk_size: u32) -> anyhow::Result<Vec<Published>> {
+    if chunk_size == 0 {
+        anyhow::bail!("--chunk-size must be positive");
+    }
+    let mut db = ctx.db()?;
+    let exam = crate::plan::store::exam_get(&db, exam_id)?.with_context(|| format!("exam {exam_id} is not in the hub's plan (import it with `ppe hub import-plan`)"))?;
+    let (open, close) = exam.materials_window().with_context(|| format!("exam {exam_id}: date or start time is not valid"))?;
+    let points = crate::plan::store::exam_points_of_exam(&db, exam_id)?;
+    if points.is_empty() {
+        anyhow::bail!("exam {exam_id} has no exam points assigned in the plan");
+    }
+    let mut inputs: Vec<(String, std::path::PathBuf)> = Vec::new();
+    for entry in std::fs::read_dir(materials_dir).with_context(|| format!("read materials folder {}", materials_dir.display()))? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        if entry.file_type()?.is_file() && !name.starts_with('.') {
+            inputs.push((name, entry.path()));
+        }
+    }
+    inputs.sort();
+    if inputs.is_empty() {
+        anyhow::bail!("materials folder {} has no files", materials_dir.display());
+    }
+    let hub_key = crate::keys::load_ed25519(&ctx.config.signing_key_file)?;
+    let publish_root = crate::hub::server::publish_dir(&ctx.config);
+    let rng = ring::rand::SystemRandom::new();
+    let mut out = Vec::new();
+    for ppe_code in points {
+        let version = crate::materials::store::hub_package_latest_version(&db, exam_id, &ppe_code)?.unwrap_or(0) + 1;
+        let mut key = [0u8; 32];
+        rng.fill(&mut key).map_err(|_| anyhow::anyhow!("random generator failed"))?;
+        let now = ctx.clock.now_rfc3339();
+        let mut manifest = Manifest {
+            format: FORMAT.into(),
+            package_id: uuid::Uuid::new_v4().to_string(),
+            exam_id: exam_id.into(),
+            ppe_code: ppe_code.clone(),
+            version,
+            created: now.clone(),
+            expires: close.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            window_open: open.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            window_close: close.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            files: Vec::new(),
+        };
+        let dir = publish_root.join(exam_id).join(&ppe_code);
+        std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+        for (name, path) in &inputs {
+            let mut prefix = [0u8; NONCE_PREFIX_LEN];
+            rng.fill(&mut prefix).map_err(|_| anyhow::anyhow!("random generator failed"))?;
+            let plain_len = std::fs::metadata(path)?.len();
+            let mut entry = FileEntry {
+                name: name.clone(),
+                role: super::role_for_file_name(name).into(),
+                plain_len,
+                cipher_len: super::cipher_len_for(plain_len, chunk_size),
+                plain_sha256: String::new(),
+                cipher_sha256: String::new(),
+                chunk_size,
+                nonce_prefix: hex::encode(prefix),
+            };
+            let aad = super::file_aad(&manifest, &entry);
+            let tmp = dir.join(format!(".publish-{}.tmp", uuid::Uuid::new_v4().simple()));
+            let totals = {
+                let input = BufReader::with_capacity(1 << 20, std::fs::File::open(path).with_context(|| format!("open {}", path.display()))?);
+                let file = std::fs::File::create(&tmp)?;
+                let mut writer = BufWriter::with_capacity(1 << 20, file);
+                let t = super::encrypt_stream(&StreamParams { key: &key, nonce_prefix: prefix, aad: &aad, chunk_size }, input, &mut writer)?;
+                let file = writer.into_inner().map_err(|e| e.into_error())?;
+                file.sync_all()?;
+                t
+            };
+            if totals.plain_len != plain_len {
+                anyhow::bail!("{} changed while it was being encrypted", path.display());
+            }
+            entry.plain_sha256 = totals.plain_sha256;
+            entry.cipher_sha256 = totals.cipher_sha256;
+            std::fs::rename(&tmp, dir.join(entry.cipher_file_name()))?;
+            manifest.files.push(entry);
+        }
+        crate::util::sync_dir(&dir)?;
+        let signed = sign_manifest(manifest, &hub_key);
+        let bytes = serde_json::to_vec_pretty(&signed)?;
+        let package_id = signed.manifest.package_id.clone();
+        let tx = db.transaction()?;
+        crate::materials::store::hub_package_insert(
+            &tx,
+            &crate::materials::store::HubPackage {
+                exam_id: exam_id.into(),
+                ppe_code: ppe_code.clone(),
+                version,
+                package_id: package_id.clone(),
+                package_key_hex: hex::encode(key),
+                manifest_sha256: crate::util::sha256_hex(&bytes),
+            },
+            &now,
+        )?;
+        crate::audit::store::append(&tx, &now, crate::audit::NewEntry {
+            actor: "operator",
+            action: "materials.publish",
+            object: exam_id,
+            details: serde_json::json!({"ppe_code": ppe_code, "version": version, "package_id": package_id, "files": inputs.len()}),
+        })?;
+        // The manifest goes out only once the package (and its key) is recorded.
+        crate::util::write_atomic(&dir.join("manifest.json"), &bytes)?;
+        tx.commit()?;
+        out.push(Published { exam_id: exam_id.into(), ppe_code, version, package_id, files: inputs.len() });
+    }
+    Ok(out)
+}

@@ -1,0 +1,626 @@
+//! The box's pull client: fetch and verify the manifest, stream each ciphertext to disk while
+//! hashing it (one pass over the network bytes), resume with `Range` after any break, ask the
+//! hub for the wrapped key, and later decrypt into memory only after a ГЭК member activated it.
+//!
+//! Files are content-addressed under `state/materials/EXAM/`: `<sha256>.part` while arriving,
+//! `<sha256>.enc` once verified, so a restart (even after `kill -9`) continues from the bytes
+//! already on disk and a new version never mixes with an old partial file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::store as mstore;
+use super::{verify_cipher_file, verify_manifest, Expectation, FileEntry, MaterialsError, SignedManifest};
+use crate::edge::EdgeContext;
+use crate::hub::server::{HUB_TIME_HEADER, HUB_TIME_SIGNATURE_HEADER};
+use crate::store::Connection;
+
+/// Where the ciphertext comes from: the network (hub or mirror) or removable media.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Network,
+    Media(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct PullOptions {
+    pub source: Source,
+    /// Ask the hub for the package key (pull); without it only ciphertext (prestage).
+    pub with_key: bool,
+    /// Network attempts per file before giving up this run (the scheduler retries runs).
+    pub max_attempts: u32,
+    /// Who is pulling (technical specialist's login or `scheduler`), for the audit log.
+    pub actor: String,
+}
+
+impl Default for PullOptions {
+    fn default() -> Self {
+        Self { source: Source::Network, with_key: true, max_attempts: 6, actor: "operator".into() }
+    }
+}
+
+/// What one run did; printed as JSON by the CLI.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PullReport {
+    pub exam_id: String,
+    pub version: u64,
+    pub package_id: String,
+    pub files_total: usize,
+    pub files_already_verified: usize,
+    pub files_fetched: usize,
+    /// Ciphertext bytes received over the network in this run.
+    pub bytes_downloaded: u64,
+    /// Bytes found on disk from an earlier, interrupted run and not fetched again.
+    pub bytes_resumed: u64,
+    pub key_received: bool,
+    pub plan_synced: bool,
+    /// Hub − box clock, milliseconds, if the hub answered.
+    pub clock_offset_ms: Option<i64>,
+}
+
+/// Folder of an exam's ciphertext on the box.
+pub fn materials_dir(ctx: &EdgeContext, exam_id: &str) -> PathBuf {
+    ctx.config.state_dir.join("materials").join(exam_id)
+}
+
+fn key_file(ctx: &EdgeContext, exam_id: &str) -> anyhow::Result<PathBuf> {
+    Ok(ctx.run_dir_for(exam_id)?.join("package.key"))
+}
+
+/// Exponential backoff with jitter: attempt 0 waits ~0.5 s, doubling up to 30 s, each wait
+/// drawn from [d/2, d] so that thousands of boxes do not retry in step.
+pub fn backoff_delay(attempt: u32, rng: &mut impl Rng) -> Duration {
+    let base_ms = 500u64.saturating_mul(1u64 << attempt.min(16)).min(30_000);
+    Duration::from_millis(rng.gen_range(base_ms / 2..=base_ms))
+}
+
+/// An HTTPS client that trusts only the hub CA and presents the box's certificate.
+pub fn build_client(ctx: &EdgeContext) -> anyhow::Result<reqwest::Client> {
+    use rustls_pki_types::pem::PemObject;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ca = std::fs::read(&ctx.config.hub.ca_file).with_context(|| format!("read hub CA {}", ctx.config.hub.ca_file.display()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pki_types::CertificateDer::pem_slice_iter(&ca) {
+        roots.add(c.context("hub CA PEM")?).context("hub CA certificate")?;
+    }
+    let cert = std::fs::read(&ctx.config.keys.tls_cert_file).with_context(|| format!("read {}", ctx.config.keys.tls_cert_file.display()))?;
+    let key = std::fs::read(&ctx.config.keys.tls_key_file).with_context(|| format!("read {}", ctx.config.keys.tls_key_file.display()))?;
+    let certs = rustls_pki_types::CertificateDer::pem_slice_iter(&cert).collect::<Result<Vec<_>, _>>().context("client certificate PEM")?;
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(&key).context("client key PEM")?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(certs, key)
+        .context("client certificate and key")?;
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .connect_timeout(Duration::from_secs(10))
+        .read_timeout(Duration::from_secs(30))
+        .build()
+        .context("HTTPS client")
+}
+
+fn hub_url(ctx: &EdgeContext) -> String {
+    ctx.config.hub.url.trim_end_matches('/').to_string()
+}
+
+fn package_base(ctx: &EdgeContext, exam_id: &str) -> String {
+    let base = match &ctx.config.hub.mirror_url {
+        Some(m) if !m.is_empty() => m.trim_end_matches('/').to_string(),
+        _ => format!("{}/v1/packages", hub_url(ctx)),
+    };
+    format!("{base}/{exam_id}/{}", ctx.config.ppe_code)
+}
+
+/// Records the hub's signed time from an answer's headers; returns the offset (hub − box).
+pub fn observe_hub_time(ctx: &EdgeContext, db: &Connection, headers: &reqwest::header::HeaderMap) -> Option<i64> {
+    let time = headers.get(HUB_TIME_HEADER)?.to_str().ok()?;
+    let sig = headers.get(HUB_TIME_SIGNATURE_HEADER)?.to_str().ok()?;
+    if !crate::keys::verify_ed25519(&ctx.config.hub.signing_public_key, &super::wrap::time_signature_message(time), sig) {
+        tracing::warn!("hub time signature invalid; ignored");
+        return None;
+    }
+    let hub = super::parse_time(time).ok()?;
+    let local = ctx.clock.now();
+    let offset = (hub - local).num_milliseconds();
+    if let Err(e) = mstore::clock_offset_record(db, &ctx.clock.now_rfc3339(), time, offset) {
+        tracing::warn!("record clock offset: {e}");
+    }
+    Some(offset)
+}
+
+/// The hub's time as best known: the box clock corrected by the last signed offset.
+pub fn hub_now(ctx: &EdgeContext, db: &Connection) -> DateTime<Utc> {
+    let offset = mstore::clock_offset_latest(db).ok().flatten().unwrap_or(0);
+    ctx.clock.now() + chrono::Duration::milliseconds(offset)
+}
+
+fn audit(db: &Connection, ctx: &EdgeContext, actor: &str, action: &str, exam_id: &str, details: serde_json::Value) {
+    if let Err(e) = crate::audit::store::append(db, &ctx.clock.now_rfc3339(), crate::audit::NewEntry { actor, action, object: exam_id, details }) {
+        tracing::error!("audit {action}: {e}");
+    }
+}
+
+/// An error a retry can cure (network) versus one it cannot (a rejected package).
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    #[error(transparent)]
+    Rejected(#[from] MaterialsError),
+    #[error("сеть: {0}")]
+    Network(String),
+    #[error("РЦОИ отказал: {0}")]
+    Refused(String),
+    #[error("{0:#}")]
+    Other(#[from] anyhow::Error),
+}
+
+impl PullError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, PullError::Network(_) | PullError::Other(_))
+    }
+}
+
+fn net(e: reqwest::Error) -> PullError {
+    PullError::Network(format!("{e:#}").chars().take(300).collect())
+}
+
+async fn refused(resp: reqwest::Response) -> PullError {
+    let status = resp.status();
+    let body: Option<crate::hub::server::ErrorBody> = resp.json().await.ok();
+    PullError::Refused(match body {
+        Some(b) => format!("{} ({}, {})", b.message, b.error, status.as_u16()),
+        None => format!("HTTP {}", status.as_u16()),
+    })
+}
+
+/// Prestage (ciphertext only) or pull (ciphertext and key) one exam's package.
+pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Result<PullReport, PullError> {
+    let db = ctx.db()?;
+    let mut report = PullReport { exam_id: exam_id.into(), ..Default::default() };
+    let client = match (&opts.source, opts.with_key) {
+        (Source::Media(_), false) => None,
+        _ => Some(build_client(ctx)?),
+    };
+    // The hub's time first: windows and expiry are judged by it, never by the box clock alone.
+    if let Some(client) = &client {
+        let resp = client.get(format!("{}/v1/time", hub_url(ctx))).send().await.map_err(net)?;
+        report.clock_offset_ms = observe_hub_time(ctx, &db, resp.headers());
+    }
+    let manifest_bytes = match &opts.source {
+        Source::Media(dir) => std::fs::read(dir.join("manifest.json")).map_err(|e| PullError::Other(anyhow::anyhow!("{}: {e}", dir.join("manifest.json").display())))?,
+        Source::Network => {
+            let client = client.as_ref().ok_or_else(|| PullError::Other(anyhow::anyhow!("no client")))?;
+            let resp = client.get(format!("{}/manifest.json", package_base(ctx, exam_id))).send().await.map_err(net)?;
+            if !resp.status().is_success() {
+                return Err(refused(resp).await);
+            }
+            observe_hub_time(ctx, &db, resp.headers());
+            let bytes = resp.bytes().await.map_err(net)?;
+            if bytes.len() > 16 << 20 {
+                return Err(MaterialsError::TooLong { name: "manifest.json".into(), limit: 16 << 20 }.into());
+            }
+            bytes.to_vec()
+        }
+    };
+    let signed = accept_manifest(ctx, &db, exam_id, &manifest_bytes, &opts.actor)?;
+    let m = &signed.manifest;
+    report.version = m.version;
+    report.package_id = m.package_id.clone();
+    report.files_total = m.files.len();
+    let dir = materials_dir(ctx, exam_id);
+    std::fs::create_dir_all(&dir).map_err(MaterialsError::from)?;
+    let verified = mstore::files_verified(&db, exam_id, &m.package_id).unwrap_or_default();
+    for f in &m.files {
+        let final_path = dir.join(f.cipher_file_name());
+        if verified.contains(&f.name) && final_path.is_file() {
+            report.files_already_verified += 1;
+            continue;
+        }
+        let result = match &opts.source {
+            Source::Media(src) => copy_from_media(&src.join(f.cipher_file_name()), &dir, f, &mut report),
+            Source::Network => {
+                let client = client.as_ref().ok_or_else(|| PullError::Other(anyhow::anyhow!("no client")))?;
+                let url = format!("{}/{}", package_base(ctx, exam_id), f.cipher_file_name());
+                download_with_retries(client, &url, &dir, f, opts.max_attempts, &mut report).await
+            }
+        };
+        if let Err(e) = result {
+            if let PullError::Rejected(reason) = &e {
+                audit(&db, ctx, &opts.actor, "materials.rejected", exam_id, serde_json::json!({"file": f.name, "reason": reason.to_string()}));
+            }
+            return Err(e);
+        }
+        mstore::file_verified(&db, exam_id, &m.package_id, &f.name, &f.cipher_sha256, f.cipher_len, &ctx.clock.now_rfc3339()).map_err(|e| anyhow::anyhow!(e))?;
+        report.files_fetched += 1;
+    }
+    audit(&db, ctx, &opts.actor, if opts.with_key { "materials.pulled" } else { "materials.prestaged" }, exam_id, serde_json::json!({
+        "version": m.version, "package_id": m.package_id, "bytes_downloaded": report.bytes_downloaded,
+    }));
+    if let Some(client) = &client {
+        match sync_plan(ctx, client, &opts.actor).await {
+            Ok(()) => report.plan_synced = true,
+            Err(e) => tracing::warn!("plan sync: {e:#}"),
+        }
+    }
+    if opts.with_key {
+        let client = client.as_ref().ok_or_else(|| PullError::Other(anyhow::anyhow!("no client")))?;
+        fetch_key(ctx, &db, client, &signed, &opts.actor).await?;
+        report.key_received = true;
+    }
+    Ok(report)
+}
+
+/// Parses and verifies a manifest, records it (rollback protection), audits a rejection.
+pub fn accept_manifest(ctx: &EdgeContext, db: &Connection, exam_id: &str, bytes: &[u8], actor: &str) -> Result<SignedManifest, PullError> {
+    let result = (|| {
+        let signed: SignedManifest = serde_json::from_slice(bytes).map_err(|e| MaterialsError::Malformed(e.to_string()))?;
+        let seen = mstore::manifest_get(db, exam_id).map_err(|e| MaterialsError::Malformed(e.to_string()))?.map(|(v, _)| v);
+        verify_manifest(&signed, &Expectation {
+            hub_public_key: &ctx.config.hub.signing_public_key,
+            exam_id,
+            ppe_code: &ctx.config.ppe_code,
+            last_seen_version: seen,
+            hub_now: hub_now(ctx, db),
+        })?;
+        Ok::<_, MaterialsError>((signed, seen))
+    })();
+    match result {
+        Err(e) => {
+            audit(db, ctx, actor, "materials.rejected", exam_id, serde_json::json!({"reason": e.to_string()}));
+            Err(e.into())
+        }
+        Ok((signed, seen)) => {
+            if seen != Some(signed.manifest.version) || mstore::manifest_get(db, exam_id).ok().flatten().map(|(_, j)| j) != Some(String::from_utf8_lossy(bytes).into_owned()) {
+                let json = String::from_utf8_lossy(bytes).into_owned();
+                let now = ctx.clock.now_rfc3339();
+                let m = &signed.manifest;
+                let tx = db.unchecked_transaction().map_err(|e| anyhow::anyhow!(e))?;
+                mstore::manifest_accept(&tx, exam_id, &m.ppe_code, m.version, &m.package_id, &json, &now).map_err(|e| anyhow::anyhow!(e))?;
+                crate::audit::store::append(&tx, &now, crate::audit::NewEntry {
+                    actor,
+                    action: "materials.manifest_accepted",
+                    object: exam_id,
+                    details: serde_json::json!({"version": m.version, "package_id": m.package_id}),
+                })
+                .map_err(|e| anyhow::anyhow!(e))?;
+                tx.commit().map_err(|e| anyhow::anyhow!(e))?;
+            }
+            Ok(signed)
+        }
+    }
+}
+
+fn part_path(dir: &Path, f: &FileEntry) -> PathBuf {
+    dir.join(format!("{}.part", f.cipher_sha256))
+}
+
+/// Moves a complete, verified `.part` into place (rename + folder fsync).
+fn finish(dir: &Path, f: &FileEntry, len: u64, hasher: Sha256) -> Result<(), PullError> {
+    let part = part_path(dir, f);
+    let sha = hex::encode(hasher.finalize());
+    if let Err(e) = verify_cipher_file(f, len, &sha) {
+        let _ = std::fs::remove_file(&part);
+        return Err(e.into());
+    }
+    std::fs::rename(&part, dir.join(f.cipher_file_name())).map_err(MaterialsError::from)?;
+    crate::util::sync_dir(dir).map_err(MaterialsError::from)?;
+    Ok(())
+}
+
+/// Reads what an earlier run left in `.part` into the hasher (local disk, not the network).
+fn resume_state(dir: &Path, f: &FileEntry) -> Result<(u64, Sha256), PullError> {
+    let part = part_path(dir, f);
+    let mut hasher = Sha256::new();
+    let Ok(mut file) = std::fs::File::open(&part) else { return Ok((0, hasher)) };
+    let len = file.metadata().map_err(MaterialsError::from)?.len();
+    if len > f.cipher_len {
+        drop(file);
+        std::fs::remove_file(&part).map_err(MaterialsError::from)?;
+        return Ok((0, Sha256::new()));
+    }
+    let copied = std::io::copy(&mut file, &mut HashWriter(&mut hasher)).map_err(MaterialsError::from)?;
+    Ok((copied, hasher))
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn copy_from_media(src: &Path, dir: &Path, f: &FileEntry, report: &mut PullReport) -> Result<(), PullError> {
+    use std::io::Read;
+    let mut input = std::fs::File::open(src).map_err(|e| PullError::Other(anyhow::anyhow!("{}: {e}", src.display())))?;
+    let part = part_path(dir, f);
+    let mut out = std::fs::File::create(&part).map_err(MaterialsError::from)?;
+    let mut hasher = Sha256::new();
+    let mut len = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = input.read(&mut buf).map_err(MaterialsError::from)?;
+        if n == 0 {
+            break;
+        }
+        len += n as u64;
+        if len > f.cipher_len {
+            drop(out);
+            let _ = std::fs::remove_file(&part);
+            return Err(MaterialsError::TooLong { name: f.name.clone(), limit: f.cipher_len }.into());
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n]).map_err(MaterialsError::from)?;
+    }
+    out.sync_all().map_err(MaterialsError::from)?;
+    drop(out);
+    finish(dir, f, len, hasher)?;
+    let _ = report;
+    Ok(())
+}
+
+async fn download_with_retries(client: &reqwest::Client, url: &str, dir: &Path, f: &FileEntry, max_attempts: u32, report: &mut PullReport) -> Result<(), PullError> {
+    let (mut have, mut hasher) = resume_state(dir, f)?;
+    report.bytes_resumed += have;
+    let mut rng = rand::thread_rng();
+    let mut attempt = 0;
+    loop {
+        match download_once(client, url, dir, f, &mut have, &mut hasher, report).await {
+            Ok(()) => return finish(dir, f, have, hasher),
+            Err(e) if e.is_retryable() && attempt + 1 < max_attempts.max(1) => {
+                let wait = backoff_delay(attempt, &mut rng);
+                tracing::warn!(file = %f.name, have, "download interrupted ({e}); resuming in {wait:?}");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One HTTP request: `Range: bytes=have-`, appending to `.part` while hashing.
+async fn download_once(client: &reqwest::Client, url: &str, dir: &Path, f: &FileEntry, have: &mut u64, hasher: &mut Sha256, report: &mut PullReport) -> Result<(), PullError> {
+    if *have == f.cipher_len {
+        return Ok(());
+    }
+    let mut req = client.get(url);
+    if *have > 0 {
+        req = req.header(reqwest::header::RANGE, format!("bytes={}-", *have));
+    }
+    let mut resp = req.send().await.map_err(net)?;
+    let part = part_path(dir, f);
+    let status = resp.status();
+    let mut file = if status == reqwest::StatusCode::PARTIAL_CONTENT {
+        let start = resp
+            .headers()
+            .get(reqwest::header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("bytes "))
+            .and_then(|v| v.split('-').next())
+            .and_then(|v| v.parse::<u64>().ok());
+        if start != Some(*have) {
+            return Err(PullError::Network(format!("server answered a range starting at {start:?}, asked {}", *have)));
+        }
+        std::fs::OpenOptions::new().append(true).create(true).open(&part).map_err(MaterialsError::from)?
+    } else if status.is_success() {
+        // The server ignored the range: start over from the first byte.
+        *have = 0;
+        *hasher = Sha256::new();
+        std::fs::File::create(&part).map_err(MaterialsError::from)?
+    } else if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        return Err(PullError::Network(format!("HTTP {}", status.as_u16())));
+    } else {
+        return Err(refused(resp).await);
+    };
+    let mut pending: Vec<u8> = Vec::with_capacity(256 << 10);
+    let result = async {
+        while let Some(chunk) = resp.chunk().await.map_err(net)? {
+            if *have + chunk.len() as u64 > f.cipher_len {
+                return Err(PullError::Rejected(MaterialsError::TooLong { name: f.name.clone(), limit: f.cipher_len }));
+            }
+            hasher.update(&chunk);
+            pending.extend_from_slice(&chunk);
+            *have += chunk.len() as u64;
+            report.bytes_downloaded += chunk.len() as u64;
+            if pending.len() >= 256 << 10 {
+                file.write_all(&pending).map_err(MaterialsError::from)?;
+                pending.clear();
+            }
+        }
+        Ok(())
+    }
+    .await;
+    // Whatever arrived intact is kept for the next attempt, even when the stream broke.
+    file.write_all(&pending).map_err(MaterialsError::from)?;
+    file.sync_data().map_err(MaterialsError::from)?;
+    if let Err(PullError::Rejected(e)) = &result {
+        drop(file);
+        let _ = std::fs::remove_file(&part);
+        return Err(PullError::Rejected(MaterialsError::TooLong { name: f.name.clone(), limit: match e { MaterialsError::TooLong { limit, .. } => *limit, _ => f.cipher_len } }));
+    }
+    result?;
+    if *have < f.cipher_len {
+        return Err(PullError::Network(format!("connection closed at {} of {} bytes", *have, f.cipher_len)));
+    }
+    Ok(())
+}
+
+/// Syncs the plan slice now (the scheduler calls it before it knows any exam).
+pub async fn sync_plan_now(ctx: &EdgeContext, actor: &str) -> anyhow::Result<()> {
+    let client = build_client(ctx)?;
+    let resp = client.get(format!("{}/v1/time", hub_url(ctx))).send().await?;
+    observe_hub_time(ctx, &ctx.db()?, resp.headers());
+    sync_plan(ctx, &client, actor).await
+}
+
+/// The exam point's slice of the plan, signed by the hub; the box seats offline from it.
+async fn sync_plan(ctx: &EdgeContext, client: &reqwest::Client, actor: &str) -> anyhow::Result<()> {
+    let resp = client.get(format!("{}/v1/plan", hub_url(ctx))).send().await?;
+    if !resp.status().is_success() {
+        anyhow::bail!("hub answered {}", resp.status());
+    }
+    let sig = resp.headers().get("x-ppe-signature").and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_default();
+    let body = resp.bytes().await?;
+    if !crate::keys::verify_ed25519(&ctx.config.hub.signing_public_key, &body, &sig) {
+        anyhow::bail!("plan signature invalid");
+    }
+    let plan: crate::model::Plan = serde_json::from_slice(&body)?;
+    let mut db = ctx.db()?;
+    let now = ctx.clock.now_rfc3339();
+    let sha = crate::util::sha256_hex(&body);
+    let tx = db.transaction()?;
+    crate::plan::store::replace_plan(&tx, &plan, &now, "hub", &sha)?;
+    crate::audit::store::append(&tx, &now, crate::audit::NewEntry { actor, action: "plan.sync", object: &ctx.config.ppe_code, details: serde_json::json!({"sha256": sha}) })?;
+    tx.commit()?;
+    Ok(())
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyFile {
+    package_id: String,
+    key: String,
+}
+
+async fn fetch_key(ctx: &EdgeContext, db: &Connection, client: &reqwest::Client, signed: &SignedManifest, actor: &str) -> Result<(), PullError> {
+    let m = &signed.manifest;
+    let box_key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file).map_err(|e| PullError::Other(e.into()))?;
+    let pending = super::wrap::key_request(&box_key, &m.exam_id, &ctx.config.ppe_code, &ctx.clock.now_rfc3339())?;
+    let resp = client.post(format!("{}/v1/exams/{}/key", hub_url(ctx), m.exam_id)).json(&pending.request).send().await.map_err(net)?;
+    observe_hub_time(ctx, db, resp.headers());
+    if !resp.status().is_success() {
+        let err = refused(resp).await;
+        audit(db, ctx, actor, "materials.key_refused", &m.exam_id, serde_json::json!({"reason": err.to_string()}));
+        return Err(err);
+    }
+    let release: super::wrap::KeyRelease = resp.json().await.map_err(net)?;
+    let key = pending.open(&release, &ctx.config.hub.signing_public_key)?;
+    if release.package_id != m.package_id || release.version != m.version {
+        return Err(MaterialsError::BadKey(format!("ключ выдан для версии {} пакета, а получена версия {}", release.version, m.version)).into());
+    }
+    // The key must open the first chunk of every file before it is kept.
+    let dir = materials_dir(ctx, &m.exam_id);
+    for f in &m.files {
+        check_key_opens_first_chunk(signed, f, &key, &dir.join(f.cipher_file_name()))?;
+    }
+    let kf = KeyFile { package_id: m.package_id.clone(), key: hex::encode(key) };
+    let path = key_file(ctx, &m.exam_id)?;
+    crate::keys::write_secret(&path, &serde_json::to_vec(&kf).unwrap_or_default()).map_err(|e| PullError::Other(e.into()))?;
+    let now = ctx.clock.now_rfc3339();
+    let tx = db.unchecked_transaction().map_err(|e| anyhow::anyhow!(e))?;
+    mstore::key_received(&tx, &m.exam_id, &m.package_id, m.version, &now, &release.hub_time).map_err(|e| anyhow::anyhow!(e))?;
+    crate::audit::store::append(&tx, &now, crate::audit::NewEntry {
+        actor,
+        action: "materials.key_received",
+        object: &m.exam_id,
+        details: serde_json::json!({"package_id": m.package_id, "version": m.version, "hub_time": release.hub_time}),
+    })
+    .map_err(|e| anyhow::anyhow!(e))?;
+    tx.commit().map_err(|e| anyhow::anyhow!(e))?;
+    Ok(())
+}
+
+fn check_key_opens_first_chunk(signed: &SignedManifest, f: &FileEntry, key: &[u8; 32], path: &Path) -> Result<(), PullError> {
+    use std::io::Read;
+    let m = &signed.manifest;
+    let mut first = vec![0u8; (f.chunk_size as usize + super::TAG_LEN).min(f.cipher_len as usize)];
+    std::fs::File::open(path).and_then(|mut file| file.read_exact(&mut first)).map_err(MaterialsError::from)?;
+    let single = super::chunk_count(f.plain_len, f.chunk_size) == 1;
+    let prefix: [u8; super::NONCE_PREFIX_LEN] = hex::decode(&f.nonce_prefix).ok().and_then(|p| p.try_into().ok()).ok_or_else(|| MaterialsError::Malformed("nonce".into()))?;
+    let mut n = [0u8; 12];
+    n[..super::NONCE_PREFIX_LEN].copy_from_slice(&prefix);
+    n[11] = u8::from(single);
+    let k = ring::aead::LessSafeKey::new(ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, key).map_err(|_| MaterialsError::BadKey("32".into()))?);
+    k.open_in_place(ring::aead::Nonce::assume_unique_for_key(n), ring::aead::Aad::from(super::file_aad(m, f)), &mut first)
+        .map_err(|_| MaterialsError::BadKey(format!("ключ не открывает файл {}", f.name)))?;
+    Ok(())
+}
+
+/// Activation by a member of ГЭК assigned to this exam point (two-person rule): checks the
+/// member's own credential and assignment, records it with both ids. Nothing decrypts without it.
+pub fn activate(ctx: &EdgeContext, exam_id: &str, gek_login: &str, password: &str, pulled_by: &str) -> anyhow::Result<()> {
+    let mut db = ctx.db()?;
+    let package_id = mstore::key_get(&db, exam_id)?.with_context(|| format!("ключ пакета экзамена {exam_id} ещё не получен: сначала `ppe edge pull --exam {exam_id}`"))?;
+    let account = crate::accounts::authenticate(&db, gek_login, password, ctx.clock.now())?;
+    if account.role != crate::model::WorkerRole::GekMember {
+        anyhow::bail!("активировать ключ может только член ГЭК (учётная запись {gek_login} — {})", account.role.title_ru());
+    }
+    let plan = crate::plan::store::load_plan(&db)?;
+    let exam = plan.exams.iter().find(|e| e.exam_id == exam_id).with_context(|| format!("экзамена {exam_id} нет в плане ППЭ"))?;
+    let assigned = plan.worker_assignments.iter().any(|a| a.worker_id == account.worker_id && a.ppe_code == ctx.config.ppe_code && a.date == exam.date)
+        && plan.workers.iter().any(|w| w.worker_id == account.worker_id && w.roles.contains(&crate::model::WorkerRole::GekMember));
+    if !assigned {
+        anyhow::bail!("член ГЭК {} не назначен в ППЭ {} на {}", account.worker_id, ctx.config.ppe_code, exam.date);
+    }
+    if gek_login == pulled_by {
+        anyhow::bail!("активирует член ГЭК, а не тот, кто получил пакет (правило двух лиц)");
+    }
+    let now = ctx.clock.now_rfc3339();
+    let tx = db.transaction()?;
+    mstore::activation_insert(&tx, exam_id, &package_id, &account.worker_id, gek_login, pulled_by, &now)?;
+    crate::audit::store::append(&tx, &now, crate::audit::NewEntry {
+        actor: gek_login,
+        action: "materials.activated",
+        object: exam_id,
+        details: serde_json::json!({"package_id": package_id, "gek_worker_id": account.worker_id, "pulled_by": pulled_by}),
+    })?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Decrypts one file of an exam's package into memory, for printing. Refuses unless the key
+/// is held and a member of ГЭК has activated it; every byte is authenticated.
+pub fn open_decrypted(ctx: &EdgeContext, exam_id: &str, file_name: &str) -> anyhow::Result<Vec<u8>> {
+    let db = ctx.db()?;
+    let (_, json) = mstore::manifest_get(&db, exam_id)?.with_context(|| format!("пакет экзамена {exam_id} не получен"))?;
+    let signed: SignedManifest = serde_json::from_str(&json)?;
+    if !crate::keys::verify_ed25519(&ctx.config.hub.signing_public_key, &super::canonical_json(&signed.manifest), &signed.signature) {
+        return Err(MaterialsError::BadSignature.into());
+    }
+    let m = &signed.manifest;
+    let package_id = mstore::key_get(&db, exam_id)?.with_context(|| format!("ключ пакета экзамена {exam_id} не получен"))?;
+    if package_id != m.package_id {
+        anyhow::bail!("ключ относится к другой версии пакета экзамена {exam_id}: выполните `ppe edge pull --exam {exam_id}`");
+    }
+    mstore::activation_get(&db, exam_id, &package_id)?.with_context(|| format!("ключ экзамена {exam_id} не активирован членом ГЭК"))?;
+    let f = m.file(file_name).ok_or_else(|| MaterialsError::NotInManifest { name: file_name.into() })?;
+    let kf: KeyFile = serde_json::from_slice(&std::fs::read(key_file(ctx, exam_id)?).context("ключ пакета не найден в /run (перезагрузка?): выполните `ppe edge pull` снова")?)?;
+    if kf.package_id != package_id {
+        anyhow::bail!("ключ в /run относится к другому пакету");
+    }
+    let key: [u8; 32] = hex::decode(&kf.key).ok().and_then(|k| k.try_into().ok()).context("ключ пакета повреждён")?;
+    let path = materials_dir(ctx, exam_id).join(f.cipher_file_name());
+    let input = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&path).with_context(|| format!("{}", path.display()))?);
+    let mut out = Vec::with_capacity(f.plain_len as usize);
+    super::decrypt_stream(m, f, &key, input, &mut out)?;
+    audit(&db, ctx, "system", "materials.decrypted", exam_id, serde_json::json!({"file": f.name, "package_id": package_id}));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let d0 = backoff_delay(0, &mut rng);
+        assert!(d0 >= Duration::from_millis(250) && d0 <= Duration::from_millis(500));
+        let d20 = backoff_delay(20, &mut rng);
+        assert!(d20 >= Duration::from_secs(15) && d20 <= Duration::from_secs(30));
+        let many: std::collections::HashSet<_> = (0..20).map(|_| backoff_delay(5, &mut rng)).collect();
+        assert!(many.len() > 10, "jitter spreads retries");
+    }
+}

@@ -1,0 +1,636 @@
+//! Encrypted materials end to end over real mutual TLS on 127.0.0.1: publish, pre-stage,
+//! pull in the window, activation by a member of ГЭК, decryption; every rejection of the
+//! issue; a stock nginx mirror with a cut connection; `kill -9` of a pull and its restart.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::{Rng, RngCore, SeedableRng};
+
+use crate::common::*;
+
+const EXAM: &str = "ege-02";
+/// ege-02 of the demo plan: start 2027-05-27 10:00 +07 = 03:00Z; window 02:00Z..03:30Z.
+const IN_WINDOW: &str = "2027-05-27T02:30:00Z";
+const BEFORE_WINDOW: &str = "2027-05-27T01:00:00Z";
+const DAYS_BEFORE: &str = "2027-05-25T09:00:00Z";
+const AFTER_WINDOW: &str = "2027-05-27T04:00:00Z";
+
+struct World {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    hub_toml: PathBuf,
+    box_toml: PathBuf,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl World {
+    fn new(sizes: &[usize], chunk: u32) -> World {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let hub_toml = init_hub(&dir);
+        let plan = dir.join("region.json");
+        run_ok(&["hub", "demo-plan", "--out", s(&plan), "--points", "2", "--participants", "60", "--seed", "3"]);
+        run_ok(&["hub", "import-plan", s(&plan), "--config", s(&hub_toml)]);
+        let box_dir = dir.join("box");
+        run_ok(&["hub", "enroll", "--ppe", "0101", "--out", s(&box_dir), "--run-dir", s(&box_dir.join("run")), "--config", s(&hub_toml)]);
+        let materials = dir.join("materials");
+        std::fs::create_dir_all(&materials).unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(sizes.len() as u64);
+        let mut files = Vec::new();
+        for (i, size) in sizes.iter().enumerate() {
+            // Sorted names, so the manifest lists files in this order.
+            let name = if i == 0 { "1-kim-variant.pdf".to_string() } else { format!("{}-instruction.pdf", i + 1) };
+            let mut bytes = vec![0u8; *size];
+            rng.fill_bytes(&mut bytes);
+            std::fs::write(materials.join(&name), &bytes).unwrap();
+            files.push((name, bytes));
+        }
+        let w = World { _tmp: tmp, dir, hub_toml, box_toml: box_dir.join("ppe.toml"), files };
+        w.publish(chunk);
+        w
+    }
+
+    fn publish(&self, chunk: u32) {
+        run_ok(&["hub", "publish", "--exam", EXAM, "--materials", s(&self.dir.join("materials")), "--chunk-size", &chunk.to_string(), "--config", s(&self.hub_toml)]);
+    }
+
+    fn package_dir(&self, ppe: &str) -> PathBuf {
+        self.dir.join("hub/state/publish").join(EXAM).join(ppe)
+    }
+
+    fn manifest(&self, ppe: &str) -> ppe::materials::SignedManifest {
+        serde_json::from_slice(&std::fs::read(self.package_dir(ppe).join("manifest.json")).unwrap()).unwrap()
+    }
+
+    fn cipher_path(&self, ppe: &str, file: usize) -> PathBuf {
+        let m = self.manifest(ppe);
+        self.package_dir(ppe).join(m.manifest.files[file].cipher_file_name())
+    }
+
+    fn edge(&self, hub: &Hub, args: &[&str]) -> Output {
+        let mut all: Vec<&str> = vec!["edge"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--config", s(&self.box_toml)]);
+        Command::new(ppe_bin()).args(&all).env("PPE_LOG", "warn").env("PPE_HUB_URL", hub.url()).output().unwrap()
+    }
+
+    fn edge_ctx(&self, hub: &Hub) -> ppe::edge::EdgeContext {
+        let mut ctx = ppe::edge::EdgeContext::open(&self.box_toml).unwrap();
+        ctx.config.hub.url = hub.url();
+        ctx
+    }
+
+    fn set_mirror(&self, url: &str) {
+        let mut v: toml::Value = toml::from_str(&std::fs::read_to_string(&self.box_toml).unwrap()).unwrap();
+        v["hub"].as_table_mut().unwrap().insert("mirror_url".into(), toml::Value::String(url.into()));
+        std::fs::write(&self.box_toml, toml::to_string(&v).unwrap()).unwrap();
+    }
+
+    /// Nothing of the package is usable on the box: no key in tmpfs, no decryption possible.
+    fn assert_nothing_decrypted(&self, hub: &Hub) {
+        let key = self.dir.join("box/run").join(EXAM).join("package.key");
+        assert!(!key.exists(), "a package key reached the box");
+        let ctx = self.edge_ctx(hub);
+        assert!(ppe::materials::open_decrypted(&ctx, EXAM, &self.files[0].0).is_err());
+    }
+
+    fn audit_actions(&self) -> Vec<String> {
+        let db = ppe::store::open(&self.dir.join("box/state/ppe.db")).unwrap();
+        ppe::audit::store::all(&db).unwrap().into_iter().map(|e| format!("{} {}", e.action, e.details)).collect()
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn run_ok(args: &[&str]) -> Output {
+    let o = ppe(args);
+    assert!(o.status.success(), "ppe {args:?}: {}", stderr(&o));
+    o
+}
+
+fn report(o: &Output) -> ppe::materials::pull::PullReport {
+    assert!(o.status.success(), "pull failed: {}", stderr(o));
+    serde_json::from_str(stdout(o).trim()).unwrap_or_else(|e| panic!("report {e}: {}", stdout(o)))
+}
+
+fn assert_rejected(o: &Output, needle: &str) {
+    assert!(!o.status.success(), "expected a rejection containing {needle:?}, got success: {}", stdout(o));
+    let err = stderr(o);
+    assert!(err.contains(needle), "expected {needle:?} in: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "one-line reason: {err}");
+}
+
+/// The hub's server in this process, with its clock set to `now`.
+struct Hub {
+    rt: tokio::runtime::Runtime,
+    addr: SocketAddr,
+}
+
+impl Hub {
+    fn start(hub_toml: &Path, now: &str) -> Hub {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let clock = ppe::clock::Clock::simulated(ppe::clock::parse_now(now).unwrap(), 1.0);
+        let ctx = ppe::hub::HubContext::open(hub_toml).unwrap().with_clock(clock);
+        let server = ppe::hub::server::HubServer::from_context(&ctx).unwrap();
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tls, state, router) = (server.tls_config().unwrap(), server.state.clone(), server.router());
+        rt.spawn(async move { ppe::hub::server::serve(listener, tls, state, router).await });
+        Hub { rt, addr }
+    }
+
+    fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.addr.port())
+    }
+}
+
+#[test]
+fn prestage_then_pull_in_window_moves_only_the_key_and_gek_activation_decrypts() {
+    let w = World::new(&[300_000, 5_000], 65_536);
+    let early = Hub::start(&w.hub_toml, DAYS_BEFORE);
+    let r = report(&w.edge(&early, &["prestage", "--exam", EXAM]));
+    let cipher_total: u64 = w.manifest("0101").manifest.files.iter().map(|f| f.cipher_len).sum();
+    assert_eq!(r.bytes_downloaded, cipher_total);
+    assert!(!r.key_received && r.plan_synced);
+    // The box clock (2026) is far from the hub's (2027): the offset is recorded.
+    assert!(r.clock_offset_ms.unwrap() > 0);
+    w.assert_nothing_decrypted(&early);
+    drop(early);
+
+    let hub = Hub::start(&w.hub_toml, IN_WINDOW);
+    let r = report(&w.edge(&hub, &["pull", "--exam", EXAM, "--by", "tech1"]));
+    assert_eq!(r.bytes_downloaded, 0, "at the window only the key travels");
+    assert_eq!(r.files_already_verified, 2);
+    assert!(r.key_received);
+
+    // Two-person rule: nothing decrypts until a ГЭК member assigned here activates.
+    let ctx = w.edge_ctx(&hub);
+    let err = ppe::materials::open_decrypted(&ctx, EXAM, &w.files[0].0).unwrap_err();
+    assert!(format!("{err:#}").contains("не активирован"), "{err:#}");
+    let mut db = ctx.db().unwrap();
+    let plan = ppe::plan::store::load_plan(&db).unwrap();
+    let gek = plan
+        .workers
+        .iter()
+        .find(|wk| wk.roles.contains(&ppe::model::WorkerRole::GekMember) && plan.worker_assignments.iter().any(|a| a.worker_id == wk.worker_id && a.date == "2027.05.27"))
+        .expect("a ГЭК member assigned to 0101 in the synced plan");
+    ppe::accounts::create_account(&mut db, "gek", &gek.worker_id, ppe::model::WorkerRole::GekMember, "пароль-члена-гэк", "2027-05-27T02:31:00Z").unwrap();
+    ppe::accounts::create_account(&mut db, "tech1", "W-tech", ppe::model::WorkerRole::TechSpecialist, "пароль-техника", "2027-05-27T02:31:00Z").unwrap();
+    assert!(ppe::materials::pull::activate(&ctx, EXAM, "gek", "неверный-пароль", "tech1").is_err());
+    let err = ppe::materials::pull::activate(&ctx, EXAM, "tech1", "пароль-техника", "tech1").unwrap_err();
+    assert!(format!("{err:#}").contains("только член ГЭК"), "{err:#}");
+    assert!(ppe::materials::open_decrypted(&ctx, EXAM, &w.files[0].0).is_err());
+    ppe::materials::pull::activate(&ctx, EXAM, "gek", "пароль-члена-гэк", "tech1").unwrap();
+    for (name, bytes) in &w.files {
+        assert_eq!(&ppe::materials::open_decrypted(&ctx, EXAM, name).unwrap(), bytes);
+    }
+    let actions = w.audit_actions().join("\n");
+    assert!(actions.contains("materials.activated") && actions.contains(&gek.worker_id) && actions.contains("tech1"), "{actions}");
+
+    // A chunk reordered on the box's disk after verification is still caught at decryption.
+    let m = w.manifest("0101").manifest;
+    let on_box = w.dir.join("box/state/materials").join(EXAM).join(m.files[0].cipher_file_name());
+    let mut bytes = std::fs::read(&on_box).unwrap();
+    let full = 65_536 + 16;
+    let first = bytes[..full].to_vec();
+    bytes.copy_within(full..2 * full, 0);
+    bytes[full..2 * full].copy_from_slice(&first);
+    std::fs::write(&on_box, &bytes).unwrap();
+    let err = ppe::materials::open_decrypted(&ctx, EXAM, &w.files[0].0).unwrap_err();
+    assert!(format!("{err:#}").contains("блок 0"), "{err:#}");
+
+    // The hub logged the release.
+    let hub_db = ppe::store::open(&w.dir.join("hub/state/hub.db")).unwrap();
+    let releases = ppe::materials::store::hub_key_releases(&hub_db, EXAM).unwrap();
+    assert_eq!(releases, vec![("0101".to_string(), "released".to_string(), "released".to_string())]);
+    drop(hub);
+}
+
+#[test]
+fn key_refused_before_and_after_the_window_and_to_a_box_not_assigned() {
+    let w = World::new(&[10_000], 4096);
+    let hub = Hub::start(&w.hub_toml, BEFORE_WINDOW);
+    let o = w.edge(&hub, &["pull", "--exam", EXAM]);
+    assert_rejected(&o, "окно выдачи ключей ещё не открыто");
+    w.assert_nothing_decrypted(&hub);
+    drop(hub);
+
+    // After the window the manifest itself has expired (freeze) and the key is refused too.
+    let hub = Hub::start(&w.hub_toml, AFTER_WINDOW);
+    let o = w.edge(&hub, &["pull", "--exam", EXAM]);
+    assert_rejected(&o, "срок действия манифеста истёк");
+    let (status, body) = ask_key(&w.edge_ctx(&hub), &hub, "0101");
+    assert_eq!(status, 403);
+    assert!(body.contains("window_closed"), "{body}");
+    w.assert_nothing_decrypted(&hub);
+
+    // A box of an exam point not assigned to the exam, with a valid certificate.
+    let other = w.dir.join("box-0103");
+    run_ok(&["hub", "enroll", "--ppe", "0103", "--out", s(&other), "--run-dir", s(&other.join("run")), "--config", s(&w.hub_toml)]);
+    drop(hub);
+    let hub = Hub::start(&w.hub_toml, IN_WINDOW);
+    let mut ctx = ppe::edge::EdgeContext::open(&other.join("ppe.toml")).unwrap();
+    ctx.config.hub.url = hub.url();
+    let (status, body) = ask_key(&ctx, &hub, "0103");
+    assert_eq!(status, 403);
+    assert!(body.contains("не назначен"), "{body}");
+    // …nor may it ask in the name of an assigned one.
+    let (status, body) = ask_key(&ctx, &hub, "0101");
+    assert_eq!(status, 403);
+    assert!(body.contains("other_exam_point"), "{body}");
+    let hub_db = ppe::store::open(&w.dir.join("hub/state/hub.db")).unwrap();
+    let refused: Vec<String> = ppe::materials::store::hub_key_releases(&hub_db, EXAM).unwrap().into_iter().map(|r| r.2).collect();
+    for reason in ["window_not_open", "window_closed", "not_assigned", "other_exam_point"] {
+        assert!(refused.iter().any(|r| r == reason), "{reason} not logged: {refused:?}");
+    }
+}
+
+/// Asks the hub for the key directly (signed by the box key, over mutual TLS).
+fn ask_key(ctx: &ppe::edge::EdgeContext, hub: &Hub, as_ppe: &str) -> (u16, String) {
+    let client = ppe::materials::pull::build_client(ctx).unwrap();
+    let key = ppe::keys::load_ed25519(&ctx.config.keys.signing_key_file).unwrap();
+    let pending = ppe::materials::wrap::key_request(&key, EXAM, as_ppe, "2026-01-01T00:00:00Z").unwrap();
+    hub.rt.block_on(async {
+        let resp = client.post(format!("{}/v1/exams/{EXAM}/key", hub.url())).json(&pending.request).send().await.unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    })
+}
+
+#[test]
+fn tampered_packages_on_the_server_are_rejected_with_reasons() {
+    let w = World::new(&[50_000, 3_000], 4096);
+    let hub = Hub::start(&w.hub_toml, IN_WINDOW);
+    let manifest_path = w.package_dir("0101").join("manifest.json");
+    let original = std::fs::read(&manifest_path).unwrap();
+
+    // Bad signature: a field changed after signing.
+    let mut forged = w.manifest("0101");
+    forged.manifest.expires = "2099-01-01T00:00:00Z".into();
+    std::fs::write(&manifest_path, serde_json::to_vec(&forged).unwrap()).unwrap();
+    assert_rejected(&w.edge(&hub, &["pull", "--exam", EXAM]), "подпись манифеста неверна");
+    w.assert_nothing_decrypted(&hub);
+
+    // Another exam point's (validly signed) package.
+    std::fs::copy(w.package_dir("0102").join("manifest.json"), &manifest_path).unwrap();
+    assert_rejected(&w.edge(&hub, &["pull", "--exam", EXAM]), "предназначен для ППЭ 0102");
+    w.assert_nothing_decrypted(&hub);
+    std::fs::write(&manifest_path, &original).unwrap();
+
+    // Endless data: the server sends more than the manifest states.
+    let cipher = w.cipher_path("0101", 0);
+    let good = std::fs::read(&cipher).unwrap();
+    let mut longer = good.clone();
+    longer.extend_from_slice(&[0u8; 100_000]);
+    std::fs::write(&cipher, &longer).unwrap();
+    assert_rejected(&w.edge(&hub, &["pull", "--exam", EXAM]), "данных больше, чем указано");
+    w.assert_nothing_decrypted(&hub);
+
+    // A flipped byte in a chunk.
+    let mut flipped = good.clone();
+    flipped[5000] ^= 0x01;
+    std::fs::write(&cipher, &flipped).unwrap();
+    assert_rejected(&w.edge(&hub, &["pull", "--exam", EXAM]), "SHA-256 не совпадает");
+    w.assert_nothing_decrypted(&hub);
+    std::fs::write(&cipher, &good).unwrap();
+    let actions = w.audit_actions().join("\n");
+    assert!(actions.matches("materials.rejected").count() >= 4, "{actions}");
+
+    // Rollback: after version 2 the box refuses version 1.
+    w.publish(4096);
+    let r = report(&w.edge(&hub, &["pull", "--exam", EXAM]));
+    assert_eq!(r.version, 2);
+    std::fs::write(&manifest_path, &original).unwrap();
+    assert_rejected(&w.edge(&hub, &["pull", "--exam", EXAM]), "rollback");
+}
+
+#[test]
+fn media_with_truncated_reordered_swapped_or_mixed_files_is_rejected() {
+    let w = World::new(&[40_000, 40_000], 4096);
+    let hub = Hub::start(&w.hub_toml, IN_WINDOW);
+    let v1 = w.package_dir("0101");
+    let v1_copy = w.dir.join("v1");
+    copy_dir(&v1, &v1_copy);
+    w.publish(4096);
+    let m = w.manifest("0101").manifest;
+    let media = w.dir.join("usb");
+    let full = 4096 + 16;
+    let cases: Vec<(&str, Box<dyn Fn(&Path)>, &str)> = vec![
+        ("truncated", Box::new(|p: &Path| {
+            let b = std::fs::read(p).unwrap();
+            std::fs::write(p, &b[..b.len() - full]).unwrap();
+        }), "длина"),
+        ("reordered", Box::new(|p: &Path| {
+            let mut b = std::fs::read(p).unwrap();
+            let first = b[..full].to_vec();
+            b.copy_within(full..2 * full, 0);
+            b[full..2 * full].copy_from_slice(&first);
+            std::fs::write(p, &b).unwrap();
+        }), "SHA-256 не совпадает"),
+        ("swapped between files", Box::new(|p: &Path| {
+            let other = p.parent().unwrap().join(m.files[1].cipher_file_name());
+            std::fs::copy(other, p).unwrap();
+        }), "SHA-256 не совпадает"),
+        ("mixed from two manifests", Box::new(|p: &Path| {
+            let old: ppe::materials::SignedManifest = serde_json::from_slice(&std::fs::read(v1_copy.join("manifest.json")).unwrap()).unwrap();
+            std::fs::copy(v1_copy.join(old.manifest.files[0].cipher_file_name()), p).unwrap();
+        }), "из другого пакета"),
+    ];
+    for (what, damage, needle) in cases {
+        let _ = std::fs::remove_dir_all(&media);
+        copy_dir(&w.package_dir("0101"), &media);
+        damage(&media.join(m.files[0].cipher_file_name()));
+        let o = w.edge(&hub, &["pull", "--exam", EXAM, "--from", s(&media)]);
+        assert!(!o.status.success(), "{what} accepted");
+        assert!(stderr(&o).contains(needle), "{what}: {}", stderr(&o));
+        w.assert_nothing_decrypted(&hub);
+    }
+    // Intact media: only the key comes over the network.
+    let _ = std::fs::remove_dir_all(&media);
+    copy_dir(&w.package_dir("0101"), &media);
+    let r = report(&w.edge(&hub, &["pull", "--exam", EXAM, "--from", s(&media)]));
+    assert!(r.key_received && r.bytes_downloaded == 0);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn clients_without_a_certificate_or_from_another_ca_are_refused() {
+    let w = World::new(&[1000], 4096);
+    let hub = Hub::start(&w.hub_toml, IN_WINDOW);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(w.dir.join("hub/keys/ca.crt")).unwrap()).unwrap();
+    let anonymous = reqwest::Client::builder().tls_certs_only([ca]).build().unwrap();
+    let url = format!("{}/v1/packages/{EXAM}/0101/manifest.json", hub.url());
+    let (status, body) = hub.rt.block_on(async {
+        let r = anonymous.get(&url).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    });
+    assert_eq!(status, 403);
+    assert!(body.contains("клиентский сертификат не предъявлен"), "{body}");
+
+    // A box enrolled by another hub (another CA) cannot even finish the handshake.
+    let other_hub = w.dir.join("other");
+    std::fs::create_dir_all(&other_hub).unwrap();
+    let other_toml = init_hub(&other_hub);
+    let stranger = w.dir.join("stranger");
+    run_ok(&["hub", "enroll", "--ppe", "0101", "--out", s(&stranger), "--config", s(&other_toml)]);
+    let mut ctx = ppe::edge::EdgeContext::open(&stranger.join("ppe.toml")).unwrap();
+    ctx.config.hub.ca_file = w.dir.join("hub/keys/ca.crt");
+    ctx.config.hub.url = hub.url();
+    let client = ppe::materials::pull::build_client(&ctx).unwrap();
+    let err = hub.rt.block_on(async { client.get(&url).send().await.and_then(|r| r.error_for_status()) }).unwrap_err();
+    // TLS 1.3 reports the server's refusal of the certificate on the first read, as an alert
+    // or a closed stream; what matters is that no HTTP answer came back.
+    assert!(err.status().is_none(), "an HTTP answer reached a foreign certificate: {err:?}");
+    let text = format!("{err:?}").to_lowercase();
+    assert!(["certificate", "alert", "broken pipe", "reset", "closed", "eof"].iter().any(|w| text.contains(w)), "{text}");
+}
+
+/// A loopback TCP proxy: counts bytes from upstream to the client, may cut the first
+/// connection after some bytes, may throttle.
+struct Proxy {
+    port: u16,
+    downstream_bytes: Arc<AtomicU64>,
+    connections: Arc<AtomicUsize>,
+}
+
+impl Proxy {
+    fn start(upstream: u16, cut_first_after: Option<u64>, throttle_per_16k: Option<Duration>) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let downstream_bytes = Arc::new(AtomicU64::new(0));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let cut_done = Arc::new(AtomicBool::new(cut_first_after.is_none()));
+        let (bytes, conns) = (downstream_bytes.clone(), connections.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { continue };
+                conns.fetch_add(1, Ordering::SeqCst);
+                let cut = if cut_done.swap(true, Ordering::SeqCst) { None } else { cut_first_after };
+                let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut &c2, &mut &s2);
+                    let _ = s2.shutdown(std::net::Shutdown::Write);
+                });
+                let bytes = bytes.clone();
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    let mut sent = 0u64;
+                    loop {
+                        let n = match (&server).read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        let n = match cut {
+                            Some(limit) if sent + n as u64 >= limit => {
+                                let keep = (limit - sent) as usize;
+                                let _ = (&client).write_all(&buf[..keep]);
+                                bytes.fetch_add(keep as u64, Ordering::SeqCst);
+                                let _ = client.shutdown(std::net::Shutdown::Both);
+                                let _ = server.shutdown(std::net::Shutdown::Both);
+                                return;
+                            }
+                            _ => n,
+                        };
+                        if (&client).write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        sent += n as u64;
+                        bytes.fetch_add(n as u64, Ordering::SeqCst);
+                        if let Some(d) = throttle_per_16k {
+                            std::thread::sleep(d);
+                        }
+                    }
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        Proxy { port, downstream_bytes, connections }
+    }
+}
+
+struct Nginx {
+    child: std::process::Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server on port {port} did not come up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A stock nginx serving the hub's publish folder over TLS with the hub's server certificate.
+fn start_nginx(w: &World) -> Nginx {
+    assert!(have("nginx"), "nginx is needed (scripts/packages.txt lists it)");
+    let dir = w.dir.join("nginx");
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
+    let port = free_port();
+    let keys = w.dir.join("hub/keys");
+    let conf = format!(
+        "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\nevents {{ worker_connections 64; }}\n\
+         http {{\n  access_log {d}/access.log;\n  client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp; uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;\n\
+           server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {k}/server.crt;\n    ssl_certificate_key {k}/server.key;\n    root {root};\n    location / {{ }}\n  }}\n}}\n",
+        d = dir.display(),
+        k = keys.display(),
+        root = w.dir.join("hub/state/publish").display(),
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    let child = Command::new("nginx")
+        .args(["-c", s(&dir.join("nginx.conf")), "-p", s(&dir), "-e", s(&dir.join("error.log"))])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    Nginx { child, port, dir }
+}
+
+#[test]
+fn nginx_mirror_with_the_connection_cut_mid_file_resumes_by_range() {
+    let w = World::new(&[8 << 20], 1 << 20);
+    let hub = Hub::start(&w.hub_toml, IN_WINDOW);
+    let nginx = start_nginx(&w);
+    let proxy = Proxy::start(nginx.port, Some(3 << 20), None);
+    w.set_mirror(&format!("https://127.0.0.1:{}", proxy.port));
+    let r = report(&w.edge(&hub, &["pull", "--exam", EXAM]));
+    let cipher_len = w.manifest("0101").manifest.files[0].cipher_len;
+    assert!(r.key_received);
+    // Every ciphertext byte crossed the network exactly once despite the cut.
+    assert_eq!(r.bytes_downloaded, cipher_len);
+    assert!(proxy.connections.load(Ordering::SeqCst) >= 2, "the cut forced a new connection");
+    let sent = proxy.downstream_bytes.load(Ordering::SeqCst);
+    assert!(sent < cipher_len + cipher_len / 50 + 64 * 1024, "proxy sent {sent} for {cipher_len}: re-downloaded");
+    let access = std::fs::read_to_string(nginx.dir.join("access.log")).unwrap();
+    assert!(access.contains("\" 206 "), "no ranged request reached nginx: {access}");
+    let on_box = std::fs::read(w.dir.join("box/state/materials").join(EXAM).join(w.manifest("0101").manifest.files[0].cipher_file_name())).unwrap();
+    assert_eq!(on_box, std::fs::read(w.cipher_path("0101", 0)).unwrap());
+}
+
+#[test]
+fn kill_9_during_pull_then_restart_is_byte_identical_and_downloads_nothing_twice() {
+    let w = World::new(&[24 << 20], 1 << 20);
+    let hub = Hub::start(&w.hub_toml, IN_WINDOW);
+    let nginx = start_nginx(&w);
+    // ~16 MB/s so that a kill lands mid-file.
+    let proxy = Proxy::start(nginx.port, None, Some(Duration::from_millis(1)));
+    w.set_mirror(&format!("https://127.0.0.1:{}", proxy.port));
+    let seed: u64 = rand::thread_rng().gen();
+    eprintln!("kill -9 schedule seed {seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let part = w.dir.join("box/state/materials").join(EXAM).join(format!("{}.part", w.manifest("0101").manifest.files[0].cipher_sha256));
+    let mut kills = 0;
+    for _ in 0..3 {
+        let mut child = Command::new(ppe_bin())
+            .args(["edge", "pull", "--exam", EXAM, "--config", s(&w.box_toml)])
+            .env("PPE_LOG", "warn")
+            .env("PPE_HUB_URL", hub.url())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(rng.gen_range(100..500)));
+        if child.try_wait().unwrap().is_none() {
+            // SIGKILL: no cleanup runs in the child.
+            child.kill().unwrap();
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(kills >= 1, "no run was killed mid-way");
+    let had = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+    assert!(had > 0, "the killed runs left a partial file to resume from");
+    let r = report(&w.edge(&hub, &["pull", "--exam", EXAM]));
+    let cipher_len = w.manifest("0101").manifest.files[0].cipher_len;
+    assert!(r.key_received);
+    assert_eq!(r.bytes_resumed, had, "the restart continued from the bytes on disk");
+    assert_eq!(r.bytes_resumed + r.bytes_downloaded, cipher_len);
+    let sent = proxy.downstream_bytes.load(Ordering::SeqCst);
+    let allowance = cipher_len / 50 + kills as u64 * (1 << 20);
+    assert!(sent <= cipher_len + allowance, "sent {sent} for {cipher_len} with {kills} kills: more than the interrupted chunks again");
+    let on_box = std::fs::read(w.dir.join("box/state/materials").join(EXAM).join(w.manifest("0101").manifest.files[0].cipher_file_name())).unwrap();
+    assert_eq!(on_box, std::fs::read(w.cipher_path("0101", 0)).unwrap());
+}
+
+/// Runs `ppe edge serve` until `done` holds (checked on the box database), then stops it.
+fn serve_until(w: &World, hub: &Hub, what: &str, done: impl Fn(&ppe::store::Connection) -> bool) {
+    let mut child = Command::new(ppe_bin())
+        .args(["edge", "serve", "--config", s(&w.box_toml)])
+        .env("PPE_LOG", "warn")
+        .env("PPE_HUB_URL", hub.url())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let db_path = w.dir.join("box/state/ppe.db");
+    loop {
+        if db_path.exists() && done(&ppe::store::open(&db_path).unwrap()) {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("edge serve did not reach: {what}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn edge_serve_prestages_then_pulls_when_the_window_opens_by_hub_time() {
+    let w = World::new(&[20_000], 4096);
+    // The hub's clock is 3 s before the window; the box's own clock is a year off.
+    let hub = Hub::start(&w.hub_toml, "2027-05-27T01:59:57Z");
+    serve_until(&w, &hub, "key received", |db| ppe::materials::store::key_get(db, EXAM).unwrap().is_some());
+    let actions = w.audit_actions();
+    let prestaged = actions.iter().position(|a| a.starts_with("materials.prestaged"));
+    let pulled = actions.iter().position(|a| a.starts_with("materials.pulled"));
+    assert!(prestaged.is_some() && pulled > prestaged, "prestage first, then pull in the window: {actions:?}");
+    let db = ppe::store::open(&w.dir.join("box/state/ppe.db")).unwrap();
+    assert!(ppe::materials::store::alarms(&db).unwrap().is_empty());
+}
+
+#[test]
+fn edge_serve_raises_an_alarm_when_the_exam_starts_without_materials() {
+    let w = World::new(&[1000], 4096);
+    // Nothing published for this box's exam point any more: the pull keeps failing.
+    std::fs::remove_dir_all(w.package_dir("0101")).unwrap();
+    let hub = Hub::start(&w.hub_toml, "2027-05-27T03:00:01Z");
+    serve_until(&w, &hub, "alarm", |db| !ppe::materials::store::alarms(db).unwrap().is_empty());
+    let db = ppe::store::open(&w.dir.join("box/state/ppe.db")).unwrap();
+    let alarms = ppe::materials::store::alarms(&db).unwrap();
+    assert_eq!(alarms[0].0, EXAM);
+    assert_eq!(alarms[0].1, "materials_missing");
+    assert!(ppe::materials::store::key_get(&db, EXAM).unwrap().is_none());
+}
