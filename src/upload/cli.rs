@@ -128,7 +128,7 @@ pub fn edge_upload(config: &Path, args: UploadArgs) -> anyhow::Result<()> {
 pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBundle, http: reqwest::Client, args: &UploadArgs) -> anyhow::Result<Receipt> {
     let m = &built.signed.manifest;
     let base = ctx.config.hub.url.trim_end_matches('/');
-    let endpoint = reqwest::Url::parse(&format!("{base}/v1/uploads/")).with_context(|| format!("hub url {base}"))?;
+    let endpoint = reqwest::Url::parse(&format!("{base}/v1/uploads")).with_context(|| format!("hub url {base}"))?;
     let client = TusClient::new(
         http.clone(),
         TusClientOptions { chunk_size: args.chunk_size.max(1), max_failures: args.max_failures, ..Default::default() },
@@ -181,7 +181,7 @@ pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBu
     }
     tracing::info!(bytes_sent = sent, bytes_total = total, "all files are on the hub");
     let resp = http
-        .post(endpoint.join("bundles").context("finalize url")?)
+        .post(format!("{base}/v1/uploads/bundles"))
         .json(&built.signed)
         .send()
         .await

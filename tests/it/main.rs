@@ -2,3 +2,5 @@
 
 mod common;
 mod plan;
+mod scanning;
+mod upload;
