@@ -561,3 +561,90 @@ fn corrupting_and_cutting_proxy_chunk_is_refused_by_checksum_and_resent() {
 fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
+
+// ---------- over rustls with client certificates ----------
+
+/// A TLS listener for axum: the handshake (client certificate required) happens in accept.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.tcp.accept().await else { continue };
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+#[test]
+fn box_uploads_over_mutual_tls_with_box_identity() {
+    use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let t = tempfile::tempdir().unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "test hub CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let server_key = rcgen::KeyPair::generate().unwrap();
+    let server = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&server_key, &ca, &ca_key).unwrap();
+    let client_key = rcgen::KeyPair::generate().unwrap();
+    let mut client_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    client_params.distinguished_name.push(rcgen::DnType::CommonName, PPE);
+    let client = client_params.signed_by(&client_key, &ca, &ca_key).unwrap();
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der().clone()).unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
+    let server_config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![server.der().clone()], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())))
+        .unwrap();
+
+    // The hub state as in start_hub, served over TLS instead.
+    let plain = start_hub(&t.path().join("hub"), None);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let tcp = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = tcp.local_addr().unwrap();
+    let listener = TlsListener { tcp, acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(server_config)) };
+    let app = axum::Router::new()
+        .nest("/v1/uploads", router(plain.state.clone()))
+        .layer(axum::Extension(BoxIdentity { ppe_code: PPE.into() }));
+    rt.spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+
+    let box_dir = t.path().join("box");
+    let (config, public) = make_box(&box_dir, &format!("https://{addr}"), &plain.hub_public_hex);
+    plain.register_box(PPE, &public);
+    std::fs::write(box_dir.join("keys/hub-ca.crt"), ca.pem()).unwrap();
+    std::fs::write(box_dir.join("keys/client.crt"), client.pem()).unwrap();
+    std::fs::write(box_dir.join("keys/client.key"), client_key.serialize_pem()).unwrap();
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}tls_cert_file = \"keys/client.crt\"\ntls_key_file = \"keys/client.key\"\n")).unwrap();
+    scan_pages(&config, &box_dir, 3, 100_000);
+    let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM]);
+    assert!(o.status.success(), "upload over TLS: {}", stderr(&o));
+    assert_hub_holds_bundle(&plain, &box_dir);
+    assert_eq!(receipt_count(&box_dir), 1);
+    // Without a client certificate the hub does not talk.
+    let anonymous = reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap()]).build().unwrap();
+    let r = rt.block_on(anonymous.request(reqwest::Method::OPTIONS, format!("https://{addr}/v1/uploads")).send());
+    assert!(r.is_err(), "a client without certificate was answered: {r:?}");
+}
