@@ -54,7 +54,7 @@ enum HubCommand {
     /// Completion table: the dashboard in text.
     Status(NotYet),
     /// Import a bundle carried on removable media.
-    Import(NotYet),
+    Import(ppe::upload::cli::ImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -70,11 +70,11 @@ enum EdgeCommand {
     /// Print sheets, seating lists, statements.
     Print(NotYet),
     /// Take in scanned pages from a SANE device or a folder.
-    Scan(NotYet),
+    Scan(ppe::scanning::cli::ScanArgs),
     /// Upload the signed bundle; exits 0 only with a verified, signed receipt.
-    Upload(NotYet),
+    Upload(ppe::upload::cli::UploadArgs),
     /// Write the signed bundle to removable media.
-    Export(NotYet),
+    Export(ppe::upload::cli::ExportArgs),
     /// What the box has and what is missing.
     Status(NotYet),
     /// Validate a config and the devices it names.
@@ -112,7 +112,7 @@ fn main() -> ExitCode {
             HubCommand::Publish(args) => ppe::hub::cli::publish(&config, args),
             HubCommand::Serve(args) => ppe::hub::cli::serve(&config, args),
             HubCommand::Status(_) => not_yet("hub status"),
-            HubCommand::Import(_) => not_yet("hub import"),
+            HubCommand::Import(args) => ppe::upload::cli::hub_import(&config, args),
         },
         Command::Edge { config, command } => match command {
             EdgeCommand::Serve(args) => ppe::materials::cli::serve(&config, args),
@@ -120,9 +120,9 @@ fn main() -> ExitCode {
             EdgeCommand::Pull(args) => ppe::materials::cli::pull(&config, args),
             EdgeCommand::Seat(_) => not_yet("edge seat"),
             EdgeCommand::Print(_) => not_yet("edge print"),
-            EdgeCommand::Scan(_) => not_yet("edge scan"),
-            EdgeCommand::Upload(_) => not_yet("edge upload"),
-            EdgeCommand::Export(_) => not_yet("edge export"),
+            EdgeCommand::Scan(args) => ppe::scanning::cli::scan(&config, args),
+            EdgeCommand::Upload(args) => ppe::upload::cli::edge_upload(&config, args),
+            EdgeCommand::Export(args) => ppe::upload::cli::edge_export(&config, args),
             EdgeCommand::Status(_) => not_yet("edge status"),
             EdgeCommand::CheckConfig(_) => not_yet("edge check-config"),
             EdgeCommand::Wipe(_) => not_yet("edge wipe"),

@@ -4,3 +4,5 @@ mod common;
 mod demo;
 mod materials;
 mod plan;
+mod scanning;
+mod upload;

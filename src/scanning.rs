@@ -1,0 +1,306 @@
+//! Scanning after the exam: which page is which sheet, and whether everything is there.
+//!
+//! Pure rules here: a page's decoded codes → a verdict (matched to an issued sheet, or a
+//! reason a person must resolve it), and the completeness check (every present participant's
+//! every issued sheet scanned, none for absent ones, every required statement there). The
+//! scanner, the inbox folder and the disk are in `intake`; SQL in `store`; commands in `cli`.
+//!
+//! Until the attendance table lands, the issued sheets come in as [`ExpectedSheets`] (from a
+//! JSON file or the caller), so the real source can be wired without touching the rules.
+
+pub mod cli;
+pub mod intake;
+pub mod store;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::sheet_code::{self, SheetId, SheetKind};
+
+/// The sheets issued at one exam point for one exam, and who was present.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedSheets {
+    pub exam_id: String,
+    pub ppe_code: String,
+    pub participants: Vec<ExpectedParticipant>,
+    /// Machine-read statements that must be scanned (sheet numbers of kind `statement`).
+    #[serde(default)]
+    pub required_statements: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedParticipant {
+    pub participant_id: String,
+    pub present: bool,
+    pub sheets: Vec<IssuedSheet>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct IssuedSheet {
+    pub kind: SheetKind,
+    pub number: u32,
+}
+
+impl ExpectedSheets {
+    /// Who was issued this sheet (statements belong to nobody).
+    pub fn owner_of(&self, kind: SheetKind, number: u32) -> Option<Option<&str>> {
+        if kind == SheetKind::Statement && self.required_statements.contains(&number) {
+            return Some(None);
+        }
+        self.participants
+            .iter()
+            .find(|p| p.sheets.iter().any(|s| s.kind == kind && s.number == number))
+            .map(|p| Some(p.participant_id.as_str()))
+    }
+}
+
+/// What became of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageStatus {
+    /// Its code verifies and names a sheet issued here (or, with no list, of this exam point).
+    Matched,
+    /// No code of ours could be read.
+    Unreadable,
+    /// A code of ours whose MAC or check digit fails.
+    Forged,
+    /// A valid code of another exam or exam point.
+    OtherExam,
+    /// The same sheet was scanned already.
+    Duplicate,
+    /// A valid code of this exam point that was never issued.
+    Unexpected,
+}
+
+impl PageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Matched => "matched",
+            Self::Unreadable => "unreadable",
+            Self::Forged => "forged",
+            Self::OtherExam => "other_exam",
+            Self::Duplicate => "duplicate",
+            Self::Unexpected => "unexpected",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Matched, Self::Unreadable, Self::Forged, Self::OtherExam, Self::Duplicate, Self::Unexpected]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+    /// Whether a person must look at it.
+    pub fn to_resolve(self) -> bool {
+        self != Self::Matched
+    }
+    pub fn title_ru(self) -> &'static str {
+        match self {
+            Self::Matched => "сопоставлен",
+            Self::Unreadable => "код не читается",
+            Self::Forged => "код не проходит проверку",
+            Self::OtherExam => "бланк другого экзамена или ППЭ",
+            Self::Duplicate => "повторный скан того же бланка",
+            Self::Unexpected => "бланк не выдавался в этом ППЭ",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageVerdict {
+    pub status: PageStatus,
+    pub code_text: Option<String>,
+    pub sheet: Option<SheetId>,
+    pub participant_id: Option<String>,
+    pub reason: String,
+}
+
+/// Decides what a page is, from the texts of the codes found on it. `already_scanned` says
+/// whether a matched page of that sheet exists.
+pub fn classify_page(
+    codes: &[String],
+    key: &ring::hmac::Key,
+    exam_id: &str,
+    ppe_code: &str,
+    expected: Option<&ExpectedSheets>,
+    already_scanned: &dyn Fn(&SheetId) -> bool,
+) -> PageVerdict {
+    let mut forged: Option<(String, String)> = None;
+    let mut decoded: Option<(String, SheetId)> = None;
+    for text in codes {
+        match sheet_code::decode(text, key) {
+            Ok(id) => {
+                decoded = Some((text.clone(), id));
+                break;
+            }
+            Err(sheet_code::SheetCodeError::Foreign) => {}
+            Err(e) => forged = forged.or(Some((text.clone(), e.to_string()))),
+        }
+    }
+    let verdict = |status, code_text, sheet, participant_id, reason: String| PageVerdict { status, code_text, sheet, participant_id, reason };
+    let Some((text, id)) = decoded else {
+        return match forged {
+            Some((text, why)) => verdict(PageStatus::Forged, Some(text), None, None, why),
+            None => verdict(PageStatus::Unreadable, None, None, None, "no sheet code found on the page".into()),
+        };
+    };
+    if id.exam_id != exam_id || id.ppe_code != ppe_code {
+        let why = format!("sheet of exam {} at exam point {}", id.exam_id, id.ppe_code);
+        return verdict(PageStatus::OtherExam, Some(text), Some(id), None, why);
+    }
+    if already_scanned(&id) {
+        return verdict(PageStatus::Duplicate, Some(text), Some(id), None, "this sheet is scanned already".into());
+    }
+    let owner = match expected {
+        None => None,
+        Some(exp) => match exp.owner_of(id.kind, id.number) {
+            Some(owner) => owner.map(str::to_string),
+            None => return verdict(PageStatus::Unexpected, Some(text), Some(id), None, "sheet was not issued here".into()),
+        },
+    };
+    verdict(PageStatus::Matched, Some(text), Some(id), owner, String::new())
+}
+
+/// One matched sheet as the completeness check sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScannedSheet {
+    pub kind: SheetKind,
+    pub number: u32,
+    pub participant_id: Option<String>,
+}
+
+/// What is missing or wrong before the bundle may go.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Completeness {
+    /// Present participants' sheets not scanned: (participant_id, kind, number).
+    pub missing_sheets: Vec<(String, SheetKind, u32)>,
+    /// Sheets scanned for participants marked absent.
+    pub sheets_of_absent: Vec<(String, SheetKind, u32)>,
+    pub missing_statements: Vec<u32>,
+    /// Pages waiting for a person.
+    pub to_resolve: u64,
+}
+
+impl Completeness {
+    pub fn holds(&self) -> bool {
+        self.missing_sheets.is_empty() && self.sheets_of_absent.is_empty() && self.missing_statements.is_empty() && self.to_resolve == 0
+    }
+
+    /// Lines for the operator (Russian), exactly what is missing.
+    pub fn lines_ru(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (p, k, n) in &self.missing_sheets {
+            out.push(format!("нет скана: участник {p}, {} № {n:07}", k.title_ru()));
+        }
+        for (p, k, n) in &self.sheets_of_absent {
+            out.push(format!("участник {p} отмечен отсутствующим, но отсканирован {} № {n:07}", k.title_ru()));
+        }
+        for n in &self.missing_statements {
+            out.push(format!("нет скана машиночитаемой формы № {n:07}"));
+        }
+        if self.to_resolve > 0 {
+            out.push(format!("ждут разбора: {} стр.", self.to_resolve));
+        }
+        out
+    }
+}
+
+pub fn completeness(expected: &ExpectedSheets, scanned: &[ScannedSheet], to_resolve: u64) -> Completeness {
+    let have: BTreeSet<(SheetKind, u32)> = scanned.iter().map(|s| (s.kind, s.number)).collect();
+    let mut c = Completeness { to_resolve, ..Default::default() };
+    for p in &expected.participants {
+        for s in &p.sheets {
+            let scanned = have.contains(&(s.kind, s.number));
+            if p.present && !scanned {
+                c.missing_sheets.push((p.participant_id.clone(), s.kind, s.number));
+            }
+            if !p.present && scanned {
+                c.sheets_of_absent.push((p.participant_id.clone(), s.kind, s.number));
+            }
+        }
+    }
+    for n in &expected.required_statements {
+        if !have.contains(&(SheetKind::Statement, *n)) {
+            c.missing_statements.push(*n);
+        }
+    }
+    c
+}
+
+/// Counts by status, for the bundle and `status`.
+pub fn count_by_status(statuses: &[PageStatus]) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    for s in statuses {
+        *m.entry(s.as_str().to_string()).or_insert(0) += 1;
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> ring::hmac::Key {
+        sheet_code::sheet_key(b"box")
+    }
+
+    fn code(exam: &str, ppe: &str, kind: SheetKind, n: u32) -> String {
+        sheet_code::encode(&SheetId { exam_id: exam.into(), ppe_code: ppe.into(), kind, number: n }, &key())
+    }
+
+    fn expected() -> ExpectedSheets {
+        ExpectedSheets {
+            exam_id: "ege-02".into(),
+            ppe_code: "0101".into(),
+            participants: vec![
+                ExpectedParticipant {
+                    participant_id: "p1".into(),
+                    present: true,
+                    sheets: vec![IssuedSheet { kind: SheetKind::Registration, number: 1 }, IssuedSheet { kind: SheetKind::Answers1, number: 2 }],
+                },
+                ExpectedParticipant { participant_id: "p2".into(), present: false, sheets: vec![IssuedSheet { kind: SheetKind::Registration, number: 3 }] },
+            ],
+            required_statements: vec![9],
+        }
+    }
+
+    #[test]
+    fn pages_are_classified_by_their_codes() {
+        let exp = expected();
+        let none = |_: &SheetId| false;
+        let c = |codes: Vec<String>| classify_page(&codes, &key(), "ege-02", "0101", Some(&exp), &none);
+        let v = c(vec!["junk".into(), code("ege-02", "0101", SheetKind::Answers1, 2)]);
+        assert_eq!((v.status, v.participant_id.as_deref()), (PageStatus::Matched, Some("p1")));
+        assert_eq!(c(vec![]).status, PageStatus::Unreadable);
+        assert_eq!(c(vec![code("oge-01", "0101", SheetKind::Answers1, 2)]).status, PageStatus::OtherExam);
+        assert_eq!(c(vec![code("ege-02", "0202", SheetKind::Answers1, 2)]).status, PageStatus::OtherExam);
+        assert_eq!(c(vec![code("ege-02", "0101", SheetKind::Answers1, 77)]).status, PageStatus::Unexpected);
+        let forged = sheet_code::encode(&SheetId { exam_id: "ege-02".into(), ppe_code: "0101".into(), kind: SheetKind::Answers1, number: 2 }, &sheet_code::sheet_key(b"other"));
+        assert_eq!(c(vec![forged]).status, PageStatus::Forged);
+        let statement = c(vec![code("ege-02", "0101", SheetKind::Statement, 9)]);
+        assert_eq!((statement.status, statement.participant_id), (PageStatus::Matched, None));
+        let all = |_: &SheetId| true;
+        let dup = classify_page(&[code("ege-02", "0101", SheetKind::Answers1, 2)], &key(), "ege-02", "0101", Some(&exp), &all);
+        assert_eq!(dup.status, PageStatus::Duplicate);
+    }
+
+    #[test]
+    fn completeness_lists_exactly_what_is_missing() {
+        let exp = expected();
+        let scanned = vec![
+            ScannedSheet { kind: SheetKind::Registration, number: 1, participant_id: Some("p1".into()) },
+            ScannedSheet { kind: SheetKind::Registration, number: 3, participant_id: Some("p2".into()) },
+        ];
+        let c = completeness(&exp, &scanned, 1);
+        assert_eq!(c.missing_sheets, vec![("p1".to_string(), SheetKind::Answers1, 2)]);
+        assert_eq!(c.sheets_of_absent, vec![("p2".to_string(), SheetKind::Registration, 3)]);
+        assert_eq!(c.missing_statements, vec![9]);
+        assert!(!c.holds());
+        assert_eq!(c.lines_ru().len(), 4);
+        let full = vec![
+            ScannedSheet { kind: SheetKind::Registration, number: 1, participant_id: None },
+            ScannedSheet { kind: SheetKind::Answers1, number: 2, participant_id: None },
+            ScannedSheet { kind: SheetKind::Statement, number: 9, participant_id: None },
+        ];
+        assert!(completeness(&exp, &full, 0).holds());
+    }
+}

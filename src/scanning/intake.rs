@@ -1,0 +1,288 @@
+//! Pages in: from a SANE scanner (`scanimage --batch` with the feeder) or a folder a network
+//! scanner drops files into. Each page is written atomically under
+//! `state_dir/scans/<exam_id>/<sha256>.<ext>` before its row commits (with an audit entry),
+//! its codes are decoded with rxing and judged by [`super::classify_page`].
+//!
+//! The scanner's pages land in a spool folder on persistent disk first, so a jam, an empty
+//! feeder or an I/O error mid-batch keeps every page scanned before it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Serialize;
+
+use super::store as scan_store;
+use super::{classify_page, ExpectedSheets, PageStatus};
+use crate::clock::Clock;
+use crate::store::Connection;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("диск заполнен: страница {source_name} не сохранена ({path}); уже сохранённые страницы ({stored}) целы. Освободите место и повторите приём")]
+    DiskFull { source_name: String, path: String, stored: usize },
+    #[error("не удалось сохранить страницу {source_name} в {path}: {reason}; уже сохранённые страницы ({stored}) целы")]
+    Storage { source_name: String, path: String, reason: String, stored: usize },
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("database: {0}")]
+    Database(String),
+    #[error("scanimage could not be started: {0} (install Debian package sane-utils)")]
+    NoScanimage(String),
+}
+
+/// A fault the scanner reported; the pages before it are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScannerFault {
+    Jammed,
+    NoDocuments,
+    CoverOpen,
+    IoError,
+    Busy,
+    Other,
+}
+
+impl ScannerFault {
+    pub fn message_ru(self) -> &'static str {
+        match self {
+            Self::Jammed => "замятие бумаги в податчике: извлеките лист и продолжите сканирование",
+            Self::NoDocuments => "в податчике нет бланков: положите пачку и продолжите",
+            Self::CoverOpen => "открыта крышка сканера: закройте её и продолжите",
+            Self::IoError => "ошибка ввода-вывода сканера: проверьте кабель и питание, затем продолжите",
+            Self::Busy => "сканер занят другой программой",
+            Self::Other => "сканер сообщил об ошибке",
+        }
+    }
+
+    /// From scanimage's message (SANE status strings).
+    pub fn from_scanimage_stderr(stderr: &str) -> Self {
+        let s = stderr.to_ascii_lowercase();
+        if s.contains("jammed") {
+            Self::Jammed
+        } else if s.contains("out of documents") || s.contains("no docs") {
+            Self::NoDocuments
+        } else if s.contains("cover") {
+            Self::CoverOpen
+        } else if s.contains("i/o") {
+            Self::IoError
+        } else if s.contains("busy") {
+            Self::Busy
+        } else {
+            Self::Other
+        }
+    }
+}
+
+/// Writes a page file; the edge where a full disk shows up (and where tests inject it).
+pub trait PageWriter {
+    fn write_page(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()>;
+}
+
+/// Temp file, fsync, rename, fsync the folder.
+pub struct AtomicPageWriter;
+
+impl PageWriter for AtomicPageWriter {
+    fn write_page(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        crate::util::write_atomic(path, bytes)
+    }
+}
+
+/// What an intake run needs.
+pub struct Intake<'a> {
+    pub conn: &'a Connection,
+    pub clock: &'a Clock,
+    pub exam_id: &'a str,
+    pub ppe_code: &'a str,
+    pub key: &'a ring::hmac::Key,
+    pub expected: Option<&'a ExpectedSheets>,
+    /// `state_dir/scans`
+    pub scans_dir: PathBuf,
+    pub writer: &'a dyn PageWriter,
+    pub actor: &'a str,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IntakeReport {
+    pub stored: usize,
+    /// Same bytes taken in before (a file dropped twice): nothing new stored.
+    pub already_had: usize,
+    pub matched: usize,
+    pub to_resolve: usize,
+    pub fault: Option<ScannerFault>,
+    pub fault_detail: String,
+}
+
+/// The texts of every barcode rxing finds on an image (PNG, PNM, TIFF, JPEG).
+pub fn decode_codes(image_bytes: &[u8]) -> Vec<String> {
+    match rxing::helpers::detect_multiple_in_buffer(image_bytes) {
+        Ok(results) => results.into_iter().map(|r| r.getText().to_string()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn is_disk_full(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull
+}
+
+impl Intake<'_> {
+    /// Stores one page and records its verdict. Returns its status, or `None` when the same
+    /// bytes were taken in already.
+    pub fn ingest_page(&self, bytes: &[u8], source_name: &str, ext: &str, stored_so_far: usize) -> Result<Option<PageStatus>, ScanError> {
+        let db = |e: String| ScanError::Database(e);
+        let sha = crate::util::sha256_hex(bytes);
+        if scan_store::page_by_sha256(self.conn, self.exam_id, &sha).map_err(|e| db(e.to_string()))?.is_some() {
+            return Ok(None);
+        }
+        let dir = self.scans_dir.join(self.exam_id);
+        let ext = if ext.chars().all(|c| c.is_ascii_alphanumeric()) && !ext.is_empty() { ext } else { "img" };
+        let path = dir.join(format!("{sha}.{ext}"));
+        let stored_err = |e: std::io::Error| {
+            if is_disk_full(&e) {
+                ScanError::DiskFull { source_name: source_name.into(), path: path.display().to_string(), stored: stored_so_far }
+            } else {
+                ScanError::Storage { source_name: source_name.into(), path: path.display().to_string(), reason: e.to_string(), stored: stored_so_far }
+            }
+        };
+        std::fs::create_dir_all(&dir).map_err(stored_err)?;
+        self.writer.write_page(&path, bytes).map_err(stored_err)?;
+
+        let codes = decode_codes(bytes);
+        let conn = self.conn;
+        let exam_id = self.exam_id;
+        let scanned = |id: &crate::sheet_code::SheetId| {
+            scan_store::sheet_is_scanned(conn, exam_id, kind_str(id.kind), id.number).unwrap_or(false)
+        };
+        let verdict = classify_page(&codes, self.key, self.exam_id, self.ppe_code, self.expected, &scanned);
+        let now = self.clock.now_rfc3339();
+        let row = scan_store::ScannedPageRow {
+            page_id: uuid::Uuid::new_v4().simple().to_string(),
+            exam_id: self.exam_id.to_string(),
+            sha256: sha.clone(),
+            size: bytes.len() as u64,
+            path: path.display().to_string(),
+            source: source_name.to_string(),
+            scanned_at: now.clone(),
+            code_text: verdict.code_text.clone(),
+            sheet_kind: verdict.sheet.as_ref().map(|s| kind_str(s.kind).to_string()),
+            sheet_number: verdict.sheet.as_ref().map(|s| s.number),
+            participant_id: verdict.participant_id.clone(),
+            status: verdict.status.as_str().to_string(),
+            reason: verdict.reason.clone(),
+            resolved_by: None,
+        };
+        let tx = conn.unchecked_transaction().map_err(|e| db(e.to_string()))?;
+        scan_store::page_insert(&tx, &row).map_err(|e| db(e.to_string()))?;
+        crate::audit::store::append(
+            &tx,
+            &now,
+            crate::audit::NewEntry {
+                actor: self.actor,
+                action: "scan.page_stored",
+                object: &row.page_id,
+                details: serde_json::json!({
+                    "exam_id": self.exam_id, "sha256": sha, "status": row.status,
+                    "sheet_kind": row.sheet_kind, "sheet_number": row.sheet_number, "participant_id": row.participant_id,
+                }),
+            },
+        )
+        .map_err(|e| db(e.to_string()))?;
+        tx.commit().map_err(|e| db(e.to_string()))?;
+        Ok(Some(verdict.status))
+    }
+
+    /// Takes in every image file of a folder, in name order. Stops at the first page that
+    /// cannot be stored (disk full): everything before it is kept and counted.
+    pub fn ingest_folder(&self, dir: &Path) -> Result<IntakeReport, ScanError> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| ScanError::Read { path: dir.display().to_string(), reason: e.to_string() })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && is_image_name(p))
+            .collect();
+        files.sort();
+        let mut report = IntakeReport::default();
+        for f in files {
+            let bytes = std::fs::read(&f).map_err(|e| ScanError::Read { path: f.display().to_string(), reason: e.to_string() })?;
+            if bytes.is_empty() {
+                continue;
+            }
+            let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let ext = f.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+            match self.ingest_page(&bytes, &name, &ext, report.stored)? {
+                None => report.already_had += 1,
+                Some(status) => {
+                    report.stored += 1;
+                    if status.to_resolve() {
+                        report.to_resolve += 1;
+                    } else {
+                        report.matched += 1;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs `scanimage --batch` on `device` into a spool folder, then takes in every page it
+    /// wrote, fault or not. Extra `options` go to scanimage as they are.
+    pub fn scan_from_sane(&self, device: &str, options: &[String], sane_config_dir: Option<&Path>) -> Result<IntakeReport, ScanError> {
+        let spool = self.scans_dir.join("spool").join(format!("{}-{}", self.exam_id, uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&spool).map_err(|e| ScanError::Storage {
+            source_name: "scanner".into(),
+            path: spool.display().to_string(),
+            reason: e.to_string(),
+            stored: 0,
+        })?;
+        let mut cmd = Command::new("scanimage");
+        cmd.arg("-d").arg(device).arg("--format=pnm").arg(format!("--batch={}/page-%04d.pnm", spool.display()));
+        cmd.args(options);
+        if let Some(d) = sane_config_dir {
+            cmd.env("SANE_CONFIG_DIR", d);
+        }
+        let out = cmd.output().map_err(|e| ScanError::NoScanimage(e.to_string()))?;
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let mut report = self.ingest_folder(&spool)?;
+        // scanimage ends a batch on an empty feeder; that is the normal end once pages came.
+        let fault = if !out.status.success() {
+            Some(ScannerFault::from_scanimage_stderr(&stderr))
+        } else if report.stored + report.already_had == 0 {
+            Some(ScannerFault::from_scanimage_stderr(&stderr)).filter(|f| *f != ScannerFault::Other).or(Some(ScannerFault::NoDocuments))
+        } else {
+            None
+        };
+        report.fault = fault;
+        report.fault_detail = stderr.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").to_string();
+        // The spool is emptied only of pages now stored; a partial file stays for a person.
+        if let Ok(entries) = std::fs::read_dir(&spool) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if let Ok(bytes) = std::fs::read(&p) {
+                    let sha = crate::util::sha256_hex(&bytes);
+                    if scan_store::page_by_sha256(self.conn, self.exam_id, &sha).ok().flatten().is_some() {
+                        let _ = std::fs::remove_file(&p);
+                    }
+                }
+            }
+        }
+        let _ = std::fs::remove_dir(&spool);
+        Ok(report)
+    }
+}
+
+fn is_image_name(p: &Path) -> bool {
+    let ext = p.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    matches!(ext.as_str(), "png" | "pnm" | "pgm" | "ppm" | "pbm" | "tif" | "tiff" | "jpg" | "jpeg")
+}
+
+pub fn kind_str(kind: crate::sheet_code::SheetKind) -> &'static str {
+    match kind {
+        crate::sheet_code::SheetKind::Registration => "registration",
+        crate::sheet_code::SheetKind::Answers1 => "answers1",
+        crate::sheet_code::SheetKind::Answers2 => "answers2",
+        crate::sheet_code::SheetKind::Additional => "additional",
+        crate::sheet_code::SheetKind::Statement => "statement",
+    }
+}
+
+pub fn kind_from_str(s: &str) -> Option<crate::sheet_code::SheetKind> {
+    crate::sheet_code::SheetKind::ALL.into_iter().find(|k| kind_str(*k) == s)
+}

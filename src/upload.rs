@@ -1,0 +1,419 @@
+//! The upload of an exam day to the hub: the signed bundle manifest, the hub's receipt, the
+//! checks both sides run on them, and the rate/ETA arithmetic the box shows against the
+//! deadline. Pure; the network and disk are in the parts below.
+//!
+//! - `bundle`: builds a bundle folder on the box (pages, record of the day, signed manifest).
+//! - `tus_client`: the box's tus 1.0.0 client with resume, checksums and backoff.
+//! - `server`: the hub's tus 1.0.0 server and the bundle finalize endpoint (axum router).
+//! - `store`: SQL of both sides; `cli`: `ppe edge upload|export`, `ppe hub import`.
+
+pub mod bundle;
+pub mod cli;
+pub mod server;
+pub mod store;
+pub mod tus_client;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Format tag of a bundle manifest; bumped on any incompatible change.
+pub const MANIFEST_FORMAT: &str = "ppe-bundle-1";
+/// Format tag of a hub receipt.
+pub const RECEIPT_FORMAT: &str = "ppe-receipt-1";
+
+/// One file of a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestFile {
+    /// Path inside the bundle's `files/` folder (no `/`, no `..`).
+    pub name: String,
+    /// `page`, `statement`, `record`.
+    pub kind: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// The audit-log head at the time the bundle was built.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// What the box signs: every file with its hash and size, counts, and the audit head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub exam_id: String,
+    pub ppe_code: String,
+    pub created_at: String,
+    pub files: Vec<ManifestFile>,
+    /// e.g. pages, matched_pages, to_resolve, participants_expected.
+    pub counts: BTreeMap<String, u64>,
+    pub audit_head: AuditHead,
+}
+
+/// A manifest with the box's signature over [`Manifest::canonical_bytes`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedManifest {
+    pub manifest: Manifest,
+    pub box_signature_hex: String,
+}
+
+/// What the hub signs when it has every file of a bundle and the box's signature verifies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptBody {
+    pub format: String,
+    pub exam_id: String,
+    pub ppe_code: String,
+    pub manifest_sha256: String,
+    pub file_count: u64,
+    pub total_bytes: u64,
+    pub audit_head: AuditHead,
+    /// The hub's clock (the box's may be wrong).
+    pub received_at: String,
+    /// `upload` or `media`.
+    pub via: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub receipt: ReceiptBody,
+    pub hub_signature_hex: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UploadError {
+    #[error("manifest format `{0}` is not supported (expected {MANIFEST_FORMAT})")]
+    ManifestFormat(String),
+    #[error("manifest names an unsafe file name `{0}`")]
+    UnsafeFileName(String),
+    #[error("manifest lists file `{0}` twice")]
+    DuplicateFile(String),
+    #[error("exam point {0} has no registered box key (enroll the box first)")]
+    UnknownBox(String),
+    #[error("the box signature on the manifest does not verify: manifest altered or signed by another key")]
+    BadBoxSignature,
+    #[error("manifest is for exam point {manifest}, but the box authenticated as {identity}")]
+    WrongExamPoint { manifest: String, identity: String },
+    #[error("file `{name}` is missing on the hub")]
+    MissingFile { name: String },
+    #[error("file `{name}`: size {found}, manifest says {expected}")]
+    SizeMismatch { name: String, expected: u64, found: u64 },
+    #[error("file `{name}`: SHA-256 {found}, manifest says {expected}: file altered")]
+    HashMismatch { name: String, expected: String, found: String },
+    #[error("the receipt's hub signature does not verify")]
+    BadReceiptSignature,
+    #[error("the receipt is for another bundle ({0})")]
+    ReceiptForAnotherBundle(String),
+}
+
+impl UploadError {
+    /// A stable code for JSON answers and tests.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::ManifestFormat(_) => "manifest_format",
+            Self::UnsafeFileName(_) => "unsafe_file_name",
+            Self::DuplicateFile(_) => "duplicate_file",
+            Self::UnknownBox(_) => "unknown_box",
+            Self::BadBoxSignature => "bad_box_signature",
+            Self::WrongExamPoint { .. } => "wrong_exam_point",
+            Self::MissingFile { .. } => "missing_file",
+            Self::SizeMismatch { .. } => "size_mismatch",
+            Self::HashMismatch { .. } => "hash_mismatch",
+            Self::BadReceiptSignature => "bad_receipt_signature",
+            Self::ReceiptForAnotherBundle(_) => "receipt_for_another_bundle",
+        }
+    }
+
+    /// The operator's text (Russian).
+    pub fn message_ru(&self) -> String {
+        match self {
+            Self::ManifestFormat(f) => format!("неизвестный формат пакета выгрузки «{f}»"),
+            Self::UnsafeFileName(n) => format!("недопустимое имя файла в описи: «{n}»"),
+            Self::DuplicateFile(n) => format!("файл «{n}» указан в описи дважды"),
+            Self::UnknownBox(p) => format!("для ППЭ {p} не зарегистрирован ключ станции: выполните регистрацию станции"),
+            Self::BadBoxSignature => "подпись станции ППЭ под описью не сходится: опись изменена или подписана чужим ключом".into(),
+            Self::WrongExamPoint { manifest, identity } => {
+                format!("опись относится к ППЭ {manifest}, а станция подключилась как ППЭ {identity}")
+            }
+            Self::MissingFile { name } => format!("файл «{name}» не получен РЦОИ"),
+            Self::SizeMismatch { name, expected, found } => format!("файл «{name}»: размер {found} байт, в описи {expected}"),
+            Self::HashMismatch { name, .. } => format!("файл «{name}» изменён: контрольная сумма не совпадает с описью"),
+            Self::BadReceiptSignature => "подпись РЦОИ под квитанцией не сходится".into(),
+            Self::ReceiptForAnotherBundle(_) => "квитанция выдана на другой пакет".into(),
+        }
+    }
+}
+
+impl Manifest {
+    /// The exact bytes the box signs and the hub verifies. serde writes struct fields in
+    /// declaration order and `counts` is a sorted map, so this is deterministic.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn sha256(&self) -> String {
+        crate::util::sha256_hex(&self.canonical_bytes())
+    }
+
+    pub fn total_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+
+    /// Structural checks that need no keys or files.
+    pub fn check_shape(&self) -> Result<(), UploadError> {
+        if self.format != MANIFEST_FORMAT {
+            return Err(UploadError::ManifestFormat(self.format.clone()));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &self.files {
+            if !is_safe_file_name(&f.name) {
+                return Err(UploadError::UnsafeFileName(f.name.clone()));
+            }
+            if !seen.insert(f.name.as_str()) {
+                return Err(UploadError::DuplicateFile(f.name.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A bundle file name: one path component of plain characters.
+pub fn is_safe_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && name != "."
+        && name != ".."
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+pub fn sign_manifest(manifest: Manifest, box_key: &ring::signature::Ed25519KeyPair) -> SignedManifest {
+    let box_signature_hex = crate::keys::sign_hex(box_key, &manifest.canonical_bytes());
+    SignedManifest { manifest, box_signature_hex }
+}
+
+/// What the hub knows about one file it holds: its size and SHA-256, or nothing.
+pub type HeldFile = Option<(u64, String)>;
+
+/// The hub's verdict on a signed manifest, given the box's registered key, the identity the
+/// request came with (mTLS; `None` for media), and a lookup of what the hub holds by hash.
+pub fn verify_signed_manifest(
+    signed: &SignedManifest,
+    box_public_hex: Option<&str>,
+    identity_ppe_code: Option<&str>,
+    held: &mut dyn FnMut(&ManifestFile) -> HeldFile,
+) -> Result<(), UploadError> {
+    let m = &signed.manifest;
+    m.check_shape()?;
+    if let Some(identity) = identity_ppe_code {
+        if identity != m.ppe_code {
+            return Err(UploadError::WrongExamPoint { manifest: m.ppe_code.clone(), identity: identity.to_string() });
+        }
+    }
+    let public = box_public_hex.ok_or_else(|| UploadError::UnknownBox(m.ppe_code.clone()))?;
+    if !crate::keys::verify_ed25519(public, &m.canonical_bytes(), &signed.box_signature_hex) {
+        return Err(UploadError::BadBoxSignature);
+    }
+    for f in &m.files {
+        match held(f) {
+            None => return Err(UploadError::MissingFile { name: f.name.clone() }),
+            Some((size, _)) if size != f.size => {
+                return Err(UploadError::SizeMismatch { name: f.name.clone(), expected: f.size, found: size })
+            }
+            Some((_, hash)) if hash != f.sha256 => {
+                return Err(UploadError::HashMismatch { name: f.name.clone(), expected: f.sha256.clone(), found: hash })
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The receipt the hub signs for a verified manifest.
+pub fn make_receipt(signed: &SignedManifest, received_at: &str, via: &str, hub_key: &ring::signature::Ed25519KeyPair) -> Receipt {
+    let m = &signed.manifest;
+    let receipt = ReceiptBody {
+        format: RECEIPT_FORMAT.into(),
+        exam_id: m.exam_id.clone(),
+        ppe_code: m.ppe_code.clone(),
+        manifest_sha256: m.sha256(),
+        file_count: m.files.len() as u64,
+        total_bytes: m.total_bytes(),
+        audit_head: m.audit_head.clone(),
+        received_at: received_at.to_string(),
+        via: via.to_string(),
+    };
+    let hub_signature_hex = crate::keys::sign_hex(hub_key, &serde_json::to_vec(&receipt).unwrap_or_default());
+    Receipt { receipt, hub_signature_hex }
+}
+
+/// The box's check of a receipt: the pinned hub key signed it, and it is for this manifest.
+pub fn verify_receipt(receipt: &Receipt, hub_public_hex: &str, manifest: &Manifest) -> Result<(), UploadError> {
+    let bytes = serde_json::to_vec(&receipt.receipt).unwrap_or_default();
+    if !crate::keys::verify_ed25519(hub_public_hex, &bytes, &receipt.hub_signature_hex) {
+        return Err(UploadError::BadReceiptSignature);
+    }
+    if receipt.receipt.manifest_sha256 != manifest.sha256() {
+        return Err(UploadError::ReceiptForAnotherBundle(receipt.receipt.manifest_sha256.clone()));
+    }
+    Ok(())
+}
+
+/// Measured throughput over a sliding window, and the estimate against the deadline.
+#[derive(Debug, Clone)]
+pub struct RateMeter {
+    window: Duration,
+    /// (elapsed since start, cumulative bytes)
+    samples: std::collections::VecDeque<(Duration, u64)>,
+}
+
+/// What the box shows while uploading.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UploadEstimate {
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub bytes_per_second: f64,
+    /// `None` until a rate is measured.
+    pub eta_seconds: Option<f64>,
+    pub seconds_to_deadline: f64,
+    /// The estimate of completion passes the deadline (or nothing moves and time runs out).
+    pub alarm: bool,
+}
+
+impl RateMeter {
+    pub fn new(window: Duration) -> Self {
+        Self { window, samples: Default::default() }
+    }
+
+    /// Records that `cumulative_bytes` were done `elapsed` after the start.
+    pub fn record(&mut self, elapsed: Duration, cumulative_bytes: u64) {
+        self.samples.push_back((elapsed, cumulative_bytes));
+        while self.samples.len() > 2 && self.samples.front().is_some_and(|(t, _)| elapsed.saturating_sub(*t) > self.window) {
+            self.samples.pop_front();
+        }
+    }
+
+    pub fn bytes_per_second(&self) -> f64 {
+        match (self.samples.front(), self.samples.back()) {
+            (Some((t0, b0)), Some((t1, b1))) if t1 > t0 => (b1.saturating_sub(*b0)) as f64 / (*t1 - *t0).as_secs_f64(),
+            _ => 0.0,
+        }
+    }
+
+    /// The estimate given the total and the seconds left to the deadline.
+    pub fn estimate(&self, bytes_total: u64, seconds_to_deadline: f64) -> UploadEstimate {
+        let bytes_done = self.samples.back().map(|s| s.1).unwrap_or(0);
+        let rate = self.bytes_per_second();
+        let remaining = bytes_total.saturating_sub(bytes_done) as f64;
+        let eta_seconds = if remaining == 0.0 { Some(0.0) } else if rate > 0.0 { Some(remaining / rate) } else { None };
+        let alarm = match eta_seconds {
+            Some(eta) => eta > seconds_to_deadline,
+            None => seconds_to_deadline <= 0.0,
+        };
+        UploadEstimate { bytes_done, bytes_total, bytes_per_second: rate, eta_seconds, seconds_to_deadline, alarm }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> ring::signature::Ed25519KeyPair {
+        crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap()
+    }
+
+    fn manifest() -> Manifest {
+        Manifest {
+            format: MANIFEST_FORMAT.into(),
+            exam_id: "ege-02".into(),
+            ppe_code: "0101".into(),
+            created_at: "2027-05-27T08:00:00Z".into(),
+            files: vec![
+                ManifestFile { name: "a.pnm".into(), kind: "page".into(), sha256: "aa".into(), size: 3 },
+                ManifestFile { name: "record.json".into(), kind: "record".into(), sha256: "bb".into(), size: 5 },
+            ],
+            counts: BTreeMap::from([("pages".to_string(), 1)]),
+            audit_head: AuditHead { seq: 4, hash: "cc".into() },
+        }
+    }
+
+    fn holds_all(f: &ManifestFile) -> HeldFile {
+        Some((f.size, f.sha256.clone()))
+    }
+
+    #[test]
+    fn signed_manifest_verifies_and_every_tamper_is_named() {
+        let k = key();
+        let public = crate::keys::ed25519_public_hex(&k);
+        let signed = sign_manifest(manifest(), &k);
+        assert_eq!(verify_signed_manifest(&signed, Some(&public), Some("0101"), &mut holds_all), Ok(()));
+
+        let mut altered = signed.clone();
+        altered.manifest.counts.insert("pages".into(), 2);
+        assert_eq!(verify_signed_manifest(&altered, Some(&public), None, &mut holds_all), Err(UploadError::BadBoxSignature));
+
+        assert_eq!(
+            verify_signed_manifest(&signed, Some(&public), Some("0202"), &mut holds_all).unwrap_err().code(),
+            "wrong_exam_point"
+        );
+        assert_eq!(verify_signed_manifest(&signed, None, None, &mut holds_all).unwrap_err().code(), "unknown_box");
+        let mut missing = |f: &ManifestFile| if f.name == "a.pnm" { None } else { holds_all(f) };
+        assert_eq!(verify_signed_manifest(&signed, Some(&public), None, &mut missing).unwrap_err().code(), "missing_file");
+        let mut changed = |f: &ManifestFile| Some((f.size, "ff".to_string()));
+        assert_eq!(verify_signed_manifest(&signed, Some(&public), None, &mut changed).unwrap_err().code(), "hash_mismatch");
+        let mut shorter = |f: &ManifestFile| Some((f.size - 1, f.sha256.clone()));
+        assert_eq!(verify_signed_manifest(&signed, Some(&public), None, &mut shorter).unwrap_err().code(), "size_mismatch");
+    }
+
+    #[test]
+    fn unsafe_names_and_duplicates_are_refused() {
+        for bad in ["../x", "a/b", ".hidden", "", "..", "имя"] {
+            let mut m = manifest();
+            m.files[0].name = bad.into();
+            assert_eq!(m.check_shape().unwrap_err().code(), "unsafe_file_name", "{bad}");
+        }
+        let mut m = manifest();
+        m.files[1].name = "a.pnm".into();
+        assert_eq!(m.check_shape().unwrap_err().code(), "duplicate_file");
+    }
+
+    #[test]
+    fn receipt_verifies_only_with_hub_key_and_for_its_manifest() {
+        let hub = key();
+        let signed = sign_manifest(manifest(), &key());
+        let receipt = make_receipt(&signed, "2027-05-27T09:00:00Z", "upload", &hub);
+        let hub_public = crate::keys::ed25519_public_hex(&hub);
+        assert_eq!(verify_receipt(&receipt, &hub_public, &signed.manifest), Ok(()));
+        assert_eq!(receipt.receipt.total_bytes, 8);
+        assert_eq!(
+            verify_receipt(&receipt, &crate::keys::ed25519_public_hex(&key()), &signed.manifest),
+            Err(UploadError::BadReceiptSignature)
+        );
+        let mut other = manifest();
+        other.created_at = "later".into();
+        assert_eq!(verify_receipt(&receipt, &hub_public, &other).unwrap_err().code(), "receipt_for_another_bundle");
+    }
+
+    #[test]
+    fn rate_and_eta_raise_the_alarm_when_the_estimate_passes_the_deadline() {
+        let mut m = RateMeter::new(Duration::from_secs(30));
+        m.record(Duration::from_secs(0), 0);
+        m.record(Duration::from_secs(10), 1000);
+        let e = m.estimate(11_000, 200.0);
+        assert!((e.bytes_per_second - 100.0).abs() < 1e-9);
+        assert_eq!(e.eta_seconds, Some(100.0));
+        assert!(!e.alarm);
+        assert!(m.estimate(11_000, 50.0).alarm);
+        // No measured rate: alarm only once the deadline has passed.
+        let idle = RateMeter::new(Duration::from_secs(30));
+        assert!(!idle.estimate(10, 5.0).alarm);
+        assert!(idle.estimate(10, 0.0).alarm);
+        // Old samples leave the window, so the rate follows the link.
+        m.record(Duration::from_secs(100), 1000);
+        m.record(Duration::from_secs(110), 1000);
+        assert_eq!(m.bytes_per_second(), 0.0);
+    }
+}

@@ -1,0 +1,136 @@
+//! The box's bundle of an exam day: a folder `state_dir/bundles/<exam_id>/` with `files/`
+//! (the page images, linked from the scan store, and `record.json`, the machine-readable
+//! record of the day) and `manifest.json` (the signed manifest). Built once and reused while
+//! the scanned pages stay the same, so a restart uploads the very same bytes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::{sign_manifest, AuditHead, Manifest, ManifestFile, SignedManifest, MANIFEST_FORMAT};
+use crate::clock::Clock;
+use crate::scanning::store as scan_store;
+use crate::store::Connection;
+
+pub struct BuiltBundle {
+    pub dir: PathBuf,
+    pub signed: SignedManifest,
+}
+
+impl BuiltBundle {
+    pub fn file_path(&self, name: &str) -> PathBuf {
+        self.dir.join("files").join(name)
+    }
+
+    pub fn read(dir: &Path) -> anyhow::Result<Self> {
+        let path = dir.join("manifest.json");
+        let text = std::fs::read(&path).with_context(|| format!("read {}", path.display()))?;
+        let signed: SignedManifest = serde_json::from_slice(&text).with_context(|| format!("{} is not a signed manifest", path.display()))?;
+        Ok(Self { dir: dir.to_path_buf(), signed })
+    }
+}
+
+pub fn bundle_dir(state_dir: &Path, exam_id: &str) -> PathBuf {
+    state_dir.join("bundles").join(exam_id)
+}
+
+/// Builds (or reuses) the bundle of an exam.
+pub fn build_or_reuse(
+    conn: &Connection,
+    clock: &Clock,
+    state_dir: &Path,
+    exam_id: &str,
+    ppe_code: &str,
+    box_key: &ring::signature::Ed25519KeyPair,
+    rebuild: bool,
+) -> anyhow::Result<BuiltBundle> {
+    let dir = bundle_dir(state_dir, exam_id);
+    let pages = scan_store::pages_for_exam(conn, exam_id)?;
+    if !rebuild && dir.join("manifest.json").exists() {
+        let existing = BuiltBundle::read(&dir)?;
+        let mut had: Vec<&str> = existing.signed.manifest.files.iter().filter(|f| f.kind != "record").map(|f| f.sha256.as_str()).collect();
+        let mut now: Vec<&str> = pages.iter().map(|p| p.sha256.as_str()).collect();
+        had.sort();
+        now.sort();
+        if had == now {
+            return Ok(existing);
+        }
+    }
+    let files_dir = dir.join("files");
+    if files_dir.exists() {
+        std::fs::remove_dir_all(&files_dir).with_context(|| format!("clear {}", files_dir.display()))?;
+    }
+    std::fs::create_dir_all(&files_dir).with_context(|| format!("create {}", files_dir.display()))?;
+    let mut files = Vec::new();
+    for p in &pages {
+        let src = PathBuf::from(&p.path);
+        let ext = src.extension().map(|e| e.to_string_lossy().to_string()).unwrap_or_else(|| "img".into());
+        let name = format!("{}.{ext}", p.sha256);
+        let dst = files_dir.join(&name);
+        if std::fs::hard_link(&src, &dst).is_err() {
+            std::fs::copy(&src, &dst).with_context(|| format!("copy {} into the bundle", src.display()))?;
+        }
+        let kind = if p.sheet_kind.as_deref() == Some("statement") { "statement" } else { "page" };
+        files.push(ManifestFile { name, kind: kind.into(), sha256: p.sha256.clone(), size: p.size });
+    }
+    let (seq, hash) = crate::audit::store::head(conn)?;
+    let now = clock.now_rfc3339();
+    let seating = crate::seating::store::seat_assignments_for_exam(conn, exam_id).unwrap_or_default();
+    let audit: Vec<_> = crate::audit::store::all(conn)?;
+    let statuses: Vec<crate::scanning::PageStatus> = pages.iter().filter_map(|p| crate::scanning::PageStatus::parse(&p.status)).collect();
+    let by_status = crate::scanning::count_by_status(&statuses);
+    let record = serde_json::json!({
+        "format": "ppe-day-record-1",
+        "exam_id": exam_id,
+        "ppe_code": ppe_code,
+        "created_at": now,
+        "seating": seating,
+        "pages": pages.iter().map(|p| serde_json::json!({
+            "page_id": p.page_id, "sha256": p.sha256, "size": p.size, "scanned_at": p.scanned_at,
+            "status": p.status, "reason": p.reason, "sheet_kind": p.sheet_kind, "sheet_number": p.sheet_number,
+            "participant_id": p.participant_id, "resolved_by": p.resolved_by,
+        })).collect::<Vec<_>>(),
+        "pages_by_status": by_status,
+        "audit": audit,
+    });
+    let record_bytes = serde_json::to_vec_pretty(&record)?;
+    crate::util::write_atomic(&files_dir.join("record.json"), &record_bytes)?;
+    files.push(ManifestFile {
+        name: "record.json".into(),
+        kind: "record".into(),
+        sha256: crate::util::sha256_hex(&record_bytes),
+        size: record_bytes.len() as u64,
+    });
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    counts.insert("pages".into(), pages.len() as u64);
+    for (k, v) in by_status {
+        counts.insert(format!("pages_{k}"), v);
+    }
+    counts.insert("seated".into(), seating.len() as u64);
+    counts.insert("audit_entries".into(), seq.max(0) as u64);
+    let manifest = Manifest {
+        format: MANIFEST_FORMAT.into(),
+        exam_id: exam_id.to_string(),
+        ppe_code: ppe_code.to_string(),
+        created_at: now,
+        files,
+        counts,
+        audit_head: AuditHead { seq, hash },
+    };
+    let signed = sign_manifest(manifest, box_key);
+    crate::util::write_atomic(&dir.join("manifest.json"), &serde_json::to_vec_pretty(&signed)?)?;
+    Ok(BuiltBundle { dir, signed })
+}
+
+/// Copies a bundle to removable media: `to/manifest.json` and `to/files/*`, each atomically.
+pub fn export_to(bundle: &BuiltBundle, to: &Path) -> anyhow::Result<()> {
+    let files = to.join("files");
+    std::fs::create_dir_all(&files).with_context(|| format!("create {}", files.display()))?;
+    for f in &bundle.signed.manifest.files {
+        let bytes = std::fs::read(bundle.file_path(&f.name)).with_context(|| format!("read {}", f.name))?;
+        crate::util::write_atomic(&files.join(&f.name), &bytes).with_context(|| format!("write {}", files.join(&f.name).display()))?;
+    }
+    crate::util::write_atomic(&to.join("manifest.json"), &serde_json::to_vec_pretty(&bundle.signed)?)?;
+    Ok(())
+}

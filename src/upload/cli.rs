@@ -1,0 +1,275 @@
+//! `ppe edge upload`, `ppe edge export`, `ppe hub import`: the upload's command-line glue.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::Args;
+
+use super::bundle::{self, BuiltBundle};
+use super::server::{UploadCore, UploadServerState};
+use super::store as upload_store;
+use super::tus_client::{TusClient, TusClientOptions, TusEvents};
+use super::{verify_receipt, RateMeter, Receipt};
+use crate::edge::EdgeContext;
+use crate::hub::HubContext;
+use crate::store::Connection;
+
+#[derive(Args, Debug)]
+pub struct UploadArgs {
+    #[arg(long)]
+    pub exam: String,
+    /// Build the bundle again even if the scanned pages did not change.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Bytes per PATCH.
+    #[arg(long, default_value_t = 4 << 20)]
+    pub chunk_size: usize,
+    /// Upload deadline (RFC 3339) for the estimate and the alarm.
+    #[arg(long)]
+    pub deadline: Option<String>,
+    /// Failed attempts in a row before giving up.
+    #[arg(long, default_value_t = 30)]
+    pub max_failures: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[arg(long)]
+    pub exam: String,
+    /// Folder on removable media.
+    #[arg(long)]
+    pub to: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// A folder written by `ppe edge export`.
+    pub dir: PathBuf,
+}
+
+fn box_bundle(ctx: &EdgeContext, conn: &Connection, exam: &str, rebuild: bool) -> anyhow::Result<BuiltBundle> {
+    let key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file)?;
+    bundle::build_or_reuse(conn, &ctx.clock, &ctx.config.state_dir, exam, &ctx.config.ppe_code, &key, rebuild)
+}
+
+/// A client for the hub: pinned CA and the box's client certificate over HTTPS; plain HTTP
+/// only when the configured URL says so (tests, loopback).
+pub fn hub_http_client(ctx: &EdgeContext) -> anyhow::Result<reqwest::Client> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut b = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .read_timeout(std::time::Duration::from_secs(60));
+    if ctx.config.hub.url.starts_with("https://") {
+        let ca = std::fs::read(&ctx.config.hub.ca_file).with_context(|| format!("read hub CA {}", ctx.config.hub.ca_file.display()))?;
+        b = b.tls_certs_only([reqwest::Certificate::from_pem(&ca).context("hub CA is not PEM")?]);
+        let mut pem = std::fs::read(&ctx.config.keys.tls_cert_file)
+            .with_context(|| format!("read {}", ctx.config.keys.tls_cert_file.display()))?;
+        pem.extend(std::fs::read(&ctx.config.keys.tls_key_file).with_context(|| format!("read {}", ctx.config.keys.tls_key_file.display()))?);
+        b = b.identity(reqwest::Identity::from_pem(&pem).context("client certificate/key")?);
+    }
+    Ok(b.build()?)
+}
+
+struct FileEvents<'a> {
+    conn: &'a Connection,
+    exam: &'a str,
+    name: &'a str,
+    base: u64,
+    meter: &'a mut RateMeter,
+    started: std::time::Instant,
+    total: u64,
+    deadline: Option<chrono::DateTime<chrono::Utc>>,
+    clock: &'a crate::clock::Clock,
+    last_print: std::time::Instant,
+}
+
+impl TusEvents for FileEvents<'_> {
+    fn url_created(&mut self, url: Option<&str>) -> Result<(), String> {
+        upload_store::upload_file_set_url(self.conn, self.exam, self.name, url).map_err(|e| e.to_string())
+    }
+    fn acknowledged(&mut self, offset: u64) {
+        self.meter.record(self.started.elapsed(), self.base + offset);
+        if self.last_print.elapsed() >= std::time::Duration::from_secs(2) {
+            self.last_print = std::time::Instant::now();
+            let left = self.deadline.map(|d| (d - self.clock.now()).num_milliseconds() as f64 / 1000.0).unwrap_or(f64::INFINITY);
+            let e = self.meter.estimate(self.total, left);
+            let eta = e.eta_seconds.map(|s| format!("{s:.0} с")).unwrap_or_else(|| "—".into());
+            let alarm = if e.alarm { " ВНИМАНИЕ: не успеваем к сроку!" } else { "" };
+            eprintln!("выгрузка: {} из {} байт, {:.1} МБ/с, осталось ~{eta}{alarm}", e.bytes_done, e.bytes_total, e.bytes_per_second / 1e6);
+        }
+    }
+    fn retrying(&mut self, reason: &str) {
+        tracing::warn!(file = self.name, "upload retry: {reason}");
+    }
+}
+
+/// `ppe edge upload --exam ID`: exits 0 only with a verified receipt.
+pub fn edge_upload(config: &Path, args: UploadArgs) -> anyhow::Result<()> {
+    let ctx = EdgeContext::open(config)?;
+    let conn = ctx.db()?;
+    let built = box_bundle(&ctx, &conn, &args.exam, args.rebuild)?;
+    let http = hub_http_client(&ctx)?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let receipt = rt.block_on(upload_bundle(&ctx, &conn, &built, http, &args))?;
+    println!(
+        "квитанция РЦОИ получена: экзамен {}, ППЭ {}, файлов {}, байт {}, принято {} (опись {})",
+        receipt.receipt.exam_id,
+        receipt.receipt.ppe_code,
+        receipt.receipt.file_count,
+        receipt.receipt.total_bytes,
+        receipt.receipt.received_at,
+        receipt.receipt.manifest_sha256
+    );
+    Ok(())
+}
+
+/// Uploads every file not yet done, then finalizes; stores and returns the verified receipt.
+pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBundle, http: reqwest::Client, args: &UploadArgs) -> anyhow::Result<Receipt> {
+    let m = &built.signed.manifest;
+    let base = ctx.config.hub.url.trim_end_matches('/');
+    let endpoint = reqwest::Url::parse(&format!("{base}/v1/uploads")).with_context(|| format!("hub url {base}"))?;
+    let client = TusClient::new(
+        http.clone(),
+        TusClientOptions { chunk_size: args.chunk_size.max(1), max_failures: args.max_failures, ..Default::default() },
+    );
+    let deadline = args
+        .deadline
+        .as_deref()
+        .map(crate::clock::parse_now)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--deadline: {e}"))?;
+    let total = m.total_bytes();
+    let mut meter = RateMeter::new(std::time::Duration::from_secs(30));
+    let started = std::time::Instant::now();
+    let mut done_bytes = 0u64;
+    let mut sent = 0u64;
+    for f in &m.files {
+        upload_store::upload_file_ensure(conn, &m.exam_id, &f.name, &f.sha256, f.size)?;
+        let row = upload_store::upload_file_get(conn, &m.exam_id, &f.name)?.context("upload row vanished")?;
+        if row.completed_at.is_some() {
+            done_bytes += f.size;
+            continue;
+        }
+        let metadata = vec![
+            ("exam_id".to_string(), m.exam_id.clone()),
+            ("ppe_code".to_string(), m.ppe_code.clone()),
+            ("file_name".to_string(), f.name.clone()),
+            ("filename".to_string(), f.name.clone()),
+            ("kind".to_string(), f.kind.clone()),
+            ("sha256".to_string(), f.sha256.clone()),
+        ];
+        let mut events = FileEvents {
+            conn,
+            exam: &m.exam_id,
+            name: &f.name,
+            base: done_bytes,
+            meter: &mut meter,
+            started,
+            total,
+            deadline,
+            clock: &ctx.clock,
+            last_print: std::time::Instant::now(),
+        };
+        let outcome = client
+            .upload(&endpoint, &built.file_path(&f.name), &metadata, row.upload_url.clone(), &mut events)
+            .await
+            .with_context(|| format!("upload of {}", f.name))?;
+        sent += outcome.bytes_sent;
+        upload_store::upload_file_complete(conn, &m.exam_id, &f.name, &ctx.clock.now_rfc3339())?;
+        done_bytes += f.size;
+    }
+    tracing::info!(bytes_sent = sent, bytes_total = total, "all files are on the hub");
+    let resp = http
+        .post(format!("{base}/v1/uploads/bundles"))
+        .json(&built.signed)
+        .send()
+        .await
+        .context("send the signed manifest to the hub")?;
+    let status = resp.status();
+    let body = resp.text().await.unwrap_or_default();
+    if !status.is_success() {
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let why = v.get("message_ru").or_else(|| v.get("message")).and_then(|x| x.as_str()).unwrap_or(body.as_str()).to_string();
+        bail!("РЦОИ отказал в приёме пакета (HTTP {status}): {why}");
+    }
+    let receipt: Receipt = serde_json::from_str(&body).context("the hub's answer is not a receipt")?;
+    verify_receipt(&receipt, &ctx.config.hub.signing_public_key, m).map_err(|e| anyhow::anyhow!("{}", e.message_ru()))?;
+    store_receipt(ctx, conn, &receipt)?;
+    Ok(receipt)
+}
+
+fn store_receipt(ctx: &EdgeContext, conn: &Connection, receipt: &Receipt) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(receipt)?;
+    let dir = ctx.config.state_dir.join("receipts");
+    std::fs::create_dir_all(&dir)?;
+    let r = &receipt.receipt;
+    crate::util::write_atomic(&dir.join(format!("{}-{}.json", r.exam_id, &r.manifest_sha256[..16.min(r.manifest_sha256.len())])), json.as_bytes())?;
+    let now = ctx.clock.now_rfc3339();
+    let tx = conn.unchecked_transaction()?;
+    upload_store::receipt_insert(&tx, &r.exam_id, &r.manifest_sha256, &json, &now)?;
+    crate::audit::store::append(
+        &tx,
+        &now,
+        crate::audit::NewEntry {
+            actor: "system",
+            action: "upload.receipt_stored",
+            object: &r.exam_id,
+            details: serde_json::json!({"manifest_sha256": r.manifest_sha256, "received_at": r.received_at, "via": r.via}),
+        },
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// `ppe edge export --exam ID --to DIR`.
+pub fn edge_export(config: &Path, args: ExportArgs) -> anyhow::Result<()> {
+    let ctx = EdgeContext::open(config)?;
+    let conn = ctx.db()?;
+    let built = box_bundle(&ctx, &conn, &args.exam, false)?;
+    bundle::export_to(&built, &args.to)?;
+    println!(
+        "пакет экзамена {} записан в {}: файлов {}, байт {}; отвезите носитель в РЦОИ (ppe hub import)",
+        args.exam,
+        args.to.display(),
+        built.signed.manifest.files.len(),
+        built.signed.manifest.total_bytes()
+    );
+    Ok(())
+}
+
+/// The hub's upload state from its config.
+pub fn hub_upload_state(ctx: &HubContext) -> anyhow::Result<UploadServerState> {
+    let key = crate::keys::load_ed25519(&ctx.config.signing_key_file)?;
+    Ok(UploadServerState::new(ctx.db()?, ctx.config.state_dir.join("uploads"), ctx.clock.clone(), key)?)
+}
+
+/// `ppe hub import DIR`: verifies exactly like an upload and writes `DIR/receipt.json`.
+pub fn hub_import(config: &Path, args: ImportArgs) -> anyhow::Result<()> {
+    let ctx = HubContext::open(config)?;
+    let state = Arc::new(hub_upload_state(&ctx)?);
+    let built = BuiltBundle::read(&args.dir)?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut held_files = std::collections::BTreeMap::new();
+    for f in &built.signed.manifest.files {
+        if !crate::upload::is_safe_file_name(&f.name) {
+            continue;
+        }
+        let p = args.dir.join("files").join(&f.name);
+        if let Ok(meta) = std::fs::metadata(&p) {
+            let sha = rt.block_on(super::server::store_blob_from_file(&state, &p)).map_err(|e| anyhow::anyhow!("{e}"))?;
+            held_files.insert(f.name.clone(), (meta.len(), sha));
+        }
+    }
+    let mut held = |f: &super::ManifestFile| held_files.get(&f.name).cloned();
+    match UploadCore::finalize_with(&state, &built.signed, None, "media", &mut held) {
+        Ok(receipt) => {
+            let out = args.dir.join("receipt.json");
+            crate::util::write_atomic(&out, &serde_json::to_vec_pretty(&receipt)?)?;
+            println!("пакет принят: экзамен {}, ППЭ {}; квитанция {}", receipt.receipt.exam_id, receipt.receipt.ppe_code, out.display());
+            Ok(())
+        }
+        Err(super::server::CoreError::Refused(e)) => bail!("пакет не принят: {} [{}]", e.message_ru(), e.code()),
+        Err(e) => bail!("пакет не принят: {e}"),
+    }
+}

@@ -1,0 +1,799 @@
+//! The hub's side of the upload: a tus 1.0.0 server (core, creation, checksum sha256,
+//! termination, expiration) and the bundle finalize endpoint, as an axum `Router` to nest at
+//! `/v1/uploads`.
+//!
+//! [`UploadCore`] holds the protocol-neutral operations (create, offset, append with an
+//! optional digest, terminate, finalize); the handlers below only map tus headers onto them,
+//! so another dialect (the IETF resumable-upload draft with `Repr-Digest`) can sit beside
+//! them. Invariants: an offset is acknowledged only after the bytes up to it are fsynced; a
+//! chunk whose checksum fails leaves no byte behind; completed files are stored
+//! content-addressed by SHA-256 (`blobs/<sha256>`), so retries are idempotent.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{OriginalUri, Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{options, patch, post};
+use axum::{Extension, Json, Router};
+use base64::Engine;
+use futures_util::StreamExt;
+use ring::signature::Ed25519KeyPair;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+use super::store::{self as upload_store, TusUploadRow};
+use super::{make_receipt, verify_signed_manifest, ManifestFile, Receipt, SignedManifest, UploadError};
+use crate::clock::Clock;
+use crate::hub::BoxIdentity;
+use crate::store::Connection;
+
+pub const TUS_VERSION: &str = "1.0.0";
+pub const TUS_EXTENSIONS: &str = "creation,checksum,termination,expiration";
+/// Status code tus assigns to a checksum mismatch.
+pub const CHECKSUM_MISMATCH: u16 = 460;
+
+/// What the server needs; shared by every request.
+pub struct UploadServerState {
+    pub db: Mutex<Connection>,
+    /// `state_dir/uploads`: `partial/<upload_id>` while uploading, `blobs/<sha256>` when done.
+    pub storage_dir: PathBuf,
+    pub clock: Clock,
+    pub hub_key: Ed25519KeyPair,
+    /// Unfinished uploads expire this long after their last progress.
+    pub expire_after: chrono::Duration,
+    pub max_size: u64,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Why an operation failed, independent of the header dialect.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("no such upload")]
+    NotFound,
+    #[error("upload expired")]
+    Gone,
+    #[error("offset {client} does not match the server's {server}")]
+    OffsetMismatch { client: u64, server: u64 },
+    #[error("checksum mismatch: the chunk was discarded, send it again")]
+    ChecksumMismatch,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("upload larger than allowed ({0} bytes)")]
+    TooLarge(u64),
+    #[error("bundle refused: {0}")]
+    Refused(UploadError),
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+impl From<std::io::Error> for CoreError {
+    fn from(e: std::io::Error) -> Self {
+        CoreError::Storage(e.to_string())
+    }
+}
+fn sql<T>(r: Result<T, impl std::fmt::Display>) -> Result<T, CoreError> {
+    r.map_err(|e| CoreError::Storage(format!("database: {e}")))
+}
+
+/// Metadata the hub needs for every upload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UploadMetadata {
+    pub exam_id: String,
+    pub ppe_code: String,
+    pub file_name: String,
+    pub kind: String,
+    pub sha256: String,
+    pub all: BTreeMap<String, String>,
+}
+
+impl UploadMetadata {
+    /// From decoded key/value pairs; the names of stock clients (`filename`) are accepted too.
+    pub fn from_pairs(all: BTreeMap<String, String>) -> Self {
+        let get = |keys: &[&str]| keys.iter().find_map(|k| all.get(*k).cloned()).unwrap_or_default();
+        Self {
+            exam_id: get(&["exam_id"]),
+            ppe_code: get(&["ppe_code"]),
+            file_name: get(&["file_name", "filename", "name"]),
+            kind: get(&["kind"]),
+            sha256: get(&["sha256"]).to_ascii_lowercase(),
+            all,
+        }
+    }
+}
+
+impl UploadServerState {
+    pub fn new(db: Connection, storage_dir: PathBuf, clock: Clock, hub_key: Ed25519KeyPair) -> std::io::Result<Self> {
+        std::fs::create_dir_all(storage_dir.join("partial"))?;
+        std::fs::create_dir_all(storage_dir.join("blobs"))?;
+        Ok(Self {
+            db: Mutex::new(db),
+            storage_dir,
+            clock,
+            hub_key,
+            expire_after: chrono::Duration::hours(24),
+            max_size: 4 << 30,
+            locks: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn db(&self) -> Result<std::sync::MutexGuard<'_, Connection>, CoreError> {
+        self.db.lock().map_err(|_| CoreError::Storage("database lock poisoned".into()))
+    }
+
+    fn partial_path(&self, upload_id: &str) -> PathBuf {
+        self.storage_dir.join("partial").join(upload_id)
+    }
+
+    /// Where a completed file with this SHA-256 lives.
+    pub fn blob_path(&self, sha256: &str) -> PathBuf {
+        self.storage_dir.join("blobs").join(sha256)
+    }
+
+    fn lock_for(&self, upload_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.entry(upload_id.to_string()).or_default().clone()
+    }
+
+    fn expiry_from_now(&self) -> String {
+        (self.clock.now() + self.expire_after).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    }
+}
+
+/// The protocol-neutral operations.
+pub struct UploadCore;
+
+impl UploadCore {
+    pub fn create(state: &UploadServerState, length: u64, meta: UploadMetadata, identity: Option<&BoxIdentity>) -> Result<TusUploadRow, CoreError> {
+        if length > state.max_size {
+            return Err(CoreError::TooLarge(state.max_size));
+        }
+        let mut meta = meta;
+        if let Some(id) = identity {
+            if meta.ppe_code.is_empty() {
+                meta.ppe_code = id.ppe_code.clone();
+            } else if meta.ppe_code != id.ppe_code {
+                return Err(CoreError::Forbidden(format!(
+                    "upload for exam point {} refused: this box is exam point {}",
+                    meta.ppe_code, id.ppe_code
+                )));
+            }
+        }
+        if meta.exam_id.is_empty() || meta.ppe_code.is_empty() {
+            return Err(CoreError::BadRequest("metadata must name exam_id and ppe_code".into()));
+        }
+        if !meta.sha256.is_empty() && (meta.sha256.len() != 64 || !meta.sha256.bytes().all(|b| b.is_ascii_hexdigit())) {
+            return Err(CoreError::BadRequest("metadata sha256 must be 64 hex digits".into()));
+        }
+        let now = state.clock.now_rfc3339();
+        let row = TusUploadRow {
+            upload_id: uuid::Uuid::new_v4().simple().to_string(),
+            exam_id: meta.exam_id.clone(),
+            ppe_code: meta.ppe_code.clone(),
+            file_name: meta.file_name.clone(),
+            kind: meta.kind.clone(),
+            declared_sha256: meta.sha256.clone(),
+            upload_length: length,
+            upload_offset: 0,
+            metadata_json: serde_json::to_string(&meta.all).unwrap_or_default(),
+            created_at: now.clone(),
+            updated_at: now,
+            expires_at: state.expiry_from_now(),
+            completed_at: None,
+            stored_sha256: None,
+        };
+        // The partial file exists before the upload is announced, so a crash never leaves a
+        // row without its file.
+        let f = std::fs::File::create(state.partial_path(&row.upload_id))?;
+        f.sync_all()?;
+        crate::util::sync_dir(&state.storage_dir.join("partial"))?;
+        sql(upload_store::tus_insert(&*state.db()?, &row))?;
+        if length == 0 {
+            return Self::complete(state, row);
+        }
+        Ok(row)
+    }
+
+    /// The upload as the server holds it; expired unfinished uploads are gone.
+    pub fn status(state: &UploadServerState, upload_id: &str, identity: Option<&BoxIdentity>) -> Result<TusUploadRow, CoreError> {
+        let row = sql(upload_store::tus_get(&*state.db()?, upload_id))?.ok_or(CoreError::NotFound)?;
+        if let Some(id) = identity {
+            if id.ppe_code != row.ppe_code {
+                return Err(CoreError::NotFound);
+            }
+        }
+        if row.completed_at.is_none() && row.expires_at < state.clock.now_rfc3339() {
+            return Err(CoreError::Gone);
+        }
+        Ok(row)
+    }
+
+    /// Appends a body at `client_offset`. With `expected_sha256` the whole body must match or
+    /// nothing of it is kept; without, whatever arrived before a break is kept (tus core).
+    pub async fn append<S, E>(
+        state: &UploadServerState,
+        upload_id: &str,
+        client_offset: u64,
+        mut body: S,
+        expected_sha256: Option<[u8; 32]>,
+        identity: Option<&BoxIdentity>,
+    ) -> Result<TusUploadRow, CoreError>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let lock = state.lock_for(upload_id);
+        let _held = lock.lock().await;
+        let row = Self::status(state, upload_id, identity)?;
+        if client_offset != row.upload_offset || row.completed_at.is_some() {
+            return Err(CoreError::OffsetMismatch { client: client_offset, server: row.upload_offset });
+        }
+        let path = state.partial_path(upload_id);
+        let mut file = tokio::fs::OpenOptions::new().write(true).open(&path).await?;
+        // Bytes past the acknowledged offset are from a chunk that never completed.
+        file.set_len(row.upload_offset).await?;
+        file.seek(std::io::SeekFrom::Start(row.upload_offset)).await?;
+        let room = row.upload_length - row.upload_offset;
+        let mut hasher = Sha256::new();
+        let mut written: u64 = 0;
+        let mut broken: Option<String> = None;
+        while let Some(item) = body.next().await {
+            match item {
+                Ok(bytes) => {
+                    if written + bytes.len() as u64 > room {
+                        file.set_len(row.upload_offset).await?;
+                        return Err(CoreError::BadRequest("body goes past Upload-Length".into()));
+                    }
+                    hasher.update(&bytes);
+                    if let Err(e) = file.write_all(&bytes).await {
+                        file.set_len(row.upload_offset).await.ok();
+                        return Err(e.into());
+                    }
+                    written += bytes.len() as u64;
+                }
+                Err(e) => {
+                    broken = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        if let Some(expected) = expected_sha256 {
+            let ok = broken.is_none() && hasher.finalize().as_slice() == expected;
+            if !ok {
+                file.set_len(row.upload_offset).await?;
+                file.sync_data().await?;
+                return Err(match broken {
+                    Some(e) => CoreError::BadRequest(format!("body broken off: {e}")),
+                    None => CoreError::ChecksumMismatch,
+                });
+            }
+        }
+        file.flush().await?;
+        // The invariant: bytes reach the disk before their offset is acknowledged.
+        file.sync_data().await?;
+        drop(file);
+        let new_offset = row.upload_offset + written;
+        let now = state.clock.now_rfc3339();
+        let expires = state.expiry_from_now();
+        sql(upload_store::tus_set_offset(&*state.db()?, upload_id, new_offset, &now, &expires))?;
+        let mut row = TusUploadRow { upload_offset: new_offset, updated_at: now, expires_at: expires, ..row };
+        if new_offset == row.upload_length {
+            row = Self::complete(state, row)?;
+        }
+        if let Some(e) = broken {
+            tracing::info!(upload_id, kept = new_offset, "body broken off: {e}");
+        }
+        Ok(row)
+    }
+
+    /// Hashes the finished file and moves it to its content address.
+    fn complete(state: &UploadServerState, row: TusUploadRow) -> Result<TusUploadRow, CoreError> {
+        let partial = state.partial_path(&row.upload_id);
+        let sha = sha256_file(&partial)?;
+        let blob = state.blob_path(&sha);
+        if blob.exists() {
+            std::fs::remove_file(&partial)?;
+        } else {
+            std::fs::rename(&partial, &blob)?;
+            crate::util::sync_dir(&state.storage_dir.join("blobs"))?;
+        }
+        let now = state.clock.now_rfc3339();
+        {
+            let db = state.db()?;
+            sql(upload_store::tus_complete(&db, &row.upload_id, &sha, &now))?;
+            sql(crate::audit::store::append(
+                &db,
+                &now,
+                crate::audit::NewEntry {
+                    actor: &format!("box:{}", row.ppe_code),
+                    action: "upload.file_received",
+                    object: &row.upload_id,
+                    details: serde_json::json!({
+                        "exam_id": row.exam_id, "ppe_code": row.ppe_code, "sha256": sha,
+                        "size": row.upload_length, "declared_sha256": row.declared_sha256,
+                    }),
+                },
+            ))?;
+        }
+        if !row.declared_sha256.is_empty() && row.declared_sha256 != sha {
+            tracing::warn!(upload_id = %row.upload_id, "file hash differs from its declared sha256");
+        }
+        Ok(TusUploadRow { completed_at: Some(now), stored_sha256: Some(sha), ..row })
+    }
+
+    pub fn terminate(state: &UploadServerState, upload_id: &str, identity: Option<&BoxIdentity>) -> Result<(), CoreError> {
+        let row = sql(upload_store::tus_get(&*state.db()?, upload_id))?.ok_or(CoreError::NotFound)?;
+        if identity.is_some_and(|id| id.ppe_code != row.ppe_code) {
+            return Err(CoreError::NotFound);
+        }
+        // A completed file may be shared by content with another upload; only the partial goes.
+        let _ = std::fs::remove_file(state.partial_path(upload_id));
+        sql(upload_store::tus_delete(&*state.db()?, upload_id))?;
+        Ok(())
+    }
+
+    /// Removes unfinished uploads past their expiry; returns how many.
+    pub fn expire(state: &UploadServerState) -> Result<usize, CoreError> {
+        let ids = sql(upload_store::tus_expired(&*state.db()?, &state.clock.now_rfc3339()))?;
+        for id in &ids {
+            let _ = std::fs::remove_file(state.partial_path(id));
+            sql(upload_store::tus_delete(&*state.db()?, id))?;
+        }
+        Ok(ids.len())
+    }
+
+    /// What the hub holds for a manifest file: the blob with that hash, its size and hash.
+    /// The hash is recomputed from the bytes on disk, never taken from a name.
+    pub fn held(state: &UploadServerState, f: &ManifestFile) -> super::HeldFile {
+        let path = state.blob_path(&f.sha256);
+        let len = std::fs::metadata(&path).ok()?.len();
+        let sha = sha256_file(&path).ok()?;
+        Some((len, sha))
+    }
+
+    /// Verifies a signed manifest against what arrived and answers with a signed receipt.
+    pub fn finalize(state: &UploadServerState, signed: &SignedManifest, identity: Option<&BoxIdentity>) -> Result<Receipt, CoreError> {
+        let m = &signed.manifest;
+        let mut held = |f: &ManifestFile| -> super::HeldFile {
+            // What arrived over tus under this name is what the box sent; fall back to content.
+            let by_name = state.db().ok().and_then(|db| upload_store::tus_latest_completed(&db, &m.exam_id, &m.ppe_code, &f.name).ok().flatten());
+            match by_name {
+                Some(row) => row.stored_sha256.map(|sha| (row.upload_length, sha)),
+                None => Self::held(state, f),
+            }
+        };
+        Self::finalize_with(state, signed, identity, "upload", &mut held)
+    }
+
+    /// As [`Self::finalize`], with the caller saying what it holds (media: the files on it).
+    pub fn finalize_with(
+        state: &UploadServerState,
+        signed: &SignedManifest,
+        identity: Option<&BoxIdentity>,
+        via: &str,
+        held: &mut dyn FnMut(&ManifestFile) -> super::HeldFile,
+    ) -> Result<Receipt, CoreError> {
+        let public = sql(upload_store::box_key_get(&*state.db()?, &signed.manifest.ppe_code))?;
+        let verdict = verify_signed_manifest(signed, public.as_deref(), identity.map(|i| i.ppe_code.as_str()), held);
+        let now = state.clock.now_rfc3339();
+        let db = state.db()?;
+        let m = &signed.manifest;
+        if let Err(e) = verdict {
+            sql(crate::audit::store::append(
+                &db,
+                &now,
+                crate::audit::NewEntry {
+                    actor: &format!("box:{}", m.ppe_code),
+                    action: "upload.bundle_refused",
+                    object: &m.exam_id,
+                    details: serde_json::json!({"ppe_code": m.ppe_code, "reason": e.code(), "detail": e.to_string()}),
+                },
+            ))?;
+            return Err(CoreError::Refused(e));
+        }
+        // Idempotent: the same manifest again gets the receipt already issued.
+        if let Some(existing) = sql(upload_store::hub_bundle_get(&db, &m.exam_id, &m.ppe_code, &m.sha256()))? {
+            if let Ok(r) = serde_json::from_str::<Receipt>(&existing.receipt_json) {
+                return Ok(r);
+            }
+        }
+        let receipt = make_receipt(signed, &now, via, &state.hub_key);
+        let receipt_json = serde_json::to_string(&receipt).map_err(|e| CoreError::Storage(e.to_string()))?;
+        let tx = sql(db.unchecked_transaction())?;
+        sql(upload_store::hub_bundle_insert(
+            &tx,
+            &upload_store::HubBundleRow {
+                exam_id: m.exam_id.clone(),
+                ppe_code: m.ppe_code.clone(),
+                manifest_sha256: receipt.receipt.manifest_sha256.clone(),
+                via: via.to_string(),
+                file_count: receipt.receipt.file_count,
+                total_bytes: receipt.receipt.total_bytes,
+                received_at: now.clone(),
+                receipt_json,
+            },
+        ))?;
+        sql(crate::audit::store::append(
+            &tx,
+            &now,
+            crate::audit::NewEntry {
+                actor: &format!("box:{}", m.ppe_code),
+                action: "upload.bundle_accepted",
+                object: &m.exam_id,
+                details: serde_json::json!({
+                    "ppe_code": m.ppe_code, "manifest_sha256": receipt.receipt.manifest_sha256,
+                    "files": receipt.receipt.file_count, "bytes": receipt.receipt.total_bytes, "via": via,
+                    "box_audit_head": m.audit_head.hash,
+                }),
+            },
+        ))?;
+        sql(tx.commit())?;
+        Ok(receipt)
+    }
+}
+
+/// SHA-256 of a file, streamed.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Copies a stream into the blob store (media import), verifying nothing: the caller checks
+/// the manifest after. Returns the SHA-256.
+pub async fn store_blob_from_file(state: &UploadServerState, src: &Path) -> Result<String, CoreError> {
+    let tmp = state.storage_dir.join("partial").join(format!("import-{}", uuid::Uuid::new_v4().simple()));
+    let mut input = tokio::fs::File::open(src).await?;
+    let mut out = tokio::fs::File::create(&tmp).await?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = input.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        out.write_all(&buf[..n]).await?;
+    }
+    out.sync_all().await?;
+    drop(out);
+    let sha = hex::encode(h.finalize());
+    let blob = state.blob_path(&sha);
+    if blob.exists() {
+        tokio::fs::remove_file(&tmp).await?;
+    } else {
+        tokio::fs::rename(&tmp, &blob).await?;
+        crate::util::sync_dir(&state.storage_dir.join("blobs"))?;
+    }
+    Ok(sha)
+}
+
+// ---------- the tus 1.0.0 dialect ----------
+
+/// The router to nest at `/v1/uploads`.
+pub fn router(state: Arc<UploadServerState>) -> Router {
+    Router::new()
+        .route("/", options(tus_options).post(tus_create))
+        .route("/bundles", post(bundle_finalize_post))
+        .route("/{upload_id}", patch(tus_patch).head(tus_head).delete(tus_delete).options(tus_options))
+        .with_state(state)
+}
+
+fn tus_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert("Tus-Resumable", HeaderValue::from_static(TUS_VERSION));
+    h.insert("Cache-Control", HeaderValue::from_static("no-store"));
+    resp
+}
+
+fn error_response(e: CoreError) -> Response {
+    let status = match &e {
+        CoreError::NotFound => StatusCode::NOT_FOUND,
+        CoreError::Gone => StatusCode::GONE,
+        CoreError::OffsetMismatch { .. } => StatusCode::CONFLICT,
+        CoreError::ChecksumMismatch => StatusCode::from_u16(CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST),
+        CoreError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+        CoreError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        CoreError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        CoreError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if let CoreError::Storage(detail) = &e {
+        tracing::error!("upload storage error: {detail}");
+    }
+    let body = match &e {
+        CoreError::Refused(u) => serde_json::json!({"error": u.code(), "message": u.to_string(), "message_ru": u.message_ru()}),
+        CoreError::Storage(_) => serde_json::json!({"error": "storage", "message": "storage error on the hub"}),
+        other => serde_json::json!({"error": "tus", "message": other.to_string()}),
+    };
+    tus_headers((status, Json(body)).into_response())
+}
+
+fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn check_resumable(h: &HeaderMap) -> Result<(), Response> {
+    if header_str(h, "Tus-Resumable") == Some(TUS_VERSION) {
+        return Ok(());
+    }
+    let mut resp = StatusCode::PRECONDITION_FAILED.into_response();
+    resp.headers_mut().insert("Tus-Version", HeaderValue::from_static(TUS_VERSION));
+    Err(tus_headers(resp))
+}
+
+/// `Upload-Metadata: key base64,key2 base64` (a value may be absent).
+pub fn parse_metadata(header: &str) -> Result<BTreeMap<String, String>, CoreError> {
+    let mut out = BTreeMap::new();
+    for pair in header.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut parts = pair.splitn(2, ' ');
+        let key = parts.next().unwrap_or_default().to_string();
+        let value = match parts.next() {
+            Some(v) => {
+                let raw = base64::engine::general_purpose::STANDARD
+                    .decode(v.trim())
+                    .map_err(|_| CoreError::BadRequest(format!("metadata `{key}` is not base64")))?;
+                String::from_utf8(raw).map_err(|_| CoreError::BadRequest(format!("metadata `{key}` is not UTF-8")))?
+            }
+            None => String::new(),
+        };
+        out.insert(key, value);
+    }
+    Ok(out)
+}
+
+/// `Upload-Checksum: sha256 <base64>`.
+pub fn parse_checksum(header: &str) -> Result<[u8; 32], CoreError> {
+    let (algo, value) = header.trim().split_once(' ').ok_or_else(|| CoreError::BadRequest("Upload-Checksum malformed".into()))?;
+    if !algo.eq_ignore_ascii_case("sha256") {
+        return Err(CoreError::BadRequest(format!("checksum algorithm `{algo}` not supported (sha256 only)")));
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .map_err(|_| CoreError::BadRequest("Upload-Checksum value is not base64".into()))?;
+    raw.try_into().map_err(|_| CoreError::BadRequest("Upload-Checksum value is not 32 bytes".into()))
+}
+
+fn http_date(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.with_timezone(&chrono::Utc).format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .unwrap_or_default()
+}
+
+fn offset_response(status: StatusCode, row: &TusUploadRow) -> Response {
+    let mut resp = status.into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&row.upload_offset.to_string()) {
+        h.insert("Upload-Offset", v);
+    }
+    if row.completed_at.is_none() {
+        if let Ok(v) = HeaderValue::from_str(&http_date(&row.expires_at)) {
+            h.insert("Upload-Expires", v);
+        }
+    }
+    tus_headers(resp)
+}
+
+async fn tus_options(State(state): State<Arc<UploadServerState>>) -> Response {
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let h = resp.headers_mut();
+    h.insert("Tus-Version", HeaderValue::from_static(TUS_VERSION));
+    h.insert("Tus-Extension", HeaderValue::from_static(TUS_EXTENSIONS));
+    h.insert("Tus-Checksum-Algorithm", HeaderValue::from_static("sha256"));
+    if let Ok(v) = HeaderValue::from_str(&state.max_size.to_string()) {
+        h.insert("Tus-Max-Size", v);
+    }
+    tus_headers(resp)
+}
+
+async fn tus_create(
+    State(state): State<Arc<UploadServerState>>,
+    OriginalUri(uri): OriginalUri,
+    identity: Option<Extension<BoxIdentity>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = check_resumable(&headers) {
+        return r;
+    }
+    let Some(length) = header_str(&headers, "Upload-Length").and_then(|v| v.trim().parse::<u64>().ok()) else {
+        return error_response(CoreError::BadRequest("Upload-Length is required (deferred length is not supported)".into()));
+    };
+    let meta = match header_str(&headers, "Upload-Metadata").map(parse_metadata).transpose() {
+        Ok(m) => UploadMetadata::from_pairs(m.unwrap_or_default()),
+        Err(e) => return error_response(e),
+    };
+    let identity = identity.map(|Extension(i)| i);
+    let state2 = state.clone();
+    let created = tokio::task::spawn_blocking(move || UploadCore::create(&state2, length, meta, identity.as_ref())).await;
+    match created {
+        Ok(Ok(row)) => {
+            let base = uri.path().trim_end_matches('/');
+            let mut resp = offset_response(StatusCode::CREATED, &row);
+            if let Ok(v) = HeaderValue::from_str(&format!("{base}/{}", row.upload_id)) {
+                resp.headers_mut().insert("Location", v);
+            }
+            resp
+        }
+        Ok(Err(e)) => error_response(e),
+        Err(e) => error_response(CoreError::Storage(e.to_string())),
+    }
+}
+
+async fn tus_head(
+    State(state): State<Arc<UploadServerState>>,
+    UrlPath(upload_id): UrlPath<String>,
+    identity: Option<Extension<BoxIdentity>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = check_resumable(&headers) {
+        return r;
+    }
+    match UploadCore::status(&state, &upload_id, identity.as_ref().map(|e| &e.0)) {
+        Ok(row) => {
+            let mut resp = offset_response(StatusCode::OK, &row);
+            if let Ok(v) = HeaderValue::from_str(&row.upload_length.to_string()) {
+                resp.headers_mut().insert("Upload-Length", v);
+            }
+            resp
+        }
+        Err(e) => {
+            let status = match e {
+                CoreError::Gone => StatusCode::GONE,
+                CoreError::NotFound => StatusCode::NOT_FOUND,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            tus_headers(status.into_response())
+        }
+    }
+}
+
+async fn tus_patch(
+    State(state): State<Arc<UploadServerState>>,
+    UrlPath(upload_id): UrlPath<String>,
+    identity: Option<Extension<BoxIdentity>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if let Err(r) = check_resumable(&headers) {
+        return r;
+    }
+    if header_str(&headers, "Content-Type") != Some("application/offset+octet-stream") {
+        return tus_headers(StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
+    }
+    let Some(offset) = header_str(&headers, "Upload-Offset").and_then(|v| v.trim().parse::<u64>().ok()) else {
+        return error_response(CoreError::BadRequest("Upload-Offset is required".into()));
+    };
+    let checksum = match header_str(&headers, "Upload-Checksum").map(parse_checksum).transpose() {
+        Ok(c) => c,
+        Err(e) => return error_response(e),
+    };
+    let stream = body.into_data_stream();
+    match UploadCore::append(&state, &upload_id, offset, stream, checksum, identity.as_ref().map(|e| &e.0)).await {
+        Ok(row) => offset_response(StatusCode::NO_CONTENT, &row),
+        Err(e) => error_response(e),
+    }
+}
+
+async fn tus_delete(
+    State(state): State<Arc<UploadServerState>>,
+    UrlPath(upload_id): UrlPath<String>,
+    identity: Option<Extension<BoxIdentity>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = check_resumable(&headers) {
+        return r;
+    }
+    match UploadCore::terminate(&state, &upload_id, identity.as_ref().map(|e| &e.0)) {
+        Ok(()) => tus_headers(StatusCode::NO_CONTENT.into_response()),
+        Err(e) => error_response(e),
+    }
+}
+
+/// `POST /v1/uploads/bundles` with a [`SignedManifest`]: verify and answer with a receipt.
+async fn bundle_finalize_post(
+    State(state): State<Arc<UploadServerState>>,
+    identity: Option<Extension<BoxIdentity>>,
+    Json(signed): Json<SignedManifest>,
+) -> Response {
+    let identity = identity.map(|Extension(i)| i);
+    let state2 = state.clone();
+    let result = tokio::task::spawn_blocking(move || UploadCore::finalize(&state2, &signed, identity.as_ref())).await;
+    match result {
+        Ok(Ok(receipt)) => (StatusCode::OK, Json(receipt)).into_response(),
+        Ok(Err(e)) => error_response(e),
+        Err(e) => error_response(CoreError::Storage(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_and_checksum_headers_parse() {
+        let m = parse_metadata("exam_id ZWdlLTAy,ppe_code MDEwMQ==,empty").unwrap();
+        assert_eq!(m["exam_id"], "ege-02");
+        assert_eq!(m["ppe_code"], "0101");
+        assert_eq!(m["empty"], "");
+        assert!(parse_metadata("k !!!").is_err());
+        let digest = Sha256::digest(b"abc");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+        assert_eq!(parse_checksum(&format!("sha256 {b64}")).unwrap().as_slice(), digest.as_slice());
+        assert!(parse_checksum(&format!("md5 {b64}")).is_err());
+        assert!(parse_checksum("sha256 AAAA").is_err());
+    }
+
+    fn state(dir: &Path) -> UploadServerState {
+        let key = crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
+        UploadServerState::new(crate::store::open_in_memory().unwrap(), dir.to_path_buf(), Clock::real(), key).unwrap()
+    }
+
+    fn meta() -> UploadMetadata {
+        UploadMetadata::from_pairs(BTreeMap::from([
+            ("exam_id".to_string(), "ege-02".to_string()),
+            ("ppe_code".to_string(), "0101".to_string()),
+        ]))
+    }
+
+    fn chunks(parts: Vec<Result<&'static [u8], &'static str>>) -> impl futures_util::Stream<Item = Result<bytes::Bytes, &'static str>> + Unpin {
+        futures_util::stream::iter(parts.into_iter().map(|p| p.map(bytes::Bytes::from_static)))
+    }
+
+    #[tokio::test]
+    async fn checksum_mismatch_keeps_no_byte_and_offset_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = state(dir.path());
+        let row = UploadCore::create(&st, 6, meta(), None).unwrap();
+        let wrong: [u8; 32] = Sha256::digest(b"abX").into();
+        let e = UploadCore::append(&st, &row.upload_id, 0, chunks(vec![Ok(b"abc")]), Some(wrong), None).await.unwrap_err();
+        assert!(matches!(e, CoreError::ChecksumMismatch));
+        assert_eq!(UploadCore::status(&st, &row.upload_id, None).unwrap().upload_offset, 0);
+        let right: [u8; 32] = Sha256::digest(b"abc").into();
+        let r = UploadCore::append(&st, &row.upload_id, 0, chunks(vec![Ok(b"abc")]), Some(right), None).await.unwrap();
+        assert_eq!(r.upload_offset, 3);
+        let e = UploadCore::append(&st, &row.upload_id, 0, chunks(vec![Ok(b"def")]), None, None).await.unwrap_err();
+        assert!(matches!(e, CoreError::OffsetMismatch { server: 3, .. }));
+        // A body broken off without a checksum keeps what arrived.
+        let r = UploadCore::append(&st, &row.upload_id, 3, chunks(vec![Ok(b"d"), Err("reset")]), None, None).await.unwrap();
+        assert_eq!(r.upload_offset, 4);
+        let r = UploadCore::append(&st, &row.upload_id, 4, chunks(vec![Ok(b"ef")]), None, None).await.unwrap();
+        let sha = r.stored_sha256.unwrap();
+        assert_eq!(sha, crate::util::sha256_hex(b"abcdef"));
+        assert_eq!(std::fs::read(st.blob_path(&sha)).unwrap(), b"abcdef");
+    }
+
+    #[tokio::test]
+    async fn another_exam_points_upload_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = state(dir.path());
+        let other = BoxIdentity { ppe_code: "0202".into() };
+        assert!(matches!(UploadCore::create(&st, 1, meta(), Some(&other)), Err(CoreError::Forbidden(_))));
+        let row = UploadCore::create(&st, 1, meta(), None).unwrap();
+        assert!(matches!(UploadCore::status(&st, &row.upload_id, Some(&other)), Err(CoreError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn expired_upload_is_gone_and_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = state(dir.path());
+        st.expire_after = chrono::Duration::seconds(-10);
+        let row = UploadCore::create(&st, 5, meta(), None).unwrap();
+        assert!(matches!(UploadCore::status(&st, &row.upload_id, None), Err(CoreError::Gone)));
+        assert_eq!(UploadCore::expire(&st).unwrap(), 1);
+        assert!(matches!(UploadCore::status(&st, &row.upload_id, None), Err(CoreError::NotFound)));
+    }
+}

@@ -1,0 +1,650 @@
+//! The upload flow: our box client against our hub (plain HTTP and mutual TLS), against a
+//! stock @tus/server, a stock tus client against our hub, kill -9 and a corrupting proxy,
+//! tampered bundles over the network and on media.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use ppe::hub::BoxIdentity;
+use ppe::upload::server::{router, UploadServerState};
+
+use crate::common::{ppe, stderr, stdout};
+
+pub const EXAM: &str = "ege-02";
+pub const PPE: &str = "0101";
+
+/// Our hub's upload router served on 127.0.0.1:0 in its own runtime.
+pub struct TestHub {
+    pub url: String,
+    pub state: Arc<UploadServerState>,
+    pub hub_public_hex: String,
+    pub hub_key_der: Vec<u8>,
+    _rt: tokio::runtime::Runtime,
+}
+
+pub fn key_pair() -> (Vec<u8>, String) {
+    let der = ppe::keys::generate_ed25519_pkcs8().unwrap();
+    let public = ppe::keys::ed25519_public_hex(&ppe::keys::ed25519_from_pkcs8(&der).unwrap());
+    (der, public)
+}
+
+pub fn start_hub(dir: &Path, identity: Option<BoxIdentity>) -> TestHub {
+    let (der, public) = key_pair();
+    std::fs::create_dir_all(dir).unwrap();
+    let db = ppe::store::open(&dir.join("hub.db")).unwrap();
+    let state = Arc::new(
+        UploadServerState::new(db, dir.join("uploads"), ppe::clock::Clock::real(), ppe::keys::ed25519_from_pkcs8(&der).unwrap()).unwrap(),
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let mut app = axum::Router::new().nest("/v1/uploads", router(state.clone()));
+    if let Some(id) = identity {
+        app = app.layer(axum::Extension(id));
+    }
+    rt.spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    TestHub { url: format!("http://{addr}"), state, hub_public_hex: public, hub_key_der: der, _rt: rt }
+}
+
+impl TestHub {
+    pub fn register_box(&self, ppe_code: &str, public_hex: &str) {
+        let db = self.state.db.lock().unwrap();
+        ppe::upload::store::register_box_key(&db, ppe_code, public_hex, "2027-05-27T00:00:00Z").unwrap();
+    }
+}
+
+/// A box folder: ppe.toml pointing at `hub_url`, its signing key. Returns (config, public).
+pub fn make_box(dir: &Path, hub_url: &str, hub_public_hex: &str) -> (PathBuf, String) {
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    let (der, public) = key_pair();
+    ppe::keys::write_secret(&dir.join("keys/signing.pk8"), &der).unwrap();
+    let toml = format!(
+        "ppe_code = \"{PPE}\"\nrun_dir = \"run\"\n[hub]\nurl = \"{hub_url}\"\nca_file = \"keys/hub-ca.crt\"\nsigning_public_key = \"{hub_public_hex}\"\n[keys]\nsigning_key_file = \"keys/signing.pk8\"\n"
+    );
+    std::fs::write(dir.join("ppe.toml"), toml).unwrap();
+    (dir.join("ppe.toml"), public)
+}
+
+/// Pseudo-random page bytes (no code on them), deterministic per seed.
+pub fn page_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Scans `n` pages of `len` bytes into the box through the inbox.
+pub fn scan_pages(config: &Path, dir: &Path, n: usize, len: usize) {
+    let inbox = dir.join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    for i in 0..n {
+        std::fs::write(inbox.join(format!("page-{i:04}.png")), page_bytes(i as u64 + 1, len)).unwrap();
+    }
+    let o = ppe(&["edge", "scan", "--config", config.to_str().unwrap(), "--exam", EXAM, "--from", inbox.to_str().unwrap()]);
+    assert!(o.status.success(), "scan: {}", stderr(&o));
+}
+
+fn bundle_manifest(box_dir: &Path) -> ppe::upload::SignedManifest {
+    serde_json::from_slice(&std::fs::read(box_dir.join("state/bundles").join(EXAM).join("manifest.json")).unwrap()).unwrap()
+}
+
+/// Every manifest file is on the hub byte-identical to the box's copy.
+fn assert_hub_holds_bundle(hub: &TestHub, box_dir: &Path) {
+    let m = bundle_manifest(box_dir);
+    for f in &m.manifest.files {
+        let on_hub = std::fs::read(hub.state.blob_path(&f.sha256)).unwrap_or_else(|_| panic!("{} not on hub", f.name));
+        let on_box = std::fs::read(box_dir.join("state/bundles").join(EXAM).join("files").join(&f.name)).unwrap();
+        assert_eq!(on_hub, on_box, "{}", f.name);
+    }
+}
+
+fn receipt_count(box_dir: &Path) -> usize {
+    std::fs::read_dir(box_dir.join("state/receipts")).map(|d| d.count()).unwrap_or(0)
+}
+
+#[test]
+fn box_uploads_bundle_to_our_hub_and_holds_verified_receipt() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = start_hub(&t.path().join("hub"), None);
+    let box_dir = t.path().join("box");
+    let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
+    hub.register_box(PPE, &public);
+    scan_pages(&config, &box_dir, 5, 200_000);
+    let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM, "--chunk-size", "65536"]);
+    assert!(o.status.success(), "upload: {}", stderr(&o));
+    assert!(stdout(&o).contains("квитанция РЦОИ получена"), "{}", stdout(&o));
+    assert_hub_holds_bundle(&hub, &box_dir);
+    assert_eq!(receipt_count(&box_dir), 1);
+    let summary = ppe::upload::store::upload_summary_for_exam(&hub.state.db.lock().unwrap(), EXAM).unwrap();
+    assert_eq!(summary.len(), 1);
+    assert_eq!(summary[0].files_completed, 6, "5 pages and the record");
+    assert!(summary[0].receipt_at.is_some());
+    // A second run finds everything done and gets the same receipt again: idempotent.
+    let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM]);
+    assert!(o.status.success(), "second upload: {}", stderr(&o));
+    let bundles = ppe::upload::store::hub_bundles_for_exam(&hub.state.db.lock().unwrap(), EXAM).unwrap();
+    assert_eq!(bundles.len(), 1);
+}
+
+#[test]
+fn upload_for_another_exam_point_is_refused_by_box_identity() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = start_hub(&t.path().join("hub"), Some(BoxIdentity { ppe_code: "0202".into() }));
+    let box_dir = t.path().join("box");
+    let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
+    hub.register_box(PPE, &public);
+    scan_pages(&config, &box_dir, 1, 1000);
+    let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("403"), "{}", stderr(&o));
+    assert_eq!(receipt_count(&box_dir), 0);
+}
+
+#[test]
+fn tampered_file_on_the_way_is_refused_with_reason_and_no_receipt() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = start_hub(&t.path().join("hub"), None);
+    let box_dir = t.path().join("box");
+    let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
+    hub.register_box(PPE, &public);
+    scan_pages(&config, &box_dir, 2, 5000);
+    let o = ppe(&["edge", "export", "--config", config.to_str().unwrap(), "--exam", EXAM, "--to", t.path().join("usb0").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Replace one bundle file after the manifest was signed (not through the hard link).
+    let m = bundle_manifest(&box_dir);
+    let victim = box_dir.join("state/bundles").join(EXAM).join("files").join(&m.manifest.files[0].name);
+    let mut bytes = std::fs::read(&victim).unwrap();
+    bytes[10] ^= 0xff;
+    std::fs::remove_file(&victim).unwrap();
+    std::fs::write(&victim, &bytes).unwrap();
+    let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("изменён"), "{}", stderr(&o));
+    assert_eq!(receipt_count(&box_dir), 0);
+    let db = hub.state.db.lock().unwrap();
+    assert!(ppe::upload::store::hub_bundles_for_exam(&db, EXAM).unwrap().is_empty());
+    let refused = ppe::audit::store::list(&db, Some("upload.bundle_refused"), 10).unwrap();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].details["reason"], "hash_mismatch");
+}
+
+/// A hub folder for `ppe hub import`: hub.toml, its signing key, the box key registered.
+fn media_hub(dir: &Path, box_public: &str) -> PathBuf {
+    let config = crate::common::init_hub(dir);
+    let hub_dir = config.parent().unwrap().to_path_buf();
+    let (der, _) = key_pair();
+    ppe::keys::write_secret(&hub_dir.join("keys/signing.pk8"), &der).unwrap();
+    let db = ppe::store::open(&hub_dir.join("state/hub.db")).unwrap();
+    ppe::upload::store::register_box_key(&db, PPE, box_public, "t").unwrap();
+    config
+}
+
+#[test]
+fn media_export_imports_with_receipt_and_tampering_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let box_dir = t.path().join("box");
+    let (config, public) = make_box(&box_dir, "http://127.0.0.1:9", "00");
+    scan_pages(&config, &box_dir, 3, 4000);
+    let hub_config = media_hub(t.path(), &public);
+    let export = |name: &str| {
+        let to = t.path().join(name);
+        let o = ppe(&["edge", "export", "--config", config.to_str().unwrap(), "--exam", EXAM, "--to", to.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        to
+    };
+    let import = |dir: &Path| ppe(&["hub", "import", "--config", hub_config.to_str().unwrap(), dir.to_str().unwrap()]);
+
+    // A changed file.
+    let usb = export("usb-file");
+    let m: ppe::upload::SignedManifest = serde_json::from_slice(&std::fs::read(usb.join("manifest.json")).unwrap()).unwrap();
+    let f = usb.join("files").join(&m.manifest.files[1].name);
+    let mut bytes = std::fs::read(&f).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&f, bytes).unwrap();
+    let o = import(&usb);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("hash_mismatch") && stderr(&o).contains("изменён"), "{}", stderr(&o));
+    assert!(!usb.join("receipt.json").exists());
+
+    // A changed manifest (one more page claimed).
+    let usb = export("usb-manifest");
+    let text = std::fs::read_to_string(usb.join("manifest.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["manifest"]["counts"]["pages"] = serde_json::json!(4);
+    std::fs::write(usb.join("manifest.json"), serde_json::to_vec(&v).unwrap()).unwrap();
+    let o = import(&usb);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("bad_box_signature"), "{}", stderr(&o));
+    assert!(!usb.join("receipt.json").exists());
+
+    // A missing file.
+    let usb = export("usb-missing");
+    std::fs::remove_file(usb.join("files").join(&m.manifest.files[0].name)).unwrap();
+    let o = import(&usb);
+    assert!(stderr(&o).contains("missing_file"), "{}", stderr(&o));
+
+    // The untouched bundle is accepted, and its receipt verifies with the hub's key.
+    let usb = export("usb-good");
+    let o = import(&usb);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let receipt: ppe::upload::Receipt = serde_json::from_slice(&std::fs::read(usb.join("receipt.json")).unwrap()).unwrap();
+    let hub_key = ppe::keys::load_ed25519(&hub_config.parent().unwrap().join("keys/signing.pk8")).unwrap();
+    let signed: ppe::upload::SignedManifest = serde_json::from_slice(&std::fs::read(usb.join("manifest.json")).unwrap()).unwrap();
+    ppe::upload::verify_receipt(&receipt, &ppe::keys::ed25519_public_hex(&hub_key), &signed.manifest).unwrap();
+    assert_eq!(receipt.receipt.via, "media");
+}
+
+// ---------- stock tus peers (npm) ----------
+
+/// `node_modules` with @tus/server, @tus/file-store and tus-js-client, cached under target/.
+pub fn tus_npm_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tus-npm");
+    let ready = ["@tus/server", "@tus/file-store", "tus-js-client"].iter().all(|p| dir.join("node_modules").join(p).exists());
+    if !ready {
+        std::fs::create_dir_all(&dir).unwrap();
+        let o = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .args(["@tus/server@2", "@tus/file-store@2", "tus-js-client@4"])
+            .output()
+            .expect("npm (Debian package npm) must be installed");
+        assert!(o.status.success(), "npm install: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    dir
+}
+
+/// Starts a node script that prints `READY <port>` once listening; returns child and port.
+fn start_node_server(script: &Path) -> (std::process::Child, u16) {
+    use std::io::BufRead;
+    let mut child = Command::new("node")
+        .arg(script)
+        .env("NODE_PATH", tus_npm_dir().join("node_modules"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    let port = line.trim().strip_prefix("READY ").unwrap_or_else(|| panic!("node said {line:?}")).parse().unwrap();
+    (child, port)
+}
+
+struct KillOnDrop(std::process::Child);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct UrlSink(Vec<Option<String>>);
+impl ppe::upload::tus_client::TusEvents for UrlSink {
+    fn url_created(&mut self, url: Option<&str>) -> Result<(), String> {
+        self.0.push(url.map(str::to_string));
+        Ok(())
+    }
+}
+
+#[test]
+fn our_client_uploads_to_stock_tus_server_byte_identical() {
+    let t = tempfile::tempdir().unwrap();
+    let store = t.path().join("store");
+    let script = t.path().join("server.mjs");
+    std::fs::write(
+        &script,
+        format!(
+            r#"import {{ createRequire }} from 'module';
+const require = createRequire('{nm}/');
+const {{ Server }} = require('@tus/server');
+const {{ FileStore }} = require('@tus/file-store');
+const http = require('http');
+const server = new Server({{ path: '/files', datastore: new FileStore({{ directory: '{store}' }}) }});
+const h = http.createServer((req, res) => server.handle(req, res));
+h.listen(0, '127.0.0.1', () => {{ console.log('READY ' + h.address().port); }});
+"#,
+            nm = tus_npm_dir().join("node_modules").display(),
+            store = store.display()
+        ),
+    )
+    .unwrap();
+    let (child, port) = start_node_server(&script);
+    let _guard = KillOnDrop(child);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = ppe::upload::tus_client::TusClient::new(
+        reqwest::Client::new(),
+        ppe::upload::tus_client::TusClientOptions { chunk_size: 100_000, ..Default::default() },
+    );
+    let endpoint = reqwest::Url::parse(&format!("http://127.0.0.1:{port}/files")).unwrap();
+    for (i, len) in [0usize, 1, 99_999, 100_000, 1_234_567].into_iter().enumerate() {
+        let src = t.path().join(format!("f{i}.bin"));
+        let bytes = page_bytes(i as u64 + 7, len);
+        std::fs::write(&src, &bytes).unwrap();
+        let meta = vec![("filename".to_string(), format!("f{i}.bin")), ("exam_id".to_string(), EXAM.to_string())];
+        let mut sink = UrlSink(vec![]);
+        let outcome = rt.block_on(client.upload(&endpoint, &src, &meta, None, &mut sink)).unwrap();
+        assert_eq!(outcome.bytes_sent, len as u64, "no re-sends on a clean link");
+        let id = outcome.url.rsplit('/').next().unwrap().to_string();
+        assert_eq!(std::fs::read(store.join(&id)).unwrap(), bytes, "file {i} ({len} bytes) byte-identical");
+        // Resuming a finished upload sends nothing.
+        let again = rt.block_on(client.upload(&endpoint, &src, &meta, Some(outcome.url.clone()), &mut sink)).unwrap();
+        assert_eq!(again.bytes_sent, 0);
+    }
+}
+
+#[test]
+fn stock_tus_js_client_uploads_to_our_hub_with_checksums_and_resumes_after_stop() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = start_hub(&t.path().join("hub"), None);
+    let src = t.path().join("scan.bin");
+    let bytes = page_bytes(99, 1_000_000);
+    std::fs::write(&src, &bytes).unwrap();
+    let script = t.path().join("client.mjs");
+    // The checksum goes in through tus-js-client's public onBeforeRequest hook: the chunk is
+    // the file slice at the request's Upload-Offset.
+    std::fs::write(
+        &script,
+        format!(
+            r#"import {{ createRequire }} from 'module';
+import fs from 'fs';
+import crypto from 'crypto';
+const require = createRequire('{nm}/');
+const tus = require('tus-js-client');
+const [file, endpoint, stopAfter, resumeUrl] = process.argv.slice(2);
+const data = fs.readFileSync(file);
+const chunkSize = 65536;
+let chunks = 0;
+let firstOffset = null;
+const upload = new tus.Upload(fs.createReadStream(file), {{
+  endpoint, uploadUrl: resumeUrl || null, chunkSize, uploadSize: data.length, retryDelays: [0, 100, 300],
+  metadata: {{ exam_id: '{EXAM}', ppe_code: '{PPE}', filename: 'scan.bin', kind: 'page',
+    sha256: crypto.createHash('sha256').update(data).digest('hex') }},
+  onBeforeRequest(req) {{
+    if (req.getMethod() === 'PATCH') {{
+      const off = parseInt(req.getHeader('Upload-Offset'), 10);
+      if (firstOffset === null) firstOffset = off;
+      const slice = data.subarray(off, Math.min(off + chunkSize, data.length));
+      req.setHeader('Upload-Checksum', 'sha256 ' + crypto.createHash('sha256').update(slice).digest('base64'));
+    }}
+  }},
+  onUploadUrlAvailable() {{ console.log('URL ' + upload.url); }},
+  onChunkComplete() {{
+    chunks += 1;
+    if (stopAfter !== '0' && chunks >= parseInt(stopAfter, 10)) {{ console.log('STOPPED'); process.exit(3); }}
+  }},
+  onError(e) {{ console.log('ERROR ' + e); process.exit(1); }},
+  onSuccess() {{ console.log('DONE ' + upload.url + ' FIRST ' + firstOffset); process.exit(0); }},
+}});
+upload.start();
+"#,
+            nm = tus_npm_dir().join("node_modules").display()
+        ),
+    )
+    .unwrap();
+    let endpoint = format!("{}/v1/uploads", hub.url);
+    let run = |stop: &str, resume: &str| {
+        let o = Command::new("node").arg(&script).arg(&src).arg(&endpoint).arg(stop).arg(resume).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    // Stopped mid-file after 5 chunks of 64 KiB: the hub has exactly those bytes.
+    let out = run("5", "");
+    assert!(out.contains("STOPPED"), "{out}");
+    let url = out.lines().find_map(|l| l.strip_prefix("URL ")).unwrap().to_string();
+    let id = url.rsplit('/').next().unwrap().to_string();
+    let row = ppe::upload::store::tus_get(&hub.state.db.lock().unwrap(), &id).unwrap().unwrap();
+    assert_eq!(row.upload_offset, 5 * 65536);
+    // A new client process resumes from the server's offset.
+    let out = run("0", &url);
+    assert!(out.contains("DONE"), "{out}");
+    assert!(out.contains(&format!("FIRST {}", 5 * 65536)), "resumed from the server offset: {out}");
+    let row = ppe::upload::store::tus_get(&hub.state.db.lock().unwrap(), &id).unwrap().unwrap();
+    let sha = row.stored_sha256.unwrap();
+    assert_eq!(sha, ppe::util::sha256_hex(&bytes));
+    assert_eq!(std::fs::read(hub.state.blob_path(&sha)).unwrap(), bytes);
+}
+
+#[test]
+fn upload_survives_kill_9_at_random_points_without_loss_or_duplication() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = start_hub(&t.path().join("hub"), None);
+    let box_dir = t.path().join("box");
+    let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
+    hub.register_box(PPE, &public);
+    scan_pages(&config, &box_dir, 30, 300_000);
+    let mut kills = 0;
+    let mut delays = [40u64, 90, 25, 150, 60, 110, 35, 75].into_iter().cycle();
+    let mut done = false;
+    for _ in 0..40 {
+        let mut child = Command::new(crate::common::ppe_bin())
+            .args(["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM, "--chunk-size", "32768"])
+            .env("PPE_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delays.next().unwrap()));
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success());
+            done = true;
+            break;
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        kills += 1;
+    }
+    if !done {
+        let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert!(kills >= 3, "the box was killed mid-upload {kills} times");
+    assert_hub_holds_bundle(&hub, &box_dir);
+    assert_eq!(receipt_count(&box_dir), 1);
+    // Nothing duplicated: each file completed exactly once on the hub.
+    let rows = ppe::upload::store::tus_for_point(&hub.state.db.lock().unwrap(), EXAM, PPE).unwrap();
+    let m = bundle_manifest(&box_dir);
+    for f in &m.manifest.files {
+        let completed = rows.iter().filter(|r| r.file_name == f.name && r.completed_at.is_some()).count();
+        assert_eq!(completed, 1, "{} completed {completed} times", f.name);
+    }
+}
+
+/// A TCP proxy that cuts every other connection after 120 KB and flips one byte in the body
+/// of the first PATCH it sees; counts the 460 answers it forwards.
+struct NastyProxy {
+    addr: SocketAddr,
+    checksum_refusals: Arc<std::sync::atomic::AtomicUsize>,
+    cuts: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+fn start_nasty_proxy(rt: &tokio::runtime::Runtime, upstream: SocketAddr) -> NastyProxy {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let refusals = Arc::new(AtomicUsize::new(0));
+    let cuts = Arc::new(AtomicUsize::new(0));
+    let corrupted = Arc::new(AtomicBool::new(false));
+    let (r2, c2) = (refusals.clone(), cuts.clone());
+    rt.spawn(async move {
+        let mut n = 0usize;
+        loop {
+            let Ok((client, _)) = listener.accept().await else { return };
+            n += 1;
+            let cut = n % 2 == 1;
+            let (refusals, cuts, corrupted) = (r2.clone(), c2.clone(), corrupted.clone());
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else { return };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let up = async {
+                    let mut buf = vec![0u8; 16384];
+                    let mut total = 0usize;
+                    let mut seen = Vec::new();
+                    loop {
+                        let k = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(k) => k,
+                        };
+                        let chunk = &mut buf[..k];
+                        if !corrupted.load(Ordering::SeqCst) {
+                            seen.extend_from_slice(chunk);
+                            let head_end = find_bytes(&seen, b"PATCH ").and_then(|p| find_bytes(&seen[p..], b"\r\n\r\n").map(|h| p + h));
+                            if let Some(h) = head_end {
+                                let body_start = h + 4;
+                                if seen.len() > body_start + 100 {
+                                    let idx = body_start + 100 - (seen.len() - k);
+                                    chunk[idx] ^= 0x5a;
+                                    corrupted.store(true, Ordering::SeqCst);
+                                }
+                            }
+                        }
+                        total += k;
+                        if sw.write_all(chunk).await.is_err() {
+                            break;
+                        }
+                        if cut && total > 120_000 {
+                            cuts.fetch_add(1, Ordering::SeqCst);
+                            break;
+                        }
+                    }
+                };
+                let down = async {
+                    let mut buf = vec![0u8; 16384];
+                    loop {
+                        let k = match sr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(k) => k,
+                        };
+                        if String::from_utf8_lossy(&buf[..k]).contains("HTTP/1.1 460") {
+                            refusals.fetch_add(1, Ordering::SeqCst);
+                        }
+                        if cw.write_all(&buf[..k]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                // Either direction ending ends the connection (a cut closes both sides).
+                tokio::select! { _ = up => {}, _ = down => {} }
+            });
+        }
+    });
+    NastyProxy { addr, checksum_refusals: refusals, cuts }
+}
+
+#[test]
+fn corrupting_and_cutting_proxy_chunk_is_refused_by_checksum_and_resent() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = start_hub(&t.path().join("hub"), None);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let upstream: SocketAddr = hub.url.trim_start_matches("http://").parse().unwrap();
+    let proxy = start_nasty_proxy(&rt, upstream);
+    let box_dir = t.path().join("box");
+    let (config, public) = make_box(&box_dir, &format!("http://{}", proxy.addr), &hub.hub_public_hex);
+    hub.register_box(PPE, &public);
+    scan_pages(&config, &box_dir, 4, 150_000);
+    let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM, "--chunk-size", "50000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(proxy.checksum_refusals.load(std::sync::atomic::Ordering::SeqCst) >= 1, "the corrupted chunk was refused with 460");
+    assert!(proxy.cuts.load(std::sync::atomic::Ordering::SeqCst) >= 1, "connections were cut");
+    assert_hub_holds_bundle(&hub, &box_dir);
+    assert_eq!(receipt_count(&box_dir), 1);
+}
+
+fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+// ---------- over rustls with client certificates ----------
+
+/// A TLS listener for axum: the handshake (client certificate required) happens in accept.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.tcp.accept().await else { continue };
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+#[test]
+fn box_uploads_over_mutual_tls_with_box_identity() {
+    use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let t = tempfile::tempdir().unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "test hub CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let server_key = rcgen::KeyPair::generate().unwrap();
+    let server = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&server_key, &ca, &ca_key).unwrap();
+    let client_key = rcgen::KeyPair::generate().unwrap();
+    let mut client_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    client_params.distinguished_name.push(rcgen::DnType::CommonName, PPE);
+    let client = client_params.signed_by(&client_key, &ca, &ca_key).unwrap();
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der().clone()).unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
+    let server_config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(vec![server.der().clone()], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())))
+        .unwrap();
+
+    // The hub state as in start_hub, served over TLS instead.
+    let plain = start_hub(&t.path().join("hub"), None);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let tcp = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = tcp.local_addr().unwrap();
+    let listener = TlsListener { tcp, acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(server_config)) };
+    let app = axum::Router::new()
+        .nest("/v1/uploads", router(plain.state.clone()))
+        .layer(axum::Extension(BoxIdentity { ppe_code: PPE.into() }));
+    rt.spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+
+    let box_dir = t.path().join("box");
+    let (config, public) = make_box(&box_dir, &format!("https://{addr}"), &plain.hub_public_hex);
+    plain.register_box(PPE, &public);
+    std::fs::write(box_dir.join("keys/hub-ca.crt"), ca.pem()).unwrap();
+    std::fs::write(box_dir.join("keys/client.crt"), client.pem()).unwrap();
+    std::fs::write(box_dir.join("keys/client.key"), client_key.serialize_pem()).unwrap();
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}tls_cert_file = \"keys/client.crt\"\ntls_key_file = \"keys/client.key\"\n")).unwrap();
+    scan_pages(&config, &box_dir, 3, 100_000);
+    let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM]);
+    assert!(o.status.success(), "upload over TLS: {}", stderr(&o));
+    assert_hub_holds_bundle(&plain, &box_dir);
+    assert_eq!(receipt_count(&box_dir), 1);
+    // Without a client certificate the hub does not talk.
+    let anonymous = reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap()]).build().unwrap();
+    let r = rt.block_on(anonymous.request(reqwest::Method::OPTIONS, format!("https://{addr}/v1/uploads")).send());
+    assert!(r.is_err(), "a client without certificate was answered: {r:?}");
+}
