@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod daemon;
 pub mod demo;
 pub mod edge;
 pub mod hub;
