@@ -12,6 +12,7 @@ pub mod keys;
 pub mod logging;
 pub mod model;
 pub mod plan;
+pub mod retention;
 pub mod seating;
 pub mod sheet_code;
 pub mod store;

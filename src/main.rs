@@ -80,7 +80,7 @@ enum EdgeCommand {
     /// Validate a config and the devices it names.
     CheckConfig(NotYet),
     /// Remove decrypted material now; personal data after retention.
-    Wipe(NotYet),
+    Wipe(ppe::retention::cli::WipeArgs),
 }
 
 /// Arguments of a command that is not built yet.
@@ -114,7 +114,7 @@ fn main() -> ExitCode {
             HubCommand::Status(_) => not_yet("hub status"),
             HubCommand::Import(_) => not_yet("hub import"),
         },
-        Command::Edge { config: _, command } => match command {
+        Command::Edge { config, command } => match command {
             EdgeCommand::Serve(_) => not_yet("edge serve"),
             EdgeCommand::Prestage(_) => not_yet("edge prestage"),
             EdgeCommand::Pull(_) => not_yet("edge pull"),
@@ -125,7 +125,8 @@ fn main() -> ExitCode {
             EdgeCommand::Export(_) => not_yet("edge export"),
             EdgeCommand::Status(_) => not_yet("edge status"),
             EdgeCommand::CheckConfig(_) => not_yet("edge check-config"),
-            EdgeCommand::Wipe(_) => not_yet("edge wipe"),
+            // The receipt store of the upload domain replaces `NoReceiptStore` when it lands.
+            EdgeCommand::Wipe(args) => ppe::retention::cli::wipe(&config, args, &ppe::retention::NoReceiptStore),
         },
     };
     match result {

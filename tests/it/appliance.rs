@@ -88,3 +88,170 @@ fn daemon_sends_ready_and_pings_watchdog_only_while_alive() {
     let status = child.wait().unwrap();
     assert!(status.success(), "daemon exited with {status}");
 }
+
+/// A box folder with a minimal valid `ppe.toml`; returns its path.
+fn write_box_config(dir: &Path, ppe_code: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("ppe.toml");
+    let text = format!(
+        "ppe_code = \"{ppe_code}\"\nstate_dir = \"state\"\nrun_dir = \"run\"\n{extra}\n[hub]\nurl = \"https://rcoi.example:8443\"\nca_file = \"keys/ca.crt\"\nsigning_public_key = \"{}\"\n",
+        "ab".repeat(32)
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Every file under a folder, concatenated (the database, its WAL and SHM included).
+fn all_bytes_under(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                out.extend_from_slice(&bytes);
+                out.push(0);
+            }
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// Personal values that identify people of the box's plan, minus any that also occur in the
+/// plan's non-personal part (street names can equal surnames).
+fn personal_markers(plan: &ppe::model::Plan, exam_id: Option<&str>) -> Vec<String> {
+    let public = serde_json::to_string(&(&plan.exams, &plan.exam_points, &plan.auditoriums)).unwrap();
+    let only: Option<std::collections::HashSet<&str>> = exam_id.map(|id| {
+        let mine: std::collections::HashSet<&str> = plan.registrations.iter().filter(|r| r.exam_id == id).map(|r| r.participant_id.as_str()).collect();
+        let elsewhere: std::collections::HashSet<&str> = plan.registrations.iter().filter(|r| r.exam_id != id).map(|r| r.participant_id.as_str()).collect();
+        mine.difference(&elsewhere).copied().collect()
+    });
+    let mut markers = Vec::new();
+    for p in &plan.participants {
+        if only.as_ref().is_some_and(|o| !o.contains(p.participant_id.as_str())) {
+            continue;
+        }
+        markers.extend([p.surname.clone(), p.snils.clone(), format!("{}\",\"doc_number\":\"{}", p.doc_series, p.doc_number)]);
+    }
+    if exam_id.is_none() {
+        for w in &plan.workers {
+            markers.extend([w.surname.clone(), w.snils.clone(), w.doc_number.clone()]);
+        }
+    }
+    markers.retain(|m| m.len() >= 6 && !public.contains(m.as_str()));
+    markers.sort();
+    markers.dedup();
+    markers
+}
+
+#[test]
+fn wipe_removes_decrypted_material_after_the_exam_and_personal_data_only_with_receipt_after_retention() {
+    use ppe::retention::{cli::wipe_exam, ReceiptStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let region = ppe::demo::generate::generate_region(&ppe::demo::generate::RegionParams { points: 1, participants: 120, ..Default::default() });
+    let ppe_code = region.exam_points[0].ppe_code.clone();
+    let plan = region.for_exam_point(&ppe_code);
+    assert!(plan.exams.len() == 2, "both exams at the point");
+    let config = write_box_config(dir.path(), &ppe_code, "[retention]\npersonal_data_days = 30");
+    let state = dir.path().join("state");
+    {
+        let ctx = ppe::edge::EdgeContext::open(&config).unwrap();
+        let mut conn = ctx.db().unwrap();
+        let tx = conn.transaction().unwrap();
+        ppe::plan::store::replace_plan(&tx, &plan, "2027-05-20T00:00:00Z", "test", "00").unwrap();
+        tx.commit().unwrap();
+        for exam in ["ege-02", "oge-01"] {
+            let run = ctx.run_dir_for(exam).unwrap();
+            std::fs::write(run.join("kim.pdf"), b"DECRYPTED-KIM-MATERIAL").unwrap();
+        }
+        // A scanned page of the exam with a participant's name on it.
+        std::fs::create_dir_all(state.join("scans/ege-02")).unwrap();
+        std::fs::write(state.join("scans/ege-02/page-1.txt"), plan.participants[0].surname.as_bytes()).unwrap();
+    }
+    let all_markers = personal_markers(&plan, None);
+    assert!(all_markers.len() > 100, "markers: {}", all_markers.len());
+    let before = all_bytes_under(&state);
+    let missing: Vec<_> = all_markers.iter().filter(|m| !contains(&before, m)).collect();
+    assert!(missing.is_empty(), "positive control: markers not found before the wipe: {missing:?}");
+
+    // During the exam nothing goes.
+    let o = ppe(&["edge", "--config", config.to_str().unwrap(), "wipe", "--exam", "ege-02", "--now", "2027-05-27T04:00:00Z"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("экзамен идёт"), "{}", stdout(&o));
+    assert!(dir.path().join("run/ege-02/kim.pdf").exists());
+
+    // After the exam, long after retention, but without a receipt store (the CLI default):
+    // material goes, personal data stays.
+    let o = ppe(&["edge", "--config", config.to_str().unwrap(), "wipe", "--exam", "ege-02", "--now", "2027-07-01T00:00:00Z"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("квитанции РЦОИ неизвестно"), "{}", stdout(&o));
+    assert!(!dir.path().join("run/ege-02").exists(), "decrypted material left in the run dir");
+    assert!(dir.path().join("run/oge-01/kim.pdf").exists(), "the other exam's material is still in use");
+    let kept = all_bytes_under(&state);
+    assert!(all_markers.iter().all(|m| contains(&kept, m)), "personal data wiped without a receipt");
+
+    let at = |now: &str| ppe::edge::EdgeContext::open(&config).unwrap().with_clock(ppe::clock::Clock::simulated(now.parse().unwrap(), 1.0));
+    let held = |_: &ppe::store::Connection, _: &str, _: &str| -> anyhow::Result<ReceiptStatus> { Ok(ReceiptStatus::Held) };
+    let missing_receipt = |_: &ppe::store::Connection, _: &str, _: &str| -> anyhow::Result<ReceiptStatus> { Ok(ReceiptStatus::Missing) };
+
+    // Receipt held but retention not over: kept.
+    let r = wipe_exam(&at("2027-06-01T00:00:00Z"), "ege-02", &held).unwrap();
+    assert!(matches!(r.personal, ppe::retention::PersonalDecision::NotDue { .. }), "{r:?}");
+    // Retention over but no receipt: kept.
+    let r = wipe_exam(&at("2027-07-01T00:00:00Z"), "ege-02", &missing_receipt).unwrap();
+    assert_eq!(r.personal, ppe::retention::PersonalDecision::NoReceipt);
+    assert!(all_markers.iter().all(|m| contains(&all_bytes_under(&state), m)));
+
+    // Both: the participants of ege-02 only are gone, those also sitting oge-01 stay.
+    let r = wipe_exam(&at("2027-07-01T00:00:00Z"), "ege-02", &held).unwrap();
+    assert_eq!(r.personal, ppe::retention::PersonalDecision::Wipe);
+    assert_eq!(r.wal_truncated, Some(true));
+    assert!(r.personal_counts.unwrap().participants_deleted > 0);
+    let after_first = all_bytes_under(&state);
+    let ege_only = personal_markers(&plan, Some("ege-02"));
+    assert!(!ege_only.is_empty());
+    let left: Vec<_> = ege_only.iter().filter(|m| !plan_other_exam_shares(&plan, m) && contains(&after_first, m)).collect();
+    assert!(left.is_empty(), "ege-02 personal data left: {left:?}");
+    assert!(!state.join("scans/ege-02").exists());
+    let oge_only = personal_markers(&plan, Some("oge-01"));
+    assert!(oge_only.iter().any(|m| contains(&after_first, m)), "oge-01 data must still be kept");
+
+    // The second exam: now nothing personal remains in the state dir or the database.
+    let r = wipe_exam(&at("2027-07-01T00:00:00Z"), "oge-01", &held).unwrap();
+    assert_eq!(r.personal, ppe::retention::PersonalDecision::Wipe);
+    let after = all_bytes_under(&state);
+    let left: Vec<_> = all_markers.iter().filter(|m| contains(&after, m)).collect();
+    assert!(left.is_empty(), "personal data left after retention: {left:?}");
+    assert!(!contains(&all_bytes_under(dir.path()), "DECRYPTED-KIM-MATERIAL"));
+
+    // And again after another VACUUM through a fresh connection (nothing resurfaces from the WAL).
+    {
+        let conn = ppe::store::open(&state.join("ppe.db")).unwrap();
+        ppe::retention::store::compact_and_truncate_wal(&conn).unwrap();
+        let entries = ppe::audit::store::all(&conn).unwrap();
+        assert_eq!(entries.iter().filter(|e| e.action == "retention.personal_wiped").count(), 2);
+        assert!(entries.iter().any(|e| e.action == "retention.materials_wiped" && e.object == "ege-02"));
+        ppe::audit::verify_chain(ppe::audit::GENESIS, &entries).unwrap();
+    }
+    let after = all_bytes_under(&state);
+    assert!(all_markers.iter().all(|m| !contains(&after, m)));
+    // Repeating is harmless.
+    let r = wipe_exam(&at("2027-07-02T00:00:00Z"), "oge-01", &held).unwrap();
+    assert_eq!(r.personal, ppe::retention::PersonalDecision::AlreadyWiped);
+}
+
+/// A marker of an ege-02-only participant may occur inside a value of someone still kept
+/// (common surnames, a feminine form containing the masculine one).
+fn plan_other_exam_shares(plan: &ppe::model::Plan, marker: &str) -> bool {
+    let ege: std::collections::HashSet<&str> = plan.registrations.iter().filter(|r| r.exam_id == "ege-02").map(|r| r.participant_id.as_str()).collect();
+    let oge: std::collections::HashSet<&str> = plan.registrations.iter().filter(|r| r.exam_id == "oge-01").map(|r| r.participant_id.as_str()).collect();
+    let kept_participants = plan.participants.iter().filter(|p| oge.contains(p.participant_id.as_str()) || !ege.contains(p.participant_id.as_str()));
+    let kept_text = serde_json::to_string(&(kept_participants.collect::<Vec<_>>(), &plan.workers)).unwrap();
+    kept_text.contains(marker)
+}
