@@ -14,6 +14,7 @@ pub mod model;
 pub mod plan;
 pub mod retention;
 pub mod seating;
+pub mod serial;
 pub mod sheet_code;
 pub mod store;
 pub mod util;

@@ -255,3 +255,135 @@ fn plan_other_exam_shares(plan: &ppe::model::Plan, marker: &str) -> bool {
     let kept_text = serde_json::to_string(&(kept_participants.collect::<Vec<_>>(), &plan.workers)).unwrap();
     kept_text.contains(marker)
 }
+
+/// A socat pty pair: `reader` is what the box opens, `feeder` plays the barcode reader.
+struct PtyPair {
+    child: std::process::Child,
+}
+
+impl PtyPair {
+    /// Starts socat and waits until it reports the data loop (both links exist then).
+    fn start(reader: &Path, feeder: &Path) -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new("socat")
+            .args(["-d", "-d", &format!("pty,raw,echo=0,link={}", reader.display()), &format!("pty,raw,echo=0,link={}", feeder.display())])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("socat (Debian package socat) is installed");
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        loop {
+            let line = lines.next().expect("socat ended before its data loop").unwrap();
+            if line.contains("starting data transfer loop") {
+                break;
+            }
+        }
+        // Keep draining socat's log so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        PtyPair { child }
+    }
+
+    /// Pulls the plug: the ptys and their links go away.
+    fn unplug(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+fn feed(feeder: &Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().write(true).open(feeder).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f.flush().unwrap();
+}
+
+fn next_event(rx: &mut tokio::sync::broadcast::Receiver<ppe::serial::DeskEvent>) -> ppe::serial::DeskEvent {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match rx.try_recv() {
+            Ok(e) => return e,
+            Err(tokio::sync::broadcast::error::TryRecvError::Empty) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => panic!("no desk event: {e:?}"),
+        }
+    }
+}
+
+fn wait_for(rx: &mut tokio::sync::broadcast::Receiver<ppe::serial::DeskEvent>, what: &str, pred: impl Fn(&ppe::serial::DeskEvent) -> bool) -> ppe::serial::DeskEvent {
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        let e = next_event(rx);
+        if pred(&e) {
+            return e;
+        }
+        seen.push(e);
+    }
+    panic!("waiting for {what}, saw {seen:?}");
+}
+
+#[test]
+fn serial_reader_records_scans_and_recovers_after_unplug_and_replug() {
+    use ppe::serial::{DeskEvent, DeskSelection, Direction, ReaderEvent};
+    use ppe::sheet_code::{encode, sheet_key, SheetId, SheetKind};
+    assert!(have("socat"), "socat is in scripts/packages.txt");
+    let dir = tempfile::tempdir().unwrap();
+    let reader_path = dir.path().join("ppe-barcode");
+    let feeder_path = dir.path().join("feeder");
+    let db_path = dir.path().join("ppe.db");
+    drop(ppe::store::open(&db_path).unwrap());
+
+    let key = sheet_key(b"box secret");
+    let code = |n: u32| encode(&SheetId { exam_id: "ege-02".into(), ppe_code: "0101".into(), kind: SheetKind::Answers1, number: n }, &key);
+    let selection = Arc::new(std::sync::Mutex::new(Some(DeskSelection {
+        exam_id: "ege-02".into(),
+        auditorium: "0003".into(),
+        direction: Direction::Issue,
+        actor: "tech".into(),
+    })));
+    let (reader_tx, reader_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ui_tx, mut ui) = tokio::sync::broadcast::channel(256);
+    let desk = ppe::serial::Desk { db_path: db_path.clone(), ppe_code: "0101".into(), sheet_key: key.clone(), clock: ppe::clock::Clock::real(), selection: selection.clone() };
+    let desk_thread = ppe::serial::spawn_desk(desk, reader_rx, ui_tx);
+
+    // The reader starts before the device exists (box booted without it plugged in).
+    let cfg = ppe::config::SerialConfig { port: reader_path.display().to_string(), baud: 9600, line_ending: "crlf".into() };
+    let reader = ppe::serial::reader::spawn_reader(ppe::serial::ReaderSettings::from_config(&cfg).unwrap(), reader_tx).unwrap();
+
+    let pty = PtyPair::start(&reader_path, &feeder_path);
+    wait_for(&mut ui, "connected", |e| matches!(e, DeskEvent::Reader(ReaderEvent::Connected { .. })));
+    feed(&feeder_path, &format!("{}\r\n{}\r\n", code(1), code(2)));
+    for n in [1, 2] {
+        let e = wait_for(&mut ui, "recorded", |e| matches!(e, DeskEvent::Recorded(_)));
+        let DeskEvent::Recorded(m) = e else { unreachable!() };
+        assert_eq!((m.sheet.number, m.auditorium.as_str(), m.direction), (n, "0003", Direction::Issue));
+    }
+    // A double scan and a foreign code are refused with a reason, not recorded.
+    feed(&feeder_path, &format!("{}\r\nnot-a-code\r\n", code(1)));
+    for _ in 0..2 {
+        let e = wait_for(&mut ui, "refused", |e| matches!(e, DeskEvent::Refused { .. }));
+        let DeskEvent::Refused { reason, .. } = e else { unreachable!() };
+        assert!(!reason.is_empty());
+    }
+
+    // Unplug: the reader notices by itself.
+    pty.unplug();
+    wait_for(&mut ui, "disconnected", |e| matches!(e, DeskEvent::Reader(ReaderEvent::Disconnected { .. })));
+    // Replug (a new pty under the same name): it reconnects and records again, now returns.
+    let pty = PtyPair::start(&reader_path, &feeder_path);
+    wait_for(&mut ui, "reconnected", |e| matches!(e, DeskEvent::Reader(ReaderEvent::Connected { .. })));
+    *selection.lock().unwrap() = Some(DeskSelection { exam_id: "ege-02".into(), auditorium: "0003".into(), direction: Direction::Return, actor: "tech".into() });
+    feed(&feeder_path, &format!("{}\r\n", code(2)));
+    let DeskEvent::Recorded(m) = wait_for(&mut ui, "recorded after replug", |e| matches!(e, DeskEvent::Recorded(_))) else { unreachable!() };
+    assert_eq!((m.sheet.number, m.direction), (2, Direction::Return));
+
+    reader.stop();
+    desk_thread.join().unwrap();
+    pty.unplug();
+
+    let conn = ppe::store::open(&db_path).unwrap();
+    let rows = ppe::serial::store::movements_for_exam(&conn, "ege-02").unwrap();
+    let got: Vec<_> = rows.iter().map(|m| (m.sheet.number, m.direction)).collect();
+    assert_eq!(got, vec![(1, Direction::Issue), (2, Direction::Issue), (2, Direction::Return)]);
+    assert_eq!(ppe::serial::store::movement_counts(&conn, "ege-02").unwrap(), vec![("0003".to_string(), 2, 1)]);
+    let audit = ppe::audit::store::all(&conn).unwrap();
+    assert_eq!(audit.iter().filter(|e| e.action.starts_with("materials.")).count(), 3);
+}
