@@ -340,7 +340,7 @@ mod tests {
         assert_eq!(lf.push(b"AB"), Vec::<String>::new());
         assert_eq!(lf.push(b"C\r\n\nDEF\n"), vec!["ABC", "DEF"]);
         let mut cr = LineSplitter::new(LineEnding::Cr);
-        assert_eq!(cr.push(b"X1\rX2\r\n"), vec!["X1"]);
+        assert_eq!(cr.push(b"X1\rX2\r\n"), vec!["X1", "X2"]);
         assert_eq!(cr.push(b"X3\r"), vec!["X3"]);
         let mut noisy = LineSplitter::new(LineEnding::CrLf);
         let mut long = vec![b'9'; MAX_CODE_LEN + 10];
