@@ -80,7 +80,7 @@ enum EdgeCommand {
     /// Validate a config and the devices it names.
     CheckConfig(NotYet),
     /// Remove decrypted material now; personal data after retention.
-    Wipe(NotYet),
+    Wipe(ppe::retention::cli::WipeArgs),
 }
 
 /// Arguments of a command that is not built yet.
@@ -125,7 +125,7 @@ fn main() -> ExitCode {
             EdgeCommand::Export(args) => ppe::upload::cli::edge_export(&config, args),
             EdgeCommand::Status(_) => not_yet("edge status"),
             EdgeCommand::CheckConfig(_) => not_yet("edge check-config"),
-            EdgeCommand::Wipe(_) => not_yet("edge wipe"),
+            EdgeCommand::Wipe(args) => ppe::retention::cli::wipe(&config, args, &ppe::upload::HeldReceipts),
         },
     };
     match result {

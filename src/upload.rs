@@ -417,3 +417,16 @@ mod tests {
         assert_eq!(m.bytes_per_second(), 0.0);
     }
 }
+
+/// The box's receipt store, as the retention wipe's proof that РЦОИ holds the exam's data:
+/// personal data may go only once a hub-signed receipt for this exam point is stored.
+pub struct HeldReceipts;
+
+impl crate::retention::ReceiptCheck for HeldReceipts {
+    fn receipt_status(&self, conn: &crate::store::Connection, exam_id: &str, ppe_code: &str) -> anyhow::Result<crate::retention::ReceiptStatus> {
+        use crate::retention::ReceiptStatus;
+        let Some((_, json)) = store::receipt_latest(conn, exam_id)? else { return Ok(ReceiptStatus::Missing) };
+        let receipt: Receipt = serde_json::from_str(&json)?;
+        Ok(if receipt.receipt.ppe_code == ppe_code && receipt.receipt.exam_id == exam_id { ReceiptStatus::Held } else { ReceiptStatus::Missing })
+    }
+}

@@ -6,3 +6,4 @@ mod materials;
 mod plan;
 mod scanning;
 mod upload;
+mod appliance;

@@ -1,0 +1,389 @@
+//! The appliance: systemd notification and watchdog, serial barcode reader, retention wipe,
+//! check-config, example configs, install script.
+
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// Set in the environment of the re-executed test binary: it then plays the daemon.
+const DAEMON_CHILD_ENV: &str = "PPE_TEST_DAEMON_CHILD";
+
+/// The daemon side of `daemon_sends_ready_and_pings_watchdog_only_while_alive`: this test
+/// binary re-executes itself with only this test selected and `DAEMON_CHILD_ENV` set. Run
+/// normally it has nothing to do.
+#[test]
+fn daemon_child_process() {
+    let Ok(liveness_file) = std::env::var(DAEMON_CHILD_ENV) else { return };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let liveness: ppe::daemon::Liveness = Arc::new(move || Path::new(&liveness_file).exists());
+    runtime.block_on(ppe::daemon::run_until_signal("ППЭ 0101: test daemon", liveness)).unwrap();
+}
+
+fn recv_until(sock: &UnixDatagram, deadline: Instant, want: &str, seen: &mut Vec<(Instant, String)>) -> bool {
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        sock.set_read_timeout(Some(deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)))).unwrap();
+        match sock.recv(&mut buf) {
+            Ok(n) => {
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let found = text.lines().any(|l| l == want);
+                seen.push((Instant::now(), text));
+                if found {
+                    return true;
+                }
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => return false,
+            Err(e) => panic!("recv: {e}"),
+        }
+    }
+    false
+}
+
+#[test]
+fn daemon_sends_ready_and_pings_watchdog_only_while_alive() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&socket_path).unwrap();
+    let liveness_file = dir.path().join("alive");
+    std::fs::write(&liveness_file, b"").unwrap();
+
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "appliance::daemon_child_process", "--nocapture", "--test-threads=1"])
+        .env(DAEMON_CHILD_ENV, &liveness_file)
+        .env("NOTIFY_SOCKET", &socket_path)
+        // 300 ms watchdog: pings every 150 ms.
+        .env("WATCHDOG_USEC", "300000")
+        .env_remove("WATCHDOG_PID")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let mut seen = Vec::new();
+    let t = |s: u64| Instant::now() + Duration::from_secs(s);
+    assert!(recv_until(&sock, t(20), "READY=1", &mut seen), "no READY=1: {seen:?}");
+    assert!(seen.iter().any(|(_, m)| m.contains("STATUS=ППЭ 0101: test daemon")), "{seen:?}");
+    for _ in 0..3 {
+        assert!(recv_until(&sock, t(5), "WATCHDOG=1", &mut seen), "no watchdog ping: {seen:?}");
+    }
+
+    // Liveness fails: pings must stop (one already decided before the removal may still land).
+    std::fs::remove_file(&liveness_file).unwrap();
+    let removed_at = Instant::now();
+    let mut quiet = Vec::new();
+    recv_until(&sock, removed_at + Duration::from_millis(1500), "never", &mut quiet);
+    let late: Vec<_> = quiet.iter().filter(|(at, m)| m.contains("WATCHDOG=1") && *at > removed_at + Duration::from_millis(500)).collect();
+    assert!(late.is_empty(), "pinged while not alive: {late:?}");
+
+    // Alive again: pings resume, so silence came from the check, not from a dead task.
+    std::fs::write(&liveness_file, b"").unwrap();
+    assert!(recv_until(&sock, t(5), "WATCHDOG=1", &mut seen), "pings did not resume");
+
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    assert!(recv_until(&sock, t(10), "STOPPING=1", &mut seen), "no STOPPING=1");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "daemon exited with {status}");
+}
+
+/// A box folder with a minimal valid `ppe.toml`; returns its path.
+fn write_box_config(dir: &Path, ppe_code: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("ppe.toml");
+    let text = format!(
+        "ppe_code = \"{ppe_code}\"\nstate_dir = \"state\"\nrun_dir = \"run\"\n{extra}\n[hub]\nurl = \"https://rcoi.example:8443\"\nca_file = \"keys/ca.crt\"\nsigning_public_key = \"{}\"\n",
+        "ab".repeat(32)
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Every file under a folder, concatenated (the database, its WAL and SHM included).
+fn all_bytes_under(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                out.extend_from_slice(&bytes);
+                out.push(0);
+            }
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// Personal values that identify people of the box's plan, minus any that also occur in the
+/// plan's non-personal part (street names can equal surnames).
+fn personal_markers(plan: &ppe::model::Plan, exam_id: Option<&str>) -> Vec<String> {
+    let public = serde_json::to_string(&(&plan.exams, &plan.exam_points, &plan.auditoriums)).unwrap();
+    let only: Option<std::collections::HashSet<&str>> = exam_id.map(|id| {
+        let mine: std::collections::HashSet<&str> = plan.registrations.iter().filter(|r| r.exam_id == id).map(|r| r.participant_id.as_str()).collect();
+        let elsewhere: std::collections::HashSet<&str> = plan.registrations.iter().filter(|r| r.exam_id != id).map(|r| r.participant_id.as_str()).collect();
+        mine.difference(&elsewhere).copied().collect()
+    });
+    let mut markers = Vec::new();
+    for p in &plan.participants {
+        if only.as_ref().is_some_and(|o| !o.contains(p.participant_id.as_str())) {
+            continue;
+        }
+        markers.extend([p.surname.clone(), p.snils.clone(), format!("{}\",\"doc_number\":\"{}", p.doc_series, p.doc_number)]);
+    }
+    if exam_id.is_none() {
+        for w in &plan.workers {
+            markers.extend([w.surname.clone(), w.snils.clone(), w.doc_number.clone()]);
+        }
+    }
+    markers.retain(|m| m.len() >= 6 && !public.contains(m.as_str()));
+    markers.sort();
+    markers.dedup();
+    markers
+}
+
+#[test]
+fn wipe_removes_decrypted_material_after_the_exam_and_personal_data_only_with_receipt_after_retention() {
+    use ppe::retention::{cli::wipe_exam, ReceiptStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let region = ppe::demo::generate::generate_region(&ppe::demo::generate::RegionParams { points: 1, participants: 120, ..Default::default() });
+    let ppe_code = region.exam_points[0].ppe_code.clone();
+    let plan = region.for_exam_point(&ppe_code);
+    assert!(plan.exams.len() == 2, "both exams at the point");
+    let config = write_box_config(dir.path(), &ppe_code, "[retention]\npersonal_data_days = 30");
+    let state = dir.path().join("state");
+    {
+        let ctx = ppe::edge::EdgeContext::open(&config).unwrap();
+        let mut conn = ctx.db().unwrap();
+        let tx = conn.transaction().unwrap();
+        ppe::plan::store::replace_plan(&tx, &plan, "2027-05-20T00:00:00Z", "test", "00").unwrap();
+        tx.commit().unwrap();
+        for exam in ["ege-02", "oge-01"] {
+            let run = ctx.run_dir_for(exam).unwrap();
+            std::fs::write(run.join("kim.pdf"), b"DECRYPTED-KIM-MATERIAL").unwrap();
+        }
+        // A scanned page of the exam with a participant's name on it.
+        std::fs::create_dir_all(state.join("scans/ege-02")).unwrap();
+        std::fs::write(state.join("scans/ege-02/page-1.txt"), plan.participants[0].surname.as_bytes()).unwrap();
+    }
+    let all_markers = personal_markers(&plan, None);
+    assert!(all_markers.len() > 100, "markers: {}", all_markers.len());
+    let before = all_bytes_under(&state);
+    let missing: Vec<_> = all_markers.iter().filter(|m| !contains(&before, m)).collect();
+    assert!(missing.is_empty(), "positive control: markers not found before the wipe: {missing:?}");
+
+    // During the exam nothing goes.
+    let o = ppe(&["edge", "--config", config.to_str().unwrap(), "wipe", "--exam", "ege-02", "--now", "2027-05-27T04:00:00Z"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("экзамен идёт"), "{}", stdout(&o));
+    assert!(dir.path().join("run/ege-02/kim.pdf").exists());
+
+    // After the exam, long after retention, but without a receipt store (the CLI default):
+    // material goes, personal data stays.
+    let o = ppe(&["edge", "--config", config.to_str().unwrap(), "wipe", "--exam", "ege-02", "--now", "2027-07-01T00:00:00Z"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("квитанции РЦОИ неизвестно"), "{}", stdout(&o));
+    assert!(!dir.path().join("run/ege-02").exists(), "decrypted material left in the run dir");
+    assert!(dir.path().join("run/oge-01/kim.pdf").exists(), "the other exam's material is still in use");
+    let kept = all_bytes_under(&state);
+    assert!(all_markers.iter().all(|m| contains(&kept, m)), "personal data wiped without a receipt");
+
+    let at = |now: &str| ppe::edge::EdgeContext::open(&config).unwrap().with_clock(ppe::clock::Clock::simulated(now.parse().unwrap(), 1.0));
+    let held = |_: &ppe::store::Connection, _: &str, _: &str| -> anyhow::Result<ReceiptStatus> { Ok(ReceiptStatus::Held) };
+    let missing_receipt = |_: &ppe::store::Connection, _: &str, _: &str| -> anyhow::Result<ReceiptStatus> { Ok(ReceiptStatus::Missing) };
+
+    // Receipt held but retention not over: kept.
+    let r = wipe_exam(&at("2027-06-01T00:00:00Z"), "ege-02", &held).unwrap();
+    assert!(matches!(r.personal, ppe::retention::PersonalDecision::NotDue { .. }), "{r:?}");
+    // Retention over but no receipt: kept.
+    let r = wipe_exam(&at("2027-07-01T00:00:00Z"), "ege-02", &missing_receipt).unwrap();
+    assert_eq!(r.personal, ppe::retention::PersonalDecision::NoReceipt);
+    assert!(all_markers.iter().all(|m| contains(&all_bytes_under(&state), m)));
+
+    // Both: the participants of ege-02 only are gone, those also sitting oge-01 stay.
+    let r = wipe_exam(&at("2027-07-01T00:00:00Z"), "ege-02", &held).unwrap();
+    assert_eq!(r.personal, ppe::retention::PersonalDecision::Wipe);
+    assert_eq!(r.wal_truncated, Some(true));
+    assert!(r.personal_counts.unwrap().participants_deleted > 0);
+    let after_first = all_bytes_under(&state);
+    let ege_only = personal_markers(&plan, Some("ege-02"));
+    assert!(!ege_only.is_empty());
+    let left: Vec<_> = ege_only.iter().filter(|m| !plan_other_exam_shares(&plan, m) && contains(&after_first, m)).collect();
+    assert!(left.is_empty(), "ege-02 personal data left: {left:?}");
+    assert!(!state.join("scans/ege-02").exists());
+    let oge_only = personal_markers(&plan, Some("oge-01"));
+    assert!(oge_only.iter().any(|m| contains(&after_first, m)), "oge-01 data must still be kept");
+
+    // The second exam: now nothing personal remains in the state dir or the database.
+    let r = wipe_exam(&at("2027-07-01T00:00:00Z"), "oge-01", &held).unwrap();
+    assert_eq!(r.personal, ppe::retention::PersonalDecision::Wipe);
+    let after = all_bytes_under(&state);
+    let left: Vec<_> = all_markers.iter().filter(|m| contains(&after, m)).collect();
+    assert!(left.is_empty(), "personal data left after retention: {left:?}");
+    assert!(!contains(&all_bytes_under(dir.path()), "DECRYPTED-KIM-MATERIAL"));
+
+    // And again after another VACUUM through a fresh connection (nothing resurfaces from the WAL).
+    {
+        let conn = ppe::store::open(&state.join("ppe.db")).unwrap();
+        ppe::retention::store::compact_and_truncate_wal(&conn).unwrap();
+        let entries = ppe::audit::store::all(&conn).unwrap();
+        assert_eq!(entries.iter().filter(|e| e.action == "retention.personal_wiped").count(), 2);
+        assert!(entries.iter().any(|e| e.action == "retention.materials_wiped" && e.object == "ege-02"));
+        ppe::audit::verify_chain(ppe::audit::GENESIS, &entries).unwrap();
+    }
+    let after = all_bytes_under(&state);
+    assert!(all_markers.iter().all(|m| !contains(&after, m)));
+    // Repeating is harmless.
+    let r = wipe_exam(&at("2027-07-02T00:00:00Z"), "oge-01", &held).unwrap();
+    assert_eq!(r.personal, ppe::retention::PersonalDecision::AlreadyWiped);
+}
+
+/// A marker of an ege-02-only participant may occur inside a value of someone still kept
+/// (common surnames, a feminine form containing the masculine one).
+fn plan_other_exam_shares(plan: &ppe::model::Plan, marker: &str) -> bool {
+    let ege: std::collections::HashSet<&str> = plan.registrations.iter().filter(|r| r.exam_id == "ege-02").map(|r| r.participant_id.as_str()).collect();
+    let oge: std::collections::HashSet<&str> = plan.registrations.iter().filter(|r| r.exam_id == "oge-01").map(|r| r.participant_id.as_str()).collect();
+    let kept_participants = plan.participants.iter().filter(|p| oge.contains(p.participant_id.as_str()) || !ege.contains(p.participant_id.as_str()));
+    let kept_text = serde_json::to_string(&(kept_participants.collect::<Vec<_>>(), &plan.workers)).unwrap();
+    kept_text.contains(marker)
+}
+
+/// A socat pty pair: `reader` is what the box opens, `feeder` plays the barcode reader.
+struct PtyPair {
+    child: std::process::Child,
+}
+
+impl PtyPair {
+    /// Starts socat and waits until it reports the data loop (both links exist then).
+    fn start(reader: &Path, feeder: &Path) -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new("socat")
+            .args(["-d", "-d", &format!("pty,raw,echo=0,link={}", reader.display()), &format!("pty,raw,echo=0,link={}", feeder.display())])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("socat (Debian package socat) is installed");
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        loop {
+            let line = lines.next().expect("socat ended before its data loop").unwrap();
+            if line.contains("starting data transfer loop") {
+                break;
+            }
+        }
+        // Keep draining socat's log so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        PtyPair { child }
+    }
+
+    /// Pulls the plug: the ptys and their links go away.
+    fn unplug(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+fn feed(feeder: &Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().write(true).open(feeder).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f.flush().unwrap();
+}
+
+fn next_event(rx: &mut tokio::sync::broadcast::Receiver<ppe::serial::DeskEvent>) -> ppe::serial::DeskEvent {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match rx.try_recv() {
+            Ok(e) => return e,
+            Err(tokio::sync::broadcast::error::TryRecvError::Empty) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => panic!("no desk event: {e:?}"),
+        }
+    }
+}
+
+fn wait_for(rx: &mut tokio::sync::broadcast::Receiver<ppe::serial::DeskEvent>, what: &str, pred: impl Fn(&ppe::serial::DeskEvent) -> bool) -> ppe::serial::DeskEvent {
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        let e = next_event(rx);
+        if pred(&e) {
+            return e;
+        }
+        seen.push(e);
+    }
+    panic!("waiting for {what}, saw {seen:?}");
+}
+
+#[test]
+fn serial_reader_records_scans_and_recovers_after_unplug_and_replug() {
+    use ppe::serial::{DeskEvent, DeskSelection, Direction, ReaderEvent};
+    use ppe::sheet_code::{encode, sheet_key, SheetId, SheetKind};
+    assert!(have("socat"), "socat is in scripts/packages.txt");
+    let dir = tempfile::tempdir().unwrap();
+    let reader_path = dir.path().join("ppe-barcode");
+    let feeder_path = dir.path().join("feeder");
+    let db_path = dir.path().join("ppe.db");
+    drop(ppe::store::open(&db_path).unwrap());
+
+    let key = sheet_key(b"box secret");
+    let code = |n: u32| encode(&SheetId { exam_id: "ege-02".into(), ppe_code: "0101".into(), kind: SheetKind::Answers1, number: n }, &key);
+    let selection = Arc::new(std::sync::Mutex::new(Some(DeskSelection {
+        exam_id: "ege-02".into(),
+        auditorium: "0003".into(),
+        direction: Direction::Issue,
+        actor: "tech".into(),
+    })));
+    let (reader_tx, reader_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ui_tx, mut ui) = tokio::sync::broadcast::channel(256);
+    let desk = ppe::serial::Desk { db_path: db_path.clone(), ppe_code: "0101".into(), sheet_key: key.clone(), clock: ppe::clock::Clock::real(), selection: selection.clone() };
+    let desk_thread = ppe::serial::spawn_desk(desk, reader_rx, ui_tx);
+
+    // The reader starts before the device exists (box booted without it plugged in).
+    let cfg = ppe::config::SerialConfig { port: reader_path.display().to_string(), baud: 9600, line_ending: "crlf".into() };
+    let reader = ppe::serial::reader::spawn_reader(ppe::serial::ReaderSettings::from_config(&cfg).unwrap(), reader_tx).unwrap();
+
+    let pty = PtyPair::start(&reader_path, &feeder_path);
+    wait_for(&mut ui, "connected", |e| matches!(e, DeskEvent::Reader(ReaderEvent::Connected { .. })));
+    feed(&feeder_path, &format!("{}\r\n{}\r\n", code(1), code(2)));
+    for n in [1, 2] {
+        let e = wait_for(&mut ui, "recorded", |e| matches!(e, DeskEvent::Recorded(_)));
+        let DeskEvent::Recorded(m) = e else { unreachable!() };
+        assert_eq!((m.sheet.number, m.auditorium.as_str(), m.direction), (n, "0003", Direction::Issue));
+    }
+    // A double scan and a foreign code are refused with a reason, not recorded.
+    feed(&feeder_path, &format!("{}\r\nnot-a-code\r\n", code(1)));
+    for _ in 0..2 {
+        let e = wait_for(&mut ui, "refused", |e| matches!(e, DeskEvent::Refused { .. }));
+        let DeskEvent::Refused { reason, .. } = e else { unreachable!() };
+        assert!(!reason.is_empty());
+    }
+
+    // Unplug: the reader notices by itself.
+    pty.unplug();
+    wait_for(&mut ui, "disconnected", |e| matches!(e, DeskEvent::Reader(ReaderEvent::Disconnected { .. })));
+    // Replug (a new pty under the same name): it reconnects and records again, now returns.
+    let pty = PtyPair::start(&reader_path, &feeder_path);
+    wait_for(&mut ui, "reconnected", |e| matches!(e, DeskEvent::Reader(ReaderEvent::Connected { .. })));
+    *selection.lock().unwrap() = Some(DeskSelection { exam_id: "ege-02".into(), auditorium: "0003".into(), direction: Direction::Return, actor: "tech".into() });
+    feed(&feeder_path, &format!("{}\r\n", code(2)));
+    let DeskEvent::Recorded(m) = wait_for(&mut ui, "recorded after replug", |e| matches!(e, DeskEvent::Recorded(_))) else { unreachable!() };
+    assert_eq!((m.sheet.number, m.direction), (2, Direction::Return));
+
+    reader.stop();
+    desk_thread.join().unwrap();
+    pty.unplug();
+
+    let conn = ppe::store::open(&db_path).unwrap();
+    let rows = ppe::serial::store::movements_for_exam(&conn, "ege-02").unwrap();
+    let got: Vec<_> = rows.iter().map(|m| (m.sheet.number, m.direction)).collect();
+    assert_eq!(got, vec![(1, Direction::Issue), (2, Direction::Issue), (2, Direction::Return)]);
+    assert_eq!(ppe::serial::store::movement_counts(&conn, "ege-02").unwrap(), vec![("0003".to_string(), 2, 1)]);
+    let audit = ppe::audit::store::all(&conn).unwrap();
+    assert_eq!(audit.iter().filter(|e| e.action.starts_with("materials.")).count(), 3);
+}
