@@ -186,11 +186,11 @@ fn wipe_removes_decrypted_material_after_the_exam_and_personal_data_only_with_re
     assert!(stdout(&o).contains("экзамен идёт"), "{}", stdout(&o));
     assert!(dir.path().join("run/ege-02/kim.pdf").exists());
 
-    // After the exam, long after retention, but without a receipt store (the CLI default):
-    // material goes, personal data stays.
+    // After the exam, long after retention, but no hub receipt is held in the box's receipt
+    // store: material goes, personal data stays.
     let o = ppe(&["edge", "--config", config.to_str().unwrap(), "wipe", "--exam", "ege-02", "--now", "2027-07-01T00:00:00Z"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("квитанции РЦОИ неизвестно"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("нет квитанции РЦОИ"), "{}", stdout(&o));
     assert!(!dir.path().join("run/ege-02").exists(), "decrypted material left in the run dir");
     assert!(dir.path().join("run/oge-01/kim.pdf").exists(), "the other exam's material is still in use");
     let kept = all_bytes_under(&state);
