@@ -66,7 +66,7 @@ enum EdgeCommand {
     /// Pull the package and key now instead of waiting for the window.
     Pull(ppe::materials::cli::PullArgs),
     /// Seat participants and assign workers.
-    Seat(NotYet),
+    Seat(ppe::seating::cli::SeatArgs),
     /// Print sheets, seating lists, statements.
     Print(NotYet),
     /// Take in scanned pages from a SANE device or a folder.
@@ -118,7 +118,7 @@ fn main() -> ExitCode {
             EdgeCommand::Serve(args) => ppe::materials::cli::serve(&config, args),
             EdgeCommand::Prestage(args) => ppe::materials::cli::prestage(&config, args),
             EdgeCommand::Pull(args) => ppe::materials::cli::pull(&config, args),
-            EdgeCommand::Seat(_) => not_yet("edge seat"),
+            EdgeCommand::Seat(args) => ppe::seating::cli::seat(&config, args),
             EdgeCommand::Print(_) => not_yet("edge print"),
             EdgeCommand::Scan(args) => ppe::scanning::cli::scan(&config, args),
             EdgeCommand::Upload(args) => ppe::upload::cli::edge_upload(&config, args),

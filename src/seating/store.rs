@@ -36,6 +36,37 @@ pub fn replace_seating(tx: &Transaction<'_>, exam_id: &str, ppe_code: &str, seat
     Ok(())
 }
 
+/// Records a seating run (seed, input hash, quality) beside its result.
+pub fn seating_run_insert(tx: &Transaction<'_>, run: &crate::seating::Seating, at: &str, actor: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO seating_run (exam_id, ppe_code, seed, input_hash, same_school_pairs, same_school_lower_bound, rooms_used, at, actor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![run.exam_id, run.ppe_code, run.seed as i64, run.input_hash, run.same_school_pairs as i64, run.same_school_lower_bound as i64, run.rooms_used.join(";"), at, actor],
+    )?;
+    Ok(())
+}
+
+/// The latest run of an exam at an exam point: (seed, input hash, pairs, lower bound).
+pub fn seating_run_latest(conn: &Connection, exam_id: &str, ppe_code: &str) -> rusqlite::Result<Option<(u64, String, i64, i64)>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row(
+        "SELECT seed, input_hash, same_school_pairs, same_school_lower_bound FROM seating_run WHERE exam_id = ?1 AND ppe_code = ?2 ORDER BY id DESC LIMIT 1",
+        params![exam_id, ppe_code],
+        |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+    .optional()
+}
+
+/// Writes one participant's seat (after a move, a closed room or a late addition).
+pub fn seat_upsert(tx: &Transaction<'_>, s: &SeatAssignment) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO seat_assignment (exam_id, participant_id, ppe_code, auditorium, row, col, manual) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(exam_id, participant_id) DO UPDATE SET ppe_code=excluded.ppe_code, auditorium=excluded.auditorium, row=excluded.row, col=excluded.col, manual=excluded.manual",
+        params![s.exam_id, s.participant_id, s.ppe_code, s.auditorium, s.row, s.column, s.manual],
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

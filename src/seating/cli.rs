@@ -1,0 +1,91 @@
+//! `ppe edge seat`: seat an exam, show it, or change it during the day.
+
+use std::path::Path;
+
+use clap::Args;
+
+use super::ops::{self, Change};
+use super::SeatingRules;
+use crate::edge::EdgeContext;
+
+#[derive(Args, Debug)]
+pub struct SeatArgs {
+    #[arg(long)]
+    pub exam: String,
+    /// Seed of the seating (record it: the same plan and seed give the same seating).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Show the current seating as a table instead of seating.
+    #[arg(long)]
+    pub show: bool,
+    /// At most this many participants per auditorium.
+    #[arg(long, default_value_t = 25)]
+    pub max_per_room: u16,
+    /// Move this participant (with --to, optionally --seat).
+    #[arg(long = "move", value_name = "PARTICIPANT_ID")]
+    pub move_participant: Option<String>,
+    #[arg(long, value_name = "AUDITORIUM")]
+    pub to: Option<String>,
+    #[arg(long, value_name = "LABEL")]
+    pub seat: Option<String>,
+    /// Close this auditorium and move its people to --reserve.
+    #[arg(long, value_name = "AUDITORIUM")]
+    pub close: Option<String>,
+    #[arg(long, value_name = "AUDITORIUM")]
+    pub reserve: Option<String>,
+    /// Seat a participant added by a late plan change.
+    #[arg(long, value_name = "PARTICIPANT_ID")]
+    pub add: Option<String>,
+    /// Why (required for changes; goes into the audit log).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// Who (account login), for the audit log.
+    #[arg(long, default_value = "cli")]
+    pub actor: String,
+}
+
+pub fn seat(config: &Path, args: SeatArgs) -> anyhow::Result<()> {
+    let ctx = EdgeContext::open(config)?;
+    let mut conn = ctx.db()?;
+    let ppe_code = ctx.config.ppe_code.clone();
+    let rules = SeatingRules { max_per_room: args.max_per_room, ..SeatingRules::default() };
+    let now = ctx.clock.now_rfc3339();
+    let change = if let Some(pid) = args.move_participant.as_deref() {
+        let to = args.to.as_deref().ok_or_else(|| anyhow::anyhow!("--move needs --to AUDITORIUM"))?;
+        Some(Change::Move { participant_id: pid, to_auditorium: to, to_seat: args.seat.as_deref() })
+    } else if let Some(room) = args.close.as_deref() {
+        let reserve = args.reserve.as_deref().ok_or_else(|| anyhow::anyhow!("--close needs --reserve AUDITORIUM"))?;
+        Some(Change::CloseAuditorium { auditorium: room, reserve })
+    } else {
+        args.add.as_deref().map(|pid| Change::AddParticipant { participant_id: pid })
+    };
+    if let Some(change) = change {
+        let changed = ops::change(&mut conn, &now, &args.actor, &args.reason, &args.exam, &ppe_code, change, rules)?;
+        for s in changed {
+            println!("{} → аудитория {}, место {}", s.participant_id, s.auditorium, s.seat_label());
+        }
+        return Ok(());
+    }
+    if args.show {
+        let room = ops::load(&conn, &args.exam, &ppe_code)?;
+        let names: std::collections::HashMap<&str, String> = room.participants.iter().map(|p| (p.participant_id.as_str(), p.full_name())).collect();
+        let seats = super::store::seat_assignments_for_exam(&conn, &args.exam)?;
+        if seats.is_empty() {
+            anyhow::bail!("рассадка экзамена {} ещё не выполнена: ppe edge seat --exam {}", args.exam, args.exam);
+        }
+        print!("{}", super::render_table(&seats, &|pid| names.get(pid).cloned().unwrap_or_default()));
+        return Ok(());
+    }
+    let seating = ops::run(&mut conn, &now, &args.actor, &args.exam, &ppe_code, args.seed, rules)?;
+    println!(
+        "рассажено {} участников в {} аудиториях ({}); соседей из одной школы: {} (нижняя граница {}); seed {}, входные данные {}",
+        seating.seats.len(),
+        seating.rooms_used.len(),
+        seating.rooms_used.join(", "),
+        seating.same_school_pairs,
+        seating.same_school_lower_bound,
+        seating.seed,
+        &seating.input_hash[..16]
+    );
+    Ok(())
+}
