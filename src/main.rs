@@ -67,6 +67,8 @@ enum EdgeCommand {
     Pull(ppe::materials::cli::PullArgs),
     /// Seat participants and assign workers.
     Seat(ppe::seating::cli::SeatArgs),
+    /// Issue kits, record attendance and exam-day events.
+    Attendance(ppe::attendance::cli::AttendanceArgs),
     /// Print sheets, seating lists, statements.
     Print(NotYet),
     /// Take in scanned pages from a SANE device or a folder.
@@ -119,6 +121,7 @@ fn main() -> ExitCode {
             EdgeCommand::Prestage(args) => ppe::materials::cli::prestage(&config, args),
             EdgeCommand::Pull(args) => ppe::materials::cli::pull(&config, args),
             EdgeCommand::Seat(args) => ppe::seating::cli::seat(&config, args),
+            EdgeCommand::Attendance(args) => ppe::attendance::cli::attendance(&config, args),
             EdgeCommand::Print(_) => not_yet("edge print"),
             EdgeCommand::Scan(args) => ppe::scanning::cli::scan(&config, args),
             EdgeCommand::Upload(args) => ppe::upload::cli::edge_upload(&config, args),

@@ -114,7 +114,9 @@ pub fn enroll(config: &std::path::Path, args: EnrollArgs) -> anyhow::Result<()> 
     let now = ctx.clock.now_rfc3339();
     let fingerprint = crate::hub::pki::cert_fingerprint(&issued.cert_der);
     let tx = db.transaction()?;
-    crate::materials::store::hub_box_upsert(&tx, &crate::materials::store::HubBox { ppe_code: code.into(), cert_sha256: fingerprint.clone(), signing_public_key: box_public }, &now)?;
+    crate::materials::store::hub_box_upsert(&tx, &crate::materials::store::HubBox { ppe_code: code.into(), cert_sha256: fingerprint.clone(), signing_public_key: box_public.clone() }, &now)?;
+    // The upload domain verifies bundle signatures with this key.
+    crate::upload::store::register_box_key(&tx, code, &box_public, &now)?;
     crate::audit::store::append(&tx, &now, crate::audit::NewEntry { actor: "operator", action: "hub.box_enroll", object: code, details: serde_json::json!({"cert_sha256": fingerprint}) })?;
     tx.commit()?;
     println!("box {code} enrolled; config {}", toml_path.display());

@@ -47,6 +47,8 @@ pub struct HubState {
 /// The hub's server: state plus its TLS material.
 pub struct HubServer {
     pub state: HubState,
+    /// The tus upload server (`/v1/uploads`), sharing the hub's state folder and key.
+    pub uploads: Arc<crate::upload::server::UploadServerState>,
     ca_pem: Vec<u8>,
     cert_pem: Vec<u8>,
     key_pem: Vec<u8>,
@@ -62,14 +64,16 @@ impl HubServer {
                 signing_key: Arc::new(crate::keys::load_ed25519(&ctx.config.signing_key_file)?),
                 publish_dir: publish_dir(&ctx.config),
             },
+            uploads: Arc::new(crate::upload::cli::hub_upload_state(ctx)?),
             ca_pem: read(&ctx.config.ca_cert_file)?,
             cert_pem: read(&ctx.config.tls_cert_file)?,
             key_pem: read(&ctx.config.tls_key_file)?,
         })
     }
 
+    /// Every box-facing route: materials, and the uploads nested at `/v1/uploads`.
     pub fn router(&self) -> Router {
-        router(self.state.clone())
+        router(self.state.clone()).nest("/v1/uploads", crate::upload::server::router(self.uploads.clone()))
     }
 
     pub fn tls_config(&self) -> anyhow::Result<Arc<rustls::ServerConfig>> {

@@ -50,7 +50,12 @@ pub fn load_expected(ctx: &EdgeContext, exam: &str, path: Option<&Path>) -> anyh
     let p = match path {
         Some(p) => p.to_path_buf(),
         None if default.exists() => default,
-        None => return Ok(None),
+        None => {
+            // The box's own record of issued kits and attendance, when kits were issued here.
+            let conn = ctx.db()?;
+            let expected = crate::attendance::ops::expected_sheets(&conn, exam, &ctx.config.ppe_code)?;
+            return Ok((!expected.participants.is_empty()).then_some(expected));
+        }
     };
     let text = std::fs::read(&p).with_context(|| format!("read {}", p.display()))?;
     Ok(Some(serde_json::from_slice(&text).with_context(|| format!("{} is not an ExpectedSheets JSON", p.display()))?))

@@ -48,7 +48,7 @@ pub struct ImportArgs {
     pub dir: PathBuf,
 }
 
-fn box_bundle(ctx: &EdgeContext, conn: &Connection, exam: &str, rebuild: bool) -> anyhow::Result<BuiltBundle> {
+pub fn box_bundle(ctx: &EdgeContext, conn: &Connection, exam: &str, rebuild: bool) -> anyhow::Result<BuiltBundle> {
     let key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file)?;
     bundle::build_or_reuse(conn, &ctx.clock, &ctx.config.state_dir, exam, &ctx.config.ppe_code, &key, rebuild)
 }

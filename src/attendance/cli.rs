@@ -1,0 +1,65 @@
+//! `ppe edge attendance`: issue kits, record attendance and events, list the auditorium state.
+
+use std::path::Path;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::{ops, EventKind, ExamEvent};
+use crate::edge::EdgeContext;
+
+#[derive(Args, Debug)]
+pub struct AttendanceArgs {
+    #[arg(long)]
+    pub exam: String,
+    /// Issue individual kits (sheet numbers) to every seated participant without one.
+    #[arg(long)]
+    pub issue_kits: bool,
+    #[arg(long, requires = "event")]
+    pub participant: Option<String>,
+    /// present, absent, late, removed, finished_early, left, returned, kit_replaced
+    #[arg(long, value_parser = parse_event)]
+    pub event: Option<EventKind>,
+    /// Reason (required for removal, early finish, kit replacement).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// Worker id of the ГЭК member (removal).
+    #[arg(long, default_value = "")]
+    pub gek: String,
+    /// When it happened (RFC 3339); default now.
+    #[arg(long)]
+    pub at: Option<String>,
+    #[arg(long, default_value = "cli")]
+    pub actor: String,
+}
+
+fn parse_event(s: &str) -> Result<EventKind, String> {
+    EventKind::parse(s).ok_or_else(|| format!("unknown event {s:?}: one of {}", EventKind::ALL.map(|k| k.code()).join(", ")))
+}
+
+pub fn attendance(config: &Path, args: AttendanceArgs) -> anyhow::Result<()> {
+    let ctx = EdgeContext::open(config)?;
+    let mut conn = ctx.db()?;
+    let now = ctx.clock.now_rfc3339();
+    let ppe_code = ctx.config.ppe_code.clone();
+    if args.issue_kits {
+        let issued = ops::issue_kits(&mut conn, &now, &args.actor, &args.exam, &ppe_code)?;
+        println!("выдано бланков: {}", issued.len());
+    }
+    if let (Some(participant_id), Some(kind)) = (args.participant, args.event) {
+        let event = ExamEvent { exam_id: args.exam.clone(), participant_id, kind, at: args.at.unwrap_or_else(|| now.clone()), reason: args.reason, gek_worker_id: args.gek, actor: args.actor };
+        let sheets = ops::record(&mut conn, &now, event).context("событие не записано")?;
+        for s in sheets {
+            println!("новый бланк: {} № {}", s.kind.title_ru(), s.number);
+        }
+    }
+    let states = ops::states(&conn, &args.exam)?;
+    let seated = crate::seating::store::seat_assignments_for_exam(&conn, &args.exam)?;
+    let all: Vec<super::ParticipantState> = seated.iter().map(|s| states.get(&s.participant_id).cloned().unwrap_or_default()).collect();
+    let c = super::counts(all.iter());
+    println!(
+        "экзамен {}: по плану {}, присутствуют {}, не явились {}, не отмечены {}, удалены {}, завершили досрочно {}, опоздали {}",
+        args.exam, c.planned, c.present, c.absent, c.unmarked, c.removed, c.finished_early, c.late
+    );
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! Attendance use cases over the box database, shared by the CLI, the web UI and the demo:
+//! each is one transaction with one audit entry.
+
+use std::collections::HashMap;
+
+use anyhow::{bail, Context};
+
+use super::{store, EventKind, ExamEvent, IssuedSheet, ParticipantState, KIT};
+use crate::audit::{self, NewEntry};
+use crate::scanning::{ExpectedParticipant, ExpectedSheets};
+use crate::sheet_code::SheetKind;
+use crate::store::Connection;
+
+/// Issues a kit to every seated participant of the exam who has none yet (idempotent).
+/// Returns the sheets issued now.
+pub fn issue_kits(conn: &mut Connection, now: &str, actor: &str, exam_id: &str, ppe_code: &str) -> anyhow::Result<Vec<IssuedSheet>> {
+    let seats = crate::seating::store::seat_assignments_for_exam(conn, exam_id)?;
+    if seats.iter().all(|s| s.ppe_code != ppe_code) {
+        bail!("экзамен {exam_id}: рассадка не выполнена, комплекты выдавать некому (ppe edge seat --exam {exam_id})");
+    }
+    let tx = conn.transaction()?;
+    let mut next = store::next_sheet_number(&tx, exam_id, ppe_code)?;
+    let mut issued = Vec::new();
+    for seat in seats.iter().filter(|s| s.ppe_code == ppe_code) {
+        if store::kit_latest(&tx, exam_id, &seat.participant_id)? > 0 {
+            continue;
+        }
+        for kind in KIT {
+            let s = IssuedSheet { exam_id: exam_id.into(), ppe_code: ppe_code.into(), kind, number: next, participant_id: Some(seat.participant_id.clone()), kit: 1, voided: false };
+            store::sheet_insert(&tx, &s, now)?;
+            issued.push(s);
+            next += 1;
+        }
+    }
+    audit::store::append(&tx, now, NewEntry { actor, action: "attendance.kits_issued", object: exam_id, details: serde_json::json!({"ppe_code": ppe_code, "sheets": issued.len()}) })?;
+    tx.commit()?;
+    Ok(issued)
+}
+
+/// Current state of every participant with events, in one pass.
+pub fn states(conn: &Connection, exam_id: &str) -> anyhow::Result<HashMap<String, ParticipantState>> {
+    let mut by: HashMap<String, Vec<ExamEvent>> = HashMap::new();
+    for e in store::events_for_exam(conn, exam_id)? {
+        by.entry(e.participant_id.clone()).or_default().push(e);
+    }
+    by.into_iter().map(|(p, evs)| Ok((p, super::state_of(&evs)?))).collect()
+}
+
+/// Records one event after checking it against the participant's state; a kit replacement
+/// voids the old sheets and issues new numbers. Returns the new sheets, if any.
+pub fn record(conn: &mut Connection, now: &str, event: ExamEvent) -> anyhow::Result<Vec<IssuedSheet>> {
+    let seats = crate::seating::store::seat_assignments_for_exam(conn, &event.exam_id)?;
+    let seat = seats.iter().find(|s| s.participant_id == event.participant_id).with_context(|| format!("участник {} не рассажен на экзамен {}", event.participant_id, event.exam_id))?;
+    let history: Vec<ExamEvent> = store::events_for_exam(conn, &event.exam_id)?.into_iter().filter(|e| e.participant_id == event.participant_id).collect();
+    let state = super::state_of(&history)?;
+    super::apply(&state, &event)?;
+    let tx = conn.transaction()?;
+    store::event_insert(&tx, &event, now)?;
+    let mut new_sheets = Vec::new();
+    let mut voided = 0;
+    if event.kind == EventKind::KitReplaced {
+        voided = store::sheets_void_for_participant(&tx, &event.exam_id, &event.participant_id, now, &event.reason)?;
+        let kit = store::kit_latest(&tx, &event.exam_id, &event.participant_id)? + 1;
+        let mut next = store::next_sheet_number(&tx, &event.exam_id, &seat.ppe_code)?;
+        for kind in KIT {
+            let s = IssuedSheet { exam_id: event.exam_id.clone(), ppe_code: seat.ppe_code.clone(), kind, number: next, participant_id: Some(event.participant_id.clone()), kit, voided: false };
+            store::sheet_insert(&tx, &s, now)?;
+            new_sheets.push(s);
+            next += 1;
+        }
+    }
+    audit::store::append(&tx, now, NewEntry {
+        actor: &event.actor,
+        action: &format!("attendance.{}", event.kind.code()),
+        object: &event.participant_id,
+        details: serde_json::json!({
+            "exam_id": event.exam_id, "at": event.at, "reason": event.reason, "gek_worker_id": event.gek_worker_id,
+            "voided_sheets": voided, "new_sheets": new_sheets.iter().map(|s| s.number).collect::<Vec<_>>(),
+        }),
+    })?;
+    tx.commit()?;
+    Ok(new_sheets)
+}
+
+/// Issues an additional answer sheet (дополнительный бланк) to a present participant.
+pub fn issue_additional(conn: &mut Connection, now: &str, actor: &str, exam_id: &str, participant_id: &str) -> anyhow::Result<IssuedSheet> {
+    let st = states(conn, exam_id)?.remove(participant_id).unwrap_or_default();
+    if st.status != super::Status::Present {
+        bail!("участник {participant_id}: дополнительный бланк выдаётся только присутствующему");
+    }
+    let seats = crate::seating::store::seat_assignments_for_exam(conn, exam_id)?;
+    let seat = seats.iter().find(|s| s.participant_id == participant_id).with_context(|| format!("участник {participant_id} не рассажен"))?;
+    let tx = conn.transaction()?;
+    let kit = store::kit_latest(&tx, exam_id, participant_id)?.max(1);
+    let s = IssuedSheet { exam_id: exam_id.into(), ppe_code: seat.ppe_code.clone(), kind: SheetKind::Additional, number: store::next_sheet_number(&tx, exam_id, &seat.ppe_code)?, participant_id: Some(participant_id.into()), kit, voided: false };
+    store::sheet_insert(&tx, &s, now)?;
+    audit::store::append(&tx, now, NewEntry { actor, action: "attendance.additional_sheet", object: participant_id, details: serde_json::json!({"exam_id": exam_id, "number": s.number}) })?;
+    tx.commit()?;
+    Ok(s)
+}
+
+/// What scanning must find: every valid sheet of every participant who sat the exam.
+pub fn expected_sheets(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Result<ExpectedSheets> {
+    let states = states(conn, exam_id)?;
+    let mut by: std::collections::BTreeMap<String, Vec<crate::scanning::IssuedSheet>> = std::collections::BTreeMap::new();
+    let mut statements = Vec::new();
+    for s in store::issued_sheets(conn, exam_id, ppe_code)?.into_iter().filter(|s| !s.voided) {
+        match &s.participant_id {
+            Some(p) => by.entry(p.clone()).or_default().push(crate::scanning::IssuedSheet { kind: s.kind, number: s.number }),
+            None => statements.push(s.number),
+        }
+    }
+    Ok(ExpectedSheets {
+        exam_id: exam_id.into(),
+        ppe_code: ppe_code.into(),
+        participants: by
+            .into_iter()
+            .map(|(participant_id, sheets)| {
+                let present = states.get(&participant_id).is_some_and(|s| s.status.sat());
+                ExpectedParticipant { participant_id, present, sheets }
+            })
+            .collect(),
+        required_statements: statements,
+    })
+}

@@ -1,0 +1,83 @@
+//! SQL of attendance: issued sheets and exam-day events.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{EventKind, ExamEvent, IssuedSheet};
+use crate::scanning::intake::{kind_from_str, kind_str};
+
+pub fn event_insert(conn: &Connection, e: &ExamEvent, recorded_at: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO exam_event (exam_id, participant_id, kind, at, reason, gek_worker_id, actor, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![e.exam_id, e.participant_id, e.kind.code(), e.at, e.reason, e.gek_worker_id, e.actor, recorded_at],
+    )?;
+    Ok(())
+}
+
+/// Every event of an exam, in the order recorded.
+pub fn events_for_exam(conn: &Connection, exam_id: &str) -> rusqlite::Result<Vec<ExamEvent>> {
+    let mut st = conn.prepare("SELECT exam_id, participant_id, kind, at, reason, gek_worker_id, actor FROM exam_event WHERE exam_id = ?1 ORDER BY id")?;
+    let rows = st.query_map([exam_id], |r| {
+        let kind: String = r.get(2)?;
+        Ok(ExamEvent {
+            exam_id: r.get(0)?,
+            participant_id: r.get(1)?,
+            kind: EventKind::parse(&kind).ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, format!("event kind {kind}").into()))?,
+            at: r.get(3)?,
+            reason: r.get(4)?,
+            gek_worker_id: r.get(5)?,
+            actor: r.get(6)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The next free sheet number of an exam at an exam point (numbers are never reused, even
+/// for voided sheets).
+pub fn next_sheet_number(conn: &Connection, exam_id: &str, ppe_code: &str) -> rusqlite::Result<u32> {
+    let max: Option<u32> = conn.query_row("SELECT MAX(number) FROM sheet_issue WHERE exam_id = ?1 AND ppe_code = ?2", params![exam_id, ppe_code], |r| r.get(0))?;
+    Ok(max.unwrap_or(0) + 1)
+}
+
+pub fn sheet_insert(conn: &Connection, s: &IssuedSheet, at: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO sheet_issue (exam_id, ppe_code, kind, number, participant_id, kit, status, issued_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'issued', ?7)",
+        params![s.exam_id, s.ppe_code, kind_str(s.kind), s.number, s.participant_id, s.kit, at],
+    )?;
+    Ok(())
+}
+
+/// Voids every issued sheet of a participant; returns how many.
+pub fn sheets_void_for_participant(conn: &Connection, exam_id: &str, participant_id: &str, at: &str, reason: &str) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE sheet_issue SET status = 'voided', voided_at = ?3, void_reason = ?4 WHERE exam_id = ?1 AND participant_id = ?2 AND status = 'issued'",
+        params![exam_id, participant_id, at, reason],
+    )
+}
+
+/// The newest kit number of a participant (0 when none was issued).
+pub fn kit_latest(conn: &Connection, exam_id: &str, participant_id: &str) -> rusqlite::Result<u32> {
+    Ok(conn
+        .query_row("SELECT MAX(kit) FROM sheet_issue WHERE exam_id = ?1 AND participant_id = ?2", params![exam_id, participant_id], |r| r.get::<_, Option<u32>>(0))
+        .optional()?
+        .flatten()
+        .unwrap_or(0))
+}
+
+/// Every sheet of an exam at an exam point (voided ones too), by number.
+pub fn issued_sheets(conn: &Connection, exam_id: &str, ppe_code: &str) -> rusqlite::Result<Vec<IssuedSheet>> {
+    let mut st = conn.prepare("SELECT exam_id, ppe_code, kind, number, participant_id, kit, status FROM sheet_issue WHERE exam_id = ?1 AND ppe_code = ?2 ORDER BY number")?;
+    let rows = st.query_map(params![exam_id, ppe_code], |r| {
+        let kind: String = r.get(2)?;
+        let status: String = r.get(6)?;
+        Ok(IssuedSheet {
+            exam_id: r.get(0)?,
+            ppe_code: r.get(1)?,
+            kind: kind_from_str(&kind).ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, format!("sheet kind {kind}").into()))?,
+            number: r.get(3)?,
+            participant_id: r.get(4)?,
+            kit: r.get(5)?,
+            voided: status == "voided",
+        })
+    })?;
+    rows.collect()
+}
