@@ -1,6 +1,7 @@
 //! `ppe demo` and `ppe hub demo-plan`: a whole region on loopback from embedded defaults,
 //! so a newcomer can play an exam day without any setup.
 
+pub mod autopilot;
 pub mod generate;
 
 use std::path::PathBuf;
@@ -31,6 +32,9 @@ pub struct DemoArgs {
     /// Stop after this many (wall) seconds instead of running until Ctrl-C.
     #[arg(long)]
     pub exit_after: Option<u64>,
+    /// Exit (0) as soon as the exam day is played to the hub's receipt.
+    #[arg(long)]
+    pub until_done: bool,
 }
 
 #[derive(Args, Debug)]
@@ -66,23 +70,63 @@ pub fn demo_plan(args: DemoPlanArgs) -> anyhow::Result<()> {
 pub struct DemoRegion {
     pub dir: PathBuf,
     pub hub_config: PathBuf,
+    pub box_config: PathBuf,
     pub plan: crate::model::Plan,
     pub ppe_code: String,
 }
 
-/// Creates a hub in `dir/hub` with the generated plan imported.
-pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams) -> anyhow::Result<DemoRegion> {
+/// A small PDF standing in for the exam paper (КИМ) in the demo package.
+fn demo_kim_pdf(exam_id: &str) -> Vec<u8> {
+    let text = format!("BT /F1 18 Tf 72 760 Td (KIM demo variant 1, exam {exam_id}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes());
+    out
+}
+
+/// Creates a hub in `dir/hub` (listening at `hub_addr`) with the generated plan imported,
+/// the first exam point's box enrolled in `dir/box`, and packages published for both exams.
+pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams, hub_addr: std::net::SocketAddr) -> anyhow::Result<DemoRegion> {
     let hub_dir = dir.join("hub");
     let hub_config = hub_dir.join("hub.toml");
-    if !hub_config.exists() {
-        crate::hub::cli::init(crate::hub::cli::InitArgs { dir: hub_dir.clone(), listen: "127.0.0.1:0".into(), public_url: None })?;
+    if hub_config.exists() {
+        anyhow::bail!("{} holds a demo already: pass another --dir", dir.display());
     }
+    crate::hub::cli::init(crate::hub::cli::InitArgs { dir: hub_dir.clone(), listen: hub_addr.to_string(), public_url: None })?;
     let plan = generate::generate_region(params);
     let plan_file = dir.join("plan.json");
     crate::plan::write_plan_file(&plan, &plan_file, crate::plan::csv::CsvEncoding::Utf8)?;
     crate::plan::cli::import(&hub_config, crate::plan::cli::ImportArgs { file: plan_file, check: false })?;
     let ppe_code = plan.exam_points.first().map(|p| p.ppe_code.clone()).context("the demo region has no exam point")?;
-    Ok(DemoRegion { dir: dir.to_path_buf(), hub_config, plan, ppe_code })
+    // Decrypted material belongs in tmpfs: /dev/shm where there is one.
+    let shm = std::path::Path::new("/dev/shm");
+    let run_dir = if shm.is_dir() { shm.join(format!("ppe-demo-{}", std::process::id())) } else { dir.join("box/run") };
+    let box_dir = dir.join("box");
+    crate::hub::cli::enroll(&hub_config, crate::hub::cli::EnrollArgs { ppe_code: ppe_code.clone(), out: box_dir.clone(), run_dir: Some(run_dir) })?;
+    for exam in &plan.exams {
+        let materials = dir.join("materials").join(&exam.exam_id);
+        std::fs::create_dir_all(&materials)?;
+        crate::util::write_atomic(&materials.join("1-kim-variant-1.pdf"), &demo_kim_pdf(&exam.exam_id))?;
+        crate::util::write_atomic(&materials.join("2-instruction.txt"), "Инструкция для организаторов в аудитории (демонстрационная).\n".as_bytes())?;
+        crate::hub::cli::publish(&hub_config, crate::hub::cli::PublishArgs { exam_id: exam.exam_id.clone(), materials, chunk_size: crate::materials::DEFAULT_CHUNK_SIZE })?;
+    }
+    Ok(DemoRegion { dir: dir.to_path_buf(), hub_config, box_config: box_dir.join("ppe.toml"), plan, ppe_code })
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -92,16 +136,24 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
     let params = generate::RegionParams { points: args.points, participants: args.participants, ..Default::default() };
-    let region = prepare(&dir, &params)?;
-    let ege = region.plan.exams.iter().find(|e| e.exam_id == generate::EGE_EXAM_ID).context("demo ЕГЭ")?;
+    let hub_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let region = prepare(&dir, &params, hub_listener.local_addr()?)?;
+    let ege = region.plan.exams.iter().find(|e| e.exam_id == generate::EGE_EXAM_ID).context("demo ЕГЭ")?.clone();
     let start = ege.start_utc().context("demo exam start")?;
     let now = args.now.unwrap_or(start - chrono::Duration::minutes(70));
     let clock = Clock::simulated(now, args.speed);
     let runtime = tokio::runtime::Runtime::new()?;
+    let until_done = args.until_done;
     runtime.block_on(async move {
-        let hub_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        hub_listener.set_nonblocking(true)?;
+        let hub_tls_listener = tokio::net::TcpListener::from_std(hub_listener)?;
+        let hub_ctx = crate::hub::HubContext::open(&region.hub_config)?.with_clock(clock.clone());
+        let hub_server = crate::hub::server::HubServer::from_context(&hub_ctx)?;
+        let hub_tls = hub_server.tls_config()?;
+        let hub_box_url = format!("https://{}", hub_tls_listener.local_addr()?);
+        let dash_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let box_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let hub_url = format!("http://{}/", hub_listener.local_addr()?);
+        let hub_url = format!("http://{}/", dash_listener.local_addr()?);
         let box_url = format!("http://{}/", box_listener.local_addr()?);
         let hub_state = crate::hub::pages::HubPages::new(region.hub_config.clone(), clock.clone())?;
         let box_plan = region.plan.for_exam_point(&region.ppe_code);
@@ -109,9 +161,21 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("ppe demo: folder {}", dir.display());
         println!("  РЦОИ dashboard: {hub_url}");
         println!("  box of exam point {} (ППЭ): {box_url}", region.ppe_code);
-        println!("  simulated time {} running {}x", clock.now_rfc3339(), clock.speed());
-        let hub = axum::serve(hub_listener, crate::hub::pages::router(hub_state));
-        let edge = axum::serve(box_listener, crate::web::router(box_state));
+        println!("  hub for boxes (mutual TLS): {hub_box_url}");
+        println!("  simulated time {} running {}x; accounts on the box: {} and {} (password {})", clock.now_rfc3339(), clock.speed(), autopilot::TECH_LOGIN, autopilot::GEK_LOGIN, autopilot::DEMO_PASSWORD);
+        let hub = crate::hub::server::serve(hub_tls_listener, hub_tls, hub_server.state.clone(), hub_server.router());
+        let dash = std::future::IntoFuture::into_future(axum::serve(dash_listener, crate::hub::pages::router(hub_state)));
+        let edge = std::future::IntoFuture::into_future(axum::serve(box_listener, crate::web::router(box_state)));
+        let box_ctx = crate::edge::EdgeContext::open(&region.box_config)?.with_clock(clock.clone());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let scheduler = crate::materials::scheduler::run(&box_ctx, async {
+            let _ = stop_rx.await;
+        });
+        let day = async {
+            let receipt = autopilot::play_exam(&box_ctx, &ege).await;
+            let _ = stop_tx.send(());
+            receipt
+        };
         let stop = async move {
             match args.exit_after {
                 Some(s) => tokio::time::sleep(std::time::Duration::from_secs(s)).await,
@@ -120,11 +184,29 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
                 }
             }
         };
-        tokio::select! {
-            r = hub => r.context("hub server")?,
-            r = edge => r.context("box server")?,
-            _ = stop => {}
+        let played = async {
+            let (receipt, sched) = tokio::join!(day, scheduler);
+            sched.context("materials scheduler")?;
+            let receipt = receipt.context("exam day")?;
+            println!("ppe demo: exam day played to the receipt ({}); servers keep running (Ctrl-C to stop)", receipt.receipt.manifest_sha256);
+            anyhow::Ok(())
+        };
+        tokio::pin!(played, hub, dash, edge, stop);
+        let mut played_done = false;
+        loop {
+            tokio::select! {
+                r = &mut hub => return r.context("hub server"),
+                r = &mut dash => return r.context("dashboard server"),
+                r = &mut edge => return r.context("box server"),
+                r = &mut played, if !played_done => {
+                    r?;
+                    played_done = true;
+                    if until_done {
+                        return Ok(());
+                    }
+                }
+                _ = &mut stop => return Ok(()),
+            }
         }
-        anyhow::Ok(())
     })
 }

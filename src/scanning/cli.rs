@@ -102,6 +102,24 @@ pub fn scan(config: &Path, args: ScanArgs) -> anyhow::Result<()> {
     print_status(&conn, &args.exam, expected.as_ref())
 }
 
+/// Completeness of an exam's scans now: matched pages against the expected sheets.
+pub fn completeness_for(conn: &crate::store::Connection, exam: &str, exp: &ExpectedSheets) -> anyhow::Result<super::Completeness> {
+    let pages = scan_store::pages_for_exam(conn, exam)?;
+    let to_resolve = pages.iter().filter(|p| PageStatus::parse(&p.status).is_none_or(|s| s.to_resolve())).count();
+    let scanned: Vec<ScannedSheet> = pages
+        .iter()
+        .filter(|p| p.status == "matched")
+        .filter_map(|p| {
+            Some(ScannedSheet {
+                kind: super::intake::kind_from_str(p.sheet_kind.as_deref()?)?,
+                number: p.sheet_number?,
+                participant_id: p.participant_id.clone(),
+            })
+        })
+        .collect();
+    Ok(super::completeness(exp, &scanned, to_resolve as u64))
+}
+
 fn print_status(conn: &crate::store::Connection, exam: &str, expected: Option<&ExpectedSheets>) -> anyhow::Result<()> {
     let pages = scan_store::pages_for_exam(conn, exam)?;
     let to_resolve: Vec<_> = pages.iter().filter(|p| PageStatus::parse(&p.status).is_none_or(|s| s.to_resolve())).collect();
@@ -110,18 +128,7 @@ fn print_status(conn: &crate::store::Connection, exam: &str, expected: Option<&E
         println!("к разбору: страница {} ({}): {}", p.page_id, p.source, why);
     }
     if let Some(exp) = expected {
-        let scanned: Vec<ScannedSheet> = pages
-            .iter()
-            .filter(|p| p.status == "matched")
-            .filter_map(|p| {
-                Some(ScannedSheet {
-                    kind: super::intake::kind_from_str(p.sheet_kind.as_deref()?)?,
-                    number: p.sheet_number?,
-                    participant_id: p.participant_id.clone(),
-                })
-            })
-            .collect();
-        let c = super::completeness(exp, &scanned, to_resolve.len() as u64);
+        let c = completeness_for(conn, exam, exp)?;
         if c.holds() {
             println!("комплектность: всё на месте");
         } else {

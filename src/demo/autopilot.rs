@@ -1,0 +1,199 @@
+//! The demo's exam day on one box, played on the simulated clock through the real code
+//! paths: plan sync and pre-staging over mutual TLS, seating, kits, the materials scheduler
+//! pulling the key when the hub opens the window, activation by a ГЭК member, attendance
+//! with a removal, an early finish and a kit replacement, scanning of the sheets (rendered as
+//! page images with their real codes: the demo's stand-in for paper), the upload over tus and
+//! the hub's signed receipt. Each step prints one line.
+
+use anyhow::Context;
+use chrono::Duration;
+
+use crate::attendance::{self, EventKind, ExamEvent};
+use crate::edge::EdgeContext;
+use crate::model::{Exam, WorkerRole};
+use crate::sheet_code::{self, SheetId};
+
+pub const TECH_LOGIN: &str = "tech";
+pub const GEK_LOGIN: &str = "gek";
+/// Demo passwords (the demo's accounts exist only in its temporary folder).
+pub const DEMO_PASSWORD: &str = "демо-пароль-2027";
+
+fn say(ctx: &EdgeContext, text: &str) {
+    println!("[{}] ППЭ {}: {text}", ctx.clock.now().format("%d.%m %H:%M UTC"), ctx.config.ppe_code);
+}
+
+/// Creates the box's demo accounts for a technical specialist and a ГЭК member of the plan.
+fn ensure_accounts(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
+    let mut conn = ctx.db()?;
+    let plan = crate::plan::store::load_plan(&conn)?;
+    let on_duty = |role: WorkerRole| {
+        plan.workers
+            .iter()
+            .filter(|w| w.roles.contains(&role))
+            .find(|w| plan.worker_assignments.iter().any(|a| a.worker_id == w.worker_id && a.date == exam.date && !a.reserve))
+            .map(|w| w.worker_id.clone())
+    };
+    let now = ctx.clock.now_rfc3339();
+    for (login, role) in [(TECH_LOGIN, WorkerRole::TechSpecialist), (GEK_LOGIN, WorkerRole::GekMember)] {
+        if crate::accounts::store::account_get(&conn, login)?.is_some() {
+            continue;
+        }
+        let worker = on_duty(role).with_context(|| format!("в плане нет работника с ролью {}", role.title_ru()))?;
+        crate::accounts::create_account(&mut conn, login, &worker, role, DEMO_PASSWORD, &now)?;
+    }
+    Ok(())
+}
+
+/// A scanned page: white paper at ~100 dpi with the sheet's code as a QR code.
+pub fn render_scanned_page(code: &str) -> anyhow::Result<Vec<u8>> {
+    let qr = qrcode::QrCode::new(code.as_bytes())?;
+    let symbol = qr.render::<image::Luma<u8>>().module_dimensions(4, 4).quiet_zone(true).build();
+    let mut page = image::GrayImage::from_pixel(850, 1100, image::Luma([255u8]));
+    image::imageops::overlay(&mut page, &symbol, 560, 60);
+    let mut out = std::io::Cursor::new(Vec::new());
+    page.write_to(&mut out, image::ImageFormat::Png)?;
+    Ok(out.into_inner())
+}
+
+async fn wait_for(ctx: &EdgeContext, what: &str, mut done: impl FnMut() -> anyhow::Result<bool>) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    while !done()? {
+        if started.elapsed() > std::time::Duration::from_secs(600) {
+            anyhow::bail!("{what}: не дождались за 10 минут");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let _ = ctx;
+    Ok(())
+}
+
+/// Plays one exam from the day before to the receipt.
+pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::upload::Receipt> {
+    let exam_id = exam.exam_id.as_str();
+    let ppe_code = ctx.config.ppe_code.clone();
+    let start = exam.start_utc().context("exam start")?;
+    let (window_open, _) = exam.materials_window().context("exam window")?;
+
+    // Days before: the scheduler (running beside us) syncs the plan and pre-stages the
+    // ciphertext; seating and kits are then made offline.
+    wait_for(ctx, "план и шифрованный пакет", || {
+        let conn = ctx.db()?;
+        Ok(crate::plan::store::exam_get(&conn, exam_id)?.is_some() && crate::materials::store::manifest_get(&conn, exam_id)?.is_some())
+    })
+    .await?;
+    say(ctx, "план ППЭ получен от РЦОИ, шифрованный пакет загружен и проверен по подписанному манифесту");
+    ensure_accounts(ctx, exam)?;
+    let now = ctx.clock.now_rfc3339();
+    let seating = {
+        let mut conn = ctx.db()?;
+        crate::seating::ops::run(&mut conn, &now, TECH_LOGIN, exam_id, &ppe_code, 1, crate::seating::SeatingRules::default())?
+    };
+    say(ctx, &format!(
+        "рассадка: {} участников в {} аудиториях, соседей из одной школы {} (нижняя граница {})",
+        seating.seats.len(), seating.rooms_used.len(), seating.same_school_pairs, seating.same_school_lower_bound
+    ));
+    let kits = {
+        let mut conn = ctx.db()?;
+        attendance::ops::issue_kits(&mut conn, &now, TECH_LOGIN, exam_id, &ppe_code)?
+    };
+    say(ctx, &format!("индивидуальные комплекты: {} бланков с кодами", kits.len()));
+
+    // The window: the scheduler (running beside us) pulls the key by the hub's clock.
+    say(ctx, &format!("ждём окна материалов: {} (по часам РЦОИ)", window_open.format("%H:%M UTC")));
+    wait_for(ctx, "ключ пакета", || Ok(crate::materials::store::key_get(&ctx.db()?, exam_id)?.is_some())).await?;
+    say(ctx, "ключ получен от РЦОИ, все файлы проверены по подписанному манифесту");
+    crate::materials::pull::activate(ctx, exam_id, GEK_LOGIN, DEMO_PASSWORD, TECH_LOGIN)?;
+    let manifest = {
+        let conn = ctx.db()?;
+        let (_, json) = crate::materials::store::manifest_get(&conn, exam_id)?.context("manifest")?;
+        serde_json::from_str::<crate::materials::SignedManifest>(&json)?
+    };
+    let first = manifest.manifest.files.first().context("empty package")?;
+    let kim = crate::materials::pull::open_decrypted(ctx, exam_id, &first.name)?;
+    say(ctx, &format!("член ГЭК активировал ключ; {} расшифрован в памяти ({} байт), готов к печати", first.name, kim.len()));
+    drop(kim);
+
+    // The exam: attendance and events.
+    ctx.clock.sleep_until(start + Duration::minutes(5)).await;
+    let seats = crate::seating::store::seat_assignments_for_exam(&ctx.db()?, exam_id)?;
+    let at = |m: i64| (start + Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let gek_worker = crate::accounts::store::account_get(&ctx.db()?, GEK_LOGIN)?.map(|a| a.0.worker_id).unwrap_or_default();
+    {
+        let mut conn = ctx.db()?;
+        let now = ctx.clock.now_rfc3339();
+        for (i, s) in seats.iter().enumerate() {
+            let kind = match i % 40 {
+                7 => EventKind::Absent,
+                13 => EventKind::Late,
+                _ => EventKind::Present,
+            };
+            let e = ExamEvent { exam_id: exam_id.into(), participant_id: s.participant_id.clone(), kind, at: at(if kind == EventKind::Late { 12 } else { 0 }), reason: String::new(), gek_worker_id: String::new(), actor: "organizer".into() };
+            attendance::ops::record(&mut conn, &now, e)?;
+        }
+        let present: Vec<&str> = seats.iter().enumerate().filter(|(i, _)| !matches!(i % 40, 7 | 13)).map(|(_, s)| s.participant_id.as_str()).collect();
+        let event = |p: &str, kind, m, reason: &str, gek: &str| ExamEvent { exam_id: exam_id.into(), participant_id: p.into(), kind, at: at(m), reason: reason.into(), gek_worker_id: gek.into(), actor: "organizer".into() };
+        if present.len() >= 4 {
+            attendance::ops::record(&mut conn, &now, event(present[1], EventKind::KitReplaced, 20, "типографский брак бланка ответов № 1", ""))?;
+            attendance::ops::record(&mut conn, &now, event(present[2], EventKind::Left, 60, "", ""))?;
+            attendance::ops::record(&mut conn, &now, event(present[2], EventKind::Returned, 67, "", ""))?;
+            attendance::ops::record(&mut conn, &now, event(present[3], EventKind::Removed, 95, "использование мобильного телефона", &gek_worker))?;
+            attendance::ops::record(&mut conn, &now, event(present[0], EventKind::FinishedEarly, 120, "плохое самочувствие, подтверждено медицинским работником", ""))?;
+        }
+        let states = attendance::ops::states(&conn, exam_id)?;
+        let c = attendance::counts(states.values());
+        say(ctx, &format!(
+            "явка: присутствуют {}, не явились {}, опоздали {}, удалён {}, завершил досрочно {}; замена комплекта 1",
+            c.present, c.absent, c.late, c.removed, c.finished_early
+        ));
+    }
+
+    // After the end (the latest, with extra time for ОВЗ): scan and upload within the hour.
+    let end = exam.extended_end_utc().context("exam end")?;
+    ctx.clock.sleep_until(end).await;
+    let expected = attendance::ops::expected_sheets(&ctx.db()?, exam_id, &ppe_code)?;
+    let key = crate::scanning::cli::box_sheet_key(ctx)?;
+    let inbox = ctx.config.state_dir.join("demo-scanner-inbox").join(exam_id);
+    std::fs::create_dir_all(&inbox)?;
+    let mut pages = 0;
+    for p in expected.participants.iter().filter(|p| p.present) {
+        for s in &p.sheets {
+            let code = sheet_code::encode(&SheetId { exam_id: exam_id.into(), ppe_code: ppe_code.clone(), kind: s.kind, number: s.number }, &key);
+            crate::util::write_atomic(&inbox.join(format!("{:07}.png", s.number)), &render_scanned_page(&code)?)?;
+            pages += 1;
+        }
+    }
+    let report = {
+        let conn = ctx.db()?;
+        let intake = crate::scanning::intake::Intake {
+            conn: &conn,
+            clock: &ctx.clock,
+            exam_id,
+            ppe_code: &ppe_code,
+            key: &key,
+            expected: Some(&expected),
+            scans_dir: ctx.config.state_dir.join("scans"),
+            writer: &crate::scanning::intake::AtomicPageWriter,
+            actor: TECH_LOGIN,
+        };
+        intake.ingest_folder(&inbox)?
+    };
+    let complete = crate::scanning::cli::completeness_for(&ctx.db()?, exam_id, &expected)?;
+    say(ctx, &format!(
+        "сканирование: {pages} страниц, сопоставлено {}, к разбору {}; комплектность {}",
+        report.matched, report.to_resolve, if complete.holds() { "полная" } else { "НЕПОЛНАЯ" }
+    ));
+    if !complete.holds() {
+        anyhow::bail!("комплектность не соблюдена: {}", complete.lines_ru().join("; "));
+    }
+    let conn = ctx.db()?;
+    let built = crate::upload::cli::box_bundle(ctx, &conn, exam_id, false)?;
+    let http = crate::upload::cli::hub_http_client(ctx)?;
+    let deadline = exam.upload_deadline(end).to_rfc3339();
+    let args = crate::upload::cli::UploadArgs { exam: exam_id.into(), rebuild: false, chunk_size: 1 << 20, deadline: Some(deadline), max_failures: 30 };
+    let receipt = crate::upload::cli::upload_bundle(ctx, &conn, &built, http, &args).await?;
+    say(ctx, &format!(
+        "выгрузка завершена: квитанция РЦОИ (подпись проверена), файлов {}, байт {}, принято {}",
+        receipt.receipt.file_count, receipt.receipt.total_bytes, receipt.receipt.received_at
+    ));
+    Ok(receipt)
+}
