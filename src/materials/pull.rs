@@ -225,12 +225,17 @@ pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Resul
             report.files_already_verified += 1;
             continue;
         }
-        let result = match &opts.source {
+        let result = if final_path.is_file() {
+            // Renamed into place by a run killed before it recorded the file: check, don't fetch.
+            rehash_in_place(&final_path, f)
+        } else {
+            match &opts.source {
             Source::Media(src) => copy_from_media(&src.join(f.cipher_file_name()), &dir, f, &mut report),
             Source::Network => {
                 let client = client.as_ref().ok_or_else(|| PullError::Other(anyhow::anyhow!("no client")))?;
                 let url = format!("{}/{}", package_base(ctx, exam_id), f.cipher_file_name());
                 download_with_retries(client, &url, &dir, f, opts.max_attempts, &mut report).await
+            }
             }
         };
         if let Err(e) = result {
@@ -297,6 +302,17 @@ pub fn accept_manifest(ctx: &EdgeContext, db: &Connection, exam_id: &str, bytes:
             Ok(signed)
         }
     }
+}
+
+fn rehash_in_place(path: &Path, f: &FileEntry) -> Result<(), PullError> {
+    let mut hasher = Sha256::new();
+    let len = std::fs::File::open(path).and_then(|mut file| std::io::copy(&mut file, &mut HashWriter(&mut hasher))).map_err(MaterialsError::from)?;
+    let sha = hex::encode(hasher.finalize());
+    if let Err(e) = verify_cipher_file(f, len, &sha) {
+        let _ = std::fs::remove_file(path);
+        return Err(e.into());
+    }
+    Ok(())
 }
 
 fn part_path(dir: &Path, f: &FileEntry) -> PathBuf {
