@@ -40,6 +40,12 @@ curl_once >/dev/null  # warm the page cache on the hub side
 
 CURL="$(curl_once)"
 CURL_BYTES="${CURL% *}"; CURL_S="${CURL#* }"
+F0=$(date +%s.%N)
+curl -sS --fail --cacert "$K/hub-ca.crt" --cert "$K/client.crt" --key "$K/client.key" -o "$WORK/curl.out" "$URL"
+sync -d "$WORK/curl.out"
+F1=$(date +%s.%N)
+rm -f "$WORK/curl.out"
+CURL_FILE_S="$(echo "$F1 - $F0" | bc -l)"
 P0=$(date +%s.%N)
 PULL_JSON="$(PPE_HUB_URL="https://127.0.0.1:$PORT" "$PPE" edge pull --exam ege-02 --config "$WORK/box/ppe.toml")"
 P1=$(date +%s.%N)
@@ -52,6 +58,7 @@ printf 'hub publish (encrypt + 2x SHA-256 + fsync): %.2f s\n' "$PUBLISH_S"
 printf 'curl to /dev/null (mTLS, same hub, same bytes): %.2f s (%.0f MB/s)\n' "$CURL_S" "$(echo "$CURL_BYTES / $CURL_S / 1000000" | bc -l)"
 printf 'ppe edge pull (mTLS, hash while streaming, fsync, key, plan): %.2f s (%.0f MB/s)\n' "$PULL_S" "$(echo "$PULL_BYTES / $PULL_S / 1000000" | bc -l)"
 printf 'ratio pull / curl: %.2f (goal <= 1.3)\n' "$(echo "$PULL_S / $CURL_S" | bc -l)"
+printf 'for context, curl to a file + fdatasync (what pull also does): %.2f s, ratio pull / that: %.2f\n' "$CURL_FILE_S" "$(echo "$PULL_S / $CURL_FILE_S" | bc -l)"
 echo "--- openssl speed (this machine, one core) ---"
 openssl speed -seconds 2 -evp sha256 2>/dev/null | tail -1
 openssl speed -seconds 2 -evp aes-256-gcm 2>/dev/null | tail -1
