@@ -48,3 +48,38 @@ fn demo_prints_urls_and_serves_hub_and_box_pages() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn demo_plays_the_exam_day_to_a_verified_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(ppe_bin())
+        .args(["demo", "--dir", dir.path().to_str().unwrap(), "--until-done", "--speed", "2000", "--points", "1", "--participants", "80"])
+        .env("PPE_LOG", "warn")
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}\n{}", stderr(&o));
+    for step in [
+        "план ППЭ получен от РЦОИ",
+        "рассадка:",
+        "индивидуальные комплекты:",
+        "ключ получен от РЦОИ",
+        "член ГЭК активировал ключ",
+        "удалён 1, завершил досрочно 1",
+        "комплектность полная",
+        "квитанция РЦОИ (подпись проверена)",
+    ] {
+        assert!(out.contains(step), "step {step:?} missing from the demo:\n{out}");
+    }
+    // The hub holds what the box sent: the receipt is on the box and the audit chain verifies.
+    let db = ppe::store::open(&dir.path().join("box/state/ppe.db")).unwrap();
+    let entries = ppe::audit::store::all(&db).unwrap();
+    assert_eq!(ppe::audit::verify_chain(ppe::audit::GENESIS, &entries).unwrap(), ppe::audit::store::head(&db).unwrap().1);
+    for action in ["seating.run", "materials.activated", "attendance.removed", "attendance.finished_early", "attendance.kit_replaced"] {
+        assert!(entries.iter().any(|e| e.action == action), "no {action} in the box's audit log");
+    }
+    // No decrypted material was written under the box's persistent folder (the hub's
+    // plaintext source folder `materials/` is РЦОИ's, not the box's).
+    let leaked = std::process::Command::new("grep").args(["-rl", "KIM demo variant", dir.path().join("box").to_str().unwrap()]).output().unwrap();
+    assert!(stdout(&leaked).trim().is_empty(), "plaintext КИМ on persistent disk: {}", stdout(&leaked));
+}

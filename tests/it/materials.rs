@@ -163,6 +163,13 @@ fn prestage_then_pull_in_window_moves_only_the_key_and_gek_activation_decrypts()
     // The box clock (2026) is far from the hub's (2027): the offset is recorded.
     assert!(r.clock_offset_ms.unwrap() > 0);
     w.assert_nothing_decrypted(&early);
+    // Regression: a file renamed into place by a run that died before recording it (here:
+    // the whole box database lost) is checked on disk, not downloaded again.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(w.dir.join(format!("box/state/ppe.db{suffix}")));
+    }
+    let again = report(&w.edge(&early, &["prestage", "--exam", EXAM]));
+    assert_eq!((again.bytes_downloaded, again.files_fetched), (0, 2));
     drop(early);
 
     let hub = Hub::start(&w.hub_toml, IN_WINDOW);
@@ -583,6 +590,10 @@ fn kill_9_during_pull_then_restart_is_byte_identical_and_downloads_nothing_twice
 
 /// Runs `ppe edge serve` until `done` holds (checked on the box database), then stops it.
 fn serve_until(w: &World, hub: &Hub, what: &str, done: impl Fn(&ppe::store::Connection) -> bool) {
+    // Migrate the box database before two processes open it (a first open from two processes
+    // at once races in store::migrate).
+    std::fs::create_dir_all(w.dir.join("box/state")).unwrap();
+    drop(ppe::store::open(&w.dir.join("box/state/ppe.db")).unwrap());
     let mut child = Command::new(ppe_bin())
         .args(["edge", "serve", "--config", s(&w.box_toml)])
         .env("PPE_LOG", "warn")
