@@ -9,7 +9,9 @@ use clap::Args;
 use super::bundle::{self, BuiltBundle};
 use super::server::{UploadCore, UploadServerState};
 use super::store as upload_store;
-use super::tus_client::{TusClient, TusClientOptions, TusEvents};
+use futures_util::StreamExt;
+
+use super::tus_client::{ChecksumMode, TusClient, TusClientOptions, TusEvents};
 use super::{verify_receipt, RateMeter, Receipt};
 use crate::edge::EdgeContext;
 use crate::hub::HubContext;
@@ -31,6 +33,9 @@ pub struct UploadArgs {
     /// Failed attempts in a row before giving up.
     #[arg(long, default_value_t = 30)]
     pub max_failures: u32,
+    /// Files in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub parallel: usize,
 }
 
 #[derive(Args, Debug)]
@@ -71,17 +76,22 @@ pub fn hub_http_client(ctx: &EdgeContext) -> anyhow::Result<reqwest::Client> {
     Ok(b.build()?)
 }
 
+/// Progress shared by the files in flight (one thread: the futures run on one task).
+struct SharedProgress {
+    per_file: std::collections::HashMap<String, u64>,
+    meter: RateMeter,
+    started: std::time::Instant,
+    total: u64,
+    deadline: Option<chrono::DateTime<chrono::Utc>>,
+    last_print: std::time::Instant,
+}
+
 struct FileEvents<'a> {
     conn: &'a Connection,
     exam: &'a str,
     name: &'a str,
-    base: u64,
-    meter: &'a mut RateMeter,
-    started: std::time::Instant,
-    total: u64,
-    deadline: Option<chrono::DateTime<chrono::Utc>>,
+    shared: &'a std::cell::RefCell<SharedProgress>,
     clock: &'a crate::clock::Clock,
-    last_print: std::time::Instant,
 }
 
 impl TusEvents for FileEvents<'_> {
@@ -89,11 +99,15 @@ impl TusEvents for FileEvents<'_> {
         upload_store::upload_file_set_url(self.conn, self.exam, self.name, url).map_err(|e| e.to_string())
     }
     fn acknowledged(&mut self, offset: u64) {
-        self.meter.record(self.started.elapsed(), self.base + offset);
-        if self.last_print.elapsed() >= std::time::Duration::from_secs(2) {
-            self.last_print = std::time::Instant::now();
-            let left = self.deadline.map(|d| (d - self.clock.now()).num_milliseconds() as f64 / 1000.0).unwrap_or(f64::INFINITY);
-            let e = self.meter.estimate(self.total, left);
+        let mut p = self.shared.borrow_mut();
+        p.per_file.insert(self.name.to_string(), offset);
+        let done: u64 = p.per_file.values().sum();
+        let elapsed = p.started.elapsed();
+        p.meter.record(elapsed, done);
+        if p.last_print.elapsed() >= std::time::Duration::from_secs(2) {
+            p.last_print = std::time::Instant::now();
+            let left = p.deadline.map(|d| (d - self.clock.now()).num_milliseconds() as f64 / 1000.0).unwrap_or(f64::INFINITY);
+            let e = p.meter.estimate(p.total, left);
             let eta = e.eta_seconds.map(|s| format!("{s:.0} с")).unwrap_or_else(|| "—".into());
             let alarm = if e.alarm { " ВНИМАНИЕ: не успеваем к сроку!" } else { "" };
             eprintln!("выгрузка: {} из {} байт, {:.1} МБ/с, осталось ~{eta}{alarm}", e.bytes_done, e.bytes_total, e.bytes_per_second / 1e6);
@@ -129,28 +143,46 @@ pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBu
     let m = &built.signed.manifest;
     let base = ctx.config.hub.url.trim_end_matches('/');
     let endpoint = reqwest::Url::parse(&format!("{base}/v1/uploads")).with_context(|| format!("hub url {base}"))?;
-    let client = TusClient::new(
-        http.clone(),
-        TusClientOptions { chunk_size: args.chunk_size.max(1), max_failures: args.max_failures, ..Default::default() },
-    );
     let deadline = args
         .deadline
         .as_deref()
         .map(crate::clock::parse_now)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--deadline: {e}"))?;
+    // Asked once per run, not per file.
+    let probe = TusClient::new(http.clone(), TusClientOptions::default());
+    let checksum = match probe.server_offers_sha256(&endpoint).await {
+        Ok(false) => ChecksumMode::Never,
+        _ => ChecksumMode::Always,
+    };
+    let client = TusClient::new(
+        http.clone(),
+        TusClientOptions { chunk_size: args.chunk_size.max(1), max_failures: args.max_failures, checksum, ..Default::default() },
+    );
     let total = m.total_bytes();
-    let mut meter = RateMeter::new(std::time::Duration::from_secs(30));
-    let started = std::time::Instant::now();
-    let mut done_bytes = 0u64;
-    let mut sent = 0u64;
+    let shared = std::cell::RefCell::new(SharedProgress {
+        per_file: Default::default(),
+        meter: RateMeter::new(std::time::Duration::from_secs(30)),
+        started: std::time::Instant::now(),
+        total,
+        deadline,
+        last_print: std::time::Instant::now(),
+    });
+    let mut pending = Vec::new();
     for f in &m.files {
         upload_store::upload_file_ensure(conn, &m.exam_id, &f.name, &f.sha256, f.size)?;
         let row = upload_store::upload_file_get(conn, &m.exam_id, &f.name)?.context("upload row vanished")?;
         if row.completed_at.is_some() {
-            done_bytes += f.size;
-            continue;
+            shared.borrow_mut().per_file.insert(f.name.clone(), f.size);
+        } else {
+            pending.push((f, row.upload_url));
         }
+    }
+    // Several files in flight hide the hub's per-chunk fsync latency.
+    let client = &client;
+    let shared_ref = &shared;
+    let endpoint_ref = &endpoint;
+    let results: Vec<anyhow::Result<u64>> = futures_util::stream::iter(pending.into_iter().map(|(f, resume)| async move {
         let metadata = vec![
             ("exam_id".to_string(), m.exam_id.clone()),
             ("ppe_code".to_string(), m.ppe_code.clone()),
@@ -159,25 +191,20 @@ pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBu
             ("kind".to_string(), f.kind.clone()),
             ("sha256".to_string(), f.sha256.clone()),
         ];
-        let mut events = FileEvents {
-            conn,
-            exam: &m.exam_id,
-            name: &f.name,
-            base: done_bytes,
-            meter: &mut meter,
-            started,
-            total,
-            deadline,
-            clock: &ctx.clock,
-            last_print: std::time::Instant::now(),
-        };
+        let mut events = FileEvents { conn, exam: &m.exam_id, name: &f.name, shared: shared_ref, clock: &ctx.clock };
         let outcome = client
-            .upload(&endpoint, &built.file_path(&f.name), &metadata, row.upload_url.clone(), &mut events)
+            .upload(endpoint_ref, &built.file_path(&f.name), &metadata, resume, &mut events)
             .await
             .with_context(|| format!("upload of {}", f.name))?;
-        sent += outcome.bytes_sent;
         upload_store::upload_file_complete(conn, &m.exam_id, &f.name, &ctx.clock.now_rfc3339())?;
-        done_bytes += f.size;
+        Ok(outcome.bytes_sent)
+    }))
+    .buffer_unordered(args.parallel.max(1))
+    .collect()
+    .await;
+    let mut sent = 0u64;
+    for r in results {
+        sent += r?;
     }
     tracing::info!(bytes_sent = sent, bytes_total = total, "all files are on the hub");
     let resp = http
