@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use base64::Engine;
 use reqwest::{StatusCode, Url};
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 #[derive(Debug, thiserror::Error)]
@@ -177,7 +176,7 @@ impl TusClient {
                 {
                     return Err(local(e.to_string()));
                 }
-                let checksum = send_checksum.then(|| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&buf)));
+                let checksum = send_checksum.then(|| base64::engine::general_purpose::STANDARD.encode(ring::digest::digest(&ring::digest::SHA256, &buf)));
                 bytes_sent += len as u64;
                 match self.patch(&current, offset, buf.clone(), checksum.as_deref()).await {
                     Attempt::Ok(new_offset) => {
