@@ -250,7 +250,7 @@ impl Intake<'_> {
             None
         };
         report.fault = fault;
-        report.fault_detail = stderr.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").to_string();
+        report.fault_detail = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").to_string();
         // The spool is emptied only of pages now stored; a partial file stays for a person.
         if let Ok(entries) = std::fs::read_dir(&spool) {
             for e in entries.flatten() {

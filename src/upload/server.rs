@@ -544,13 +544,14 @@ fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn check_resumable(h: &HeaderMap) -> Result<(), Response> {
+/// `Some(412 answer)` when the client does not speak tus 1.0.0.
+fn refuse_unresumable(h: &HeaderMap) -> Option<Response> {
     if header_str(h, "Tus-Resumable") == Some(TUS_VERSION) {
-        return Ok(());
+        return None;
     }
     let mut resp = StatusCode::PRECONDITION_FAILED.into_response();
     resp.headers_mut().insert("Tus-Version", HeaderValue::from_static(TUS_VERSION));
-    Err(tus_headers(resp))
+    Some(tus_headers(resp))
 }
 
 /// `Upload-Metadata: key base64,key2 base64` (a value may be absent).
@@ -623,7 +624,7 @@ async fn tus_create(
     identity: Option<Extension<BoxIdentity>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = check_resumable(&headers) {
+    if let Some(r) = refuse_unresumable(&headers) {
         return r;
     }
     let Some(length) = header_str(&headers, "Upload-Length").and_then(|v| v.trim().parse::<u64>().ok()) else {
@@ -656,7 +657,7 @@ async fn tus_head(
     identity: Option<Extension<BoxIdentity>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = check_resumable(&headers) {
+    if let Some(r) = refuse_unresumable(&headers) {
         return r;
     }
     match UploadCore::status(&state, &upload_id, identity.as_ref().map(|e| &e.0)) {
@@ -685,7 +686,7 @@ async fn tus_patch(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(r) = check_resumable(&headers) {
+    if let Some(r) = refuse_unresumable(&headers) {
         return r;
     }
     if header_str(&headers, "Content-Type") != Some("application/offset+octet-stream") {
@@ -711,7 +712,7 @@ async fn tus_delete(
     identity: Option<Extension<BoxIdentity>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = check_resumable(&headers) {
+    if let Some(r) = refuse_unresumable(&headers) {
         return r;
     }
     match UploadCore::terminate(&state, &upload_id, identity.as_ref().map(|e| &e.0)) {

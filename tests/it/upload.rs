@@ -20,7 +20,6 @@ pub struct TestHub {
     pub url: String,
     pub state: Arc<UploadServerState>,
     pub hub_public_hex: String,
-    pub hub_key_der: Vec<u8>,
     _rt: tokio::runtime::Runtime,
 }
 
@@ -47,7 +46,7 @@ pub fn start_hub(dir: &Path, identity: Option<BoxIdentity>) -> TestHub {
     rt.spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
-    TestHub { url: format!("http://{addr}"), state, hub_public_hex: public, hub_key_der: der, _rt: rt }
+    TestHub { url: format!("http://{addr}"), state, hub_public_hex: public, _rt: rt }
 }
 
 impl TestHub {
