@@ -190,6 +190,13 @@ impl UploadCore {
             completed_at: None,
             stored_sha256: None,
         };
+        // Creation is idempotent by content: a box that lost the URL gets the same upload back
+        // and resumes from its offset instead of sending the file twice.
+        if !row.declared_sha256.is_empty() {
+            if let Some(same) = sql(upload_store::tus_find_same(&*state.db()?, &row, &row.created_at))? {
+                return Ok(same);
+            }
+        }
         // The partial file is made by the first PATCH (open with create): an upload with no
         // bytes needs nothing on disk, which saves two fsyncs per file.
         sql(upload_store::tus_insert(&*state.db()?, &row))?;
@@ -792,6 +799,22 @@ mod tests {
         let sha = r.stored_sha256.unwrap();
         assert_eq!(sha, crate::util::sha256_hex(b"abcdef"));
         assert_eq!(std::fs::read(st.blob_path(&sha)).unwrap(), b"abcdef");
+    }
+
+    #[tokio::test]
+    async fn box_that_lost_the_url_gets_the_same_upload_back_with_its_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = state(dir.path());
+        let mut m = meta();
+        m.file_name = "p.png".into();
+        m.sha256 = crate::util::sha256_hex(b"abcdef");
+        let first = UploadCore::create(&st, 6, m.clone(), None).unwrap();
+        UploadCore::append(&st, &first.upload_id, 0, chunks(vec![Ok(b"abc")]), None, None).await.unwrap();
+        let again = UploadCore::create(&st, 6, m.clone(), None).unwrap();
+        assert_eq!((again.upload_id.as_str(), again.upload_offset), (first.upload_id.as_str(), 3));
+        let mut other = m;
+        other.sha256 = crate::util::sha256_hex(b"abcdeX");
+        assert_ne!(UploadCore::create(&st, 6, other, None).unwrap().upload_id, first.upload_id);
     }
 
     #[tokio::test]
