@@ -55,7 +55,18 @@ pub struct ImportArgs {
 
 fn box_bundle(ctx: &EdgeContext, conn: &Connection, exam: &str, rebuild: bool) -> anyhow::Result<BuiltBundle> {
     let key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file)?;
-    bundle::build_or_reuse(conn, &ctx.clock, &ctx.config.state_dir, exam, &ctx.config.ppe_code, &key, rebuild)
+    let expected = crate::scanning::cli::load_expected(ctx, exam, None)?;
+    if let Some(exp) = &expected {
+        let c = crate::scanning::cli::completeness_now(conn, exam, exp)?;
+        if !c.holds() {
+            // A person chose to send now; the record carries what is missing.
+            eprintln!("комплектность не полная, пакет уходит как есть:");
+            for line in c.lines_ru() {
+                eprintln!("  {line}");
+            }
+        }
+    }
+    bundle::build_or_reuse(conn, &ctx.clock, &ctx.config.state_dir, exam, &ctx.config.ppe_code, &key, expected.as_ref(), rebuild)
 }
 
 /// A client for the hub: pinned CA and the box's client certificate over HTTPS; plain HTTP
@@ -143,12 +154,19 @@ pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBu
     let m = &built.signed.manifest;
     let base = ctx.config.hub.url.trim_end_matches('/');
     let endpoint = reqwest::Url::parse(&format!("{base}/v1/uploads")).with_context(|| format!("hub url {base}"))?;
-    let deadline = args
-        .deadline
-        .as_deref()
-        .map(crate::clock::parse_now)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("--deadline: {e}"))?;
+    let deadline = match args.deadline.as_deref() {
+        Some(text) => Some(crate::clock::parse_now(text).map_err(|e| anyhow::anyhow!("--deadline: {e}"))?),
+        // From the plan: the planned end plus the exam kind's upload window. Participants
+        // with extra time may move the real deadline later; the earlier one alarms sooner.
+        None => crate::plan::store::exam_get(conn, &m.exam_id)
+            .ok()
+            .flatten()
+            .and_then(|e| Some(e.upload_deadline(e.end_utc()?))),
+    };
+    if let Some(d) = deadline {
+        let left = (d - ctx.clock.now()).num_minutes();
+        eprintln!("срок выгрузки {}: осталось {left} мин", d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    }
     // Asked once per run, not per file.
     let probe = TusClient::new(http.clone(), TusClientOptions::default());
     let checksum = match probe.server_offers_sha256(&endpoint).await {

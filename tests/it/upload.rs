@@ -118,9 +118,19 @@ fn box_uploads_bundle_to_our_hub_and_holds_verified_receipt() {
     let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
     hub.register_box(PPE, &public);
     scan_pages(&config, &box_dir, 5, 200_000);
+    // One issued sheet never scanned: a person sends anyway; the record says what is missing.
+    let expected = serde_json::json!({"exam_id": EXAM, "ppe_code": PPE, "required_statements": [],
+        "participants": [{"participant_id": "p7", "present": true, "sheets": [{"kind": "answers1", "number": 7}]}]});
+    std::fs::create_dir_all(box_dir.join("state/expected")).unwrap();
+    std::fs::write(box_dir.join("state/expected").join(format!("{EXAM}.json")), expected.to_string()).unwrap();
     let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM, "--chunk-size", "65536"]);
     assert!(o.status.success(), "upload: {}", stderr(&o));
     assert!(stdout(&o).contains("квитанция РЦОИ получена"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("комплектность не полная") && stderr(&o).contains("участник p7"), "{}", stderr(&o));
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(box_dir.join("state/bundles").join(EXAM).join("files/record.json")).unwrap()).unwrap();
+    assert_eq!(record["completeness"]["missing_sheets"][0][0], "p7");
+    assert_eq!(record["completeness"]["to_resolve"], 5);
     assert_hub_holds_bundle(&hub, &box_dir);
     assert_eq!(receipt_count(&box_dir), 1);
     let summary = ppe::upload::store::upload_summary_for_exam(&hub.state.db.lock().unwrap(), EXAM).unwrap();
