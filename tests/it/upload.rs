@@ -186,6 +186,28 @@ fn tampered_file_on_the_way_is_refused_with_reason_and_no_receipt() {
     assert_eq!(refused[0].details["reason"], "hash_mismatch");
 }
 
+#[test]
+fn tampered_manifest_sent_to_hub_is_refused_with_reason() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = start_hub(&t.path().join("hub"), None);
+    let box_dir = t.path().join("box");
+    let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
+    hub.register_box(PPE, &public);
+    scan_pages(&config, &box_dir, 2, 3000);
+    let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut signed = bundle_manifest(&box_dir);
+    signed.manifest.files.pop(); // claim one file fewer
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let resp = rt.block_on(reqwest::Client::new().post(format!("{}/v1/uploads/bundles", hub.url)).json(&signed).send()).unwrap();
+    assert_eq!(resp.status().as_u16(), 422);
+    let body: serde_json::Value = rt.block_on(resp.json()).unwrap();
+    assert_eq!(body["error"], "bad_box_signature");
+    assert!(body["message_ru"].as_str().unwrap().contains("подпись станции ППЭ"), "{body}");
+    assert_eq!(ppe::upload::store::hub_bundles_for_exam(&hub.state.db.lock().unwrap(), EXAM).unwrap().len(), 1, "only the honest bundle");
+}
+
 /// A hub folder for `ppe hub import`: hub.toml, its signing key, the box key registered.
 fn media_hub(dir: &Path, box_public: &str) -> PathBuf {
     let config = crate::common::init_hub(dir);
