@@ -82,7 +82,7 @@ pub fn build_or_reuse(
     let statuses: Vec<crate::scanning::PageStatus> = pages.iter().filter_map(|p| crate::scanning::PageStatus::parse(&p.status)).collect();
     let by_status = crate::scanning::count_by_status(&statuses);
     let completeness = match expected {
-        Some(exp) => Some(crate::scanning::cli::completeness_now(conn, exam_id, exp)?),
+        Some(exp) => Some(crate::scanning::intake::completeness_now(conn, exam_id, exp)?),
         None => None,
     };
     let record = serde_json::json!({

@@ -57,7 +57,7 @@ fn box_bundle(ctx: &EdgeContext, conn: &Connection, exam: &str, rebuild: bool) -
     let key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file)?;
     let expected = crate::scanning::cli::load_expected(ctx, exam, None)?;
     if let Some(exp) = &expected {
-        let c = crate::scanning::cli::completeness_now(conn, exam, exp)?;
+        let c = crate::scanning::intake::completeness_now(conn, exam, exp)?;
         if !c.holds() {
             // A person chose to send now; the record carries what is missing.
             eprintln!("комплектность не полная, пакет уходит как есть:");
