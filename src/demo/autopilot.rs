@@ -177,7 +177,7 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
         };
         intake.ingest_folder(&inbox)?
     };
-    let complete = crate::scanning::cli::completeness_for(&ctx.db()?, exam_id, &expected)?;
+    let complete = crate::scanning::cli::completeness_now(&ctx.db()?, exam_id, &expected)?;
     say(ctx, &format!(
         "сканирование: {pages} страниц, сопоставлено {}, к разбору {}; комплектность {}",
         report.matched, report.to_resolve, if complete.holds() { "полная" } else { "НЕПОЛНАЯ" }

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::intake::{AtomicPageWriter, Intake};
 use super::store as scan_store;
-use super::{ExpectedSheets, PageStatus, ScannedSheet};
+use super::{ExpectedSheets, PageStatus};
 use crate::edge::EdgeContext;
 
 #[derive(Args, Debug)]
@@ -102,23 +102,7 @@ pub fn scan(config: &Path, args: ScanArgs) -> anyhow::Result<()> {
     print_status(&conn, &args.exam, expected.as_ref())
 }
 
-/// Completeness of an exam's scans now: matched pages against the expected sheets.
-pub fn completeness_for(conn: &crate::store::Connection, exam: &str, exp: &ExpectedSheets) -> anyhow::Result<super::Completeness> {
-    let pages = scan_store::pages_for_exam(conn, exam)?;
-    let to_resolve = pages.iter().filter(|p| PageStatus::parse(&p.status).is_none_or(|s| s.to_resolve())).count();
-    let scanned: Vec<ScannedSheet> = pages
-        .iter()
-        .filter(|p| p.status == "matched")
-        .filter_map(|p| {
-            Some(ScannedSheet {
-                kind: super::intake::kind_from_str(p.sheet_kind.as_deref()?)?,
-                number: p.sheet_number?,
-                participant_id: p.participant_id.clone(),
-            })
-        })
-        .collect();
-    Ok(super::completeness(exp, &scanned, to_resolve as u64))
-}
+pub use super::intake::completeness_now;
 
 fn print_status(conn: &crate::store::Connection, exam: &str, expected: Option<&ExpectedSheets>) -> anyhow::Result<()> {
     let pages = scan_store::pages_for_exam(conn, exam)?;
@@ -128,7 +112,7 @@ fn print_status(conn: &crate::store::Connection, exam: &str, expected: Option<&E
         println!("к разбору: страница {} ({}): {}", p.page_id, p.source, why);
     }
     if let Some(exp) = expected {
-        let c = completeness_for(conn, exam, exp)?;
+        let c = completeness_now(conn, exam, exp)?;
         if c.holds() {
             println!("комплектность: всё на месте");
         } else {

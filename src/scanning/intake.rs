@@ -250,7 +250,7 @@ impl Intake<'_> {
             None
         };
         report.fault = fault;
-        report.fault_detail = stderr.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").to_string();
+        report.fault_detail = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").to_string();
         // The spool is emptied only of pages now stored; a partial file stays for a person.
         if let Ok(entries) = std::fs::read_dir(&spool) {
             for e in entries.flatten() {
@@ -285,4 +285,22 @@ pub fn kind_str(kind: crate::sheet_code::SheetKind) -> &'static str {
 
 pub fn kind_from_str(s: &str) -> Option<crate::sheet_code::SheetKind> {
     crate::sheet_code::SheetKind::ALL.into_iter().find(|k| kind_str(*k) == s)
+}
+
+/// Completeness of an exam from what is stored now.
+pub fn completeness_now(conn: &Connection, exam: &str, expected: &super::ExpectedSheets) -> anyhow::Result<super::Completeness> {
+    let pages = scan_store::pages_for_exam(conn, exam)?;
+    let to_resolve = pages.iter().filter(|p| PageStatus::parse(&p.status).is_none_or(|s| s.to_resolve())).count();
+    let scanned: Vec<super::ScannedSheet> = pages
+        .iter()
+        .filter(|p| p.status == "matched")
+        .filter_map(|p| {
+            Some(super::ScannedSheet {
+                kind: kind_from_str(p.sheet_kind.as_deref()?)?,
+                number: p.sheet_number?,
+                participant_id: p.participant_id.clone(),
+            })
+        })
+        .collect();
+    Ok(super::completeness(expected, &scanned, to_resolve as u64))
 }

@@ -43,6 +43,7 @@ pub fn build_or_reuse(
     exam_id: &str,
     ppe_code: &str,
     box_key: &ring::signature::Ed25519KeyPair,
+    expected: Option<&crate::scanning::ExpectedSheets>,
     rebuild: bool,
 ) -> anyhow::Result<BuiltBundle> {
     let dir = bundle_dir(state_dir, exam_id);
@@ -80,7 +81,13 @@ pub fn build_or_reuse(
     let audit: Vec<_> = crate::audit::store::all(conn)?;
     let statuses: Vec<crate::scanning::PageStatus> = pages.iter().filter_map(|p| crate::scanning::PageStatus::parse(&p.status)).collect();
     let by_status = crate::scanning::count_by_status(&statuses);
+    let completeness = match expected {
+        Some(exp) => Some(crate::scanning::intake::completeness_now(conn, exam_id, exp)?),
+        None => None,
+    };
     let record = serde_json::json!({
+        "expected": expected,
+        "completeness": completeness,
         "format": "ppe-day-record-1",
         "exam_id": exam_id,
         "ppe_code": ppe_code,

@@ -9,7 +9,9 @@ use clap::Args;
 use super::bundle::{self, BuiltBundle};
 use super::server::{UploadCore, UploadServerState};
 use super::store as upload_store;
-use super::tus_client::{TusClient, TusClientOptions, TusEvents};
+use futures_util::StreamExt;
+
+use super::tus_client::{ChecksumMode, TusClient, TusClientOptions, TusEvents};
 use super::{verify_receipt, RateMeter, Receipt};
 use crate::edge::EdgeContext;
 use crate::hub::HubContext;
@@ -31,6 +33,9 @@ pub struct UploadArgs {
     /// Failed attempts in a row before giving up.
     #[arg(long, default_value_t = 30)]
     pub max_failures: u32,
+    /// Files in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub parallel: usize,
 }
 
 #[derive(Args, Debug)]
@@ -50,7 +55,18 @@ pub struct ImportArgs {
 
 pub fn box_bundle(ctx: &EdgeContext, conn: &Connection, exam: &str, rebuild: bool) -> anyhow::Result<BuiltBundle> {
     let key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file)?;
-    bundle::build_or_reuse(conn, &ctx.clock, &ctx.config.state_dir, exam, &ctx.config.ppe_code, &key, rebuild)
+    let expected = crate::scanning::cli::load_expected(ctx, exam, None)?;
+    if let Some(exp) = &expected {
+        let c = crate::scanning::intake::completeness_now(conn, exam, exp)?;
+        if !c.holds() {
+            // A person chose to send now; the record carries what is missing.
+            eprintln!("комплектность не полная, пакет уходит как есть:");
+            for line in c.lines_ru() {
+                eprintln!("  {line}");
+            }
+        }
+    }
+    bundle::build_or_reuse(conn, &ctx.clock, &ctx.config.state_dir, exam, &ctx.config.ppe_code, &key, expected.as_ref(), rebuild)
 }
 
 /// A client for the hub: pinned CA and the box's client certificate over HTTPS; plain HTTP
@@ -71,17 +87,22 @@ pub fn hub_http_client(ctx: &EdgeContext) -> anyhow::Result<reqwest::Client> {
     Ok(b.build()?)
 }
 
+/// Progress shared by the files in flight (one thread: the futures run on one task).
+struct SharedProgress {
+    per_file: std::collections::HashMap<String, u64>,
+    meter: RateMeter,
+    started: std::time::Instant,
+    total: u64,
+    deadline: Option<chrono::DateTime<chrono::Utc>>,
+    last_print: std::time::Instant,
+}
+
 struct FileEvents<'a> {
     conn: &'a Connection,
     exam: &'a str,
     name: &'a str,
-    base: u64,
-    meter: &'a mut RateMeter,
-    started: std::time::Instant,
-    total: u64,
-    deadline: Option<chrono::DateTime<chrono::Utc>>,
+    shared: &'a std::cell::RefCell<SharedProgress>,
     clock: &'a crate::clock::Clock,
-    last_print: std::time::Instant,
 }
 
 impl TusEvents for FileEvents<'_> {
@@ -89,11 +110,15 @@ impl TusEvents for FileEvents<'_> {
         upload_store::upload_file_set_url(self.conn, self.exam, self.name, url).map_err(|e| e.to_string())
     }
     fn acknowledged(&mut self, offset: u64) {
-        self.meter.record(self.started.elapsed(), self.base + offset);
-        if self.last_print.elapsed() >= std::time::Duration::from_secs(2) {
-            self.last_print = std::time::Instant::now();
-            let left = self.deadline.map(|d| (d - self.clock.now()).num_milliseconds() as f64 / 1000.0).unwrap_or(f64::INFINITY);
-            let e = self.meter.estimate(self.total, left);
+        let mut p = self.shared.borrow_mut();
+        p.per_file.insert(self.name.to_string(), offset);
+        let done: u64 = p.per_file.values().sum();
+        let elapsed = p.started.elapsed();
+        p.meter.record(elapsed, done);
+        if p.last_print.elapsed() >= std::time::Duration::from_secs(2) {
+            p.last_print = std::time::Instant::now();
+            let left = p.deadline.map(|d| (d - self.clock.now()).num_milliseconds() as f64 / 1000.0).unwrap_or(f64::INFINITY);
+            let e = p.meter.estimate(p.total, left);
             let eta = e.eta_seconds.map(|s| format!("{s:.0} с")).unwrap_or_else(|| "—".into());
             let alarm = if e.alarm { " ВНИМАНИЕ: не успеваем к сроку!" } else { "" };
             eprintln!("выгрузка: {} из {} байт, {:.1} МБ/с, осталось ~{eta}{alarm}", e.bytes_done, e.bytes_total, e.bytes_per_second / 1e6);
@@ -129,28 +154,59 @@ pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBu
     let m = &built.signed.manifest;
     let base = ctx.config.hub.url.trim_end_matches('/');
     let endpoint = reqwest::Url::parse(&format!("{base}/v1/uploads")).with_context(|| format!("hub url {base}"))?;
+    let deadline = match args.deadline.as_deref() {
+        Some(text) => Some(crate::clock::parse_now(text).map_err(|e| anyhow::anyhow!("--deadline: {e}"))?),
+        // From the plan: the planned end plus the exam kind's upload window. Participants
+        // with extra time may move the real deadline later; the earlier one alarms sooner.
+        None => crate::plan::store::exam_get(conn, &m.exam_id)
+            .ok()
+            .flatten()
+            .and_then(|e| Some(e.upload_deadline(e.end_utc()?))),
+    };
+    if let Some(d) = deadline {
+        let left = (d - ctx.clock.now()).num_minutes();
+        eprintln!("срок выгрузки {}: осталось {left} мин", d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    }
+    // Asked once per run, not per file.
+    let probe = TusClient::new(http.clone(), TusClientOptions::default());
+    let checksum = match probe.server_offers_sha256(&endpoint).await {
+        Ok(false) => ChecksumMode::Never,
+        _ => ChecksumMode::Always,
+    };
     let client = TusClient::new(
         http.clone(),
-        TusClientOptions { chunk_size: args.chunk_size.max(1), max_failures: args.max_failures, ..Default::default() },
+        TusClientOptions { chunk_size: args.chunk_size.max(1), max_failures: args.max_failures, checksum, ..Default::default() },
     );
-    let deadline = args
-        .deadline
-        .as_deref()
-        .map(crate::clock::parse_now)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("--deadline: {e}"))?;
     let total = m.total_bytes();
-    let mut meter = RateMeter::new(std::time::Duration::from_secs(30));
-    let started = std::time::Instant::now();
-    let mut done_bytes = 0u64;
-    let mut sent = 0u64;
+    let shared = std::cell::RefCell::new(SharedProgress {
+        per_file: Default::default(),
+        meter: RateMeter::new(std::time::Duration::from_secs(30)),
+        started: std::time::Instant::now(),
+        total,
+        deadline,
+        last_print: std::time::Instant::now(),
+    });
+    let mut pending = Vec::new();
+    let tx = conn.unchecked_transaction()?;
     for f in &m.files {
-        upload_store::upload_file_ensure(conn, &m.exam_id, &f.name, &f.sha256, f.size)?;
+        upload_store::upload_file_ensure(&tx, &m.exam_id, &f.name, &f.sha256, f.size)?;
+    }
+    tx.commit()?;
+    for f in &m.files {
         let row = upload_store::upload_file_get(conn, &m.exam_id, &f.name)?.context("upload row vanished")?;
         if row.completed_at.is_some() {
-            done_bytes += f.size;
-            continue;
+            shared.borrow_mut().per_file.insert(f.name.clone(), f.size);
+        } else {
+            pending.push((f, row.upload_url));
         }
+    }
+    // Several files in flight hide the hub's per-chunk fsync latency.
+    let client = &client;
+    let shared_ref = &shared;
+    let endpoint_ref = &endpoint;
+    let done_marks_cell = std::cell::RefCell::new(Vec::<String>::new());
+    let done_marks = &done_marks_cell;
+    let results: Vec<anyhow::Result<u64>> = futures_util::stream::iter(pending.into_iter().map(|(f, resume)| async move {
         let metadata = vec![
             ("exam_id".to_string(), m.exam_id.clone()),
             ("ppe_code".to_string(), m.ppe_code.clone()),
@@ -159,25 +215,25 @@ pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBu
             ("kind".to_string(), f.kind.clone()),
             ("sha256".to_string(), f.sha256.clone()),
         ];
-        let mut events = FileEvents {
-            conn,
-            exam: &m.exam_id,
-            name: &f.name,
-            base: done_bytes,
-            meter: &mut meter,
-            started,
-            total,
-            deadline,
-            clock: &ctx.clock,
-            last_print: std::time::Instant::now(),
-        };
+        let mut events = FileEvents { conn, exam: &m.exam_id, name: &f.name, shared: shared_ref, clock: &ctx.clock };
         let outcome = client
-            .upload(&endpoint, &built.file_path(&f.name), &metadata, row.upload_url.clone(), &mut events)
+            .upload(endpoint_ref, &built.file_path(&f.name), &metadata, resume, &mut events)
             .await
             .with_context(|| format!("upload of {}", f.name))?;
-        sent += outcome.bytes_sent;
-        upload_store::upload_file_complete(conn, &m.exam_id, &f.name, &ctx.clock.now_rfc3339())?;
-        done_bytes += f.size;
+        // Marks are batched: a mark lost to a crash costs one HEAD on restart, nothing more.
+        done_marks.borrow_mut().push(f.name.clone());
+        if done_marks.borrow().len() >= 64 {
+            flush_done_marks(conn, &m.exam_id, &mut done_marks.borrow_mut(), &ctx.clock)?;
+        }
+        Ok(outcome.bytes_sent)
+    }))
+    .buffer_unordered(args.parallel.max(1))
+    .collect()
+    .await;
+    flush_done_marks(conn, &m.exam_id, &mut done_marks_cell.borrow_mut(), &ctx.clock)?;
+    let mut sent = 0u64;
+    for r in results {
+        sent += r?;
     }
     tracing::info!(bytes_sent = sent, bytes_total = total, "all files are on the hub");
     let resp = http
@@ -197,6 +253,19 @@ pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBu
     verify_receipt(&receipt, &ctx.config.hub.signing_public_key, m).map_err(|e| anyhow::anyhow!("{}", e.message_ru()))?;
     store_receipt(ctx, conn, &receipt)?;
     Ok(receipt)
+}
+
+fn flush_done_marks(conn: &Connection, exam_id: &str, names: &mut Vec<String>, clock: &crate::clock::Clock) -> anyhow::Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let now = clock.now_rfc3339();
+    let tx = conn.unchecked_transaction()?;
+    for n in names.drain(..) {
+        upload_store::upload_file_complete(&tx, exam_id, &n, &now)?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 fn store_receipt(ctx: &EdgeContext, conn: &Connection, receipt: &Receipt) -> anyhow::Result<()> {

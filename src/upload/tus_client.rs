@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use base64::Engine;
 use reqwest::{StatusCode, Url};
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 #[derive(Debug, thiserror::Error)]
@@ -140,11 +139,15 @@ impl TusClient {
             let attempt: Attempt<bool> = 'attempt: {
                 let Some(current) = url.clone() else {
                     match self.create(endpoint, size, metadata).await {
-                        Attempt::Ok(u) => {
+                        Attempt::Ok((u, offset)) => {
                             events.url_created(Some(u.as_str())).map_err(TusError::Callback)?;
                             url = Some(u);
-                            known_offset = Some(0);
-                            resumed_from.get_or_insert(0);
+                            // Our hub hands back an upload of the same content with its offset.
+                            known_offset = Some(offset);
+                            resumed_from.get_or_insert(offset);
+                            if offset > 0 {
+                                events.acknowledged(offset);
+                            }
                             break 'attempt Attempt::Ok(false);
                         }
                         Attempt::Transient(e) => break 'attempt Attempt::Transient(e),
@@ -177,7 +180,7 @@ impl TusClient {
                 {
                     return Err(local(e.to_string()));
                 }
-                let checksum = send_checksum.then(|| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&buf)));
+                let checksum = send_checksum.then(|| base64::engine::general_purpose::STANDARD.encode(ring::digest::digest(&ring::digest::SHA256, &buf)));
                 bytes_sent += len as u64;
                 match self.patch(&current, offset, buf.clone(), checksum.as_deref()).await {
                     Attempt::Ok(new_offset) => {
@@ -222,7 +225,7 @@ impl TusClient {
         }
     }
 
-    async fn create(&self, endpoint: &Url, size: u64, metadata: &[(String, String)]) -> Attempt<Url> {
+    async fn create(&self, endpoint: &Url, size: u64, metadata: &[(String, String)]) -> Attempt<(Url, u64)> {
         let meta = metadata
             .iter()
             .map(|(k, v)| format!("{k} {}", base64::engine::general_purpose::STANDARD.encode(v.as_bytes())))
@@ -246,8 +249,9 @@ impl TusClient {
             let Some(loc) = resp.headers().get("location").and_then(|v| v.to_str().ok()) else {
                 return Attempt::Transient("creation answered without Location".into());
             };
+            let offset = upload_offset(&resp).filter(|o| *o <= size).unwrap_or(0);
             return match endpoint.join(loc) {
-                Ok(u) => Attempt::Ok(u),
+                Ok(u) => Attempt::Ok((u, offset)),
                 Err(e) => Attempt::Transient(format!("bad Location {loc}: {e}")),
             };
         }

@@ -20,7 +20,6 @@ pub struct TestHub {
     pub url: String,
     pub state: Arc<UploadServerState>,
     pub hub_public_hex: String,
-    pub hub_key_der: Vec<u8>,
     _rt: tokio::runtime::Runtime,
 }
 
@@ -47,7 +46,7 @@ pub fn start_hub(dir: &Path, identity: Option<BoxIdentity>) -> TestHub {
     rt.spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
-    TestHub { url: format!("http://{addr}"), state, hub_public_hex: public, hub_key_der: der, _rt: rt }
+    TestHub { url: format!("http://{addr}"), state, hub_public_hex: public, _rt: rt }
 }
 
 impl TestHub {
@@ -119,9 +118,19 @@ fn box_uploads_bundle_to_our_hub_and_holds_verified_receipt() {
     let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
     hub.register_box(PPE, &public);
     scan_pages(&config, &box_dir, 5, 200_000);
+    // One issued sheet never scanned: a person sends anyway; the record says what is missing.
+    let expected = serde_json::json!({"exam_id": EXAM, "ppe_code": PPE, "required_statements": [],
+        "participants": [{"participant_id": "p7", "present": true, "sheets": [{"kind": "answers1", "number": 7}]}]});
+    std::fs::create_dir_all(box_dir.join("state/expected")).unwrap();
+    std::fs::write(box_dir.join("state/expected").join(format!("{EXAM}.json")), expected.to_string()).unwrap();
     let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM, "--chunk-size", "65536"]);
     assert!(o.status.success(), "upload: {}", stderr(&o));
     assert!(stdout(&o).contains("квитанция РЦОИ получена"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("комплектность не полная") && stderr(&o).contains("участник p7"), "{}", stderr(&o));
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(box_dir.join("state/bundles").join(EXAM).join("files/record.json")).unwrap()).unwrap();
+    assert_eq!(record["completeness"]["missing_sheets"][0][0], "p7");
+    assert_eq!(record["completeness"]["to_resolve"], 5);
     assert_hub_holds_bundle(&hub, &box_dir);
     assert_eq!(receipt_count(&box_dir), 1);
     let summary = ppe::upload::store::upload_summary_for_exam(&hub.state.db.lock().unwrap(), EXAM).unwrap();
@@ -175,6 +184,28 @@ fn tampered_file_on_the_way_is_refused_with_reason_and_no_receipt() {
     let refused = ppe::audit::store::list(&db, Some("upload.bundle_refused"), 10).unwrap();
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].details["reason"], "hash_mismatch");
+}
+
+#[test]
+fn tampered_manifest_sent_to_hub_is_refused_with_reason() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = start_hub(&t.path().join("hub"), None);
+    let box_dir = t.path().join("box");
+    let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
+    hub.register_box(PPE, &public);
+    scan_pages(&config, &box_dir, 2, 3000);
+    let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut signed = bundle_manifest(&box_dir);
+    signed.manifest.files.pop(); // claim one file fewer
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let resp = rt.block_on(reqwest::Client::new().post(format!("{}/v1/uploads/bundles", hub.url)).json(&signed).send()).unwrap();
+    assert_eq!(resp.status().as_u16(), 422);
+    let body: serde_json::Value = rt.block_on(resp.json()).unwrap();
+    assert_eq!(body["error"], "bad_box_signature");
+    assert!(body["message_ru"].as_str().unwrap().contains("подпись станции ППЭ"), "{body}");
+    assert_eq!(ppe::upload::store::hub_bundles_for_exam(&hub.state.db.lock().unwrap(), EXAM).unwrap().len(), 1, "only the honest bundle");
 }
 
 /// A hub folder for `ppe hub import`: hub.toml, its signing key, the box key registered.

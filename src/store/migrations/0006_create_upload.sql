@@ -67,7 +67,7 @@ CREATE TABLE tus_upload (
     completed_at TEXT,
     stored_sha256 TEXT
 ) STRICT;
-CREATE INDEX tus_upload_point ON tus_upload(exam_id, ppe_code);
+CREATE INDEX tus_upload_point ON tus_upload(exam_id, ppe_code, file_name);
 
 -- Hub: bundles accepted, with the receipt the hub signed.
 CREATE TABLE hub_bundle (
