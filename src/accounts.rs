@@ -1,6 +1,7 @@
 //! Local accounts of the box (technical specialist, head, member of ГЭК, organizer) with
 //! slow password hashes and lockout. Used by materials activation now and the web UI later.
 
+pub mod cli;
 pub mod store;
 
 use std::num::NonZeroU32;

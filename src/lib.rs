@@ -15,6 +15,7 @@ pub mod logging;
 pub mod materials;
 pub mod model;
 pub mod plan;
+pub mod roster;
 pub mod scanning;
 pub mod retention;
 pub mod seating;

@@ -67,6 +67,12 @@ enum EdgeCommand {
     Pull(ppe::materials::cli::PullArgs),
     /// Seat participants and assign workers.
     Seat(ppe::seating::cli::SeatArgs),
+    /// Create a local account (password from --password-file or standard input).
+    Account(ppe::accounts::cli::AccountArgs),
+    /// A ГЭК member activates the package key (two-person rule).
+    Activate(ppe::accounts::cli::ActivateArgs),
+    /// Assign workers to posts; replace a worker who did not come.
+    Roster(ppe::roster::cli::RosterArgs),
     /// Issue kits, record attendance and exam-day events.
     Attendance(ppe::attendance::cli::AttendanceArgs),
     /// Print sheets, seating lists, statements.
@@ -121,6 +127,9 @@ fn main() -> ExitCode {
             EdgeCommand::Prestage(args) => ppe::materials::cli::prestage(&config, args),
             EdgeCommand::Pull(args) => ppe::materials::cli::pull(&config, args),
             EdgeCommand::Seat(args) => ppe::seating::cli::seat(&config, args),
+            EdgeCommand::Account(args) => ppe::accounts::cli::account(&config, args),
+            EdgeCommand::Activate(args) => ppe::accounts::cli::activate(&config, args),
+            EdgeCommand::Roster(args) => ppe::roster::cli::roster(&config, args),
             EdgeCommand::Attendance(args) => ppe::attendance::cli::attendance(&config, args),
             EdgeCommand::Print(_) => not_yet("edge print"),
             EdgeCommand::Scan(args) => ppe::scanning::cli::scan(&config, args),

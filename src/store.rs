@@ -61,17 +61,20 @@ fn prepare(mut conn: Connection, shown: &str) -> Result<Connection> {
 }
 
 fn migrate(conn: &mut Connection, shown: &str) -> Result<()> {
-    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    // One IMMEDIATE transaction for the check and every pending migration: two processes
+    // opening a fresh database at once (the daemon and a CLI command) serialize here instead
+    // of both trying to create the tables.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let supported = schema_version_supported();
     if current > supported {
         return Err(StoreError::TooNew { path: shown.to_string(), found: current, supported });
     }
     for &(version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-        let tx = conn.transaction()?;
         tx.execute_batch(sql).map_err(|source| StoreError::Migration { version, name, source })?;
         tx.pragma_update(None, "user_version", version)?;
-        tx.commit()?;
     }
+    tx.commit()?;
     Ok(())
 }
 
@@ -108,6 +111,18 @@ mod tests {
         match open(&path) {
             Err(StoreError::TooNew { found, .. }) => assert_eq!(found, schema_version_supported() + 1),
             other => panic!("expected TooNew, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn concurrent_first_opens_do_not_race_on_migrations() {
+        // Regression: two processes opening a fresh database at once failed with
+        // "table … already exists".
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let handles: Vec<_> = (0..4).map(|_| { let p = path.clone(); std::thread::spawn(move || open(&p).map(|_| ())) }).collect();
+        for h in handles {
+            h.join().unwrap().unwrap();
         }
     }
 

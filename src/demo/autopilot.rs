@@ -92,6 +92,15 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
         "рассадка: {} участников в {} аудиториях, соседей из одной школы {} (нижняя граница {})",
         seating.seats.len(), seating.rooms_used.len(), seating.same_school_pairs, seating.same_school_lower_bound
     ));
+    let roster = {
+        let mut conn = ctx.db()?;
+        crate::roster::cli::assign_and_save(&mut conn, &now, TECH_LOGIN, exam_id, &ppe_code, &crate::roster::RosterRules::for_exam(exam))?
+    };
+    say(ctx, &format!(
+        "расстановка работников: {} должностей, в резерве {}, нарушений правил {}{}",
+        roster.entries.len(), roster.reserve.len(), roster.shortfalls.len(),
+        roster.shortfalls.first().map(|s| format!(" (например: {s})")).unwrap_or_default()
+    ));
     let kits = {
         let mut conn = ctx.db()?;
         attendance::ops::issue_kits(&mut conn, &now, TECH_LOGIN, exam_id, &ppe_code)?
