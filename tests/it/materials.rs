@@ -329,7 +329,8 @@ fn media_with_truncated_reordered_swapped_or_mixed_files_is_rejected() {
     let m = w.manifest("0101").manifest;
     let media = w.dir.join("usb");
     let full = 4096 + 16;
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>, &str)> = vec![
+    type Damage<'a> = Box<dyn Fn(&Path) + 'a>;
+    let cases: Vec<(&str, Damage, &str)> = vec![
         ("truncated", Box::new(|p: &Path| {
             let b = std::fs::read(p).unwrap();
             std::fs::write(p, &b[..b.len() - full]).unwrap();
