@@ -369,20 +369,25 @@ async fn key_post(State(state): State<HubState>, caller: Caller, Path(exam_id): 
     let now = state.clock.now();
     let now_text = state.clock.now_rfc3339();
     let mut db = state.db.lock().map_err(internal)?;
+    // Store errors are internal errors, never disguised as a refusal.
+    let store = |e: store_failure::StoreFailure| HubError::Internal(e.0);
     let decided: Result<mstore::HubPackage, KeyRefusal> = (|| {
         if request.exam_id != exam_id {
-            return Err(KeyRefusal::UnknownExam);
+            return Ok(Err(KeyRefusal::UnknownExam));
         }
-        let exam = crate::plan::store::exam_get(&db, &exam_id).map_err(|_| KeyRefusal::UnknownExam)?.ok_or(KeyRefusal::UnknownExam)?;
-        let window = exam.materials_window().ok_or(KeyRefusal::UnknownExam)?;
-        let assigned = crate::plan::store::exam_points_of_exam(&db, &exam_id).map_err(|_| KeyRefusal::UnknownExam)?.iter().any(|p| *p == me.ppe_code);
-        judge_key_request(&me.ppe_code, &request.ppe_code, assigned, window, now)?;
-        let registered = mstore::hub_box_get(&db, &me.ppe_code).ok().flatten().ok_or(KeyRefusal::BadRequestSignature)?;
+        let Some(exam) = crate::plan::store::exam_get(&db, &exam_id).map_err(store_failure::fail)? else { return Ok(Err(KeyRefusal::UnknownExam)) };
+        let Some(window) = exam.materials_window() else { return Ok(Err(KeyRefusal::UnknownExam)) };
+        let assigned = crate::plan::store::exam_points_of_exam(&db, &exam_id).map_err(store_failure::fail)?.contains(&me.ppe_code);
+        if let Err(refusal) = judge_key_request(&me.ppe_code, &request.ppe_code, assigned, window, now) {
+            return Ok(Err(refusal));
+        }
+        let Some(registered) = mstore::hub_box_get(&db, &me.ppe_code).map_err(store_failure::fail)? else { return Ok(Err(KeyRefusal::BadRequestSignature)) };
         if !request.verify(&registered.signing_public_key) {
-            return Err(KeyRefusal::BadRequestSignature);
+            return Ok(Err(KeyRefusal::BadRequestSignature));
         }
-        mstore::hub_package_latest(&db, &exam_id, &me.ppe_code).ok().flatten().ok_or(KeyRefusal::NotPublished)
-    })();
+        Ok(mstore::hub_package_latest(&db, &exam_id, &me.ppe_code).map_err(store_failure::fail)?.ok_or(KeyRefusal::NotPublished))
+    })()
+    .map_err(store)?;
     let tx = db.transaction().map_err(internal)?;
     let result = match decided {
         Ok(pkg) => {
@@ -415,6 +420,14 @@ async fn key_post(State(state): State<HubState>, caller: Caller, Path(exam_id): 
     };
     tx.commit().map_err(internal)?;
     result
+}
+
+/// Store failures while judging a key request, kept apart from refusals.
+mod store_failure {
+    pub struct StoreFailure(pub String);
+    pub fn fail(e: impl std::fmt::Display) -> StoreFailure {
+        StoreFailure(e.to_string())
+    }
 }
 
 #[cfg(test)]

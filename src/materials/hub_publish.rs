@@ -130,3 +130,33 @@ pub fn publish(ctx: &HubContext, exam_id: &str, materials_dir: &Path, chunk_size
     }
     Ok(out)
 }
+
+/// Small stand-in materials for `ppe demo` (a КИМ, an instruction, a template), so the demo
+/// can publish a package without real exam papers.
+pub fn write_demo_materials(dir: &Path, exam_id: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    let files = [
+        ("kim-variant-1.txt", format!("КИМ экзамена {exam_id}, вариант 1 (демонстрационный).\n")),
+        ("instruction.txt", format!("Инструкция для организаторов в аудитории, экзамен {exam_id} (демонстрационная).\n")),
+        ("template-answers.txt", "Шаблон бланка ответов (демонстрационный).\n".to_string()),
+    ];
+    for (name, text) in files {
+        crate::util::write_atomic(&dir.join(name), text.repeat(200).as_bytes())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn demo_materials_have_every_role() {
+        let dir = tempfile::tempdir().unwrap();
+        super::write_demo_materials(dir.path(), "ege-02").unwrap();
+        let mut roles: Vec<&str> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| super::super::role_for_file_name(&e.unwrap().file_name().to_string_lossy()))
+            .collect();
+        roles.sort();
+        assert_eq!(roles, ["instruction", "kim", "template"]);
+    }
+}

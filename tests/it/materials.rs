@@ -329,7 +329,8 @@ fn media_with_truncated_reordered_swapped_or_mixed_files_is_rejected() {
     let m = w.manifest("0101").manifest;
     let media = w.dir.join("usb");
     let full = 4096 + 16;
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>, &str)> = vec![
+    type Damage<'a> = Box<dyn Fn(&Path) + 'a>;
+    let cases: Vec<(&str, Damage, &str)> = vec![
         ("truncated", Box::new(|p: &Path| {
             let b = std::fs::read(p).unwrap();
             std::fs::write(p, &b[..b.len() - full]).unwrap();
@@ -644,4 +645,21 @@ fn edge_serve_raises_an_alarm_when_the_exam_starts_without_materials() {
     assert_eq!(alarms[0].0, EXAM);
     assert_eq!(alarms[0].1, "materials_missing");
     assert!(ppe::materials::store::key_get(&db, EXAM).unwrap().is_none());
+}
+
+#[test]
+fn enroll_writes_private_keys_0600_and_a_config_pinning_the_hub() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new(&[10], 4096);
+    for secret in ["box/keys/client.key", "box/keys/signing.pk8", "box/ppe.toml", "hub/keys/ca.key", "hub/keys/server.key", "hub/keys/signing.pk8"] {
+        let mode = std::fs::metadata(w.dir.join(secret)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{secret}");
+    }
+    let cfg = ppe::edge::EdgeContext::open(&w.box_toml).unwrap().config;
+    let hub_key = ppe::keys::load_ed25519(&w.dir.join("hub/keys/signing.pk8")).unwrap();
+    assert_eq!(cfg.hub.signing_public_key, ppe::keys::ed25519_public_hex(&hub_key));
+    assert_eq!(std::fs::read(&cfg.hub.ca_file).unwrap(), std::fs::read(w.dir.join("hub/keys/ca.crt")).unwrap());
+    // Enrolling into an existing folder is refused rather than overwriting keys.
+    let o = ppe(&["hub", "enroll", "--ppe", "0101", "--out", s(&w.dir.join("box")), "--config", s(&w.hub_toml)]);
+    assert!(!o.status.success() && stderr(&o).contains("exists already"), "{}", stderr(&o));
 }
