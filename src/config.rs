@@ -67,7 +67,7 @@ pub struct HubLinkConfig {
     pub mirror_url: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeKeysConfig {
     /// TLS client certificate and key issued by the hub's CA.
@@ -82,6 +82,14 @@ pub struct EdgeKeysConfig {
     #[serde(default = "d_x")]
     pub x25519_key_file: PathBuf,
 }
+// Written out (not derived) so that a ppe.toml without a `[keys]` table gets the same paths
+// as one with an empty table; the derived Default gave empty paths.
+impl Default for EdgeKeysConfig {
+    fn default() -> Self {
+        Self { tls_cert_file: d_cert(), tls_key_file: d_key(), signing_key_file: d_ed(), x25519_key_file: d_x() }
+    }
+}
+
 fn d_cert() -> PathBuf {
     "keys/client.crt".into()
 }
@@ -369,6 +377,7 @@ mod tests {
         let mut cfg = load::<EdgeFileConfig>(&p).unwrap();
         assert_eq!(cfg.hub.ca_file, dir.path().join("keys/ca.crt"));
         assert_eq!(cfg.state_dir, dir.path().join("state"));
+        assert_eq!(cfg.keys.signing_key_file, dir.path().join("keys/signing.pk8"), "defaults apply without a [keys] table");
         apply_env_edge(&mut cfg, &|k| (k == "PPE_LISTEN").then(|| "0.0.0.0:9".to_string()));
         assert_eq!(cfg.listen, "0.0.0.0:9");
     }
