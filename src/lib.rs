@@ -11,6 +11,7 @@ pub mod keys;
 pub mod logging;
 pub mod model;
 pub mod plan;
+pub mod printing;
 pub mod seating;
 pub mod sheet_code;
 pub mod store;
