@@ -68,7 +68,7 @@ enum EdgeCommand {
     /// Seat participants and assign workers.
     Seat(NotYet),
     /// Print sheets, seating lists, statements.
-    Print(NotYet),
+    Print(ppe::printing::cli::PrintArgs),
     /// Take in scanned pages from a SANE device or a folder.
     Scan(NotYet),
     /// Upload the signed bundle; exits 0 only with a verified, signed receipt.
@@ -114,12 +114,12 @@ fn main() -> ExitCode {
             HubCommand::Status(_) => not_yet("hub status"),
             HubCommand::Import(_) => not_yet("hub import"),
         },
-        Command::Edge { config: _, command } => match command {
+        Command::Edge { config, command } => match command {
             EdgeCommand::Serve(_) => not_yet("edge serve"),
             EdgeCommand::Prestage(_) => not_yet("edge prestage"),
             EdgeCommand::Pull(_) => not_yet("edge pull"),
             EdgeCommand::Seat(_) => not_yet("edge seat"),
-            EdgeCommand::Print(_) => not_yet("edge print"),
+            EdgeCommand::Print(args) => ppe::printing::cli::run(&config, args),
             EdgeCommand::Scan(_) => not_yet("edge scan"),
             EdgeCommand::Upload(_) => not_yet("edge upload"),
             EdgeCommand::Export(_) => not_yet("edge export"),

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod cups;
 pub mod forms;
+pub mod inputs;
 pub mod pdf;
 pub mod store;
 
