@@ -43,6 +43,8 @@ impl CupsTarget {
     }
 
     async fn send(&self, op: impl IppOperation) -> Result<IppRequestResponse, PrintingError> {
+        // The ipp client is reqwest underneath, which needs the process's one crypto provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = AsyncIppClient::builder(self.printer_uri()?).request_timeout(Duration::from_secs(30)).build();
         let resp = client.send(op).await.map_err(|e| self.error(e.to_string()))?;
         let status = resp.header().status_code();

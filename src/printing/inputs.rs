@@ -256,3 +256,52 @@ pub fn demo_numbers(needs: &[(String, Vec<SheetKind>)]) -> HashMap<String, Vec<u
         })
         .collect()
 }
+
+/// A demo exam point's complete set (every form, acts with sample events) from a generated
+/// region: for `docs/forms/`, benchmarks and tests.
+pub fn demo_set(participants: usize, key: &hmac::Key) -> Result<(PrintSet, Vec<SeatAssignment>, String), PrintingError> {
+    let plan = crate::demo::generate::generate_region(&crate::demo::generate::RegionParams { points: 1, participants, ..Default::default() });
+    let exam = plan.exams.iter().find(|e| e.exam_id == "ege-02").or(plan.exams.first()).cloned().ok_or_else(|| PrintingError::NothingToPrint("демо-план без экзаменов".into()))?;
+    let ppe_code = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).map(|r| r.ppe_code.clone()).unwrap_or_default();
+    let seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
+    let needs = sheet_needs(&seats, PrintWhat::All, None);
+    let numbers = demo_numbers(&needs);
+    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key };
+    let mut set = context.build(PrintWhat::All, None)?;
+    let header = exam_header(&plan, &exam, &ppe_code);
+    if let Some(seat) = seats.first() {
+        let person = context.person(&seat.participant_id);
+        let kit: Vec<String> = numbers.get(&seat.participant_id).map(|n| n.iter().map(|x| format!("{x:07}")).collect()).unwrap_or_default();
+        let event = EventActInput {
+            exam: header.clone(),
+            auditorium: seat.auditorium.clone(),
+            seat: seat.seat_label(),
+            participant: person,
+            at: "11:42".into(),
+            reason: "Использование мобильного телефона во время экзамена (зафиксировано организатором в аудитории).".into(),
+            kit_sheets: kit,
+        };
+        let mut doc = removal_act_pdf(&event)?;
+        doc.file_name = "ppe-21.pdf".into();
+        set.documents.push(doc);
+        let mut early = event.clone();
+        early.at = "12:15".into();
+        early.reason = "Ухудшение самочувствия; осмотр медицинского работника, участник не может продолжить экзамен.".into();
+        let mut doc = early_finish_act_pdf(&early)?;
+        doc.file_name = "ppe-22.pdf".into();
+        set.documents.push(doc);
+    }
+    let names: Vec<String> = plan.workers.iter().take(2).map(|w| w.full_name()).collect();
+    if names.len() == 2 {
+        let input = WorkerReplacementInput {
+            exam: header,
+            rows: vec![ReplacementRow { time: "08:55".into(), replaced: names[0].clone(), replacement: names[1].clone(), post: "аудитория".into(), reason: "болезнь".into() }],
+        };
+        if let Some(slot) = set.documents.iter_mut().find(|d| d.file_name == "ppe-19.pdf") {
+            let file_name = slot.file_name.clone();
+            *slot = worker_replacement_pdf(&input)?;
+            slot.file_name = file_name;
+        }
+    }
+    Ok((set, seats, ppe_code))
+}
