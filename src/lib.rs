@@ -18,6 +18,7 @@ pub mod plan;
 pub mod roster;
 pub mod scanning;
 pub mod retention;
+pub mod printing;
 pub mod seating;
 pub mod serial;
 pub mod sheet_code;

@@ -76,7 +76,7 @@ enum EdgeCommand {
     /// Issue kits, record attendance and exam-day events.
     Attendance(ppe::attendance::cli::AttendanceArgs),
     /// Print sheets, seating lists, statements.
-    Print(NotYet),
+    Print(ppe::printing::cli::PrintArgs),
     /// Take in scanned pages from a SANE device or a folder.
     Scan(ppe::scanning::cli::ScanArgs),
     /// Upload the signed bundle; exits 0 only with a verified, signed receipt.
@@ -131,10 +131,10 @@ fn main() -> ExitCode {
             EdgeCommand::Activate(args) => ppe::accounts::cli::activate(&config, args),
             EdgeCommand::Roster(args) => ppe::roster::cli::roster(&config, args),
             EdgeCommand::Attendance(args) => ppe::attendance::cli::attendance(&config, args),
-            EdgeCommand::Print(_) => not_yet("edge print"),
             EdgeCommand::Scan(args) => ppe::scanning::cli::scan(&config, args),
             EdgeCommand::Upload(args) => ppe::upload::cli::edge_upload(&config, args),
             EdgeCommand::Export(args) => ppe::upload::cli::edge_export(&config, args),
+            EdgeCommand::Print(args) => ppe::printing::cli::run(&config, args),
             EdgeCommand::Status(_) => not_yet("edge status"),
             EdgeCommand::CheckConfig(_) => not_yet("edge check-config"),
             EdgeCommand::Wipe(args) => ppe::retention::cli::wipe(&config, args, &ppe::upload::HeldReceipts),

@@ -7,3 +7,4 @@ mod plan;
 mod scanning;
 mod upload;
 mod appliance;
+mod printing;

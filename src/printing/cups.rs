@@ -1,0 +1,154 @@
+//! Spooling to CUPS over IPP: submit PDF bytes (never a file, so decrypted material can go
+//! from memory to the printer), read back job state and impressions, cancel a stuck job.
+//! CUPS "completed" only means the job left the queue; the human confirmation is elsewhere.
+
+use std::time::{Duration, Instant};
+
+use ipp::operation::IppOperation;
+use ipp::prelude::*;
+
+use super::{JobState, PrintingError};
+
+/// Where jobs go: a CUPS server (`http://127.0.0.1:631`) and a queue name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CupsTarget {
+    pub server: String,
+    pub printer: String,
+}
+
+pub const DEFAULT_CUPS_SERVER: &str = "http://127.0.0.1:631";
+
+/// What CUPS says about a job right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobStatus {
+    pub state: JobState,
+    pub impressions: u32,
+    /// `job-state-reasons` and, when the queue is stopped, `printer-state-message`.
+    pub reasons: String,
+}
+
+impl CupsTarget {
+    pub fn new(server: &str, printer: &str) -> Self {
+        let server = if server.trim().is_empty() { DEFAULT_CUPS_SERVER } else { server.trim() };
+        let server = server.trim_end_matches('/').replacen("ipp://", "http://", 1);
+        Self { server, printer: printer.to_string() }
+    }
+
+    fn printer_uri(&self) -> Result<Uri, PrintingError> {
+        format!("{}/printers/{}", self.server, self.printer).parse().map_err(|e| self.error(format!("bad printer URI: {e}")))
+    }
+
+    fn error(&self, reason: String) -> PrintingError {
+        PrintingError::Cups { uri: format!("{}/printers/{}", self.server, self.printer), reason }
+    }
+
+    async fn send(&self, op: impl IppOperation) -> Result<IppRequestResponse, PrintingError> {
+        // The ipp client is reqwest underneath, which needs the process's one crypto provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = AsyncIppClient::builder(self.printer_uri()?).request_timeout(Duration::from_secs(30)).build();
+        let resp = client.send(op).await.map_err(|e| self.error(e.to_string()))?;
+        let status = resp.header().status_code();
+        if !status.is_success() {
+            let message = attr_text(resp.attributes(), DelimiterTag::OperationAttributes, "status-message").unwrap_or_default();
+            return Err(self.error(format!("{status:?} {message}")));
+        }
+        Ok(resp)
+    }
+
+    /// Submits a PDF from memory; returns the CUPS job id.
+    pub async fn submit(&self, title: &str, pdf: Vec<u8>) -> Result<i64, PrintingError> {
+        let payload = IppPayload::new(std::io::Cursor::new(pdf));
+        let op = IppOperationBuilder::print_job(self.printer_uri()?, payload)
+            .job_title(title)
+            .user_name("ppe")
+            .document_format("application/pdf")
+            .build()
+            .map_err(|e| self.error(e.to_string()))?;
+        let resp = self.send(op).await?;
+        attr_int(resp.attributes(), DelimiterTag::JobAttributes, "job-id").map(i64::from).ok_or_else(|| self.error("no job-id in the answer".into()))
+    }
+
+    /// Job state, impressions and why; a job waiting on a stopped queue counts as `Stopped`.
+    pub async fn status(&self, job_id: i64) -> Result<JobStatus, PrintingError> {
+        let id = i32::try_from(job_id).map_err(|_| self.error(format!("job id {job_id} out of range")))?;
+        let op = IppOperationBuilder::get_job_attributes(self.printer_uri()?, id).build().map_err(|e| self.error(e.to_string()))?;
+        let resp = self.send(op).await?;
+        let attrs = resp.attributes();
+        let raw_state = attr_int(attrs, DelimiterTag::JobAttributes, "job-state").unwrap_or(3);
+        let impressions = attr_int(attrs, DelimiterTag::JobAttributes, "job-impressions-completed").unwrap_or(0).max(0) as u32;
+        let mut reasons = attr_text(attrs, DelimiterTag::JobAttributes, "job-state-reasons").unwrap_or_default();
+        let mut state = JobState::from_ipp(raw_state);
+        if matches!(state, JobState::Pending | JobState::Processing) {
+            let (printer_state, message) = self.printer_state().await?;
+            if printer_state == 5 {
+                state = JobState::Stopped;
+                reasons = format!("{reasons}; printer stopped: {message}");
+            }
+        }
+        Ok(JobStatus { state, impressions, reasons })
+    }
+
+    /// `printer-state` (3 idle, 4 processing, 5 stopped) and its message.
+    pub async fn printer_state(&self) -> Result<(i32, String), PrintingError> {
+        let op = IppOperationBuilder::get_printer_attributes(self.printer_uri()?)
+            .attributes(["printer-state", "printer-state-message"])
+            .build()
+            .map_err(|e| self.error(e.to_string()))?;
+        let resp = self.send(op).await?;
+        let state = attr_int(resp.attributes(), DelimiterTag::PrinterAttributes, "printer-state").unwrap_or(3);
+        let message = attr_text(resp.attributes(), DelimiterTag::PrinterAttributes, "printer-state-message").unwrap_or_default();
+        Ok((state, message))
+    }
+
+    /// Cancels a job (a stuck job must not come out later beside its reprint).
+    pub async fn cancel(&self, job_id: i64) -> Result<(), PrintingError> {
+        let id = i32::try_from(job_id).map_err(|_| self.error(format!("job id {job_id} out of range")))?;
+        let op = IppOperationBuilder::cancel_job(self.printer_uri()?, id).user_name("ppe").build().map_err(|e| self.error(e.to_string()))?;
+        match self.send(op).await {
+            Ok(_) => Ok(()),
+            // Already finished or canceled: nothing left to stop.
+            Err(PrintingError::Cups { reason, .. }) if reason.contains("NotPossible") || reason.contains("NotFound") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Polls until the job reaches a final or failed state, or `timeout` passes.
+    pub async fn wait_settled(&self, job_id: i64, timeout: Duration) -> Result<JobStatus, PrintingError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let status = self.status(job_id).await?;
+            if status.state.is_final() || status.state.is_failed() || Instant::now() >= deadline {
+                return Ok(status);
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+}
+
+fn attr_value<'a>(attrs: &'a IppAttributes, tag: DelimiterTag, name: &str) -> Option<&'a IppValue> {
+    attrs.groups_of(tag).find_map(|g| g.get(name)).map(|a| a.value())
+}
+
+fn attr_int(attrs: &IppAttributes, tag: DelimiterTag, name: &str) -> Option<i32> {
+    match attr_value(attrs, tag, name)? {
+        IppValue::Integer(v) | IppValue::Enum(v) => Some(*v),
+        _ => None,
+    }
+}
+
+fn attr_text(attrs: &IppAttributes, tag: DelimiterTag, name: &str) -> Option<String> {
+    attr_value(attrs, tag, name).map(|v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_defaults_and_ipp_scheme() {
+        assert_eq!(CupsTarget::new("", "PDF").server, DEFAULT_CUPS_SERVER);
+        assert_eq!(CupsTarget::new("ipp://host:631/", "PDF").server, "http://host:631");
+        assert_eq!(JobState::from_ipp(9), JobState::Completed);
+        assert!(JobState::from_ipp(8).is_failed());
+    }
+}

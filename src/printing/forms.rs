@@ -1,0 +1,649 @@
+//! The printed forms of an exam point, each a pure function from a plain input struct to PDF
+//! bytes. Names follow the forms used in exam points (ППЭ-05-01 …); layouts are our own.
+//! Adapters that fill the inputs from the seating, roster and attendance stores live with
+//! the caller (`printing::cli`), so these functions never touch a database.
+
+use ring::hmac;
+use serde::{Deserialize, Serialize};
+
+use super::pdf::{col, page_number, Align, Document, Page, Table, CODE_SIZE_MM, PAGE_WIDTH_MM};
+use super::{PrintDocument, PrintingError};
+use crate::sheet_code::{self, SheetId, SheetKind};
+
+/// What every form says about the exam and the exam point.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExamHeader {
+    pub exam_id: String,
+    /// e.g. `ЕГЭ`
+    pub kind_title: String,
+    pub subject_name: String,
+    /// `ГГГГ.ММ.ДД`
+    pub date: String,
+    pub ppe_code: String,
+    pub ppe_name: String,
+}
+
+impl ExamHeader {
+    fn line(&self) -> String {
+        format!("{} · {} · {} · ППЭ {} {}", self.kind_title, self.subject_name, self.date, self.ppe_code, self.ppe_name)
+    }
+}
+
+/// A participant as printed: names and identity document.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PersonOnForm {
+    pub participant_id: String,
+    pub surname: String,
+    pub name: String,
+    pub patronymic: String,
+    pub document: String,
+}
+
+impl PersonOnForm {
+    pub fn full_name(&self) -> String {
+        [self.surname.as_str(), self.name.as_str(), self.patronymic.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// One participant's individual kit: the sheets tied together by their codes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KitInput {
+    pub exam: ExamHeader,
+    pub auditorium: String,
+    pub seat_label: String,
+    pub participant: PersonOnForm,
+    /// In print order: registration, answers № 1, answers № 2 pages, additional sheets.
+    pub sheets: Vec<SheetId>,
+}
+
+const LEFT: f32 = 18.0;
+const CODE_X: f32 = PAGE_WIDTH_MM - 18.0 - CODE_SIZE_MM;
+const CODE_TOP: f32 = 16.0;
+
+/// The code block of a machine-read page: fiducials, the QR code, its sheet number in digits.
+fn machine_marks(page: &mut Page, id: &SheetId, key: &hmac::Key) -> Result<(), PrintingError> {
+    page.fiducials();
+    page.qr_code(CODE_X, CODE_TOP, CODE_SIZE_MM, &sheet_code::encode(id, key))?;
+    page.text_in(CODE_X - 10.0, CODE_TOP + CODE_SIZE_MM + 3.5, CODE_SIZE_MM + 10.0, 7.0, false, Align::Right, &sheet_number_text(id))
+}
+
+fn sheet_number_text(id: &SheetId) -> String {
+    format!("{} № {:07}-{}", id.kind.code(), id.number, sheet_code::luhn_digit(id.number))
+}
+
+fn field(page: &mut Page, x: f32, top: f32, width: f32, label: &str, value: &str) -> Result<(), PrintingError> {
+    page.text(x, top, 7.0, false, label)?;
+    page.frame(x, top + 1.5, width, 7.5, 0.6);
+    page.text_in(x + 1.5, top + 6.8, width - 3.0, 10.0, true, Align::Left, value)
+}
+
+/// A row of character boxes prefilled with `value` (as the scanning station reads them).
+fn char_boxes(page: &mut Page, x: f32, top: f32, count: usize, label: &str, value: &str) -> Result<(), PrintingError> {
+    page.text(x, top, 7.0, false, label)?;
+    let chars: Vec<char> = value.to_uppercase().chars().collect();
+    for i in 0..count {
+        let bx = x + i as f32 * 5.5;
+        page.frame(bx, top + 1.5, 5.0, 6.5, 0.5);
+        if let Some(c) = chars.get(i) {
+            page.text_in(bx, top + 6.5, 5.0, 10.0, false, Align::Center, &c.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+fn kit_header(page: &mut Page, kit: &KitInput, title: &str, id: &SheetId, key: &hmac::Key) -> Result<f32, PrintingError> {
+    machine_marks(page, id, key)?;
+    page.text(LEFT, 22.0, 14.0, true, title)?;
+    page.text_in(LEFT, 29.0, CODE_X - LEFT - 4.0, 9.0, false, Align::Left, &kit.exam.line())?;
+    field(page, LEFT, 36.0, 30.0, "Код ППЭ", &kit.exam.ppe_code)?;
+    field(page, LEFT + 34.0, 36.0, 30.0, "Аудитория", &kit.auditorium)?;
+    field(page, LEFT + 68.0, 36.0, 20.0, "Место", &kit.seat_label)?;
+    field(page, LEFT + 92.0, 36.0, 40.0, "Дата", &kit.exam.date)?;
+    let others: Vec<String> = kit.sheets.iter().filter(|s| *s != id).map(sheet_number_text).collect();
+    page.text_in(LEFT, 51.0, 174.0, 6.5, false, Align::Left, &format!("Комплект: {}", others.join("; ")))?;
+    Ok(58.0)
+}
+
+fn registration_page(doc: &Document, kit: &KitInput, id: &SheetId, key: &hmac::Key) -> Result<Page, PrintingError> {
+    let mut page = doc.page();
+    let mut top = kit_header(&mut page, kit, "Бланк регистрации", id, key)?;
+    let p = &kit.participant;
+    for (label, value) in [("Фамилия", &p.surname), ("Имя", &p.name), ("Отчество (при наличии)", &p.patronymic)] {
+        char_boxes(&mut page, LEFT, top, 30, label, value)?;
+        top += 12.0;
+    }
+    field(&mut page, LEFT, top, 100.0, "Документ, удостоверяющий личность", &p.document)?;
+    top += 16.0;
+    top = page.paragraph(
+        LEFT,
+        top,
+        174.0,
+        9.0,
+        "Я ознакомлен(а) с порядком проведения экзамена. С моими персональными данными в бланке согласен(а). \
+         Подтверждаю, что сведения в бланке верны.",
+    )?;
+    top += 4.0;
+    page.text(LEFT, top, 8.0, false, "Подпись участника строго внутри окошка")?;
+    page.frame(LEFT, top + 2.0, 70.0, 18.0, 0.8);
+    top += 30.0;
+    page.text(LEFT, top, 8.0, false, "Заполняется организатором в аудитории")?;
+    for (i, mark) in ["Удалён с экзамена", "Не закончил экзамен по уважительной причине", "Замена бланка"].iter().enumerate() {
+        let t = top + 6.0 + i as f32 * 8.0;
+        page.frame(LEFT, t - 4.0, 5.0, 5.0, 0.6);
+        page.text(LEFT + 8.0, t, 9.0, false, mark)?;
+    }
+    page.text(LEFT, top + 36.0, 8.0, false, "Подпись организатора ____________________")?;
+    Ok(page)
+}
+
+fn answers1_page(doc: &Document, kit: &KitInput, id: &SheetId, key: &hmac::Key) -> Result<Page, PrintingError> {
+    let mut page = doc.page();
+    let top = kit_header(&mut page, kit, "Бланк ответов № 1", id, key)?;
+    page.text(LEFT, top, 8.0, false, "Ответы на задания с кратким ответом: каждый символ в отдельной клетке, начиная с первой.")?;
+    let rows = 30;
+    let cells = 24;
+    for r in 0..rows {
+        let t = top + 4.0 + r as f32 * 6.6;
+        page.text_in(LEFT, t + 4.6, 8.0, 8.0, true, Align::Right, &(r + 1).to_string())?;
+        for c in 0..cells {
+            page.frame(LEFT + 10.0 + c as f32 * 5.5, t, 5.0, 5.8, 0.4);
+        }
+    }
+    let t = top + 8.0 + rows as f32 * 6.6;
+    page.text(LEFT, t, 8.0, false, "Замена ошибочных ответов: номер задания и новый ответ.")?;
+    for r in 0..3 {
+        page.frame(LEFT, t + 2.0 + r as f32 * 7.0, 8.0, 5.8, 0.4);
+        for c in 0..cells {
+            page.frame(LEFT + 10.0 + c as f32 * 5.5, t + 2.0 + r as f32 * 7.0, 5.0, 5.8, 0.4);
+        }
+    }
+    Ok(page)
+}
+
+fn lined_page(doc: &Document, kit: &KitInput, id: &SheetId, key: &hmac::Key, title: &str) -> Result<Page, PrintingError> {
+    let mut page = doc.page();
+    let top = kit_header(&mut page, kit, title, id, key)?;
+    page.text(LEFT, top, 8.0, false, "Ответы на задания с развёрнутым ответом. Пишите разборчиво, чёрными чернилами, внутри поля.")?;
+    page.frame(LEFT, top + 3.0, 174.0, 268.0 - top - 3.0, 0.8);
+    let mut t = top + 11.0;
+    while t < 266.0 {
+        page.line(LEFT + 2.0, t, LEFT + 172.0, t, 0.3);
+        t += 8.0;
+    }
+    page.text(LEFT, 275.0, 7.0, false, "При недостатке места попросите дополнительный бланк; его номер впишет организатор.")?;
+    Ok(page)
+}
+
+/// Every page of every kit in one document, in the order given.
+pub fn kits_pdf(kits: &[KitInput], key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
+    if kits.is_empty() {
+        return Err(PrintingError::NothingToPrint("нет участников для печати комплектов".into()));
+    }
+    let mut doc = Document::new("Индивидуальные комплекты")?;
+    for kit in kits {
+        let a2_total = kit.sheets.iter().filter(|s| s.kind == SheetKind::Answers2).count();
+        let mut a2_index = 0;
+        for id in &kit.sheets {
+            let page = match id.kind {
+                SheetKind::Registration => registration_page(&doc, kit, id, key)?,
+                SheetKind::Answers1 => answers1_page(&doc, kit, id, key)?,
+                SheetKind::Answers2 => {
+                    a2_index += 1;
+                    lined_page(&doc, kit, id, key, &format!("Бланк ответов № 2, лист {a2_index} из {a2_total}"))?
+                }
+                SheetKind::Additional => lined_page(&doc, kit, id, key, "Дополнительный бланк ответов № 2")?,
+                SheetKind::Statement => lined_page(&doc, kit, id, key, "Лист")?,
+            };
+            doc.push(page);
+        }
+    }
+    let pages = doc.page_count() as u32;
+    let audience = kits.first().map(|k| k.auditorium.clone());
+    Ok(PrintDocument { file_name: String::new(), title: "Индивидуальные комплекты".into(), form: String::new(), auditorium: audience, pages, bytes: doc.finish() })
+}
+
+fn finish(doc: Document, form: &str, title: &str, auditorium: Option<&str>) -> PrintDocument {
+    let pages = doc.page_count() as u32;
+    PrintDocument { file_name: String::new(), title: title.to_string(), form: form.to_string(), auditorium: auditorium.map(str::to_string), pages, bytes: doc.finish() }
+}
+
+// ---- seating lists -------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SeatingRow {
+    pub seat: String,
+    pub name: String,
+    pub document: String,
+}
+
+/// ППЭ-05-01: who sits where in one auditorium (posted at the door, kept by the organizers).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AuditoriumListInput {
+    pub exam: ExamHeader,
+    pub auditorium: String,
+    pub rows: Vec<SeatingRow>,
+}
+
+pub fn auditorium_list_pdf(input: &AuditoriumListInput) -> Result<PrintDocument, PrintingError> {
+    let mut doc = Document::new("ППЭ-05-01")?;
+    Table {
+        form: "ППЭ-05-01",
+        heading: vec![format!("Список участников экзамена в аудитории {}", input.auditorium), input.exam.line()],
+        columns: vec![col("№", 10.0, Align::Right), col("Место", 18.0, Align::Center), col("ФИО участника", 92.0, Align::Left), col("Документ", 54.0, Align::Left)],
+        rows: input.rows.iter().enumerate().map(|(i, r)| vec![(i + 1).to_string(), r.seat.clone(), r.name.clone(), r.document.clone()]).collect(),
+        footer: vec![format!("Всего в аудитории: {}", input.rows.len()), "Руководитель ППЭ ____________________ / ____________________".into()],
+    }
+    .render(&mut doc)?;
+    Ok(finish(doc, "ППЭ-05-01", &format!("ППЭ-05-01 аудитория {}", input.auditorium), Some(&input.auditorium)))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EntranceRow {
+    pub name: String,
+    pub document: String,
+    pub auditorium: String,
+    pub seat: String,
+}
+
+/// ППЭ-06-02: all participants of the exam point alphabetically, for the entrance.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EntranceListInput {
+    pub exam: ExamHeader,
+    pub rows: Vec<EntranceRow>,
+}
+
+pub fn entrance_list_pdf(input: &EntranceListInput) -> Result<PrintDocument, PrintingError> {
+    let mut rows = input.rows.clone();
+    rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.document.cmp(&b.document)));
+    let mut doc = Document::new("ППЭ-06-02")?;
+    Table {
+        form: "ППЭ-06-02",
+        heading: vec!["Список участников экзамена в ППЭ по алфавиту".into(), input.exam.line()],
+        columns: vec![col("№", 10.0, Align::Right), col("ФИО участника", 84.0, Align::Left), col("Документ", 44.0, Align::Left), col("Аудитория", 20.0, Align::Center), col("Место", 16.0, Align::Center)],
+        rows: rows.iter().enumerate().map(|(i, r)| vec![(i + 1).to_string(), r.name.clone(), r.document.clone(), r.auditorium.clone(), r.seat.clone()]).collect(),
+        footer: vec![format!("Всего участников: {}", rows.len())],
+    }
+    .render(&mut doc)?;
+    Ok(finish(doc, "ППЭ-06-02", "ППЭ-06-02 список по алфавиту", None))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WorkerRow {
+    pub name: String,
+    pub role: String,
+    pub post: String,
+}
+
+/// ППЭ-07: workers of the exam point with their posts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WorkersListInput {
+    pub exam: ExamHeader,
+    pub rows: Vec<WorkerRow>,
+}
+
+pub fn workers_list_pdf(input: &WorkersListInput) -> Result<PrintDocument, PrintingError> {
+    let mut doc = Document::new("ППЭ-07")?;
+    Table {
+        form: "ППЭ-07",
+        heading: vec!["Список работников ППЭ".into(), input.exam.line()],
+        columns: vec![col("№", 10.0, Align::Right), col("ФИО работника", 70.0, Align::Left), col("Должность в ППЭ", 50.0, Align::Left), col("Место работы в ППЭ", 30.0, Align::Center), col("Подпись", 14.0, Align::Left)],
+        rows: input.rows.iter().enumerate().map(|(i, r)| vec![(i + 1).to_string(), r.name.clone(), r.role.clone(), r.post.clone(), String::new()]).collect(),
+        footer: vec!["Руководитель ППЭ ____________________ / ____________________".into()],
+    }
+    .render(&mut doc)?;
+    Ok(finish(doc, "ППЭ-07", "ППЭ-07 список работников", None))
+}
+
+// ---- statements and acts -------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProtocolRow {
+    pub seat: String,
+    pub name: String,
+    pub document: String,
+    /// `явился`, `не явился`, …
+    pub status: String,
+    /// Local time of a late arrival, `ЧЧ:ММ`.
+    pub late_at: Option<String>,
+    pub removed: bool,
+    pub early: bool,
+    pub sheets_issued: u32,
+    pub sheets_replaced: u32,
+}
+
+/// ППЭ-05-02: protocol of the exam in an auditorium.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AuditoriumProtocolInput {
+    pub exam: ExamHeader,
+    pub auditorium: String,
+    pub rows: Vec<ProtocolRow>,
+}
+
+fn yes(flag: bool) -> String {
+    if flag { "да".into() } else { String::new() }
+}
+
+pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintDocument, PrintingError> {
+    let mut doc = Document::new("ППЭ-05-02")?;
+    Table {
+        form: "ППЭ-05-02",
+        heading: vec![format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()],
+        columns: vec![
+            col("Место", 12.0, Align::Center),
+            col("ФИО участника", 46.0, Align::Left),
+            col("Документ", 26.0, Align::Left),
+            col("Явка", 16.0, Align::Center),
+            col("Опоздал", 14.0, Align::Center),
+            col("Удалён", 12.0, Align::Center),
+            col("Досрочно", 14.0, Align::Center),
+            col("Выдано", 12.0, Align::Right),
+            col("Замена", 12.0, Align::Right),
+            col("Подпись", 10.0, Align::Left),
+        ],
+        rows: input
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.seat.clone(),
+                    r.name.clone(),
+                    r.document.clone(),
+                    r.status.clone(),
+                    r.late_at.clone().unwrap_or_default(),
+                    yes(r.removed),
+                    yes(r.early),
+                    r.sheets_issued.to_string(),
+                    r.sheets_replaced.to_string(),
+                ]
+            })
+            .collect(),
+        footer: vec![
+            "Организатор в аудитории ____________________ / ____________________".into(),
+            "Организатор в аудитории ____________________ / ____________________".into(),
+        ],
+    }
+    .render(&mut doc)?;
+    Ok(finish(doc, "ППЭ-05-02", &format!("ППЭ-05-02 аудитория {}", input.auditorium), Some(&input.auditorium)))
+}
+
+/// A machine-read table form: fiducials and one code per page, numbered from `first_sheet`.
+fn machine_table(doc: &mut Document, table: Table<'_>, first_sheet: &SheetId, key: &hmac::Key) -> Result<(), PrintingError> {
+    let mut decorate = |page: &mut Page, index: usize| {
+        let mut id = first_sheet.clone();
+        id.number += index as u32;
+        machine_marks(page, &id, key)
+    };
+    table.render_with(doc, Some(&mut decorate))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AbsenceRow {
+    pub auditorium: String,
+    pub seat: String,
+    pub name: String,
+    pub left_at: String,
+    pub returned_at: String,
+    /// куда выходил: туалет, медпункт, …
+    pub reason: String,
+}
+
+/// ППЭ-12-04-МАШ: log of participants' absences from the auditorium during the exam.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AbsenceLogInput {
+    pub exam: ExamHeader,
+    pub auditorium: String,
+    pub first_sheet: SheetId,
+    pub rows: Vec<AbsenceRow>,
+}
+
+pub fn absence_log_pdf(input: &AbsenceLogInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
+    let mut doc = Document::new("ППЭ-12-04-МАШ")?;
+    let table = Table {
+        form: "ППЭ-12-04-МАШ",
+        heading: vec![format!("Ведомость учёта времени отсутствия участников, ауд. {}", input.auditorium), input.exam.line()],
+        columns: vec![col("Место", 14.0, Align::Center), col("ФИО участника", 62.0, Align::Left), col("Вышел", 18.0, Align::Center), col("Вернулся", 18.0, Align::Center), col("Куда", 42.0, Align::Left), col("Подпись", 20.0, Align::Left)],
+        rows: input.rows.iter().map(|r| vec![r.seat.clone(), r.name.clone(), r.left_at.clone(), r.returned_at.clone(), r.reason.clone()]).collect(),
+        footer: vec!["Организатор в аудитории ____________________ / ____________________".into()],
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
+    Ok(finish(doc, "ППЭ-12-04-МАШ", &format!("ППЭ-12-04-МАШ аудитория {}", input.auditorium), Some(&input.auditorium)))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SummaryRow {
+    pub auditorium: String,
+    pub planned: u32,
+    pub present: u32,
+    pub absent: u32,
+    pub removed: u32,
+    pub early: u32,
+    pub sheets_issued: u32,
+    pub sheets_spoiled: u32,
+}
+
+/// ППЭ-13-02-МАШ: summary statement of the exam point, per auditorium and in total.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SummaryStatementInput {
+    pub exam: ExamHeader,
+    pub first_sheet: SheetId,
+    pub rows: Vec<SummaryRow>,
+}
+
+pub fn summary_statement_pdf(input: &SummaryStatementInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
+    let mut doc = Document::new("ППЭ-13-02-МАШ")?;
+    let mut total = SummaryRow { auditorium: "Итого".into(), planned: 0, present: 0, absent: 0, removed: 0, early: 0, sheets_issued: 0, sheets_spoiled: 0 };
+    for r in &input.rows {
+        total.planned += r.planned;
+        total.present += r.present;
+        total.absent += r.absent;
+        total.removed += r.removed;
+        total.early += r.early;
+        total.sheets_issued += r.sheets_issued;
+        total.sheets_spoiled += r.sheets_spoiled;
+    }
+    let line = |r: &SummaryRow| {
+        vec![r.auditorium.clone(), r.planned.to_string(), r.present.to_string(), r.absent.to_string(), r.removed.to_string(), r.early.to_string(), r.sheets_issued.to_string(), r.sheets_spoiled.to_string()]
+    };
+    let mut rows: Vec<Vec<String>> = input.rows.iter().map(line).collect();
+    rows.push(line(&total));
+    let table = Table {
+        form: "ППЭ-13-02-МАШ",
+        heading: vec!["Сводная ведомость учёта участников и материалов в ППЭ".into(), input.exam.line()],
+        columns: vec![
+            col("Аудитория", 24.0, Align::Center),
+            col("По плану", 20.0, Align::Right),
+            col("Явились", 20.0, Align::Right),
+            col("Не явились", 22.0, Align::Right),
+            col("Удалены", 20.0, Align::Right),
+            col("Досрочно", 22.0, Align::Right),
+            col("Выдано", 22.0, Align::Right),
+            col("Испорчено", 24.0, Align::Right),
+        ],
+        rows,
+        footer: vec!["Руководитель ППЭ ____________________ / ____________________".into(), "Член ГЭК ____________________ / ____________________".into()],
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
+    Ok(finish(doc, "ППЭ-13-02-МАШ", "ППЭ-13-02-МАШ сводная ведомость", None))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MaterialsRow {
+    pub auditorium: String,
+    pub packages_issued: u32,
+    pub kits_issued: u32,
+    pub issued_at: String,
+    pub kits_returned: u32,
+    pub returned_at: String,
+}
+
+/// ППЭ-14-02: issue and return of exam materials per auditorium.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MaterialsRecordInput {
+    pub exam: ExamHeader,
+    pub rows: Vec<MaterialsRow>,
+}
+
+pub fn materials_record_pdf(input: &MaterialsRecordInput) -> Result<PrintDocument, PrintingError> {
+    let mut doc = Document::new("ППЭ-14-02")?;
+    Table {
+        form: "ППЭ-14-02",
+        heading: vec!["Ведомость выдачи и возврата экзаменационных материалов по аудиториям".into(), input.exam.line()],
+        columns: vec![
+            col("Аудитория", 22.0, Align::Center),
+            col("Пакетов", 18.0, Align::Right),
+            col("Комплектов", 22.0, Align::Right),
+            col("Выдано в", 20.0, Align::Center),
+            col("Подпись", 22.0, Align::Left),
+            col("Возвращено", 24.0, Align::Right),
+            col("Принято в", 22.0, Align::Center),
+            col("Подпись", 24.0, Align::Left),
+        ],
+        rows: input
+            .rows
+            .iter()
+            .map(|r| vec![r.auditorium.clone(), r.packages_issued.to_string(), r.kits_issued.to_string(), r.issued_at.clone(), String::new(), r.kits_returned.to_string(), r.returned_at.clone()])
+            .collect(),
+        footer: vec!["Руководитель ППЭ ____________________ / ____________________".into()],
+    }
+    .render(&mut doc)?;
+    Ok(finish(doc, "ППЭ-14-02", "ППЭ-14-02 выдача и возврат материалов", None))
+}
+
+/// ППЭ-18-МАШ: act of public observation, prefilled with the exam and the observer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ObservationActInput {
+    pub exam: ExamHeader,
+    pub observer: String,
+    pub sheet: SheetId,
+    /// Checklist items the observer marks.
+    pub items: Vec<String>,
+}
+
+pub fn observation_act_pdf(input: &ObservationActInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
+    let mut doc = Document::new("ППЭ-18-МАШ")?;
+    let mut page = doc.page();
+    machine_marks(&mut page, &input.sheet, key)?;
+    page.text(LEFT, 24.0, 8.0, true, "ППЭ-18-МАШ")?;
+    page.text(LEFT, 32.0, 13.0, true, "Акт общественного наблюдения")?;
+    page.text_in(LEFT, 40.0, CODE_X - LEFT - 4.0, 9.0, false, Align::Left, &input.exam.line())?;
+    field(&mut page, LEFT, 50.0, 120.0, "Общественный наблюдатель", &input.observer)?;
+    let mut top = 70.0;
+    page.text(LEFT, top, 9.0, true, "Отметьте «да» или «нет» по каждому пункту")?;
+    for item in &input.items {
+        top += 9.0;
+        page.text_in(LEFT, top, 140.0, 9.0, false, Align::Left, item)?;
+        page.frame(LEFT + 145.0, top - 4.5, 5.0, 5.0, 0.6);
+        page.text(LEFT + 151.0, top, 8.0, false, "да")?;
+        page.frame(LEFT + 158.0, top - 4.5, 5.0, 5.0, 0.6);
+        page.text(LEFT + 164.0, top, 8.0, false, "нет")?;
+    }
+    page.text(LEFT, top + 20.0, 9.0, false, "Общественный наблюдатель ____________________ / ____________________")?;
+    page_number(&mut page, "ППЭ-18-МАШ", 1, 1)?;
+    doc.push(page);
+    Ok(finish(doc, "ППЭ-18-МАШ", "ППЭ-18-МАШ акт общественного наблюдения", None))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReplacementRow {
+    pub time: String,
+    pub replaced: String,
+    pub replacement: String,
+    pub post: String,
+    pub reason: String,
+}
+
+/// ППЭ-19: record of changes of workers during the exam day.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WorkerReplacementInput {
+    pub exam: ExamHeader,
+    pub rows: Vec<ReplacementRow>,
+}
+
+pub fn worker_replacement_pdf(input: &WorkerReplacementInput) -> Result<PrintDocument, PrintingError> {
+    let mut doc = Document::new("ППЭ-19")?;
+    Table {
+        form: "ППЭ-19",
+        heading: vec!["Контроль изменения состава работников в день экзамена".into(), input.exam.line()],
+        columns: vec![col("Время", 16.0, Align::Center), col("Кого заменили", 46.0, Align::Left), col("Кем заменили", 46.0, Align::Left), col("Место работы", 24.0, Align::Center), col("Причина", 42.0, Align::Left)],
+        rows: input.rows.iter().map(|r| vec![r.time.clone(), r.replaced.clone(), r.replacement.clone(), r.post.clone(), r.reason.clone()]).collect(),
+        footer: vec!["Руководитель ППЭ ____________________ / ____________________".into(), "Член ГЭК ____________________ / ____________________".into()],
+    }
+    .render(&mut doc)?;
+    Ok(finish(doc, "ППЭ-19", "ППЭ-19 изменения состава работников", None))
+}
+
+/// ППЭ-21 (removal) and ППЭ-22 (early finish): one participant, one event.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EventActInput {
+    pub exam: ExamHeader,
+    pub auditorium: String,
+    pub seat: String,
+    pub participant: PersonOnForm,
+    /// Local time, `ЧЧ:ММ`.
+    pub at: String,
+    pub reason: String,
+    /// Sheet numbers of the participant's kit, so scanning can link the act.
+    pub kit_sheets: Vec<String>,
+}
+
+fn event_act(input: &EventActInput, form: &str, title: &str, reason_label: &str) -> Result<PrintDocument, PrintingError> {
+    let mut doc = Document::new(form)?;
+    let mut page = doc.page();
+    page.text_in(LEFT, 20.0, 174.0, 8.0, true, Align::Right, form)?;
+    page.text_in(LEFT, 30.0, 174.0, 14.0, true, Align::Center, title)?;
+    page.text_in(LEFT, 38.0, 174.0, 9.0, false, Align::Center, &input.exam.line())?;
+    field(&mut page, LEFT, 48.0, 174.0, "Участник экзамена", &input.participant.full_name())?;
+    field(&mut page, LEFT, 62.0, 80.0, "Документ", &input.participant.document)?;
+    field(&mut page, LEFT + 84.0, 62.0, 30.0, "Аудитория", &input.auditorium)?;
+    field(&mut page, LEFT + 118.0, 62.0, 20.0, "Место", &input.seat)?;
+    field(&mut page, LEFT + 142.0, 62.0, 32.0, "Время", &input.at)?;
+    page.text(LEFT, 80.0, 8.0, false, reason_label)?;
+    page.frame(LEFT, 82.0, 174.0, 40.0, 0.6);
+    page.paragraph(LEFT + 2.0, 88.0, 170.0, 10.0, &input.reason)?;
+    page.text_in(LEFT, 130.0, 174.0, 8.0, false, Align::Left, &format!("Бланки участника: {}", input.kit_sheets.join("; ")))?;
+    let mut top = 145.0;
+    for who in ["Член ГЭК", "Руководитель ППЭ", "Организатор в аудитории", "Медицинский работник (при наличии)", "С актом ознакомлен(а), участник"] {
+        page.text(LEFT, top, 9.0, false, &format!("{who} ____________________ / ____________________"))?;
+        top += 12.0;
+    }
+    page_number(&mut page, form, 1, 1)?;
+    doc.push(page);
+    Ok(finish(doc, form, &format!("{form} {title}"), Some(&input.auditorium)))
+}
+
+pub fn removal_act_pdf(input: &EventActInput) -> Result<PrintDocument, PrintingError> {
+    event_act(input, "ППЭ-21", "Акт об удалении участника экзамена", "Нарушение порядка проведения экзамена")
+}
+
+pub fn early_finish_act_pdf(input: &EventActInput) -> Result<PrintDocument, PrintingError> {
+    event_act(input, "ППЭ-22", "Акт о досрочном завершении экзамена по объективным причинам", "Причина (состояние здоровья или иные объективные причины)")
+}
+
+/// The structured record of a machine-read form for the upload bundle: РЦОИ processes these
+/// before the answer sheets, so the data travels as JSON beside the scanned images.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MachineRecord<T> {
+    pub form: String,
+    pub exam_id: String,
+    pub ppe_code: String,
+    pub first_sheet_number: u32,
+    pub data: T,
+}
+
+pub fn absence_log_record(input: &AbsenceLogInput) -> MachineRecord<&AbsenceLogInput> {
+    MachineRecord { form: "ППЭ-12-04-МАШ".into(), exam_id: input.exam.exam_id.clone(), ppe_code: input.exam.ppe_code.clone(), first_sheet_number: input.first_sheet.number, data: input }
+}
+
+pub fn summary_statement_record(input: &SummaryStatementInput) -> MachineRecord<&SummaryStatementInput> {
+    MachineRecord { form: "ППЭ-13-02-МАШ".into(), exam_id: input.exam.exam_id.clone(), ppe_code: input.exam.ppe_code.clone(), first_sheet_number: input.first_sheet.number, data: input }
+}
+
+pub fn observation_act_record(input: &ObservationActInput) -> MachineRecord<&ObservationActInput> {
+    MachineRecord { form: "ППЭ-18-МАШ".into(), exam_id: input.exam.exam_id.clone(), ppe_code: input.exam.ppe_code.clone(), first_sheet_number: input.sheet.number, data: input }
+}
+
+/// How many sheet numbers a machine-read table form may use (one per page); callers reserve
+/// this many so page codes never collide with another document's.
+pub fn machine_table_sheet_budget(rows: usize) -> u32 {
+    (rows / 25 + 2) as u32
+}
