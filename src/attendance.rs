@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::sheet_code::SheetKind;
 
-/// The sheets of one individual kit (индивидуальный комплект), in print order.
-pub const KIT: [SheetKind; 3] = [SheetKind::Registration, SheetKind::Answers1, SheetKind::Answers2];
+/// The sheets of one individual kit (индивидуальный комплект), in print order: the
+/// registration sheet, answer sheet № 1 and two pages of answer sheet № 2. The one
+/// definition printing, attendance and scanning share.
+pub const KIT: [SheetKind; 4] = [SheetKind::Registration, SheetKind::Answers1, SheetKind::Answers2, SheetKind::Answers2];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -165,9 +165,9 @@ impl Roster {
 
 /// Assigns the workers of the exam point's day to posts. Deterministic: workers are taken in
 /// id order; reserve-listed workers are used last.
-pub fn assign(input: &RosterInput<'_>, rules: &RosterRules) -> Roster {
-    let on_duty: Vec<(&Worker, bool)> = {
-        let mut v: Vec<(&Worker, bool)> = input
+pub fn assign<'a>(input: &RosterInput<'a>, rules: &RosterRules) -> Roster {
+    let on_duty: Vec<(&'a Worker, bool)> = {
+        let mut v: Vec<(&'a Worker, bool)> = input
             .workers
             .iter()
             .filter_map(|w| {
@@ -181,10 +181,10 @@ pub fn assign(input: &RosterInput<'_>, rules: &RosterRules) -> Roster {
         v.sort_by(|a, b| (a.1, &a.0.worker_id).cmp(&(b.1, &b.0.worker_id)));
         v
     };
-    let mut used: HashSet<&str> = HashSet::new();
+    let mut used: HashSet<&'a str> = HashSet::new();
     let mut entries = Vec::new();
     let mut shortfalls = Vec::new();
-    let take = |role: WorkerRole, ok: &dyn Fn(&Worker) -> bool, used: &mut HashSet<&str>| -> Option<String> {
+    let take = |role: WorkerRole, ok: &dyn Fn(&Worker) -> bool, used: &mut HashSet<&'a str>| -> Option<String> {
         let w = on_duty.iter().find(|(w, _)| !used.contains(w.worker_id.as_str()) && w.roles.contains(&role) && ok(w))?.0;
         used.insert(w.worker_id.as_str());
         Some(w.worker_id.clone())

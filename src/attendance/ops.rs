@@ -37,6 +37,28 @@ pub fn issue_kits(conn: &mut Connection, now: &str, actor: &str, exam_id: &str, 
     Ok(issued)
 }
 
+/// The valid kit of one participant, issued now (inside the caller's transaction) if they
+/// have none: the numbers printing puts on the sheets are the ones scanning expects.
+pub fn kit_for(tx: &Connection, now: &str, exam_id: &str, ppe_code: &str, participant_id: &str) -> anyhow::Result<Vec<(SheetKind, u32)>> {
+    let have: Vec<(SheetKind, u32)> = store::issued_sheets(tx, exam_id, ppe_code)?
+        .into_iter()
+        .filter(|s| !s.voided && s.kind != SheetKind::Additional && s.participant_id.as_deref() == Some(participant_id))
+        .map(|s| (s.kind, s.number))
+        .collect();
+    if !have.is_empty() {
+        return Ok(have);
+    }
+    let mut next = store::next_sheet_number(tx, exam_id, ppe_code)?;
+    let kit = store::kit_latest(tx, exam_id, participant_id)? + 1;
+    let mut out = Vec::new();
+    for kind in KIT {
+        store::sheet_insert(tx, &IssuedSheet { exam_id: exam_id.into(), ppe_code: ppe_code.into(), kind, number: next, participant_id: Some(participant_id.into()), kit, voided: false }, now)?;
+        out.push((kind, next));
+        next += 1;
+    }
+    Ok(out)
+}
+
 /// Current state of every participant with events, in one pass.
 pub fn states(conn: &Connection, exam_id: &str) -> anyhow::Result<HashMap<String, ParticipantState>> {
     let mut by: HashMap<String, Vec<ExamEvent>> = HashMap::new();

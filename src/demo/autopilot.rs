@@ -198,7 +198,7 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     let built = crate::upload::cli::box_bundle(ctx, &conn, exam_id, false)?;
     let http = crate::upload::cli::hub_http_client(ctx)?;
     let deadline = exam.upload_deadline(end).to_rfc3339();
-    let args = crate::upload::cli::UploadArgs { exam: exam_id.into(), rebuild: false, chunk_size: 1 << 20, deadline: Some(deadline), max_failures: 30 };
+    let args = crate::upload::cli::UploadArgs { exam: exam_id.into(), rebuild: false, chunk_size: 1 << 20, deadline: Some(deadline), max_failures: 30, parallel: 4 };
     let receipt = crate::upload::cli::upload_bundle(ctx, &conn, &built, http, &args).await?;
     say(ctx, &format!(
         "выгрузка завершена: квитанция РЦОИ (подпись проверена), файлов {}, байт {}, принято {}",

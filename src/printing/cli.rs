@@ -134,6 +134,15 @@ pub fn make_set(ctx: &EdgeContext, conn: &mut Connection, exam_id: &str, what: P
     let mut numbers: HashMap<String, Vec<u32>> = HashMap::new();
     let mut reserved = 0u32;
     for (holder, kinds) in &needs {
+        if !holder.starts_with("statement:") {
+            // A participant's kit: the numbers of record are attendance's (kits replaced there
+            // void old numbers), so what is printed is what scanning expects.
+            let before = crate::attendance::store::next_sheet_number(&tx, exam_id, &ppe_code)?;
+            let have = crate::attendance::ops::kit_for(&tx, &at, exam_id, &ppe_code, holder)?;
+            reserved += crate::attendance::store::next_sheet_number(&tx, exam_id, &ppe_code)? - before;
+            numbers.insert(holder.clone(), have.into_iter().map(|(_, n)| n).collect());
+            continue;
+        }
         let mut have = print_store::kit_sheets_get(&tx, exam_id, holder).context("load sheet numbers")?;
         if have.is_empty() {
             let first = print_store::sheet_numbers_reserve(&tx, exam_id, &ppe_code, kinds.len() as u32).context("reserve sheet numbers")?;

@@ -12,16 +12,12 @@ use super::{PrintDocument, PrintWhat, PrintingError};
 use crate::model::{Exam, Plan, SeatAssignment, WorkerRole};
 use crate::sheet_code::{SheetId, SheetKind};
 
-/// Pages of answer sheet № 2 in a kit.
-pub const ANSWERS2_PAGES: usize = 2;
 /// Blank rows of the absence log per auditorium.
 pub const ABSENCE_LOG_ROWS: usize = 15;
 
 /// Sheets every printed holder needs: a participant's kit or a machine-read statement.
 pub fn kit_kinds() -> Vec<SheetKind> {
-    let mut kinds = vec![SheetKind::Registration, SheetKind::Answers1];
-    kinds.extend(std::iter::repeat_n(SheetKind::Answers2, ANSWERS2_PAGES));
-    kinds
+    crate::attendance::KIT.to_vec()
 }
 
 /// Holder keys (participant ids, or `statement:<form>:<auditorium>`) with the sheet kinds
