@@ -2,6 +2,7 @@
 //! See ARCHITECTURE.md for the map of the house.
 
 pub mod audit;
+pub mod check_config;
 pub mod clock;
 pub mod config;
 pub mod daemon;

@@ -78,7 +78,7 @@ enum EdgeCommand {
     /// What the box has and what is missing.
     Status(NotYet),
     /// Validate a config and the devices it names.
-    CheckConfig(NotYet),
+    CheckConfig(ppe::check_config::CheckConfigArgs),
     /// Remove decrypted material now; personal data after retention.
     Wipe(ppe::retention::cli::WipeArgs),
 }
@@ -124,7 +124,7 @@ fn main() -> ExitCode {
             EdgeCommand::Upload(_) => not_yet("edge upload"),
             EdgeCommand::Export(_) => not_yet("edge export"),
             EdgeCommand::Status(_) => not_yet("edge status"),
-            EdgeCommand::CheckConfig(_) => not_yet("edge check-config"),
+            EdgeCommand::CheckConfig(args) => ppe::check_config::run(&config, args),
             // The receipt store of the upload domain replaces `NoReceiptStore` when it lands.
             EdgeCommand::Wipe(args) => ppe::retention::cli::wipe(&config, args, &ppe::retention::NoReceiptStore),
         },
