@@ -67,7 +67,7 @@ pub struct HubLinkConfig {
     pub mirror_url: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeKeysConfig {
     /// TLS client certificate and key issued by the hub's CA.
@@ -81,6 +81,13 @@ pub struct EdgeKeysConfig {
     /// The box's X25519 secret (32 bytes hex), for unwrapping package keys.
     #[serde(default = "d_x")]
     pub x25519_key_file: PathBuf,
+}
+// Without a `[keys]` section the per-key defaults must apply too (a derived Default gave
+// empty paths: regression pinned by check-config's good-box test).
+impl Default for EdgeKeysConfig {
+    fn default() -> Self {
+        Self { tls_cert_file: d_cert(), tls_key_file: d_key(), signing_key_file: d_ed(), x25519_key_file: d_x() }
+    }
 }
 fn d_cert() -> PathBuf {
     "keys/client.crt".into()
