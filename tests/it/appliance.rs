@@ -483,3 +483,60 @@ fn check_config_sees_a_real_serial_port_and_a_missing_cups_queue() {
         assert!(!ok && out.contains("key `printer.name`"), "{out}");
     }
 }
+
+fn tree(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn install_into_a_temporary_root_is_complete_idempotent_and_uninstalls() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |script: &str, args: &[&str]| {
+        let o = Command::new("bash").arg(repo.join("scripts").join(script)).args(args).env("DESTDIR", root.path()).output().unwrap();
+        assert!(o.status.success(), "{script}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    run("install.sh", &["--bin", ppe_bin().to_str().unwrap()]);
+    let files = tree(root.path());
+    println!("installed:\n{}", files.join("\n"));
+    for want in [
+        "usr/bin/ppe",
+        "usr/lib/systemd/system/ppe-edge.service",
+        "usr/lib/systemd/system/ppe-hub.service",
+        "usr/lib/systemd/system/ppe-edge-wipe.timer",
+        "usr/lib/sysusers.d/ppe.conf",
+        "etc/ppe/ppe.toml",
+        "etc/ppe/hub.toml",
+        "etc/udev/rules.d/99-ppe-barcode.rules",
+        "etc/systemd/journald.conf.d/ppe.conf",
+        "etc/ppe/nftables.conf",
+    ] {
+        assert!(files.iter().any(|f| f == want), "{want} not installed: {files:?}");
+    }
+    // An edited config survives a reinstall; the new example lands beside it.
+    let cfg = root.path().join("etc/ppe/ppe.toml");
+    std::fs::write(&cfg, "ppe_code = \"edited\"\n").unwrap();
+    run("install.sh", &["--bin", ppe_bin().to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), "ppe_code = \"edited\"\n");
+    assert!(root.path().join("etc/ppe/ppe.toml.example").exists());
+    assert_eq!(tree(root.path()).len(), files.len() + 1, "second install added more than the example");
+
+    run("uninstall.sh", &[]);
+    let left = tree(root.path());
+    assert!(left.iter().all(|f| f.starts_with("etc/ppe/")), "left behind: {left:?}");
+    run("uninstall.sh", &["--purge"]);
+    assert!(tree(root.path()).is_empty());
+}
