@@ -540,3 +540,16 @@ fn install_into_a_temporary_root_is_complete_idempotent_and_uninstalls() {
     run("uninstall.sh", &["--purge"]);
     assert!(tree(root.path()).is_empty());
 }
+
+#[test]
+fn systemd_units_verify_clean_and_score_ok_exposure() {
+    assert!(have("systemd-analyze"), "systemd is in scripts/packages.txt");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = Command::new("bash").arg(repo.join("scripts/check-units.sh")).env("PPE_BIN", ppe_bin()).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    println!("{out}");
+    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    for unit in ["ppe-edge.service", "ppe-hub.service"] {
+        assert!(out.contains(&format!("verify {unit}: clean")) && out.contains(&format!("security {unit}: Overall exposure level")), "{out}");
+    }
+}
