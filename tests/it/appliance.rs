@@ -429,7 +429,8 @@ fn check_config_accepts_a_good_box_and_refuses_each_bad_one_with_file_key_and_re
         assert!(good.contains(from), "{from}");
         std::fs::write(&config, good.replacen(from, to, 1)).unwrap();
     };
-    let cases: Vec<(&str, Box<dyn Fn()>, &str, &str)> = vec![
+    type Case<'a> = (&'a str, Box<dyn Fn() + 'a>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         ("unknown key", Box::new(|| edit("ppe_code", "listen_port = 1\nppe_code")), "listen_port", "unknown field"),
         ("plain http hub", Box::new(|| edit("https://rcoi.example:8443", "http://rcoi.example:8443")), "key `hub.url`", "scheme must be https"),
         ("not a url", Box::new(|| edit("https://rcoi.example:8443", "rcoi example")), "key `hub.url`", "not a URL"),
