@@ -86,7 +86,7 @@ enum EdgeCommand {
     /// What the box has and what is missing.
     Status(NotYet),
     /// Validate a config and the devices it names.
-    CheckConfig(NotYet),
+    CheckConfig(ppe::check_config::CheckConfigArgs),
     /// Remove decrypted material now; personal data after retention.
     Wipe(ppe::retention::cli::WipeArgs),
 }
@@ -136,7 +136,8 @@ fn main() -> ExitCode {
             EdgeCommand::Export(args) => ppe::upload::cli::edge_export(&config, args),
             EdgeCommand::Print(args) => ppe::printing::cli::run(&config, args),
             EdgeCommand::Status(_) => not_yet("edge status"),
-            EdgeCommand::CheckConfig(_) => not_yet("edge check-config"),
+            EdgeCommand::CheckConfig(args) => ppe::check_config::run(&config, args),
+            // The receipt store of the upload domain replaces `NoReceiptStore` when it lands.
             EdgeCommand::Wipe(args) => ppe::retention::cli::wipe(&config, args, &ppe::upload::HeldReceipts),
         },
     };

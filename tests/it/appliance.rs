@@ -387,3 +387,170 @@ fn serial_reader_records_scans_and_recovers_after_unplug_and_replug() {
     let audit = ppe::audit::store::all(&conn).unwrap();
     assert_eq!(audit.iter().filter(|e| e.action.starts_with("materials.")).count(), 3);
 }
+
+/// A complete, valid box folder (keys made here, run dir on tmpfs); returns its ppe.toml.
+fn good_box(dir: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let ca = rcgen::generate_simple_self_signed(vec!["rcoi.example".into()]).unwrap();
+    std::fs::write(keys.join("ca.crt"), ca.cert.pem()).unwrap();
+    let client = rcgen::generate_simple_self_signed(vec!["0101".into()]).unwrap();
+    std::fs::write(keys.join("client.crt"), client.cert.pem()).unwrap();
+    ppe::keys::write_secret(&keys.join("client.key"), client.key_pair.serialize_pem().as_bytes()).unwrap();
+    ppe::keys::write_secret(&keys.join("signing.pk8"), &ppe::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
+    ppe::keys::write_secret(&keys.join("x25519.key"), "cd".repeat(32).as_bytes()).unwrap();
+    for f in ["client.key", "signing.pk8", "x25519.key"] {
+        assert_eq!(std::fs::metadata(keys.join(f)).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let run_dir = format!("/dev/shm/ppe-check-{}-{}", std::process::id(), dir.file_name().unwrap().to_string_lossy());
+    let path = write_box_config(dir, "0101", "");
+    let text = std::fs::read_to_string(&path).unwrap().replace("run_dir = \"run\"", &format!("run_dir = \"{run_dir}\""));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn check_config(config: &Path) -> (bool, String) {
+    let o = ppe(&["edge", "--config", config.to_str().unwrap(), "check-config"]);
+    (o.status.success(), format!("{}{}", stdout(&o), stderr(&o)))
+}
+
+#[test]
+fn check_config_accepts_a_good_box_and_refuses_each_bad_one_with_file_key_and_reason() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = good_box(dir.path());
+    let (ok, out) = check_config(&config);
+    assert!(ok, "good config refused:\n{out}");
+    let good = std::fs::read_to_string(&config).unwrap();
+    let shown = config.display().to_string();
+
+    let edit = |from: &str, to: &str| {
+        assert!(good.contains(from), "{from}");
+        std::fs::write(&config, good.replacen(from, to, 1)).unwrap();
+    };
+    type Case<'a> = (&'a str, Box<dyn Fn() + 'a>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        ("unknown key", Box::new(|| edit("ppe_code", "listen_port = 1\nppe_code")), "listen_port", "unknown field"),
+        ("plain http hub", Box::new(|| edit("https://rcoi.example:8443", "http://rcoi.example:8443")), "key `hub.url`", "scheme must be https"),
+        ("not a url", Box::new(|| edit("https://rcoi.example:8443", "rcoi example")), "key `hub.url`", "not a URL"),
+        ("short public key", Box::new(|| edit(&"ab".repeat(32), "abcd")), "key `hub.signing_public_key`", "32 bytes"),
+        ("missing CA file", Box::new(|| edit("keys/ca.crt", "keys/nope.crt")), "key `hub.ca_file`", "no such file"),
+        ("serial reader absent", Box::new(|| edit("[hub]", "[serial]\nport = \"/dev/ppe-no-such-reader\"\n[hub]")), "key `serial.port`", "No such file"),
+        ("bad line ending", Box::new(|| edit("[hub]", "[serial]\nline_ending = \"lfcr\"\n[hub]")), "key `serial.line_ending`", "crlf"),
+        ("run dir on disk", Box::new(|| edit("run_dir = \"/dev/shm/", "run_dir = \"on-disk/")), "key `run_dir`", "persistent disk"),
+        ("zero heartbeat", Box::new(|| edit("[hub]", "[heartbeat]\ninterval_secs = 0\n[hub]")), "key `heartbeat.interval_secs`", "at least 1"),
+    ];
+    for (name, apply, key, reason) in cases {
+        apply();
+        let (ok, out) = check_config(&config);
+        assert!(!ok, "{name}: accepted:\n{out}");
+        assert!(out.contains(&shown) && out.contains(key) && out.contains(reason), "{name}: message lacks file, {key} or {reason:?}:\n{out}");
+    }
+    std::fs::write(&config, &good).unwrap();
+
+    // Secrets: readable by others, or not the key they claim to be.
+    let key = dir.path().join("keys/client.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (ok, out) = check_config(&config);
+    assert!(!ok && out.contains("key `keys.tls_key_file`") && out.contains("mode 0644") && out.contains("chmod 600"), "{out}");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    ppe::keys::write_secret(&dir.path().join("keys/signing.pk8"), b"garbage").unwrap();
+    let (ok, out) = check_config(&config);
+    assert!(!ok && out.contains("key `keys.signing_key_file`") && out.contains("Ed25519"), "{out}");
+    std::fs::write(dir.path().join("keys/ca.crt"), b"not a certificate").unwrap();
+    let (ok, out) = check_config(&config);
+    assert!(!ok && out.contains("key `hub.ca_file`") && out.contains("no PEM certificate"), "{out}");
+}
+
+#[test]
+fn check_config_sees_a_real_serial_port_and_a_missing_cups_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = good_box(dir.path());
+    let reader = dir.path().join("ppe-barcode");
+    let pty = PtyPair::start(&reader, &dir.path().join("feeder"));
+    let text = std::fs::read_to_string(&config).unwrap().replace("[hub]", &format!("[serial]\nport = \"{}\"\nbaud = 9600\n[hub]", reader.display()));
+    std::fs::write(&config, &text).unwrap();
+    let (ok, out) = check_config(&config);
+    assert!(ok, "pty reader refused:\n{out}");
+    pty.unplug();
+    let (ok, out) = check_config(&config);
+    assert!(!ok && out.contains("key `serial.port`"), "{out}");
+
+    if have("lpstat") {
+        let text = text.replace("[hub]", "[printer]\nname = \"ppe-no-such-queue\"\n[hub]");
+        std::fs::write(&config, text).unwrap();
+        let (ok, out) = check_config(&config);
+        assert!(!ok && out.contains("key `printer.name`"), "{out}");
+    }
+}
+
+fn tree(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn install_into_a_temporary_root_is_complete_idempotent_and_uninstalls() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |script: &str, args: &[&str]| {
+        let o = Command::new("bash").arg(repo.join("scripts").join(script)).args(args).env("DESTDIR", root.path()).output().unwrap();
+        assert!(o.status.success(), "{script}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    run("install.sh", &["--bin", ppe_bin().to_str().unwrap()]);
+    let files = tree(root.path());
+    println!("installed:\n{}", files.join("\n"));
+    for want in [
+        "usr/bin/ppe",
+        "usr/lib/systemd/system/ppe-edge.service",
+        "usr/lib/systemd/system/ppe-hub.service",
+        "usr/lib/systemd/system/ppe-edge-wipe.timer",
+        "usr/lib/sysusers.d/ppe.conf",
+        "etc/ppe/ppe.toml",
+        "etc/ppe/hub.toml",
+        "etc/udev/rules.d/99-ppe-barcode.rules",
+        "etc/systemd/journald.conf.d/ppe.conf",
+        "etc/ppe/nftables.conf",
+    ] {
+        assert!(files.iter().any(|f| f == want), "{want} not installed: {files:?}");
+    }
+    // An edited config survives a reinstall; the new example lands beside it.
+    let cfg = root.path().join("etc/ppe/ppe.toml");
+    std::fs::write(&cfg, "ppe_code = \"edited\"\n").unwrap();
+    run("install.sh", &["--bin", ppe_bin().to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), "ppe_code = \"edited\"\n");
+    assert!(root.path().join("etc/ppe/ppe.toml.example").exists());
+    assert_eq!(tree(root.path()).len(), files.len() + 1, "second install added more than the example");
+
+    run("uninstall.sh", &[]);
+    let left = tree(root.path());
+    assert!(left.iter().all(|f| f.starts_with("etc/ppe/")), "left behind: {left:?}");
+    run("uninstall.sh", &["--purge"]);
+    assert!(tree(root.path()).is_empty());
+}
+
+#[test]
+fn systemd_units_verify_clean_and_score_ok_exposure() {
+    assert!(have("systemd-analyze"), "systemd is in scripts/packages.txt");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = Command::new("bash").arg(repo.join("scripts/check-units.sh")).env("PPE_BIN", ppe_bin()).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    println!("{out}");
+    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    for unit in ["ppe-edge.service", "ppe-hub.service"] {
+        assert!(out.contains(&format!("verify {unit}: clean")) && out.contains(&format!("security {unit}: Overall exposure level")), "{out}");
+    }
+}

@@ -1,0 +1,405 @@
+//! `ppe edge check-config`: validates `ppe.toml` and the files and devices it names before the
+//! box is trusted with an exam day, so a typo shows up at install time, not at 09:00.
+//!
+//! Every problem names the config file, the key and the reason (and, for files, the path and
+//! the fix). Errors make the command exit non-zero; warnings (a device tool not installed, a
+//! folder that will be created) do not.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::Args;
+
+use crate::config::{self, EdgeFileConfig};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding about one key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    pub severity: Severity,
+    pub key: String,
+    pub reason: String,
+}
+
+impl Problem {
+    fn error(key: &str, reason: impl Into<String>) -> Self {
+        Self { severity: Severity::Error, key: key.to_string(), reason: reason.into() }
+    }
+    fn warning(key: &str, reason: impl Into<String>) -> Self {
+        Self { severity: Severity::Warning, key: key.to_string(), reason: reason.into() }
+    }
+    /// `FILE: error: key `K`: REASON`
+    pub fn render(&self, file: &Path) -> String {
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        format!("{}: {level}: key `{}`: {}", file.display(), self.key, self.reason)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct CheckConfigArgs {
+    /// Print the findings as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {errors} error(s); the box must not run an exam day with this config")]
+pub struct ConfigRefused {
+    pub path: String,
+    pub errors: usize,
+}
+
+pub fn run(config_path: &Path, args: CheckConfigArgs) -> anyhow::Result<()> {
+    // Parse errors (unknown key, missing key, wrong type) already name the file and the key.
+    let mut cfg: EdgeFileConfig = config::load(config_path)?;
+    config::apply_env_edge(&mut cfg, &|k| std::env::var(k).ok());
+    let problems = check_edge(&cfg);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&problems)?);
+    } else {
+        for p in &problems {
+            println!("{}", p.render(config_path));
+        }
+    }
+    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+    if errors > 0 {
+        return Err(ConfigRefused { path: config_path.display().to_string(), errors }.into());
+    }
+    if !args.json {
+        println!("{}: OK ({} warning(s))", config_path.display(), problems.len());
+    }
+    Ok(())
+}
+
+/// Every check of a box config; empty when all is well.
+pub fn check_edge(cfg: &EdgeFileConfig) -> Vec<Problem> {
+    let mut out = Vec::new();
+    check_ppe_code(&cfg.ppe_code, &mut out);
+    if let Err(e) = cfg.listen.parse::<std::net::SocketAddr>() {
+        out.push(Problem::error("listen", format!("{:?} is not an address:port ({e}); e.g. \"192.168.10.2:8080\"", cfg.listen)));
+    }
+    check_url("hub.url", &cfg.hub.url, &["https"], &mut out);
+    if let Some(mirror) = &cfg.hub.mirror_url {
+        check_url("hub.mirror_url", mirror, &["https", "http"], &mut out);
+    }
+    check_pem_certificates("hub.ca_file", &cfg.hub.ca_file, &mut out);
+    if let Err(reason) = parse_hex32(cfg.hub.signing_public_key.trim()) {
+        out.push(Problem::error("hub.signing_public_key", format!("{reason}; copy it from the hub's enrollment output")));
+    }
+    check_pem_certificates("keys.tls_cert_file", &cfg.keys.tls_cert_file, &mut out);
+    check_secret_file("keys.tls_key_file", &cfg.keys.tls_key_file, &mut out, |bytes| {
+        use rustls_pki_types::pem::PemObject;
+        rustls_pki_types::PrivateKeyDer::from_pem_slice(bytes).map(|_| ()).map_err(|e| format!("not a PEM private key ({e})"))
+    });
+    check_secret_file("keys.signing_key_file", &cfg.keys.signing_key_file, &mut out, |bytes| {
+        crate::keys::ed25519_from_pkcs8(bytes).map(|_| ()).map_err(|e| format!("not an Ed25519 PKCS#8 key ({e})"))
+    });
+    check_secret_file("keys.x25519_key_file", &cfg.keys.x25519_key_file, &mut out, |bytes| {
+        if bytes.len() == 32 {
+            return Ok(());
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| "neither 32 raw bytes nor 64 hex digits".to_string())?;
+        parse_hex32(text.trim()).map(|_| ())
+    });
+    check_state_dir(&cfg.state_dir, &mut out);
+    check_run_dir(&cfg.run_dir, &mut out);
+    check_printer(cfg, &mut out);
+    check_scanner(cfg, &mut out);
+    check_serial(cfg, &mut out);
+    if cfg.heartbeat.interval_secs == 0 {
+        out.push(Problem::error("heartbeat.interval_secs", "must be at least 1"));
+    }
+    out
+}
+
+fn check_ppe_code(code: &str, out: &mut Vec<Problem>) {
+    if code.trim().is_empty() {
+        out.push(Problem::error("ppe_code", "is empty; it is the exam point's code from the plan, e.g. \"0101\""));
+    } else if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        out.push(Problem::error("ppe_code", format!("{code:?} may only hold letters, digits and '-' (it is printed in sheet codes)")));
+    }
+}
+
+fn check_url(key: &str, text: &str, schemes: &[&str], out: &mut Vec<Problem>) {
+    match reqwest::Url::parse(text) {
+        Err(e) => out.push(Problem::error(key, format!("{text:?} is not a URL ({e}); e.g. \"https://rcoi.example:8443\""))),
+        Ok(url) if !schemes.contains(&url.scheme()) => {
+            out.push(Problem::error(key, format!("{text:?}: scheme must be {}", schemes.join(" or "))));
+        }
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => out.push(Problem::error(key, format!("{text:?} has no host"))),
+        Ok(_) => {}
+    }
+}
+
+fn read_file(key: &str, path: &Path, out: &mut Vec<Problem>) -> Option<Vec<u8>> {
+    if path.as_os_str().is_empty() {
+        out.push(Problem::error(key, "is empty; name a file"));
+        return None;
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            out.push(Problem::error(key, format!("{}: no such file; copy it from the folder `ppe hub enroll` wrote", path.display())));
+            None
+        }
+        Err(e) => {
+            out.push(Problem::error(key, format!("{}: cannot read ({e}); the ppe user must be able to read it", path.display())));
+            None
+        }
+    }
+}
+
+fn check_pem_certificates(key: &str, path: &Path, out: &mut Vec<Problem>) {
+    use rustls_pki_types::pem::PemObject;
+    let Some(bytes) = read_file(key, path, out) else { return };
+    let certs: Result<Vec<_>, _> = rustls_pki_types::CertificateDer::pem_slice_iter(&bytes).collect();
+    match certs {
+        Ok(c) if !c.is_empty() => {}
+        Ok(_) => out.push(Problem::error(key, format!("{}: no PEM certificate in the file", path.display()))),
+        Err(e) => out.push(Problem::error(key, format!("{}: not a PEM certificate ({e})", path.display()))),
+    }
+}
+
+/// Secrets must parse and must not be readable by others (group read is allowed so that an
+/// operator group can back them up; group write is not).
+fn check_secret_file(key: &str, path: &Path, out: &mut Vec<Problem>, parse: impl Fn(&[u8]) -> Result<(), String>) {
+    let Some(bytes) = read_file(key, path, out) else { return };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o027 != 0 {
+                out.push(Problem::error(key, format!("{}: mode {mode:04o} lets others read or change a secret; run `chmod 600 {}`", path.display(), path.display())));
+            }
+        }
+    }
+    if let Err(reason) = parse(&bytes) {
+        out.push(Problem::error(key, format!("{}: {reason}", path.display())));
+    }
+}
+
+fn parse_hex32(text: &str) -> Result<[u8; 32], String> {
+    let bytes = hex::decode(text).map_err(|e| format!("{text:?} is not hex ({e})"))?;
+    bytes.try_into().map_err(|b: Vec<u8>| format!("must be 32 bytes (64 hex digits), found {} bytes", b.len()))
+}
+
+fn check_state_dir(dir: &Path, out: &mut Vec<Problem>) {
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => out.push(Problem::error("state_dir", format!("{} is not a folder", dir.display()))),
+        Ok(_) => {
+            let probe = dir.join(".ppe-check-config");
+            match std::fs::write(&probe, b"") {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(&probe);
+                }
+                Err(e) => out.push(Problem::error("state_dir", format!("{}: not writable ({e}); systemd's StateDirectory= makes it for the ppe user", dir.display()))),
+            }
+        }
+        Err(_) => match dir.parent().filter(|p| p.is_dir()) {
+            Some(_) => out.push(Problem::warning("state_dir", format!("{} does not exist yet; it is created on first start", dir.display()))),
+            None => out.push(Problem::error("state_dir", format!("{}: neither it nor its parent folder exists", dir.display()))),
+        },
+    }
+}
+
+/// The file system type a path lives on, from /proc/mounts (longest mount point prefix of the
+/// nearest existing ancestor).
+pub fn filesystem_type(path: &Path) -> Option<String> {
+    let mut existing: PathBuf = path.to_path_buf();
+    while !existing.exists() {
+        existing = existing.parent()?.to_path_buf();
+    }
+    let existing = existing.canonicalize().ok()?;
+    let mounts = std::fs::read_to_string("/proc/mounts").ok()?;
+    mounts
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split_whitespace();
+            let (_dev, mount, fstype) = (f.next()?, f.next()?, f.next()?);
+            let mount = mount.replace("\\040", " ");
+            existing.starts_with(&mount).then(|| (mount.len(), fstype.to_string()))
+        })
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, t)| t)
+}
+
+fn check_run_dir(dir: &Path, out: &mut Vec<Problem>) {
+    match filesystem_type(dir) {
+        Some(t) if t == "tmpfs" || t == "ramfs" => {}
+        Some(t) => out.push(Problem::error(
+            "run_dir",
+            format!("{} is on {t}, not tmpfs: decrypted materials would reach persistent disk; use /run/ppe (RuntimeDirectory=ppe)", dir.display()),
+        )),
+        None => out.push(Problem::warning("run_dir", format!("{}: cannot tell its file system (no /proc/mounts)", dir.display()))),
+    }
+}
+
+fn have_program(name: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
+        .unwrap_or(false)
+}
+
+fn check_printer(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
+    if !cfg.printer.cups_uri.is_empty() {
+        check_url("printer.cups_uri", &cfg.printer.cups_uri, &["ipp", "ipps", "http", "https"], out);
+    }
+    let name = cfg.printer.name.trim();
+    if name.is_empty() {
+        out.push(Problem::warning("printer.name", "empty: the CUPS default destination is used"));
+        return;
+    }
+    if !have_program("lpstat") {
+        out.push(Problem::warning("printer.name", format!("cannot check queue {name:?}: lpstat (cups-client) is not installed")));
+        return;
+    }
+    match Command::new("lpstat").args(["-p", name]).output() {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => {
+            let why = String::from_utf8_lossy(&o.stderr).split_whitespace().collect::<Vec<_>>().join(" ");
+            out.push(Problem::error("printer.name", format!("CUPS has no usable queue {name:?} ({why}); see firmware-config/cups-setup.sh")));
+        }
+        Err(e) => out.push(Problem::error("printer.name", format!("cannot run lpstat: {e}"))),
+    }
+}
+
+fn check_scanner(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
+    if let Some(inbox) = &cfg.scanner.inbox {
+        if !inbox.is_dir() {
+            out.push(Problem::error("scanner.inbox", format!("{} is not an existing folder", inbox.display())));
+        }
+    }
+    if cfg.scanner.resolution_dpi != 0 && !(150..=600).contains(&cfg.scanner.resolution_dpi) {
+        out.push(Problem::warning("scanner.resolution_dpi", format!("{} dpi: codes need 200–300 dpi; 0 means the default 300", cfg.scanner.resolution_dpi)));
+    }
+    let device = cfg.scanner.device.trim();
+    if device.is_empty() {
+        if cfg.scanner.inbox.is_none() {
+            out.push(Problem::warning("scanner.device", "no SANE device and no inbox folder: scanning only from `ppe edge scan --from DIR`"));
+        }
+        return;
+    }
+    if !have_program("scanimage") {
+        out.push(Problem::warning("scanner.device", format!("cannot check {device:?}: scanimage (sane-utils) is not installed")));
+        return;
+    }
+    match Command::new("scanimage").arg("-L").output() {
+        Ok(o) => {
+            let listed = String::from_utf8_lossy(&o.stdout);
+            if !listed.contains(&format!("`{device}'")) {
+                out.push(Problem::error("scanner.device", format!("SANE does not list {device:?} (scanimage -L); is the scanner on and its backend enabled?")));
+            }
+        }
+        Err(e) => out.push(Problem::error("scanner.device", format!("cannot run scanimage: {e}"))),
+    }
+}
+
+const STANDARD_BAUDS: &[u32] = &[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400];
+
+fn check_serial(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
+    let s = &cfg.serial;
+    if crate::serial::LineEnding::parse(s.line_ending.trim()).is_none() {
+        out.push(Problem::error("serial.line_ending", format!("{:?}: use \"lf\", \"cr\" or \"crlf\"", s.line_ending)));
+    }
+    if s.baud != 0 && !STANDARD_BAUDS.contains(&s.baud) {
+        out.push(Problem::error("serial.baud", format!("{} is not a standard speed; the reader's manual gives it (usually 9600)", s.baud)));
+    }
+    let port = s.port.trim();
+    if port.is_empty() {
+        out.push(Problem::warning("serial.port", "empty: no barcode reader in the staff room"));
+        return;
+    }
+    match std::fs::metadata(port) {
+        Err(e) => out.push(Problem::error(
+            "serial.port",
+            format!("{port}: {e}; plug the reader in, or check the udev rule firmware-config/udev/99-ppe-barcode.rules"),
+        )),
+        Ok(meta) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::FileTypeExt;
+                if !meta.file_type().is_char_device() {
+                    out.push(Problem::error("serial.port", format!("{port} is not a character device (a serial port)")));
+                    return;
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = meta;
+            if let Err(e) = std::fs::OpenOptions::new().read(true).write(true).open(port) {
+                out.push(Problem::error("serial.port", format!("{port}: cannot open ({e}); the ppe user needs the dialout group")));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_configs_in_firmware_config_parse() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware-config");
+        let edge: EdgeFileConfig = config::load(&root.join("ppe.toml")).unwrap();
+        assert_eq!(edge.run_dir, Path::new("/run/ppe"));
+        assert_eq!(edge.serial.port, "/dev/ppe-barcode");
+        let hub: config::HubFileConfig = config::load(&root.join("hub.toml")).unwrap();
+        assert_eq!(hub.silent_after_secs, config::HubFileConfig::with_defaults().silent_after_secs);
+    }
+
+    #[test]
+    fn example_configs_set_every_key() {
+        // "every option and its default": each key of the serialized defaults appears in the
+        // example, commented or not.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware-config");
+        let hub_text = std::fs::read_to_string(root.join("hub.toml")).unwrap();
+        let defaults = toml::to_string(&config::HubFileConfig::with_defaults()).unwrap();
+        for line in defaults.lines().filter(|l| l.contains(" = ")) {
+            let key = line.split(" = ").next().unwrap();
+            assert!(hub_text.contains(&format!("{key} = ")), "hub.toml lacks {key}");
+        }
+        let edge_text = std::fs::read_to_string(root.join("ppe.toml")).unwrap();
+        let edge: EdgeFileConfig = config::load(&root.join("ppe.toml")).unwrap();
+        let all = toml::to_string(&edge).unwrap();
+        for line in all.lines().filter(|l| l.contains(" = ")) {
+            let key = line.split(" = ").next().unwrap();
+            assert!(edge_text.contains(&format!("{key} = ")), "ppe.toml lacks {key}");
+        }
+    }
+
+    #[test]
+    fn url_and_hex_checks_name_the_key() {
+        let mut out = Vec::new();
+        check_url("hub.url", "ftp://rcoi", &["https"], &mut out);
+        check_url("hub.url", "not a url", &["https"], &mut out);
+        check_url("hub.url", "https://rcoi.example:8443", &["https"], &mut out);
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|p| p.key == "hub.url"));
+        assert!(parse_hex32(&"ab".repeat(32)).is_ok());
+        assert!(parse_hex32("abcd").unwrap_err().contains("32 bytes"));
+        assert!(parse_hex32("zz").is_err());
+    }
+
+    #[test]
+    fn run_dir_on_disk_is_refused_and_tmpfs_accepted() {
+        let mut out = Vec::new();
+        if filesystem_type(Path::new("/dev/shm")).as_deref() == Some("tmpfs") {
+            check_run_dir(Path::new("/dev/shm/ppe-test"), &mut out);
+            assert!(out.is_empty(), "{out:?}");
+        }
+        let dir = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+        assert_ne!(filesystem_type(dir.path()).as_deref(), Some("tmpfs"), "the source tree is on disk");
+        check_run_dir(&dir.path().join("run"), &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].reason.contains("persistent disk"), "{out:?}");
+    }
+}
