@@ -140,7 +140,8 @@ fn answers1_page(doc: &Document, kit: &KitInput, id: &SheetId, key: &hmac::Key) 
     let mut page = doc.page();
     let top = kit_header(&mut page, kit, "Бланк ответов № 1", id, key)?;
     page.text(LEFT, top, 8.0, false, "Ответы на задания с кратким ответом: каждый символ в отдельной клетке, начиная с первой.")?;
-    let rows = 30;
+    // 28 rows keep the replacement block clear of the bottom fiducials and the paper edge.
+    let rows = 28;
     let cells = 24;
     for r in 0..rows {
         let t = top + 4.0 + r as f32 * 6.6;
