@@ -54,6 +54,15 @@ fn main() -> anyhow::Result<()> {
                 doc.bytes.len()
             );
         }
+        // Under `cargo test --all-targets` (no arguments, or the harness's flags): a smoke run.
+        None => {
+            let (set, _, _) = ppe::printing::inputs::demo_set(2, &key)?;
+            println!("printing bench smoke: {} documents (usage: printing forms DIR | printing kits N [OUT.pdf])", set.documents.len());
+        }
+        Some(a) if a.starts_with("--") => {
+            let (set, _, _) = ppe::printing::inputs::demo_set(2, &key)?;
+            println!("printing bench smoke: {} documents", set.documents.len());
+        }
         _ => anyhow::bail!("usage: printing forms DIR | printing kits N [OUT.pdf]"),
     }
     Ok(())
