@@ -1,0 +1,181 @@
+//! The box side of monitoring: builds a heartbeat from the box's numbers and posts it to the
+//! hub every `heartbeat.interval_secs`, living with a missing uplink (a failed post is logged
+//! once per outage and retried on the next beat; nothing queues up, since each report carries
+//! the whole state).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::{time_text, AttendanceReport, HeartbeatReport, MaterialsReport, PagesReport, Schedule, Stage, UploadReport};
+use crate::clock::Clock;
+
+/// What the box knows about one exam, gathered by the caller from its own stores.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BoxNumbers {
+    pub exam_id: String,
+    pub materials: MaterialsReport,
+    /// The package download is running now.
+    pub pulling: bool,
+    /// A print run is in progress now.
+    pub printing: bool,
+    pub seating_done: bool,
+    pub attendance: AttendanceReport,
+    pub pages: PagesReport,
+    /// The scanner is taking pages in now.
+    pub scanning: bool,
+    pub upload: UploadReport,
+    pub alarms: Vec<String>,
+    pub last_error: Option<String>,
+}
+
+/// The stage from the numbers and the box's clock (the hub judges deadlines by its own clock;
+/// the stage is only what the box is doing).
+pub fn derive_stage(n: &BoxNumbers, box_now: DateTime<Utc>, schedule: Option<&Schedule>) -> Stage {
+    let started = schedule.is_some_and(|s| box_now >= s.start);
+    if n.upload.receipt_id.is_some() {
+        Stage::Uploaded
+    } else if n.upload.bytes_total > 0 {
+        Stage::Uploading
+    } else if n.scanning || n.pages.scanned > 0 {
+        Stage::Scanning
+    } else if n.attendance.present > 0 || (started && n.materials.verified) {
+        Stage::Exam
+    } else if n.printing || n.materials.printed {
+        Stage::Printing
+    } else if n.materials.verified && n.materials.key_received {
+        Stage::MaterialsReady
+    } else if n.pulling || n.materials.pulled || n.materials.verified || schedule.is_some_and(|s| box_now >= s.window_open) {
+        Stage::Pulling
+    } else {
+        Stage::Waiting
+    }
+}
+
+/// A report of one exam from the box's numbers.
+pub fn build_report(ppe_code: &str, box_now: DateTime<Utc>, n: &BoxNumbers, schedule: Option<&Schedule>) -> HeartbeatReport {
+    HeartbeatReport {
+        ppe_code: ppe_code.to_string(),
+        exam_id: n.exam_id.clone(),
+        box_time: time_text(box_now),
+        stage: derive_stage(n, box_now, schedule),
+        materials: n.materials.clone(),
+        seating_done: n.seating_done,
+        attendance: n.attendance.clone(),
+        pages: n.pages.clone(),
+        upload: n.upload.clone(),
+        alarms: n.alarms.iter().take(super::MAX_ALARMS).map(|a| a.chars().take(super::MAX_TEXT_LEN).collect()).collect(),
+        last_error: n.last_error.as_ref().map(|e| e.chars().take(super::MAX_TEXT_LEN).collect()),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReporterError {
+    #[error("РЦОИ недоступен: {0}")]
+    Network(String),
+    #[error("РЦОИ отклонил отчёт ({status}): {message}")]
+    Refused { status: u16, message: String },
+}
+
+/// Posts one report to `hub_url` + `/v1/heartbeat`.
+pub async fn post_report(client: &reqwest::Client, hub_url: &str, report: &HeartbeatReport) -> Result<super::live::HeartbeatAck, ReporterError> {
+    let url = format!("{}/v1/heartbeat", hub_url.trim_end_matches('/'));
+    let resp = client.post(&url).json(report).send().await.map_err(|e| ReporterError::Network(format!("{e:#}")))?;
+    let status = resp.status();
+    if !status.is_success() {
+        let text = resp.text().await.unwrap_or_default();
+        let message = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["message"].as_str().map(str::to_string)).unwrap_or(text);
+        return Err(ReporterError::Refused { status: status.as_u16(), message });
+    }
+    resp.json().await.map_err(|e| ReporterError::Network(format!("answer: {e}")))
+}
+
+/// What one round of posting did (for logs and tests).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RoundOutcome {
+    pub sent: usize,
+    pub failed: usize,
+}
+
+/// Posts the reports `gather` returns every `interval` of `clock` time (so a simulated day at
+/// N× speed reports N× as often in wall time, as the hub's clock expects), forever. A failure
+/// is logged when an outage starts and when it ends, never once per beat.
+pub async fn run(client: reqwest::Client, hub_url: String, clock: Clock, interval: Duration, mut gather: impl FnMut() -> Vec<HeartbeatReport> + Send) {
+    let mut offline = false;
+    loop {
+        let reports = gather();
+        let mut outcome = RoundOutcome::default();
+        for r in &reports {
+            match post_report(&client, &hub_url, r).await {
+                Ok(ack) => {
+                    outcome.sent += 1;
+                    tracing::debug!(exam = %r.exam_id, offset_ms = ack.clock_offset_ms, "heartbeat accepted");
+                }
+                Err(e) => {
+                    outcome.failed += 1;
+                    if !offline {
+                        tracing::warn!(exam = %r.exam_id, "heartbeat not delivered (will keep trying every beat): {e}");
+                    }
+                }
+            }
+        }
+        if outcome.failed > 0 && outcome.sent == 0 {
+            offline = true;
+        } else if offline && outcome.sent > 0 {
+            offline = false;
+            tracing::info!("heartbeats reach the hub again");
+        }
+        tokio::time::sleep(clock.wall_duration(interval).max(Duration::from_millis(200))).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        super::super::parse_time(s).unwrap()
+    }
+
+    #[test]
+    fn stage_follows_the_day() {
+        let s = Schedule { window_open: t("2027-05-27T02:00:00Z"), start: t("2027-05-27T03:00:00Z"), deadline: t("2027-05-27T07:55:00Z") };
+        let mut n = BoxNumbers { exam_id: "ege-02".into(), ..Default::default() };
+        let table: Vec<(&str, Box<dyn Fn(&mut BoxNumbers)>, Stage)> = vec![
+            ("01:00:00", Box::new(|_| {}), Stage::Waiting),
+            ("02:00:00", Box::new(|_| {}), Stage::Pulling),
+            ("02:10:00", Box::new(|n| { n.materials.verified = true; n.materials.key_received = true; }), Stage::MaterialsReady),
+            ("02:20:00", Box::new(|n| n.printing = true), Stage::Printing),
+            ("03:00:00", Box::new(|n| n.printing = false), Stage::Exam),
+            ("07:00:00", Box::new(|n| n.pages.scanned = 10), Stage::Scanning),
+            ("07:10:00", Box::new(|n| n.upload.bytes_total = 100), Stage::Uploading),
+            ("07:20:00", Box::new(|n| n.upload.receipt_id = Some("abc".into())), Stage::Uploaded),
+        ];
+        for (time, change, expect) in table {
+            change(&mut n);
+            assert_eq!(derive_stage(&n, t(&format!("2027-05-27T{time}Z")), Some(&s)), expect, "at {time}");
+        }
+        let r = build_report("0101", t("2027-05-27T07:20:00Z"), &n, Some(&s));
+        assert!(r.check().is_ok());
+        assert_eq!(r.box_time, "2027-05-27T07:20:00Z");
+    }
+
+    #[test]
+    fn report_truncates_what_the_hub_would_refuse() {
+        let n = BoxNumbers { exam_id: "e".into(), alarms: vec!["x".repeat(2000); 100], last_error: Some("я".repeat(2000)), ..Default::default() };
+        let r = build_report("0101", t("2027-05-27T07:20:00Z"), &n, None);
+        assert!(r.check().is_ok(), "{:?}", r.check());
+    }
+
+    #[tokio::test]
+    async fn a_missing_hub_is_an_error_not_a_panic() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder().connect_timeout(Duration::from_millis(500)).build().unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let n = BoxNumbers { exam_id: "ege-02".into(), ..Default::default() };
+        let err = post_report(&client, &url, &build_report("0101", Utc::now(), &n, None)).await.unwrap_err();
+        assert!(matches!(err, ReporterError::Network(_)), "{err}");
+    }
+}
