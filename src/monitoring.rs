@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Exam;
 
-/// Where a box is in its exam day, as the box says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+/// Where a box is in its exam day, as the box says; ordered along the day (unknown last).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Plan synced, materials window not open yet.

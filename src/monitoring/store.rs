@@ -249,19 +249,16 @@ pub fn hub_upload_facts_for_exam(conn: &Connection, exam_id: &str) -> rusqlite::
         f.pages_received = pages;
         f.last_activity_at = last.as_deref().and_then(super::parse_time);
     }
-    let mut st = conn.prepare(
-        "SELECT ppe_code, manifest_sha256, received_at, receipt_json FROM hub_bundle WHERE exam_id = ?1 ORDER BY ppe_code, received_at",
-    )?;
-    let rows = st.query_map([exam_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))?;
+    let mut st = conn.prepare("SELECT ppe_code, manifest_sha256, received_at, file_count FROM hub_bundle WHERE exam_id = ?1 ORDER BY ppe_code, received_at")?;
+    let rows = st.query_map([exam_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)? as u64)))?;
     for row in rows {
-        let (code, manifest, at, receipt_json) = row?;
+        let (code, manifest, at, files) = row?;
         let f = out.entry(code).or_default();
         f.bundle_verified = true;
         f.receipt_id = Some(manifest);
         f.receipt_at = Some(at);
-        // Pages of a bundle carried on media never went through tus: count them from the
-        // receipt's file count less the record of the day when tus saw none.
-        let files = serde_json::from_str::<crate::upload::Receipt>(&receipt_json).map(|r| r.receipt.file_count).unwrap_or(0);
+        // A bundle carried on media never went through tus: its pages are its files less the
+        // record of the day.
         f.pages_verified = if f.pages_received > 0 { f.pages_received } else { files.saturating_sub(1) };
     }
     Ok(out)
@@ -386,5 +383,22 @@ mod tests {
         assert!(f.bundle_verified);
         assert_eq!((f.pages_verified, f.receipt_id.as_deref()), (1, Some("feed")));
         assert!(hub_upload_facts_for_exam(&conn, "oge-01").unwrap().is_empty());
+        // A bundle imported from media has no tus rows: its pages are its files less the record.
+        crate::upload::store::hub_bundle_insert(
+            &conn,
+            &crate::upload::store::HubBundleRow {
+                exam_id: "ege-02".into(),
+                ppe_code: "0202".into(),
+                manifest_sha256: "beef".into(),
+                via: "media".into(),
+                file_count: 41,
+                total_bytes: 4100,
+                received_at: "2027-05-27T07:03:00Z".into(),
+                receipt_json: "{}".into(),
+            },
+        )
+        .unwrap();
+        let f = &hub_upload_facts_for_exam(&conn, "ege-02").unwrap()["0202"];
+        assert_eq!((f.bundle_verified, f.pages_verified, f.files_received), (true, 40, 0));
     }
 }
