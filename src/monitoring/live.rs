@@ -32,6 +32,8 @@ use crate::store::Connection;
 pub const WRITER_BATCH_MS: u64 = 100;
 /// Samples kept in memory per point for the rate (15 min at the default 10 s interval).
 const SAMPLES_KEPT: usize = 90;
+/// Change messages kept for slow dashboards (one per second of changes).
+const EVENTS_KEPT: usize = 16;
 /// The hub re-reads the plan this often (an import by `ppe hub import-plan` shows up).
 const PLAN_REFRESH_SECS: u64 = 30;
 /// The hub re-reads its own upload and key records this often.
@@ -218,7 +220,9 @@ impl MonitoringHub {
         let reader = crate::store::open(db_path).map_err(store_error)?;
         let writer_conn = crate::store::open(db_path).map_err(store_error)?;
         let (tx, rx) = std::sync::mpsc::channel();
-        let (events, _) = tokio::sync::broadcast::channel(256);
+        // A channel keeps its last messages until every receiver read them; each can carry
+        // hundreds of rows, so keep few: a lagging dashboard gets a catch-up instead.
+        let (events, _) = tokio::sync::broadcast::channel(EVENTS_KEPT);
         let shared = Arc::new(Shared {
             rules,
             uploads,
