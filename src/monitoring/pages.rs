@@ -117,10 +117,9 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 async fn heartbeat_post(State(state): State<MonitoringPages>, caller: Caller, body: Bytes) -> Result<Json<super::live::HeartbeatAck>, PageError> {
     let report: HeartbeatReport = serde_json::from_slice(&body).map_err(|e| monitoring_error(MonitoringError::Malformed(format!("JSON: {e}"))))?;
-    let hub = state.hub.clone();
-    let identity = caller.0;
     let code = report.ppe_code.clone();
-    match blocking(move || hub.accept(identity.as_ref(), report)).await? {
+    // Memory only (the writer thread does the SQL): no blocking pool needed.
+    match state.hub.accept(caller.0.as_ref(), report) {
         Ok(ack) => Ok(Json(ack)),
         Err(e) => {
             tracing::warn!(ppe = %code, reason = e.code(), "heartbeat refused");

@@ -30,6 +30,7 @@ fn t(s: &str) -> DateTime<Utc> {
 
 /// A hub database with a generated region of `points` exam points and an operator of each role.
 fn hub_db(dir: &Path, points: usize) -> (PathBuf, Vec<String>) {
+    std::fs::create_dir_all(dir).unwrap();
     let db_path = dir.join("hub.db");
     let mut conn = ppe::store::open(&db_path).unwrap();
     let plan = ppe::demo::generate::generate_region(&ppe::demo::generate::RegionParams { points, participants: points * 40, ..Default::default() });
@@ -537,6 +538,60 @@ fn chromium_sees_a_box_go_from_pulling_to_uploaded_verified_without_reload() {
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
         std::fs::write(&out, &png).unwrap();
         driver.quit().await;
+        server.abort();
+    });
+}
+
+#[test]
+fn box_reporter_reaches_the_hub_after_an_outage_and_reports_its_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub_db_path, codes) = hub_db(&dir.path().join("hub"), 3);
+    let code = codes[0].clone();
+    // The box holds its slice of the plan, as synced from the hub.
+    let box_dir = dir.path().join("box");
+    std::fs::create_dir_all(box_dir.join("state")).unwrap();
+    let plan = ppe::demo::generate::generate_region(&ppe::demo::generate::RegionParams { points: 3, participants: 120, ..Default::default() });
+    let planned = plan.registrations.iter().filter(|r| r.exam_id == EXAM && r.ppe_code == code).count();
+    {
+        let mut conn = ppe::store::open(&box_dir.join("state/ppe.db")).unwrap();
+        let tx = conn.transaction().unwrap();
+        ppe::plan::store::replace_plan(&tx, &plan.for_exam_point(&code), "2027-05-20T00:00:00Z", "hub", "00").unwrap();
+        tx.commit().unwrap();
+    }
+    // The hub's address is known but nothing listens there yet: the uplink is down.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    std::fs::write(
+        box_dir.join("ppe.toml"),
+        format!("ppe_code = \"{code}\"\n[hub]\nurl = \"http://127.0.0.1:{port}\"\nca_file = \"keys/hub-ca.crt\"\nsigning_public_key = \"00\"\n[heartbeat]\ninterval_secs = 1\n"),
+    )
+    .unwrap();
+    let clock = Clock::simulated(t("2027-05-27T02:10:00Z"), 1.0);
+    let ctx = ppe::edge::EdgeContext::open(&box_dir.join("ppe.toml")).unwrap().with_clock(clock.clone());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let reporter = ppe::monitoring::reporter::spawn_box_reporter(&ctx).unwrap();
+        let hub = open_hub(&hub_db_path, clock.clone());
+        let pages = MonitoringPages { hub: hub.clone(), secure_cookies: false };
+        // Let a beat or two fail against the closed port.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(hub.row(EXAM, &code).unwrap().last_seen_at.is_none());
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let app = box_router(pages).layer(axum::Extension(BoxIdentity { ppe_code: code.clone() }));
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let started = Instant::now();
+        let row = loop {
+            let row = hub.row(EXAM, &code).unwrap();
+            if row.last_seen_at.is_some() {
+                break row;
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "no heartbeat reached the hub");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(row.stage, Stage::Pulling, "window open, nothing pulled yet");
+        assert_eq!(row.attendance.planned as usize, planned);
+        assert_eq!(row.health, ppe::monitoring::Health::OnTrack, "{}", row.reason);
+        assert!(row.clock_offset_ms.unwrap().abs() < 5_000, "same clock on both sides");
+        reporter.abort();
         server.abort();
     });
 }
