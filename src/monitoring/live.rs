@@ -400,7 +400,7 @@ impl MonitoringHub {
                     last_error: r.last_error.clone(),
                 }),
                 events,
-                prune: changed && live.reports_received % 50 == 0,
+                prune: changed && live.reports_received.is_multiple_of(50),
             };
             points.insert(key, live);
             op
@@ -607,8 +607,8 @@ impl MonitoringHub {
                 let Some(shared) = weak.upgrade() else { return };
                 let hub = MonitoringHub { shared, clock: clock.clone() };
                 n += 1;
-                let refresh_plan = n % PLAN_REFRESH_SECS == 0;
-                let refresh_facts = n % FACTS_REFRESH_SECS == 0;
+                let refresh_plan = n.is_multiple_of(PLAN_REFRESH_SECS);
+                let refresh_facts = n.is_multiple_of(FACTS_REFRESH_SECS);
                 let h = hub.clone();
                 let done = tokio::task::spawn_blocking(move || {
                     if refresh_plan {
@@ -769,10 +769,7 @@ fn writer_loop(mut conn: Connection, rx: std::sync::mpsc::Receiver<WriterMsg>, s
                 break;
             }
             let left = max_wait.saturating_sub(started.elapsed());
-            next = match rx.recv_timeout(left) {
-                Ok(m) => Some(m),
-                Err(_) => None,
-            };
+            next = rx.recv_timeout(left).ok();
         }
         let n = batch.len() as u64;
         let result = if batch.is_empty() { Ok(()) } else { mstore::heartbeat_write_batch(&mut conn, &batch) };

@@ -412,7 +412,7 @@ fn summary_html(s: &Summary) -> String {
         cards.push_str(&card(h.code(), t.count(h), h.title_ru(), h.colour()));
     }
     let f = &s.funnel;
-    let pct = |n: u64| if f.expected == 0 { 0 } else { (n.min(f.expected) * 100 / f.expected) as u32 };
+    let pct = |n: u64| (n.min(f.expected) * 100).checked_div(f.expected).unwrap_or(0);
     let step = |id: &str, n: u64, label: &str| format!("<div class=\"step\"><b id=\"f-{id}\">{n}</b><span>{label}</span><div class=\"bar\"><i id=\"fb-{id}\" style=\"width:{}%\"></i></div></div>", pct(n));
     let p = &s.prestart;
     format!(

@@ -240,7 +240,8 @@ mod tests {
     fn stage_follows_the_day() {
         let s = Schedule { window_open: t("2027-05-27T02:00:00Z"), start: t("2027-05-27T03:00:00Z"), deadline: t("2027-05-27T07:55:00Z") };
         let mut n = BoxNumbers { exam_id: "ege-02".into(), ..Default::default() };
-        let table: Vec<(&str, Box<dyn Fn(&mut BoxNumbers)>, Stage)> = vec![
+        type Change = Box<dyn Fn(&mut BoxNumbers)>;
+        let table: Vec<(&str, Change, Stage)> = vec![
             ("01:00:00", Box::new(|_| {}), Stage::Waiting),
             ("02:00:00", Box::new(|_| {}), Stage::Pulling),
             ("02:10:00", Box::new(|n| { n.materials.verified = true; n.materials.key_received = true; }), Stage::MaterialsReady),

@@ -202,6 +202,15 @@ async fn box_that_stops_reporting_turns_silent_after_the_configured_time() {
     // It comes back as soon as it reports again.
     beat(&after, &report(&codes[0], Stage::MaterialsReady)).await;
     assert_eq!(row_of(&status_json(&after, &cookie).await, &codes[0])["health"], "on_track");
+    hub.flush().unwrap();
+
+    // The limit is hub.toml's `silent_after_secs`: at 300 s the same silence is not yet silent.
+    let mut cfg = ppe::config::HubFileConfig::with_defaults();
+    cfg.silent_after_secs = 300;
+    let patient = MonitoringHub::open(&db, Clock::real(), StatusRules::from_config(&cfg), Arc::new(HubUploadStore)).unwrap();
+    let judge = |at: &str| patient.with_clock(Clock::simulated(t(at), 1.0)).row(EXAM, &codes[1]).unwrap().health;
+    assert_eq!(judge("2027-05-27T02:15:58Z"), ppe::monitoring::Health::OnTrack, "reports restored from the database");
+    assert_eq!(judge("2027-05-27T02:16:01Z"), ppe::monitoring::Health::Silent);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
