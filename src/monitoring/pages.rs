@@ -487,12 +487,19 @@ async fn dashboard_get(State(state): State<MonitoringPages>, who: OperatorSessio
     });
     let script = format!(
         "const EXAM={exam},ATE={ate},SEQ={seq},OFFSET_MIN={offset_min},T={titles};let skew=Date.parse({now})-Date.now();{DASHBOARD_JS}",
-        exam = serde_json::Value::String(exam_id),
-        ate = serde_json::Value::String(ate),
+        exam = script_json(&serde_json::Value::String(exam_id)),
+        ate = script_json(&serde_json::Value::String(ate)),
         seq = view.seq,
-        now = serde_json::Value::String(view.hub_time.clone()),
+        titles = script_json(&titles),
+        now = script_json(&serde_json::Value::String(view.hub_time.clone())),
     );
     Ok(page_html("Мониторинг — РЦОИ", Some(&who), &body, &script))
+}
+
+/// JSON safe inside a `<script>` element: `<`, `>` and `&` escaped, so a value (an АТЕ code
+/// from the query string) can never close the element.
+pub fn script_json(v: &serde_json::Value) -> String {
+    v.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }
 
 /// The dashboard's live part: applies compact changes from `/v1/events` to the rows, totals
@@ -839,4 +846,42 @@ async fn metrics_get(State(state): State<MonitoringPages>) -> Result<Response, P
     let hub = state.hub.clone();
     let text = blocking(move || metrics_text(&hub)).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_json_cannot_close_the_script_element() {
+        let v = serde_json::Value::String("</script><script>alert(1)</script>".into());
+        let out = script_json(&v);
+        assert!(!out.contains('<') && !out.contains('>'), "{out}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), v, "still the same JSON value");
+    }
+
+    #[test]
+    fn login_redirects_stay_on_this_site() {
+        assert_eq!(safe_next(Some("/ppe/ege-02/0101")), "/ppe/ege-02/0101");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, HeaderValue::from_static("a=1; ppe_hub_session=abc; b=2"));
+        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie(&h, "missing"), None);
+        assert_eq!(url_encode("/?exam=ege 02"), "/%3Fexam%3Dege%2002");
+        assert!(set_cookie("x", "y", 5, true).ends_with("; Secure"));
+    }
+
+    #[test]
+    fn seq_is_read_from_the_message_head() {
+        assert_eq!(seq_of("{\"seq\":42,\"now\":\"x\",\"rows\":[]}"), 42);
+        assert_eq!(seq_of("garbage"), 0);
+    }
 }
