@@ -15,6 +15,7 @@ pub mod keys;
 pub mod logging;
 pub mod materials;
 pub mod model;
+pub mod monitoring;
 pub mod plan;
 pub mod roster;
 pub mod scanning;

@@ -52,7 +52,9 @@ enum HubCommand {
     /// Serve boxes (mutual TLS) and the dashboard.
     Serve(ppe::hub::cli::ServeArgs),
     /// Completion table: the dashboard in text.
-    Status(NotYet),
+    Status(ppe::monitoring::cli::StatusArgs),
+    /// РЦОИ operator accounts for the dashboard (viewer, operator, admin).
+    User(ppe::monitoring::cli::UserArgs),
     /// Import a bundle carried on removable media.
     Import(ppe::upload::cli::ImportArgs),
 }
@@ -119,7 +121,8 @@ fn main() -> ExitCode {
             HubCommand::Enroll(args) => ppe::hub::cli::enroll(&config, args),
             HubCommand::Publish(args) => ppe::hub::cli::publish(&config, args),
             HubCommand::Serve(args) => ppe::hub::cli::serve(&config, args),
-            HubCommand::Status(_) => not_yet("hub status"),
+            HubCommand::Status(args) => ppe::monitoring::cli::status(&config, args),
+            HubCommand::User(args) => ppe::monitoring::cli::user(&config, args),
             HubCommand::Import(args) => ppe::upload::cli::hub_import(&config, args),
         },
         Command::Edge { config, command } => match command {

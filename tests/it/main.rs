@@ -8,3 +8,4 @@ mod scanning;
 mod upload;
 mod appliance;
 mod printing;
+mod monitoring;

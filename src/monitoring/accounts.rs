@@ -1,0 +1,255 @@
+//! РЦОИ operator accounts: roles (viewer, operator, admin), PBKDF2 password hashes shared
+//! with the box's accounts, lockout after repeated failures, and sessions whose cookie holds a
+//! random token while the database keeps only its SHA-256 (a stolen table opens no session).
+
+use chrono::{DateTime, Duration, Utc};
+use ring::rand::SecureRandom;
+
+use super::accounts_store as store;
+use crate::accounts::{hash_password, verify_password, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS};
+use crate::store::Connection;
+
+/// A session lasts one working day; the operator logs in again the next morning.
+pub const SESSION_HOURS: i64 = 12;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OperatorRole {
+    /// Sees the dashboard.
+    Viewer,
+    /// Also writes notes on an exam point's timeline.
+    Operator,
+    /// Also manages operator accounts.
+    Admin,
+}
+
+impl OperatorRole {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Operator => "operator",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "viewer" => Some(Self::Viewer),
+            "operator" => Some(Self::Operator),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn title_ru(self) -> &'static str {
+        match self {
+            Self::Viewer => "наблюдатель",
+            Self::Operator => "оператор",
+            Self::Admin => "администратор",
+        }
+    }
+
+    /// Roles are ordered: an admin may do what an operator may, and so on.
+    pub fn allows(self, needed: OperatorRole) -> bool {
+        self >= needed
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    pub login: String,
+    pub role: OperatorRole,
+    pub password_hash: String,
+}
+
+/// A logged-in operator, as found by the session cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub login: String,
+    pub role: OperatorRole,
+    /// Every state-changing form carries it.
+    pub csrf_token: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OperatorError {
+    /// Unknown login and wrong password read the same, so logins cannot be probed.
+    #[error("неверный логин или пароль")]
+    BadCredentials,
+    #[error("учётная запись заблокирована до {0} после неудачных попыток входа")]
+    Locked(String),
+    #[error("пароль должен быть не короче 8 символов")]
+    WeakPassword,
+    #[error("логин должен состоять из латинских букв, цифр, '.', '-' или '_' (до 64 символов)")]
+    BadLogin,
+    #[error("учётная запись {0} уже существует")]
+    Exists(String),
+    #[error("база данных: {0}")]
+    Store(String),
+}
+
+fn store_err(e: impl std::fmt::Display) -> OperatorError {
+    OperatorError::Store(e.to_string())
+}
+
+pub fn is_valid_login(login: &str) -> bool {
+    !login.is_empty() && login.len() <= 64 && login.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+}
+
+/// 32 random bytes as hex: session tokens and CSRF tokens.
+pub fn random_token() -> Result<String, OperatorError> {
+    let mut b = [0u8; 32];
+    ring::rand::SystemRandom::new().fill(&mut b).map_err(|_| store_err("системный генератор случайных чисел недоступен"))?;
+    Ok(hex::encode(b))
+}
+
+/// Compares secrets without an early exit (timing does not reveal the matching prefix).
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn token_digest(token: &str) -> String {
+    crate::util::sha256_hex(token.as_bytes())
+}
+
+fn rfc(t: DateTime<Utc>) -> String {
+    super::time_text(t)
+}
+
+/// Creates an operator; `actor` is who did it (`cli` or an admin's login) for the audit log.
+pub fn create_operator(conn: &mut Connection, login: &str, role: OperatorRole, password: &str, now: &str, actor: &str) -> Result<Operator, OperatorError> {
+    if !is_valid_login(login) {
+        return Err(OperatorError::BadLogin);
+    }
+    if password.chars().count() < 8 {
+        return Err(OperatorError::WeakPassword);
+    }
+    if store::operator_get(conn, login).map_err(store_err)?.is_some() {
+        return Err(OperatorError::Exists(login.into()));
+    }
+    let hash = hash_password(password).map_err(store_err)?;
+    let op = Operator { login: login.into(), role, password_hash: hash };
+    let tx = conn.transaction().map_err(store_err)?;
+    store::operator_create(&tx, &op, now).map_err(store_err)?;
+    crate::audit::store::append(&tx, now, crate::audit::NewEntry {
+        actor,
+        action: "monitoring.operator_create",
+        object: login,
+        details: serde_json::json!({"role": role.code()}),
+    })
+    .map_err(store_err)?;
+    tx.commit().map_err(store_err)?;
+    Ok(op)
+}
+
+/// Checks a login and password; counts failures and locks the account after
+/// [`MAX_FAILED_ATTEMPTS`]; every outcome is in the audit log.
+pub fn authenticate(conn: &mut Connection, login: &str, password: &str, now: DateTime<Utc>) -> Result<Operator, OperatorError> {
+    let now_text = rfc(now);
+    let Some((op, failed, locked_until)) = store::operator_get(conn, login).map_err(store_err)? else {
+        // Spend the same time as a real check, so that timing does not reveal unknown logins.
+        let _ = verify_password(password, "pbkdf2-sha256$150000$00$00");
+        return Err(OperatorError::BadCredentials);
+    };
+    if let Some(until) = locked_until.as_deref().and_then(super::parse_time) {
+        if now < until {
+            return Err(OperatorError::Locked(rfc(until)));
+        }
+    }
+    let ok = verify_password(password, &op.password_hash);
+    let lock = (!ok && failed + 1 >= MAX_FAILED_ATTEMPTS).then(|| rfc(now + Duration::minutes(LOCKOUT_MINUTES)));
+    let tx = conn.transaction().map_err(store_err)?;
+    store::operator_record_attempt(&tx, login, ok, lock.as_deref()).map_err(store_err)?;
+    let action = match (ok, &lock) {
+        (true, _) => "monitoring.operator_login",
+        (false, Some(_)) => "monitoring.operator_locked",
+        (false, None) => "monitoring.operator_login_failed",
+    };
+    crate::audit::store::append(&tx, &now_text, crate::audit::NewEntry { actor: login, action, object: login, details: serde_json::json!({"failed_attempts": if ok { 0 } else { failed + 1 }}) })
+        .map_err(store_err)?;
+    tx.commit().map_err(store_err)?;
+    if ok {
+        Ok(op)
+    } else {
+        Err(OperatorError::BadCredentials)
+    }
+}
+
+/// Starts a session; returns the cookie token (only its digest is stored) and the session.
+pub fn session_start(conn: &mut Connection, op: &Operator, now: DateTime<Utc>) -> Result<(String, Session), OperatorError> {
+    let token = random_token()?;
+    let csrf = random_token()?;
+    let expires = rfc(now + Duration::hours(SESSION_HOURS));
+    let tx = conn.transaction().map_err(store_err)?;
+    store::sessions_delete_expired(&tx, &rfc(now)).map_err(store_err)?;
+    store::session_insert(&tx, &token_digest(&token), &op.login, &csrf, &rfc(now), &expires).map_err(store_err)?;
+    tx.commit().map_err(store_err)?;
+    Ok((token, Session { login: op.login.clone(), role: op.role, csrf_token: csrf, expires_at: expires }))
+}
+
+/// The live session of a cookie token (`None` when unknown or expired).
+pub fn session_get(conn: &Connection, token: &str, now: DateTime<Utc>) -> Result<Option<Session>, OperatorError> {
+    let Some(s) = store::session_get(conn, &token_digest(token)).map_err(store_err)? else { return Ok(None) };
+    match super::parse_time(&s.expires_at) {
+        Some(exp) if now < exp => Ok(Some(s)),
+        _ => Ok(None),
+    }
+}
+
+pub fn session_end(conn: &Connection, token: &str) -> Result<(), OperatorError> {
+    store::session_delete(conn, &token_digest(token)).map_err(store_err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered() {
+        assert!(OperatorRole::Admin.allows(OperatorRole::Operator));
+        assert!(OperatorRole::Operator.allows(OperatorRole::Viewer));
+        assert!(!OperatorRole::Viewer.allows(OperatorRole::Operator));
+        assert!(!OperatorRole::Operator.allows(OperatorRole::Admin));
+        for r in [OperatorRole::Viewer, OperatorRole::Operator, OperatorRole::Admin] {
+            assert_eq!(OperatorRole::parse(r.code()), Some(r));
+        }
+    }
+
+    #[test]
+    fn login_lockout_session_and_audit() {
+        let mut conn = crate::store::open_in_memory().unwrap();
+        let now = super::super::parse_time("2027-05-27T02:00:00Z").unwrap();
+        assert!(matches!(create_operator(&mut conn, "op 1", OperatorRole::Viewer, "длинный-пароль", "t", "cli"), Err(OperatorError::BadLogin)));
+        assert!(matches!(create_operator(&mut conn, "op1", OperatorRole::Viewer, "short", "t", "cli"), Err(OperatorError::WeakPassword)));
+        let op = create_operator(&mut conn, "op1", OperatorRole::Operator, "длинный-пароль", "2027-05-27T01:00:00Z", "cli").unwrap();
+        assert!(op.password_hash.starts_with("pbkdf2-sha256$150000$"), "≥ 100 000 iterations");
+        assert!(matches!(create_operator(&mut conn, "op1", OperatorRole::Viewer, "длинный-пароль", "t", "cli"), Err(OperatorError::Exists(_))));
+        assert!(matches!(authenticate(&mut conn, "nobody", "x", now), Err(OperatorError::BadCredentials)));
+        let ok = authenticate(&mut conn, "op1", "длинный-пароль", now).unwrap();
+        let (token, session) = session_start(&mut conn, &ok, now).unwrap();
+        assert_eq!(session_get(&conn, &token, now).unwrap().unwrap().role, OperatorRole::Operator);
+        assert!(session_get(&conn, "forged", now).unwrap().is_none());
+        assert!(session_get(&conn, &token, now + Duration::hours(SESSION_HOURS)).unwrap().is_none(), "expired");
+        assert_eq!(session.csrf_token.len(), 64);
+        for _ in 0..MAX_FAILED_ATTEMPTS {
+            assert!(matches!(authenticate(&mut conn, "op1", "wrong", now), Err(OperatorError::BadCredentials)));
+        }
+        assert!(matches!(authenticate(&mut conn, "op1", "длинный-пароль", now), Err(OperatorError::Locked(_))));
+        assert!(authenticate(&mut conn, "op1", "длинный-пароль", now + Duration::minutes(LOCKOUT_MINUTES) + Duration::seconds(1)).is_ok(), "the lock expires");
+        session_end(&conn, &token).unwrap();
+        assert!(session_get(&conn, &token, now).unwrap().is_none());
+        let actions: Vec<String> = crate::audit::store::all(&conn).unwrap().into_iter().map(|e| e.action).collect();
+        assert!(actions.contains(&"monitoring.operator_create".to_string()));
+        assert!(actions.contains(&"monitoring.operator_locked".to_string()));
+        assert!(actions.contains(&"monitoring.operator_login_failed".to_string()));
+    }
+
+    #[test]
+    fn constant_time_eq_compares_whole_strings() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "abcd"));
+    }
+}
