@@ -72,6 +72,24 @@ impl Clock {
 }
 
 /// Parses the `--now` flag (RFC 3339).
+/// `--now` and `--speed` of the long-running commands (DESIGN.md §7), flattened into their
+/// arguments.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SimulatedTimeArgs {
+    /// Simulated time to start from (RFC 3339).
+    #[arg(long, value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+    /// Simulated time runs this many times faster.
+    #[arg(long)]
+    pub speed: Option<f64>,
+}
+
+impl SimulatedTimeArgs {
+    pub fn clock(&self) -> Clock {
+        Clock::from_flags(self.now, self.speed)
+    }
+}
+
 pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))

@@ -66,6 +66,9 @@ pub fn demo_plan(args: DemoPlanArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The РЦОИ operator account the demo creates on its hub.
+pub const DEMO_OPERATOR: &str = "rcoi";
+
 /// Everything the demo set up, for the servers and the tests.
 pub struct DemoRegion {
     pub dir: PathBuf,
@@ -155,27 +158,34 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         let box_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let hub_url = format!("http://{}/", dash_listener.local_addr()?);
         let box_url = format!("http://{}/", box_listener.local_addr()?);
-        let hub_state = crate::hub::pages::HubPages::new(region.hub_config.clone(), clock.clone())?;
-        let box_plan = region.plan.for_exam_point(&region.ppe_code);
-        let box_state = crate::web::BoxPages::new(box_plan, region.ppe_code.clone(), clock.clone());
+        // The РЦОИ dashboard: boxes report over mutual TLS, operators watch on plain HTTP here
+        // (the real hub serves both over HTTPS on one listener).
+        let monitoring = crate::monitoring::live::MonitoringHub::from_context(&hub_ctx)?;
+        let _ticker = monitoring.spawn_background();
+        {
+            let mut db = hub_ctx.db()?;
+            crate::monitoring::accounts::create_operator(&mut db, DEMO_OPERATOR, crate::monitoring::accounts::OperatorRole::Admin, autopilot::DEMO_PASSWORD, &clock.now_rfc3339(), "demo")
+                .map_err(|e| anyhow::anyhow!("demo operator: {e}"))?;
+        }
+        let mut dash_pages = crate::monitoring::pages::MonitoringPages::new(monitoring.clone());
+        dash_pages.secure_cookies = false;
         println!("ppe demo: folder {}", dir.display());
-        println!("  РЦОИ dashboard: {hub_url}");
+        println!("  РЦОИ dashboard: {hub_url} (operator {DEMO_OPERATOR}, password {})", autopilot::DEMO_PASSWORD);
         println!("  box of exam point {} (ППЭ): {box_url}", region.ppe_code);
         println!("  hub for boxes (mutual TLS): {hub_box_url}");
         println!("  simulated time {} running {}x; accounts on the box: {} and {} (password {})", clock.now_rfc3339(), clock.speed(), autopilot::TECH_LOGIN, autopilot::GEK_LOGIN, autopilot::DEMO_PASSWORD);
-        let hub = crate::hub::server::serve(hub_tls_listener, hub_tls, hub_server.state.clone(), hub_server.router());
-        let dash = std::future::IntoFuture::into_future(axum::serve(dash_listener, crate::hub::pages::router(hub_state)));
-        let edge = std::future::IntoFuture::into_future(axum::serve(box_listener, crate::web::router(box_state)));
-        let box_ctx = crate::edge::EdgeContext::open(&region.box_config)?.with_clock(clock.clone());
+        let hub_router = hub_server.router().merge(crate::monitoring::pages::box_router(dash_pages.clone()));
+        let hub = crate::hub::server::serve(hub_tls_listener, hub_tls, hub_server.state.clone(), hub_router);
+        let dash = std::future::IntoFuture::into_future(axum::serve(dash_listener, crate::monitoring::pages::operator_router(dash_pages)));
+        // The box is the real daemon (scheduler, heartbeat, scan inbox, automatic upload, UI);
+        // the autopilot plays the people: the ГЭК member, the organizers, the scanner's paper.
+        let mut box_ctx = crate::edge::EdgeContext::open(&region.box_config)?.with_clock(clock.clone());
+        box_ctx.config.scanner.inbox = Some(dir.join("box/scanner-inbox"));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let scheduler = crate::materials::scheduler::run(&box_ctx, async {
+        let edge = crate::edge::serve::run(box_ctx.clone(), box_listener, async {
             let _ = stop_rx.await;
         });
-        let day = async {
-            let receipt = autopilot::play_exam(&box_ctx, &ege).await;
-            let _ = stop_tx.send(());
-            receipt
-        };
+        let day = autopilot::play_exam(&box_ctx, &ege);
         let stop = async move {
             match args.exit_after {
                 Some(s) => tokio::time::sleep(std::time::Duration::from_secs(s)).await,
@@ -185,9 +195,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             }
         };
         let played = async {
-            let (receipt, sched) = tokio::join!(day, scheduler);
-            sched.context("materials scheduler")?;
-            let receipt = receipt.context("exam day")?;
+            let receipt = day.await.context("exam day")?;
             println!("ppe demo: exam day played to the receipt ({}); servers keep running (Ctrl-C to stop)", receipt.receipt.manifest_sha256);
             anyhow::Ok(())
         };
@@ -197,7 +205,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             tokio::select! {
                 r = &mut hub => return r.context("hub server"),
                 r = &mut dash => return r.context("dashboard server"),
-                r = &mut edge => return r.context("box server"),
+                r = &mut edge => return r.context("box daemon"),
                 r = &mut played, if !played_done => {
                     r?;
                     played_done = true;
@@ -205,7 +213,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
                         return Ok(());
                     }
                 }
-                _ = &mut stop => return Ok(()),
+                _ = &mut stop => {
+                    let _ = stop_tx.send(());
+                    return Ok(());
+                }
             }
         }
     })

@@ -1,6 +1,10 @@
 //! The exam point's box: what every `ppe edge` command shares (config, database, clock,
 //! the tmpfs for decrypted material).
 
+pub mod duties;
+pub mod serve;
+pub mod status;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -9,6 +13,7 @@ use crate::clock::Clock;
 use crate::config::{self, EdgeFileConfig};
 use crate::store::Connection;
 
+#[derive(Clone)]
 pub struct EdgeContext {
     pub config_path: PathBuf,
     pub config: EdgeFileConfig,

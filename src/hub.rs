@@ -3,7 +3,6 @@
 //! This file holds what every hub command shares: its config, database and clock.
 
 pub mod cli;
-pub mod pages;
 pub mod pki;
 pub mod server;
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "ppe", version, about = "ППЭ exam-day appliance and РЦОИ hub", propagate_version = true)]
@@ -62,7 +62,7 @@ enum HubCommand {
 #[derive(Subcommand)]
 enum EdgeCommand {
     /// Run the box: scheduler, web UI, devices.
-    Serve(ppe::materials::cli::ServeArgs),
+    Serve(ppe::edge::serve::ServeArgs),
     /// Download ciphertext only, any time before the window.
     Prestage(ppe::materials::cli::PrestageArgs),
     /// Pull the package and key now instead of waiting for the window.
@@ -86,27 +86,13 @@ enum EdgeCommand {
     /// Write the signed bundle to removable media.
     Export(ppe::upload::cli::ExportArgs),
     /// What the box has and what is missing.
-    Status(NotYet),
+    Status(ppe::edge::status::StatusArgs),
     /// Validate a config and the devices it names.
     CheckConfig(ppe::check_config::CheckConfigArgs),
     /// Remove decrypted material now; personal data after retention.
     Wipe(ppe::retention::cli::WipeArgs),
 }
 
-/// Arguments of a command that is not built yet.
-#[derive(Args)]
-struct NotYet {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    _rest: Vec<String>,
-}
-
-fn not_yet(name: &str) -> anyhow::Result<()> {
-    Err(NotImplemented(name.to_string()).into())
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("`ppe {0}` is not implemented in this version yet")]
-struct NotImplemented(String);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -126,7 +112,7 @@ fn main() -> ExitCode {
             HubCommand::Import(args) => ppe::upload::cli::hub_import(&config, args),
         },
         Command::Edge { config, command } => match command {
-            EdgeCommand::Serve(args) => ppe::materials::cli::serve(&config, args),
+            EdgeCommand::Serve(args) => ppe::edge::serve::serve(&config, args),
             EdgeCommand::Prestage(args) => ppe::materials::cli::prestage(&config, args),
             EdgeCommand::Pull(args) => ppe::materials::cli::pull(&config, args),
             EdgeCommand::Seat(args) => ppe::seating::cli::seat(&config, args),
@@ -138,9 +124,9 @@ fn main() -> ExitCode {
             EdgeCommand::Upload(args) => ppe::upload::cli::edge_upload(&config, args),
             EdgeCommand::Export(args) => ppe::upload::cli::edge_export(&config, args),
             EdgeCommand::Print(args) => ppe::printing::cli::run(&config, args),
-            EdgeCommand::Status(_) => not_yet("edge status"),
+            EdgeCommand::Status(args) => ppe::edge::status::status(&config, args),
             EdgeCommand::CheckConfig(args) => ppe::check_config::run(&config, args),
-            // The receipt store of the upload domain replaces `NoReceiptStore` when it lands.
+            // The wipe asks the upload domain's receipt store before removing anything.
             EdgeCommand::Wipe(args) => ppe::retention::cli::wipe(&config, args, &ppe::upload::HeldReceipts),
         },
     };
@@ -148,11 +134,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("ppe: {err:#}");
-            if err.downcast_ref::<NotImplemented>().is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
+            ExitCode::FAILURE
         }
     }
 }

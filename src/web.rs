@@ -27,6 +27,33 @@ impl BoxPages {
     }
 }
 
+/// The UI the daemon (`edge::serve`) serves on the LAN. The staff-room desk selection and
+/// events are shared with the barcode reader.
+pub fn lan_router(
+    ctx: crate::edge::EdgeContext,
+    _desk_selection: std::sync::Arc<std::sync::Mutex<Option<crate::serial::DeskSelection>>>,
+    _desk_events: tokio::sync::broadcast::Sender<crate::serial::DeskEvent>,
+) -> anyhow::Result<Router> {
+    let state = ctx.clone();
+    Ok(Router::new().route(
+        "/",
+        get(move || {
+            let ctx = state.clone();
+            async move {
+                // The plan arrives from the hub while the daemon runs: read it per request.
+                let plan = tokio::task::spawn_blocking(move || -> anyhow::Result<Plan> {
+                    Ok(crate::plan::store::load_plan(&ctx.db()?)?.for_exam_point(&ctx.config.ppe_code))
+                })
+                .await;
+                match plan {
+                    Ok(Ok(plan)) => index_get(State(BoxPages::new(plan, state.config.ppe_code.clone(), state.clock.clone()))).await,
+                    _ => Html("<!doctype html><p>База данных станции недоступна</p>".to_string()),
+                }
+            }
+        }),
+    ))
+}
+
 pub fn router(state: BoxPages) -> Router {
     Router::new().route("/", get(index_get)).with_state(state)
 }

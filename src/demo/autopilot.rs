@@ -159,9 +159,11 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     // After the end (the latest, with extra time for ОВЗ): scan and upload within the hour.
     let end = exam.extended_end_utc().context("exam end")?;
     ctx.clock.sleep_until(end).await;
+    // The scanner drops page images into the box's inbox; the daemon takes them in and starts
+    // the upload by itself once completeness holds (edge::duties). The demo only feeds paper.
     let expected = attendance::ops::expected_sheets(&ctx.db()?, exam_id, &ppe_code)?;
     let key = crate::scanning::cli::box_sheet_key(ctx)?;
-    let inbox = ctx.config.state_dir.join("demo-scanner-inbox").join(exam_id);
+    let inbox = ctx.config.scanner.inbox.clone().context("the demo box has no scanner inbox")?.join(exam_id);
     std::fs::create_dir_all(&inbox)?;
     let mut pages = 0;
     for p in expected.participants.iter().filter(|p| p.present) {
@@ -171,35 +173,30 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
             pages += 1;
         }
     }
-    let report = {
+    wait_for(ctx, "приём сканов из папки сканера", || {
         let conn = ctx.db()?;
-        let intake = crate::scanning::intake::Intake {
-            conn: &conn,
-            clock: &ctx.clock,
-            exam_id,
-            ppe_code: &ppe_code,
-            key: &key,
-            expected: Some(&expected),
-            scans_dir: ctx.config.state_dir.join("scans"),
-            writer: &crate::scanning::intake::AtomicPageWriter,
-            actor: TECH_LOGIN,
-        };
-        intake.ingest_folder(&inbox)?
-    };
+        let stored = crate::scanning::store::pages_for_exam(&conn, exam_id)?.len();
+        Ok(stored >= pages)
+    })
+    .await?;
     let complete = crate::scanning::cli::completeness_now(&ctx.db()?, exam_id, &expected)?;
+    let matched = crate::scanning::store::pages_for_exam(&ctx.db()?, exam_id)?.iter().filter(|p| p.status == "matched").count();
     say(ctx, &format!(
-        "сканирование: {pages} страниц, сопоставлено {}, к разбору {}; комплектность {}",
-        report.matched, report.to_resolve, if complete.holds() { "полная" } else { "НЕПОЛНАЯ" }
+        "сканирование: {pages} страниц, сопоставлено {matched}, к разбору {}; комплектность {}",
+        complete.to_resolve, if complete.holds() { "полная" } else { "НЕПОЛНАЯ" }
     ));
     if !complete.holds() {
         anyhow::bail!("комплектность не соблюдена: {}", complete.lines_ru().join("; "));
     }
-    let conn = ctx.db()?;
-    let built = crate::upload::cli::box_bundle(ctx, &conn, exam_id, false)?;
-    let http = crate::upload::cli::hub_http_client(ctx)?;
-    let deadline = exam.upload_deadline(end).to_rfc3339();
-    let args = crate::upload::cli::UploadArgs { exam: exam_id.into(), rebuild: false, chunk_size: 1 << 20, deadline: Some(deadline), max_failures: 30, parallel: 4 };
-    let receipt = crate::upload::cli::upload_bundle(ctx, &conn, &built, http, &args).await?;
+    say(ctx, "выгрузка началась сама (комплектность полная); ждём квитанцию РЦОИ");
+    let mut held = None;
+    wait_for(ctx, "квитанция РЦОИ", || {
+        held = crate::upload::store::receipt_latest(&ctx.db()?, exam_id)?;
+        Ok(held.is_some())
+    })
+    .await?;
+    let (_, receipt_json) = held.context("receipt")?;
+    let receipt: crate::upload::Receipt = serde_json::from_str(&receipt_json).context("the stored receipt")?;
     say(ctx, &format!(
         "выгрузка завершена: квитанция РЦОИ (подпись проверена), файлов {}, байт {}, принято {}",
         receipt.receipt.file_count, receipt.receipt.total_bytes, receipt.receipt.received_at

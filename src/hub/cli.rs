@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use clap::Args;
 
@@ -146,28 +148,42 @@ pub fn publish(config: &std::path::Path, args: PublishArgs) -> anyhow::Result<()
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Simulated time to start from (RFC 3339).
-    #[arg(long, value_parser = crate::clock::parse_now)]
-    pub now: Option<chrono::DateTime<chrono::Utc>>,
-    /// Simulated time runs this many times faster.
-    #[arg(long)]
-    pub speed: Option<f64>,
+    #[command(flatten)]
+    pub time: crate::clock::SimulatedTimeArgs,
     /// Listen address (overrides hub.toml).
     #[arg(long)]
     pub listen: Option<String>,
 }
 
 pub fn serve(config: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
-    let ctx = crate::hub::HubContext::open(config)?.with_clock(crate::clock::Clock::from_flags(args.now, args.speed));
+    let ctx = crate::hub::HubContext::open(config)?.with_clock(args.time.clock());
     let listen = args.listen.unwrap_or_else(|| ctx.config.listen.clone());
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listen on {listen}"))?;
         let addr = listener.local_addr()?;
         let server = crate::hub::server::HubServer::from_context(&ctx)?;
+        // Monitoring: heartbeats from boxes (mTLS identity), the operators' dashboard, its
+        // JSON, events and metrics, all on the same listener.
+        let monitoring = crate::monitoring::live::MonitoringHub::from_context(&ctx)?;
+        let ticker = monitoring.spawn_background();
+        let router = server.router().merge(crate::monitoring::pages::router(crate::monitoring::pages::MonitoringPages::new(monitoring.clone())));
         tracing::info!("hub listening on https://{addr}");
         eprintln!("hub listening on https://{addr}");
-        let router = server.router();
-        crate::hub::server::serve(listener, server.tls_config()?, server.state.clone(), router).await
+        let serving = crate::hub::server::serve(listener, server.tls_config()?, server.state.clone(), router);
+        let alive = monitoring.clone();
+        let liveness: crate::daemon::Liveness = Arc::new(move || alive.writer_alive());
+        let status_line = format!("hub on https://{addr}");
+        let daemon = crate::daemon::run_until_signal(&status_line, liveness);
+        let outcome = tokio::select! {
+            r = serving => r,
+            r = daemon => r.context("systemd notification"),
+        };
+        ticker.abort();
+        // Reports accepted in memory reach the database before the process ends.
+        if let Err(e) = monitoring.flush() {
+            tracing::error!("monitoring flush on stop: {e}");
+        }
+        outcome
     })
 }

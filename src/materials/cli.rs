@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::Args;
 
 use super::pull::{PullOptions, Source};
@@ -27,16 +26,6 @@ pub struct PullArgs {
     pub by: String,
 }
 
-#[derive(Args, Debug)]
-pub struct ServeArgs {
-    /// Simulated time to start from (RFC 3339).
-    #[arg(long, value_parser = crate::clock::parse_now)]
-    pub now: Option<chrono::DateTime<chrono::Utc>>,
-    /// Simulated time runs this many times faster.
-    #[arg(long)]
-    pub speed: Option<f64>,
-}
-
 fn run_pull(config: &Path, exam_id: &str, opts: PullOptions) -> anyhow::Result<()> {
     let ctx = EdgeContext::open(config)?;
     let rt = tokio::runtime::Runtime::new()?;
@@ -57,12 +46,3 @@ pub fn pull(config: &Path, args: PullArgs) -> anyhow::Result<()> {
     run_pull(config, &args.exam_id, PullOptions { source, with_key: true, actor: args.by, ..Default::default() })
 }
 
-pub fn serve(config: &Path, args: ServeArgs) -> anyhow::Result<()> {
-    let ctx = EdgeContext::open(config)?.with_clock(crate::clock::Clock::from_flags(args.now, args.speed));
-    let rt = tokio::runtime::Runtime::new().context("tokio runtime")?;
-    tracing::info!(ppe = %ctx.config.ppe_code, "box materials scheduler running (hub {})", ctx.config.hub.url);
-    eprintln!("box {} running; hub {}", ctx.config.ppe_code, ctx.config.hub.url);
-    rt.block_on(super::scheduler::run(&ctx, async {
-        let _ = tokio::signal::ctrl_c().await;
-    }))
-}

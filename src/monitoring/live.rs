@@ -167,6 +167,8 @@ struct Shared {
     ticker: Mutex<TickerState>,
     counters: Counters,
     started: Instant,
+    /// The writer thread; finished means accepted reports are no longer persisted.
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 /// The hub's monitoring: cheap to clone; clones share everything but may carry another clock
@@ -236,9 +238,13 @@ impl MonitoringHub {
             ticker: Mutex::new(TickerState::default()),
             counters: Counters::default(),
             started: Instant::now(),
+            writer_thread: Mutex::new(None),
         });
         let weak = Arc::downgrade(&shared);
-        std::thread::Builder::new().name("monitoring-writer".into()).spawn(move || writer_loop(writer_conn, rx, weak)).map_err(store_error)?;
+        let thread = std::thread::Builder::new().name("monitoring-writer".into()).spawn(move || writer_loop(writer_conn, rx, weak)).map_err(store_error)?;
+        if let Ok(mut slot) = shared.writer_thread.lock() {
+            *slot = Some(thread);
+        }
         let hub = Self { shared, clock };
         hub.load_persisted()?;
         hub.refresh_plan()?;
@@ -408,6 +414,14 @@ impl MonitoringHub {
         self.shared.writer.send(WriterMsg::Write(Box::new(write_op))).map_err(|_| MonitoringError::Store("запись отчётов остановлена".into()))?;
         self.shared.counters.reports_accepted.fetch_add(1, Ordering::Relaxed);
         Ok(HeartbeatAck { accepted: true, hub_time: time_text(now), clock_offset_ms: offset })
+    }
+
+    /// The daemon's liveness for the systemd watchdog: the writer thread runs and the
+    /// database answers. Cheap (no write, no wait for the writer).
+    pub fn writer_alive(&self) -> bool {
+        let writer_running = self.shared.writer_thread.lock().map(|t| t.as_ref().is_some_and(|t| !t.is_finished())).unwrap_or(false);
+        let db_answers = self.shared.reader.try_lock().map(|c| super::store::database_answers(&c)).unwrap_or(true);
+        writer_running && db_answers
     }
 
     /// Waits until every heartbeat accepted so far is committed. Blocking.

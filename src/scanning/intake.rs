@@ -268,7 +268,7 @@ impl Intake<'_> {
     }
 }
 
-fn is_image_name(p: &Path) -> bool {
+pub fn is_image_name(p: &Path) -> bool {
     let ext = p.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     matches!(ext.as_str(), "png" | "pnm" | "pgm" | "ppm" | "pbm" | "tif" | "tiff" | "jpg" | "jpeg")
 }

@@ -554,3 +554,89 @@ fn systemd_units_verify_clean_and_score_ok_exposure() {
         assert!(out.contains(&format!("verify {unit}: clean")) && out.contains(&format!("security {unit}: Overall exposure level")), "{out}");
     }
 }
+
+/// Reads the daemon's stderr until a line holds an `http(s)://` URL (its first log line).
+fn url_from_log(stderr: std::process::ChildStderr, scheme: &str) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines.next().expect("the daemon ended before printing its URL").unwrap();
+        if let Some(u) = line.split_whitespace().find(|w| w.starts_with(scheme)) {
+            break u.trim_end_matches(';').to_string();
+        }
+    };
+    // Keep draining so the daemon never blocks on a full pipe.
+    let drain = std::thread::spawn(move || for _ in lines.by_ref() {});
+    (url, drain)
+}
+
+fn stop_and_expect_stopping(child: &mut std::process::Child, sock: &UnixDatagram, seen: &mut Vec<(Instant, String)>) {
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    assert!(recv_until(sock, Instant::now() + Duration::from_secs(20), "STOPPING=1", seen), "no STOPPING=1: {seen:?}");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "daemon exited with {status}");
+}
+
+/// The real daemons, not a stand-in: `ppe hub serve` and `ppe edge serve` tell systemd they
+/// are ready once listening, ping the watchdog while alive, and stop cleanly on SIGTERM.
+#[test]
+fn hub_serve_and_edge_serve_send_ready_and_watchdog_pings_to_notify_socket() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let hub_toml = init_hub(dir);
+    let plan = dir.join("region.json");
+    for args in [
+        vec!["hub", "demo-plan", "--out", plan.to_str().unwrap(), "--points", "1", "--participants", "30"],
+        vec!["hub", "import-plan", plan.to_str().unwrap(), "--config", hub_toml.to_str().unwrap()],
+        vec!["hub", "enroll", "--ppe", "0101", "--out", dir.join("box").to_str().unwrap(), "--run-dir", dir.join("box/run").to_str().unwrap(), "--config", hub_toml.to_str().unwrap()],
+    ] {
+        let o = ppe(&args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    }
+
+    let hub_sock_path = dir.join("hub-notify.sock");
+    let hub_sock = UnixDatagram::bind(&hub_sock_path).unwrap();
+    let mut hub = Command::new(ppe_bin())
+        .args(["hub", "serve", "--listen", "127.0.0.1:0", "--config", hub_toml.to_str().unwrap()])
+        .env("NOTIFY_SOCKET", &hub_sock_path)
+        .env("WATCHDOG_USEC", "1000000")
+        .env_remove("WATCHDOG_PID")
+        .env("PPE_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (hub_url, _hub_log) = url_from_log(hub.stderr.take().unwrap(), "https://");
+    let mut seen = Vec::new();
+    let t = |s: u64| Instant::now() + Duration::from_secs(s);
+    assert!(recv_until(&hub_sock, t(30), "READY=1", &mut seen), "hub: no READY=1: {seen:?}");
+    assert!(seen.iter().any(|(_, m)| m.contains("STATUS=hub on https://127.0.0.1:")), "{seen:?}");
+    for _ in 0..2 {
+        assert!(recv_until(&hub_sock, t(10), "WATCHDOG=1", &mut seen), "hub: no watchdog ping: {seen:?}");
+    }
+
+    let box_sock_path = dir.join("box-notify.sock");
+    let box_sock = UnixDatagram::bind(&box_sock_path).unwrap();
+    let mut edge = Command::new(ppe_bin())
+        .args(["edge", "serve", "--listen", "127.0.0.1:0", "--config", dir.join("box/ppe.toml").to_str().unwrap()])
+        .env("NOTIFY_SOCKET", &box_sock_path)
+        .env("WATCHDOG_USEC", "1000000")
+        .env_remove("WATCHDOG_PID")
+        .env("PPE_HUB_URL", &hub_url)
+        .env("PPE_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (ui_url, _box_log) = url_from_log(edge.stderr.take().unwrap(), "http://");
+    let mut box_seen = Vec::new();
+    assert!(recv_until(&box_sock, t(30), "READY=1", &mut box_seen), "box: no READY=1: {box_seen:?}");
+    assert!(box_seen.iter().any(|(_, m)| m.contains("STATUS=ППЭ 0101")), "{box_seen:?}");
+    for _ in 0..2 {
+        assert!(recv_until(&box_sock, t(10), "WATCHDOG=1", &mut box_seen), "box: no watchdog ping: {box_seen:?}");
+    }
+    let (status, body) = crate::demo::http_get(&format!("{}/", ui_url.trim_end_matches('/')));
+    assert_eq!(status, 200, "the box UI answers once READY=1 was sent: {body}");
+
+    stop_and_expect_stopping(&mut edge, &box_sock, &mut box_seen);
+    stop_and_expect_stopping(&mut hub, &hub_sock, &mut seen);
+}

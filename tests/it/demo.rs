@@ -39,12 +39,24 @@ fn demo_prints_urls_and_serves_hub_and_box_pages() {
             }
         }
     }
-    let (status, body) = http_get(hub.as_deref().unwrap());
+    // The dashboard is for logged-in operators: the root sends a browser to the login page.
+    let hub = hub.unwrap();
+    let (status, head) = http_get(&hub);
+    assert!((300..400).contains(&status) && head.contains("/login"), "{head}");
+    let (status, body) = http_get(&format!("{hub}login"));
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("РЦОИ") && body.contains("0101"), "{body}");
-    let (status, body) = http_get(edge.as_deref().unwrap());
-    assert_eq!(status, 200, "{body}");
-    assert!(body.contains("ППЭ 0101") && body.contains("ЕГЭ"), "{body}");
+    assert!(body.contains("РЦОИ") && body.contains("password"), "{body}");
+    // The box daemon gets its plan from the hub within its first scheduler pass.
+    let started = std::time::Instant::now();
+    loop {
+        let (status, body) = http_get(edge.as_deref().unwrap());
+        assert_eq!(status, 200, "{body}");
+        if body.contains("ППЭ 0101") && body.contains("ЕГЭ") {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "the box page never showed its exam: {body}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     child.kill().unwrap();
     child.wait().unwrap();
 }
@@ -82,4 +94,37 @@ fn demo_plays_the_exam_day_to_a_verified_receipt() {
     // plaintext source folder `materials/` is РЦОИ's, not the box's).
     let leaked = std::process::Command::new("grep").args(["-rl", "KIM demo variant", dir.path().join("box").to_str().unwrap()]).output().unwrap();
     assert!(stdout(&leaked).trim().is_empty(), "plaintext КИМ on persistent disk: {}", stdout(&leaked));
+
+    // The scanner's pages went through the box daemon's inbox, and the upload started by itself.
+    assert!(entries.iter().any(|e| e.action == "scan.page_stored" && e.actor == "inbox"), "pages did not come through the daemon's inbox");
+    assert!(out.contains("выгрузка началась сама"), "{out}");
+
+    // `ppe edge status` on the finished day: complete, receipt held.
+    let config = dir.path().join("box/ppe.toml");
+    let now = "2027-05-27T09:00:00Z";
+    let status_json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["edge", "status", "--exam", "ege-02", "--now", now, "--config", config.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let o = ppe(&args);
+        assert!(o.status.success(), "edge status: {}", stderr(&o));
+        if extra.contains(&"--json") { serde_json::from_str(&stdout(&o)).unwrap() } else { serde_json::Value::String(stdout(&o)) }
+    };
+    let s = status_json(&["--json"]);
+    let exam = &s["exams"][0];
+    assert_eq!(exam["exam_id"], "ege-02", "{s}");
+    assert_eq!(exam["complete"], true, "{s}");
+    assert_eq!(exam["stage"], "uploaded", "{s}");
+    assert!(exam["upload"]["receipt_id"].is_string(), "{s}");
+    assert_eq!(exam["missing"].as_array().unwrap().len(), 0, "{s}");
+    // A stray page (no readable code) arrives late: the status says exactly what needs a person.
+    let stray = dir.path().join("stray");
+    std::fs::create_dir_all(&stray).unwrap();
+    std::fs::write(stray.join("x.png"), ppe::demo::autopilot::render_scanned_page("not a sheet code").unwrap()).unwrap();
+    let o = ppe(&["edge", "scan", "--exam", "ege-02", "--from", stray.to_str().unwrap(), "--config", config.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = status_json(&["--json"]);
+    assert_eq!(s["exams"][0]["complete"], false, "{s}");
+    assert_eq!(s["exams"][0]["to_resolve"], 1, "{s}");
+    let text = status_json(&[]);
+    assert!(text.as_str().unwrap().contains("страниц ждут разбора: 1"), "{text}");
 }

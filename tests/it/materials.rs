@@ -597,6 +597,8 @@ fn serve_until(w: &World, hub: &Hub, what: &str, done: impl Fn(&ppe::store::Conn
     drop(ppe::store::open(&w.dir.join("box/state/ppe.db")).unwrap());
     let mut child = Command::new(ppe_bin())
         .args(["edge", "serve", "--config", s(&w.box_toml)])
+        // The UI on a free port: tests run side by side.
+        .env("PPE_LISTEN", "127.0.0.1:0")
         .env("PPE_LOG", "warn")
         .env("PPE_HUB_URL", hub.url())
         .stdout(std::process::Stdio::null())
