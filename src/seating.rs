@@ -275,16 +275,25 @@ pub fn seat(input: &SeatingInput, seed: u64) -> Result<Seating, SeatingError> {
                 }
             }
         }
+        // Only manual seats can already be in a room when it is filled (each room is filled
+        // once): index them per room instead of scanning every seat placed so far.
+        let mut manual_in_room: HashMap<String, Vec<((u16, u16), String)>> = HashMap::new();
+        for s in seats.iter().filter(|s| s.manual) {
+            let school = by_id.get(s.participant_id.as_str()).map(|p| p.school_code.clone()).unwrap_or_default();
+            manual_in_room.entry(s.auditorium.clone()).or_default().push(((s.row, s.column), school));
+        }
         for (room, people) in chosen.iter().zip(assigned) {
             if people.is_empty() && !used_per_room.contains_key(&room.auditorium) {
                 continue;
             }
             rooms_used.push(room.auditorium.clone());
-            place_in_room(room, &people, &mut seats, &taken, input);
+            let occupied = manual_in_room.get(&room.auditorium).map(Vec::as_slice).unwrap_or(&[]);
+            place_in_room(room, &people, occupied, &mut seats, &taken, input);
         }
     }
+    let mut in_use: HashSet<String> = rooms_used.iter().cloned().collect();
     for s in &seats {
-        if !rooms_used.contains(&s.auditorium) {
+        if in_use.insert(s.auditorium.clone()) {
             rooms_used.push(s.auditorium.clone());
         }
     }
@@ -319,12 +328,8 @@ pub fn seat(input: &SeatingInput, seed: u64) -> Result<Seating, SeatingError> {
 
 /// Places the people dealt to one room: seats in checkerboard order, people grouped by school
 /// (largest first), then swaps that lower the same-school neighbour count until none helps.
-fn place_in_room(room: &Auditorium, people: &[&Seatee], seats: &mut Vec<SeatAssignment>, taken: &HashSet<(String, u16, u16)>, input: &SeatingInput) {
-    let occupied_manual: Vec<((u16, u16), &str)> = seats
-        .iter()
-        .filter(|s| s.auditorium == room.auditorium)
-        .map(|s| ((s.row, s.column), input.participants.iter().find(|p| p.participant_id == s.participant_id).map(|p| p.school_code.as_str()).unwrap_or("")))
-        .collect();
+/// `occupied`: the room's manual seats and their schools.
+fn place_in_room(room: &Auditorium, people: &[&Seatee], occupied: &[((u16, u16), String)], seats: &mut Vec<SeatAssignment>, taken: &HashSet<(String, u16, u16)>, input: &SeatingInput) {
     let free: Vec<(u16, u16)> = usable_seats(room).into_iter().filter(|&(r, c)| !taken.contains(&(room.auditorium.clone(), r, c))).collect();
     let mut group: BTreeMap<&str, Vec<&Seatee>> = BTreeMap::new();
     for p in people {
@@ -336,7 +341,7 @@ fn place_in_room(room: &Auditorium, people: &[&Seatee], seats: &mut Vec<SeatAssi
     let mut layout: Vec<((u16, u16), &Seatee)> = free.iter().copied().zip(order).collect();
 
     // Who sits where (school codes), including manual seats: neighbour checks are O(1).
-    let mut at: HashMap<(u16, u16), &str> = occupied_manual.iter().map(|(pos, s)| (*pos, *s)).collect();
+    let mut at: HashMap<(u16, u16), &str> = occupied.iter().map(|(pos, s)| (*pos, s.as_str())).collect();
     for (pos, p) in &layout {
         at.insert(*pos, p.school_code.as_str());
     }
