@@ -95,6 +95,8 @@ struct SharedProgress {
     total: u64,
     deadline: Option<chrono::DateTime<chrono::Utc>>,
     last_print: std::time::Instant,
+    /// The deadline alarm is stored once per run.
+    alarm_raised: bool,
 }
 
 struct FileEvents<'a> {
@@ -121,6 +123,21 @@ impl TusEvents for FileEvents<'_> {
             let e = p.meter.estimate(p.total, left);
             let eta = e.eta_seconds.map(|s| format!("{s:.0} с")).unwrap_or_else(|| "—".into());
             let alarm = if e.alarm { " ВНИМАНИЕ: не успеваем к сроку!" } else { "" };
+            if e.alarm && !p.alarm_raised {
+                // Kept in the box's alarm list: the UI shows it on every page and the heartbeat
+                // carries it to the РЦОИ dashboard.
+                p.alarm_raised = true;
+                let eta = e.eta_seconds.map(|s| format!("{:.0} мин", s / 60.0)).unwrap_or_else(|| "неизвестно".into());
+                let message = format!("выгрузка не успевает к сроку: при текущей скорости {:.1} МБ/с осталось {eta}", e.bytes_per_second / 1e6);
+                let raised = self.conn.unchecked_transaction().and_then(|tx| {
+                    crate::materials::store::alarm_raise(&tx, self.exam, "upload_deadline_at_risk", &message, &self.clock.now_rfc3339())?;
+                    tx.commit()
+                });
+                if let Err(err) = raised {
+                    tracing::error!("upload alarm not stored: {err}");
+                }
+                tracing::warn!(exam = self.exam, "{message}");
+            }
             eprintln!("выгрузка: {} из {} байт, {:.1} МБ/с, осталось ~{eta}{alarm}", e.bytes_done, e.bytes_total, e.bytes_per_second / 1e6);
         }
     }
@@ -184,7 +201,9 @@ pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBu
         started: std::time::Instant::now(),
         total,
         deadline,
-        last_print: std::time::Instant::now(),
+        // The first acknowledged chunk already reports (and can raise the alarm).
+        last_print: std::time::Instant::now().checked_sub(std::time::Duration::from_secs(2)).unwrap_or_else(std::time::Instant::now),
+        alarm_raised: false,
     });
     let mut pending = Vec::new();
     let tx = conn.unchecked_transaction()?;

@@ -145,6 +145,27 @@ fn box_uploads_bundle_to_our_hub_and_holds_verified_receipt() {
 }
 
 #[test]
+fn an_upload_that_cannot_meet_its_deadline_raises_a_stored_alarm_and_still_completes() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = start_hub(&t.path().join("hub"), None);
+    let box_dir = t.path().join("box");
+    let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
+    hub.register_box(PPE, &public);
+    scan_pages(&config, &box_dir, 2, 100_000);
+    let db_path = box_dir.join("state/ppe.db");
+    let alarms = || ppe::materials::store::alarms(&ppe::store::open(&db_path).unwrap()).unwrap();
+    assert!(alarms().is_empty());
+    // The deadline passed already: the estimate cannot meet it, whatever the rate.
+    let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM, "--deadline", "2000-01-01T00:00:00Z"]);
+    assert!(o.status.success(), "late is still uploaded: {}", stderr(&o));
+    assert!(stderr(&o).contains("не успеваем к сроку"), "{}", stderr(&o));
+    let stored = alarms();
+    assert_eq!(stored.len(), 1, "one alarm per run: {stored:?}");
+    assert_eq!((stored[0].0.as_str(), stored[0].1.as_str()), (EXAM, "upload_deadline_at_risk"));
+    assert!(stored[0].2.contains("выгрузка не успевает к сроку"), "{stored:?}");
+}
+
+#[test]
 fn upload_for_another_exam_point_is_refused_by_box_identity() {
     let t = tempfile::tempdir().unwrap();
     let hub = start_hub(&t.path().join("hub"), Some(BoxIdentity { ppe_code: "0202".into() }));
