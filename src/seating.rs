@@ -277,7 +277,7 @@ pub fn seat(input: &SeatingInput, seed: u64) -> Result<Seating, SeatingError> {
         }
         // Only manual seats can already be in a room when it is filled (each room is filled
         // once): index them per room instead of scanning every seat placed so far.
-        let mut manual_in_room: HashMap<String, Vec<((u16, u16), String)>> = HashMap::new();
+        let mut manual_in_room: HashMap<String, Vec<OccupiedSeat>> = HashMap::new();
         for s in seats.iter().filter(|s| s.manual) {
             let school = by_id.get(s.participant_id.as_str()).map(|p| p.school_code.clone()).unwrap_or_default();
             manual_in_room.entry(s.auditorium.clone()).or_default().push(((s.row, s.column), school));
@@ -328,15 +328,18 @@ pub fn seat(input: &SeatingInput, seed: u64) -> Result<Seating, SeatingError> {
 
 /// Places the people dealt to one room: seats in checkerboard order, people grouped by school
 /// (largest first), then swaps that lower the same-school neighbour count until none helps.
+/// A seat already taken in a room (a manual one) and the school of who sits there.
+type OccupiedSeat = ((u16, u16), String);
+
 /// `occupied`: the room's manual seats and their schools.
-fn place_in_room(room: &Auditorium, people: &[&Seatee], occupied: &[((u16, u16), String)], seats: &mut Vec<SeatAssignment>, taken: &HashSet<(String, u16, u16)>, input: &SeatingInput) {
+fn place_in_room(room: &Auditorium, people: &[&Seatee], occupied: &[OccupiedSeat], seats: &mut Vec<SeatAssignment>, taken: &HashSet<(String, u16, u16)>, input: &SeatingInput) {
     let free: Vec<(u16, u16)> = usable_seats(room).into_iter().filter(|&(r, c)| !taken.contains(&(room.auditorium.clone(), r, c))).collect();
     let mut group: BTreeMap<&str, Vec<&Seatee>> = BTreeMap::new();
     for p in people {
         group.entry(p.school_code.as_str()).or_default().push(p);
     }
     let mut groups: Vec<Vec<&Seatee>> = group.into_values().collect();
-    groups.sort_by(|a, b| b.len().cmp(&a.len()));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
     let order: Vec<&Seatee> = groups.into_iter().flatten().collect();
     let mut layout: Vec<((u16, u16), &Seatee)> = free.iter().copied().zip(order).collect();
 

@@ -41,7 +41,7 @@ pub fn upload_due(n: &BoxNumbers, to_resolve: u64, running: bool) -> bool {
 /// Which exam a file dropped in the inbox's top level belongs to: the one exam of this box
 /// whose writing or upload period (start to deadline) contains `now`; with none or several the
 /// file waits (a sub-folder named after the exam is always unambiguous).
-pub fn inbox_exam<'a>(schedules: &'a [(String, Schedule)], now: DateTime<Utc>) -> Option<&'a str> {
+pub fn inbox_exam(schedules: &[(String, Schedule)], now: DateTime<Utc>) -> Option<&str> {
     let mut current = schedules.iter().filter(|(_, s)| now >= s.start && now <= s.deadline);
     let first = current.next()?;
     current.next().is_none().then_some(first.0.as_str())

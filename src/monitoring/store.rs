@@ -302,6 +302,11 @@ pub fn box_upload_progress(conn: &Connection, exam_id: &str) -> rusqlite::Result
     )
 }
 
+/// A trivial read: the database file is there and not locked up (the watchdog's check).
+pub fn database_answers(conn: &Connection) -> bool {
+    conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,9 +418,4 @@ mod tests {
         let f = &hub_upload_facts_for_exam(&conn, "ege-02").unwrap()["0202"];
         assert_eq!((f.bundle_verified, f.pages_verified, f.files_received), (true, 40, 0));
     }
-}
-
-/// A trivial read: the database file is there and not locked up (the watchdog's check).
-pub fn database_answers(conn: &Connection) -> bool {
-    conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).is_ok()
 }
