@@ -127,8 +127,12 @@ impl TusEvents for FileEvents<'_> {
                 // Kept in the box's alarm list: the UI shows it on every page and the heartbeat
                 // carries it to the РЦОИ dashboard.
                 p.alarm_raised = true;
-                let eta = e.eta_seconds.map(|s| format!("{:.0} мин", s / 60.0)).unwrap_or_else(|| "неизвестно".into());
-                let message = format!("выгрузка не успевает к сроку: при текущей скорости {:.1} МБ/с осталось {eta}", e.bytes_per_second / 1e6);
+                let message = if left <= 0.0 {
+                    format!("срок выгрузки прошёл {:.0} мин назад, выгрузка ещё идёт", -left / 60.0)
+                } else {
+                    let eta = e.eta_seconds.map(|s| format!("{:.0} мин", s / 60.0)).unwrap_or_else(|| "неизвестно сколько".into());
+                    format!("выгрузка не успевает к сроку: до срока {:.0} мин, при скорости {:.1} МБ/с нужно ещё {eta}", left / 60.0, e.bytes_per_second / 1e6)
+                };
                 let raised = self.conn.unchecked_transaction().and_then(|tx| {
                     crate::materials::store::alarm_raise(&tx, self.exam, "upload_deadline_at_risk", &message, &self.clock.now_rfc3339())?;
                     tx.commit()

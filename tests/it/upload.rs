@@ -162,7 +162,7 @@ fn an_upload_that_cannot_meet_its_deadline_raises_a_stored_alarm_and_still_compl
     let stored = alarms();
     assert_eq!(stored.len(), 1, "one alarm per run: {stored:?}");
     assert_eq!((stored[0].0.as_str(), stored[0].1.as_str()), (EXAM, "upload_deadline_at_risk"));
-    assert!(stored[0].2.contains("выгрузка не успевает к сроку"), "{stored:?}");
+    assert!(stored[0].2.contains("срок выгрузки прошёл"), "{stored:?}");
 }
 
 #[test]
