@@ -289,6 +289,9 @@ pub fn apply_env_edge(cfg: &mut EdgeFileConfig, env: &dyn Fn(&str) -> Option<Str
     if let Some(v) = env("PPE_PRINTER") {
         cfg.printer.name = v;
     }
+    if let Some(v) = env("PPE_CUPS_URI") {
+        cfg.printer.cups_uri = v;
+    }
 }
 
 pub fn apply_env_hub(cfg: &mut HubFileConfig, env: &dyn Fn(&str) -> Option<String>) {

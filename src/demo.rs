@@ -35,6 +35,10 @@ pub struct DemoArgs {
     /// Exit (0) as soon as the exam day is played to the hub's receipt.
     #[arg(long)]
     pub until_done: bool,
+    /// Play the day yourself in the browser: no autopilot, no accounts (the box UI asks for
+    /// the administrator's password first). Drop page images into the printed scanner inbox.
+    #[arg(long, conflicts_with = "until_done")]
+    pub manual: bool,
 }
 
 #[derive(Args, Debug)]
@@ -185,7 +189,16 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         let edge = crate::edge::serve::run(box_ctx.clone(), box_listener, async {
             let _ = stop_rx.await;
         });
-        let day = autopilot::play_exam(&box_ctx, &ege);
+        let manual = args.manual;
+        if manual {
+            println!("  manual day: the box UI asks for the administrator password; scanner inbox {}", box_ctx.config.scanner.inbox.as_ref().map(|p| p.join(&ege.exam_id).display().to_string()).unwrap_or_default());
+        }
+        let day = async {
+            if manual {
+                std::future::pending::<()>().await;
+            }
+            autopilot::play_exam(&box_ctx, &ege).await
+        };
         let stop = async move {
             match args.exit_after {
                 Some(s) => tokio::time::sleep(std::time::Duration::from_secs(s)).await,

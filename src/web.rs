@@ -1,61 +1,88 @@
-//! The box's web UI on the exam point's LAN (server-rendered HTML, no external assets).
+//! The box's web UI on the exam point's LAN: server-rendered Russian pages with a small local
+//! CSS and script (the box is offline; no framework from the internet), readable on a 10"
+//! tablet and printable. The technical specialist and the head of the exam point run the whole
+//! exam day from it; organizers mark attendance; the ГЭК member activates the materials.
+//!
+//! `access` holds the one table of who may do what; `session` logs people in (accounts of
+//! `accounts`, sessions in `web_session`, CSRF token per session, lockout from `accounts`);
+//! `pages` renders, `actions` changes state by calling the domain functions (each one
+//! transaction with its audit entry, as the CLI does). Handlers stay thin and run database
+//! work on the blocking pool.
 
-use std::sync::Arc;
+pub mod access;
+pub mod actions;
+pub mod assets;
+pub mod pages;
+pub mod session;
+pub mod store;
 
-use axum::extract::State;
-use axum::response::Html;
-use axum::routing::get;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::Router;
 
-use crate::clock::Clock;
-use crate::model::Plan;
+use crate::edge::EdgeContext;
+use crate::serial::{DeskEvent, DeskSelection};
 
+pub use session::Staff;
+
+/// What every handler gets.
 #[derive(Clone)]
-pub struct BoxPages {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    plan: Plan,
-    ppe_code: String,
-    clock: Clock,
-}
-
-impl BoxPages {
-    pub fn new(plan: Plan, ppe_code: String, clock: Clock) -> Self {
-        Self { inner: Arc::new(Inner { plan, ppe_code, clock }) }
-    }
+pub struct WebState {
+    pub ctx: EdgeContext,
+    pub desk_selection: Arc<Mutex<Option<DeskSelection>>>,
+    pub desk_events: tokio::sync::broadcast::Sender<DeskEvent>,
+    /// Cookies carry `Secure` when the UI is served over HTTPS by a front proxy.
+    pub secure_cookies: bool,
 }
 
 /// The UI the daemon (`edge::serve`) serves on the LAN. The staff-room desk selection and
 /// events are shared with the barcode reader.
-pub fn lan_router(
-    ctx: crate::edge::EdgeContext,
-    _desk_selection: std::sync::Arc<std::sync::Mutex<Option<crate::serial::DeskSelection>>>,
-    _desk_events: tokio::sync::broadcast::Sender<crate::serial::DeskEvent>,
-) -> anyhow::Result<Router> {
-    let state = ctx.clone();
-    Ok(Router::new().route(
-        "/",
-        get(move || {
-            let ctx = state.clone();
-            async move {
-                // The plan arrives from the hub while the daemon runs: read it per request.
-                let plan = tokio::task::spawn_blocking(move || -> anyhow::Result<Plan> {
-                    Ok(crate::plan::store::load_plan(&ctx.db()?)?.for_exam_point(&ctx.config.ppe_code))
-                })
-                .await;
-                match plan {
-                    Ok(Ok(plan)) => index_get(State(BoxPages::new(plan, state.config.ppe_code.clone(), state.clock.clone()))).await,
-                    _ => Html("<!doctype html><p>База данных станции недоступна</p>".to_string()),
-                }
-            }
-        }),
-    ))
+pub fn lan_router(ctx: EdgeContext, desk_selection: Arc<Mutex<Option<DeskSelection>>>, desk_events: tokio::sync::broadcast::Sender<DeskEvent>) -> anyhow::Result<Router> {
+    Ok(router(WebState { ctx, desk_selection, desk_events, secure_cookies: false }))
 }
 
-pub fn router(state: BoxPages) -> Router {
-    Router::new().route("/", get(index_get)).with_state(state)
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/login", get(session::login_get).post(session::login_post))
+        .route("/setup", get(session::setup_get).post(session::setup_post))
+        .route("/logout", post(session::logout_post))
+        .route("/static/app.css", get(assets::css))
+        .route("/static/app.js", get(assets::js))
+        .route("/", get(pages::home))
+        .route("/materials", get(pages::materials))
+        .route("/materials/pull", post(actions::materials_pull))
+        .route("/materials/activate", post(actions::materials_activate))
+        .route("/seating", get(pages::seating))
+        .route("/seating/run", post(actions::seating_run))
+        .route("/seating/move", post(actions::seating_move))
+        .route("/seating/close", post(actions::seating_close))
+        .route("/roster", get(pages::roster))
+        .route("/roster/assign", post(actions::roster_assign))
+        .route("/roster/replace", post(actions::roster_replace))
+        .route("/attendance", get(pages::attendance))
+        .route("/attendance/kits", post(actions::attendance_kits))
+        .route("/attendance/event", post(actions::attendance_event))
+        .route("/print", get(pages::print))
+        .route("/print/run", post(actions::print_run))
+        .route("/print/confirm", post(actions::print_confirm))
+        .route("/print/reprint", post(actions::print_reprint))
+        .route("/scanning", get(pages::scanning))
+        .route("/scanning/page", get(pages::scanning_page_image))
+        .route("/scanning/intake", post(actions::scanning_intake))
+        .route("/scanning/assign", post(actions::scanning_assign))
+        .route("/upload", get(pages::upload))
+        .route("/upload/start", post(actions::upload_start))
+        .route("/audit", get(pages::audit))
+        .route("/desk", get(pages::desk))
+        .route("/desk/events", get(pages::desk_events))
+        .route("/desk/select", post(actions::desk_select))
+        .route("/accounts", get(pages::accounts))
+        .route("/accounts/create", post(actions::accounts_create))
+        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+        .with_state(state)
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -74,36 +101,126 @@ pub fn html_escape(s: &str) -> String {
     out
 }
 
-async fn index_get(State(state): State<BoxPages>) -> Html<String> {
-    let s = &state.inner;
-    let name = s.plan.exam_points.first().map(|p| p.name.clone()).unwrap_or_default();
-    let mut exams = String::new();
-    for e in &s.plan.exams {
-        let n = s.plan.registrations.iter().filter(|r| r.exam_id == e.exam_id).count();
-        exams.push_str(&format!(
-            "<li>{} — {}, {} в {} (местное время), участников: {n}</li>",
-            e.kind.title_ru(),
-            html_escape(&e.subject_name),
-            html_escape(&e.date),
-            html_escape(&e.start)
-        ));
+/// Percent-encodes a query value.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
     }
-    Html(format!(
-        "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\"><title>ППЭ {code}</title></head><body>\
-         <h1>ППЭ {code}: {name}</h1><p>Время: {now}</p><h2>Экзамены</h2><ul>{exams}</ul>\
-         <p>Аудиторий: {rooms}, работников: {workers}</p></body></html>",
-        code = html_escape(&s.ppe_code),
-        name = html_escape(&name),
-        now = s.clock.now_rfc3339(),
-        rooms = s.plan.auditoriums.len(),
-        workers = s.plan.workers.len(),
-    ))
+    out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(super::html_escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+/// Why a request did not get its page.
+#[derive(Debug)]
+pub enum WebError {
+    /// Not logged in: a browser goes to the login page and comes back.
+    LoginNeeded(String),
+    /// No accounts yet: the first start sets the administrator's password.
+    SetupNeeded,
+    Forbidden(String),
+    /// The action was refused by the rules (a clear Russian reason), nothing changed.
+    Refused(String),
+    NotFound(String),
+    Internal(String),
+}
+
+impl WebError {
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!("web UI: {e}");
+        WebError::Internal(e.to_string())
     }
+}
+
+impl From<anyhow::Error> for WebError {
+    fn from(e: anyhow::Error) -> Self {
+        WebError::Refused(format!("{e:#}"))
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, title, text) = match self {
+            WebError::LoginNeeded(next) => return redirect(&format!("/login?next={}", url_encode(&next))),
+            WebError::SetupNeeded => return redirect("/setup"),
+            WebError::Forbidden(t) => (StatusCode::FORBIDDEN, "Недостаточно прав", t),
+            WebError::Refused(t) => (StatusCode::UNPROCESSABLE_ENTITY, "Действие не выполнено", t),
+            WebError::NotFound(t) => (StatusCode::NOT_FOUND, "Не найдено", t),
+            WebError::Internal(t) => (StatusCode::INTERNAL_SERVER_ERROR, "Ошибка станции", t),
+        };
+        let body = format!(
+            "<div class=\"panel error\"><h2>{title}</h2><p>{}</p><p><a href=\"javascript:history.back()\" class=\"button\">Назад</a> <a href=\"/\" class=\"button\">На главную</a></p></div>",
+            html_escape(&text)
+        );
+        (status, frame(title, None, &[], &body)).into_response()
+    }
+}
+
+/// 303 to `to`.
+pub fn redirect(to: &str) -> Response {
+    let mut resp = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp
+}
+
+/// Runs database work off the async threads.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> Result<T, WebError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(WebError::from),
+        Err(e) => Err(WebError::internal(e)),
+    }
+}
+
+/// The navigation: (path, title, action needed to see it).
+const NAV: &[(&str, &str, access::Action)] = &[
+    ("/", "План дня", access::Action::ViewHome),
+    ("/materials", "Материалы", access::Action::ViewMaterials),
+    ("/seating", "Рассадка", access::Action::ViewSeating),
+    ("/roster", "Работники", access::Action::ViewRoster),
+    ("/attendance", "Явка и события", access::Action::ViewAttendance),
+    ("/print", "Печать", access::Action::ViewPrint),
+    ("/scanning", "Сканирование", access::Action::ViewScanning),
+    ("/upload", "Выгрузка", access::Action::ViewUpload),
+    ("/desk", "Штаб: выдача", access::Action::UseDesk),
+    ("/audit", "Журнал", access::Action::ViewAudit),
+    ("/accounts", "Учётные записи", access::Action::ManageAccounts),
+];
+
+/// The page frame: header with navigation and the user, the alarm bar, the content.
+pub fn frame(title: &str, staff: Option<&Staff>, alarms: &[String], body: &str) -> Html<String> {
+    let nav: String = match staff {
+        Some(s) => NAV
+            .iter()
+            .filter(|(_, _, a)| access::allowed(s.role, *a))
+            .map(|(p, t, _)| format!("<a href=\"{p}\">{t}</a>"))
+            .collect::<Vec<_>>()
+            .join(""),
+        None => String::new(),
+    };
+    let user = staff
+        .map(|s| {
+            format!(
+                "<span class=\"user\">{} ({})</span><form method=\"post\" action=\"/logout\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Выйти</button></form>",
+                html_escape(&s.login),
+                s.worker_role.title_ru(),
+                html_escape(&s.csrf)
+            )
+        })
+        .unwrap_or_default();
+    let alarm_bar = if alarms.is_empty() {
+        String::new()
+    } else {
+        format!("<div class=\"alarms\" id=\"alarms\">{}</div>", alarms.iter().map(|a| format!("<p>⚠ {}</p>", html_escape(a))).collect::<String>())
+    };
+    Html(format!(
+        "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{t} — ППЭ</title><link rel=\"stylesheet\" href=\"/static/app.css\"><script src=\"/static/app.js\" defer></script></head>\
+         <body><header><h1><a href=\"/\">ППЭ</a></h1><nav>{nav}</nav>{user}</header>{alarm_bar}<main><h2>{t}</h2>{body}</main></body></html>",
+        t = html_escape(title)
+    ))
 }

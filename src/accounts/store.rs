@@ -41,3 +41,15 @@ pub fn account_record_attempt(conn: &Connection, login: &str, success: bool, loc
     }
     Ok(())
 }
+
+/// How many accounts exist (none: the UI asks for the administrator's password first).
+pub fn account_count(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row("SELECT COUNT(*) FROM account", [], |r| r.get::<_, i64>(0)).map(|n| n as u64)
+}
+
+/// (login, worker id, role) of every account, by login.
+pub fn account_list(conn: &Connection) -> rusqlite::Result<Vec<(String, String, String)>> {
+    let mut st = conn.prepare("SELECT login, worker_id, role FROM account ORDER BY login")?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}

@@ -281,7 +281,7 @@ pub fn backoff(failures: u32) -> Duration {
     UPLOAD_BACKOFF_MIN.saturating_mul(factor).min(UPLOAD_BACKOFF_MAX)
 }
 
-fn upload_once(ctx: &EdgeContext, exam_id: &str) -> anyhow::Result<String> {
+pub fn upload_once(ctx: &EdgeContext, exam_id: &str) -> anyhow::Result<String> {
     let conn = ctx.db()?;
     let built = crate::upload::cli::box_bundle(ctx, &conn, exam_id, false)?;
     let http = crate::upload::cli::hub_http_client(ctx)?;

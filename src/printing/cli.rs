@@ -274,3 +274,32 @@ async fn reprint(ctx: &EdgeContext, conn: &mut Connection, args: &PrintArgs, job
     }
     Ok(())
 }
+
+/// For the UI: makes the documents and sends each to the configured printer, following each
+/// job in CUPS for a short while; returns the recorded jobs. Blocking (own runtime): call it
+/// from a thread that is not driving async tasks.
+pub fn print_to_configured_printer(ctx: &EdgeContext, conn: &mut Connection, exam_id: &str, what: PrintWhat, auditorium: Option<&str>) -> anyhow::Result<Vec<PrintJobRow>> {
+    let target = target(ctx, None)?;
+    let set = make_set(ctx, conn, exam_id, what, auditorium)?;
+    write_records(ctx, exam_id, &set)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("start runtime")?;
+    runtime.block_on(async {
+        let mut rows = Vec::new();
+        for doc in &set.documents {
+            rows.push(submit(ctx, conn, &target, exam_id, doc, None, Duration::from_secs(10)).await?);
+        }
+        Ok(rows)
+    })
+}
+
+/// For the UI: a person confirms the printed run of a job was received.
+pub fn confirm_received(ctx: &EdgeContext, conn: &mut Connection, exam_id: &str, job: i64, by: &str) -> anyhow::Result<()> {
+    confirm(ctx, conn, exam_id, job, by)
+}
+
+/// For the UI: prints a failed job again (the stuck CUPS job is cancelled first). Blocking.
+pub fn reprint_job(ctx: &EdgeContext, conn: &mut Connection, exam_id: &str, job: i64) -> anyhow::Result<()> {
+    let args = PrintArgs { exam: exam_id.to_string(), what: None, auditorium: None, printer: None, out: None, confirm: None, by: "ui".into(), reprint: Some(job), status: false, wait_secs: 10 };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("start runtime")?;
+    runtime.block_on(reprint(ctx, conn, &args, job))
+}

@@ -73,31 +73,7 @@ pub fn roster(config: &Path, args: RosterArgs) -> anyhow::Result<()> {
     let mut rules = RosterRules::for_exam(&exam);
     rules.teacher_rule_exempt_schools.extend(args.exempt_schools.iter().cloned());
     if let Some(absent) = &args.replace {
-        if args.reason.trim().is_empty() {
-            anyhow::bail!("укажите причину замены (--reason)");
-        }
-        let entries = store::roster_get(&conn, &args.exam, &ppe_code)?;
-        let (next, record) = with_input(&conn, &args.exam, &ppe_code, |input| {
-            let on_roster: BTreeSet<&str> = entries.iter().map(|e| e.worker_id.as_str()).collect();
-            let reserve = input
-                .assignments
-                .iter()
-                .filter(|a| a.ppe_code == ppe_code && a.date == exam.date && !on_roster.contains(a.worker_id.as_str()))
-                .map(|a| a.worker_id.clone())
-                .collect();
-            let current = Roster { exam_id: args.exam.clone(), ppe_code: ppe_code.clone(), entries: entries.clone(), reserve, shortfalls: Vec::new() };
-            Ok(super::replace(&current, input, &rules, absent, &args.reason, &now, &args.by)?)
-        })?;
-        let tx = conn.transaction()?;
-        store::roster_replace(&tx, &args.exam, &ppe_code, &next.entries)?;
-        store::replacement_insert(&tx, &ppe_code, &record)?;
-        crate::audit::store::append(&tx, &now, crate::audit::NewEntry {
-            actor: &args.by,
-            action: "roster.replace",
-            object: absent,
-            details: serde_json::json!({"exam_id": args.exam, "replacement": record.replacement_worker_id, "post": record.post, "reason": record.reason}),
-        })?;
-        tx.commit()?;
+        let record = replace_and_save(&mut conn, &now, &args.by, &args.exam, &ppe_code, absent, &args.reason, &rules)?;
         println!("замена: {} → {} ({})", record.absent_worker_id, record.replacement_worker_id, record.post.title_ru());
         return Ok(());
     }
@@ -113,4 +89,37 @@ pub fn roster(config: &Path, args: RosterArgs) -> anyhow::Result<()> {
         anyhow::bail!("расстановка работников неполная: {} нарушений (см. выше)", roster.shortfalls.len());
     }
     Ok(())
+}
+
+/// Replaces a worker who did not come with one from the reserve (ППЭ-19): one transaction with
+/// its audit entry. Used by `edge roster --replace` and the UI.
+#[allow(clippy::too_many_arguments)]
+pub fn replace_and_save(conn: &mut Connection, now: &str, actor: &str, exam_id: &str, ppe_code: &str, absent: &str, reason: &str, rules: &RosterRules) -> anyhow::Result<super::Replacement> {
+    if reason.trim().is_empty() {
+        anyhow::bail!("укажите причину замены");
+    }
+    let exam = crate::plan::store::exam_get(conn, exam_id)?.with_context(|| format!("экзамена {exam_id} нет в плане"))?;
+    let entries = store::roster_get(conn, exam_id, ppe_code)?;
+    let (next, record) = with_input(conn, exam_id, ppe_code, |input| {
+        let on_roster: BTreeSet<&str> = entries.iter().map(|e| e.worker_id.as_str()).collect();
+        let reserve = input
+            .assignments
+            .iter()
+            .filter(|a| a.ppe_code == ppe_code && a.date == exam.date && !on_roster.contains(a.worker_id.as_str()))
+            .map(|a| a.worker_id.clone())
+            .collect();
+        let current = Roster { exam_id: exam_id.to_string(), ppe_code: ppe_code.to_string(), entries: entries.clone(), reserve, shortfalls: Vec::new() };
+        Ok(super::replace(&current, input, rules, absent, reason, now, actor)?)
+    })?;
+    let tx = conn.transaction()?;
+    store::roster_replace(&tx, exam_id, ppe_code, &next.entries)?;
+    store::replacement_insert(&tx, ppe_code, &record)?;
+    crate::audit::store::append(&tx, now, crate::audit::NewEntry {
+        actor,
+        action: "roster.replace",
+        object: absent,
+        details: serde_json::json!({"exam_id": exam_id, "replacement": record.replacement_worker_id, "post": record.post, "reason": record.reason}),
+    })?;
+    tx.commit()?;
+    Ok(record)
 }

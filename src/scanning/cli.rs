@@ -124,7 +124,7 @@ fn print_status(conn: &crate::store::Connection, exam: &str, expected: Option<&E
     Ok(())
 }
 
-fn assign(
+pub fn assign(
     ctx: &EdgeContext,
     conn: &crate::store::Connection,
     key: &ring::hmac::Key,

@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The `ppe` binary built for these tests.
 pub fn ppe_bin() -> PathBuf {
@@ -37,4 +38,229 @@ pub fn init_hub(dir: &Path) -> PathBuf {
 /// Whether a program is on PATH (tests that need a system part install it in .ci/run).
 pub fn have(program: &str) -> bool {
     Command::new("sh").arg("-c").arg(format!("command -v {program}")).output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+/// A cupsd of our own: its config, spool and logs in a temp folder, on a free port.
+pub struct Cupsd {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub printer: String,
+    pdf_conf: PathBuf,
+}
+
+impl Cupsd {
+    pub fn start() -> Cupsd {
+        for p in ["/usr/sbin/cupsd", "lpadmin", "lpstat", "cupsdisable", "cupsenable"] {
+            assert!(have(p) || Path::new(p).exists(), "{p} missing: run scripts/install-deps.sh (cups cups-client printer-driver-cups-pdf)");
+        }
+        let dir = tempfile::Builder::new().prefix("ppe-cups").tempdir().unwrap();
+        let root = dir.path();
+        for sub in ["spool", "tmp", "cache", "state", "out"] {
+            std::fs::create_dir_all(root.join(sub)).unwrap();
+        }
+        // cupsd runs filters as `lp`: they must reach the spool and write their temp files.
+        chmod(root, 0o755);
+        chmod(&root.join("tmp"), 0o1777);
+        // Jobs of users unknown to the system are written as cups-pdf's anonymous user.
+        chmod(&root.join("out"), 0o1777);
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let printer = format!("ppetest{}x{port}", std::process::id());
+        let r = root.display();
+        std::fs::write(
+            root.join("cups-files.conf"),
+            format!(
+                "ServerRoot {r}\nRequestRoot {r}/spool\nTempDir {r}/tmp\nCacheDir {r}/cache\nStateDir {r}/state\nErrorLog {r}/error_log\n\
+                 AccessLog {r}/access_log\nPageLog {r}/page_log\nServerBin /usr/lib/cups\nDataDir /usr/share/cups\nUser lp\nGroup lp\n\
+                 SystemGroup root lpadmin\nFileDevice No\nSandboxing Relaxed\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("cupsd.conf"),
+            format!(
+                "Listen 127.0.0.1:{port}\nLogLevel info\nBrowsing No\nWebInterface No\nDefaultAuthType None\n\
+                 <Location />\n  Order allow,deny\n  Allow from 127.0.0.1\n</Location>\n\
+                 <Policy default>\n  <Limit All>\n    AuthType None\n    Order deny,allow\n  </Limit>\n</Policy>\n"
+            ),
+        )
+        .unwrap();
+        // cups-pdf reads /etc/cups/cups-pdf-<queue>.conf for `cups-pdf:/<queue>`: a per-test
+        // file sends the output into our temp folder and leaves the system config alone.
+        let pdf_conf = PathBuf::from(format!("/etc/cups/cups-pdf-{printer}.conf"));
+        std::fs::write(&pdf_conf, format!("Out {r}/out\nAnonDirName {r}/out\nLabel 1\n")).unwrap();
+        let child = Command::new("/usr/sbin/cupsd")
+            .args(["-f", "-c"])
+            .arg(root.join("cupsd.conf"))
+            .arg("-s")
+            .arg(root.join("cups-files.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let cups = Cupsd { child, dir, port, printer, pdf_conf };
+        cups.wait_until(Duration::from_secs(20), "cupsd ready", || {
+            Command::new("lpstat").args(["-h", &cups.host(), "-r"]).output().map(|o| String::from_utf8_lossy(&o.stdout).contains("is running")).unwrap_or(false)
+        });
+        let o = Command::new("lpadmin")
+            .args(["-h", &cups.host(), "-p", &cups.printer, "-v", &format!("cups-pdf:/{}", cups.printer), "-E", "-P", "/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "lpadmin: {}", String::from_utf8_lossy(&o.stderr));
+        cups
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn uri(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn admin(&self, program: &str) {
+        let o = Command::new(program).args(["-h", &self.host(), &self.printer]).output().unwrap();
+        assert!(o.status.success(), "{program}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+
+    /// Polls a condition (a readiness probe, not a sleep to let things happen).
+    pub fn wait_until(&self, limit: Duration, what: &str, mut ready: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while !ready() {
+            assert!(start.elapsed() < limit, "timed out waiting for {what}; cupsd log in {}", self.dir.path().display());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The cups-pdf output of a CUPS job, once it is written.
+    pub fn output_of(&self, cups_job: i64) -> PathBuf {
+        let out = self.dir.path().join("out");
+        let suffix = format!("-job_{cups_job}.pdf");
+        let mut found = None;
+        self.wait_until(Duration::from_secs(60), &format!("cups-pdf output of job {cups_job}"), || {
+            found = std::fs::read_dir(&out).unwrap().flatten().map(|e| e.path()).find(|p| p.to_string_lossy().ends_with(&suffix));
+            found.is_some()
+        });
+        found.unwrap()
+    }
+}
+
+impl Drop for Cupsd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.pdf_conf);
+    }
+}
+
+pub fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+// ---------- headless Chromium through chromedriver (plain WebDriver over HTTP) ----------
+
+pub struct Driver {
+    child: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Driver {
+    pub async fn start() -> Driver {
+        assert!(have("chromedriver") && have("chromium"), "chromium and chromium-driver are needed (scripts/packages.txt lists them)");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await {
+                if r.json::<serde_json::Value>().await.map(|v| v["value"]["ready"] == true).unwrap_or(false) {
+                    break;
+                }
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not become ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--window-size=1500,900", format!("--user-data-dir={}", profile.path().display())]
+        }}}});
+        let v: serde_json::Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
+        let session = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {v}")).to_string();
+        Driver { child, base, session, http, _profile: profile }
+    }
+
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut req = self.http.request(method, url);
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let v: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
+        assert!(v["value"].get("error").is_none(), "WebDriver {path}: {v}");
+        v["value"].clone()
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", serde_json::json!({"url": url})).await;
+    }
+
+    pub async fn element(&self, css: &str) -> String {
+        let v = self.call(reqwest::Method::POST, "/element", serde_json::json!({"using": "css selector", "value": css})).await;
+        v[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}: {v}")).to_string()
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), serde_json::json!({"text": text})).await;
+    }
+
+    pub async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{id}/click"), serde_json::json!({})).await;
+    }
+
+    pub async fn js(&self, script: &str) -> serde_json::Value {
+        self.call(reqwest::Method::POST, "/execute/sync", serde_json::json!({"script": script, "args": []})).await
+    }
+
+    /// Waits until `script` returns a string containing `want`; returns it.
+    pub async fn wait_text(&self, script: &str, want: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let v = self.js(script).await;
+            let text = v.as_str().unwrap_or("").to_string();
+            if text.contains(want) {
+                return text;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "waited 30 s for {want:?}; last: {text:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine;
+        let v = self.call(reqwest::Method::GET, "/screenshot", serde_json::Value::Null).await;
+        base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap()).unwrap()
+    }
+
+    pub async fn quit(&self) {
+        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
+    }
 }

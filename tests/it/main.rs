@@ -9,3 +9,4 @@ mod upload;
 mod appliance;
 mod printing;
 mod monitoring;
+mod webui;

@@ -4,7 +4,7 @@
 //! judged by a simulated hub clock; `ppe hub status` and `ppe hub user` from the terminal.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ use ppe::monitoring::pages::{box_router, operator_router, MonitoringPages};
 use ppe::monitoring::{HeartbeatReport, Stage, StatusRules};
 use tower::ServiceExt;
 
-use crate::common::{have, init_hub, ppe, stderr, stdout};
+use crate::common::{init_hub, ppe, stderr, stdout, Driver};
 
 const EXAM: &str = "ege-02";
 const PASSWORD: &str = "correct-horse-42";
@@ -333,113 +333,6 @@ fn hub_status_and_user_commands_print_the_table() {
     assert_eq!(v["summary"]["totals"]["points"], v["rows"].as_array().unwrap().len());
     let o = ppe(&["hub", "--config", config.to_str().unwrap(), "status", "--exam", "nope"]);
     assert!(!o.status.success() && stderr(&o).contains("not in the plan"));
-}
-
-// ---------- headless Chromium through chromedriver (plain WebDriver over HTTP) ----------
-
-struct Driver {
-    child: Child,
-    base: String,
-    session: String,
-    http: reqwest::Client,
-    _profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-impl Driver {
-    async fn start() -> Driver {
-        assert!(have("chromedriver") && have("chromium"), "chromium and chromium-driver are needed (scripts/packages.txt lists them)");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if let Ok(r) = http.get(format!("{base}/status")).send().await {
-                if r.json::<serde_json::Value>().await.map(|v| v["value"]["ready"] == true).unwrap_or(false) {
-                    break;
-                }
-            }
-            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not become ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let profile = tempfile::tempdir().unwrap();
-        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--window-size=1500,900", format!("--user-data-dir={}", profile.path().display())]
-        }}}});
-        let v: serde_json::Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-        let session = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {v}")).to_string();
-        Driver { child, base, session, http, _profile: profile }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: serde_json::Value) -> serde_json::Value {
-        let url = format!("{}/session/{}{path}", self.base, self.session);
-        let mut req = self.http.request(method, url);
-        if !body.is_null() {
-            req = req.json(&body);
-        }
-        let v: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
-        assert!(v["value"].get("error").is_none(), "WebDriver {path}: {v}");
-        v["value"].clone()
-    }
-
-    async fn goto(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", serde_json::json!({"url": url})).await;
-    }
-
-    async fn element(&self, css: &str) -> String {
-        let v = self.call(reqwest::Method::POST, "/element", serde_json::json!({"using": "css selector", "value": css})).await;
-        v[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}: {v}")).to_string()
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        let id = self.element(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), serde_json::json!({"text": text})).await;
-    }
-
-    async fn click(&self, css: &str) {
-        let id = self.element(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{id}/click"), serde_json::json!({})).await;
-    }
-
-    async fn js(&self, script: &str) -> serde_json::Value {
-        self.call(reqwest::Method::POST, "/execute/sync", serde_json::json!({"script": script, "args": []})).await
-    }
-
-    /// Waits until `script` returns a string containing `want`; returns it.
-    async fn wait_text(&self, script: &str, want: &str) -> String {
-        let started = Instant::now();
-        loop {
-            let v = self.js(script).await;
-            let text = v.as_str().unwrap_or("").to_string();
-            if text.contains(want) {
-                return text;
-            }
-            assert!(started.elapsed() < Duration::from_secs(30), "waited 30 s for {want:?}; last: {text:?}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn screenshot(&self) -> Vec<u8> {
-        use base64::Engine;
-        let v = self.call(reqwest::Method::GET, "/screenshot", serde_json::Value::Null).await;
-        base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap()).unwrap()
-    }
-
-    async fn quit(&self) {
-        let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
-    }
 }
 
 /// Records a bundle as accepted by the hub's upload domain (what `finalize` stores), so the

@@ -1,0 +1,475 @@
+//! The box's web UI: the role × page/action matrix with CSRF, the first start and lockout over
+//! real HTTP, and headless Chromium playing a whole exam day through the pages of `ppe demo
+//! --manual` (real hub, real box daemon, real cupsd with cups-pdf), with screenshots.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ppe::web::access::{self, Role};
+
+use crate::common::*;
+
+const EXAM: &str = "ege-02";
+const PASSWORD: &str = "пароль-станции-1";
+
+fn form_encode(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
+/// A box folder with a plan and a seating, no network; returns its ppe.toml.
+fn make_box(dir: &Path) -> PathBuf {
+    let plan = ppe::demo::generate::generate_region(&ppe::demo::generate::RegionParams { points: 1, participants: 40, ..Default::default() });
+    let ppe_code = plan.exam_points[0].ppe_code.clone();
+    std::fs::write(
+        dir.join("ppe.toml"),
+        format!("ppe_code = \"{ppe_code}\"\nstate_dir = \"state\"\nrun_dir = \"run\"\n[hub]\nurl = \"https://127.0.0.1:1\"\nca_file = \"ca.pem\"\nsigning_public_key = \"00\"\n[keys]\nsigning_key_file = \"keys/signing.pk8\"\n"),
+    )
+    .unwrap();
+    ppe::keys::write_secret(&dir.join("keys/signing.pk8"), &ppe::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
+    std::fs::create_dir_all(dir.join("state")).unwrap();
+    let mut conn = ppe::store::open(&dir.join("state/ppe.db")).unwrap();
+    let tx = conn.transaction().unwrap();
+    ppe::plan::store::replace_plan(&tx, &plan.for_exam_point(&ppe_code), "t", "test", "t").unwrap();
+    tx.commit().unwrap();
+    dir.join("ppe.toml")
+}
+
+/// The UI of a box served on 127.0.0.1:0 in its own runtime.
+struct Ui {
+    url: String,
+    http: reqwest::Client,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn start_ui(config: &Path) -> Ui {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ctx = ppe::edge::EdgeContext::open(config).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (events, _) = tokio::sync::broadcast::channel(16);
+    let app = ppe::web::lan_router(ctx, Default::default(), events).unwrap();
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    Ui { url, http, _rt: rt }
+}
+
+fn cookies_of(resp: &reqwest::Response) -> Vec<String> {
+    resp.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(|v| v.split(';').next().unwrap_or("").to_string()).collect()
+}
+
+fn hidden_csrf(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"").nth(1).map(|s| s.split('"').next().unwrap_or("").to_string()).unwrap_or_default()
+}
+
+impl Ui {
+    fn block<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        self._rt.block_on(f)
+    }
+
+    fn get(&self, path: &str, cookie: Option<&str>) -> (u16, String, String) {
+        self.block(async {
+            let mut req = self.http.get(format!("{}{path}", self.url));
+            if let Some(c) = cookie {
+                req = req.header("cookie", c);
+            }
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            // An event stream never ends: only its status matters here.
+            let body = if resp.headers().get("content-type").is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/event-stream")) { String::new() } else { resp.text().await.unwrap() };
+            (status, location, body)
+        })
+    }
+
+    fn post(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, String) {
+        self.block(async {
+            let resp = self
+                .http
+                .post(format!("{}{path}", self.url))
+                .header("cookie", cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form_encode(form))
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        })
+    }
+
+    /// Logs in; returns (session cookie, CSRF token of the session) or the refusal page.
+    fn login(&self, login: &str, password: &str) -> Result<(String, String), (u16, String)> {
+        let (csrf_cookie, csrf) = self.block(async {
+            let resp = self.http.get(format!("{}/login", self.url)).send().await.unwrap();
+            let cookie = cookies_of(&resp).into_iter().find(|c| c.starts_with("ppe_box_login_csrf=")).expect("login CSRF cookie");
+            let html = resp.text().await.unwrap();
+            (cookie, hidden_csrf(&html))
+        });
+        let (status, session) = self.block(async {
+            let resp = self
+                .http
+                .post(format!("{}/login", self.url))
+                .header("cookie", &csrf_cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form_encode(&[("csrf", &csrf), ("login", login), ("password", password), ("next", "/")]))
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let session = cookies_of(&resp).into_iter().find(|c| c.starts_with("ppe_box_session="));
+            (status, session.ok_or(resp.text().await.unwrap()))
+        });
+        match session {
+            Ok(cookie) => {
+                let (_, _, home) = self.get("/", Some(&cookie));
+                Ok((cookie, hidden_csrf(&home)))
+            }
+            Err(body) => Err((status, body)),
+        }
+    }
+}
+
+#[test]
+fn every_forbidden_role_and_route_is_refused_and_every_post_needs_the_sessions_csrf_token() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = make_box(tmp.path());
+    let ui = start_ui(&config);
+
+    // First start: no accounts, every page leads to setting the administrator's password.
+    let (status, location, _) = ui.get("/", None);
+    assert_eq!((status, location.as_str()), (303, "/setup"));
+    {
+        let db = ppe::store::open(&tmp.path().join("state/ppe.db")).unwrap();
+        assert_eq!(ppe::accounts::store::account_count(&db).unwrap(), 0);
+    }
+    for role in Role::ALL {
+        let mut db = ppe::store::open(&tmp.path().join("state/ppe.db")).unwrap();
+        ppe::accounts::create_account(&mut db, &format!("{role:?}").to_lowercase(), "W1", role.worker_role(), PASSWORD, "2027-05-27T00:00:00Z").unwrap();
+    }
+    let (status, location, _) = ui.get("/setup", None);
+    assert_eq!((status, location.as_str()), (303, "/login"), "the setup page closes once an account exists");
+
+    let mut refused = 0;
+    let mut checked = 0;
+    for role in Role::ALL {
+        let login = format!("{role:?}").to_lowercase();
+        let (cookie, csrf) = ui.login(&login, PASSWORD).unwrap_or_else(|e| panic!("{login}: {e:?}"));
+        assert!(!csrf.is_empty(), "{login}: the home page carries the session's CSRF token");
+        for route in access::ROUTES {
+            let allowed = access::allowed(role, route.action);
+            checked += 1;
+            if route.method == "GET" {
+                let (status, _, body) = ui.get(route.path, Some(&cookie));
+                if allowed {
+                    assert_ne!(status, 403, "{login} GET {} must be allowed: {body}", route.path);
+                } else {
+                    refused += 1;
+                    assert_eq!(status, 403, "{login} GET {} must be refused", route.path);
+                }
+            } else {
+                // No token: always refused; the reason tells which check refused it.
+                let (status, body) = ui.post(route.path, &cookie, &[("exam", EXAM)]);
+                assert_eq!(status, 403, "{login} POST {} without CSRF", route.path);
+                if allowed {
+                    assert!(body.contains("CSRF"), "{login} POST {}: refused for the token: {body}", route.path);
+                } else {
+                    refused += 1;
+                    assert!(body.contains("не даёт доступа"), "{login} POST {}: refused for the role: {body}", route.path);
+                }
+                // A wrong token is no better than none.
+                let (status, _) = ui.post(route.path, &cookie, &[("exam", EXAM), ("csrf", &"0".repeat(64))]);
+                assert_eq!(status, 403, "{login} POST {} with a wrong token", route.path);
+            }
+        }
+    }
+    assert!(refused > 40 && checked > refused, "the matrix refuses {refused} of {checked}");
+
+    // A token belongs to its session: the organizer's token does not work in the head's session.
+    let (head, _) = ui.login("head", PASSWORD).unwrap();
+    let (_, organizer_csrf) = ui.login("organizer", PASSWORD).unwrap();
+    let (status, body) = ui.post("/seating/run", &head, &[("exam", EXAM), ("csrf", &organizer_csrf), ("seed", "1")]);
+    assert_eq!(status, 403, "{body}");
+    // With its own token the head seats the exam.
+    let (_, _, home) = ui.get("/", Some(&head));
+    let own = hidden_csrf(&home);
+    let (status, body) = ui.post("/seating/run", &head, &[("exam", EXAM), ("csrf", &own), ("seed", "1")]);
+    assert_eq!(status, 303, "{body}");
+
+    // Without a session a POST is refused, a page asks to log in.
+    let (status, _) = ui.post("/attendance/event", "ppe_box_session=00", &[("exam", EXAM)]);
+    assert_eq!(status, 403);
+    let (status, location, _) = ui.get("/print?exam=ege-02", None);
+    assert_eq!(status, 303);
+    assert!(location.starts_with("/login?next=%2Fprint"), "{location}");
+    // The login form itself needs its double-submit token.
+    let (status, _) = ui.post("/login", "", &[("login", "tech"), ("password", PASSWORD)]);
+    assert_eq!(status, 403);
+
+    // Lockout after repeated failures: then even the right password is refused for a while.
+    for _ in 0..ppe::accounts::MAX_FAILED_ATTEMPTS {
+        let (status, body) = ui.login("assistant", "wrong-password").unwrap_err();
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("неверный логин или пароль"), "{body}");
+    }
+    let (status, body) = ui.login("assistant", PASSWORD).unwrap_err();
+    assert_eq!(status, 401);
+    assert!(body.contains("заблокирована"), "{body}");
+}
+
+// ---------- a whole exam day in headless Chromium ----------
+
+struct Demo {
+    child: std::process::Child,
+    box_url: String,
+    inbox: PathBuf,
+    dir: PathBuf,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_manual_demo(dir: &Path, cups: &Cupsd) -> Demo {
+    let mut child = Command::new(ppe_bin())
+        .args(["demo", "--manual", "--dir", dir.to_str().unwrap(), "--speed", "20", "--points", "1", "--participants", "24"])
+        .env("PPE_PRINTER", &cups.printer)
+        .env("PPE_CUPS_URI", cups.uri())
+        .env("PPE_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut box_url, mut inbox) = (None, None);
+    while box_url.is_none() || inbox.is_none() {
+        let line = lines.next().expect("the demo ended before printing its URLs").unwrap();
+        if line.contains("box of exam point") {
+            box_url = line.split_whitespace().find(|w| w.starts_with("http://")).map(|u| u.trim_end_matches('/').to_string());
+        }
+        if let Some(p) = line.split("scanner inbox ").nth(1) {
+            inbox = Some(PathBuf::from(p.trim()));
+        }
+    }
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    Demo { child, box_url: box_url.unwrap(), inbox: inbox.unwrap(), dir: dir.to_path_buf() }
+}
+
+fn screenshots_dir() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+async fn shot(driver: &Driver, name: &str) {
+    let png = driver.screenshot().await;
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    std::fs::write(screenshots_dir().join(format!("box-{name}.png")), png).unwrap();
+}
+
+/// Text of the element with this id (empty when absent).
+fn text_of(id: &str) -> String {
+    format!("var e=document.getElementById('{id}');return e?e.textContent:'';")
+}
+
+async fn open(driver: &Driver, base: &str, path: &str) {
+    driver.goto(&format!("{base}{path}")).await;
+}
+
+/// Submits the form whose button has this CSS selector and waits for the message banner.
+async fn submit_and_wait(driver: &Driver, button_css: &str, want: &str) -> String {
+    driver.js("var m=document.getElementById('msg');if(m)m.id='msg-old';return '';").await;
+    driver.click(button_css).await;
+    driver.wait_text("var err=document.querySelector('.panel.error');return (document.getElementById('msg')||{textContent:''}).textContent+(err?' ОШИБКА: '+err.textContent:'');", want).await
+}
+
+async fn login_as(driver: &Driver, base: &str, login: &str, password: &str) {
+    driver.goto(&format!("{base}/login")).await;
+    driver.type_into("#login", login).await;
+    driver.type_into("#password", password).await;
+    driver.click("#submit").await;
+    let who = driver.wait_text("return document.querySelector('.user')?document.querySelector('.user').textContent:'';", login).await;
+    assert!(who.contains(login));
+}
+
+async fn logout(driver: &Driver) {
+    driver.click("header form button").await;
+    driver.wait_text("return document.title;", "Вход").await;
+}
+
+#[test]
+fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cups = Cupsd::start();
+    let demo = start_manual_demo(&tmp.path().join("demo"), &cups);
+    let base = demo.box_url.clone();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let driver = Driver::start().await;
+        // First start: the administrator (technical specialist) sets the password.
+        driver.goto(&format!("{base}/")).await;
+        driver.wait_text("return document.title;", "Первый запуск").await;
+        driver.type_into("#password", PASSWORD).await;
+        driver.type_into("input[name=password2]", PASSWORD).await;
+        driver.click("#submit").await;
+        // The plan arrives from the hub by itself.
+        let started = Instant::now();
+        loop {
+            open(&driver, &base, "/").await;
+            let next = driver.js(&text_of("next-step")).await;
+            if next.as_str().unwrap_or("").contains("Рассадить") {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "the plan never arrived: {next}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+
+        // Accounts for the ГЭК member of the day and an organizer.
+        let db_path = demo.dir.join("box/state/ppe.db");
+        let plan = ppe::plan::store::load_plan(&ppe::store::open(&db_path).unwrap()).unwrap();
+        let exam = plan.exams.iter().find(|e| e.exam_id == EXAM).unwrap().clone();
+        let gek = plan
+            .workers
+            .iter()
+            .find(|w| w.roles.contains(&ppe::model::WorkerRole::GekMember) && plan.worker_assignments.iter().any(|a| a.worker_id == w.worker_id && a.date == exam.date))
+            .expect("a ГЭК member of the day")
+            .worker_id
+            .clone();
+        for (login, worker, role) in [("gek1", gek.as_str(), "gek_member"), ("org1", "W-ORG", "organizer_in_room")] {
+            open(&driver, &base, "/accounts").await;
+            driver.type_into("input[name=login]", login).await;
+            driver.type_into("input[name=worker]", worker).await;
+            driver.js(&format!("document.querySelector('select[name=role]').value='{role}';return '';")).await;
+            driver.type_into("input[name=password]", PASSWORD).await;
+            driver.click("form[action='/accounts/create'] button").await;
+            driver.wait_text(&text_of("msg"), &format!("{login} создана")).await;
+        }
+
+        // Seating, roster, kits.
+        open(&driver, &base, &format!("/seating?exam={EXAM}")).await;
+        submit_and_wait(&driver, "#seat", "рассажено участников").await;
+        shot(&driver, "seating").await;
+        open(&driver, &base, &format!("/roster?exam={EXAM}")).await;
+        submit_and_wait(&driver, "#roster-assign", "расставлено работников").await;
+        open(&driver, &base, &format!("/attendance?exam={EXAM}")).await;
+        submit_and_wait(&driver, "#issue-kits", "выдано бланков").await;
+
+        // The materials window opens by the hub's clock: pull, then the ГЭК member activates.
+        let started = Instant::now();
+        loop {
+            open(&driver, &base, &format!("/materials?exam={EXAM}")).await;
+            driver.click("#pull").await;
+            let text = driver.wait_text("var m=document.getElementById('msg');var e=document.querySelector('.panel.error');return (m?m.textContent:'')+(e?'ERR '+e.textContent:'');", "").await;
+            if text.contains("получены и проверены") {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(120), "the key was never released: {text}");
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        logout(&driver).await;
+        login_as(&driver, &base, "gek1", PASSWORD).await;
+        open(&driver, &base, &format!("/materials?exam={EXAM}")).await;
+        driver.type_into("#gek-password", PASSWORD).await;
+        submit_and_wait(&driver, "#activate", "ключ активирован").await;
+        shot(&driver, "materials").await;
+        logout(&driver).await;
+        login_as(&driver, &base, "admin", PASSWORD).await;
+        shot(&driver, "home").await;
+
+        // Print the seating lists to cups-pdf.
+        open(&driver, &base, &format!("/print?exam={EXAM}")).await;
+        driver.js("document.querySelector('select[name=what]').value='seating';return '';").await;
+        let msg = submit_and_wait(&driver, "#print", "отправлено заданий").await;
+        assert!(!msg.contains("НЕ напечатано"), "{msg}");
+        shot(&driver, "print").await;
+        let pdfs = std::fs::read_dir(cups.dir.path().join("out")).unwrap().count();
+        assert!(pdfs > 0 || std::fs::read_dir(cups.dir.path().join("out")).unwrap().flatten().any(|e| e.path().is_dir()), "cups-pdf wrote the lists");
+
+        // Attendance in every auditorium: everyone present, then one removal and one early finish.
+        open(&driver, &base, &format!("/attendance?exam={EXAM}")).await;
+        let rooms: Vec<String> = driver
+            .js("return Array.from(document.querySelectorAll('select[name=auditorium] option')).map(o=>o.value).join(',');")
+            .await
+            .as_str()
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        for room in &rooms {
+            loop {
+                open(&driver, &base, &format!("/attendance?exam={EXAM}&auditorium={room}")).await;
+                let pid = driver.js("var b=document.querySelector('button[data-kind=present]');return b?b.dataset.participant:'';").await;
+                let pid = pid.as_str().unwrap_or("").to_string();
+                if pid.is_empty() {
+                    break;
+                }
+                submit_and_wait(&driver, &format!("button[data-kind=present][data-participant='{pid}']"), &pid).await;
+            }
+        }
+        let room = &rooms[0];
+        open(&driver, &base, &format!("/attendance?exam={EXAM}&auditorium={room}")).await;
+        shot(&driver, "attendance").await;
+        let removed = driver.js("var b=document.querySelector('button[data-kind=removed]');var f=b.form;f.querySelector('input[name=reason]').value='телефон';return b.dataset.participant;").await;
+        let removed = removed.as_str().unwrap().to_string();
+        submit_and_wait(&driver, &format!("button[data-kind=removed][data-participant='{removed}']"), "удалён").await;
+        let early = driver.js("var b=document.querySelector('button[data-kind=finished_early]');b.form.querySelector('input[name=reason]').value='плохое самочувствие';return b.dataset.participant;").await;
+        let early = early.as_str().unwrap().to_string();
+        submit_and_wait(&driver, &format!("button[data-kind=finished_early][data-participant='{early}']"), "завершил досрочно").await;
+
+        // The scanner delivers every issued sheet of everyone who sat; the daemon takes them in
+        // and uploads by itself once complete.
+        let ctx = ppe::edge::EdgeContext::open(&demo.dir.join("box/ppe.toml")).unwrap();
+        let key = ppe::scanning::cli::box_sheet_key(&ctx).unwrap();
+        let expected = ppe::attendance::ops::expected_sheets(&ppe::store::open(&db_path).unwrap(), EXAM, &ctx.config.ppe_code).unwrap();
+        std::fs::create_dir_all(&demo.inbox).unwrap();
+        let mut pages = 0;
+        for p in expected.participants.iter().filter(|p| p.present) {
+            for s in &p.sheets {
+                let id = ppe::sheet_code::SheetId { exam_id: EXAM.into(), ppe_code: ctx.config.ppe_code.clone(), kind: s.kind, number: s.number };
+                let code = ppe::sheet_code::encode(&id, &key);
+                ppe::util::write_atomic(&demo.inbox.join(format!("{:07}.png", s.number)), &ppe::demo::autopilot::render_scanned_page(&code).unwrap()).unwrap();
+                pages += 1;
+            }
+        }
+        assert!(pages >= 4 * 10, "pages of everyone who sat: {pages}");
+        let started = Instant::now();
+        loop {
+            open(&driver, &base, &format!("/upload?exam={EXAM}")).await;
+            let receipt = driver.js(&text_of("receipt")).await;
+            if receipt.as_str().unwrap_or("").contains("Квитанция РЦОИ получена") {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(120), "no receipt shown");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        shot(&driver, "upload").await;
+        open(&driver, &base, &format!("/scanning?exam={EXAM}")).await;
+        shot(&driver, "scanning").await;
+        open(&driver, &base, &format!("/desk?exam={EXAM}")).await;
+        shot(&driver, "desk").await;
+        open(&driver, &base, "/audit").await;
+        let audit = driver.js("return document.querySelector('main').textContent;").await;
+        for action in ["ui.login", "seating.run", "materials.activated", "attendance.removed", "attendance.finished_early"] {
+            assert!(audit.as_str().unwrap().contains(action), "the audit page shows {action}");
+        }
+        shot(&driver, "audit").await;
+        open(&driver, &base, "/").await;
+        let next = driver.js(&text_of("next-step")).await;
+        assert!(next.as_str().unwrap().starts_with("Готово"), "{next}");
+        driver.quit().await;
+    });
+    // The hub verified what the box sent: the receipt on the box checks against the hub's key.
+    let db = ppe::store::open(&demo.dir.join("box/state/ppe.db")).unwrap();
+    let (_, json) = ppe::upload::store::receipt_latest(&db, EXAM).unwrap().expect("receipt held");
+    let receipt: ppe::upload::Receipt = serde_json::from_str(&json).unwrap();
+    assert!(receipt.receipt.file_count > 40);
+    let entries = ppe::audit::store::all(&db).unwrap();
+    for action in ["ui.login", "seating.run", "materials.activated", "attendance.removed", "attendance.finished_early"] {
+        assert!(entries.iter().any(|e| e.action == action), "no {action} in the audit log");
+    }
+}
