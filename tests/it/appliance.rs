@@ -256,47 +256,6 @@ fn plan_other_exam_shares(plan: &ppe::model::Plan, marker: &str) -> bool {
     kept_text.contains(marker)
 }
 
-/// A socat pty pair: `reader` is what the box opens, `feeder` plays the barcode reader.
-struct PtyPair {
-    child: std::process::Child,
-}
-
-impl PtyPair {
-    /// Starts socat and waits until it reports the data loop (both links exist then).
-    fn start(reader: &Path, feeder: &Path) -> Self {
-        use std::io::BufRead;
-        let mut child = Command::new("socat")
-            .args(["-d", "-d", &format!("pty,raw,echo=0,link={}", reader.display()), &format!("pty,raw,echo=0,link={}", feeder.display())])
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("socat (Debian package socat) is installed");
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = std::io::BufReader::new(stderr).lines();
-        loop {
-            let line = lines.next().expect("socat ended before its data loop").unwrap();
-            if line.contains("starting data transfer loop") {
-                break;
-            }
-        }
-        // Keep draining socat's log so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        PtyPair { child }
-    }
-
-    /// Pulls the plug: the ptys and their links go away.
-    fn unplug(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-fn feed(feeder: &Path, text: &str) {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().write(true).open(feeder).unwrap();
-    f.write_all(text.as_bytes()).unwrap();
-    f.flush().unwrap();
-}
-
 fn next_event(rx: &mut tokio::sync::broadcast::Receiver<ppe::serial::DeskEvent>) -> ppe::serial::DeskEvent {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

@@ -219,6 +219,85 @@ fn every_forbidden_role_and_route_is_refused_and_every_post_needs_the_sessions_c
     assert!(body.contains("заблокирована"), "{body}");
 }
 
+/// The real daemon with a barcode reader on a pty: a scan at the staff-room desk reaches an
+/// open page at once (server-sent events), and unplugging and replugging shows and recovers.
+#[test]
+fn the_desk_page_sees_each_scan_at_once_through_the_daemon_and_survives_replugging() {
+    use futures_util::StreamExt;
+    assert!(have("socat"), "socat is in scripts/packages.txt");
+    let tmp = tempfile::tempdir().unwrap();
+    let config = make_box(tmp.path());
+    let reader = tmp.path().join("ppe-barcode");
+    let feeder = tmp.path().join("feeder");
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str(&format!("[serial]\nport = \"{}\"\nline_ending = \"lf\"\n", reader.display()));
+    std::fs::write(&config, toml).unwrap();
+    {
+        let mut db = ppe::store::open(&tmp.path().join("state/ppe.db")).unwrap();
+        ppe::accounts::create_account(&mut db, "tech", "W1", ppe::model::WorkerRole::TechSpecialist, PASSWORD, "2027-05-27T00:00:00Z").unwrap();
+    }
+    let mut daemon = Command::new(ppe_bin())
+        .args(["edge", "serve", "--listen", "127.0.0.1:0", "--config", config.to_str().unwrap()])
+        .env("PPE_LOG", "warn")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(daemon.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("the daemon ended before printing its URL").unwrap();
+        if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+            break u.trim_end_matches(';').to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ui = Ui { url, http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(), _rt: tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap() };
+    let (cookie, csrf) = ui.login("tech", PASSWORD).unwrap();
+    let (status, body) = ui.post("/desk/select", &cookie, &[("csrf", &csrf), ("exam", EXAM), ("auditorium", "0003"), ("direction", "issue")]);
+    assert_eq!(status, 303, "{body}");
+    let ctx = ppe::edge::EdgeContext::open(&config).unwrap();
+    let key = ppe::scanning::cli::box_sheet_key(&ctx).unwrap();
+    let code = |n: u32| ppe::sheet_code::encode(&ppe::sheet_code::SheetId { exam_id: EXAM.into(), ppe_code: ctx.config.ppe_code.clone(), kind: ppe::sheet_code::SheetKind::Registration, number: n }, &key);
+
+    let mut events = ui.block(async {
+        let resp = ui.http.get(format!("{}/desk/events", ui.url)).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        resp.bytes_stream()
+    });
+    let mut next_event = |want: &str| -> String {
+        ui.block(async {
+            let mut seen = String::new();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            while !seen.contains(want) {
+                match tokio::time::timeout_at(deadline, events.next()).await {
+                    Ok(Some(Ok(chunk))) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+                    other => panic!("no {want:?} on the desk stream (saw {seen:?}): {other:?}"),
+                }
+            }
+            seen
+        })
+    };
+    let pty = PtyPair::start(&reader, &feeder);
+    next_event("connected");
+    feed(&feeder, &format!("{}\n", code(7)));
+    let seen = next_event("recorded");
+    assert!(seen.contains("\"auditorium\":\"0003\"") && seen.contains("\"number\":7"), "{seen}");
+    pty.unplug();
+    next_event("disconnected");
+    let pty = PtyPair::start(&reader, &feeder);
+    next_event("connected");
+    feed(&feeder, &format!("{}\n", code(8)));
+    next_event("\"number\":8");
+    pty.unplug();
+    // The page lists what was recorded.
+    let (_, _, page) = ui.get(&format!("/desk?exam={EXAM}"), Some(&cookie));
+    assert!(page.contains("выдача") && page.contains("0003"), "{page}");
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let rows = ppe::serial::store::movements_for_exam(&ppe::store::open(&tmp.path().join("state/ppe.db")).unwrap(), EXAM).unwrap();
+    assert_eq!(rows.iter().map(|m| m.sheet.number).collect::<Vec<_>>(), vec![7, 8]);
+}
+
 // ---------- a whole exam day in headless Chromium ----------
 
 struct Demo {
