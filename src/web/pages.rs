@@ -104,6 +104,19 @@ fn hm(t: DateTime<Utc>) -> String {
     t.format("%d.%m %H:%M UTC").to_string()
 }
 
+/// Local time of the exam point (its offset is in the plan), as staff read clocks on the wall.
+fn local(t: DateTime<Utc>, offset_min: i32) -> String {
+    match chrono::FixedOffset::east_opt(offset_min * 60) {
+        Some(tz) => {
+            let sign = if offset_min < 0 { '-' } else { '+' };
+            let (h, m) = (offset_min.abs() / 60, offset_min.abs() % 60);
+            let zone = if m == 0 { format!("UTC{sign}{h}") } else { format!("UTC{sign}{h}:{m:02}") };
+            format!("{} ({zone})", t.with_timezone(&tz).format("%d.%m %H:%M"))
+        }
+        None => hm(t),
+    }
+}
+
 /// Renders a page: reads on the blocking pool, wraps in the frame with the alarms.
 async fn render(state: &WebState, staff: Staff, title: &'static str, f: impl FnOnce(&EdgeContext, &Connection, &Staff) -> anyhow::Result<String> + Send + 'static) -> Result<Response, WebError> {
     let ctx = state.ctx.clone();
@@ -119,7 +132,8 @@ async fn render(state: &WebState, staff: Staff, title: &'static str, f: impl FnO
 }
 
 /// The one next thing to do for an exam, from the box's numbers and the clock.
-pub fn next_step(n: &crate::monitoring::reporter::BoxNumbers, s: &Schedule, end: DateTime<Utc>, now: DateTime<Utc>, kits_issued: bool, activated: bool, roster_done: bool) -> String {
+#[allow(clippy::too_many_arguments)]
+pub fn next_step(n: &crate::monitoring::reporter::BoxNumbers, s: &Schedule, end: DateTime<Utc>, now: DateTime<Utc>, offset_min: i32, kits_issued: bool, activated: bool, roster_done: bool) -> String {
     if n.upload.receipt_id.is_some() {
         return "Готово: квитанция РЦОИ получена, выгрузка проверена".into();
     }
@@ -133,7 +147,7 @@ pub fn next_step(n: &crate::monitoring::reporter::BoxNumbers, s: &Schedule, end:
         if !kits_issued {
             return "Выдать индивидуальные комплекты (раздел «Явка и события»)".into();
         }
-        return format!("Всё готово; ждать окна материалов ({})", hm(s.window_open));
+        return format!("Всё готово; ждать окна материалов ({})", local(s.window_open, offset_min));
     }
     if !n.materials.key_received {
         return "Получить материалы и ключ от РЦОИ (раздел «Материалы»)".into();
@@ -181,14 +195,14 @@ pub async fn home(State(state): State<WebState>, staff: Staff, Query(q): Query<P
         };
         let roster_done = !crate::roster::store::roster_get(conn, &exam.exam_id, &ctx.config.ppe_code)?.is_empty();
         body.push_str(&exam_select(&exams, &exam.exam_id, "/", ""));
-        body.push_str(&format!("<div class=\"next\" id=\"next-step\">{}</div>", esc(&next_step(&n, &s, end, now, kits, activated, roster_done))));
+        body.push_str(&format!("<div class=\"next\" id=\"next-step\">{}</div>", esc(&next_step(&n, &s, end, now, exam.utc_offset_min, kits, activated, roster_done))));
         let points = [("Окно материалов", s.window_open), ("Начало экзамена", s.start), ("Окончание (с учётом ОВЗ)", end), ("Срок выгрузки", s.deadline)];
         body.push_str("<div class=\"timeline\">");
         for (title, t) in points {
             body.push_str(&format!(
                 "<div class=\"tl{past}\" data-t=\"{iso}\"><b>{title}</b><span class=\"countdown\">{}</span><div class=\"small\">{}</div></div>",
                 countdown_text(t - now),
-                hm(t),
+                local(t, exam.utc_offset_min),
                 iso = crate::monitoring::time_text(t),
                 past = if t < now { " past" } else { "" }
             ));
@@ -274,7 +288,7 @@ pub async fn materials(State(state): State<WebState>, staff: Staff, Query(q): Qu
             }
         ));
         if let Some((start, _)) = exam.materials_window() {
-            body.push_str(&format!("<p class=\"small\">Окно материалов открывается {} (по часам РЦОИ).</p>", hm(start)));
+            body.push_str(&format!("<p class=\"small\">Окно материалов открывается {} (по часам РЦОИ).</p>", local(start, exam.utc_offset_min)));
         }
         if staff.may(Action::PullMaterials) {
             body.push_str(&format!(
@@ -674,7 +688,7 @@ pub async fn upload(State(state): State<WebState>, staff: Staff, Query(q): Query
             let left = (s.deadline - now).num_minutes();
             body.push_str(&format!(
                 "<div class=\"panel\"><p>Срок выгрузки: {} — {}</p>",
-                hm(s.deadline),
+                local(s.deadline, exam.utc_offset_min),
                 if left >= 0 { format!("осталось {left} мин") } else { format!("<span class=\"error\">прошёл {} мин назад</span>", -left) }
             ));
         } else {
@@ -836,7 +850,7 @@ mod tests {
         let s = Schedule { window_open: t("2027-05-27T02:00:00Z"), start: t("2027-05-27T03:00:00Z"), deadline: t("2027-05-27T08:00:00Z") };
         let end = t("2027-05-27T07:00:00Z");
         let mut n = BoxNumbers::default();
-        let step = |n: &BoxNumbers, now: &str, kits: bool, act: bool, roster: bool| next_step(n, &s, end, t(now), kits, act, roster);
+        let step = |n: &BoxNumbers, now: &str, kits: bool, act: bool, roster: bool| next_step(n, &s, end, t(now), 420, kits, act, roster);
         assert!(step(&n, "2027-05-26T10:00:00Z", false, false, false).contains("Рассадить"));
         n.seating_done = true;
         assert!(step(&n, "2027-05-26T10:00:00Z", false, false, false).contains("работников"));
@@ -852,6 +866,12 @@ mod tests {
         assert!(step(&n, "2027-05-27T07:10:00Z", true, true, true).contains("не хватает страниц 3"));
         n.upload.receipt_id = Some("r".into());
         assert!(step(&n, "2027-05-27T07:30:00Z", true, true, true).starts_with("Готово"));
+    }
+
+    #[test]
+    fn times_are_shown_in_the_exam_points_local_time() {
+        assert_eq!(local(t("2027-05-27T03:00:00Z"), 420), "27.05 10:00 (UTC+7)");
+        assert_eq!(local(t("2027-05-27T03:00:00Z"), 210), "27.05 06:30 (UTC+3:30)");
     }
 
     #[test]
