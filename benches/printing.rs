@@ -30,7 +30,7 @@ fn main() -> anyhow::Result<()> {
             let mut seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
             seats.truncate(n);
             let numbers = demo_numbers(&sheet_needs(&seats, PrintWhat::Sheets, None));
-            let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key };
+            let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &Default::default() };
             let mut auditoriums: Vec<String> = seats.iter().map(|s| s.auditorium.clone()).collect();
             auditoriums.dedup();
             let mut kits = Vec::new();

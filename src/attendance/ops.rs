@@ -132,6 +132,11 @@ pub fn expected_sheets(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyh
             None => statements.push(s.number),
         }
     }
+    // Machine-read statements printed with codes (ППЭ-12-04-МАШ, ППЭ-13-02-МАШ) are scanned
+    // with the sheets; printing records which numbers their pages took.
+    statements.extend(crate::printing::store::required_statement_numbers(conn, exam_id, ppe_code)?);
+    statements.sort_unstable();
+    statements.dedup();
     Ok(ExpectedSheets {
         exam_id: exam_id.into(),
         ppe_code: ppe_code.into(),

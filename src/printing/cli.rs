@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 
 use super::cups::CupsTarget;
-use super::inputs::{sheet_needs, PrintContext, PrintSet};
+use super::inputs::{sheet_needs, DayRecord, PrintContext, PrintSet};
 use super::store::{self as print_store, NewPrintJob, PrintJobRow};
 use super::{JobState, PrintDocument, PrintWhat};
 use crate::edge::EdgeContext;
@@ -21,8 +21,12 @@ pub struct PrintArgs {
     #[arg(long)]
     pub exam: String,
     /// What to print: answer-sheet kits, seating lists, statements, or all.
-    #[arg(long, value_enum, required_unless_present_any = ["confirm", "reprint", "status"])]
+    #[arg(long, value_enum, required_unless_present_any = ["confirm", "reprint", "status", "act_for"])]
     pub what: Option<PrintWhat>,
+    /// Print only the act (ППЭ-21 removal or ППЭ-22 early finish) of this participant, from
+    /// their recorded event.
+    #[arg(long, conflicts_with_all = ["what", "confirm", "reprint", "status"])]
+    pub act_for: Option<String>,
     /// Only this auditorium.
     #[arg(long)]
     pub auditorium: Option<String>,
@@ -67,9 +71,15 @@ pub fn run(config: &Path, args: PrintArgs) -> anyhow::Result<()> {
     if let Some(job) = args.reprint {
         return runtime.block_on(reprint(&ctx, &mut conn, &args, job));
     }
-    let what = args.what.context("--what is required")?;
-    let set = make_set(&ctx, &mut conn, &args.exam, what, args.auditorium.as_deref())?;
-    write_records(&ctx, &args.exam, &set)?;
+    let set = match &args.act_for {
+        Some(participant) => PrintSet { documents: vec![act_for(&ctx, &mut conn, &args.exam, participant)?], ..PrintSet::default() },
+        None => {
+            let what = args.what.context("--what is required")?;
+            let set = make_set(&ctx, &mut conn, &args.exam, what, args.auditorium.as_deref())?;
+            write_records(&ctx, &args.exam, &set)?;
+            set
+        }
+    };
     let total_pages: u32 = set.documents.iter().map(|d| d.pages).sum();
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).with_context(|| format!("create {}", out.display()))?;
@@ -156,8 +166,51 @@ pub fn make_set(ctx: &EdgeContext, conn: &mut Connection, exam_id: &str, what: P
         audit(&tx, &at, "print.sheets_reserve", exam_id, serde_json::json!({"ppe_code": ppe_code, "count": reserved}))?;
     }
     tx.commit().context("commit sheet numbers")?;
-    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key };
-    Ok(context.build(what, auditorium)?)
+    let day = load_day(conn, exam_id, &ppe_code)?;
+    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
+    let set = context.build(what, auditorium)?;
+    if !set.statements.is_empty() {
+        // The statement pages just made are what scanning will require (not ППЭ-18-МАШ).
+        let at = ctx.clock.now_rfc3339();
+        let tx = conn.transaction().context("start transaction")?;
+        for printed in &set.statements {
+            print_store::statement_sheets_replace(&tx, exam_id, &ppe_code, printed, &at).context("store statement sheets")?;
+        }
+        let details: Vec<_> = set.statements.iter().map(|s| serde_json::json!({"holder": s.holder, "numbers": s.numbers, "required": s.required})).collect();
+        audit(&tx, &at, "print.statements", exam_id, serde_json::json!({"ppe_code": ppe_code, "statements": details}))?;
+        tx.commit().context("commit statement sheets")?;
+    }
+    Ok(set)
+}
+
+/// The day as this box's stores hold it: attendance events and issued sheets, the roster's
+/// replacements, the staff room desk's movements.
+pub fn load_day(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Result<DayRecord> {
+    Ok(DayRecord {
+        events: crate::attendance::store::events_for_exam(conn, exam_id).context("load attendance events")?,
+        issued: crate::attendance::store::issued_sheets(conn, exam_id, ppe_code).context("load issued sheets")?,
+        replacements: crate::roster::store::replacements(conn, exam_id).context("load worker replacements")?,
+        movements: crate::serial::store::movements_for_exam(conn, exam_id).context("load materials movements")?.into_iter().filter(|m| m.ppe_code == ppe_code).collect(),
+    })
+}
+
+/// The act (ППЭ-21 or ППЭ-22) of one participant's removal or early finish, for "print the
+/// act" after the event is recorded (CLI `--act-for`, the web UI).
+pub fn act_for(ctx: &EdgeContext, conn: &mut Connection, exam_id: &str, participant_id: &str) -> anyhow::Result<PrintDocument> {
+    let ppe_code = ctx.config.ppe_code.clone();
+    let plan = crate::plan::store::load_plan(conn).context("load plan")?;
+    let exam = plan.exams.iter().find(|e| e.exam_id == exam_id).cloned().with_context(|| format!("exam {exam_id} is not in the plan of this box"))?;
+    let seats: Vec<_> = crate::seating::store::seat_assignments_for_exam(conn, exam_id).context("load seating")?.into_iter().filter(|s| s.ppe_code == ppe_code).collect();
+    let day = load_day(conn, exam_id, &ppe_code)?;
+    // Acts carry no sheet codes: no key or sheet numbers are needed to lay them out.
+    let key = crate::sheet_code::sheet_key(b"");
+    let numbers = HashMap::new();
+    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
+    let mut acts = context.event_acts(Some(participant_id), None)?;
+    match acts.pop() {
+        Some(doc) => Ok(doc),
+        None => bail!("участник {participant_id}: на экзамене {exam_id} нет удаления или досрочного завершения, акт печатать не по чему"),
+    }
 }
 
 /// The -МАШ forms' data as JSON under the state folder, for the upload bundle.

@@ -470,10 +470,16 @@ pub fn summary_statement_pdf(input: &SummaryStatementInput, key: &hmac::Key) -> 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MaterialsRow {
     pub auditorium: String,
-    pub packages_issued: u32,
+    /// Individual kits handed to the auditorium (a kit counts once, however many of its
+    /// sheets the desk scanned).
     pub kits_issued: u32,
+    /// Sheets scanned out at the staff room desk.
+    pub sheets_issued: u32,
+    /// Local time of the first issue, `ЧЧ:ММ`.
     pub issued_at: String,
     pub kits_returned: u32,
+    pub sheets_returned: u32,
+    /// Local time of the last return, `ЧЧ:ММ`.
     pub returned_at: String,
 }
 
@@ -490,19 +496,31 @@ pub fn materials_record_pdf(input: &MaterialsRecordInput) -> Result<PrintDocumen
         form: "ППЭ-14-02",
         heading: vec!["Ведомость выдачи и возврата экзаменационных материалов по аудиториям".into(), input.exam.line()],
         columns: vec![
-            col("Аудитория", 22.0, Align::Center),
-            col("Пакетов", 18.0, Align::Right),
-            col("Комплектов", 22.0, Align::Right),
-            col("Выдано в", 20.0, Align::Center),
-            col("Подпись", 22.0, Align::Left),
-            col("Возвращено", 24.0, Align::Right),
-            col("Принято в", 22.0, Align::Center),
-            col("Подпись", 24.0, Align::Left),
+            col("Аудитория", 20.0, Align::Center),
+            col("Компл. выдано", 20.0, Align::Right),
+            col("Листов", 14.0, Align::Right),
+            col("Выдано в", 16.0, Align::Center),
+            col("Подпись", 20.0, Align::Left),
+            col("Компл. возвр.", 20.0, Align::Right),
+            col("Листов", 14.0, Align::Right),
+            col("Принято в", 16.0, Align::Center),
+            col("Подпись", 20.0, Align::Left),
         ],
         rows: input
             .rows
             .iter()
-            .map(|r| vec![r.auditorium.clone(), r.packages_issued.to_string(), r.kits_issued.to_string(), r.issued_at.clone(), String::new(), r.kits_returned.to_string(), r.returned_at.clone()])
+            .map(|r| {
+                vec![
+                    r.auditorium.clone(),
+                    r.kits_issued.to_string(),
+                    r.sheets_issued.to_string(),
+                    r.issued_at.clone(),
+                    String::new(),
+                    r.kits_returned.to_string(),
+                    r.sheets_returned.to_string(),
+                    r.returned_at.clone(),
+                ]
+            })
             .collect(),
         footer: vec!["Руководитель ППЭ ____________________ / ____________________".into()],
     }
@@ -585,6 +603,9 @@ pub struct EventActInput {
     pub reason: String,
     /// Sheet numbers of the participant's kit, so scanning can link the act.
     pub kit_sheets: Vec<String>,
+    /// The member of ГЭК who drew up the act (removal requires one).
+    #[serde(default)]
+    pub gek_member: String,
 }
 
 fn event_act(input: &EventActInput, form: &str, title: &str, reason_label: &str) -> Result<PrintDocument, PrintingError> {
@@ -602,6 +623,9 @@ fn event_act(input: &EventActInput, form: &str, title: &str, reason_label: &str)
     page.frame(LEFT, 82.0, 174.0, 40.0, 0.6);
     page.paragraph(LEFT + 2.0, 88.0, 170.0, 10.0, &input.reason)?;
     page.text_in(LEFT, 130.0, 174.0, 8.0, false, Align::Left, &format!("Бланки участника: {}", input.kit_sheets.join("; ")))?;
+    if !input.gek_member.is_empty() {
+        page.text_in(LEFT, 137.0, 174.0, 9.0, false, Align::Left, &format!("Член ГЭК: {}", input.gek_member))?;
+    }
     let mut top = 145.0;
     for who in ["Член ГЭК", "Руководитель ППЭ", "Организатор в аудитории", "Медицинский работник (при наличии)", "С актом ознакомлен(а), участник"] {
         page.text(LEFT, top, 9.0, false, &format!("{who} ____________________ / ____________________"))?;

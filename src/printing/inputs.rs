@@ -1,15 +1,18 @@
-//! Fills the forms' input structs from the plan and the seating, purely. Sheet numbers come
-//! in as a map (the caller reserves and stores them), so a reprint carries the same codes.
-//! Attendance-driven fields (protocol statuses, absences, events) are left empty here; the
-//! attendance adapters fill them once that room exists.
+//! Fills the forms' input structs from the plan, the seating and the day's record (attendance
+//! events, issued sheets, worker replacements, the staff room desk's movements), purely: the
+//! caller loads those from the box's stores into a [`DayRecord`]. Sheet numbers come in as a
+//! map (the caller reserves and stores them), so a reprint carries the same codes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use ring::hmac;
 
 use super::forms::{self, *};
 use super::{PrintDocument, PrintWhat, PrintingError};
+use crate::attendance::{EventKind, ExamEvent, IssuedSheet, ParticipantState, Status};
 use crate::model::{Exam, Plan, SeatAssignment, WorkerRole};
+use crate::roster::Replacement;
+use crate::serial::{Direction, Movement};
 use crate::sheet_code::{SheetId, SheetKind};
 
 /// Blank rows of the absence log per auditorium.
@@ -70,6 +73,48 @@ pub struct PrintContext<'a> {
     /// Holder key → sheet numbers in the order of `sheet_needs`.
     pub numbers: &'a HashMap<String, Vec<u32>>,
     pub key: &'a hmac::Key,
+    /// What happened on the day; empty before the exam (the forms then print blank columns).
+    pub day: &'a DayRecord,
+}
+
+/// The exam day as the box's stores hold it, for filling statements and acts.
+#[derive(Debug, Clone, Default)]
+pub struct DayRecord {
+    /// Attendance events of the exam, in the order recorded.
+    pub events: Vec<ExamEvent>,
+    /// Every sheet issued at this exam point, voided ones too.
+    pub issued: Vec<IssuedSheet>,
+    /// Worker replacements (ППЭ-19).
+    pub replacements: Vec<Replacement>,
+    /// Issues and returns scanned at the staff room desk (ППЭ-14-02).
+    pub movements: Vec<Movement>,
+}
+
+impl DayRecord {
+    fn events_of<'a>(&'a self, participant_id: &'a str) -> impl Iterator<Item = &'a ExamEvent> + 'a {
+        self.events.iter().filter(move |e| e.participant_id == participant_id)
+    }
+
+    /// A participant's state after their events; events were checked when recorded, so a
+    /// sequence that no longer applies (never expected) shows as unmarked rather than failing
+    /// the whole statement.
+    pub fn state_of(&self, participant_id: &str) -> ParticipantState {
+        crate::attendance::state_of(self.events_of(participant_id)).unwrap_or_default()
+    }
+
+    fn sheets_of<'a>(&'a self, participant_id: &'a str) -> impl Iterator<Item = &'a IssuedSheet> + 'a {
+        self.issued.iter().filter(move |s| s.participant_id.as_deref() == Some(participant_id))
+    }
+}
+
+/// One machine-read statement as printed: the sheet numbers its pages carry. Scanning
+/// requires the `required` ones (ППЭ-18-МАШ exists only when an observer came).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintedStatement {
+    pub holder: String,
+    pub form: String,
+    pub numbers: Vec<u32>,
+    pub required: bool,
 }
 
 /// One produced set: the PDFs and the structured records of the machine-read forms.
@@ -77,6 +122,20 @@ pub struct PrintContext<'a> {
 pub struct PrintSet {
     pub documents: Vec<PrintDocument>,
     pub records: Vec<(String, serde_json::Value)>,
+    pub statements: Vec<PrintedStatement>,
+}
+
+/// `ЧЧ:ММ` at the exam point for an RFC 3339 instant (the forms are read by people there).
+pub fn local_time(exam: &Exam, at: &str) -> String {
+    let offset = chrono::FixedOffset::east_opt(exam.utc_offset_min * 60);
+    match (chrono::DateTime::parse_from_rfc3339(at), offset) {
+        (Ok(t), Some(offset)) => t.with_timezone(&offset).format("%H:%M").to_string(),
+        _ => at.to_string(),
+    }
+}
+
+fn worker_name(plan: &Plan, worker_id: &str) -> String {
+    plan.workers.iter().find(|w| w.worker_id == worker_id).map(|w| w.full_name()).unwrap_or_else(|| worker_id.to_string())
 }
 
 impl PrintContext<'_> {
@@ -121,6 +180,7 @@ impl PrintContext<'_> {
             return Err(PrintingError::NothingToPrint(format!("нет рассадки на экзамен {} в ППЭ {}: сначала выполните рассадку", self.exam.exam_id, self.ppe_code)));
         }
         let mut set = PrintSet::default();
+        let mut statements_printed = Vec::new();
         let mut push = |mut doc: PrintDocument, name: String| {
             doc.file_name = name;
             set.documents.push(doc);
@@ -142,16 +202,20 @@ impl PrintContext<'_> {
                 push(auditorium_list_pdf(&AuditoriumListInput { exam: header.clone(), auditorium: a.clone(), rows: rows.collect() })?, format!("ppe-05-01-{a}.pdf"));
             }
             if statements {
-                let rows = self.seats.iter().filter(|s| &s.auditorium == a).map(|s| {
-                    let p = self.person(&s.participant_id);
-                    ProtocolRow { seat: s.seat_label(), name: p.full_name(), document: p.document, status: String::new(), late_at: None, removed: false, early: false, sheets_issued: kit_kinds().len() as u32, sheets_replaced: 0 }
-                });
-                push(auditorium_protocol_pdf(&AuditoriumProtocolInput { exam: header.clone(), auditorium: a.clone(), rows: rows.collect() })?, format!("ppe-05-02-{a}.pdf"));
-                let first = self.numbers_of(&format!("statement:ППЭ-12-04-МАШ:{a}"))?[0];
+                push(auditorium_protocol_pdf(&AuditoriumProtocolInput { exam: header.clone(), auditorium: a.clone(), rows: self.protocol_rows(a) })?, format!("ppe-05-02-{a}.pdf"));
+                let holder = format!("statement:ППЭ-12-04-МАШ:{a}");
+                let first = self.numbers_of(&holder)?[0];
+                let filled = self.absence_rows(a);
                 let blank = AbsenceRow { auditorium: a.clone(), seat: String::new(), name: String::new(), left_at: String::new(), returned_at: String::new(), reason: String::new() };
-                let input = AbsenceLogInput { exam: header.clone(), auditorium: a.clone(), first_sheet: self.sheet(SheetKind::Statement, first), rows: vec![blank; ABSENCE_LOG_ROWS] };
-                push(absence_log_pdf(&input, self.key)?, format!("ppe-12-04-mash-{a}.pdf"));
-                set.records.push((format!("ppe-12-04-mash-{a}.json"), serde_json::to_value(absence_log_record(&input)).unwrap_or_default()));
+                let mut rows = filled.clone();
+                // Blank rows stay for absences written by hand after this print.
+                rows.resize(filled.len().max(ABSENCE_LOG_ROWS), blank);
+                let input = AbsenceLogInput { exam: header.clone(), auditorium: a.clone(), first_sheet: self.sheet(SheetKind::Statement, first), rows };
+                let doc = absence_log_pdf(&input, self.key)?;
+                statements_printed.push(self.printed(&holder, "ППЭ-12-04-МАШ", doc.pages, true)?);
+                push(doc, format!("ppe-12-04-mash-{a}.pdf"));
+                let record = AbsenceLogInput { rows: filled, ..input };
+                set.records.push((format!("ppe-12-04-mash-{a}.json"), serde_json::to_value(absence_log_record(&record)).unwrap_or_default()));
             }
         }
         if seating && auditorium.is_none() {
@@ -163,24 +227,208 @@ impl PrintContext<'_> {
             push(workers_list_pdf(&WorkersListInput { exam: header.clone(), rows: self.workers() })?, "ppe-07.pdf".into());
         }
         if statements && auditorium.is_none() {
-            let mut per: BTreeMap<String, u32> = BTreeMap::new();
-            for s in self.seats {
-                *per.entry(s.auditorium.clone()).or_default() += 1;
-            }
-            let rows = per.iter().map(|(a, n)| SummaryRow { auditorium: a.clone(), planned: *n, present: 0, absent: 0, removed: 0, early: 0, sheets_issued: n * kit_kinds().len() as u32, sheets_spoiled: 0 }).collect();
-            let first = self.numbers_of("statement:ППЭ-13-02-МАШ")?[0];
-            let input = SummaryStatementInput { exam: header.clone(), first_sheet: self.sheet(SheetKind::Statement, first), rows };
-            push(summary_statement_pdf(&input, self.key)?, "ppe-13-02-mash.pdf".into());
+            let holder = "statement:ППЭ-13-02-МАШ";
+            let first = self.numbers_of(holder)?[0];
+            let input = SummaryStatementInput { exam: header.clone(), first_sheet: self.sheet(SheetKind::Statement, first), rows: self.summary_rows(&auditoriums) };
+            let doc = summary_statement_pdf(&input, self.key)?;
+            statements_printed.push(self.printed(holder, "ППЭ-13-02-МАШ", doc.pages, true)?);
+            push(doc, "ppe-13-02-mash.pdf".into());
             set.records.push(("ppe-13-02-mash.json".into(), serde_json::to_value(summary_statement_record(&input)).unwrap_or_default()));
-            let rows = per.iter().map(|(a, n)| MaterialsRow { auditorium: a.clone(), packages_issued: 1, kits_issued: *n, issued_at: String::new(), kits_returned: 0, returned_at: String::new() }).collect();
-            push(materials_record_pdf(&MaterialsRecordInput { exam: header.clone(), rows })?, "ppe-14-02.pdf".into());
-            let first = self.numbers_of("statement:ППЭ-18-МАШ")?[0];
+            push(materials_record_pdf(&MaterialsRecordInput { exam: header.clone(), rows: self.materials_rows(&auditoriums) })?, "ppe-14-02.pdf".into());
+            let holder = "statement:ППЭ-18-МАШ";
+            let first = self.numbers_of(holder)?[0];
             let input = ObservationActInput { exam: header.clone(), observer: String::new(), sheet: self.sheet(SheetKind::Statement, first), items: observation_items() };
-            push(observation_act_pdf(&input, self.key)?, "ppe-18-mash.pdf".into());
+            let doc = observation_act_pdf(&input, self.key)?;
+            // Filled in only when a public observer came: never required by scanning.
+            statements_printed.push(self.printed(holder, "ППЭ-18-МАШ", doc.pages, false)?);
+            push(doc, "ppe-18-mash.pdf".into());
             set.records.push(("ppe-18-mash.json".into(), serde_json::to_value(observation_act_record(&input)).unwrap_or_default()));
-            push(worker_replacement_pdf(&WorkerReplacementInput { exam: header.clone(), rows: Vec::new() })?, "ppe-19.pdf".into());
+            push(worker_replacement_pdf(&WorkerReplacementInput { exam: header.clone(), rows: self.replacement_rows() })?, "ppe-19.pdf".into());
         }
+        if statements {
+            for doc in self.event_acts(None, auditorium)? {
+                set.documents.push(doc);
+            }
+        }
+        set.statements = statements_printed;
         Ok(set)
+    }
+
+    /// The sheet numbers a machine-read statement's pages took; more pages than numbers
+    /// reserved would print codes of another document, so that fails instead.
+    fn printed(&self, holder: &str, form: &str, pages: u32, required: bool) -> Result<PrintedStatement, PrintingError> {
+        let numbers = self.numbers_of(holder)?;
+        if pages as usize > numbers.len() {
+            return Err(PrintingError::NothingToPrint(format!("{form}: {pages} стр., а номеров бланков выделено {}; записи не помещаются в форму", numbers.len())));
+        }
+        Ok(PrintedStatement { holder: holder.to_string(), form: form.to_string(), numbers: numbers[..pages as usize].to_vec(), required })
+    }
+
+    fn seats_in<'s>(&'s self, auditorium: &'s str) -> impl Iterator<Item = &'s SeatAssignment> + 's {
+        self.seats.iter().filter(move |s| s.auditorium == auditorium)
+    }
+
+    /// ППЭ-05-02 rows: each seated participant's attendance and sheets.
+    pub fn protocol_rows(&self, auditorium: &str) -> Vec<ProtocolRow> {
+        self.seats_in(auditorium)
+            .map(|s| {
+                let p = self.person(&s.participant_id);
+                let state = self.day.state_of(&s.participant_id);
+                let status = match state.status {
+                    Status::Unmarked => "",
+                    Status::Absent => "не явился",
+                    Status::Present | Status::Removed | Status::FinishedEarly => "явился",
+                };
+                ProtocolRow {
+                    seat: s.seat_label(),
+                    name: p.full_name(),
+                    document: p.document,
+                    status: status.into(),
+                    late_at: state.late_at.as_deref().map(|t| local_time(self.exam, t)),
+                    removed: state.status == Status::Removed,
+                    early: state.status == Status::FinishedEarly,
+                    sheets_issued: self.day.sheets_of(&s.participant_id).count() as u32,
+                    sheets_replaced: state.kits_replaced,
+                }
+            })
+            .collect()
+    }
+
+    /// ППЭ-12-04-МАШ rows: every leave with its return, in the order they happened.
+    pub fn absence_rows(&self, auditorium: &str) -> Vec<AbsenceRow> {
+        let seated: HashMap<&str, &SeatAssignment> = self.seats_in(auditorium).map(|s| (s.participant_id.as_str(), s)).collect();
+        let mut rows: Vec<AbsenceRow> = Vec::new();
+        let mut open: HashMap<&str, usize> = HashMap::new();
+        for e in &self.day.events {
+            let Some(seat) = seated.get(e.participant_id.as_str()) else { continue };
+            match e.kind {
+                EventKind::Left => {
+                    open.insert(e.participant_id.as_str(), rows.len());
+                    rows.push(AbsenceRow {
+                        auditorium: auditorium.to_string(),
+                        seat: seat.seat_label(),
+                        name: self.person(&e.participant_id).full_name(),
+                        left_at: local_time(self.exam, &e.at),
+                        returned_at: String::new(),
+                        reason: e.reason.clone(),
+                    });
+                }
+                EventKind::Returned => {
+                    if let Some(i) = open.remove(e.participant_id.as_str()) {
+                        rows[i].returned_at = local_time(self.exam, &e.at);
+                    }
+                }
+                _ => {}
+            }
+        }
+        rows
+    }
+
+    /// ППЭ-13-02-МАШ rows: per auditorium, planned against what happened.
+    pub fn summary_rows(&self, auditoriums: &[String]) -> Vec<SummaryRow> {
+        auditoriums
+            .iter()
+            .map(|a| {
+                let mut row = SummaryRow { auditorium: a.clone(), planned: 0, present: 0, absent: 0, removed: 0, early: 0, sheets_issued: 0, sheets_spoiled: 0 };
+                for s in self.seats_in(a) {
+                    row.planned += 1;
+                    let state = self.day.state_of(&s.participant_id);
+                    row.present += u32::from(state.status.sat());
+                    row.absent += u32::from(state.status == Status::Absent);
+                    row.removed += u32::from(state.status == Status::Removed);
+                    row.early += u32::from(state.status == Status::FinishedEarly);
+                    for sheet in self.day.sheets_of(&s.participant_id) {
+                        row.sheets_issued += 1;
+                        row.sheets_spoiled += u32::from(sheet.voided);
+                    }
+                }
+                row
+            })
+            .collect()
+    }
+
+    /// ППЭ-14-02 rows from the staff room desk's scans: a kit counts once however many of its
+    /// sheets were scanned; a sheet not issued to anyone counts as its own kit.
+    pub fn materials_rows(&self, auditoriums: &[String]) -> Vec<MaterialsRow> {
+        let owner: HashMap<(SheetKind, u32), (&str, u32)> =
+            self.day.issued.iter().filter_map(|s| s.participant_id.as_deref().map(|p| ((s.kind, s.number), (p, s.kit)))).collect();
+        auditoriums
+            .iter()
+            .map(|a| {
+                let mut row = MaterialsRow { auditorium: a.clone(), kits_issued: 0, sheets_issued: 0, issued_at: String::new(), kits_returned: 0, sheets_returned: 0, returned_at: String::new() };
+                let mut kits: [std::collections::BTreeSet<String>; 2] = Default::default();
+                for m in self.day.movements.iter().filter(|m| &m.auditorium == a && m.exam_id == self.exam.exam_id) {
+                    let kit = match owner.get(&(m.sheet.kind, m.sheet.number)) {
+                        Some((p, k)) => format!("{p}#{k}"),
+                        None => format!("{}:{}", m.sheet.kind.code(), m.sheet.number),
+                    };
+                    let at = local_time(self.exam, &m.at);
+                    match m.direction {
+                        Direction::Issue => {
+                            row.sheets_issued += 1;
+                            kits[0].insert(kit);
+                            if row.issued_at.is_empty() {
+                                row.issued_at = at;
+                            }
+                        }
+                        Direction::Return => {
+                            row.sheets_returned += 1;
+                            kits[1].insert(kit);
+                            row.returned_at = at;
+                        }
+                    }
+                }
+                row.kits_issued = kits[0].len() as u32;
+                row.kits_returned = kits[1].len() as u32;
+                row
+            })
+            .collect()
+    }
+
+    /// ППЭ-19 rows from the roster's replacement record.
+    pub fn replacement_rows(&self) -> Vec<ReplacementRow> {
+        self.day
+            .replacements
+            .iter()
+            .filter(|r| r.exam_id == self.exam.exam_id)
+            .map(|r| ReplacementRow {
+                time: local_time(self.exam, &r.at),
+                replaced: worker_name(self.plan, &r.absent_worker_id),
+                replacement: worker_name(self.plan, &r.replacement_worker_id),
+                post: r.post.title_ru(),
+                reason: r.reason.clone(),
+            })
+            .collect()
+    }
+
+    /// The acts of removal (ППЭ-21) and early finish (ППЭ-22) from the events: all of them,
+    /// or one participant's, or one auditorium's. File names carry the participant id.
+    pub fn event_acts(&self, participant: Option<&str>, auditorium: Option<&str>) -> Result<Vec<PrintDocument>, PrintingError> {
+        let header = exam_header(self.plan, self.exam, self.ppe_code);
+        let mut docs = Vec::new();
+        for e in &self.day.events {
+            if !matches!(e.kind, EventKind::Removed | EventKind::FinishedEarly) || participant.is_some_and(|p| p != e.participant_id) {
+                continue;
+            }
+            let Some(seat) = self.seats.iter().find(|s| s.participant_id == e.participant_id) else { continue };
+            if auditorium.is_some_and(|a| a != seat.auditorium) {
+                continue;
+            }
+            let input = EventActInput {
+                exam: header.clone(),
+                auditorium: seat.auditorium.clone(),
+                seat: seat.seat_label(),
+                participant: self.person(&e.participant_id),
+                at: local_time(self.exam, &e.at),
+                reason: e.reason.clone(),
+                kit_sheets: self.day.sheets_of(&e.participant_id).filter(|s| !s.voided).map(|s| format!("{:07}", s.number)).collect(),
+                gek_member: if e.gek_worker_id.is_empty() { String::new() } else { worker_name(self.plan, &e.gek_worker_id) },
+            };
+            let (mut doc, form) = if e.kind == EventKind::Removed { (removal_act_pdf(&input)?, "ppe-21") } else { (early_finish_act_pdf(&input)?, "ppe-22") };
+            doc.file_name = format!("{form}-{}.pdf", e.participant_id);
+            docs.push(doc);
+        }
+        Ok(docs)
     }
 
     fn workers(&self) -> Vec<WorkerRow> {
@@ -253,7 +501,73 @@ pub fn demo_numbers(needs: &[(String, Vec<SheetKind>)]) -> HashMap<String, Vec<u
         .collect()
 }
 
-/// A demo exam point's complete set (every form, acts with sample events) from a generated
+/// A sample exam day over a seating for demos and `docs/forms/`: kits issued in `numbers`,
+/// attendance with a late arrival, an absence, a leave and return, a kit replacement, a
+/// removal and an early finish, one worker replacement and the desk's issue and return.
+pub fn demo_day(plan: &Plan, exam: &Exam, seats: &[SeatAssignment], numbers: &HashMap<String, Vec<u32>>) -> DayRecord {
+    let mut day = DayRecord::default();
+    let Some(start) = exam.start_utc() else { return day };
+    let at = |minutes: i64| (start + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let gek = plan.workers.iter().find(|w| w.roles.contains(&WorkerRole::GekMember)).or(plan.workers.first()).map(|w| w.worker_id.clone()).unwrap_or_default();
+    let mut next_number = numbers.values().flatten().copied().max().unwrap_or(0) + 1;
+    for (i, s) in seats.iter().enumerate() {
+        let kinds = kit_kinds();
+        let given = numbers.get(&s.participant_id).cloned().unwrap_or_default();
+        for (kind, number) in kinds.iter().zip(&given) {
+            day.issued.push(IssuedSheet { exam_id: exam.exam_id.clone(), ppe_code: s.ppe_code.clone(), kind: *kind, number: *number, participant_id: Some(s.participant_id.clone()), kit: 1, voided: i == 3 });
+        }
+        let event = |kind, minutes, reason: &str, gek: &str| ExamEvent {
+            exam_id: exam.exam_id.clone(),
+            participant_id: s.participant_id.clone(),
+            kind,
+            at: at(minutes),
+            reason: reason.into(),
+            gek_worker_id: gek.into(),
+            actor: "organizer".into(),
+        };
+        match i {
+            4 => day.events.push(event(EventKind::Late, 12, "", "")),
+            5 => day.events.push(event(EventKind::Absent, 0, "", "")),
+            _ => day.events.push(event(EventKind::Present, 0, "", "")),
+        }
+        match i {
+            0 => day.events.push(event(EventKind::FinishedEarly, 135, "Ухудшение самочувствия; осмотр медицинского работника, участник не может продолжить экзамен.", "")),
+            1 => day.events.push(event(EventKind::Removed, 102, "Использование мобильного телефона во время экзамена (зафиксировано организатором в аудитории).", &gek)),
+            2 => {
+                day.events.push(event(EventKind::Left, 60, "туалет", ""));
+                day.events.push(event(EventKind::Returned, 66, "", ""));
+            }
+            3 => {
+                day.events.push(event(EventKind::KitReplaced, 20, "типографский брак бланка ответов № 1", ""));
+                for kind in kinds {
+                    day.issued.push(IssuedSheet { exam_id: exam.exam_id.clone(), ppe_code: s.ppe_code.clone(), kind, number: next_number, participant_id: Some(s.participant_id.clone()), kit: 2, voided: false });
+                    next_number += 1;
+                }
+            }
+            _ => {}
+        }
+        for (direction, minutes) in [(Direction::Issue, -20), (Direction::Return, 240)] {
+            if let Some(first) = given.first() {
+                let sheet = SheetId { exam_id: exam.exam_id.clone(), ppe_code: s.ppe_code.clone(), kind: SheetKind::Registration, number: *first };
+                day.movements.push(Movement { exam_id: exam.exam_id.clone(), ppe_code: s.ppe_code.clone(), auditorium: s.auditorium.clone(), direction, sheet, code: String::new(), at: at(minutes), actor: "tech".into() });
+            }
+        }
+    }
+    if let [absent, replacement, ..] = plan.workers.as_slice() {
+        day.replacements.push(Replacement {
+            exam_id: exam.exam_id.clone(),
+            post: crate::roster::Post::InRoom { auditorium: seats.first().map(|s| s.auditorium.clone()).unwrap_or_default(), responsible: false },
+            absent_worker_id: absent.worker_id.clone(),
+            replacement_worker_id: replacement.worker_id.clone(),
+            reason: "болезнь".into(),
+            at: at(-65),
+            decided_by: "head".into(),
+        });
+    }
+    day
+}
+
+/// A demo exam point's complete set (every form, filled from [`demo_day`]) from a generated
 /// region: for `docs/forms/`, benchmarks and tests.
 pub fn demo_set(participants: usize, key: &hmac::Key) -> Result<(PrintSet, Vec<SeatAssignment>, String), PrintingError> {
     let plan = crate::demo::generate::generate_region(&crate::demo::generate::RegionParams { points: 1, participants, ..Default::default() });
@@ -262,41 +576,15 @@ pub fn demo_set(participants: usize, key: &hmac::Key) -> Result<(PrintSet, Vec<S
     let seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
     let needs = sheet_needs(&seats, PrintWhat::All, None);
     let numbers = demo_numbers(&needs);
-    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key };
+    let day = demo_day(&plan, &exam, &seats, &numbers);
+    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key, day: &day };
     let mut set = context.build(PrintWhat::All, None)?;
-    let header = exam_header(&plan, &exam, &ppe_code);
-    if let Some(seat) = seats.first() {
-        let person = context.person(&seat.participant_id);
-        let kit: Vec<String> = numbers.get(&seat.participant_id).map(|n| n.iter().map(|x| format!("{x:07}")).collect()).unwrap_or_default();
-        let event = EventActInput {
-            exam: header.clone(),
-            auditorium: seat.auditorium.clone(),
-            seat: seat.seat_label(),
-            participant: person,
-            at: "11:42".into(),
-            reason: "Использование мобильного телефона во время экзамена (зафиксировано организатором в аудитории).".into(),
-            kit_sheets: kit,
-        };
-        let mut doc = removal_act_pdf(&event)?;
-        doc.file_name = "ppe-21.pdf".into();
-        set.documents.push(doc);
-        let mut early = event.clone();
-        early.at = "12:15".into();
-        early.reason = "Ухудшение самочувствия; осмотр медицинского работника, участник не может продолжить экзамен.".into();
-        let mut doc = early_finish_act_pdf(&early)?;
-        doc.file_name = "ppe-22.pdf".into();
-        set.documents.push(doc);
-    }
-    let names: Vec<String> = plan.workers.iter().take(2).map(|w| w.full_name()).collect();
-    if names.len() == 2 {
-        let input = WorkerReplacementInput {
-            exam: header,
-            rows: vec![ReplacementRow { time: "08:55".into(), replaced: names[0].clone(), replacement: names[1].clone(), post: "аудитория".into(), reason: "болезнь".into() }],
-        };
-        if let Some(slot) = set.documents.iter_mut().find(|d| d.file_name == "ppe-19.pdf") {
-            let file_name = slot.file_name.clone();
-            *slot = worker_replacement_pdf(&input)?;
-            slot.file_name = file_name;
+    // One sample of each act under a stable name for docs/forms.
+    for doc in &mut set.documents {
+        for form in ["ppe-21", "ppe-22"] {
+            if doc.file_name.starts_with(&format!("{form}-")) {
+                doc.file_name = format!("{form}.pdf");
+            }
         }
     }
     Ok((set, seats, ppe_code))

@@ -164,3 +164,220 @@ fn page_count(pdf: &Path) -> usize {
     let o = Command::new("qpdf").arg("--show-npages").arg(pdf).output().unwrap();
     String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
 }
+
+/// `pdftotext -layout` of a PDF.
+fn pdf_text(pdf: &Path) -> String {
+    let o = Command::new("pdftotext").args(["-layout"]).arg(pdf).arg("-").output().unwrap();
+    assert!(o.status.success(), "pdftotext {}", pdf.display());
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+/// The line of a table that holds `needle` (a document number or an auditorium), as tokens.
+fn row_tokens(text: &str, needle: &str) -> Vec<String> {
+    let line = text.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("no line with {needle:?} in\n{text}"));
+    line.split_whitespace().map(str::to_string).collect()
+}
+
+/// A box after an exam day played through the stores: kits issued, attendance with a late
+/// arrival, an absence, a leave and return, a kit replacement, a removal, an early finish, a
+/// worker replaced from the reserve and a kit issued at the staff room desk.
+struct PlayedDay {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    seats: Vec<ppe::model::SeatAssignment>,
+    plan: ppe::model::Plan,
+    gek_worker: String,
+    replaced: (String, String),
+}
+
+impl PlayedDay {
+    fn person(&self, i: usize) -> &ppe::model::Participant {
+        self.plan.participants.iter().find(|p| p.participant_id == self.seats[i].participant_id).unwrap()
+    }
+    fn worker_surname(&self, id: &str) -> String {
+        self.plan.workers.iter().find(|w| w.worker_id == id).unwrap().surname.clone()
+    }
+    fn db(&self) -> ppe::store::Connection {
+        ppe::store::open(&self.dir.path().join("state/ppe.db")).unwrap()
+    }
+}
+
+fn play_day() -> PlayedDay {
+    use ppe::attendance::{ops, EventKind, ExamEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let config = make_box(dir.path(), 40, None);
+    let c = config.to_str().unwrap();
+    let mut conn = ppe::store::open(&dir.path().join("state/ppe.db")).unwrap();
+    let plan = ppe::plan::store::load_plan(&conn).unwrap();
+    let exam = plan.exams.iter().find(|e| e.exam_id == "ege-02").unwrap().clone();
+    let seats = ppe::seating::store::seat_assignments_for_exam(&conn, "ege-02").unwrap();
+    let ppe_code = seats[0].ppe_code.clone();
+    assert!(seats.len() >= 8, "{} seats", seats.len());
+    // The roster and one replacement from the reserve, through the CLI.
+    // The demo region's teachers may not organize here, so the roster is short of organizers;
+    // it is saved all the same, and a post with a reserve (ГЭК, technical) can be replaced.
+    let _ = ppe(&["edge", "roster", "--config", c, "--exam", "ege-02"]);
+    let roster = ppe::roster::store::roster_get(&conn, "ege-02", &ppe_code).unwrap();
+    let absent_worker = roster
+        .iter()
+        .map(|e| e.worker_id.clone())
+        .find(|w| ppe(&["edge", "roster", "--config", c, "--exam", "ege-02", "--replace", w, "--reason", "болезнь", "--by", "head"]).status.success())
+        .expect("a post with someone in the reserve to replace it");
+    let replacement = ppe::roster::store::replacements(&conn, "ege-02").unwrap()[0].replacement_worker_id.clone();
+    let gek_worker = plan.workers.iter().find(|w| w.roles.contains(&ppe::model::WorkerRole::GekMember)).expect("a ГЭК member").worker_id.clone();
+    let start = exam.start_utc().unwrap();
+    let at = |m: i64| (start + chrono::Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let now = at(0);
+    ops::issue_kits(&mut conn, &now, "tech", "ege-02", &ppe_code).unwrap();
+    let event = |i: usize, kind, m, reason: &str, gek: &str| ExamEvent {
+        exam_id: "ege-02".into(),
+        participant_id: seats[i].participant_id.clone(),
+        kind,
+        at: at(m),
+        reason: reason.into(),
+        gek_worker_id: gek.into(),
+        actor: "organizer".into(),
+    };
+    for i in 0..seats.len() {
+        let kind = match i {
+            4 => EventKind::Late,
+            5 => EventKind::Absent,
+            _ => EventKind::Present,
+        };
+        ops::record(&mut conn, &now, event(i, kind, if i == 4 { 12 } else { 0 }, "", "")).unwrap();
+    }
+    ops::record(&mut conn, &now, event(0, EventKind::FinishedEarly, 135, "плохое самочувствие, подтверждено врачом", "")).unwrap();
+    ops::record(&mut conn, &now, event(1, EventKind::Removed, 95, "использование мобильного телефона", &gek_worker)).unwrap();
+    ops::record(&mut conn, &now, event(2, EventKind::Left, 60, "медпункт", "")).unwrap();
+    ops::record(&mut conn, &now, event(2, EventKind::Returned, 67, "", "")).unwrap();
+    ops::record(&mut conn, &now, event(3, EventKind::KitReplaced, 20, "типографский брак", "")).unwrap();
+    // The staff room desk hands seat 6's kit to its auditorium (two sheets of one kit).
+    let key = ppe::sheet_code::sheet_key(&std::fs::read(dir.path().join("keys/signing.pk8")).unwrap());
+    let desk = ppe::serial::DeskSelection { exam_id: "ege-02".into(), auditorium: seats[6].auditorium.clone(), direction: ppe::serial::Direction::Issue, actor: "tech".into() };
+    let clock = ppe::clock::Clock::simulated(start - chrono::Duration::minutes(20), 1.0);
+    let issued = ppe::attendance::store::issued_sheets(&conn, "ege-02", &ppe_code).unwrap();
+    for s in issued.iter().filter(|s| s.participant_id.as_deref() == Some(seats[6].participant_id.as_str())).take(2) {
+        let code = ppe::sheet_code::encode(&ppe::sheet_code::SheetId { exam_id: "ege-02".into(), ppe_code: ppe_code.clone(), kind: s.kind, number: s.number }, &key);
+        ppe::serial::record_scan(&mut conn, &clock, &ppe_code, &key, &desk, &code).unwrap();
+    }
+    PlayedDay { dir, config, seats, plan, gek_worker, replaced: (absent_worker, replacement) }
+}
+
+#[test]
+fn statements_after_a_played_day_show_names_times_reasons_and_counts() {
+    assert!(have("pdftotext"), "pdftotext missing: run scripts/install-deps.sh (poppler-utils)");
+    let day = play_day();
+    let c = day.config.to_str().unwrap();
+    let out = day.dir.path().join("out");
+    let o = ppe(&["edge", "print", "--config", c, "--exam", "ege-02", "--what", "statements", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let seat = |i: usize| &day.seats[i];
+    let room = |i: usize| seat(i).auditorium.clone();
+
+    // ППЭ-05-02: status, late time (10:00 local start + 12 min), removed, early, sheets.
+    let protocol = pdf_text(&out.join(format!("ppe-05-02-{}.pdf", room(0))));
+    let doc = |i: usize| day.person(i).document();
+    assert!(protocol.contains(&day.person(0).surname), "{protocol}");
+    let late = row_tokens(&protocol, &doc(4));
+    assert!(late.contains(&"явился".to_string()) && late.contains(&"10:12".to_string()), "{late:?}");
+    assert!(row_tokens(&protocol, &doc(5)).contains(&"не".to_string()), "absent: {protocol}");
+    assert!(row_tokens(&protocol, &doc(1)).contains(&"да".to_string()), "removed: {protocol}");
+    let replaced = row_tokens(&protocol, &doc(3));
+    assert_eq!(replaced[replaced.len() - 2..], ["8".to_string(), "1".to_string()], "two kits issued, one replacement: {replaced:?}");
+
+    // ППЭ-12-04-МАШ: the leave and the return with local times and where to.
+    let absences = pdf_text(&out.join(format!("ppe-12-04-mash-{}.pdf", room(2))));
+    let row = row_tokens(&absences, &day.person(2).surname);
+    for want in ["11:00", "11:07", "медпункт", &seat(2).seat_label()] {
+        assert!(row.contains(&want.to_string()), "{want} not in {row:?}");
+    }
+
+    // ППЭ-13-02-МАШ: totals from attendance (planned, sat, absent, removed, early, sheets, spoiled).
+    let summary = pdf_text(&out.join("ppe-13-02-mash.pdf"));
+    let n = day.seats.len();
+    let total = row_tokens(&summary, "Итого");
+    let want: Vec<String> = ["Итого".to_string(), n.to_string(), (n - 1).to_string(), "1".into(), "1".into(), "1".into(), (n * 4 + 4).to_string(), "4".into()].to_vec();
+    assert_eq!(total, want, "{summary}");
+
+    // ППЭ-14-02: one kit (two of its sheets) issued at 09:40 local to seat 6's auditorium.
+    let materials = pdf_text(&out.join("ppe-14-02.pdf"));
+    let row = row_tokens(&materials, &format!(" {} ", room(6)));
+    assert_eq!(row[..4], [room(6), "1".into(), "2".into(), "09:40".into()], "{materials}");
+
+    // ППЭ-19: who was replaced by whom, and why.
+    let replacements = pdf_text(&out.join("ppe-19.pdf"));
+    for want in [day.worker_surname(&day.replaced.0), day.worker_surname(&day.replaced.1), "болезнь".into()] {
+        assert!(replacements.contains(&want), "{want} not in {replacements}");
+    }
+
+    // ППЭ-21 and ППЭ-22 from the events: person, time, reason, the ГЭК member, the kit.
+    let removal = pdf_text(&out.join(format!("ppe-21-{}.pdf", seat(1).participant_id)));
+    for want in [day.person(1).surname.clone(), "11:35".into(), "использование мобильного телефона".into(), day.worker_surname(&day.gek_worker)] {
+        assert!(removal.contains(&want), "{want} not in {removal}");
+    }
+    let early = pdf_text(&out.join(format!("ppe-22-{}.pdf", seat(0).participant_id)));
+    for want in [day.person(0).surname.as_str(), "12:15", "плохое самочувствие"] {
+        assert!(early.contains(want), "{want} not in {early}");
+    }
+    assert!(!out.join(format!("ppe-21-{}.pdf", seat(0).participant_id)).exists(), "an early finish is not a removal");
+
+    // One act on its own, for the button after a removal; none for a participant without one.
+    let acts = day.dir.path().join("acts");
+    let o = ppe(&["edge", "print", "--config", c, "--exam", "ege-02", "--act-for", &seat(1).participant_id, "--out", acts.to_str().unwrap()]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(pdf_text(&acts.join(format!("ppe-21-{}.pdf", seat(1).participant_id))).contains("Акт об удалении"));
+    let o = ppe(&["edge", "print", "--config", c, "--exam", "ege-02", "--act-for", &seat(6).participant_id, "--out", acts.to_str().unwrap()]);
+    assert!(!o.status.success(), "no event, no act: {}", stdout(&o));
+}
+
+#[test]
+fn printed_statements_are_required_by_completeness_until_scanned() {
+    use ppe::sheet_code::{encode, SheetId, SheetKind};
+    let day = play_day();
+    let c = day.config.to_str().unwrap();
+    let out = day.dir.path().join("out");
+    let o = ppe(&["edge", "print", "--config", c, "--exam", "ege-02", "--what", "statements", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let conn = day.db();
+    let ppe_code = day.seats[0].ppe_code.clone();
+    let expected = ppe::attendance::ops::expected_sheets(&conn, "ege-02", &ppe_code).unwrap();
+    // Each printed -МАШ page is required, except the observer's act.
+    let mut printed = Vec::new();
+    let mut rooms: Vec<String> = day.seats.iter().map(|s| s.auditorium.clone()).collect();
+    rooms.dedup();
+    for holder in rooms.iter().map(|a| format!("statement:ППЭ-12-04-МАШ:{a}")).chain(["statement:ППЭ-13-02-МАШ".to_string()]) {
+        let file = if holder.ends_with("13-02-МАШ") { "ppe-13-02-mash.pdf".to_string() } else { format!("ppe-12-04-mash-{}.pdf", holder.rsplit(':').next().unwrap()) };
+        let pages = page_count(&out.join(file));
+        printed.extend(ppe::printing::store::kit_sheets_get(&conn, "ege-02", &holder).unwrap().into_iter().take(pages).map(|(_, n)| n));
+    }
+    printed.sort_unstable();
+    assert_eq!(expected.required_statements, printed);
+    let observer = ppe::printing::store::kit_sheets_get(&conn, "ege-02", "statement:ППЭ-18-МАШ").unwrap()[0].1;
+    assert!(!expected.required_statements.contains(&observer), "ППЭ-18-МАШ is printed only in case an observer comes");
+
+    // Scan only the kits of those who sat: completeness names every statement page missing.
+    let key = ppe::sheet_code::sheet_key(&std::fs::read(day.dir.path().join("keys/signing.pk8")).unwrap());
+    let page = |kind, number: u32| ppe::demo::autopilot::render_scanned_page(&encode(&SheetId { exam_id: "ege-02".into(), ppe_code: ppe_code.clone(), kind, number }, &key)).unwrap();
+    let kits = day.dir.path().join("scan-kits");
+    std::fs::create_dir_all(&kits).unwrap();
+    for p in expected.participants.iter().filter(|p| p.present) {
+        for s in &p.sheets {
+            std::fs::write(kits.join(format!("{:07}.png", s.number)), page(s.kind, s.number)).unwrap();
+        }
+    }
+    let o = ppe(&["edge", "scan", "--config", c, "--exam", "ege-02", "--from", kits.to_str().unwrap()]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let report = stdout(&o);
+    for n in &printed {
+        assert!(report.contains(&format!("нет скана машиночитаемой формы № {n:07}")), "statement {n} not reported missing:\n{report}");
+    }
+    assert!(!report.contains("всё на месте"), "{report}");
+    let statements = day.dir.path().join("scan-statements");
+    std::fs::create_dir_all(&statements).unwrap();
+    for n in &printed {
+        std::fs::write(statements.join(format!("s{n:07}.png")), page(SheetKind::Statement, *n)).unwrap();
+    }
+    let o = ppe(&["edge", "scan", "--config", c, "--exam", "ege-02", "--from", statements.to_str().unwrap()]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("комплектность: всё на месте"), "{}", stdout(&o));
+}
