@@ -352,7 +352,7 @@ pub fn confirm_received(ctx: &EdgeContext, conn: &mut Connection, exam_id: &str,
 
 /// For the UI: prints a failed job again (the stuck CUPS job is cancelled first). Blocking.
 pub fn reprint_job(ctx: &EdgeContext, conn: &mut Connection, exam_id: &str, job: i64) -> anyhow::Result<()> {
-    let args = PrintArgs { exam: exam_id.to_string(), what: None, auditorium: None, printer: None, out: None, confirm: None, by: "ui".into(), reprint: Some(job), status: false, wait_secs: 10 };
+    let args = PrintArgs { exam: exam_id.to_string(), what: None, auditorium: None, printer: None, out: None, confirm: None, by: "ui".into(), reprint: Some(job), status: false, wait_secs: 10, act_for: None };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("start runtime")?;
     runtime.block_on(reprint(ctx, conn, &args, job))
 }
