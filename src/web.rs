@@ -67,6 +67,7 @@ pub fn router(state: WebState) -> Router {
         .route("/attendance/event", post(actions::attendance_event))
         .route("/print", get(pages::print))
         .route("/print/run", post(actions::print_run))
+        .route("/print/act", post(actions::print_act))
         .route("/print/confirm", post(actions::print_confirm))
         .route("/print/reprint", post(actions::print_reprint))
         .route("/scanning", get(pages::scanning))

@@ -356,3 +356,12 @@ pub fn reprint_job(ctx: &EdgeContext, conn: &mut Connection, exam_id: &str, job:
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("start runtime")?;
     runtime.block_on(reprint(ctx, conn, &args, job))
 }
+
+/// For the UI: prints the act (ППЭ-21 or ППЭ-22) of one participant's recorded event on the
+/// configured printer. Blocking (own runtime).
+pub fn print_act_to_configured_printer(ctx: &EdgeContext, conn: &mut Connection, exam_id: &str, participant_id: &str) -> anyhow::Result<PrintJobRow> {
+    let target = target(ctx, None)?;
+    let doc = act_for(ctx, conn, exam_id, participant_id)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("start runtime")?;
+    runtime.block_on(submit(ctx, conn, &target, exam_id, &doc, None, Duration::from_secs(10)))
+}

@@ -117,6 +117,7 @@ pub const ROUTES: &[Route] = &[
     post("/attendance/event", Action::RecordAttendance),
     get("/print", Action::ViewPrint),
     post("/print/run", Action::Print),
+    post("/print/act", Action::Print),
     post("/print/confirm", Action::Print),
     post("/print/reprint", Action::Print),
     get("/scanning", Action::ViewScanning),

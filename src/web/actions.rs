@@ -220,6 +220,14 @@ pub async fn print_run(State(state): State<WebState>, staff: Staff, Form(f): For
     Ok(back("/print", &f.exam, "", &msg))
 }
 
+pub async fn print_act(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
+    staff.check_csrf(&f.csrf)?;
+    let (exam, participant, room) = (f.exam.clone(), f.participant.trim().to_string(), f.auditorium.clone());
+    let row = own_thread(state.ctx.clone(), move |ctx| crate::printing::cli::print_act_to_configured_printer(ctx, &mut ctx.db()?, &exam, &participant)).await?;
+    let msg = if row.state.is_failed() { format!("акт не напечатан ({}): проверьте принтер и повторите", row.state.code()) } else { format!("акт отправлен на печать: {}", row.document) };
+    Ok(back("/attendance", &f.exam, &format!("&auditorium={}", url_encode(&room)), &msg))
+}
+
 fn job_id(f: &ActionForm) -> Result<i64, WebError> {
     f.job.trim().parse().map_err(|_| WebError::Refused("номер задания не указан".into()))
 }

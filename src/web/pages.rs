@@ -514,6 +514,17 @@ pub async fn attendance(State(state): State<WebState>, staff: Staff, Query(q): Q
                             &format!("<input name=\"reason\" placeholder=\"нарушение\" size=\"12\" required><select name=\"gek\">{gek_options}</select>"),
                         ));
                     }
+                    Status::Removed | Status::FinishedEarly if staff.may(Action::Print) => {
+                        actions.push_str(&format!(
+                            "<form method=\"post\" action=\"/print/act\">{}<input type=\"hidden\" name=\"exam\" value=\"{}\"><input type=\"hidden\" name=\"auditorium\" value=\"{}\"><input type=\"hidden\" name=\"participant\" value=\"{}\"><button data-act=\"{}\">Печать акта ({})</button></form>",
+                            csrf_input(staff),
+                            esc(&id),
+                            esc(&room),
+                            esc(&s.participant_id),
+                            esc(&s.participant_id),
+                            if st.status == Status::Removed { "ППЭ-21" } else { "ППЭ-22" }
+                        ));
+                    }
                     _ => {}
                 }
             }
@@ -524,7 +535,7 @@ pub async fn attendance(State(state): State<WebState>, staff: Staff, Query(q): Q
                 pid = esc(&s.participant_id)
             ));
         }
-        body.push_str("</table><p class=\"small\">Акты об удалении (ППЭ-21) и о досрочном завершении (ППЭ-22) печатаются в разделе «Печать» (ведомости и акты).</p></div>");
+        body.push_str("</table><p class=\"small\">Акт об удалении (ППЭ-21) или о досрочном завершении (ППЭ-22) печатается кнопкой в строке участника; все ведомости — в разделе «Печать».</p></div>");
         Ok(body)
     })
     .await

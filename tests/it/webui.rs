@@ -499,6 +499,9 @@ fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
         let early = driver.js("var b=document.querySelector('button[data-kind=finished_early]');b.form.querySelector('input[name=reason]').value='плохое самочувствие';return b.dataset.participant;").await;
         let early = early.as_str().unwrap().to_string();
         submit_and_wait(&driver, &format!("button[data-kind=finished_early][data-participant='{early}']"), "завершил досрочно").await;
+        // Each event produces its act: the removal act goes to cups-pdf from the participant's row.
+        let msg = submit_and_wait(&driver, &format!("button[data-act='{removed}']"), "акт").await;
+        assert!(msg.contains("отправлен на печать"), "{msg}");
 
         // The scanner delivers every issued sheet of everyone who sat; the daemon takes them in
         // and uploads by itself once complete.
