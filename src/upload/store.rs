@@ -355,3 +355,11 @@ mod tests {
         assert_eq!(upload_file_get(&conn, "e", "a").unwrap().unwrap().upload_url, None);
     }
 }
+
+/// (completed_at, size) of every file of an exam the hub acknowledged in full, oldest first:
+/// the measured rate of the upload for the UI's estimate.
+pub fn upload_completions(conn: &Connection, exam_id: &str) -> rusqlite::Result<Vec<(String, u64)>> {
+    let mut st = conn.prepare("SELECT completed_at, size FROM upload_file WHERE exam_id = ?1 AND completed_at IS NOT NULL ORDER BY completed_at")?;
+    let rows = st.query_map([exam_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+    rows.collect()
+}

@@ -715,6 +715,26 @@ pub async fn upload(State(state): State<WebState>, staff: Staff, Query(q): Query
             u.bytes_total.max(1),
             u.bytes_done
         ));
+        if u.receipt_id.is_none() && u.bytes_total > u.bytes_done {
+            let completions: Vec<_> = crate::upload::store::upload_completions(conn, &id)?
+                .into_iter()
+                .filter_map(|(at, size)| Some((DateTime::parse_from_rfc3339(&at).ok()?.with_timezone(&Utc), size)))
+                .collect();
+            match crate::upload::estimate_from_completions(&completions, u.bytes_total - u.bytes_done) {
+                Some((rate, eta)) => {
+                    let done_at = now + chrono::Duration::seconds(eta as i64);
+                    let late = Schedule::for_point(&exam, true).is_some_and(|s| done_at > s.deadline);
+                    body.push_str(&format!(
+                        "<p{}>Скорость {:.2} МБ/с; завершится примерно {}{}</p>",
+                        if late { " class=\"error\"" } else { "" },
+                        rate / 1e6,
+                        local(done_at, exam.utc_offset_min),
+                        if late { " — ПОЗЖЕ СРОКА: проверьте связь, подготовьте выгрузку на носитель (ppe edge export)" } else { "" }
+                    ));
+                }
+                None => body.push_str("<p class=\"small\">Скорость ещё измеряется.</p>"),
+            }
+        }
         match crate::upload::store::receipt_latest(conn, &id)? {
             Some((manifest, json)) => {
                 let r: crate::upload::Receipt = serde_json::from_str(&json)?;
