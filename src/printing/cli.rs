@@ -262,7 +262,7 @@ async fn submit(ctx: &EdgeContext, conn: &mut Connection, target: &CupsTarget, e
     let status = target.wait_settled(cups_job, wait).await?;
     let row = print_store::print_job_get(conn, id)?.context("print job vanished")?;
     update_state(ctx, conn, &row, status.state, status.impressions, &status.reasons)?;
-    Ok(print_store::print_job_get(conn, id)?.context("print job vanished")?)
+    print_store::print_job_get(conn, id)?.context("print job vanished")
 }
 
 fn confirm(ctx: &EdgeContext, conn: &mut Connection, exam_id: &str, job: i64, by: &str) -> anyhow::Result<()> {

@@ -589,3 +589,46 @@ pub fn demo_set(participants: usize, key: &hmac::Key) -> Result<(PrintSet, Vec<S
     }
     Ok((set, seats, ppe_code))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context_parts(participants: usize) -> (Plan, Exam, Vec<SeatAssignment>, HashMap<String, Vec<u32>>) {
+        let plan = crate::demo::generate::generate_region(&crate::demo::generate::RegionParams { points: 1, participants, ..Default::default() });
+        let exam = plan.exams.iter().find(|e| e.exam_id == "ege-02").cloned().unwrap();
+        let ppe_code = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).map(|r| r.ppe_code.clone()).unwrap();
+        let seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
+        let numbers = demo_numbers(&sheet_needs(&seats, PrintWhat::All, None));
+        (plan, exam, seats, numbers)
+    }
+
+    #[test]
+    fn absence_rows_pair_each_leave_with_its_return_in_local_time() {
+        let (plan, exam, seats, numbers) = context_parts(12);
+        let day = demo_day(&plan, &exam, &seats, &numbers);
+        let key = crate::sheet_code::sheet_key(b"k");
+        let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &seats[0].ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
+        let rows = context.absence_rows(&seats[2].auditorium);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!((rows[0].left_at.as_str(), rows[0].returned_at.as_str(), rows[0].reason.as_str()), ("11:00", "11:06", "туалет"));
+        let summary = context.summary_rows(&[seats[0].auditorium.clone()]);
+        assert_eq!((summary[0].absent, summary[0].removed, summary[0].early, summary[0].sheets_spoiled), (1, 1, 1, 4));
+        let protocol = context.protocol_rows(&seats[0].auditorium);
+        assert_eq!((protocol[4].late_at.as_deref(), protocol[3].sheets_issued, protocol[3].sheets_replaced), (Some("10:12"), 8, 1));
+        let acts = context.event_acts(None, None).unwrap();
+        assert_eq!(acts.iter().map(|d| d.form.as_str()).collect::<Vec<_>>(), ["ППЭ-22", "ППЭ-21"], "in the order of the events");
+    }
+
+    #[test]
+    fn a_statement_longer_than_its_reserved_numbers_fails_instead_of_reusing_codes() {
+        let (plan, exam, seats, mut numbers) = context_parts(12);
+        let key = crate::sheet_code::sheet_key(b"k");
+        let day = DayRecord::default();
+        let holder = format!("statement:ППЭ-12-04-МАШ:{}", seats[0].auditorium);
+        numbers.insert(holder.clone(), vec![900]);
+        let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &seats[0].ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
+        assert_eq!(context.printed(&holder, "ППЭ-12-04-МАШ", 1, true).unwrap().numbers, vec![900]);
+        assert!(matches!(context.printed(&holder, "ППЭ-12-04-МАШ", 2, true), Err(PrintingError::NothingToPrint(_))));
+    }
+}

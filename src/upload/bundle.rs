@@ -1,5 +1,6 @@
 //! The box's bundle of an exam day: a folder `state_dir/bundles/<exam_id>/` with `files/`
-//! (the page images, linked from the scan store, and `record.json`, the machine-readable
+//! (the page images, linked from the scan store, the machine-read statements' structured
+//! records `records-<form>.json` that printing wrote, and `record.json`, the machine-readable
 //! record of the day) and `manifest.json` (the signed manifest). Built once and reused while
 //! the scanned pages stay the same, so a restart uploads the very same bytes.
 
@@ -48,10 +49,12 @@ pub fn build_or_reuse(
 ) -> anyhow::Result<BuiltBundle> {
     let dir = bundle_dir(state_dir, exam_id);
     let pages = scan_store::pages_for_exam(conn, exam_id)?;
+    let statement_records = statement_records(state_dir, exam_id)?;
+    let statement_hashes: Vec<String> = statement_records.iter().map(|(_, bytes)| crate::util::sha256_hex(bytes)).collect();
     if !rebuild && dir.join("manifest.json").exists() {
         let existing = BuiltBundle::read(&dir)?;
         let mut had: Vec<&str> = existing.signed.manifest.files.iter().filter(|f| f.kind != "record").map(|f| f.sha256.as_str()).collect();
-        let mut now: Vec<&str> = pages.iter().map(|p| p.sha256.as_str()).collect();
+        let mut now: Vec<&str> = pages.iter().map(|p| p.sha256.as_str()).chain(statement_hashes.iter().map(String::as_str)).collect();
         had.sort();
         now.sort();
         if had == now {
@@ -74,6 +77,10 @@ pub fn build_or_reuse(
         }
         let kind = if p.sheet_kind.as_deref() == Some("statement") { "statement" } else { "page" };
         files.push(ManifestFile { name, kind: kind.into(), sha256: p.sha256.clone(), size: p.size });
+    }
+    for ((name, bytes), sha256) in statement_records.iter().zip(statement_hashes) {
+        crate::util::write_atomic(&files_dir.join(name), bytes)?;
+        files.push(ManifestFile { name: name.clone(), kind: STATEMENT_RECORD_KIND.into(), sha256, size: bytes.len() as u64 });
     }
     let (seq, hash) = crate::audit::store::head(conn)?;
     let now = clock.now_rfc3339();
@@ -128,6 +135,37 @@ pub fn build_or_reuse(
     let signed = sign_manifest(manifest, box_key);
     crate::util::write_atomic(&dir.join("manifest.json"), &serde_json::to_vec_pretty(&signed)?)?;
     Ok(BuiltBundle { dir, signed })
+}
+
+/// Manifest kind of a machine-read statement's structured record (ППЭ-12-04-МАШ, ППЭ-13-02-МАШ,
+/// ППЭ-18-МАШ): РЦОИ processes these before the answer sheets.
+pub const STATEMENT_RECORD_KIND: &str = "statement_record";
+
+/// The structured records printing wrote for this exam (`state_dir/records/<exam>/*.json`), as
+/// bundle file names `records-<name>` with their bytes, sorted by name.
+fn statement_records(state_dir: &Path, exam_id: &str) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let dir = state_dir.join("records").join(exam_id);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("read {}", dir.display())),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry.with_context(|| format!("read {}", dir.display()))?.path();
+        let Some(file) = path.file_name().map(|n| n.to_string_lossy().to_string()) else { continue };
+        // Temp files of an interrupted atomic write start with a dot: not records.
+        if file.starts_with('.') || !file.ends_with(".json") {
+            continue;
+        }
+        let name = format!("records-{file}");
+        if !super::is_safe_file_name(&name) {
+            anyhow::bail!("record {} has a name the hub refuses (only Latin letters, digits, - _ .): rename the auditorium code or the record", path.display());
+        }
+        out.push((name, std::fs::read(&path).with_context(|| format!("read {}", path.display()))?));
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// Copies a bundle to removable media: `to/manifest.json` and `to/files/*`, each atomically.

@@ -381,3 +381,49 @@ fn printed_statements_are_required_by_completeness_until_scanned() {
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("комплектность: всё на месте"), "{}", stdout(&o));
 }
+
+#[test]
+fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = crate::upload::start_hub(&t.path().join("hub"), None);
+    let day = play_day();
+    let c = day.config.to_str().unwrap();
+    let ppe_code = day.seats[0].ppe_code.clone();
+    let toml = std::fs::read_to_string(&day.config).unwrap().replace("https://127.0.0.1:1", &hub.url).replace("signing_public_key = \"00\"", &format!("signing_public_key = \"{}\"", hub.hub_public_hex));
+    std::fs::write(&day.config, toml).unwrap();
+    let der = std::fs::read(day.dir.path().join("keys/signing.pk8")).unwrap();
+    hub.register_box(&ppe_code, &ppe::keys::ed25519_public_hex(&ppe::keys::ed25519_from_pkcs8(&der).unwrap()));
+    let out = day.dir.path().join("out");
+    let o = ppe(&["edge", "print", "--config", c, "--exam", "ege-02", "--what", "statements", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let o = ppe(&["edge", "upload", "--config", c, "--exam", "ege-02"]);
+    assert!(o.status.success(), "upload: {}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("квитанция РЦОИ получена"), "{}", stdout(&o));
+
+    let bundle = day.dir.path().join("state/bundles/ege-02");
+    let signed: ppe::upload::SignedManifest = serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    let records: Vec<_> = signed.manifest.files.iter().filter(|f| f.kind == ppe::upload::bundle::STATEMENT_RECORD_KIND).collect();
+    let mut rooms: Vec<String> = day.seats.iter().map(|s| s.auditorium.clone()).collect();
+    rooms.dedup();
+    let mut want: Vec<String> = rooms.iter().map(|a| format!("records-ppe-12-04-mash-{a}.json")).chain(["records-ppe-13-02-mash.json".into(), "records-ppe-18-mash.json".into()]).collect();
+    want.sort();
+    assert_eq!(records.iter().map(|f| f.name.clone()).collect::<Vec<_>>(), want);
+    for f in &records {
+        // What printing wrote is what the manifest signs and what the hub stored under that hash.
+        let written = std::fs::read(day.dir.path().join("state/records/ege-02").join(f.name.trim_start_matches("records-"))).unwrap();
+        assert_eq!(ppe::util::sha256_hex(&written), f.sha256, "{}", f.name);
+        let on_hub = std::fs::read(hub.state.blob_path(&f.sha256)).unwrap_or_else(|_| panic!("{} not on the hub", f.name));
+        assert_eq!(on_hub, written, "{}", f.name);
+    }
+    let summary = ppe::upload::store::upload_summary_for_exam(&hub.state.db.lock().unwrap(), "ege-02").unwrap();
+    assert!(summary[0].receipt_at.is_some(), "the hub finalized the bundle after checking every hash");
+    // The records carry the day's data, not blanks.
+    let summary_record: serde_json::Value = serde_json::from_slice(&std::fs::read(hub.state.blob_path(&records.iter().find(|f| f.name == "records-ppe-13-02-mash.json").unwrap().sha256)).unwrap()).unwrap();
+    assert_eq!(summary_record["form"], "ППЭ-13-02-МАШ");
+    let rows = summary_record["data"]["rows"].as_array().unwrap();
+    let sum = |field: &str| rows.iter().map(|r| r[field].as_u64().unwrap()).sum::<u64>();
+    assert_eq!((sum("planned"), sum("absent"), sum("removed"), sum("early")), (day.seats.len() as u64, 1, 1, 1));
+    let absence = records.iter().find(|f| f.name == format!("records-ppe-12-04-mash-{}.json", day.seats[2].auditorium)).unwrap();
+    let absence: serde_json::Value = serde_json::from_slice(&std::fs::read(hub.state.blob_path(&absence.sha256)).unwrap()).unwrap();
+    assert_eq!((absence["data"]["rows"][0]["left_at"].as_str(), absence["data"]["rows"][0]["returned_at"].as_str()), (Some("11:00"), Some("11:07")));
+}
