@@ -84,7 +84,12 @@ pub struct DemoRegion {
 
 /// A small PDF standing in for the exam paper (КИМ) in the demo package.
 fn demo_kim_pdf(exam_id: &str) -> Vec<u8> {
-    let text = format!("BT /F1 18 Tf 72 760 Td (KIM demo variant 1, exam {exam_id}) Tj ET");
+    demo_pdf(&format!("KIM demo variant 1, exam {exam_id}"))
+}
+
+/// A one-page PDF with one line of ASCII text (Helvetica, no embedded font).
+fn demo_pdf(line: &str) -> Vec<u8> {
+    let text = format!("BT /F1 18 Tf 72 760 Td ({line}) Tj ET");
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
@@ -130,7 +135,7 @@ pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams, hub_addr:
         let materials = dir.join("materials").join(&exam.exam_id);
         std::fs::create_dir_all(&materials)?;
         crate::util::write_atomic(&materials.join("1-kim-variant-1.pdf"), &demo_kim_pdf(&exam.exam_id))?;
-        crate::util::write_atomic(&materials.join("2-instruction.txt"), "Инструкция для организаторов в аудитории (демонстрационная).\n".as_bytes())?;
+        crate::util::write_atomic(&materials.join("2-instruction.pdf"), &demo_pdf("Instruction for organizers in the auditorium (demo)"))?;
         crate::hub::cli::publish(&hub_config, crate::hub::cli::PublishArgs { exam_id: exam.exam_id.clone(), materials, chunk_size: crate::materials::DEFAULT_CHUNK_SIZE })?;
     }
     Ok(DemoRegion { dir: dir.to_path_buf(), hub_config, box_config: box_dir.join("ppe.toml"), plan, ppe_code })

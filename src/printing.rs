@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod cups;
 pub mod forms;
+pub mod kim;
 pub mod inputs;
 pub mod pdf;
 pub mod store;
@@ -42,6 +43,9 @@ pub enum PrintWhat {
     Seating,
     Statements,
     All,
+    /// The exam materials (КИМ, instructions) decrypted in memory and sent to the printer
+    /// from there; never written to a file. Not part of `all`.
+    Kim,
 }
 
 /// One generated document: its file name (`--out`), its title (CUPS job name), its bytes.

@@ -71,6 +71,20 @@ pub fn run(config: &Path, args: PrintArgs) -> anyhow::Result<()> {
     if let Some(job) = args.reprint {
         return runtime.block_on(reprint(&ctx, &mut conn, &args, job));
     }
+    if args.what == Some(PrintWhat::Kim) {
+        if args.out.is_some() {
+            bail!("the exam materials are printed from memory only: --out is refused for --what kim (no plaintext on disk)");
+        }
+        let rows = print_exam_materials(&ctx, &mut conn, &args.exam, args.auditorium.as_deref(), args.printer.as_deref(), Duration::from_secs(args.wait_secs))?;
+        let failed = rows.iter().filter(|r| r.state.is_failed()).count();
+        for row in &rows {
+            report(row);
+        }
+        if failed > 0 {
+            bail!("{failed} print job(s) of the exam materials failed: fix the printer, then print them again");
+        }
+        return Ok(());
+    }
     let set = match &args.act_for {
         Some(participant) => PrintSet { documents: vec![act_for(&ctx, &mut conn, &args.exam, participant)?], ..PrintSet::default() },
         None => {
@@ -364,4 +378,54 @@ pub fn print_act_to_configured_printer(ctx: &EdgeContext, conn: &mut Connection,
     let doc = act_for(ctx, conn, exam_id, participant_id)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("start runtime")?;
     runtime.block_on(submit(ctx, conn, &target, exam_id, &doc, None, Duration::from_secs(10)))
+}
+
+/// Prints the exam materials decrypted in memory (`materials::open_decrypted`: the key must be
+/// held and activated by a ГЭК member): per auditorium, КИМ once per seated participant (IPP
+/// copies) and the other files once. Each job is recorded with the hash of what was sent;
+/// nothing plaintext touches the disk. Blocking (own runtime).
+pub fn print_exam_materials(ctx: &EdgeContext, conn: &mut Connection, exam_id: &str, auditorium: Option<&str>, printer: Option<&str>, wait: Duration) -> anyhow::Result<Vec<PrintJobRow>> {
+    let target = target(ctx, printer)?;
+    let (_, json) = crate::materials::store::manifest_get(conn, exam_id)?.with_context(|| format!("пакет экзамена {exam_id} не получен"))?;
+    let signed: crate::materials::SignedManifest = serde_json::from_str(&json).context("stored manifest")?;
+    let files: Vec<(String, String)> = signed.manifest.files.iter().map(|f| (f.name.clone(), f.role.clone())).collect();
+    let mut seated: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
+    for s in crate::seating::store::seat_assignments_for_exam(conn, exam_id)?.into_iter().filter(|s| s.ppe_code == ctx.config.ppe_code) {
+        if auditorium.is_none_or(|a| a == s.auditorium) {
+            *seated.entry(s.auditorium).or_default() += 1;
+        }
+    }
+    if seated.is_empty() {
+        bail!("нет рассадки на экзамен {exam_id}{}: печатать материалы некому", auditorium.map(|a| format!(" в аудитории {a}")).unwrap_or_default());
+    }
+    let jobs = super::kim::plan_copies(&files, &seated);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("start runtime")?;
+    let mut decrypted: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut rows = Vec::new();
+    for job in jobs {
+        if !decrypted.contains_key(&job.file_name) {
+            decrypted.insert(job.file_name.clone(), crate::materials::pull::open_decrypted(ctx, exam_id, &job.file_name)?);
+        }
+        let bytes = decrypted[&job.file_name].clone();
+        let doc = PrintDocument {
+            file_name: job.file_name.clone(),
+            title: format!("{exam_id} {} ауд. {} ×{}", job.file_name, job.auditorium, job.copies),
+            form: "КИМ".into(),
+            auditorium: Some(job.auditorium.clone()),
+            pages: job.copies,
+            bytes,
+        };
+        let row = runtime.block_on(async {
+            let cups_job = target.submit_copies(&doc.title, doc.bytes.clone(), super::kim::document_format(&job.file_name), job.copies).await?;
+            let id = record_job(ctx, conn, exam_id, &doc, &target.printer, Some(cups_job), JobState::Pending, None)?;
+            let status = target.wait_settled(cups_job, wait).await?;
+            let row = print_store::print_job_get(conn, id)?.context("print job vanished")?;
+            update_state(ctx, conn, &row, status.state, status.impressions, &status.reasons)?;
+            anyhow::Ok(print_store::print_job_get(conn, id)?.context("print job vanished")?)
+        })?;
+        rows.push(row);
+    }
+    // The plaintext lived only in this map.
+    decrypted.clear();
+    Ok(rows)
 }

@@ -68,6 +68,22 @@ impl CupsTarget {
         attr_int(resp.attributes(), DelimiterTag::JobAttributes, "job-id").map(i64::from).ok_or_else(|| self.error("no job-id in the answer".into()))
     }
 
+    /// Any document CUPS can print (`format` as a MIME type), `copies` times (the IPP `copies`
+    /// job attribute: one job, the printer makes the copies). For exam materials: one copy
+    /// per participant.
+    pub async fn submit_copies(&self, title: &str, document: Vec<u8>, format: &str, copies: u32) -> Result<i64, PrintingError> {
+        let payload = IppPayload::new(std::io::Cursor::new(document));
+        let op = IppOperationBuilder::print_job(self.printer_uri()?, payload)
+            .job_title(title)
+            .user_name("ppe")
+            .document_format(format)
+            .attribute(IppAttribute::new(ipp::value::IppName::new_truncated("copies"), IppValue::Integer(i32::try_from(copies.max(1)).unwrap_or(i32::MAX))))
+            .build()
+            .map_err(|e| self.error(e.to_string()))?;
+        let resp = self.send(op).await?;
+        attr_int(resp.attributes(), DelimiterTag::JobAttributes, "job-id").map(i64::from).ok_or_else(|| self.error("no job-id in the answer".into()))
+    }
+
     /// Job state, impressions and why; a job waiting on a stopped queue counts as `Stopped`.
     pub async fn status(&self, job_id: i64) -> Result<JobStatus, PrintingError> {
         let id = i32::try_from(job_id).map_err(|_| self.error(format!("job id {job_id} out of range")))?;

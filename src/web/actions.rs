@@ -206,12 +206,18 @@ pub async fn print_run(State(state): State<WebState>, staff: Staff, Form(f): For
         "seating" => crate::printing::PrintWhat::Seating,
         "statements" => crate::printing::PrintWhat::Statements,
         "all" => crate::printing::PrintWhat::All,
+        "kim" => crate::printing::PrintWhat::Kim,
         other => return Err(WebError::Refused(format!("неизвестно, что печатать: «{other}»"))),
     };
     let (exam, room) = (f.exam.clone(), f.auditorium.trim().to_string());
     let rows = own_thread(state.ctx.clone(), move |ctx| {
         let mut conn = ctx.db()?;
-        crate::printing::cli::print_to_configured_printer(ctx, &mut conn, &exam, what, (!room.is_empty()).then_some(room.as_str()))
+        let room = (!room.is_empty()).then_some(room.as_str());
+        if what == crate::printing::PrintWhat::Kim {
+            crate::printing::cli::print_exam_materials(ctx, &mut conn, &exam, room, None, std::time::Duration::from_secs(10))
+        } else {
+            crate::printing::cli::print_to_configured_printer(ctx, &mut conn, &exam, what, room)
+        }
     })
     .await?;
     let failed = rows.iter().filter(|r| r.state.is_failed()).count();

@@ -552,7 +552,7 @@ pub async fn print(State(state): State<WebState>, staff: Staff, Query(q): Query<
         let printer = if ctx.config.printer.name.is_empty() { "не задан в ppe.toml".to_string() } else { ctx.config.printer.name.clone() };
         body.push_str(&format!(
             "<div class=\"panel\"><h3>Напечатать</h3><p class=\"small\">Принтер: {}</p><form method=\"post\" action=\"/print/run\" class=\"row\">{}<input type=\"hidden\" name=\"exam\" value=\"{}\">\
-             <label>Что <select name=\"what\"><option value=\"sheets\">Индивидуальные комплекты (бланки)</option><option value=\"seating\">Списки рассадки</option><option value=\"statements\">Ведомости, протоколы и акты</option><option value=\"all\">Всё</option></select></label>\
+             <label>Что <select name=\"what\"><option value=\"sheets\">Индивидуальные комплекты (бланки)</option><option value=\"seating\">Списки рассадки</option><option value=\"statements\">Ведомости, протоколы и акты</option><option value=\"all\">Всё</option><option value=\"kim\">Материалы экзамена (КИМ, из памяти)</option></select></label>\
              <label>Аудитория (пусто — все) <input name=\"auditorium\" size=\"5\"></label><button class=\"primary\" id=\"print\">Печать</button></form></div>",
             esc(&printer),
             csrf_input(staff),

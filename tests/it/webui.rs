@@ -465,6 +465,29 @@ fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
         driver.js("document.querySelector('select[name=what]').value='seating';return '';").await;
         let msg = submit_and_wait(&driver, "#print", "отправлено заданий").await;
         assert!(!msg.contains("НЕ напечатано"), "{msg}");
+        // The exam materials for one auditorium, decrypted in memory, to cups-pdf.
+        let first_room = ppe::seating::store::seat_assignments_for_exam(&ppe::store::open(&db_path).unwrap(), EXAM).unwrap()[0].auditorium.clone();
+        open(&driver, &base, &format!("/print?exam={EXAM}")).await;
+        driver.js("document.querySelector('select[name=what]').value='kim';return '';").await;
+        driver.type_into("input[name=auditorium]", &first_room).await;
+        let msg = submit_and_wait(&driver, "#print", "отправлено заданий").await;
+        assert!(!msg.contains("НЕ напечатано"), "{msg}");
+        let kim_text = {
+            let started = Instant::now();
+            loop {
+                let texts: Vec<String> = walk_files(&cups.dir.path().join("out"))
+                    .into_iter()
+                    .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
+                    .map(|p| stdout(&Command::new("pdftotext").arg(&p).arg("-").output().unwrap()))
+                    .collect();
+                if let Some(t) = texts.into_iter().find(|t| t.contains("KIM demo variant")) {
+                    break t;
+                }
+                assert!(started.elapsed() < Duration::from_secs(60), "the КИМ never came out of cups-pdf");
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        };
+        assert!(kim_text.contains(EXAM), "{kim_text}");
         shot(&driver, "print").await;
         let pdfs = std::fs::read_dir(cups.dir.path().join("out")).unwrap().count();
         assert!(pdfs > 0 || std::fs::read_dir(cups.dir.path().join("out")).unwrap().flatten().any(|e| e.path().is_dir()), "cups-pdf wrote the lists");
@@ -551,7 +574,28 @@ fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
     let receipt: ppe::upload::Receipt = serde_json::from_str(&json).unwrap();
     assert!(receipt.receipt.file_count > 40);
     let entries = ppe::audit::store::all(&db).unwrap();
-    for action in ["ui.login", "seating.run", "materials.activated", "attendance.removed", "attendance.finished_early"] {
+    for action in ["ui.login", "seating.run", "materials.activated", "materials.decrypted", "attendance.removed", "attendance.finished_early"] {
         assert!(entries.iter().any(|e| e.action == action), "no {action} in the audit log");
     }
+    // The КИМ was printed from memory: its text is nowhere under the box's persistent folder.
+    for f in walk_files(&demo.dir.join("box")) {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        assert!(!bytes.windows(16).any(|w| w == b"KIM demo variant"), "plaintext КИМ on disk: {}", f.display());
+    }
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
