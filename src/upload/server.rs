@@ -23,7 +23,7 @@ use base64::Engine;
 use futures_util::StreamExt;
 use ring::signature::Ed25519KeyPair;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::store::{self as upload_store, TusUploadRow};
 use super::{make_receipt, verify_signed_manifest, ManifestFile, Receipt, SignedManifest, UploadError};
@@ -49,6 +49,30 @@ pub struct UploadServerState {
     /// Every body byte read by PATCH, kept or discarded (re-sends show up here).
     pub bytes_received_total: std::sync::atomic::AtomicU64,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A PATCH body bigger than this is written to the partial file in pieces of this size.
+pub const SPILL_AT: usize = 16 << 20;
+
+/// Writes `data` at `base + at` of the partial file (created if missing). The first write of
+/// a PATCH (`at == 0`) first cuts the file back to `base`: bytes past the acknowledged offset
+/// are from a chunk that never completed. With `sync`, fdatasync before returning.
+fn write_at(path: &Path, base: u64, at: u64, data: &[u8], sync: bool) -> std::io::Result<()> {
+    use std::io::{Seek, Write};
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
+    if at == 0 {
+        f.set_len(base)?;
+    }
+    f.seek(std::io::SeekFrom::Start(base + at))?;
+    f.write_all(data)?;
+    if sync {
+        f.sync_data()?;
+    }
+    Ok(())
+}
+
+fn join_error(e: tokio::task::JoinError) -> CoreError {
+    CoreError::Storage(format!("blocking task: {e}"))
 }
 
 /// Why an operation failed, independent of the header dialect.
@@ -222,8 +246,13 @@ impl UploadCore {
 
     /// Appends a body at `client_offset`. With `expected_sha256` the whole body must match or
     /// nothing of it is kept; without, whatever arrived before a break is kept (tus core).
+    ///
+    /// The body is gathered in memory (spilled to the partial file every [`SPILL_AT`] bytes
+    /// for a big PATCH) and hashed as it arrives; the write, the fsync, and for the last
+    /// chunk the move to the content address and the commit, run in one blocking task, so a
+    /// page costs one hop to the blocking pool instead of one per body frame.
     pub async fn append<S, E>(
-        state: &UploadServerState,
+        state: &Arc<UploadServerState>,
         upload_id: &str,
         client_offset: u64,
         mut body: S,
@@ -241,29 +270,32 @@ impl UploadCore {
             return Err(CoreError::OffsetMismatch { client: client_offset, server: row.upload_offset });
         }
         let path = state.partial_path(upload_id);
-        let mut file = tokio::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&path).await?;
-        // Bytes past the acknowledged offset are from a chunk that never completed.
-        file.set_len(row.upload_offset).await?;
-        file.seek(std::io::SeekFrom::Start(row.upload_offset)).await?;
-        let room = row.upload_length - row.upload_offset;
+        let base = row.upload_offset;
+        let room = row.upload_length - base;
         // ring's SHA-256 (SHA-NI assembly) is the fastest here; this is the hot path.
         let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
-        let mut written: u64 = 0;
+        let mut pending: Vec<u8> = Vec::with_capacity((room as usize).min(SPILL_AT));
+        let mut spilled: u64 = 0;
         let mut broken: Option<String> = None;
         while let Some(item) = body.next().await {
             match item {
                 Ok(bytes) => {
                     state.bytes_received_total.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                    if written + bytes.len() as u64 > room {
-                        file.set_len(row.upload_offset).await?;
+                    if spilled + (pending.len() + bytes.len()) as u64 > room {
+                        if spilled > 0 {
+                            Self::blocking_truncate(path, base).await?;
+                        }
                         return Err(CoreError::BadRequest("body goes past Upload-Length".into()));
                     }
                     hasher.update(&bytes);
-                    if let Err(e) = file.write_all(&bytes).await {
-                        file.set_len(row.upload_offset).await.ok();
-                        return Err(e.into());
+                    pending.extend_from_slice(&bytes);
+                    if pending.len() >= SPILL_AT {
+                        let data = std::mem::take(&mut pending);
+                        let (p, at) = (path.clone(), spilled);
+                        let n = data.len() as u64;
+                        tokio::task::spawn_blocking(move || write_at(&p, base, at, &data, false)).await.map_err(join_error)??;
+                        spilled += n;
                     }
-                    written += bytes.len() as u64;
                 }
                 Err(e) => {
                     broken = Some(e.to_string());
@@ -276,34 +308,53 @@ impl UploadCore {
         if let Some(expected) = expected_sha256 {
             let ok = broken.is_none() && body_digest == expected;
             if !ok {
-                file.set_len(row.upload_offset).await?;
-                file.sync_data().await?;
+                if spilled > 0 {
+                    Self::blocking_truncate(path, base).await?;
+                }
                 return Err(match broken {
                     Some(e) => CoreError::BadRequest(format!("body broken off: {e}")),
                     None => CoreError::ChecksumMismatch,
                 });
             }
         }
-        file.flush().await?;
-        // The invariant: bytes reach the disk before their offset is acknowledged.
-        file.sync_data().await?;
-        drop(file);
-        let new_offset = row.upload_offset + written;
-        let now = state.clock.now_rfc3339();
-        let expires = state.expiry_from_now();
-        let mut row = TusUploadRow { upload_offset: new_offset, updated_at: now.clone(), expires_at: expires.clone(), ..row };
-        if new_offset == row.upload_length {
-            // The last offset commits together with the completion (one transaction). A file
-            // sent in one PATCH is hashed already.
-            let whole = (row.upload_offset == written).then(|| hex::encode(body_digest));
-            row = Self::complete(state, row, whole)?;
-        } else {
-            sql(upload_store::tus_set_offset(&*state.db()?, upload_id, new_offset, &now, &expires))?;
-        }
+        let written = spilled + pending.len() as u64;
+        let st = state.clone();
+        let id = upload_id.to_string();
+        let row = tokio::task::spawn_blocking(move || -> Result<TusUploadRow, CoreError> {
+            // The invariant: bytes reach the disk before their offset is acknowledged.
+            write_at(&path, base, spilled, &pending, true)?;
+            let new_offset = base + written;
+            let now = st.clock.now_rfc3339();
+            let expires = st.expiry_from_now();
+            let row = TusUploadRow { upload_offset: new_offset, updated_at: now.clone(), expires_at: expires.clone(), ..row };
+            if new_offset == row.upload_length {
+                // The last offset commits together with the completion (one transaction). A
+                // file sent in one PATCH is hashed already.
+                let whole = (base == 0).then(|| hex::encode(body_digest));
+                Self::complete(&st, row, whole)
+            } else {
+                sql(upload_store::tus_set_offset(&*st.db()?, &id, new_offset, &now, &expires))?;
+                Ok(row)
+            }
+        })
+        .await
+        .map_err(join_error)??;
         if let Some(e) = broken {
-            tracing::info!(upload_id, kept = new_offset, "body broken off: {e}");
+            tracing::info!(upload_id, kept = row.upload_offset, "body broken off: {e}");
         }
         Ok(row)
+    }
+
+    /// Drops bytes past the acknowledged offset (a refused body) and syncs.
+    async fn blocking_truncate(path: PathBuf, base: u64) -> Result<(), CoreError> {
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let f = std::fs::OpenOptions::new().write(true).open(&path)?;
+            f.set_len(base)?;
+            f.sync_data()
+        })
+        .await
+        .map_err(join_error)?
+        .map_err(CoreError::from)
     }
 
     /// Hashes the finished file and moves it to its content address.
@@ -781,7 +832,7 @@ mod tests {
     #[tokio::test]
     async fn checksum_mismatch_keeps_no_byte_and_offset_stays() {
         let dir = tempfile::tempdir().unwrap();
-        let st = state(dir.path());
+        let st = Arc::new(state(dir.path()));
         let row = UploadCore::create(&st, 6, meta(), None).unwrap();
         let wrong: [u8; 32] = Sha256::digest(b"abX").into();
         let e = UploadCore::append(&st, &row.upload_id, 0, chunks(vec![Ok(b"abc")]), Some(wrong), None).await.unwrap_err();
@@ -804,7 +855,7 @@ mod tests {
     #[tokio::test]
     async fn box_that_lost_the_url_gets_the_same_upload_back_with_its_offset() {
         let dir = tempfile::tempdir().unwrap();
-        let st = state(dir.path());
+        let st = Arc::new(state(dir.path()));
         let mut m = meta();
         m.file_name = "p.png".into();
         m.sha256 = crate::util::sha256_hex(b"abcdef");
@@ -820,7 +871,7 @@ mod tests {
     #[tokio::test]
     async fn another_exam_points_upload_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let st = state(dir.path());
+        let st = Arc::new(state(dir.path()));
         let other = BoxIdentity { ppe_code: "0202".into() };
         assert!(matches!(UploadCore::create(&st, 1, meta(), Some(&other)), Err(CoreError::Forbidden(_))));
         let row = UploadCore::create(&st, 1, meta(), None).unwrap();
