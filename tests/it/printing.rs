@@ -402,6 +402,14 @@ fn statements_after_a_played_day_show_names_times_reasons_and_counts() {
     assert!(row_tokens(&protocol, &doc(1)).contains(&"да".to_string()), "removed: {protocol}");
     let replaced = row_tokens(&protocol, &doc(3));
     assert_eq!(replaced[replaced.len() - 2..], ["8".to_string(), "1".to_string()], "two kits issued, one replacement: {replaced:?}");
+    // The replacement names the voided kit's numbers and the new ones.
+    let issued = ppe::attendance::store::issued_sheets(&day.db(), "ege-02", &seat(3).ppe_code).unwrap();
+    let of_3 = |voided: bool| issued.iter().filter(|s| s.participant_id.as_deref() == Some(seat(3).participant_id.as_str()) && s.voided == voided).map(|s| s.number).collect::<Vec<_>>();
+    let (old, new) = (of_3(true), of_3(false));
+    assert_eq!((old.len(), new.len()), (4, 4));
+    let note = format!("испорчены № {:07}–{:07}; выданы № {:07}–{:07}", old[0], old[3], new[0], new[3]);
+    assert!(protocol.contains(&note), "{note} not in {protocol}");
+    assert!(protocol.contains(&format!("Замена комплекта в 10:20, место {}", seat(3).seat_label())), "{protocol}");
 
     // ППЭ-12-04-МАШ: the leave and the return with local times and where to.
     let absences = pdf_text(&out.join(format!("ppe-12-04-mash-{}.pdf", room(2))));
