@@ -500,11 +500,13 @@ fn printed_statements_are_required_by_completeness_until_scanned() {
     assert!(!report.contains("всё на месте"), "{report}");
     let statements = day.dir.path().join("scan-statements");
     std::fs::create_dir_all(&statements).unwrap();
-    for n in &printed {
+    for n in printed.iter().chain([&observer]) {
         std::fs::write(statements.join(format!("s{n:07}.png")), page(SheetKind::Statement, *n)).unwrap();
     }
     let o = ppe(&["edge", "scan", "--config", c, "--exam", "ege-02", "--from", statements.to_str().unwrap()]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    // The observer's act, scanned when an observer came, is matched, not left for a person.
+    assert!(stdout(&o).contains(&format!("принято страниц: {} (сопоставлено {}, ждут разбора 0", printed.len() + 1, printed.len() + 1)), "{}", stdout(&o));
     assert!(stdout(&o).contains("комплектность: всё на месте"), "{}", stdout(&o));
 }
 
