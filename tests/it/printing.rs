@@ -524,6 +524,13 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     let out = day.dir.path().join("out");
     let o = ppe(&["edge", "print", "--config", c, "--exam", "ege-02", "--what", "statements", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    // An absence after the print: the records sent are the day's, not the last printed ones.
+    let start = day.plan.exams.iter().find(|e| e.exam_id == "ege-02").unwrap().start_utc().unwrap();
+    let at = |m: i64| (start + chrono::Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for (kind, m) in [(ppe::attendance::EventKind::Left, 150), (ppe::attendance::EventKind::Returned, 155)] {
+        let e = ppe::attendance::ExamEvent { exam_id: "ege-02".into(), participant_id: day.seats[7].participant_id.clone(), kind, at: at(m), reason: "медпункт".into(), gek_worker_id: String::new(), actor: "organizer".into() };
+        ppe::attendance::ops::record(&mut day.db(), &at(m), e).unwrap();
+    }
     let o = ppe(&["edge", "upload", "--config", c, "--exam", "ege-02"]);
     assert!(o.status.success(), "upload: {}\n{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("квитанция РЦОИ получена"), "{}", stdout(&o));
@@ -537,7 +544,7 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     want.sort();
     assert_eq!(records.iter().map(|f| f.name.clone()).collect::<Vec<_>>(), want);
     for f in &records {
-        // What printing wrote is what the manifest signs and what the hub stored under that hash.
+        // What the box holds is what the manifest signs and what the hub stored under that hash.
         let written = std::fs::read(day.dir.path().join("state/records/ege-02").join(f.name.trim_start_matches("records-"))).unwrap();
         assert_eq!(ppe::util::sha256_hex(&written), f.sha256, "{}", f.name);
         let on_hub = std::fs::read(hub.state.blob_path(&f.sha256)).unwrap_or_else(|_| panic!("{} not on the hub", f.name));
@@ -554,4 +561,8 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     let absence = records.iter().find(|f| f.name == format!("records-ppe-12-04-mash-{}.json", day.seats[2].auditorium)).unwrap();
     let absence: serde_json::Value = serde_json::from_slice(&std::fs::read(hub.state.blob_path(&absence.sha256)).unwrap()).unwrap();
     assert_eq!((absence["data"]["rows"][0]["left_at"].as_str(), absence["data"]["rows"][0]["returned_at"].as_str()), (Some("11:00"), Some("11:07")));
+    let later = records.iter().find(|f| f.name == format!("records-ppe-12-04-mash-{}.json", day.seats[7].auditorium)).unwrap();
+    let later: serde_json::Value = serde_json::from_slice(&std::fs::read(hub.state.blob_path(&later.sha256)).unwrap()).unwrap();
+    let rows = later["data"]["rows"].as_array().unwrap();
+    assert!(rows.iter().any(|r| r["left_at"] == "12:30" && r["returned_at"] == "12:35" && r["reason"] == "медпункт"), "{rows:?}");
 }
