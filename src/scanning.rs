@@ -27,6 +27,10 @@ pub struct ExpectedSheets {
     /// Machine-read statements that must be scanned (sheet numbers of kind `statement`).
     #[serde(default)]
     pub required_statements: Vec<u32>,
+    /// Statements printed with codes that are scanned only when filled (ППЭ-18-МАШ, when an
+    /// observer came): a page of one matches, its absence is not missing.
+    #[serde(default)]
+    pub optional_statements: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +49,7 @@ pub struct IssuedSheet {
 impl ExpectedSheets {
     /// Who was issued this sheet (statements belong to nobody).
     pub fn owner_of(&self, kind: SheetKind, number: u32) -> Option<Option<&str>> {
-        if kind == SheetKind::Statement && self.required_statements.contains(&number) {
+        if kind == SheetKind::Statement && (self.required_statements.contains(&number) || self.optional_statements.contains(&number)) {
             return Some(None);
         }
         self.participants
@@ -260,6 +264,7 @@ mod tests {
                 ExpectedParticipant { participant_id: "p2".into(), present: false, sheets: vec![IssuedSheet { kind: SheetKind::Registration, number: 3 }] },
             ],
             required_statements: vec![9],
+            optional_statements: Vec::new(),
         }
     }
 

@@ -148,5 +148,6 @@ pub fn expected_sheets(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyh
             })
             .collect(),
         required_statements: statements,
+        optional_statements: crate::printing::store::optional_statement_numbers(conn, exam_id, ppe_code)?,
     })
 }

@@ -229,10 +229,39 @@ pub fn act_for(ctx: &EdgeContext, conn: &mut Connection, exam_id: &str, particip
 
 /// The -МАШ forms' data as JSON under the state folder, for the upload bundle.
 fn write_records(ctx: &EdgeContext, exam_id: &str, set: &PrintSet) -> anyhow::Result<()> {
+    write_records_into(&ctx.config.state_dir, exam_id, set)
+}
+
+/// Rewrites the records of the -МАШ statements already printed from the stores as they are
+/// now, so the upload carries the day's data even when the statements were printed before
+/// the exam. Does nothing until every statement of the exam point has its sheet numbers.
+/// Returns how many records were written.
+pub fn refresh_records(conn: &Connection, state_dir: &Path, exam_id: &str, ppe_code: &str) -> anyhow::Result<usize> {
+    let plan = crate::plan::store::load_plan(conn).context("load plan")?;
+    let Some(exam) = plan.exams.iter().find(|e| e.exam_id == exam_id).cloned() else { return Ok(0) };
+    let seats: Vec<_> = crate::seating::store::seat_assignments_for_exam(conn, exam_id).context("load seating")?.into_iter().filter(|s| s.ppe_code == ppe_code).collect();
+    let mut numbers: HashMap<String, Vec<u32>> = HashMap::new();
+    for (holder, _) in sheet_needs(&seats, PrintWhat::Statements, None) {
+        let have = print_store::kit_sheets_get(conn, exam_id, &holder).context("load sheet numbers")?;
+        if have.is_empty() {
+            return Ok(0);
+        }
+        numbers.insert(holder, have.into_iter().map(|(_, n)| n).collect());
+    }
+    let day = load_day(conn, exam_id, ppe_code)?;
+    // The PDFs made on the way are dropped: only the records are wanted, and they carry no MAC.
+    let key = crate::sheet_code::sheet_key(b"records only");
+    let context = PrintContext { plan: &plan, exam: &exam, ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
+    let set = context.build(PrintWhat::Statements, None)?;
+    write_records_into(state_dir, exam_id, &set)?;
+    Ok(set.records.len())
+}
+
+fn write_records_into(state_dir: &Path, exam_id: &str, set: &PrintSet) -> anyhow::Result<()> {
     if set.records.is_empty() {
         return Ok(());
     }
-    let dir = ctx.config.state_dir.join("records").join(exam_id);
+    let dir = state_dir.join("records").join(exam_id);
     std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
     for (name, value) in &set.records {
         crate::util::write_atomic(&dir.join(name), &serde_json::to_vec_pretty(value)?).with_context(|| format!("write record {name}"))?;

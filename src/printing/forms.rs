@@ -312,12 +312,48 @@ pub struct ProtocolRow {
     pub sheets_replaced: u32,
 }
 
+/// A defective kit replaced as a whole: the numbers voided and the numbers given instead.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KitReplacementNote {
+    /// Local time, `ЧЧ:ММ`.
+    pub at: String,
+    pub seat: String,
+    pub name: String,
+    pub reason: String,
+    pub voided: Vec<u32>,
+    pub issued: Vec<u32>,
+}
+
 /// ППЭ-05-02: protocol of the exam in an auditorium.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AuditoriumProtocolInput {
     pub exam: ExamHeader,
     pub auditorium: String,
     pub rows: Vec<ProtocolRow>,
+    #[serde(default)]
+    pub kit_replacements: Vec<KitReplacementNote>,
+}
+
+/// Sheet numbers as runs: `0000013–0000016, 0000020`.
+pub fn number_runs(numbers: &[u32]) -> String {
+    let mut sorted = numbers.to_vec();
+    sorted.sort_unstable();
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for n in sorted {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == n => *end = n,
+            _ => runs.push((n, n)),
+        }
+    }
+    runs.iter().map(|(a, b)| if a == b { format!("{a:07}") } else { format!("{a:07}–{b:07}") }).collect::<Vec<_>>().join(", ")
+}
+
+fn shortened(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(chars.saturating_sub(1)).collect::<String>())
+    }
 }
 
 fn yes(flag: bool) -> String {
@@ -331,9 +367,9 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
         heading: vec![format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()],
         columns: vec![
             col("Место", 12.0, Align::Center),
-            col("ФИО участника", 46.0, Align::Left),
-            col("Документ", 26.0, Align::Left),
-            col("Явка", 16.0, Align::Center),
+            col("ФИО участника", 44.0, Align::Left),
+            col("Документ", 24.0, Align::Left),
+            col("Явка", 20.0, Align::Center),
             col("Опоздал", 14.0, Align::Center),
             col("Удалён", 12.0, Align::Center),
             col("Досрочно", 14.0, Align::Center),
@@ -358,10 +394,21 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
                 ]
             })
             .collect(),
-        footer: vec![
-            "Организатор в аудитории ____________________ / ____________________".into(),
-            "Организатор в аудитории ____________________ / ____________________".into(),
-        ],
+        footer: input
+            .kit_replacements
+            .iter()
+            .flat_map(|r| {
+                [
+                    format!("Замена комплекта в {}, место {}: {}", r.at, r.seat, shortened(&r.name, 50)),
+                    format!("    испорчены № {}; выданы № {}", number_runs(&r.voided), number_runs(&r.issued)),
+                    format!("    причина: {}", shortened(&r.reason, 70)),
+                ]
+            })
+            .chain([
+                "Организатор в аудитории ____________________ / ____________________".to_string(),
+                "Организатор в аудитории ____________________ / ____________________".to_string(),
+            ])
+            .collect(),
     }
     .render(&mut doc)?;
     Ok(finish(doc, "ППЭ-05-02", &format!("ППЭ-05-02 аудитория {}", input.auditorium), Some(&input.auditorium)))
@@ -497,14 +544,14 @@ pub fn materials_record_pdf(input: &MaterialsRecordInput) -> Result<PrintDocumen
         heading: vec!["Ведомость выдачи и возврата экзаменационных материалов по аудиториям".into(), input.exam.line()],
         columns: vec![
             col("Аудитория", 20.0, Align::Center),
-            col("Компл. выдано", 20.0, Align::Right),
+            col("Компл.", 16.0, Align::Right),
             col("Листов", 14.0, Align::Right),
-            col("Выдано в", 16.0, Align::Center),
-            col("Подпись", 20.0, Align::Left),
-            col("Компл. возвр.", 20.0, Align::Right),
+            col("Выдано в", 18.0, Align::Center),
+            col("Подпись", 22.0, Align::Left),
+            col("Компл.", 16.0, Align::Right),
             col("Листов", 14.0, Align::Right),
-            col("Принято в", 16.0, Align::Center),
-            col("Подпись", 20.0, Align::Left),
+            col("Принято в", 20.0, Align::Center),
+            col("Подпись", 22.0, Align::Left),
         ],
         rows: input
             .rows

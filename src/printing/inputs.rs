@@ -202,7 +202,8 @@ impl PrintContext<'_> {
                 push(auditorium_list_pdf(&AuditoriumListInput { exam: header.clone(), auditorium: a.clone(), rows: rows.collect() })?, format!("ppe-05-01-{a}.pdf"));
             }
             if statements {
-                push(auditorium_protocol_pdf(&AuditoriumProtocolInput { exam: header.clone(), auditorium: a.clone(), rows: self.protocol_rows(a) })?, format!("ppe-05-02-{a}.pdf"));
+                let protocol = AuditoriumProtocolInput { exam: header.clone(), auditorium: a.clone(), rows: self.protocol_rows(a), kit_replacements: self.kit_replacements(a) };
+                push(auditorium_protocol_pdf(&protocol)?, format!("ppe-05-02-{a}.pdf"));
                 let holder = format!("statement:ППЭ-12-04-МАШ:{a}");
                 let first = self.numbers_of(&holder)?[0];
                 let filled = self.absence_rows(a);
@@ -292,6 +293,29 @@ impl PrintContext<'_> {
                 }
             })
             .collect()
+    }
+
+    /// Kit replacements in an auditorium: the k-th replacement of a participant voided kit k
+    /// and issued kit k + 1.
+    pub fn kit_replacements(&self, auditorium: &str) -> Vec<KitReplacementNote> {
+        let seated: HashMap<&str, &SeatAssignment> = self.seats_in(auditorium).map(|s| (s.participant_id.as_str(), s)).collect();
+        let mut count: HashMap<&str, u32> = HashMap::new();
+        let mut notes = Vec::new();
+        for e in self.day.events.iter().filter(|e| e.kind == EventKind::KitReplaced) {
+            let Some(seat) = seated.get(e.participant_id.as_str()) else { continue };
+            let k = count.entry(e.participant_id.as_str()).or_insert(0);
+            *k += 1;
+            let kit_numbers = |kit: u32| self.day.sheets_of(&e.participant_id).filter(|s| s.kit == kit && s.kind != SheetKind::Additional).map(|s| s.number).collect::<Vec<_>>();
+            notes.push(KitReplacementNote {
+                at: local_time(self.exam, &e.at),
+                seat: seat.seat_label(),
+                name: self.person(&e.participant_id).full_name(),
+                reason: e.reason.clone(),
+                voided: kit_numbers(*k),
+                issued: kit_numbers(*k + 1),
+            });
+        }
+        notes
     }
 
     /// ППЭ-12-04-МАШ rows: every leave with its return, in the order they happened.
@@ -616,6 +640,9 @@ mod tests {
         assert_eq!((summary[0].absent, summary[0].removed, summary[0].early, summary[0].sheets_spoiled), (1, 1, 1, 4));
         let protocol = context.protocol_rows(&seats[0].auditorium);
         assert_eq!((protocol[4].late_at.as_deref(), protocol[3].sheets_issued, protocol[3].sheets_replaced), (Some("10:12"), 8, 1));
+        let notes = context.kit_replacements(&seats[3].auditorium);
+        assert_eq!((notes.len(), notes[0].voided.len(), notes[0].issued.len(), notes[0].at.as_str()), (1, 4, 4, "10:20"));
+        assert_eq!(forms::number_runs(&[16, 13, 14, 15, 20]), "0000013–0000016, 0000020");
         let acts = context.event_acts(None, None).unwrap();
         assert_eq!(acts.iter().map(|d| d.form.as_str()).collect::<Vec<_>>(), ["ППЭ-22", "ППЭ-21"], "in the order of the events");
     }

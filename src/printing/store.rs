@@ -146,6 +146,14 @@ pub fn statement_sheets_replace(tx: &Transaction<'_>, exam_id: &str, ppe_code: &
     Ok(())
 }
 
+/// The sheet numbers of printed machine-read statements scanned only when filled
+/// (ППЭ-18-МАШ), ascending.
+pub fn optional_statement_numbers(conn: &Connection, exam_id: &str, ppe_code: &str) -> rusqlite::Result<Vec<u32>> {
+    let mut st = conn.prepare("SELECT number FROM statement_sheet WHERE exam_id = ?1 AND ppe_code = ?2 AND required = 0 ORDER BY number")?;
+    let rows = st.query_map(params![exam_id, ppe_code], |r| r.get(0))?;
+    rows.collect()
+}
+
 /// The sheet numbers of printed machine-read statements scanning must find, ascending.
 pub fn required_statement_numbers(conn: &Connection, exam_id: &str, ppe_code: &str) -> rusqlite::Result<Vec<u32>> {
     let mut st = conn.prepare("SELECT number FROM statement_sheet WHERE exam_id = ?1 AND ppe_code = ?2 AND required = 1 ORDER BY number")?;

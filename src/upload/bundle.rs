@@ -49,6 +49,10 @@ pub fn build_or_reuse(
 ) -> anyhow::Result<BuiltBundle> {
     let dir = bundle_dir(state_dir, exam_id);
     let pages = scan_store::pages_for_exam(conn, exam_id)?;
+    // A statement printed blank before the exam still sends the day's data.
+    if let Err(e) = crate::printing::cli::refresh_records(conn, state_dir, exam_id, ppe_code) {
+        tracing::warn!(exam_id, error = %e, "statement records not refreshed; the last printed ones are sent");
+    }
     let statement_records = statement_records(state_dir, exam_id)?;
     let statement_hashes: Vec<String> = statement_records.iter().map(|(_, bytes)| crate::util::sha256_hex(bytes)).collect();
     if !rebuild && dir.join("manifest.json").exists() {

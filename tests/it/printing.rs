@@ -284,6 +284,14 @@ fn statements_after_a_played_day_show_names_times_reasons_and_counts() {
     assert!(row_tokens(&protocol, &doc(1)).contains(&"да".to_string()), "removed: {protocol}");
     let replaced = row_tokens(&protocol, &doc(3));
     assert_eq!(replaced[replaced.len() - 2..], ["8".to_string(), "1".to_string()], "two kits issued, one replacement: {replaced:?}");
+    // The replacement names the voided kit's numbers and the new ones.
+    let issued = ppe::attendance::store::issued_sheets(&day.db(), "ege-02", &seat(3).ppe_code).unwrap();
+    let of_3 = |voided: bool| issued.iter().filter(|s| s.participant_id.as_deref() == Some(seat(3).participant_id.as_str()) && s.voided == voided).map(|s| s.number).collect::<Vec<_>>();
+    let (old, new) = (of_3(true), of_3(false));
+    assert_eq!((old.len(), new.len()), (4, 4));
+    let note = format!("испорчены № {:07}–{:07}; выданы № {:07}–{:07}", old[0], old[3], new[0], new[3]);
+    assert!(protocol.contains(&note), "{note} not in {protocol}");
+    assert!(protocol.contains(&format!("Замена комплекта в 10:20, место {}", seat(3).seat_label())), "{protocol}");
 
     // ППЭ-12-04-МАШ: the leave and the return with local times and where to.
     let absences = pdf_text(&out.join(format!("ppe-12-04-mash-{}.pdf", room(2))));
@@ -374,11 +382,13 @@ fn printed_statements_are_required_by_completeness_until_scanned() {
     assert!(!report.contains("всё на месте"), "{report}");
     let statements = day.dir.path().join("scan-statements");
     std::fs::create_dir_all(&statements).unwrap();
-    for n in &printed {
+    for n in printed.iter().chain([&observer]) {
         std::fs::write(statements.join(format!("s{n:07}.png")), page(SheetKind::Statement, *n)).unwrap();
     }
     let o = ppe(&["edge", "scan", "--config", c, "--exam", "ege-02", "--from", statements.to_str().unwrap()]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    // The observer's act, scanned when an observer came, is matched, not left for a person.
+    assert!(stdout(&o).contains(&format!("принято страниц: {} (сопоставлено {}, ждут разбора 0", printed.len() + 1, printed.len() + 1)), "{}", stdout(&o));
     assert!(stdout(&o).contains("комплектность: всё на месте"), "{}", stdout(&o));
 }
 
@@ -396,6 +406,13 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     let out = day.dir.path().join("out");
     let o = ppe(&["edge", "print", "--config", c, "--exam", "ege-02", "--what", "statements", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    // An absence after the print: the records sent are the day's, not the last printed ones.
+    let start = day.plan.exams.iter().find(|e| e.exam_id == "ege-02").unwrap().start_utc().unwrap();
+    let at = |m: i64| (start + chrono::Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for (kind, m) in [(ppe::attendance::EventKind::Left, 150), (ppe::attendance::EventKind::Returned, 155)] {
+        let e = ppe::attendance::ExamEvent { exam_id: "ege-02".into(), participant_id: day.seats[7].participant_id.clone(), kind, at: at(m), reason: "медпункт".into(), gek_worker_id: String::new(), actor: "organizer".into() };
+        ppe::attendance::ops::record(&mut day.db(), &at(m), e).unwrap();
+    }
     let o = ppe(&["edge", "upload", "--config", c, "--exam", "ege-02"]);
     assert!(o.status.success(), "upload: {}\n{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("квитанция РЦОИ получена"), "{}", stdout(&o));
@@ -409,7 +426,7 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     want.sort();
     assert_eq!(records.iter().map(|f| f.name.clone()).collect::<Vec<_>>(), want);
     for f in &records {
-        // What printing wrote is what the manifest signs and what the hub stored under that hash.
+        // What the box holds is what the manifest signs and what the hub stored under that hash.
         let written = std::fs::read(day.dir.path().join("state/records/ege-02").join(f.name.trim_start_matches("records-"))).unwrap();
         assert_eq!(ppe::util::sha256_hex(&written), f.sha256, "{}", f.name);
         let on_hub = std::fs::read(hub.state.blob_path(&f.sha256)).unwrap_or_else(|_| panic!("{} not on the hub", f.name));
@@ -426,4 +443,8 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     let absence = records.iter().find(|f| f.name == format!("records-ppe-12-04-mash-{}.json", day.seats[2].auditorium)).unwrap();
     let absence: serde_json::Value = serde_json::from_slice(&std::fs::read(hub.state.blob_path(&absence.sha256)).unwrap()).unwrap();
     assert_eq!((absence["data"]["rows"][0]["left_at"].as_str(), absence["data"]["rows"][0]["returned_at"].as_str()), (Some("11:00"), Some("11:07")));
+    let later = records.iter().find(|f| f.name == format!("records-ppe-12-04-mash-{}.json", day.seats[7].auditorium)).unwrap();
+    let later: serde_json::Value = serde_json::from_slice(&std::fs::read(hub.state.blob_path(&later.sha256)).unwrap()).unwrap();
+    let rows = later["data"]["rows"].as_array().unwrap();
+    assert!(rows.iter().any(|r| r["left_at"] == "12:30" && r["returned_at"] == "12:35" && r["reason"] == "медпункт"), "{rows:?}");
 }

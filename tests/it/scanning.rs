@@ -46,7 +46,7 @@ fn expected() -> ExpectedSheets {
         present: false,
         sheets: vec![IssuedSheet { kind: SheetKind::Registration, number: 109 }],
     });
-    ExpectedSheets { exam_id: EXAM.into(), ppe_code: PPE.into(), participants, required_statements: vec![900] }
+    ExpectedSheets { exam_id: EXAM.into(), ppe_code: PPE.into(), participants, required_statements: vec![900], optional_statements: Vec::new() }
 }
 
 fn scan_cmd(config: &Path, extra: &[&str]) -> std::process::Output {
