@@ -84,6 +84,16 @@ pub fn alarms(ctx: &EdgeContext, conn: &Connection, now: DateTime<Utc>) -> anyho
     Ok(out)
 }
 
+const NO_PLAN: &str = "<p>Плана ещё нет.</p>";
+
+/// The plan of this box, its exams, and the exam a page shows (asked, or nearest `now`);
+/// `None` before the plan arrived.
+fn day_of(ctx: &EdgeContext, conn: &Connection, asked: Option<&str>, now: DateTime<Utc>) -> anyhow::Result<Option<(Plan, Vec<Exam>, Exam)>> {
+    let plan = crate::plan::store::load_plan(conn)?;
+    let exams = exams_here(&plan, &ctx.config.ppe_code);
+    Ok(pick_exam(&exams, asked, now).map(|exam| (plan, exams, exam)))
+}
+
 fn exam_select(exams: &[Exam], chosen: &str, path: &str, extra: &str) -> String {
     let options: String = exams
         .iter()
@@ -251,9 +261,7 @@ fn countdown_text(d: chrono::Duration) -> String {
 pub async fn materials(State(state): State<WebState>, staff: Staff, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
     render(&state, staff, "Материалы", move |ctx, conn, staff| {
         let now = ctx.clock.now();
-        let plan = crate::plan::store::load_plan(conn)?;
-        let exams = exams_here(&plan, &ctx.config.ppe_code);
-        let Some(exam) = pick_exam(&exams, q.exam.as_deref(), now) else { return Ok("<p>Плана ещё нет.</p>".into()) };
+        let Some((_, exams, exam)) = day_of(ctx, conn, q.exam.as_deref(), now)? else { return Ok(NO_PLAN.into()) };
         let id = &exam.exam_id;
         let mut body = message(&q) + &exam_select(&exams, id, "/materials", "");
         let manifest = crate::materials::store::manifest_get(conn, id)?;
@@ -318,9 +326,7 @@ fn names(plan: &Plan) -> HashMap<&str, &crate::model::Participant> {
 pub async fn seating(State(state): State<WebState>, staff: Staff, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
     render(&state, staff, "Рассадка", move |ctx, conn, staff| {
         let now = ctx.clock.now();
-        let plan = crate::plan::store::load_plan(conn)?;
-        let exams = exams_here(&plan, &ctx.config.ppe_code);
-        let Some(exam) = pick_exam(&exams, q.exam.as_deref(), now) else { return Ok("<p>Плана ещё нет.</p>".into()) };
+        let Some((plan, exams, exam)) = day_of(ctx, conn, q.exam.as_deref(), now)? else { return Ok(NO_PLAN.into()) };
         let id = exam.exam_id.clone();
         let seats: Vec<_> = crate::seating::store::seat_assignments_for_exam(conn, &id)?.into_iter().filter(|s| s.ppe_code == ctx.config.ppe_code).collect();
         let by_id = names(&plan);
@@ -384,9 +390,7 @@ pub async fn seating(State(state): State<WebState>, staff: Staff, Query(q): Quer
 pub async fn roster(State(state): State<WebState>, staff: Staff, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
     render(&state, staff, "Работники", move |ctx, conn, staff| {
         let now = ctx.clock.now();
-        let plan = crate::plan::store::load_plan(conn)?;
-        let exams = exams_here(&plan, &ctx.config.ppe_code);
-        let Some(exam) = pick_exam(&exams, q.exam.as_deref(), now) else { return Ok("<p>Плана ещё нет.</p>".into()) };
+        let Some((plan, exams, exam)) = day_of(ctx, conn, q.exam.as_deref(), now)? else { return Ok(NO_PLAN.into()) };
         let id = exam.exam_id.clone();
         let workers: HashMap<&str, &crate::model::Worker> = plan.workers.iter().map(|w| (w.worker_id.as_str(), w)).collect();
         let entries = crate::roster::store::roster_get(conn, &id, &ctx.config.ppe_code)?;
@@ -436,9 +440,7 @@ pub async fn roster(State(state): State<WebState>, staff: Staff, Query(q): Query
 pub async fn attendance(State(state): State<WebState>, staff: Staff, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
     render(&state, staff, "Явка и события", move |ctx, conn, staff| {
         let now = ctx.clock.now();
-        let plan = crate::plan::store::load_plan(conn)?;
-        let exams = exams_here(&plan, &ctx.config.ppe_code);
-        let Some(exam) = pick_exam(&exams, q.exam.as_deref(), now) else { return Ok("<p>Плана ещё нет.</p>".into()) };
+        let Some((plan, exams, exam)) = day_of(ctx, conn, q.exam.as_deref(), now)? else { return Ok(NO_PLAN.into()) };
         let id = exam.exam_id.clone();
         let seats: Vec<_> = crate::seating::store::seat_assignments_for_exam(conn, &id)?.into_iter().filter(|s| s.ppe_code == ctx.config.ppe_code).collect();
         let mut rooms: Vec<String> = seats.iter().map(|s| s.auditorium.clone()).collect();
@@ -544,9 +546,7 @@ pub async fn attendance(State(state): State<WebState>, staff: Staff, Query(q): Q
 pub async fn print(State(state): State<WebState>, staff: Staff, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
     render(&state, staff, "Печать", move |ctx, conn, staff| {
         let now = ctx.clock.now();
-        let plan = crate::plan::store::load_plan(conn)?;
-        let exams = exams_here(&plan, &ctx.config.ppe_code);
-        let Some(exam) = pick_exam(&exams, q.exam.as_deref(), now) else { return Ok("<p>Плана ещё нет.</p>".into()) };
+        let Some((_, exams, exam)) = day_of(ctx, conn, q.exam.as_deref(), now)? else { return Ok(NO_PLAN.into()) };
         let id = exam.exam_id.clone();
         let mut body = message(&q) + &exam_select(&exams, &id, "/print", "");
         let printer = if ctx.config.printer.name.is_empty() { "не задан в ppe.toml".to_string() } else { ctx.config.printer.name.clone() };
@@ -588,9 +588,7 @@ pub async fn print(State(state): State<WebState>, staff: Staff, Query(q): Query<
 pub async fn scanning(State(state): State<WebState>, staff: Staff, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
     render(&state, staff, "Сканирование", move |ctx, conn, staff| {
         let now = ctx.clock.now();
-        let plan = crate::plan::store::load_plan(conn)?;
-        let exams = exams_here(&plan, &ctx.config.ppe_code);
-        let Some(exam) = pick_exam(&exams, q.exam.as_deref(), now) else { return Ok("<p>Плана ещё нет.</p>".into()) };
+        let Some((_, exams, exam)) = day_of(ctx, conn, q.exam.as_deref(), now)? else { return Ok(NO_PLAN.into()) };
         let id = exam.exam_id.clone();
         let mut body = message(&q) + &exam_select(&exams, &id, "/scanning", "");
         let n = crate::monitoring::reporter::gather_box_numbers(conn, &id, &ctx.config.ppe_code)?;
@@ -689,9 +687,7 @@ pub async fn scanning_page_image(State(state): State<WebState>, _staff: Staff, Q
 pub async fn upload(State(state): State<WebState>, staff: Staff, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
     render(&state, staff, "Выгрузка", move |ctx, conn, staff| {
         let now = ctx.clock.now();
-        let plan = crate::plan::store::load_plan(conn)?;
-        let exams = exams_here(&plan, &ctx.config.ppe_code);
-        let Some(exam) = pick_exam(&exams, q.exam.as_deref(), now) else { return Ok("<p>Плана ещё нет.</p>".into()) };
+        let Some((_, exams, exam)) = day_of(ctx, conn, q.exam.as_deref(), now)? else { return Ok(NO_PLAN.into()) };
         let id = exam.exam_id.clone();
         let mut body = message(&q) + &exam_select(&exams, &id, "/upload", "");
         let n = crate::monitoring::reporter::gather_box_numbers(conn, &id, &ctx.config.ppe_code)?;
@@ -792,9 +788,7 @@ pub async fn desk(State(state): State<WebState>, staff: Staff, Query(q): Query<P
     let selection = state.desk_selection.lock().map(|s| s.clone()).unwrap_or(None);
     render(&state, staff, "Штаб: выдача и возврат материалов", move |ctx, conn, staff| {
         let now = ctx.clock.now();
-        let plan = crate::plan::store::load_plan(conn)?;
-        let exams = exams_here(&plan, &ctx.config.ppe_code);
-        let Some(exam) = pick_exam(&exams, q.exam.as_deref(), now) else { return Ok("<p>Плана ещё нет.</p>".into()) };
+        let Some((_, _, exam)) = day_of(ctx, conn, q.exam.as_deref(), now)? else { return Ok(NO_PLAN.into()) };
         let id = exam.exam_id.clone();
         let mut body = message(&q);
         body.push_str(&format!(
