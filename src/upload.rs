@@ -9,6 +9,7 @@
 
 pub mod bundle;
 pub mod cli;
+pub mod group_commit;
 pub mod server;
 pub mod store;
 pub mod tus_client;

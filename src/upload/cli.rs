@@ -11,7 +11,7 @@ use super::server::{UploadCore, UploadServerState};
 use super::store as upload_store;
 use futures_util::StreamExt;
 
-use super::tus_client::{ChecksumMode, TusClient, TusClientOptions, TusEvents};
+use super::tus_client::{ChecksumMode, Resume, ServerFeatures, TusClient, TusClientOptions, TusEvents};
 use super::{verify_receipt, RateMeter, Receipt};
 use crate::edge::EdgeContext;
 use crate::hub::HubContext;
@@ -73,14 +73,11 @@ pub fn box_bundle(ctx: &EdgeContext, conn: &Connection, exam: &str, rebuild: boo
 /// only when the configured URL says so (tests, loopback).
 pub fn hub_http_client(ctx: &EdgeContext) -> anyhow::Result<reqwest::Client> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut b = reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .read_timeout(std::time::Duration::from_secs(60));
+    let mut b = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(10)).read_timeout(std::time::Duration::from_secs(60));
     if ctx.config.hub.url.starts_with("https://") {
         let ca = std::fs::read(&ctx.config.hub.ca_file).with_context(|| format!("read hub CA {}", ctx.config.hub.ca_file.display()))?;
         b = b.tls_certs_only([reqwest::Certificate::from_pem(&ca).context("hub CA is not PEM")?]);
-        let mut pem = std::fs::read(&ctx.config.keys.tls_cert_file)
-            .with_context(|| format!("read {}", ctx.config.keys.tls_cert_file.display()))?;
+        let mut pem = std::fs::read(&ctx.config.keys.tls_cert_file).with_context(|| format!("read {}", ctx.config.keys.tls_cert_file.display()))?;
         pem.extend(std::fs::read(&ctx.config.keys.tls_key_file).with_context(|| format!("read {}", ctx.config.keys.tls_key_file.display()))?);
         b = b.identity(reqwest::Identity::from_pem(&pem).context("client certificate/key")?);
     }
@@ -111,6 +108,12 @@ impl TusEvents for FileEvents<'_> {
     fn url_created(&mut self, url: Option<&str>) -> Result<(), String> {
         upload_store::upload_file_set_url(self.conn, self.exam, self.name, url).map_err(|e| e.to_string())
     }
+    /// The file went up whole with its creation: the batched done mark is all that is kept
+    /// (a mark lost to a crash costs one creation request, which the hub answers with the same
+    /// upload, complete, without a byte sent).
+    fn url_known(&mut self, _url: &str) -> Result<(), String> {
+        Ok(())
+    }
     fn acknowledged(&mut self, offset: u64) {
         let mut p = self.shared.borrow_mut();
         p.per_file.insert(self.name.to_string(), offset);
@@ -131,7 +134,11 @@ impl TusEvents for FileEvents<'_> {
                     format!("срок выгрузки прошёл {:.0} мин назад, выгрузка ещё идёт", -left / 60.0)
                 } else {
                     let eta = e.eta_seconds.map(|s| format!("{:.0} мин", s / 60.0)).unwrap_or_else(|| "неизвестно сколько".into());
-                    format!("выгрузка не успевает к сроку: до срока {:.0} мин, при скорости {:.1} МБ/с нужно ещё {eta}", left / 60.0, e.bytes_per_second / 1e6)
+                    format!(
+                        "выгрузка не успевает к сроку: до срока {:.0} мин, при скорости {:.1} МБ/с нужно ещё {eta}",
+                        left / 60.0,
+                        e.bytes_per_second / 1e6
+                    )
                 };
                 let raised = self.conn.unchecked_transaction().and_then(|tx| {
                     crate::materials::store::alarm_raise(&tx, self.exam, "upload_deadline_at_risk", &message, &self.clock.now_rfc3339())?;
@@ -171,7 +178,13 @@ pub fn edge_upload(config: &Path, args: UploadArgs) -> anyhow::Result<()> {
 }
 
 /// Uploads every file not yet done, then finalizes; stores and returns the verified receipt.
-pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBundle, http: reqwest::Client, args: &UploadArgs) -> anyhow::Result<Receipt> {
+pub async fn upload_bundle(
+    ctx: &EdgeContext,
+    conn: &Connection,
+    built: &BuiltBundle,
+    http: reqwest::Client,
+    args: &UploadArgs,
+) -> anyhow::Result<Receipt> {
     let m = &built.signed.manifest;
     let base = ctx.config.hub.url.trim_end_matches('/');
     let endpoint = reqwest::Url::parse(&format!("{base}/v1/uploads")).with_context(|| format!("hub url {base}"))?;
@@ -179,24 +192,25 @@ pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBu
         Some(text) => Some(crate::clock::parse_now(text).map_err(|e| anyhow::anyhow!("--deadline: {e}"))?),
         // From the plan: the planned end plus the exam kind's upload window. Participants
         // with extra time may move the real deadline later; the earlier one alarms sooner.
-        None => crate::plan::store::exam_get(conn, &m.exam_id)
-            .ok()
-            .flatten()
-            .and_then(|e| Some(e.upload_deadline(e.end_utc()?))),
+        None => crate::plan::store::exam_get(conn, &m.exam_id).ok().flatten().and_then(|e| Some(e.upload_deadline(e.end_utc()?))),
     };
     if let Some(d) = deadline {
         let left = (d - ctx.clock.now()).num_minutes();
         eprintln!("срок выгрузки {}: осталось {left} мин", d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     }
-    // Asked once per run, not per file.
+    // Asked once per run, not per file. If the hub cannot be asked now, assume it is ours
+    // (checksums and creation-with-upload); the first request will tell.
     let probe = TusClient::new(http.clone(), TusClientOptions::default());
-    let checksum = match probe.server_offers_sha256(&endpoint).await {
-        Ok(false) => ChecksumMode::Never,
-        _ => ChecksumMode::Always,
-    };
+    let offered = probe.server_features(&endpoint).await.unwrap_or(ServerFeatures { sha256: true, creation_with_upload: true });
     let client = TusClient::new(
         http.clone(),
-        TusClientOptions { chunk_size: args.chunk_size.max(1), max_failures: args.max_failures, checksum, ..Default::default() },
+        TusClientOptions {
+            chunk_size: args.chunk_size.max(1),
+            max_failures: args.max_failures,
+            checksum: if offered.sha256 { ChecksumMode::Always } else { ChecksumMode::Never },
+            creation_with_upload: Some(offered.creation_with_upload),
+            ..Default::default()
+        },
     );
     let total = m.total_bytes();
     let shared = std::cell::RefCell::new(SharedProgress {
@@ -220,16 +234,52 @@ pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBu
         if row.completed_at.is_some() {
             shared.borrow_mut().per_file.insert(f.name.clone(), f.size);
         } else {
-            pending.push((f, row.upload_url));
+            let resume = match (row.upload_url, row.started_at) {
+                (Some(url), _) => Resume::Url(url),
+                (None, Some(_)) => Resume::MaybeOnServer,
+                (None, None) => Resume::New,
+            };
+            pending.push((f, resume));
         }
     }
+    // Files are marked started in batches, one commit per batch, before their first byte
+    // goes out; a restart asks the hub about those instead of sending them again.
+    let started_upto = std::cell::Cell::new(0usize);
+    let to_mark: Vec<&str> = pending.iter().filter(|(_, r)| *r == Resume::New).map(|(f, _)| f.name.as_str()).collect();
+    let to_mark = &to_mark;
+    let started_upto = &started_upto;
     // Several files in flight hide the hub's per-chunk fsync latency.
     let client = &client;
     let shared_ref = &shared;
     let endpoint_ref = &endpoint;
     let done_marks_cell = std::cell::RefCell::new(Vec::<String>::new());
     let done_marks = &done_marks_cell;
-    let results: Vec<anyhow::Result<u64>> = futures_util::stream::iter(pending.into_iter().map(|(f, resume)| async move {
+    let mut new_index = 0usize;
+    let jobs: Vec<_> = pending
+        .into_iter()
+        .map(|(f, resume)| {
+            let index = (resume == Resume::New).then(|| {
+                new_index += 1;
+                new_index - 1
+            });
+            (f, resume, index)
+        })
+        .collect();
+    let results: Vec<anyhow::Result<u64>> = futures_util::stream::iter(jobs.into_iter().map(|(f, resume, index)| async move {
+        if let Some(i) = index {
+            // From the frontier on, so no file is skipped whatever order futures start in.
+            let from = started_upto.get();
+            if i >= from {
+                let end = (i + 1).max(from + START_BATCH).min(to_mark.len());
+                let now = ctx.clock.now_rfc3339();
+                let tx = conn.unchecked_transaction()?;
+                for name in &to_mark[from..end] {
+                    upload_store::upload_file_mark_started(&tx, &m.exam_id, name, &now)?;
+                }
+                tx.commit()?;
+                started_upto.set(end);
+            }
+        }
         let metadata = vec![
             ("exam_id".to_string(), m.exam_id.clone()),
             ("ppe_code".to_string(), m.ppe_code.clone()),
@@ -240,12 +290,13 @@ pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBu
         ];
         let mut events = FileEvents { conn, exam: &m.exam_id, name: &f.name, shared: shared_ref, clock: &ctx.clock };
         let outcome = client
-            .upload(endpoint_ref, &built.file_path(&f.name), &metadata, resume, &mut events)
+            .upload(endpoint_ref, &built.file_path(&f.name), &metadata, resume, sha256_bytes(&f.sha256), &mut events)
             .await
             .with_context(|| format!("upload of {}", f.name))?;
-        // Marks are batched: a mark lost to a crash costs one HEAD on restart, nothing more.
+        // Marks are batched: a mark lost to a crash costs one plain creation request on
+        // restart (the hub answers with the same upload, complete), nothing more.
         done_marks.borrow_mut().push(f.name.clone());
-        if done_marks.borrow().len() >= 64 {
+        if done_marks.borrow().len() >= START_BATCH {
             flush_done_marks(conn, &m.exam_id, &mut done_marks.borrow_mut(), &ctx.clock)?;
         }
         Ok(outcome.bytes_sent)
@@ -259,12 +310,7 @@ pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBu
         sent += r?;
     }
     tracing::info!(bytes_sent = sent, bytes_total = total, "all files are on the hub");
-    let resp = http
-        .post(format!("{base}/v1/uploads/bundles"))
-        .json(&built.signed)
-        .send()
-        .await
-        .context("send the signed manifest to the hub")?;
+    let resp = http.post(format!("{base}/v1/uploads/bundles")).json(&built.signed).send().await.context("send the signed manifest to the hub")?;
     let status = resp.status();
     let body = resp.text().await.unwrap_or_default();
     if !status.is_success() {
@@ -276,6 +322,14 @@ pub async fn upload_bundle(ctx: &EdgeContext, conn: &Connection, built: &BuiltBu
     verify_receipt(&receipt, &ctx.config.hub.signing_public_key, m).map_err(|e| anyhow::anyhow!("{}", e.message_ru()))?;
     store_receipt(ctx, conn, &receipt)?;
     Ok(receipt)
+}
+
+/// Files marked started per commit (and completion marks per commit).
+const START_BATCH: usize = 64;
+
+/// A manifest's hex SHA-256 as bytes (`None` if it is not one).
+fn sha256_bytes(hex_digest: &str) -> Option<[u8; 32]> {
+    hex::decode(hex_digest).ok()?.try_into().ok()
 }
 
 fn flush_done_marks(conn: &Connection, exam_id: &str, names: &mut Vec<String>, clock: &crate::clock::Clock) -> anyhow::Result<()> {
@@ -361,7 +415,9 @@ pub fn hub_import(config: &Path, args: ImportArgs) -> anyhow::Result<()> {
             println!("пакет принят: экзамен {}, ППЭ {}; квитанция {}", receipt.receipt.exam_id, receipt.receipt.ppe_code, out.display());
             Ok(())
         }
-        Err(super::server::CoreError::Refused(e)) => bail!("пакет не принят: {} [{}]", e.message_ru(), e.code()),
+        Err(super::server::CoreError::Refused(e)) => {
+            bail!("пакет не принят: {} [{}]", e.message_ru(), e.code())
+        }
         Err(e) => bail!("пакет не принят: {e}"),
     }
 }

@@ -25,6 +25,7 @@ use ring::signature::Ed25519KeyPair;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::group_commit::{DurableOp, GroupCommit};
 use super::store::{self as upload_store, TusUploadRow};
 use super::{make_receipt, verify_signed_manifest, ManifestFile, Receipt, SignedManifest, UploadError};
 use crate::clock::Clock;
@@ -32,7 +33,7 @@ use crate::hub::BoxIdentity;
 use crate::store::Connection;
 
 pub const TUS_VERSION: &str = "1.0.0";
-pub const TUS_EXTENSIONS: &str = "creation,checksum,termination,expiration";
+pub const TUS_EXTENSIONS: &str = "creation,creation-with-upload,checksum,termination,expiration";
 /// Status code tus assigns to a checksum mismatch.
 pub const CHECKSUM_MISMATCH: u16 = 460;
 
@@ -48,7 +49,26 @@ pub struct UploadServerState {
     pub max_size: u64,
     /// Every body byte read by PATCH, kept or discarded (re-sends show up here).
     pub bytes_received_total: std::sync::atomic::AtomicU64,
+    /// Offsets and completions become durable in groups (see [`GroupCommit`]).
+    pub group: GroupCommit,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A request body as read: what to write, what was already spilled, its SHA-256, and why it
+/// broke off (if it did).
+struct Gathered {
+    pending: Vec<u8>,
+    spilled: u64,
+    digest: [u8; 32],
+    broken: Option<String>,
+}
+
+/// What a creation request gets.
+enum Prepared {
+    /// The same content's upload, already here (with its offset).
+    Existing(TusUploadRow),
+    /// A new upload, not yet stored.
+    New(TusUploadRow),
 }
 
 /// A PATCH body bigger than this is written to the partial file in pieces of this size.
@@ -61,6 +81,10 @@ fn write_at(path: &Path, base: u64, at: u64, data: &[u8], sync: bool) -> std::io
     use std::io::{Seek, Write};
     let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
     if at == 0 {
+        // Never fill a gap with zeros: a partial shorter than the acknowledged offset is lost.
+        if f.metadata()?.len() < base {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "partial file shorter than its offset"));
+        }
         f.set_len(base)?;
     }
     f.seek(std::io::SeekFrom::Start(base + at))?;
@@ -145,6 +169,7 @@ impl UploadServerState {
             expire_after: chrono::Duration::hours(24),
             max_size: 4 << 30,
             bytes_received_total: std::sync::atomic::AtomicU64::new(0),
+            group: GroupCommit::default(),
             locks: Mutex::new(HashMap::new()),
         })
     }
@@ -176,7 +201,25 @@ impl UploadServerState {
 pub struct UploadCore;
 
 impl UploadCore {
+    /// tus creation: a new upload, or the same content's upload already here (see
+    /// [`Self::prepare`]).
     pub fn create(state: &UploadServerState, length: u64, meta: UploadMetadata, identity: Option<&BoxIdentity>) -> Result<TusUploadRow, CoreError> {
+        let row = match Self::prepare(state, length, meta, identity)? {
+            Prepared::Existing(row) => return Ok(row),
+            Prepared::New(row) => row,
+        };
+        // The partial file is made by the first PATCH (open with create): an upload with no
+        // bytes needs nothing on disk, which saves two fsyncs per file.
+        if length == 0 {
+            let sha = crate::util::sha256_hex(b"");
+            return state.group.submit(state, DurableOp::Complete { row, insert: true, sha });
+        }
+        state.group.submit(state, DurableOp::Offset { row, insert: true })
+    }
+
+    /// Checks a creation request and finds what it should get: the same content's upload
+    /// when one is here, else a new row (not yet stored).
+    fn prepare(state: &UploadServerState, length: u64, meta: UploadMetadata, identity: Option<&BoxIdentity>) -> Result<Prepared, CoreError> {
         if length > state.max_size {
             return Err(CoreError::TooLarge(state.max_size));
         }
@@ -185,10 +228,7 @@ impl UploadCore {
             if meta.ppe_code.is_empty() {
                 meta.ppe_code = id.ppe_code.clone();
             } else if meta.ppe_code != id.ppe_code {
-                return Err(CoreError::Forbidden(format!(
-                    "upload for exam point {} refused: this box is exam point {}",
-                    meta.ppe_code, id.ppe_code
-                )));
+                return Err(CoreError::Forbidden(format!("upload for exam point {} refused: this box is exam point {}", meta.ppe_code, id.ppe_code)));
             }
         }
         if meta.exam_id.is_empty() || meta.ppe_code.is_empty() {
@@ -218,16 +258,10 @@ impl UploadCore {
         // and resumes from its offset instead of sending the file twice.
         if !row.declared_sha256.is_empty() {
             if let Some(same) = sql(upload_store::tus_find_same(&*state.db()?, &row, &row.created_at))? {
-                return Ok(same);
+                return Ok(Prepared::Existing(same));
             }
         }
-        // The partial file is made by the first PATCH (open with create): an upload with no
-        // bytes needs nothing on disk, which saves two fsyncs per file.
-        sql(upload_store::tus_insert(&*state.db()?, &row))?;
-        if length == 0 {
-            return Self::complete(state, row, None);
-        }
-        Ok(row)
+        Ok(Prepared::New(row))
     }
 
     /// The upload as the server holds it; expired unfinished uploads are gone.
@@ -248,14 +282,16 @@ impl UploadCore {
     /// nothing of it is kept; without, whatever arrived before a break is kept (tus core).
     ///
     /// The body is gathered in memory (spilled to the partial file every [`SPILL_AT`] bytes
-    /// for a big PATCH) and hashed as it arrives; the write, the fsync, and for the last
-    /// chunk the move to the content address and the commit, run in one blocking task, so a
-    /// page costs one hop to the blocking pool instead of one per body frame.
+    /// for a big PATCH) and hashed as it arrives; the write and the fsync run in one blocking
+    /// task, and the new offset (for the last chunk: the move to the content address and the
+    /// completion) is committed together with whatever other requests are committing
+    /// ([`GroupCommit`]), so a page costs one hop to the blocking pool and a share of one
+    /// database commit.
     pub async fn append<S, E>(
         state: &Arc<UploadServerState>,
         upload_id: &str,
         client_offset: u64,
-        mut body: S,
+        body: S,
         expected_sha256: Option<[u8; 32]>,
         identity: Option<&BoxIdentity>,
     ) -> Result<TusUploadRow, CoreError>
@@ -269,7 +305,63 @@ impl UploadCore {
         if client_offset != row.upload_offset || row.completed_at.is_some() {
             return Err(CoreError::OffsetMismatch { client: client_offset, server: row.upload_offset });
         }
-        let path = state.partial_path(upload_id);
+        let gathered = Self::gather(state, &row, body, expected_sha256).await?;
+        Self::persist(state, row, gathered, false).await
+    }
+
+    /// tus creation-with-upload: creates the upload and takes the first bytes in the same
+    /// request. A new upload's row is written together with its first offset (for a file sent
+    /// whole: with its completion), so a page costs one commit instead of two. When creation
+    /// finds the same content already here (see [`Self::create`]), the body is appended if that
+    /// upload holds no byte yet and read and dropped otherwise; the answer names the offset.
+    pub async fn create_with_upload<S, E>(
+        state: &Arc<UploadServerState>,
+        length: u64,
+        meta: UploadMetadata,
+        mut body: S,
+        expected_sha256: Option<[u8; 32]>,
+        identity: Option<&BoxIdentity>,
+    ) -> Result<TusUploadRow, CoreError>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let st = state.clone();
+        let id = identity.cloned();
+        let prepared = tokio::task::spawn_blocking(move || Self::prepare(&st, length, meta, id.as_ref())).await.map_err(join_error)??;
+        match prepared {
+            Prepared::Existing(row) if row.completed_at.is_none() && row.upload_offset == 0 => {
+                Self::append(state, &row.upload_id, 0, body, expected_sha256, identity).await
+            }
+            Prepared::Existing(row) => {
+                while let Some(Ok(bytes)) = body.next().await {
+                    state.bytes_received_total.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                }
+                Ok(row)
+            }
+            Prepared::New(row) => {
+                let lock = state.lock_for(&row.upload_id);
+                let _held = lock.lock().await;
+                let gathered = Self::gather(state, &row, body, expected_sha256).await?;
+                Self::persist(state, row, gathered, true).await
+            }
+        }
+    }
+
+    /// Reads a request body for `row` at its offset: hashed as it arrives, kept in memory,
+    /// spilled to the partial file past [`SPILL_AT`]. A body that fails its checksum (or
+    /// breaks off under one) leaves nothing behind.
+    async fn gather<S, E>(
+        state: &Arc<UploadServerState>,
+        row: &TusUploadRow,
+        mut body: S,
+        expected_sha256: Option<[u8; 32]>,
+    ) -> Result<Gathered, CoreError>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let path = state.partial_path(&row.upload_id);
         let base = row.upload_offset;
         let room = row.upload_length - base;
         // ring's SHA-256 (SHA-NI assembly) is the fastest here; this is the hot path.
@@ -303,11 +395,10 @@ impl UploadCore {
                 }
             }
         }
-        let mut body_digest = [0u8; 32];
-        body_digest.copy_from_slice(hasher.finish().as_ref());
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(hasher.finish().as_ref());
         if let Some(expected) = expected_sha256 {
-            let ok = broken.is_none() && body_digest == expected;
-            if !ok {
+            if broken.is_some() || digest != expected {
                 if spilled > 0 {
                     Self::blocking_truncate(path, base).await?;
                 }
@@ -317,32 +408,56 @@ impl UploadCore {
                 });
             }
         }
-        let written = spilled + pending.len() as u64;
+        Ok(Gathered { pending, spilled, digest, broken })
+    }
+
+    /// Writes and fsyncs what [`Self::gather`] kept, then commits the new offset (and the
+    /// completion) through the group commit. `insert`: the row is new and goes in with it.
+    async fn persist(state: &Arc<UploadServerState>, row: TusUploadRow, g: Gathered, insert: bool) -> Result<TusUploadRow, CoreError> {
         let st = state.clone();
-        let id = upload_id.to_string();
+        let broken = g.broken.clone();
         let row = tokio::task::spawn_blocking(move || -> Result<TusUploadRow, CoreError> {
+            let path = st.partial_path(&row.upload_id);
+            let base = row.upload_offset;
+            let written = g.spilled + g.pending.len() as u64;
             // The invariant: bytes reach the disk before their offset is acknowledged.
-            write_at(&path, base, spilled, &pending, true)?;
+            if written > 0 {
+                match write_at(&path, base, g.spilled, &g.pending, true) {
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(Self::partial_lost(&st, &row)),
+                    other => other?,
+                }
+            }
             let new_offset = base + written;
             let now = st.clock.now_rfc3339();
-            let expires = st.expiry_from_now();
-            let row = TusUploadRow { upload_offset: new_offset, updated_at: now.clone(), expires_at: expires.clone(), ..row };
-            if new_offset == row.upload_length {
-                // The last offset commits together with the completion (one transaction). A
-                // file sent in one PATCH is hashed already.
-                let whole = (base == 0).then(|| hex::encode(body_digest));
-                Self::complete(&st, row, whole)
+            let row = TusUploadRow { upload_offset: new_offset, updated_at: now, expires_at: st.expiry_from_now(), ..row };
+            let op = if new_offset == row.upload_length {
+                // A file sent in one request is hashed already.
+                let sha = if base == 0 && g.spilled == 0 { hex::encode(g.digest) } else { sha256_file(&path)? };
+                DurableOp::Complete { row, insert, sha }
             } else {
-                sql(upload_store::tus_set_offset(&*st.db()?, &id, new_offset, &now, &expires))?;
-                Ok(row)
-            }
+                DurableOp::Offset { row, insert }
+            };
+            st.group.submit(&st, op)
         })
         .await
         .map_err(join_error)??;
         if let Some(e) = broken {
-            tracing::info!(upload_id, kept = row.upload_offset, "body broken off: {e}");
+            tracing::info!(upload_id = %row.upload_id, kept = row.upload_offset, "body broken off: {e}");
         }
         Ok(row)
+    }
+
+    /// The partial file is shorter than the offset the database holds (the hub lost it, or a
+    /// completion failed after the move): the offset goes back to what the file holds and the
+    /// client is told to ask again (409), so it resends from there instead of leaving a gap.
+    fn partial_lost(state: &UploadServerState, row: &TusUploadRow) -> CoreError {
+        let held = std::fs::metadata(state.partial_path(&row.upload_id)).map(|m| m.len()).unwrap_or(0).min(row.upload_offset);
+        tracing::warn!(upload_id = %row.upload_id, offset = row.upload_offset, held, "partial file shorter than its offset; offset reset");
+        let reset = state.db().and_then(|db| sql(upload_store::tus_set_offset(&db, &row.upload_id, held, &row.updated_at, &row.expires_at)));
+        match reset {
+            Ok(()) => CoreError::OffsetMismatch { client: row.upload_offset, server: held },
+            Err(e) => e,
+        }
     }
 
     /// Drops bytes past the acknowledged offset (a refused body) and syncs.
@@ -355,50 +470,6 @@ impl UploadCore {
         .await
         .map_err(join_error)?
         .map_err(CoreError::from)
-    }
-
-    /// Hashes the finished file and moves it to its content address.
-    fn complete(state: &UploadServerState, row: TusUploadRow, known_sha256: Option<String>) -> Result<TusUploadRow, CoreError> {
-        let partial = state.partial_path(&row.upload_id);
-        if row.upload_length == 0 {
-            std::fs::File::create(&partial)?;
-        }
-        let sha = match known_sha256 {
-            Some(sha) => sha,
-            None => sha256_file(&partial)?,
-        };
-        let blob = state.blob_path(&sha);
-        if blob.exists() {
-            std::fs::remove_file(&partial)?;
-        } else {
-            std::fs::rename(&partial, &blob)?;
-            crate::util::sync_dir(&state.storage_dir.join("blobs"))?;
-        }
-        let now = state.clock.now_rfc3339();
-        {
-            let db = state.db()?;
-            let tx = sql(db.unchecked_transaction())?;
-            sql(upload_store::tus_set_offset(&tx, &row.upload_id, row.upload_offset, &now, &row.expires_at))?;
-            sql(upload_store::tus_complete(&tx, &row.upload_id, &sha, &now))?;
-            sql(crate::audit::store::append(
-                &tx,
-                &now,
-                crate::audit::NewEntry {
-                    actor: &format!("box:{}", row.ppe_code),
-                    action: "upload.file_received",
-                    object: &row.upload_id,
-                    details: serde_json::json!({
-                        "exam_id": row.exam_id, "ppe_code": row.ppe_code, "sha256": sha,
-                        "size": row.upload_length, "declared_sha256": row.declared_sha256,
-                    }),
-                },
-            ))?;
-            sql(tx.commit())?;
-        }
-        if !row.declared_sha256.is_empty() && row.declared_sha256 != sha {
-            tracing::warn!(upload_id = %row.upload_id, "file hash differs from its declared sha256");
-        }
-        Ok(TusUploadRow { completed_at: Some(now), stored_sha256: Some(sha), ..row })
     }
 
     pub fn terminate(state: &UploadServerState, upload_id: &str, identity: Option<&BoxIdentity>) -> Result<(), CoreError> {
@@ -591,8 +662,12 @@ fn error_response(e: CoreError) -> Response {
         tracing::error!("upload storage error: {detail}");
     }
     let body = match &e {
-        CoreError::Refused(u) => serde_json::json!({"error": u.code(), "message": u.to_string(), "message_ru": u.message_ru()}),
-        CoreError::Storage(_) => serde_json::json!({"error": "storage", "message": "storage error on the hub"}),
+        CoreError::Refused(u) => {
+            serde_json::json!({"error": u.code(), "message": u.to_string(), "message_ru": u.message_ru()})
+        }
+        CoreError::Storage(_) => {
+            serde_json::json!({"error": "storage", "message": "storage error on the hub"})
+        }
         other => serde_json::json!({"error": "tus", "message": other.to_string()}),
     };
     tus_headers((status, Json(body)).into_response())
@@ -681,6 +756,7 @@ async fn tus_create(
     OriginalUri(uri): OriginalUri,
     identity: Option<Extension<BoxIdentity>>,
     headers: HeaderMap,
+    body: Body,
 ) -> Response {
     if let Some(r) = refuse_unresumable(&headers) {
         return r;
@@ -693,10 +769,20 @@ async fn tus_create(
         Err(e) => return error_response(e),
     };
     let identity = identity.map(|Extension(i)| i);
-    let state2 = state.clone();
-    let created = tokio::task::spawn_blocking(move || UploadCore::create(&state2, length, meta, identity.as_ref())).await;
+    // creation-with-upload: a body of application/offset+octet-stream is the first chunk.
+    let with_upload = header_str(&headers, "Content-Type") == Some("application/offset+octet-stream");
+    let created = if with_upload {
+        let checksum = match header_str(&headers, "Upload-Checksum").map(parse_checksum).transpose() {
+            Ok(c) => c,
+            Err(e) => return error_response(e),
+        };
+        UploadCore::create_with_upload(&state, length, meta, body.into_data_stream(), checksum, identity.as_ref()).await
+    } else {
+        let state2 = state.clone();
+        tokio::task::spawn_blocking(move || UploadCore::create(&state2, length, meta, identity.as_ref())).await.unwrap_or_else(|e| Err(join_error(e)))
+    };
     match created {
-        Ok(Ok(row)) => {
+        Ok(row) => {
             let base = uri.path().trim_end_matches('/');
             let mut resp = offset_response(StatusCode::CREATED, &row);
             if let Ok(v) = HeaderValue::from_str(&format!("{base}/{}", row.upload_id)) {
@@ -704,8 +790,7 @@ async fn tus_create(
             }
             resp
         }
-        Ok(Err(e)) => error_response(e),
-        Err(e) => error_response(CoreError::Storage(e.to_string())),
+        Err(e) => error_response(e),
     }
 }
 
@@ -819,10 +904,7 @@ mod tests {
     }
 
     fn meta() -> UploadMetadata {
-        UploadMetadata::from_pairs(BTreeMap::from([
-            ("exam_id".to_string(), "ege-02".to_string()),
-            ("ppe_code".to_string(), "0101".to_string()),
-        ]))
+        UploadMetadata::from_pairs(BTreeMap::from([("exam_id".to_string(), "ege-02".to_string()), ("ppe_code".to_string(), "0101".to_string())]))
     }
 
     fn chunks(parts: Vec<Result<&'static [u8], &'static str>>) -> impl futures_util::Stream<Item = Result<bytes::Bytes, &'static str>> + Unpin {
@@ -850,6 +932,67 @@ mod tests {
         let sha = r.stored_sha256.unwrap();
         assert_eq!(sha, crate::util::sha256_hex(b"abcdef"));
         assert_eq!(std::fs::read(st.blob_path(&sha)).unwrap(), b"abcdef");
+    }
+
+    fn with_sha(data: &[u8]) -> UploadMetadata {
+        let mut m = meta();
+        m.file_name = "p.png".into();
+        m.sha256 = crate::util::sha256_hex(data);
+        m
+    }
+
+    #[tokio::test]
+    async fn creation_with_upload_takes_a_whole_file_in_one_request_and_one_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Arc::new(state(dir.path()));
+        let sum: [u8; 32] = Sha256::digest(b"abcdef").into();
+        let row = UploadCore::create_with_upload(&st, 6, with_sha(b"abcdef"), chunks(vec![Ok(b"abc"), Ok(b"def")]), Some(sum), None).await.unwrap();
+        assert_eq!(row.upload_offset, 6);
+        let sha = row.stored_sha256.clone().expect("complete in the creation request");
+        assert_eq!(std::fs::read(st.blob_path(&sha)).unwrap(), b"abcdef");
+        assert!(!st.partial_path(&row.upload_id).exists());
+        assert_eq!(st.group.batches.load(std::sync::atomic::Ordering::SeqCst), 1, "row, offset and completion in one commit");
+        let stored = UploadCore::status(&st, &row.upload_id, None).unwrap();
+        assert_eq!((stored.upload_offset, stored.stored_sha256), (6, Some(sha)));
+        // The same content again: the body is read and dropped, the answer is the finished upload.
+        let before = st.bytes_received_total.load(std::sync::atomic::Ordering::SeqCst);
+        let again = UploadCore::create_with_upload(&st, 6, with_sha(b"abcdef"), chunks(vec![Ok(b"abcdef")]), Some(sum), None).await.unwrap();
+        assert_eq!((again.upload_id.as_str(), again.upload_offset), (row.upload_id.as_str(), 6));
+        assert_eq!(st.bytes_received_total.load(std::sync::atomic::Ordering::SeqCst), before + 6);
+    }
+
+    #[tokio::test]
+    async fn creation_with_upload_refused_by_checksum_creates_nothing_and_a_first_chunk_continues() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Arc::new(state(dir.path()));
+        let wrong: [u8; 32] = Sha256::digest(b"abX").into();
+        let e = UploadCore::create_with_upload(&st, 6, with_sha(b"abcdef"), chunks(vec![Ok(b"abc")]), Some(wrong), None).await.unwrap_err();
+        assert!(matches!(e, CoreError::ChecksumMismatch));
+        assert!(upload_store::tus_for_point(&st.db.lock().unwrap(), "ege-02", "0101").unwrap().is_empty(), "no upload was created");
+        // A first chunk of a bigger file: the upload exists with that offset, PATCH goes on.
+        let right: [u8; 32] = Sha256::digest(b"abc").into();
+        let row = UploadCore::create_with_upload(&st, 6, with_sha(b"abcdef"), chunks(vec![Ok(b"abc")]), Some(right), None).await.unwrap();
+        assert_eq!((row.upload_offset, row.completed_at.is_none()), (3, true));
+        let done = UploadCore::append(&st, &row.upload_id, 3, chunks(vec![Ok(b"def")]), None, None).await.unwrap();
+        assert_eq!(done.stored_sha256.unwrap(), crate::util::sha256_hex(b"abcdef"));
+        // An empty file completes with its creation.
+        let empty = UploadCore::create_with_upload(&st, 0, with_sha(b""), chunks(vec![]), None, None).await.unwrap();
+        assert_eq!(empty.stored_sha256.as_deref(), Some(crate::util::sha256_hex(b"").as_str()));
+        assert_eq!(std::fs::read(st.blob_path(&crate::util::sha256_hex(b""))).unwrap(), b"");
+    }
+
+    #[tokio::test]
+    async fn a_lost_partial_file_resets_the_offset_instead_of_leaving_a_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Arc::new(state(dir.path()));
+        let row = UploadCore::create(&st, 6, meta(), None).unwrap();
+        UploadCore::append(&st, &row.upload_id, 0, chunks(vec![Ok(b"abc")]), None, None).await.unwrap();
+        std::fs::remove_file(st.partial_path(&row.upload_id)).unwrap();
+        let e = UploadCore::append(&st, &row.upload_id, 3, chunks(vec![Ok(b"def")]), None, None).await.unwrap_err();
+        assert!(matches!(e, CoreError::OffsetMismatch { client: 3, server: 0 }), "{e:?}");
+        assert_eq!(UploadCore::status(&st, &row.upload_id, None).unwrap().upload_offset, 0);
+        UploadCore::append(&st, &row.upload_id, 0, chunks(vec![Ok(b"abcdef")]), None, None).await.unwrap();
+        assert_eq!(std::fs::read(st.blob_path(&crate::util::sha256_hex(b"abcdef"))).unwrap(), b"abcdef");
     }
 
     #[tokio::test]

@@ -149,9 +149,8 @@ pub fn tus_expired(conn: &Connection, now: &str) -> rusqlite::Result<Vec<String>
 }
 
 pub fn tus_for_point(conn: &Connection, exam_id: &str, ppe_code: &str) -> rusqlite::Result<Vec<TusUploadRow>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {TUS_COLUMNS} FROM tus_upload WHERE exam_id = ?1 AND ppe_code = ?2 ORDER BY created_at, upload_id"
-    ))?;
+    let mut stmt =
+        conn.prepare(&format!("SELECT {TUS_COLUMNS} FROM tus_upload WHERE exam_id = ?1 AND ppe_code = ?2 ORDER BY created_at, upload_id"))?;
     let rows = stmt.query_map(params![exam_id, ppe_code], tus_from_row)?.collect();
     rows
 }
@@ -269,6 +268,8 @@ pub struct UploadFileRow {
     pub size: u64,
     pub upload_url: Option<String>,
     pub completed_at: Option<String>,
+    /// Set (in batches) before the file's first byte is sent.
+    pub started_at: Option<String>,
 }
 
 /// Makes sure a file of the bundle has a progress row; an existing row for the same content
@@ -279,6 +280,7 @@ pub fn upload_file_ensure(conn: &Connection, exam_id: &str, name: &str, sha256: 
          ON CONFLICT(exam_id, name) DO UPDATE SET
            upload_url = CASE WHEN upload_file.sha256 = excluded.sha256 THEN upload_file.upload_url ELSE NULL END,
            completed_at = CASE WHEN upload_file.sha256 = excluded.sha256 THEN upload_file.completed_at ELSE NULL END,
+           started_at = CASE WHEN upload_file.sha256 = excluded.sha256 THEN upload_file.started_at ELSE NULL END,
            sha256 = excluded.sha256, size = excluded.size",
         params![exam_id, name, sha256, size as i64],
     )?;
@@ -287,7 +289,7 @@ pub fn upload_file_ensure(conn: &Connection, exam_id: &str, name: &str, sha256: 
 
 pub fn upload_file_get(conn: &Connection, exam_id: &str, name: &str) -> rusqlite::Result<Option<UploadFileRow>> {
     conn.query_row(
-        "SELECT exam_id, name, sha256, size, upload_url, completed_at FROM upload_file WHERE exam_id = ?1 AND name = ?2",
+        "SELECT exam_id, name, sha256, size, upload_url, completed_at, started_at FROM upload_file WHERE exam_id = ?1 AND name = ?2",
         params![exam_id, name],
         |r| {
             Ok(UploadFileRow {
@@ -297,10 +299,17 @@ pub fn upload_file_get(conn: &Connection, exam_id: &str, name: &str) -> rusqlite
                 size: r.get::<_, i64>(3)? as u64,
                 upload_url: r.get(4)?,
                 completed_at: r.get(5)?,
+                started_at: r.get(6)?,
             })
         },
     )
     .optional()
+}
+
+/// Marks files as started (the caller's transaction holds a batch of them).
+pub fn upload_file_mark_started(conn: &Connection, exam_id: &str, name: &str, at: &str) -> rusqlite::Result<()> {
+    conn.execute("UPDATE upload_file SET started_at = COALESCE(started_at, ?3) WHERE exam_id = ?1 AND name = ?2", params![exam_id, name, at])?;
+    Ok(())
 }
 
 pub fn upload_file_set_url(conn: &Connection, exam_id: &str, name: &str, url: Option<&str>) -> rusqlite::Result<()> {
@@ -323,11 +332,9 @@ pub fn receipt_insert(conn: &Connection, exam_id: &str, manifest_sha256: &str, r
 
 /// The newest receipt held for an exam.
 pub fn receipt_latest(conn: &Connection, exam_id: &str) -> rusqlite::Result<Option<(String, String)>> {
-    conn.query_row(
-        "SELECT manifest_sha256, receipt_json FROM upload_receipt WHERE exam_id = ?1 ORDER BY received_at DESC LIMIT 1",
-        [exam_id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
+    conn.query_row("SELECT manifest_sha256, receipt_json FROM upload_receipt WHERE exam_id = ?1 ORDER BY received_at DESC LIMIT 1", [exam_id], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
     .optional()
 }
 

@@ -42,6 +42,10 @@ pub enum ChecksumMode {
 pub struct TusClientOptions {
     pub chunk_size: usize,
     pub checksum: ChecksumMode,
+    /// Send the first chunk with the creation request (tus creation-with-upload): `None` asks
+    /// OPTIONS whether the server offers it. Saves a round trip and, on our hub, a commit per
+    /// file.
+    pub creation_with_upload: Option<bool>,
     pub backoff_initial: Duration,
     pub backoff_max: Duration,
     /// Failed attempts in a row before giving up (the caller may start again).
@@ -53,6 +57,7 @@ impl Default for TusClientOptions {
         Self {
             chunk_size: 4 << 20,
             checksum: ChecksumMode::Auto,
+            creation_with_upload: None,
             backoff_initial: Duration::from_millis(200),
             backoff_max: Duration::from_secs(10),
             max_failures: 30,
@@ -65,6 +70,11 @@ pub trait TusEvents {
     /// A new upload URL exists (`None`: the old one is gone and a new one will be made).
     /// Persist it before returning: bytes are sent only after this.
     fn url_created(&mut self, url: Option<&str>) -> Result<(), String>;
+    /// The upload URL of a file that is already whole on the server (creation-with-upload
+    /// took all of it): nothing more will be sent, so the caller may record it lazily.
+    fn url_known(&mut self, url: &str) -> Result<(), String> {
+        self.url_created(Some(url))
+    }
     /// The server acknowledged `offset` bytes of this file.
     fn acknowledged(&mut self, _offset: u64) {}
     /// An attempt failed and will be retried.
@@ -79,6 +89,30 @@ pub struct TusOutcome {
     pub bytes_sent: u64,
     /// Offset the server had when this run started (resumed from).
     pub resumed_from: u64,
+}
+
+/// Where a file's upload stands when [`TusClient::upload`] starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resume {
+    /// Never sent: create (with the first chunk, if the server takes it).
+    New,
+    /// The upload URL recorded before: ask the server's offset and go on.
+    Url(String),
+    /// Sending may have begun, but no URL was recorded: plain creation first.
+    MaybeOnServer,
+}
+
+impl From<Option<String>> for Resume {
+    fn from(url: Option<String>) -> Self {
+        url.map_or(Resume::New, Resume::Url)
+    }
+}
+
+/// What the server offers, as far as this client cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ServerFeatures {
+    pub sha256: bool,
+    pub creation_with_upload: bool,
 }
 
 pub struct TusClient {
@@ -105,52 +139,110 @@ impl TusClient {
 
     /// Whether the server offers sha256 checksums.
     pub async fn server_offers_sha256(&self, endpoint: &Url) -> Result<bool, String> {
-        let resp = self.http.request(reqwest::Method::OPTIONS, endpoint.clone()).send().await.map_err(|e| e.to_string())?;
-        let get = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-        Ok(get("tus-extension").split(',').any(|e| e.trim() == "checksum") && get("tus-checksum-algorithm").contains("sha256"))
+        Ok(self.server_features(endpoint).await?.sha256)
     }
 
-    /// Uploads `path` to the tus `endpoint`, resuming `resume_url` if given.
+    /// The extensions of the server that this client uses, from one OPTIONS request.
+    pub async fn server_features(&self, endpoint: &Url) -> Result<ServerFeatures, String> {
+        let resp = self.http.request(reqwest::Method::OPTIONS, endpoint.clone()).send().await.map_err(|e| e.to_string())?;
+        let get = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+        let extensions = get("tus-extension");
+        let has = |x: &str| extensions.split(',').any(|e| e.trim() == x);
+        Ok(ServerFeatures {
+            sha256: has("checksum") && get("tus-checksum-algorithm").split(',').any(|a| a.trim() == "sha256"),
+            creation_with_upload: has("creation-with-upload"),
+        })
+    }
+
+    /// Uploads `path` to the tus `endpoint`, resuming `resume_url` if given. `whole_sha256`,
+    /// when the caller knows the file's SHA-256 (the bundle manifest does), is the checksum of
+    /// a chunk that is the whole file, so a page is not hashed twice.
     pub async fn upload(
         &self,
         endpoint: &Url,
         path: &Path,
         metadata: &[(String, String)],
-        resume_url: Option<String>,
+        resume: impl Into<Resume>,
+        whole_sha256: Option<[u8; 32]>,
         events: &mut dyn TusEvents,
     ) -> Result<TusOutcome, TusError> {
+        let resume = resume.into();
         let local = |reason: String| TusError::LocalFile { path: path.display().to_string(), reason };
         let size = tokio::fs::metadata(path).await.map_err(|e| local(e.to_string()))?.len();
         let mut file = tokio::fs::File::open(path).await.map_err(|e| local(e.to_string()))?;
+        let needs_probe = self.options.checksum == ChecksumMode::Auto || self.options.creation_with_upload.is_none();
+        // If OPTIONS itself fails, the link is down; our hub offers both, so assume them.
+        let offered = if needs_probe {
+            self.server_features(endpoint).await.unwrap_or(ServerFeatures { sha256: true, creation_with_upload: true })
+        } else {
+            ServerFeatures::default()
+        };
         let send_checksum = match self.options.checksum {
             ChecksumMode::Always => true,
             ChecksumMode::Never => false,
-            // If OPTIONS itself fails, the link is down; our hub offers checksums, so assume it.
-            ChecksumMode::Auto => self.server_offers_sha256(endpoint).await.unwrap_or(true),
+            ChecksumMode::Auto => offered.sha256,
         };
-        let mut url: Option<Url> = resume_url.and_then(|u| Url::parse(&u).ok());
+        // A file that may be on the server already is asked for by plain creation first (our
+        // hub answers with the same upload and its offset), so it is not sent again.
+        let mut with_upload = self.options.creation_with_upload.unwrap_or(offered.creation_with_upload) && !matches!(resume, Resume::MaybeOnServer);
+        // After a 460, the file's bytes are hashed as read: if the file changed since its
+        // manifest, the bytes that are there arrive intact and the hub refuses the bundle
+        // with the reason (hash mismatch) instead of refusing every chunk.
+        let mut whole_sha256 = whole_sha256;
+        let checksum_of = |whole_sha256: Option<[u8; 32]>, offset: u64, chunk: &[u8]| -> Option<String> {
+            if !send_checksum {
+                return None;
+            }
+            let digest = match whole_sha256 {
+                Some(d) if offset == 0 && chunk.len() as u64 == size => d.to_vec(),
+                _ => ring::digest::digest(&ring::digest::SHA256, chunk).as_ref().to_vec(),
+            };
+            Some(base64::engine::general_purpose::STANDARD.encode(digest))
+        };
+        let mut url: Option<Url> = match resume {
+            Resume::Url(u) => Url::parse(&u).ok(),
+            Resume::New | Resume::MaybeOnServer => None,
+        };
         let mut known_offset: Option<u64> = None;
         let mut resumed_from: Option<u64> = None;
         let mut bytes_sent = 0u64;
         let mut failures = 0u32;
         let mut pause = self.options.backoff_initial;
-        let mut buf = Vec::with_capacity(self.options.chunk_size.min(size as usize + 1));
         loop {
             let attempt: Attempt<bool> = 'attempt: {
                 let Some(current) = url.clone() else {
-                    match self.create(endpoint, size, metadata).await {
+                    let first = if with_upload {
+                        let len = (size as usize).min(self.options.chunk_size);
+                        let chunk = read_chunk(&mut file, 0, len).await.map_err(|e| local(e.to_string()))?;
+                        let sum = checksum_of(whole_sha256, 0, &chunk);
+                        bytes_sent += len as u64;
+                        Some((chunk, sum))
+                    } else {
+                        None
+                    };
+                    match self.create(endpoint, size, metadata, first).await {
                         Attempt::Ok((u, offset)) => {
-                            events.url_created(Some(u.as_str())).map_err(TusError::Callback)?;
+                            if offset >= size {
+                                events.url_known(u.as_str()).map_err(TusError::Callback)?;
+                            } else {
+                                events.url_created(Some(u.as_str())).map_err(TusError::Callback)?;
+                            }
                             url = Some(u);
                             // Our hub hands back an upload of the same content with its offset.
                             known_offset = Some(offset);
-                            resumed_from.get_or_insert(offset);
+                            resumed_from.get_or_insert(if with_upload { 0 } else { offset });
                             if offset > 0 {
                                 events.acknowledged(offset);
                             }
-                            break 'attempt Attempt::Ok(false);
+                            break 'attempt Attempt::Ok(offset >= size);
                         }
-                        Attempt::Transient(e) => break 'attempt Attempt::Transient(e),
+                        Attempt::Transient(e) => {
+                            // The server may hold the upload now: ask before sending again.
+                            with_upload = false;
+                            break 'attempt Attempt::Transient(e);
+                        }
+                        // A first chunk refused by its checksum: create again.
+                        Attempt::Resync(e) if with_upload => break 'attempt Attempt::Resync(e),
                         Attempt::Refused(status, body) => return Err(TusError::Refused { status, body }),
                         Attempt::Lost | Attempt::Resync(_) => return Err(TusError::Protocol("creation answered 404/409".into())),
                     }
@@ -171,18 +263,10 @@ impl TusClient {
                     break 'attempt Attempt::Ok(true);
                 }
                 let len = ((size - offset) as usize).min(self.options.chunk_size);
-                buf.resize(len, 0);
-                if let Err(e) = async {
-                    file.seek(std::io::SeekFrom::Start(offset)).await?;
-                    file.read_exact(&mut buf).await
-                }
-                .await
-                {
-                    return Err(local(e.to_string()));
-                }
-                let checksum = send_checksum.then(|| base64::engine::general_purpose::STANDARD.encode(ring::digest::digest(&ring::digest::SHA256, &buf)));
+                let chunk = read_chunk(&mut file, offset, len).await.map_err(|e| local(e.to_string()))?;
+                let checksum = checksum_of(whole_sha256, offset, &chunk);
                 bytes_sent += len as u64;
-                match self.patch(&current, offset, buf.clone(), checksum.as_deref()).await {
+                match self.patch(&current, offset, chunk, checksum.as_deref()).await {
                     Attempt::Ok(new_offset) => {
                         known_offset = Some(new_offset);
                         events.acknowledged(new_offset);
@@ -212,6 +296,7 @@ impl TusClient {
                 Attempt::Resync(reason) => {
                     failures += 1;
                     known_offset = None;
+                    whole_sha256 = None;
                     events.retrying(&reason);
                 }
                 Attempt::Transient(reason) => {
@@ -225,22 +310,36 @@ impl TusClient {
         }
     }
 
-    async fn create(&self, endpoint: &Url, size: u64, metadata: &[(String, String)]) -> Attempt<(Url, u64)> {
+    /// tus creation; with `first` (a chunk from offset 0 and its checksum), creation-with-upload.
+    async fn create(
+        &self,
+        endpoint: &Url,
+        size: u64,
+        metadata: &[(String, String)],
+        first: Option<(bytes::Bytes, Option<String>)>,
+    ) -> Attempt<(Url, u64)> {
         let meta = metadata
             .iter()
             .map(|(k, v)| format!("{k} {}", base64::engine::general_purpose::STANDARD.encode(v.as_bytes())))
             .collect::<Vec<_>>()
             .join(",");
-        let resp = self
+        let mut req = self
             .http
             .post(endpoint.clone())
             .header("Tus-Resumable", "1.0.0")
             .header("Upload-Length", size.to_string())
-            .header("Upload-Metadata", meta)
-            .header("Content-Length", "0")
-            .send()
-            .await;
-        let resp = match resp {
+            .header("Upload-Metadata", meta);
+        req = match first {
+            Some((chunk, checksum)) => {
+                let mut r = req.header("Content-Type", "application/offset+octet-stream");
+                if let Some(c) = checksum {
+                    r = r.header("Upload-Checksum", format!("sha256 {c}"));
+                }
+                r.body(chunk)
+            }
+            None => req.header("Content-Length", "0"),
+        };
+        let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => return Attempt::Transient(format!("creation: {e}")),
         };
@@ -273,7 +372,7 @@ impl TusClient {
         classify(status, String::new())
     }
 
-    async fn patch(&self, url: &Url, offset: u64, chunk: Vec<u8>, checksum: Option<&str>) -> Attempt<u64> {
+    async fn patch(&self, url: &Url, offset: u64, chunk: bytes::Bytes, checksum: Option<&str>) -> Attempt<u64> {
         let mut req = self
             .http
             .patch(url.clone())
@@ -297,6 +396,14 @@ impl TusClient {
         }
         classify(status, resp.text().await.unwrap_or_default())
     }
+}
+
+/// `len` bytes of the file from `offset`.
+async fn read_chunk(file: &mut tokio::fs::File, offset: u64, len: usize) -> std::io::Result<bytes::Bytes> {
+    let mut buf = vec![0u8; len];
+    file.seek(std::io::SeekFrom::Start(offset)).await?;
+    file.read_exact(&mut buf).await?;
+    Ok(bytes::Bytes::from(buf))
 }
 
 fn map_other<T, U>(a: Attempt<T>) -> Attempt<U> {

@@ -33,9 +33,8 @@ pub fn start_hub(dir: &Path, identity: Option<BoxIdentity>) -> TestHub {
     let (der, public) = key_pair();
     std::fs::create_dir_all(dir).unwrap();
     let db = ppe::store::open(&dir.join("hub.db")).unwrap();
-    let state = Arc::new(
-        UploadServerState::new(db, dir.join("uploads"), ppe::clock::Clock::real(), ppe::keys::ed25519_from_pkcs8(&der).unwrap()).unwrap(),
-    );
+    let state =
+        Arc::new(UploadServerState::new(db, dir.join("uploads"), ppe::clock::Clock::real(), ppe::keys::ed25519_from_pkcs8(&der).unwrap()).unwrap());
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
@@ -317,12 +316,8 @@ pub fn tus_npm_dir() -> PathBuf {
 /// Starts a node script that prints `READY <port>` once listening; returns child and port.
 fn start_node_server(script: &Path) -> (std::process::Child, u16) {
     use std::io::BufRead;
-    let mut child = Command::new("node")
-        .arg(script)
-        .env("NODE_PATH", tus_npm_dir().join("node_modules"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("node");
+    let mut child =
+        Command::new("node").arg(script).env("NODE_PATH", tus_npm_dir().join("node_modules")).stdout(Stdio::piped()).spawn().expect("node");
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
     let port = line.trim().strip_prefix("READY ").unwrap_or_else(|| panic!("node said {line:?}")).parse().unwrap();
@@ -371,37 +366,40 @@ h.listen(0, '127.0.0.1', () => {{ console.log('READY ' + h.address().port); }});
     let _guard = KillOnDrop(child);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = ppe::upload::tus_client::TusClient::new(
-        reqwest::Client::new(),
-        ppe::upload::tus_client::TusClientOptions { chunk_size: 100_000, ..Default::default() },
-    );
     let endpoint = reqwest::Url::parse(&format!("http://127.0.0.1:{port}/files")).unwrap();
-    for (i, len) in [0usize, 1, 99_999, 100_000, 1_234_567].into_iter().enumerate() {
-        let src = t.path().join(format!("f{i}.bin"));
-        let bytes = page_bytes(i as u64 + 7, len);
-        std::fs::write(&src, &bytes).unwrap();
-        let meta = vec![("filename".to_string(), format!("f{i}.bin")), ("exam_id".to_string(), EXAM.to_string())];
-        let mut sink = UrlSink(vec![]);
-        let outcome = rt.block_on(client.upload(&endpoint, &src, &meta, None, &mut sink)).unwrap();
-        assert_eq!(outcome.bytes_sent, len as u64, "no re-sends on a clean link");
-        let id = outcome.url.rsplit('/').next().unwrap().to_string();
-        assert_eq!(std::fs::read(store.join(&id)).unwrap(), bytes, "file {i} ({len} bytes) byte-identical");
-        // Resuming a finished upload sends nothing.
-        let again = rt.block_on(client.upload(&endpoint, &src, &meta, Some(outcome.url.clone()), &mut sink)).unwrap();
-        assert_eq!(again.bytes_sent, 0);
+    let probe = ppe::upload::tus_client::TusClient::new(reqwest::Client::new(), Default::default());
+    let offered = rt.block_on(probe.server_features(&endpoint)).unwrap();
+    assert!(offered.creation_with_upload && !offered.sha256, "{offered:?}");
+    // The first chunk with the creation request (what @tus/server offers), then without.
+    for (round, with_upload) in [(0usize, None), (1, Some(false))] {
+        let client = ppe::upload::tus_client::TusClient::new(
+            reqwest::Client::new(),
+            ppe::upload::tus_client::TusClientOptions { chunk_size: 100_000, creation_with_upload: with_upload, ..Default::default() },
+        );
+        for (i, len) in [0usize, 1, 99_999, 100_000, 1_234_567].into_iter().enumerate() {
+            let i = round * 10 + i;
+            let src = t.path().join(format!("f{i}.bin"));
+            let bytes = page_bytes(i as u64 + 7, len);
+            std::fs::write(&src, &bytes).unwrap();
+            let meta = vec![("filename".to_string(), format!("f{i}.bin")), ("exam_id".to_string(), EXAM.to_string())];
+            let mut sink = UrlSink(vec![]);
+            let outcome = rt.block_on(client.upload(&endpoint, &src, &meta, None, None, &mut sink)).unwrap();
+            assert_eq!(outcome.bytes_sent, len as u64, "no re-sends on a clean link");
+            let id = outcome.url.rsplit('/').next().unwrap().to_string();
+            assert_eq!(std::fs::read(store.join(&id)).unwrap(), bytes, "file {i} ({len} bytes) byte-identical");
+            // Resuming a finished upload sends nothing.
+            let again = rt.block_on(client.upload(&endpoint, &src, &meta, Some(outcome.url.clone()), None, &mut sink)).unwrap();
+            assert_eq!(again.bytes_sent, 0);
+        }
     }
 }
 
-#[test]
-fn stock_tus_js_client_uploads_to_our_hub_with_checksums_and_resumes_after_stop() {
-    let t = tempfile::tempdir().unwrap();
-    let hub = start_hub(&t.path().join("hub"), None);
-    let src = t.path().join("scan.bin");
-    let bytes = page_bytes(99, 1_000_000);
-    std::fs::write(&src, &bytes).unwrap();
-    let script = t.path().join("client.mjs");
+/// tus-js-client (stock, from npm) against our hub: `run(stop_after_chunks, resume_url,
+/// during_creation)` returns what the client printed.
+fn tus_js_client(t: &Path, hub: &TestHub, src: &Path) -> impl Fn(&str, &str, bool) -> String {
+    let script = t.join("client.mjs");
     // The checksum goes in through tus-js-client's public onBeforeRequest hook: the chunk is
-    // the file slice at the request's Upload-Offset.
+    // the file slice at the request's Upload-Offset (0 for data sent with the creation).
     std::fs::write(
         &script,
         format!(
@@ -410,19 +408,22 @@ import fs from 'fs';
 import crypto from 'crypto';
 const require = createRequire('{nm}/');
 const tus = require('tus-js-client');
-const [file, endpoint, stopAfter, resumeUrl] = process.argv.slice(2);
+const [file, endpoint, stopAfter, resumeUrl, during] = process.argv.slice(2);
 const data = fs.readFileSync(file);
 const chunkSize = 65536;
 let chunks = 0;
+let patches = 0;
 let firstOffset = null;
 const upload = new tus.Upload(fs.createReadStream(file), {{
   endpoint, uploadUrl: resumeUrl || null, chunkSize, uploadSize: data.length, retryDelays: [0, 100, 300],
+  uploadDataDuringCreation: during === 'yes',
   metadata: {{ exam_id: '{EXAM}', ppe_code: '{PPE}', filename: 'scan.bin', kind: 'page',
     sha256: crypto.createHash('sha256').update(data).digest('hex') }},
   onBeforeRequest(req) {{
-    if (req.getMethod() === 'PATCH') {{
-      const off = parseInt(req.getHeader('Upload-Offset'), 10);
-      if (firstOffset === null) firstOffset = off;
+    const m = req.getMethod();
+    if (m === 'PATCH' || (m === 'POST' && during === 'yes')) {{
+      const off = m === 'PATCH' ? parseInt(req.getHeader('Upload-Offset'), 10) : 0;
+      if (m === 'PATCH') {{ patches += 1; if (firstOffset === null) firstOffset = off; }}
       const slice = data.subarray(off, Math.min(off + chunkSize, data.length));
       req.setHeader('Upload-Checksum', 'sha256 ' + crypto.createHash('sha256').update(slice).digest('base64'));
     }}
@@ -433,7 +434,7 @@ const upload = new tus.Upload(fs.createReadStream(file), {{
     if (stopAfter !== '0' && chunks >= parseInt(stopAfter, 10)) {{ console.log('STOPPED'); process.exit(3); }}
   }},
   onError(e) {{ console.log('ERROR ' + e); process.exit(1); }},
-  onSuccess() {{ console.log('DONE ' + upload.url + ' FIRST ' + firstOffset); process.exit(0); }},
+  onSuccess() {{ console.log('DONE ' + upload.url + ' FIRST ' + firstOffset + ' PATCHES ' + patches); process.exit(0); }},
 }});
 upload.start();
 "#,
@@ -442,25 +443,67 @@ upload.start();
     )
     .unwrap();
     let endpoint = format!("{}/v1/uploads", hub.url);
-    let run = |stop: &str, resume: &str| {
-        let o = Command::new("node").arg(&script).arg(&src).arg(&endpoint).arg(stop).arg(resume).output().unwrap();
+    let src = src.to_path_buf();
+    move |stop: &str, resume: &str, during: bool| {
+        let o =
+            Command::new("node").arg(&script).arg(&src).arg(&endpoint).arg(stop).arg(resume).arg(if during { "yes" } else { "no" }).output().unwrap();
         String::from_utf8_lossy(&o.stdout).to_string()
-    };
+    }
+}
+
+#[test]
+fn stock_tus_js_client_uploads_to_our_hub_with_checksums_and_resumes_after_stop() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = start_hub(&t.path().join("hub"), None);
+    let src = t.path().join("scan.bin");
+    let bytes = page_bytes(99, 1_000_000);
+    std::fs::write(&src, &bytes).unwrap();
+    let run = tus_js_client(t.path(), &hub, &src);
     // Stopped mid-file after 5 chunks of 64 KiB: the hub has exactly those bytes.
-    let out = run("5", "");
+    let out = run("5", "", false);
     assert!(out.contains("STOPPED"), "{out}");
     let url = out.lines().find_map(|l| l.strip_prefix("URL ")).unwrap().to_string();
     let id = url.rsplit('/').next().unwrap().to_string();
     let row = ppe::upload::store::tus_get(&hub.state.db.lock().unwrap(), &id).unwrap().unwrap();
     assert_eq!(row.upload_offset, 5 * 65536);
     // A new client process resumes from the server's offset.
-    let out = run("0", &url);
+    let out = run("0", &url, false);
     assert!(out.contains("DONE"), "{out}");
     assert!(out.contains(&format!("FIRST {}", 5 * 65536)), "resumed from the server offset: {out}");
     let row = ppe::upload::store::tus_get(&hub.state.db.lock().unwrap(), &id).unwrap().unwrap();
     let sha = row.stored_sha256.unwrap();
     assert_eq!(sha, ppe::util::sha256_hex(&bytes));
     assert_eq!(std::fs::read(hub.state.blob_path(&sha)).unwrap(), bytes);
+}
+
+#[test]
+fn stock_tus_js_client_sends_data_with_creation_to_our_hub() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = start_hub(&t.path().join("hub"), None);
+    let src = t.path().join("scan.bin");
+    let bytes = page_bytes(98, 1_000_000);
+    std::fs::write(&src, &bytes).unwrap();
+    let run = tus_js_client(t.path(), &hub, &src);
+    // Stopped after the creation request carried the first chunk: the hub holds it.
+    let out = run("1", "", true);
+    assert!(out.contains("STOPPED"), "{out}");
+    let url = out.lines().find_map(|l| l.strip_prefix("URL ")).unwrap().to_string();
+    let id = url.rsplit('/').next().unwrap().to_string();
+    let row = ppe::upload::store::tus_get(&hub.state.db.lock().unwrap(), &id).unwrap().unwrap();
+    assert_eq!(row.upload_offset, 65536, "the first chunk came with the creation request");
+    let out = run("0", &url, true);
+    assert!(out.contains("DONE"), "{out}");
+    assert!(out.contains("FIRST 65536 PATCHES 15"), "16 chunks: one with creation, 15 PATCHes: {out}");
+    let sha = ppe::upload::store::tus_get(&hub.state.db.lock().unwrap(), &id).unwrap().unwrap().stored_sha256.unwrap();
+    assert_eq!(std::fs::read(hub.state.blob_path(&sha)).unwrap(), bytes);
+    // A whole small file in the creation request alone.
+    let small = t.path().join("small.bin");
+    let small_bytes = page_bytes(97, 40_000);
+    std::fs::write(&small, &small_bytes).unwrap();
+    let run_small = tus_js_client(t.path(), &hub, &small);
+    let out = run_small("0", "", true);
+    assert!(out.contains("DONE") && out.contains("PATCHES 0"), "{out}");
+    assert_eq!(std::fs::read(hub.state.blob_path(&ppe::util::sha256_hex(&small_bytes))).unwrap(), small_bytes);
 }
 
 #[test]
@@ -508,8 +551,8 @@ fn upload_survives_kill_9_at_random_points_without_loss_or_duplication() {
     }
 }
 
-/// A TCP proxy that cuts every other connection after 120 KB and flips one byte in the body
-/// of the first PATCH it sees; counts the 460 answers it forwards.
+/// A TCP proxy that cuts every other connection after 120 KB and flips one byte in the body of
+/// the first PATCH and of the first creation request with data it sees; counts the 460 answers.
 struct NastyProxy {
     addr: SocketAddr,
     checksum_refusals: Arc<std::sync::atomic::AtomicUsize>,
@@ -523,17 +566,21 @@ fn start_nasty_proxy(rt: &tokio::runtime::Runtime, upstream: SocketAddr) -> Nast
     let addr = listener.local_addr().unwrap();
     let refusals = Arc::new(AtomicUsize::new(0));
     let cuts = Arc::new(AtomicUsize::new(0));
-    let corrupted = Arc::new(AtomicBool::new(false));
+    let corrupted = Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
     let (r2, c2) = (refusals.clone(), cuts.clone());
     rt.spawn(async move {
         let mut n = 0usize;
         loop {
-            let Ok((client, _)) = listener.accept().await else { return };
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
             n += 1;
             let cut = n % 2 == 1;
             let (refusals, cuts, corrupted) = (r2.clone(), c2.clone(), corrupted.clone());
             tokio::spawn(async move {
-                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else { return };
+                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
                 let (mut cr, mut cw) = client.into_split();
                 let (mut sr, mut sw) = server.into_split();
                 let up = async {
@@ -546,15 +593,22 @@ fn start_nasty_proxy(rt: &tokio::runtime::Runtime, upstream: SocketAddr) -> Nast
                             Ok(k) => k,
                         };
                         let chunk = &mut buf[..k];
-                        if !corrupted.load(Ordering::SeqCst) {
+                        // One byte of the first PATCH body and of the first creation request
+                        // that carries data (creation-with-upload).
+                        let pending: Vec<usize> = (0..2).filter(|i| !corrupted[*i].load(Ordering::SeqCst)).collect();
+                        if !pending.is_empty() {
                             seen.extend_from_slice(chunk);
-                            let head_end = find_bytes(&seen, b"PATCH ").and_then(|p| find_bytes(&seen[p..], b"\r\n\r\n").map(|h| p + h));
+                        }
+                        for i in pending {
+                            let method: &[u8] = if i == 0 { b"PATCH " } else { b"POST /v1/uploads " };
+                            let head_end = find_bytes(&seen, method).and_then(|p| find_bytes(&seen[p..], b"\r\n\r\n").map(|h| p + h));
                             if let Some(h) = head_end {
                                 let body_start = h + 4;
-                                if seen.len() > body_start + 100 {
+                                let has_body = i == 0 || find_bytes(&seen[..h], b"offset+octet-stream").is_some();
+                                if has_body && seen.len() > body_start + 100 && seen.len() - k <= body_start + 100 {
                                     let idx = body_start + 100 - (seen.len() - k);
                                     chunk[idx] ^= 0x5a;
-                                    corrupted.store(true, Ordering::SeqCst);
+                                    corrupted[i].store(true, Ordering::SeqCst);
                                 }
                             }
                         }
@@ -604,7 +658,10 @@ fn corrupting_and_cutting_proxy_chunk_is_refused_by_checksum_and_resent() {
     scan_pages(&config, &box_dir, 4, 150_000);
     let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM, "--chunk-size", "50000"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(proxy.checksum_refusals.load(std::sync::atomic::Ordering::SeqCst) >= 1, "the corrupted chunk was refused with 460");
+    assert!(
+        proxy.checksum_refusals.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "both corrupted chunks (PATCH, creation-with-upload) were refused with 460"
+    );
     assert!(proxy.cuts.load(std::sync::atomic::Ordering::SeqCst) >= 1, "connections were cut");
     assert_hub_holds_bundle(&hub, &box_dir);
     assert_eq!(receipt_count(&box_dir), 1);
@@ -628,7 +685,9 @@ impl axum::serve::Listener for TlsListener {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
-            let Ok((tcp, addr)) = self.tcp.accept().await else { continue };
+            let Ok((tcp, addr)) = self.tcp.accept().await else {
+                continue;
+            };
             if let Ok(tls) = self.acceptor.accept(tcp).await {
                 return (tls, addr);
             }
@@ -675,9 +734,7 @@ fn box_uploads_over_mutual_tls_with_box_identity() {
     let tcp = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = tcp.local_addr().unwrap();
     let listener = TlsListener { tcp, acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(server_config)) };
-    let app = axum::Router::new()
-        .nest("/v1/uploads", router(plain.state.clone()))
-        .layer(axum::Extension(BoxIdentity { ppe_code: PPE.into() }));
+    let app = axum::Router::new().nest("/v1/uploads", router(plain.state.clone())).layer(axum::Extension(BoxIdentity { ppe_code: PPE.into() }));
     rt.spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
