@@ -71,7 +71,11 @@ fn make_box(dir: &Path, hub: &Hub, inbox: &Path) -> PathBuf {
     let config = dir.join("ppe.toml");
     run(Command::new(env!("CARGO_BIN_EXE_ppe")).args(["edge", "scan", "--config"]).arg(&config).args(["--exam", "ege-02", "--from"]).arg(inbox));
     // Build the bundle now so the timed upload measures the transfer (export builds it too).
-    run(Command::new(env!("CARGO_BIN_EXE_ppe")).args(["edge", "export", "--config"]).arg(&config).args(["--exam", "ege-02", "--to"]).arg(dir.join("usb")));
+    run(Command::new(env!("CARGO_BIN_EXE_ppe"))
+        .args(["edge", "export", "--config"])
+        .arg(&config)
+        .args(["--exam", "ege-02", "--to"])
+        .arg(dir.join("usb")));
     config
 }
 
@@ -105,7 +109,9 @@ fn main() {
     }
     let total: u64 = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
 
-    let reps = env_or("BENCH_REPS", 3);
+    let reps = env_or("BENCH_REPS", 5);
+    // Files in flight for the timed runs (`ppe edge upload --parallel`; its default is 8).
+    let parallel = env_or("BENCH_PARALLEL", 8).to_string();
     // nginx with WebDAV PUT: the baseline's server.
     let port = free_port();
     let ngx = root.join("nginx");
@@ -114,7 +120,7 @@ fn main() {
     std::fs::write(
         ngx.join("nginx.conf"),
         format!(
-            "user root; worker_processes 1; error_log {d}/logs/error.log; pid {d}/nginx.pid;
+            "user root; master_process off; worker_processes 1; error_log {d}/logs/error.log; pid {d}/nginx.pid;
 events {{ worker_connections 64; }}
 http {{ access_log off; client_body_temp_path {d}/tmp; client_max_body_size 0;
   server {{ listen 127.0.0.1:{port}; root {d}/put; location / {{ dav_methods PUT; create_full_put_path on; }} }} }}\n",
@@ -122,7 +128,14 @@ http {{ access_log off; client_body_temp_path {d}/tmp; client_max_body_size 0;
         ),
     )
     .unwrap();
-    let mut nginx = Command::new("nginx").arg("-p").arg(&ngx).arg("-c").arg(ngx.join("nginx.conf")).args(["-g", "daemon off;"]).spawn().expect("nginx (Debian nginx-light)");
+    let mut nginx = Command::new("nginx")
+        .arg("-p")
+        .arg(&ngx)
+        .arg("-c")
+        .arg(ngx.join("nginx.conf"))
+        .args(["-g", "daemon off;"])
+        .spawn()
+        .expect("nginx (Debian nginx-light)");
     let ready = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(ready.elapsed() < Duration::from_secs(10), "nginx did not start");
@@ -134,13 +147,20 @@ http {{ access_log off; client_body_temp_path {d}/tmp; client_max_body_size 0;
     let mut ours_runs = Vec::new();
     let mut curl_runs = Vec::new();
     let mut ours_received = 0;
+    let mut ours_cpu = Vec::new();
     for rep in 0..reps {
         // Ours: box → hub over tus, fsync before every acknowledged offset.
         let hub = start_hub(&root.join(format!("hub-{rep}")));
         let config = make_box(&root.join(format!("box-{rep}")), &hub, &inbox);
         let t0 = Instant::now();
-        run(Command::new(env!("CARGO_BIN_EXE_ppe")).args(["edge", "upload", "--config"]).arg(&config).args(["--exam", "ege-02"]));
+        let cpu0 = cpu_seconds();
+        run(Command::new(env!("CARGO_BIN_EXE_ppe"))
+            .args(["edge", "upload", "--parallel", &parallel, "--config"])
+            .arg(&config)
+            .args(["--exam", "ege-02"]));
         ours_runs.push(t0.elapsed());
+        let cpu1 = cpu_seconds();
+        ours_cpu.push((cpu1.0 - cpu0.0, cpu1.1 - cpu0.1));
         ours_received = hub.state.bytes_received_total.load(Ordering::SeqCst);
 
         // Baseline: curl -T of the same files to nginx, one connection.
@@ -165,7 +185,8 @@ http {{ access_log off; client_body_temp_path {d}/tmp; client_max_body_size 0;
     // Re-sent bytes after kill -9 mid-upload, then a restart: default (8 files in flight)
     // and one file at a time.
     let mut resent = Vec::new();
-    for parallel in ["8", "1"] {
+    let kill_runs: &[&str] = if env_or("BENCH_KILL", 1) == 1 { &["8", "1"] } else { &[] };
+    for parallel in kill_runs.iter().copied() {
         let hub2 = start_hub(&root.join(format!("hub-kill-{parallel}")));
         let box2 = root.join(format!("box-kill-{parallel}"));
         let config2 = make_box(&box2, &hub2, &inbox);
@@ -183,7 +204,10 @@ http {{ access_log off; client_body_temp_path {d}/tmp; client_max_body_size 0;
         let _ = child.kill();
         let _ = child.wait();
         let at_kill = hub2.state.bytes_received_total.load(Ordering::SeqCst);
-        run(Command::new(env!("CARGO_BIN_EXE_ppe")).args(["edge", "upload", "--parallel", parallel, "--config"]).arg(&config2).args(["--exam", "ege-02"]));
+        run(Command::new(env!("CARGO_BIN_EXE_ppe"))
+            .args(["edge", "upload", "--parallel", parallel, "--config"])
+            .arg(&config2)
+            .args(["--exam", "ege-02"]));
         let received2 = hub2.state.bytes_received_total.load(Ordering::SeqCst);
         let m: ppe::upload::SignedManifest =
             serde_json::from_slice(&std::fs::read(box2.join("state/bundles/ege-02/manifest.json")).unwrap()).unwrap();
@@ -193,7 +217,15 @@ http {{ access_log off; client_body_temp_path {d}/tmp; client_max_body_size 0;
     let mbps = |d: Duration| total as f64 / d.as_secs_f64() / 1e6;
     println!("files: {} ({} participants × {} pages), {:.1} MB", files.len(), participants, pages, total as f64 / 1e6);
     let secs = |v: &[Duration]| v.iter().map(|d| format!("{:.2}", d.as_secs_f64())).collect::<Vec<_>>().join(" ");
-    println!("ours (ppe edge upload → hub tus, checksums, fsync per chunk): median {:.2} s, {:.1} MB/s (runs: {}), hub read {} body bytes", ours.as_secs_f64(), mbps(ours), secs(&ours_runs), ours_received);
+    println!(
+        "ours (ppe edge upload → hub tus, checksums, fsync per chunk): median {:.2} s, {:.1} MB/s (runs: {}), hub read {} body bytes",
+        ours.as_secs_f64(),
+        mbps(ours),
+        secs(&ours_runs),
+        ours_received
+    );
+    let (hub_cpu, box_cpu) = ours_cpu.iter().fold((0.0, 0.0), |a, c| (a.0 + c.0, a.1 + c.1));
+    println!("ours CPU per run (mean): hub {:.2} s, box {:.2} s", hub_cpu / reps as f64, box_cpu / reps as f64);
     println!("baseline (curl -T → nginx PUT, no fsync): median {:.2} s, {:.1} MB/s (runs: {})", curl.as_secs_f64(), mbps(curl), secs(&curl_runs));
     println!("ratio ours/curl throughput: {:.2} (goal ≥ 0.80)", curl.as_secs_f64() / ours.as_secs_f64());
     for (parallel, at_kill, bytes) in &resent {
@@ -204,4 +236,13 @@ http {{ access_log off; client_body_temp_path {d}/tmp; client_max_body_size 0;
             page_size + page_size / 10
         );
     }
+}
+
+/// CPU seconds (this process = the hub, its waited-for children = the box), from
+/// /proc/self/stat (clock ticks of 1/100 s).
+fn cpu_seconds() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let after = stat.rsplit(')').next().unwrap();
+    let f: Vec<f64> = after.split_whitespace().map(|x| x.parse().unwrap_or(0.0)).collect();
+    ((f[11] + f[12]) / 100.0, (f[13] + f[14]) / 100.0)
 }

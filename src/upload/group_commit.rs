@@ -18,12 +18,14 @@ use super::store::{self as upload_store, TusUploadRow};
 use crate::store::Connection;
 
 /// What must become durable for one request.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum DurableOp {
     /// The upload's new offset (`insert`: the row is new and goes in with it).
     Offset { row: TusUploadRow, insert: bool },
-    /// The last byte is in: move the partial file to `blobs/<sha>`, mark the upload complete.
-    Complete { row: TusUploadRow, insert: bool, sha: String },
+    /// The last byte is in: move the partial file to `blobs/<sha>` (or link `unnamed`, the
+    /// whole file written and fsynced as an unnamed file in the blob folder), mark the upload
+    /// complete.
+    Complete { row: TusUploadRow, insert: bool, sha: String, unnamed: Option<std::fs::File> },
 }
 
 type Outcome = Result<TusUploadRow, CoreError>;
@@ -71,7 +73,7 @@ fn commit_batch(state: &UploadServerState, batch: Vec<(u64, DurableOp)>) -> Vec<
     let mut moved = false;
     for (ticket, op) in batch {
         match &op {
-            DurableOp::Complete { row, sha, .. } => match move_to_blob(state, row, sha) {
+            DurableOp::Complete { row, sha, unnamed, insert } => match move_to_blob(state, row, sha, unnamed.as_ref(), *insert) {
                 Ok(m) => {
                     moved |= m;
                     ready.push((ticket, op));
@@ -122,9 +124,31 @@ fn commit_batch(state: &UploadServerState, batch: Vec<(u64, DurableOp)>) -> Vec<
 
 /// `true` when the file was renamed into the blob folder (which then needs an fsync); the same
 /// content already there just drops the partial.
-fn move_to_blob(state: &UploadServerState, row: &TusUploadRow, sha: &str) -> Result<bool, CoreError> {
+fn move_to_blob(state: &UploadServerState, row: &TusUploadRow, sha: &str, unnamed: Option<&std::fs::File>, insert: bool) -> Result<bool, CoreError> {
     let partial = state.storage_dir.join("partial").join(&row.upload_id);
     let blob = state.blob_path(sha);
+    if let Some(file) = unnamed {
+        // An upload created earlier may have left an empty partial behind.
+        if !insert {
+            let _ = std::fs::remove_file(&partial);
+        }
+        if blob.exists() {
+            return Ok(false);
+        }
+        return match link_unnamed(file, &blob) {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                // No /proc (or no linkat here): copy the bytes to a named file instead.
+                tracing::warn!("linking an unnamed upload file failed ({e}); copying it");
+                let mut bytes = Vec::new();
+                let mut f = file;
+                std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(0))?;
+                std::io::Read::read_to_end(&mut f, &mut bytes)?;
+                crate::util::write_atomic(&blob, &bytes)?;
+                Ok(false)
+            }
+        };
+    }
     if row.upload_length == 0 && !partial.exists() {
         if blob.exists() {
             return Ok(false);
@@ -139,6 +163,22 @@ fn move_to_blob(state: &UploadServerState, row: &TusUploadRow, sha: &str) -> Res
         std::fs::rename(&partial, &blob)?;
         Ok(true)
     }
+}
+
+/// Opens an unnamed file in `dir` (O_TMPFILE): it has no name until [`link_unnamed`] gives it
+/// one, and vanishes if the process dies first.
+pub fn open_unnamed(dir: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::openat(rustix::fs::CWD, dir, OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC, Mode::from_raw_mode(0o640))?;
+    Ok(std::fs::File::from(fd))
+}
+
+/// Gives an unnamed file its name (linkat through /proc/self/fd, which needs no privilege).
+fn link_unnamed(file: &std::fs::File, to: &std::path::Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+    rustix::fs::linkat(rustix::fs::CWD, proc_path.as_str(), rustix::fs::CWD, to, rustix::fs::AtFlags::SYMLINK_FOLLOW)?;
+    Ok(())
 }
 
 fn apply(tx: &Connection, op: &DurableOp, now: &str) -> Result<(), String> {
@@ -219,7 +259,7 @@ mod tests {
             (1, DurableOp::Offset { row: row("a", 10, 4), insert: true }),
             // Inserting an upload id that exists breaks the batch's transaction.
             (2, DurableOp::Offset { row: row("taken", 3, 1), insert: true }),
-            (3, DurableOp::Complete { row: row("done", 3, 3), insert: true, sha: sha.clone() }),
+            (3, DurableOp::Complete { row: row("done", 3, 3), insert: true, sha: sha.clone(), unnamed: None }),
         ];
         let mut outcomes = commit_batch(&st, batch);
         outcomes.sort_by_key(|(t, _)| *t);

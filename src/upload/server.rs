@@ -212,7 +212,7 @@ impl UploadCore {
         // bytes needs nothing on disk, which saves two fsyncs per file.
         if length == 0 {
             let sha = crate::util::sha256_hex(b"");
-            return state.group.submit(state, DurableOp::Complete { row, insert: true, sha });
+            return state.group.submit(state, DurableOp::Complete { row, insert: true, sha, unnamed: None });
         }
         state.group.submit(state, DurableOp::Offset { row, insert: true })
     }
@@ -420,6 +420,19 @@ impl UploadCore {
             let path = st.partial_path(&row.upload_id);
             let base = row.upload_offset;
             let written = g.spilled + g.pending.len() as u64;
+            // A file sent whole in one request (a page, usually) is written as an unnamed file
+            // in the blob folder and linked at its content address by the group commit.
+            if base == 0 && g.spilled == 0 && written == row.upload_length && written > 0 {
+                if let Ok(mut file) = super::group_commit::open_unnamed(&st.storage_dir.join("blobs")) {
+                    std::io::Write::write_all(&mut file, &g.pending)?;
+                    // The invariant: bytes reach the disk before their offset is acknowledged.
+                    file.sync_data()?;
+                    let now = st.clock.now_rfc3339();
+                    let row = TusUploadRow { upload_offset: written, updated_at: now, expires_at: st.expiry_from_now(), ..row };
+                    let sha = hex::encode(g.digest);
+                    return st.group.submit(&st, DurableOp::Complete { row, insert, sha, unnamed: Some(file) });
+                }
+            }
             // The invariant: bytes reach the disk before their offset is acknowledged.
             if written > 0 {
                 match write_at(&path, base, g.spilled, &g.pending, true) {
@@ -433,7 +446,7 @@ impl UploadCore {
             let op = if new_offset == row.upload_length {
                 // A file sent in one request is hashed already.
                 let sha = if base == 0 && g.spilled == 0 { hex::encode(g.digest) } else { sha256_file(&path)? };
-                DurableOp::Complete { row, insert, sha }
+                DurableOp::Complete { row, insert, sha, unnamed: None }
             } else {
                 DurableOp::Offset { row, insert }
             };
@@ -951,6 +964,8 @@ mod tests {
         let sha = row.stored_sha256.clone().expect("complete in the creation request");
         assert_eq!(std::fs::read(st.blob_path(&sha)).unwrap(), b"abcdef");
         assert!(!st.partial_path(&row.upload_id).exists());
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("blobs")).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from(&sha)], "only the content address, no temporary name");
         assert_eq!(st.group.batches.load(std::sync::atomic::Ordering::SeqCst), 1, "row, offset and completion in one commit");
         let stored = UploadCore::status(&st, &row.upload_id, None).unwrap();
         assert_eq!((stored.upload_offset, stored.stored_sha256), (6, Some(sha)));

@@ -154,7 +154,7 @@ impl TusClient {
         })
     }
 
-    /// Uploads `path` to the tus `endpoint`, resuming `resume_url` if given. `whole_sha256`,
+    /// Uploads `path` to the tus `endpoint`, from where `resume` says it stands. `whole_sha256`,
     /// when the caller knows the file's SHA-256 (the bundle manifest does), is the checksum of
     /// a chunk that is the whole file, so a page is not hashed twice.
     pub async fn upload(

@@ -160,6 +160,53 @@ fn every_code_on_every_page_decodes_with_zbarimg_to_its_sheet() {
     assert!(decoded_total >= 20, "decoded only {decoded_total} codes");
 }
 
+/// The printed kits, rendered as a scanner would deliver them (150 dpi greyscale PNG from the
+/// very PDFs that went to the printer), dropped into the inbox: every page is matched to the
+/// sheet attendance issued and to its participant.
+#[test]
+fn printed_kits_rendered_as_scans_go_through_the_inbox_all_matched() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = make_box(dir.path(), 12, None);
+    let c = config.to_str().unwrap();
+    let out = dir.path().join("out");
+    let o = ppe(&["edge", "print", "--config", c, "--exam", "ege-02", "--what", "sheets", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let mut kits: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("kits-"))
+        .collect();
+    kits.sort();
+    assert!(!kits.is_empty(), "no kits printed");
+    let mut rendered = 0;
+    for (i, pdf) in kits.iter().enumerate() {
+        let o = Command::new("pdftoppm").args(["-r", "150", "-gray", "-png"]).arg(pdf).arg(inbox.join(format!("scan{i:02}"))).output().unwrap();
+        assert!(o.status.success(), "pdftoppm {}", pdf.display());
+        rendered += page_count(pdf);
+    }
+    let o = ppe(&["edge", "scan", "--config", c, "--exam", "ege-02", "--from", inbox.to_str().unwrap()]);
+    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains(&format!("принято страниц: {rendered} (сопоставлено {rendered}, ждут разбора 0")), "{}", stdout(&o));
+    let conn = ppe::store::open(&dir.path().join("state/ppe.db")).unwrap();
+    let ppe_code = ppe::seating::store::seat_assignments_for_exam(&conn, "ege-02").unwrap()[0].ppe_code.clone();
+    let issued = ppe::attendance::store::issued_sheets(&conn, "ege-02", &ppe_code).unwrap();
+    let pages = ppe::scanning::store::pages_for_exam(&conn, "ege-02").unwrap();
+    assert_eq!(pages.len(), rendered);
+    for p in &pages {
+        let number = p.sheet_number.expect("matched to a sheet number");
+        let sheet = issued.iter().find(|s| s.number == number && !s.voided).unwrap_or_else(|| panic!("sheet {number} was not issued"));
+        assert_eq!(p.participant_id, sheet.participant_id, "sheet {number} belongs to its participant");
+    }
+    // Every issued sheet came back exactly once.
+    let mut numbers: Vec<u32> = pages.iter().filter_map(|p| p.sheet_number).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), issued.iter().filter(|s| !s.voided).count());
+}
+
 fn page_count(pdf: &Path) -> usize {
     let o = Command::new("qpdf").arg("--show-npages").arg(pdf).output().unwrap();
     String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
