@@ -51,7 +51,8 @@ pub struct UploadServerState {
     pub bytes_received_total: std::sync::atomic::AtomicU64,
     /// Offsets and completions become durable in groups (see [`GroupCommit`]).
     pub group: GroupCommit,
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One lock per upload while requests hold it; entries nobody holds are pruned.
+    locks: Mutex<HashMap<String, std::sync::Weak<tokio::sync::Mutex<()>>>>,
 }
 
 /// A request body as read: what to write, what was already spilled, its SHA-256, and why it
@@ -70,6 +71,9 @@ enum Prepared {
     /// A new upload, not yet stored.
     New(TusUploadRow),
 }
+
+/// The per-upload lock table is swept of unheld entries when it reaches this size.
+const LOCKS_PRUNE_AT: usize = 4096;
 
 /// A PATCH body bigger than this is written to the partial file in pieces of this size.
 pub const SPILL_AT: usize = 16 << 20;
@@ -189,7 +193,16 @@ impl UploadServerState {
 
     fn lock_for(&self, upload_id: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-        locks.entry(upload_id.to_string()).or_default().clone()
+        if let Some(held) = locks.get(upload_id).and_then(std::sync::Weak::upgrade) {
+            return held;
+        }
+        // A hub sees every page of a region: forget the locks no request holds any more.
+        if locks.len() >= LOCKS_PRUNE_AT {
+            locks.retain(|_, l| l.strong_count() > 0);
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(upload_id.to_string(), Arc::downgrade(&lock));
+        lock
     }
 
     fn expiry_from_now(&self) -> String {
@@ -1008,6 +1021,19 @@ mod tests {
         assert_eq!(UploadCore::status(&st, &row.upload_id, None).unwrap().upload_offset, 0);
         UploadCore::append(&st, &row.upload_id, 0, chunks(vec![Ok(b"abcdef")]), None, None).await.unwrap();
         assert_eq!(std::fs::read(st.blob_path(&crate::util::sha256_hex(b"abcdef"))).unwrap(), b"abcdef");
+    }
+
+    #[test]
+    fn upload_locks_are_shared_while_held_and_forgotten_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = state(dir.path());
+        let held = st.lock_for("a");
+        assert!(Arc::ptr_eq(&held, &st.lock_for("a")), "two requests for one upload share its lock");
+        for i in 0..3 * LOCKS_PRUNE_AT {
+            drop(st.lock_for(&format!("u{i}")));
+        }
+        assert!(st.locks.lock().unwrap().len() <= LOCKS_PRUNE_AT + 1, "unheld locks are pruned");
+        assert!(Arc::ptr_eq(&held, &st.lock_for("a")), "a held lock survives the sweep");
     }
 
     #[tokio::test]

@@ -338,6 +338,14 @@ pub fn receipt_latest(conn: &Connection, exam_id: &str) -> rusqlite::Result<Opti
     .optional()
 }
 
+/// (completed_at, size) of every file of an exam the hub acknowledged in full, oldest first:
+/// the measured rate of the upload for the UI's estimate.
+pub fn upload_completions(conn: &Connection, exam_id: &str) -> rusqlite::Result<Vec<(String, u64)>> {
+    let mut st = conn.prepare("SELECT completed_at, size FROM upload_file WHERE exam_id = ?1 AND completed_at IS NOT NULL ORDER BY completed_at")?;
+    let rows = st.query_map([exam_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+    rows.collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,15 +366,13 @@ mod tests {
         upload_file_set_url(&conn, "e", "a", Some("http://x/1")).unwrap();
         upload_file_ensure(&conn, "e", "a", "h1", 3).unwrap();
         assert_eq!(upload_file_get(&conn, "e", "a").unwrap().unwrap().upload_url.as_deref(), Some("http://x/1"));
+        upload_file_mark_started(&conn, "e", "a", "t1").unwrap();
+        upload_file_mark_started(&conn, "e", "a", "t2").unwrap();
+        assert_eq!(upload_file_get(&conn, "e", "a").unwrap().unwrap().started_at.as_deref(), Some("t1"), "the first start is kept");
+        upload_file_ensure(&conn, "e", "a", "h1", 3).unwrap();
+        assert!(upload_file_get(&conn, "e", "a").unwrap().unwrap().started_at.is_some());
         upload_file_ensure(&conn, "e", "a", "h2", 4).unwrap();
-        assert_eq!(upload_file_get(&conn, "e", "a").unwrap().unwrap().upload_url, None);
+        let changed = upload_file_get(&conn, "e", "a").unwrap().unwrap();
+        assert_eq!((changed.upload_url, changed.started_at), (None, None), "new content starts over");
     }
-}
-
-/// (completed_at, size) of every file of an exam the hub acknowledged in full, oldest first:
-/// the measured rate of the upload for the UI's estimate.
-pub fn upload_completions(conn: &Connection, exam_id: &str) -> rusqlite::Result<Vec<(String, u64)>> {
-    let mut st = conn.prepare("SELECT completed_at, size FROM upload_file WHERE exam_id = ?1 AND completed_at IS NOT NULL ORDER BY completed_at")?;
-    let rows = st.query_map([exam_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
-    rows.collect()
 }

@@ -143,6 +143,42 @@ fn box_uploads_bundle_to_our_hub_and_holds_verified_receipt() {
     assert_eq!(bundles.len(), 1);
 }
 
+/// The crash window creation-with-upload opens: the hub holds whole files the box has no mark
+/// for (killed before its batched marks were written). Files marked started are asked for by
+/// plain creation and cost no byte; files without a start mark would be sent again.
+#[test]
+fn files_the_box_lost_track_of_are_not_sent_again_when_marked_started() {
+    use std::sync::atomic::Ordering;
+    let t = tempfile::tempdir().unwrap();
+    let hub = start_hub(&t.path().join("hub"), None);
+    let box_dir = t.path().join("box");
+    let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
+    hub.register_box(PPE, &public);
+    scan_pages(&config, &box_dir, 6, 100_000);
+    let upload = || ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM]);
+    let o = upload();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let total = bundle_manifest(&box_dir).manifest.total_bytes();
+    assert_eq!(hub.state.bytes_received_total.load(Ordering::SeqCst), total, "each byte sent once");
+    let forget = |sql: &str| {
+        let conn = ppe::store::open(&box_dir.join("state/ppe.db")).unwrap();
+        conn.execute(sql, []).unwrap();
+    };
+    // Killed after the files went up, before any URL or done mark was kept: started only.
+    forget("UPDATE upload_file SET completed_at = NULL, upload_url = NULL");
+    let o = upload();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(hub.state.bytes_received_total.load(Ordering::SeqCst), total, "nothing re-sent");
+    assert_eq!(receipt_count(&box_dir), 1, "the same receipt");
+    // Without the start marks the box cannot know, and sends every file with its creation
+    // again (the hub reads and drops them): what the marks save.
+    forget("UPDATE upload_file SET completed_at = NULL, upload_url = NULL, started_at = NULL");
+    let o = upload();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(hub.state.bytes_received_total.load(Ordering::SeqCst), 2 * total);
+    assert_hub_holds_bundle(&hub, &box_dir);
+}
+
 #[test]
 fn an_upload_that_cannot_meet_its_deadline_raises_a_stored_alarm_and_still_completes() {
     let t = tempfile::tempdir().unwrap();
