@@ -430,6 +430,30 @@ h.listen(0, '127.0.0.1', () => {{ console.log('READY ' + h.address().port); }});
     }
 }
 
+/// Our client against our hub with the default 4 MiB chunk: the first chunk goes with the
+/// creation request (bigger than any default body limit), the rest by PATCH, and the file is
+/// stored whole at its content address.
+#[test]
+fn a_file_of_several_default_chunks_goes_up_with_creation_then_patches() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = start_hub(&t.path().join("hub"), None);
+    let src = t.path().join("big.pdf");
+    let bytes = page_bytes(5, 9_500_000);
+    std::fs::write(&src, &bytes).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = ppe::upload::tus_client::TusClient::new(reqwest::Client::new(), Default::default());
+    let endpoint = reqwest::Url::parse(&format!("{}/v1/uploads", hub.url)).unwrap();
+    let meta = vec![("exam_id".to_string(), EXAM.to_string()), ("ppe_code".to_string(), PPE.to_string()), ("file_name".to_string(), "big.pdf".to_string())];
+    let mut sink = UrlSink(vec![]);
+    let outcome = rt.block_on(client.upload(&endpoint, &src, &meta, None, None, &mut sink)).unwrap();
+    assert_eq!(outcome.bytes_sent, bytes.len() as u64, "no re-sends");
+    assert_eq!(sink.0.len(), 1, "the URL is kept before the second chunk: {:?}", sink.0);
+    let sha = ppe::util::sha256_hex(&bytes);
+    assert_eq!(std::fs::read(hub.state.blob_path(&sha)).unwrap(), bytes);
+    assert!(std::fs::read_dir(hub.state.storage_dir.join("partial")).unwrap().next().is_none(), "no partial left");
+}
+
 /// tus-js-client (stock, from npm) against our hub: `run(stop_after_chunks, resume_url,
 /// during_creation)` returns what the client printed.
 fn tus_js_client(t: &Path, hub: &TestHub, src: &Path) -> impl Fn(&str, &str, bool) -> String {
