@@ -113,11 +113,28 @@ pub struct IntakeReport {
 }
 
 /// The texts of every barcode rxing finds on an image (PNG, PNM, TIFF, JPEG).
+///
+/// Our sheets carry a QR code, so a page is first searched for QR codes alone, in one pass;
+/// only a page where none is found gets the thorough search (every symbology rxing reads,
+/// `TryHarder`, the page cut into parts), so a rotated, faded or foreign page is still read.
+/// `benches/intake.rs` measures both against the thorough search alone.
 pub fn decode_codes(image_bytes: &[u8]) -> Vec<String> {
-    match rxing::helpers::detect_multiple_in_buffer(image_bytes) {
-        Ok(results) => results.into_iter().map(|r| r.getText().to_string()).collect(),
-        Err(_) => Vec::new(),
+    let Ok(image) = image::load_from_memory(image_bytes) else {
+        return Vec::new();
+    };
+    let texts = |found: rxing::common::Result<Vec<rxing::RXingResult>>| -> Vec<String> {
+        found.map(|r| r.into_iter().map(|r| r.getText().to_string()).collect()).unwrap_or_default()
+    };
+    let mut qr_only = rxing::DecodeHints {
+        PossibleFormats: Some(std::collections::HashSet::from([rxing::BarcodeFormat::QR_CODE])),
+        TryHarder: Some(false),
+        ..Default::default()
+    };
+    let quick = texts(rxing::helpers::detect_multiple_in_image_with_hints(image.clone(), &mut qr_only));
+    if !quick.is_empty() {
+        return quick;
     }
+    texts(rxing::helpers::detect_multiple_in_image_with_hints(image, &mut rxing::DecodeHints::default()))
 }
 
 fn is_disk_full(e: &std::io::Error) -> bool {
@@ -303,4 +320,44 @@ pub fn completeness_now(conn: &Connection, exam: &str, expected: &super::Expecte
         })
         .collect();
     Ok(super::completeness(expected, &scanned, to_resolve as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(page: &image::GrayImage) -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        page.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    fn blank() -> image::GrayImage {
+        image::GrayImage::from_pixel(850, 1100, image::Luma([255u8]))
+    }
+
+    #[test]
+    fn a_qr_page_is_read_at_once_and_a_data_matrix_page_by_the_thorough_search() {
+        let qr = qrcode::QrCode::new(b"PPE1-test-page").unwrap().render::<image::Luma<u8>>().module_dimensions(4, 4).quiet_zone(true).build();
+        let mut page = blank();
+        image::imageops::overlay(&mut page, &qr, 500, 80);
+        assert_eq!(decode_codes(&png(&page)), vec!["PPE1-test-page".to_string()]);
+
+        // Not a QR code: only the thorough search reads it.
+        let dm = datamatrix::DataMatrix::encode_str("DM-12345", datamatrix::SymbolList::default()).unwrap();
+        let bitmap = dm.bitmap();
+        let mut page = blank();
+        let (scale, at) = (8u32, 200u32);
+        for (x, y) in bitmap.pixels() {
+            for dx in 0..scale {
+                for dy in 0..scale {
+                    page.put_pixel(at + x as u32 * scale + dx, at + y as u32 * scale + dy, image::Luma([0u8]));
+                }
+            }
+        }
+        assert_eq!(decode_codes(&png(&page)), vec!["DM-12345".to_string()]);
+
+        assert!(decode_codes(&png(&blank())).is_empty(), "a blank page has no code");
+        assert!(decode_codes(b"not an image").is_empty());
+    }
 }
