@@ -347,8 +347,14 @@ impl UploadCore {
                 Self::append(state, &row.upload_id, 0, body, expected_sha256, identity).await
             }
             Prepared::Existing(row) => {
+                // Read and dropped, never more than the upload's length.
+                let mut drained = 0u64;
                 while let Some(Ok(bytes)) = body.next().await {
                     state.bytes_received_total.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    drained += bytes.len() as u64;
+                    if drained > row.upload_length {
+                        return Err(CoreError::BadRequest("body goes past Upload-Length".into()));
+                    }
                 }
                 Ok(row)
             }
