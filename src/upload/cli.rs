@@ -98,6 +98,7 @@ struct SharedProgress {
 
 struct FileEvents<'a> {
     conn: &'a Connection,
+    lazy_urls: bool,
     exam: &'a str,
     name: &'a str,
     shared: &'a std::cell::RefCell<SharedProgress>,
@@ -108,11 +109,14 @@ impl TusEvents for FileEvents<'_> {
     fn url_created(&mut self, url: Option<&str>) -> Result<(), String> {
         upload_store::upload_file_set_url(self.conn, self.exam, self.name, url).map_err(|e| e.to_string())
     }
-    /// The file went up whole with its creation: the batched done mark is all that is kept
-    /// (a mark lost to a crash costs one creation request, which the hub answers with the same
-    /// upload, complete, without a byte sent).
-    fn url_known(&mut self, _url: &str) -> Result<(), String> {
-        Ok(())
+    /// The file went up whole with its creation: on a hub that finds uploads by content the
+    /// batched done mark is all that is kept (a mark lost to a crash costs one creation
+    /// request, answered with the same upload, complete, without a byte sent).
+    fn url_known(&mut self, url: &str) -> Result<(), String> {
+        if self.lazy_urls {
+            return Ok(());
+        }
+        self.url_created(Some(url))
     }
     fn acknowledged(&mut self, offset: u64) {
         let mut p = self.shared.borrow_mut();
@@ -201,14 +205,18 @@ pub async fn upload_bundle(
     // Asked once per run, not per file. If the hub cannot be asked now, assume it is ours
     // (checksums and creation-with-upload); the first request will tell.
     let probe = TusClient::new(http.clone(), TusClientOptions::default());
-    let offered = probe.server_features(&endpoint).await.unwrap_or(ServerFeatures { sha256: true, creation_with_upload: true });
+    let offered =
+        probe.server_features(&endpoint).await.unwrap_or(ServerFeatures { sha256: true, creation_with_upload: true, idempotent_creation: true });
+    // A page goes up with its creation request, and its URL is kept lazily, only where the hub
+    // finds a lost upload again by its content; elsewhere the URL is kept before any byte.
+    let lazy = offered.creation_with_upload && offered.idempotent_creation;
     let client = TusClient::new(
         http.clone(),
         TusClientOptions {
             chunk_size: args.chunk_size.max(1),
             max_failures: args.max_failures,
             checksum: if offered.sha256 { ChecksumMode::Always } else { ChecksumMode::Never },
-            creation_with_upload: Some(offered.creation_with_upload),
+            creation_with_upload: Some(lazy),
             ..Default::default()
         },
     );
@@ -288,7 +296,7 @@ pub async fn upload_bundle(
             ("kind".to_string(), f.kind.clone()),
             ("sha256".to_string(), f.sha256.clone()),
         ];
-        let mut events = FileEvents { conn, exam: &m.exam_id, name: &f.name, shared: shared_ref, clock: &ctx.clock };
+        let mut events = FileEvents { conn, lazy_urls: lazy, exam: &m.exam_id, name: &f.name, shared: shared_ref, clock: &ctx.clock };
         let outcome = client
             .upload(endpoint_ref, &built.file_path(&f.name), &metadata, resume, sha256_bytes(&f.sha256), &mut events)
             .await

@@ -37,9 +37,10 @@ pub struct GroupCommit {
     queue: Mutex<Vec<(u64, DurableOp)>>,
     done: Mutex<HashMap<u64, Outcome>>,
     commit_lock: Mutex<()>,
-    /// Batches committed and operations in them (for tests and benchmarks).
+    /// Batches committed and operations in them, unnamed files linked (tests, benchmarks).
     pub batches: AtomicU64,
     pub operations: AtomicU64,
+    pub linked: AtomicU64,
 }
 
 impl GroupCommit {
@@ -70,12 +71,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn commit_batch(state: &UploadServerState, batch: Vec<(u64, DurableOp)>) -> Vec<(u64, Outcome)> {
     let mut outcomes: Vec<(u64, Outcome)> = Vec::with_capacity(batch.len());
     let mut ready: Vec<(u64, DurableOp)> = Vec::with_capacity(batch.len());
-    let mut moved = false;
+    let mut completes = false;
     for (ticket, op) in batch {
         match &op {
             DurableOp::Complete { row, sha, unnamed, insert } => match move_to_blob(state, row, sha, unnamed.as_ref(), *insert) {
-                Ok(m) => {
-                    moved |= m;
+                Ok(linked) => {
+                    completes = true;
+                    if linked {
+                        state.group.linked.fetch_add(1, Ordering::Relaxed);
+                    }
                     ready.push((ticket, op));
                 }
                 Err(e) => outcomes.push((ticket, Err(e))),
@@ -83,7 +87,9 @@ fn commit_batch(state: &UploadServerState, batch: Vec<(u64, DurableOp)>) -> Vec<
             DurableOp::Offset { .. } => ready.push((ticket, op)),
         }
     }
-    if moved {
+    // Once per batch with a completion, also when its blob was there already: a name another
+    // request (or a media import) gave it may not have been synced yet.
+    if completes {
         if let Err(e) = crate::util::sync_dir(&state.storage_dir.join("blobs")) {
             let why = format!("fsync of the blob folder: {e}");
             outcomes.extend(ready.into_iter().map(|(t, _)| (t, Err(CoreError::Storage(why.clone())))));
@@ -122,8 +128,8 @@ fn commit_batch(state: &UploadServerState, batch: Vec<(u64, DurableOp)>) -> Vec<
     outcomes
 }
 
-/// `true` when the file was renamed into the blob folder (which then needs an fsync); the same
-/// content already there just drops the partial.
+/// `true` when an unnamed file was linked at its address; the same content already there just
+/// drops the partial or the unnamed file.
 fn move_to_blob(state: &UploadServerState, row: &TusUploadRow, sha: &str, unnamed: Option<&std::fs::File>, insert: bool) -> Result<bool, CoreError> {
     let partial = state.storage_dir.join("partial").join(&row.upload_id);
     let blob = state.blob_path(sha);
@@ -158,11 +164,10 @@ fn move_to_blob(state: &UploadServerState, row: &TusUploadRow, sha: &str, unname
     }
     if blob.exists() {
         std::fs::remove_file(&partial)?;
-        Ok(false)
     } else {
         std::fs::rename(&partial, &blob)?;
-        Ok(true)
     }
+    Ok(false)
 }
 
 /// Opens an unnamed file in `dir` (O_TMPFILE): it has no name until [`link_unnamed`] gives it
@@ -274,7 +279,30 @@ mod tests {
     }
 
     #[test]
-    fn concurrent_submitters_share_commits() {
+    fn operations_queued_while_a_commit_runs_go_in_one_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = std::sync::Arc::new(state(dir.path()));
+        // A commit in progress: the submitters queue behind it.
+        let running = lock(&st.group.commit_lock);
+        let threads: Vec<_> = (0..6)
+            .map(|t| {
+                let st = st.clone();
+                std::thread::spawn(move || st.group.submit(&st, DurableOp::Offset { row: row(&format!("q{t}"), 10, 2), insert: true }).unwrap())
+            })
+            .collect();
+        while lock(&st.group.queue).len() < 6 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        drop(running);
+        for t in threads {
+            assert_eq!(t.join().unwrap().upload_offset, 2);
+        }
+        assert_eq!(st.group.operations.load(Ordering::SeqCst), 6);
+        assert_eq!(st.group.batches.load(Ordering::SeqCst), 1, "six operations, one commit");
+    }
+
+    #[test]
+    fn concurrent_submitters_each_get_their_own_outcome() {
         let dir = tempfile::tempdir().unwrap();
         let st = std::sync::Arc::new(state(dir.path()));
         let threads: Vec<_> = (0..8)

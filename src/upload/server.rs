@@ -24,6 +24,7 @@ use futures_util::StreamExt;
 use ring::signature::Ed25519KeyPair;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::OwnedMutexGuard;
 
 use super::group_commit::{DurableOp, GroupCommit};
 use super::store::{self as upload_store, TusUploadRow};
@@ -34,6 +35,9 @@ use crate::store::Connection;
 
 pub const TUS_VERSION: &str = "1.0.0";
 pub const TUS_EXTENSIONS: &str = "creation,creation-with-upload,checksum,termination,expiration";
+/// OPTIONS header of our hub: creation with the same exam, exam point, file name, declared
+/// `sha256` metadata and length returns the upload already there.
+pub const IDEMPOTENT_CREATION_HEADER: &str = "Ppe-Idempotent-Creation";
 /// Status code tus assigns to a checksum mismatch.
 pub const CHECKSUM_MISMATCH: u16 = 460;
 
@@ -63,6 +67,9 @@ struct Gathered {
     digest: [u8; 32],
     broken: Option<String>,
 }
+
+/// Locks a request holds until its bytes are durable (shared with its blocking tasks).
+type Held = Arc<Vec<OwnedMutexGuard<()>>>;
 
 /// What a creation request gets.
 enum Prepared {
@@ -191,6 +198,17 @@ impl UploadServerState {
         self.storage_dir.join("blobs").join(sha256)
     }
 
+    /// The lock of a content (exam, exam point, file name, declared SHA-256, length) while it
+    /// is being created; `None` when the request declares no SHA-256 (creation by content does
+    /// not apply).
+    fn content_lock(&self, meta: &UploadMetadata, identity: Option<&BoxIdentity>, length: u64) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        if meta.sha256.is_empty() {
+            return None;
+        }
+        let ppe = if meta.ppe_code.is_empty() { identity.map(|i| i.ppe_code.as_str()).unwrap_or_default() } else { meta.ppe_code.as_str() };
+        Some(self.lock_for(&format!("content\u{0}{}\u{0}{ppe}\u{0}{}\u{0}{}\u{0}{length}", meta.exam_id, meta.file_name, meta.sha256)))
+    }
+
     fn lock_for(&self, upload_id: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(held) = locks.get(upload_id).and_then(std::sync::Weak::upgrade) {
@@ -312,14 +330,50 @@ impl UploadCore {
         S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let lock = state.lock_for(upload_id);
-        let _held = lock.lock().await;
+        Self::append_holding(state, upload_id, client_offset, body, expected_sha256, identity, Vec::new()).await
+    }
+
+    /// [`Self::append`] with locks the caller already holds (kept until the write is durable).
+    #[allow(clippy::too_many_arguments)]
+    async fn append_holding<S, E>(
+        state: &Arc<UploadServerState>,
+        upload_id: &str,
+        client_offset: u64,
+        body: S,
+        expected_sha256: Option<[u8; 32]>,
+        identity: Option<&BoxIdentity>,
+        mut held: Vec<OwnedMutexGuard<()>>,
+    ) -> Result<TusUploadRow, CoreError>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        held.push(state.lock_for(upload_id).lock_owned().await);
+        // Held by every blocking task of this request: a client that goes away drops the
+        // request, not the lock, while its bytes are still being written and committed.
+        let held = Arc::new(held);
         let row = Self::status(state, upload_id, identity)?;
         if client_offset != row.upload_offset || row.completed_at.is_some() {
             return Err(CoreError::OffsetMismatch { client: client_offset, server: row.upload_offset });
         }
-        let gathered = Self::gather(state, &row, body, expected_sha256).await?;
-        Self::persist(state, row, gathered, false).await
+        let gathered = Self::gather(state, &row, body, expected_sha256, &held).await?;
+        Self::persist(state, row, gathered, false, held).await
+    }
+
+    /// Async creation for the tus handler: waits while a request with the same content is being
+    /// created (see [`Self::content_lock`]), then [`Self::create`].
+    pub async fn create_waiting(
+        state: &Arc<UploadServerState>,
+        length: u64,
+        meta: UploadMetadata,
+        identity: Option<BoxIdentity>,
+    ) -> Result<TusUploadRow, CoreError> {
+        let _content = match state.content_lock(&meta, identity.as_ref(), length) {
+            Some(lock) => Some(lock.lock_owned().await),
+            None => None,
+        };
+        let st = state.clone();
+        tokio::task::spawn_blocking(move || Self::create(&st, length, meta, identity.as_ref())).await.map_err(join_error)?
     }
 
     /// tus creation-with-upload: creates the upload and takes the first bytes in the same
@@ -339,12 +393,18 @@ impl UploadCore {
         S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
+        // Creation by content stays idempotent while this body is read and committed: another
+        // creation of the same content waits here and then finds this upload.
+        let mut held = Vec::new();
+        if let Some(lock) = state.content_lock(&meta, identity, length) {
+            held.push(lock.lock_owned().await);
+        }
         let st = state.clone();
         let id = identity.cloned();
         let prepared = tokio::task::spawn_blocking(move || Self::prepare(&st, length, meta, id.as_ref())).await.map_err(join_error)??;
         match prepared {
             Prepared::Existing(row) if row.completed_at.is_none() && row.upload_offset == 0 => {
-                Self::append(state, &row.upload_id, 0, body, expected_sha256, identity).await
+                Self::append_holding(state, &row.upload_id, 0, body, expected_sha256, identity, held).await
             }
             Prepared::Existing(row) => {
                 // Read and dropped, never more than the upload's length.
@@ -359,10 +419,10 @@ impl UploadCore {
                 Ok(row)
             }
             Prepared::New(row) => {
-                let lock = state.lock_for(&row.upload_id);
-                let _held = lock.lock().await;
-                let gathered = Self::gather(state, &row, body, expected_sha256).await?;
-                Self::persist(state, row, gathered, true).await
+                // Nobody else knows this upload id before its row is committed.
+                let held = Arc::new(held);
+                let gathered = Self::gather(state, &row, body, expected_sha256, &held).await?;
+                Self::persist(state, row, gathered, true, held).await
             }
         }
     }
@@ -375,6 +435,7 @@ impl UploadCore {
         row: &TusUploadRow,
         mut body: S,
         expected_sha256: Option<[u8; 32]>,
+        held: &Held,
     ) -> Result<Gathered, CoreError>
     where
         S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
@@ -402,9 +463,17 @@ impl UploadCore {
                     pending.extend_from_slice(&bytes);
                     if pending.len() >= SPILL_AT {
                         let data = std::mem::take(&mut pending);
-                        let (p, at) = (path.clone(), spilled);
-                        let n = data.len() as u64;
-                        tokio::task::spawn_blocking(move || write_at(&p, base, at, &data, false)).await.map_err(join_error)??;
+                        let (p, at, n) = (path.clone(), spilled, data.len() as u64);
+                        let (st, r, h) = (state.clone(), row.clone(), held.clone());
+                        tokio::task::spawn_blocking(move || {
+                            let _held = h;
+                            match write_at(&p, base, at, &data, false) {
+                                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(Self::partial_lost(&st, &r)),
+                                other => other.map_err(CoreError::from),
+                            }
+                        })
+                        .await
+                        .map_err(join_error)??;
                         spilled += n;
                     }
                 }
@@ -432,10 +501,11 @@ impl UploadCore {
 
     /// Writes and fsyncs what [`Self::gather`] kept, then commits the new offset (and the
     /// completion) through the group commit. `insert`: the row is new and goes in with it.
-    async fn persist(state: &Arc<UploadServerState>, row: TusUploadRow, g: Gathered, insert: bool) -> Result<TusUploadRow, CoreError> {
+    async fn persist(state: &Arc<UploadServerState>, row: TusUploadRow, g: Gathered, insert: bool, held: Held) -> Result<TusUploadRow, CoreError> {
         let st = state.clone();
         let broken = g.broken.clone();
         let row = tokio::task::spawn_blocking(move || -> Result<TusUploadRow, CoreError> {
+            let _held = held;
             let path = st.partial_path(&row.upload_id);
             let base = row.upload_offset;
             let written = g.spilled + g.pending.len() as u64;
@@ -485,9 +555,15 @@ impl UploadCore {
     fn partial_lost(state: &UploadServerState, row: &TusUploadRow) -> CoreError {
         let held = std::fs::metadata(state.partial_path(&row.upload_id)).map(|m| m.len()).unwrap_or(0).min(row.upload_offset);
         tracing::warn!(upload_id = %row.upload_id, offset = row.upload_offset, held, "partial file shorter than its offset; offset reset");
-        let reset = state.db().and_then(|db| sql(upload_store::tus_set_offset(&db, &row.upload_id, held, &row.updated_at, &row.expires_at)));
+        // Only from the offset this request saw, and never on a completed upload.
+        let reset = state.db().and_then(|db| {
+            if sql(upload_store::tus_reset_offset(&db, &row.upload_id, row.upload_offset, held, &row.updated_at))? {
+                return Ok(held);
+            }
+            Ok(sql(upload_store::tus_get(&db, &row.upload_id))?.map_or(0, |r| r.upload_offset))
+        });
         match reset {
-            Ok(()) => CoreError::OffsetMismatch { client: row.upload_offset, server: held },
+            Ok(server) => CoreError::OffsetMismatch { client: row.upload_offset, server },
             Err(e) => e,
         }
     }
@@ -521,6 +597,17 @@ impl UploadCore {
         for id in &ids {
             let _ = std::fs::remove_file(state.partial_path(id));
             sql(upload_store::tus_delete(&*state.db()?, id))?;
+        }
+        // Partial files no upload names (a body refused after it was spilled, a hub stopped
+        // between the write and the commit, an interrupted media import), once they are older
+        // than an upload may stay idle.
+        let idle = state.expire_after.to_std().unwrap_or_default();
+        for entry in std::fs::read_dir(state.storage_dir.join("partial"))?.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let old = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age >= idle);
+            if old && sql(upload_store::tus_get(&*state.db()?, &name))?.is_none() {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
         Ok(ids.len())
     }
@@ -777,6 +864,9 @@ async fn tus_options(State(state): State<Arc<UploadServerState>>) -> Response {
     h.insert("Tus-Version", HeaderValue::from_static(TUS_VERSION));
     h.insert("Tus-Extension", HeaderValue::from_static(TUS_EXTENSIONS));
     h.insert("Tus-Checksum-Algorithm", HeaderValue::from_static("sha256"));
+    // Not a tus extension: tells our boxes that creation is idempotent by content, so they may
+    // send a page with its creation request and keep its URL lazily.
+    h.insert(IDEMPOTENT_CREATION_HEADER, HeaderValue::from_static("sha256"));
     if let Ok(v) = HeaderValue::from_str(&state.max_size.to_string()) {
         h.insert("Tus-Max-Size", v);
     }
@@ -810,8 +900,7 @@ async fn tus_create(
         };
         UploadCore::create_with_upload(&state, length, meta, body.into_data_stream(), checksum, identity.as_ref()).await
     } else {
-        let state2 = state.clone();
-        tokio::task::spawn_blocking(move || UploadCore::create(&state2, length, meta, identity.as_ref())).await.unwrap_or_else(|e| Err(join_error(e)))
+        UploadCore::create_waiting(&state, length, meta, identity).await
     };
     match created {
         Ok(row) => {
@@ -985,6 +1074,7 @@ mod tests {
         assert!(!st.partial_path(&row.upload_id).exists());
         let names: Vec<_> = std::fs::read_dir(dir.path().join("blobs")).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from(&sha)], "only the content address, no temporary name");
+        assert_eq!(st.group.linked.load(std::sync::atomic::Ordering::SeqCst), 1, "written unnamed and linked, not copied");
         assert_eq!(st.group.batches.load(std::sync::atomic::Ordering::SeqCst), 1, "row, offset and completion in one commit");
         let stored = UploadCore::status(&st, &row.upload_id, None).unwrap();
         assert_eq!((stored.upload_offset, stored.stored_sha256), (6, Some(sha)));
@@ -1027,6 +1117,20 @@ mod tests {
         assert_eq!(UploadCore::status(&st, &row.upload_id, None).unwrap().upload_offset, 0);
         UploadCore::append(&st, &row.upload_id, 0, chunks(vec![Ok(b"abcdef")]), None, None).await.unwrap();
         assert_eq!(std::fs::read(st.blob_path(&crate::util::sha256_hex(b"abcdef"))).unwrap(), b"abcdef");
+    }
+
+    #[tokio::test]
+    async fn a_stale_request_never_resets_a_completed_upload() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Arc::new(state(dir.path()));
+        let row = UploadCore::create(&st, 6, meta(), None).unwrap();
+        let half = UploadCore::append(&st, &row.upload_id, 0, chunks(vec![Ok(b"abc")]), None, None).await.unwrap();
+        UploadCore::append(&st, &row.upload_id, 3, chunks(vec![Ok(b"def")]), None, None).await.unwrap();
+        // A request that read the row at offset 3 finds no partial (it became the blob).
+        let e = UploadCore::partial_lost(&st, &half);
+        assert!(matches!(e, CoreError::OffsetMismatch { client: 3, server: 6 }), "{e:?}");
+        let now = UploadCore::status(&st, &row.upload_id, None).unwrap();
+        assert_eq!((now.upload_offset, now.completed_at.is_some()), (6, true));
     }
 
     #[test]

@@ -101,6 +101,16 @@ pub fn tus_set_offset(conn: &Connection, upload_id: &str, offset: u64, at: &str,
     Ok(())
 }
 
+/// Moves an unfinished upload's offset back from `from` to `to`; `false` if the upload is
+/// complete or its offset is no longer `from`.
+pub fn tus_reset_offset(conn: &Connection, upload_id: &str, from: u64, to: u64, at: &str) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE tus_upload SET upload_offset = ?3, updated_at = ?4 WHERE upload_id = ?1 AND upload_offset = ?2 AND completed_at IS NULL",
+        params![upload_id, from as i64, to as i64, at],
+    )?;
+    Ok(n == 1)
+}
+
 pub fn tus_complete(conn: &Connection, upload_id: &str, stored_sha256: &str, at: &str) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE tus_upload SET completed_at = ?2, stored_sha256 = ?3, updated_at = ?2 WHERE upload_id = ?1",

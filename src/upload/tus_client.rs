@@ -113,6 +113,9 @@ impl From<Option<String>> for Resume {
 pub struct ServerFeatures {
     pub sha256: bool,
     pub creation_with_upload: bool,
+    /// Our hub: creation with the same content (declared `sha256` metadata) returns the upload
+    /// already there, so a lost URL costs no resend.
+    pub idempotent_creation: bool,
 }
 
 pub struct TusClient {
@@ -151,6 +154,7 @@ impl TusClient {
         Ok(ServerFeatures {
             sha256: has("checksum") && get("tus-checksum-algorithm").split(',').any(|a| a.trim() == "sha256"),
             creation_with_upload: has("creation-with-upload"),
+            idempotent_creation: get(&super::server::IDEMPOTENT_CREATION_HEADER.to_ascii_lowercase()).split(',').any(|a| a.trim() == "sha256"),
         })
     }
 
@@ -173,7 +177,7 @@ impl TusClient {
         let needs_probe = self.options.checksum == ChecksumMode::Auto || self.options.creation_with_upload.is_none();
         // If OPTIONS itself fails, the link is down; our hub offers both, so assume them.
         let offered = if needs_probe {
-            self.server_features(endpoint).await.unwrap_or(ServerFeatures { sha256: true, creation_with_upload: true })
+            self.server_features(endpoint).await.unwrap_or(ServerFeatures { sha256: true, creation_with_upload: true, idempotent_creation: false })
         } else {
             ServerFeatures::default()
         };

@@ -405,7 +405,7 @@ h.listen(0, '127.0.0.1', () => {{ console.log('READY ' + h.address().port); }});
     let endpoint = reqwest::Url::parse(&format!("http://127.0.0.1:{port}/files")).unwrap();
     let probe = ppe::upload::tus_client::TusClient::new(reqwest::Client::new(), Default::default());
     let offered = rt.block_on(probe.server_features(&endpoint)).unwrap();
-    assert!(offered.creation_with_upload && !offered.sha256, "{offered:?}");
+    assert!(offered.creation_with_upload && !offered.sha256 && !offered.idempotent_creation, "{offered:?}");
     // The first chunk with the creation request (what @tus/server offers), then without.
     for (round, with_upload) in [(0usize, None), (1, Some(false))] {
         let client = ppe::upload::tus_client::TusClient::new(
@@ -445,6 +445,8 @@ fn a_file_of_several_default_chunks_goes_up_with_creation_then_patches() {
     let client = ppe::upload::tus_client::TusClient::new(reqwest::Client::new(), Default::default());
     let endpoint = reqwest::Url::parse(&format!("{}/v1/uploads", hub.url)).unwrap();
     let meta = vec![("exam_id".to_string(), EXAM.to_string()), ("ppe_code".to_string(), PPE.to_string()), ("file_name".to_string(), "big.pdf".to_string())];
+    let offered = rt.block_on(client.server_features(&endpoint)).unwrap();
+    assert!(offered.sha256 && offered.creation_with_upload && offered.idempotent_creation, "our hub offers all three: {offered:?}");
     let mut sink = UrlSink(vec![]);
     let outcome = rt.block_on(client.upload(&endpoint, &src, &meta, None, None, &mut sink)).unwrap();
     assert_eq!(outcome.bytes_sent, bytes.len() as u64, "no re-sends");
