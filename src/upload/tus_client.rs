@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use base64::Engine;
 use reqwest::{StatusCode, Url};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TusError {
@@ -172,8 +171,19 @@ impl TusClient {
     ) -> Result<TusOutcome, TusError> {
         let resume = resume.into();
         let local = |reason: String| TusError::LocalFile { path: path.display().to_string(), reason };
-        let size = tokio::fs::metadata(path).await.map_err(|e| local(e.to_string()))?.len();
-        let mut file = tokio::fs::File::open(path).await.map_err(|e| local(e.to_string()))?;
+        // One hop to the blocking pool to open, one per chunk to read (positional reads).
+        let (file, size) = {
+            let path = path.to_path_buf();
+            tokio::task::spawn_blocking(move || -> std::io::Result<(std::fs::File, u64)> {
+                let file = std::fs::File::open(&path)?;
+                let size = file.metadata()?.len();
+                Ok((file, size))
+            })
+            .await
+            .map_err(|e| local(e.to_string()))?
+            .map_err(|e| local(e.to_string()))?
+        };
+        let file = std::sync::Arc::new(file);
         let needs_probe = self.options.checksum == ChecksumMode::Auto || self.options.creation_with_upload.is_none();
         // If OPTIONS itself fails, the link is down; our hub offers both, so assume them.
         let offered = if needs_probe {
@@ -217,7 +227,7 @@ impl TusClient {
                 let Some(current) = url.clone() else {
                     let first = if with_upload {
                         let len = (size as usize).min(self.options.chunk_size);
-                        let chunk = read_chunk(&mut file, 0, len).await.map_err(|e| local(e.to_string()))?;
+                        let chunk = read_chunk(&file, 0, len).await.map_err(|e| local(e.to_string()))?;
                         let sum = checksum_of(whole_sha256, 0, &chunk);
                         bytes_sent += len as u64;
                         Some((chunk, sum))
@@ -267,7 +277,7 @@ impl TusClient {
                     break 'attempt Attempt::Ok(true);
                 }
                 let len = ((size - offset) as usize).min(self.options.chunk_size);
-                let chunk = read_chunk(&mut file, offset, len).await.map_err(|e| local(e.to_string()))?;
+                let chunk = read_chunk(&file, offset, len).await.map_err(|e| local(e.to_string()))?;
                 let checksum = checksum_of(whole_sha256, offset, &chunk);
                 bytes_sent += len as u64;
                 match self.patch(&current, offset, chunk, checksum.as_deref()).await {
@@ -402,11 +412,16 @@ impl TusClient {
     }
 }
 
-/// `len` bytes of the file from `offset`.
-async fn read_chunk(file: &mut tokio::fs::File, offset: u64, len: usize) -> std::io::Result<bytes::Bytes> {
-    let mut buf = vec![0u8; len];
-    file.seek(std::io::SeekFrom::Start(offset)).await?;
-    file.read_exact(&mut buf).await?;
+/// `len` bytes of the file from `offset`, read on the blocking pool.
+async fn read_chunk(file: &std::sync::Arc<std::fs::File>, offset: u64, len: usize) -> std::io::Result<bytes::Bytes> {
+    let file = file.clone();
+    let buf = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let mut buf = vec![0u8; len];
+        std::os::unix::fs::FileExt::read_exact_at(&*file, &mut buf, offset)?;
+        Ok(buf)
+    })
+    .await
+    .map_err(std::io::Error::other)??;
     Ok(bytes::Bytes::from(buf))
 }
 
