@@ -70,12 +70,12 @@ pub enum SheetCodeError {
 }
 
 const PREFIX: &str = "PPE1";
+pub const MAX_NUMBER: u32 = 9_999_999;
 
 /// Whether a decoded text has the shape of our sheet codes (not whether it verifies).
 pub fn looks_like_sheet_code(text: &str) -> bool {
     text.strip_prefix(PREFIX).is_some_and(|rest| rest.starts_with('.'))
 }
-pub const MAX_NUMBER: u32 = 9_999_999;
 
 /// The key that MACs sheet codes, derived from the box's secret so no extra secret is stored.
 pub fn sheet_key(box_secret: &[u8]) -> hmac::Key {

@@ -344,7 +344,7 @@ mod tests {
     }
 
     #[test]
-    fn a_qr_page_is_read_at_once_and_a_data_matrix_page_by_the_thorough_search() {
+    fn sheet_codes_foreign_qr_codes_and_data_matrix_codes_are_read_and_blank_pages_have_none() {
         let qr = |text: &str| qrcode::QrCode::new(text.as_bytes()).unwrap().render::<image::Luma<u8>>().module_dimensions(4, 4).quiet_zone(true).build();
         let mut page = blank();
         image::imageops::overlay(&mut page, &qr("PPE1.ege-02.0101.A1.0000007.4"), 500, 80);

@@ -104,23 +104,12 @@ fn commit_batch(state: &UploadServerState, batch: Vec<(u64, DurableOp)>) -> Vec<
             return outcomes;
         }
     };
-    let all = (|| -> Result<(), String> {
-        let tx = db.unchecked_transaction().map_err(|e| e.to_string())?;
-        for (_, op) in &ready {
-            apply(&tx, op, &now)?;
-        }
-        tx.commit().map_err(|e| e.to_string())
-    })();
-    match all {
+    match commit(&db, ready.iter().map(|(_, op)| op), &now) {
         Ok(()) => outcomes.extend(ready.into_iter().map(|(t, op)| (t, Ok(finished(op, &now))))),
         Err(batch_error) => {
             tracing::warn!("upload group commit failed ({batch_error}); committing one by one");
             for (t, op) in ready {
-                let one = (|| -> Result<(), String> {
-                    let tx = db.unchecked_transaction().map_err(|e| e.to_string())?;
-                    apply(&tx, &op, &now)?;
-                    tx.commit().map_err(|e| e.to_string())
-                })();
+                let one = commit(&db, std::iter::once(&op), &now);
                 outcomes.push((t, one.map(|()| finished(op, &now)).map_err(|e| CoreError::Storage(format!("database: {e}")))));
             }
         }
@@ -128,10 +117,19 @@ fn commit_batch(state: &UploadServerState, batch: Vec<(u64, DurableOp)>) -> Vec<
     outcomes
 }
 
+/// `ops` in one transaction.
+fn commit<'a>(db: &Connection, ops: impl Iterator<Item = &'a DurableOp>, now: &str) -> Result<(), String> {
+    let tx = db.unchecked_transaction().map_err(|e| e.to_string())?;
+    for op in ops {
+        apply(&tx, op, now)?;
+    }
+    tx.commit().map_err(|e| e.to_string())
+}
+
 /// `true` when an unnamed file was linked at its address; the same content already there just
 /// drops the partial or the unnamed file.
 fn move_to_blob(state: &UploadServerState, row: &TusUploadRow, sha: &str, unnamed: Option<&std::fs::File>, insert: bool) -> Result<bool, CoreError> {
-    let partial = state.storage_dir.join("partial").join(&row.upload_id);
+    let partial = state.partial_path(&row.upload_id);
     let blob = state.blob_path(sha);
     if let Some(file) = unnamed {
         // An upload created earlier may have left an empty partial behind.
@@ -190,10 +188,12 @@ fn apply(tx: &Connection, op: &DurableOp, now: &str) -> Result<(), String> {
     let (row, insert) = match op {
         DurableOp::Offset { row, insert } | DurableOp::Complete { row, insert, .. } => (row, *insert),
     };
+    // A new row goes in with its offset; a known one gets its new offset.
     if insert {
         upload_store::tus_insert(tx, row).map_err(|e| e.to_string())?;
+    } else {
+        upload_store::tus_set_offset(tx, &row.upload_id, row.upload_offset, &row.updated_at, &row.expires_at).map_err(|e| e.to_string())?;
     }
-    upload_store::tus_set_offset(tx, &row.upload_id, row.upload_offset, &row.updated_at, &row.expires_at).map_err(|e| e.to_string())?;
     if let DurableOp::Complete { row, sha, .. } = op {
         upload_store::tus_complete(tx, &row.upload_id, sha, now).map_err(|e| e.to_string())?;
         crate::audit::store::append(

@@ -207,7 +207,7 @@ impl UploadServerState {
         self.db.lock().map_err(|_| CoreError::Storage("database lock poisoned".into()))
     }
 
-    fn partial_path(&self, upload_id: &str) -> PathBuf {
+    pub(super) fn partial_path(&self, upload_id: &str) -> PathBuf {
         self.storage_dir.join("partial").join(upload_id)
     }
 
@@ -483,14 +483,11 @@ impl UploadCore {
                     pending.push(bytes);
                     if pending_len >= SPILL_AT {
                         let data = std::mem::take(&mut pending);
-                        let (p, at, n) = (path.clone(), spilled, std::mem::take(&mut pending_len) as u64);
+                        let (at, n) = (spilled, std::mem::take(&mut pending_len) as u64);
                         let (st, r, h) = (state.clone(), row.clone(), held.clone());
                         tokio::task::spawn_blocking(move || {
                             let _held = h;
-                            match write_at(&p, base, at, &data, false) {
-                                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(Self::partial_lost(&st, &r)),
-                                other => other.map_err(CoreError::from),
-                            }
+                            Self::write_partial(&st, &r, at, data, false)
                         })
                         .await
                         .map_err(join_error)??;
@@ -529,33 +526,29 @@ impl UploadCore {
             let path = st.partial_path(&row.upload_id);
             let base = row.upload_offset;
             let written = g.spilled + g.pending_len as u64;
-            // A file sent whole in one request (a page, usually) is written as an unnamed file
-            // in the blob folder and linked at its content address by the group commit.
-            if base == 0 && g.spilled == 0 && written == row.upload_length && written > 0 {
-                if let Ok(mut file) = super::group_commit::open_unnamed(&st.storage_dir.join("blobs")) {
-                    write_chunks(&mut file, &g.pending)?;
-                    // The invariant: bytes reach the disk before their offset is acknowledged.
-                    file.sync_data()?;
-                    let now = st.clock.now_rfc3339();
-                    let row = TusUploadRow { upload_offset: written, updated_at: now, expires_at: st.expiry_from_now(), ..row };
-                    let sha = hex::encode(g.digest);
-                    return st.group.submit(&st, DurableOp::Complete { row, insert, sha, unnamed: Some(file) });
-                }
+            let new_offset = base + written;
+            // The body is the whole file from its first byte: hashed already, and (a page,
+            // usually) written as an unnamed file in the blob folder that the group commit
+            // links at its content address.
+            let whole = base == 0 && g.spilled == 0;
+            let mut unnamed = None;
+            if whole && written > 0 && new_offset == row.upload_length {
+                unnamed = super::group_commit::open_unnamed(&st.storage_dir.join("blobs")).ok();
             }
             // The invariant: bytes reach the disk before their offset is acknowledged.
-            if written > 0 {
-                match write_at(&path, base, g.spilled, &g.pending, true) {
-                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Err(Self::partial_lost(&st, &row)),
-                    other => other?,
+            match unnamed.as_mut() {
+                Some(file) => {
+                    write_chunks(file, &g.pending)?;
+                    file.sync_data()?;
                 }
+                None if written > 0 => Self::write_partial(&st, &row, g.spilled, g.pending, true)?,
+                None => {}
             }
-            let new_offset = base + written;
             let now = st.clock.now_rfc3339();
             let row = TusUploadRow { upload_offset: new_offset, updated_at: now, expires_at: st.expiry_from_now(), ..row };
             let op = if new_offset == row.upload_length {
-                // A file sent in one request is hashed already.
-                let sha = if base == 0 && g.spilled == 0 { hex::encode(g.digest) } else { sha256_file(&path)? };
-                DurableOp::Complete { row, insert, sha, unnamed: None }
+                let sha = if whole { hex::encode(g.digest) } else { sha256_file(&path)? };
+                DurableOp::Complete { row, insert, sha, unnamed }
             } else {
                 DurableOp::Offset { row, insert }
             };
@@ -567,6 +560,15 @@ impl UploadCore {
             tracing::info!(upload_id = %row.upload_id, kept = row.upload_offset, "body broken off: {e}");
         }
         Ok(row)
+    }
+
+    /// [`write_at`] into the upload's partial file at `row`'s offset; a partial shorter than
+    /// that offset is [`Self::partial_lost`].
+    fn write_partial(state: &UploadServerState, row: &TusUploadRow, at: u64, data: Vec<bytes::Bytes>, sync: bool) -> Result<(), CoreError> {
+        match write_at(&state.partial_path(&row.upload_id), row.upload_offset, at, &data, sync) {
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(Self::partial_lost(state, row)),
+            other => other.map_err(CoreError::from),
+        }
     }
 
     /// The partial file is shorter than the offset the database holds (the hub lost it, or a

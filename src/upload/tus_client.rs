@@ -139,11 +139,6 @@ impl TusClient {
         Self { http, options }
     }
 
-    /// Whether the server offers sha256 checksums.
-    pub async fn server_offers_sha256(&self, endpoint: &Url) -> Result<bool, String> {
-        Ok(self.server_features(endpoint).await?.sha256)
-    }
-
     /// The extensions of the server that this client uses, from one OPTIONS request.
     pub async fn server_features(&self, endpoint: &Url) -> Result<ServerFeatures, String> {
         let resp = self.http.request(reqwest::Method::OPTIONS, endpoint.clone()).send().await.map_err(|e| e.to_string())?;
