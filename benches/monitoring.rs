@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ppe::hub::BoxIdentity;
+use ppe::context::BoxIdentity;
 use ppe::monitoring::live::{HubUploadStore, MonitoringHub};
 use ppe::monitoring::pages::{box_router, operator_router, MonitoringPages};
 use ppe::monitoring::StatusRules;

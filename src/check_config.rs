@@ -359,21 +359,48 @@ mod tests {
     #[test]
     fn example_configs_set_every_key() {
         // "every option and its default": each key of the serialized defaults appears in the
-        // example, commented or not.
+        // example under its own table (`[printer] name`, not any `name`), commented or not.
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware-config");
         let hub_text = std::fs::read_to_string(root.join("hub.toml")).unwrap();
         let defaults = toml::to_string(&config::HubFileConfig::with_defaults()).unwrap();
-        for line in defaults.lines().filter(|l| l.contains(" = ")) {
-            let key = line.split(" = ").next().unwrap();
-            assert!(hub_text.contains(&format!("{key} = ")), "hub.toml lacks {key}");
+        let in_example = keys_by_table(&hub_text);
+        for key in keys_by_table(&defaults) {
+            assert!(in_example.contains(&key), "hub.toml lacks {}.{}", key.0, key.1);
         }
         let edge_text = std::fs::read_to_string(root.join("ppe.toml")).unwrap();
         let edge: EdgeFileConfig = config::load(&root.join("ppe.toml")).unwrap();
         let all = toml::to_string(&edge).unwrap();
-        for line in all.lines().filter(|l| l.contains(" = ")) {
-            let key = line.split(" = ").next().unwrap();
-            assert!(edge_text.contains(&format!("{key} = ")), "ppe.toml lacks {key}");
+        let in_example = keys_by_table(&edge_text);
+        for key in keys_by_table(&all) {
+            assert!(in_example.contains(&key), "ppe.toml lacks {}.{}", key.0, key.1);
         }
+    }
+
+    /// (table, key) for every `key = value` line of a TOML text, commented (`# key = …`) or
+    /// not; the table is the latest `[table]` header above it, commented or not.
+    fn keys_by_table(text: &str) -> std::collections::BTreeSet<(String, String)> {
+        let mut table = String::new();
+        let mut out = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            let l = line.trim().trim_start_matches('#').trim();
+            if l.starts_with('[') && l.ends_with(']') && !l.contains('=') {
+                table = l.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            } else if let Some((key, _)) = l.split_once(" = ") {
+                if !key.contains(' ') {
+                    out.insert((table.clone(), key.to_string()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn keys_are_told_apart_by_table() {
+        let keys = keys_by_table("a = 1\n[printer]\nname = \"x\"\n# [serial]\n# port = \"/dev/x\"\n");
+        assert!(keys.contains(&(String::new(), "a".into())));
+        assert!(keys.contains(&("printer".into(), "name".into())));
+        assert!(keys.contains(&("serial".into(), "port".into())));
+        assert!(!keys.contains(&(String::new(), "name".into())), "a key under [printer] is not a top-level key");
     }
 
     #[test]

@@ -387,6 +387,12 @@ mod tests {
 
     #[test]
     fn hub_defaults_are_complete() {
-        assert_eq!(HubFileConfig::with_defaults().silent_after_secs, 60);
+        // Every key has a serde default, so an empty file parses (with_defaults never needs its
+        // fallback), and the hand-written fallback agrees with the serde defaults on every key.
+        let parsed: HubFileConfig = toml::from_str("").expect("an empty hub.toml parses: every key has a default");
+        let serde_defaults = toml::to_string(&parsed).unwrap();
+        assert_eq!(serde_defaults, toml::to_string(&unreachable_default()).unwrap());
+        assert_eq!(serde_defaults, toml::to_string(&HubFileConfig::with_defaults()).unwrap());
+        assert_eq!(parsed.silent_after_secs, 60);
     }
 }

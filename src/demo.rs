@@ -159,7 +159,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     runtime.block_on(async move {
         hub_listener.set_nonblocking(true)?;
         let hub_tls_listener = tokio::net::TcpListener::from_std(hub_listener)?;
-        let hub_ctx = crate::hub::HubContext::open(&region.hub_config)?.with_clock(clock.clone());
+        let hub_ctx = crate::context::HubContext::open(&region.hub_config)?.with_clock(clock.clone());
         let hub_server = crate::hub::server::HubServer::from_context(&hub_ctx)?;
         let hub_tls = hub_server.tls_config()?;
         let hub_box_url = format!("https://{}", hub_tls_listener.local_addr()?);
@@ -188,7 +188,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         let dash = std::future::IntoFuture::into_future(axum::serve(dash_listener, crate::monitoring::pages::operator_router(dash_pages)));
         // The box is the real daemon (scheduler, heartbeat, scan inbox, automatic upload, UI);
         // the autopilot plays the people: the ГЭК member, the organizers, the scanner's paper.
-        let mut box_ctx = crate::edge::EdgeContext::open(&region.box_config)?.with_clock(clock.clone());
+        let mut box_ctx = crate::context::EdgeContext::open(&region.box_config)?.with_clock(clock.clone());
         box_ctx.config.scanner.inbox = Some(dir.join("box/scanner-inbox"));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let edge = crate::edge::serve::run(box_ctx.clone(), box_listener, async {

@@ -492,7 +492,24 @@ mod tests {
         let (m, c) = package(&[("kim.pdf", vec![5; 50])], 16, &key);
         let mut m2 = m.clone();
         m2.version = 4;
-        assert!(decrypt_stream(&m2, &m2.files[0], &key, &c[0][..], vec![]).is_err());
+        // The version is in every chunk's associated data: the very first chunk is refused
+        // (not a length or hash check that would pass a re-versioned file of the same size).
+        assert!(matches!(decrypt_stream(&m2, &m2.files[0], &key, &c[0][..], vec![]), Err(MaterialsError::ChunkRejected { chunk: 0, .. })));
+        let mut same = vec![];
+        decrypt_stream(&m, &m.files[0], &key, &c[0][..], &mut same).unwrap();
+        assert_eq!(same, vec![5; 50], "the original version still opens");
+    }
+
+    /// JSON text of `v` with the keys of every object written in reverse order.
+    fn json_with_reversed_keys(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::Object(map) => {
+                let fields: Vec<String> = map.iter().rev().map(|(k, v)| format!("{}:{}", serde_json::to_string(k).unwrap(), json_with_reversed_keys(v))).collect();
+                format!("{{{}}}", fields.join(","))
+            }
+            serde_json::Value::Array(items) => format!("[{}]", items.iter().map(json_with_reversed_keys).collect::<Vec<_>>().join(",")),
+            other => other.to_string(),
+        }
     }
 
     proptest! {
@@ -515,11 +532,16 @@ mod tests {
 
         #[test]
         fn canonical_json_is_stable_under_field_order(version in 0u64..1000, name in "[a-z]{1,8}") {
-            let (mut m, _) = package(&[], 8, &[0; 32]);
+            let (mut m, _) = package(&[("kim.pdf", vec![1; 20]), ("instr.pdf", vec![2; 5])], 8, &[0; 32]);
             m.version = version;
             m.package_id = name;
             let text = String::from_utf8(canonical_json(&m)).unwrap();
-            let back: Manifest = serde_json::from_str(&text).unwrap();
+            // The same manifest written with every object's keys in reverse order (as another
+            // producer might) reads back to the same canonical bytes.
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let reversed = json_with_reversed_keys(&value);
+            prop_assert_ne!(&reversed, &text, "the permuted text differs from the canonical one");
+            let back: Manifest = serde_json::from_str(&reversed).unwrap();
             prop_assert_eq!(canonical_json(&back), text.into_bytes());
         }
     }

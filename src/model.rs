@@ -6,6 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod ids;
+pub use ids::{AuditoriumCode, ExamId, ParticipantId, PpeCode, WorkerId};
+
 /// Kind of attestation an exam belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]

@@ -70,8 +70,19 @@ mod tests {
 
     #[test]
     fn failed_write_leaves_old_file() {
+        // The rename fails (the target is a non-empty folder): what was there stays, and the
+        // temporary file written before the rename is removed.
         let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("a.txt");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("old"), b"old").unwrap();
+        assert!(write_atomic(&target, b"new").is_err());
+        assert_eq!(std::fs::read(target.join("old")).unwrap(), b"old");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("a.txt")], "no temporary file left beside it");
+        // And into a folder that does not exist nothing is created.
         let missing = dir.path().join("no/such/dir/a.txt");
         assert!(write_atomic(&missing, b"x").is_err());
+        assert!(!dir.path().join("no").exists());
     }
 }

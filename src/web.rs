@@ -23,7 +23,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 use crate::serial::{DeskEvent, DeskSelection};
 
 pub use session::Staff;

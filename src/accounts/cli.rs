@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 use crate::model::WorkerRole;
 
 #[derive(Args, Debug)]

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::{ops, EventKind, ExamEvent};
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 
 #[derive(Args, Debug)]
 pub struct AttendanceArgs {

@@ -9,7 +9,7 @@ use anyhow::Context;
 use chrono::Duration;
 
 use crate::attendance::{self, EventKind, ExamEvent};
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 use crate::model::{Exam, WorkerRole};
 use crate::sheet_code::{self, SheetId};
 
@@ -109,7 +109,7 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
 
     // The window: the scheduler (running beside us) pulls the key by the hub's clock.
     say(ctx, &format!("ждём окна материалов: {} (по часам РЦОИ)", window_open.format("%H:%M UTC")));
-    wait_for(ctx, "ключ пакета", || Ok(crate::materials::store::key_get(&ctx.db()?, exam_id)?.is_some())).await?;
+    wait_for(ctx, "ключ пакета", || Ok(crate::materials::store::key_get(&*ctx.db()?, exam_id)?.is_some())).await?;
     say(ctx, "ключ получен от РЦОИ, все файлы проверены по подписанному манифесту");
     crate::materials::pull::activate(ctx, exam_id, GEK_LOGIN, DEMO_PASSWORD, TECH_LOGIN)?;
     let manifest = {
@@ -124,9 +124,9 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
 
     // The exam: attendance and events.
     ctx.clock.sleep_until(start + Duration::minutes(5)).await;
-    let seats = crate::seating::store::seat_assignments_for_exam(&ctx.db()?, exam_id)?;
+    let seats = crate::seating::store::seat_assignments_for_exam(&*ctx.db()?, exam_id)?;
     let at = |m: i64| (start + Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let gek_worker = crate::accounts::store::account_get(&ctx.db()?, GEK_LOGIN)?.map(|a| a.0.worker_id).unwrap_or_default();
+    let gek_worker = crate::accounts::store::account_get(&*ctx.db()?, GEK_LOGIN)?.map(|a| a.0.worker_id).unwrap_or_default();
     {
         let mut conn = ctx.db()?;
         let now = ctx.clock.now_rfc3339();
@@ -161,7 +161,7 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     ctx.clock.sleep_until(end).await;
     // The scanner drops page images into the box's inbox; the daemon takes them in and starts
     // the upload by itself once completeness holds (edge::duties). The demo only feeds paper.
-    let expected = attendance::ops::expected_sheets(&ctx.db()?, exam_id, &ppe_code)?;
+    let expected = attendance::ops::expected_sheets(&*ctx.db()?, exam_id, &ppe_code)?;
     let key = crate::scanning::cli::box_sheet_key(ctx)?;
     let inbox = ctx.config.scanner.inbox.clone().context("the demo box has no scanner inbox")?.join(exam_id);
     std::fs::create_dir_all(&inbox)?;
@@ -179,8 +179,8 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
         Ok(stored >= pages)
     })
     .await?;
-    let complete = crate::scanning::cli::completeness_now(&ctx.db()?, exam_id, &expected)?;
-    let matched = crate::scanning::store::pages_for_exam(&ctx.db()?, exam_id)?.iter().filter(|p| p.status == "matched").count();
+    let complete = crate::scanning::cli::completeness_now(&*ctx.db()?, exam_id, &expected)?;
+    let matched = crate::scanning::store::pages_for_exam(&*ctx.db()?, exam_id)?.iter().filter(|p| p.status == "matched").count();
     say(ctx, &format!(
         "сканирование: {pages} страниц, сопоставлено {matched}, к разбору {}; комплектность {}",
         complete.to_resolve, if complete.holds() { "полная" } else { "НЕПОЛНАЯ" }
@@ -191,7 +191,7 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     say(ctx, "выгрузка началась сама (комплектность полная); ждём квитанцию РЦОИ");
     let mut held = None;
     wait_for(ctx, "квитанция РЦОИ", || {
-        held = crate::upload::store::receipt_latest(&ctx.db()?, exam_id)?;
+        held = crate::upload::store::receipt_latest(&*ctx.db()?, exam_id)?;
         Ok(held.is_some())
     })
     .await?;

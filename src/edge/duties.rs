@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::monitoring::reporter::BoxNumbers;
 use crate::monitoring::Schedule;
 
-use super::EdgeContext;
+use crate::context::EdgeContext;
 
 /// How often the duties look at the inbox and at completeness (wall time).
 pub const PASS_EVERY: Duration = Duration::from_secs(2);

@@ -13,7 +13,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::duties::{self, DutiesState};
-use super::EdgeContext;
+use crate::context::EdgeContext;
 use crate::serial::{DeskEvent, DeskSelection};
 
 #[derive(Args, Debug)]

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::monitoring::reporter::{build_report, gather_box_numbers};
 use crate::monitoring::{HeartbeatReport, Schedule};
 
-use super::EdgeContext;
+use crate::context::EdgeContext;
 
 #[derive(Args, Debug)]
 pub struct StatusArgs {

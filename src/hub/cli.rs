@@ -35,7 +35,7 @@ pub fn init(args: InitArgs) -> anyhow::Result<()> {
     let text = toml::to_string_pretty(&cfg).context("serialize hub.toml")?;
     let header = "# ppe hub configuration, written by `ppe hub init`. Paths are relative to this file.\n";
     crate::util::write_atomic(&toml_path, format!("{header}{text}").as_bytes()).with_context(|| format!("write {}", toml_path.display()))?;
-    let ctx = crate::hub::HubContext::open(&toml_path)?;
+    let ctx = crate::context::HubContext::open(&toml_path)?;
     drop(ctx.db()?);
     make_hub_keys(&ctx.config, &args.listen)?;
     println!("hub initialized in {}; config {}", args.dir.display(), toml_path.display());
@@ -81,7 +81,7 @@ pub struct EnrollArgs {
 /// A box's TLS client certificate (issued by the hub CA), its Ed25519 key and a `ppe.toml`
 /// pinning the hub's CA and public key; the hub records the certificate's fingerprint.
 pub fn enroll(config: &std::path::Path, args: EnrollArgs) -> anyhow::Result<()> {
-    let ctx = crate::hub::HubContext::open(config)?;
+    let ctx = crate::context::HubContext::open(config)?;
     let code = args.ppe_code.trim();
     if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         anyhow::bail!("--ppe {code:?}: the exam point code must be letters, digits, '-' or '_'");
@@ -138,7 +138,7 @@ pub struct PublishArgs {
 }
 
 pub fn publish(config: &std::path::Path, args: PublishArgs) -> anyhow::Result<()> {
-    let ctx = crate::hub::HubContext::open(config)?;
+    let ctx = crate::context::HubContext::open(config)?;
     let published = crate::materials::hub_publish::publish(&ctx, &args.exam_id, &args.materials, args.chunk_size)?;
     for p in &published {
         println!("{} {} version {} ({} files)", p.exam_id, p.ppe_code, p.version, p.files);
@@ -156,7 +156,7 @@ pub struct ServeArgs {
 }
 
 pub fn serve(config: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
-    let ctx = crate::hub::HubContext::open(config)?.with_clock(args.time.clock());
+    let ctx = crate::context::HubContext::open(config)?.with_clock(args.time.clock());
     let listen = args.listen.unwrap_or_else(|| ctx.config.listen.clone());
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::clock::Clock;
-use crate::hub::BoxIdentity;
+use crate::context::BoxIdentity;
 use crate::materials::store as mstore;
 use crate::materials::wrap::{self, KeyRelease, KeyRequest};
 use crate::store::Connection;
@@ -55,11 +55,11 @@ pub struct HubServer {
 }
 
 impl HubServer {
-    pub fn from_context(ctx: &crate::hub::HubContext) -> anyhow::Result<Self> {
+    pub fn from_context(ctx: &crate::context::HubContext) -> anyhow::Result<Self> {
         let read = |p: &std::path::Path| std::fs::read(p).with_context(|| format!("read {} (run `ppe hub init`)", p.display()));
         Ok(Self {
             state: HubState {
-                db: Arc::new(Mutex::new(ctx.db()?)),
+                db: Arc::new(Mutex::new(ctx.db()?.detach())),
                 clock: ctx.clock.clone(),
                 signing_key: Arc::new(crate::keys::load_ed25519(&ctx.config.signing_key_file)?),
                 publish_dir: publish_dir(&ctx.config),

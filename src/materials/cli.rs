@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::pull::{PullOptions, Source};
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 
 #[derive(Args, Debug)]
 pub struct PrestageArgs {

@@ -9,7 +9,7 @@ use anyhow::Context;
 use ring::rand::SecureRandom;
 
 use super::{sign_manifest, FileEntry, Manifest, StreamParams, FORMAT, NONCE_PREFIX_LEN};
-use crate::hub::HubContext;
+use crate::context::HubContext;
 
 /// What was published for one exam point.
 #[derive(Debug, Clone)]

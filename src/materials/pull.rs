@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::store as mstore;
 use super::{verify_cipher_file, verify_manifest, Expectation, FileEntry, MaterialsError, SignedManifest};
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 use crate::hub::server::{HUB_TIME_HEADER, HUB_TIME_SIGNATURE_HEADER};
 use crate::store::Connection;
 
@@ -494,7 +494,7 @@ async fn download_once(client: &reqwest::Client, url: &str, dir: &Path, f: &File
 pub async fn sync_plan_now(ctx: &EdgeContext, actor: &str) -> anyhow::Result<()> {
     let client = build_client(ctx)?;
     let resp = client.get(format!("{}/v1/time", hub_url(ctx))).send().await?;
-    observe_hub_time(ctx, &ctx.db()?, resp.headers());
+    observe_hub_time(ctx, &*ctx.db()?, resp.headers());
     sync_plan(ctx, &client, actor).await
 }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::pull::{self, PullOptions, Source};
 use super::store as mstore;
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 
 /// What the scheduler should do for one exam at a given hub time (pure).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

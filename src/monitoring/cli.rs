@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use super::accounts::{self, OperatorRole};
 use super::live::{MonitoringHub, StatusView};
 use super::{clock_offset_text, parse_time, seen_ago_text, time_left_text, Health};
-use crate::hub::HubContext;
+use crate::context::HubContext;
 
 #[derive(Args, Debug)]
 pub struct StatusArgs {

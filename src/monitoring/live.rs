@@ -24,7 +24,7 @@ use super::{
     PointRow, ProgressSample, Schedule, StatusRules, Summary, UploadTruth,
 };
 use crate::clock::Clock;
-use crate::hub::BoxIdentity;
+use crate::context::BoxIdentity;
 use crate::model::{Exam, ExamPoint};
 use crate::store::Connection;
 
@@ -253,7 +253,7 @@ impl MonitoringHub {
     }
 
     /// From `hub.toml`: the hub database, the thresholds, and the hub's upload records as truth.
-    pub fn from_context(ctx: &crate::hub::HubContext) -> anyhow::Result<Self> {
+    pub fn from_context(ctx: &crate::context::HubContext) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&ctx.config.state_dir)?;
         Ok(Self::open(&ctx.config.db_path(), ctx.clock.clone(), StatusRules::from_config(&ctx.config), Arc::new(HubUploadStore))?)
     }

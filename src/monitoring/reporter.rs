@@ -211,7 +211,7 @@ pub fn reports_of_the_day(db_path: &std::path::Path, ppe_code: &str, now: DateTi
 
 /// Starts the box's heartbeat on the current tokio runtime: the hub client of `ppe.toml`
 /// (mutual TLS, pinned CA), every `heartbeat.interval_secs`, the reports of the day.
-pub fn spawn_box_reporter(ctx: &crate::edge::EdgeContext) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+pub fn spawn_box_reporter(ctx: &crate::context::EdgeContext) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let client = crate::upload::cli::hub_http_client(ctx)?;
     let db_path = ctx.config.db_path();
     let ppe_code = ctx.config.ppe_code.clone();

@@ -38,7 +38,7 @@ pub fn import(config: &Path, args: ImportArgs) -> anyhow::Result<()> {
         println!("{}: ФЛК пройден ({counts})", args.file.display());
         return Ok(());
     }
-    let hub = crate::hub::HubContext::open(config)?;
+    let hub = crate::context::HubContext::open(config)?;
     let mut conn = hub.db()?;
     let source = args.file.display().to_string();
     let at = hub.clock.now_rfc3339();
@@ -62,7 +62,7 @@ pub fn import(config: &Path, args: ImportArgs) -> anyhow::Result<()> {
 }
 
 pub fn export(config: &Path, args: ExportArgs) -> anyhow::Result<()> {
-    let hub = crate::hub::HubContext::open(config)?;
+    let hub = crate::context::HubContext::open(config)?;
     let conn = hub.db()?;
     let plan = super::store::load_plan(&conn).context("read plan")?;
     super::write_plan_file(&plan, &args.out, args.encoding)?;

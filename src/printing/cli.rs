@@ -12,7 +12,7 @@ use super::cups::CupsTarget;
 use super::inputs::{sheet_needs, DayRecord, PrintContext, PrintSet};
 use super::store::{self as print_store, NewPrintJob, PrintJobRow};
 use super::{JobState, PrintDocument, PrintWhat};
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 use crate::store::{Connection, Transaction};
 
 #[derive(Args, Debug)]

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::{store, MaterialsDecision, PersonalDecision, ReceiptCheck, RemovedFiles, RetentionError};
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 
 #[derive(Args, Debug)]
 pub struct WipeArgs {

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::{store, Roster, RosterInput, RosterRules};
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 use crate::store::Connection;
 
 #[derive(Args, Debug)]

@@ -9,7 +9,7 @@ use clap::Args;
 use super::intake::{AtomicPageWriter, Intake};
 use super::store as scan_store;
 use super::{ExpectedSheets, PageStatus};
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 
 #[derive(Args, Debug)]
 pub struct ScanArgs {

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::ops::{self, Change};
 use super::SeatingRules;
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 
 #[derive(Args, Debug)]
 pub struct SeatArgs {

@@ -13,8 +13,8 @@ use futures_util::StreamExt;
 
 use super::tus_client::{ChecksumMode, Resume, ServerFeatures, TusClient, TusClientOptions, TusEvents};
 use super::{verify_receipt, RateMeter, Receipt};
-use crate::edge::EdgeContext;
-use crate::hub::HubContext;
+use crate::context::EdgeContext;
+use crate::context::HubContext;
 use crate::store::Connection;
 
 #[derive(Args, Debug)]
@@ -395,7 +395,7 @@ pub fn edge_export(config: &Path, args: ExportArgs) -> anyhow::Result<()> {
 /// The hub's upload state from its config.
 pub fn hub_upload_state(ctx: &HubContext) -> anyhow::Result<UploadServerState> {
     let key = crate::keys::load_ed25519(&ctx.config.signing_key_file)?;
-    Ok(UploadServerState::new(ctx.db()?, ctx.config.state_dir.join("uploads"), ctx.clock.clone(), key)?)
+    Ok(UploadServerState::new(ctx.db()?.detach(), ctx.config.state_dir.join("uploads"), ctx.clock.clone(), key)?)
 }
 
 /// `ppe hub import DIR`: verifies exactly like an upload and writes `DIR/receipt.json`.

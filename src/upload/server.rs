@@ -30,7 +30,7 @@ use super::group_commit::{DurableOp, GroupCommit};
 use super::store::{self as upload_store, TusUploadRow};
 use super::{make_receipt, verify_signed_manifest, ManifestFile, Receipt, SignedManifest, UploadError};
 use crate::clock::Clock;
-use crate::hub::BoxIdentity;
+use crate::context::BoxIdentity;
 use crate::store::Connection;
 
 pub const TUS_VERSION: &str = "1.0.0";

@@ -9,7 +9,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::{blocking, redirect, url_encode, Staff, WebError, WebState};
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -229,7 +229,7 @@ pub async fn print_run(State(state): State<WebState>, staff: Staff, Form(f): For
 pub async fn print_act(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
     staff.check_csrf(&f.csrf)?;
     let (exam, participant, room) = (f.exam.clone(), f.participant.trim().to_string(), f.auditorium.clone());
-    let row = own_thread(state.ctx.clone(), move |ctx| crate::printing::cli::print_act_to_configured_printer(ctx, &mut ctx.db()?, &exam, &participant)).await?;
+    let row = own_thread(state.ctx.clone(), move |ctx| crate::printing::cli::print_act_to_configured_printer(ctx, &mut *ctx.db()?, &exam, &participant)).await?;
     let msg = if row.state.is_failed() { format!("акт не напечатан ({}): проверьте принтер и повторите", row.state.code()) } else { format!("акт отправлен на печать: {}", row.document) };
     Ok(back("/attendance", &f.exam, &format!("&auditorium={}", url_encode(&room)), &msg))
 }
@@ -243,7 +243,7 @@ pub async fn print_confirm(State(state): State<WebState>, staff: Staff, Form(f):
     let job = job_id(&f)?;
     let (exam, by) = (f.exam.clone(), staff.login.clone());
     let ctx = state.ctx.clone();
-    blocking(move || crate::printing::cli::confirm_received(&ctx, &mut ctx.db()?, &exam, job, &by)).await?;
+    blocking(move || crate::printing::cli::confirm_received(&ctx, &mut *ctx.db()?, &exam, job, &by)).await?;
     Ok(back("/print", &f.exam, "", &format!("задание {job} получено")))
 }
 
@@ -251,7 +251,7 @@ pub async fn print_reprint(State(state): State<WebState>, staff: Staff, Form(f):
     staff.check_csrf(&f.csrf)?;
     let job = job_id(&f)?;
     let exam = f.exam.clone();
-    own_thread(state.ctx.clone(), move |ctx| crate::printing::cli::reprint_job(ctx, &mut ctx.db()?, &exam, job)).await?;
+    own_thread(state.ctx.clone(), move |ctx| crate::printing::cli::reprint_job(ctx, &mut *ctx.db()?, &exam, job)).await?;
     Ok(back("/print", &f.exam, "", &format!("задание {job} отправлено повторно")))
 }
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::access::Action;
 use super::{blocking, frame, html_escape as esc, url_encode, Staff, WebError, WebState};
-use crate::edge::EdgeContext;
+use crate::context::EdgeContext;
 use crate::model::{Exam, Plan};
 use crate::monitoring::Schedule;
 use crate::store::Connection;

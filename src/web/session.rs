@@ -138,7 +138,7 @@ fn with_login_csrf(mut resp: Response, csrf: &str, secure: bool) -> Response {
 
 pub async fn login_get(State(state): State<WebState>, Query(q): Query<NextQuery>) -> Result<Response, WebError> {
     let ctx = state.ctx.clone();
-    if blocking(move || Ok(crate::accounts::store::account_count(&ctx.db()?)?)).await? == 0 {
+    if blocking(move || Ok(crate::accounts::store::account_count(&*ctx.db()?)?)).await? == 0 {
         return Ok(redirect("/setup"));
     }
     let csrf = crate::monitoring::accounts::random_token().map_err(WebError::internal)?;
@@ -220,7 +220,7 @@ pub async fn login_post(State(state): State<WebState>, headers: HeaderMap, Form(
 
 pub async fn setup_get(State(state): State<WebState>) -> Result<Response, WebError> {
     let ctx = state.ctx.clone();
-    if blocking(move || Ok(crate::accounts::store::account_count(&ctx.db()?)?)).await? > 0 {
+    if blocking(move || Ok(crate::accounts::store::account_count(&*ctx.db()?)?)).await? > 0 {
         return Ok(redirect("/login"));
     }
     let csrf = crate::monitoring::accounts::random_token().map_err(WebError::internal)?;

@@ -9,18 +9,16 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-/// Set in the environment of the re-executed test binary: it then plays the daemon.
+/// Names the liveness file for the daemon child program.
 const DAEMON_CHILD_ENV: &str = "PPE_TEST_DAEMON_CHILD";
 
-/// The daemon side of `daemon_sends_ready_and_pings_watchdog_only_while_alive`: this test
-/// binary re-executes itself with only this test selected and `DAEMON_CHILD_ENV` set. Run
-/// normally it has nothing to do.
-#[test]
-fn daemon_child_process() {
-    let Ok(liveness_file) = std::env::var(DAEMON_CHILD_ENV) else { return };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let liveness: ppe::daemon::Liveness = Arc::new(move || Path::new(&liveness_file).exists());
-    runtime.block_on(ppe::daemon::run_until_signal("ППЭ 0101: test daemon", liveness)).unwrap();
+/// The daemon the watchdog test runs: `examples/daemon_child.rs`, built beside this test
+/// binary by `cargo test --all-targets`.
+fn daemon_child_program() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let program = exe.parent().and_then(Path::parent).unwrap().join("examples/daemon_child");
+    assert!(program.is_file(), "{} is missing: build it with `cargo test --all-targets` (or `cargo build --example daemon_child`)", program.display());
+    program
 }
 
 fn recv_until(sock: &UnixDatagram, deadline: Instant, want: &str, seen: &mut Vec<(Instant, String)>) -> bool {
@@ -51,8 +49,7 @@ fn daemon_sends_ready_and_pings_watchdog_only_while_alive() {
     let liveness_file = dir.path().join("alive");
     std::fs::write(&liveness_file, b"").unwrap();
 
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "appliance::daemon_child_process", "--nocapture", "--test-threads=1"])
+    let mut child = Command::new(daemon_child_program())
         .env(DAEMON_CHILD_ENV, &liveness_file)
         .env("NOTIFY_SOCKET", &socket_path)
         // 300 ms watchdog: pings every 150 ms.
@@ -161,7 +158,7 @@ fn wipe_removes_decrypted_material_after_the_exam_and_personal_data_only_with_re
     let config = write_box_config(dir.path(), &ppe_code, "[retention]\npersonal_data_days = 30");
     let state = dir.path().join("state");
     {
-        let ctx = ppe::edge::EdgeContext::open(&config).unwrap();
+        let ctx = ppe::context::EdgeContext::open(&config).unwrap();
         let mut conn = ctx.db().unwrap();
         let tx = conn.transaction().unwrap();
         ppe::plan::store::replace_plan(&tx, &plan, "2027-05-20T00:00:00Z", "test", "00").unwrap();
@@ -196,7 +193,7 @@ fn wipe_removes_decrypted_material_after_the_exam_and_personal_data_only_with_re
     let kept = all_bytes_under(&state);
     assert!(all_markers.iter().all(|m| contains(&kept, m)), "personal data wiped without a receipt");
 
-    let at = |now: &str| ppe::edge::EdgeContext::open(&config).unwrap().with_clock(ppe::clock::Clock::simulated(now.parse().unwrap(), 1.0));
+    let at = |now: &str| ppe::context::EdgeContext::open(&config).unwrap().with_clock(ppe::clock::Clock::simulated(now.parse().unwrap(), 1.0));
     let held = |_: &ppe::store::Connection, _: &str, _: &str| -> anyhow::Result<ReceiptStatus> { Ok(ReceiptStatus::Held) };
     let missing_receipt = |_: &ppe::store::Connection, _: &str, _: &str| -> anyhow::Result<ReceiptStatus> { Ok(ReceiptStatus::Missing) };
 
@@ -436,12 +433,13 @@ fn check_config_sees_a_real_serial_port_and_a_missing_cups_queue() {
     let (ok, out) = check_config(&config);
     assert!(!ok && out.contains("key `serial.port`"), "{out}");
 
-    if have("lpstat") {
-        let text = text.replace("[hub]", "[printer]\nname = \"ppe-no-such-queue\"\n[hub]");
-        std::fs::write(&config, text).unwrap();
-        let (ok, out) = check_config(&config);
-        assert!(!ok && out.contains("key `printer.name`"), "{out}");
-    }
+    // The CUPS half: scripts/install-deps.sh installs the CUPS client, so its absence is a
+    // broken test machine, not a reason to skip.
+    assert!(have("lpstat"), "lpstat (cups-client) is missing: run scripts/install-deps.sh");
+    let text = text.replace("[hub]", "[printer]\nname = \"ppe-no-such-queue\"\n[hub]");
+    std::fs::write(&config, text).unwrap();
+    let (ok, out) = check_config(&config);
+    assert!(!ok && out.contains("key `printer.name`"), "{out}");
 }
 
 fn tree(root: &Path) -> Vec<String> {

@@ -80,8 +80,8 @@ impl World {
         Command::new(ppe_bin()).args(&all).env("PPE_LOG", "warn").env("PPE_HUB_URL", hub.url()).output().unwrap()
     }
 
-    fn edge_ctx(&self, hub: &Hub) -> ppe::edge::EdgeContext {
-        let mut ctx = ppe::edge::EdgeContext::open(&self.box_toml).unwrap();
+    fn edge_ctx(&self, hub: &Hub) -> ppe::context::EdgeContext {
+        let mut ctx = ppe::context::EdgeContext::open(&self.box_toml).unwrap();
         ctx.config.hub.url = hub.url();
         ctx
     }
@@ -138,7 +138,7 @@ impl Hub {
     fn start(hub_toml: &Path, now: &str) -> Hub {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let clock = ppe::clock::Clock::simulated(ppe::clock::parse_now(now).unwrap(), 1.0);
-        let ctx = ppe::hub::HubContext::open(hub_toml).unwrap().with_clock(clock);
+        let ctx = ppe::context::HubContext::open(hub_toml).unwrap().with_clock(clock);
         let server = ppe::hub::server::HubServer::from_context(&ctx).unwrap();
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -244,7 +244,7 @@ fn key_refused_before_and_after_the_window_and_to_a_box_not_assigned() {
     run_ok(&["hub", "enroll", "--ppe", "0103", "--out", s(&other), "--run-dir", s(&other.join("run")), "--config", s(&w.hub_toml)]);
     drop(hub);
     let hub = Hub::start(&w.hub_toml, IN_WINDOW);
-    let mut ctx = ppe::edge::EdgeContext::open(&other.join("ppe.toml")).unwrap();
+    let mut ctx = ppe::context::EdgeContext::open(&other.join("ppe.toml")).unwrap();
     ctx.config.hub.url = hub.url();
     let (status, body) = ask_key(&ctx, &hub, "0103");
     assert_eq!(status, 403);
@@ -261,7 +261,7 @@ fn key_refused_before_and_after_the_window_and_to_a_box_not_assigned() {
 }
 
 /// Asks the hub for the key directly (signed by the box key, over mutual TLS).
-fn ask_key(ctx: &ppe::edge::EdgeContext, hub: &Hub, as_ppe: &str) -> (u16, String) {
+fn ask_key(ctx: &ppe::context::EdgeContext, hub: &Hub, as_ppe: &str) -> (u16, String) {
     let client = ppe::materials::pull::build_client(ctx).unwrap();
     let key = ppe::keys::load_ed25519(&ctx.config.keys.signing_key_file).unwrap();
     let pending = ppe::materials::wrap::key_request(&key, EXAM, as_ppe, "2026-01-01T00:00:00Z").unwrap();
@@ -396,7 +396,7 @@ fn clients_without_a_certificate_or_from_another_ca_are_refused() {
     let other_toml = init_hub(&other_hub);
     let stranger = w.dir.join("stranger");
     run_ok(&["hub", "enroll", "--ppe", "0101", "--out", s(&stranger), "--config", s(&other_toml)]);
-    let mut ctx = ppe::edge::EdgeContext::open(&stranger.join("ppe.toml")).unwrap();
+    let mut ctx = ppe::context::EdgeContext::open(&stranger.join("ppe.toml")).unwrap();
     ctx.config.hub.ca_file = w.dir.join("hub/keys/ca.crt");
     ctx.config.hub.url = hub.url();
     let client = ppe::materials::pull::build_client(&ctx).unwrap();
@@ -657,7 +657,7 @@ fn enroll_writes_private_keys_0600_and_a_config_pinning_the_hub() {
         let mode = std::fs::metadata(w.dir.join(secret)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{secret}");
     }
-    let cfg = ppe::edge::EdgeContext::open(&w.box_toml).unwrap().config;
+    let cfg = ppe::context::EdgeContext::open(&w.box_toml).unwrap().config;
     let hub_key = ppe::keys::load_ed25519(&w.dir.join("hub/keys/signing.pk8")).unwrap();
     assert_eq!(cfg.hub.signing_public_key, ppe::keys::ed25519_public_hex(&hub_key));
     assert_eq!(std::fs::read(&cfg.hub.ca_file).unwrap(), std::fs::read(w.dir.join("hub/keys/ca.crt")).unwrap());

@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use chrono::{DateTime, Utc};
 use ppe::clock::Clock;
-use ppe::hub::BoxIdentity;
+use ppe::context::BoxIdentity;
 use ppe::monitoring::accounts::{create_operator, OperatorRole};
 use ppe::monitoring::live::{HubUploadStore, MonitoringHub};
 use ppe::monitoring::pages::{box_router, operator_router, MonitoringPages};
@@ -468,7 +468,7 @@ fn box_reporter_reaches_the_hub_after_an_outage_and_reports_its_stage() {
     )
     .unwrap();
     let clock = Clock::simulated(t("2027-05-27T02:10:00Z"), 1.0);
-    let ctx = ppe::edge::EdgeContext::open(&box_dir.join("ppe.toml")).unwrap().with_clock(clock.clone());
+    let ctx = ppe::context::EdgeContext::open(&box_dir.join("ppe.toml")).unwrap().with_clock(clock.clone());
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async {
         let reporter = ppe::monitoring::reporter::spawn_box_reporter(&ctx).unwrap();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use ppe::hub::BoxIdentity;
+use ppe::context::BoxIdentity;
 use ppe::upload::server::{router, UploadServerState};
 
 use crate::common::{ppe, stderr, stdout};
