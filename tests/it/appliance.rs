@@ -15,10 +15,18 @@ const DAEMON_CHILD_ENV: &str = "PPE_TEST_DAEMON_CHILD";
 /// The daemon the watchdog test runs: `examples/daemon_child.rs`, built beside this test
 /// binary by `cargo test --all-targets`.
 fn daemon_child_program() -> std::path::PathBuf {
+    // `cargo build --example` writes examples/daemon_child; `cargo test --all-targets` builds
+    // it as examples/daemon_child-<hash>. Take the newest of them.
     let exe = std::env::current_exe().unwrap();
-    let program = exe.parent().and_then(Path::parent).unwrap().join("examples/daemon_child");
-    assert!(program.is_file(), "{} is missing: build it with `cargo test --all-targets` (or `cargo build --example daemon_child`)", program.display());
-    program
+    let folder = exe.parent().and_then(Path::parent).unwrap().join("examples");
+    let newest = std::fs::read_dir(&folder)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n == "daemon_child" || (n.to_string_lossy().starts_with("daemon_child-") && p.extension().is_none())))
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok());
+    newest.unwrap_or_else(|| panic!("no daemon_child in {}: build it with `cargo test --all-targets` (or `cargo build --example daemon_child`)", folder.display()))
 }
 
 fn recv_until(sock: &UnixDatagram, deadline: Instant, want: &str, seen: &mut Vec<(Instant, String)>) -> bool {
