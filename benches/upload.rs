@@ -42,8 +42,7 @@ fn start_hub(dir: &Path) -> Hub {
     let der = ppe::keys::generate_ed25519_pkcs8().unwrap();
     let key = ppe::keys::ed25519_from_pkcs8(&der).unwrap();
     let public = ppe::keys::ed25519_public_hex(&key);
-    let db = ppe::store::open(&dir.join("hub.db")).unwrap();
-    let state = Arc::new(UploadServerState::new(db, dir.join("uploads"), ppe::clock::Clock::real(), key).unwrap());
+    let state = Arc::new(UploadServerState::in_folder(dir, ppe::clock::Clock::real(), key).unwrap());
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
@@ -67,7 +66,7 @@ fn make_box(dir: &Path, hub: &Hub, inbox: &Path) -> PathBuf {
         ),
     )
     .unwrap();
-    ppe::upload::store::register_box_key(&hub.state.db.lock().unwrap(), "0101", &public, "t").unwrap();
+    hub.state.meta.box_key_register("0101", &public, "t").unwrap();
     let config = dir.join("ppe.toml");
     run(Command::new(env!("CARGO_BIN_EXE_ppe")).args(["edge", "scan", "--config"]).arg(&config).args(["--exam", "ege-02", "--from"]).arg(inbox));
     // Build the bundle now so the timed upload measures the transfer (export builds it too).

@@ -394,8 +394,7 @@ pub fn edge_export(config: &Path, args: ExportArgs) -> anyhow::Result<()> {
 
 /// The hub's upload state from its config.
 pub fn hub_upload_state(ctx: &HubContext) -> anyhow::Result<UploadServerState> {
-    let key = crate::keys::load_ed25519(&ctx.config.signing_key_file)?;
-    Ok(UploadServerState::new(ctx.db()?.detach(), ctx.config.state_dir.join("uploads"), ctx.clock.clone(), key)?)
+    UploadServerState::from_context(ctx)
 }
 
 /// `ppe hub import DIR`: verifies exactly like an upload and writes `DIR/receipt.json`.

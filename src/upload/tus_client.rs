@@ -13,6 +13,8 @@ use std::time::Duration;
 use base64::Engine;
 use reqwest::{StatusCode, Url};
 
+use crate::protocol::tus;
+
 #[derive(Debug, thiserror::Error)]
 pub enum TusError {
     #[error("the server refused the upload: HTTP {status}: {body}")]
@@ -148,7 +150,7 @@ impl TusClient {
         Ok(ServerFeatures {
             sha256: has("checksum") && get("tus-checksum-algorithm").split(',').any(|a| a.trim() == "sha256"),
             creation_with_upload: has("creation-with-upload"),
-            idempotent_creation: get(&super::server::IDEMPOTENT_CREATION_HEADER.to_ascii_lowercase()).split(',').any(|a| a.trim() == "sha256"),
+            idempotent_creation: get(&tus::IDEMPOTENT_CREATION_HEADER.to_ascii_lowercase()).split(',').any(|a| a.trim() == "sha256"),
         })
     }
 
@@ -335,14 +337,14 @@ impl TusClient {
         let mut req = self
             .http
             .post(endpoint.clone())
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", size.to_string())
-            .header("Upload-Metadata", meta);
+            .header(tus::TUS_RESUMABLE, tus::VERSION)
+            .header(tus::UPLOAD_LENGTH, size.to_string())
+            .header(tus::UPLOAD_METADATA, meta);
         req = match first {
             Some((chunk, checksum)) => {
-                let mut r = req.header("Content-Type", "application/offset+octet-stream");
+                let mut r = req.header("Content-Type", tus::OFFSET_OCTET_STREAM);
                 if let Some(c) = checksum {
-                    r = r.header("Upload-Checksum", format!("sha256 {c}"));
+                    r = r.header(tus::UPLOAD_CHECKSUM, format!("{} {c}", tus::CHECKSUM_ALGORITHM));
                 }
                 r.body(chunk)
             }
@@ -367,7 +369,7 @@ impl TusClient {
     }
 
     async fn head(&self, url: &Url) -> Attempt<u64> {
-        let resp = match self.http.head(url.clone()).header("Tus-Resumable", "1.0.0").send().await {
+        let resp = match self.http.head(url.clone()).header(tus::TUS_RESUMABLE, tus::VERSION).send().await {
             Ok(r) => r,
             Err(e) => return Attempt::Transient(format!("HEAD: {e}")),
         };
@@ -385,12 +387,12 @@ impl TusClient {
         let mut req = self
             .http
             .patch(url.clone())
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Offset", offset.to_string())
-            .header("Content-Type", "application/offset+octet-stream")
+            .header(tus::TUS_RESUMABLE, tus::VERSION)
+            .header(tus::UPLOAD_OFFSET, offset.to_string())
+            .header("Content-Type", tus::OFFSET_OCTET_STREAM)
             .body(chunk);
         if let Some(c) = checksum {
-            req = req.header("Upload-Checksum", format!("sha256 {c}"));
+            req = req.header(tus::UPLOAD_CHECKSUM, format!("{} {c}", tus::CHECKSUM_ALGORITHM));
         }
         let resp = match req.send().await {
             Ok(r) => r,
@@ -439,7 +441,7 @@ fn classify<T>(status: StatusCode, body: String) -> Attempt<T> {
     match status.as_u16() {
         404 | 410 => Attempt::Lost,
         409 => Attempt::Resync("offset conflict (409)".into()),
-        460 => Attempt::Resync("checksum mismatch (460): chunk corrupted on the way".into()),
+        tus::CHECKSUM_MISMATCH => Attempt::Resync("checksum mismatch (460): chunk corrupted on the way".into()),
         423 | 429 => Attempt::Transient(format!("HTTP {status}")),
         s if s >= 500 => Attempt::Transient(format!("HTTP {status}")),
         s => Attempt::Refused(s, body),

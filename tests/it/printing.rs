@@ -476,22 +476,22 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
         // What the box holds is what the manifest signs and what the hub stored under that hash.
         let written = std::fs::read(day.dir.path().join("state/records/ege-02").join(f.name.trim_start_matches("records-"))).unwrap();
         assert_eq!(ppe::util::sha256_hex(&written), f.sha256, "{}", f.name);
-        let on_hub = std::fs::read(hub.state.blob_path(&f.sha256)).unwrap_or_else(|_| panic!("{} not on the hub", f.name));
+        let on_hub = hub.blob(&f.sha256).unwrap_or_else(|_| panic!("{} not on the hub", f.name));
         assert_eq!(on_hub, written, "{}", f.name);
     }
-    let summary = ppe::upload::store::upload_summary_for_exam(&hub.state.db.lock().unwrap(), "ege-02").unwrap();
+    let summary = ppe::upload::store::upload_summary_for_exam(&hub.db(), "ege-02").unwrap();
     assert!(summary[0].receipt_at.is_some(), "the hub finalized the bundle after checking every hash");
     // The records carry the day's data, not blanks.
-    let summary_record: serde_json::Value = serde_json::from_slice(&std::fs::read(hub.state.blob_path(&records.iter().find(|f| f.name == "records-ppe-13-02-mash.json").unwrap().sha256)).unwrap()).unwrap();
+    let summary_record: serde_json::Value = serde_json::from_slice(&hub.blob(&records.iter().find(|f| f.name == "records-ppe-13-02-mash.json").unwrap().sha256).unwrap()).unwrap();
     assert_eq!(summary_record["form"], "ППЭ-13-02-МАШ");
     let rows = summary_record["data"]["rows"].as_array().unwrap();
     let sum = |field: &str| rows.iter().map(|r| r[field].as_u64().unwrap()).sum::<u64>();
     assert_eq!((sum("planned"), sum("absent"), sum("removed"), sum("early")), (day.seats.len() as u64, 1, 1, 1));
     let absence = records.iter().find(|f| f.name == format!("records-ppe-12-04-mash-{}.json", day.seats[2].auditorium)).unwrap();
-    let absence: serde_json::Value = serde_json::from_slice(&std::fs::read(hub.state.blob_path(&absence.sha256)).unwrap()).unwrap();
+    let absence: serde_json::Value = serde_json::from_slice(&hub.blob(&absence.sha256).unwrap()).unwrap();
     assert_eq!((absence["data"]["rows"][0]["left_at"].as_str(), absence["data"]["rows"][0]["returned_at"].as_str()), (Some("11:00"), Some("11:07")));
     let later = records.iter().find(|f| f.name == format!("records-ppe-12-04-mash-{}.json", day.seats[7].auditorium)).unwrap();
-    let later: serde_json::Value = serde_json::from_slice(&std::fs::read(hub.state.blob_path(&later.sha256)).unwrap()).unwrap();
+    let later: serde_json::Value = serde_json::from_slice(&hub.blob(&later.sha256).unwrap()).unwrap();
     let rows = later["data"]["rows"].as_array().unwrap();
     assert!(rows.iter().any(|r| r["left_at"] == "12:30" && r["returned_at"] == "12:35" && r["reason"] == "медпункт"), "{rows:?}");
 }

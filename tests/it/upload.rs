@@ -20,6 +20,7 @@ pub struct TestHub {
     pub url: String,
     pub state: Arc<UploadServerState>,
     pub hub_public_hex: String,
+    dir: PathBuf,
     _rt: tokio::runtime::Runtime,
 }
 
@@ -32,9 +33,7 @@ pub fn key_pair() -> (Vec<u8>, String) {
 pub fn start_hub(dir: &Path, identity: Option<BoxIdentity>) -> TestHub {
     let (der, public) = key_pair();
     std::fs::create_dir_all(dir).unwrap();
-    let db = ppe::store::open(&dir.join("hub.db")).unwrap();
-    let state =
-        Arc::new(UploadServerState::new(db, dir.join("uploads"), ppe::clock::Clock::real(), ppe::keys::ed25519_from_pkcs8(&der).unwrap()).unwrap());
+    let state = Arc::new(UploadServerState::in_folder(dir, ppe::clock::Clock::real(), ppe::keys::ed25519_from_pkcs8(&der).unwrap()).unwrap());
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
@@ -45,13 +44,25 @@ pub fn start_hub(dir: &Path, identity: Option<BoxIdentity>) -> TestHub {
     rt.spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
-    TestHub { url: format!("http://{addr}"), state, hub_public_hex: public, _rt: rt }
+    TestHub { url: format!("http://{addr}"), state, hub_public_hex: public, dir: dir.to_path_buf(), _rt: rt }
 }
 
 impl TestHub {
     pub fn register_box(&self, ppe_code: &str, public_hex: &str) {
-        let db = self.state.db.lock().unwrap();
-        ppe::upload::store::register_box_key(&db, ppe_code, public_hex, "2027-05-27T00:00:00Z").unwrap();
+        self.state.meta.box_key_register(ppe_code, public_hex, "2027-05-27T00:00:00Z").unwrap();
+    }
+
+    /// A connection of the test's own to the hub's database, to read what the hub stored.
+    pub fn db(&self) -> ppe::store::Connection {
+        ppe::store::open(&self.dir.join("hub.db")).unwrap()
+    }
+
+    /// The bytes the hub holds at a content address, read through its blob store.
+    pub fn blob(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut stored = self.state.blobs.open(sha256, None).map_err(std::io::Error::other)?;
+        std::io::Read::read_to_end(&mut stored, &mut out)?;
+        Ok(out)
     }
 }
 
@@ -99,7 +110,7 @@ fn bundle_manifest(box_dir: &Path) -> ppe::upload::SignedManifest {
 fn assert_hub_holds_bundle(hub: &TestHub, box_dir: &Path) {
     let m = bundle_manifest(box_dir);
     for f in &m.manifest.files {
-        let on_hub = std::fs::read(hub.state.blob_path(&f.sha256)).unwrap_or_else(|_| panic!("{} not on hub", f.name));
+        let on_hub = hub.blob(&f.sha256).unwrap_or_else(|_| panic!("{} not on hub", f.name));
         let on_box = std::fs::read(box_dir.join("state/bundles").join(EXAM).join("files").join(&f.name)).unwrap();
         assert_eq!(on_hub, on_box, "{}", f.name);
     }
@@ -136,14 +147,14 @@ fn box_uploads_bundle_to_our_hub_and_holds_verified_receipt() {
     assert_eq!(record["completeness"]["to_resolve"], 5);
     assert_hub_holds_bundle(&hub, &box_dir);
     assert_eq!(receipt_count(&box_dir), 1);
-    let summary = ppe::upload::store::upload_summary_for_exam(&hub.state.db.lock().unwrap(), EXAM).unwrap();
+    let summary = ppe::upload::store::upload_summary_for_exam(&hub.db(), EXAM).unwrap();
     assert_eq!(summary.len(), 1);
     assert_eq!(summary[0].files_completed, 6, "5 pages and the record");
     assert!(summary[0].receipt_at.is_some());
     // A second run finds everything done and gets the same receipt again: idempotent.
     let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM]);
     assert!(o.status.success(), "second upload: {}", stderr(&o));
-    let bundles = ppe::upload::store::hub_bundles_for_exam(&hub.state.db.lock().unwrap(), EXAM).unwrap();
+    let bundles = ppe::upload::store::hub_bundles_for_exam(&hub.db(), EXAM).unwrap();
     assert_eq!(bundles.len(), 1);
 }
 
@@ -239,7 +250,7 @@ fn tampered_file_on_the_way_is_refused_with_reason_and_no_receipt() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("изменён"), "{}", stderr(&o));
     assert_eq!(receipt_count(&box_dir), 0);
-    let db = hub.state.db.lock().unwrap();
+    let db = hub.db();
     assert!(ppe::upload::store::hub_bundles_for_exam(&db, EXAM).unwrap().is_empty());
     let refused = ppe::audit::store::list(&db, Some("upload.bundle_refused"), 10).unwrap();
     assert_eq!(refused.len(), 1);
@@ -265,7 +276,7 @@ fn tampered_manifest_sent_to_hub_is_refused_with_reason() {
     let body: serde_json::Value = rt.block_on(resp.json()).unwrap();
     assert_eq!(body["error"], "bad_box_signature");
     assert!(body["message_ru"].as_str().unwrap().contains("подпись станции ППЭ"), "{body}");
-    assert_eq!(ppe::upload::store::hub_bundles_for_exam(&hub.state.db.lock().unwrap(), EXAM).unwrap().len(), 1, "only the honest bundle");
+    assert_eq!(ppe::upload::store::hub_bundles_for_exam(&hub.db(), EXAM).unwrap().len(), 1, "only the honest bundle");
 }
 
 /// A hub folder for `ppe hub import`: hub.toml, its signing key, the box key registered.
@@ -456,8 +467,8 @@ fn a_file_of_several_default_chunks_goes_up_with_creation_then_patches() {
     assert_eq!(outcome.bytes_sent, bytes.len() as u64, "no re-sends");
     assert_eq!(sink.0.len(), 1, "the URL is kept before the second chunk: {:?}", sink.0);
     let sha = ppe::util::sha256_hex(&bytes);
-    assert_eq!(std::fs::read(hub.state.blob_path(&sha)).unwrap(), bytes);
-    assert!(std::fs::read_dir(hub.state.storage_dir.join("partial")).unwrap().next().is_none(), "no partial left");
+    assert_eq!(hub.blob(&sha).unwrap(), bytes);
+    assert!(hub.state.blobs.partials().unwrap().is_empty(), "no partial left");
 }
 
 /// tus-js-client (stock, from npm) against our hub: `run(stop_after_chunks, resume_url,
@@ -530,16 +541,16 @@ fn stock_tus_js_client_uploads_to_our_hub_with_checksums_and_resumes_after_stop(
     assert!(out.contains("STOPPED"), "{out}");
     let url = out.lines().find_map(|l| l.strip_prefix("URL ")).unwrap().to_string();
     let id = url.rsplit('/').next().unwrap().to_string();
-    let row = ppe::upload::store::tus_get(&hub.state.db.lock().unwrap(), &id).unwrap().unwrap();
+    let row = ppe::upload::store::tus_get(&hub.db(), &id).unwrap().unwrap();
     assert_eq!(row.upload_offset, 5 * 65536);
     // A new client process resumes from the server's offset.
     let out = run("0", &url, false);
     assert!(out.contains("DONE"), "{out}");
     assert!(out.contains(&format!("FIRST {}", 5 * 65536)), "resumed from the server offset: {out}");
-    let row = ppe::upload::store::tus_get(&hub.state.db.lock().unwrap(), &id).unwrap().unwrap();
+    let row = ppe::upload::store::tus_get(&hub.db(), &id).unwrap().unwrap();
     let sha = row.stored_sha256.unwrap();
     assert_eq!(sha, ppe::util::sha256_hex(&bytes));
-    assert_eq!(std::fs::read(hub.state.blob_path(&sha)).unwrap(), bytes);
+    assert_eq!(hub.blob(&sha).unwrap(), bytes);
 }
 
 #[test]
@@ -555,13 +566,13 @@ fn stock_tus_js_client_sends_data_with_creation_to_our_hub() {
     assert!(out.contains("STOPPED"), "{out}");
     let url = out.lines().find_map(|l| l.strip_prefix("URL ")).unwrap().to_string();
     let id = url.rsplit('/').next().unwrap().to_string();
-    let row = ppe::upload::store::tus_get(&hub.state.db.lock().unwrap(), &id).unwrap().unwrap();
+    let row = ppe::upload::store::tus_get(&hub.db(), &id).unwrap().unwrap();
     assert_eq!(row.upload_offset, 65536, "the first chunk came with the creation request");
     let out = run("0", &url, true);
     assert!(out.contains("DONE"), "{out}");
     assert!(out.contains("FIRST 65536 PATCHES 15"), "16 chunks: one with creation, 15 PATCHes: {out}");
-    let sha = ppe::upload::store::tus_get(&hub.state.db.lock().unwrap(), &id).unwrap().unwrap().stored_sha256.unwrap();
-    assert_eq!(std::fs::read(hub.state.blob_path(&sha)).unwrap(), bytes);
+    let sha = ppe::upload::store::tus_get(&hub.db(), &id).unwrap().unwrap().stored_sha256.unwrap();
+    assert_eq!(hub.blob(&sha).unwrap(), bytes);
     // A whole small file in the creation request alone.
     let small = t.path().join("small.bin");
     let small_bytes = page_bytes(97, 40_000);
@@ -569,7 +580,7 @@ fn stock_tus_js_client_sends_data_with_creation_to_our_hub() {
     let run_small = tus_js_client(t.path(), &hub, &small);
     let out = run_small("0", "", true);
     assert!(out.contains("DONE") && out.contains("PATCHES 0"), "{out}");
-    assert_eq!(std::fs::read(hub.state.blob_path(&ppe::util::sha256_hex(&small_bytes))).unwrap(), small_bytes);
+    assert_eq!(hub.blob(&ppe::util::sha256_hex(&small_bytes)).unwrap(), small_bytes);
 }
 
 #[test]
@@ -609,7 +620,7 @@ fn upload_survives_kill_9_at_random_points_without_loss_or_duplication() {
     assert_hub_holds_bundle(&hub, &box_dir);
     assert_eq!(receipt_count(&box_dir), 1);
     // Nothing duplicated: each file completed exactly once on the hub.
-    let rows = ppe::upload::store::tus_for_point(&hub.state.db.lock().unwrap(), EXAM, PPE).unwrap();
+    let rows = ppe::upload::store::tus_for_point(&hub.db(), EXAM, PPE).unwrap();
     let m = bundle_manifest(&box_dir);
     for f in &m.manifest.files {
         let completed = rows.iter().filter(|r| r.file_name == f.name && r.completed_at.is_some()).count();

@@ -1,0 +1,295 @@
+//! The tus 1.0.0 HTTP dialect (core, creation, creation-with-upload, checksum sha256,
+//! termination, expiration) as axum handlers over the protocol-neutral [`UploadCore`]: header
+//! parsing, `Upload-Metadata`, the status codes of each [`CoreError`]; and, beside them, the
+//! bundle finalize endpoint. The constants both our client and this server speak are in
+//! [`crate::protocol::tus`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{OriginalUri, Path as UrlPath, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{options, patch, post};
+use axum::{Extension, Json, Router};
+use base64::Engine;
+
+use super::core::{CoreError, UploadCore, UploadMetadata};
+use super::UploadServerState;
+use crate::context::BoxIdentity;
+use crate::protocol::tus;
+use crate::upload::store::TusUploadRow;
+use crate::upload::SignedManifest;
+
+/// The router to nest at `/v1/uploads`.
+pub fn router(state: Arc<UploadServerState>) -> Router {
+    Router::new()
+        .route("/", options(tus_options).post(tus_create))
+        .route("/bundles", post(bundle_finalize_post))
+        .route("/{upload_id}", patch(tus_patch).head(tus_head).delete(tus_delete).options(tus_options))
+        .with_state(state)
+}
+
+fn tus_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(tus::TUS_RESUMABLE, HeaderValue::from_static(tus::VERSION));
+    h.insert("Cache-Control", HeaderValue::from_static("no-store"));
+    resp
+}
+
+fn error_response(e: CoreError) -> Response {
+    let status = match &e {
+        CoreError::NotFound => StatusCode::NOT_FOUND,
+        CoreError::Gone => StatusCode::GONE,
+        CoreError::OffsetMismatch { .. } => StatusCode::CONFLICT,
+        CoreError::ChecksumMismatch => StatusCode::from_u16(tus::CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST),
+        CoreError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
+        CoreError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        CoreError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        CoreError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if let CoreError::Storage(detail) = &e {
+        tracing::error!("upload storage error: {detail}");
+    }
+    let body = match &e {
+        CoreError::Refused(u) => {
+            serde_json::json!({"error": u.code(), "message": u.to_string(), "message_ru": u.message_ru()})
+        }
+        CoreError::Storage(_) => {
+            serde_json::json!({"error": "storage", "message": "storage error on the hub"})
+        }
+        other => serde_json::json!({"error": "tus", "message": other.to_string()}),
+    };
+    tus_headers((status, Json(body)).into_response())
+}
+
+fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `Some(412 answer)` when the client does not speak tus 1.0.0.
+fn refuse_unresumable(h: &HeaderMap) -> Option<Response> {
+    if header_str(h, tus::TUS_RESUMABLE) == Some(tus::VERSION) {
+        return None;
+    }
+    let mut resp = StatusCode::PRECONDITION_FAILED.into_response();
+    resp.headers_mut().insert(tus::TUS_VERSION, HeaderValue::from_static(tus::VERSION));
+    Some(tus_headers(resp))
+}
+
+/// `Upload-Metadata: key base64,key2 base64` (a value may be absent).
+pub fn parse_metadata(header: &str) -> Result<BTreeMap<String, String>, CoreError> {
+    let mut out = BTreeMap::new();
+    for pair in header.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut parts = pair.splitn(2, ' ');
+        let key = parts.next().unwrap_or_default().to_string();
+        let value = match parts.next() {
+            Some(v) => {
+                let raw = base64::engine::general_purpose::STANDARD
+                    .decode(v.trim())
+                    .map_err(|_| CoreError::BadRequest(format!("metadata `{key}` is not base64")))?;
+                String::from_utf8(raw).map_err(|_| CoreError::BadRequest(format!("metadata `{key}` is not UTF-8")))?
+            }
+            None => String::new(),
+        };
+        out.insert(key, value);
+    }
+    Ok(out)
+}
+
+/// `Upload-Checksum: sha256 <base64>`.
+pub fn parse_checksum(header: &str) -> Result<[u8; 32], CoreError> {
+    let (algo, value) = header.trim().split_once(' ').ok_or_else(|| CoreError::BadRequest("Upload-Checksum malformed".into()))?;
+    if !algo.eq_ignore_ascii_case(tus::CHECKSUM_ALGORITHM) {
+        return Err(CoreError::BadRequest(format!("checksum algorithm `{algo}` not supported (sha256 only)")));
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .map_err(|_| CoreError::BadRequest("Upload-Checksum value is not base64".into()))?;
+    raw.try_into().map_err(|_| CoreError::BadRequest("Upload-Checksum value is not 32 bytes".into()))
+}
+
+fn http_date(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.with_timezone(&chrono::Utc).format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        .unwrap_or_default()
+}
+
+fn offset_response(status: StatusCode, row: &TusUploadRow) -> Response {
+    let mut resp = status.into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&row.upload_offset.to_string()) {
+        h.insert(tus::UPLOAD_OFFSET, v);
+    }
+    if row.completed_at.is_none() {
+        if let Ok(v) = HeaderValue::from_str(&http_date(&row.expires_at)) {
+            h.insert(tus::UPLOAD_EXPIRES, v);
+        }
+    }
+    tus_headers(resp)
+}
+
+async fn tus_options(State(state): State<Arc<UploadServerState>>) -> Response {
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let h = resp.headers_mut();
+    h.insert(tus::TUS_VERSION, HeaderValue::from_static(tus::VERSION));
+    h.insert(tus::TUS_EXTENSION, HeaderValue::from_static(tus::EXTENSIONS));
+    h.insert(tus::TUS_CHECKSUM_ALGORITHM, HeaderValue::from_static(tus::CHECKSUM_ALGORITHM));
+    // Not a tus extension: tells our boxes that creation is idempotent by content, so they may
+    // send a page with its creation request and keep its URL lazily.
+    h.insert(tus::IDEMPOTENT_CREATION_HEADER, HeaderValue::from_static(tus::CHECKSUM_ALGORITHM));
+    if let Ok(v) = HeaderValue::from_str(&state.max_size.to_string()) {
+        h.insert(tus::TUS_MAX_SIZE, v);
+    }
+    tus_headers(resp)
+}
+
+async fn tus_create(
+    State(state): State<Arc<UploadServerState>>,
+    OriginalUri(uri): OriginalUri,
+    identity: Option<Extension<BoxIdentity>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if let Some(r) = refuse_unresumable(&headers) {
+        return r;
+    }
+    let Some(length) = header_str(&headers, tus::UPLOAD_LENGTH).and_then(|v| v.trim().parse::<u64>().ok()) else {
+        return error_response(CoreError::BadRequest("Upload-Length is required (deferred length is not supported)".into()));
+    };
+    let meta = match header_str(&headers, tus::UPLOAD_METADATA).map(parse_metadata).transpose() {
+        Ok(m) => UploadMetadata::from_pairs(m.unwrap_or_default()),
+        Err(e) => return error_response(e),
+    };
+    let identity = identity.map(|Extension(i)| i);
+    // creation-with-upload: a body of application/offset+octet-stream is the first chunk.
+    let with_upload = header_str(&headers, "Content-Type") == Some(tus::OFFSET_OCTET_STREAM);
+    let created = if with_upload {
+        let checksum = match header_str(&headers, tus::UPLOAD_CHECKSUM).map(parse_checksum).transpose() {
+            Ok(c) => c,
+            Err(e) => return error_response(e),
+        };
+        UploadCore::create_with_upload(&state, length, meta, body.into_data_stream(), checksum, identity.as_ref()).await
+    } else {
+        UploadCore::create_waiting(&state, length, meta, identity).await
+    };
+    match created {
+        Ok(row) => {
+            let base = uri.path().trim_end_matches('/');
+            let mut resp = offset_response(StatusCode::CREATED, &row);
+            if let Ok(v) = HeaderValue::from_str(&format!("{base}/{}", row.upload_id)) {
+                resp.headers_mut().insert("Location", v);
+            }
+            resp
+        }
+        Err(e) => error_response(e),
+    }
+}
+
+async fn tus_head(
+    State(state): State<Arc<UploadServerState>>,
+    UrlPath(upload_id): UrlPath<String>,
+    identity: Option<Extension<BoxIdentity>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = refuse_unresumable(&headers) {
+        return r;
+    }
+    match UploadCore::status(&state, &upload_id, identity.as_ref().map(|e| &e.0)) {
+        Ok(row) => {
+            let mut resp = offset_response(StatusCode::OK, &row);
+            if let Ok(v) = HeaderValue::from_str(&row.upload_length.to_string()) {
+                resp.headers_mut().insert(tus::UPLOAD_LENGTH, v);
+            }
+            resp
+        }
+        Err(e) => {
+            let status = match e {
+                CoreError::Gone => StatusCode::GONE,
+                CoreError::NotFound => StatusCode::NOT_FOUND,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            tus_headers(status.into_response())
+        }
+    }
+}
+
+async fn tus_patch(
+    State(state): State<Arc<UploadServerState>>,
+    UrlPath(upload_id): UrlPath<String>,
+    identity: Option<Extension<BoxIdentity>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if let Some(r) = refuse_unresumable(&headers) {
+        return r;
+    }
+    if header_str(&headers, "Content-Type") != Some(tus::OFFSET_OCTET_STREAM) {
+        return tus_headers(StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
+    }
+    let Some(offset) = header_str(&headers, tus::UPLOAD_OFFSET).and_then(|v| v.trim().parse::<u64>().ok()) else {
+        return error_response(CoreError::BadRequest("Upload-Offset is required".into()));
+    };
+    let checksum = match header_str(&headers, tus::UPLOAD_CHECKSUM).map(parse_checksum).transpose() {
+        Ok(c) => c,
+        Err(e) => return error_response(e),
+    };
+    let stream = body.into_data_stream();
+    match UploadCore::append(&state, &upload_id, offset, stream, checksum, identity.as_ref().map(|e| &e.0)).await {
+        Ok(row) => offset_response(StatusCode::NO_CONTENT, &row),
+        Err(e) => error_response(e),
+    }
+}
+
+async fn tus_delete(
+    State(state): State<Arc<UploadServerState>>,
+    UrlPath(upload_id): UrlPath<String>,
+    identity: Option<Extension<BoxIdentity>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = refuse_unresumable(&headers) {
+        return r;
+    }
+    match UploadCore::terminate(&state, &upload_id, identity.as_ref().map(|e| &e.0)) {
+        Ok(()) => tus_headers(StatusCode::NO_CONTENT.into_response()),
+        Err(e) => error_response(e),
+    }
+}
+
+/// `POST /v1/uploads/bundles` with a [`SignedManifest`]: verify and answer with a receipt.
+async fn bundle_finalize_post(
+    State(state): State<Arc<UploadServerState>>,
+    identity: Option<Extension<BoxIdentity>>,
+    Json(signed): Json<SignedManifest>,
+) -> Response {
+    let identity = identity.map(|Extension(i)| i);
+    let state2 = state.clone();
+    let result = tokio::task::spawn_blocking(move || UploadCore::finalize(&state2, &signed, identity.as_ref())).await;
+    match result {
+        Ok(Ok(receipt)) => (StatusCode::OK, Json(receipt)).into_response(),
+        Ok(Err(e)) => error_response(e),
+        Err(e) => error_response(CoreError::Storage(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn metadata_and_checksum_headers_parse() {
+        let m = parse_metadata("exam_id ZWdlLTAy,ppe_code MDEwMQ==,empty").unwrap();
+        assert_eq!(m["exam_id"], "ege-02");
+        assert_eq!(m["ppe_code"], "0101");
+        assert_eq!(m["empty"], "");
+        assert!(parse_metadata("k !!!").is_err());
+        let digest = Sha256::digest(b"abc");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+        assert_eq!(parse_checksum(&format!("sha256 {b64}")).unwrap().as_slice(), digest.as_slice());
+        assert!(parse_checksum(&format!("md5 {b64}")).is_err());
+        assert!(parse_checksum("sha256 AAAA").is_err());
+    }
+}
