@@ -13,6 +13,11 @@ use std::time::Duration;
 use base64::Engine;
 use reqwest::{StatusCode, Url};
 
+use crate::protocol::tus::{
+    CHECKSUM_ALGORITHM, CHECKSUM_MISMATCH, IDEMPOTENT_CREATION_HEADER, OFFSET_OCTET_STREAM, TUS_CHECKSUM_ALGORITHM, TUS_EXTENSION, TUS_RESUMABLE,
+    TUS_VERSION, UPLOAD_CHECKSUM, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET,
+};
+
 #[derive(Debug, thiserror::Error)]
 pub enum TusError {
     #[error("the server refused the upload: HTTP {status}: {body}")]
@@ -143,12 +148,12 @@ impl TusClient {
     pub async fn server_features(&self, endpoint: &Url) -> Result<ServerFeatures, String> {
         let resp = self.http.request(reqwest::Method::OPTIONS, endpoint.clone()).send().await.map_err(|e| e.to_string())?;
         let get = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-        let extensions = get("tus-extension");
+        let extensions = get(TUS_EXTENSION);
         let has = |x: &str| extensions.split(',').any(|e| e.trim() == x);
         Ok(ServerFeatures {
-            sha256: has("checksum") && get("tus-checksum-algorithm").split(',').any(|a| a.trim() == "sha256"),
+            sha256: has("checksum") && get(TUS_CHECKSUM_ALGORITHM).split(',').any(|a| a.trim() == CHECKSUM_ALGORITHM),
             creation_with_upload: has("creation-with-upload"),
-            idempotent_creation: get(&super::server::IDEMPOTENT_CREATION_HEADER.to_ascii_lowercase()).split(',').any(|a| a.trim() == "sha256"),
+            idempotent_creation: get(IDEMPOTENT_CREATION_HEADER).split(',').any(|a| a.trim() == CHECKSUM_ALGORITHM),
         })
     }
 
@@ -335,18 +340,18 @@ impl TusClient {
         let mut req = self
             .http
             .post(endpoint.clone())
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Length", size.to_string())
-            .header("Upload-Metadata", meta);
+            .header(TUS_RESUMABLE, TUS_VERSION)
+            .header(UPLOAD_LENGTH, size.to_string())
+            .header(UPLOAD_METADATA, meta);
         req = match first {
             Some((chunk, checksum)) => {
-                let mut r = req.header("Content-Type", "application/offset+octet-stream");
+                let mut r = req.header(reqwest::header::CONTENT_TYPE, OFFSET_OCTET_STREAM);
                 if let Some(c) = checksum {
-                    r = r.header("Upload-Checksum", format!("sha256 {c}"));
+                    r = r.header(UPLOAD_CHECKSUM, format!("{CHECKSUM_ALGORITHM} {c}"));
                 }
                 r.body(chunk)
             }
-            None => req.header("Content-Length", "0"),
+            None => req.header(reqwest::header::CONTENT_LENGTH, "0"),
         };
         let resp = match req.send().await {
             Ok(r) => r,
@@ -367,7 +372,7 @@ impl TusClient {
     }
 
     async fn head(&self, url: &Url) -> Attempt<u64> {
-        let resp = match self.http.head(url.clone()).header("Tus-Resumable", "1.0.0").send().await {
+        let resp = match self.http.head(url.clone()).header(TUS_RESUMABLE, TUS_VERSION).send().await {
             Ok(r) => r,
             Err(e) => return Attempt::Transient(format!("HEAD: {e}")),
         };
@@ -385,12 +390,12 @@ impl TusClient {
         let mut req = self
             .http
             .patch(url.clone())
-            .header("Tus-Resumable", "1.0.0")
-            .header("Upload-Offset", offset.to_string())
-            .header("Content-Type", "application/offset+octet-stream")
+            .header(TUS_RESUMABLE, TUS_VERSION)
+            .header(UPLOAD_OFFSET, offset.to_string())
+            .header(reqwest::header::CONTENT_TYPE, OFFSET_OCTET_STREAM)
             .body(chunk);
         if let Some(c) = checksum {
-            req = req.header("Upload-Checksum", format!("sha256 {c}"));
+            req = req.header(UPLOAD_CHECKSUM, format!("{CHECKSUM_ALGORITHM} {c}"));
         }
         let resp = match req.send().await {
             Ok(r) => r,
@@ -431,7 +436,7 @@ fn map_other<T, U>(a: Attempt<T>) -> Attempt<U> {
 }
 
 fn upload_offset(resp: &reqwest::Response) -> Option<u64> {
-    resp.headers().get("upload-offset")?.to_str().ok()?.trim().parse().ok()
+    resp.headers().get(UPLOAD_OFFSET)?.to_str().ok()?.trim().parse().ok()
 }
 
 /// Which answers are worth another try. 4xx other than these is the server's final word.
@@ -439,7 +444,7 @@ fn classify<T>(status: StatusCode, body: String) -> Attempt<T> {
     match status.as_u16() {
         404 | 410 => Attempt::Lost,
         409 => Attempt::Resync("offset conflict (409)".into()),
-        460 => Attempt::Resync("checksum mismatch (460): chunk corrupted on the way".into()),
+        CHECKSUM_MISMATCH => Attempt::Resync(format!("checksum mismatch ({CHECKSUM_MISMATCH}): chunk corrupted on the way")),
         423 | 429 => Attempt::Transient(format!("HTTP {status}")),
         s if s >= 500 => Attempt::Transient(format!("HTTP {status}")),
         s => Attempt::Refused(s, body),
