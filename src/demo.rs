@@ -120,7 +120,7 @@ pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams, hub_addr:
     if hub_config.exists() {
         anyhow::bail!("{} holds a demo already: pass another --dir", dir.display());
     }
-    crate::hub::cli::init(crate::hub::cli::InitArgs { dir: hub_dir.clone(), listen: hub_addr.to_string(), public_url: None })?;
+    crate::hub::setup::init_hub(&crate::hub::setup::NewHub { dir: hub_dir.clone(), listen: hub_addr.to_string(), public_url: None })?;
     let plan = generate::generate_region(params);
     let plan_file = dir.join("plan.json");
     crate::plan::write_plan_file(&plan, &plan_file, crate::plan::csv::CsvEncoding::Utf8)?;
@@ -130,13 +130,14 @@ pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams, hub_addr:
     let shm = std::path::Path::new("/dev/shm");
     let run_dir = if shm.is_dir() { shm.join(format!("ppe-demo-{}", std::process::id())) } else { dir.join("box/run") };
     let box_dir = dir.join("box");
-    crate::hub::cli::enroll(&hub_config, crate::hub::cli::EnrollArgs { ppe_code: ppe_code.clone(), out: box_dir.clone(), run_dir: Some(run_dir) })?;
+    let hub_ctx = crate::context::HubContext::open(&hub_config)?;
+    crate::hub::setup::enroll_box(&hub_ctx, &crate::hub::setup::NewBox { ppe_code: ppe_code.as_str().into(), out: box_dir.clone(), run_dir: Some(run_dir) })?;
     for exam in &plan.exams {
         let materials = dir.join("materials").join(&exam.exam_id);
         std::fs::create_dir_all(&materials)?;
         crate::util::write_atomic(&materials.join("1-kim-variant-1.pdf"), &demo_kim_pdf(&exam.exam_id))?;
         crate::util::write_atomic(&materials.join("2-instruction.pdf"), &demo_pdf("Instruction for organizers in the auditorium (demo)"))?;
-        crate::hub::cli::publish(&hub_config, crate::hub::cli::PublishArgs { exam_id: exam.exam_id.clone(), materials, chunk_size: crate::materials::DEFAULT_CHUNK_SIZE })?;
+        crate::materials::hub_publish::publish(&hub_ctx, &exam.exam_id, &materials, crate::materials::DEFAULT_CHUNK_SIZE)?;
     }
     Ok(DemoRegion { dir: dir.to_path_buf(), hub_config, box_config: box_dir.join("ppe.toml"), plan, ppe_code })
 }

@@ -4,5 +4,6 @@
 pub mod cli;
 pub mod pki;
 pub mod server;
+pub mod setup;
 
 pub use crate::context::{BoxIdentity, HubContext};

@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod demo;
 pub mod edge;
 pub mod hub;
+pub mod hub_client;
 pub mod keys;
 pub mod logging;
 pub mod materials;

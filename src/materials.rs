@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod hub_publish;
 pub mod pull;
+pub mod release;
 pub mod scheduler;
 pub mod store;
 pub mod wrap;

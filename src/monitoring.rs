@@ -23,28 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Exam;
 
-/// Where a box is in its exam day, as the box says; ordered along the day (unknown last).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    /// Plan synced, materials window not open yet.
-    #[default]
-    Waiting,
-    /// Downloading and verifying the package, asking for the key.
-    Pulling,
-    /// Package verified and key held.
-    MaterialsReady,
-    Printing,
-    /// Participants are writing.
-    Exam,
-    Scanning,
-    Uploading,
-    /// The box holds the hub's signed receipt.
-    Uploaded,
-    /// A stage this hub does not know (a newer box); shown, never refused.
-    #[serde(other)]
-    Unknown,
-}
+// The heartbeat's wire shapes live in `protocol::heartbeat`; re-exported here for the
+// monitoring room, which checks and judges them.
+pub use crate::protocol::heartbeat::{AttendanceReport, HeartbeatReport, MaterialsReport, PagesReport, Stage, UploadReport};
 
 impl Stage {
     pub const ALL: [Stage; 9] = [
@@ -95,74 +76,6 @@ impl Stage {
     pub fn is_active_work(self) -> bool {
         matches!(self, Stage::Pulling | Stage::Scanning | Stage::Uploading)
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct MaterialsReport {
-    pub pulled: bool,
-    pub verified: bool,
-    /// Version of the package manifest the box verified.
-    pub manifest_version: Option<u64>,
-    pub key_received: bool,
-    pub printed: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AttendanceReport {
-    pub planned: u32,
-    pub present: u32,
-    pub absent: u32,
-    pub removed: u32,
-    pub early: u32,
-    /// Attendance is closed: the number of expected pages is fixed.
-    pub closed: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PagesReport {
-    /// Present participants × sheets (fixed when attendance closes; 0 before).
-    pub expected: u64,
-    pub scanned: u64,
-    pub missing: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct UploadReport {
-    pub bytes_done: u64,
-    pub bytes_total: u64,
-    pub files_done: u64,
-    pub files_total: u64,
-    /// The hub's receipt the box holds (the bundle manifest's SHA-256).
-    pub receipt_id: Option<String>,
-}
-
-/// What a box reports every `heartbeat.interval_secs` (JSON, snake_case). Unknown fields are
-/// ignored so that a newer box can report to an older hub.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HeartbeatReport {
-    pub ppe_code: String,
-    pub exam_id: String,
-    /// The box's clock (RFC 3339) when it built the report; the hub derives the offset.
-    pub box_time: String,
-    pub stage: Stage,
-    #[serde(default)]
-    pub materials: MaterialsReport,
-    #[serde(default)]
-    pub seating_done: bool,
-    #[serde(default)]
-    pub attendance: AttendanceReport,
-    #[serde(default)]
-    pub pages: PagesReport,
-    #[serde(default)]
-    pub upload: UploadReport,
-    #[serde(default)]
-    pub alarms: Vec<String>,
-    #[serde(default)]
-    pub last_error: Option<String>,
 }
 
 /// Bounds on what a report may carry, so that a faulty box cannot fill the hub's memory.

@@ -1,5 +1,74 @@
-//! What both sides of a wire agree on: header names, error bodies, report, key-request and
-//! receipt shapes, and the tus dialect. The box's client and the hub's server both import
-//! from here, never from each other.
+//! What both sides of a wire agree on: header names, paths, the error body, the hub's signed
+//! time, the heartbeat report, key-request and key-release shapes, the bundle manifest and
+//! receipt, and the tus dialect. The box's client (`hub_client`) and the hub's servers both
+//! import from here, never from each other. Shapes only: the rules that judge them live in
+//! their domains (`materials::release`, `upload`, `monitoring`).
 
+pub mod bundle;
+pub mod heartbeat;
+pub mod hub_time;
+pub mod key;
 pub mod tus;
+
+use serde::{Deserialize, Serialize};
+
+pub use hub_time::{time_signature_message, SignedTime, HUB_TIME_HEADER, HUB_TIME_SIGNATURE_HEADER};
+
+/// The hub's Ed25519 signature (hex) over the body of an answer it signs (the plan slice).
+pub const SIGNATURE_HEADER: &str = "x-ppe-signature";
+
+/// The paths of the hub's box-facing server.
+pub mod paths {
+    /// `GET`: the hub's signed time ([`super::SignedTime`]).
+    pub const TIME: &str = "/v1/time";
+    /// `GET`: the calling exam point's slice of the plan, signed ([`super::SIGNATURE_HEADER`]).
+    pub const PLAN: &str = "/v1/plan";
+    /// `GET {PACKAGES}/{exam_id}/{ppe_code}/{file}` with `Range`: a package's files.
+    pub const PACKAGES: &str = "/v1/packages";
+    /// `POST`: a [`super::heartbeat::HeartbeatReport`], answered by a [`super::heartbeat::HeartbeatAck`].
+    pub const HEARTBEAT: &str = "/v1/heartbeat";
+    /// The tus endpoint of uploads.
+    pub const UPLOADS: &str = "/v1/uploads";
+    /// `POST`: a signed bundle manifest once its files are up, answered by a signed receipt.
+    pub const BUNDLES: &str = "/v1/uploads/bundles";
+
+    /// `POST`: a [`super::key::KeyRequest`] for an exam's package key.
+    pub fn key(exam_id: &str) -> String {
+        format!("/v1/exams/{exam_id}/key")
+    }
+}
+
+/// The body of every refusal from the hub: a stable code, a reason, and (upload answers) the
+/// reason in Russian for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_ru: Option<String>,
+}
+
+impl ErrorBody {
+    pub fn new(error: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { error: error.into(), message: message.into(), message_ru: None }
+    }
+
+    /// The reason to show a person: the Russian text when there is one.
+    pub fn reason(&self) -> &str {
+        self.message_ru.as_deref().unwrap_or(&self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_reads_both_shapes_the_hub_sends() {
+        let plain: ErrorBody = serde_json::from_str(r#"{"error":"window_closed","message":"окно закрыто"}"#).unwrap();
+        assert_eq!((plain.error.as_str(), plain.reason()), ("window_closed", "окно закрыто"));
+        let upload: ErrorBody = serde_json::from_str(r#"{"error":"hash_mismatch","message":"file altered","message_ru":"файл изменён"}"#).unwrap();
+        assert_eq!(upload.reason(), "файл изменён");
+        assert_eq!(serde_json::to_string(&ErrorBody::new("a", "b")).unwrap(), r#"{"error":"a","message":"b"}"#);
+    }
+}

@@ -5,84 +5,24 @@
 //! - `bundle`: builds a bundle folder on the box (pages, record of the day, signed manifest).
 //! - `tus_client`: the box's tus 1.0.0 client with resume, checksums and backoff.
 //! - `server`: the hub's tus 1.0.0 server and the bundle finalize endpoint (axum router).
-//! - `store`: SQL of both sides; `cli`: `ppe edge upload|export`, `ppe hub import`.
+//! - `ops`: the use cases (send a bundle, keep the receipt, export, import from media);
+//!   `store`: SQL of both sides; `cli`: `ppe edge upload|export`, `ppe hub import`.
+//!
+//! The manifest and receipt shapes travel, so they are defined in `protocol::bundle`.
 
 pub mod bundle;
 pub mod cli;
 pub mod group_commit;
+pub mod ops;
 pub mod server;
 pub mod store;
 pub mod tus_client;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// Format tag of a bundle manifest; bumped on any incompatible change.
-pub const MANIFEST_FORMAT: &str = "ppe-bundle-1";
-/// Format tag of a hub receipt.
-pub const RECEIPT_FORMAT: &str = "ppe-receipt-1";
-
-/// One file of a bundle.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ManifestFile {
-    /// Path inside the bundle's `files/` folder (no `/`, no `..`).
-    pub name: String,
-    /// `page`, `statement`, `record`.
-    pub kind: String,
-    pub sha256: String,
-    pub size: u64,
-}
-
-/// The audit-log head at the time the bundle was built.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditHead {
-    pub seq: i64,
-    pub hash: String,
-}
-
-/// What the box signs: every file with its hash and size, counts, and the audit head.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
-    pub format: String,
-    pub exam_id: String,
-    pub ppe_code: String,
-    pub created_at: String,
-    pub files: Vec<ManifestFile>,
-    /// e.g. pages, matched_pages, to_resolve, participants_expected.
-    pub counts: BTreeMap<String, u64>,
-    pub audit_head: AuditHead,
-}
-
-/// A manifest with the box's signature over [`Manifest::canonical_bytes`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignedManifest {
-    pub manifest: Manifest,
-    pub box_signature_hex: String,
-}
-
-/// What the hub signs when it has every file of a bundle and the box's signature verifies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReceiptBody {
-    pub format: String,
-    pub exam_id: String,
-    pub ppe_code: String,
-    pub manifest_sha256: String,
-    pub file_count: u64,
-    pub total_bytes: u64,
-    pub audit_head: AuditHead,
-    /// The hub's clock (the box's may be wrong).
-    pub received_at: String,
-    /// `upload` or `media`.
-    pub via: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Receipt {
-    pub receipt: ReceiptBody,
-    pub hub_signature_hex: String,
-}
+pub use crate::protocol::bundle::{AuditHead, Manifest, ManifestFile, Receipt, ReceiptBody, SignedManifest, MANIFEST_FORMAT, RECEIPT_FORMAT};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UploadError {
@@ -149,20 +89,6 @@ impl UploadError {
 }
 
 impl Manifest {
-    /// The exact bytes the box signs and the hub verifies. serde writes struct fields in
-    /// declaration order and `counts` is a sorted map, so this is deterministic.
-    pub fn canonical_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
-    }
-
-    pub fn sha256(&self) -> String {
-        crate::util::sha256_hex(&self.canonical_bytes())
-    }
-
-    pub fn total_bytes(&self) -> u64 {
-        self.files.iter().map(|f| f.size).sum()
-    }
-
     /// Structural checks that need no keys or files.
     pub fn check_shape(&self) -> Result<(), UploadError> {
         if self.format != MANIFEST_FORMAT {
@@ -247,14 +173,13 @@ pub fn make_receipt(signed: &SignedManifest, received_at: &str, via: &str, hub_k
         received_at: received_at.to_string(),
         via: via.to_string(),
     };
-    let hub_signature_hex = crate::keys::sign_hex(hub_key, &serde_json::to_vec(&receipt).unwrap_or_default());
+    let hub_signature_hex = crate::keys::sign_hex(hub_key, &receipt.signed_bytes());
     Receipt { receipt, hub_signature_hex }
 }
 
 /// The box's check of a receipt: the pinned hub key signed it, and it is for this manifest.
 pub fn verify_receipt(receipt: &Receipt, hub_public_hex: &str, manifest: &Manifest) -> Result<(), UploadError> {
-    let bytes = serde_json::to_vec(&receipt.receipt).unwrap_or_default();
-    if !crate::keys::verify_ed25519(hub_public_hex, &bytes, &receipt.hub_signature_hex) {
+    if !crate::keys::verify_ed25519(hub_public_hex, &receipt.receipt.signed_bytes(), &receipt.hub_signature_hex) {
         return Err(UploadError::BadReceiptSignature);
     }
     if receipt.receipt.manifest_sha256 != manifest.sha256() {
@@ -335,6 +260,8 @@ pub fn estimate_from_completions(completions: &[(chrono::DateTime<chrono::Utc>, 
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
     #[test]

@@ -283,18 +283,11 @@ pub fn backoff(failures: u32) -> Duration {
 
 pub fn upload_once(ctx: &EdgeContext, exam_id: &str) -> anyhow::Result<String> {
     let conn = ctx.db()?;
-    let built = crate::upload::cli::box_bundle(ctx, &conn, exam_id, false)?;
-    let http = crate::upload::cli::hub_http_client(ctx)?;
-    let args = crate::upload::cli::UploadArgs {
-        exam: exam_id.to_string(),
-        rebuild: false,
-        chunk_size: 4 << 20,
-        deadline: None,
-        max_failures: 30,
-        parallel: 8,
-    };
+    let bundle = crate::upload::ops::box_bundle(ctx, &conn, &exam_id.into(), false)?;
+    let hub = crate::hub_client::HubClient::from_context(ctx)?;
+    let request = crate::upload::ops::UploadRequest::default();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let receipt = rt.block_on(crate::upload::cli::upload_bundle(ctx, &conn, &built, http, &args))?;
+    let receipt = rt.block_on(crate::upload::ops::upload_bundle(ctx, &conn, &bundle.built, &hub, &request, &|line| tracing::info!("{line}")))?;
     Ok(receipt.receipt.manifest_sha256)
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 
-use crate::config::HubFileConfig;
+use super::setup::{NewBox, NewHub};
 
 #[derive(Args, Debug)]
 pub struct InitArgs {
@@ -24,44 +24,8 @@ pub struct InitArgs {
 }
 
 pub fn init(args: InitArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.dir).with_context(|| format!("create {}", args.dir.display()))?;
-    let toml_path = args.dir.join("hub.toml");
-    if toml_path.exists() {
-        anyhow::bail!("{} exists already: a hub is initialized there (remove it to start over)", toml_path.display());
-    }
-    let mut cfg = HubFileConfig::with_defaults();
-    cfg.listen = args.listen.clone();
-    cfg.public_url = args.public_url.unwrap_or_else(|| format!("https://{}", args.listen));
-    let text = toml::to_string_pretty(&cfg).context("serialize hub.toml")?;
-    let header = "# ppe hub configuration, written by `ppe hub init`. Paths are relative to this file.\n";
-    crate::util::write_atomic(&toml_path, format!("{header}{text}").as_bytes()).with_context(|| format!("write {}", toml_path.display()))?;
-    let ctx = crate::context::HubContext::open(&toml_path)?;
-    drop(ctx.db()?);
-    make_hub_keys(&ctx.config, &args.listen)?;
+    let toml_path = super::setup::init_hub(&NewHub { dir: args.dir.clone(), listen: args.listen, public_url: args.public_url })?;
     println!("hub initialized in {}; config {}", args.dir.display(), toml_path.display());
-    Ok(())
-}
-
-/// The hub's Ed25519 signing key, its CA, and a server certificate for the listen host.
-fn make_hub_keys(cfg: &HubFileConfig, listen: &str) -> anyhow::Result<()> {
-    let signing = crate::keys::generate_ed25519_pkcs8()?;
-    crate::keys::write_secret(&cfg.signing_key_file, &signing)?;
-    let ca = crate::hub::pki::new_ca()?;
-    crate::keys::write_secret(&cfg.ca_key_file, ca.key_pem.as_bytes())?;
-    crate::util::write_atomic(&cfg.ca_cert_file, ca.cert_pem.as_bytes()).with_context(|| format!("write {}", cfg.ca_cert_file.display()))?;
-    let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string()];
-    let host = listen.rsplit_once(':').map(|(h, _)| h.trim_matches(['[', ']'])).unwrap_or(listen);
-    if !host.is_empty() && host != "0.0.0.0" && !hosts.iter().any(|h| h == host) {
-        hosts.push(host.to_string());
-    }
-    if let Some(public) = cfg.public_url.strip_prefix("https://").and_then(|r| r.split([':', '/']).next()) {
-        if !public.is_empty() && !hosts.iter().any(|h| h == public) {
-            hosts.push(public.to_string());
-        }
-    }
-    let server = crate::hub::pki::issue_server(&ca.key_pem, &hosts)?;
-    crate::keys::write_secret(&cfg.tls_key_file, server.key_pem.as_bytes())?;
-    crate::util::write_atomic(&cfg.tls_cert_file, server.cert_pem.as_bytes()).with_context(|| format!("write {}", cfg.tls_cert_file.display()))?;
     Ok(())
 }
 
@@ -82,46 +46,8 @@ pub struct EnrollArgs {
 /// pinning the hub's CA and public key; the hub records the certificate's fingerprint.
 pub fn enroll(config: &std::path::Path, args: EnrollArgs) -> anyhow::Result<()> {
     let ctx = crate::context::HubContext::open(config)?;
-    let code = args.ppe_code.trim();
-    if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        anyhow::bail!("--ppe {code:?}: the exam point code must be letters, digits, '-' or '_'");
-    }
-    let toml_path = args.out.join("ppe.toml");
-    if toml_path.exists() {
-        anyhow::bail!("{} exists already: this folder holds an enrolled box", toml_path.display());
-    }
-    let ca_key = std::fs::read_to_string(&ctx.config.ca_key_file).with_context(|| format!("read CA key {}", ctx.config.ca_key_file.display()))?;
-    let ca_cert = std::fs::read(&ctx.config.ca_cert_file).with_context(|| format!("read CA certificate {}", ctx.config.ca_cert_file.display()))?;
-    let hub_key = crate::keys::load_ed25519(&ctx.config.signing_key_file)?;
-    let issued = crate::hub::pki::issue_box(&ca_key, code)?;
-    let keys = args.out.join("keys");
-    crate::keys::write_secret(&keys.join("client.key"), issued.key_pem.as_bytes())?;
-    crate::util::write_atomic(&keys.join("client.crt"), issued.cert_pem.as_bytes())?;
-    crate::util::write_atomic(&keys.join("hub-ca.crt"), &ca_cert)?;
-    let box_signing = crate::keys::generate_ed25519_pkcs8()?;
-    crate::keys::write_secret(&keys.join("signing.pk8"), &box_signing)?;
-    let box_public = crate::keys::ed25519_public_hex(&crate::keys::ed25519_from_pkcs8(&box_signing)?);
-    let run_dir = args.run_dir.unwrap_or_else(|| PathBuf::from(format!("/run/ppe/{code}")));
-    let text = format!(
-        "# ppe box configuration, written by `ppe hub enroll`. Paths are relative to this file.\n\
-         ppe_code = {code:?}\nstate_dir = \"state\"\nrun_dir = {run:?}\n\n[hub]\nurl = {url:?}\nca_file = \"keys/hub-ca.crt\"\n\
-         signing_public_key = {public:?}\n\n[keys]\ntls_cert_file = \"keys/client.crt\"\ntls_key_file = \"keys/client.key\"\n\
-         signing_key_file = \"keys/signing.pk8\"\n",
-        run = run_dir.display().to_string(),
-        url = ctx.config.public_url,
-        public = crate::keys::ed25519_public_hex(&hub_key),
-    );
-    crate::keys::write_secret(&toml_path, text.as_bytes())?;
-    let mut db = ctx.db()?;
-    let now = ctx.clock.now_rfc3339();
-    let fingerprint = crate::hub::pki::cert_fingerprint(&issued.cert_der);
-    let tx = db.transaction()?;
-    crate::materials::store::hub_box_upsert(&tx, &crate::materials::store::HubBox { ppe_code: code.into(), cert_sha256: fingerprint.clone(), signing_public_key: box_public.clone() }, &now)?;
-    // The upload domain verifies bundle signatures with this key.
-    crate::upload::store::register_box_key(&tx, code, &box_public, &now)?;
-    crate::audit::store::append(&tx, &now, crate::audit::NewEntry { actor: "operator", action: "hub.box_enroll", object: code, details: serde_json::json!({"cert_sha256": fingerprint}) })?;
-    tx.commit()?;
-    println!("box {code} enrolled; config {}", toml_path.display());
+    let toml_path = super::setup::enroll_box(&ctx, &NewBox { ppe_code: args.ppe_code.trim().into(), out: args.out, run_dir: args.run_dir })?;
+    println!("box {} enrolled; config {}", args.ppe_code.trim(), toml_path.display());
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! The hub's HTTPS server for boxes: rustls with client certificates checked against the hub
 //! CA, the box identity put into every request, manifests and packages served with `Range`,
-//! package keys released only to the right box inside the window judged by the hub's clock,
-//! and the hub's signed time on every answer.
+//! package keys released only to the right box inside the window judged by the hub's clock
+//! (the rule is `materials::release`), and the hub's signed time on every answer. Every wire
+//! item (paths, headers, bodies) comes from `protocol`.
 //!
 //! Composable: [`router`] gives the materials routes; other rooms merge their routers into it
 //! and [`serve`] wraps the whole thing with the identity and signed-time layer.
@@ -18,21 +19,20 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
 use ring::signature::Ed25519KeyPair;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use serde::{Deserialize, Serialize};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::clock::Clock;
 use crate::context::BoxIdentity;
+use crate::materials::release::{decide_key_release, KeyRefusal, KeyRequestFacts};
 use crate::materials::store as mstore;
-use crate::materials::wrap::{self, KeyRelease, KeyRequest};
+use crate::materials::wrap;
+use crate::model::{ExamId, PpeCode};
+use crate::protocol::key::{KeyRelease, KeyRequest};
+use crate::protocol::{paths, time_signature_message, ErrorBody, SignedTime, HUB_TIME_HEADER, HUB_TIME_SIGNATURE_HEADER, SIGNATURE_HEADER};
 use crate::store::Connection;
-
-pub const HUB_TIME_HEADER: &str = "x-ppe-hub-time";
-pub const HUB_TIME_SIGNATURE_HEADER: &str = "x-ppe-hub-time-signature";
 
 /// What every handler of the hub's box-facing server shares.
 #[derive(Clone)]
@@ -62,9 +62,9 @@ impl HubServer {
                 db: Arc::new(Mutex::new(ctx.db()?.detach())),
                 clock: ctx.clock.clone(),
                 signing_key: Arc::new(crate::keys::load_ed25519(&ctx.config.signing_key_file)?),
-                publish_dir: publish_dir(&ctx.config),
+                publish_dir: crate::materials::hub_publish::publish_dir(&ctx.config),
             },
-            uploads: Arc::new(crate::upload::cli::hub_upload_state(ctx)?),
+            uploads: Arc::new(crate::upload::ops::hub_upload_state(ctx)?),
             ca_pem: read(&ctx.config.ca_cert_file)?,
             cert_pem: read(&ctx.config.tls_cert_file)?,
             key_pem: read(&ctx.config.tls_key_file)?,
@@ -73,17 +73,12 @@ impl HubServer {
 
     /// Every box-facing route: materials, and the uploads nested at `/v1/uploads`.
     pub fn router(&self) -> Router {
-        router(self.state.clone()).nest("/v1/uploads", crate::upload::server::router(self.uploads.clone()))
+        router(self.state.clone()).nest(paths::UPLOADS, crate::upload::server::router(self.uploads.clone()))
     }
 
     pub fn tls_config(&self) -> anyhow::Result<Arc<rustls::ServerConfig>> {
         tls_config(&self.ca_pem, &self.cert_pem, &self.key_pem)
     }
-}
-
-/// Where published packages live on the hub (also what a mirror such as nginx serves).
-pub fn publish_dir(cfg: &crate::config::HubFileConfig) -> PathBuf {
-    cfg.state_dir.join("publish")
 }
 
 /// rustls config: the hub's certificate; client certificates optional at the TLS layer (a
@@ -207,7 +202,7 @@ async fn identify_and_sign_time(State(state): State<HubState>, mut req: Request,
     }
     let mut resp = next.run(req).await;
     let now = state.clock.now_rfc3339();
-    let sig = crate::keys::sign_hex(&state.signing_key, &wrap::time_signature_message(&now));
+    let sig = crate::keys::sign_hex(&state.signing_key, &time_signature_message(&now));
     if let (Ok(t), Ok(s)) = (HeaderValue::from_str(&now), HeaderValue::from_str(&sig)) {
         resp.headers_mut().insert(HUB_TIME_HEADER, t);
         resp.headers_mut().insert(HUB_TIME_SIGNATURE_HEADER, s);
@@ -218,9 +213,9 @@ async fn identify_and_sign_time(State(state): State<HubState>, mut req: Request,
 /// The materials routes (no TLS, no identity layer: see [`serve`]).
 pub fn router(state: HubState) -> Router {
     Router::new()
-        .route("/v1/time", get(time_get))
-        .route("/v1/plan", get(plan_get))
-        .route("/v1/packages/{exam_id}/{ppe_code}/{file}", get(package_file_get))
+        .route(paths::TIME, get(time_get))
+        .route(paths::PLAN, get(plan_get))
+        .route(&format!("{}/{{exam_id}}/{{ppe_code}}/{{file}}", paths::PACKAGES), get(package_file_get))
         .route("/v1/exams/{exam_id}/key", post(key_post))
         .with_state(state)
 }
@@ -248,12 +243,6 @@ pub enum HubError {
     Internal(String),
 }
 
-#[derive(Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub error: String,
-    pub message: String,
-}
-
 impl IntoResponse for HubError {
     fn into_response(self) -> Response {
         let (status, code, message) = match self {
@@ -263,7 +252,7 @@ impl IntoResponse for HubError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "внутренняя ошибка РЦОИ".to_string())
             }
         };
-        (status, Json(ErrorBody { error: code.into(), message })).into_response()
+        (status, Json(ErrorBody::new(code, message))).into_response()
     }
 }
 
@@ -271,15 +260,9 @@ fn internal(e: impl std::fmt::Display) -> HubError {
     HubError::Internal(e.to_string())
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SignedTime {
-    pub hub_time: String,
-    pub signature: String,
-}
-
 async fn time_get(State(state): State<HubState>) -> Json<SignedTime> {
     let hub_time = state.clock.now_rfc3339();
-    let signature = crate::keys::sign_hex(&state.signing_key, &wrap::time_signature_message(&hub_time));
+    let signature = crate::keys::sign_hex(&state.signing_key, &time_signature_message(&hub_time));
     Json(SignedTime { hub_time, signature })
 }
 
@@ -294,7 +277,7 @@ async fn plan_get(State(state): State<HubState>, caller: Caller) -> Result<Respo
     let sig = crate::keys::sign_hex(&state.signing_key, &body);
     let mut resp = ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
     if let Ok(v) = HeaderValue::from_str(&sig) {
-        resp.headers_mut().insert("x-ppe-signature", v);
+        resp.headers_mut().insert(SIGNATURE_HEADER, v);
     }
     Ok(resp)
 }
@@ -321,47 +304,10 @@ async fn package_file_get(State(state): State<HubState>, caller: Caller, Path((e
     Ok(resp.map(axum::body::Body::new))
 }
 
-/// Why a key is not released; the hub logs each one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyRefusal {
-    OtherExamPoint { caller: String, asked: String },
-    UnknownExam,
-    NotAssigned,
-    NotPublished,
-    BadRequestSignature,
-    TooEarly { opens: String },
-    TooLate { closed: String },
-}
-
-impl KeyRefusal {
-    pub fn status_code_message(&self) -> (StatusCode, &'static str, String) {
-        match self {
-            Self::OtherExamPoint { caller, asked } => (StatusCode::FORBIDDEN, "other_exam_point", format!("ППЭ {caller} запросил ключ от имени ППЭ {asked}")),
-            Self::UnknownExam => (StatusCode::NOT_FOUND, "unknown_exam", "экзамен не найден в плане РЦОИ".into()),
-            Self::NotAssigned => (StatusCode::FORBIDDEN, "not_assigned", "ППЭ не назначен на этот экзамен".into()),
-            Self::NotPublished => (StatusCode::NOT_FOUND, "not_published", "пакет для этого ППЭ не опубликован".into()),
-            Self::BadRequestSignature => (StatusCode::FORBIDDEN, "bad_signature", "подпись запроса не совпадает с ключом ППЭ".into()),
-            Self::TooEarly { opens } => (StatusCode::FORBIDDEN, "window_not_open", format!("окно выдачи ключей ещё не открыто (откроется {opens} по времени РЦОИ)")),
-            Self::TooLate { closed } => (StatusCode::FORBIDDEN, "window_closed", format!("окно выдачи ключей закрыто {closed} по времени РЦОИ")),
-        }
-    }
-}
-
-/// Pure judgement of a key request: the caller's certificate, the plan and the hub clock.
-pub fn judge_key_request(caller: &str, asked: &str, assigned: bool, window: (DateTime<Utc>, DateTime<Utc>), hub_now: DateTime<Utc>) -> Result<(), KeyRefusal> {
-    if caller != asked {
-        return Err(KeyRefusal::OtherExamPoint { caller: caller.into(), asked: asked.into() });
-    }
-    if !assigned {
-        return Err(KeyRefusal::NotAssigned);
-    }
-    if hub_now < window.0 {
-        return Err(KeyRefusal::TooEarly { opens: window.0.to_rfc3339() });
-    }
-    if hub_now >= window.1 {
-        return Err(KeyRefusal::TooLate { closed: window.1.to_rfc3339() });
-    }
-    Ok(())
+/// A refusal of the key-release rule as the hub answers it.
+fn key_refusal_answer(refusal: &KeyRefusal) -> (StatusCode, &'static str, String) {
+    let status = if refusal.is_not_found() { StatusCode::NOT_FOUND } else { StatusCode::FORBIDDEN };
+    (status, refusal.code(), refusal.message_ru())
 }
 
 async fn key_post(State(state): State<HubState>, caller: Caller, Path(exam_id): Path<String>, Json(request): Json<KeyRequest>) -> Result<Json<KeyRelease>, HubError> {
@@ -369,25 +315,22 @@ async fn key_post(State(state): State<HubState>, caller: Caller, Path(exam_id): 
     let now = state.clock.now();
     let now_text = state.clock.now_rfc3339();
     let mut db = state.db.lock().map_err(internal)?;
-    // Store errors are internal errors, never disguised as a refusal.
-    let store = |e: store_failure::StoreFailure| HubError::Internal(e.0);
-    let decided: Result<mstore::HubPackage, KeyRefusal> = (|| {
-        if request.exam_id != exam_id {
-            return Ok(Err(KeyRefusal::UnknownExam));
-        }
-        let Some(exam) = crate::plan::store::exam_get(&db, &exam_id).map_err(store_failure::fail)? else { return Ok(Err(KeyRefusal::UnknownExam)) };
-        let Some(window) = exam.materials_window() else { return Ok(Err(KeyRefusal::UnknownExam)) };
-        let assigned = crate::plan::store::exam_points_of_exam(&db, &exam_id).map_err(store_failure::fail)?.contains(&me.ppe_code);
-        if let Err(refusal) = judge_key_request(&me.ppe_code, &request.ppe_code, assigned, window, now) {
-            return Ok(Err(refusal));
-        }
-        let Some(registered) = mstore::hub_box_get(&db, &me.ppe_code).map_err(store_failure::fail)? else { return Ok(Err(KeyRefusal::BadRequestSignature)) };
-        if !request.verify(&registered.signing_public_key) {
-            return Ok(Err(KeyRefusal::BadRequestSignature));
-        }
-        Ok(mstore::hub_package_latest(&db, &exam_id, &me.ppe_code).map_err(store_failure::fail)?.ok_or(KeyRefusal::NotPublished))
-    })()
-    .map_err(store)?;
+    // The facts of the rule; store errors are internal errors, never disguised as a refusal.
+    let exam = crate::plan::store::exam_get(&db, &exam_id).map_err(internal)?;
+    let assigned = crate::plan::store::exam_points_of_exam(&db, &exam_id).map_err(internal)?.contains(&me.ppe_code);
+    let registered = mstore::hub_box_get(&db, &me.ppe_code).map_err(internal)?;
+    let package = mstore::hub_package_latest(&db, &exam_id, &me.ppe_code).map_err(internal)?;
+    let (caller_code, path_exam) = (PpeCode::from(me.ppe_code.as_str()), ExamId::from(exam_id.as_str()));
+    let decided = decide_key_release(KeyRequestFacts {
+        caller: &caller_code,
+        exam_id: &path_exam,
+        request: &request,
+        window: exam.as_ref().and_then(|e| e.materials_window()),
+        assigned,
+        box_signing_key: registered.as_ref().map(|r| r.signing_public_key.as_str()),
+        package,
+        hub_now: now,
+    });
     let tx = db.transaction().map_err(internal)?;
     let result = match decided {
         Ok(pkg) => {
@@ -405,7 +348,7 @@ async fn key_post(State(state): State<HubState>, caller: Caller, Path(exam_id): 
             Ok(Json(release))
         }
         Err(refusal) => {
-            let (status, code, message) = refusal.status_code_message();
+            let (status, code, message) = key_refusal_answer(&refusal);
             mstore::hub_key_release_log(&tx, &now_text, &exam_id, &me.ppe_code, None, false, code).map_err(internal)?;
             crate::audit::store::append(&tx, &now_text, crate::audit::NewEntry {
                 actor: &format!("box:{}", me.ppe_code),
@@ -420,28 +363,4 @@ async fn key_post(State(state): State<HubState>, caller: Caller, Path(exam_id): 
     };
     tx.commit().map_err(internal)?;
     result
-}
-
-/// Store failures while judging a key request, kept apart from refusals.
-mod store_failure {
-    pub struct StoreFailure(pub String);
-    pub fn fail(e: impl std::fmt::Display) -> StoreFailure {
-        StoreFailure(e.to_string())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn key_is_judged_by_caller_assignment_and_hub_window() {
-        let t = |s: &str| crate::materials::parse_time(s).unwrap();
-        let w = (t("2027-05-27T02:00:00Z"), t("2027-05-27T04:00:00Z"));
-        assert!(judge_key_request("0101", "0101", true, w, t("2027-05-27T02:00:00Z")).is_ok());
-        assert!(matches!(judge_key_request("0101", "0101", true, w, t("2027-05-27T01:59:59Z")), Err(KeyRefusal::TooEarly { .. })));
-        assert!(matches!(judge_key_request("0101", "0101", true, w, t("2027-05-27T04:00:00Z")), Err(KeyRefusal::TooLate { .. })));
-        assert!(matches!(judge_key_request("0101", "0101", false, w, t("2027-05-27T03:00:00Z")), Err(KeyRefusal::NotAssigned)));
-        assert!(matches!(judge_key_request("0101", "0202", true, w, t("2027-05-27T03:00:00Z")), Err(KeyRefusal::OtherExamPoint { .. })));
-    }
 }

@@ -45,7 +45,7 @@ pub fn publish(ctx: &HubContext, exam_id: &str, materials_dir: &Path, chunk_size
         anyhow::bail!("materials folder {} has no files", materials_dir.display());
     }
     let hub_key = crate::keys::load_ed25519(&ctx.config.signing_key_file)?;
-    let publish_root = crate::hub::server::publish_dir(&ctx.config);
+    let publish_root = publish_dir(&ctx.config);
     let rng = ring::rand::SystemRandom::new();
     let mut out = Vec::new();
     for ppe_code in points {
@@ -144,6 +144,11 @@ pub fn write_demo_materials(dir: &Path, exam_id: &str) -> anyhow::Result<()> {
         crate::util::write_atomic(&dir.join(name), text.repeat(200).as_bytes())?;
     }
     Ok(())
+}
+
+/// Where published packages live on the hub (also what a mirror such as nginx serves).
+pub fn publish_dir(cfg: &crate::config::HubFileConfig) -> std::path::PathBuf {
+    cfg.state_dir.join("publish")
 }
 
 #[cfg(test)]

@@ -19,7 +19,8 @@ use sha2::{Digest, Sha256};
 use super::store as mstore;
 use super::{verify_cipher_file, verify_manifest, Expectation, FileEntry, MaterialsError, SignedManifest};
 use crate::context::EdgeContext;
-use crate::hub::server::{HUB_TIME_HEADER, HUB_TIME_SIGNATURE_HEADER};
+use crate::hub_client::{HubClient, HubTime, Refusal};
+use crate::protocol::paths;
 use crate::store::Connection;
 
 /// Where the ciphertext comes from: the network (hub or mirror) or removable media.
@@ -81,60 +82,12 @@ pub fn backoff_delay(attempt: u32, rng: &mut impl Rng) -> Duration {
     Duration::from_millis(rng.gen_range(base_ms / 2..=base_ms))
 }
 
-/// An HTTPS client that trusts only the hub CA and presents the box's certificate.
-pub fn build_client(ctx: &EdgeContext) -> anyhow::Result<reqwest::Client> {
-    use rustls_pki_types::pem::PemObject;
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let ca = std::fs::read(&ctx.config.hub.ca_file).with_context(|| format!("read hub CA {}", ctx.config.hub.ca_file.display()))?;
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_pki_types::CertificateDer::pem_slice_iter(&ca) {
-        roots.add(c.context("hub CA PEM")?).context("hub CA certificate")?;
-    }
-    let cert = std::fs::read(&ctx.config.keys.tls_cert_file).with_context(|| format!("read {}", ctx.config.keys.tls_cert_file.display()))?;
-    let key = std::fs::read(&ctx.config.keys.tls_key_file).with_context(|| format!("read {}", ctx.config.keys.tls_key_file.display()))?;
-    let certs = rustls_pki_types::CertificateDer::pem_slice_iter(&cert).collect::<Result<Vec<_>, _>>().context("client certificate PEM")?;
-    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(&key).context("client key PEM")?;
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_client_auth_cert(certs, key)
-        .context("client certificate and key")?;
-    // HTTP/1.1 only: one large download per connection is what this client does, and HTTP/2
-    // flow-control windows cap a single stream's throughput (measured 4× slower than curl).
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .connect_timeout(Duration::from_secs(10))
-        .read_timeout(Duration::from_secs(30))
-        .build()
-        .context("HTTPS client")
-}
-
-fn hub_url(ctx: &EdgeContext) -> String {
-    ctx.config.hub.url.trim_end_matches('/').to_string()
-}
-
-fn package_base(ctx: &EdgeContext, exam_id: &str) -> String {
-    let base = match &ctx.config.hub.mirror_url {
-        Some(m) if !m.is_empty() => m.trim_end_matches('/').to_string(),
-        _ => format!("{}/v1/packages", hub_url(ctx)),
-    };
-    format!("{base}/{exam_id}/{}", ctx.config.ppe_code)
-}
-
-/// Records the hub's signed time from an answer's headers; returns the offset (hub − box).
-pub fn observe_hub_time(ctx: &EdgeContext, db: &Connection, headers: &reqwest::header::HeaderMap) -> Option<i64> {
-    let time = headers.get(HUB_TIME_HEADER)?.to_str().ok()?;
-    let sig = headers.get(HUB_TIME_SIGNATURE_HEADER)?.to_str().ok()?;
-    if !crate::keys::verify_ed25519(&ctx.config.hub.signing_public_key, &super::wrap::time_signature_message(time), sig) {
-        tracing::warn!("hub time signature invalid; ignored");
-        return None;
-    }
-    let hub = super::parse_time(time).ok()?;
-    let local = ctx.clock.now();
-    let offset = (hub - local).num_milliseconds();
-    if let Err(e) = mstore::clock_offset_record(db, &ctx.clock.now_rfc3339(), time, offset) {
+/// Records the hub's signed time of an answer (see [`HubClient::hub_time`]); returns the
+/// offset (hub − box).
+pub fn record_hub_time(ctx: &EdgeContext, db: &Connection, time: Option<HubTime>) -> Option<i64> {
+    let time = time?;
+    let offset = (time.at - ctx.clock.now()).num_milliseconds();
+    if let Err(e) = mstore::clock_offset_record(db, &ctx.clock.now_rfc3339(), &time.text, offset) {
         tracing::warn!("record clock offset: {e}");
     }
     Some(offset)
@@ -176,12 +129,7 @@ fn net(e: reqwest::Error) -> PullError {
 }
 
 async fn refused(resp: reqwest::Response) -> PullError {
-    let status = resp.status();
-    let body: Option<crate::hub::server::ErrorBody> = resp.json().await.ok();
-    PullError::Refused(match body {
-        Some(b) => format!("{} ({}, {})", b.message, b.error, status.as_u16()),
-        None => format!("HTTP {}", status.as_u16()),
-    })
+    PullError::Refused(Refusal::read(resp).await.to_string())
 }
 
 /// Prestage (ciphertext only) or pull (ciphertext and key) one exam's package.
@@ -190,22 +138,21 @@ pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Resul
     let mut report = PullReport { exam_id: exam_id.into(), ..Default::default() };
     let client = match (&opts.source, opts.with_key) {
         (Source::Media(_), false) => None,
-        _ => Some(build_client(ctx)?),
+        _ => Some(HubClient::from_context(ctx).map_err(anyhow::Error::from)?),
     };
     // The hub's time first: windows and expiry are judged by it, never by the box clock alone.
     if let Some(client) = &client {
-        let resp = client.get(format!("{}/v1/time", hub_url(ctx))).send().await.map_err(net)?;
-        report.clock_offset_ms = observe_hub_time(ctx, &db, resp.headers());
+        report.clock_offset_ms = record_hub_time(ctx, &db, client.time().await.map_err(net)?);
     }
     let manifest_bytes = match &opts.source {
         Source::Media(dir) => std::fs::read(dir.join("manifest.json")).map_err(|e| PullError::Other(anyhow::anyhow!("{}: {e}", dir.join("manifest.json").display())))?,
         Source::Network => {
             let client = client.as_ref().ok_or_else(|| PullError::Other(anyhow::anyhow!("no client")))?;
-            let resp = client.get(format!("{}/manifest.json", package_base(ctx, exam_id))).send().await.map_err(net)?;
+            let resp = client.http().get(client.package_url(exam_id, "manifest.json")).send().await.map_err(net)?;
             if !resp.status().is_success() {
                 return Err(refused(resp).await);
             }
-            observe_hub_time(ctx, &db, resp.headers());
+            record_hub_time(ctx, &db, client.hub_time(resp.headers()));
             let bytes = resp.bytes().await.map_err(net)?;
             if bytes.len() > 16 << 20 {
                 return Err(MaterialsError::TooLong { name: "manifest.json".into(), limit: 16 << 20 }.into());
@@ -235,8 +182,8 @@ pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Resul
             Source::Media(src) => copy_from_media(&src.join(f.cipher_file_name()), &dir, f, &mut report),
             Source::Network => {
                 let client = client.as_ref().ok_or_else(|| PullError::Other(anyhow::anyhow!("no client")))?;
-                let url = format!("{}/{}", package_base(ctx, exam_id), f.cipher_file_name());
-                download_with_retries(client, &url, &dir, f, opts.max_attempts, &mut report).await
+                let url = client.package_url(exam_id, &f.cipher_file_name());
+                download_with_retries(client.http(), &url, &dir, f, opts.max_attempts, &mut report).await
             }
             }
         };
@@ -492,23 +439,14 @@ async fn download_once(client: &reqwest::Client, url: &str, dir: &Path, f: &File
 
 /// Syncs the plan slice now (the scheduler calls it before it knows any exam).
 pub async fn sync_plan_now(ctx: &EdgeContext, actor: &str) -> anyhow::Result<()> {
-    let client = build_client(ctx)?;
-    let resp = client.get(format!("{}/v1/time", hub_url(ctx))).send().await?;
-    observe_hub_time(ctx, &*ctx.db()?, resp.headers());
+    let client = HubClient::from_context(ctx)?;
+    record_hub_time(ctx, &*ctx.db()?, client.time().await?);
     sync_plan(ctx, &client, actor).await
 }
 
 /// The exam point's slice of the plan, signed by the hub; the box seats offline from it.
-async fn sync_plan(ctx: &EdgeContext, client: &reqwest::Client, actor: &str) -> anyhow::Result<()> {
-    let resp = client.get(format!("{}/v1/plan", hub_url(ctx))).send().await?;
-    if !resp.status().is_success() {
-        anyhow::bail!("hub answered {}", resp.status());
-    }
-    let sig = resp.headers().get("x-ppe-signature").and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_default();
-    let body = resp.bytes().await?;
-    if !crate::keys::verify_ed25519(&ctx.config.hub.signing_public_key, &body, &sig) {
-        anyhow::bail!("plan signature invalid");
-    }
+async fn sync_plan(ctx: &EdgeContext, client: &HubClient, actor: &str) -> anyhow::Result<()> {
+    let body = client.plan().await?;
     let plan: crate::model::Plan = serde_json::from_slice(&body)?;
     let mut db = ctx.db()?;
     let now = ctx.clock.now_rfc3339();
@@ -526,12 +464,12 @@ struct KeyFile {
     key: String,
 }
 
-async fn fetch_key(ctx: &EdgeContext, db: &Connection, client: &reqwest::Client, signed: &SignedManifest, actor: &str) -> Result<(), PullError> {
+async fn fetch_key(ctx: &EdgeContext, db: &Connection, client: &HubClient, signed: &SignedManifest, actor: &str) -> Result<(), PullError> {
     let m = &signed.manifest;
     let box_key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file).map_err(|e| PullError::Other(e.into()))?;
     let pending = super::wrap::key_request(&box_key, &m.exam_id, &ctx.config.ppe_code, &ctx.clock.now_rfc3339())?;
-    let resp = client.post(format!("{}/v1/exams/{}/key", hub_url(ctx), m.exam_id)).json(&pending.request).send().await.map_err(net)?;
-    observe_hub_time(ctx, db, resp.headers());
+    let resp = client.http().post(client.url(&paths::key(&m.exam_id))).json(&pending.request).send().await.map_err(net)?;
+    record_hub_time(ctx, db, client.hub_time(resp.headers()));
     if !resp.status().is_success() {
         let err = refused(resp).await;
         audit(db, ctx, actor, "materials.key_refused", &m.exam_id, serde_json::json!({"reason": err.to_string()}));

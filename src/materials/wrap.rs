@@ -12,24 +12,12 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use ring::agreement::{self, EphemeralPrivateKey, UnparsedPublicKey, X25519};
 use ring::hkdf;
 use ring::rand::SystemRandom;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{canonical_json, MaterialsError};
+pub use crate::protocol::key::{KeyRelease, KeyRequest};
 
 const WRAP_SALT: &[u8] = b"ppe-key-wrap-v1";
-
-/// What a box sends to ask for a package key (signed by the box's Ed25519 key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeyRequest {
-    pub exam_id: String,
-    pub ppe_code: String,
-    /// The box's ephemeral X25519 public key, hex.
-    pub box_public: String,
-    /// The box's own clock at the request (informative; the hub judges by its own clock).
-    pub box_time: String,
-    pub signature: String,
-}
 
 #[derive(Serialize)]
 struct KeyRequestSigned<'a> {
@@ -46,21 +34,6 @@ impl KeyRequest {
     pub fn verify(&self, box_signing_public_hex: &str) -> bool {
         crate::keys::verify_ed25519(box_signing_public_hex, &self.signed_bytes(), &self.signature)
     }
-}
-
-/// The hub's answer: the wrapped key, which package it opens, the hub's time; all signed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeyRelease {
-    pub exam_id: String,
-    pub ppe_code: String,
-    pub package_id: String,
-    pub version: u64,
-    pub box_public: String,
-    pub hub_public: String,
-    pub wrapped_key: String,
-    pub hub_time: String,
-    pub signature: String,
 }
 
 impl KeyRelease {
@@ -161,12 +134,6 @@ impl PendingKeyRequest {
             .map_err(|_| MaterialsError::BadKey("ключ не раскрывается".into()))?;
         key.try_into().map_err(|_| MaterialsError::BadKey("ключ не 32 байта".into()))
     }
-}
-
-/// The hub's signed time, sent with every answer so a box with a wrong clock still judges
-/// windows by the hub.
-pub fn time_signature_message(hub_time: &str) -> Vec<u8> {
-    format!("ppe-hub-time-v1|{hub_time}").into_bytes()
 }
 
 #[cfg(test)]

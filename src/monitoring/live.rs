@@ -179,14 +179,7 @@ pub struct MonitoringHub {
     clock: Clock,
 }
 
-/// The answer to a heartbeat.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct HeartbeatAck {
-    pub accepted: bool,
-    /// The hub's clock at arrival (the box logs its offset).
-    pub hub_time: String,
-    pub clock_offset_ms: i64,
-}
+pub use crate::protocol::heartbeat::HeartbeatAck;
 
 fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     l.read().unwrap_or_else(|p| p.into_inner())

@@ -9,6 +9,9 @@ use chrono::{DateTime, Utc};
 
 use super::{time_text, AttendanceReport, HeartbeatReport, MaterialsReport, PagesReport, Schedule, Stage, UploadReport};
 use crate::clock::Clock;
+use crate::hub_client::{HubClient, Refusal};
+use crate::protocol::heartbeat::HeartbeatAck;
+use crate::protocol::paths;
 use crate::store::Connection;
 
 /// What the box knows about one exam, gathered by the caller from its own stores.
@@ -128,15 +131,13 @@ pub enum ReporterError {
     Refused { status: u16, message: String },
 }
 
-/// Posts one report to `hub_url` + `/v1/heartbeat`.
-pub async fn post_report(client: &reqwest::Client, hub_url: &str, report: &HeartbeatReport) -> Result<super::live::HeartbeatAck, ReporterError> {
-    let url = format!("{}/v1/heartbeat", hub_url.trim_end_matches('/'));
-    let resp = client.post(&url).json(report).send().await.map_err(|e| ReporterError::Network(format!("{e:#}")))?;
-    let status = resp.status();
-    if !status.is_success() {
-        let text = resp.text().await.unwrap_or_default();
-        let message = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["message"].as_str().map(str::to_string)).unwrap_or(text);
-        return Err(ReporterError::Refused { status: status.as_u16(), message });
+/// Posts one report to the hub's heartbeat endpoint.
+pub async fn post_report(client: &HubClient, report: &HeartbeatReport) -> Result<HeartbeatAck, ReporterError> {
+    let resp = client.http().post(client.url(paths::HEARTBEAT)).json(report).send().await.map_err(|e| ReporterError::Network(format!("{e:#}")))?;
+    if !resp.status().is_success() {
+        let refusal = Refusal::read(resp).await;
+        let message = refusal.body.map(|b| b.message).unwrap_or(refusal.text);
+        return Err(ReporterError::Refused { status: refusal.status, message });
     }
     resp.json().await.map_err(|e| ReporterError::Network(format!("answer: {e}")))
 }
@@ -152,7 +153,7 @@ pub struct RoundOutcome {
 /// N× speed reports N× as often in wall time, as the hub's clock expects), forever. `gather`
 /// runs on the blocking pool (it reads the box's database). A failure is logged when an outage
 /// starts and when it ends, never once per beat.
-pub async fn run(client: reqwest::Client, hub_url: String, clock: Clock, interval: Duration, gather: impl Fn() -> Vec<HeartbeatReport> + Send + Sync + 'static) {
+pub async fn run(client: HubClient, clock: Clock, interval: Duration, gather: impl Fn() -> Vec<HeartbeatReport> + Send + Sync + 'static) {
     let gather = std::sync::Arc::new(gather);
     let mut offline = false;
     loop {
@@ -160,7 +161,7 @@ pub async fn run(client: reqwest::Client, hub_url: String, clock: Clock, interva
         let reports = tokio::task::spawn_blocking(move || g()).await.unwrap_or_default();
         let mut outcome = RoundOutcome::default();
         for r in &reports {
-            match post_report(&client, &hub_url, r).await {
+            match post_report(&client, r).await {
                 Ok(ack) => {
                     outcome.sent += 1;
                     tracing::debug!(exam = %r.exam_id, offset_ms = ack.clock_offset_ms, "heartbeat accepted");
@@ -209,10 +210,10 @@ pub fn reports_of_the_day(db_path: &std::path::Path, ppe_code: &str, now: DateTi
     Ok(out)
 }
 
-/// Starts the box's heartbeat on the current tokio runtime: the hub client of `ppe.toml`
-/// (mutual TLS, pinned CA), every `heartbeat.interval_secs`, the reports of the day.
+/// Starts the box's heartbeat on the current tokio runtime: the box's one hub client
+/// (`hub_client`: mutual TLS, pinned CA), every `heartbeat.interval_secs`, the reports of the day.
 pub fn spawn_box_reporter(ctx: &crate::context::EdgeContext) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let client = crate::upload::cli::hub_http_client(ctx)?;
+    let client = HubClient::from_context(ctx)?;
     let db_path = ctx.config.db_path();
     let ppe_code = ctx.config.ppe_code.clone();
     let clock = ctx.clock.clone();
@@ -225,7 +226,7 @@ pub fn spawn_box_reporter(ctx: &crate::context::EdgeContext) -> anyhow::Result<t
         }
     };
     let interval = Duration::from_secs(ctx.config.heartbeat.interval_secs.max(1));
-    Ok(tokio::spawn(run(client, ctx.config.hub.url.clone(), clock, interval, gather)))
+    Ok(tokio::spawn(run(client, clock, interval, gather)))
 }
 
 #[cfg(test)]
@@ -297,13 +298,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_hub_is_an_error_not_a_panic() {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder().connect_timeout(Duration::from_millis(500)).build().unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         drop(listener);
+        let client = HubClient::plain(&url, "0101", "00").unwrap();
         let n = BoxNumbers { exam_id: "ege-02".into(), ..Default::default() };
-        let err = post_report(&client, &url, &build_report("0101", Utc::now(), &n, None)).await.unwrap_err();
+        let err = post_report(&client, &build_report("0101", Utc::now(), &n, None)).await.unwrap_err();
         assert!(matches!(err, ReporterError::Network(_)), "{err}");
     }
 }

@@ -145,12 +145,12 @@ impl TusClient {
     pub async fn server_features(&self, endpoint: &Url) -> Result<ServerFeatures, String> {
         let resp = self.http.request(reqwest::Method::OPTIONS, endpoint.clone()).send().await.map_err(|e| e.to_string())?;
         let get = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-        let extensions = get("tus-extension");
+        let extensions = get(tus::TUS_EXTENSION);
         let has = |x: &str| extensions.split(',').any(|e| e.trim() == x);
         Ok(ServerFeatures {
-            sha256: has("checksum") && get("tus-checksum-algorithm").split(',').any(|a| a.trim() == "sha256"),
+            sha256: has("checksum") && get(tus::TUS_CHECKSUM_ALGORITHM).split(',').any(|a| a.trim() == tus::CHECKSUM_ALGORITHM),
             creation_with_upload: has("creation-with-upload"),
-            idempotent_creation: get(&tus::IDEMPOTENT_CREATION_HEADER.to_ascii_lowercase()).split(',').any(|a| a.trim() == "sha256"),
+            idempotent_creation: get(tus::IDEMPOTENT_CREATION_HEADER).split(',').any(|a| a.trim() == tus::CHECKSUM_ALGORITHM),
         })
     }
 
@@ -348,7 +348,7 @@ impl TusClient {
                 }
                 r.body(chunk)
             }
-            None => req.header("Content-Length", "0"),
+            None => req.header(reqwest::header::CONTENT_LENGTH, "0"),
         };
         let resp = match req.send().await {
             Ok(r) => r,
@@ -433,7 +433,7 @@ fn map_other<T, U>(a: Attempt<T>) -> Attempt<U> {
 }
 
 fn upload_offset(resp: &reqwest::Response) -> Option<u64> {
-    resp.headers().get("upload-offset")?.to_str().ok()?.trim().parse().ok()
+    resp.headers().get(tus::UPLOAD_OFFSET)?.to_str().ok()?.trim().parse().ok()
 }
 
 /// Which answers are worth another try. 4xx other than these is the server's final word.

@@ -262,11 +262,11 @@ fn key_refused_before_and_after_the_window_and_to_a_box_not_assigned() {
 
 /// Asks the hub for the key directly (signed by the box key, over mutual TLS).
 fn ask_key(ctx: &ppe::context::EdgeContext, hub: &Hub, as_ppe: &str) -> (u16, String) {
-    let client = ppe::materials::pull::build_client(ctx).unwrap();
+    let client = ppe::hub_client::HubClient::from_context(ctx).unwrap();
     let key = ppe::keys::load_ed25519(&ctx.config.keys.signing_key_file).unwrap();
     let pending = ppe::materials::wrap::key_request(&key, EXAM, as_ppe, "2026-01-01T00:00:00Z").unwrap();
     hub.rt.block_on(async {
-        let resp = client.post(format!("{}/v1/exams/{EXAM}/key", hub.url())).json(&pending.request).send().await.unwrap();
+        let resp = client.http().post(format!("{}/v1/exams/{EXAM}/key", hub.url())).json(&pending.request).send().await.unwrap();
         (resp.status().as_u16(), resp.text().await.unwrap())
     })
 }
@@ -399,8 +399,8 @@ fn clients_without_a_certificate_or_from_another_ca_are_refused() {
     let mut ctx = ppe::context::EdgeContext::open(&stranger.join("ppe.toml")).unwrap();
     ctx.config.hub.ca_file = w.dir.join("hub/keys/ca.crt");
     ctx.config.hub.url = hub.url();
-    let client = ppe::materials::pull::build_client(&ctx).unwrap();
-    let err = hub.rt.block_on(async { client.get(&url).send().await.and_then(|r| r.error_for_status()) }).unwrap_err();
+    let client = ppe::hub_client::HubClient::from_context(&ctx).unwrap();
+    let err = hub.rt.block_on(async { client.http().get(&url).send().await.and_then(|r| r.error_for_status()) }).unwrap_err();
     // TLS 1.3 reports the server's refusal of the certificate on the first read, as an alert
     // or a closed stream; what matters is that no HTTP answer came back.
     assert!(err.status().is_none(), "an HTTP answer reached a foreign certificate: {err:?}");

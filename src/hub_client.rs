@@ -1,0 +1,267 @@
+//! The box's one client for the hub: every box → hub call (plan sync, package GETs with
+//! `Range`, key requests, tus uploads and the bundle, heartbeats) goes through the
+//! `reqwest::Client` made here, with one configuration: mutual TLS from the box's enrolled
+//! certificate and the pinned hub CA (rustls with ring), HTTP/1.1, the same timeouts and user
+//! agent. It also checks the hub's signed time and reads the hub's error bodies, so no caller
+//! parses a header or a refusal by itself.
+//!
+//! Plain HTTP only where the configured URL says so (loopback, tests); the tus client works
+//! with any `reqwest::Client`, so it still talks to stock tus servers without certificates.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::context::EdgeContext;
+use crate::protocol::{self, paths, ErrorBody};
+
+/// Time to open a connection to the hub before the attempt counts as failed.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for the next bytes from the hub: it answers a PATCH only after its fsync, and
+/// a box on a slow uplink writes a whole chunk before it reads; a stalled download is cut and
+/// resumed by `Range` after this.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubClientError {
+    #[error("read {what} {path}: {source}")]
+    Read { what: &'static str, path: String, source: std::io::Error },
+    #[error("{0}")]
+    Tls(String),
+    #[error("HTTPS client: {0}")]
+    Build(reqwest::Error),
+    #[error("hub url {url}: {reason}")]
+    Url { url: String, reason: String },
+}
+
+/// The hub's time as it signed it on an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubTime {
+    /// The signed text (RFC 3339), as the hub wrote it.
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A refusal by the hub: its status and, when the body is the hub's [`ErrorBody`], its code
+/// and reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub body: Option<ErrorBody>,
+    /// The body as text (kept when it is not an [`ErrorBody`]).
+    pub text: String,
+}
+
+impl Refusal {
+    /// Reads the refusal from a non-success answer.
+    pub async fn read(resp: reqwest::Response) -> Self {
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str::<ErrorBody>(&text).ok();
+        Self { status, body, text }
+    }
+
+    /// The reason to show a person: the hub's reason, else the body as sent.
+    pub fn reason(&self) -> &str {
+        self.body.as_ref().map(ErrorBody::reason).unwrap_or(&self.text)
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    /// `reason (code, status)`, or `HTTP status` when the hub sent no error body.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.body {
+            Some(b) => write!(f, "{} ({}, {})", b.message, b.error, self.status),
+            None => write!(f, "HTTP {}", self.status),
+        }
+    }
+}
+
+/// Why the plan slice was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFetchError {
+    #[error("hub: {0}")]
+    Network(#[from] reqwest::Error),
+    #[error("hub answered {0}")]
+    Refused(Refusal),
+    #[error("plan signature invalid")]
+    BadSignature,
+}
+
+/// The box's client for its hub (cheap to clone: the connection pool is shared).
+#[derive(Clone)]
+pub struct HubClient {
+    http: reqwest::Client,
+    hub_url: String,
+    mirror_url: Option<String>,
+    ppe_code: String,
+    hub_public_key: String,
+}
+
+impl HubClient {
+    /// The client of `ppe.toml`: the box's certificate and key, the pinned hub CA and the
+    /// hub's signing key. TLS material is read when the hub or mirror URL is `https://`.
+    pub fn from_context(ctx: &EdgeContext) -> Result<Self, HubClientError> {
+        let hub = &ctx.config.hub;
+        let mirror_url = hub.mirror_url.as_deref().filter(|m| !m.is_empty()).map(|m| m.trim_end_matches('/').to_string());
+        let needs_tls = hub.url.starts_with("https://") || mirror_url.as_deref().is_some_and(|m| m.starts_with("https://"));
+        let tls = if needs_tls { Some(mutual_tls(ctx)?) } else { None };
+        let http = build_http(&ctx.config.ppe_code, tls)?;
+        Ok(Self {
+            http,
+            hub_url: hub.url.trim_end_matches('/').to_string(),
+            mirror_url,
+            ppe_code: ctx.config.ppe_code.clone(),
+            hub_public_key: hub.signing_public_key.clone(),
+        })
+    }
+
+    /// A client over plain HTTP with the same configuration and no certificates (loopback
+    /// hubs in tests).
+    pub fn plain(hub_url: &str, ppe_code: &str, hub_public_key: &str) -> Result<Self, HubClientError> {
+        Ok(Self {
+            http: build_http(ppe_code, None)?,
+            hub_url: hub_url.trim_end_matches('/').to_string(),
+            mirror_url: None,
+            ppe_code: ppe_code.to_string(),
+            hub_public_key: hub_public_key.to_string(),
+        })
+    }
+
+    /// The configured HTTP client (for the tus client and the calls below).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The hub's URL of `path` (one of [`protocol::paths`]).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.hub_url)
+    }
+
+    /// Where a file of this exam point's package of `exam_id` is fetched: the mirror when one
+    /// is configured (any static server holding the hub's publish folder), else the hub.
+    pub fn package_url(&self, exam_id: &str, file: &str) -> String {
+        let base = match &self.mirror_url {
+            Some(m) => m.clone(),
+            None => self.url(paths::PACKAGES),
+        };
+        format!("{base}/{exam_id}/{}/{file}", self.ppe_code)
+    }
+
+    /// The hub's tus endpoint.
+    pub fn uploads_endpoint(&self) -> Result<reqwest::Url, HubClientError> {
+        let url = self.url(paths::UPLOADS);
+        reqwest::Url::parse(&url).map_err(|e| HubClientError::Url { url: self.hub_url.clone(), reason: e.to_string() })
+    }
+
+    /// The hub's time from an answer's headers, if its signature verifies with the pinned
+    /// hub key (an invalid one is logged and ignored).
+    pub fn hub_time(&self, headers: &reqwest::header::HeaderMap) -> Option<HubTime> {
+        let text = headers.get(protocol::HUB_TIME_HEADER)?.to_str().ok()?;
+        let sig = headers.get(protocol::HUB_TIME_SIGNATURE_HEADER)?.to_str().ok()?;
+        if !crate::keys::verify_ed25519(&self.hub_public_key, &protocol::time_signature_message(text), sig) {
+            tracing::warn!("hub time signature invalid; ignored");
+            return None;
+        }
+        let at = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
+        Some(HubTime { text: text.to_string(), at })
+    }
+
+    /// Asks the hub for its time (`GET /v1/time`); `None` if the answer carries no valid one.
+    pub async fn time(&self) -> Result<Option<HubTime>, reqwest::Error> {
+        let resp = self.http.get(self.url(paths::TIME)).send().await?;
+        Ok(self.hub_time(resp.headers()))
+    }
+
+    /// The exam point's slice of the plan, its body checked against the hub's signature.
+    pub async fn plan(&self) -> Result<Vec<u8>, PlanFetchError> {
+        let resp = self.http.get(self.url(paths::PLAN)).send().await?;
+        if !resp.status().is_success() {
+            return Err(PlanFetchError::Refused(Refusal::read(resp).await));
+        }
+        let sig = resp.headers().get(protocol::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_default();
+        let body = resp.bytes().await?;
+        if !crate::keys::verify_ed25519(&self.hub_public_key, &body, &sig) {
+            return Err(PlanFetchError::BadSignature);
+        }
+        Ok(body.to_vec())
+    }
+}
+
+/// One configuration for every box → hub connection. HTTP/1.1 only: a large download is one
+/// stream per connection, and HTTP/2 flow-control windows capped a single stream at a quarter
+/// of curl's throughput (docs/benchmarks.md); files in flight at once use a connection each.
+fn build_http(ppe_code: &str, tls: Option<rustls::ClientConfig>) -> Result<reqwest::Client, HubClientError> {
+    // reqwest is built without a crypto provider of its own: ring is the process's one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(READ_TIMEOUT)
+        .user_agent(format!("ppe/{} ({ppe_code})", env!("CARGO_PKG_VERSION")))
+        .http1_only();
+    if let Some(tls) = tls {
+        builder = builder.use_preconfigured_tls(tls);
+    }
+    builder.build().map_err(HubClientError::Build)
+}
+
+/// rustls: trust only the hub CA, present the box's certificate.
+fn mutual_tls(ctx: &EdgeContext) -> Result<rustls::ClientConfig, HubClientError> {
+    let read = |what: &'static str, path: &std::path::Path| std::fs::read(path).map_err(|source| HubClientError::Read { what, path: path.display().to_string(), source });
+    let tls = |what: &str, e: &dyn std::fmt::Display| HubClientError::Tls(format!("{what}: {e}"));
+    let ca = read("hub CA", &ctx.config.hub.ca_file)?;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(&ca) {
+        roots.add(c.map_err(|e| tls("hub CA PEM", &e))?).map_err(|e| tls("hub CA certificate", &e))?;
+    }
+    let cert = read("client certificate", &ctx.config.keys.tls_cert_file)?;
+    let key = read("client key", &ctx.config.keys.tls_key_file)?;
+    let certs = CertificateDer::pem_slice_iter(&cert).collect::<Result<Vec<_>, _>>().map_err(|e| tls("client certificate PEM", &e))?;
+    let key = PrivateKeyDer::from_pem_slice(&key).map_err(|e| tls("client key PEM", &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls("TLS versions", &e))?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(certs, key)
+        .map_err(|e| tls("client certificate and key", &e))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packages_come_from_the_mirror_when_one_is_set_and_urls_never_double_a_slash() {
+        let mut c = HubClient::plain("http://hub.example/", "0101", "00").unwrap();
+        assert_eq!(c.url(paths::PLAN), "http://hub.example/v1/plan");
+        assert_eq!(c.package_url("ege-02", "manifest.json"), "http://hub.example/v1/packages/ege-02/0101/manifest.json");
+        assert_eq!(c.uploads_endpoint().unwrap().as_str(), "http://hub.example/v1/uploads");
+        c.mirror_url = Some("https://mirror.example".into());
+        assert_eq!(c.package_url("ege-02", "a.enc"), "https://mirror.example/ege-02/0101/a.enc");
+    }
+
+    #[test]
+    fn hub_time_is_believed_only_with_the_pinned_key() {
+        let hub = crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
+        let other = crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
+        let c = HubClient::plain("http://h", "0101", &crate::keys::ed25519_public_hex(&hub)).unwrap();
+        let headers = |key: &ring::signature::Ed25519KeyPair| {
+            let mut h = reqwest::header::HeaderMap::new();
+            let time = "2027-05-27T02:00:00Z";
+            h.insert(protocol::HUB_TIME_HEADER, time.parse().unwrap());
+            h.insert(protocol::HUB_TIME_SIGNATURE_HEADER, crate::keys::sign_hex(key, &protocol::time_signature_message(time)).parse().unwrap());
+            h
+        };
+        let t = c.hub_time(&headers(&hub)).unwrap();
+        assert_eq!(t.text, "2027-05-27T02:00:00Z");
+        assert_eq!(t.at, DateTime::parse_from_rfc3339("2027-05-27T02:00:00Z").unwrap());
+        assert_eq!(c.hub_time(&headers(&other)), None, "signed by another key");
+        assert_eq!(c.hub_time(&reqwest::header::HeaderMap::new()), None);
+    }
+}

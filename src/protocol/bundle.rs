@@ -1,0 +1,96 @@
+//! The upload of an exam day on the wire: the bundle manifest the box signs and sends
+//! (`POST /v1/uploads/bundles`, and `manifest.json` on removable media) and the receipt the hub
+//! signs back. The exact bytes signed are part of the agreement, so they are defined here; the
+//! checks both sides run are in `upload`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Format tag of a bundle manifest; bumped on any incompatible change.
+pub const MANIFEST_FORMAT: &str = "ppe-bundle-1";
+/// Format tag of a hub receipt.
+pub const RECEIPT_FORMAT: &str = "ppe-receipt-1";
+
+/// One file of a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestFile {
+    /// Path inside the bundle's `files/` folder (no `/`, no `..`).
+    pub name: String,
+    /// `page`, `statement`, `record`.
+    pub kind: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// The audit-log head at the time the bundle was built.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// What the box signs: every file with its hash and size, counts, and the audit head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub exam_id: String,
+    pub ppe_code: String,
+    pub created_at: String,
+    pub files: Vec<ManifestFile>,
+    /// e.g. pages, matched_pages, to_resolve, participants_expected.
+    pub counts: BTreeMap<String, u64>,
+    pub audit_head: AuditHead,
+}
+
+/// A manifest with the box's signature over [`Manifest::canonical_bytes`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedManifest {
+    pub manifest: Manifest,
+    pub box_signature_hex: String,
+}
+
+/// What the hub signs when it has every file of a bundle and the box's signature verifies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptBody {
+    pub format: String,
+    pub exam_id: String,
+    pub ppe_code: String,
+    pub manifest_sha256: String,
+    pub file_count: u64,
+    pub total_bytes: u64,
+    pub audit_head: AuditHead,
+    /// The hub's clock (the box's may be wrong).
+    pub received_at: String,
+    /// `upload` or `media`.
+    pub via: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub receipt: ReceiptBody,
+    pub hub_signature_hex: String,
+}
+
+impl Manifest {
+    /// The exact bytes the box signs and the hub verifies. serde writes struct fields in
+    /// declaration order and `counts` is a sorted map, so this is deterministic.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub fn sha256(&self) -> String {
+        crate::util::sha256_hex(&self.canonical_bytes())
+    }
+
+    pub fn total_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+}
+
+impl ReceiptBody {
+    /// The exact bytes the hub signs and the box verifies.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,416 @@
+//! The upload's use cases. On the box: build (or reuse) the signed bundle of an exam, send it
+//! to the hub over tus and keep the hub's verified receipt, or write it to removable media.
+//! On the hub: take a bundle carried on media and verify it exactly like an upload. Async where
+//! they talk to the network; the CLI and the daemon build the runtime.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+
+use super::bundle::{self, BuiltBundle};
+use super::server::{CoreError, UploadCore, UploadServerState};
+use super::store as upload_store;
+use super::tus_client::{ChecksumMode, Resume, ServerFeatures, TusClient, TusClientOptions, TusError, TusEvents};
+use super::{verify_receipt, RateMeter, Receipt, UploadError};
+use crate::context::{EdgeContext, HubContext};
+use crate::hub_client::{HubClient, HubClientError, Refusal};
+use crate::model::ExamId;
+use crate::protocol::paths;
+use crate::store::{Connection, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadOpsError {
+    #[error(transparent)]
+    HubClient(#[from] HubClientError),
+    #[error("upload of {name}: {source}")]
+    File { name: String, source: TusError },
+    #[error("send the signed manifest to the hub: {0}")]
+    Network(reqwest::Error),
+    #[error("РЦОИ отказал в приёме пакета (HTTP {status}): {reason}")]
+    Refused { status: reqwest::StatusCode, reason: String },
+    #[error("the hub's answer is not a receipt: {0}")]
+    NotAReceipt(serde_json::Error),
+    /// The receipt does not verify (another bundle, another key).
+    #[error("{}", .0.message_ru())]
+    BadReceipt(UploadError),
+    /// The hub refused a bundle carried on media.
+    #[error("пакет не принят: {} [{}]", .0.message_ru(), .0.code())]
+    ImportRefused(UploadError),
+    #[error("пакет не принят: {0}")]
+    Import(String),
+    /// A file of a bundle on media could not be stored.
+    #[error("{0}")]
+    Blob(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The bundle folder, the scan store, keys, files.
+    #[error("{0:#}")]
+    Other(#[from] anyhow::Error),
+}
+
+fn store(e: impl Into<StoreError>) -> UploadOpsError {
+    UploadOpsError::Store(e.into())
+}
+
+/// A bundle ready to go, and what completeness still misses (empty when it holds or nothing
+/// is expected): a person chose to send now, and the record carries what is missing.
+pub struct BoxBundle {
+    pub built: BuiltBundle,
+    pub missing: Vec<String>,
+}
+
+/// Builds (or reuses, while the scanned pages stay the same) the signed bundle of an exam.
+pub fn box_bundle(ctx: &EdgeContext, conn: &Connection, exam_id: &ExamId, rebuild: bool) -> Result<BoxBundle, UploadOpsError> {
+    let key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file).map_err(anyhow::Error::from)?;
+    let expected = crate::scanning::cli::load_expected(ctx, exam_id, None)?;
+    let mut missing = Vec::new();
+    if let Some(exp) = &expected {
+        let c = crate::scanning::intake::completeness_now(conn, exam_id, exp)?;
+        if !c.holds() {
+            missing = c.lines_ru();
+            tracing::warn!(exam = %exam_id, missing = missing.len(), "completeness does not hold; the bundle goes as it is");
+        }
+    }
+    let built = bundle::build_or_reuse(conn, &ctx.clock, &ctx.config.state_dir, exam_id, &ctx.config.ppe_code, &key, expected.as_ref(), rebuild)?;
+    Ok(BoxBundle { built, missing })
+}
+
+/// How to send a bundle.
+#[derive(Debug, Clone)]
+pub struct UploadRequest {
+    /// Bytes per PATCH.
+    pub chunk_size: usize,
+    /// Upload deadline for the estimate and the alarm; `None`: from the plan.
+    pub deadline: Option<DateTime<Utc>>,
+    /// Failed attempts in a row before giving up.
+    pub max_failures: u32,
+    /// Files in flight at once.
+    pub parallel: usize,
+}
+
+impl Default for UploadRequest {
+    fn default() -> Self {
+        Self { chunk_size: 4 << 20, deadline: None, max_failures: 30, parallel: 8 }
+    }
+}
+
+/// Progress shared by the files in flight (one thread: the futures run on one task).
+struct SharedProgress<'a> {
+    per_file: std::collections::HashMap<String, u64>,
+    meter: RateMeter,
+    started: std::time::Instant,
+    total: u64,
+    deadline: Option<DateTime<Utc>>,
+    last_print: std::time::Instant,
+    /// The deadline alarm is stored once per run.
+    alarm_raised: bool,
+    report: &'a dyn Fn(&str),
+}
+
+struct FileEvents<'a, 'r> {
+    conn: &'a Connection,
+    lazy_urls: bool,
+    exam: &'a str,
+    name: &'a str,
+    shared: &'a std::cell::RefCell<SharedProgress<'r>>,
+    clock: &'a crate::clock::Clock,
+}
+
+impl TusEvents for FileEvents<'_, '_> {
+    fn url_created(&mut self, url: Option<&str>) -> Result<(), String> {
+        upload_store::upload_file_set_url(self.conn, self.exam, self.name, url).map_err(|e| e.to_string())
+    }
+    /// The file went up whole with its creation: on a hub that finds uploads by content the
+    /// batched done mark is all that is kept (a mark lost to a crash costs one creation
+    /// request, answered with the same upload, complete, without a byte sent).
+    fn url_known(&mut self, url: &str) -> Result<(), String> {
+        if self.lazy_urls {
+            return Ok(());
+        }
+        self.url_created(Some(url))
+    }
+    fn acknowledged(&mut self, offset: u64) {
+        let mut p = self.shared.borrow_mut();
+        p.per_file.insert(self.name.to_string(), offset);
+        let done: u64 = p.per_file.values().sum();
+        let elapsed = p.started.elapsed();
+        p.meter.record(elapsed, done);
+        if p.last_print.elapsed() >= std::time::Duration::from_secs(2) {
+            p.last_print = std::time::Instant::now();
+            let left = p.deadline.map(|d| (d - self.clock.now()).num_milliseconds() as f64 / 1000.0).unwrap_or(f64::INFINITY);
+            let e = p.meter.estimate(p.total, left);
+            let eta = e.eta_seconds.map(|s| format!("{s:.0} с")).unwrap_or_else(|| "—".into());
+            let alarm = if e.alarm { " ВНИМАНИЕ: не успеваем к сроку!" } else { "" };
+            if e.alarm && !p.alarm_raised {
+                // Kept in the box's alarm list: the UI shows it on every page and the heartbeat
+                // carries it to the РЦОИ dashboard.
+                p.alarm_raised = true;
+                let message = if left <= 0.0 {
+                    format!("срок выгрузки прошёл {:.0} мин назад, выгрузка ещё идёт", -left / 60.0)
+                } else {
+                    let eta = e.eta_seconds.map(|s| format!("{:.0} мин", s / 60.0)).unwrap_or_else(|| "неизвестно сколько".into());
+                    format!(
+                        "выгрузка не успевает к сроку: до срока {:.0} мин, при скорости {:.1} МБ/с нужно ещё {eta}",
+                        left / 60.0,
+                        e.bytes_per_second / 1e6
+                    )
+                };
+                let raised = self.conn.unchecked_transaction().and_then(|tx| {
+                    crate::materials::store::alarm_raise(&tx, self.exam, "upload_deadline_at_risk", &message, &self.clock.now_rfc3339())?;
+                    tx.commit()
+                });
+                if let Err(err) = raised {
+                    tracing::error!("upload alarm not stored: {err}");
+                }
+                tracing::warn!(exam = self.exam, "{message}");
+            }
+            (p.report)(&format!("выгрузка: {} из {} байт, {:.1} МБ/с, осталось ~{eta}{alarm}", e.bytes_done, e.bytes_total, e.bytes_per_second / 1e6));
+        }
+    }
+    fn retrying(&mut self, reason: &str) {
+        tracing::warn!(file = self.name, "upload retry: {reason}");
+    }
+}
+
+/// Uploads every file not yet done, then finalizes; stores and returns the verified receipt.
+///
+/// `report` hears the lines a person follows (deadline, progress, the alarm): the CLI prints
+/// them, the daemon logs them.
+pub async fn upload_bundle(
+    ctx: &EdgeContext,
+    conn: &Connection,
+    built: &BuiltBundle,
+    hub: &HubClient,
+    request: &UploadRequest,
+    report: &dyn Fn(&str),
+) -> Result<Receipt, UploadOpsError> {
+    let m = &built.signed.manifest;
+    let http = hub.http().clone();
+    let endpoint = hub.uploads_endpoint()?;
+    let deadline = match request.deadline {
+        Some(d) => Some(d),
+        // From the plan: the planned end plus the exam kind's upload window. Participants
+        // with extra time may move the real deadline later; the earlier one alarms sooner.
+        None => crate::plan::store::exam_get(conn, &m.exam_id).ok().flatten().and_then(|e| Some(e.upload_deadline(e.end_utc()?))),
+    };
+    if let Some(d) = deadline {
+        let left = (d - ctx.clock.now()).num_minutes();
+        report(&format!("срок выгрузки {}: осталось {left} мин", d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+    }
+    // Asked once per run, not per file. If the hub cannot be asked now, assume it is ours
+    // (checksums and creation-with-upload); the first request will tell.
+    let probe = TusClient::new(http.clone(), TusClientOptions::default());
+    let offered =
+        probe.server_features(&endpoint).await.unwrap_or(ServerFeatures { sha256: true, creation_with_upload: true, idempotent_creation: true });
+    // A page goes up with its creation request, and its URL is kept lazily, only where the hub
+    // finds a lost upload again by its content; elsewhere the URL is kept before any byte.
+    let lazy = offered.creation_with_upload && offered.idempotent_creation;
+    let client = TusClient::new(
+        http.clone(),
+        TusClientOptions {
+            chunk_size: request.chunk_size.max(1),
+            max_failures: request.max_failures,
+            checksum: if offered.sha256 { ChecksumMode::Always } else { ChecksumMode::Never },
+            creation_with_upload: Some(lazy),
+            ..Default::default()
+        },
+    );
+    let total = m.total_bytes();
+    let shared = std::cell::RefCell::new(SharedProgress {
+        per_file: Default::default(),
+        meter: RateMeter::new(std::time::Duration::from_secs(30)),
+        started: std::time::Instant::now(),
+        total,
+        deadline,
+        // The first acknowledged chunk already reports (and can raise the alarm).
+        last_print: std::time::Instant::now().checked_sub(std::time::Duration::from_secs(2)).unwrap_or_else(std::time::Instant::now),
+        alarm_raised: false,
+        report,
+    });
+    let mut pending = Vec::new();
+    let tx = conn.unchecked_transaction().map_err(store)?;
+    for f in &m.files {
+        upload_store::upload_file_ensure(&tx, &m.exam_id, &f.name, &f.sha256, f.size).map_err(store)?;
+    }
+    tx.commit().map_err(store)?;
+    for f in &m.files {
+        let row = upload_store::upload_file_get(conn, &m.exam_id, &f.name).map_err(store)?.ok_or_else(|| anyhow::anyhow!("upload row vanished"))?;
+        if row.completed_at.is_some() {
+            shared.borrow_mut().per_file.insert(f.name.clone(), f.size);
+        } else {
+            let resume = match (row.upload_url, row.started_at) {
+                (Some(url), _) => Resume::Url(url),
+                (None, Some(_)) => Resume::MaybeOnServer,
+                (None, None) => Resume::New,
+            };
+            pending.push((f, resume));
+        }
+    }
+    // Files are marked started in batches, one commit per batch, before their first byte
+    // goes out; a restart asks the hub about those instead of sending them again.
+    let started_upto = std::cell::Cell::new(0usize);
+    let to_mark: Vec<&str> = pending.iter().filter(|(_, r)| *r == Resume::New).map(|(f, _)| f.name.as_str()).collect();
+    let to_mark = &to_mark;
+    let started_upto = &started_upto;
+    // Several files in flight hide the hub's per-chunk fsync latency.
+    let client = &client;
+    let shared_ref = &shared;
+    let endpoint_ref = &endpoint;
+    let done_marks_cell = std::cell::RefCell::new(Vec::<String>::new());
+    let done_marks = &done_marks_cell;
+    let mut new_index = 0usize;
+    let jobs: Vec<_> = pending
+        .into_iter()
+        .map(|(f, resume)| {
+            let index = (resume == Resume::New).then(|| {
+                new_index += 1;
+                new_index - 1
+            });
+            (f, resume, index)
+        })
+        .collect();
+    let results: Vec<Result<u64, UploadOpsError>> = futures_util::stream::iter(jobs.into_iter().map(|(f, resume, index)| async move {
+        if let Some(i) = index {
+            // From the frontier on, so no file is skipped whatever order futures start in.
+            let from = started_upto.get();
+            if i >= from {
+                let end = (i + 1).max(from + START_BATCH).min(to_mark.len());
+                let now = ctx.clock.now_rfc3339();
+                let tx = conn.unchecked_transaction().map_err(store)?;
+                for name in &to_mark[from..end] {
+                    upload_store::upload_file_mark_started(&tx, &m.exam_id, name, &now).map_err(store)?;
+                }
+                tx.commit().map_err(store)?;
+                started_upto.set(end);
+            }
+        }
+        let metadata = vec![
+            ("exam_id".to_string(), m.exam_id.clone()),
+            ("ppe_code".to_string(), m.ppe_code.clone()),
+            ("file_name".to_string(), f.name.clone()),
+            ("filename".to_string(), f.name.clone()),
+            ("kind".to_string(), f.kind.clone()),
+            ("sha256".to_string(), f.sha256.clone()),
+        ];
+        let mut events = FileEvents { conn, lazy_urls: lazy, exam: &m.exam_id, name: &f.name, shared: shared_ref, clock: &ctx.clock };
+        let outcome = client
+            .upload(endpoint_ref, &built.file_path(&f.name), &metadata, resume, sha256_bytes(&f.sha256), &mut events)
+            .await
+            .map_err(|source| UploadOpsError::File { name: f.name.clone(), source })?;
+        // Marks are batched: a mark lost to a crash costs one plain creation request on
+        // restart (the hub answers with the same upload, complete), nothing more.
+        done_marks.borrow_mut().push(f.name.clone());
+        if done_marks.borrow().len() >= START_BATCH {
+            flush_done_marks(conn, &m.exam_id, &mut done_marks.borrow_mut(), &ctx.clock)?;
+        }
+        Ok(outcome.bytes_sent)
+    }))
+    .buffer_unordered(request.parallel.max(1))
+    .collect()
+    .await;
+    flush_done_marks(conn, &m.exam_id, &mut done_marks_cell.borrow_mut(), &ctx.clock)?;
+    let mut sent = 0u64;
+    for r in results {
+        sent += r?;
+    }
+    tracing::info!(bytes_sent = sent, bytes_total = total, "all files are on the hub");
+    let resp = http.post(hub.url(paths::BUNDLES)).json(&built.signed).send().await.map_err(UploadOpsError::Network)?;
+    let status = resp.status();
+    if !status.is_success() {
+        let refusal = Refusal::read(resp).await;
+        return Err(UploadOpsError::Refused { status, reason: refusal.reason().to_string() });
+    }
+    let body = resp.text().await.unwrap_or_default();
+    let receipt: Receipt = serde_json::from_str(&body).map_err(UploadOpsError::NotAReceipt)?;
+    verify_receipt(&receipt, &ctx.config.hub.signing_public_key, m).map_err(UploadOpsError::BadReceipt)?;
+    store_receipt(ctx, conn, &receipt)?;
+    Ok(receipt)
+}
+
+/// Files marked started per commit (and completion marks per commit).
+const START_BATCH: usize = 64;
+
+/// A manifest's hex SHA-256 as bytes (`None` if it is not one).
+fn sha256_bytes(hex_digest: &str) -> Option<[u8; 32]> {
+    hex::decode(hex_digest).ok()?.try_into().ok()
+}
+
+fn flush_done_marks(conn: &Connection, exam_id: &str, names: &mut Vec<String>, clock: &crate::clock::Clock) -> Result<(), UploadOpsError> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let now = clock.now_rfc3339();
+    let tx = conn.unchecked_transaction().map_err(store)?;
+    for n in names.drain(..) {
+        upload_store::upload_file_complete(&tx, exam_id, &n, &now).map_err(store)?;
+    }
+    tx.commit().map_err(store)?;
+    Ok(())
+}
+
+/// Keeps a verified receipt: a file under `state/receipts/` and its row, with the audit entry.
+pub fn store_receipt(ctx: &EdgeContext, conn: &Connection, receipt: &Receipt) -> Result<(), UploadOpsError> {
+    let json = serde_json::to_string_pretty(receipt).map_err(anyhow::Error::from)?;
+    let dir = ctx.config.state_dir.join("receipts");
+    std::fs::create_dir_all(&dir).map_err(anyhow::Error::from)?;
+    let r = &receipt.receipt;
+    crate::util::write_atomic(&dir.join(format!("{}-{}.json", r.exam_id, &r.manifest_sha256[..16.min(r.manifest_sha256.len())])), json.as_bytes()).map_err(anyhow::Error::from)?;
+    let now = ctx.clock.now_rfc3339();
+    let tx = conn.unchecked_transaction().map_err(store)?;
+    upload_store::receipt_insert(&tx, &r.exam_id, &r.manifest_sha256, &json, &now).map_err(store)?;
+    crate::audit::store::append(
+        &tx,
+        &now,
+        crate::audit::NewEntry {
+            actor: "system",
+            action: "upload.receipt_stored",
+            object: &r.exam_id,
+            details: serde_json::json!({"manifest_sha256": r.manifest_sha256, "received_at": r.received_at, "via": r.via}),
+        },
+    )
+    .map_err(store)?;
+    tx.commit().map_err(store)?;
+    Ok(())
+}
+
+/// Writes the exam's signed bundle to removable media (`to/manifest.json`, `to/files/*`), for
+/// an exam point without a network.
+pub fn export_bundle(ctx: &EdgeContext, conn: &Connection, exam_id: &ExamId, to: &Path) -> Result<BoxBundle, UploadOpsError> {
+    let bundle = box_bundle(ctx, conn, exam_id, false)?;
+    bundle::export_to(&bundle.built, to)?;
+    Ok(bundle)
+}
+
+/// The hub's upload state from its config (the tus server's folder, database and key).
+pub fn hub_upload_state(ctx: &HubContext) -> anyhow::Result<UploadServerState> {
+    UploadServerState::from_context(ctx)
+}
+
+/// `ppe hub import DIR`: a bundle carried on media, verified exactly like an upload; the
+/// signed receipt is also written to `DIR/receipt.json` for the box to take back.
+pub async fn hub_import(ctx: &HubContext, dir: &Path) -> Result<Receipt, UploadOpsError> {
+    let state = std::sync::Arc::new(hub_upload_state(ctx)?);
+    let built = BuiltBundle::read(dir)?;
+    let mut held_files = std::collections::BTreeMap::new();
+    for f in &built.signed.manifest.files {
+        if !super::is_safe_file_name(&f.name) {
+            continue;
+        }
+        let p = dir.join("files").join(&f.name);
+        if let Ok(meta) = std::fs::metadata(&p) {
+            let sha = super::server::store_blob_from_file(&state, &p).await.map_err(|e| UploadOpsError::Blob(e.to_string()))?;
+            held_files.insert(f.name.clone(), (meta.len(), sha));
+        }
+    }
+    let mut held = |f: &super::ManifestFile| held_files.get(&f.name).cloned();
+    match UploadCore::finalize_with(&state, &built.signed, None, "media", &mut held) {
+        Ok(receipt) => {
+            let bytes = serde_json::to_vec_pretty(&receipt).map_err(anyhow::Error::from)?;
+            crate::util::write_atomic(&dir.join("receipt.json"), &bytes).map_err(anyhow::Error::from)?;
+            Ok(receipt)
+        }
+        Err(CoreError::Refused(e)) => Err(UploadOpsError::ImportRefused(e)),
+        Err(e) => Err(UploadOpsError::Import(e.to_string())),
+    }
+}
