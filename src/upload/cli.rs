@@ -55,7 +55,7 @@ pub struct ImportArgs {
 
 pub fn box_bundle(ctx: &EdgeContext, conn: &Connection, exam: &str, rebuild: bool) -> anyhow::Result<BuiltBundle> {
     let key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file)?;
-    let expected = crate::scanning::cli::load_expected(ctx, exam, None)?;
+    let expected = crate::scanning::ops::load_expected(ctx, exam, None)?;
     if let Some(exp) = &expected {
         let c = crate::scanning::intake::completeness_now(conn, exam, exp)?;
         if !c.holds() {
