@@ -13,7 +13,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ppe::printing::forms::kits_pdf;
-use ppe::printing::inputs::{demo_numbers, demo_seating, sheet_needs, PrintContext};
+use ppe::demo::print_fixtures::{demo_numbers, demo_seating};
+use ppe::printing::inputs::{sheet_needs, PrintContext};
 use ppe::printing::PrintWhat;
 
 fn baseline(bytes: &[u8]) -> Vec<String> {

@@ -6,7 +6,8 @@
 use std::time::Instant;
 
 use ppe::printing::forms::kits_pdf;
-use ppe::printing::inputs::{demo_numbers, demo_seating, sheet_needs, PrintContext};
+use ppe::demo::print_fixtures::{demo_numbers, demo_seating};
+use ppe::printing::inputs::{sheet_needs, PrintContext};
 use ppe::printing::PrintWhat;
 
 fn main() -> anyhow::Result<()> {
@@ -16,7 +17,7 @@ fn main() -> anyhow::Result<()> {
         Some("forms") => {
             let dir = std::path::PathBuf::from(args.get(1).map(String::as_str).unwrap_or("target/forms"));
             std::fs::create_dir_all(&dir)?;
-            let (set, _, _) = ppe::printing::inputs::demo_set(60, &key)?;
+            let (set, _, _) = ppe::demo::print_fixtures::demo_set(60, &key)?;
             for doc in &set.documents {
                 std::fs::write(dir.join(&doc.file_name), &doc.bytes)?;
                 println!("{} {}", doc.file_name, doc.pages);
@@ -56,11 +57,11 @@ fn main() -> anyhow::Result<()> {
         }
         // Under `cargo test --all-targets` (no arguments, or the harness's flags): a smoke run.
         None => {
-            let (set, _, _) = ppe::printing::inputs::demo_set(2, &key)?;
+            let (set, _, _) = ppe::demo::print_fixtures::demo_set(2, &key)?;
             println!("printing bench smoke: {} documents (usage: printing forms DIR | printing kits N [OUT.pdf])", set.documents.len());
         }
         Some(a) if a.starts_with("--") => {
-            let (set, _, _) = ppe::printing::inputs::demo_set(2, &key)?;
+            let (set, _, _) = ppe::demo::print_fixtures::demo_set(2, &key)?;
             println!("printing bench smoke: {} documents", set.documents.len());
         }
         _ => anyhow::bail!("usage: printing forms DIR | printing kits N [OUT.pdf]"),

@@ -2,6 +2,7 @@
 //! slow password hashes and lockout. Used by materials activation now and the web UI later.
 
 pub mod cli;
+pub mod ops;
 pub mod store;
 
 use std::num::NonZeroU32;
@@ -72,22 +73,10 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     ring::pbkdf2::verify(ring::pbkdf2::PBKDF2_HMAC_SHA256, iters, &salt, password.as_bytes(), &hash).is_ok()
 }
 
+/// Creates an account on behalf of the system (first start, tests, the demo); see
+/// [`ops::create`] for the use case with its actor.
 pub fn create_account(conn: &mut Connection, login: &str, worker_id: &str, role: WorkerRole, password: &str, now: &str) -> Result<Account, AccountError> {
-    if password.chars().count() < 8 {
-        return Err(AccountError::WeakPassword);
-    }
-    let account = Account { login: login.into(), worker_id: worker_id.into(), role, password_hash: hash_password(password)? };
-    let tx = conn.transaction().map_err(store_err)?;
-    store::account_create(&tx, &account, now).map_err(store_err)?;
-    crate::audit::store::append(&tx, now, crate::audit::NewEntry {
-        actor: "system",
-        action: "account.create",
-        object: login,
-        details: serde_json::json!({"worker_id": worker_id, "role": role.code()}),
-    })
-    .map_err(store_err)?;
-    tx.commit().map_err(store_err)?;
-    Ok(account)
+    ops::create(conn, &ops::CreateAccountRequest { login, worker_id: &worker_id.into(), role, password, at: now, actor: "system" })
 }
 
 /// Checks a login and password, counting failures and locking after too many.

@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod hub_publish;
+pub mod ops;
 pub mod pull;
 pub mod release;
 pub mod scheduler;

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod csv;
 pub mod json;
+pub mod ops;
 pub mod store;
 pub mod xlsx;
 

@@ -9,8 +9,10 @@ pub mod cli;
 pub mod cups;
 pub mod forms;
 pub mod kim;
+pub mod ops;
 pub mod inputs;
 pub mod pdf;
+pub mod records;
 pub mod store;
 
 use serde::{Deserialize, Serialize};

@@ -13,6 +13,7 @@
 //! truncated, so names are gone from the files, not just unlinked from the b-tree.
 
 pub mod cli;
+pub mod ops;
 pub mod store;
 
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@
 //! with the columns of form ППЭ-19. SQL in `roster/store.rs`.
 
 pub mod cli;
+pub mod ops;
 pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};

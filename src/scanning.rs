@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod intake;
+pub mod ops;
 pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -59,7 +59,9 @@ pub fn account(config: &Path, args: AccountArgs) -> anyhow::Result<()> {
     let ctx = EdgeContext::open(config)?;
     let mut conn = ctx.db()?;
     let password = read_password(args.password_file.as_deref())?;
-    super::create_account(&mut conn, &args.login, &args.worker, args.role, &password, &ctx.clock.now_rfc3339())?;
+    let at = ctx.clock.now_rfc3339();
+    let request = super::ops::CreateAccountRequest { login: &args.login, worker_id: &args.worker.as_str().into(), role: args.role, password: &password, at: &at, actor: "system" };
+    super::ops::create(&mut conn, &request)?;
     println!("учётная запись {} создана ({})", args.login, args.role.title_ru());
     Ok(())
 }
@@ -67,7 +69,8 @@ pub fn account(config: &Path, args: AccountArgs) -> anyhow::Result<()> {
 pub fn activate(config: &Path, args: ActivateArgs) -> anyhow::Result<()> {
     let ctx = EdgeContext::open(config)?;
     let password = read_password(args.password_file.as_deref())?;
-    crate::materials::pull::activate(&ctx, &args.exam, &args.gek, &password, &args.pulled_by)?;
+    let request = crate::materials::ops::ActivateRequest { exam_id: args.exam.as_str().into(), gek_login: args.gek.clone(), password, pulled_by: Some(args.pulled_by.clone()) };
+    crate::materials::ops::activate(&ctx, &request)?;
     println!("ключ экзамена {} активирован членом ГЭК {}", args.exam, args.gek);
     Ok(())
 }

@@ -94,7 +94,8 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     ));
     let roster = {
         let mut conn = ctx.db()?;
-        crate::roster::cli::assign_and_save(&mut conn, &now, TECH_LOGIN, exam_id, &ppe_code, &crate::roster::RosterRules::for_exam(exam))?
+        let (exam_ref, ppe_ref, rules) = (crate::model::ExamId::from(exam_id), crate::model::PpeCode::from(&ppe_code), crate::roster::RosterRules::for_exam(exam));
+        crate::roster::ops::assign(&mut conn, &crate::roster::ops::AssignRequest { exam_id: &exam_ref, ppe_code: &ppe_ref, rules: &rules, at: &now, actor: TECH_LOGIN })?
     };
     say(ctx, &format!(
         "расстановка работников: {} должностей, в резерве {}, нарушений правил {}{}",
@@ -162,7 +163,7 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     // The scanner drops page images into the box's inbox; the daemon takes them in and starts
     // the upload by itself once completeness holds (edge::duties). The demo only feeds paper.
     let expected = attendance::ops::expected_sheets(&*ctx.db()?, exam_id, &ppe_code)?;
-    let key = crate::scanning::cli::box_sheet_key(ctx)?;
+    let key = crate::scanning::ops::box_sheet_key(ctx)?;
     let inbox = ctx.config.scanner.inbox.clone().context("the demo box has no scanner inbox")?.join(exam_id);
     std::fs::create_dir_all(&inbox)?;
     let mut pages = 0;
@@ -179,7 +180,7 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
         Ok(stored >= pages)
     })
     .await?;
-    let complete = crate::scanning::cli::completeness_now(&*ctx.db()?, exam_id, &expected)?;
+    let complete = crate::scanning::ops::completeness_now(&*ctx.db()?, exam_id, &expected)?;
     let matched = crate::scanning::store::pages_for_exam(&*ctx.db()?, exam_id)?.iter().filter(|p| p.status == "matched").count();
     say(ctx, &format!(
         "сканирование: {pages} страниц, сопоставлено {matched}, к разбору {}; комплектность {}",

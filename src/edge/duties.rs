@@ -180,21 +180,11 @@ fn sweep_inbox(ctx: &EdgeContext, inbox: &Path, exams: &[(String, Schedule)], no
         return Ok(next);
     }
     let conn = ctx.db()?;
-    let key = crate::scanning::cli::box_sheet_key(ctx)?;
+    let key = crate::scanning::ops::box_sheet_key(ctx)?;
     let wall = Instant::now();
     for (exam_id, dir) in batches {
         let expected = crate::attendance::ops::expected_sheets(&conn, &exam_id, &ctx.config.ppe_code)?;
-        let intake = crate::scanning::intake::Intake {
-            conn: &conn,
-            clock: &ctx.clock,
-            exam_id: &exam_id,
-            ppe_code: &ctx.config.ppe_code,
-            key: &key,
-            expected: (!expected.participants.is_empty()).then_some(&expected),
-            scans_dir: ctx.config.state_dir.join("scans"),
-            writer: &crate::scanning::intake::AtomicPageWriter,
-            actor: "inbox",
-        };
+        let intake = crate::scanning::intake::Intake::for_box(ctx, &conn, &key, &exam_id, "inbox").expecting((!expected.participants.is_empty()).then_some(&expected));
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && crate::scanning::intake::is_image_name(p) && !is_hidden(p)).collect();
         files.sort();
         let taken_dir = inbox.join(TAKEN_DIR).join(&exam_id);
@@ -234,15 +224,17 @@ fn is_hidden(p: &Path) -> bool {
     p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
 
-/// One automatic upload attempt on its own thread (the tus client runs on a current-thread
-/// runtime over the box's SQLite connection, as `ppe edge upload` does).
+/// One automatic upload attempt on its own thread, driven by the daemon's runtime (the tus
+/// client holds the box's SQLite connection across awaits, so its future stays on one thread).
+/// Called from the duties pass on the blocking pool, where the runtime's handle is at hand.
 fn start_upload(ctx: EdgeContext, state: Arc<DutiesState>, exam_id: String) {
+    let runtime = tokio::runtime::Handle::current();
     let spawned = std::thread::Builder::new().name(format!("upload-{exam_id}")).spawn({
         let state = state.clone();
         let exam_id = exam_id.clone();
         move || {
             tracing::info!(exam = %exam_id, "completeness holds: the upload starts by itself");
-            let result = upload_once(&ctx, &exam_id);
+            let result = runtime.block_on(upload_once(&ctx, &exam_id));
             let mut attempts = match state.uploading.lock() {
                 Ok(a) => a,
                 Err(p) => p.into_inner(),
@@ -281,13 +273,14 @@ pub fn backoff(failures: u32) -> Duration {
     UPLOAD_BACKOFF_MIN.saturating_mul(factor).min(UPLOAD_BACKOFF_MAX)
 }
 
-pub fn upload_once(ctx: &EdgeContext, exam_id: &str) -> anyhow::Result<String> {
+/// Builds (or reuses) the bundle of an exam and uploads it until the hub's signed receipt is
+/// held; returns the receipt's manifest hash.
+pub async fn upload_once(ctx: &EdgeContext, exam_id: &str) -> anyhow::Result<String> {
     let conn = ctx.db()?;
     let bundle = crate::upload::ops::box_bundle(ctx, &conn, &exam_id.into(), false)?;
     let hub = crate::hub_client::HubClient::from_context(ctx)?;
     let request = crate::upload::ops::UploadRequest::default();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let receipt = rt.block_on(crate::upload::ops::upload_bundle(ctx, &conn, &bundle.built, &hub, &request, &|line| tracing::info!("{line}")))?;
+    let receipt = crate::upload::ops::upload_bundle(ctx, &conn, &bundle.built, &hub, &request, &|line| tracing::info!("{line}")).await?;
     Ok(receipt.receipt.manifest_sha256)
 }
 

@@ -132,7 +132,7 @@ fn start_serial_desk(ctx: &EdgeContext, selection: Arc<Mutex<Option<DeskSelectio
             return None;
         }
     };
-    let key = match crate::scanning::cli::box_sheet_key(ctx) {
+    let key = match crate::scanning::ops::box_sheet_key(ctx) {
         Ok(k) => k,
         Err(e) => {
             tracing::error!("barcode reader not started: {e:#}");

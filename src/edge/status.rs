@@ -62,7 +62,7 @@ pub fn collect(ctx: &EdgeContext, exam: Option<&str>, now: DateTime<Utc>) -> any
             }
         }
         let numbers = gather_box_numbers(&conn, &e.exam_id, ppe)?;
-        let expected = crate::scanning::cli::load_expected(ctx, &e.exam_id, None)?.unwrap_or_default();
+        let expected = crate::scanning::ops::load_expected(ctx, &e.exam_id, None)?.unwrap_or_default();
         let completeness = crate::scanning::intake::completeness_now(&conn, &e.exam_id, &expected)?;
         let complete = numbers.attendance.closed && completeness.holds();
         let mut missing = completeness.lines_ru();

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::pull::{PullOptions, Source};
+use super::ops::PullRequest;
+use super::pull::PullOptions;
 use crate::context::EdgeContext;
 
 #[derive(Args, Debug)]
@@ -26,23 +27,18 @@ pub struct PullArgs {
     pub by: String,
 }
 
-fn run_pull(config: &Path, exam_id: &str, opts: PullOptions) -> anyhow::Result<()> {
+fn run_pull(config: &Path, request: PullRequest) -> anyhow::Result<()> {
     let ctx = EdgeContext::open(config)?;
     let rt = tokio::runtime::Runtime::new()?;
-    let report = rt.block_on(super::pull::pull(&ctx, exam_id, &opts)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = rt.block_on(super::ops::pull(&ctx, &request)).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
 
 pub fn prestage(config: &Path, args: PrestageArgs) -> anyhow::Result<()> {
-    run_pull(config, &args.exam_id, PullOptions { with_key: false, ..Default::default() })
+    run_pull(config, PullRequest { exam_id: args.exam_id.into(), from: None, with_key: false, actor: PullOptions::default().actor })
 }
 
 pub fn pull(config: &Path, args: PullArgs) -> anyhow::Result<()> {
-    let source = match args.from {
-        Some(dir) => Source::Media(dir),
-        None => Source::Network,
-    };
-    run_pull(config, &args.exam_id, PullOptions { source, with_key: true, actor: args.by, ..Default::default() })
+    run_pull(config, PullRequest { exam_id: args.exam_id.into(), from: args.from, with_key: true, actor: args.by })
 }
-

@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::Args;
 
 use super::csv::CsvEncoding;
+use super::ops::ImportRequest;
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
@@ -32,40 +32,22 @@ fn parse_encoding(s: &str) -> Result<CsvEncoding, String> {
 
 pub fn import(config: &Path, args: ImportArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let (plan, report) = super::read_plan_file(&args.file)?;
-    let counts = plan.counts();
     if args.check {
-        println!("{}: ФЛК пройден ({counts})", args.file.display());
+        let (plan, _) = super::read_plan_file(&args.file)?;
+        println!("{}: ФЛК пройден ({})", args.file.display(), plan.counts());
         return Ok(());
     }
     let hub = crate::context::HubContext::open(config)?;
-    let mut conn = hub.db()?;
-    let source = args.file.display().to_string();
-    let at = hub.clock.now_rfc3339();
-    let tx = conn.transaction().context("start transaction")?;
-    super::store::replace_plan(&tx, &plan, &at, &source, &report.sha256).context("write plan")?;
-    crate::audit::store::append(
-        &tx,
-        &at,
-        crate::audit::NewEntry {
-            actor: "cli",
-            action: "plan.import",
-            object: &report.sha256,
-            details: serde_json::json!({"counts": counts, "encoding": report.encoding}),
-        },
-    )
-    .context("audit")?;
-    tx.commit().context("commit plan")?;
+    let imported = super::ops::import(&hub, &ImportRequest { file: &args.file, check_only: false, actor: "cli" })?;
+    let report = &imported.report;
     let enc = report.encoding.map(|e| format!(", {e}")).unwrap_or_default();
-    println!("imported {} ({:?}{enc}) in {:.2} s: {counts}", args.file.display(), report.format, started.elapsed().as_secs_f64());
+    println!("imported {} ({:?}{enc}) in {:.2} s: {}", args.file.display(), report.format, started.elapsed().as_secs_f64(), imported.plan.counts());
     Ok(())
 }
 
 pub fn export(config: &Path, args: ExportArgs) -> anyhow::Result<()> {
     let hub = crate::context::HubContext::open(config)?;
-    let conn = hub.db()?;
-    let plan = super::store::load_plan(&conn).context("read plan")?;
-    super::write_plan_file(&plan, &args.out, args.encoding)?;
+    let plan = super::ops::export(&hub, &args.out, args.encoding)?;
     println!("exported {}: {}", args.out.display(), plan.counts());
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The printed forms of an exam point, each a pure function from a plain input struct to PDF
 //! bytes. Names follow the forms used in exam points (ППЭ-05-01 …); layouts are our own.
 //! Adapters that fill the inputs from the seating, roster and attendance stores live with
-//! the caller (`printing::cli`), so these functions never touch a database.
+//! the caller (`printing::ops`), so these functions never touch a database.
 
 use ring::hmac;
 use serde::{Deserialize, Serialize};

@@ -117,12 +117,36 @@ pub struct PrintedStatement {
     pub required: bool,
 }
 
-/// One produced set: the PDFs and the structured records of the machine-read forms.
+/// One produced set: the PDFs and the sheet numbers the machine-read statements took.
 #[derive(Default)]
 pub struct PrintSet {
     pub documents: Vec<PrintDocument>,
-    pub records: Vec<(String, serde_json::Value)>,
     pub statements: Vec<PrintedStatement>,
+}
+
+/// A machine-read statement's structured record (ППЭ-12-04-МАШ per auditorium, ППЭ-13-02-МАШ,
+/// ППЭ-18-МАШ) as the upload bundle carries it: a file name (`ppe-13-02-mash.json`) and the
+/// data РЦОИ processes before the answer sheets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatementRecord {
+    pub name: String,
+    pub data: serde_json::Value,
+}
+
+impl StatementRecord {
+    fn new(name: String, record: impl serde::Serialize) -> Self {
+        // Through `Value`: the keys come out sorted, as the records always were.
+        Self { name, data: serde_json::to_value(record).unwrap_or_default() }
+    }
+}
+
+/// The structured records of an exam point's machine-read statements, purely from the day's
+/// data: the plan, the seating, the statements' sheet numbers and what happened on the day.
+/// No PDF is made; the records carry no sheet code MAC.
+pub fn statement_records(plan: &Plan, exam: &Exam, ppe_code: &str, seats: &[SeatAssignment], numbers: &HashMap<String, Vec<u32>>, day: &DayRecord) -> Result<Vec<StatementRecord>, PrintingError> {
+    // The key signs sheet codes drawn on pages; a record draws none.
+    let key = crate::sheet_code::sheet_key(b"");
+    PrintContext { plan, exam, ppe_code, seats, numbers, key: &key, day }.records(None)
 }
 
 /// `ЧЧ:ММ` at the exam point for an RFC 3339 instant (the forms are read by people there).
@@ -208,15 +232,13 @@ impl PrintContext<'_> {
                 let first = self.numbers_of(&holder)?[0];
                 let filled = self.absence_rows(a);
                 let blank = AbsenceRow { auditorium: a.clone(), seat: String::new(), name: String::new(), left_at: String::new(), returned_at: String::new(), reason: String::new() };
-                let mut rows = filled.clone();
+                let mut rows = filled;
                 // Blank rows stay for absences written by hand after this print.
-                rows.resize(filled.len().max(ABSENCE_LOG_ROWS), blank);
+                rows.resize(rows.len().max(ABSENCE_LOG_ROWS), blank);
                 let input = AbsenceLogInput { exam: header.clone(), auditorium: a.clone(), first_sheet: self.sheet(SheetKind::Statement, first), rows };
                 let doc = absence_log_pdf(&input, self.key)?;
                 statements_printed.push(self.printed(&holder, "ППЭ-12-04-МАШ", doc.pages, true)?);
                 push(doc, format!("ppe-12-04-mash-{a}.pdf"));
-                let record = AbsenceLogInput { rows: filled, ..input };
-                set.records.push((format!("ppe-12-04-mash-{a}.json"), serde_json::to_value(absence_log_record(&record)).unwrap_or_default()));
             }
         }
         if seating && auditorium.is_none() {
@@ -234,7 +256,6 @@ impl PrintContext<'_> {
             let doc = summary_statement_pdf(&input, self.key)?;
             statements_printed.push(self.printed(holder, "ППЭ-13-02-МАШ", doc.pages, true)?);
             push(doc, "ppe-13-02-mash.pdf".into());
-            set.records.push(("ppe-13-02-mash.json".into(), serde_json::to_value(summary_statement_record(&input)).unwrap_or_default()));
             push(materials_record_pdf(&MaterialsRecordInput { exam: header.clone(), rows: self.materials_rows(&auditoriums) })?, "ppe-14-02.pdf".into());
             let holder = "statement:ППЭ-18-МАШ";
             let first = self.numbers_of(holder)?[0];
@@ -243,7 +264,6 @@ impl PrintContext<'_> {
             // Filled in only when a public observer came: never required by scanning.
             statements_printed.push(self.printed(holder, "ППЭ-18-МАШ", doc.pages, false)?);
             push(doc, "ppe-18-mash.pdf".into());
-            set.records.push(("ppe-18-mash.json".into(), serde_json::to_value(observation_act_record(&input)).unwrap_or_default()));
             push(worker_replacement_pdf(&WorkerReplacementInput { exam: header.clone(), rows: self.replacement_rows() })?, "ppe-19.pdf".into());
         }
         if statements {
@@ -253,6 +273,30 @@ impl PrintContext<'_> {
         }
         set.statements = statements_printed;
         Ok(set)
+    }
+
+    /// The machine-read statements' records: what their filled forms say, as data (the
+    /// absence log without the blank rows left for hand-written entries). One auditorium's
+    /// absence log only, or every auditorium's with the exam point's summary and observer's act.
+    pub fn records(&self, auditorium: Option<&str>) -> Result<Vec<StatementRecord>, PrintingError> {
+        let header = exam_header(self.plan, self.exam, self.ppe_code);
+        let auditoriums: Vec<String> = auditoriums_of(self.seats).into_iter().filter(|a| auditorium.is_none_or(|x| x == a)).collect();
+        if auditoriums.is_empty() {
+            return Err(PrintingError::NothingToPrint(format!("нет рассадки на экзамен {} в ППЭ {}: сначала выполните рассадку", self.exam.exam_id, self.ppe_code)));
+        }
+        let first_sheet = |holder: &str| -> Result<SheetId, PrintingError> { Ok(self.sheet(SheetKind::Statement, self.numbers_of(holder)?[0])) };
+        let mut records = Vec::new();
+        for a in &auditoriums {
+            let input = AbsenceLogInput { exam: header.clone(), auditorium: a.clone(), first_sheet: first_sheet(&format!("statement:ППЭ-12-04-МАШ:{a}"))?, rows: self.absence_rows(a) };
+            records.push(StatementRecord::new(format!("ppe-12-04-mash-{a}.json"), absence_log_record(&input)));
+        }
+        if auditorium.is_none() {
+            let input = SummaryStatementInput { exam: header.clone(), first_sheet: first_sheet("statement:ППЭ-13-02-МАШ")?, rows: self.summary_rows(&auditoriums) };
+            records.push(StatementRecord::new("ppe-13-02-mash.json".into(), summary_statement_record(&input)));
+            let input = ObservationActInput { exam: header, observer: String::new(), sheet: first_sheet("statement:ППЭ-18-МАШ")?, items: observation_items() };
+            records.push(StatementRecord::new("ppe-18-mash.json".into(), observation_act_record(&input)));
+        }
+        Ok(records)
     }
 
     /// The sheet numbers a machine-read statement's pages took; more pages than numbers
@@ -494,129 +538,10 @@ pub fn observation_items() -> Vec<String> {
     .collect()
 }
 
-/// A simple seating for demos, benchmarks and tests (row by row, auditorium by auditorium);
-/// the real algorithm is `seating`'s.
-pub fn demo_seating(plan: &Plan, exam_id: &str, ppe_code: &str) -> Vec<SeatAssignment> {
-    let mut participants: Vec<&str> = plan.registrations.iter().filter(|r| r.exam_id == exam_id && r.ppe_code == ppe_code).map(|r| r.participant_id.as_str()).collect();
-    participants.sort();
-    let mut seats = Vec::new();
-    let mut next = participants.into_iter();
-    'outer: for a in plan.auditoriums.iter().filter(|a| a.ppe_code == ppe_code && !a.reserve) {
-        for row in 1..=a.rows {
-            for column in 1..=a.columns {
-                let Some(pid) = next.next() else { break 'outer };
-                seats.push(SeatAssignment { exam_id: exam_id.into(), participant_id: pid.into(), ppe_code: ppe_code.into(), auditorium: a.auditorium.clone(), row, column, manual: false });
-            }
-        }
-    }
-    seats
-}
-
-/// Sheet numbers for a demo or benchmark, given out in order without a database.
-pub fn demo_numbers(needs: &[(String, Vec<SheetKind>)]) -> HashMap<String, Vec<u32>> {
-    let mut next = 1u32;
-    needs
-        .iter()
-        .map(|(holder, kinds)| {
-            let numbers = (next..next + kinds.len() as u32).collect();
-            next += kinds.len() as u32;
-            (holder.clone(), numbers)
-        })
-        .collect()
-}
-
-/// A sample exam day over a seating for demos and `docs/forms/`: kits issued in `numbers`,
-/// attendance with a late arrival, an absence, a leave and return, a kit replacement, a
-/// removal and an early finish, one worker replacement and the desk's issue and return.
-pub fn demo_day(plan: &Plan, exam: &Exam, seats: &[SeatAssignment], numbers: &HashMap<String, Vec<u32>>) -> DayRecord {
-    let mut day = DayRecord::default();
-    let Some(start) = exam.start_utc() else { return day };
-    let at = |minutes: i64| (start + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let gek = plan.workers.iter().find(|w| w.roles.contains(&WorkerRole::GekMember)).or(plan.workers.first()).map(|w| w.worker_id.clone()).unwrap_or_default();
-    let mut next_number = numbers.values().flatten().copied().max().unwrap_or(0) + 1;
-    for (i, s) in seats.iter().enumerate() {
-        let kinds = kit_kinds();
-        let given = numbers.get(&s.participant_id).cloned().unwrap_or_default();
-        for (kind, number) in kinds.iter().zip(&given) {
-            day.issued.push(IssuedSheet { exam_id: exam.exam_id.clone(), ppe_code: s.ppe_code.clone(), kind: *kind, number: *number, participant_id: Some(s.participant_id.clone()), kit: 1, voided: i == 3 });
-        }
-        let event = |kind, minutes, reason: &str, gek: &str| ExamEvent {
-            exam_id: exam.exam_id.clone(),
-            participant_id: s.participant_id.clone(),
-            kind,
-            at: at(minutes),
-            reason: reason.into(),
-            gek_worker_id: gek.into(),
-            actor: "organizer".into(),
-        };
-        match i {
-            4 => day.events.push(event(EventKind::Late, 12, "", "")),
-            5 => day.events.push(event(EventKind::Absent, 0, "", "")),
-            _ => day.events.push(event(EventKind::Present, 0, "", "")),
-        }
-        match i {
-            0 => day.events.push(event(EventKind::FinishedEarly, 135, "Ухудшение самочувствия; осмотр медицинского работника, участник не может продолжить экзамен.", "")),
-            1 => day.events.push(event(EventKind::Removed, 102, "Использование мобильного телефона во время экзамена (зафиксировано организатором в аудитории).", &gek)),
-            2 => {
-                day.events.push(event(EventKind::Left, 60, "туалет", ""));
-                day.events.push(event(EventKind::Returned, 66, "", ""));
-            }
-            3 => {
-                day.events.push(event(EventKind::KitReplaced, 20, "типографский брак бланка ответов № 1", ""));
-                for kind in kinds {
-                    day.issued.push(IssuedSheet { exam_id: exam.exam_id.clone(), ppe_code: s.ppe_code.clone(), kind, number: next_number, participant_id: Some(s.participant_id.clone()), kit: 2, voided: false });
-                    next_number += 1;
-                }
-            }
-            _ => {}
-        }
-        for (direction, minutes) in [(Direction::Issue, -20), (Direction::Return, 240)] {
-            if let Some(first) = given.first() {
-                let sheet = SheetId { exam_id: exam.exam_id.clone(), ppe_code: s.ppe_code.clone(), kind: SheetKind::Registration, number: *first };
-                day.movements.push(Movement { exam_id: exam.exam_id.clone(), ppe_code: s.ppe_code.clone(), auditorium: s.auditorium.clone(), direction, sheet, code: String::new(), at: at(minutes), actor: "tech".into() });
-            }
-        }
-    }
-    if let [absent, replacement, ..] = plan.workers.as_slice() {
-        day.replacements.push(Replacement {
-            exam_id: exam.exam_id.clone(),
-            post: crate::roster::Post::InRoom { auditorium: seats.first().map(|s| s.auditorium.clone()).unwrap_or_default(), responsible: false },
-            absent_worker_id: absent.worker_id.clone(),
-            replacement_worker_id: replacement.worker_id.clone(),
-            reason: "болезнь".into(),
-            at: at(-65),
-            decided_by: "head".into(),
-        });
-    }
-    day
-}
-
-/// A demo exam point's complete set (every form, filled from [`demo_day`]) from a generated
-/// region: for `docs/forms/`, benchmarks and tests.
-pub fn demo_set(participants: usize, key: &hmac::Key) -> Result<(PrintSet, Vec<SeatAssignment>, String), PrintingError> {
-    let plan = crate::demo::generate::generate_region(&crate::demo::generate::RegionParams { points: 1, participants, ..Default::default() });
-    let exam = plan.exams.iter().find(|e| e.exam_id == "ege-02").or(plan.exams.first()).cloned().ok_or_else(|| PrintingError::NothingToPrint("демо-план без экзаменов".into()))?;
-    let ppe_code = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).map(|r| r.ppe_code.clone()).unwrap_or_default();
-    let seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
-    let needs = sheet_needs(&seats, PrintWhat::All, None);
-    let numbers = demo_numbers(&needs);
-    let day = demo_day(&plan, &exam, &seats, &numbers);
-    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key, day: &day };
-    let mut set = context.build(PrintWhat::All, None)?;
-    // One sample of each act under a stable name for docs/forms.
-    for doc in &mut set.documents {
-        for form in ["ppe-21", "ppe-22"] {
-            if doc.file_name.starts_with(&format!("{form}-")) {
-                doc.file_name = format!("{form}.pdf");
-            }
-        }
-    }
-    Ok((set, seats, ppe_code))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::demo::print_fixtures::{demo_day, demo_numbers, demo_seating};
 
     fn context_parts(participants: usize) -> (Plan, Exam, Vec<SeatAssignment>, HashMap<String, Vec<u32>>) {
         let plan = crate::demo::generate::generate_region(&crate::demo::generate::RegionParams { points: 1, participants, ..Default::default() });

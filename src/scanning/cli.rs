@@ -3,13 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Args;
 
-use super::intake::{AtomicPageWriter, Intake};
+use super::ops::{self, completeness_now, AssignRequest, IntakeRequest, IntakeSource};
 use super::store as scan_store;
 use super::{ExpectedSheets, PageStatus};
 use crate::context::EdgeContext;
+use crate::model::ExamId;
 
 #[derive(Args, Debug)]
 pub struct ScanArgs {
@@ -38,59 +39,31 @@ pub struct ScanArgs {
     pub list: bool,
 }
 
-/// The key sheet codes are MACed with: derived from the box's signing key file.
-pub fn box_sheet_key(ctx: &EdgeContext) -> anyhow::Result<ring::hmac::Key> {
-    let secret = std::fs::read(&ctx.config.keys.signing_key_file)
-        .with_context(|| format!("read the box key {}", ctx.config.keys.signing_key_file.display()))?;
-    Ok(crate::sheet_code::sheet_key(&secret))
-}
-
-pub fn load_expected(ctx: &EdgeContext, exam: &str, path: Option<&Path>) -> anyhow::Result<Option<ExpectedSheets>> {
-    let default = ctx.config.state_dir.join("expected").join(format!("{exam}.json"));
-    let p = match path {
-        Some(p) => p.to_path_buf(),
-        None if default.exists() => default,
-        None => {
-            // The box's own record of issued kits and attendance, when kits were issued here.
-            let conn = ctx.db()?;
-            let expected = crate::attendance::ops::expected_sheets(&conn, exam, &ctx.config.ppe_code)?;
-            return Ok((!expected.participants.is_empty()).then_some(expected));
-        }
-    };
-    let text = std::fs::read(&p).with_context(|| format!("read {}", p.display()))?;
-    Ok(Some(serde_json::from_slice(&text).with_context(|| format!("{} is not an ExpectedSheets JSON", p.display()))?))
-}
-
 pub fn scan(config: &Path, args: ScanArgs) -> anyhow::Result<()> {
     let ctx = EdgeContext::open(config)?;
-    let conn = ctx.db()?;
-    let key = box_sheet_key(&ctx)?;
-    let expected = load_expected(&ctx, &args.exam, args.expected.as_deref())?;
+    let exam_id = ExamId::from(&args.exam);
     if let Some(page_id) = &args.assign {
-        return assign(&ctx, &conn, &key, &args.exam, page_id, args.code.as_deref().unwrap_or(""), expected.as_ref());
+        let conn = ctx.db()?;
+        let key = ops::box_sheet_key(&ctx)?;
+        let expected = ops::load_expected(&ctx, &args.exam, args.expected.as_deref())?;
+        let code = args.code.clone().unwrap_or_default();
+        ops::assign(&ctx, &conn, &key, expected.as_ref(), &AssignRequest { exam_id, page_id: page_id.clone(), code: code.clone(), actor: "operator".into() })?;
+        println!("страница {page_id} сопоставлена с бланком {code}");
+        return Ok(());
     }
     if !args.list {
-        let intake = Intake {
-            conn: &conn,
-            clock: &ctx.clock,
-            exam_id: &args.exam,
-            ppe_code: &ctx.config.ppe_code,
-            key: &key,
-            expected: expected.as_ref(),
-            scans_dir: ctx.config.state_dir.join("scans"),
-            writer: &AtomicPageWriter,
-            actor: "operator",
-        };
-        let report = match (&args.from, &args.device) {
-            (Some(dir), _) => intake.ingest_folder(dir)?,
+        let source = match (&args.from, &args.device) {
+            (Some(dir), _) => IntakeSource::Folder(dir.clone()),
             (None, device) => {
                 let device = device.clone().unwrap_or_else(|| ctx.config.scanner.device.clone());
                 if device.is_empty() {
                     bail!("no scanner: pass --device or --from, or set [scanner] device in ppe.toml");
                 }
-                intake.scan_from_sane(&device, &args.sane_options, None)?
+                IntakeSource::Sane { device, options: args.sane_options.clone() }
             }
         };
+        let request = IntakeRequest { exam_id, source, expected_file: args.expected.clone(), actor: "operator".into() };
+        let report = ops::ingest(&ctx, &request)?;
         println!(
             "принято страниц: {} (сопоставлено {}, ждут разбора {}, уже были {})",
             report.stored, report.matched, report.to_resolve, report.already_had
@@ -99,10 +72,9 @@ pub fn scan(config: &Path, args: ScanArgs) -> anyhow::Result<()> {
             bail!("сканер: {} ({}); принятые страницы сохранены: {}", fault.message_ru(), report.fault_detail, report.stored);
         }
     }
-    print_status(&conn, &args.exam, expected.as_ref())
+    let expected = ops::load_expected(&ctx, &args.exam, args.expected.as_deref())?;
+    print_status(&*ctx.db()?, &args.exam, expected.as_ref())
 }
-
-pub use super::intake::completeness_now;
 
 fn print_status(conn: &crate::store::Connection, exam: &str, expected: Option<&ExpectedSheets>) -> anyhow::Result<()> {
     let pages = scan_store::pages_for_exam(conn, exam)?;
@@ -121,45 +93,5 @@ fn print_status(conn: &crate::store::Connection, exam: &str, expected: Option<&E
             }
         }
     }
-    Ok(())
-}
-
-pub fn assign(
-    ctx: &EdgeContext,
-    conn: &crate::store::Connection,
-    key: &ring::hmac::Key,
-    exam: &str,
-    page_id: &str,
-    code: &str,
-    expected: Option<&ExpectedSheets>,
-) -> anyhow::Result<()> {
-    let page = scan_store::page_get(conn, page_id)?.with_context(|| format!("no page {page_id}"))?;
-    if page.exam_id != exam {
-        bail!("page {page_id} belongs to exam {}", page.exam_id);
-    }
-    let id = crate::sheet_code::decode(code, key).map_err(|e| anyhow::anyhow!("code {code}: {e}"))?;
-    if id.exam_id != exam || id.ppe_code != ctx.config.ppe_code {
-        bail!("code is of exam {} at exam point {}", id.exam_id, id.ppe_code);
-    }
-    let kind = super::intake::kind_str(id.kind);
-    if scan_store::sheet_is_scanned(conn, exam, kind, id.number)? {
-        bail!("sheet {code} is scanned already");
-    }
-    let owner = expected.and_then(|e| e.owner_of(id.kind, id.number)).flatten().map(str::to_string);
-    let now = ctx.clock.now_rfc3339();
-    let tx = conn.unchecked_transaction()?;
-    scan_store::page_resolve(&tx, page_id, Some(code), kind, id.number, owner.as_deref(), "operator")?;
-    crate::audit::store::append(
-        &tx,
-        &now,
-        crate::audit::NewEntry {
-            actor: "operator",
-            action: "scan.page_assigned",
-            object: page_id,
-            details: serde_json::json!({"exam_id": exam, "sheet_kind": kind, "sheet_number": id.number, "was": page.status}),
-        },
-    )?;
-    tx.commit()?;
-    println!("страница {page_id} сопоставлена с бланком {code}");
     Ok(())
 }

@@ -101,6 +101,29 @@ pub struct Intake<'a> {
     pub actor: &'a str,
 }
 
+impl<'a> Intake<'a> {
+    /// An intake storing pages under `scans_dir` with atomic writes, matching nothing until
+    /// [`Intake::expecting`] names the sheets issued.
+    pub fn new(conn: &'a Connection, clock: &'a Clock, exam_id: &'a str, ppe_code: &'a str, key: &'a ring::hmac::Key, scans_dir: PathBuf, actor: &'a str) -> Self {
+        Self { conn, clock, exam_id, ppe_code, key, expected: None, scans_dir, writer: &AtomicPageWriter, actor }
+    }
+
+    /// The box's own intake: its exam point, its clock and `state_dir/scans`.
+    pub fn for_box(ctx: &'a crate::context::EdgeContext, conn: &'a Connection, key: &'a ring::hmac::Key, exam_id: &'a str, actor: &'a str) -> Self {
+        Self::new(conn, &ctx.clock, exam_id, &ctx.config.ppe_code, key, ctx.config.state_dir.join("scans"), actor)
+    }
+
+    /// Pages are matched to these issued sheets and attendance.
+    pub fn expecting(self, expected: Option<&'a ExpectedSheets>) -> Self {
+        Self { expected, ..self }
+    }
+
+    /// Pages are written through `writer` (tests: a disk that fills up).
+    pub fn writing_with(self, writer: &'a dyn PageWriter) -> Self {
+        Self { writer, ..self }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IntakeReport {
     pub stored: usize,

@@ -256,17 +256,24 @@ proptest! {
         let who = inp.participants.iter().find(|p| p.participant_id == target.participant_id).unwrap().clone();
         let mut seats = s.seats.clone();
         let school_of = |_: &str| String::new();
-        let to = inp.auditoriums.iter().find(|a| a.special_needs || !who.special_room).unwrap().auditorium.clone();
-        if move_participant(&mut seats, &inp.auditoriums, &inp.rules, &who, &to, None, &school_of).is_ok() {
-            for (a, b) in s.seats.iter().zip(&seats) {
-                if a.participant_id != who.participant_id {
-                    prop_assert_eq!(a, b);
-                }
+        // A room that suits them and has a free seat once they leave theirs (their own room
+        // always qualifies): another one when there is one. The move must then succeed.
+        let others: Vec<SeatAssignment> = s.seats.iter().filter(|x| x.participant_id != who.participant_id).cloned().collect();
+        let suits = |a: &&crate::model::Auditorium| (a.special_needs || !who.special_room) && !free_seats_in(a, &inp.rules, &others).is_empty();
+        let to = inp.auditoriums.iter().filter(suits).find(|a| a.auditorium != target.auditorium).or_else(|| inp.auditoriums.iter().find(|a| a.auditorium == target.auditorium));
+        prop_assert!(to.is_some(), "their own room always has their seat");
+        let to = to.unwrap().auditorium.clone();
+        let result = move_participant(&mut seats, &inp.auditoriums, &inp.rules, &who, &to, None, &school_of);
+        prop_assert!(result.is_ok(), "a move to {} with a free seat failed: {:?}", to, result);
+        prop_assert_eq!(result.unwrap().auditorium, to.clone());
+        for (a, b) in s.seats.iter().zip(&seats) {
+            if a.participant_id != who.participant_id {
+                prop_assert_eq!(a, b);
             }
-            let mut moved = inp.clone();
-            moved.manual = Vec::new();
-            let check = Seating { seats: seats.clone(), ..s.clone() };
-            assert_valid(&moved, &check);
         }
+        let mut moved = inp.clone();
+        moved.manual = Vec::new();
+        let check = Seating { seats: seats.clone(), ..s.clone() };
+        assert_valid(&moved, &check);
     }
 }

@@ -1,6 +1,6 @@
 //! The box's bundle of an exam day: a folder `state_dir/bundles/<exam_id>/` with `files/`
 //! (the page images, linked from the scan store, the machine-read statements' structured
-//! records `records-<form>.json` that printing wrote, and `record.json`, the machine-readable
+//! records `records-<form>.json` made from the day's stores, and `record.json`, the machine-readable
 //! record of the day) and `manifest.json` (the signed manifest). Built once and reused while
 //! the scanned pages stay the same, so a restart uploads the very same bytes.
 
@@ -49,11 +49,7 @@ pub fn build_or_reuse(
 ) -> anyhow::Result<BuiltBundle> {
     let dir = bundle_dir(state_dir, exam_id);
     let pages = scan_store::pages_for_exam(conn, exam_id)?;
-    // A statement printed blank before the exam still sends the day's data.
-    if let Err(e) = crate::printing::cli::refresh_records(conn, state_dir, exam_id, ppe_code) {
-        tracing::warn!(exam_id, error = %e, "statement records not refreshed; the last printed ones are sent");
-    }
-    let statement_records = statement_records(state_dir, exam_id)?;
+    let statement_records = statement_records(conn, exam_id, ppe_code)?;
     let statement_hashes: Vec<String> = statement_records.iter().map(|(_, bytes)| crate::util::sha256_hex(bytes)).collect();
     if !rebuild && dir.join("manifest.json").exists() {
         let existing = BuiltBundle::read(&dir)?;
@@ -145,28 +141,24 @@ pub fn build_or_reuse(
 /// ППЭ-18-МАШ): РЦОИ processes these before the answer sheets.
 pub const STATEMENT_RECORD_KIND: &str = "statement_record";
 
-/// The structured records printing wrote for this exam (`state_dir/records/<exam>/*.json`), as
-/// bundle file names `records-<name>` with their bytes, sorted by name.
-fn statement_records(state_dir: &Path, exam_id: &str) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let dir = state_dir.join("records").join(exam_id);
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("read {}", dir.display())),
+/// The machine-read statements' structured records, filled from the stores as they are now
+/// (a statement printed blank before the exam still sends the day's data), as bundle file
+/// names `records-<name>` with their bytes, sorted by name.
+fn statement_records(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let records = match crate::printing::records::statement_records(conn, &exam_id.into(), &ppe_code.into()) {
+        Ok(records) => records,
+        Err(e) => {
+            tracing::warn!(exam_id, error = %e, "statement records not made; the bundle goes without them");
+            Vec::new()
+        }
     };
     let mut out = Vec::new();
-    for entry in entries {
-        let path = entry.with_context(|| format!("read {}", dir.display()))?.path();
-        let Some(file) = path.file_name().map(|n| n.to_string_lossy().to_string()) else { continue };
-        // Temp files of an interrupted atomic write start with a dot: not records.
-        if file.starts_with('.') || !file.ends_with(".json") {
-            continue;
-        }
-        let name = format!("records-{file}");
+    for record in records {
+        let name = format!("records-{}", record.name);
         if !super::is_safe_file_name(&name) {
-            anyhow::bail!("record {} has a name the hub refuses (only Latin letters, digits, - _ .): rename the auditorium code or the record", path.display());
+            anyhow::bail!("record {name} has a name the hub refuses (only Latin letters, digits, - _ .): rename the auditorium code");
         }
-        out.push((name, std::fs::read(&path).with_context(|| format!("read {}", path.display()))?));
+        out.push((name, serde_json::to_vec_pretty(&record.data)?));
     }
     out.sort();
     Ok(out)

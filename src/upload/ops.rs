@@ -63,7 +63,7 @@ pub struct BoxBundle {
 /// Builds (or reuses, while the scanned pages stay the same) the signed bundle of an exam.
 pub fn box_bundle(ctx: &EdgeContext, conn: &Connection, exam_id: &ExamId, rebuild: bool) -> Result<BoxBundle, UploadOpsError> {
     let key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file).map_err(anyhow::Error::from)?;
-    let expected = crate::scanning::cli::load_expected(ctx, exam_id, None)?;
+    let expected = crate::scanning::ops::load_expected(ctx, exam_id, None)?;
     let mut missing = Vec::new();
     if let Some(exp) = &expected {
         let c = crate::scanning::intake::completeness_now(conn, exam_id, exp)?;

@@ -1,7 +1,13 @@
 //! The UI's actions (POST): each checks the form's CSRF token (the role was checked by the
-//! `Staff` extractor), calls the same domain function the CLI calls — one transaction and one
-//! audit entry, the logged-in login as the actor — and redirects back with a message. A rule
-//! that refuses answers with its Russian reason and changes nothing.
+//! `Staff` extractor), calls the same use case the CLI calls (`<domain>::ops`) — one
+//! transaction and one audit entry, the logged-in login as the actor — and redirects back with
+//! a message. A rule that refuses answers with its Russian reason and changes nothing.
+//!
+//! [`act`] is the one shape of an action: CSRF, the work on the blocking pool (SQLite, PDF
+//! layout; async use cases such as CUPS submits are driven there by the daemon's runtime),
+//! the message back.
+
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::response::Response;
@@ -10,8 +16,9 @@ use serde::Deserialize;
 
 use super::{blocking, redirect, url_encode, Staff, WebError, WebState};
 use crate::context::EdgeContext;
+use crate::model::{AuditoriumCode, ExamId, ParticipantId, PpeCode, WorkerId};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub struct ActionForm {
     pub csrf: String,
@@ -40,43 +47,66 @@ fn back(page: &str, exam: &str, extra: &str, msg: &str) -> Response {
     redirect(&format!("{page}?exam={}{extra}&msg={}", url_encode(exam), url_encode(msg)))
 }
 
-/// Runs `f` on a thread of its own (it may start a runtime of its own, e.g. for the tus client
-/// or IPP) and waits for it off the async threads.
-async fn own_thread<T: Send + 'static>(ctx: EdgeContext, f: impl FnOnce(&EdgeContext) -> anyhow::Result<T> + Send + 'static) -> Result<T, WebError> {
-    blocking(move || std::thread::spawn(move || f(&ctx)).join().map_err(|_| anyhow::anyhow!("действие прервалось с ошибкой"))?).await
+/// How long the UI follows a print job in CUPS before answering.
+const PRINT_WAIT: Duration = Duration::from_secs(10);
+
+/// What an action's work gets: the box, the logged-in login and the form.
+struct Job {
+    ctx: EdgeContext,
+    actor: String,
+    form: ActionForm,
+}
+
+impl Job {
+    fn exam(&self) -> ExamId {
+        ExamId::from(self.form.exam.trim())
+    }
+    fn ppe_code(&self) -> PpeCode {
+        PpeCode::from(&self.ctx.config.ppe_code)
+    }
+    fn now(&self) -> String {
+        self.ctx.clock.now_rfc3339()
+    }
+    /// Runs an async use case to its end from the blocking pool, on the daemon's runtime
+    /// (the use cases that hold a database connection across awaits are not `Send`).
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        tokio::runtime::Handle::current().block_on(future)
+    }
+}
+
+/// One action: the CSRF token checked, `work` run on the blocking pool, its message back to
+/// the caller's page. A refusal or failure becomes the error page with its reason.
+async fn act(state: &WebState, staff: &Staff, form: &ActionForm, work: impl FnOnce(&Job) -> anyhow::Result<String> + Send + 'static) -> Result<String, WebError> {
+    staff.check_csrf(&form.csrf)?;
+    let job = Job { ctx: state.ctx.clone(), actor: staff.login.clone(), form: ActionForm { csrf: String::new(), ..form.clone() } };
+    blocking(move || work(&job)).await
+}
+
+/// An optional field: empty is none.
+fn given(text: &str) -> Option<&str> {
+    let text = text.trim();
+    (!text.is_empty()).then_some(text)
 }
 
 pub async fn materials_pull(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let (exam, actor) = (f.exam.clone(), staff.login.clone());
-    let source = if f.from.trim().is_empty() { crate::materials::pull::Source::Network } else { crate::materials::pull::Source::Media(f.from.trim().into()) };
-    let report = own_thread(state.ctx.clone(), move |ctx| {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let opts = crate::materials::pull::PullOptions { source, with_key: true, actor, ..Default::default() };
-        rt.block_on(crate::materials::pull::pull(ctx, &exam, &opts)).map_err(|e| anyhow::anyhow!("{e}"))
+    let msg = act(&state, &staff, &f, |job| {
+        let request = crate::materials::ops::PullRequest { exam_id: job.exam(), from: given(&job.form.from).map(Into::into), with_key: true, actor: job.actor.clone() };
+        let report = job.block_on(crate::materials::ops::pull(&job.ctx, &request)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(format!("материалы получены и проверены: {}", serde_json::to_string(&report).unwrap_or_default()))
     })
     .await?;
-    Ok(back("/materials", &f.exam, "", &format!("материалы получены и проверены: {}", serde_json::to_string(&report).unwrap_or_default())))
+    Ok(back("/materials", &f.exam, "", &msg))
 }
 
 pub async fn materials_activate(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let (exam, login, password) = (f.exam.clone(), staff.login.clone(), f.password.clone());
-    let ctx = state.ctx.clone();
-    blocking(move || {
+    let msg = act(&state, &staff, &f, |job| {
         // The two-person rule needs who pulled: the last pull of this exam in the audit log.
-        let conn = ctx.db()?;
-        let pulled_by = crate::audit::store::list(&conn, Some("materials.pulled"), 1000)?
-            .into_iter()
-            .rev()
-            .find(|e| e.object == exam)
-            .map(|e| e.actor)
-            .unwrap_or_else(|| "scheduler".into());
-        drop(conn);
-        crate::materials::pull::activate(&ctx, &exam, &login, &password, &pulled_by)
+        let request = crate::materials::ops::ActivateRequest { exam_id: job.exam(), gek_login: job.actor.clone(), password: job.form.password.clone(), pulled_by: None };
+        crate::materials::ops::activate(&job.ctx, &request)?;
+        Ok("ключ активирован членом ГЭК".into())
     })
     .await?;
-    Ok(back("/materials", &f.exam, "", "ключ активирован членом ГЭК"))
+    Ok(back("/materials", &f.exam, "", &msg))
 }
 
 fn rules() -> crate::seating::SeatingRules {
@@ -84,106 +114,80 @@ fn rules() -> crate::seating::SeatingRules {
 }
 
 pub async fn seating_run(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let ctx = state.ctx.clone();
-    let (exam, actor) = (f.exam.clone(), staff.login.clone());
-    let seed: u64 = f.seed.trim().parse().unwrap_or(1);
-    let s = blocking(move || {
-        let mut conn = ctx.db()?;
-        crate::seating::ops::run(&mut conn, &ctx.clock.now_rfc3339(), &actor, &exam, &ctx.config.ppe_code, seed, rules())
+    let msg = act(&state, &staff, &f, |job| {
+        let seed: u64 = job.form.seed.trim().parse().unwrap_or(1);
+        let s = crate::seating::ops::run(&mut *job.ctx.db()?, &job.now(), &job.actor, &job.form.exam, &job.ctx.config.ppe_code, seed, rules())?;
+        Ok(format!("рассажено участников: {} в {} аудиториях; соседей из одной школы {} (нижняя граница {})", s.seats.len(), s.rooms_used.len(), s.same_school_pairs, s.same_school_lower_bound))
     })
     .await?;
-    Ok(back(
-        "/seating",
-        &f.exam,
-        "",
-        &format!("рассажено участников: {} в {} аудиториях; соседей из одной школы {} (нижняя граница {})", s.seats.len(), s.rooms_used.len(), s.same_school_pairs, s.same_school_lower_bound),
-    ))
+    Ok(back("/seating", &f.exam, "", &msg))
+}
+
+/// A seating change (a move, a closed auditorium) with its reason, under the seating rules.
+fn change_seating(job: &Job, change: crate::seating::ops::Change<'_>) -> anyhow::Result<usize> {
+    let changed = crate::seating::ops::change(&mut *job.ctx.db()?, &job.now(), &job.actor, &job.form.reason, &job.form.exam, &job.ctx.config.ppe_code, change, rules())?;
+    Ok(changed.len())
 }
 
 pub async fn seating_move(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let ctx = state.ctx.clone();
-    let (form, actor) = (ActionForm { csrf: String::new(), ..f }, staff.login.clone());
-    let exam = form.exam.clone();
-    let changed = blocking(move || {
-        let mut conn = ctx.db()?;
-        let seat = form.seat.trim();
-        let change = crate::seating::ops::Change::Move { participant_id: form.participant.trim(), to_auditorium: form.auditorium.trim(), to_seat: (!seat.is_empty()).then_some(seat) };
-        crate::seating::ops::change(&mut conn, &ctx.clock.now_rfc3339(), &actor, &form.reason, &form.exam, &ctx.config.ppe_code, change, rules())
+    let msg = act(&state, &staff, &f, |job| {
+        let form = &job.form;
+        let change = crate::seating::ops::Change::Move { participant_id: form.participant.trim(), to_auditorium: form.auditorium.trim(), to_seat: given(&form.seat) };
+        Ok(format!("пересажено, изменено мест: {}", change_seating(job, change)?))
     })
     .await?;
-    Ok(back("/seating", &exam, "", &format!("пересажено, изменено мест: {}", changed.len())))
+    Ok(back("/seating", &f.exam, "", &msg))
 }
 
 pub async fn seating_close(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let ctx = state.ctx.clone();
-    let (form, actor) = (ActionForm { csrf: String::new(), ..f }, staff.login.clone());
-    let exam = form.exam.clone();
-    let changed = blocking(move || {
-        let mut conn = ctx.db()?;
-        let change = crate::seating::ops::Change::CloseAuditorium { auditorium: form.auditorium.trim(), reserve: form.reserve.trim() };
-        crate::seating::ops::change(&mut conn, &ctx.clock.now_rfc3339(), &actor, &form.reason, &form.exam, &ctx.config.ppe_code, change, rules())
+    let msg = act(&state, &staff, &f, |job| {
+        let change = crate::seating::ops::Change::CloseAuditorium { auditorium: job.form.auditorium.trim(), reserve: job.form.reserve.trim() };
+        Ok(format!("аудитория закрыта, переведено участников: {}", change_seating(job, change)?))
     })
     .await?;
-    Ok(back("/seating", &exam, "", &format!("аудитория закрыта, переведено участников: {}", changed.len())))
-}
-
-fn roster_rules(conn: &crate::store::Connection, exam: &str) -> anyhow::Result<crate::roster::RosterRules> {
-    let e = crate::plan::store::exam_get(conn, exam)?.ok_or_else(|| anyhow::anyhow!("экзамена {exam} нет в плане"))?;
-    Ok(crate::roster::RosterRules::for_exam(&e))
+    Ok(back("/seating", &f.exam, "", &msg))
 }
 
 pub async fn roster_assign(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let ctx = state.ctx.clone();
-    let (exam, actor) = (f.exam.clone(), staff.login.clone());
-    let roster = blocking(move || {
-        let mut conn = ctx.db()?;
-        let rules = roster_rules(&conn, &exam)?;
-        crate::roster::cli::assign_and_save(&mut conn, &ctx.clock.now_rfc3339(), &actor, &exam, &ctx.config.ppe_code, &rules)
+    let msg = act(&state, &staff, &f, |job| {
+        let mut conn = job.ctx.db()?;
+        let (exam_id, ppe_code, at) = (job.exam(), job.ppe_code(), job.now());
+        let rules = crate::roster::ops::rules_for(&conn, &exam_id)?;
+        let roster = crate::roster::ops::assign(&mut conn, &crate::roster::ops::AssignRequest { exam_id: &exam_id, ppe_code: &ppe_code, rules: &rules, at: &at, actor: &job.actor })?;
+        let shortfalls = if roster.shortfalls.is_empty() { String::new() } else { format!("; не выполнено правил: {} — {}", roster.shortfalls.len(), roster.shortfalls.first().map(|s| s.to_string()).unwrap_or_default()) };
+        Ok(format!("расставлено работников: {}, в резерве {}{shortfalls}", roster.entries.len(), roster.reserve.len()))
     })
     .await?;
-    let shortfalls = if roster.shortfalls.is_empty() { String::new() } else { format!("; не выполнено правил: {} — {}", roster.shortfalls.len(), roster.shortfalls.first().map(|s| s.to_string()).unwrap_or_default()) };
-    Ok(back("/roster", &f.exam, "", &format!("расставлено работников: {}, в резерве {}{shortfalls}", roster.entries.len(), roster.reserve.len())))
+    Ok(back("/roster", &f.exam, "", &msg))
 }
 
 pub async fn roster_replace(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let ctx = state.ctx.clone();
-    let (form, actor) = (ActionForm { csrf: String::new(), ..f }, staff.login.clone());
-    let exam = form.exam.clone();
-    let r = blocking(move || {
-        let mut conn = ctx.db()?;
-        let rules = roster_rules(&conn, &form.exam)?;
-        crate::roster::cli::replace_and_save(&mut conn, &ctx.clock.now_rfc3339(), &actor, &form.exam, &ctx.config.ppe_code, form.worker.trim(), &form.reason, &rules)
+    let msg = act(&state, &staff, &f, |job| {
+        let mut conn = job.ctx.db()?;
+        let (exam_id, ppe_code, at, absent) = (job.exam(), job.ppe_code(), job.now(), WorkerId::from(job.form.worker.trim()));
+        let rules = crate::roster::ops::rules_for(&conn, &exam_id)?;
+        let request = crate::roster::ops::ReplaceRequest { exam_id: &exam_id, ppe_code: &ppe_code, absent: &absent, reason: &job.form.reason, rules: &rules, at: &at, actor: &job.actor };
+        let r = crate::roster::ops::replace(&mut conn, &request)?;
+        Ok(format!("замена: {} → {} ({})", r.absent_worker_id, r.replacement_worker_id, r.post.title_ru()))
     })
     .await?;
-    Ok(back("/roster", &exam, "", &format!("замена: {} → {} ({})", r.absent_worker_id, r.replacement_worker_id, r.post.title_ru())))
+    Ok(back("/roster", &f.exam, "", &msg))
 }
 
 pub async fn attendance_kits(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let ctx = state.ctx.clone();
-    let (exam, actor) = (f.exam.clone(), staff.login.clone());
-    let sheets = blocking(move || {
-        let mut conn = ctx.db()?;
-        crate::attendance::ops::issue_kits(&mut conn, &ctx.clock.now_rfc3339(), &actor, &exam, &ctx.config.ppe_code)
+    let msg = act(&state, &staff, &f, |job| {
+        let sheets = crate::attendance::ops::issue_kits(&mut *job.ctx.db()?, &job.now(), &job.actor, &job.form.exam, &job.ctx.config.ppe_code)?;
+        Ok(format!("выдано бланков с кодами: {}", sheets.len()))
     })
     .await?;
-    Ok(back("/attendance", &f.exam, "", &format!("выдано бланков с кодами: {}", sheets.len())))
+    Ok(back("/attendance", &f.exam, "", &msg))
 }
 
 pub async fn attendance_event(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let kind = crate::attendance::EventKind::parse(&f.kind).ok_or_else(|| WebError::Refused(format!("неизвестное событие «{}»", f.kind)))?;
-    let ctx = state.ctx.clone();
-    let (form, actor) = (ActionForm { csrf: String::new(), ..f }, staff.login.clone());
-    let (exam, room, pid) = (form.exam.clone(), form.auditorium.clone(), form.participant.clone());
-    blocking(move || {
-        let mut conn = ctx.db()?;
-        let now = ctx.clock.now_rfc3339();
+    let msg = act(&state, &staff, &f, |job| {
+        let form = &job.form;
+        let kind = crate::attendance::EventKind::parse(&form.kind).ok_or_else(|| anyhow::anyhow!("неизвестное событие «{}»", form.kind))?;
+        let now = job.now();
         let event = crate::attendance::ExamEvent {
             exam_id: form.exam.clone(),
             participant_id: form.participant.trim().to_string(),
@@ -191,127 +195,115 @@ pub async fn attendance_event(State(state): State<WebState>, staff: Staff, Form(
             at: now.clone(),
             reason: form.reason.trim().to_string(),
             gek_worker_id: form.gek.trim().to_string(),
-            actor,
+            actor: job.actor.clone(),
         };
-        crate::attendance::ops::record(&mut conn, &now, event)
+        crate::attendance::ops::record(&mut *job.ctx.db()?, &now, event)?;
+        Ok(format!("участник {}: {}", form.participant, kind.title_ru()))
     })
     .await?;
-    Ok(back("/attendance", &exam, &format!("&auditorium={}", url_encode(&room)), &format!("участник {pid}: {}", kind.title_ru())))
+    Ok(back("/attendance", &f.exam, &format!("&auditorium={}", url_encode(&f.auditorium)), &msg))
 }
 
 pub async fn print_run(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let what = match f.what.as_str() {
-        "sheets" => crate::printing::PrintWhat::Sheets,
-        "seating" => crate::printing::PrintWhat::Seating,
-        "statements" => crate::printing::PrintWhat::Statements,
-        "all" => crate::printing::PrintWhat::All,
-        "kim" => crate::printing::PrintWhat::Kim,
-        other => return Err(WebError::Refused(format!("неизвестно, что печатать: «{other}»"))),
-    };
-    let (exam, room) = (f.exam.clone(), f.auditorium.trim().to_string());
-    let rows = own_thread(state.ctx.clone(), move |ctx| {
-        let mut conn = ctx.db()?;
-        let room = (!room.is_empty()).then_some(room.as_str());
-        if what == crate::printing::PrintWhat::Kim {
-            crate::printing::cli::print_exam_materials(ctx, &mut conn, &exam, room, None, std::time::Duration::from_secs(10))
+    use crate::printing::{ops, PrintWhat};
+    let msg = act(&state, &staff, &f, |job| {
+        let what = match job.form.what.as_str() {
+            "sheets" => PrintWhat::Sheets,
+            "seating" => PrintWhat::Seating,
+            "statements" => PrintWhat::Statements,
+            "all" => PrintWhat::All,
+            "kim" => PrintWhat::Kim,
+            other => anyhow::bail!("неизвестно, что печатать: «{other}»"),
+        };
+        let auditorium = given(&job.form.auditorium).map(AuditoriumCode::from);
+        let rows = if what == PrintWhat::Kim {
+            let request = ops::MaterialsPrintRequest { exam_id: job.exam(), auditorium, printer: None, wait: PRINT_WAIT, actor: job.actor.clone() };
+            job.block_on(ops::print_exam_materials(&job.ctx, &request))?
         } else {
-            crate::printing::cli::print_to_configured_printer(ctx, &mut conn, &exam, what, room)
-        }
+            let request = ops::PrintRequest { exam_id: job.exam(), what, auditorium, printer: None, wait: PRINT_WAIT, actor: job.actor.clone() };
+            job.block_on(ops::print_set(&job.ctx, &request))?
+        };
+        let failed = rows.iter().filter(|r| r.state.is_failed()).count();
+        let pages: u32 = rows.iter().map(|r| r.pages).sum();
+        Ok(if failed > 0 { format!("отправлено заданий: {}, страниц {pages}; НЕ напечатано: {failed} — проверьте принтер и повторите", rows.len()) } else { format!("отправлено заданий: {}, страниц {pages}; подтвердите получение", rows.len()) })
     })
     .await?;
-    let failed = rows.iter().filter(|r| r.state.is_failed()).count();
-    let pages: u32 = rows.iter().map(|r| r.pages).sum();
-    let msg = if failed > 0 { format!("отправлено заданий: {}, страниц {pages}; НЕ напечатано: {failed} — проверьте принтер и повторите", rows.len()) } else { format!("отправлено заданий: {}, страниц {pages}; подтвердите получение", rows.len()) };
     Ok(back("/print", &f.exam, "", &msg))
 }
 
 pub async fn print_act(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let (exam, participant, room) = (f.exam.clone(), f.participant.trim().to_string(), f.auditorium.clone());
-    let row = own_thread(state.ctx.clone(), move |ctx| crate::printing::cli::print_act_to_configured_printer(ctx, &mut *ctx.db()?, &exam, &participant)).await?;
-    let msg = if row.state.is_failed() { format!("акт не напечатан ({}): проверьте принтер и повторите", row.state.code()) } else { format!("акт отправлен на печать: {}", row.document) };
-    Ok(back("/attendance", &f.exam, &format!("&auditorium={}", url_encode(&room)), &msg))
+    let msg = act(&state, &staff, &f, |job| {
+        let request = crate::printing::ops::ActRequest { exam_id: job.exam(), participant_id: ParticipantId::from(job.form.participant.trim()), printer: None, wait: PRINT_WAIT, actor: job.actor.clone() };
+        let row = job.block_on(crate::printing::ops::print_act(&job.ctx, &request))?;
+        Ok(if row.state.is_failed() { format!("акт не напечатан ({}): проверьте принтер и повторите", row.state.code()) } else { format!("акт отправлен на печать: {}", row.document) })
+    })
+    .await?;
+    Ok(back("/attendance", &f.exam, &format!("&auditorium={}", url_encode(&f.auditorium)), &msg))
 }
 
-fn job_id(f: &ActionForm) -> Result<i64, WebError> {
-    f.job.trim().parse().map_err(|_| WebError::Refused("номер задания не указан".into()))
+fn job_id(f: &ActionForm) -> anyhow::Result<i64> {
+    f.job.trim().parse().map_err(|_| anyhow::anyhow!("номер задания не указан"))
 }
 
 pub async fn print_confirm(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let job = job_id(&f)?;
-    let (exam, by) = (f.exam.clone(), staff.login.clone());
-    let ctx = state.ctx.clone();
-    blocking(move || crate::printing::cli::confirm_received(&ctx, &mut *ctx.db()?, &exam, job, &by)).await?;
-    Ok(back("/print", &f.exam, "", &format!("задание {job} получено")))
+    let msg = act(&state, &staff, &f, |job| {
+        let id = job_id(&job.form)?;
+        crate::printing::ops::confirm(&job.ctx, &crate::printing::ops::ConfirmRequest { exam_id: job.exam(), job: id, by: job.actor.clone(), actor: job.actor.clone() })?;
+        Ok(format!("задание {id} получено"))
+    })
+    .await?;
+    Ok(back("/print", &f.exam, "", &msg))
 }
 
 pub async fn print_reprint(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let job = job_id(&f)?;
-    let exam = f.exam.clone();
-    own_thread(state.ctx.clone(), move |ctx| crate::printing::cli::reprint_job(ctx, &mut *ctx.db()?, &exam, job)).await?;
-    Ok(back("/print", &f.exam, "", &format!("задание {job} отправлено повторно")))
+    let msg = act(&state, &staff, &f, |job| {
+        let id = job_id(&job.form)?;
+        let request = crate::printing::ops::ReprintRequest { exam_id: job.exam(), job: id, printer: None, wait: PRINT_WAIT, actor: job.actor.clone() };
+        let row = job.block_on(crate::printing::ops::reprint(&job.ctx, &request))?;
+        if row.state.is_failed() {
+            anyhow::bail!("reprint of job {id} failed too ({})", row.state.code());
+        }
+        Ok(format!("задание {id} отправлено повторно"))
+    })
+    .await?;
+    Ok(back("/print", &f.exam, "", &msg))
 }
 
 pub async fn scanning_intake(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let (exam, from, actor) = (f.exam.clone(), f.from.trim().to_string(), staff.login.clone());
-    let report = blocking(move || {
-        let ctx = state.ctx.clone();
-        let conn = ctx.db()?;
-        let key = crate::scanning::cli::box_sheet_key(&ctx)?;
-        let expected = crate::scanning::cli::load_expected(&ctx, &exam, None)?;
-        let intake = crate::scanning::intake::Intake {
-            conn: &conn,
-            clock: &ctx.clock,
-            exam_id: &exam,
-            ppe_code: &ctx.config.ppe_code,
-            key: &key,
-            expected: expected.as_ref(),
-            scans_dir: ctx.config.state_dir.join("scans"),
-            writer: &crate::scanning::intake::AtomicPageWriter,
-            actor: &actor,
-        };
-        let report = if !from.is_empty() {
-            intake.ingest_folder(std::path::Path::new(&from))?
-        } else if !ctx.config.scanner.device.is_empty() {
-            intake.scan_from_sane(&ctx.config.scanner.device, &[], None)?
-        } else if let Some(inbox) = &ctx.config.scanner.inbox {
-            intake.ingest_folder(&inbox.join(&exam))?
-        } else {
-            anyhow::bail!("сканер не задан: укажите папку или настройте [scanner] в ppe.toml");
-        };
-        Ok(report)
+    let msg = act(&state, &staff, &f, |job| {
+        use crate::scanning::ops::{IntakeRequest, IntakeSource};
+        let source = given(&job.form.from).map(|dir| IntakeSource::Folder(dir.into())).unwrap_or(IntakeSource::Configured);
+        let report = crate::scanning::ops::ingest(&job.ctx, &IntakeRequest { exam_id: job.exam(), source, expected_file: None, actor: job.actor.clone() })?;
+        let fault = report.fault.map(|f| format!("; сканер: {} ({}) — принятые страницы сохранены", f.message_ru(), report.fault_detail)).unwrap_or_default();
+        Ok(format!("принято страниц: {} (сопоставлено {}, ждут разбора {}, уже были {}){fault}", report.stored, report.matched, report.to_resolve, report.already_had))
     })
     .await?;
-    let fault = report.fault.map(|f| format!("; сканер: {} ({}) — принятые страницы сохранены", f.message_ru(), report.fault_detail)).unwrap_or_default();
-    Ok(back("/scanning", &f.exam, "", &format!("принято страниц: {} (сопоставлено {}, ждут разбора {}, уже были {}){fault}", report.stored, report.matched, report.to_resolve, report.already_had)))
+    Ok(back("/scanning", &f.exam, "", &msg))
 }
 
 pub async fn scanning_assign(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let (exam, page, code) = (f.exam.clone(), f.page.clone(), f.code.trim().to_string());
-    let ctx = state.ctx.clone();
-    blocking(move || {
-        let conn = ctx.db()?;
-        let key = crate::scanning::cli::box_sheet_key(&ctx)?;
-        let expected = crate::scanning::cli::load_expected(&ctx, &exam, None)?;
-        crate::scanning::cli::assign(&ctx, &conn, &key, &exam, &page, &code, expected.as_ref())
+    let msg = act(&state, &staff, &f, |job| {
+        let ctx = &job.ctx;
+        let key = crate::scanning::ops::box_sheet_key(ctx)?;
+        let expected = crate::scanning::ops::load_expected(ctx, &job.form.exam, None)?;
+        let request = crate::scanning::ops::AssignRequest { exam_id: job.exam(), page_id: job.form.page.clone(), code: job.form.code.trim().to_string(), actor: "operator".into() };
+        crate::scanning::ops::assign(ctx, &*ctx.db()?, &key, expected.as_ref(), &request)?;
+        Ok("страница назначена".into())
     })
     .await?;
-    Ok(back("/scanning", &f.exam, "", "страница назначена"))
+    Ok(back("/scanning", &f.exam, "", &msg))
 }
 
 pub async fn upload_start(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
     staff.check_csrf(&f.csrf)?;
     let exam = f.exam.clone();
     let ctx = state.ctx.clone();
-    // The upload runs on (retrying until done); the page shows its progress.
+    let runtime = tokio::runtime::Handle::current();
+    // The upload runs on (retrying until done) on a thread of its own, driven by the daemon's
+    // runtime; the page shows its progress.
     std::thread::Builder::new()
         .name(format!("ui-upload-{exam}"))
-        .spawn(move || match crate::edge::duties::upload_once(&ctx, &exam) {
+        .spawn(move || match runtime.block_on(crate::edge::duties::upload_once(&ctx, &exam)) {
             Ok(receipt) => tracing::info!(exam = %exam, receipt = %receipt, "upload started from the UI: receipt held"),
             Err(e) => tracing::warn!(exam = %exam, "upload started from the UI failed: {e:#}"),
         })
@@ -333,17 +325,14 @@ pub async fn desk_select(State(state): State<WebState>, staff: Staff, Form(f): F
 }
 
 pub async fn accounts_create(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    staff.check_csrf(&f.csrf)?;
-    let role = crate::model::WorkerRole::parse(&f.role).ok_or_else(|| WebError::Refused(format!("неизвестная роль «{}»", f.role)))?;
-    let (login, worker, password, actor) = (f.login.trim().to_string(), f.worker.trim().to_string(), f.password.clone(), staff.login.clone());
-    let ctx = state.ctx.clone();
-    let created = blocking(move || {
-        let mut conn = ctx.db()?;
-        let now = ctx.clock.now_rfc3339();
-        let account = crate::accounts::create_account(&mut conn, &login, &worker, role, &password, &now)?;
-        crate::audit::store::append(&conn, &now, crate::audit::NewEntry { actor: &actor, action: "ui.account_created", object: &account.login, details: serde_json::json!({"role": role.code(), "worker_id": account.worker_id}) })?;
-        Ok(account.login)
+    let msg = act(&state, &staff, &f, |job| {
+        let form = &job.form;
+        let role = crate::model::WorkerRole::parse(&form.role).ok_or_else(|| anyhow::anyhow!("неизвестная роль «{}»", form.role))?;
+        let (at, worker) = (job.now(), WorkerId::from(form.worker.trim()));
+        let request = crate::accounts::ops::CreateAccountRequest { login: form.login.trim(), worker_id: &worker, role, password: &form.password, at: &at, actor: &job.actor };
+        let account = crate::accounts::ops::create(&mut *job.ctx.db()?, &request)?;
+        Ok(format!("учётная запись {} создана", account.login))
     })
     .await?;
-    Ok(redirect(&format!("/accounts?msg={}", url_encode(&format!("учётная запись {created} создана")))))
+    Ok(redirect(&format!("/accounts?msg={}", url_encode(&msg))))
 }

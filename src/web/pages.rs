@@ -592,7 +592,7 @@ pub async fn scanning(State(state): State<WebState>, staff: Staff, Query(q): Que
         let id = exam.exam_id.clone();
         let mut body = message(&q) + &exam_select(&exams, &id, "/scanning", "");
         let n = crate::monitoring::reporter::gather_box_numbers(conn, &id, &ctx.config.ppe_code)?;
-        let expected = crate::scanning::cli::load_expected(ctx, &id, None)?.unwrap_or_default();
+        let expected = crate::scanning::ops::load_expected(ctx, &id, None)?.unwrap_or_default();
         let c = crate::scanning::intake::completeness_now(conn, &id, &expected)?;
         body.push_str(&format!(
             "<div class=\"panel\"><p>Ожидается страниц: {} · отсканировано: {} · не хватает: {} · ждут разбора: {}</p><progress max=\"{}\" value=\"{}\"></progress>{}</div>",

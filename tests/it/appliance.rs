@@ -157,7 +157,7 @@ fn personal_markers(plan: &ppe::model::Plan, exam_id: Option<&str>) -> Vec<Strin
 
 #[test]
 fn wipe_removes_decrypted_material_after_the_exam_and_personal_data_only_with_receipt_after_retention() {
-    use ppe::retention::{cli::wipe_exam, ReceiptStatus};
+    use ppe::retention::{ops::wipe_exam, ReceiptStatus};
     let dir = tempfile::tempdir().unwrap();
     let region = ppe::demo::generate::generate_region(&ppe::demo::generate::RegionParams { points: 1, participants: 120, ..Default::default() });
     let ppe_code = region.exam_points[0].ppe_code.clone();

@@ -23,7 +23,7 @@ fn make_box(dir: &Path, participants: usize, cups: Option<&Cupsd>) -> PathBuf {
     ppe::keys::write_secret(&dir.join("keys/signing.pk8"), &ppe::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
     std::fs::create_dir_all(dir.join("state")).unwrap();
     let mut conn = ppe::store::open(&dir.join("state/ppe.db")).unwrap();
-    let seats = ppe::printing::inputs::demo_seating(&plan, "ege-02", &ppe_code);
+    let seats = ppe::demo::print_fixtures::demo_seating(&plan, "ege-02", &ppe_code);
     let tx = conn.transaction().unwrap();
     ppe::plan::store::replace_plan(&tx, &plan.for_exam_point(&ppe_code), "t", "test", "t").unwrap();
     ppe::seating::store::replace_seating(&tx, "ege-02", &ppe_code, &seats).unwrap();
@@ -55,15 +55,35 @@ fn job_goes_through_cups_pdf_and_counts_only_after_confirmation() {
     let pdf = cups.output_of(cups_job_of(&out, 1));
     let check = Command::new("qpdf").arg("--check").arg(&pdf).output().unwrap();
     assert!(check.status.success(), "qpdf on cups-pdf output: {}", String::from_utf8_lossy(&check.stdout));
-    // Left the queue is not printed: a reprint of a confirmed job is refused, confirming works once.
+    // Left the queue is not printed: CUPS says completed, yet the box does not count the run.
+    let ppe_code = ppe::plan::store::load_plan(&db(dir.path())).unwrap().exam_points[0].ppe_code.clone();
+    let printed = || ppe::monitoring::reporter::gather_box_numbers(&db(dir.path()), "ege-02", &ppe_code).unwrap().materials.printed;
+    let job = || ppe::printing::store::print_job_get(&db(dir.path()), 1).unwrap().unwrap();
+    assert_eq!((job().state, job().confirmed_by), (ppe::printing::JobState::Completed, None));
+    assert!(!printed(), "a completed job counts only after a person confirms it");
     let o = ppe(&["edge", "print", "--config", config, "--exam", "ege-02", "--confirm", "1", "--by", "tech-1"]);
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("подтверждено как полученное"), "{}", stdout(&o));
+    assert_eq!((job().state, job().confirmed_by.as_deref()), (ppe::printing::JobState::Confirmed, Some("tech-1")));
+    assert!(printed(), "confirmed: now it counts");
+    // Confirming works once: a second confirmation changes nothing and is not audited again.
+    let o = ppe(&["edge", "print", "--config", config, "--exam", "ege-02", "--confirm", "1", "--by", "tech-2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("уже подтверждено"), "{}", stdout(&o));
+    assert_eq!(job().confirmed_by.as_deref(), Some("tech-1"), "the first confirmation stands");
+    // A reprint of a confirmed job is refused.
     let o = ppe(&["edge", "print", "--config", config, "--exam", "ege-02", "--reprint", "1"]);
     assert!(!o.status.success());
+    assert!(stderr(&o).contains("confirmed as received"), "{}", stderr(&o));
     let actions = audit_actions(dir.path());
     for a in ["print.submit", "print.state", "print.confirm"] {
         assert!(actions.iter().any(|x| x == a), "{a} missing in {actions:?}");
     }
+    assert_eq!(actions.iter().filter(|x| *x == "print.confirm").count(), 1, "confirmed once: {actions:?}");
+}
+
+fn db(dir: &Path) -> ppe::store::Connection {
+    ppe::store::open(&dir.join("state/ppe.db")).unwrap()
 }
 
 #[test]
@@ -472,9 +492,16 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     let mut want: Vec<String> = rooms.iter().map(|a| format!("records-ppe-12-04-mash-{a}.json")).chain(["records-ppe-13-02-mash.json".into(), "records-ppe-18-mash.json".into()]).collect();
     want.sort();
     assert_eq!(records.iter().map(|f| f.name.clone()).collect::<Vec<_>>(), want);
+    // The records are made from the box's stores as they are now (no PDF, nothing on disk
+    // beside the bundle): what the box makes is what the bundle holds, what the manifest signs
+    // and what the hub stored under that hash.
+    assert!(!day.dir.path().join("state/records").exists(), "records are not handed over through the disk");
+    let made = ppe::printing::records::statement_records(&day.db(), &"ege-02".into(), &ppe_code.as_str().into()).unwrap();
+    assert_eq!(made.len(), records.len());
     for f in &records {
-        // What the box holds is what the manifest signs and what the hub stored under that hash.
-        let written = std::fs::read(day.dir.path().join("state/records/ege-02").join(f.name.trim_start_matches("records-"))).unwrap();
+        let record = made.iter().find(|r| format!("records-{}", r.name) == f.name).unwrap_or_else(|| panic!("{} not made from the stores", f.name));
+        let written = std::fs::read(bundle.join("files").join(&f.name)).unwrap();
+        assert_eq!(written, serde_json::to_vec_pretty(&record.data).unwrap(), "{}", f.name);
         assert_eq!(ppe::util::sha256_hex(&written), f.sha256, "{}", f.name);
         let on_hub = hub.blob(&f.sha256).unwrap_or_else(|_| panic!("{} not on the hub", f.name));
         assert_eq!(on_hub, written, "{}", f.name);

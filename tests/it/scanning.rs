@@ -217,17 +217,7 @@ fn disk_full_during_intake_is_a_clear_error_and_stored_pages_survive() {
     }
     let disk = FillingDisk { ok: std::cell::Cell::new(2) };
     fn make<'a>(conn: &'a ppe::store::Connection, clock: &'a ppe::clock::Clock, key: &'a ring::hmac::Key, dir: &Path, writer: &'a dyn PageWriter) -> Intake<'a> {
-        Intake {
-            conn,
-            clock,
-            exam_id: EXAM,
-            ppe_code: PPE,
-            key,
-            expected: None,
-            scans_dir: dir.join("scans"),
-            writer,
-            actor: "test",
-        }
+        Intake::new(conn, clock, EXAM, PPE, key, dir.join("scans"), "test").writing_with(writer)
     }
     let intake = |writer: &'static dyn PageWriter| make(&conn, &clock, &key, t.path(), writer);
     let err = make(&conn, &clock, &key, t.path(), &disk).ingest_folder(&inbox).unwrap_err();

@@ -256,7 +256,7 @@ fn the_desk_page_sees_each_scan_at_once_through_the_daemon_and_survives_repluggi
     let (status, body) = ui.post("/desk/select", &cookie, &[("csrf", &csrf), ("exam", EXAM), ("auditorium", "0003"), ("direction", "issue")]);
     assert_eq!(status, 303, "{body}");
     let ctx = ppe::context::EdgeContext::open(&config).unwrap();
-    let key = ppe::scanning::cli::box_sheet_key(&ctx).unwrap();
+    let key = ppe::scanning::ops::box_sheet_key(&ctx).unwrap();
     let code = |n: u32| ppe::sheet_code::encode(&ppe::sheet_code::SheetId { exam_id: EXAM.into(), ppe_code: ctx.config.ppe_code.clone(), kind: ppe::sheet_code::SheetKind::Registration, number: n }, &key);
 
     let mut events = ui.block(async {
@@ -529,7 +529,7 @@ fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
         // The scanner delivers every issued sheet of everyone who sat; the daemon takes them in
         // and uploads by itself once complete.
         let ctx = ppe::context::EdgeContext::open(&demo.dir.join("box/ppe.toml")).unwrap();
-        let key = ppe::scanning::cli::box_sheet_key(&ctx).unwrap();
+        let key = ppe::scanning::ops::box_sheet_key(&ctx).unwrap();
         let expected = ppe::attendance::ops::expected_sheets(&ppe::store::open(&db_path).unwrap(), EXAM, &ctx.config.ppe_code).unwrap();
         std::fs::create_dir_all(&demo.inbox).unwrap();
         let mut pages = 0;

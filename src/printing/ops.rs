@@ -1,0 +1,441 @@
+//! The printing use cases of the box, shared by `ppe edge print` and the UI: lay out an exam
+//! point's documents (sheet numbers reserved once per holder, in one transaction with its audit
+//! entry), write them to a folder or send them to CUPS and follow each job, reprint, refresh
+//! job states, record a person's confirmation of receipt, print the exam materials from memory,
+//! and the statements' structured records for the upload bundle (no PDF is made for those).
+//!
+//! The CUPS steps are `async fn`s for the daemon and the UI to `.await`: no runtime is built
+//! here. A database connection is taken from the pool for each short step and never held
+//! across an await, so the futures are `Send`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::cups::CupsTarget;
+use super::inputs::{sheet_needs, PrintContext, PrintSet};
+pub use super::records::{load_day, statement_records};
+use super::store::{self as print_store, NewPrintJob, PrintJobRow};
+use super::{JobState, PrintDocument, PrintWhat, PrintingError};
+use crate::context::EdgeContext;
+use crate::model::{AuditoriumCode, ExamId, ParticipantId};
+use crate::store::{Connection, Transaction};
+
+/// Why a print use case refused or failed, phrased so the operator can act on it.
+#[derive(Debug, thiserror::Error)]
+pub enum PrintOpsError {
+    #[error("exam {0} is not in the plan of this box")]
+    UnknownExam(ExamId),
+    #[error("print job {0} is not known")]
+    UnknownJob(i64),
+    #[error("print job {job} belongs to exam {belongs}, not {asked}")]
+    OtherExam { job: i64, belongs: String, asked: ExamId },
+    #[error("print job {job} is {state}: it was not printed; reprint it with --reprint {job}")]
+    NotPrinted { job: i64, state: &'static str },
+    #[error("print job {0} was confirmed as received; nothing to reprint")]
+    ConfirmedAlready(i64),
+    #[error("no printer: pass --printer NAME or set `name` under [printer] in {0}")]
+    NoPrinter(String),
+    #[error("document {0} can no longer be made")]
+    DocumentGone(String),
+    #[error("участник {participant}: на экзамене {exam} нет удаления или досрочного завершения, акт печатать не по чему")]
+    NoAct { exam: ExamId, participant: ParticipantId },
+    #[error("пакет экзамена {0} не получен")]
+    NoPackage(ExamId),
+    #[error("нет рассадки на экзамен {exam}{room}: печатать материалы некому")]
+    NobodySeated { exam: ExamId, room: String },
+    #[error(transparent)]
+    Form(#[from] PrintingError),
+    /// A store, file or key that could not be read or written (the chain says which).
+    #[error(transparent)]
+    Io(#[from] anyhow::Error),
+}
+
+type Result<T, E = PrintOpsError> = std::result::Result<T, E>;
+
+/// What to lay out (and, for [`print_set`], send to the printer).
+#[derive(Debug, Clone)]
+pub struct PrintRequest {
+    pub exam_id: ExamId,
+    pub what: PrintWhat,
+    /// Only this auditorium.
+    pub auditorium: Option<AuditoriumCode>,
+    /// CUPS queue; `None` is the configured `[printer] name`.
+    pub printer: Option<String>,
+    /// How long to follow each job in CUPS before reporting it.
+    pub wait: Duration,
+    /// Who asked (the audit entries' actor).
+    pub actor: String,
+}
+
+/// One participant's act (ППЭ-21 removal or ППЭ-22 early finish), from their recorded event.
+#[derive(Debug, Clone)]
+pub struct ActRequest {
+    pub exam_id: ExamId,
+    pub participant_id: ParticipantId,
+    pub printer: Option<String>,
+    pub wait: Duration,
+    pub actor: String,
+}
+
+/// A person confirms that the printed run of a job was received: only then it counts.
+#[derive(Debug, Clone)]
+pub struct ConfirmRequest {
+    pub exam_id: ExamId,
+    pub job: i64,
+    /// Who confirms (recorded in the audit entry's details).
+    pub by: String,
+    pub actor: String,
+}
+
+/// A failed, cancelled or lost job printed again (the stuck CUPS job is cancelled first).
+#[derive(Debug, Clone)]
+pub struct ReprintRequest {
+    pub exam_id: ExamId,
+    pub job: i64,
+    /// Another queue; `None` is the job's own.
+    pub printer: Option<String>,
+    pub wait: Duration,
+    pub actor: String,
+}
+
+/// What a confirmation did.
+#[derive(Debug, Clone)]
+pub enum Confirmation {
+    Confirmed(PrintJobRow),
+    /// Confirmed before: nothing changed.
+    AlreadyConfirmed(PrintJobRow),
+}
+
+/// A job's state after [`refresh_status`]; `cups_error` when CUPS could not be asked.
+#[derive(Debug, Clone)]
+pub struct JobStatusLine {
+    pub row: PrintJobRow,
+    pub cups_error: Option<String>,
+}
+
+fn audit(tx: &Transaction<'_>, at: &str, actor: &str, action: &str, object: &str, details: serde_json::Value) -> anyhow::Result<()> {
+    crate::audit::store::append(tx, at, crate::audit::NewEntry { actor, action, object, details }).context("audit")?;
+    Ok(())
+}
+
+/// The queue a request names, or the configured one.
+pub fn target(ctx: &EdgeContext, printer: Option<&str>) -> Result<CupsTarget> {
+    let name = printer.map(str::to_string).unwrap_or_else(|| ctx.config.printer.name.clone());
+    if name.trim().is_empty() {
+        return Err(PrintOpsError::NoPrinter(ctx.config_path.display().to_string()));
+    }
+    Ok(CupsTarget::new(&ctx.config.printer.cups_uri, &name))
+}
+
+/// The plan's exam, this exam point's seats of it and the day's record: what every layout reads.
+struct Loaded {
+    plan: crate::model::Plan,
+    exam: crate::model::Exam,
+    seats: Vec<crate::model::SeatAssignment>,
+}
+
+fn load(conn: &Connection, exam_id: &ExamId, ppe_code: &str) -> Result<Loaded> {
+    let plan = crate::plan::store::load_plan(conn).context("load plan")?;
+    let exam = plan.exams.iter().find(|e| e.exam_id == exam_id.as_str()).cloned().ok_or_else(|| PrintOpsError::UnknownExam(exam_id.clone()))?;
+    let seats = crate::seating::store::seat_assignments_for_exam(conn, exam_id).context("load seating")?.into_iter().filter(|s| s.ppe_code == ppe_code).collect();
+    Ok(Loaded { plan, exam, seats })
+}
+
+/// Lays out the documents; sheet numbers are given once per holder and kept, so a reprint
+/// carries the same codes. The statements' pages just made are recorded as what scanning
+/// will require.
+pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
+    let mut conn = ctx.db()?;
+    let conn = &mut *conn;
+    let exam_id = &request.exam_id;
+    let auditorium = request.auditorium.as_deref();
+    let actor = request.actor.as_str();
+    let ppe_code = ctx.config.ppe_code.clone();
+    let Loaded { plan, exam, seats } = load(conn, exam_id, &ppe_code)?;
+    let key = crate::scanning::ops::box_sheet_key(ctx)?;
+    let needs = sheet_needs(&seats, request.what, auditorium);
+    let at = ctx.clock.now_rfc3339();
+    let tx = conn.transaction().context("start transaction")?;
+    let mut numbers: HashMap<String, Vec<u32>> = HashMap::new();
+    let mut reserved = 0u32;
+    for (holder, kinds) in &needs {
+        if !holder.starts_with("statement:") {
+            // A participant's kit: the numbers of record are attendance's (kits replaced there
+            // void old numbers), so what is printed is what scanning expects.
+            let before = crate::attendance::store::next_sheet_number(&tx, exam_id, &ppe_code).map_err(anyhow::Error::from)?;
+            let have = crate::attendance::ops::kit_for(&tx, &at, exam_id, &ppe_code, holder).map_err(anyhow::Error::from)?;
+            reserved += crate::attendance::store::next_sheet_number(&tx, exam_id, &ppe_code).map_err(anyhow::Error::from)? - before;
+            numbers.insert(holder.clone(), have.into_iter().map(|(_, n)| n).collect());
+            continue;
+        }
+        let mut have = print_store::kit_sheets_get(&tx, exam_id, holder).context("load sheet numbers")?;
+        if have.is_empty() {
+            let first = print_store::sheet_numbers_reserve(&tx, exam_id, &ppe_code, kinds.len() as u32).context("reserve sheet numbers")?;
+            have = kinds.iter().enumerate().map(|(i, k)| (*k, first + i as u32)).collect();
+            print_store::kit_sheets_insert(&tx, exam_id, holder, &have).context("store sheet numbers")?;
+            reserved += kinds.len() as u32;
+        }
+        numbers.insert(holder.clone(), have.into_iter().map(|(_, n)| n).collect());
+    }
+    if reserved > 0 {
+        audit(&tx, &at, actor, "print.sheets_reserve", exam_id, serde_json::json!({"ppe_code": ppe_code, "count": reserved}))?;
+    }
+    tx.commit().context("commit sheet numbers")?;
+    let day = load_day(conn, exam_id, &ppe_code)?;
+    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
+    let set = context.build(request.what, auditorium)?;
+    if !set.statements.is_empty() {
+        let at = ctx.clock.now_rfc3339();
+        let tx = conn.transaction().context("start transaction")?;
+        for printed in &set.statements {
+            print_store::statement_sheets_replace(&tx, exam_id, &ppe_code, printed, &at).context("store statement sheets")?;
+        }
+        let details: Vec<_> = set.statements.iter().map(|s| serde_json::json!({"holder": s.holder, "numbers": s.numbers, "required": s.required})).collect();
+        audit(&tx, &at, actor, "print.statements", exam_id, serde_json::json!({"ppe_code": ppe_code, "statements": details}))?;
+        tx.commit().context("commit statement sheets")?;
+    }
+    Ok(set)
+}
+
+/// The act (ППЭ-21 or ППЭ-22) of one participant's removal or early finish, laid out (not
+/// printed) for "print the act" after the event is recorded.
+pub fn act_for(ctx: &EdgeContext, exam_id: &ExamId, participant_id: &ParticipantId) -> Result<PrintDocument> {
+    let conn = ctx.db()?;
+    let ppe_code = ctx.config.ppe_code.clone();
+    let Loaded { plan, exam, seats } = load(&conn, exam_id, &ppe_code)?;
+    let day = load_day(&conn, exam_id, &ppe_code)?;
+    let numbers = HashMap::new();
+    // Acts carry no sheet codes: no key or sheet numbers are needed to lay them out.
+    let key = crate::sheet_code::sheet_key(b"");
+    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
+    context.event_acts(Some(participant_id), None)?.pop().ok_or_else(|| PrintOpsError::NoAct { exam: exam_id.clone(), participant: participant_id.clone() })
+}
+
+fn record_job(ctx: &EdgeContext, actor: &str, exam_id: &str, doc: &PrintDocument, printer: &str, cups_job_id: Option<i64>, state: JobState, reprint_of: Option<i64>) -> Result<i64> {
+    let mut conn = ctx.db()?;
+    let at = ctx.clock.now_rfc3339();
+    let sha = crate::util::sha256_hex(&doc.bytes);
+    let tx = conn.transaction().context("start transaction")?;
+    let job = NewPrintJob { exam_id, document: &doc.file_name, form: &doc.form, auditorium: doc.auditorium.as_deref(), pages: doc.pages, sha256: &sha, printer, cups_job_id, state, reprint_of };
+    let id = print_store::print_job_insert(&tx, &job, &at).context("store print job")?;
+    audit(
+        &tx,
+        &at,
+        actor,
+        if state == JobState::Written { "print.write" } else { "print.submit" },
+        &id.to_string(),
+        serde_json::json!({"exam_id": exam_id, "document": doc.file_name, "form": doc.form, "pages": doc.pages, "sha256": sha, "printer": printer, "cups_job_id": cups_job_id, "reprint_of": reprint_of}),
+    )?;
+    tx.commit().context("commit print job")?;
+    Ok(id)
+}
+
+fn job_get(ctx: &EdgeContext, job: i64) -> Result<PrintJobRow> {
+    print_store::print_job_get(&*ctx.db()?, job).context("load print job")?.ok_or(PrintOpsError::UnknownJob(job))
+}
+
+/// Records a job's new CUPS state (nothing when it did not change).
+fn update_state(ctx: &EdgeContext, actor: &str, row: &PrintJobRow, status: &super::cups::JobStatus) -> Result<()> {
+    if row.state == status.state && row.impressions == status.impressions {
+        return Ok(());
+    }
+    let mut conn = ctx.db()?;
+    let at = ctx.clock.now_rfc3339();
+    let tx = conn.transaction().context("start transaction")?;
+    print_store::print_job_update_state(&tx, row.print_job_id, status.state, status.impressions, &at).context("update print job")?;
+    audit(&tx, &at, actor, "print.state", &row.print_job_id.to_string(), serde_json::json!({"state": status.state.code(), "impressions": status.impressions, "reasons": status.reasons}))?;
+    tx.commit().context("commit print job state")?;
+    Ok(())
+}
+
+/// Records a job CUPS accepted, follows it until it settles (or `wait` passes), records where it got.
+async fn follow(ctx: &EdgeContext, actor: &str, target: &CupsTarget, exam_id: &str, doc: &PrintDocument, cups_job: i64, reprint_of: Option<i64>, wait: Duration) -> Result<PrintJobRow> {
+    let id = record_job(ctx, actor, exam_id, doc, &target.printer, Some(cups_job), JobState::Pending, reprint_of)?;
+    let status = target.wait_settled(cups_job, wait).await?;
+    update_state(ctx, actor, &job_get(ctx, id)?, &status)?;
+    job_get(ctx, id)
+}
+
+async fn submit(ctx: &EdgeContext, actor: &str, target: &CupsTarget, exam_id: &str, doc: &PrintDocument, reprint_of: Option<i64>, wait: Duration) -> Result<PrintJobRow> {
+    let cups_job = target.submit(&doc.title, doc.bytes.clone()).await?;
+    follow(ctx, actor, target, exam_id, doc, cups_job, reprint_of, wait).await
+}
+
+/// Sends documents already laid out, one job each, following each for `wait`.
+pub async fn print_documents(ctx: &EdgeContext, target: &CupsTarget, exam_id: &ExamId, documents: &[PrintDocument], wait: Duration, actor: &str) -> Result<Vec<PrintJobRow>> {
+    let mut rows = Vec::new();
+    for doc in documents {
+        rows.push(submit(ctx, actor, target, exam_id, doc, None, wait).await?);
+    }
+    Ok(rows)
+}
+
+/// Lays out the documents (on the blocking pool: it renders PDFs and writes the stores) and
+/// sends each to the printer; returns the recorded jobs.
+pub async fn print_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<Vec<PrintJobRow>> {
+    let target = target(ctx, request.printer.as_deref())?;
+    let set = on_blocking_pool(ctx, request.clone(), |ctx, request| make_set(ctx, &request)).await?;
+    print_documents(ctx, &target, &request.exam_id, &set.documents, request.wait, &request.actor).await
+}
+
+/// Writes laid-out documents into a folder (each atomically) and records each as a job
+/// `written`; returns the job ids with the paths written.
+pub fn write_documents(ctx: &EdgeContext, exam_id: &ExamId, documents: &[PrintDocument], out: &Path, actor: &str) -> Result<Vec<(i64, PathBuf)>> {
+    std::fs::create_dir_all(out).with_context(|| format!("create {}", out.display()))?;
+    let mut written = Vec::new();
+    for doc in documents {
+        let path = out.join(&doc.file_name);
+        crate::util::write_atomic(&path, &doc.bytes).with_context(|| format!("write {}", path.display()))?;
+        let id = record_job(ctx, actor, exam_id, doc, &out.display().to_string(), None, JobState::Written, None)?;
+        written.push((id, path));
+    }
+    Ok(written)
+}
+
+/// Prints one participant's act on the printer.
+pub async fn print_act(ctx: &EdgeContext, request: &ActRequest) -> Result<PrintJobRow> {
+    let target = target(ctx, request.printer.as_deref())?;
+    let doc = act_for(ctx, &request.exam_id, &request.participant_id)?;
+    submit(ctx, &request.actor, &target, &request.exam_id, &doc, None, request.wait).await
+}
+
+/// Records that a person received the printed run of a job. A job that failed or was only
+/// written to a folder cannot be confirmed.
+pub fn confirm(ctx: &EdgeContext, request: &ConfirmRequest) -> Result<Confirmation> {
+    let job = request.job;
+    let row = job_get(ctx, job)?;
+    if row.exam_id != request.exam_id.as_str() {
+        return Err(PrintOpsError::OtherExam { job, belongs: row.exam_id, asked: request.exam_id.clone() });
+    }
+    if row.state == JobState::Confirmed {
+        return Ok(Confirmation::AlreadyConfirmed(row));
+    }
+    if row.state.is_failed() || row.state == JobState::Written {
+        return Err(PrintOpsError::NotPrinted { job, state: row.state.code() });
+    }
+    let mut conn = ctx.db()?;
+    let at = ctx.clock.now_rfc3339();
+    let tx = conn.transaction().context("start transaction")?;
+    print_store::print_job_confirm(&tx, job, &request.by, &at).context("confirm print job")?;
+    audit(&tx, &at, &request.actor, "print.confirm", &job.to_string(), serde_json::json!({"exam_id": request.exam_id, "by": request.by, "cups_state": row.state.code(), "impressions": row.impressions}))?;
+    tx.commit().context("commit confirmation")?;
+    drop(conn);
+    Ok(Confirmation::Confirmed(job_get(ctx, job)?))
+}
+
+/// Asks CUPS for the state of every unconfirmed job of an exam and records what changed.
+pub async fn refresh_status(ctx: &EdgeContext, exam_id: &ExamId, actor: &str) -> Result<Vec<JobStatusLine>> {
+    let jobs = print_store::print_jobs_for_exam(&*ctx.db()?, exam_id).context("load print jobs")?;
+    let mut lines = Vec::new();
+    for row in jobs {
+        let mut cups_error = None;
+        if let (Some(cups_job), false) = (row.cups_job_id, row.state == JobState::Confirmed) {
+            let target = CupsTarget::new(&ctx.config.printer.cups_uri, &row.printer);
+            match target.status(cups_job).await {
+                Ok(s) => update_state(ctx, actor, &row, &s)?,
+                Err(e) => cups_error = Some(e.to_string()),
+            }
+        }
+        lines.push(JobStatusLine { row: job_get(ctx, row.print_job_id)?, cups_error });
+    }
+    Ok(lines)
+}
+
+/// Prints a job again: the stuck CUPS job is cancelled first, the document is laid out anew
+/// with the same sheet numbers, and the new job names the old one. Returns the new job (the
+/// caller reports a reprint that failed too).
+pub async fn reprint(ctx: &EdgeContext, request: &ReprintRequest) -> Result<PrintJobRow> {
+    let job = request.job;
+    let row = job_get(ctx, job)?;
+    if row.exam_id != request.exam_id.as_str() {
+        return Err(PrintOpsError::OtherExam { job, belongs: row.exam_id, asked: request.exam_id.clone() });
+    }
+    if row.state == JobState::Confirmed {
+        return Err(PrintOpsError::ConfirmedAlready(job));
+    }
+    let printer = request.printer.clone().unwrap_or_else(|| row.printer.clone());
+    let old = CupsTarget::new(&ctx.config.printer.cups_uri, &row.printer);
+    if let Some(cups_job) = row.cups_job_id {
+        old.cancel(cups_job).await?;
+        let s = old.status(cups_job).await?;
+        update_state(ctx, &request.actor, &row, &s)?;
+    }
+    let layout = PrintRequest {
+        exam_id: request.exam_id.clone(),
+        what: PrintWhat::All,
+        auditorium: row.auditorium.as_deref().map(AuditoriumCode::from),
+        printer: None,
+        wait: request.wait,
+        actor: request.actor.clone(),
+    };
+    let set = on_blocking_pool(ctx, layout, |ctx, layout| make_set(ctx, &layout)).await?;
+    let doc = set.documents.iter().find(|d| d.file_name == row.document).ok_or_else(|| PrintOpsError::DocumentGone(row.document.clone()))?;
+    let target = target(ctx, Some(&printer))?;
+    submit(ctx, &request.actor, &target, &request.exam_id, doc, Some(job), request.wait).await
+}
+
+/// The exam materials to print from memory (`--what kim`).
+#[derive(Debug, Clone)]
+pub struct MaterialsPrintRequest {
+    pub exam_id: ExamId,
+    pub auditorium: Option<AuditoriumCode>,
+    pub printer: Option<String>,
+    pub wait: Duration,
+    pub actor: String,
+}
+
+/// Prints the exam materials decrypted in memory (`materials::open_decrypted`: the key must be
+/// held and activated by a ГЭК member): per auditorium, КИМ once per seated participant (IPP
+/// copies) and the other files once. Each job is recorded with the hash of what was sent;
+/// nothing plaintext touches the disk.
+pub async fn print_exam_materials(ctx: &EdgeContext, request: &MaterialsPrintRequest) -> Result<Vec<PrintJobRow>> {
+    let exam_id = &request.exam_id;
+    let auditorium = request.auditorium.as_deref();
+    let target = target(ctx, request.printer.as_deref())?;
+    let (files, seated) = {
+        let conn = ctx.db()?;
+        let (_, json) = crate::materials::store::manifest_get(&conn, exam_id).context("load manifest")?.ok_or_else(|| PrintOpsError::NoPackage(exam_id.clone()))?;
+        let signed: crate::materials::SignedManifest = serde_json::from_str(&json).context("stored manifest")?;
+        let files: Vec<(String, String)> = signed.manifest.files.iter().map(|f| (f.name.clone(), f.role.clone())).collect();
+        let mut seated: BTreeMap<String, u32> = BTreeMap::new();
+        for s in crate::seating::store::seat_assignments_for_exam(&conn, exam_id).context("load seating")?.into_iter().filter(|s| s.ppe_code == ctx.config.ppe_code) {
+            if auditorium.is_none_or(|a| a == s.auditorium) {
+                *seated.entry(s.auditorium).or_default() += 1;
+            }
+        }
+        (files, seated)
+    };
+    if seated.is_empty() {
+        return Err(PrintOpsError::NobodySeated { exam: exam_id.clone(), room: auditorium.map(|a| format!(" в аудитории {a}")).unwrap_or_default() });
+    }
+    let jobs = super::kim::plan_copies(&files, &seated);
+    let mut decrypted: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut rows = Vec::new();
+    for job in jobs {
+        if !decrypted.contains_key(&job.file_name) {
+            decrypted.insert(job.file_name.clone(), crate::materials::pull::open_decrypted(ctx, exam_id, &job.file_name)?);
+        }
+        let doc = PrintDocument {
+            file_name: job.file_name.clone(),
+            title: format!("{exam_id} {} ауд. {} ×{}", job.file_name, job.auditorium, job.copies),
+            form: "КИМ".into(),
+            auditorium: Some(job.auditorium.clone()),
+            pages: job.copies,
+            bytes: decrypted[&job.file_name].clone(),
+        };
+        let cups_job = target.submit_copies(&doc.title, doc.bytes.clone(), super::kim::document_format(&job.file_name), job.copies).await?;
+        rows.push(follow(ctx, &request.actor, &target, exam_id, &doc, cups_job, None, request.wait).await?);
+    }
+    // The plaintext lived only in this map.
+    decrypted.clear();
+    Ok(rows)
+}
+
+/// Runs blocking work (PDF layout, SQLite) on the blocking pool when a runtime drives us.
+async fn on_blocking_pool<R: Clone + Send + 'static, T: Send + 'static>(ctx: &EdgeContext, request: R, f: fn(&EdgeContext, R) -> Result<T>) -> Result<T> {
+    let ctx = ctx.clone();
+    tokio::task::spawn_blocking(move || f(&ctx, request)).await.map_err(|e| PrintOpsError::Io(anyhow::anyhow!("layout task: {e}")))?
+}
