@@ -24,8 +24,8 @@ pub struct ScanArgs {
     /// Extra option passed to scanimage as is (repeatable), e.g. `--source=Automatic Document Feeder`.
     #[arg(long = "sane-option", allow_hyphen_values = true)]
     pub sane_options: Vec<String>,
-    /// The issued sheets and attendance (JSON `ExpectedSheets`); default
-    /// `state_dir/expected/<exam>.json` when present.
+    /// The issued sheets and attendance (JSON `ExpectedSheets`) instead of the box's own record
+    /// of kits and attendance.
     #[arg(long)]
     pub expected: Option<PathBuf>,
     /// Assign a page waiting for a person to the sheet whose code is given in `--code`.
@@ -46,10 +46,8 @@ pub fn box_sheet_key(ctx: &EdgeContext) -> anyhow::Result<ring::hmac::Key> {
 }
 
 pub fn load_expected(ctx: &EdgeContext, exam: &str, path: Option<&Path>) -> anyhow::Result<Option<ExpectedSheets>> {
-    let default = ctx.config.state_dir.join("expected").join(format!("{exam}.json"));
     let p = match path {
         Some(p) => p.to_path_buf(),
-        None if default.exists() => default,
         None => {
             // The box's own record of issued kits and attendance, when kits were issued here.
             let conn = ctx.db()?;

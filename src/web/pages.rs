@@ -28,70 +28,12 @@ pub struct PageQuery {
     pub id: Option<String>,
 }
 
-/// The exams held at this exam point, by start time.
-pub fn exams_here(plan: &Plan, ppe_code: &str) -> Vec<Exam> {
-    let mut v: Vec<Exam> = plan.exams.iter().filter(|e| plan.registrations.iter().any(|r| r.exam_id == e.exam_id && r.ppe_code == ppe_code)).cloned().collect();
-    v.sort_by_key(|e| e.start_utc());
-    v
-}
-
-/// The asked exam, or the one whose day is nearest `now`.
-pub fn pick_exam(exams: &[Exam], asked: Option<&str>, now: DateTime<Utc>) -> Option<Exam> {
-    if let Some(id) = asked {
-        if let Some(e) = exams.iter().find(|e| e.exam_id == id) {
-            return Some(e.clone());
-        }
-    }
-    exams
-        .iter()
-        .min_by_key(|e| {
-            let s = Schedule::for_point(e, true);
-            match s {
-                Some(s) if now <= s.deadline => (0, (s.window_open - now).num_seconds().abs()),
-                Some(s) => (1, (now - s.deadline).num_seconds()),
-                None => (2, 0),
-            }
-        })
-        .cloned()
-}
-
-/// Alarms shown on every page: the box's alarm list (materials, upload deadline), failed
-/// print jobs, pages missing after the end, an automatic upload that keeps failing.
-pub fn alarms(ctx: &EdgeContext, conn: &Connection, now: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
-    let mut out: Vec<String> = crate::materials::store::alarms(conn)?.into_iter().map(|(exam, _, message, _)| format!("{exam}: {message}")).collect();
-    let plan = crate::plan::store::load_plan(conn)?;
-    for e in exams_here(&plan, &ctx.config.ppe_code) {
-        let Some(s) = Schedule::for_point(&e, true) else { continue };
-        let margin = chrono::Duration::hours(crate::monitoring::reporter::REPORT_MARGIN_HOURS);
-        if now < s.window_open - margin || now > s.deadline + margin {
-            continue;
-        }
-        let failed = crate::printing::store::print_jobs_for_exam(conn, &e.exam_id)?.iter().filter(|j| j.state.is_failed()).count();
-        if failed > 0 {
-            out.push(format!("{}: принтер — не напечатано заданий: {failed} (раздел «Печать»: повторить)", e.exam_id));
-        }
-        if now >= s.window_open && crate::materials::store::key_get(conn, &e.exam_id)?.is_none() {
-            out.push(format!("{}: окно материалов открыто, а ключ ещё не получен", e.exam_id));
-        }
-        let end = e.extended_end_utc().unwrap_or(s.deadline);
-        if now > end {
-            let n = crate::monitoring::reporter::gather_box_numbers(conn, &e.exam_id, &ctx.config.ppe_code)?;
-            if n.upload.receipt_id.is_none() && n.pages.missing > 0 {
-                out.push(format!("{}: не хватает отсканированных страниц: {}", e.exam_id, n.pages.missing));
-            }
-        }
-    }
-    Ok(out)
-}
-
 const NO_PLAN: &str = "<p>Плана ещё нет.</p>";
 
 /// The plan of this box, its exams, and the exam a page shows (asked, or nearest `now`);
 /// `None` before the plan arrived.
 fn day_of(ctx: &EdgeContext, conn: &Connection, asked: Option<&str>, now: DateTime<Utc>) -> anyhow::Result<Option<(Plan, Vec<Exam>, Exam)>> {
-    let plan = crate::plan::store::load_plan(conn)?;
-    let exams = exams_here(&plan, &ctx.config.ppe_code);
-    Ok(pick_exam(&exams, asked, now).map(|exam| (plan, exams, exam)))
+    Ok(crate::day::load_exam_day(conn, &ctx.config.ppe_code, asked, now)?.map(|d| (d.plan, d.exams, d.exam)))
 }
 
 fn exam_select(exams: &[Exam], chosen: &str, path: &str, extra: &str) -> String {
@@ -110,22 +52,7 @@ fn message(q: &PageQuery) -> String {
     q.msg.as_deref().map(|m| format!("<div class=\"ok\" id=\"msg\">{}</div>", esc(m))).unwrap_or_default()
 }
 
-fn hm(t: DateTime<Utc>) -> String {
-    t.format("%d.%m %H:%M UTC").to_string()
-}
-
-/// Local time of the exam point (its offset is in the plan), as staff read clocks on the wall.
-fn local(t: DateTime<Utc>, offset_min: i32) -> String {
-    match chrono::FixedOffset::east_opt(offset_min * 60) {
-        Some(tz) => {
-            let sign = if offset_min < 0 { '-' } else { '+' };
-            let (h, m) = (offset_min.abs() / 60, offset_min.abs() % 60);
-            let zone = if m == 0 { format!("UTC{sign}{h}") } else { format!("UTC{sign}{h}:{m:02}") };
-            format!("{} ({zone})", t.with_timezone(&tz).format("%d.%m %H:%M"))
-        }
-        None => hm(t),
-    }
-}
+use crate::day::{local_time_text as local, utc_time_text as hm};
 
 /// Renders a page: reads on the blocking pool, wraps in the frame with the alarms.
 async fn render(state: &WebState, staff: Staff, title: &'static str, f: impl FnOnce(&EdgeContext, &Connection, &Staff) -> anyhow::Result<String> + Send + 'static) -> Result<Response, WebError> {
@@ -134,47 +61,11 @@ async fn render(state: &WebState, staff: Staff, title: &'static str, f: impl FnO
     let (body, alarms) = blocking(move || {
         let conn = ctx.db()?;
         let body = f(&ctx, &conn, &s)?;
-        let alarms = alarms(&ctx, &conn, ctx.clock.now())?;
+        let alarms = crate::day::alarms(&conn, &ctx.config.ppe_code, ctx.clock.now())?;
         Ok((body, alarms))
     })
     .await?;
     Ok(frame(title, Some(&staff), &alarms, &body).into_response())
-}
-
-/// The one next thing to do for an exam, from the box's numbers and the clock.
-#[allow(clippy::too_many_arguments)]
-pub fn next_step(n: &crate::monitoring::reporter::BoxNumbers, s: &Schedule, end: DateTime<Utc>, now: DateTime<Utc>, offset_min: i32, kits_issued: bool, activated: bool, roster_done: bool) -> String {
-    if n.upload.receipt_id.is_some() {
-        return "Готово: квитанция РЦОИ получена, выгрузка проверена".into();
-    }
-    if now < s.window_open {
-        if !n.seating_done {
-            return "Рассадить участников (раздел «Рассадка»)".into();
-        }
-        if !roster_done {
-            return "Распределить работников по аудиториям (раздел «Работники»)".into();
-        }
-        if !kits_issued {
-            return "Выдать индивидуальные комплекты (раздел «Явка и события»)".into();
-        }
-        return format!("Всё готово; ждать окна материалов ({})", local(s.window_open, offset_min));
-    }
-    if !n.materials.key_received {
-        return "Получить материалы и ключ от РЦОИ (раздел «Материалы»)".into();
-    }
-    if !activated {
-        return "Член ГЭК: активировать ключ материалов (раздел «Материалы»)".into();
-    }
-    if now < s.start {
-        return "Напечатать материалы по аудиториям и выдать организаторам (раздел «Печать»)".into();
-    }
-    if now < end || !n.attendance.closed {
-        return "Отмечать явку и события в аудиториях (раздел «Явка и события»)".into();
-    }
-    if n.pages.missing > 0 || n.pages.scanned == 0 {
-        return format!("Сканировать бланки: не хватает страниц {} (раздел «Сканирование»)", n.pages.missing);
-    }
-    "Выгрузка в РЦОИ идёт или скоро начнётся сама (раздел «Выгрузка»)".into()
 }
 
 pub async fn home(State(state): State<WebState>, staff: Staff, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
@@ -182,7 +73,7 @@ pub async fn home(State(state): State<WebState>, staff: Staff, Query(q): Query<P
     render(&state, staff, "План дня", move |ctx, conn, _| {
         let now = ctx.clock.now();
         let plan = crate::plan::store::load_plan(conn)?;
-        let exams = exams_here(&plan, &ctx.config.ppe_code);
+        let exams = crate::day::exams_here(&plan, &ctx.config.ppe_code);
         let mut body = format!(
             "{}<div id=\"clock\" data-now=\"{}\" data-speed=\"{speed}\"></div><p class=\"small\">ППЭ {} · время станции <span id=\"now\">{}</span></p>",
             message(&q),
@@ -194,18 +85,14 @@ pub async fn home(State(state): State<WebState>, staff: Staff, Query(q): Query<P
             body.push_str("<div class=\"next\">План ППЭ ещё не получен от РЦОИ: станция получит его сама, как только будет связь</div>");
             return Ok(body);
         }
-        let Some(exam) = pick_exam(&exams, q.exam.as_deref(), now) else { return Ok(body) };
+        let Some(exam) = crate::day::pick_exam(&exams, q.exam.as_deref(), now) else { return Ok(body) };
         let Some(s) = Schedule::for_point(&exam, true) else { return Ok(body) };
         let end = exam.extended_end_utc().unwrap_or(s.deadline);
-        let n = crate::monitoring::reporter::gather_box_numbers(conn, &exam.exam_id, &ctx.config.ppe_code)?;
-        let kits = !crate::attendance::store::issued_sheets(conn, &exam.exam_id, &ctx.config.ppe_code)?.is_empty();
-        let activated = match crate::materials::store::key_get(conn, &exam.exam_id)? {
-            Some(pkg) => crate::materials::store::activation_get(conn, &exam.exam_id, &pkg)?.is_some(),
-            None => false,
-        };
-        let roster_done = !crate::roster::store::roster_get(conn, &exam.exam_id, &ctx.config.ppe_code)?.is_empty();
+        let n = crate::day::gather_box_numbers(conn, &exam.exam_id, &ctx.config.ppe_code)?;
+        let progress = crate::day::Progress::load(conn, &exam.exam_id, &ctx.config.ppe_code)?;
+        let activated = progress.activated;
         body.push_str(&exam_select(&exams, &exam.exam_id, "/", ""));
-        body.push_str(&format!("<div class=\"next\" id=\"next-step\">{}</div>", esc(&next_step(&n, &s, end, now, exam.utc_offset_min, kits, activated, roster_done))));
+        body.push_str(&format!("<div class=\"next\" id=\"next-step\">{}</div>", esc(&crate::day::next_step(&n, &progress, &s, end, now, exam.utc_offset_min))));
         let points = [("Окно материалов", s.window_open), ("Начало экзамена", s.start), ("Окончание (с учётом ОВЗ)", end), ("Срок выгрузки", s.deadline)];
         body.push_str("<div class=\"timeline\">");
         for (title, t) in points {
@@ -591,8 +478,8 @@ pub async fn scanning(State(state): State<WebState>, staff: Staff, Query(q): Que
         let Some((_, exams, exam)) = day_of(ctx, conn, q.exam.as_deref(), now)? else { return Ok(NO_PLAN.into()) };
         let id = exam.exam_id.clone();
         let mut body = message(&q) + &exam_select(&exams, &id, "/scanning", "");
-        let n = crate::monitoring::reporter::gather_box_numbers(conn, &id, &ctx.config.ppe_code)?;
-        let expected = crate::scanning::cli::load_expected(ctx, &id, None)?.unwrap_or_default();
+        let n = crate::day::gather_box_numbers(conn, &id, &ctx.config.ppe_code)?;
+        let expected = crate::day::expected_sheets(conn, &id, &ctx.config.ppe_code)?;
         let c = crate::scanning::intake::completeness_now(conn, &id, &expected)?;
         body.push_str(&format!(
             "<div class=\"panel\"><p>Ожидается страниц: {} · отсканировано: {} · не хватает: {} · ждут разбора: {}</p><progress max=\"{}\" value=\"{}\"></progress>{}</div>",
@@ -690,7 +577,7 @@ pub async fn upload(State(state): State<WebState>, staff: Staff, Query(q): Query
         let Some((_, exams, exam)) = day_of(ctx, conn, q.exam.as_deref(), now)? else { return Ok(NO_PLAN.into()) };
         let id = exam.exam_id.clone();
         let mut body = message(&q) + &exam_select(&exams, &id, "/upload", "");
-        let n = crate::monitoring::reporter::gather_box_numbers(conn, &id, &ctx.config.ppe_code)?;
+        let n = crate::day::gather_box_numbers(conn, &id, &ctx.config.ppe_code)?;
         if let Some(s) = Schedule::for_point(&exam, true) {
             let left = (s.deadline - now).num_minutes();
             body.push_str(&format!(
@@ -864,40 +751,6 @@ pub async fn accounts(State(state): State<WebState>, staff: Staff, Query(q): Que
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitoring::reporter::BoxNumbers;
-
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    #[test]
-    fn the_next_thing_to_do_follows_the_day() {
-        let s = Schedule { window_open: t("2027-05-27T02:00:00Z"), start: t("2027-05-27T03:00:00Z"), deadline: t("2027-05-27T08:00:00Z") };
-        let end = t("2027-05-27T07:00:00Z");
-        let mut n = BoxNumbers::default();
-        let step = |n: &BoxNumbers, now: &str, kits: bool, act: bool, roster: bool| next_step(n, &s, end, t(now), 420, kits, act, roster);
-        assert!(step(&n, "2027-05-26T10:00:00Z", false, false, false).contains("Рассадить"));
-        n.seating_done = true;
-        assert!(step(&n, "2027-05-26T10:00:00Z", false, false, false).contains("работников"));
-        assert!(step(&n, "2027-05-26T10:00:00Z", false, false, true).contains("комплекты"));
-        assert!(step(&n, "2027-05-26T10:00:00Z", true, false, true).contains("ждать окна"));
-        assert!(step(&n, "2027-05-27T02:05:00Z", true, false, true).contains("Получить материалы"));
-        n.materials.key_received = true;
-        assert!(step(&n, "2027-05-27T02:10:00Z", true, false, true).contains("ГЭК"));
-        assert!(step(&n, "2027-05-27T02:20:00Z", true, true, true).contains("Напечатать"));
-        assert!(step(&n, "2027-05-27T04:00:00Z", true, true, true).contains("явку"));
-        n.attendance.closed = true;
-        n.pages.missing = 3;
-        assert!(step(&n, "2027-05-27T07:10:00Z", true, true, true).contains("не хватает страниц 3"));
-        n.upload.receipt_id = Some("r".into());
-        assert!(step(&n, "2027-05-27T07:30:00Z", true, true, true).starts_with("Готово"));
-    }
-
-    #[test]
-    fn times_are_shown_in_the_exam_points_local_time() {
-        assert_eq!(local(t("2027-05-27T03:00:00Z"), 420), "27.05 10:00 (UTC+7)");
-        assert_eq!(local(t("2027-05-27T03:00:00Z"), 210), "27.05 06:30 (UTC+3:30)");
-    }
 
     #[test]
     fn countdowns_read_naturally() {
