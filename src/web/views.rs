@@ -151,3 +151,6 @@ pub(crate) async fn render_exam_page(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests;

@@ -65,7 +65,8 @@ pub fn event_buttons(st: &ParticipantState) -> Vec<EventButton> {
     }
 }
 
-fn badge(status: Status) -> &'static str {
+/// The badge class of a status: good, warn, bad or none.
+pub fn badge(status: Status) -> &'static str {
     match status {
         Status::Present => "good",
         Status::Unmarked => "",
