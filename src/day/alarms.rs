@@ -5,13 +5,14 @@ use chrono::{DateTime, Utc};
 
 use super::numbers::BoxNumbers;
 use super::{box_state, exams_here, gather_box_numbers, local_time_text, within_reporting_period, DayError};
+use crate::model::ExamId;
 use crate::monitoring::Schedule;
 use crate::store::Connection;
 
 /// What the alarm rules need to know about one exam of the day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExamAlarmFacts {
-    pub exam_id: String,
+    pub exam_id: ExamId,
     pub schedule: Schedule,
     /// The latest end (with extra time), or the deadline when unknown.
     pub end: DateTime<Utc>,
@@ -59,7 +60,7 @@ pub fn alarms(conn: &Connection, ppe_code: &str, now: DateTime<Utc>) -> Result<V
         facts.push(ExamAlarmFacts {
             failed_print_jobs: crate::printing::store::print_jobs_for_exam(conn, &e.exam_id).map_err(box_state)?.iter().filter(|j| j.state.is_failed()).count(),
             key_received: crate::materials::store::key_get(conn, &e.exam_id).map_err(box_state)?.is_some(),
-            exam_id: e.exam_id,
+            exam_id: ExamId::from(e.exam_id),
             schedule: s,
             end,
             missing_pages_without_receipt,

@@ -67,6 +67,11 @@ impl Layout {
         }
     }
 
+    /// The frame of a page shown before anyone logged in (no navigation, no user).
+    pub fn anonymous(title: &'static str, message: Option<String>) -> Layout {
+        Layout { title, nav: Vec::new(), user: None, alarms: Vec::new(), message }
+    }
+
     /// The session's CSRF token for the page's forms.
     pub fn csrf(&self) -> &str {
         self.user.as_ref().map(|u| u.csrf.as_str()).unwrap_or("")

@@ -34,7 +34,7 @@ fn day() -> Day {
 
 /// The technical specialist's page frame, with an alarm and a message.
 fn layout(d: &Day, title: &'static str) -> Layout {
-    let facts = ExamAlarmFacts { exam_id: d.exam.exam_id.clone(), schedule: d.schedule, end: d.schedule.deadline, failed_print_jobs: 1, key_received: true, missing_pages_without_receipt: 0 };
+    let facts = ExamAlarmFacts { exam_id: d.exam.exam_id.as_str().into(), schedule: d.schedule, end: d.schedule.deadline, failed_print_jobs: 1, key_received: true, missing_pages_without_receipt: 0 };
     Layout {
         title,
         nav: crate::web::NAV.iter().filter(|(_, _, a)| crate::web::access::allowed(Role::Tech, *a)).map(|(p, t, _)| (*p, *t)).collect(),
