@@ -222,6 +222,43 @@ fn every_forbidden_role_and_route_is_refused_and_every_post_needs_the_sessions_c
     assert!(body.contains("заблокирована"), "{body}");
 }
 
+/// What scanning must find has one source, the box's record of kits and attendance: a stale
+/// `state/expected/<exam>.json` (the old override) changes neither the scanning page nor
+/// `edge status`, and both name the same missing sheet.
+#[test]
+fn the_scanning_page_and_edge_status_count_against_attendance_not_a_stale_expected_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = make_box(tmp.path());
+    let ui = start_ui(&config);
+    let db_path = tmp.path().join("state/ppe.db");
+    {
+        let mut db = ppe::store::open(&db_path).unwrap();
+        ppe::accounts::create_account(&mut db, "head", "W1", Role::Head.worker_role(), PASSWORD, "2027-05-27T00:00:00Z").unwrap();
+    }
+    let (head, csrf) = ui.login("head", PASSWORD).unwrap();
+    for (path, extra) in [("/seating/run", ("seed", "1")), ("/attendance/kits", ("seed", ""))] {
+        let (status, body) = ui.post(path, &head, &[("exam", EXAM), ("csrf", &csrf), extra]);
+        assert_eq!(status, 303, "{path}: {body}");
+    }
+    let seat = ppe::seating::store::seat_assignments_for_exam(&ppe::store::open(&db_path).unwrap(), EXAM).unwrap()[0].clone();
+    let form = [("exam", EXAM), ("csrf", csrf.as_str()), ("auditorium", seat.auditorium.as_str()), ("participant", seat.participant_id.as_str()), ("kind", "present")];
+    let (status, body) = ui.post("/attendance/event", &head, &form);
+    assert_eq!(status, 303, "{body}");
+    let ppe_code = ppe::context::EdgeContext::open(&config).unwrap().config.ppe_code;
+    let stale = serde_json::json!({ "exam_id": EXAM, "ppe_code": ppe_code, "participants": [] });
+    std::fs::create_dir_all(tmp.path().join("state/expected")).unwrap();
+    std::fs::write(tmp.path().join(format!("state/expected/{EXAM}.json")), stale.to_string()).unwrap();
+
+    let missing = format!("нет скана: участник {}", seat.participant_id);
+    let (status, _, page) = ui.get(&format!("/scanning?exam={EXAM}"), Some(&head));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&missing), "the scanning page counts against attendance: {page}");
+    let ctx = ppe::context::EdgeContext::open(&config).unwrap();
+    let status = ppe::edge::status::collect(&ctx, Some(EXAM), chrono::Utc::now()).unwrap();
+    assert_eq!(status.len(), 1);
+    assert!(status[0].missing.iter().any(|m| m.starts_with(&missing)), "edge status agrees: {:?}", status[0].missing);
+}
+
 /// The real daemon with a barcode reader on a pty: a scan at the staff-room desk reaches an
 /// open page at once (server-sent events), and unplugging and replugging shows and recovers.
 #[test]
