@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod daemon;
+pub mod day;
 pub mod demo;
 pub mod edge;
 pub mod hub;

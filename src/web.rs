@@ -5,16 +5,16 @@
 //!
 //! `access` holds the one table of who may do what; `session` logs people in (accounts of
 //! `accounts`, sessions in `web_session`, CSRF token per session, lockout from `accounts`);
-//! `pages` renders, `actions` changes state by calling the domain functions (each one
+//! `views` renders (one askama view per page), `actions` changes state by calling the domain functions (each one
 //! transaction with its audit entry, as the CLI does). Handlers stay thin and run database
 //! work on the blocking pool.
 
 pub mod access;
 pub mod actions;
 pub mod assets;
-pub mod pages;
 pub mod session;
 pub mod store;
+pub mod views;
 
 use std::sync::{Arc, Mutex};
 
@@ -51,36 +51,36 @@ pub fn router(state: WebState) -> Router {
         .route("/logout", post(session::logout_post))
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js))
-        .route("/", get(pages::home))
-        .route("/materials", get(pages::materials))
+        .route("/", get(views::home::home_get))
+        .route("/materials", get(views::materials::materials_get))
         .route("/materials/pull", post(actions::materials_pull))
         .route("/materials/activate", post(actions::materials_activate))
-        .route("/seating", get(pages::seating))
+        .route("/seating", get(views::seating::seating_get))
         .route("/seating/run", post(actions::seating_run))
         .route("/seating/move", post(actions::seating_move))
         .route("/seating/close", post(actions::seating_close))
-        .route("/roster", get(pages::roster))
+        .route("/roster", get(views::roster::roster_get))
         .route("/roster/assign", post(actions::roster_assign))
         .route("/roster/replace", post(actions::roster_replace))
-        .route("/attendance", get(pages::attendance))
+        .route("/attendance", get(views::attendance::attendance_get))
         .route("/attendance/kits", post(actions::attendance_kits))
         .route("/attendance/event", post(actions::attendance_event))
-        .route("/print", get(pages::print))
+        .route("/print", get(views::print::print_get))
         .route("/print/run", post(actions::print_run))
         .route("/print/act", post(actions::print_act))
         .route("/print/confirm", post(actions::print_confirm))
         .route("/print/reprint", post(actions::print_reprint))
-        .route("/scanning", get(pages::scanning))
-        .route("/scanning/page", get(pages::scanning_page_image))
+        .route("/scanning", get(views::scanning::scanning_get))
+        .route("/scanning/page", get(views::scanning::scanning_page_get))
         .route("/scanning/intake", post(actions::scanning_intake))
         .route("/scanning/assign", post(actions::scanning_assign))
-        .route("/upload", get(pages::upload))
+        .route("/upload", get(views::upload::upload_get))
         .route("/upload/start", post(actions::upload_start))
-        .route("/audit", get(pages::audit))
-        .route("/desk", get(pages::desk))
-        .route("/desk/events", get(pages::desk_events))
+        .route("/audit", get(views::audit::audit_get))
+        .route("/desk", get(views::desk::desk_get))
+        .route("/desk/events", get(views::desk::desk_events_get))
         .route("/desk/select", post(actions::desk_select))
-        .route("/accounts", get(pages::accounts))
+        .route("/accounts", get(views::accounts::accounts_get))
         .route("/accounts/create", post(actions::accounts_create))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
         .with_state(state)

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::monitoring::reporter::BoxNumbers;
+use crate::day::BoxNumbers;
 use crate::monitoring::Schedule;
 
 use crate::context::EdgeContext;
@@ -93,23 +93,11 @@ impl DutiesState {
     }
 }
 
-/// The exams of the plan held at this box whose day is near (from 24 h before the materials
-/// window to 24 h after the upload deadline), with their schedules.
+/// The exams of the day at this box (`day::exams_of_the_day`), with their schedules.
 fn exams_of_the_day(ctx: &EdgeContext, now: DateTime<Utc>) -> anyhow::Result<Vec<(String, Schedule)>> {
     let conn = ctx.db()?;
-    let margin = chrono::Duration::hours(crate::monitoring::reporter::REPORT_MARGIN_HOURS);
     let plan = crate::plan::store::load_plan(&conn)?;
-    let mut out = Vec::new();
-    for exam in plan.exams.iter() {
-        if !plan.registrations.iter().any(|r| r.exam_id == exam.exam_id && r.ppe_code == ctx.config.ppe_code) {
-            continue;
-        }
-        let Some(schedule) = Schedule::for_point(exam, true) else { continue };
-        if now >= schedule.window_open - margin && now <= schedule.deadline + margin {
-            out.push((exam.exam_id.clone(), schedule));
-        }
-    }
-    Ok(out)
+    Ok(crate::day::exams_of_the_day(&plan, &ctx.config.ppe_code, now).into_iter().map(|(e, s)| (e.exam_id, s)).collect())
 }
 
 /// Runs the duties until `state.stopping` is set (see [`stop`]).
@@ -145,7 +133,7 @@ fn one_pass(ctx: &EdgeContext, state: &Arc<DutiesState>, seen: Seen) -> anyhow::
     }
     let conn = ctx.db()?;
     for (exam_id, _) in &exams {
-        let numbers = crate::monitoring::reporter::gather_box_numbers(&conn, exam_id, &ctx.config.ppe_code)?;
+        let numbers = crate::day::gather_box_numbers(&conn, exam_id, &ctx.config.ppe_code)?;
         let expected = crate::attendance::ops::expected_sheets(&conn, exam_id, &ctx.config.ppe_code)?;
         let to_resolve = crate::scanning::intake::completeness_now(&conn, exam_id, &expected)?.to_resolve;
         let mut attempts = state.uploading.lock().map_err(|_| anyhow::anyhow!("upload state poisoned"))?;

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use serde::Serialize;
 
-use crate::monitoring::reporter::{build_report, gather_box_numbers};
+use crate::day::{exams_here, expected_sheets, gather_box_numbers, within_reporting_period};
+use crate::monitoring::reporter::build_report;
 use crate::monitoring::{HeartbeatReport, Schedule};
 
 use crate::context::EdgeContext;
@@ -47,22 +48,16 @@ pub fn collect(ctx: &EdgeContext, exam: Option<&str>, now: DateTime<Utc>) -> any
     let plan = crate::plan::store::load_plan(&conn)?;
     let ppe = &ctx.config.ppe_code;
     let mut out = Vec::new();
-    for e in &plan.exams {
+    for e in &exams_here(&plan, ppe) {
         if exam.is_some_and(|x| x != e.exam_id) {
             continue;
         }
-        if !plan.registrations.iter().any(|r| r.exam_id == e.exam_id && &r.ppe_code == ppe) {
+        let schedule = Schedule::for_point(e, true);
+        if exam.is_none() && schedule.is_some_and(|s| !within_reporting_period(&s, now)) {
             continue;
         }
-        let schedule = Schedule::for_point(e, true);
-        if exam.is_none() {
-            let margin = chrono::Duration::hours(crate::monitoring::reporter::REPORT_MARGIN_HOURS);
-            if schedule.is_some_and(|s| now < s.window_open - margin || now > s.deadline + margin) {
-                continue;
-            }
-        }
         let numbers = gather_box_numbers(&conn, &e.exam_id, ppe)?;
-        let expected = crate::scanning::ops::load_expected(ctx, &e.exam_id, None)?.unwrap_or_default();
+        let expected = expected_sheets(&conn, &e.exam_id, ppe)?;
         let completeness = crate::scanning::intake::completeness_now(&conn, &e.exam_id, &expected)?;
         let complete = numbers.attendance.closed && completeness.holds();
         let mut missing = completeness.lines_ru();

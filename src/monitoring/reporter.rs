@@ -7,31 +7,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{time_text, AttendanceReport, HeartbeatReport, MaterialsReport, PagesReport, Schedule, Stage, UploadReport};
+use super::{time_text, HeartbeatReport, Schedule, Stage};
 use crate::clock::Clock;
+use crate::day::BoxNumbers;
 use crate::hub_client::{HubClient, Refusal};
 use crate::protocol::heartbeat::HeartbeatAck;
 use crate::protocol::paths;
-use crate::store::Connection;
-
-/// What the box knows about one exam, gathered by the caller from its own stores.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BoxNumbers {
-    pub exam_id: String,
-    pub materials: MaterialsReport,
-    /// The package download is running now.
-    pub pulling: bool,
-    /// A print run is in progress now.
-    pub printing: bool,
-    pub seating_done: bool,
-    pub attendance: AttendanceReport,
-    pub pages: PagesReport,
-    /// The scanner is taking pages in now.
-    pub scanning: bool,
-    pub upload: UploadReport,
-    pub alarms: Vec<String>,
-    pub last_error: Option<String>,
-}
 
 /// The stage from the numbers and the box's clock (the hub judges deadlines by its own clock;
 /// the stage is only what the box is doing).
@@ -71,54 +52,6 @@ pub fn build_report(ppe_code: &str, box_now: DateTime<Utc>, n: &BoxNumbers, sche
         alarms: n.alarms.iter().take(super::MAX_ALARMS).map(|a| a.chars().take(super::MAX_TEXT_LEN).collect()).collect(),
         last_error: n.last_error.as_ref().map(|e| e.chars().take(super::MAX_TEXT_LEN).collect()),
     }
-}
-
-/// Reads the box's own stores into [`BoxNumbers`] for one exam (materials, printing, seating,
-/// attendance, scanning completeness, upload progress and receipt, alarms). Blocking; run it
-/// off the async threads. What is running right now (`pulling`, `printing`, `scanning`) and the
-/// last error are the caller's to add.
-pub fn gather_box_numbers(conn: &Connection, exam_id: &str, ppe_code: &str) -> Result<BoxNumbers, ReporterError> {
-    let e = |e: &dyn std::fmt::Display| ReporterError::BoxState(e.to_string());
-    let mut n = BoxNumbers { exam_id: exam_id.to_string(), ..Default::default() };
-    if let Some((version, json)) = crate::materials::store::manifest_get(conn, exam_id).map_err(|x| e(&x))? {
-        n.materials.pulled = true;
-        n.materials.manifest_version = Some(version);
-        if let Ok(m) = serde_json::from_str::<crate::materials::Manifest>(&json) {
-            let verified = crate::materials::store::files_verified(conn, exam_id, &m.package_id).map_err(|x| e(&x))?;
-            n.materials.verified = m.files.iter().all(|f| verified.contains(&f.name));
-        }
-    }
-    n.materials.key_received = crate::materials::store::key_get(conn, exam_id).map_err(|x| e(&x))?.is_some();
-    n.materials.printed = crate::printing::store::print_jobs_for_exam(conn, exam_id).map_err(|x| e(&x))?.iter().any(|j| j.confirmed_by.is_some());
-    n.seating_done = !crate::seating::store::seat_assignments_for_exam(conn, exam_id).map_err(|x| e(&x))?.is_empty();
-
-    let plan = crate::plan::store::load_plan(conn).map_err(|x| e(&x))?;
-    let planned = plan.registrations.iter().filter(|r| r.exam_id == exam_id && r.ppe_code == ppe_code).count();
-    let states = crate::attendance::ops::states(conn, exam_id).map_err(|x| e(&x))?;
-    let c = crate::attendance::counts(states.values());
-    let marked = c.planned - c.unmarked;
-    n.attendance = AttendanceReport {
-        planned: planned as u32,
-        present: states.values().filter(|s| s.status.sat()).count() as u32,
-        absent: c.absent as u32,
-        removed: c.removed as u32,
-        early: c.finished_early as u32,
-        closed: planned > 0 && marked >= planned,
-    };
-    let expected = crate::attendance::ops::expected_sheets(conn, exam_id, ppe_code).map_err(|x| e(&x))?;
-    let sheets: usize = expected.participants.iter().filter(|p| p.present).map(|p| p.sheets.len()).sum();
-    let scanned = crate::scanning::store::pages_for_exam(conn, exam_id).map_err(|x| e(&x))?.iter().filter(|p| p.status == "matched").count();
-    let completeness = crate::scanning::intake::completeness_now(conn, exam_id, &expected).map_err(|x| e(&x))?;
-    n.pages = PagesReport {
-        expected: if n.attendance.closed { (sheets + expected.required_statements.len()) as u64 } else { 0 },
-        scanned: scanned as u64,
-        missing: (completeness.missing_sheets.len() + completeness.missing_statements.len()) as u64,
-    };
-    let (bytes_done, bytes_total, files_done, files_total) = super::store::box_upload_progress(conn, exam_id).map_err(|x| e(&x))?;
-    let receipt = crate::upload::store::receipt_latest(conn, exam_id).map_err(|x| e(&x))?.map(|(manifest, _)| manifest);
-    n.upload = UploadReport { bytes_done, bytes_total, files_done, files_total, receipt_id: receipt };
-    n.alarms = crate::materials::store::alarms(conn).map_err(|x| e(&x))?.into_iter().filter(|a| a.0 == exam_id).map(|a| a.2).collect();
-    Ok(n)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -184,27 +117,15 @@ pub async fn run(client: HubClient, clock: Clock, interval: Duration, gather: im
     }
 }
 
-/// Reports are sent for an exam from this long before its materials window until this long
-/// after its upload deadline (the pre-start view needs the package version a day ahead).
-pub const REPORT_MARGIN_HOURS: i64 = 24;
-
-/// The reports of every exam of the plan held at this exam point whose reporting period
-/// contains `now` (box clock). Blocking.
+/// The reports of every exam of the day at this exam point (see `day::exams_of_the_day`,
+/// box clock). Blocking.
 pub fn reports_of_the_day(db_path: &std::path::Path, ppe_code: &str, now: DateTime<Utc>) -> Result<Vec<HeartbeatReport>, ReporterError> {
     let e = |e: &dyn std::fmt::Display| ReporterError::BoxState(e.to_string());
     let conn = crate::store::open(db_path).map_err(|x| e(&x))?;
-    let margin = chrono::Duration::hours(REPORT_MARGIN_HOURS);
+    let plan = crate::plan::store::load_plan(&conn).map_err(|x| e(&x))?;
     let mut out = Vec::new();
-    for exam in crate::plan::store::exam_list(&conn).map_err(|x| e(&x))? {
-        // The latest possible end (extra time) keeps a point with ОВЗ participants reporting.
-        let Some(schedule) = Schedule::for_point(&exam, true) else { continue };
-        if now < schedule.window_open - margin || now > schedule.deadline + margin {
-            continue;
-        }
-        let numbers = gather_box_numbers(&conn, &exam.exam_id, ppe_code)?;
-        if numbers.attendance.planned == 0 {
-            continue;
-        }
+    for (exam, schedule) in crate::day::exams_of_the_day(&plan, ppe_code, now) {
+        let numbers = crate::day::gather_box_numbers(&conn, &exam.exam_id, ppe_code).map_err(|crate::day::DayError::BoxState(m)| ReporterError::BoxState(m))?;
         out.push(build_report(ppe_code, now, &numbers, Some(&schedule)));
     }
     Ok(out)
@@ -266,34 +187,6 @@ mod tests {
         let n = BoxNumbers { exam_id: "e".into(), alarms: vec!["x".repeat(2000); 100], last_error: Some("я".repeat(2000)), ..Default::default() };
         let r = build_report("0101", t("2027-05-27T07:20:00Z"), &n, None);
         assert!(r.check().is_ok(), "{:?}", r.check());
-    }
-
-    #[test]
-    fn box_numbers_come_from_the_box_stores() {
-        let mut conn = crate::store::open_in_memory().unwrap();
-        let empty = gather_box_numbers(&conn, "ege-02", "0101").unwrap();
-        assert_eq!(empty, BoxNumbers { exam_id: "ege-02".into(), ..Default::default() });
-        let manifest = serde_json::json!({
-            "format": "x", "package_id": "pkg1", "exam_id": "ege-02", "ppe_code": "0101", "version": 3, "created": "", "expires": "",
-            "window_open": "", "window_close": "",
-            "files": [{"name": "kim.pdf", "role": "kim", "plain_len": 1, "cipher_len": 1, "plain_sha256": "", "cipher_sha256": "", "chunk_size": 1, "nonce_prefix": ""}]
-        });
-        let tx = conn.transaction().unwrap();
-        crate::materials::store::manifest_accept(&tx, "ege-02", "0101", 3, "pkg1", &manifest.to_string(), "t").unwrap();
-        crate::materials::store::key_received(&tx, "ege-02", "pkg1", 3, "t", "t").unwrap();
-        tx.commit().unwrap();
-        let n = gather_box_numbers(&conn, "ege-02", "0101").unwrap();
-        assert!(n.materials.pulled && !n.materials.verified && n.materials.key_received, "{:?}", n.materials);
-        crate::materials::store::file_verified(&conn, "ege-02", "pkg1", "kim.pdf", "", 1, "t").unwrap();
-        crate::upload::store::upload_file_ensure(&conn, "ege-02", "a.png", "00", 100).unwrap();
-        crate::upload::store::upload_file_ensure(&conn, "ege-02", "b.png", "01", 300).unwrap();
-        crate::upload::store::upload_file_complete(&conn, "ege-02", "a.png", "t").unwrap();
-        let n = gather_box_numbers(&conn, "ege-02", "0101").unwrap();
-        assert_eq!(n.materials, MaterialsReport { pulled: true, verified: true, manifest_version: Some(3), key_received: true, printed: false });
-        assert_eq!(n.upload, UploadReport { bytes_done: 100, bytes_total: 400, files_done: 1, files_total: 2, receipt_id: None });
-        crate::upload::store::receipt_insert(&conn, "ege-02", "feed", "{}", "t").unwrap();
-        assert_eq!(gather_box_numbers(&conn, "ege-02", "0101").unwrap().upload.receipt_id.as_deref(), Some("feed"));
-        assert!(gather_box_numbers(&conn, "oge-01", "0101").unwrap().upload.receipt_id.is_none(), "per exam");
     }
 
     #[tokio::test]

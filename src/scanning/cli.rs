@@ -25,8 +25,8 @@ pub struct ScanArgs {
     /// Extra option passed to scanimage as is (repeatable), e.g. `--source=Automatic Document Feeder`.
     #[arg(long = "sane-option", allow_hyphen_values = true)]
     pub sane_options: Vec<String>,
-    /// The issued sheets and attendance (JSON `ExpectedSheets`); default
-    /// `state_dir/expected/<exam>.json` when present.
+    /// The issued sheets and attendance (JSON `ExpectedSheets`) instead of the box's own record
+    /// of kits and attendance.
     #[arg(long)]
     pub expected: Option<PathBuf>,
     /// Assign a page waiting for a person to the sheet whose code is given in `--code`.

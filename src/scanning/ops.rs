@@ -45,15 +45,15 @@ pub fn box_sheet_key(ctx: &EdgeContext) -> anyhow::Result<ring::hmac::Key> {
     Ok(crate::sheet_code::sheet_key(&secret))
 }
 
-/// The sheets an exam's scans are checked against: a JSON `ExpectedSheets` file when given
-/// (or `state_dir/expected/<exam>.json` when present), else the box's own record of issued
-/// kits and attendance when kits were issued here.
+/// The sheets an exam's scans are checked against: a JSON `ExpectedSheets` file when a
+/// command is given one (`edge scan --expected FILE`), else the box's own record of issued
+/// kits and attendance when kits were issued here — the same source the UI, status, upload
+/// and the daemon read.
 pub fn load_expected(ctx: &EdgeContext, exam: &str, path: Option<&Path>) -> anyhow::Result<Option<ExpectedSheets>> {
-    let default = ctx.config.state_dir.join("expected").join(format!("{exam}.json"));
     let p = match path {
         Some(p) => p.to_path_buf(),
-        None if default.exists() => default,
         None => {
+            // The box's own record of issued kits and attendance, when kits were issued here.
             let conn = ctx.db()?;
             let expected = crate::attendance::ops::expected_sheets(&conn, exam, &ctx.config.ppe_code)?;
             return Ok((!expected.participants.is_empty()).then_some(expected));

@@ -436,7 +436,7 @@ fn chromium_sees_a_box_go_from_pulling_to_uploaded_verified_without_reload() {
 
         let png = driver.screenshot().await;
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot of {} bytes", png.len());
-        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots/hub-dashboard.png");
+        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots/hub-dashboard.png");
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
         std::fs::write(&out, &png).unwrap();
         driver.quit().await;

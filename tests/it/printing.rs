@@ -57,7 +57,7 @@ fn job_goes_through_cups_pdf_and_counts_only_after_confirmation() {
     assert!(check.status.success(), "qpdf on cups-pdf output: {}", String::from_utf8_lossy(&check.stdout));
     // Left the queue is not printed: CUPS says completed, yet the box does not count the run.
     let ppe_code = ppe::plan::store::load_plan(&db(dir.path())).unwrap().exam_points[0].ppe_code.clone();
-    let printed = || ppe::monitoring::reporter::gather_box_numbers(&db(dir.path()), "ege-02", &ppe_code).unwrap().materials.printed;
+    let printed = || ppe::day::gather_box_numbers(&db(dir.path()), "ege-02", &ppe_code).unwrap().materials.printed;
     let job = || ppe::printing::store::print_job_get(&db(dir.path()), 1).unwrap().unwrap();
     assert_eq!((job().state, job().confirmed_by), (ppe::printing::JobState::Completed, None));
     assert!(!printed(), "a completed job counts only after a person confirms it");

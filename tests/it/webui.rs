@@ -164,7 +164,10 @@ fn every_forbidden_role_and_route_is_refused_and_every_post_needs_the_sessions_c
             if route.method == "GET" {
                 let (status, _, body) = ui.get(route.path, Some(&cookie));
                 if allowed {
-                    assert_ne!(status, 403, "{login} GET {} must be allowed: {body}", route.path);
+                    // An allowed page answers with the page; the page image without an id is
+                    // simply not found. A 500 or a refusal is a failure, not "allowed".
+                    let want = if route.path == "/scanning/page" { 404 } else { 200 };
+                    assert_eq!(status, want, "{login} GET {} must be allowed and answer: {body}", route.path);
                 } else {
                     refused += 1;
                     assert_eq!(status, 403, "{login} GET {} must be refused", route.path);
@@ -217,6 +220,43 @@ fn every_forbidden_role_and_route_is_refused_and_every_post_needs_the_sessions_c
     let (status, body) = ui.login("assistant", PASSWORD).unwrap_err();
     assert_eq!(status, 401);
     assert!(body.contains("заблокирована"), "{body}");
+}
+
+/// What scanning must find has one source, the box's record of kits and attendance: a stale
+/// `state/expected/<exam>.json` (the old override) changes neither the scanning page nor
+/// `edge status`, and both name the same missing sheet.
+#[test]
+fn the_scanning_page_and_edge_status_count_against_attendance_not_a_stale_expected_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = make_box(tmp.path());
+    let ui = start_ui(&config);
+    let db_path = tmp.path().join("state/ppe.db");
+    {
+        let mut db = ppe::store::open(&db_path).unwrap();
+        ppe::accounts::create_account(&mut db, "head", "W1", Role::Head.worker_role(), PASSWORD, "2027-05-27T00:00:00Z").unwrap();
+    }
+    let (head, csrf) = ui.login("head", PASSWORD).unwrap();
+    for (path, extra) in [("/seating/run", ("seed", "1")), ("/attendance/kits", ("seed", ""))] {
+        let (status, body) = ui.post(path, &head, &[("exam", EXAM), ("csrf", &csrf), extra]);
+        assert_eq!(status, 303, "{path}: {body}");
+    }
+    let seat = ppe::seating::store::seat_assignments_for_exam(&ppe::store::open(&db_path).unwrap(), EXAM).unwrap()[0].clone();
+    let form = [("exam", EXAM), ("csrf", csrf.as_str()), ("auditorium", seat.auditorium.as_str()), ("participant", seat.participant_id.as_str()), ("kind", "present")];
+    let (status, body) = ui.post("/attendance/event", &head, &form);
+    assert_eq!(status, 303, "{body}");
+    let ppe_code = ppe::context::EdgeContext::open(&config).unwrap().config.ppe_code;
+    let stale = serde_json::json!({ "exam_id": EXAM, "ppe_code": ppe_code, "participants": [] });
+    std::fs::create_dir_all(tmp.path().join("state/expected")).unwrap();
+    std::fs::write(tmp.path().join(format!("state/expected/{EXAM}.json")), stale.to_string()).unwrap();
+
+    let missing = format!("нет скана: участник {}", seat.participant_id);
+    let (status, _, page) = ui.get(&format!("/scanning?exam={EXAM}"), Some(&head));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&missing), "the scanning page counts against attendance: {page}");
+    let ctx = ppe::context::EdgeContext::open(&config).unwrap();
+    let status = ppe::edge::status::collect(&ctx, Some(EXAM), chrono::Utc::now()).unwrap();
+    assert_eq!(status.len(), 1);
+    assert!(status[0].missing.iter().any(|m| m.starts_with(&missing)), "edge status agrees: {:?}", status[0].missing);
 }
 
 /// The real daemon with a barcode reader on a pty: a scan at the staff-room desk reaches an
@@ -339,8 +379,10 @@ fn start_manual_demo(dir: &Path, cups: &Cupsd) -> Demo {
     Demo { child, box_url: box_url.unwrap(), inbox: inbox.unwrap(), dir: dir.to_path_buf() }
 }
 
+/// Screenshots go under `target/` (a test run leaves the work tree clean);
+/// `scripts/refresh-screenshots.sh` copies them into `docs/screenshots/`.
 fn screenshots_dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -489,8 +531,19 @@ fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
         };
         assert!(kim_text.contains(EXAM), "{kim_text}");
         shot(&driver, "print").await;
-        let pdfs = std::fs::read_dir(cups.dir.path().join("out")).unwrap().count();
-        assert!(pdfs > 0 || std::fs::read_dir(cups.dir.path().join("out")).unwrap().flatten().any(|e| e.path().is_dir()), "cups-pdf wrote the lists");
+        // Every job the box sent came out of cups-pdf (the seating lists too, not only the
+        // КИМ waited for above). cups-pdf re-renders the text, so the PDFs are counted.
+        let jobs = ppe::printing::store::print_jobs_for_exam(&ppe::store::open(&db_path).unwrap(), EXAM).unwrap().len();
+        assert!(jobs > 2, "seating lists and the КИМ were sent: {jobs} jobs");
+        let started = Instant::now();
+        loop {
+            let pdfs = walk_files(&cups.dir.path().join("out")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "pdf")).count();
+            if pdfs >= jobs {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "cups-pdf wrote {pdfs} PDFs for {jobs} print jobs");
+            std::thread::sleep(Duration::from_millis(300));
+        }
 
         // Attendance in every auditorium: everyone present, then one removal and one early finish.
         open(&driver, &base, &format!("/attendance?exam={EXAM}")).await;
