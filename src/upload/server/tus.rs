@@ -28,7 +28,18 @@ pub fn router(state: Arc<UploadServerState>) -> Router {
         .route("/", options(tus_options).post(tus_create))
         .route("/bundles", post(bundle_finalize_post))
         .route("/{upload_id}", patch(tus_patch).head(tus_head).delete(tus_delete).options(tus_options))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), enrolled_boxes_only))
         .with_state(state)
+}
+
+/// With [`UploadServerState::require_box_identity`] (the hub's listener, where client
+/// certificates are optional at the TLS layer for the dashboard's browsers), a request that
+/// carries no enrolled box's identity is refused before anything of it is read.
+async fn enrolled_boxes_only(State(state): State<Arc<UploadServerState>>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if state.require_box_identity && req.extensions().get::<BoxIdentity>().is_none() {
+        return error_response(CoreError::Forbidden("uploads are taken only from boxes with an enrolled client certificate".into()));
+    }
+    next.run(req).await
 }
 
 fn tus_headers(mut resp: Response) -> Response {
