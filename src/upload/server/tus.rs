@@ -303,4 +303,22 @@ mod tests {
         assert!(parse_checksum(&format!("md5 {b64}")).is_err());
         assert!(parse_checksum("sha256 AAAA").is_err());
     }
+
+    #[tokio::test]
+    async fn behind_the_hub_only_a_request_with_a_box_identity_is_served() {
+        use tower::ServiceExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
+        let mut state = UploadServerState::in_folder(dir.path(), crate::clock::Clock::real(), key).unwrap();
+        state.require_box_identity = true;
+        let app = router(Arc::new(state));
+        let options = || axum::http::Request::options("/").body(Body::empty()).unwrap();
+        let anonymous = app.clone().oneshot(options()).await.unwrap();
+        assert_eq!(anonymous.status(), StatusCode::FORBIDDEN);
+        let mut from_a_box = options();
+        from_a_box.extensions_mut().insert(BoxIdentity { ppe_code: "0101".into() });
+        let answered = app.oneshot(from_a_box).await.unwrap();
+        assert_eq!(answered.status(), StatusCode::NO_CONTENT);
+        assert_eq!(answered.headers()[tus::TUS_VERSION], tus::VERSION);
+    }
 }
