@@ -64,7 +64,7 @@ impl HubServer {
                 signing_key: Arc::new(crate::keys::load_ed25519(&ctx.config.signing_key_file)?),
                 publish_dir: crate::materials::hub_publish::publish_dir(&ctx.config),
             },
-            uploads: Arc::new(crate::upload::ops::hub_upload_state(ctx)?),
+            uploads: Arc::new(crate::upload::server::UploadServerState::from_context(ctx)?),
             ca_pem: read(&ctx.config.ca_cert_file)?,
             cert_pem: read(&ctx.config.tls_cert_file)?,
             key_pem: read(&ctx.config.tls_key_file)?,

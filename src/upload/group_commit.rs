@@ -1,8 +1,8 @@
-//! Group commit for the hub's upload bookkeeping: every request that has fsynced its bytes
-//! hands over what must become durable (a new offset, or a completion: the move of the
-//! partial file to its content address plus the completion row and its audit entry), and
-//! whoever takes the commit lock next makes the whole queue durable at once: the moves, one
-//! fsync of the blob folder, one database transaction. With eight files in flight a
+//! Group commit for the hub's upload bookkeeping: every request that has made its bytes
+//! durable hands over what must be recorded (a new offset, or a completion: the sealed content
+//! given its address in the blob store, plus the completion row and its audit entry), and
+//! whoever takes the commit lock next records the whole queue at once: the content addresses,
+//! one durable sync of the new names, one database transaction. With eight files in flight a
 //! completion costs an eighth of a commit instead of a whole one; a request alone still
 //! commits at once (nothing waits for company).
 //!

@@ -145,25 +145,66 @@ fn pages_at(hub: &MonitoringHub, at: &str) -> MonitoringPages {
     MonitoringPages { hub: hub.with_clock(Clock::simulated(t(at), 1.0)), secure_cookies: false }
 }
 
+/// The hub's own mutual-TLS listener and identity layer (as `ppe hub serve` runs them, from
+/// the folder `ppe hub init` made) serving the box routes of `pages`; returns its URL.
+async fn serve_box_routes_over_tls(hub_toml: &Path, pages: &MonitoringPages) -> String {
+    let ctx = ppe::context::HubContext::open(hub_toml).unwrap();
+    let server = ppe::hub::server::HubServer::from_context(&ctx).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(ppe::hub::server::serve(listener, server.tls_config().unwrap(), server.state.clone(), box_router(pages.clone())));
+    format!("https://127.0.0.1:{port}")
+}
+
+/// A box's HTTPS client trusting the hub CA, with the certificate `ppe hub enroll` wrote into
+/// `enrolled` (none without).
+fn box_client(hub_ca: &Path, enrolled: Option<&Path>) -> reqwest::Client {
+    let mut b = reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(&std::fs::read(hub_ca).unwrap()).unwrap()]);
+    if let Some(dir) = enrolled {
+        let mut pem = std::fs::read(dir.join("keys/client.crt")).unwrap();
+        pem.extend(std::fs::read(dir.join("keys/client.key")).unwrap());
+        b = b.identity(reqwest::Identity::from_pem(&pem).unwrap());
+    }
+    b.build().unwrap()
+}
+
+async fn post_over_tls(client: &reqwest::Client, url: &str, body: String) -> (StatusCode, serde_json::Value) {
+    let resp = client.post(format!("{url}/v1/heartbeat")).header("content-type", "application/json").body(body).send().await.unwrap();
+    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap();
+    (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heartbeat_is_refused_unless_the_certificate_names_the_same_exam_point() {
     let dir = tempfile::tempdir().unwrap();
-    let (db, codes) = hub_db(dir.path(), 3);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let hub_toml = init_hub(dir.path());
+    let (db, codes) = hub_db(&hub_toml.parent().unwrap().join("state"), 3);
+    // Two boxes enrolled by the product: their certificates name their exam points.
+    let box_dir = |code: &str| dir.path().join(format!("box-{code}"));
+    for code in &codes[..2] {
+        let out = box_dir(code);
+        let o = ppe(&["hub", "enroll", "--ppe", code, "--out", out.to_str().unwrap(), "--run-dir", out.join("run").to_str().unwrap(), "--config", hub_toml.to_str().unwrap()]);
+        assert!(o.status.success(), "enroll: {}", stderr(&o));
+    }
     let hub = open_hub(&db, Clock::simulated(t("2027-05-27T02:10:00Z"), 1.0));
     let pages = MonitoringPages { hub: hub.clone(), secure_cookies: false };
+    let url = serve_box_routes_over_tls(&hub_toml, &pages).await;
+    let hub_ca = box_dir(&codes[0]).join("keys/hub-ca.crt");
+    let (box0, box1, anonymous) = (box_client(&hub_ca, Some(&box_dir(&codes[0]))), box_client(&hub_ca, Some(&box_dir(&codes[1]))), box_client(&hub_ca, None));
     let mine = report(&codes[0], Stage::Pulling);
     let body = serde_json::to_string(&mine).unwrap();
-    let (s, b) = post(&pages, Some(&codes[1]), body.clone()).await;
+    let (s, b) = post_over_tls(&box1, &url, body.clone()).await;
     assert_eq!((s, b["error"].as_str()), (StatusCode::FORBIDDEN, Some("wrong_exam_point")), "{b}");
-    let (s, b) = post(&pages, None, body.clone()).await;
+    let (s, b) = post_over_tls(&anonymous, &url, body.clone()).await;
     assert_eq!((s, b["error"].as_str()), (StatusCode::FORBIDDEN, Some("no_certificate")));
-    let (s, b) = post(&pages, Some(&codes[0]), "{\"ppe_code\":1}".into()).await;
+    let (s, b) = post_over_tls(&box0, &url, "{\"ppe_code\":1}".into()).await;
     assert_eq!((s, b["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("malformed")));
     let mut other_exam = mine.clone();
     other_exam.exam_id = "no-such-exam".into();
-    let (s, b) = post(&pages, Some(&codes[0]), serde_json::to_string(&other_exam).unwrap()).await;
+    let (s, b) = post_over_tls(&box0, &url, serde_json::to_string(&other_exam).unwrap()).await;
     assert_eq!((s, b["error"].as_str()), (StatusCode::NOT_FOUND, Some("unknown_exam")));
-    let (s, b) = post(&pages, Some(&codes[0]), body).await;
+    let (s, b) = post_over_tls(&box0, &url, body).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let offset = b["clock_offset_ms"].as_i64().unwrap();
     assert!((17_279_000..=17_280_000).contains(&offset), "box clock 06:58 against hub 02:10 is an offset of +4 h 48 min: {offset}");

@@ -462,7 +462,7 @@ fn printed_statements_are_required_by_completeness_until_scanned() {
 #[test]
 fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     let t = tempfile::tempdir().unwrap();
-    let hub = crate::upload::start_hub(&t.path().join("hub"), None);
+    let hub = crate::upload::start_hub(&t.path().join("hub"));
     let day = play_day();
     let c = day.config.to_str().unwrap();
     let ppe_code = day.seats[0].ppe_code.clone();

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use ppe::context::BoxIdentity;
 use ppe::upload::server::{router, UploadServerState};
 
 use crate::common::{ppe, stderr, stdout};
@@ -30,17 +29,14 @@ pub fn key_pair() -> (Vec<u8>, String) {
     (der, public)
 }
 
-pub fn start_hub(dir: &Path, identity: Option<BoxIdentity>) -> TestHub {
+pub fn start_hub(dir: &Path) -> TestHub {
     let (der, public) = key_pair();
     std::fs::create_dir_all(dir).unwrap();
     let state = Arc::new(UploadServerState::in_folder(dir, ppe::clock::Clock::real(), ppe::keys::ed25519_from_pkcs8(&der).unwrap()).unwrap());
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let mut app = axum::Router::new().nest("/v1/uploads", router(state.clone()));
-    if let Some(id) = identity {
-        app = app.layer(axum::Extension(id));
-    }
+    let app = axum::Router::new().nest("/v1/uploads", router(state.clone()));
     rt.spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
@@ -59,10 +55,52 @@ impl TestHub {
 
     /// The bytes the hub holds at a content address, read through its blob store.
     pub fn blob(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        let mut stored = self.state.blobs.open(sha256, None).map_err(std::io::Error::other)?;
-        std::io::Read::read_to_end(&mut stored, &mut out)?;
-        Ok(out)
+        stored_blob(&self.state, sha256)
+    }
+}
+
+fn stored_blob(state: &UploadServerState, sha256: &str) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut stored = state.blobs.open(sha256, None).map_err(std::io::Error::other)?;
+    std::io::Read::read_to_end(&mut stored, &mut out)?;
+    Ok(out)
+}
+
+/// Our whole hub as `ppe hub serve` runs it, in this process: a folder from `ppe hub init`,
+/// the product's mutual-TLS listener, and its identity layer mapping an enrolled box
+/// certificate to its exam point. Boxes are enrolled with `ppe hub enroll`.
+pub struct TlsHub {
+    pub url: String,
+    pub hub_toml: PathBuf,
+    pub uploads: Arc<UploadServerState>,
+    _rt: tokio::runtime::Runtime,
+}
+
+pub fn start_tls_hub(dir: &Path) -> TlsHub {
+    let hub_toml = crate::common::init_hub(dir);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let ctx = ppe::context::HubContext::open(&hub_toml).unwrap();
+    let server = ppe::hub::server::HubServer::from_context(&ctx).unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tls, state, app) = (server.tls_config().unwrap(), server.state.clone(), server.router());
+    rt.spawn(async move { ppe::hub::server::serve(listener, tls, state, app).await });
+    TlsHub { url: format!("https://127.0.0.1:{port}"), hub_toml, uploads: server.uploads.clone(), _rt: rt }
+}
+
+impl TlsHub {
+    /// Enrolls exam point `ppe_code` into `box_dir` (certificate, keys, ppe.toml), the box
+    /// pointed at this hub, configured as exam point `configured_as`; returns its config.
+    pub fn enroll(&self, ppe_code: &str, box_dir: &Path, configured_as: &str) -> PathBuf {
+        let (hub_toml, out, run) = (self.hub_toml.to_str().unwrap(), box_dir.to_str().unwrap(), box_dir.join("run"));
+        let o = ppe(&["hub", "enroll", "--ppe", ppe_code, "--out", out, "--run-dir", run.to_str().unwrap(), "--config", hub_toml]);
+        assert!(o.status.success(), "enroll: {}", stderr(&o));
+        let config = box_dir.join("ppe.toml");
+        let mut v: toml::Value = toml::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+        v["ppe_code"] = toml::Value::String(configured_as.into());
+        v["hub"].as_table_mut().unwrap().insert("url".into(), toml::Value::String(self.url.clone()));
+        std::fs::write(&config, toml::to_string(&v).unwrap()).unwrap();
+        config
     }
 }
 
@@ -107,10 +145,10 @@ fn bundle_manifest(box_dir: &Path) -> ppe::upload::SignedManifest {
 }
 
 /// Every manifest file is on the hub byte-identical to the box's copy.
-fn assert_hub_holds_bundle(hub: &TestHub, box_dir: &Path) {
+fn assert_hub_holds_bundle(hub: &UploadServerState, box_dir: &Path) {
     let m = bundle_manifest(box_dir);
     for f in &m.manifest.files {
-        let on_hub = hub.blob(&f.sha256).unwrap_or_else(|_| panic!("{} not on hub", f.name));
+        let on_hub = stored_blob(hub, &f.sha256).unwrap_or_else(|_| panic!("{} not on hub", f.name));
         let on_box = std::fs::read(box_dir.join("state/bundles").join(EXAM).join("files").join(&f.name)).unwrap();
         assert_eq!(on_hub, on_box, "{}", f.name);
     }
@@ -127,7 +165,7 @@ fn receipt_count(box_dir: &Path) -> usize {
 #[test]
 fn box_uploads_bundle_to_our_hub_and_holds_verified_receipt() {
     let t = tempfile::tempdir().unwrap();
-    let hub = start_hub(&t.path().join("hub"), None);
+    let hub = start_hub(&t.path().join("hub"));
     let box_dir = t.path().join("box");
     let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
     hub.register_box(PPE, &public);
@@ -145,7 +183,7 @@ fn box_uploads_bundle_to_our_hub_and_holds_verified_receipt() {
         serde_json::from_slice(&std::fs::read(box_dir.join("state/bundles").join(EXAM).join("files/record.json")).unwrap()).unwrap();
     assert_eq!(record["completeness"]["missing_sheets"][0][0], "p7");
     assert_eq!(record["completeness"]["to_resolve"], 5);
-    assert_hub_holds_bundle(&hub, &box_dir);
+    assert_hub_holds_bundle(&hub.state, &box_dir);
     assert_eq!(receipt_count(&box_dir), 1);
     let summary = ppe::upload::store::upload_summary_for_exam(&hub.db(), EXAM).unwrap();
     assert_eq!(summary.len(), 1);
@@ -165,7 +203,7 @@ fn box_uploads_bundle_to_our_hub_and_holds_verified_receipt() {
 fn files_the_box_lost_track_of_are_not_sent_again_when_marked_started() {
     use std::sync::atomic::Ordering;
     let t = tempfile::tempdir().unwrap();
-    let hub = start_hub(&t.path().join("hub"), None);
+    let hub = start_hub(&t.path().join("hub"));
     let box_dir = t.path().join("box");
     let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
     hub.register_box(PPE, &public);
@@ -191,13 +229,13 @@ fn files_the_box_lost_track_of_are_not_sent_again_when_marked_started() {
     let o = upload();
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(hub.state.bytes_received_total.load(Ordering::SeqCst), 2 * total);
-    assert_hub_holds_bundle(&hub, &box_dir);
+    assert_hub_holds_bundle(&hub.state, &box_dir);
 }
 
 #[test]
 fn an_upload_that_cannot_meet_its_deadline_raises_a_stored_alarm_and_still_completes() {
     let t = tempfile::tempdir().unwrap();
-    let hub = start_hub(&t.path().join("hub"), None);
+    let hub = start_hub(&t.path().join("hub"));
     let box_dir = t.path().join("box");
     let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
     hub.register_box(PPE, &public);
@@ -218,21 +256,23 @@ fn an_upload_that_cannot_meet_its_deadline_raises_a_stored_alarm_and_still_compl
 #[test]
 fn upload_for_another_exam_point_is_refused_by_box_identity() {
     let t = tempfile::tempdir().unwrap();
-    let hub = start_hub(&t.path().join("hub"), Some(BoxIdentity { ppe_code: "0202".into() }));
+    let hub = start_tls_hub(t.path());
+    // The certificate of exam point 0202 in a box configured as this exam point: the hub takes
+    // the exam point from the certificate, never from what the box says.
     let box_dir = t.path().join("box");
-    let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
-    hub.register_box(PPE, &public);
+    let config = hub.enroll("0202", &box_dir, PPE);
     scan_pages(&config, &box_dir, 1, 1000);
     let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("403"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("this box is exam point 0202"), "refused for the certificate's exam point: {}", stderr(&o));
     assert_eq!(receipt_count(&box_dir), 0);
 }
 
 #[test]
 fn tampered_file_on_the_way_is_refused_with_reason_and_no_receipt() {
     let t = tempfile::tempdir().unwrap();
-    let hub = start_hub(&t.path().join("hub"), None);
+    let hub = start_hub(&t.path().join("hub"));
     let box_dir = t.path().join("box");
     let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
     hub.register_box(PPE, &public);
@@ -260,7 +300,7 @@ fn tampered_file_on_the_way_is_refused_with_reason_and_no_receipt() {
 #[test]
 fn tampered_manifest_sent_to_hub_is_refused_with_reason() {
     let t = tempfile::tempdir().unwrap();
-    let hub = start_hub(&t.path().join("hub"), None);
+    let hub = start_hub(&t.path().join("hub"));
     let box_dir = t.path().join("box");
     let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
     hub.register_box(PPE, &public);
@@ -451,7 +491,7 @@ h.listen(0, '127.0.0.1', () => {{ console.log('READY ' + h.address().port); }});
 #[test]
 fn a_file_of_several_default_chunks_goes_up_with_creation_then_patches() {
     let t = tempfile::tempdir().unwrap();
-    let hub = start_hub(&t.path().join("hub"), None);
+    let hub = start_hub(&t.path().join("hub"));
     let src = t.path().join("big.pdf");
     let bytes = page_bytes(5, 9_500_000);
     std::fs::write(&src, &bytes).unwrap();
@@ -531,7 +571,7 @@ upload.start();
 #[test]
 fn stock_tus_js_client_uploads_to_our_hub_with_checksums_and_resumes_after_stop() {
     let t = tempfile::tempdir().unwrap();
-    let hub = start_hub(&t.path().join("hub"), None);
+    let hub = start_hub(&t.path().join("hub"));
     let src = t.path().join("scan.bin");
     let bytes = page_bytes(99, 1_000_000);
     std::fs::write(&src, &bytes).unwrap();
@@ -556,7 +596,7 @@ fn stock_tus_js_client_uploads_to_our_hub_with_checksums_and_resumes_after_stop(
 #[test]
 fn stock_tus_js_client_sends_data_with_creation_to_our_hub() {
     let t = tempfile::tempdir().unwrap();
-    let hub = start_hub(&t.path().join("hub"), None);
+    let hub = start_hub(&t.path().join("hub"));
     let src = t.path().join("scan.bin");
     let bytes = page_bytes(98, 1_000_000);
     std::fs::write(&src, &bytes).unwrap();
@@ -586,7 +626,7 @@ fn stock_tus_js_client_sends_data_with_creation_to_our_hub() {
 #[test]
 fn upload_survives_kill_9_at_random_points_without_loss_or_duplication() {
     let t = tempfile::tempdir().unwrap();
-    let hub = start_hub(&t.path().join("hub"), None);
+    let hub = start_hub(&t.path().join("hub"));
     let box_dir = t.path().join("box");
     let (config, public) = make_box(&box_dir, &hub.url, &hub.hub_public_hex);
     hub.register_box(PPE, &public);
@@ -617,7 +657,7 @@ fn upload_survives_kill_9_at_random_points_without_loss_or_duplication() {
         assert!(o.status.success(), "{}", stderr(&o));
     }
     assert!(kills >= 3, "the box was killed mid-upload {kills} times");
-    assert_hub_holds_bundle(&hub, &box_dir);
+    assert_hub_holds_bundle(&hub.state, &box_dir);
     assert_eq!(receipt_count(&box_dir), 1);
     // Nothing duplicated: each file completed exactly once on the hub.
     let rows = ppe::upload::store::tus_for_point(&hub.db(), EXAM, PPE).unwrap();
@@ -725,7 +765,7 @@ fn start_nasty_proxy(rt: &tokio::runtime::Runtime, upstream: SocketAddr) -> Nast
 #[test]
 fn corrupting_and_cutting_proxy_chunk_is_refused_by_checksum_and_resent() {
     let t = tempfile::tempdir().unwrap();
-    let hub = start_hub(&t.path().join("hub"), None);
+    let hub = start_hub(&t.path().join("hub"));
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let upstream: SocketAddr = hub.url.trim_start_matches("http://").parse().unwrap();
     let proxy = start_nasty_proxy(&rt, upstream);
@@ -740,7 +780,7 @@ fn corrupting_and_cutting_proxy_chunk_is_refused_by_checksum_and_resent() {
         "both corrupted chunks (PATCH, creation-with-upload) were refused with 460"
     );
     assert!(proxy.cuts.load(std::sync::atomic::Ordering::SeqCst) >= 1, "connections were cut");
-    assert_hub_holds_bundle(&hub, &box_dir);
+    assert_hub_holds_bundle(&hub.state, &box_dir);
     assert_eq!(receipt_count(&box_dir), 1);
 }
 
@@ -748,89 +788,51 @@ fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-// ---------- over rustls with client certificates ----------
-
-/// A TLS listener for axum: the handshake (client certificate required) happens in accept.
-struct TlsListener {
-    tcp: tokio::net::TcpListener,
-    acceptor: tokio_rustls::TlsAcceptor,
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok((tcp, addr)) = self.tcp.accept().await else {
-                continue;
-            };
-            if let Ok(tls) = self.acceptor.accept(tcp).await {
-                return (tls, addr);
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.tcp.local_addr()
-    }
-}
+// ---------- over the hub's mutual-TLS listener ----------
 
 #[test]
 fn box_uploads_over_mutual_tls_with_box_identity() {
-    use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
     let t = tempfile::tempdir().unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let _ = rustls::crypto::ring::default_provider().install_default();
-
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "test hub CA");
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let server_key = rcgen::KeyPair::generate().unwrap();
-    let server = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&server_key, &ca, &ca_key).unwrap();
-    let client_key = rcgen::KeyPair::generate().unwrap();
-    let mut client_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    client_params.distinguished_name.push(rcgen::DnType::CommonName, PPE);
-    let client = client_params.signed_by(&client_key, &ca, &ca_key).unwrap();
-
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.der().clone()).unwrap();
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
-    let server_config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(vec![server.der().clone()], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())))
-        .unwrap();
-
-    // The hub state as in start_hub, served over TLS instead.
-    let plain = start_hub(&t.path().join("hub"), None);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let tcp = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let addr = tcp.local_addr().unwrap();
-    let listener = TlsListener { tcp, acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(server_config)) };
-    let app = axum::Router::new().nest("/v1/uploads", router(plain.state.clone())).layer(axum::Extension(BoxIdentity { ppe_code: PPE.into() }));
-    rt.spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-
+    let hub = start_tls_hub(t.path());
     let box_dir = t.path().join("box");
-    let (config, public) = make_box(&box_dir, &format!("https://{addr}"), &plain.hub_public_hex);
-    plain.register_box(PPE, &public);
-    std::fs::write(box_dir.join("keys/hub-ca.crt"), ca.pem()).unwrap();
-    std::fs::write(box_dir.join("keys/client.crt"), client.pem()).unwrap();
-    std::fs::write(box_dir.join("keys/client.key"), client_key.serialize_pem()).unwrap();
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(&config, format!("{text}tls_cert_file = \"keys/client.crt\"\ntls_key_file = \"keys/client.key\"\n")).unwrap();
+    let config = hub.enroll(PPE, &box_dir, PPE);
     scan_pages(&config, &box_dir, 3, 100_000);
     let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM]);
     assert!(o.status.success(), "upload over TLS: {}", stderr(&o));
-    assert_hub_holds_bundle(&plain, &box_dir);
+    assert_hub_holds_bundle(&hub.uploads, &box_dir);
     assert_eq!(receipt_count(&box_dir), 1);
-    // Without a client certificate the hub does not talk.
-    let anonymous = reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap()]).build().unwrap();
-    let r = rt.block_on(anonymous.request(reqwest::Method::OPTIONS, format!("https://{addr}/v1/uploads")).send());
-    assert!(r.is_err(), "a client without certificate was answered: {r:?}");
+    let uploads = hub.uploads.meta.uploads_for_point(EXAM, PPE).unwrap();
+    assert!(!uploads.is_empty(), "the uploads are filed under the exam point of the certificate");
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(box_dir.join("keys/hub-ca.crt")).unwrap()).unwrap();
+    let creation = |client: &reqwest::Client| {
+        rt.block_on(
+            client
+                .post(format!("{}/v1/uploads", hub.url))
+                .header("Tus-Resumable", "1.0.0")
+                .header("Upload-Length", "3")
+                .header("Upload-Metadata", "exam_id ZWdlLTAy,ppe_code MDEwMQ==")
+                .send(),
+        )
+    };
+    // Without a client certificate the hub does not talk to a box: refused, nothing created.
+    let anonymous = reqwest::Client::builder().tls_certs_only([ca.clone()]).build().unwrap();
+    let r = creation(&anonymous).unwrap();
+    assert_eq!(r.status().as_u16(), 403, "a client without certificate was answered: {r:?}");
+    // A certificate from another CA fails the handshake.
+    let other_ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut other_ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    other_ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let other_ca = other_ca_params.self_signed(&other_ca_key).unwrap();
+    let forged_key = rcgen::KeyPair::generate().unwrap();
+    let mut forged_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    forged_params.distinguished_name.push(rcgen::DnType::CommonName, PPE);
+    let forged = forged_params.signed_by(&forged_key, &other_ca, &other_ca_key).unwrap();
+    let identity = reqwest::Identity::from_pem(format!("{}{}", forged.pem(), forged_key.serialize_pem()).as_bytes()).unwrap();
+    let impostor = reqwest::Client::builder().tls_certs_only([ca]).identity(identity).build().unwrap();
+    let r = creation(&impostor);
+    assert!(r.is_err(), "a client with another CA's certificate was answered: {r:?}");
+    assert_eq!(hub.uploads.meta.uploads_for_point(EXAM, PPE).unwrap().len(), uploads.len(), "nothing was created for them");
 }

@@ -19,6 +19,7 @@ use super::locks::Held;
 use super::meta::MetaError;
 use super::UploadServerState;
 use crate::context::BoxIdentity;
+use crate::model::ids::{ExamId, PpeCode};
 use crate::upload::group_commit::DurableOp;
 use crate::upload::store::TusUploadRow;
 use crate::upload::UploadError;
@@ -74,8 +75,8 @@ pub(super) fn join_error(e: tokio::task::JoinError) -> CoreError {
 /// Metadata the hub needs for every upload.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UploadMetadata {
-    pub exam_id: String,
-    pub ppe_code: String,
+    pub exam_id: ExamId,
+    pub ppe_code: PpeCode,
     pub file_name: String,
     pub kind: String,
     pub sha256: String,
@@ -87,8 +88,8 @@ impl UploadMetadata {
     pub fn from_pairs(all: BTreeMap<String, String>) -> Self {
         let get = |keys: &[&str]| keys.iter().find_map(|k| all.get(*k).cloned()).unwrap_or_default();
         Self {
-            exam_id: get(&["exam_id"]),
-            ppe_code: get(&["ppe_code"]),
+            exam_id: ExamId::new(get(&["exam_id"])),
+            ppe_code: PpeCode::new(get(&["ppe_code"])),
             file_name: get(&["file_name", "filename", "name"]),
             kind: get(&["kind"]),
             sha256: get(&["sha256"]).to_ascii_lowercase(),
@@ -156,8 +157,8 @@ impl UploadCore {
         let mut meta = meta;
         if let Some(id) = identity {
             if meta.ppe_code.is_empty() {
-                meta.ppe_code = id.ppe_code.clone();
-            } else if meta.ppe_code != id.ppe_code {
+                meta.ppe_code = PpeCode::from(&id.ppe_code);
+            } else if meta.ppe_code != *id.ppe_code {
                 return Err(CoreError::Forbidden(format!("upload for exam point {} refused: this box is exam point {}", meta.ppe_code, id.ppe_code)));
             }
         }
@@ -170,8 +171,8 @@ impl UploadCore {
         let now = state.clock.now_rfc3339();
         let row = TusUploadRow {
             upload_id: uuid::Uuid::new_v4().simple().to_string(),
-            exam_id: meta.exam_id.clone(),
-            ppe_code: meta.ppe_code.clone(),
+            exam_id: meta.exam_id.to_string(),
+            ppe_code: meta.ppe_code.to_string(),
             file_name: meta.file_name.clone(),
             kind: meta.kind.clone(),
             declared_sha256: meta.sha256.clone(),

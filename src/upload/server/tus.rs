@@ -28,7 +28,18 @@ pub fn router(state: Arc<UploadServerState>) -> Router {
         .route("/", options(tus_options).post(tus_create))
         .route("/bundles", post(bundle_finalize_post))
         .route("/{upload_id}", patch(tus_patch).head(tus_head).delete(tus_delete).options(tus_options))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), enrolled_boxes_only))
         .with_state(state)
+}
+
+/// With [`UploadServerState::require_box_identity`] (the hub's listener, where client
+/// certificates are optional at the TLS layer for the dashboard's browsers), a request that
+/// carries no enrolled box's identity is refused before anything of it is read.
+async fn enrolled_boxes_only(State(state): State<Arc<UploadServerState>>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if state.require_box_identity && req.extensions().get::<BoxIdentity>().is_none() {
+        return error_response(CoreError::Forbidden("uploads are taken only from boxes with an enrolled client certificate".into()));
+    }
+    next.run(req).await
 }
 
 fn tus_headers(mut resp: Response) -> Response {
@@ -291,5 +302,23 @@ mod tests {
         assert_eq!(parse_checksum(&format!("sha256 {b64}")).unwrap().as_slice(), digest.as_slice());
         assert!(parse_checksum(&format!("md5 {b64}")).is_err());
         assert!(parse_checksum("sha256 AAAA").is_err());
+    }
+
+    #[tokio::test]
+    async fn behind_the_hub_only_a_request_with_a_box_identity_is_served() {
+        use tower::ServiceExt;
+        let dir = tempfile::tempdir().unwrap();
+        let key = crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
+        let mut state = UploadServerState::in_folder(dir.path(), crate::clock::Clock::real(), key).unwrap();
+        state.require_box_identity = true;
+        let app = router(Arc::new(state));
+        let options = || axum::http::Request::options("/").body(Body::empty()).unwrap();
+        let anonymous = app.clone().oneshot(options()).await.unwrap();
+        assert_eq!(anonymous.status(), StatusCode::FORBIDDEN);
+        let mut from_a_box = options();
+        from_a_box.extensions_mut().insert(BoxIdentity { ppe_code: "0101".into() });
+        let answered = app.oneshot(from_a_box).await.unwrap();
+        assert_eq!(answered.status(), StatusCode::NO_CONTENT);
+        assert_eq!(answered.headers()[tus::TUS_VERSION], tus::VERSION);
     }
 }
