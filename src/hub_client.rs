@@ -247,6 +247,18 @@ mod tests {
     }
 
     #[test]
+    fn only_the_hub_client_builds_a_reqwest_client() {
+        // Every box → hub call shares one configuration; CUPS (IPP) has its own client.
+        let builders: Vec<String> = crate::protocol::production_sources()
+            .into_iter()
+            .filter(|(path, _)| path != "hub_client.rs")
+            .filter(|(_, text)| ["reqwest::Client::builder(", "reqwest::Client::new(", "reqwest::ClientBuilder"].iter().any(|sign| text.contains(sign)))
+            .map(|(path, _)| path)
+            .collect();
+        assert!(builders.is_empty(), "HTTP clients configured outside hub_client.rs: {builders:?}");
+    }
+
+    #[test]
     fn hub_time_is_believed_only_with_the_pinned_key() {
         let hub = crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
         let other = crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap();

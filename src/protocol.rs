@@ -32,9 +32,12 @@ pub mod paths {
     /// `POST`: a signed bundle manifest once its files are up, answered by a signed receipt.
     pub const BUNDLES: &str = "/v1/uploads/bundles";
 
-    /// `POST`: a [`super::key::KeyRequest`] for an exam's package key.
+    /// `POST`: a [`super::key::KeyRequest`] for an exam's package key (the route's pattern).
+    pub const KEY: &str = "/v1/exams/{exam_id}/key";
+
+    /// [`KEY`] for one exam.
     pub fn key(exam_id: &str) -> String {
-        format!("/v1/exams/{exam_id}/key")
+        KEY.replace("{exam_id}", exam_id)
     }
 }
 
@@ -59,9 +62,47 @@ impl ErrorBody {
     }
 }
 
+/// The production text of every `.rs` file under `src/` (test modules cut off), by path
+/// relative to `src/`: the house-rule tests of the wire read it.
+#[cfg(test)]
+pub(crate) fn production_sources() -> Vec<(String, String)> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for path in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") && path.file_stem().is_some_and(|s| s != "tests") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let production = text.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
+                out.push((path.strip_prefix(root).unwrap().display().to_string(), production.to_string()));
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out = Vec::new();
+    walk(&root, &root, &mut out);
+    assert!(out.len() > 50, "the walk found the source tree");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn our_header_names_are_spelled_only_in_protocol() {
+        let spelled: Vec<String> = production_sources()
+            .into_iter()
+            .filter(|(path, _)| !path.starts_with("protocol"))
+            .filter(|(_, text)| text.to_ascii_lowercase().contains("\"x-ppe-"))
+            .map(|(path, _)| path)
+            .collect();
+        assert!(spelled.is_empty(), "x-ppe-* header literals outside protocol: {spelled:?}");
+    }
+
+    #[test]
+    fn the_key_path_fills_the_route_pattern() {
+        assert_eq!(paths::key("ege-02"), "/v1/exams/ege-02/key");
+    }
 
     #[test]
     fn error_body_reads_both_shapes_the_hub_sends() {

@@ -216,7 +216,7 @@ pub fn router(state: HubState) -> Router {
         .route(paths::TIME, get(time_get))
         .route(paths::PLAN, get(plan_get))
         .route(&format!("{}/{{exam_id}}/{{ppe_code}}/{{file}}", paths::PACKAGES), get(package_file_get))
-        .route("/v1/exams/{exam_id}/key", post(key_post))
+        .route(paths::KEY, post(key_post))
         .with_state(state)
 }
 
