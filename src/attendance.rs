@@ -6,6 +6,7 @@
 //! `attendance/ops.rs`.
 
 pub mod cli;
+pub mod expected;
 pub mod ops;
 pub mod store;
 
@@ -251,6 +252,31 @@ pub fn counts<'a>(states: impl IntoIterator<Item = &'a ParticipantState>) -> Att
         }
     }
     c
+}
+
+/// A sheet kind as the stores write it (`registration`, `answers1`, …).
+pub fn kind_str(kind: SheetKind) -> &'static str {
+    match kind {
+        SheetKind::Registration => "registration",
+        SheetKind::Answers1 => "answers1",
+        SheetKind::Answers2 => "answers2",
+        SheetKind::Additional => "additional",
+        SheetKind::Statement => "statement",
+    }
+}
+
+pub fn kind_from_str(s: &str) -> Option<SheetKind> {
+    SheetKind::ALL.into_iter().find(|k| kind_str(*k) == s)
+}
+
+/// The sheet numbers a printed machine-read statement's pages took. Scanning requires the
+/// `required` ones (ППЭ-18-МАШ exists only when an observer came).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintedStatement {
+    pub holder: String,
+    pub form: String,
+    pub numbers: Vec<u32>,
+    pub required: bool,
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod attendance;
 pub mod audit;
 pub mod check_config;
+pub mod cli_util;
 pub mod clock;
 pub mod config;
 pub mod context;

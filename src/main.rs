@@ -72,7 +72,7 @@ enum EdgeCommand {
     /// Create a local account (password from --password-file or standard input).
     Account(ppe::accounts::cli::AccountArgs),
     /// A ГЭК member activates the package key (two-person rule).
-    Activate(ppe::accounts::cli::ActivateArgs),
+    Activate(ppe::materials::cli::ActivateArgs),
     /// Assign workers to posts; replace a worker who did not come.
     Roster(ppe::roster::cli::RosterArgs),
     /// Issue kits, record attendance and exam-day events.
@@ -117,7 +117,7 @@ fn main() -> ExitCode {
             EdgeCommand::Pull(args) => ppe::materials::cli::pull(&config, args),
             EdgeCommand::Seat(args) => ppe::seating::cli::seat(&config, args),
             EdgeCommand::Account(args) => ppe::accounts::cli::account(&config, args),
-            EdgeCommand::Activate(args) => ppe::accounts::cli::activate(&config, args),
+            EdgeCommand::Activate(args) => ppe::materials::cli::activate(&config, args),
             EdgeCommand::Roster(args) => ppe::roster::cli::roster(&config, args),
             EdgeCommand::Attendance(args) => ppe::attendance::cli::attendance(&config, args),
             EdgeCommand::Scan(args) => ppe::scanning::cli::scan(&config, args),

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use anyhow::{bail, Context};
 
+use super::expected::{ExpectedParticipant, ExpectedSheets};
 use super::{store, EventKind, ExamEvent, IssuedSheet, ParticipantState, KIT};
 use crate::audit::{self, NewEntry};
-use crate::scanning::{ExpectedParticipant, ExpectedSheets};
 use crate::sheet_code::SheetKind;
 use crate::store::Connection;
 
@@ -124,17 +124,17 @@ pub fn issue_additional(conn: &mut Connection, now: &str, actor: &str, exam_id: 
 /// What scanning must find: every valid sheet of every participant who sat the exam.
 pub fn expected_sheets(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Result<ExpectedSheets> {
     let states = states(conn, exam_id)?;
-    let mut by: std::collections::BTreeMap<String, Vec<crate::scanning::IssuedSheet>> = std::collections::BTreeMap::new();
+    let mut by: std::collections::BTreeMap<String, Vec<super::expected::IssuedSheet>> = std::collections::BTreeMap::new();
     let mut statements = Vec::new();
     for s in store::issued_sheets(conn, exam_id, ppe_code)?.into_iter().filter(|s| !s.voided) {
         match &s.participant_id {
-            Some(p) => by.entry(p.clone()).or_default().push(crate::scanning::IssuedSheet { kind: s.kind, number: s.number }),
+            Some(p) => by.entry(p.clone()).or_default().push(super::expected::IssuedSheet { kind: s.kind, number: s.number }),
             None => statements.push(s.number),
         }
     }
     // Machine-read statements printed with codes (ППЭ-12-04-МАШ, ППЭ-13-02-МАШ) are scanned
     // with the sheets; printing records which numbers their pages took.
-    statements.extend(crate::printing::store::required_statement_numbers(conn, exam_id, ppe_code)?);
+    statements.extend(store::required_statement_numbers(conn, exam_id, ppe_code)?);
     statements.sort_unstable();
     statements.dedup();
     Ok(ExpectedSheets {
@@ -148,6 +148,6 @@ pub fn expected_sheets(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyh
             })
             .collect(),
         required_statements: statements,
-        optional_statements: crate::printing::store::optional_statement_numbers(conn, exam_id, ppe_code)?,
+        optional_statements: store::optional_statement_numbers(conn, exam_id, ppe_code)?,
     })
 }

@@ -2,8 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{EventKind, ExamEvent, IssuedSheet};
-use crate::scanning::intake::{kind_from_str, kind_str};
+use super::{kind_from_str, kind_str, EventKind, ExamEvent, IssuedSheet, PrintedStatement};
 
 pub fn event_insert(conn: &Connection, e: &ExamEvent, recorded_at: &str) -> rusqlite::Result<()> {
     conn.execute(
@@ -79,5 +78,31 @@ pub fn issued_sheets(conn: &Connection, exam_id: &str, ppe_code: &str) -> rusqli
             voided: status == "voided",
         })
     })?;
+    rows.collect()
+}
+
+/// Records the sheet numbers a machine-read statement's pages took in this print, replacing
+/// what an earlier print of the same holder recorded.
+pub fn statement_sheets_replace(tx: &rusqlite::Transaction<'_>, exam_id: &str, ppe_code: &str, printed: &PrintedStatement, now: &str) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM statement_sheet WHERE exam_id = ?1 AND ppe_code = ?2 AND holder = ?3", params![exam_id, ppe_code, printed.holder])?;
+    let mut st = tx.prepare("INSERT INTO statement_sheet (exam_id, ppe_code, holder, form, number, required, printed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+    for n in &printed.numbers {
+        st.execute(params![exam_id, ppe_code, printed.holder, printed.form, n, i64::from(printed.required), now])?;
+    }
+    Ok(())
+}
+
+/// The sheet numbers of printed machine-read statements scanned only when filled
+/// (ППЭ-18-МАШ), ascending.
+pub fn optional_statement_numbers(conn: &Connection, exam_id: &str, ppe_code: &str) -> rusqlite::Result<Vec<u32>> {
+    let mut st = conn.prepare("SELECT number FROM statement_sheet WHERE exam_id = ?1 AND ppe_code = ?2 AND required = 0 ORDER BY number")?;
+    let rows = st.query_map(params![exam_id, ppe_code], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// The sheet numbers of printed machine-read statements scanning must find, ascending.
+pub fn required_statement_numbers(conn: &Connection, exam_id: &str, ppe_code: &str) -> rusqlite::Result<Vec<u32>> {
+    let mut st = conn.prepare("SELECT number FROM statement_sheet WHERE exam_id = ?1 AND ppe_code = ?2 AND required = 1 ORDER BY number")?;
+    let rows = st.query_map(params![exam_id, ppe_code], |r| r.get(0))?;
     rows.collect()
 }

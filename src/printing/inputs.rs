@@ -107,15 +107,7 @@ impl DayRecord {
     }
 }
 
-/// One machine-read statement as printed: the sheet numbers its pages carry. Scanning
-/// requires the `required` ones (ППЭ-18-МАШ exists only when an observer came).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrintedStatement {
-    pub holder: String,
-    pub form: String,
-    pub numbers: Vec<u32>,
-    pub required: bool,
-}
+pub use crate::attendance::PrintedStatement;
 
 /// One produced set: the PDFs and the sheet numbers the machine-read statements took.
 #[derive(Default)]

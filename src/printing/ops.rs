@@ -191,7 +191,7 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
         let at = ctx.clock.now_rfc3339();
         let tx = conn.transaction().context("start transaction")?;
         for printed in &set.statements {
-            print_store::statement_sheets_replace(&tx, exam_id, &ppe_code, printed, &at).context("store statement sheets")?;
+            crate::attendance::store::statement_sheets_replace(&tx, exam_id, &ppe_code, printed, &at).context("store statement sheets")?;
         }
         let details: Vec<_> = set.statements.iter().map(|s| serde_json::json!({"holder": s.holder, "numbers": s.numbers, "required": s.required})).collect();
         audit(&tx, &at, actor, "print.statements", exam_id, serde_json::json!({"ppe_code": ppe_code, "statements": details}))?;

@@ -320,19 +320,7 @@ pub fn is_image_name(p: &Path) -> bool {
     matches!(ext.as_str(), "png" | "pnm" | "pgm" | "ppm" | "pbm" | "tif" | "tiff" | "jpg" | "jpeg")
 }
 
-pub fn kind_str(kind: crate::sheet_code::SheetKind) -> &'static str {
-    match kind {
-        crate::sheet_code::SheetKind::Registration => "registration",
-        crate::sheet_code::SheetKind::Answers1 => "answers1",
-        crate::sheet_code::SheetKind::Answers2 => "answers2",
-        crate::sheet_code::SheetKind::Additional => "additional",
-        crate::sheet_code::SheetKind::Statement => "statement",
-    }
-}
-
-pub fn kind_from_str(s: &str) -> Option<crate::sheet_code::SheetKind> {
-    crate::sheet_code::SheetKind::ALL.into_iter().find(|k| kind_str(*k) == s)
-}
+pub use crate::attendance::{kind_from_str, kind_str};
 
 /// Completeness of an exam from what is stored now.
 pub fn completeness_now(conn: &Connection, exam: &str, expected: &super::ExpectedSheets) -> anyhow::Result<super::Completeness> {

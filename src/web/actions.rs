@@ -67,8 +67,8 @@ impl Job {
     fn now(&self) -> String {
         self.ctx.clock.now_rfc3339()
     }
-    /// Runs an async use case to its end from the blocking pool, on the daemon's runtime
-    /// (the use cases that hold a database connection across awaits are not `Send`).
+    /// Runs an async use case that is not `Send` (it holds a database connection across
+    /// awaits: the pull) to its end from the blocking pool, on the daemon's runtime.
     fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         tokio::runtime::Handle::current().block_on(future)
     }
@@ -80,6 +80,18 @@ async fn act(state: &WebState, staff: &Staff, form: &ActionForm, work: impl FnOn
     staff.check_csrf(&form.csrf)?;
     let job = Job { ctx: state.ctx.clone(), actor: staff.login.clone(), form: ActionForm { csrf: String::new(), ..form.clone() } };
     blocking(move || work(&job)).await
+}
+
+/// An action whose use case is async and `Send` (a CUPS submit): awaited on the handler's
+/// task, the use case itself puts its blocking parts on the blocking pool.
+async fn act_async<F, Fut>(state: &WebState, staff: &Staff, form: &ActionForm, work: F) -> Result<String, WebError>
+where
+    F: FnOnce(Job) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<String>> + Send,
+{
+    staff.check_csrf(&form.csrf)?;
+    let job = Job { ctx: state.ctx.clone(), actor: staff.login.clone(), form: ActionForm { csrf: String::new(), ..form.clone() } };
+    Ok(work(job).await?)
 }
 
 /// An optional field: empty is none.
@@ -206,7 +218,7 @@ pub async fn attendance_event(State(state): State<WebState>, staff: Staff, Form(
 
 pub async fn print_run(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
     use crate::printing::{ops, PrintWhat};
-    let msg = act(&state, &staff, &f, |job| {
+    let msg = act_async(&state, &staff, &f, |job| async move {
         let what = match job.form.what.as_str() {
             "sheets" => PrintWhat::Sheets,
             "seating" => PrintWhat::Seating,
@@ -218,10 +230,10 @@ pub async fn print_run(State(state): State<WebState>, staff: Staff, Form(f): For
         let auditorium = given(&job.form.auditorium).map(AuditoriumCode::from);
         let rows = if what == PrintWhat::Kim {
             let request = ops::MaterialsPrintRequest { exam_id: job.exam(), auditorium, printer: None, wait: PRINT_WAIT, actor: job.actor.clone() };
-            job.block_on(ops::print_exam_materials(&job.ctx, &request))?
+            ops::print_exam_materials(&job.ctx, &request).await?
         } else {
             let request = ops::PrintRequest { exam_id: job.exam(), what, auditorium, printer: None, wait: PRINT_WAIT, actor: job.actor.clone() };
-            job.block_on(ops::print_set(&job.ctx, &request))?
+            ops::print_set(&job.ctx, &request).await?
         };
         let failed = rows.iter().filter(|r| r.state.is_failed()).count();
         let pages: u32 = rows.iter().map(|r| r.pages).sum();
@@ -232,9 +244,9 @@ pub async fn print_run(State(state): State<WebState>, staff: Staff, Form(f): For
 }
 
 pub async fn print_act(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    let msg = act(&state, &staff, &f, |job| {
+    let msg = act_async(&state, &staff, &f, |job| async move {
         let request = crate::printing::ops::ActRequest { exam_id: job.exam(), participant_id: ParticipantId::from(job.form.participant.trim()), printer: None, wait: PRINT_WAIT, actor: job.actor.clone() };
-        let row = job.block_on(crate::printing::ops::print_act(&job.ctx, &request))?;
+        let row = crate::printing::ops::print_act(&job.ctx, &request).await?;
         Ok(if row.state.is_failed() { format!("акт не напечатан ({}): проверьте принтер и повторите", row.state.code()) } else { format!("акт отправлен на печать: {}", row.document) })
     })
     .await?;
@@ -256,10 +268,10 @@ pub async fn print_confirm(State(state): State<WebState>, staff: Staff, Form(f):
 }
 
 pub async fn print_reprint(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    let msg = act(&state, &staff, &f, |job| {
+    let msg = act_async(&state, &staff, &f, |job| async move {
         let id = job_id(&job.form)?;
         let request = crate::printing::ops::ReprintRequest { exam_id: job.exam(), job: id, printer: None, wait: PRINT_WAIT, actor: job.actor.clone() };
-        let row = job.block_on(crate::printing::ops::reprint(&job.ctx, &request))?;
+        let row = crate::printing::ops::reprint(&job.ctx, &request).await?;
         if row.state.is_failed() {
             anyhow::bail!("reprint of job {id} failed too ({})", row.state.code());
         }
