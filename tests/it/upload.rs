@@ -171,10 +171,15 @@ fn box_uploads_bundle_to_our_hub_and_holds_verified_receipt() {
     hub.register_box(PPE, &public);
     scan_pages(&config, &box_dir, 5, 200_000);
     // One issued sheet never scanned: a person sends anyway; the record says what is missing.
-    let expected = serde_json::json!({"exam_id": EXAM, "ppe_code": PPE, "required_statements": [],
-        "participants": [{"participant_id": "p7", "present": true, "sheets": [{"kind": "answers1", "number": 7}]}]});
-    std::fs::create_dir_all(box_dir.join("state/expected")).unwrap();
-    std::fs::write(box_dir.join("state/expected").join(format!("{EXAM}.json")), expected.to_string()).unwrap();
+    // The box's own record of the day (the one source of expected sheets): p7 is present with
+    // answer sheet №7.
+    {
+        let conn = ppe::store::open(&box_dir.join("state/ppe.db")).unwrap();
+        let sheet = ppe::attendance::IssuedSheet { exam_id: EXAM.into(), ppe_code: PPE.into(), kind: ppe::sheet_code::SheetKind::Answers1, number: 7, participant_id: Some("p7".into()), kit: 1, voided: false };
+        ppe::attendance::store::sheet_insert(&conn, &sheet, "2027-05-27T02:30:00Z").unwrap();
+        let present = ppe::attendance::ExamEvent { exam_id: EXAM.into(), participant_id: "p7".into(), kind: ppe::attendance::EventKind::Present, at: "2027-05-27T02:50:00Z".into(), reason: String::new(), gek_worker_id: String::new(), actor: "test".into() };
+        ppe::attendance::store::event_insert(&conn, &present, "2027-05-27T02:50:00Z").unwrap();
+    }
     let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM, "--chunk-size", "65536"]);
     assert!(o.status.success(), "upload: {}", stderr(&o));
     assert!(stdout(&o).contains("квитанция РЦОИ получена"), "{}", stdout(&o));
