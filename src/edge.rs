@@ -2,6 +2,7 @@
 //! own duties. Nothing below imports this folder; the context lives in `crate::context`.
 
 pub mod duties;
+pub mod reporter;
 pub mod serve;
 pub mod status;
 

@@ -1,13 +1,13 @@
 //! РЦОИ monitoring: the heartbeat a box sends, and the pure judgement of how every exam point
 //! stands against its upload deadline (on track, at risk, stalled, late, done, silent), the
 //! page funnel of an exam and the totals the dashboard shows. No I/O here; the hub's live
-//! state, SQL, pages and the box's reporter are in the parts below.
+//! state, SQL and pages are in the parts below.
 //!
 //! - `live`: the hub's in-memory view of every point, the batched writer and the SSE ticker.
 //! - `store`: SQL of heartbeats, timelines, notes, and the hub-side upload facts.
 //! - `pages`: the axum router (heartbeat endpoint, dashboard, SSE, JSON, metrics, login).
 //! - `accounts` + `accounts_store`: РЦОИ operator accounts (viewer, operator, admin).
-//! - `reporter`: the box side, building a report and posting it every N seconds.
+//! - the box side (building a report and posting it every N seconds) is `edge/reporter.rs`.
 //! - `cli`: `ppe hub status` and `ppe hub user`.
 
 pub mod accounts;
@@ -15,7 +15,6 @@ pub mod accounts_store;
 pub mod cli;
 pub mod live;
 pub mod pages;
-pub mod reporter;
 pub mod store;
 
 use chrono::{DateTime, Duration, Utc};

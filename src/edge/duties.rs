@@ -222,7 +222,7 @@ fn start_upload(ctx: EdgeContext, state: Arc<DutiesState>, exam_id: String) {
         let exam_id = exam_id.clone();
         move || {
             tracing::info!(exam = %exam_id, "completeness holds: the upload starts by itself");
-            let result = runtime.block_on(upload_once(&ctx, &exam_id));
+            let result = runtime.block_on(upload_once(&ctx, &exam_id.as_str().into()));
             let mut attempts = match state.uploading.lock() {
                 Ok(a) => a,
                 Err(p) => p.into_inner(),
@@ -261,16 +261,7 @@ pub fn backoff(failures: u32) -> Duration {
     UPLOAD_BACKOFF_MIN.saturating_mul(factor).min(UPLOAD_BACKOFF_MAX)
 }
 
-/// Builds (or reuses) the bundle of an exam and uploads it until the hub's signed receipt is
-/// held; returns the receipt's manifest hash.
-pub async fn upload_once(ctx: &EdgeContext, exam_id: &str) -> anyhow::Result<String> {
-    let conn = ctx.db()?;
-    let bundle = crate::upload::ops::box_bundle(ctx, &conn, &exam_id.into(), false)?;
-    let hub = crate::hub_client::HubClient::from_context(ctx)?;
-    let request = crate::upload::ops::UploadRequest::default();
-    let receipt = crate::upload::ops::upload_bundle(ctx, &conn, &bundle.built, &hub, &request, &|line| tracing::info!("{line}")).await?;
-    Ok(receipt.receipt.manifest_sha256)
-}
+use crate::upload::ops::upload_once;
 
 #[cfg(test)]
 mod tests {

@@ -53,7 +53,7 @@ pub async fn run(ctx: EdgeContext, listener: tokio::net::TcpListener, stop: impl
     let (desk_events, _) = tokio::sync::broadcast::channel::<DeskEvent>(256);
     let reader = start_serial_desk(&ctx, selection.clone(), desk_events.clone());
 
-    let reporter = match crate::monitoring::reporter::spawn_box_reporter(&ctx) {
+    let reporter = match crate::edge::reporter::spawn_box_reporter(&ctx) {
         Ok(task) => Some(task),
         Err(e) => {
             tracing::error!("heartbeat to the hub not started: {e:#}");

@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::day::{exams_here, expected_sheets, gather_box_numbers, within_reporting_period};
-use crate::monitoring::reporter::build_report;
+use super::reporter::build_report;
 use crate::monitoring::{HeartbeatReport, Schedule};
 
 use crate::context::EdgeContext;

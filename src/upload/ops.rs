@@ -414,3 +414,15 @@ pub async fn hub_import(ctx: &HubContext, dir: &Path) -> Result<Receipt, UploadO
         Err(e) => Err(UploadOpsError::Import(e.to_string())),
     }
 }
+
+/// Builds (or reuses) the bundle of an exam and uploads it with the default settings until the
+/// hub's signed receipt is held (the daemon's automatic upload and the UI's "send now");
+/// returns the receipt's manifest hash.
+pub async fn upload_once(ctx: &EdgeContext, exam_id: &ExamId) -> anyhow::Result<String> {
+    let conn = ctx.db()?;
+    let bundle = box_bundle(ctx, &conn, exam_id, false)?;
+    let hub = HubClient::from_context(ctx)?;
+    let request = UploadRequest::default();
+    let receipt = upload_bundle(ctx, &conn, &bundle.built, &hub, &request, &|line| tracing::info!("{line}")).await?;
+    Ok(receipt.receipt.manifest_sha256)
+}

@@ -315,7 +315,7 @@ pub async fn upload_start(State(state): State<WebState>, staff: Staff, Form(f): 
     // runtime; the page shows its progress.
     std::thread::Builder::new()
         .name(format!("ui-upload-{exam}"))
-        .spawn(move || match runtime.block_on(crate::edge::duties::upload_once(&ctx, &exam)) {
+        .spawn(move || match runtime.block_on(crate::upload::ops::upload_once(&ctx, &exam.as_str().into())) {
             Ok(receipt) => tracing::info!(exam = %exam, receipt = %receipt, "upload started from the UI: receipt held"),
             Err(e) => tracing::warn!(exam = %exam, "upload started from the UI failed: {e:#}"),
         })

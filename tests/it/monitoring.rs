@@ -512,7 +512,7 @@ fn box_reporter_reaches_the_hub_after_an_outage_and_reports_its_stage() {
     let ctx = ppe::context::EdgeContext::open(&box_dir.join("ppe.toml")).unwrap().with_clock(clock.clone());
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async {
-        let reporter = ppe::monitoring::reporter::spawn_box_reporter(&ctx).unwrap();
+        let reporter = ppe::edge::reporter::spawn_box_reporter(&ctx).unwrap();
         let hub = open_hub(&hub_db_path, clock.clone());
         let pages = MonitoringPages { hub: hub.clone(), secure_cookies: false };
         // Let a beat or two fail against the closed port.

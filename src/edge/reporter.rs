@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{time_text, HeartbeatReport, Schedule, Stage};
+use crate::monitoring::{time_text, HeartbeatReport, Schedule, Stage};
 use crate::clock::Clock;
 use crate::day::BoxNumbers;
 use crate::hub_client::{HubClient, Refusal};
@@ -49,8 +49,8 @@ pub fn build_report(ppe_code: &str, box_now: DateTime<Utc>, n: &BoxNumbers, sche
         attendance: n.attendance.clone(),
         pages: n.pages.clone(),
         upload: n.upload.clone(),
-        alarms: n.alarms.iter().take(super::MAX_ALARMS).map(|a| a.chars().take(super::MAX_TEXT_LEN).collect()).collect(),
-        last_error: n.last_error.as_ref().map(|e| e.chars().take(super::MAX_TEXT_LEN).collect()),
+        alarms: n.alarms.iter().take(crate::monitoring::MAX_ALARMS).map(|a| a.chars().take(crate::monitoring::MAX_TEXT_LEN).collect()).collect(),
+        last_error: n.last_error.as_ref().map(|e| e.chars().take(crate::monitoring::MAX_TEXT_LEN).collect()),
     }
 }
 
@@ -155,7 +155,7 @@ mod tests {
     use super::*;
 
     fn t(s: &str) -> DateTime<Utc> {
-        super::super::parse_time(s).unwrap()
+        crate::monitoring::parse_time(s).unwrap()
     }
 
     #[test]
