@@ -402,11 +402,14 @@ fn no_html_is_built_with_format_outside_templates() {
 fn no_source_file_over_600_lines_without_a_reason_in_architecture_md() {
     let g = graph();
     let architecture = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md")).unwrap();
+    // Only the "Large files" section counts, each file on a line of its own with a reason.
+    let section = architecture.split("\n## Large files").nth(1).map(|rest| rest.split("\n## ").next().unwrap_or("")).unwrap_or("");
+    let reasons: Vec<&str> = section.lines().filter(|l| l.starts_with("- `src/")).collect();
     let offenders: Vec<String> = g
         .files
         .iter()
         .filter(|(_, t)| t.lines().count() > 600)
-        .filter(|(m, _)| !architecture.contains(&format!("`src/{m}.rs`")))
+        .filter(|(m, _)| !reasons.iter().any(|l| l.starts_with(&format!("- `src/{m}.rs` — ")) && l.len() > m.len() + 40))
         .map(|(m, t)| format!("src/{m}.rs: {} lines", t.lines().count()))
         .collect();
     assert!(offenders.is_empty(), "files over 600 lines with no reason in ARCHITECTURE.md (name them as `src/…rs` in its \"Large files\" list): {offenders:#?}");
