@@ -1,0 +1,159 @@
+//! The plan's tables and their columns: which cells each table has, which are required,
+//! and the format (order 805 §21) each cell is checked against.
+
+use Format::*;
+
+/// How a cell is checked (order 805 §21 formats, plus stricter shapes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// §21 а + б: letters, digits and the listed signs.
+    Text,
+    /// Personal names: letters, hyphen, space.
+    Name,
+    /// Identifiers and codes: Latin letters, digits, `-`, `_`.
+    Code,
+    /// §21 в: digits and `,`, `-`, space; here a whole number.
+    Number,
+    /// §21 г: a date, stored `ГГГГ.ММ.ДД`.
+    Date,
+    /// `ЧЧ:ММ`
+    Time,
+    /// да/нет, true/false, 1/0
+    Bool,
+    /// A phone number: digits, `+`, `(`, `)`, `-`, space.
+    Phone,
+    /// An e-mail address.
+    Email,
+    /// SNILS, `XXX-XXX-XXX YY`, checksum checked.
+    Snils,
+    /// A `;`-separated list of codes.
+    CodeList,
+    /// One of a closed set of values (checked by the converter).
+    Enum,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub required: bool,
+    pub format: Format,
+    /// Russian title for documentation and messages.
+    pub title: &'static str,
+}
+
+const fn col(name: &'static str, required: bool, format: Format, title: &'static str) -> Column {
+    Column { name, required, format, title }
+}
+
+
+pub const EXAM_COLUMNS: &[Column] = &[
+    col("exam_id", true, Code, "идентификатор экзамена"),
+    col("kind", true, Enum, "форма: ege, oge, gve, interview, essay"),
+    col("level", true, Number, "уровень: 9 или 11"),
+    col("subject_code", true, Code, "код предмета"),
+    col("subject_name", true, Text, "наименование предмета"),
+    col("date", true, Date, "дата экзамена"),
+    col("start", true, Time, "время начала"),
+    col("duration_min", true, Number, "продолжительность, мин"),
+    col("materials_open_before_min", true, Number, "окно материалов открывается за N мин до начала"),
+    col("materials_close_after_start_min", true, Number, "ключи не выдаются через N мин после начала"),
+    col("upload_deadline_after_end_min", true, Number, "срок передачи: N мин после окончания"),
+    col("utc_offset_min", false, Number, "смещение местного времени от UTC, мин"),
+];
+
+pub const EXAM_POINT_COLUMNS: &[Column] = &[
+    col("ppe_code", true, Code, "код ППЭ"),
+    col("name", true, Text, "наименование ППЭ"),
+    col("address", true, Text, "адрес"),
+    col("ate_code", true, Code, "код АТЕ"),
+    col("ate_name", true, Text, "наименование АТЕ"),
+];
+
+pub const AUDITORIUM_COLUMNS: &[Column] = &[
+    col("ppe_code", true, Code, "код ППЭ"),
+    col("auditorium", true, Code, "номер аудитории"),
+    col("rows", true, Number, "рядов"),
+    col("columns", true, Number, "мест в ряду"),
+    col("capacity", true, Number, "вместимость"),
+    col("special_needs", false, Bool, "для участников с ОВЗ"),
+    col("video", false, Bool, "видеонаблюдение"),
+    col("oral", false, Bool, "для устных ответов"),
+    col("reserve", false, Bool, "резервная"),
+    col("unusable_seats", false, Text, "неиспользуемые места, через ;"),
+    col("floor", false, Number, "этаж"),
+];
+
+pub const PARTICIPANT_COLUMNS: &[Column] = &[
+    col("participant_id", true, Code, "идентификатор участника"),
+    col("surname", true, Name, "фамилия"),
+    col("name", true, Name, "имя"),
+    col("patronymic", false, Name, "отчество"),
+    col("sex", true, Enum, "пол: М или Ж"),
+    col("birth_date", true, Date, "дата рождения"),
+    col("phone", false, Phone, "контактный телефон"),
+    col("citizenship", true, Text, "гражданство"),
+    col("snils", false, Snils, "СНИЛС"),
+    col("doc_type", true, Enum, "тип документа"),
+    col("doc_series", false, Text, "серия документа"),
+    col("doc_number", true, Text, "номер документа"),
+    col("school_code", true, Code, "код образовательной организации"),
+    col("school_name", true, Text, "наименование образовательной организации"),
+    col("class", false, Text, "класс"),
+    col("study_form", true, Text, "форма обучения"),
+    col("category", true, Text, "категория участника"),
+    col("health", false, Enum, "ОВЗ/инвалидность: none, ovz, disabled_child, disabled"),
+    col("extra_time", false, Bool, "увеличение продолжительности на 1,5 ч"),
+    col("separate_room", false, Bool, "отдельная аудитория"),
+    col("large_print", false, Bool, "увеличенный шрифт"),
+    col("assistant", false, Bool, "ассистент"),
+    col("braille", false, Bool, "шрифт Брайля"),
+    col("computer", false, Bool, "компьютер"),
+];
+
+pub const REGISTRATION_COLUMNS: &[Column] = &[
+    col("exam_id", true, Code, "идентификатор экзамена"),
+    col("participant_id", true, Code, "идентификатор участника"),
+    col("ppe_code", true, Code, "код ППЭ"),
+];
+
+pub const WORKER_COLUMNS: &[Column] = &[
+    col("worker_id", true, Code, "идентификатор работника"),
+    col("surname", true, Name, "фамилия"),
+    col("name", true, Name, "имя"),
+    col("patronymic", false, Name, "отчество"),
+    col("birth_year", true, Number, "год рождения"),
+    col("phone", false, Phone, "контактный телефон"),
+    col("email", false, Email, "адрес электронной почты"),
+    col("snils", false, Snils, "СНИЛС"),
+    col("doc_type", true, Enum, "тип документа"),
+    col("doc_series", false, Text, "серия документа"),
+    col("doc_number", true, Text, "номер документа"),
+    col("workplace", true, Text, "место работы"),
+    col("workplace_school_code", false, Code, "код ОО места работы"),
+    col("position", true, Text, "должность"),
+    col("specializations", false, CodeList, "предметная специализация, коды через ;"),
+    col("roles", true, CodeList, "виды работ, через ;"),
+    col("forbidden_subjects", false, CodeList, "предметы, по которым не может быть организатором"),
+];
+
+pub const WORKER_ASSIGNMENT_COLUMNS: &[Column] = &[
+    col("worker_id", true, Code, "идентификатор работника"),
+    col("ppe_code", true, Code, "код ППЭ"),
+    col("date", true, Date, "дата"),
+    col("reserve", false, Bool, "резерв"),
+];
+
+/// Table names in dependency order, with their columns.
+pub const TABLES: &[(&str, &[Column])] = &[
+    ("exams", EXAM_COLUMNS),
+    ("exam_points", EXAM_POINT_COLUMNS),
+    ("auditoriums", AUDITORIUM_COLUMNS),
+    ("participants", PARTICIPANT_COLUMNS),
+    ("registrations", REGISTRATION_COLUMNS),
+    ("workers", WORKER_COLUMNS),
+    ("worker_assignments", WORKER_ASSIGNMENT_COLUMNS),
+];
+
+pub fn columns_of(table: &str) -> Option<&'static [Column]> {
+    TABLES.iter().find(|t| t.0 == table).map(|t| t.1)
+}
