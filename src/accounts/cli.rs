@@ -1,10 +1,8 @@
 //! `ppe edge account` and `ppe edge activate`: local accounts and the ГЭК member's activation
 //! of a package key. Passwords come from a file or standard input, never from the command line.
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::Args;
 
 use crate::context::EdgeContext;
@@ -43,22 +41,11 @@ fn parse_role(s: &str) -> Result<WorkerRole, String> {
     WorkerRole::parse(s).ok_or_else(|| format!("unknown role {s:?}"))
 }
 
-fn read_password(file: Option<&Path>) -> anyhow::Result<String> {
-    let line = match file {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("read {}", p.display()))?,
-        None => {
-            let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).context("read the password from standard input")?;
-            line
-        }
-    };
-    Ok(line.trim_end_matches(['\n', '\r']).to_string())
-}
 
 pub fn account(config: &Path, args: AccountArgs) -> anyhow::Result<()> {
     let ctx = EdgeContext::open(config)?;
     let mut conn = ctx.db()?;
-    let password = read_password(args.password_file.as_deref())?;
+    let password = crate::cli_util::read_password(args.password_file.as_deref())?;
     super::create_account(&mut conn, &args.login, &args.worker, args.role, &password, &ctx.clock.now_rfc3339())?;
     println!("учётная запись {} создана ({})", args.login, args.role.title_ru());
     Ok(())
@@ -66,7 +53,7 @@ pub fn account(config: &Path, args: AccountArgs) -> anyhow::Result<()> {
 
 pub fn activate(config: &Path, args: ActivateArgs) -> anyhow::Result<()> {
     let ctx = EdgeContext::open(config)?;
-    let password = read_password(args.password_file.as_deref())?;
+    let password = crate::cli_util::read_password(args.password_file.as_deref())?;
     crate::materials::pull::activate(&ctx, &args.exam, &args.gek, &password, &args.pulled_by)?;
     println!("ключ экзамена {} активирован членом ГЭК {}", args.exam, args.gek);
     Ok(())

@@ -1,7 +1,6 @@
 //! `ppe hub status [--exam ID] [--ate CODE] [--json]` (the dashboard as a terminal table) and
 //! `ppe hub user add|list` (РЦОИ operator accounts; passwords from a file or standard input).
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -152,24 +151,13 @@ fn parse_role(s: &str) -> Result<OperatorRole, String> {
     OperatorRole::parse(s).ok_or_else(|| format!("unknown role {s:?}: viewer, operator or admin"))
 }
 
-fn read_password(file: Option<&Path>) -> anyhow::Result<String> {
-    let line = match file {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("read {}", p.display()))?,
-        None => {
-            let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).context("read the password from standard input")?;
-            line
-        }
-    };
-    Ok(line.lines().next().unwrap_or("").to_string())
-}
 
 pub fn user(config: &Path, args: UserArgs) -> anyhow::Result<()> {
     let ctx = HubContext::open(config)?;
     let mut conn = ctx.db()?;
     match args.command {
         UserCommand::Add(a) => {
-            let password = read_password(a.password_file.as_deref())?;
+            let password = crate::cli_util::read_password(a.password_file.as_deref())?;
             accounts::create_operator(&mut conn, &a.login, a.role, &password, &ctx.clock.now_rfc3339(), "cli")?;
             println!("оператор {} создан ({})", a.login, a.role.title_ru());
         }

@@ -35,6 +35,7 @@ progress{width:240px;height:18px}.small{font-size:13px;color:#555}img.scan{max-w
 
 pub const JS: &str = r#"
 (function(){
+  document.querySelectorAll('form[method=get] select[name=exam]').forEach(function(s){s.addEventListener('change',function(){s.form.submit();});});
   var clock=document.getElementById('clock');
   if(clock){
     var t0=Date.parse(clock.dataset.now),speed=parseFloat(clock.dataset.speed||'1'),w0=Date.now();

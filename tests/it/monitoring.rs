@@ -101,9 +101,8 @@ fn set_cookies(resp: &axum::response::Response) -> Vec<String> {
     resp.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(|v| v.split(';').next().unwrap_or("").to_string()).collect()
 }
 
-/// Logs in through the operator router; returns the session cookie (`name=value`), or the
-/// redirect target when the login was refused.
-async fn login(pages: &MonitoringPages, login: &str, password: &str) -> Result<String, String> {
+/// Logs in through the operator router (login form, then its post); returns the post's answer.
+async fn login_response(pages: &MonitoringPages, login: &str, password: &str) -> axum::response::Response {
     let router = operator_router(pages.clone());
     let resp = router.clone().oneshot(Request::get("/login").body(Body::empty()).unwrap()).await.unwrap();
     let csrf_cookie = set_cookies(&resp).into_iter().find(|c| c.starts_with("ppe_hub_login_csrf=")).unwrap();
@@ -111,7 +110,13 @@ async fn login(pages: &MonitoringPages, login: &str, password: &str) -> Result<S
     let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     let body = form_encode(&[("login", login), ("password", password), ("csrf", &csrf), ("next", "/")]);
     let req = Request::post("/login").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").header(header::COOKIE, csrf_cookie).body(Body::from(body)).unwrap();
-    let resp = router.oneshot(req).await.unwrap();
+    router.oneshot(req).await.unwrap()
+}
+
+/// Logs in; returns the session cookie (`name=value`), or the redirect target when the login
+/// was refused.
+async fn login(pages: &MonitoringPages, login: &str, password: &str) -> Result<String, String> {
+    let resp = login_response(pages, login, password).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     match set_cookies(&resp).into_iter().find(|c| c.starts_with("ppe_hub_session=")) {
         Some(c) => Ok(c),
@@ -285,10 +290,18 @@ async fn operators_log_in_with_csrf_roles_and_lockout() {
     assert!(refused.contains("error="), "{refused}");
     let (_, html) = get(&pages, &refused, None).await;
     assert!(html.contains("заблокирована"), "{html}");
-    // The session cookie is HttpOnly and SameSite=Strict.
-    let resp = operator_router(pages.clone()).oneshot(Request::get("/login").body(Body::empty()).unwrap()).await.unwrap();
-    let raw = resp.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
-    assert!(raw.contains("HttpOnly") && raw.contains("SameSite=Strict"), "{raw}");
+    // The session cookie a login sets (not the login form's CSRF cookie) is HttpOnly and
+    // SameSite=Strict, and Secure exactly when the dashboard is served over HTTPS.
+    for secure in [false, true] {
+        let pages = MonitoringPages { hub: hub.clone(), secure_cookies: secure };
+        let resp = login_response(&pages, "op1", PASSWORD).await;
+        let raw: Vec<String> = resp.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect();
+        let session = raw.iter().find(|c| c.starts_with("ppe_hub_session=")).unwrap_or_else(|| panic!("no session cookie among {raw:?}"));
+        let attributes: Vec<&str> = session.split(';').map(str::trim).collect();
+        assert!(attributes[0].len() == "ppe_hub_session=".len() + 64, "a 32-byte token: {session}");
+        assert!(attributes.contains(&"HttpOnly") && attributes.contains(&"SameSite=Strict"), "{session}");
+        assert_eq!(attributes.contains(&"Secure"), secure, "{session}");
+    }
 }
 
 #[test]
@@ -436,7 +449,8 @@ fn chromium_sees_a_box_go_from_pulling_to_uploaded_verified_without_reload() {
 
         let png = driver.screenshot().await;
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "screenshot of {} bytes", png.len());
-        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots/hub-dashboard.png");
+        // Under target/, never into the tracked docs (a test run leaves the tree clean).
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots/hub-dashboard.png");
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
         std::fs::write(&out, &png).unwrap();
         driver.quit().await;
@@ -474,9 +488,27 @@ fn box_reporter_reaches_the_hub_after_an_outage_and_reports_its_stage() {
         let reporter = ppe::monitoring::reporter::spawn_box_reporter(&ctx).unwrap();
         let hub = open_hub(&hub_db_path, clock.clone());
         let pages = MonitoringPages { hub: hub.clone(), secure_cookies: false };
-        // Let a beat or two fail against the closed port.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert!(hub.row(EXAM, &code).unwrap().last_seen_at.is_none());
+        // The outage: whatever answers at the hub's address drops every connection. The box
+        // keeps trying (each beat a new connection) and nothing reaches the hub.
+        let outage = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let tries = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let dropper = {
+            let tries = tries.clone();
+            tokio::spawn(async move {
+                while let Ok((conn, _)) = outage.accept().await {
+                    tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    drop(conn);
+                }
+            })
+        };
+        let started = Instant::now();
+        while tries.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+            assert!(started.elapsed() < Duration::from_secs(20), "the box stopped trying during the outage");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(hub.row(EXAM, &code).unwrap().last_seen_at.is_none(), "no report got through the outage");
+        dropper.abort();
+        let _ = dropper.await;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let app = box_router(pages).layer(axum::Extension(BoxIdentity { ppe_code: code.clone() }));
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
