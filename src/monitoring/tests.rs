@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
 
 use super::*;
+use crate::model::Exam;
 
 fn t(s: &str) -> DateTime<Utc> {
     parse_time(s).unwrap()
