@@ -10,7 +10,9 @@
 //! - `live`: the hub's in-memory view of every point (`live/rows`), the batched writer
 //!   (`live/writer`) and the SSE ticker (`live/ticker`).
 //! - `store`: SQL of heartbeats, timelines, notes, and the hub-side upload facts.
-//! - `pages`: the axum router (heartbeat endpoint, dashboard, SSE, JSON, metrics, login).
+//! - `pages`: the axum router (heartbeat endpoint, dashboard, SSE, JSON, metrics, login) on
+//!   the web kit (`crate::http`); `views`: the pages as askama templates; `metrics`: the
+//!   Prometheus text.
 //! - `accounts` + `accounts_store`: РЦОИ operator accounts (viewer, operator, admin).
 //! - `reporter`: the box side, building a report and posting it every N seconds.
 //! - `cli`: `ppe hub status` and `ppe hub user`.
@@ -19,9 +21,11 @@ pub mod accounts;
 pub mod accounts_store;
 pub mod cli;
 pub mod live;
+pub mod metrics;
 pub mod pages;
 pub mod reporter;
 pub mod store;
+pub mod views;
 pub mod funnel;
 pub mod judgement;
 pub mod report;
@@ -33,4 +37,4 @@ pub use report::*;
 pub use text::*;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

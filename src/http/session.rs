@@ -210,5 +210,6 @@ mod tests {
         assert_eq!(set[0], format!("s={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600; Secure", s.token));
         assert_eq!(set[1], "l=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure");
         assert_ne!(s.token, s.csrf);
+        assert!(s.csrf.len() == 64 && s.token_sha256 == token_sha256(&s.token));
     }
 }

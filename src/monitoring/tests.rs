@@ -12,7 +12,7 @@ fn t(s: &str) -> DateTime<Utc> {
 }
 
 /// ege-02 of the demo region: 10:00 at UTC+7, 235 min, upload due 60 min after the end.
-fn exam() -> Exam {
+pub(crate) fn exam() -> Exam {
     Exam {
         exam_id: "ege-02".into(),
         kind: crate::model::ExamKind::Ege,

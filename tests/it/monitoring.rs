@@ -255,7 +255,7 @@ async fn operators_log_in_with_csrf_roles_and_lockout() {
     let pages = MonitoringPages { hub: hub.clone(), secure_cookies: false };
     // Nothing without a session: the page sends to the login form, the API answers 401.
     let (s, location) = get(&pages, "/", None).await;
-    assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, "/login?next=/"));
+    assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, "/login?next=%2F"));
     assert_eq!(get(&pages, "/v1/status", None).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(get(&pages, "/v1/events", None).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(get(&pages, "/v1/status", Some("ppe_hub_session=forged")).await.0, StatusCode::UNAUTHORIZED);
