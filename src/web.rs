@@ -145,36 +145,26 @@ const NAV: &[(&str, &str, access::Action)] = &[
     ("/accounts", "Учётные записи", access::Action::ManageAccounts),
 ];
 
-/// The page frame: header with navigation and the user, the alarm bar, the content.
+/// The page frame (`templates/box/frame.html`): header with navigation and the user, the
+/// alarm bar, the content (`body` is HTML the page rendered; everything else is escaped).
+#[derive(askama::Template)]
+#[template(path = "box/frame.html")]
+struct FrameView<'a> {
+    title: &'a str,
+    nav: Vec<(&'static str, &'static str)>,
+    staff: Option<&'a Staff>,
+    alarms: &'a [String],
+    body: &'a str,
+}
+
 pub fn frame(title: &str, staff: Option<&Staff>, alarms: &[String], body: &str) -> Html<String> {
-    let nav: String = match staff {
-        Some(s) => NAV
-            .iter()
-            .filter(|(_, _, a)| access::allowed(s.role, *a))
-            .map(|(p, t, _)| format!("<a href=\"{p}\">{t}</a>"))
-            .collect::<Vec<_>>()
-            .join(""),
-        None => String::new(),
+    let nav = match staff {
+        Some(s) => NAV.iter().filter(|(_, _, a)| access::allowed(s.role, *a)).map(|(p, t, _)| (*p, *t)).collect(),
+        None => Vec::new(),
     };
-    let user = staff
-        .map(|s| {
-            format!(
-                "<span class=\"user\">{} ({})</span><form method=\"post\" action=\"/logout\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Выйти</button></form>",
-                html_escape(&s.login),
-                s.worker_role.title_ru(),
-                html_escape(&s.csrf)
-            )
-        })
-        .unwrap_or_default();
-    let alarm_bar = if alarms.is_empty() {
+    let view = FrameView { title, nav, staff, alarms, body };
+    Html(askama::Template::render(&view).unwrap_or_else(|e| {
+        tracing::error!("web UI: page frame not rendered: {e}");
         String::new()
-    } else {
-        format!("<div class=\"alarms\" id=\"alarms\">{}</div>", alarms.iter().map(|a| format!("<p>⚠ {}</p>", html_escape(a))).collect::<String>())
-    };
-    Html(format!(
-        "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t} — ППЭ</title><link rel=\"stylesheet\" href=\"/static/app.css\"><script src=\"/static/app.js\" defer></script></head>\
-         <body><header><h1><a href=\"/\">ППЭ</a></h1><nav>{nav}</nav>{user}</header>{alarm_bar}<main><h2>{t}</h2>{body}</main></body></html>",
-        t = html_escape(title)
-    ))
+    }))
 }

@@ -22,7 +22,7 @@ use super::accounts::{self, Operator, OperatorError, OperatorRole, Session};
 use super::live::MonitoringHub;
 use super::views::{self, HUB_UI};
 use super::{HeartbeatReport, MonitoringError};
-use crate::hub::server::Caller;
+use crate::context::BoxIdentity;
 use crate::http::error::blocking;
 use crate::http::session::{check_csrf, log_in, LoginForm, LoginRefusal, NewSession, SessionCookies};
 use crate::http::{redirect, safe_next, url_encode, AppError};
@@ -101,11 +101,12 @@ async fn with_db<T: Send + 'static>(hub: &MonitoringHub, f: impl FnOnce(&mut cra
 
 // ---------- the box ----------
 
-async fn heartbeat_post(State(state): State<MonitoringPages>, caller: Caller, body: Bytes) -> Result<Json<super::live::HeartbeatAck>, AppError> {
+async fn heartbeat_post(State(state): State<MonitoringPages>, identity: Option<axum::Extension<BoxIdentity>>, body: Bytes) -> Result<Json<super::live::HeartbeatAck>, AppError> {
     let report: HeartbeatReport = serde_json::from_slice(&body).map_err(|e| monitoring_error(MonitoringError::Malformed(format!("JSON: {e}"))))?;
     let code = report.ppe_code.clone();
     // Memory only (the writer thread does the SQL): no blocking pool needed.
-    match state.hub.accept(caller.0.as_ref(), report) {
+    // The identity is what the hub's mTLS layer inserted for an enrolled certificate.
+    match state.hub.accept(identity.as_ref().map(|i| &i.0), report) {
         Ok(ack) => Ok(Json(ack)),
         Err(e) => {
             tracing::warn!(ppe = %code, reason = e.code(), "heartbeat refused");
