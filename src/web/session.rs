@@ -62,7 +62,7 @@ impl FromRequestParts<WebState> for Staff {
             let Some(sha) = token_sha256 else {
                 return Ok(Err(crate::accounts::store::account_count(&conn)? == 0));
             };
-            let row = super::store::session_get(&conn, &sha, &ctx.clock.now_rfc3339())?;
+            let row = super::store::session_get(&conn, &sha, ctx.clock.now())?;
             match row {
                 Some(row) => Ok(Ok((row, sha))),
                 None => Ok(Err(crate::accounts::store::account_count(&conn)? == 0)),
@@ -129,11 +129,12 @@ pub async fn login_get(State(state): State<WebState>, Query(q): Query<NextQuery>
 /// Keeps the new session (expired ones pruned) with its audit entry.
 fn store_session(ctx: &crate::context::EdgeContext, login: &str, role: WorkerRole, session: &NewSession) -> anyhow::Result<()> {
     let conn = ctx.db()?;
+    let now = ctx.clock.now();
     let now_text = ctx.clock.now_rfc3339();
-    super::store::sessions_prune(&conn, &now_text)?;
+    super::store::sessions_prune(&conn, now)?;
     let tx = conn.unchecked_transaction()?;
-    let row = super::store::SessionRow { login: login.into(), role: role.code().into(), csrf_token: session.csrf.clone(), expires_at: crate::monitoring::time_text(session.expires_at) };
-    super::store::session_insert(&tx, &session.token_sha256, &row, &now_text)?;
+    let row = super::store::SessionRow { login: login.into(), role: role.code().into(), csrf_token: session.csrf.clone(), expires_at: session.expires_at };
+    super::store::session_insert(&tx, &session.token_sha256, &row, now)?;
     crate::audit::store::append(&tx, &now_text, crate::audit::NewEntry { actor: login, action: "ui.login", object: login, details: serde_json::json!({"role": role.code()}) })?;
     tx.commit()?;
     Ok(())
