@@ -304,6 +304,47 @@ async fn operators_log_in_with_csrf_roles_and_lockout() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_dashboard_answer_carries_the_security_headers_and_an_error_names_its_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = hub_db(dir.path(), 2);
+    let hub = open_hub(&db, Clock::simulated(t("2027-05-27T02:10:00Z"), 1.0));
+    let pages = MonitoringPages { hub: hub.clone(), secure_cookies: false };
+    let cookie = login(&pages, "viewer1", PASSWORD).await.unwrap();
+    let answer = |uri: &str, cookie: Option<&str>| {
+        let mut req = Request::get(uri);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        operator_router(pages.clone()).oneshot(req.body(Body::empty()).unwrap())
+    };
+    for (uri, with_session) in [("/", true), ("/login", false), ("/v1/status", true), ("/metrics", false), ("/ppe/ege-02/nope", true), ("/", false)] {
+        let resp = answer(uri, with_session.then_some(cookie.as_str())).await.unwrap();
+        let h = resp.headers();
+        assert_eq!(h[header::X_FRAME_OPTIONS], "DENY", "{uri}");
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{uri}");
+        assert_eq!(h[header::CACHE_CONTROL], "no-store", "{uri}");
+        assert!(h[header::CONTENT_SECURITY_POLICY].to_str().unwrap().starts_with("default-src 'self'"), "{uri}");
+        assert_eq!(h["x-request-id"].len(), 12, "{uri}");
+    }
+    // The dashboard's one inline script runs by its nonce; no other page runs a script.
+    let resp = answer("/", Some(&cookie)).await.unwrap();
+    let csp = resp.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
+    let html = String::from_utf8(axum::body::to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap();
+    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+    assert!(html.contains(&format!("<script nonce=\"{nonce}\">")), "{csp}");
+    // A page that is not there: a readable page with the request id of its answer.
+    let resp = answer("/ppe/ege-02/nope", Some(&cookie)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let id = resp.headers()["x-request-id"].to_str().unwrap().to_string();
+    let html = String::from_utf8(axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+    assert!(html.contains("не назначен на экзамен") && html.contains(&id), "{html}");
+    // The same for an API call, in JSON.
+    let (status, body) = post(&pages, None, "{}".into()).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("malformed")), "{body}");
+    assert_eq!(body["request_id"].as_str().map(str::len), Some(12), "{body}");
+}
+
 #[test]
 fn hub_status_and_user_commands_print_the_table() {
     let dir = tempfile::tempdir().unwrap();
