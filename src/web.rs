@@ -4,8 +4,9 @@
 //! exam day from it; organizers mark attendance; the ГЭК member activates the materials.
 //!
 //! `access` holds the one table of who may do what; `session` logs people in (accounts of
-//! `accounts`, sessions in `web_session`, CSRF token per session, lockout from `accounts`);
-//! `views` renders (one askama view per page), `actions` changes state by calling the domain functions (each one
+//! `accounts`, sessions in `web_session`, the kit's cookies, CSRF and login flow, lockout from
+//! `accounts`); errors, request ids and security headers are the kit's (`crate::http`);
+//! `views` renders (one askama view per page), `actions` changes state by calling the use cases (each one
 //! transaction with its audit entry, as the CLI does). Handlers stay thin and run database
 //! work on the blocking pool.
 
@@ -18,8 +19,6 @@ pub mod views;
 
 use std::sync::{Arc, Mutex};
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -45,7 +44,7 @@ pub fn lan_router(ctx: EdgeContext, desk_selection: Arc<Mutex<Option<DeskSelecti
 }
 
 pub fn router(state: WebState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/login", get(session::login_get).post(session::login_post))
         .route("/setup", get(session::setup_get).post(session::setup_post))
         .route("/logout", post(session::logout_post))
@@ -83,102 +82,39 @@ pub fn router(state: WebState) -> Router {
         .route("/accounts", get(views::accounts::accounts_get))
         .route("/accounts/create", post(actions::accounts_create))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
-        .with_state(state)
+        .with_state(state);
+    crate::http::layer::with_kit(routes, &BOX_UI)
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+pub use crate::http::{redirect, url_encode};
+
+/// The box UI's errors are the kit's (`LoginNeeded`, `Redirect` to the first-start setup,
+/// `Forbidden`, `Refused`, `NotFound`, `Internal`), rendered by the kit's layer.
+pub type WebError = crate::http::AppError;
+
+/// What the kit needs to know of the box UI: HTML everywhere, one policy for every page (the
+/// CSS and script are files of the box, nothing inline).
+pub static BOX_UI: crate::http::Ui = crate::http::Ui { name: "box", api_prefixes: &[], csp: "default-src 'self'", render_error: error_page };
+
+#[derive(askama::Template)]
+#[template(path = "box/error.html")]
+struct ErrorView<'a> {
+    page: &'a crate::http::ErrorPage,
 }
 
-/// Percent-encodes a query value.
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+fn error_page(page: &crate::http::ErrorPage) -> String {
+    use askama::Template;
+    ErrorView { page }.render().unwrap_or_else(|_| page.message.clone())
 }
 
-/// Why a request did not get its page.
-#[derive(Debug)]
-pub enum WebError {
-    /// Not logged in: a browser goes to the login page and comes back.
-    LoginNeeded(String),
-    /// No accounts yet: the first start sets the administrator's password.
-    SetupNeeded,
-    Forbidden(String),
-    /// The action was refused by the rules (a clear Russian reason), nothing changed.
-    Refused(String),
-    NotFound(String),
-    Internal(String),
-}
-
-impl WebError {
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        tracing::error!("web UI: {e}");
-        WebError::Internal(e.to_string())
-    }
-}
-
-impl From<anyhow::Error> for WebError {
-    fn from(e: anyhow::Error) -> Self {
-        WebError::Refused(format!("{e:#}"))
-    }
-}
-
-impl IntoResponse for WebError {
-    fn into_response(self) -> Response {
-        let (status, title, text) = match self {
-            WebError::LoginNeeded(next) => return redirect(&format!("/login?next={}", url_encode(&next))),
-            WebError::SetupNeeded => return redirect("/setup"),
-            WebError::Forbidden(t) => (StatusCode::FORBIDDEN, "Недостаточно прав", t),
-            WebError::Refused(t) => (StatusCode::UNPROCESSABLE_ENTITY, "Действие не выполнено", t),
-            WebError::NotFound(t) => (StatusCode::NOT_FOUND, "Не найдено", t),
-            WebError::Internal(t) => (StatusCode::INTERNAL_SERVER_ERROR, "Ошибка станции", t),
-        };
-        let body = format!(
-            "<div class=\"panel error\"><h2>{title}</h2><p>{}</p><p><a href=\"javascript:history.back()\" class=\"button\">Назад</a> <a href=\"/\" class=\"button\">На главную</a></p></div>",
-            html_escape(&text)
-        );
-        (status, frame(title, None, &[], &body)).into_response()
-    }
-}
-
-/// 303 to `to`.
-pub fn redirect(to: &str) -> Response {
-    let mut resp = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    resp
-}
-
-/// Runs database work off the async threads.
+/// Runs database work off the async threads; a domain error is a refusal with its reason.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> Result<T, WebError> {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(r) => r.map_err(WebError::from),
-        Err(e) => Err(WebError::internal(e)),
-    }
+    crate::http::error::blocking(move || f().map_err(WebError::from)).await
 }
 
-/// The navigation: (path, title, action needed to see it).
-const NAV: &[(&str, &str, access::Action)] = &[
+/// The navigation: (path, title, action needed to see it); the layout shows a person only what
+/// their role may open.
+pub const NAV: &[(&str, &str, access::Action)] = &[
     ("/", "План дня", access::Action::ViewHome),
     ("/materials", "Материалы", access::Action::ViewMaterials),
     ("/seating", "Рассадка", access::Action::ViewSeating),
@@ -191,37 +127,3 @@ const NAV: &[(&str, &str, access::Action)] = &[
     ("/audit", "Журнал", access::Action::ViewAudit),
     ("/accounts", "Учётные записи", access::Action::ManageAccounts),
 ];
-
-/// The page frame: header with navigation and the user, the alarm bar, the content.
-pub fn frame(title: &str, staff: Option<&Staff>, alarms: &[String], body: &str) -> Html<String> {
-    let nav: String = match staff {
-        Some(s) => NAV
-            .iter()
-            .filter(|(_, _, a)| access::allowed(s.role, *a))
-            .map(|(p, t, _)| format!("<a href=\"{p}\">{t}</a>"))
-            .collect::<Vec<_>>()
-            .join(""),
-        None => String::new(),
-    };
-    let user = staff
-        .map(|s| {
-            format!(
-                "<span class=\"user\">{} ({})</span><form method=\"post\" action=\"/logout\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Выйти</button></form>",
-                html_escape(&s.login),
-                s.worker_role.title_ru(),
-                html_escape(&s.csrf)
-            )
-        })
-        .unwrap_or_default();
-    let alarm_bar = if alarms.is_empty() {
-        String::new()
-    } else {
-        format!("<div class=\"alarms\" id=\"alarms\">{}</div>", alarms.iter().map(|a| format!("<p>⚠ {}</p>", html_escape(a))).collect::<String>())
-    };
-    Html(format!(
-        "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t} — ППЭ</title><link rel=\"stylesheet\" href=\"/static/app.css\"><script src=\"/static/app.js\" defer></script></head>\
-         <body><header><h1><a href=\"/\">ППЭ</a></h1><nav>{nav}</nav>{user}</header>{alarm_bar}<main><h2>{t}</h2>{body}</main></body></html>",
-        t = html_escape(title)
-    ))
-}

@@ -1,9 +1,9 @@
 //! РЦОИ operator accounts: roles (viewer, operator, admin), PBKDF2 password hashes shared
-//! with the box's accounts, lockout after repeated failures, and sessions whose cookie holds a
-//! random token while the database keeps only its SHA-256 (a stolen table opens no session).
+//! with the box's accounts, lockout after repeated failures, and the sessions the web kit
+//! makes, of which the database keeps only the token's SHA-256 (a stolen table opens no
+//! session).
 
 use chrono::{DateTime, Duration, Utc};
-use ring::rand::SecureRandom;
 
 use super::accounts_store as store;
 use crate::accounts::{hash_password, verify_password, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS};
@@ -96,23 +96,6 @@ pub fn is_valid_login(login: &str) -> bool {
     !login.is_empty() && login.len() <= 64 && login.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
-/// 32 random bytes as hex: session tokens and CSRF tokens.
-pub fn random_token() -> Result<String, OperatorError> {
-    let mut b = [0u8; 32];
-    ring::rand::SystemRandom::new().fill(&mut b).map_err(|_| store_err("системный генератор случайных чисел недоступен"))?;
-    Ok(hex::encode(b))
-}
-
-/// Compares secrets without an early exit (timing does not reveal the matching prefix).
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn token_digest(token: &str) -> String {
-    crate::util::sha256_hex(token.as_bytes())
-}
-
 fn rfc(t: DateTime<Utc>) -> String {
     super::time_text(t)
 }
@@ -176,29 +159,28 @@ pub fn authenticate(conn: &mut Connection, login: &str, password: &str, now: Dat
     }
 }
 
-/// Starts a session; returns the cookie token (only its digest is stored) and the session.
-pub fn session_start(conn: &mut Connection, op: &Operator, now: DateTime<Utc>) -> Result<(String, Session), OperatorError> {
-    let token = random_token()?;
-    let csrf = random_token()?;
-    let expires = rfc(now + Duration::hours(SESSION_HOURS));
+/// Keeps a session the web kit made (`crate::http::session`): only the digest of its cookie
+/// token is stored. Expired sessions are pruned on the way.
+pub fn session_insert(conn: &mut Connection, op: &Operator, token_sha256: &str, csrf_token: &str, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Session, OperatorError> {
+    let expires = rfc(expires_at);
     let tx = conn.transaction().map_err(store_err)?;
     store::sessions_delete_expired(&tx, &rfc(now)).map_err(store_err)?;
-    store::session_insert(&tx, &token_digest(&token), &op.login, &csrf, &rfc(now), &expires).map_err(store_err)?;
+    store::session_insert(&tx, token_sha256, &op.login, csrf_token, &rfc(now), &expires).map_err(store_err)?;
     tx.commit().map_err(store_err)?;
-    Ok((token, Session { login: op.login.clone(), role: op.role, csrf_token: csrf, expires_at: expires }))
+    Ok(Session { login: op.login.clone(), role: op.role, csrf_token: csrf_token.into(), expires_at: expires })
 }
 
-/// The live session of a cookie token (`None` when unknown or expired).
-pub fn session_get(conn: &Connection, token: &str, now: DateTime<Utc>) -> Result<Option<Session>, OperatorError> {
-    let Some(s) = store::session_get(conn, &token_digest(token)).map_err(store_err)? else { return Ok(None) };
+/// The live session of a cookie token's digest (`None` when unknown or expired).
+pub fn session_get(conn: &Connection, token_sha256: &str, now: DateTime<Utc>) -> Result<Option<Session>, OperatorError> {
+    let Some(s) = store::session_get(conn, token_sha256).map_err(store_err)? else { return Ok(None) };
     match super::parse_time(&s.expires_at) {
         Some(exp) if now < exp => Ok(Some(s)),
         _ => Ok(None),
     }
 }
 
-pub fn session_end(conn: &Connection, token: &str) -> Result<(), OperatorError> {
-    store::session_delete(conn, &token_digest(token)).map_err(store_err)?;
+pub fn session_end(conn: &Connection, token_sha256: &str) -> Result<(), OperatorError> {
+    store::session_delete(conn, token_sha256).map_err(store_err)?;
     Ok(())
 }
 
@@ -228,11 +210,12 @@ mod tests {
         assert!(matches!(create_operator(&mut conn, "op1", OperatorRole::Viewer, "длинный-пароль", "t", "cli"), Err(OperatorError::Exists(_))));
         assert!(matches!(authenticate(&mut conn, "nobody", "x", now), Err(OperatorError::BadCredentials)));
         let ok = authenticate(&mut conn, "op1", "длинный-пароль", now).unwrap();
-        let (token, session) = session_start(&mut conn, &ok, now).unwrap();
+        let (token, csrf) = ("a".repeat(64), "c".repeat(64));
+        let session = session_insert(&mut conn, &ok, &token, &csrf, now + Duration::hours(SESSION_HOURS), now).unwrap();
         assert_eq!(session_get(&conn, &token, now).unwrap().unwrap().role, OperatorRole::Operator);
         assert!(session_get(&conn, "forged", now).unwrap().is_none());
         assert!(session_get(&conn, &token, now + Duration::hours(SESSION_HOURS)).unwrap().is_none(), "expired");
-        assert_eq!(session.csrf_token.len(), 64);
+        assert_eq!(session.csrf_token, csrf);
         for _ in 0..MAX_FAILED_ATTEMPTS {
             assert!(matches!(authenticate(&mut conn, "op1", "wrong", now), Err(OperatorError::BadCredentials)));
         }
@@ -244,12 +227,5 @@ mod tests {
         assert!(actions.contains(&"monitoring.operator_create".to_string()));
         assert!(actions.contains(&"monitoring.operator_locked".to_string()));
         assert!(actions.contains(&"monitoring.operator_login_failed".to_string()));
-    }
-
-    #[test]
-    fn constant_time_eq_compares_whole_strings() {
-        assert!(constant_time_eq("abc", "abc"));
-        assert!(!constant_time_eq("abc", "abd"));
-        assert!(!constant_time_eq("abc", "abcd"));
     }
 }

@@ -8,8 +8,11 @@
 //! upload records, not the boxes' claims, decide "received" and "verified" (see
 //! [`UploadRecords`]).
 
+mod rows;
+mod ticker;
+mod writer;
+
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -19,10 +22,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::store::{self as mstore, Assignment, HeartbeatWrite, HistoryRow};
-use super::{
-    clock_offset_ms, delivered, made_progress, point_status, sort_worst_first, summarize, time_text, Arrived, HeartbeatReport, HubUploadFacts, MonitoringError, PointInputs,
-    PointRow, ProgressSample, Schedule, StatusRules, Summary, UploadTruth,
-};
+use ticker::TickerState;
+use writer::{writer_loop, WriterMsg};
+use super::{clock_offset_ms, made_progress, time_text, Arrived, HeartbeatReport, HubUploadFacts, MonitoringError, PointRow, ProgressSample, StatusRules, Summary, UploadTruth};
 use crate::clock::Clock;
 use crate::context::BoxIdentity;
 use crate::model::{Exam, ExamPoint};
@@ -110,10 +112,6 @@ struct ExamFacts {
     materials: HashMap<String, (Option<u64>, bool)>,
 }
 
-enum WriterMsg {
-    Write(Box<HeartbeatWrite>),
-    Flush(std::sync::mpsc::Sender<()>),
-}
 
 /// Counters for `/metrics`.
 #[derive(Debug, Default)]
@@ -138,20 +136,6 @@ impl Counters {
     pub fn refused(&self) -> Vec<(&'static str, u64)> {
         REFUSAL_CODES.iter().zip(&self.refused).map(|(c, n)| (*c, n.load(Ordering::Relaxed))).collect()
     }
-}
-
-/// A row as last broadcast: its JSON, a fingerprint, and the tick it changed in.
-struct SentRow {
-    fingerprint: u64,
-    json: String,
-    seq: u64,
-}
-
-#[derive(Default)]
-struct TickerState {
-    seq: u64,
-    rows: HashMap<PointKey, SentRow>,
-    summaries: HashMap<String, (u64, String)>,
 }
 
 struct Shared {
@@ -463,337 +447,5 @@ impl MonitoringHub {
 
     pub fn exam_point(&self, ppe_code: &str) -> Option<ExamPoint> {
         read(&self.shared.plan).points.get(ppe_code).cloned()
-    }
-
-    /// Every row of an exam (or all exams), optionally one АТЕ, worst first, at `now`.
-    pub fn rows(&self, exam_id: Option<&str>, ate_code: Option<&str>) -> Vec<PointRow> {
-        let now = self.clock.now();
-        let plan = read(&self.shared.plan).clone();
-        let facts = read(&self.shared.facts).clone();
-        let truth = self.shared.uploads.truth();
-        let points = read(&self.shared.points);
-        let mut rows = Vec::new();
-        for (exam_key, assignments) in &plan.by_exam {
-            if exam_id.is_some_and(|e| e != exam_key) {
-                continue;
-            }
-            let Some(exam) = plan.exams.get(exam_key) else { continue };
-            let exam_facts = facts.get(exam_key);
-            for a in assignments {
-                let point = plan.points.get(&a.ppe_code);
-                if ate_code.is_some_and(|ate| point.is_none_or(|p| p.ate_code != ate)) {
-                    continue;
-                }
-                let live = points.get(&(exam_key.clone(), a.ppe_code.clone()));
-                let uploads = exam_facts.and_then(|f| f.uploads.get(&a.ppe_code));
-                let materials = exam_facts.and_then(|f| f.materials.get(&a.ppe_code)).copied();
-                if let Some(row) = point_row(exam, a, point, live, uploads, materials, truth, &self.shared.rules, now) {
-                    rows.push(row);
-                }
-            }
-        }
-        drop(points);
-        sort_worst_first(&mut rows);
-        rows
-    }
-
-    /// Rows and summary of an exam and optionally an АТЕ.
-    pub fn status(&self, exam_id: Option<&str>, ate_code: Option<&str>) -> StatusView {
-        let seq = lock(&self.shared.ticker).seq;
-        let rows = self.rows(exam_id, ate_code);
-        StatusView {
-            hub_time: self.clock.now_rfc3339(),
-            exam_id: exam_id.map(str::to_string),
-            ate_code: ate_code.map(str::to_string),
-            upload_truth: self.shared.uploads.truth(),
-            summary: summarize(&rows),
-            rows,
-            seq,
-        }
-    }
-
-    /// One row (the point page).
-    pub fn row(&self, exam_id: &str, ppe_code: &str) -> Option<PointRow> {
-        let ate = self.exam_point(ppe_code).map(|p| p.ate_code);
-        self.rows(Some(exam_id), ate.as_deref()).into_iter().find(|r| r.ppe_code == ppe_code)
-    }
-
-    /// Recent progress samples of a point (for its page).
-    pub fn samples(&self, exam_id: &str, ppe_code: &str) -> Vec<ProgressSample> {
-        read(&self.shared.points).get(&(exam_id.to_string(), ppe_code.to_string())).map(|p| p.samples.iter().copied().collect()).unwrap_or_default()
-    }
-
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
-        self.shared.events.subscribe()
-    }
-
-    pub fn sse_clients(&self) -> usize {
-        self.shared.events.receiver_count()
-    }
-
-    /// Computes every row, compares it with what was last broadcast and, if anything changed,
-    /// broadcasts one compact message: the changed rows and the changed summaries (per exam
-    /// and per exam and АТЕ). Returns the message.
-    pub fn tick(&self) -> Option<Arc<str>> {
-        let rows = self.rows(None, None);
-        let now = self.clock.now_rfc3339();
-        let mut groups: BTreeMap<String, Vec<&PointRow>> = BTreeMap::new();
-        for r in &rows {
-            groups.entry(r.exam_id.clone()).or_default().push(r);
-            groups.entry(format!("{}|{}", r.exam_id, r.ate_code)).or_default().push(r);
-        }
-        let mut t = lock(&self.shared.ticker);
-        let seq = t.seq + 1;
-        let mut changed_rows: Vec<&str> = Vec::new();
-        let mut changed_keys: Vec<PointKey> = Vec::new();
-        for r in &rows {
-            let json = serde_json::to_string(r).unwrap_or_default();
-            let fp = fingerprint(&json);
-            let key = (r.exam_id.clone(), r.ppe_code.clone());
-            match t.rows.get(&key) {
-                Some(sent) if sent.fingerprint == fp => {}
-                _ => {
-                    t.rows.insert(key.clone(), SentRow { fingerprint: fp, json, seq });
-                    changed_keys.push(key);
-                }
-            }
-        }
-        let mut changed_summaries: Vec<(String, String)> = Vec::new();
-        for (k, group) in &groups {
-            let json = serde_json::to_string(&summarize(group.iter().copied())).unwrap_or_default();
-            let fp = fingerprint(&json);
-            if t.summaries.get(k).is_none_or(|(old, _)| *old != fp) {
-                t.summaries.insert(k.clone(), (fp, json.clone()));
-                changed_summaries.push((k.clone(), json));
-            }
-        }
-        if changed_keys.is_empty() && changed_summaries.is_empty() {
-            return None;
-        }
-        t.seq = seq;
-        for k in &changed_keys {
-            if let Some(s) = t.rows.get(k) {
-                changed_rows.push(&s.json);
-            }
-        }
-        let msg: Arc<str> = event_json(seq, &now, changed_rows.into_iter(), changed_summaries.iter().map(|(k, v)| (k.as_str(), v.as_str()))).into();
-        drop(t);
-        if self.shared.events.send(msg.clone()).is_ok() {
-            self.shared.counters.events_sent.fetch_add(1, Ordering::Relaxed);
-        }
-        Some(msg)
-    }
-
-    /// Rows changed after tick `since` and every summary: what a client that rendered the page
-    /// at `since` (or lagged behind) needs to be current.
-    pub fn catch_up(&self, since: u64) -> Option<(u64, Arc<str>)> {
-        let t = lock(&self.shared.ticker);
-        if t.seq <= since {
-            return None;
-        }
-        let rows = t.rows.values().filter(|r| r.seq > since).map(|r| r.json.as_str());
-        let summaries = t.summaries.iter().map(|(k, (_, v))| (k.as_str(), v.as_str()));
-        Some((t.seq, event_json(t.seq, &self.clock.now_rfc3339(), rows, summaries).into()))
-    }
-
-    pub fn seq(&self) -> u64 {
-        lock(&self.shared.ticker).seq
-    }
-
-    /// The ticker and the periodic re-reads of the plan and the hub's records, on the current
-    /// tokio runtime, until the hub is dropped.
-    pub fn spawn_background(&self) -> tokio::task::JoinHandle<()> {
-        let weak = Arc::downgrade(&self.shared);
-        let clock = self.clock.clone();
-        tokio::spawn(async move {
-            let mut interval = tokio::time::interval(std::time::Duration::from_secs(1));
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut n: u64 = 0;
-            loop {
-                interval.tick().await;
-                let Some(shared) = weak.upgrade() else { return };
-                let hub = MonitoringHub { shared, clock: clock.clone() };
-                n += 1;
-                let refresh_plan = n.is_multiple_of(PLAN_REFRESH_SECS);
-                let refresh_facts = n.is_multiple_of(FACTS_REFRESH_SECS);
-                let h = hub.clone();
-                let done = tokio::task::spawn_blocking(move || {
-                    if refresh_plan {
-                        if let Err(e) = h.refresh_plan() {
-                            tracing::warn!("monitoring: plan re-read failed: {e}");
-                        }
-                    }
-                    if refresh_facts {
-                        if let Err(e) = h.refresh_facts() {
-                            tracing::warn!("monitoring: upload records re-read failed: {e}");
-                        }
-                    }
-                    h.tick();
-                })
-                .await;
-                if let Err(e) = done {
-                    tracing::error!("monitoring ticker: {e}");
-                }
-            }
-        })
-    }
-}
-
-fn fingerprint(s: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish()
-}
-
-/// `{"seq":N,"now":"…","rows":[…],"summaries":{"exam":{…},"exam|ate":{…}}}` from pieces that
-/// are JSON already (rows are serialized once per change, not once per client).
-fn event_json<'a>(seq: u64, now: &str, rows: impl Iterator<Item = &'a str>, summaries: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    let mut out = format!("{{\"seq\":{seq},\"now\":{},\"rows\":[", serde_json::Value::String(now.to_string()));
-    for (i, r) in rows.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(r);
-    }
-    out.push_str("],\"summaries\":{");
-    for (i, (k, v)) in summaries.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&serde_json::Value::String(k.to_string()).to_string());
-        out.push(':');
-        out.push_str(v);
-    }
-    out.push_str("}}");
-    out
-}
-
-/// One row from the plan, the point's live state and the hub's records.
-#[allow(clippy::too_many_arguments)]
-fn point_row(
-    exam: &Exam,
-    a: &Assignment,
-    point: Option<&ExamPoint>,
-    live: Option<&PointLive>,
-    uploads: Option<&HubUploadFacts>,
-    materials: Option<(Option<u64>, bool)>,
-    truth: UploadTruth,
-    rules: &StatusRules,
-    now: DateTime<Utc>,
-) -> Option<PointRow> {
-    let schedule = Schedule::for_point(exam, a.extended_time)?;
-    let report = live.map(|l| &l.latest.report);
-    let d = delivered(report, truth, uploads);
-    let samples: Vec<ProgressSample> = live.map(|l| l.samples.iter().copied().collect()).unwrap_or_default();
-    let hub_activity = uploads.and_then(|u| u.last_activity_at);
-    let last_progress_at = match (live.map(|l| l.last_progress_at), hub_activity) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    };
-    let input = PointInputs { schedule, latest: live.map(|l| &l.latest), last_progress_at, samples: &samples, delivered: &d };
-    let st = point_status(&input, rules, now);
-    let default_report;
-    let r = match report {
-        Some(r) => r,
-        None => {
-            default_report = HeartbeatReport {
-                ppe_code: a.ppe_code.clone(),
-                exam_id: a.exam_id.clone(),
-                box_time: String::new(),
-                stage: super::Stage::Waiting,
-                materials: Default::default(),
-                seating_done: false,
-                attendance: Default::default(),
-                pages: Default::default(),
-                upload: Default::default(),
-                alarms: vec![],
-                last_error: None,
-            };
-            &default_report
-        }
-    };
-    let mut attendance = r.attendance.clone();
-    if attendance.planned == 0 {
-        attendance.planned = a.planned;
-    }
-    let (published_version, key_released) = materials.unwrap_or((None, false));
-    Some(PointRow {
-        exam_id: a.exam_id.clone(),
-        ppe_code: a.ppe_code.clone(),
-        name: point.map(|p| p.name.clone()).unwrap_or_default(),
-        ate_code: point.map(|p| p.ate_code.clone()).unwrap_or_default(),
-        ate_name: point.map(|p| p.ate_name.clone()).unwrap_or_default(),
-        stage: r.stage,
-        stage_since: live.map(|l| time_text(l.stage_since)),
-        health: st.health,
-        reason: st.reason,
-        deadline: time_text(schedule.deadline),
-        last_seen_at: live.map(|l| time_text(l.latest.received_at)),
-        clock_offset_ms: live.map(|l| l.clock_offset_ms),
-        last_error: r.last_error.clone(),
-        alarms: r.alarms.clone(),
-        bytes_done: r.upload.bytes_done,
-        bytes_total: r.upload.bytes_total,
-        files_done: r.upload.files_done,
-        files_total: r.upload.files_total,
-        rate_bytes_per_second: st.rate_bytes_per_second.map(|r| r.round() as u64),
-        pages_expected: r.pages.expected,
-        pages_scanned: r.pages.scanned,
-        pages_received: d.pages_received,
-        pages_verified: d.pages_verified,
-        seating_done: r.seating_done,
-        attendance,
-        materials: r.materials.clone(),
-        published_version,
-        key_released,
-        receipt_id: d.receipt_id,
-    })
-}
-
-fn writer_loop(mut conn: Connection, rx: std::sync::mpsc::Receiver<WriterMsg>, shared: std::sync::Weak<Shared>) {
-    let max_wait = std::time::Duration::from_millis(WRITER_BATCH_MS);
-    while let Ok(first) = rx.recv() {
-        let mut batch: Vec<HeartbeatWrite> = Vec::new();
-        let mut flushes = Vec::new();
-        let started = Instant::now();
-        let mut next = Some(first);
-        while let Some(msg) = next.take() {
-            match msg {
-                WriterMsg::Write(w) => batch.push(*w),
-                WriterMsg::Flush(done) => {
-                    flushes.push(done);
-                    // A flush asks for everything queued before it: commit now.
-                    while let Ok(m) = rx.try_recv() {
-                        match m {
-                            WriterMsg::Write(w) => batch.push(*w),
-                            WriterMsg::Flush(d) => flushes.push(d),
-                        }
-                    }
-                    break;
-                }
-            }
-            if batch.len() >= 5_000 {
-                break;
-            }
-            let left = max_wait.saturating_sub(started.elapsed());
-            next = rx.recv_timeout(left).ok();
-        }
-        let n = batch.len() as u64;
-        let result = if batch.is_empty() { Ok(()) } else { mstore::heartbeat_write_batch(&mut conn, &batch) };
-        if let Some(shared) = shared.upgrade() {
-            match result {
-                Ok(()) => {
-                    shared.counters.reports_persisted.fetch_add(n, Ordering::Relaxed);
-                    shared.counters.write_batches.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    shared.counters.write_errors.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!("monitoring: {n} heartbeats not persisted: {e}");
-                }
-            }
-        }
-        for f in flushes {
-            let _ = f.send(());
-        }
     }
 }

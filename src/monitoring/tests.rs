@@ -5,13 +5,14 @@ use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
 
 use super::*;
+use crate::model::Exam;
 
 fn t(s: &str) -> DateTime<Utc> {
     parse_time(s).unwrap()
 }
 
 /// ege-02 of the demo region: 10:00 at UTC+7, 235 min, upload due 60 min after the end.
-fn exam() -> Exam {
+pub(crate) fn exam() -> Exam {
     Exam {
         exam_id: "ege-02".into(),
         kind: crate::model::ExamKind::Ege,

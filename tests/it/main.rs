@@ -1,5 +1,6 @@
 //! Integration tests: one binary, a module per flow (the crate links once).
 
+mod architecture;
 mod common;
 mod demo;
 mod materials;

@@ -101,9 +101,8 @@ fn set_cookies(resp: &axum::response::Response) -> Vec<String> {
     resp.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(|v| v.split(';').next().unwrap_or("").to_string()).collect()
 }
 
-/// Logs in through the operator router; returns the session cookie (`name=value`), or the
-/// redirect target when the login was refused.
-async fn login(pages: &MonitoringPages, login: &str, password: &str) -> Result<String, String> {
+/// Logs in through the operator router (login form, then its post); returns the post's answer.
+async fn login_response(pages: &MonitoringPages, login: &str, password: &str) -> axum::response::Response {
     let router = operator_router(pages.clone());
     let resp = router.clone().oneshot(Request::get("/login").body(Body::empty()).unwrap()).await.unwrap();
     let csrf_cookie = set_cookies(&resp).into_iter().find(|c| c.starts_with("ppe_hub_login_csrf=")).unwrap();
@@ -111,7 +110,13 @@ async fn login(pages: &MonitoringPages, login: &str, password: &str) -> Result<S
     let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
     let body = form_encode(&[("login", login), ("password", password), ("csrf", &csrf), ("next", "/")]);
     let req = Request::post("/login").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").header(header::COOKIE, csrf_cookie).body(Body::from(body)).unwrap();
-    let resp = router.oneshot(req).await.unwrap();
+    router.oneshot(req).await.unwrap()
+}
+
+/// Logs in; returns the session cookie (`name=value`), or the redirect target when the login
+/// was refused.
+async fn login(pages: &MonitoringPages, login: &str, password: &str) -> Result<String, String> {
+    let resp = login_response(pages, login, password).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     match set_cookies(&resp).into_iter().find(|c| c.starts_with("ppe_hub_session=")) {
         Some(c) => Ok(c),
@@ -291,7 +296,7 @@ async fn operators_log_in_with_csrf_roles_and_lockout() {
     let pages = MonitoringPages { hub: hub.clone(), secure_cookies: false };
     // Nothing without a session: the page sends to the login form, the API answers 401.
     let (s, location) = get(&pages, "/", None).await;
-    assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, "/login?next=/"));
+    assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, "/login?next=%2F"));
     assert_eq!(get(&pages, "/v1/status", None).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(get(&pages, "/v1/events", None).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(get(&pages, "/v1/status", Some("ppe_hub_session=forged")).await.0, StatusCode::UNAUTHORIZED);
@@ -326,10 +331,59 @@ async fn operators_log_in_with_csrf_roles_and_lockout() {
     assert!(refused.contains("error="), "{refused}");
     let (_, html) = get(&pages, &refused, None).await;
     assert!(html.contains("заблокирована"), "{html}");
-    // The session cookie is HttpOnly and SameSite=Strict.
-    let resp = operator_router(pages.clone()).oneshot(Request::get("/login").body(Body::empty()).unwrap()).await.unwrap();
-    let raw = resp.headers()[header::SET_COOKIE].to_str().unwrap().to_string();
-    assert!(raw.contains("HttpOnly") && raw.contains("SameSite=Strict"), "{raw}");
+    // The session cookie a login sets (not the login form's CSRF cookie) is HttpOnly and
+    // SameSite=Strict, and Secure exactly when the dashboard is served over HTTPS.
+    for secure in [false, true] {
+        let pages = MonitoringPages { hub: hub.clone(), secure_cookies: secure };
+        let resp = login_response(&pages, "op1", PASSWORD).await;
+        let raw: Vec<String> = resp.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect();
+        let session = raw.iter().find(|c| c.starts_with("ppe_hub_session=")).unwrap_or_else(|| panic!("no session cookie among {raw:?}"));
+        let attributes: Vec<&str> = session.split(';').map(str::trim).collect();
+        assert!(attributes[0].len() == "ppe_hub_session=".len() + 64, "a 32-byte token: {session}");
+        assert!(attributes.contains(&"HttpOnly") && attributes.contains(&"SameSite=Strict"), "{session}");
+        assert_eq!(attributes.contains(&"Secure"), secure, "{session}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_dashboard_answer_carries_the_security_headers_and_an_error_names_its_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _) = hub_db(dir.path(), 2);
+    let hub = open_hub(&db, Clock::simulated(t("2027-05-27T02:10:00Z"), 1.0));
+    let pages = MonitoringPages { hub: hub.clone(), secure_cookies: false };
+    let cookie = login(&pages, "viewer1", PASSWORD).await.unwrap();
+    let answer = |uri: &str, cookie: Option<&str>| {
+        let mut req = Request::get(uri);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        operator_router(pages.clone()).oneshot(req.body(Body::empty()).unwrap())
+    };
+    for (uri, with_session) in [("/", true), ("/login", false), ("/v1/status", true), ("/metrics", false), ("/ppe/ege-02/nope", true), ("/", false)] {
+        let resp = answer(uri, with_session.then_some(cookie.as_str())).await.unwrap();
+        let h = resp.headers();
+        assert_eq!(h[header::X_FRAME_OPTIONS], "DENY", "{uri}");
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{uri}");
+        assert_eq!(h[header::CACHE_CONTROL], "no-store", "{uri}");
+        assert!(h[header::CONTENT_SECURITY_POLICY].to_str().unwrap().starts_with("default-src 'self'"), "{uri}");
+        assert_eq!(h["x-request-id"].len(), 12, "{uri}");
+    }
+    // The dashboard's one inline script runs by its nonce; no other page runs a script.
+    let resp = answer("/", Some(&cookie)).await.unwrap();
+    let csp = resp.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
+    let html = String::from_utf8(axum::body::to_bytes(resp.into_body(), 1 << 24).await.unwrap().to_vec()).unwrap();
+    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+    assert!(html.contains(&format!("<script nonce=\"{nonce}\">")), "{csp}");
+    // A page that is not there: a readable page with the request id of its answer.
+    let resp = answer("/ppe/ege-02/nope", Some(&cookie)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let id = resp.headers()["x-request-id"].to_str().unwrap().to_string();
+    let html = String::from_utf8(axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+    assert!(html.contains("не назначен на экзамен") && html.contains(&id), "{html}");
+    // The same for an API call, in JSON.
+    let (status, body) = post(&pages, None, "{}".into()).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("malformed")), "{body}");
+    assert_eq!(body["request_id"].as_str().map(str::len), Some(12), "{body}");
 }
 
 #[test]
@@ -515,9 +569,27 @@ fn box_reporter_reaches_the_hub_after_an_outage_and_reports_its_stage() {
         let reporter = ppe::edge::reporter::spawn_box_reporter(&ctx).unwrap();
         let hub = open_hub(&hub_db_path, clock.clone());
         let pages = MonitoringPages { hub: hub.clone(), secure_cookies: false };
-        // Let a beat or two fail against the closed port.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert!(hub.row(EXAM, &code).unwrap().last_seen_at.is_none());
+        // The outage: whatever answers at the hub's address drops every connection. The box
+        // keeps trying (each beat a new connection) and nothing reaches the hub.
+        let outage = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let tries = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let dropper = {
+            let tries = tries.clone();
+            tokio::spawn(async move {
+                while let Ok((conn, _)) = outage.accept().await {
+                    tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    drop(conn);
+                }
+            })
+        };
+        let started = Instant::now();
+        while tries.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+            assert!(started.elapsed() < Duration::from_secs(20), "the box stopped trying during the outage");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(hub.row(EXAM, &code).unwrap().last_seen_at.is_none(), "no report got through the outage");
+        dropper.abort();
+        let _ = dropper.await;
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let app = box_router(pages).layer(axum::Extension(BoxIdentity { ppe_code: code.clone() }));
         let server = tokio::spawn(async move { axum::serve(listener, app).await });

@@ -1,5 +1,7 @@
 
 (function(){
+  // The exam picker submits on change (an inline handler would be refused by the page's CSP).
+  document.querySelectorAll('form[method=get] select[name=exam]').forEach(function(s){s.addEventListener('change',function(){s.form.submit();});});
   var clock=document.getElementById('clock');
   if(clock){
     var t0=Date.parse(clock.dataset.now),speed=parseFloat(clock.dataset.speed||'1'),w0=Date.now();

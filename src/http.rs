@@ -1,0 +1,28 @@
+//! The web kit both UIs stand on — the box's LAN UI (`web`) and the РЦОИ dashboard
+//! (`monitoring::pages`) — so that cookies, sessions, CSRF, login, redirects, security headers
+//! and errors behave the same on both and are written once:
+//!
+//! - `cookie`: reading a cookie, building `Set-Cookie` (HttpOnly, SameSite=Strict, `Secure`
+//!   over HTTPS).
+//! - `session`: random tokens, their SHA-256 (all a store ever keeps), constant-time checks,
+//!   the per-session CSRF check and the login form's double-submit token, the login flow
+//!   around a domain's own account store (which keeps its lockout).
+//! - `redirect`: `safe_next` (only local absolute paths) and the one `url_encode`.
+//! - `error`: `AppError`, the one error type of both UIs.
+//! - `layer`: request id + tracing span, the error page rendered once with that id (HTML for
+//!   pages, JSON for API routes), security headers.
+
+pub mod cookie;
+pub mod error;
+pub mod layer;
+pub mod redirect;
+pub mod session;
+
+pub use error::{AppError, ErrorPage};
+pub use layer::Ui;
+pub use redirect::{redirect, safe_next, url_encode};
+
+/// A page from its template (askama escapes every value; a failure to render is internal).
+pub fn render(view: &impl askama::Template) -> Result<axum::response::Html<String>, AppError> {
+    view.render().map(axum::response::Html).map_err(AppError::internal)
+}
