@@ -140,3 +140,118 @@ impl MaterialsMeta for SqliteMaterialsMeta {
         tx.commit().map_err(db)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::materials::ops::{release_key, KeyReleaseError, KeyReleaseRequest};
+    use crate::materials::release::KeyRefusal;
+
+    fn hub(dir: &std::path::Path) -> HubContext {
+        std::fs::write(dir.join("hub.toml"), "state_dir = \"state\"\n").unwrap();
+        HubContext::open(&dir.join("hub.toml")).unwrap()
+    }
+
+    fn at() -> DateTime<Utc> {
+        crate::materials::parse_time("2027-05-27T03:00:00Z").unwrap()
+    }
+
+    fn package(version: u64) -> HubPackage {
+        HubPackage {
+            exam_id: "ege-02".into(),
+            ppe_code: "0101".into(),
+            version,
+            package_id: format!("pkg-{version}"),
+            package_key_hex: "00".repeat(32),
+            manifest_sha256: "ab".repeat(32),
+        }
+    }
+
+    fn note(action: &'static str) -> AuditNote {
+        AuditNote { actor: "operator".into(), action, object: "ege-02".into(), details: serde_json::json!({}) }
+    }
+
+    fn audit_actions(ctx: &HubContext) -> Vec<String> {
+        crate::audit::store::list(&ctx.db().unwrap(), None, 100).unwrap().into_iter().map(|e| e.action).collect()
+    }
+
+    #[test]
+    fn a_package_whose_manifest_cannot_be_written_is_not_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = hub(dir.path());
+        let meta = SqliteMaterialsMeta::from_context(&ctx);
+        let (exam, ppe) = (ExamId::from("ege-02"), PpeCode::from("0101"));
+        assert_eq!(meta.package_next_version(&exam, &ppe).unwrap(), 1);
+        let failed = meta.package_record(&package(1), &note("materials.publish"), at(), &mut || Err(MetaError("disk full".into())));
+        assert_eq!(failed.unwrap_err().to_string(), "disk full");
+        assert_eq!(meta.package_next_version(&exam, &ppe).unwrap(), 1, "the package was rolled back with its manifest");
+        assert!(audit_actions(&ctx).is_empty(), "and so was its audit entry");
+        let mut wrote = false;
+        meta.package_record(&package(1), &note("materials.publish"), at(), &mut || {
+            wrote = true;
+            Ok(())
+        })
+        .unwrap();
+        assert!(wrote);
+        assert_eq!(meta.package_next_version(&exam, &ppe).unwrap(), 2);
+        assert_eq!(meta.key_facts(&exam, &ppe).unwrap().package, Some(package(1)));
+        assert_eq!(audit_actions(&ctx), ["materials.publish"]);
+    }
+
+    #[test]
+    fn a_refused_key_request_is_recorded_with_its_audit_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = hub(dir.path());
+        let meta = SqliteMaterialsMeta::from_context(&ctx);
+        let box_key = crate::materials::tests::hub_key();
+        let request = crate::materials::wrap::key_request(&box_key, "ege-02", "0101", "t").unwrap().request;
+        let asked = KeyReleaseRequest { caller: "0101".into(), exam_id: "ege-02".into(), request, now: at() };
+        let refused = release_key(&meta, &crate::materials::tests::hub_key(), &asked).unwrap_err();
+        assert!(matches!(refused, KeyReleaseError::Refused(KeyRefusal::UnknownExam)), "{refused:?}");
+        let log = crate::materials::store::hub_key_releases(&ctx.db().unwrap(), "ege-02").unwrap();
+        assert_eq!(log, [("0101".to_string(), "refused".to_string(), "unknown_exam".to_string())]);
+        assert_eq!(audit_actions(&ctx), ["materials.key_refused"]);
+    }
+
+    /// Metadata that cannot be read, and counts the writes asked of it.
+    #[derive(Default)]
+    struct Broken {
+        writes: std::sync::atomic::AtomicUsize,
+    }
+
+    impl MaterialsMeta for Broken {
+        fn box_by_cert(&self, _: &str) -> MetaResult<Option<HubBox>> {
+            Err(MetaError("down".into()))
+        }
+        fn plan(&self) -> MetaResult<Plan> {
+            Err(MetaError("down".into()))
+        }
+        fn key_facts(&self, _: &ExamId, _: &PpeCode) -> MetaResult<KeyFacts> {
+            Err(MetaError("down".into()))
+        }
+        fn key_release_record(&self, _: &KeyReleaseRecord, _: &AuditNote) -> MetaResult<()> {
+            self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+        fn publish_targets(&self, _: &ExamId) -> MetaResult<PublishTargets> {
+            Err(MetaError("down".into()))
+        }
+        fn package_next_version(&self, _: &ExamId, _: &PpeCode) -> MetaResult<u64> {
+            Err(MetaError("down".into()))
+        }
+        fn package_record(&self, _: &HubPackage, _: &AuditNote, _: DateTime<Utc>, _: &mut dyn FnMut() -> MetaResult<()>) -> MetaResult<()> {
+            Err(MetaError("down".into()))
+        }
+    }
+
+    #[test]
+    fn unreadable_metadata_is_an_error_never_a_refusal() {
+        let meta = Broken::default();
+        let box_key = crate::materials::tests::hub_key();
+        let request = crate::materials::wrap::key_request(&box_key, "ege-02", "0101", "t").unwrap().request;
+        let asked = KeyReleaseRequest { caller: "0101".into(), exam_id: "ege-02".into(), request, now: at() };
+        let failed = release_key(&meta, &box_key, &asked).unwrap_err();
+        assert!(matches!(failed, KeyReleaseError::Meta(_)), "{failed:?}");
+        assert_eq!(meta.writes.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing is recorded as a refusal");
+    }
+}
