@@ -331,3 +331,51 @@ async fn key_post(State(state): State<HubState>, caller: Caller, Path(exam_id): 
     .await?;
     Ok(Json(released))
 }
+
+#[cfg(test)]
+mod tests {
+    /// What a line of a request path may not do: open or hold a database connection, or call a
+    /// store function (store *types* such as `TusUploadRow` are fine).
+    fn offences(text: &str) -> Vec<String> {
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        let mut found = Vec::new();
+        for (n, line) in code.lines().enumerate() {
+            let line = line.split("//").next().unwrap_or("");
+            for bad in [".db()", "DbPool", "PooledConnection", "Connection>", "store::Connection"] {
+                if line.contains(bad) {
+                    found.push(format!("line {}: {bad}", n + 1));
+                }
+            }
+            let mut rest = line;
+            while let Some(at) = rest.find("store::") {
+                rest = &rest[at + "store::".len()..];
+                let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if name.starts_with(|c: char| c.is_ascii_lowercase()) && rest[name.len()..].starts_with('(') {
+                    found.push(format!("line {}: store::{name}(…)", n + 1));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_checker_sees_a_connection_and_a_store_call() {
+        let sample = "let db = ctx.db()?;\nlet b = mstore::hub_box_get(&db, code)?;\nlet r: store::TusUploadRow;\n// ctx.db() in a comment\n";
+        assert_eq!(offences(sample), ["line 1: .db()", "line 2: store::hub_box_get(…)"]);
+    }
+
+    /// The hub's request paths reach the hub's metadata only through the seams
+    /// (`materials::hub_meta::MaterialsMeta`, `upload::server::meta::UploadMeta`), so another
+    /// database can take SQLite's place without touching a handler.
+    #[test]
+    fn hub_request_paths_reach_metadata_only_through_the_seams() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let files = ["hub/server.rs", "upload/server/tus.rs", "upload/server/core.rs", "upload/server/finalize.rs", "upload/server/import.rs", "upload/group_commit.rs", "materials/hub_publish.rs"];
+        let mut found = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(src.join(file)).unwrap();
+            found.extend(offences(&text).into_iter().map(|o| format!("src/{file} {o}")));
+        }
+        assert!(found.is_empty(), "database access outside the metadata seams: {found:#?}");
+    }
+}
