@@ -39,6 +39,12 @@ impl MetaError {
     }
 }
 
+impl From<rusqlite::Error> for MetaError {
+    fn from(e: rusqlite::Error) -> Self {
+        MetaError(e.to_string())
+    }
+}
+
 pub type MetaResult<T> = std::result::Result<T, MetaError>;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -86,58 +86,54 @@ impl SqliteMaterialsMeta {
     }
 }
 
-fn db(e: impl std::fmt::Display) -> MetaError {
-    MetaError(e.to_string())
-}
-
 impl MaterialsMeta for SqliteMaterialsMeta {
     fn box_by_cert(&self, cert_sha256: &str) -> MetaResult<Option<HubBox>> {
-        mstore::hub_box_by_cert(&*self.conn()?, cert_sha256).map_err(db)
+        Ok(mstore::hub_box_by_cert(&*self.conn()?, cert_sha256)?)
     }
 
     fn plan(&self) -> MetaResult<Plan> {
-        crate::plan::store::load_plan(&*self.conn()?).map_err(db)
+        Ok(crate::plan::store::load_plan(&*self.conn()?)?)
     }
 
     fn key_facts(&self, exam_id: &ExamId, ppe_code: &PpeCode) -> MetaResult<KeyFacts> {
         let conn = self.conn()?;
         Ok(KeyFacts {
-            exam: crate::plan::store::exam_get(&conn, exam_id).map_err(db)?,
-            assigned: crate::plan::store::exam_points_of_exam(&conn, exam_id).map_err(db)?.iter().any(|p| p.as_str() == ppe_code.as_str()),
-            registered: mstore::hub_box_get(&conn, ppe_code).map_err(db)?,
-            package: mstore::hub_package_latest(&conn, exam_id, ppe_code).map_err(db)?,
+            exam: crate::plan::store::exam_get(&conn, exam_id)?,
+            assigned: crate::plan::store::exam_points_of_exam(&conn, exam_id)?.iter().any(|p| p.as_str() == ppe_code.as_str()),
+            registered: mstore::hub_box_get(&conn, ppe_code)?,
+            package: mstore::hub_package_latest(&conn, exam_id, ppe_code)?,
         })
     }
 
     fn key_release_record(&self, record: &KeyReleaseRecord, audit: &AuditNote) -> MetaResult<()> {
         let at = crate::clock::rfc3339(record.at);
         let mut conn = self.conn()?;
-        let tx = conn.transaction().map_err(db)?;
-        mstore::hub_key_release_log(&tx, &at, &record.exam_id, &record.ppe_code, record.package_id.as_deref(), record.released, &record.reason).map_err(db)?;
-        crate::audit::store::append(&tx, &at, audit.entry()).map_err(db)?;
-        tx.commit().map_err(db)
+        let tx = conn.transaction()?;
+        mstore::hub_key_release_log(&tx, &at, &record.exam_id, &record.ppe_code, record.package_id.as_deref(), record.released, &record.reason)?;
+        crate::audit::store::append(&tx, &at, audit.entry())?;
+        Ok(tx.commit()?)
     }
 
     fn publish_targets(&self, exam_id: &ExamId) -> MetaResult<PublishTargets> {
         let conn = self.conn()?;
         Ok(PublishTargets {
-            exam: crate::plan::store::exam_get(&conn, exam_id).map_err(db)?,
-            exam_points: crate::plan::store::exam_points_of_exam(&conn, exam_id).map_err(db)?.into_iter().map(PpeCode::from).collect(),
+            exam: crate::plan::store::exam_get(&conn, exam_id)?,
+            exam_points: crate::plan::store::exam_points_of_exam(&conn, exam_id)?.into_iter().map(PpeCode::from).collect(),
         })
     }
 
     fn package_next_version(&self, exam_id: &ExamId, ppe_code: &PpeCode) -> MetaResult<u64> {
-        Ok(mstore::hub_package_latest_version(&*self.conn()?, exam_id, ppe_code).map_err(db)?.unwrap_or(0) + 1)
+        Ok(mstore::hub_package_latest_version(&*self.conn()?, exam_id, ppe_code)?.unwrap_or(0) + 1)
     }
 
     fn package_record(&self, package: &HubPackage, audit: &AuditNote, at: DateTime<Utc>, before_commit: &mut dyn FnMut() -> MetaResult<()>) -> MetaResult<()> {
         let at = crate::clock::rfc3339(at);
         let mut conn = self.conn()?;
-        let tx = conn.transaction().map_err(db)?;
-        mstore::hub_package_insert(&tx, package, &at).map_err(db)?;
-        crate::audit::store::append(&tx, &at, audit.entry()).map_err(db)?;
+        let tx = conn.transaction()?;
+        mstore::hub_package_insert(&tx, package, &at)?;
+        crate::audit::store::append(&tx, &at, audit.entry())?;
         before_commit()?;
-        tx.commit().map_err(db)
+        Ok(tx.commit()?)
     }
 }
 
