@@ -39,6 +39,22 @@ pub struct NewEntry<'a> {
     pub details: serde_json::Value,
 }
 
+/// An entry handed to a metadata seam with the write it goes with (owned, so it can cross
+/// to the blocking pool; ids only, never names).
+#[derive(Debug, Clone)]
+pub struct AuditNote {
+    pub actor: String,
+    pub action: &'static str,
+    pub object: String,
+    pub details: serde_json::Value,
+}
+
+impl AuditNote {
+    pub fn entry(&self) -> NewEntry<'_> {
+        NewEntry { actor: &self.actor, action: self.action, object: &self.object, details: self.details.clone() }
+    }
+}
+
 /// The canonical bytes of an entry (everything but its own hash), as hashed.
 pub fn canonical_bytes(seq: i64, at: &str, actor: &str, action: &str, object: &str, details: &serde_json::Value) -> Vec<u8> {
     // serde_json writes object keys of a Value in sorted order (no preserve_order feature),

@@ -47,7 +47,7 @@ impl Clock {
     }
 
     pub fn now_rfc3339(&self) -> String {
-        self.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        rfc3339(self.now())
     }
 
     pub fn speed(&self) -> f64 {
@@ -88,6 +88,12 @@ impl SimulatedTimeArgs {
     pub fn clock(&self) -> Clock {
         Clock::from_flags(self.now, self.speed)
     }
+}
+
+/// A time as the stores and the wire write it (RFC 3339, whole seconds, `Z`), the same text
+/// as [`Clock::now_rfc3339`].
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {

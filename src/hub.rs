@@ -5,5 +5,3 @@ pub mod cli;
 pub mod pki;
 pub mod server;
 pub mod setup;
-
-pub use crate::context::{BoxIdentity, HubContext};

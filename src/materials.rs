@@ -9,6 +9,7 @@
 //! canonical JSON signed by the hub's Ed25519 key.
 
 pub mod cli;
+pub mod hub_meta;
 pub mod hub_publish;
 pub mod ops;
 pub mod pull;

@@ -26,6 +26,27 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
 }
 
+/// The failure of a metadata seam (`upload::server::meta`, `materials::hub_meta`): the
+/// cause as text, so that an implementation over another database fits the same signature.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct MetaError(pub String);
+
+impl MetaError {
+    /// Any displayable cause (a driver or pool error), with its chain.
+    pub fn from_cause(e: impl std::fmt::Display) -> Self {
+        MetaError(format!("{e:#}"))
+    }
+}
+
+impl From<rusqlite::Error> for MetaError {
+    fn from(e: rusqlite::Error) -> Self {
+        MetaError(e.to_string())
+    }
+}
+
+pub type MetaResult<T> = std::result::Result<T, MetaError>;
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The newest schema version this binary knows.

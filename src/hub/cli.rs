@@ -65,7 +65,7 @@ pub struct PublishArgs {
 
 pub fn publish(config: &std::path::Path, args: PublishArgs) -> anyhow::Result<()> {
     let ctx = crate::context::HubContext::open(config)?;
-    let published = crate::materials::hub_publish::publish(&ctx, &args.exam_id, &args.materials, args.chunk_size)?;
+    let published = crate::materials::hub_publish::publish(&ctx, &crate::materials::hub_publish::PublishRequest { exam_id: args.exam_id.as_str().into(), materials_dir: args.materials, chunk_size: args.chunk_size })?;
     for p in &published {
         println!("{} {} version {} ({} files)", p.exam_id, p.ppe_code, p.version, p.files);
     }

@@ -1,15 +1,17 @@
 //! The hub's HTTPS server for boxes: rustls with client certificates checked against the hub
 //! CA, the box identity put into every request, manifests and packages served with `Range`,
 //! package keys released only to the right box inside the window judged by the hub's clock
-//! (the rule is `materials::release`), and the hub's signed time on every answer. Every wire
-//! item (paths, headers, bodies) comes from `protocol`.
+//! (the rule is `materials::release`, carried out by `materials::ops::release_key`), and the
+//! hub's signed time on every answer. Every wire item (paths, headers, bodies) comes from
+//! `protocol`. The hub's metadata is read and written only through the `MaterialsMeta` seam,
+//! on the blocking pool (the access pattern of the upload side too).
 //!
 //! Composable: [`router`] gives the materials routes; other rooms merge their routers into it
 //! and [`serve`] wraps the whole thing with the identity and signed-time layer.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::extract::connect_info::{ConnectInfo, Connected};
@@ -26,18 +28,18 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::clock::Clock;
 use crate::context::BoxIdentity;
-use crate::materials::release::{decide_key_release, KeyRefusal, KeyRequestFacts};
-use crate::materials::store as mstore;
-use crate::materials::wrap;
+use crate::materials::hub_meta::{MaterialsMeta, SqliteMaterialsMeta};
+use crate::materials::ops::{release_key, KeyReleaseError, KeyReleaseRequest};
+use crate::materials::release::KeyRefusal;
 use crate::model::{ExamId, PpeCode};
 use crate::protocol::key::{KeyRelease, KeyRequest};
 use crate::protocol::{paths, time_signature_message, ErrorBody, SignedTime, HUB_TIME_HEADER, HUB_TIME_SIGNATURE_HEADER, SIGNATURE_HEADER};
-use crate::store::Connection;
 
 /// What every handler of the hub's box-facing server shares.
 #[derive(Clone)]
 pub struct HubState {
-    pub db: Arc<Mutex<Connection>>,
+    /// Boxes, plan, packages and key releases (SQLite today).
+    pub meta: Arc<dyn MaterialsMeta>,
     pub clock: Clock,
     pub signing_key: Arc<Ed25519KeyPair>,
     /// `state_dir/publish`: `EXAM/PPE/manifest.json` and `EXAM/PPE/<sha256>.enc`.
@@ -59,7 +61,7 @@ impl HubServer {
         let read = |p: &std::path::Path| std::fs::read(p).with_context(|| format!("read {} (run `ppe hub init`)", p.display()));
         Ok(Self {
             state: HubState {
-                db: Arc::new(Mutex::new(ctx.db()?.detach())),
+                meta: Arc::new(SqliteMaterialsMeta::from_context(ctx)),
                 clock: ctx.clock.clone(),
                 signing_key: Arc::new(crate::keys::load_ed25519(&ctx.config.signing_key_file)?),
                 publish_dir: crate::materials::hub_publish::publish_dir(&ctx.config),
@@ -191,13 +193,14 @@ pub fn with_box_identity(router: Router, state: HubState) -> Router {
 async fn identify_and_sign_time(State(state): State<HubState>, mut req: Request, next: Next) -> Response {
     let cert = req.extensions().get::<ConnectInfo<PeerInfo>>().and_then(|c| c.0.cert_sha256.clone());
     if let Some(cert) = cert {
-        let found = state.db.lock().map_err(|_| ()).and_then(|db| mstore::hub_box_by_cert(&db, &cert).map_err(|e| tracing::error!("box lookup: {e}")));
-        match found {
+        let meta = state.meta.clone();
+        let lookup = cert.clone();
+        match blocking(move || meta.box_by_cert(&lookup).map_err(internal)).await {
             Ok(Some(b)) => {
                 req.extensions_mut().insert(BoxIdentity { ppe_code: b.ppe_code });
             }
             Ok(None) => tracing::warn!(cert_sha256 = %cert, "client certificate from the hub CA but not enrolled (revoked or re-enrolled)"),
-            Err(()) => {}
+            Err(e) => tracing::error!("box lookup: {e:?}"),
         }
     }
     let mut resp = next.run(req).await;
@@ -260,6 +263,11 @@ fn internal(e: impl std::fmt::Display) -> HubError {
     HubError::Internal(e.to_string())
 }
 
+/// Runs a metadata call on the blocking pool (every call to the seam blocks).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, HubError> + Send + 'static) -> Result<T, HubError> {
+    tokio::task::spawn_blocking(f).await.map_err(internal)?
+}
+
 async fn time_get(State(state): State<HubState>) -> Json<SignedTime> {
     let hub_time = state.clock.now_rfc3339();
     let signature = crate::keys::sign_hex(&state.signing_key, &time_signature_message(&hub_time));
@@ -269,10 +277,8 @@ async fn time_get(State(state): State<HubState>) -> Json<SignedTime> {
 /// The plan slice of the calling box, signed (the box seats offline from it).
 async fn plan_get(State(state): State<HubState>, caller: Caller) -> Result<Response, HubError> {
     let me = caller.require()?;
-    let plan = {
-        let db = state.db.lock().map_err(internal)?;
-        crate::plan::store::load_plan(&db).map_err(internal)?
-    };
+    let meta = state.meta.clone();
+    let plan = blocking(move || meta.plan().map_err(internal)).await?;
     let body = serde_json::to_vec(&plan.for_exam_point(&me.ppe_code)).map_err(internal)?;
     let sig = crate::keys::sign_hex(&state.signing_key, &body);
     let mut resp = ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
@@ -312,55 +318,64 @@ fn key_refusal_answer(refusal: &KeyRefusal) -> (StatusCode, &'static str, String
 
 async fn key_post(State(state): State<HubState>, caller: Caller, Path(exam_id): Path<String>, Json(request): Json<KeyRequest>) -> Result<Json<KeyRelease>, HubError> {
     let me = caller.require().inspect_err(|_| tracing::warn!(exam = %exam_id, "key asked for without an enrolled certificate"))?;
-    let now = state.clock.now();
-    let now_text = state.clock.now_rfc3339();
-    let mut db = state.db.lock().map_err(internal)?;
-    // The facts of the rule; store errors are internal errors, never disguised as a refusal.
-    let exam = crate::plan::store::exam_get(&db, &exam_id).map_err(internal)?;
-    let assigned = crate::plan::store::exam_points_of_exam(&db, &exam_id).map_err(internal)?.contains(&me.ppe_code);
-    let registered = mstore::hub_box_get(&db, &me.ppe_code).map_err(internal)?;
-    let package = mstore::hub_package_latest(&db, &exam_id, &me.ppe_code).map_err(internal)?;
-    let (caller_code, path_exam) = (PpeCode::from(me.ppe_code.as_str()), ExamId::from(exam_id.as_str()));
-    let decided = decide_key_release(KeyRequestFacts {
-        caller: &caller_code,
-        exam_id: &path_exam,
-        request: &request,
-        window: exam.as_ref().and_then(|e| e.materials_window()),
-        assigned,
-        box_signing_key: registered.as_ref().map(|r| r.signing_public_key.as_str()),
-        package,
-        hub_now: now,
-    });
-    let tx = db.transaction().map_err(internal)?;
-    let result = match decided {
-        Ok(pkg) => {
-            let key: [u8; 32] = hex::decode(&pkg.package_key_hex).ok().and_then(|k| k.try_into().ok()).ok_or_else(|| internal("stored package key is not 32 bytes"))?;
-            let release = wrap::wrap_for_box(&state.signing_key, &request, &pkg.package_id, pkg.version, &key, &now_text).map_err(internal)?;
-            mstore::hub_key_release_log(&tx, &now_text, &exam_id, &me.ppe_code, Some(&pkg.package_id), true, "released").map_err(internal)?;
-            crate::audit::store::append(&tx, &now_text, crate::audit::NewEntry {
-                actor: &format!("box:{}", me.ppe_code),
-                action: "materials.key_released",
-                object: &exam_id,
-                details: serde_json::json!({"ppe_code": me.ppe_code, "package_id": pkg.package_id, "version": pkg.version}),
-            })
-            .map_err(internal)?;
-            tracing::info!(exam = %exam_id, ppe = %me.ppe_code, package = %pkg.package_id, "package key released");
-            Ok(Json(release))
+    let asked = KeyReleaseRequest { caller: PpeCode::from(me.ppe_code.as_str()), exam_id: ExamId::from(exam_id.as_str()), request, now: state.clock.now() };
+    let released = blocking(move || {
+        release_key(&*state.meta, &state.signing_key, &asked).map_err(|e| match e {
+            KeyReleaseError::Refused(refusal) => {
+                let (status, code, message) = key_refusal_answer(&refusal);
+                HubError::Refused(status, code, message)
+            }
+            other => internal(other),
+        })
+    })
+    .await?;
+    Ok(Json(released))
+}
+
+#[cfg(test)]
+mod tests {
+    /// What a line of a request path may not do: open or hold a database connection, or call a
+    /// store function (store *types* such as `TusUploadRow` are fine).
+    fn offences(text: &str) -> Vec<String> {
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        let mut found = Vec::new();
+        for (n, line) in code.lines().enumerate() {
+            let line = line.split("//").next().unwrap_or("");
+            for bad in [".db()", "DbPool", "PooledConnection", "Connection>", "store::Connection"] {
+                if line.contains(bad) {
+                    found.push(format!("line {}: {bad}", n + 1));
+                }
+            }
+            let mut rest = line;
+            while let Some(at) = rest.find("store::") {
+                rest = &rest[at + "store::".len()..];
+                let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if name.starts_with(|c: char| c.is_ascii_lowercase()) && rest[name.len()..].starts_with('(') {
+                    found.push(format!("line {}: store::{name}(…)", n + 1));
+                }
+            }
         }
-        Err(refusal) => {
-            let (status, code, message) = key_refusal_answer(&refusal);
-            mstore::hub_key_release_log(&tx, &now_text, &exam_id, &me.ppe_code, None, false, code).map_err(internal)?;
-            crate::audit::store::append(&tx, &now_text, crate::audit::NewEntry {
-                actor: &format!("box:{}", me.ppe_code),
-                action: "materials.key_refused",
-                object: &exam_id,
-                details: serde_json::json!({"ppe_code": me.ppe_code, "reason": code}),
-            })
-            .map_err(internal)?;
-            tracing::warn!(exam = %exam_id, ppe = %me.ppe_code, reason = code, "package key refused");
-            Err(HubError::Refused(status, code, message))
+        found
+    }
+
+    #[test]
+    fn the_checker_sees_a_connection_and_a_store_call() {
+        let sample = "let db = ctx.db()?;\nlet b = mstore::hub_box_get(&db, code)?;\nlet r: store::TusUploadRow;\n// ctx.db() in a comment\n";
+        assert_eq!(offences(sample), ["line 1: .db()", "line 2: store::hub_box_get(…)"]);
+    }
+
+    /// The hub's request paths reach the hub's metadata only through the seams
+    /// (`materials::hub_meta::MaterialsMeta`, `upload::server::meta::UploadMeta`), so another
+    /// database can take SQLite's place without touching a handler.
+    #[test]
+    fn hub_request_paths_reach_metadata_only_through_the_seams() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let files = ["hub/server.rs", "upload/server/tus.rs", "upload/server/core.rs", "upload/server/finalize.rs", "upload/server/import.rs", "upload/group_commit.rs", "materials/hub_publish.rs"];
+        let mut found = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(src.join(file)).unwrap();
+            found.extend(offences(&text).into_iter().map(|o| format!("src/{file} {o}")));
         }
-    };
-    tx.commit().map_err(internal)?;
-    result
+        assert!(found.is_empty(), "database access outside the metadata seams: {found:#?}");
+    }
 }

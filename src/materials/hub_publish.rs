@@ -1,34 +1,56 @@
 //! `ppe hub publish`: one package per exam point of an exam, each with a fresh key, its
 //! files encrypted in one streaming pass, content-addressed on disk, and a signed manifest
 //! written last (atomically), so a mirror or box never sees a manifest without its files.
+//! The hub's metadata (plan, package versions, the package record) goes through the
+//! `MaterialsMeta` seam, like the hub server's.
 
 use std::io::{BufReader, BufWriter};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use ring::rand::SecureRandom;
 
 use super::{sign_manifest, FileEntry, Manifest, StreamParams, FORMAT, NONCE_PREFIX_LEN};
+use super::hub_meta::{MaterialsMeta, SqliteMaterialsMeta};
+use crate::audit::AuditNote;
 use crate::context::HubContext;
+use crate::model::{ExamId, PpeCode};
+use crate::store::MetaError;
+
+/// Publish an exam's materials for every exam point assigned to it.
+#[derive(Debug, Clone)]
+pub struct PublishRequest {
+    pub exam_id: ExamId,
+    /// The plaintext files (every file not starting with `.`).
+    pub materials_dir: PathBuf,
+    /// Plaintext bytes per encrypted chunk.
+    pub chunk_size: u32,
+}
 
 /// What was published for one exam point.
 #[derive(Debug, Clone)]
 pub struct Published {
-    pub exam_id: String,
-    pub ppe_code: String,
+    pub exam_id: ExamId,
+    pub ppe_code: PpeCode,
     pub version: u64,
     pub package_id: String,
     pub files: usize,
 }
 
-pub fn publish(ctx: &HubContext, exam_id: &str, materials_dir: &Path, chunk_size: u32) -> anyhow::Result<Vec<Published>> {
+pub fn publish(ctx: &HubContext, request: &PublishRequest) -> anyhow::Result<Vec<Published>> {
+    publish_with(&SqliteMaterialsMeta::from_context(ctx), ctx, request)
+}
+
+/// [`publish`] over any implementation of the hub's materials metadata.
+pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &PublishRequest) -> anyhow::Result<Vec<Published>> {
+    let (exam_id, materials_dir, chunk_size) = (&request.exam_id, request.materials_dir.as_path(), request.chunk_size);
     if chunk_size == 0 {
         anyhow::bail!("--chunk-size must be positive");
     }
-    let mut db = ctx.db()?;
-    let exam = crate::plan::store::exam_get(&db, exam_id)?.with_context(|| format!("exam {exam_id} is not in the hub's plan (import it with `ppe hub import-plan`)"))?;
+    let targets = meta.publish_targets(exam_id)?;
+    let exam = targets.exam.with_context(|| format!("exam {exam_id} is not in the hub's plan (import it with `ppe hub import-plan`)"))?;
     let (open, close) = exam.materials_window().with_context(|| format!("exam {exam_id}: date or start time is not valid"))?;
-    let points = crate::plan::store::exam_points_of_exam(&db, exam_id)?;
+    let points = targets.exam_points;
     if points.is_empty() {
         anyhow::bail!("exam {exam_id} has no exam points assigned in the plan");
     }
@@ -49,15 +71,16 @@ pub fn publish(ctx: &HubContext, exam_id: &str, materials_dir: &Path, chunk_size
     let rng = ring::rand::SystemRandom::new();
     let mut out = Vec::new();
     for ppe_code in points {
-        let version = crate::materials::store::hub_package_latest_version(&db, exam_id, &ppe_code)?.unwrap_or(0) + 1;
+        let version = meta.package_next_version(exam_id, &ppe_code)?;
         let mut key = [0u8; 32];
         rng.fill(&mut key).map_err(|_| anyhow::anyhow!("random generator failed"))?;
-        let now = ctx.clock.now_rfc3339();
+        let at = ctx.clock.now();
+        let now = crate::clock::rfc3339(at);
         let mut manifest = Manifest {
             format: FORMAT.into(),
             package_id: uuid::Uuid::new_v4().to_string(),
-            exam_id: exam_id.into(),
-            ppe_code: ppe_code.clone(),
+            exam_id: exam_id.to_string(),
+            ppe_code: ppe_code.to_string(),
             version,
             created: now.clone(),
             expires: close.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -65,7 +88,7 @@ pub fn publish(ctx: &HubContext, exam_id: &str, materials_dir: &Path, chunk_size
             window_close: close.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             files: Vec::new(),
         };
-        let dir = publish_root.join(exam_id).join(&ppe_code);
+        let dir = publish_root.join(exam_id.as_str()).join(ppe_code.as_str());
         std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
         for (name, path) in &inputs {
             let mut prefix = [0u8; NONCE_PREFIX_LEN];
@@ -104,29 +127,24 @@ pub fn publish(ctx: &HubContext, exam_id: &str, materials_dir: &Path, chunk_size
         let signed = sign_manifest(manifest, &hub_key);
         let bytes = serde_json::to_vec_pretty(&signed)?;
         let package_id = signed.manifest.package_id.clone();
-        let tx = db.transaction()?;
-        crate::materials::store::hub_package_insert(
-            &tx,
-            &crate::materials::store::HubPackage {
-                exam_id: exam_id.into(),
-                ppe_code: ppe_code.clone(),
-                version,
-                package_id: package_id.clone(),
-                package_key_hex: hex::encode(key),
-                manifest_sha256: crate::util::sha256_hex(&bytes),
-            },
-            &now,
-        )?;
-        crate::audit::store::append(&tx, &now, crate::audit::NewEntry {
-            actor: "operator",
+        let package = crate::materials::store::HubPackage {
+            exam_id: exam_id.to_string(),
+            ppe_code: ppe_code.to_string(),
+            version,
+            package_id: package_id.clone(),
+            package_key_hex: hex::encode(key),
+            manifest_sha256: crate::util::sha256_hex(&bytes),
+        };
+        let audit = AuditNote {
+            actor: "operator".into(),
             action: "materials.publish",
-            object: exam_id,
+            object: exam_id.to_string(),
             details: serde_json::json!({"ppe_code": ppe_code, "version": version, "package_id": package_id, "files": inputs.len()}),
-        })?;
+        };
         // The manifest goes out only once the package (and its key) is recorded.
-        crate::util::write_atomic(&dir.join("manifest.json"), &bytes)?;
-        tx.commit()?;
-        out.push(Published { exam_id: exam_id.into(), ppe_code, version, package_id, files: inputs.len() });
+        let manifest_path = dir.join("manifest.json");
+        meta.package_record(&package, &audit, at, &mut || crate::util::write_atomic(&manifest_path, &bytes).map_err(MetaError::from_cause))?;
+        out.push(Published { exam_id: exam_id.clone(), ppe_code, version, package_id, files: inputs.len() });
     }
     Ok(out)
 }

@@ -14,23 +14,11 @@ use std::sync::Arc;
 use crate::context::{DbPool, HubContext, PooledConnection};
 use crate::upload::store::{self as upload_store, HubBundleRow, TusUploadRow};
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct MetaError(pub String);
+pub use crate::audit::AuditNote;
+pub use crate::store::{MetaError, MetaResult};
 
 fn db(e: impl std::fmt::Display) -> MetaError {
     MetaError(e.to_string())
-}
-
-pub type MetaResult<T> = Result<T, MetaError>;
-
-/// An audit entry to append with a write (ids only, never names).
-#[derive(Debug, Clone)]
-pub struct AuditNote {
-    pub actor: String,
-    pub action: &'static str,
-    pub object: String,
-    pub details: serde_json::Value,
 }
 
 /// One upload's change in a group commit: its new offset (`insert`: the row is new and goes
@@ -105,8 +93,7 @@ impl SqliteUploadMeta {
 }
 
 fn append_audit(conn: &crate::store::Connection, note: &AuditNote, at: &str) -> MetaResult<()> {
-    let entry = crate::audit::NewEntry { actor: &note.actor, action: note.action, object: &note.object, details: note.details.clone() };
-    crate::audit::store::append(conn, at, entry).map_err(db)?;
+    crate::audit::store::append(conn, at, note.entry()).map_err(db)?;
     Ok(())
 }
 

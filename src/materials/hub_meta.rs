@@ -1,0 +1,253 @@
+//! The hub's materials metadata behind one seam: enrolled boxes, the plan the hub serves,
+//! published packages and key releases, each write with its audit entry. [`MaterialsMeta`] is
+//! what the hub's box-facing server, publishing and the key-release use case call;
+//! [`SqliteMaterialsMeta`] is today's implementation over the hub's SQLite database (its SQL in
+//! `materials/store.rs` and `plan/store.rs`); a PostgreSQL one can take its place (issue #19)
+//! without touching a handler. (Enrollment, `hub/setup.rs`, writes the box into this domain's
+//! and the upload domain's tables in one transaction; it stays in the composition root.)
+//!
+//! The same access pattern as the upload side (`upload::server::meta`): every call takes a
+//! connection from the hub's pool ([`HubContext::db`]) for its duration and blocks, so async
+//! callers run it on the blocking pool; each write is one transaction with its audit entry.
+
+use chrono::{DateTime, Utc};
+
+use super::store::{self as mstore, HubBox, HubPackage};
+use crate::audit::AuditNote;
+use crate::context::{HubContext, PooledConnection};
+use crate::model::{Exam, ExamId, Plan, PpeCode};
+use crate::store::{MetaError, MetaResult};
+
+/// What the key-release rule needs to know about one exam and one exam point.
+#[derive(Debug, Clone)]
+pub struct KeyFacts {
+    /// The exam in the plan, if it is there.
+    pub exam: Option<Exam>,
+    /// The exam point is assigned to the exam in the plan.
+    pub assigned: bool,
+    /// The exam point's enrolled box.
+    pub registered: Option<HubBox>,
+    /// The latest package published for the exam and the exam point.
+    pub package: Option<HubPackage>,
+}
+
+/// The outcome of one key request as the hub logs it.
+#[derive(Debug, Clone)]
+pub struct KeyReleaseRecord {
+    pub at: DateTime<Utc>,
+    pub exam_id: ExamId,
+    pub ppe_code: PpeCode,
+    /// The package whose key went out (`None` when refused).
+    pub package_id: Option<String>,
+    pub released: bool,
+    /// `released`, or the refusal's stable code.
+    pub reason: String,
+}
+
+/// The exam a package is published for and the exam points it goes to.
+#[derive(Debug, Clone)]
+pub struct PublishTargets {
+    pub exam: Option<Exam>,
+    pub exam_points: Vec<PpeCode>,
+}
+
+/// The hub's materials metadata. Every call blocks.
+pub trait MaterialsMeta: Send + Sync {
+    /// The enrolled box whose client certificate has this SHA-256.
+    fn box_by_cert(&self, cert_sha256: &str) -> MetaResult<Option<HubBox>>;
+
+    /// The region's plan (a box is served its own slice of it).
+    fn plan(&self) -> MetaResult<Plan>;
+    fn key_facts(&self, exam_id: &ExamId, ppe_code: &PpeCode) -> MetaResult<KeyFacts>;
+    /// A key request's outcome and its audit entry, in one transaction.
+    fn key_release_record(&self, record: &KeyReleaseRecord, audit: &AuditNote) -> MetaResult<()>;
+
+    fn publish_targets(&self, exam_id: &ExamId) -> MetaResult<PublishTargets>;
+    /// The version the next package of an exam for an exam point gets (1 for the first).
+    fn package_next_version(&self, exam_id: &ExamId, ppe_code: &PpeCode) -> MetaResult<u64>;
+    /// Records a published package with its audit entry in one transaction; `before_commit`
+    /// runs inside it (the manifest goes out only once the package and its key are recorded,
+    /// and nothing is recorded if writing it fails).
+    fn package_record(&self, package: &HubPackage, audit: &AuditNote, at: DateTime<Utc>, before_commit: &mut dyn FnMut() -> MetaResult<()>) -> MetaResult<()>;
+}
+
+/// [`MaterialsMeta`] over the hub's SQLite database, through the context's pool.
+pub struct SqliteMaterialsMeta {
+    ctx: HubContext,
+}
+
+impl SqliteMaterialsMeta {
+    pub fn from_context(ctx: &HubContext) -> Self {
+        Self { ctx: ctx.clone() }
+    }
+
+    fn conn(&self) -> MetaResult<PooledConnection> {
+        self.ctx.db().map_err(MetaError::from_cause)
+    }
+}
+
+impl MaterialsMeta for SqliteMaterialsMeta {
+    fn box_by_cert(&self, cert_sha256: &str) -> MetaResult<Option<HubBox>> {
+        Ok(mstore::hub_box_by_cert(&*self.conn()?, cert_sha256)?)
+    }
+
+    fn plan(&self) -> MetaResult<Plan> {
+        Ok(crate::plan::store::load_plan(&*self.conn()?)?)
+    }
+
+    fn key_facts(&self, exam_id: &ExamId, ppe_code: &PpeCode) -> MetaResult<KeyFacts> {
+        let conn = self.conn()?;
+        Ok(KeyFacts {
+            exam: crate::plan::store::exam_get(&conn, exam_id)?,
+            assigned: crate::plan::store::exam_points_of_exam(&conn, exam_id)?.iter().any(|p| p.as_str() == ppe_code.as_str()),
+            registered: mstore::hub_box_get(&conn, ppe_code)?,
+            package: mstore::hub_package_latest(&conn, exam_id, ppe_code)?,
+        })
+    }
+
+    fn key_release_record(&self, record: &KeyReleaseRecord, audit: &AuditNote) -> MetaResult<()> {
+        let at = crate::clock::rfc3339(record.at);
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        mstore::hub_key_release_log(&tx, &at, &record.exam_id, &record.ppe_code, record.package_id.as_deref(), record.released, &record.reason)?;
+        crate::audit::store::append(&tx, &at, audit.entry())?;
+        Ok(tx.commit()?)
+    }
+
+    fn publish_targets(&self, exam_id: &ExamId) -> MetaResult<PublishTargets> {
+        let conn = self.conn()?;
+        Ok(PublishTargets {
+            exam: crate::plan::store::exam_get(&conn, exam_id)?,
+            exam_points: crate::plan::store::exam_points_of_exam(&conn, exam_id)?.into_iter().map(PpeCode::from).collect(),
+        })
+    }
+
+    fn package_next_version(&self, exam_id: &ExamId, ppe_code: &PpeCode) -> MetaResult<u64> {
+        Ok(mstore::hub_package_latest_version(&*self.conn()?, exam_id, ppe_code)?.unwrap_or(0) + 1)
+    }
+
+    fn package_record(&self, package: &HubPackage, audit: &AuditNote, at: DateTime<Utc>, before_commit: &mut dyn FnMut() -> MetaResult<()>) -> MetaResult<()> {
+        let at = crate::clock::rfc3339(at);
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        mstore::hub_package_insert(&tx, package, &at)?;
+        crate::audit::store::append(&tx, &at, audit.entry())?;
+        before_commit()?;
+        Ok(tx.commit()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::materials::ops::{release_key, KeyReleaseError, KeyReleaseRequest};
+    use crate::materials::release::KeyRefusal;
+
+    fn hub(dir: &std::path::Path) -> HubContext {
+        std::fs::write(dir.join("hub.toml"), "state_dir = \"state\"\n").unwrap();
+        HubContext::open(&dir.join("hub.toml")).unwrap()
+    }
+
+    fn at() -> DateTime<Utc> {
+        crate::materials::parse_time("2027-05-27T03:00:00Z").unwrap()
+    }
+
+    fn package(version: u64) -> HubPackage {
+        HubPackage {
+            exam_id: "ege-02".into(),
+            ppe_code: "0101".into(),
+            version,
+            package_id: format!("pkg-{version}"),
+            package_key_hex: "00".repeat(32),
+            manifest_sha256: "ab".repeat(32),
+        }
+    }
+
+    fn note(action: &'static str) -> AuditNote {
+        AuditNote { actor: "operator".into(), action, object: "ege-02".into(), details: serde_json::json!({}) }
+    }
+
+    fn audit_actions(ctx: &HubContext) -> Vec<String> {
+        crate::audit::store::list(&ctx.db().unwrap(), None, 100).unwrap().into_iter().map(|e| e.action).collect()
+    }
+
+    #[test]
+    fn a_package_whose_manifest_cannot_be_written_is_not_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = hub(dir.path());
+        let meta = SqliteMaterialsMeta::from_context(&ctx);
+        let (exam, ppe) = (ExamId::from("ege-02"), PpeCode::from("0101"));
+        assert_eq!(meta.package_next_version(&exam, &ppe).unwrap(), 1);
+        let failed = meta.package_record(&package(1), &note("materials.publish"), at(), &mut || Err(MetaError("disk full".into())));
+        assert_eq!(failed.unwrap_err().to_string(), "disk full");
+        assert_eq!(meta.package_next_version(&exam, &ppe).unwrap(), 1, "the package was rolled back with its manifest");
+        assert!(audit_actions(&ctx).is_empty(), "and so was its audit entry");
+        let mut wrote = false;
+        meta.package_record(&package(1), &note("materials.publish"), at(), &mut || {
+            wrote = true;
+            Ok(())
+        })
+        .unwrap();
+        assert!(wrote);
+        assert_eq!(meta.package_next_version(&exam, &ppe).unwrap(), 2);
+        assert_eq!(meta.key_facts(&exam, &ppe).unwrap().package, Some(package(1)));
+        assert_eq!(audit_actions(&ctx), ["materials.publish"]);
+    }
+
+    #[test]
+    fn a_refused_key_request_is_recorded_with_its_audit_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = hub(dir.path());
+        let meta = SqliteMaterialsMeta::from_context(&ctx);
+        let box_key = crate::materials::tests::hub_key();
+        let request = crate::materials::wrap::key_request(&box_key, "ege-02", "0101", "t").unwrap().request;
+        let asked = KeyReleaseRequest { caller: "0101".into(), exam_id: "ege-02".into(), request, now: at() };
+        let refused = release_key(&meta, &crate::materials::tests::hub_key(), &asked).unwrap_err();
+        assert!(matches!(refused, KeyReleaseError::Refused(KeyRefusal::UnknownExam)), "{refused:?}");
+        let log = crate::materials::store::hub_key_releases(&ctx.db().unwrap(), "ege-02").unwrap();
+        assert_eq!(log, [("0101".to_string(), "refused".to_string(), "unknown_exam".to_string())]);
+        assert_eq!(audit_actions(&ctx), ["materials.key_refused"]);
+    }
+
+    /// Metadata that cannot be read, and counts the writes asked of it.
+    #[derive(Default)]
+    struct Broken {
+        writes: std::sync::atomic::AtomicUsize,
+    }
+
+    impl MaterialsMeta for Broken {
+        fn box_by_cert(&self, _: &str) -> MetaResult<Option<HubBox>> {
+            Err(MetaError("down".into()))
+        }
+        fn plan(&self) -> MetaResult<Plan> {
+            Err(MetaError("down".into()))
+        }
+        fn key_facts(&self, _: &ExamId, _: &PpeCode) -> MetaResult<KeyFacts> {
+            Err(MetaError("down".into()))
+        }
+        fn key_release_record(&self, _: &KeyReleaseRecord, _: &AuditNote) -> MetaResult<()> {
+            self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+        fn publish_targets(&self, _: &ExamId) -> MetaResult<PublishTargets> {
+            Err(MetaError("down".into()))
+        }
+        fn package_next_version(&self, _: &ExamId, _: &PpeCode) -> MetaResult<u64> {
+            Err(MetaError("down".into()))
+        }
+        fn package_record(&self, _: &HubPackage, _: &AuditNote, _: DateTime<Utc>, _: &mut dyn FnMut() -> MetaResult<()>) -> MetaResult<()> {
+            Err(MetaError("down".into()))
+        }
+    }
+
+    #[test]
+    fn unreadable_metadata_is_an_error_never_a_refusal() {
+        let meta = Broken::default();
+        let box_key = crate::materials::tests::hub_key();
+        let request = crate::materials::wrap::key_request(&box_key, "ege-02", "0101", "t").unwrap().request;
+        let asked = KeyReleaseRequest { caller: "0101".into(), exam_id: "ege-02".into(), request, now: at() };
+        let failed = release_key(&meta, &box_key, &asked).unwrap_err();
+        assert!(matches!(failed, KeyReleaseError::Meta(_)), "{failed:?}");
+        assert_eq!(meta.writes.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing is recorded as a refusal");
+    }
+}
