@@ -2,7 +2,7 @@
 //! and the duties judge them: materials, printing, seating, attendance, scanning completeness,
 //! upload progress and receipt, alarms.
 
-use crate::monitoring::{AttendanceReport, MaterialsReport, PagesReport, UploadReport};
+use crate::protocol::heartbeat::{AttendanceReport, MaterialsReport, PagesReport, UploadReport};
 use crate::store::Connection;
 
 use super::{box_state, DayError};
@@ -66,7 +66,7 @@ pub fn gather_box_numbers(conn: &Connection, exam_id: &str, ppe_code: &str) -> R
         scanned: scanned as u64,
         missing: (completeness.missing_sheets.len() + completeness.missing_statements.len()) as u64,
     };
-    let (bytes_done, bytes_total, files_done, files_total) = crate::monitoring::store::box_upload_progress(conn, exam_id).map_err(box_state)?;
+    let (bytes_done, bytes_total, files_done, files_total) = crate::upload::store::box_upload_progress(conn, exam_id).map_err(box_state)?;
     let receipt = crate::upload::store::receipt_latest(conn, exam_id).map_err(box_state)?.map(|(manifest, _)| manifest);
     n.upload = UploadReport { bytes_done, bytes_total, files_done, files_total, receipt_id: receipt };
     n.alarms = crate::materials::store::alarms(conn).map_err(box_state)?.into_iter().filter(|a| a.0 == exam_id).map(|a| a.2).collect();

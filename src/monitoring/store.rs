@@ -290,18 +290,6 @@ pub fn hub_receipt_for_point(conn: &Connection, exam_id: &str, ppe_code: &str) -
     .optional()
 }
 
-/// Box side: how far the upload of an exam's bundle got, from the upload domain's per-file
-/// progress (bytes done counts completed files), as (bytes_done, bytes_total, files_done,
-/// files_total).
-pub fn box_upload_progress(conn: &Connection, exam_id: &str) -> rusqlite::Result<(u64, u64, u64, u64)> {
-    conn.query_row(
-        "SELECT COALESCE(SUM(CASE WHEN completed_at IS NOT NULL THEN size END), 0), COALESCE(SUM(size), 0), COUNT(completed_at), COUNT(*)
-         FROM upload_file WHERE exam_id = ?1",
-        [exam_id],
-        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64)),
-    )
-}
-
 /// A trivial read: the database file is there and not locked up (the watchdog's check).
 pub fn database_answers(conn: &Connection) -> bool {
     conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).is_ok()

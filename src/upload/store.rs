@@ -322,6 +322,17 @@ pub fn upload_file_get(conn: &Connection, exam_id: &str, name: &str) -> rusqlite
     .optional()
 }
 
+/// Box side: how far the upload of an exam's bundle got, from the per-file progress (bytes done counts completed files), as (bytes_done, bytes_total, files_done,
+/// files_total).
+pub fn box_upload_progress(conn: &Connection, exam_id: &str) -> rusqlite::Result<(u64, u64, u64, u64)> {
+    conn.query_row(
+        "SELECT COALESCE(SUM(CASE WHEN completed_at IS NOT NULL THEN size END), 0), COALESCE(SUM(size), 0), COUNT(completed_at), COUNT(*)
+         FROM upload_file WHERE exam_id = ?1",
+        [exam_id],
+        |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64)),
+    )
+}
+
 /// Marks files as started (the caller's transaction holds a batch of them).
 pub fn upload_file_mark_started(conn: &Connection, exam_id: &str, name: &str, at: &str) -> rusqlite::Result<()> {
     conn.execute("UPDATE upload_file SET started_at = COALESCE(started_at, ?3) WHERE exam_id = ?1 AND name = ?2", params![exam_id, name, at])?;
