@@ -39,8 +39,15 @@ pub enum ScannerFault {
     CoverOpen,
     IoError,
     Busy,
+    /// scanimage neither wrote a page nor ended for `SCANNER_STALL`: it was stopped.
+    NotResponding,
     Other,
 }
+
+/// How long scanimage may go without writing to a page file and without ending before the box
+/// stops it as hung (a page at 300 dpi takes seconds; a scanner or a SANE backend that hangs
+/// must not hold the staff room's intake forever).
+pub const SCANNER_STALL: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl ScannerFault {
     pub fn message_ru(self) -> &'static str {
@@ -50,6 +57,7 @@ impl ScannerFault {
             Self::CoverOpen => "открыта крышка сканера: закройте её и продолжите",
             Self::IoError => "ошибка ввода-вывода сканера: проверьте кабель и питание, затем продолжите",
             Self::Busy => "сканер занят другой программой",
+            Self::NotResponding => "сканер не отвечает: сканирование остановлено; проверьте сканер и продолжите",
             Self::Other => "сканер сообщил об ошибке",
         }
     }
@@ -285,11 +293,15 @@ impl Intake<'_> {
         if let Some(d) = sane_config_dir {
             cmd.env("SANE_CONFIG_DIR", d);
         }
-        let out = cmd.output().map_err(|e| ScanError::NoScanimage(e.to_string()))?;
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let run = run_watched(cmd, &spool, SCANNER_STALL).map_err(|e| ScanError::NoScanimage(e.to_string()))?;
+        let stderr = run.stderr;
         let mut report = self.ingest_folder(&spool)?;
         // scanimage ends a batch on an empty feeder; that is the normal end once pages came.
-        let fault = if !out.status.success() {
+        let fault = if run.stalled {
+            // A fault scanimage printed before it hung (SANE's test backend reports a jam, then
+            // deadlocks in its cleanup) is the fault; silence is "not responding".
+            Some(Some(ScannerFault::from_scanimage_stderr(&stderr)).filter(|f| *f != ScannerFault::Other).unwrap_or(ScannerFault::NotResponding))
+        } else if !run.success {
             Some(ScannerFault::from_scanimage_stderr(&stderr))
         } else if report.stored + report.already_had == 0 {
             Some(ScannerFault::from_scanimage_stderr(&stderr)).filter(|f| *f != ScannerFault::Other).or(Some(ScannerFault::NoDocuments))
@@ -313,6 +325,50 @@ impl Intake<'_> {
         let _ = std::fs::remove_dir(&spool);
         Ok(report)
     }
+}
+
+/// How a watched scanimage run ended.
+struct ScanimageRun {
+    success: bool,
+    /// Stopped by the box: no page progress and no exit for the stall limit.
+    stalled: bool,
+    stderr: String,
+}
+
+/// Runs scanimage and waits for it, stopping it when nothing in `spool` grows and it does not
+/// end for `stall` (the pages already written stay for the intake).
+fn run_watched(mut cmd: Command, spool: &Path, stall: std::time::Duration) -> std::io::Result<ScanimageRun> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
+    let mut pipe = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        if let Some(p) = pipe.as_mut() {
+            let _ = p.read_to_end(&mut text);
+        }
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    let progress = |spool: &Path| -> u64 { std::fs::read_dir(spool).map(|d| d.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len() + 1).sum()).unwrap_or(0) };
+    let mut seen = progress(spool);
+    let mut last_change = std::time::Instant::now();
+    let (status, stalled) = loop {
+        if let Some(status) = child.try_wait()? {
+            break (status, false);
+        }
+        let now = progress(spool);
+        if now != seen {
+            seen = now;
+            last_change = std::time::Instant::now();
+        } else if last_change.elapsed() >= stall {
+            tracing::warn!("scanimage made no progress for {} s: stopped", stall.as_secs());
+            let _ = child.kill();
+            break (child.wait()?, true);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let stderr = reader.join().unwrap_or_default();
+    Ok(ScanimageRun { success: status.success(), stalled, stderr })
 }
 
 pub fn is_image_name(p: &Path) -> bool {
@@ -342,6 +398,28 @@ pub fn completeness_now(conn: &Connection, exam: &str, expected: &super::Expecte
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_hung_scanimage_is_stopped_and_an_ended_one_keeps_its_status_and_message() {
+        let spool = tempfile::tempdir().unwrap();
+        let mut hung = std::process::Command::new("sleep");
+        hung.arg("30");
+        let started = std::time::Instant::now();
+        let run = super::run_watched(hung, spool.path(), std::time::Duration::from_millis(300)).unwrap();
+        assert!(run.stalled && !run.success);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "stopped at the stall limit, not at its end");
+        let mut failing = std::process::Command::new("sh");
+        failing.args(["-c", "echo 'scanimage: sane_read: Document feeder jammed' >&2; exit 1"]);
+        let run = super::run_watched(failing, spool.path(), std::time::Duration::from_secs(30)).unwrap();
+        assert!(!run.stalled && !run.success);
+        assert_eq!(super::ScannerFault::from_scanimage_stderr(&run.stderr), super::ScannerFault::Jammed);
+        // Pages still being written count as progress: a slow writer is not stopped.
+        let dir = spool.path().to_path_buf();
+        let mut slow = std::process::Command::new("sh");
+        slow.args(["-c", &format!("for i in 1 2 3 4 5; do echo x >> {}/page-0001.pnm; sleep 0.2; done", dir.display())]);
+        let run = super::run_watched(slow, spool.path(), std::time::Duration::from_millis(600)).unwrap();
+        assert!(!run.stalled && run.success);
+    }
+
     use super::*;
 
     fn png(page: &image::GrayImage) -> Vec<u8> {

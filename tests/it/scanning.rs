@@ -163,7 +163,18 @@ fn sane_test_backend_intake_reports_faults_and_keeps_pages_then_all_matched_by_h
         ("SANE_STATUS_IO_ERROR", "ошибка ввода-вывода"),
         ("SANE_STATUS_NO_DOCS", "нет бланков"),
     ] {
-        let o = scan(&[&format!("--read-return-value={value}"), "--batch-count=1"]);
+        // SANE's test backend now and then deadlocks after reporting an error status (scanimage
+        // waits on a futex forever); the box stops such a run after its stall limit and still
+        // names the fault it printed. Should a run hang before saying anything, it is "not
+        // responding", and a person scans again, as this does.
+        let mut tries = 0;
+        let o = loop {
+            tries += 1;
+            let o = scan(&[&format!("--read-return-value={value}"), "--batch-count=1"]);
+            if !stderr(&o).contains("сканер не отвечает") || tries == 3 {
+                break o;
+            }
+        };
         assert!(!o.status.success(), "{value} must fail");
         assert!(stderr(&o).contains(text), "{value}: {}", stderr(&o));
         assert!(stderr(&o).contains("принятые страницы сохранены"), "{}", stderr(&o));
