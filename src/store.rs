@@ -74,10 +74,7 @@ pub fn connect(path: &Path) -> Result<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
     let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let supported = schema_version_supported();
-    if current > supported {
-        return Err(StoreError::TooNew { path: shown, found: current, supported });
-    }
+    refuse_newer(&shown, current)?;
     Ok(conn)
 }
 
@@ -97,16 +94,22 @@ fn prepare(mut conn: Connection, shown: &str) -> Result<Connection> {
     Ok(conn)
 }
 
+/// A database written by a newer binary is refused, never downgraded.
+fn refuse_newer(shown: &str, current: u32) -> Result<()> {
+    let supported = schema_version_supported();
+    if current > supported {
+        return Err(StoreError::TooNew { path: shown.to_string(), found: current, supported });
+    }
+    Ok(())
+}
+
 fn migrate(conn: &mut Connection, shown: &str) -> Result<()> {
     // One IMMEDIATE transaction for the check and every pending migration: two processes
     // opening a fresh database at once (the daemon and a CLI command) serialize here instead
     // of both trying to create the tables.
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let current: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let supported = schema_version_supported();
-    if current > supported {
-        return Err(StoreError::TooNew { path: shown.to_string(), found: current, supported });
-    }
+    refuse_newer(shown, current)?;
     for &(version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
         tx.execute_batch(sql).map_err(|source| StoreError::Migration { version, name, source })?;
         tx.pragma_update(None, "user_version", version)?;
@@ -148,6 +151,11 @@ mod tests {
         match open(&path) {
             Err(StoreError::TooNew { found, .. }) => assert_eq!(found, schema_version_supported() + 1),
             other => panic!("expected TooNew, got {other:?}"),
+        }
+        // The pool's later connections check it too.
+        match connect(&path) {
+            Err(StoreError::TooNew { found, .. }) => assert_eq!(found, schema_version_supported() + 1),
+            other => panic!("expected TooNew from connect, got {other:?}"),
         }
     }
 

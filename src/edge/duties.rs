@@ -18,6 +18,7 @@ use crate::day::BoxNumbers;
 use crate::monitoring::Schedule;
 
 use crate::context::EdgeContext;
+use crate::upload::ops::upload_once;
 
 /// How often the duties look at the inbox and at completeness (wall time).
 pub const PASS_EVERY: Duration = Duration::from_secs(2);
@@ -260,8 +261,6 @@ pub fn backoff(failures: u32) -> Duration {
     let factor = 1u32.checked_shl(failures.saturating_sub(1).min(16)).unwrap_or(u32::MAX);
     UPLOAD_BACKOFF_MIN.saturating_mul(factor).min(UPLOAD_BACKOFF_MAX)
 }
-
-use crate::upload::ops::upload_once;
 
 #[cfg(test)]
 mod tests {

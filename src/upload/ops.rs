@@ -382,15 +382,10 @@ pub fn export_bundle(ctx: &EdgeContext, conn: &Connection, exam_id: &ExamId, to:
     Ok(bundle)
 }
 
-/// The hub's upload state from its config (the tus server's folder, database and key).
-pub fn hub_upload_state(ctx: &HubContext) -> anyhow::Result<UploadServerState> {
-    UploadServerState::from_context(ctx)
-}
-
 /// `ppe hub import DIR`: a bundle carried on media, verified exactly like an upload; the
 /// signed receipt is also written to `DIR/receipt.json` for the box to take back.
 pub async fn hub_import(ctx: &HubContext, dir: &Path) -> Result<Receipt, UploadOpsError> {
-    let state = std::sync::Arc::new(hub_upload_state(ctx)?);
+    let state = std::sync::Arc::new(UploadServerState::from_context(ctx)?);
     let built = BuiltBundle::read(dir)?;
     let mut held_files = std::collections::BTreeMap::new();
     for f in &built.signed.manifest.files {
