@@ -11,3 +11,4 @@ mod appliance;
 mod printing;
 mod monitoring;
 mod webui;
+mod attacks;

@@ -1,0 +1,2 @@
+//! Attacks on the two-person rule: the key obtained or activated without the ГЭК member's own
+//! credential.

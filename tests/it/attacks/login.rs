@@ -1,0 +1,1 @@
+//! Attacks on the logins of both UIs: guessing, lockout of others, timing, redirects, flashes.

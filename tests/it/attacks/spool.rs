@@ -1,0 +1,1 @@
+//! Attacks on the plaintext КИМ: spools, temp folders, core dumps, remote printers.
