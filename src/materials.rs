@@ -57,6 +57,8 @@ pub enum MaterialsError {
     Expired { expires: String, now: String },
     #[error("файл {name}: данных больше, чем указано в манифесте ({limit} байт; endless data refused)")]
     TooLong { name: String, limit: u64 },
+    #[error("манифест длиннее {limit} байт: ответ отвергнут, не дочитан (endless data refused)")]
+    ManifestTooLong { limit: u64 },
     #[error("файл {name}: длина {found} байт, в манифесте {expected}")]
     LengthMismatch { name: String, expected: u64, found: u64 },
     #[error("файл {name}: SHA-256 не совпадает с манифестом (повреждён или из другого пакета)")]

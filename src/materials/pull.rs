@@ -218,7 +218,7 @@ pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Resul
 /// The manifest's bytes from media or the network (hub or mirror), at most
 /// [`MANIFEST_MAX_BYTES`] read: a longer or endless one is refused without buffering it.
 async fn read_manifest(client: Option<&HubClient>, source: &Source, exam_id: &str) -> Result<Vec<u8>, PullError> {
-    let too_long = || PullError::Rejected(MaterialsError::TooLong { name: "manifest.json".into(), limit: MANIFEST_MAX_BYTES });
+    let too_long = || PullError::Rejected(MaterialsError::ManifestTooLong { limit: MANIFEST_MAX_BYTES });
     match source {
         Source::Media(dir) => {
             let path = dir.join("manifest.json");
