@@ -313,6 +313,43 @@ mod tests {
         assert!(builders.is_empty(), "HTTP clients configured outside hub_client.rs: {builders:?}");
     }
 
+    /// A plain-HTTP server answering one request with `head` then zeros until the client hangs
+    /// up; returns its port and the count of body bytes it got out.
+    fn endless_server(head: String) -> (u16, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = sent.clone();
+        std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut request = Vec::new();
+            let mut byte = [0u8; 1];
+            while !request.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
+                request.push(byte[0]);
+            }
+            let zeros = vec![0u8; 64 << 10];
+            let mut ok = conn.write_all(head.as_bytes()).is_ok();
+            while ok {
+                ok = conn.write_all(&zeros).is_ok();
+                counter.fetch_add(zeros.len() as u64, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        (port, sent)
+    }
+
+    #[tokio::test]
+    async fn an_endless_or_oversized_plan_answer_is_refused_at_the_bound_without_buffering_it() {
+        for head in ["HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_string(), format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", 1u64 << 40)] {
+            let (port, sent) = endless_server(head.clone());
+            let c = HubClient::plain(&format!("http://127.0.0.1:{port}"), "0101", "00").unwrap();
+            let err = c.plan().await.unwrap_err();
+            assert!(matches!(err, PlanFetchError::TooLong { limit: PLAN_MAX_BYTES }), "{head:?}: {err}");
+            let sent = sent.load(std::sync::atomic::Ordering::SeqCst);
+            assert!(sent < PLAN_MAX_BYTES + (32 << 20), "{head:?}: the client read on: {sent} bytes");
+        }
+    }
+
     #[test]
     fn hub_time_is_believed_only_with_the_pinned_key_and_this_requests_nonce() {
         let hub = crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
