@@ -29,6 +29,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// a box on a slow uplink writes a whole chunk before it reads; a stalled download is cut and
 /// resumed by `Range` after this.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest round trip whose signed time the box believes: whoever holds an answer back
+/// shifts the box's idea of the hub's time by at most this.
+pub const TIME_MAX_ROUND_TRIP: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubClientError {
@@ -140,6 +143,8 @@ pub struct HubClient {
     mirror_url: Option<String>,
     ppe_code: String,
     hub_public_key: String,
+    /// [`TIME_MAX_ROUND_TRIP`] (shorter in tests).
+    time_max_round_trip: Duration,
 }
 
 impl HubClient {
@@ -157,6 +162,7 @@ impl HubClient {
             mirror_url,
             ppe_code: ctx.config.ppe_code.clone(),
             hub_public_key: hub.signing_public_key.clone(),
+            time_max_round_trip: TIME_MAX_ROUND_TRIP,
         })
     }
 
@@ -169,6 +175,7 @@ impl HubClient {
             mirror_url: None,
             ppe_code: ppe_code.to_string(),
             hub_public_key: hub_public_key.to_string(),
+            time_max_round_trip: TIME_MAX_ROUND_TRIP,
         })
     }
 
@@ -212,11 +219,20 @@ impl HubClient {
     }
 
     /// Sends a request to the hub itself (`req` built on [`Self::url`], never a mirror URL) with
-    /// a fresh time nonce; returns the answer and the hub's time when it is signed for it.
+    /// a fresh time nonce; returns the answer and the hub's time when it is signed for it and
+    /// came back within [`TIME_MAX_ROUND_TRIP`].
     pub async fn send_timed(&self, req: reqwest::RequestBuilder) -> Result<(reqwest::Response, Option<HubTime>), reqwest::Error> {
         let nonce = fresh_time_nonce();
+        let sent = std::time::Instant::now();
         let resp = req.header(protocol::TIME_NONCE_HEADER, &nonce).send().await?;
-        let time = self.hub_time(resp.headers(), &nonce);
+        let round_trip = sent.elapsed();
+        let time = self.hub_time(resp.headers(), &nonce).filter(|t| {
+            let in_time = round_trip <= self.time_max_round_trip;
+            if !in_time {
+                tracing::warn!(hub_time = %t.text, ?round_trip, "hub time answered too late to be believed; ignored");
+            }
+            in_time
+        });
         Ok((resp, time))
     }
 
@@ -348,6 +364,43 @@ mod tests {
             let sent = sent.load(std::sync::atomic::Ordering::SeqCst);
             assert!(sent < PLAN_MAX_BYTES + (32 << 20), "{head:?}: the client read on: {sent} bytes");
         }
+    }
+
+    /// A plain-HTTP "hub" that signs its time over the nonce it is sent, after `delay`.
+    fn signing_server(key: ring::signature::Ed25519KeyPair, delay: Duration) -> u16 {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let mut conn = conn.unwrap();
+                let mut request = Vec::new();
+                let mut byte = [0u8; 1];
+                while !request.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
+                    request.push(byte[0]);
+                }
+                let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+                let nonce = text.lines().find_map(|l| l.strip_prefix(&format!("{}: ", protocol::TIME_NONCE_HEADER))).unwrap_or_default().trim().to_string();
+                let time = "2027-05-27T02:00:00Z";
+                let sig = crate::keys::sign_hex(&key, &protocol::time_signature_message(time, &nonce));
+                std::thread::sleep(delay);
+                let answer = format!("HTTP/1.1 200 OK\r\n{}: {time}\r\n{}: {sig}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", protocol::HUB_TIME_HEADER, protocol::HUB_TIME_SIGNATURE_HEADER);
+                let _ = conn.write_all(answer.as_bytes());
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn a_signed_time_held_back_past_the_round_trip_bound_is_ignored() {
+        let key = crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
+        let public = crate::keys::ed25519_public_hex(&key);
+        let port = signing_server(key, Duration::from_millis(300));
+        let mut c = HubClient::plain(&format!("http://127.0.0.1:{port}"), "0101", &public).unwrap();
+        c.time_max_round_trip = Duration::from_secs(5);
+        assert_eq!(c.time().await.unwrap().map(|t| t.text).as_deref(), Some("2027-05-27T02:00:00Z"), "in time and signed for its nonce");
+        c.time_max_round_trip = Duration::from_millis(100);
+        assert_eq!(c.time().await.unwrap(), None, "held back 300 ms against a 100 ms bound");
     }
 
     #[test]
