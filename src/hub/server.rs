@@ -2,9 +2,9 @@
 //! CA, the box identity put into every request, manifests and packages served with `Range`,
 //! package keys released only to the right box inside the window judged by the hub's clock
 //! (the rule is `materials::release`, carried out by `materials::ops::release_key`), and the
-//! hub's signed time on every answer. Every wire item (paths, headers, bodies) comes from
-//! `protocol`. The hub's metadata is read and written only through the `MaterialsMeta` seam,
-//! on the blocking pool (the access pattern of the upload side too).
+//! hub's time signed with the box's nonce on every answer. Every wire item (paths, headers,
+//! bodies) comes from `protocol`. The hub's metadata is read and written only through the
+//! `MaterialsMeta` seam, on the blocking pool (the access pattern of the upload side too).
 //!
 //! Composable: [`router`] gives the materials routes; other rooms merge their routers into it
 //! and [`serve`] wraps the whole thing with the identity and signed-time layer.
@@ -33,7 +33,7 @@ use crate::materials::ops::{release_key, KeyReleaseError, KeyReleaseRequest};
 use crate::materials::release::KeyRefusal;
 use crate::model::{ExamId, PpeCode};
 use crate::protocol::key::{KeyRelease, KeyRequest};
-use crate::protocol::{paths, time_signature_message, ErrorBody, SignedTime, HUB_TIME_HEADER, HUB_TIME_SIGNATURE_HEADER, SIGNATURE_HEADER};
+use crate::protocol::{is_time_nonce, paths, time_signature_message, ErrorBody, SignedTime, HUB_TIME_HEADER, HUB_TIME_SIGNATURE_HEADER, SIGNATURE_HEADER, TIME_NONCE_HEADER};
 
 /// What every handler of the hub's box-facing server shares.
 #[derive(Clone)]
@@ -185,7 +185,7 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state:
 }
 
 /// Wraps any router: inserts [`BoxIdentity`] for an enrolled client certificate and puts the
-/// hub's signed time on every answer.
+/// hub's time signed with the request's nonce on every answer.
 pub fn with_box_identity(router: Router, state: HubState) -> Router {
     router.layer(axum::middleware::from_fn_with_state(state, identify_and_sign_time))
 }
@@ -203,14 +203,29 @@ async fn identify_and_sign_time(State(state): State<HubState>, mut req: Request,
             Err(e) => tracing::error!("box lookup: {e:?}"),
         }
     }
+    let nonce = time_nonce(req.headers());
     let mut resp = next.run(req).await;
-    let now = state.clock.now_rfc3339();
-    let sig = crate::keys::sign_hex(&state.signing_key, &time_signature_message(&now));
-    if let (Ok(t), Ok(s)) = (HeaderValue::from_str(&now), HeaderValue::from_str(&sig)) {
-        resp.headers_mut().insert(HUB_TIME_HEADER, t);
-        resp.headers_mut().insert(HUB_TIME_SIGNATURE_HEADER, s);
+    if let Some(nonce) = nonce {
+        let signed = signed_time(&state, nonce);
+        if let (Ok(t), Ok(s)) = (HeaderValue::from_str(&signed.hub_time), HeaderValue::from_str(&signed.signature)) {
+            resp.headers_mut().insert(HUB_TIME_HEADER, t);
+            resp.headers_mut().insert(HUB_TIME_SIGNATURE_HEADER, s);
+        }
     }
     resp
+}
+
+/// The request's time nonce, when it has the shape the hub signs.
+fn time_nonce(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers.get(TIME_NONCE_HEADER).and_then(|v| v.to_str().ok()).filter(|n| is_time_nonce(n)).map(str::to_string)
+}
+
+/// The hub's clock now, signed together with the asking box's nonce (only that request can
+/// use it: an answer recorded earlier carries another box's or another request's nonce).
+fn signed_time(state: &HubState, nonce: String) -> SignedTime {
+    let hub_time = state.clock.now_rfc3339();
+    let signature = crate::keys::sign_hex(&state.signing_key, &time_signature_message(&hub_time, &nonce));
+    SignedTime { hub_time, nonce, signature }
 }
 
 /// The materials routes (no TLS, no identity layer: see [`serve`]).
@@ -268,10 +283,9 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, HubError> + S
     tokio::task::spawn_blocking(f).await.map_err(internal)?
 }
 
-async fn time_get(State(state): State<HubState>) -> Json<SignedTime> {
-    let hub_time = state.clock.now_rfc3339();
-    let signature = crate::keys::sign_hex(&state.signing_key, &time_signature_message(&hub_time));
-    Json(SignedTime { hub_time, signature })
+async fn time_get(State(state): State<HubState>, headers: axum::http::HeaderMap) -> Result<Json<SignedTime>, HubError> {
+    let nonce = time_nonce(&headers).ok_or_else(|| HubError::Refused(StatusCode::BAD_REQUEST, "time_nonce_required", format!("нужен заголовок {TIME_NONCE_HEADER}: 64 шестнадцатеричные цифры")))?;
+    Ok(Json(signed_time(&state, nonce)))
 }
 
 /// The plan slice of the calling box, signed (the box seats offline from it).
