@@ -501,3 +501,52 @@ fn a_refused_patch_with_a_large_body_answers_its_status_before_the_connection_cl
     }
     assert_eq!(hub.stored(), before, "nothing of the refused bodies kept");
 }
+
+/// The same refusal as a stock tus client meets it: tus-js-client (node, HTTP/1.1, the box's
+/// certificate) resumes a 32 MiB upload sending `Upload-Checksum: md5`, which the hub does not
+/// support. It must report the hub's 400, not "socket hang up" or a reset.
+#[test]
+fn a_stock_tus_client_refused_mid_body_reads_the_status_not_a_dropped_connection() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = serve_hub(&t.path().join("hub"));
+    let a_dir = t.path().join("box-a");
+    hub.enroll(A, &a_dir);
+    let a = client(&a_dir, Some(&a_dir));
+    let len = 32usize << 20;
+    let src = t.path().join("scan.bin");
+    std::fs::write(&src, vec![7u8; len]).unwrap();
+    let r = hub.send(creation(&a, &hub, &[("exam_id", EXAM), ("file_name", "scan.bin")], len, None));
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let url = location(&hub, &r);
+    let script = t.path().join("client.mjs");
+    let keys = a_dir.join("keys");
+    std::fs::write(
+        &script,
+        format!(
+            r#"import {{ createRequire }} from 'module';
+import fs from 'fs';
+const require = createRequire('{nm}/');
+const tus = require('tus-js-client');
+const [file, uploadUrl] = process.argv.slice(2);
+const httpStack = new tus.DefaultHttpStack({{
+  ca: fs.readFileSync('{keys}/hub-ca.crt'), cert: fs.readFileSync('{keys}/client.crt'), key: fs.readFileSync('{keys}/client.key') }});
+const upload = new tus.Upload(fs.createReadStream(file), {{
+  uploadUrl, httpStack, chunkSize: {len}, uploadSize: {len}, retryDelays: null,
+  headers: {{ 'Upload-Checksum': 'md5 AAAAAAAAAAAAAAAAAAAAAA==' }},
+  onError(e) {{ console.log('ERROR ' + e); process.exit(1); }},
+  onSuccess() {{ console.log('DONE'); process.exit(0); }},
+}});
+upload.start();
+"#,
+            nm = crate::upload::tus_npm_dir().join("node_modules").display(),
+            keys = keys.display(),
+        ),
+    )
+    .unwrap();
+    for round in 0..3 {
+        let o = Command::new("node").arg(&script).arg(&src).arg(&url).output().unwrap();
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(out.contains("response code: 400"), "round {round}: the refusal did not arrive: {out}{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_eq!(hub.stored().rows[0].2, 0, "nothing of the refused bodies kept");
+}
