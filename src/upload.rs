@@ -135,6 +135,10 @@ impl Manifest {
         }
         let mut seen = std::collections::BTreeSet::new();
         for f in &self.files {
+            // Too long or not printable: not repeated back, not written to the audit.
+            if f.name.len() > 200 || f.name.chars().any(char::is_control) {
+                return malformed("files.name");
+            }
             if !is_safe_file_name(&f.name) {
                 return Err(UploadError::UnsafeFileName(f.name.clone()));
             }
@@ -384,7 +388,9 @@ mod tests {
     #[test]
     fn every_manifest_field_of_the_wrong_shape_is_refused_by_name_without_its_value() {
         type Tamper = fn(&mut Manifest);
-        let cases: [(&str, Tamper); 12] = [
+        let cases: [(&str, Tamper); 14] = [
+            ("files.name", |m| m.files[0].name = "a".repeat(201)),
+            ("files.name", |m| m.files[0].name = "a\u{1b}[2J".into()),
             ("files.sha256", |m| m.files[0].sha256 = "../../keys/ca.key".into()),
             ("files.sha256", |m| m.files[0].sha256 = "/dev/zero".into()),
             ("files.sha256", |m| m.files[0].sha256 = "AA".repeat(32)),
