@@ -7,7 +7,10 @@
 //! `MaterialsMeta` seam, on the blocking pool (the access pattern of the upload side too).
 //!
 //! Composable: [`router`] gives the materials routes; other rooms merge their routers into it
-//! and [`serve`] wraps the whole thing with the identity and signed-time layer.
+//! and [`serve`] wraps the whole thing with the identity and signed-time layer. That layer
+//! fails closed: a box route ([`is_box_route`]) without an enrolled certificate's identity is
+//! refused there, once for every route, before any handler runs; and a body left unread by an
+//! answer is drained briefly (`hub::linger`) so the refusal reaches the client.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -190,7 +193,24 @@ pub fn with_box_identity(router: Router, state: HubState) -> Router {
     router.layer(axum::middleware::from_fn_with_state(state, identify_and_sign_time))
 }
 
-async fn identify_and_sign_time(State(state): State<HubState>, mut req: Request, next: Next) -> Response {
+/// Whether a path is one of the box-facing routes (the rest of the listener is the operators'
+/// dashboard): time, plan, packages, key, heartbeat, uploads and bundle finalize. Every such
+/// request needs an enrolled box's identity; the check is here, once, for every route under
+/// these paths, whichever room's router serves it.
+pub fn is_box_route(path: &str) -> bool {
+    const EXAMS: &str = "/v1/exams";
+    let under = |prefix: &str| path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'));
+    [paths::TIME, paths::PLAN, paths::PACKAGES, paths::HEARTBEAT, paths::UPLOADS, EXAMS].into_iter().any(under)
+}
+
+/// The refusal of a box route without an enrolled certificate (the body is never read).
+fn no_certificate() -> HubError {
+    HubError::Refused(StatusCode::FORBIDDEN, "no_certificate", "клиентский сертификат не предъявлен или не зарегистрирован в РЦОИ".into())
+}
+
+async fn identify_and_sign_time(State(state): State<HubState>, req: Request, next: Next) -> Response {
+    // A body the answer does not read is drained briefly, so a refusal reaches the client.
+    let mut req = req.map(crate::hub::linger::lingering);
     let cert = req.extensions().get::<ConnectInfo<PeerInfo>>().and_then(|c| c.0.cert_sha256.clone());
     if let Some(cert) = cert {
         let meta = state.meta.clone();
@@ -204,7 +224,13 @@ async fn identify_and_sign_time(State(state): State<HubState>, mut req: Request,
         }
     }
     let nonce = time_nonce(req.headers());
-    let mut resp = next.run(req).await;
+    // Fail closed: a box route without an enrolled identity goes no further.
+    let mut resp = if is_box_route(req.uri().path()) && req.extensions().get::<BoxIdentity>().is_none() {
+        tracing::warn!(path = %req.uri().path(), "box route without an enrolled certificate refused");
+        no_certificate().into_response()
+    } else {
+        next.run(req).await
+    };
     if let Some(nonce) = nonce {
         let signed = signed_time(&state, nonce);
         if let (Ok(t), Ok(s)) = (HeaderValue::from_str(&signed.hub_time), HeaderValue::from_str(&signed.signature)) {
@@ -250,7 +276,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
 impl Caller {
     fn require(self) -> Result<BoxIdentity, HubError> {
-        self.0.ok_or(HubError::Refused(StatusCode::FORBIDDEN, "no_certificate", "клиентский сертификат не предъявлен или не зарегистрирован в РЦОИ".into()))
+        self.0.ok_or_else(no_certificate)
     }
 }
 
@@ -348,6 +374,19 @@ async fn key_post(State(state): State<HubState>, caller: Caller, Path(exam_id): 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_box_path_is_a_box_route_and_the_dashboard_is_not() {
+        use crate::protocol::paths;
+        let key = paths::key("ege-02");
+        let package = format!("{}/ege-02/0101/manifest.json", paths::PACKAGES);
+        for box_path in [paths::TIME, paths::PLAN, paths::HEARTBEAT, paths::UPLOADS, paths::BUNDLES, "/v1/uploads/", "/v1/uploads/abc", key.as_str(), package.as_str()] {
+            assert!(super::is_box_route(box_path), "{box_path} is a box route");
+        }
+        for dashboard in ["/", "/login", "/logout", "/ppe/ege-02/0101", "/admin/operators", "/v1/status", "/v1/events", "/metrics", "/v1/timeline", "/v1/uploadsX"] {
+            assert!(!super::is_box_route(dashboard), "{dashboard} is not a box route");
+        }
+    }
+
     /// What a line of a request path may not do: open or hold a database connection, or call a
     /// store function (store *types* such as `TusUploadRow` are fine).
     fn offences(text: &str) -> Vec<String> {
