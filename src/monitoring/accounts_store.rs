@@ -41,6 +41,12 @@ pub fn operator_record_attempt(tx: &Transaction<'_>, login: &str, success: bool,
     Ok(())
 }
 
+/// Replaces the password hash (a rehash at login, inside its transaction).
+pub fn operator_set_password_hash(tx: &Transaction<'_>, login: &str, password_hash: &str) -> rusqlite::Result<()> {
+    tx.execute("UPDATE hub_operator SET password_hash = ?2 WHERE login = ?1", params![login, password_hash])?;
+    Ok(())
+}
+
 pub fn session_insert(tx: &Transaction<'_>, token_sha256: &str, login: &str, csrf_token: &str, created_at: &str, expires_at: &str) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO hub_operator_session (token_sha256, login, csrf_token, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",

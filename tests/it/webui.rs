@@ -211,15 +211,16 @@ fn every_forbidden_role_and_route_is_refused_and_every_post_needs_the_sessions_c
     let (status, _) = ui.post("/login", "", &[("login", "tech"), ("password", PASSWORD)]);
     assert_eq!(status, 403);
 
-    // Lockout after repeated failures: then even the right password is refused for a while.
-    for _ in 0..ppe::accounts::MAX_FAILED_ATTEMPTS {
+    // Repeated failures from one client throttle that client: then even the right password is
+    // refused for a while (tests/it/attacks/login.rs: other clients are not held up).
+    for _ in 0..ppe::http::throttle::FREE_FAILURES {
         let (status, body) = ui.login("assistant", "wrong-password").unwrap_err();
         assert_eq!(status, 401, "{body}");
         assert!(body.contains("неверный логин или пароль"), "{body}");
     }
     let (status, body) = ui.login("assistant", PASSWORD).unwrap_err();
-    assert_eq!(status, 401);
-    assert!(body.contains("заблокирована"), "{body}");
+    assert_eq!(status, 429);
+    assert!(body.contains("слишком много неудачных попыток"), "{body}");
 }
 
 /// What scanning must find has one source, the box's record of kits and attendance: a stale
