@@ -62,11 +62,12 @@ pub fn authenticate(conn: &Connection, login: &str, password: &str, now: DateTim
         None => password::Verified { ok: password::verify_unknown_login(password), needs_rehash: false },
     };
     let tx = conn.unchecked_transaction().map_err(store_err)?;
-    let audit = |action: &str, details: serde_json::Value| crate::audit::store::append(&tx, &at, crate::audit::NewEntry { actor: login, action, object: login, details }).map_err(store_err);
+    let audit = |actor: &str, action: &str, details: serde_json::Value| crate::audit::store::append(&tx, &at, crate::audit::NewEntry { actor, action, object: login, details }).map_err(store_err);
     let Some((account, failed, _)) = found.filter(|_| verified.ok) else {
-        // The login is an id (never a name); the password is never logged.
+        // Whoever typed it is not the account's owner: the actor is nobody ("-"), the login
+        // (an id, never a name) the object; the password is never logged.
         store::account_record_attempt(&tx, login, false, None).map_err(store_err)?;
-        audit("account.login_failed", serde_json::json!({"reason": "bad_credentials"}))?;
+        audit("-", "account.login_failed", serde_json::json!({"reason": "bad_credentials"}))?;
         tx.commit().map_err(store_err)?;
         return Err(AccountError::WrongPassword);
     };
@@ -75,7 +76,7 @@ pub fn authenticate(conn: &Connection, login: &str, password: &str, now: DateTim
     if verified.needs_rehash {
         account.password_hash = hash_password(password)?;
         store::account_set_password_hash(&tx, login, &account.password_hash).map_err(store_err)?;
-        audit("account.password_rehash", serde_json::json!({"scheme": "argon2id", "failed_before": failed}))?;
+        audit(login, "account.password_rehash", serde_json::json!({"scheme": "argon2id", "failed_before": failed}))?;
     }
     tx.commit().map_err(store_err)?;
     Ok(account)

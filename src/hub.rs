@@ -3,5 +3,6 @@
 
 pub mod cli;
 pub mod pki;
+pub mod rotate;
 pub mod server;
 pub mod setup;

@@ -148,8 +148,13 @@ pub fn authenticate(conn: &mut Connection, login: &str, password: &str, now: Dat
         // What was typed is not kept: it may be a password typed into the wrong field.
         (false, false) => ("monitoring.operator_login_failed", serde_json::json!({"known": false})),
     };
-    let who = if found.is_some() { login } else { "-" };
-    crate::audit::store::append(&tx, &now_text, crate::audit::NewEntry { actor: who, action, object: who, details }).map_err(store_err)?;
+    // A failure is nobody's act ("-"): whoever typed the login is not its owner.
+    let (actor, object) = match (verified.ok, found.is_some()) {
+        (true, _) => (login, login),
+        (false, true) => ("-", login),
+        (false, false) => ("-", "-"),
+    };
+    crate::audit::store::append(&tx, &now_text, crate::audit::NewEntry { actor, action, object, details }).map_err(store_err)?;
     tx.commit().map_err(store_err)?;
     match found {
         Some((mut op, _, _)) if verified.ok => {

@@ -14,13 +14,13 @@ use crate::common::*;
 const EXAM: &str = "ege-02";
 const PASSWORD: &str = "пароль-станции-1";
 
-fn form_encode(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> String {
     let enc = |s: &str| s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
     pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
 /// A box folder with a plan and a seating, no network; returns its ppe.toml.
-fn make_box(dir: &Path) -> PathBuf {
+pub(crate) fn make_box(dir: &Path) -> PathBuf {
     let plan = ppe::demo::generate::generate_region(&ppe::demo::generate::RegionParams { points: 1, participants: 40, ..Default::default() });
     let ppe_code = plan.exam_points[0].ppe_code.clone();
     std::fs::write(
@@ -61,7 +61,7 @@ fn cookies_of(resp: &reqwest::Response) -> Vec<String> {
     resp.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(|v| v.split(';').next().unwrap_or("").to_string()).collect()
 }
 
-fn hidden_csrf(html: &str) -> String {
+pub(crate) fn hidden_csrf(html: &str) -> String {
     html.split("name=\"csrf\" value=\"").nth(1).map(|s| s.split('"').next().unwrap_or("").to_string()).unwrap_or_default()
 }
 
