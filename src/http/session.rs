@@ -172,7 +172,7 @@ pub async fn log_in<A: Send + 'static>(
 ) -> Result<Result<Response, LoginRefusal>, AppError> {
     cookies.check_login_csrf(headers, &form.csrf)?;
     let login = form.login.trim().to_string();
-    if throttle.check(&login, client.0, std::time::Instant::now()).is_err() {
+    if throttle.try_login(&login, client.0, std::time::Instant::now()).is_err() {
         return Ok(Err(LoginRefusal::Throttled));
     }
     let session = cookies.new_session(now)?;
@@ -186,7 +186,6 @@ pub async fn log_in<A: Send + 'static>(
         throttle.succeeded(&login, client.0);
         Ok(Ok(cookies.signed_in(&session, &form.next)))
     } else {
-        throttle.failed(&login, client.0, std::time::Instant::now());
         Ok(Err(LoginRefusal::BadCredentials))
     }
 }

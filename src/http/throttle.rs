@@ -5,7 +5,9 @@
 //! 09:30 slows down only their own device, and the member logs in from theirs. An address that
 //! fails [`FREE_FAILURES_PER_ADDRESS`] times over any logins waits as well (spraying many
 //! logins from one device). A throttled try is refused before any password check, the same
-//! way whether the login exists or not. In memory: a restart of the daemon forgets it, which
+//! way whether the login exists or not. Every try is counted as a failure when it starts (and
+//! taken back if the password was right), so a burst of parallel tries gets no more through
+//! than one after the other. In memory: a restart of the daemon forgets it, which
 //! only the station's own administrator can cause.
 
 use std::collections::HashMap;
@@ -72,16 +74,14 @@ fn wait_after(failures: u32, free: u32) -> Option<Duration> {
 }
 
 impl LoginThrottle {
-    /// `Err(wait)` while this login may not be tried from this address.
-    pub fn check(&self, login: &str, addr: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let wait = keys(login, addr).into_iter().filter_map(|(k, _)| entries.get(&k)?.until).filter(|u| *u > now).map(|u| u - now).max();
-        wait.map_or(Ok(()), Err)
-    }
-
-    /// A wrong password (or unknown login) from this address.
-    pub fn failed(&self, login: &str, addr: Option<IpAddr>, now: Instant) {
+    /// A try of this login from this address: `Err(wait)` while it may not be tried, else it
+    /// is counted as a failure until [`LoginThrottle::succeeded`] says otherwise.
+    pub fn try_login(&self, login: &str, addr: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let wait = keys(login, addr).into_iter().filter_map(|(k, _)| entries.get(&k)?.until).filter(|u| *u > now).map(|u| u - now).max();
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
         for (k, free) in keys(login, addr) {
             if !entries.contains_key(&k) && entries.len() >= MAX_ENTRIES {
                 forget_stalest(&mut entries, now);
@@ -94,11 +94,22 @@ impl LoginThrottle {
                 tracing::warn!(failures = e.failures, wait_secs = wait.as_secs(), "login throttled for one client address");
             }
         }
+        Ok(())
     }
 
-    /// A right password from this address: its count for this login starts again.
+    /// The try was a right password: this login's count from this address starts again, and
+    /// the address's count over all logins takes the try back.
     pub fn succeeded(&self, login: &str, addr: Option<IpAddr>) {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(&key(login, addr));
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.remove(&key(login, addr));
+        if addr.is_some() {
+            if let Some(e) = entries.get_mut(&key("\0", addr)) {
+                e.failures = e.failures.saturating_sub(1);
+                if wait_after(e.failures, FREE_FAILURES_PER_ADDRESS).is_none() {
+                    e.until = None;
+                }
+            }
+        }
     }
 }
 
@@ -121,23 +132,37 @@ mod tests {
         let t = LoginThrottle::default();
         let (stranger, member) = (Some("10.0.0.66".parse().unwrap()), Some("10.0.0.7".parse().unwrap()));
         let now = Instant::now();
-        for _ in 0..FREE_FAILURES - 1 {
-            t.failed("gek", stranger, now);
-            assert!(t.check("gek", stranger, now).is_ok());
+        for _ in 0..FREE_FAILURES {
+            assert!(t.try_login("gek", stranger, now).is_ok());
         }
-        t.failed("gek", stranger, now);
-        assert_eq!(t.check("gek", stranger, now), Err(FIRST_WAIT));
-        assert!(t.check("gek", member, now).is_ok(), "the member's own device is not blocked");
-        assert!(t.check("other", stranger, now).is_ok(), "per login");
-        t.failed("gek", stranger, now + FIRST_WAIT);
-        assert_eq!(t.check("gek", stranger, now + FIRST_WAIT), Err(FIRST_WAIT * 2), "waits grow");
-        assert!(t.check("gek", stranger, now + FIRST_WAIT * 3).is_ok(), "and end");
-        for _ in 0..20 {
-            t.failed("gek", stranger, now);
+        assert_eq!(t.try_login("gek", stranger, now), Err(FIRST_WAIT), "five tries, then a wait");
+        assert!(t.try_login("gek", member, now).is_ok(), "the member's own device is not blocked");
+        t.succeeded("gek", member);
+        assert!(t.try_login("other", stranger, now).is_ok(), "per login");
+        assert!(t.try_login("gek", stranger, now + FIRST_WAIT).is_ok());
+        assert_eq!(t.try_login("gek", stranger, now + FIRST_WAIT), Err(FIRST_WAIT * 2), "waits grow");
+        assert!(t.try_login("gek", stranger, now + FIRST_WAIT * 3).is_ok(), "and end");
+        for i in 0..20 {
+            let _ = t.try_login("gek", stranger, now + FIRST_WAIT * 3 + MAX_WAIT * i);
         }
-        assert_eq!(t.check("gek", stranger, now), Err(MAX_WAIT), "capped");
+        let later = now + FIRST_WAIT * 3 + MAX_WAIT * 19;
+        assert_eq!(t.try_login("gek", stranger, later), Err(MAX_WAIT), "capped");
         t.succeeded("gek", stranger);
-        assert!(t.check("gek", stranger, now).is_ok(), "a right password clears the pair");
+        assert!(t.try_login("gek", stranger, later).is_ok(), "a right password clears the pair");
+    }
+
+    #[test]
+    fn right_passwords_do_not_add_up_and_a_burst_gets_no_more_tries() {
+        let t = LoginThrottle::default();
+        let a = Some("10.0.0.7".parse().unwrap());
+        let now = Instant::now();
+        for _ in 0..FREE_FAILURES_PER_ADDRESS * 2 {
+            assert!(t.try_login("tech", a, now).is_ok());
+            t.succeeded("tech", a);
+        }
+        // Parallel tries: each is counted when it starts, before any password is checked.
+        let allowed = (0..50).filter(|_| t.try_login("gek", a, now).is_ok()).count();
+        assert_eq!(allowed as u32, FREE_FAILURES);
     }
 
     #[test]
@@ -146,12 +171,12 @@ mod tests {
         let a = Some("10.0.0.66".parse().unwrap());
         let now = Instant::now();
         for i in 0..FREE_FAILURES_PER_ADDRESS {
-            t.failed(&format!("login{i}"), a, now);
+            assert!(t.try_login(&format!("login{i}"), a, now).is_ok());
         }
-        assert!(t.check("fresh", a, now).is_err());
-        assert!(t.check("fresh", Some("10.0.0.7".parse().unwrap()), now).is_ok());
+        assert!(t.try_login("fresh", a, now).is_err());
+        assert!(t.try_login("fresh", Some("10.0.0.7".parse().unwrap()), now).is_ok());
         for i in 0..(MAX_ENTRIES as u32 + 10) {
-            t.failed("x", Some(IpAddr::from(i.to_be_bytes())), now);
+            let _ = t.try_login("x", Some(IpAddr::from(i.to_be_bytes())), now);
         }
         assert!(t.entries.lock().unwrap().len() <= MAX_ENTRIES + 1);
     }
