@@ -26,9 +26,10 @@ pub fn operator_get(conn: &Connection, login: &str) -> rusqlite::Result<Option<(
     .optional()
 }
 
-pub fn operator_list(conn: &Connection) -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
-    let mut st = conn.prepare("SELECT login, role, locked_until FROM hub_operator ORDER BY login")?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+/// (login, role code, failed logins since the last right one) of every operator, by login.
+pub fn operator_list(conn: &Connection) -> rusqlite::Result<Vec<(String, String, u32)>> {
+    let mut st = conn.prepare("SELECT login, role, failed_attempts FROM hub_operator ORDER BY login")?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u32)))?;
     rows.collect()
 }
 
