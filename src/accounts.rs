@@ -25,8 +25,6 @@ pub struct Account {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    #[error("учётная запись {0} не найдена")]
-    Unknown(String),
     /// Unknown login and wrong password read the same, so logins cannot be probed.
     #[error("неверный логин или пароль")]
     WrongPassword,
