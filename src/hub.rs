@@ -4,5 +4,6 @@
 pub mod cli;
 pub mod linger;
 pub mod pki;
+pub mod rotate;
 pub mod server;
 pub mod setup;

@@ -190,7 +190,14 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state:
 /// Wraps any router: inserts [`BoxIdentity`] for an enrolled client certificate and puts the
 /// hub's time signed with the request's nonce on every answer.
 pub fn with_box_identity(router: Router, state: HubState) -> Router {
-    router.layer(axum::middleware::from_fn_with_state(state, identify_and_sign_time))
+    router.layer(axum::middleware::from_fn_with_state(state, identify_and_sign_time)).layer(axum::middleware::from_fn(client_addr))
+}
+
+/// The peer's address for the web kit (the dashboard's login throttle counts per address).
+async fn client_addr(mut req: Request, next: Next) -> Response {
+    let addr = req.extensions().get::<ConnectInfo<PeerInfo>>().map(|c| c.0.remote.ip());
+    req.extensions_mut().insert(crate::http::ClientAddr(addr));
+    next.run(req).await
 }
 
 /// Whether a path is one of the box-facing routes (the rest of the listener is the operators'
