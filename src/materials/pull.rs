@@ -552,7 +552,7 @@ pub fn activate(ctx: &EdgeContext, exam_id: &str, gek_login: &str, password: &st
 
 /// Decrypts one file of an exam's package into memory, for printing. Refuses unless the key
 /// is held and a member of ГЭК has activated it; every byte is authenticated.
-pub fn open_decrypted(ctx: &EdgeContext, exam_id: &str, file_name: &str) -> anyhow::Result<Vec<u8>> {
+pub fn open_decrypted(ctx: &EdgeContext, exam_id: &str, file_name: &str) -> anyhow::Result<crate::util::plaintext::Plaintext> {
     let db = ctx.db()?;
     let (_, json) = mstore::manifest_get(&db, exam_id)?.with_context(|| format!("пакет экзамена {exam_id} не получен"))?;
     let signed: SignedManifest = serde_json::from_str(&json)?;
@@ -566,15 +566,18 @@ pub fn open_decrypted(ctx: &EdgeContext, exam_id: &str, file_name: &str) -> anyh
     }
     mstore::activation_get(&db, exam_id, &package_id)?.with_context(|| format!("ключ экзамена {exam_id} не активирован членом ГЭК"))?;
     let f = m.file(file_name).ok_or_else(|| MaterialsError::NotInManifest { name: file_name.into() })?;
-    let kf: KeyFile = serde_json::from_slice(&std::fs::read(key_file(ctx, exam_id)?).context("ключ пакета не найден в /run (перезагрузка?): выполните `ppe edge pull` снова")?)?;
+    // The key file's text, the parsed record and the key are wiped when dropped.
+    let raw = zeroize::Zeroizing::new(std::fs::read(key_file(ctx, exam_id)?).context("ключ пакета не найден в /run (перезагрузка?): выполните `ppe edge pull` снова")?);
+    let mut kf: KeyFile = serde_json::from_slice(&raw)?;
+    let hex_key = zeroize::Zeroizing::new(std::mem::take(&mut kf.key));
     if kf.package_id != package_id {
         anyhow::bail!("ключ в /run относится к другому пакету");
     }
-    let key: [u8; 32] = hex::decode(&kf.key).ok().and_then(|k| k.try_into().ok()).context("ключ пакета повреждён")?;
+    let key: zeroize::Zeroizing<[u8; 32]> = zeroize::Zeroizing::new(hex::decode(&*hex_key).ok().map(zeroize::Zeroizing::new).and_then(|k| k.as_slice().try_into().ok()).context("ключ пакета повреждён")?);
     let path = materials_dir(ctx, exam_id).join(f.cipher_file_name());
     let input = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&path).with_context(|| format!("{}", path.display()))?);
-    let mut out = Vec::with_capacity(f.plain_len as usize);
-    super::decrypt_stream(m, f, &key, input, &mut out)?;
+    let mut out = crate::util::plaintext::Plaintext::with_capacity(f.plain_len as usize);
+    out.fill(|w| super::decrypt_stream(m, f, &key, input, w))?;
     audit(&db, ctx, "system", "materials.decrypted", exam_id, serde_json::json!({"file": f.name, "package_id": package_id}));
     Ok(out)
 }

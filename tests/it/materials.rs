@@ -14,23 +14,24 @@ use rand::{Rng, RngCore, SeedableRng};
 
 use crate::common::*;
 
-const EXAM: &str = "ege-02";
+pub(crate) const EXAM: &str = "ege-02";
 /// ege-02 of the demo plan: start 2027-05-27 10:00 +07 = 03:00Z; window 02:00Z..03:30Z.
-const IN_WINDOW: &str = "2027-05-27T02:30:00Z";
+pub(crate) const IN_WINDOW: &str = "2027-05-27T02:30:00Z";
 const BEFORE_WINDOW: &str = "2027-05-27T01:00:00Z";
 const DAYS_BEFORE: &str = "2027-05-25T09:00:00Z";
 const AFTER_WINDOW: &str = "2027-05-27T04:00:00Z";
 
-struct World {
+/// A hub with the demo region and an enrolled box 0101 (the attack suite uses it too).
+pub(crate) struct World {
     _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    hub_toml: PathBuf,
-    box_toml: PathBuf,
+    pub(crate) dir: PathBuf,
+    pub(crate) hub_toml: PathBuf,
+    pub(crate) box_toml: PathBuf,
     files: Vec<(String, Vec<u8>)>,
 }
 
 impl World {
-    fn new(sizes: &[usize], chunk: u32) -> World {
+    pub(crate) fn new(sizes: &[usize], chunk: u32) -> World {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_path_buf();
         let hub_toml = init_hub(&dir);
@@ -56,7 +57,7 @@ impl World {
         w
     }
 
-    fn publish(&self, chunk: u32) {
+    pub(crate) fn publish(&self, chunk: u32) {
         run_ok(&["hub", "publish", "--exam", EXAM, "--materials", s(&self.dir.join("materials")), "--chunk-size", &chunk.to_string(), "--config", s(&self.hub_toml)]);
     }
 
@@ -73,14 +74,14 @@ impl World {
         self.package_dir(ppe).join(m.manifest.files[file].cipher_file_name())
     }
 
-    fn edge(&self, hub: &Hub, args: &[&str]) -> Output {
+    pub(crate) fn edge(&self, hub: &Hub, args: &[&str]) -> Output {
         let mut all: Vec<&str> = vec!["edge"];
         all.extend_from_slice(args);
         all.extend_from_slice(&["--config", s(&self.box_toml)]);
         Command::new(ppe_bin()).args(&all).env("PPE_LOG", "warn").env("PPE_HUB_URL", hub.url()).output().unwrap()
     }
 
-    fn edge_ctx(&self, hub: &Hub) -> ppe::context::EdgeContext {
+    pub(crate) fn edge_ctx(&self, hub: &Hub) -> ppe::context::EdgeContext {
         let mut ctx = ppe::context::EdgeContext::open(&self.box_toml).unwrap();
         ctx.config.hub.url = hub.url();
         ctx
@@ -106,6 +107,14 @@ impl World {
     }
 }
 
+/// The ГЭК member of the synced plan assigned to 0101 on the exam's date.
+pub(crate) fn assigned_gek_member(plan: &ppe::model::Plan) -> &ppe::model::Worker {
+    plan.workers
+        .iter()
+        .find(|wk| wk.roles.contains(&ppe::model::WorkerRole::GekMember) && plan.worker_assignments.iter().any(|a| a.worker_id == wk.worker_id && a.date == "2027.05.27"))
+        .expect("a ГЭК member assigned to 0101 in the synced plan")
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -129,13 +138,13 @@ fn assert_rejected(o: &Output, needle: &str) {
 }
 
 /// The hub's server in this process, with its clock set to `now`.
-struct Hub {
+pub(crate) struct Hub {
     rt: tokio::runtime::Runtime,
     addr: SocketAddr,
 }
 
 impl Hub {
-    fn start(hub_toml: &Path, now: &str) -> Hub {
+    pub(crate) fn start(hub_toml: &Path, now: &str) -> Hub {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let clock = ppe::clock::Clock::simulated(ppe::clock::parse_now(now).unwrap(), 1.0);
         let ctx = ppe::context::HubContext::open(hub_toml).unwrap().with_clock(clock);
@@ -147,7 +156,7 @@ impl Hub {
         Hub { rt, addr }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("https://127.0.0.1:{}", self.addr.port())
     }
 }
@@ -184,11 +193,7 @@ fn prestage_then_pull_in_window_moves_only_the_key_and_gek_activation_decrypts()
     assert!(format!("{err:#}").contains("не активирован"), "{err:#}");
     let mut db = ctx.db().unwrap();
     let plan = ppe::plan::store::load_plan(&db).unwrap();
-    let gek = plan
-        .workers
-        .iter()
-        .find(|wk| wk.roles.contains(&ppe::model::WorkerRole::GekMember) && plan.worker_assignments.iter().any(|a| a.worker_id == wk.worker_id && a.date == "2027.05.27"))
-        .expect("a ГЭК member assigned to 0101 in the synced plan");
+    let gek = assigned_gek_member(&plan);
     ppe::accounts::create_account(&mut db, "gek", &gek.worker_id, ppe::model::WorkerRole::GekMember, "пароль-члена-гэк", "2027-05-27T02:31:00Z").unwrap();
     ppe::accounts::create_account(&mut db, "tech1", "W-tech", ppe::model::WorkerRole::TechSpecialist, "пароль-техника", "2027-05-27T02:31:00Z").unwrap();
     assert!(ppe::materials::pull::activate(&ctx, EXAM, "gek", "неверный-пароль", "tech1").is_err());
