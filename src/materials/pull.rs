@@ -476,7 +476,8 @@ async fn fetch_key(ctx: &EdgeContext, db: &Connection, client: &HubClient, signe
         return Err(err);
     }
     let release: super::wrap::KeyRelease = resp.json().await.map_err(net)?;
-    let key = pending.open(&release, &ctx.config.hub.signing_public_key)?;
+    // The unwrapped key and every copy of it here are wiped when dropped.
+    let key = zeroize::Zeroizing::new(pending.open(&release, &ctx.config.hub.signing_public_key)?);
     if release.package_id != m.package_id || release.version != m.version {
         return Err(MaterialsError::BadKey(format!("ключ выдан для версии {} пакета, а получена версия {}", release.version, m.version)).into());
     }
@@ -485,9 +486,11 @@ async fn fetch_key(ctx: &EdgeContext, db: &Connection, client: &HubClient, signe
     for f in &m.files {
         check_key_opens_first_chunk(signed, f, &key, &dir.join(f.cipher_file_name()))?;
     }
-    let kf = KeyFile { package_id: m.package_id.clone(), key: hex::encode(key) };
+    let mut kf = KeyFile { package_id: m.package_id.clone(), key: hex::encode(&*key) };
+    let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&kf).unwrap_or_default());
+    zeroize::Zeroize::zeroize(&mut kf.key);
     let path = key_file(ctx, &m.exam_id)?;
-    crate::keys::write_secret(&path, &serde_json::to_vec(&kf).unwrap_or_default()).map_err(|e| PullError::Other(e.into()))?;
+    crate::keys::write_secret(&path, &bytes).map_err(|e| PullError::Other(e.into()))?;
     let now = ctx.clock.now_rfc3339();
     let tx = db.unchecked_transaction().map_err(|e| anyhow::anyhow!(e))?;
     mstore::key_received(&tx, &m.exam_id, &m.package_id, m.version, &now, &release.hub_time).map_err(|e| anyhow::anyhow!(e))?;
