@@ -458,7 +458,8 @@ async fn sync_plan(ctx: &EdgeContext, client: &HubClient, actor: &str) -> anyhow
     Ok(())
 }
 
-#[derive(Serialize, Deserialize)]
+/// The package key in the tmpfs run dir; wiped from memory when dropped.
+#[derive(Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 struct KeyFile {
     package_id: String,
     key: String,
@@ -476,7 +477,6 @@ async fn fetch_key(ctx: &EdgeContext, db: &Connection, client: &HubClient, signe
         return Err(err);
     }
     let release: super::wrap::KeyRelease = resp.json().await.map_err(net)?;
-    // The unwrapped key and every copy of it here are wiped when dropped.
     let key = zeroize::Zeroizing::new(pending.open(&release, &ctx.config.hub.signing_public_key)?);
     if release.package_id != m.package_id || release.version != m.version {
         return Err(MaterialsError::BadKey(format!("ключ выдан для версии {} пакета, а получена версия {}", release.version, m.version)).into());
@@ -486,9 +486,8 @@ async fn fetch_key(ctx: &EdgeContext, db: &Connection, client: &HubClient, signe
     for f in &m.files {
         check_key_opens_first_chunk(signed, f, &key, &dir.join(f.cipher_file_name()))?;
     }
-    let mut kf = KeyFile { package_id: m.package_id.clone(), key: hex::encode(&*key) };
+    let kf = KeyFile { package_id: m.package_id.clone(), key: hex::encode(&*key) };
     let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&kf).unwrap_or_default());
-    zeroize::Zeroize::zeroize(&mut kf.key);
     let path = key_file(ctx, &m.exam_id)?;
     crate::keys::write_secret(&path, &bytes).map_err(|e| PullError::Other(e.into()))?;
     let now = ctx.clock.now_rfc3339();
@@ -569,14 +568,12 @@ pub fn open_decrypted(ctx: &EdgeContext, exam_id: &str, file_name: &str) -> anyh
     }
     mstore::activation_get(&db, exam_id, &package_id)?.with_context(|| format!("ключ экзамена {exam_id} не активирован членом ГЭК"))?;
     let f = m.file(file_name).ok_or_else(|| MaterialsError::NotInManifest { name: file_name.into() })?;
-    // The key file's text, the parsed record and the key are wiped when dropped.
     let raw = zeroize::Zeroizing::new(std::fs::read(key_file(ctx, exam_id)?).context("ключ пакета не найден в /run (перезагрузка?): выполните `ppe edge pull` снова")?);
-    let mut kf: KeyFile = serde_json::from_slice(&raw)?;
-    let hex_key = zeroize::Zeroizing::new(std::mem::take(&mut kf.key));
+    let kf: KeyFile = serde_json::from_slice(&raw)?;
     if kf.package_id != package_id {
         anyhow::bail!("ключ в /run относится к другому пакету");
     }
-    let key: zeroize::Zeroizing<[u8; 32]> = zeroize::Zeroizing::new(hex::decode(&*hex_key).ok().map(zeroize::Zeroizing::new).and_then(|k| k.as_slice().try_into().ok()).context("ключ пакета повреждён")?);
+    let key: zeroize::Zeroizing<[u8; 32]> = zeroize::Zeroizing::new(hex::decode(&kf.key).ok().map(zeroize::Zeroizing::new).and_then(|k| k.as_slice().try_into().ok()).context("ключ пакета повреждён")?);
     let path = materials_dir(ctx, exam_id).join(f.cipher_file_name());
     let input = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&path).with_context(|| format!("{}", path.display()))?);
     let mut out = crate::util::plaintext::Plaintext::with_capacity(f.plain_len as usize);
