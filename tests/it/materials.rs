@@ -148,7 +148,7 @@ pub(crate) fn report(o: &Output) -> ppe::materials::pull::PullReport {
 
 /// The hub's server in this process, with its clock set to `now`.
 pub(crate) struct Hub {
-    rt: tokio::runtime::Runtime,
+    _rt: tokio::runtime::Runtime,
     addr: SocketAddr,
 }
 
@@ -162,7 +162,7 @@ impl Hub {
         let addr = listener.local_addr().unwrap();
         let (tls, state, router) = (server.tls_config().unwrap(), server.state.clone(), server.router());
         rt.spawn(async move { ppe::hub::server::serve(listener, tls, state, router).await });
-        Hub { rt, addr }
+        Hub { _rt: rt, addr }
     }
 
     pub(crate) fn url(&self) -> String {
