@@ -9,6 +9,8 @@
 //! - [`meta`]: the [`UploadMeta`] seam for uploads, bundles, receipts and box keys, over the
 //!   hub's SQLite database through its connection pool;
 //! - [`locks`]: one lock per upload and per content being created;
+//! - [`limits`]: what a box may store (its allowance from the plan) and the upload requests
+//!   served at once;
 //! - [`finalize`]: the signed manifest checked, the signed receipt;
 //! - [`import`]: bundle files carried on media into the blob store.
 //!
@@ -18,6 +20,7 @@ pub mod blobs;
 pub mod core;
 pub mod finalize;
 pub mod import;
+pub mod limits;
 pub mod locks;
 pub mod meta;
 pub mod tus;
@@ -39,6 +42,7 @@ pub use self::tus::router;
 
 use super::group_commit::GroupCommit;
 use crate::clock::Clock;
+use crate::config::HubLimitsConfig;
 use crate::context::HubContext;
 use locks::UploadLocks;
 
@@ -60,6 +64,11 @@ pub struct UploadServerState {
     /// Behind the hub's listener: the routes serve only an enrolled box (a request without
     /// the [`BoxIdentity`](crate::context::BoxIdentity) its certificate maps to is refused).
     pub require_box_identity: bool,
+    /// Behind the hub's listener: the per-box allowance, size and disk checks at creation, the
+    /// body idle timeout and the concurrency caps (`hub.toml` `[limits]`); `None` for a bare
+    /// upload server (tests, benchmarks).
+    pub limits: Option<HubLimitsConfig>,
+    pub concurrency: Option<limits::Concurrency>,
     locks: UploadLocks,
 }
 
@@ -75,6 +84,8 @@ impl UploadServerState {
             bytes_received_total: AtomicU64::new(0),
             group: GroupCommit::default(),
             require_box_identity: false,
+            limits: None,
+            concurrency: None,
             locks: UploadLocks::default(),
         }
     }
@@ -87,6 +98,7 @@ impl UploadServerState {
         let blobs = FsBlobStore::open(ctx.config.state_dir.join("uploads"))?;
         let mut state = Self::new(Arc::new(SqliteUploadMeta::from_context(ctx)), Arc::new(blobs), ctx.clock.clone(), key);
         state.require_box_identity = true;
+        state.set_limits(ctx.config.limits.clone());
         Ok(state)
     }
 
@@ -96,6 +108,21 @@ impl UploadServerState {
         let blobs = FsBlobStore::open(dir.join("uploads"))?;
         let meta = SqliteUploadMeta::open(dir.to_path_buf(), dir.join("hub.db"));
         Ok(Self::new(Arc::new(meta), Arc::new(blobs), clock, hub_key))
+    }
+
+    /// Applies `[limits]`: the checks at creation, the body idle timeout, the concurrency caps,
+    /// the largest upload and how long an unfinished one may stay idle.
+    pub fn set_limits(&mut self, limits: HubLimitsConfig) {
+        self.max_size = limits.max_upload_bytes;
+        // Clamped to what chrono holds (a century is more than any exam needs).
+        self.expire_after = chrono::Duration::seconds(limits.expire_after_secs.clamp(1, 100 * 366 * 86_400) as i64);
+        self.concurrency = Some(limits::Concurrency::new(limits.max_concurrent_uploads, limits.max_concurrent_uploads_per_box));
+        self.limits = Some(limits);
+    }
+
+    /// A body frame may take this long to arrive (`None`: no limit).
+    pub fn body_idle(&self) -> Option<std::time::Duration> {
+        self.limits.as_ref().map(|l| std::time::Duration::from_secs(l.body_idle_secs.max(1)))
     }
 
     fn expiry_from_now(&self) -> String {
