@@ -118,8 +118,8 @@ pub struct PeerInfo {
 
 /// What the listener lets anyone hold (`hub.toml` `[limits]`): a TLS handshake gets
 /// `handshake` and a request's headers (or an idle keep-alive connection) `header_read`; at
-/// most `max_handshakes` handshakes run at once and `max_connections` connections are open,
-/// `max_per_ip` of them from one address. A connection past a cap is closed at once, so
+/// most `max_handshakes` handshakes run at once (a sixteenth of them from one address) and
+/// `max_connections` connections are open, `max_per_ip` of them from one address. A connection past a cap is closed at once, so
 /// stalled clients cannot make the accept loop spawn without bound.
 #[derive(Debug, Clone)]
 pub struct ListenerLimits {
@@ -139,6 +139,13 @@ impl ListenerLimits {
             max_connections: l.max_connections.max(1) as usize,
             max_per_ip: l.max_per_ip_or_all(),
         }
+    }
+}
+
+impl ListenerLimits {
+    /// Handshakes one address may have in flight: a sixteenth of all of them.
+    pub fn max_handshakes_per_ip(&self) -> usize {
+        (self.max_handshakes / 16).max(1)
     }
 }
 
@@ -209,6 +216,7 @@ impl TlsListener {
         let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
         let handshakes = Arc::new(tokio::sync::Semaphore::new(limits.max_handshakes));
         let addresses = Arc::new(PerAddress::default());
+        let handshaking = Arc::new(PerAddress::default());
         tokio::spawn(async move {
             let mut refused = RefusalLog::default();
             loop {
@@ -229,6 +237,12 @@ impl TlsListener {
                     refused.note(remote, "connections from one address");
                     continue;
                 };
+                // One address gets a share of the handshakes, so stalled handshakes from a few
+                // hosts leave room for the boxes.
+                let Some(own_handshake) = handshaking.enter(remote.ip(), limits.max_handshakes_per_ip()) else {
+                    refused.note(remote, "handshakes from one address");
+                    continue;
+                };
                 let Ok(handshake) = handshakes.clone().try_acquire_owned() else {
                     refused.note(remote, "handshakes");
                     continue;
@@ -237,7 +251,7 @@ impl TlsListener {
                 let (acceptor, tx, timeout) = (acceptor.clone(), tx.clone(), limits.handshake);
                 tokio::spawn(async move {
                     let outcome = tokio::time::timeout(timeout, acceptor.accept(tcp)).await;
-                    drop(handshake);
+                    drop((handshake, own_handshake));
                     match outcome {
                         Ok(Ok(tls)) => {
                             let cert_sha256 = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| crate::hub::pki::cert_fingerprint(c.as_ref()));

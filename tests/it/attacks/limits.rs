@@ -19,6 +19,8 @@ struct LimitsHub {
     child: Child,
     dir: PathBuf,
     url: String,
+    /// `http://…/metrics` of the separate metrics listener, when configured.
+    metrics_url: Option<String>,
     addr: std::net::SocketAddr,
     /// (exam, point) of the plan's two exam points, the first of the plan and another.
     exam: String,
@@ -40,6 +42,11 @@ impl LimitsHub {
     /// `ppe hub init`, a generated plan imported, two boxes enrolled, `[limits]` changed by
     /// `tune`, then `ppe hub serve`.
     fn start(dir: &Path, tune: impl FnOnce(&mut ppe::config::HubLimitsConfig)) -> LimitsHub {
+        Self::start_with(dir, tune, "")
+    }
+
+    /// [`Self::start`] with `metrics_listen` set to `metrics_listen`.
+    fn start_with(dir: &Path, tune: impl FnOnce(&mut ppe::config::HubLimitsConfig), metrics_listen: &str) -> LimitsHub {
         let hub_toml = init_hub(dir);
         let s = |p: &Path| p.to_str().unwrap().to_string();
         let plan = dir.join("region.json");
@@ -67,6 +74,7 @@ impl LimitsHub {
         let mut limits: ppe::config::HubLimitsConfig = v["limits"].clone().try_into().unwrap();
         tune(&mut limits);
         v.as_table_mut().unwrap().insert("limits".into(), toml::Value::try_from(&limits).unwrap());
+        v.as_table_mut().unwrap().insert("metrics_listen".into(), toml::Value::String(metrics_listen.into()));
         std::fs::write(&hub_toml, toml::to_string(&v).unwrap()).unwrap();
         let mut child = Command::new(ppe_bin())
             .args(["hub", "serve", "--listen", "127.0.0.1:0", "--config", &s(&hub_toml)])
@@ -75,8 +83,12 @@ impl LimitsHub {
             .spawn()
             .unwrap();
         let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut metrics_url = None;
         let url = loop {
             let line = lines.next().expect("ppe hub serve ended before listening").unwrap();
+            if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                metrics_url = Some(u.to_string());
+            }
             if let Some(u) = line.split_whitespace().find(|w| w.starts_with("https://")) {
                 break u.to_string();
             }
@@ -84,7 +96,7 @@ impl LimitsHub {
         std::thread::spawn(move || for _ in lines {});
         let addr = url.trim_start_matches("https://").parse().unwrap();
         let _ = rustls::crypto::ring::default_provider().install_default();
-        LimitsHub { child, dir: dir.to_path_buf(), url, addr, exam, points: [first, other], limits, registered, auditoriums }
+        LimitsHub { child, dir: dir.to_path_buf(), url, metrics_url, addr, exam, points: [first, other], limits, registered, auditoriums }
     }
 
     fn box_dir(&self, point: &str) -> PathBuf {
@@ -376,7 +388,7 @@ fn stalled_unauthenticated_connections_do_not_stop_a_genuine_boxs_upload() {
 #[test]
 fn metrics_need_an_operators_login_on_the_hubs_listener() {
     let t = tempfile::tempdir().unwrap();
-    let hub = LimitsHub::start(t.path(), |_| {});
+    let hub = LimitsHub::start_with(t.path(), |_| {}, "127.0.0.1:0");
     runtime().block_on(async {
         let anyone = hub.client(None).get(format!("{}/metrics", hub.url)).send().await.unwrap();
         assert_eq!(anyone.status().as_u16(), 401);
@@ -384,5 +396,12 @@ fn metrics_need_an_operators_login_on_the_hubs_listener() {
         assert!(!text.contains("ppe_monitoring"), "no metric leaks: {text}");
         let a_box = hub.client(Some(&hub.points[0])).get(format!("{}/metrics", hub.url)).send().await.unwrap();
         assert_eq!(a_box.status().as_u16(), 401, "a box certificate is not an operator");
+        // The separate loopback listener serves them (and nothing else) without a login.
+        let metrics_url = hub.metrics_url.clone().expect("the metrics listener's address");
+        let plain = reqwest::Client::new();
+        let text = plain.get(&metrics_url).send().await.unwrap().text().await.unwrap();
+        assert!(text.contains("ppe_monitoring_reports_accepted_total"), "{text}");
+        let other = plain.get(metrics_url.replace("/metrics", "/v1/status")).send().await.unwrap();
+        assert_eq!(other.status().as_u16(), 404, "only /metrics on that listener");
     });
 }
