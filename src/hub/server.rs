@@ -125,6 +125,8 @@ pub struct PeerInfo {
 pub struct ListenerLimits {
     pub handshake: Duration,
     pub header_read: Duration,
+    /// A request body (any route's) that sends nothing for this long ends with an error.
+    pub body_idle: Duration,
     pub max_handshakes: usize,
     pub max_connections: usize,
     pub max_per_ip: usize,
@@ -135,6 +137,7 @@ impl ListenerLimits {
         Self {
             handshake: Duration::from_secs(l.handshake_secs.max(1)),
             header_read: Duration::from_secs(l.header_read_secs.max(1)),
+            body_idle: Duration::from_secs(l.body_idle_secs.max(1)),
             max_handshakes: l.max_handshakes.max(1) as usize,
             max_connections: l.max_connections.max(1) as usize,
             max_per_ip: l.max_per_ip_or_all(),
@@ -305,15 +308,17 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state:
 /// header read timeout, each connection in its own task holding its [`ConnectionPermit`].
 pub async fn serve_with_limits(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state: HubState, router: Router, limits: ListenerLimits) -> anyhow::Result<()> {
     let app = with_box_identity(router, state);
-    let header_read = limits.header_read;
+    let (header_read, body_idle) = (limits.header_read, limits.body_idle);
     let mut listener = TlsListener::with_limits(listener, tls, limits).context("hub server")?;
     while let Some((stream, peer, permit)) = listener.accept().await {
         let app = app.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            // Every body gets the idle timeout (a stalled heartbeat or manifest too, not only
+            // an upload's, whose core applies its own as well).
             let service = tower::ServiceExt::map_request(app, move |mut req: axum::http::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer.clone()));
-                req
+                req.map(|b| axum::body::Body::new(tower_http::timeout::TimeoutBody::new(body_idle, b)))
             });
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_read);

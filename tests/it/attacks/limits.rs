@@ -318,6 +318,32 @@ fn a_stalled_body_is_cut_after_the_idle_timeout_and_its_partial_is_swept() {
 }
 
 #[test]
+fn a_stalled_manifest_body_is_cut_and_frees_the_boxs_upload_slot() {
+    let t = tempfile::tempdir().unwrap();
+    let hub = LimitsHub::start(t.path(), |l| {
+        l.body_idle_secs = 1;
+        l.max_concurrent_uploads_per_box = 1;
+    });
+    let point = hub.points[0].clone();
+    runtime().block_on(async {
+        // The box's one upload slot, taken by a bundle manifest that stops after 10 bytes.
+        let mut tls = tls_from(&hub, "127.0.0.1", Some(&point)).await.unwrap();
+        tls.write_all(b"POST /v1/uploads/bundles HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"manifest").await.unwrap();
+        tls.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let client = hub.client(Some(&point));
+        let (status, retry, _) = refusal(hub.create(&client, &point, "page.png", 10, None).await).await;
+        assert_eq!((status, retry.as_deref()), (429, Some("2")), "the slot is held while the manifest is read");
+        // Cut after the idle timeout: answered (not left hanging), and the slot is free again.
+        let mut answer = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(10), tls.read(&mut answer)).await.expect("the stalled manifest is cut").unwrap_or(0);
+        assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 4"), "{}", String::from_utf8_lossy(&answer[..n]));
+        assert_eq!(hub.create(&client, &point, "page.png", 10, None).await.status().as_u16(), 201);
+        assert_eq!(hub.rows(&point).len(), 1, "only the genuine upload");
+    });
+}
+
+#[test]
 fn stalled_unauthenticated_connections_do_not_stop_a_genuine_boxs_upload() {
     let t = tempfile::tempdir().unwrap();
     let hub = LimitsHub::start(t.path(), |l| {
