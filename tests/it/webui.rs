@@ -461,7 +461,9 @@ fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
             .expect("a ГЭК member of the day")
             .worker_id
             .clone();
-        for (login, worker, role) in [("gek1", gek.as_str(), "gek_member"), ("org1", "W-ORG", "organizer_in_room")] {
+        // A box account is for a worker the plan gives that role.
+        let org = plan.workers.iter().find(|w| w.roles.contains(&ppe::model::WorkerRole::OrganizerInRoom)).expect("an organizer").worker_id.clone();
+        for (login, worker, role) in [("gek1", gek.as_str(), "gek_member"), ("org1", org.as_str(), "organizer_in_room")] {
             open(&driver, &base, "/accounts").await;
             driver.type_into("input[name=login]", login).await;
             driver.type_into("input[name=worker]", worker).await;
@@ -495,8 +497,11 @@ fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
         logout(&driver).await;
         login_as(&driver, &base, "gek1", PASSWORD).await;
         open(&driver, &base, &format!("/materials?exam={EXAM}")).await;
-        driver.type_into("#gek-password", PASSWORD).await;
-        submit_and_wait(&driver, "#activate", "ключ активирован").await;
+        // The key comes from the hub only against the member's own key file (their stick) and PIN.
+        let key_file = ppe::demo::autopilot::demo_gek_key_file(&demo.dir.join("box"), &gek);
+        driver.type_into("#gek-key", key_file.to_str().unwrap()).await;
+        driver.type_into("#gek-pin", ppe::demo::autopilot::DEMO_GEK_PIN).await;
+        submit_and_wait(&driver, "#activate", "ключ получен и активирован").await;
         shot(&driver, "materials").await;
         logout(&driver).await;
         login_as(&driver, &base, "admin", PASSWORD).await;
