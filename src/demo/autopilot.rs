@@ -1,6 +1,6 @@
 //! The demo's exam day on one box, played on the simulated clock through the real code
-//! paths: plan sync and pre-staging over mutual TLS, seating, kits, the materials scheduler
-//! pulling the key when the hub opens the window, activation by a ГЭК member, attendance
+//! paths: plan sync and pre-staging over mutual TLS, seating, kits, the ГЭК member obtaining
+//! the key with their own key file and PIN once the hub opens the window, attendance
 //! with a removal, an early finish and a kit replacement, scanning of the sheets (rendered as
 //! page images with their real codes: the demo's stand-in for paper), the upload over tus and
 //! the hub's signed receipt. Each step prints one line.
@@ -142,7 +142,7 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
             Err(e) => return Err(e.into()),
         }
     };
-    say(ctx, &format!("член ГЭК {} получил ключ от РЦОИ своим личным ключом; все файлы проверены по подписанному манифесту", report.gek_worker_id));
+    say(ctx, &format!("ключ получен от РЦОИ по личному ключу члена ГЭК {} (файл и ПИН-код); все файлы проверены по подписанному манифесту", report.gek_worker_id));
     let manifest = {
         let conn = ctx.db()?;
         let (_, json) = crate::materials::store::manifest_get(&conn, exam_id)?.context("manifest")?;
