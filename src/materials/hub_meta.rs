@@ -251,6 +251,26 @@ mod tests {
         assert_eq!(audit_actions(&ctx), ["materials.key_refused"]);
     }
 
+    #[test]
+    fn a_challenge_releases_once_even_when_two_requests_race_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = hub(dir.path());
+        let meta = SqliteMaterialsMeta::from_context(&ctx);
+        let (exam, ppe) = (ExamId::from("ege-02"), PpeCode::from("0101"));
+        meta.gek_challenge_issue("c1", &ppe, &exam, at(), at() + chrono::Duration::minutes(5)).unwrap();
+        let facts = meta.key_facts(&exam, &ppe, Some((&WorkerId::from("G1"), "c1"))).unwrap();
+        assert_eq!(facts.gek_challenge, Some(("0101".into(), "ege-02".into(), "2027-05-27T03:05:00Z".into(), false)));
+        let record = KeyReleaseRecord { at: at(), exam_id: exam.clone(), ppe_code: ppe.clone(), package_id: Some("p".into()), released: true, reason: "released".into(), gek_worker_id: Some("G1".into()) };
+        // Both requests read the challenge as fresh; only the first to record it releases.
+        assert!(meta.key_release_record(&record, &note("materials.key_released"), Some("c1")).unwrap());
+        assert!(!meta.key_release_record(&record, &note("materials.key_released"), Some("c1")).unwrap(), "the second finds it used");
+        assert!(!meta.key_release_record(&record, &note("materials.key_released"), Some("never-issued")).unwrap());
+        let released = crate::materials::store::hub_keys_released(&ctx.db().unwrap(), "ege-02").unwrap();
+        assert_eq!(released, [("0101".to_string(), Some("G1".to_string()))]);
+        assert_eq!(audit_actions(&ctx), ["materials.key_released"], "nothing recorded for the losers");
+        assert!(meta.key_facts(&exam, &ppe, Some((&WorkerId::from("G1"), "c1"))).unwrap().gek_challenge.unwrap().3, "used");
+    }
+
     /// Metadata that cannot be read, and counts the writes asked of it.
     #[derive(Default)]
     struct Broken {
