@@ -4,8 +4,7 @@
 //! exam day from it; organizers mark attendance; the ГЭК member activates the materials.
 //!
 //! `access` holds the one table of who may do what; `session` logs people in (accounts of
-//! `accounts`, sessions in `web_session`, the kit's cookies, CSRF and login flow, lockout from
-//! `accounts`); errors, request ids and security headers are the kit's (`crate::http`);
+//! `accounts`, sessions in `web_session`, the kit's cookies, CSRF, login flow and throttle); errors, request ids and security headers are the kit's (`crate::http`);
 //! `views` renders (one askama view per page), `actions` changes state by calling the use cases (each one
 //! transaction with its audit entry, as the CLI does). Handlers stay thin and run database
 //! work on the blocking pool.
@@ -35,12 +34,16 @@ pub struct WebState {
     pub desk_events: tokio::sync::broadcast::Sender<DeskEvent>,
     /// Cookies carry `Secure` when the UI is served over HTTPS by a front proxy.
     pub secure_cookies: bool,
+    /// Failed logins per (login, client address).
+    pub throttle: Arc<crate::http::LoginThrottle>,
+    /// What an action says back, kept with the session for its next page.
+    pub flashes: Arc<crate::http::flash::Flashes>,
 }
 
 /// The UI the daemon (`edge::serve`) serves on the LAN. The staff-room desk selection and
 /// events are shared with the barcode reader.
 pub fn lan_router(ctx: EdgeContext, desk_selection: Arc<Mutex<Option<DeskSelection>>>, desk_events: tokio::sync::broadcast::Sender<DeskEvent>) -> anyhow::Result<Router> {
-    Ok(router(WebState { ctx, desk_selection, desk_events, secure_cookies: false }))
+    Ok(router(WebState { ctx, desk_selection, desk_events, secure_cookies: false, throttle: Default::default(), flashes: Default::default() }))
 }
 
 pub fn router(state: WebState) -> Router {
@@ -88,13 +91,29 @@ pub fn router(state: WebState) -> Router {
 
 pub use crate::http::{redirect, url_encode};
 
+/// The `exam` a page or a form names must be an exam of this point's plan before it becomes a
+/// path or a query: anything else is 404 and touches nothing.
+pub async fn require_exam_here(state: &WebState, exam: &str) -> Result<(), WebError> {
+    let (ctx, asked) = (state.ctx.clone(), exam.to_string());
+    let known = blocking(move || {
+        let plan = crate::plan::store::load_plan(&*ctx.db()?)?;
+        Ok(crate::day::exams_here(&plan, &ctx.config.ppe_code).iter().any(|e| e.exam_id == asked))
+    })
+    .await?;
+    if known {
+        Ok(())
+    } else {
+        Err(WebError::NotFound("такого экзамена нет в плане этого ППЭ: выберите экзамен из списка".into()))
+    }
+}
+
 /// The box UI's errors are the kit's (`LoginNeeded`, `Redirect` to the first-start setup,
 /// `Forbidden`, `Refused`, `NotFound`, `Internal`), rendered by the kit's layer.
 pub type WebError = crate::http::AppError;
 
 /// What the kit needs to know of the box UI: HTML everywhere, one policy for every page (the
 /// CSS and script are files of the box, nothing inline).
-pub static BOX_UI: crate::http::Ui = crate::http::Ui { name: "box", api_prefixes: &[], csp: "default-src 'self'", render_error: error_page };
+pub static BOX_UI: crate::http::Ui = crate::http::Ui { name: "box", api_prefixes: &[], csp: "default-src 'self'", render_error: error_page, hsts: false };
 
 #[derive(askama::Template)]
 #[template(path = "box/error.html")]

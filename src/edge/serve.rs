@@ -69,7 +69,8 @@ pub async fn run(ctx: EdgeContext, listener: tokio::net::TcpListener, stop: impl
     let server = {
         let mut rx = stop_rx.clone();
         tokio::spawn(async move {
-            axum::serve(listener, app)
+            // The client's address: the login throttle counts failures per address.
+            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
                 .with_graceful_shutdown(async move {
                     let _ = rx.wait_for(|s| *s).await;
                 })

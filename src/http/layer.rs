@@ -22,7 +22,14 @@ pub struct Ui {
     pub csp: &'static str,
     /// The UI's error page (a template).
     pub render_error: fn(&ErrorPage) -> String,
+    /// Served over HTTPS only: every answer tells the browser never to use plain HTTP for
+    /// this host (`Strict-Transport-Security`, a year).
+    pub hsts: bool,
 }
+
+/// A year, the usual HSTS lifetime; no `includeSubDomains`: the hub's name is not ours to
+/// decide for its neighbours.
+pub const HSTS: &str = "max-age=31536000";
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -80,6 +87,9 @@ fn security_headers(h: &mut HeaderMap, ui: &Ui, request_id: &str) {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("no-referrer"));
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    if ui.hsts {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert(REQUEST_ID, v);
     }
@@ -92,7 +102,7 @@ mod tests {
     use axum::routing::get;
     use tower::ServiceExt;
 
-    static TEST_UI: Ui = Ui { name: "test", api_prefixes: &["/v1/"], csp: "default-src 'self'", render_error: |p| format!("{}|{}|{}", p.title, p.message, p.request_id) };
+    static TEST_UI: Ui = Ui { name: "test", api_prefixes: &["/v1/"], csp: "default-src 'self'", render_error: |p| format!("{}|{}|{}", p.title, p.message, p.request_id), hsts: true };
 
     async fn call(path: &str) -> (StatusCode, HeaderMap, String) {
         let router = Router::new()
@@ -137,6 +147,7 @@ mod tests {
             assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
             assert_eq!(h[header::CACHE_CONTROL], "no-store");
             assert_eq!(h[&REQUEST_ID].len(), 12);
+            assert_eq!(h[header::STRICT_TRANSPORT_SECURITY], HSTS, "{path}");
         }
     }
 }

@@ -48,6 +48,12 @@ fn make_hub_keys(cfg: &HubFileConfig, listen: &str) -> anyhow::Result<()> {
     let ca = crate::hub::pki::new_ca()?;
     crate::keys::write_secret(&cfg.ca_key_file, ca.key_pem.as_bytes())?;
     crate::util::write_atomic(&cfg.ca_cert_file, ca.cert_pem.as_bytes()).with_context(|| format!("write {}", cfg.ca_cert_file.display()))?;
+    let server = crate::hub::pki::issue_server(&ca.key_pem, &server_hosts(cfg, listen))?;
+    write_server_cert(cfg, &server)
+}
+
+/// The names the hub's server certificate is for: loopback, the listen host, the public URL's.
+pub fn server_hosts(cfg: &HubFileConfig, listen: &str) -> Vec<String> {
     let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string()];
     let host = listen.rsplit_once(':').map(|(h, _)| h.trim_matches(['[', ']'])).unwrap_or(listen);
     if !host.is_empty() && host != "0.0.0.0" && !hosts.iter().any(|h| h == host) {
@@ -58,7 +64,11 @@ fn make_hub_keys(cfg: &HubFileConfig, listen: &str) -> anyhow::Result<()> {
             hosts.push(public.to_string());
         }
     }
-    let server = crate::hub::pki::issue_server(&ca.key_pem, &hosts)?;
+    hosts
+}
+
+/// The server key (0600) and certificate, each written atomically, key first.
+pub fn write_server_cert(cfg: &HubFileConfig, server: &crate::hub::pki::Issued) -> anyhow::Result<()> {
     crate::keys::write_secret(&cfg.tls_key_file, server.key_pem.as_bytes())?;
     crate::util::write_atomic(&cfg.tls_cert_file, server.cert_pem.as_bytes()).with_context(|| format!("write {}", cfg.tls_cert_file.display()))?;
     Ok(())

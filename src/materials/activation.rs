@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::pull::{key_file, materials_dir, record_hub_time, KeyFile, PullError};
+use super::pull::{key_file, materials_dir, net, record_hub_time, KeyFile, PullError};
 use super::store as mstore;
 use super::{MaterialsError, SignedManifest};
 use crate::context::EdgeContext;
@@ -27,10 +27,6 @@ pub struct ActivationReport {
     pub version: u64,
     pub gek_worker_id: String,
     pub hub_time: String,
-}
-
-fn net(e: reqwest::Error) -> PullError {
-    PullError::Network(format!("{e:#}").chars().take(300).collect())
 }
 
 fn other(e: impl std::fmt::Display) -> PullError {
@@ -77,12 +73,12 @@ pub async fn activate(ctx: &EdgeContext, exam_id: &str, signer: &GekSigner, acto
     let signed = staged_manifest(ctx, exam_id)?;
     let m = &signed.manifest;
     let client = HubClient::from_context(ctx).map_err(anyhow::Error::from)?;
-    record_hub_time(ctx, &*ctx.db()?, client.time().await.map_err(net)?);
     let refused = |reason: String| {
         audit_refusal(ctx, exam_id, actor, &signer.worker_id, &reason);
         PullError::Refused(reason)
     };
-    let resp = client.http().post(client.url(paths::GEK_CHALLENGE)).json(&GekChallengeRequest { exam_id: exam_id.into() }).send().await.map_err(net)?;
+    let (resp, time) = client.send_timed(client.http().post(client.url(paths::GEK_CHALLENGE)).json(&GekChallengeRequest { exam_id: exam_id.into() })).await.map_err(net)?;
+    record_hub_time(ctx, &*ctx.db()?, time);
     if !resp.status().is_success() {
         return Err(refused(Refusal::read(resp).await.to_string()));
     }
@@ -91,8 +87,8 @@ pub async fn activate(ctx: &EdgeContext, exam_id: &str, signer: &GekSigner, acto
     let mut pending = super::wrap::key_request(&box_key, exam_id, &ctx.config.ppe_code, &ctx.clock.now_rfc3339())?;
     let signature = signer.sign_hex(&pending.gek_proof_message(&signer.worker_id, &challenge.challenge));
     pending.request.gek = Some(GekProof { worker_id: signer.worker_id.as_str().into(), challenge: challenge.challenge, signature });
-    let resp = client.http().post(client.url(&paths::key(exam_id))).json(&pending.request).send().await.map_err(net)?;
-    record_hub_time(ctx, &*ctx.db()?, client.hub_time(resp.headers()));
+    let (resp, time) = client.send_timed(client.http().post(client.url(&paths::key(exam_id))).json(&pending.request)).await.map_err(net)?;
+    record_hub_time(ctx, &*ctx.db()?, time);
     if !resp.status().is_success() {
         return Err(refused(Refusal::read(resp).await.to_string()));
     }
