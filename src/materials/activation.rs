@@ -77,7 +77,7 @@ pub async fn activate(ctx: &EdgeContext, exam_id: &str, signer: &GekSigner, acto
         audit_refusal(ctx, exam_id, actor, &signer.worker_id, &reason);
         PullError::Refused(reason)
     };
-    let (resp, time) = client.send_timed(client.http().post(client.url(paths::GEK_CHALLENGE)).json(&GekChallengeRequest { exam_id: exam_id.into() })).await.map_err(net)?;
+    let (resp, time) = client.send_timed(client.http().post(client.url(paths::GEK_CHALLENGE)).json(&GekChallengeRequest { exam_id: exam_id.into(), security_key: None })).await.map_err(net)?;
     record_hub_time(ctx, &*ctx.db()?, time);
     if !resp.status().is_success() {
         return Err(refused(Refusal::read(resp).await.to_string()));
@@ -86,7 +86,7 @@ pub async fn activate(ctx: &EdgeContext, exam_id: &str, signer: &GekSigner, acto
     let box_key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file).map_err(|e| PullError::Other(e.into()))?;
     let mut pending = super::wrap::key_request(&box_key, exam_id, &ctx.config.ppe_code, &ctx.clock.now_rfc3339())?;
     let signature = signer.sign_hex(&pending.gek_proof_message(&signer.worker_id, &challenge.challenge));
-    pending.request.gek = Some(GekProof { worker_id: signer.worker_id.as_str().into(), challenge: challenge.challenge, signature });
+    pending.request.gek = Some(GekProof { worker_id: signer.worker_id.as_str().into(), challenge: challenge.challenge, signature, webauthn: None });
     let (resp, time) = client.send_timed(client.http().post(client.url(&paths::key(exam_id))).json(&pending.request)).await.map_err(net)?;
     record_hub_time(ctx, &*ctx.db()?, time);
     if !resp.status().is_success() {

@@ -283,14 +283,14 @@ fn a_forged_gek_proof_for_the_real_member_is_refused_and_uses_up_the_challenge()
     let challenge = p.challenge();
     let mut pending = p.box_request();
     let signature = own.sign_hex(&pending.gek_proof_message(&member, &challenge));
-    pending.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge: challenge.clone(), signature });
+    pending.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge: challenge.clone(), signature, webauthn: None });
     let (status, body) = p.post_key(&pending.request);
     assert_eq!((status, code(&body).as_str()), (403, "gek_bad_proof"), "{body}");
     // The challenge is spent: not even the real member's proof over it counts now.
     let signer = ppe::gek::keyfile::open(&ppe::gek::keyfile::parse(&std::fs::read(&real).unwrap()).unwrap(), PIN).unwrap();
     let mut honest = p.box_request();
     let signature = signer.sign_hex(&honest.gek_proof_message(&member, &challenge));
-    honest.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge, signature });
+    honest.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge, signature, webauthn: None });
     let (status, body) = p.post_key(&honest.request);
     assert_eq!((status, code(&body).as_str()), (403, "gek_challenge_used"), "{body}");
     p.assert_no_key_anywhere();
@@ -306,7 +306,7 @@ fn a_replayed_key_request_with_a_used_challenge_releases_nothing_more() {
     let challenge = p.challenge();
     let mut pending = p.box_request();
     let signature = signer.sign_hex(&pending.gek_proof_message(&member, &challenge));
-    pending.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge, signature });
+    pending.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge, signature, webauthn: None });
     let (status, body) = p.post_key(&pending.request);
     assert_eq!(status, 200, "the member's own proof: {body}");
     // The same bytes again (recorded on the LAN, or kept by the specialist).
@@ -318,7 +318,7 @@ fn a_replayed_key_request_with_a_used_challenge_releases_nothing_more() {
     let box_key = ppe::keys::load_ed25519(&p.dir.join("box/keys/signing.pk8")).unwrap();
     let mut moved = ppe::materials::wrap::key_request(&box_key, "oge-01", "0101", IN_WINDOW).unwrap();
     let signature = signer.sign_hex(&moved.gek_proof_message(&member, &other));
-    moved.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge: other, signature });
+    moved.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge: other, signature, webauthn: None });
     let rt = tokio::runtime::Runtime::new().unwrap();
     let client = ppe::hub_client::HubClient::from_context(&p.box_ctx()).unwrap();
     let (status, body) = rt.block_on(async {
