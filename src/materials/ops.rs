@@ -87,7 +87,7 @@ pub async fn activate(ctx: &EdgeContext, request: &ActivateRequest) -> Result<Ac
 
 /// The actor of the last pull of an exam in the audit log (`scheduler` when none is found);
 /// recorded beside the activation.
-fn last_puller(ctx: &EdgeContext, exam_id: &ExamId) -> anyhow::Result<String> {
+pub fn last_puller(ctx: &EdgeContext, exam_id: &ExamId) -> anyhow::Result<String> {
     let conn = ctx.db()?;
     Ok(crate::audit::store::list(&conn, Some("materials.pulled"), 1000)?
         .into_iter()
