@@ -218,7 +218,10 @@ pub fn issue_gek_challenge(meta: &dyn MaterialsMeta, rp: Option<&crate::gek::web
         None => meta.gek_challenge_issue(&challenge, caller, exam_id, now, expires)?,
         Some(sk) => {
             // A security key's challenge carries the options for the member's registered key.
-            let credential = meta.gek_security_key(&sk.worker_id)?.ok_or(KeyReleaseError::Refused(KeyRefusal::GekUnknown))?;
+            let Some(credential) = meta.gek_security_key(&sk.worker_id)? else {
+                tracing::warn!(exam = %exam_id, ppe = %caller, gek_worker = %sk.worker_id, reason = KeyRefusal::GekUnknown.code(), "ГЭК security-key challenge refused");
+                return Err(KeyReleaseError::Refused(KeyRefusal::GekUnknown));
+            };
             let rp = rp.ok_or_else(|| KeyReleaseError::Internal("[gek] relying party not configured".into()))?;
             let (options, state) = crate::gek::webauthn::authentication_start(rp, &credential).map_err(|e| KeyReleaseError::Internal(e.to_string()))?;
             meta.gek_challenge_issue_bound(&challenge, caller, exam_id, now, expires, (&sk.worker_id, &sk.box_public, &state))?;
