@@ -149,6 +149,12 @@ pub fn verify_assertion(rp: &Webauthn, credential: &GekCredential, state: &str, 
     })
 }
 
+/// A security key's credential id (base64url), for listings.
+pub fn credential_id(credential: &GekCredential) -> Option<String> {
+    let passkey: Passkey = serde_json::from_str(&credential.public_key).ok()?;
+    serde_json::to_value(passkey.cred_id()).ok()?.as_str().map(String::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
