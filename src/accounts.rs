@@ -3,6 +3,8 @@
 
 pub mod cli;
 pub mod ops;
+pub mod setup_code;
+pub mod setup_code_store;
 pub mod store;
 
 use std::num::NonZeroU32;

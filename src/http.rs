@@ -10,13 +10,16 @@
 //! - `redirect`: `safe_next` (only local absolute paths) and the one `url_encode`.
 //! - `error`: `AppError`, the one error type of both UIs.
 //! - `layer`: request id + tracing span, the error page rendered once with that id (HTML for
-//!   pages, JSON for API routes), security headers.
+//!   pages, JSON for API routes), security headers, HSTS for a UI served over HTTPS.
+//! - `tls`: the rustls server config of both servers, the listener that completes handshakes
+//!   off the accept loop, and the rule that plain HTTP is served only on loopback.
 
 pub mod cookie;
 pub mod error;
 pub mod layer;
 pub mod redirect;
 pub mod session;
+pub mod tls;
 
 pub use error::{AppError, ErrorPage};
 pub use layer::Ui;

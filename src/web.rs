@@ -33,14 +33,16 @@ pub struct WebState {
     pub ctx: EdgeContext,
     pub desk_selection: Arc<Mutex<Option<DeskSelection>>>,
     pub desk_events: tokio::sync::broadcast::Sender<DeskEvent>,
-    /// Cookies carry `Secure` when the UI is served over HTTPS by a front proxy.
+    /// The UI is served over HTTPS: cookies are `Secure` with `__Host-` names.
     pub secure_cookies: bool,
 }
 
 /// The UI the daemon (`edge::serve`) serves on the LAN. The staff-room desk selection and
-/// events are shared with the barcode reader.
-pub fn lan_router(ctx: EdgeContext, desk_selection: Arc<Mutex<Option<DeskSelection>>>, desk_events: tokio::sync::broadcast::Sender<DeskEvent>) -> anyhow::Result<Router> {
-    Ok(router(WebState { ctx, desk_selection, desk_events, secure_cookies: false }))
+/// events are shared with the barcode reader. `https`: served over TLS (Secure `__Host-`
+/// cookies, HSTS on every answer); otherwise only ever on loopback (`http::tls`).
+pub fn lan_router(ctx: EdgeContext, desk_selection: Arc<Mutex<Option<DeskSelection>>>, desk_events: tokio::sync::broadcast::Sender<DeskEvent>, https: bool) -> anyhow::Result<Router> {
+    let app = router(WebState { ctx, desk_selection, desk_events, secure_cookies: https });
+    Ok(if https { crate::http::layer::with_hsts(app) } else { app })
 }
 
 pub fn router(state: WebState) -> Router {

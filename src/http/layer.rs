@@ -31,6 +31,19 @@ pub fn with_kit(router: Router, ui: &'static Ui) -> Router {
     router.layer(axum::middleware::from_fn_with_state(ui, kit_layer))
 }
 
+/// `Strict-Transport-Security` of a UI served over HTTPS: for a year a browser that reached it
+/// once goes there only over HTTPS (browsers ignore it for a host that is an IP address).
+pub const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
+
+/// Puts [`HSTS`] on every answer of a router that is served over HTTPS — only there: over
+/// plain HTTP (loopback) it would be ignored, and it must not follow a UI off TLS.
+pub fn with_hsts(router: Router) -> Router {
+    router.layer(axum::middleware::map_response(|mut resp: Response| async move {
+        resp.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
+        resp
+    }))
+}
+
 fn new_request_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_string()
 }
@@ -137,6 +150,16 @@ mod tests {
             assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
             assert_eq!(h[header::CACHE_CONTROL], "no-store");
             assert_eq!(h[&REQUEST_ID].len(), 12);
+            assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "HSTS only where the UI is served over HTTPS");
+        }
+    }
+
+    #[tokio::test]
+    async fn hsts_is_on_every_answer_of_a_router_served_over_https() {
+        let router = with_hsts(with_kit(Router::new().route("/page", get(|| async { Err::<(), _>(AppError::Refused("нельзя".into())) })), &TEST_UI));
+        for path in ["/page", "/missing"] {
+            let resp = router.clone().oneshot(axum::http::Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+            assert_eq!(resp.headers()[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000", "{path}");
         }
     }
 }

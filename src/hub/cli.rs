@@ -40,14 +40,31 @@ pub struct EnrollArgs {
     /// tmpfs folder for decrypted material on the box (default /run/ppe/CODE).
     #[arg(long)]
     pub run_dir: Option<PathBuf>,
+    /// Host name the staff reach the box UI by (repeatable; default ppe-CODE.local); goes
+    /// into the UI's certificate with localhost and 127.0.0.1.
+    #[arg(long = "ui-name")]
+    pub ui_names: Vec<String>,
+    /// IP address of the box on the exam point's LAN (repeatable), for the UI's certificate.
+    #[arg(long = "ui-ip")]
+    pub ui_ips: Vec<std::net::IpAddr>,
 }
 
-/// A box's TLS client certificate (issued by the hub CA), its Ed25519 key and a `ppe.toml`
-/// pinning the hub's CA and public key; the hub records the certificate's fingerprint.
+/// A box's TLS client certificate and UI certificate (issued by the hub CA), its Ed25519 key,
+/// the first start's setup code and a `ppe.toml` pinning the hub's CA and public key; the hub
+/// records the certificate's fingerprint.
 pub fn enroll(config: &std::path::Path, args: EnrollArgs) -> anyhow::Result<()> {
     let ctx = crate::context::HubContext::open(config)?;
-    let toml_path = super::setup::enroll_box(&ctx, &NewBox { ppe_code: args.ppe_code.trim().into(), out: args.out, run_dir: args.run_dir })?;
+    for name in &args.ui_names {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+            anyhow::bail!("--ui-name {name:?}: a host name is letters, digits, '-' and '.'");
+        }
+    }
+    let ui_hosts = args.ui_names.iter().cloned().chain(args.ui_ips.iter().map(|ip| ip.to_string())).collect();
+    let out = args.out.clone();
+    let toml_path = super::setup::enroll_box(&ctx, &NewBox { ppe_code: args.ppe_code.trim().into(), out: args.out, run_dir: args.run_dir, ui_hosts })?;
     println!("box {} enrolled; config {}", args.ppe_code.trim(), toml_path.display());
+    println!("box UI certificate {} (HTTPS, issued by the hub CA {})", out.join("keys/ui.crt").display(), ctx.config.ca_cert_file.display());
+    println!("first-start setup code (mode 0600, hand it only to the box's technical specialist): {}", out.join(super::setup::SETUP_CODE_FILE).display());
     Ok(())
 }
 

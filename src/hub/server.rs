@@ -9,12 +9,11 @@
 //! Composable: [`router`] gives the materials routes; other rooms merge their routers into it
 //! and [`serve`] wraps the whole thing with the identity and signed-time layer.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::{request::Parts, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -23,8 +22,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use ring::signature::Ed25519KeyPair;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
+use rustls_pki_types::CertificateDer;
+use tokio::net::TcpListener;
+
+pub use crate::http::tls::{PeerInfo, TlsListener};
 
 use crate::clock::Clock;
 use crate::context::BoxIdentity;
@@ -92,88 +93,11 @@ pub fn tls_config(ca_pem: &[u8], cert_pem: &[u8], key_pem: &[u8]) -> anyhow::Res
     for c in CertificateDer::pem_slice_iter(ca_pem) {
         roots.add(c.context("hub CA certificate PEM")?).context("hub CA certificate")?;
     }
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
         .allow_unauthenticated()
         .build()
         .context("client certificate verifier")?;
-    let certs = CertificateDer::pem_slice_iter(cert_pem).collect::<Result<Vec<_>, _>>().context("server certificate PEM")?;
-    let key = PrivateKeyDer::from_pem_slice(key_pem).context("server key PEM")?;
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(certs, key)
-        .context("server certificate and key")?;
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(cfg))
-}
-
-/// The peer of one TLS connection: address and, if it presented one, its certificate's hash.
-#[derive(Debug, Clone)]
-pub struct PeerInfo {
-    pub remote: SocketAddr,
-    pub cert_sha256: Option<String>,
-}
-
-/// A listener that hands axum connections whose TLS handshake is already complete.
-/// Handshakes run in their own tasks so a slow or hostile client cannot stall the others.
-pub struct TlsListener {
-    rx: tokio::sync::mpsc::Receiver<(tokio_rustls::server::TlsStream<TcpStream>, PeerInfo)>,
-    local: SocketAddr,
-}
-
-impl TlsListener {
-    pub fn new(listener: TcpListener, tls: Arc<rustls::ServerConfig>) -> std::io::Result<Self> {
-        let local = listener.local_addr()?;
-        let (tx, rx) = tokio::sync::mpsc::channel(64);
-        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-        tokio::spawn(async move {
-            loop {
-                let (tcp, remote) = match listener.accept().await {
-                    Ok(x) => x,
-                    Err(e) => {
-                        tracing::warn!("accept: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let acceptor = acceptor.clone();
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    match tokio::time::timeout(std::time::Duration::from_secs(15), acceptor.accept(tcp)).await {
-                        Ok(Ok(tls)) => {
-                            let cert_sha256 = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| crate::hub::pki::cert_fingerprint(c.as_ref()));
-                            let _ = tx.send((tls, PeerInfo { remote, cert_sha256 })).await;
-                        }
-                        Ok(Err(e)) => tracing::warn!(peer = %remote, "TLS handshake refused: {e}"),
-                        Err(_) => tracing::warn!(peer = %remote, "TLS handshake timed out"),
-                    }
-                });
-            }
-        });
-        Ok(Self { rx, local })
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = tokio_rustls::server::TlsStream<TcpStream>;
-    type Addr = PeerInfo;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.rx.recv().await {
-            Some(x) => x,
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(PeerInfo { remote: self.local, cert_sha256: None })
-    }
-}
-
-impl Connected<axum::serve::IncomingStream<'_, TlsListener>> for PeerInfo {
-    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
-        stream.remote_addr().clone()
-    }
+    crate::http::tls::server_config(cert_pem, key_pem, Some(verifier))
 }
 
 /// Serves `router` (the materials routes merged with any others) over mutual TLS until the
