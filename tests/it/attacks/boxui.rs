@@ -27,6 +27,10 @@ fn enrolled_box() -> EnrolledBox {
     let o = ppe(&["hub", "enroll", "--ppe", "0101", "--out", dir.join("box").to_str().unwrap(), "--run-dir", dir.join("box/run").to_str().unwrap(), "--config", hub.to_str().unwrap()]);
     assert!(o.status.success(), "enroll: {}", stderr(&o));
     assert!(stdout(&o).contains(&dir.join("box/setup-code").display().to_string()), "enroll says where the setup code is: {}", stdout(&o));
+    for secret in ["box/setup-code", "box/keys/ui.key"] {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(dir.join(secret)).unwrap().permissions().mode() & 0o777, 0o600, "{secret}");
+    }
     EnrolledBox { config: dir.join("box/ppe.toml"), ca: dir.join("hub/keys/ca.crt"), dir, _tmp: tmp }
 }
 
