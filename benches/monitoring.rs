@@ -66,7 +66,7 @@ fn serve(db: &Path) {
         let clock = ppe::clock::Clock::simulated(ppe::monitoring::parse_time("2027-05-27T07:00:00Z").unwrap(), 1.0);
         let hub = MonitoringHub::open(db, clock, StatusRules::default(), Arc::new(HubUploadStore)).unwrap();
         let _bg = hub.spawn_background();
-        let pages = MonitoringPages { hub, secure_cookies: false };
+        let pages = MonitoringPages { secure_cookies: false, ..MonitoringPages::new(hub) };
         let boxes = box_router(pages.clone()).layer(axum::middleware::from_fn(|mut req: axum::extract::Request, next: axum::middleware::Next| async move {
             if let Some(code) = req.headers().get("x-bench-ppe").and_then(|v| v.to_str().ok()).map(str::to_string) {
                 req.extensions_mut().insert(BoxIdentity { ppe_code: code });

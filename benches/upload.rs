@@ -46,7 +46,14 @@ fn start_hub(dir: &Path) -> Hub {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let app = axum::Router::new().nest("/v1/uploads", router(state.clone()));
+    // Plain HTTP: the identity the hub's listener inserts for box 0101's certificate; the plan
+    // that assigns it to ege-02 (receipts are only for exams of the plan).
+    let app = axum::Router::new().nest("/v1/uploads", router(state.clone())).layer(axum::Extension(ppe::context::BoxIdentity { ppe_code: "0101".into() }));
+    let (plan, _) = ppe::plan::read_plan_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plan-sample.json")).unwrap();
+    let mut db = ppe::store::open(&dir.join("hub.db")).unwrap();
+    let tx = db.transaction().unwrap();
+    ppe::plan::store::replace_plan(&tx, &plan, "2027-05-27T00:00:00Z", "bench", "-").unwrap();
+    tx.commit().unwrap();
     rt.spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });

@@ -1,26 +1,20 @@
 //! Local accounts of the box (technical specialist, head, member of ГЭК, organizer) with
-//! slow password hashes and lockout. Used by materials activation now and the web UI later.
+//! argon2id password hashes (`password`; an old PBKDF2 hash is rehashed at the next login).
+//! Repeated failures are counted here but lock nobody out: the login throttle of the web kit
+//! (`crate::http::throttle`) slows down one (login, address) at a time, so a stranger's
+//! guesses cannot keep the ГЭК member from logging in from their own device.
 
 pub mod cli;
 pub mod ops;
+pub mod password;
 pub mod setup_code;
 pub mod setup_code_store;
 pub mod store;
 
-use std::num::NonZeroU32;
-
 use chrono::{DateTime, Utc};
-use ring::rand::SecureRandom;
 
 use crate::model::WorkerRole;
 use crate::store::Connection;
-
-/// PBKDF2-HMAC-SHA256 iterations: slow enough to make guessing a stolen table expensive,
-/// fast enough (≈0.1 s) for a login on a small box.
-pub const PBKDF2_ITERATIONS: u32 = 150_000;
-/// Failed attempts before the account is locked for [`LOCKOUT_MINUTES`].
-pub const MAX_FAILED_ATTEMPTS: u32 = 5;
-pub const LOCKOUT_MINUTES: i64 = 15;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -33,12 +27,9 @@ pub struct Account {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    #[error("учётная запись {0} не найдена")]
-    Unknown(String),
-    #[error("неверный пароль")]
+    /// Unknown login and wrong password read the same, so logins cannot be probed.
+    #[error("неверный логин или пароль")]
     WrongPassword,
-    #[error("учётная запись заблокирована до {0} после неудачных попыток входа")]
-    Locked(String),
     #[error("пароль должен быть не короче 8 символов")]
     WeakPassword,
     #[error("база данных: {0}")]
@@ -49,30 +40,9 @@ fn store_err(e: impl std::fmt::Display) -> AccountError {
     AccountError::Store(e.to_string())
 }
 
-/// `pbkdf2-sha256$ITER$SALT_HEX$HASH_HEX`.
+/// A new argon2id hash of a password (see [`password`]).
 pub fn hash_password(password: &str) -> Result<String, AccountError> {
-    let mut salt = [0u8; 16];
-    ring::rand::SystemRandom::new().fill(&mut salt).map_err(|_| store_err("random"))?;
-    Ok(hash_with(password, &salt, PBKDF2_ITERATIONS))
-}
-
-fn hash_with(password: &str, salt: &[u8], iterations: u32) -> String {
-    let mut out = [0u8; 32];
-    let iters = NonZeroU32::new(iterations).unwrap_or(NonZeroU32::MIN);
-    ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA256, iters, salt, password.as_bytes(), &mut out);
-    format!("pbkdf2-sha256${iterations}${}${}", hex::encode(salt), hex::encode(out))
-}
-
-/// Constant-time check of a password against a stored hash.
-pub fn verify_password(password: &str, stored: &str) -> bool {
-    let parts: Vec<&str> = stored.split('$').collect();
-    let [scheme, iters, salt, hash] = parts.as_slice() else { return false };
-    let (Ok(iters), Ok(salt), Ok(hash)) = (iters.parse::<u32>(), hex::decode(salt), hex::decode(hash)) else { return false };
-    if *scheme != "pbkdf2-sha256" || iters == 0 {
-        return false;
-    }
-    let Some(iters) = NonZeroU32::new(iters) else { return false };
-    ring::pbkdf2::verify(ring::pbkdf2::PBKDF2_HMAC_SHA256, iters, &salt, password.as_bytes(), &hash).is_ok()
+    password::hash_password(password).map_err(store_err)
 }
 
 /// Creates an account on behalf of the system (first start, tests, the demo); see
@@ -81,41 +51,69 @@ pub fn create_account(conn: &mut Connection, login: &str, worker_id: &str, role:
     ops::create(conn, &ops::CreateAccountRequest { login, worker_id: &worker_id.into(), role, password, at: now, actor: "system" })
 }
 
-/// Checks a login and password, counting failures and locking after too many.
+/// Checks a login and password. An unknown login costs the time of a real check; a right
+/// password over an old or weaker hash is rehashed to today's argon2id, and every outcome is
+/// counted and audited, in one transaction (the same work whether the login exists or not).
 pub fn authenticate(conn: &Connection, login: &str, password: &str, now: DateTime<Utc>) -> Result<Account, AccountError> {
-    let (account, failed, locked_until) = store::account_get(conn, login).map_err(store_err)?.ok_or_else(|| AccountError::Unknown(login.into()))?;
-    if let Some(until) = locked_until.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()) {
-        if now < until {
-            return Err(AccountError::Locked(until.to_rfc3339()));
-        }
+    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let found = store::account_get(conn, login).map_err(store_err)?;
+    let verified = match &found {
+        Some((account, _, _)) => password::verify_password(password, &account.password_hash),
+        None => password::Verified { ok: password::verify_unknown_login(password), needs_rehash: false },
+    };
+    let tx = conn.unchecked_transaction().map_err(store_err)?;
+    let audit = |actor: &str, action: &str, details: serde_json::Value| crate::audit::store::append(&tx, &at, crate::audit::NewEntry { actor, action, object: login, details }).map_err(store_err);
+    let Some((account, failed, _)) = found.filter(|_| verified.ok) else {
+        // Whoever typed it is not the account's owner: the actor is nobody ("-"), the login
+        // (an id, never a name) the object; the password is never logged.
+        store::account_record_attempt(&tx, login, false, None).map_err(store_err)?;
+        audit("-", "account.login_failed", serde_json::json!({"reason": "bad_credentials"}))?;
+        tx.commit().map_err(store_err)?;
+        return Err(AccountError::WrongPassword);
+    };
+    store::account_record_attempt(&tx, login, true, None).map_err(store_err)?;
+    let mut account = account;
+    if verified.needs_rehash {
+        account.password_hash = hash_password(password)?;
+        store::account_set_password_hash(&tx, login, &account.password_hash).map_err(store_err)?;
+        audit(login, "account.password_rehash", serde_json::json!({"scheme": "argon2id", "failed_before": failed}))?;
     }
-    if verify_password(password, &account.password_hash) {
-        store::account_record_attempt(conn, login, true, None).map_err(store_err)?;
-        Ok(account)
-    } else {
-        let lock = (failed + 1 >= MAX_FAILED_ATTEMPTS).then(|| (now + chrono::Duration::minutes(LOCKOUT_MINUTES)).to_rfc3339());
-        store::account_record_attempt(conn, login, false, lock.as_deref()).map_err(store_err)?;
-        Err(AccountError::WrongPassword)
-    }
+    tx.commit().map_err(store_err)?;
+    Ok(account)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn pbkdf2(password: &str) -> String {
+        let (salt, mut out) = (b"0123456789abcdef", [0u8; 32]);
+        ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA256, std::num::NonZeroU32::new(150_000).unwrap(), salt, password.as_bytes(), &mut out);
+        format!("pbkdf2-sha256$150000${}${}", hex::encode(salt), hex::encode(out))
+    }
+
     #[test]
-    fn password_hash_round_trip_and_lockout() {
-        let h = hash_with("секретный-пароль", b"salt", 1000);
-        assert!(verify_password("секретный-пароль", &h));
-        assert!(!verify_password("секретный-парол", &h));
-        assert!(!verify_password("x", "garbage"));
+    fn failures_lock_nobody_out_and_an_old_hash_is_rehashed_at_login() {
         let mut conn = crate::store::open_in_memory().unwrap();
         create_account(&mut conn, "gek1", "w1", WorkerRole::GekMember, "длинный-пароль", "2027-01-01T00:00:00Z").unwrap();
         let now = Utc::now();
-        assert!(authenticate(&conn, "gek1", "длинный-пароль", now).is_ok());
-        for _ in 0..MAX_FAILED_ATTEMPTS {
+        for _ in 0..20 {
             assert!(matches!(authenticate(&conn, "gek1", "wrong", now), Err(AccountError::WrongPassword)));
         }
-        assert!(matches!(authenticate(&conn, "gek1", "длинный-пароль", now), Err(AccountError::Locked(_))));
+        assert!(matches!(authenticate(&conn, "nobody", "wrong", now), Err(AccountError::WrongPassword)), "unknown reads as wrong");
+        assert!(authenticate(&conn, "gek1", "длинный-пароль", now).is_ok(), "the throttle of the web kit slows guessers, the account stays open");
+        // An account of the PBKDF2 days.
+        let tx = conn.transaction().unwrap();
+        store::account_create(&tx, &Account { login: "old".into(), worker_id: "w2".into(), role: WorkerRole::Head, password_hash: pbkdf2("старый-пароль") }, "t").unwrap();
+        tx.commit().unwrap();
+        assert!(authenticate(&conn, "old", "не-тот", now).is_err());
+        assert!(store::account_get(&conn, "old").unwrap().unwrap().0.password_hash.starts_with("pbkdf2-sha256$"), "no rehash on a failure");
+        assert!(authenticate(&conn, "old", "старый-пароль", now).is_ok());
+        let hash = store::account_get(&conn, "old").unwrap().unwrap().0.password_hash;
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(authenticate(&conn, "old", "старый-пароль", now).is_ok(), "the new hash verifies");
+        let actions: Vec<String> = crate::audit::store::all(&conn).unwrap().into_iter().map(|e| e.action).collect();
+        assert_eq!(actions.iter().filter(|a| *a == "account.password_rehash").count(), 1);
+        assert!(actions.contains(&"account.login_failed".to_string()));
     }
 }

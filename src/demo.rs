@@ -190,7 +190,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("  simulated time {} running {}x; accounts on the box: {} and {} (password {})", clock.now_rfc3339(), clock.speed(), autopilot::TECH_LOGIN, autopilot::GEK_LOGIN, autopilot::DEMO_PASSWORD);
         let hub_router = hub_server.router().merge(crate::monitoring::pages::box_router(dash_pages.clone()));
         let hub = crate::hub::server::serve(hub_tls_listener, hub_tls, hub_server.state.clone(), hub_router);
-        let dash = std::future::IntoFuture::into_future(axum::serve(dash_listener, crate::monitoring::pages::operator_router(dash_pages)));
+        let dash = std::future::IntoFuture::into_future(axum::serve(dash_listener, crate::monitoring::pages::operator_router(dash_pages).into_make_service_with_connect_info::<std::net::SocketAddr>()));
         // The box is the real daemon (scheduler, heartbeat, scan inbox, automatic upload, UI);
         // the autopilot plays the people: the ГЭК member, the organizers, the scanner's paper.
         let mut box_ctx = crate::context::EdgeContext::open(&region.box_config)?.with_clock(clock.clone());

@@ -6,23 +6,30 @@
 //!   over HTTPS).
 //! - `session`: random tokens, their SHA-256 (all a store ever keeps), constant-time checks,
 //!   the per-session CSRF check and the login form's double-submit token, the login flow
-//!   around a domain's own account store (which keeps its lockout).
+//!   around a domain's own account store.
+//! - `throttle`: failed logins slowed per (login, client address), never an account locked
+//!   for everyone; `ClientAddr` the client's address for it.
+//! - `flash`: one-shot messages kept with the session on the server (never taken from a URL).
 //! - `redirect`: `safe_next` (only local absolute paths) and the one `url_encode`.
 //! - `error`: `AppError`, the one error type of both UIs.
 //! - `layer`: request id + tracing span, the error page rendered once with that id (HTML for
-//!   pages, JSON for API routes), security headers, HSTS for a UI served over HTTPS.
+//!   pages, JSON for API routes), security headers (HSTS where the UI is HTTPS only).
 //! - `tls`: the rustls server config of both servers, the listener that completes handshakes
-//!   off the accept loop, and the rule that plain HTTP is served only on loopback.
+//!   off the accept loop (its peer's address as `ClientAddr`), and the rule that plain HTTP is
+//!   served only on loopback.
 
 pub mod cookie;
 pub mod error;
 pub mod layer;
 pub mod redirect;
 pub mod session;
+pub mod throttle;
+pub mod flash;
 pub mod tls;
 
 pub use error::{AppError, ErrorPage};
 pub use layer::Ui;
+pub use throttle::{ClientAddr, LoginThrottle};
 pub use redirect::{redirect, safe_next, url_encode};
 
 /// A page from its template (askama escapes every value; a failure to render is internal).

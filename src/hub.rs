@@ -2,6 +2,8 @@
 //! Nothing below imports this folder; the context lives in `crate::context`.
 
 pub mod cli;
+pub mod linger;
 pub mod pki;
+pub mod rotate;
 pub mod server;
 pub mod setup;

@@ -5,6 +5,11 @@
 //! agent. It also checks the hub's signed time and reads the hub's error bodies, so no caller
 //! parses a header or a refusal by itself.
 //!
+//! Time is believed only from the hub's own answers to a request that carried a fresh nonce
+//! ([`HubClient::send_timed`]): a replayed signed time fails, and a mirror is never sent a nonce
+//! nor read for time. Bodies the box parses whole (manifest, plan) are read with a bound
+//! ([`read_bounded`]), refused beyond it without buffering more.
+//!
 //! Plain HTTP only where the configured URL says so (loopback, tests); the tus client works
 //! with any `reqwest::Client`, so it still talks to stock tus servers without certificates.
 
@@ -24,6 +29,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// a box on a slow uplink writes a whole chunk before it reads; a stalled download is cut and
 /// resumed by `Range` after this.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest round trip whose signed time the box believes: whoever holds an answer back
+/// shifts the box's idea of the hub's time by at most this.
+pub const TIME_MAX_ROUND_TRIP: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubClientError {
@@ -89,6 +97,42 @@ pub enum PlanFetchError {
     Refused(Refusal),
     #[error("plan signature invalid")]
     BadSignature,
+    #[error("план ППЭ длиннее {limit} байт: ответ отвергнут")]
+    TooLong { limit: u64 },
+}
+
+/// The most bytes of a plan slice the box reads (a region's largest exam point is far below).
+pub const PLAN_MAX_BYTES: u64 = 16 << 20;
+
+/// Why a bounded body was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum BoundedReadError {
+    #[error("{0}")]
+    Network(#[from] reqwest::Error),
+    #[error("ответ длиннее {limit} байт")]
+    TooLong { limit: u64 },
+}
+
+/// Reads an answer's body of at most `limit` bytes: refused at once when its stated length is
+/// longer, else as soon as the bytes received pass the bound, so an endless answer costs at
+/// most `limit` and one network chunk of memory.
+pub async fn read_bounded(mut resp: reqwest::Response, limit: u64) -> Result<Vec<u8>, BoundedReadError> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(BoundedReadError::TooLong { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(BoundedReadError::TooLong { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A fresh random nonce for one request whose answer's time the box will believe.
+fn fresh_time_nonce() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
 }
 
 /// The box's client for its hub (cheap to clone: the connection pool is shared).
@@ -99,6 +143,8 @@ pub struct HubClient {
     mirror_url: Option<String>,
     ppe_code: String,
     hub_public_key: String,
+    /// [`TIME_MAX_ROUND_TRIP`] (shorter in tests).
+    time_max_round_trip: Duration,
 }
 
 impl HubClient {
@@ -116,6 +162,7 @@ impl HubClient {
             mirror_url,
             ppe_code: ctx.config.ppe_code.clone(),
             hub_public_key: hub.signing_public_key.clone(),
+            time_max_round_trip: TIME_MAX_ROUND_TRIP,
         })
     }
 
@@ -128,6 +175,7 @@ impl HubClient {
             mirror_url: None,
             ppe_code: ppe_code.to_string(),
             hub_public_key: hub_public_key.to_string(),
+            time_max_round_trip: TIME_MAX_ROUND_TRIP,
         })
     }
 
@@ -157,37 +205,60 @@ impl HubClient {
         reqwest::Url::parse(&url).map_err(|e| HubClientError::Url { url: self.hub_url.clone(), reason: e.to_string() })
     }
 
-    /// The hub's time from an answer's headers, if its signature verifies with the pinned
-    /// hub key (an invalid one is logged and ignored).
-    pub fn hub_time(&self, headers: &reqwest::header::HeaderMap) -> Option<HubTime> {
+    /// The hub's time from an answer's headers, if it is signed with the pinned hub key over
+    /// this request's `nonce` (anything else, e.g. a replayed answer, is logged and ignored).
+    fn hub_time(&self, headers: &reqwest::header::HeaderMap, nonce: &str) -> Option<HubTime> {
         let text = headers.get(protocol::HUB_TIME_HEADER)?.to_str().ok()?;
         let sig = headers.get(protocol::HUB_TIME_SIGNATURE_HEADER)?.to_str().ok()?;
-        if !crate::keys::verify_ed25519(&self.hub_public_key, &protocol::time_signature_message(text), sig) {
-            tracing::warn!("hub time signature invalid; ignored");
+        if !crate::keys::verify_ed25519(&self.hub_public_key, &protocol::time_signature_message(text, nonce), sig) {
+            tracing::warn!(hub_time = text, "hub time not signed for this request's nonce (replayed or forged); ignored");
             return None;
         }
         let at = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
         Some(HubTime { text: text.to_string(), at })
     }
 
-    /// Asks the hub for its time (`GET /v1/time`); `None` if the answer carries no valid one.
-    pub async fn time(&self) -> Result<Option<HubTime>, reqwest::Error> {
-        let resp = self.http.get(self.url(paths::TIME)).send().await?;
-        Ok(self.hub_time(resp.headers()))
+    /// Sends a request to the hub itself (`req` built on [`Self::url`], never a mirror URL) with
+    /// a fresh time nonce; returns the answer and the hub's time when it is signed for it and
+    /// came back within [`TIME_MAX_ROUND_TRIP`].
+    pub async fn send_timed(&self, req: reqwest::RequestBuilder) -> Result<(reqwest::Response, Option<HubTime>), reqwest::Error> {
+        let nonce = fresh_time_nonce();
+        let sent = std::time::Instant::now();
+        let resp = req.header(protocol::TIME_NONCE_HEADER, &nonce).send().await?;
+        let round_trip = sent.elapsed();
+        let time = self.hub_time(resp.headers(), &nonce).filter(|t| {
+            let in_time = round_trip <= self.time_max_round_trip;
+            if !in_time {
+                tracing::warn!(hub_time = %t.text, ?round_trip, "hub time answered too late to be believed; ignored");
+            }
+            in_time
+        });
+        Ok((resp, time))
     }
 
-    /// The exam point's slice of the plan, its body checked against the hub's signature.
+    /// Asks the hub for its time (`GET /v1/time`); `None` if the answer carries none signed for
+    /// this request.
+    pub async fn time(&self) -> Result<Option<HubTime>, reqwest::Error> {
+        let (_, time) = self.send_timed(self.http.get(self.url(paths::TIME))).await?;
+        Ok(time)
+    }
+
+    /// The exam point's slice of the plan (at most [`PLAN_MAX_BYTES`]), its body checked
+    /// against the hub's signature.
     pub async fn plan(&self) -> Result<Vec<u8>, PlanFetchError> {
         let resp = self.http.get(self.url(paths::PLAN)).send().await?;
         if !resp.status().is_success() {
             return Err(PlanFetchError::Refused(Refusal::read(resp).await));
         }
         let sig = resp.headers().get(protocol::SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_default();
-        let body = resp.bytes().await?;
+        let body = read_bounded(resp, PLAN_MAX_BYTES).await.map_err(|e| match e {
+            BoundedReadError::Network(e) => PlanFetchError::Network(e),
+            BoundedReadError::TooLong { limit } => PlanFetchError::TooLong { limit },
+        })?;
         if !crate::keys::verify_ed25519(&self.hub_public_key, &body, &sig) {
             return Err(PlanFetchError::BadSignature);
         }
-        Ok(body.to_vec())
+        Ok(body)
     }
 }
 
@@ -258,22 +329,99 @@ mod tests {
         assert!(builders.is_empty(), "HTTP clients configured outside hub_client.rs: {builders:?}");
     }
 
+    /// A plain-HTTP server answering one request with `head` then zeros until the client hangs
+    /// up; returns its port and the count of body bytes it got out.
+    fn endless_server(head: String) -> (u16, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = sent.clone();
+        std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut request = Vec::new();
+            let mut byte = [0u8; 1];
+            while !request.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
+                request.push(byte[0]);
+            }
+            let zeros = vec![0u8; 64 << 10];
+            let mut ok = conn.write_all(head.as_bytes()).is_ok();
+            while ok {
+                ok = conn.write_all(&zeros).is_ok();
+                counter.fetch_add(zeros.len() as u64, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        (port, sent)
+    }
+
+    #[tokio::test]
+    async fn an_endless_or_oversized_plan_answer_is_refused_at_the_bound_without_buffering_it() {
+        for head in ["HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_string(), format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", 1u64 << 40)] {
+            let (port, sent) = endless_server(head.clone());
+            let c = HubClient::plain(&format!("http://127.0.0.1:{port}"), "0101", "00").unwrap();
+            let err = c.plan().await.unwrap_err();
+            assert!(matches!(err, PlanFetchError::TooLong { limit: PLAN_MAX_BYTES }), "{head:?}: {err}");
+            let sent = sent.load(std::sync::atomic::Ordering::SeqCst);
+            assert!(sent < PLAN_MAX_BYTES + (32 << 20), "{head:?}: the client read on: {sent} bytes");
+        }
+    }
+
+    /// A plain-HTTP "hub" that signs its time over the nonce it is sent, after `delay`.
+    fn signing_server(key: ring::signature::Ed25519KeyPair, delay: Duration) -> u16 {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let mut conn = conn.unwrap();
+                let mut request = Vec::new();
+                let mut byte = [0u8; 1];
+                while !request.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
+                    request.push(byte[0]);
+                }
+                let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+                let nonce = text.lines().find_map(|l| l.strip_prefix(&format!("{}: ", protocol::TIME_NONCE_HEADER))).unwrap_or_default().trim().to_string();
+                let time = "2027-05-27T02:00:00Z";
+                let sig = crate::keys::sign_hex(&key, &protocol::time_signature_message(time, &nonce));
+                std::thread::sleep(delay);
+                let answer = format!("HTTP/1.1 200 OK\r\n{}: {time}\r\n{}: {sig}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", protocol::HUB_TIME_HEADER, protocol::HUB_TIME_SIGNATURE_HEADER);
+                let _ = conn.write_all(answer.as_bytes());
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn a_signed_time_held_back_past_the_round_trip_bound_is_ignored() {
+        let key = crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
+        let public = crate::keys::ed25519_public_hex(&key);
+        let port = signing_server(key, Duration::from_millis(300));
+        let mut c = HubClient::plain(&format!("http://127.0.0.1:{port}"), "0101", &public).unwrap();
+        c.time_max_round_trip = Duration::from_secs(5);
+        assert_eq!(c.time().await.unwrap().map(|t| t.text).as_deref(), Some("2027-05-27T02:00:00Z"), "in time and signed for its nonce");
+        c.time_max_round_trip = Duration::from_millis(100);
+        assert_eq!(c.time().await.unwrap(), None, "held back 300 ms against a 100 ms bound");
+    }
+
     #[test]
-    fn hub_time_is_believed_only_with_the_pinned_key() {
+    fn hub_time_is_believed_only_with_the_pinned_key_and_this_requests_nonce() {
         let hub = crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
         let other = crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
         let c = HubClient::plain("http://h", "0101", &crate::keys::ed25519_public_hex(&hub)).unwrap();
-        let headers = |key: &ring::signature::Ed25519KeyPair| {
+        let (mine, earlier) = (fresh_time_nonce(), fresh_time_nonce());
+        assert!(protocol::is_time_nonce(&mine) && mine != earlier, "fresh, random and of the signed shape");
+        let headers = |key: &ring::signature::Ed25519KeyPair, nonce: &str| {
             let mut h = reqwest::header::HeaderMap::new();
             let time = "2027-05-27T02:00:00Z";
             h.insert(protocol::HUB_TIME_HEADER, time.parse().unwrap());
-            h.insert(protocol::HUB_TIME_SIGNATURE_HEADER, crate::keys::sign_hex(key, &protocol::time_signature_message(time)).parse().unwrap());
+            h.insert(protocol::HUB_TIME_SIGNATURE_HEADER, crate::keys::sign_hex(key, &protocol::time_signature_message(time, nonce)).parse().unwrap());
             h
         };
-        let t = c.hub_time(&headers(&hub)).unwrap();
+        let t = c.hub_time(&headers(&hub, &mine), &mine).unwrap();
         assert_eq!(t.text, "2027-05-27T02:00:00Z");
         assert_eq!(t.at, DateTime::parse_from_rfc3339("2027-05-27T02:00:00Z").unwrap());
-        assert_eq!(c.hub_time(&headers(&other)), None, "signed by another key");
-        assert_eq!(c.hub_time(&reqwest::header::HeaderMap::new()), None);
+        assert_eq!(c.hub_time(&headers(&other, &mine), &mine), None, "signed by another key");
+        assert_eq!(c.hub_time(&headers(&hub, &earlier), &mine), None, "a genuine answer to another request, replayed");
+        assert_eq!(c.hub_time(&reqwest::header::HeaderMap::new(), &mine), None);
     }
 }

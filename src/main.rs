@@ -57,6 +57,8 @@ enum HubCommand {
     User(ppe::monitoring::cli::UserArgs),
     /// Import a bundle carried on removable media.
     Import(ppe::upload::cli::ImportArgs),
+    /// Renew the hub's server certificate or a box's client certificate.
+    Cert(ppe::hub::cli::CertArgs),
 }
 
 #[derive(Subcommand)]
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
             HubCommand::Status(args) => ppe::monitoring::cli::status(&config, args),
             HubCommand::User(args) => ppe::monitoring::cli::user(&config, args),
             HubCommand::Import(args) => ppe::upload::cli::hub_import(&config, args),
+            HubCommand::Cert(args) => ppe::hub::cli::cert(&config, args),
         },
         Command::Edge { config, command } => match command {
             EdgeCommand::Serve(args) => ppe::edge::serve::serve(&config, args),

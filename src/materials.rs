@@ -9,6 +9,7 @@
 //! canonical JSON signed by the hub's Ed25519 key.
 
 pub mod cli;
+mod download;
 pub mod hub_meta;
 pub mod hub_publish;
 pub mod ops;
@@ -36,6 +37,9 @@ pub const NONCE_PREFIX_LEN: usize = 7;
 /// Plaintext bytes per chunk by default: large enough that the per-chunk tag costs nothing,
 /// small enough that a box holds only one chunk in memory.
 pub const DEFAULT_CHUNK_SIZE: u32 = 1 << 20;
+/// The most bytes of a manifest the box reads: thousands of file entries fit; a longer (or
+/// endless) answer is refused after this many bytes, never buffered whole.
+pub const MANIFEST_MAX_BYTES: u64 = 1 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MaterialsError {
@@ -53,6 +57,8 @@ pub enum MaterialsError {
     Expired { expires: String, now: String },
     #[error("файл {name}: данных больше, чем указано в манифесте ({limit} байт; endless data refused)")]
     TooLong { name: String, limit: u64 },
+    #[error("манифест длиннее {limit} байт: ответ отвергнут, не дочитан (endless data refused)")]
+    ManifestTooLong { limit: u64 },
     #[error("файл {name}: длина {found} байт, в манифесте {expected}")]
     LengthMismatch { name: String, expected: u64, found: u64 },
     #[error("файл {name}: SHA-256 не совпадает с манифестом (повреждён или из другого пакета)")]

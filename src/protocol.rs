@@ -12,14 +12,15 @@ pub mod tus;
 
 use serde::{Deserialize, Serialize};
 
-pub use hub_time::{time_signature_message, SignedTime, HUB_TIME_HEADER, HUB_TIME_SIGNATURE_HEADER};
+pub use hub_time::{is_time_nonce, time_signature_message, SignedTime, HUB_TIME_HEADER, HUB_TIME_SIGNATURE_HEADER, TIME_NONCE_HEADER};
 
 /// The hub's Ed25519 signature (hex) over the body of an answer it signs (the plan slice).
 pub const SIGNATURE_HEADER: &str = "x-ppe-signature";
 
 /// The paths of the hub's box-facing server.
 pub mod paths {
-    /// `GET`: the hub's signed time ([`super::SignedTime`]).
+    /// `GET` with [`super::TIME_NONCE_HEADER`]: the hub's time signed with that nonce
+    /// ([`super::SignedTime`]).
     pub const TIME: &str = "/v1/time";
     /// `GET`: the calling exam point's slice of the plan, signed ([`super::SIGNATURE_HEADER`]).
     pub const PLAN: &str = "/v1/plan";

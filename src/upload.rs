@@ -28,6 +28,13 @@ pub use crate::protocol::bundle::{AuditHead, Manifest, ManifestFile, Receipt, Re
 pub enum UploadError {
     #[error("manifest format `{0}` is not supported (expected {MANIFEST_FORMAT})")]
     ManifestFormat(String),
+    /// A field of the wrong shape (named, its value never echoed).
+    #[error("manifest field `{0}` is malformed")]
+    Malformed(&'static str),
+    #[error("exam {0} is not in the hub's plan")]
+    ExamNotInPlan(String),
+    #[error("exam point {ppe_code} is not assigned to exam {exam_id}")]
+    NotAssigned { exam_id: String, ppe_code: String },
     #[error("manifest names an unsafe file name `{0}`")]
     UnsafeFileName(String),
     #[error("manifest lists file `{0}` twice")]
@@ -40,9 +47,10 @@ pub enum UploadError {
     WrongExamPoint { manifest: String, identity: String },
     #[error("file `{name}` is missing on the hub")]
     MissingFile { name: String },
-    #[error("file `{name}`: size {found}, manifest says {expected}")]
+    /// What the hub found is kept for the caller's own use, never put in the message.
+    #[error("file `{name}`: its size differs from the manifest's {expected}")]
     SizeMismatch { name: String, expected: u64, found: u64 },
-    #[error("file `{name}`: SHA-256 {found}, manifest says {expected}: file altered")]
+    #[error("file `{name}`: its SHA-256 differs from the manifest's: file altered")]
     HashMismatch { name: String, expected: String, found: String },
     #[error("the receipt's hub signature does not verify")]
     BadReceiptSignature,
@@ -55,6 +63,9 @@ impl UploadError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::ManifestFormat(_) => "manifest_format",
+            Self::Malformed(_) => "malformed_manifest",
+            Self::ExamNotInPlan(_) => "exam_not_in_plan",
+            Self::NotAssigned { .. } => "not_assigned",
             Self::UnsafeFileName(_) => "unsafe_file_name",
             Self::DuplicateFile(_) => "duplicate_file",
             Self::UnknownBox(_) => "unknown_box",
@@ -72,6 +83,9 @@ impl UploadError {
     pub fn message_ru(&self) -> String {
         match self {
             Self::ManifestFormat(f) => format!("неизвестный формат пакета выгрузки «{f}»"),
+            Self::Malformed(field) => format!("опись выгрузки повреждена: недопустимое значение поля «{field}»"),
+            Self::ExamNotInPlan(e) => format!("экзамена {e} нет в плане РЦОИ: квитанция не выдаётся"),
+            Self::NotAssigned { exam_id, ppe_code } => format!("ППЭ {ppe_code} не назначен на экзамен {exam_id}: квитанция не выдаётся"),
             Self::UnsafeFileName(n) => format!("недопустимое имя файла в описи: «{n}»"),
             Self::DuplicateFile(n) => format!("файл «{n}» указан в описи дважды"),
             Self::UnknownBox(p) => format!("для ППЭ {p} не зарегистрирован ключ станции: выполните регистрацию станции"),
@@ -80,7 +94,7 @@ impl UploadError {
                 format!("опись относится к ППЭ {manifest}, а станция подключилась как ППЭ {identity}")
             }
             Self::MissingFile { name } => format!("файл «{name}» не получен РЦОИ"),
-            Self::SizeMismatch { name, expected, found } => format!("файл «{name}»: размер {found} байт, в описи {expected}"),
+            Self::SizeMismatch { name, expected, .. } => format!("файл «{name}»: размер не совпадает с описью ({expected} байт)"),
             Self::HashMismatch { name, .. } => format!("файл «{name}» изменён: контрольная сумма не совпадает с описью"),
             Self::BadReceiptSignature => "подпись РЦОИ под квитанцией не сходится".into(),
             Self::ReceiptForAnotherBundle(_) => "квитанция выдана на другой пакет".into(),
@@ -90,14 +104,52 @@ impl UploadError {
 
 impl Manifest {
     /// Structural checks that need no keys or files.
+    /// Every field is checked for shape before any is used (a hash never becomes a path, a
+    /// size never an allocation); a malformed field is named, its value never echoed.
     pub fn check_shape(&self) -> Result<(), UploadError> {
+        use crate::protocol::bundle::{is_code, is_sha256_hex, MAX_CODE_LEN, MAX_COUNTS, MAX_FILES, MAX_FILE_SIZE};
+        let malformed = |field: &'static str| Err(UploadError::Malformed(field));
         if self.format != MANIFEST_FORMAT {
+            if self.format.len() > MAX_CODE_LEN || !is_code(&self.format) {
+                return malformed("format");
+            }
             return Err(UploadError::ManifestFormat(self.format.clone()));
+        }
+        if !is_code(&self.exam_id) {
+            return malformed("exam_id");
+        }
+        if !is_code(&self.ppe_code) {
+            return malformed("ppe_code");
+        }
+        if self.created_at.len() > MAX_CODE_LEN || chrono::DateTime::parse_from_rfc3339(&self.created_at).is_err() {
+            return malformed("created_at");
+        }
+        if self.files.len() > MAX_FILES {
+            return malformed("files");
+        }
+        if self.counts.len() > MAX_COUNTS || !self.counts.keys().all(|k| is_code(k)) {
+            return malformed("counts");
+        }
+        if self.audit_head.seq < 0 || !is_sha256_hex(&self.audit_head.hash) {
+            return malformed("audit_head");
         }
         let mut seen = std::collections::BTreeSet::new();
         for f in &self.files {
+            // Too long or not printable: not repeated back, not written to the audit.
+            if f.name.len() > 200 || f.name.chars().any(char::is_control) {
+                return malformed("files.name");
+            }
             if !is_safe_file_name(&f.name) {
                 return Err(UploadError::UnsafeFileName(f.name.clone()));
+            }
+            if !is_code(&f.kind) {
+                return malformed("files.kind");
+            }
+            if !is_sha256_hex(&f.sha256) {
+                return malformed("files.sha256");
+            }
+            if f.size > MAX_FILE_SIZE {
+                return malformed("files.size");
             }
             if !seen.insert(f.name.as_str()) {
                 return Err(UploadError::DuplicateFile(f.name.clone()));
@@ -285,11 +337,11 @@ mod tests {
             ppe_code: "0101".into(),
             created_at: "2027-05-27T08:00:00Z".into(),
             files: vec![
-                ManifestFile { name: "a.pnm".into(), kind: "page".into(), sha256: "aa".into(), size: 3 },
-                ManifestFile { name: "record.json".into(), kind: "record".into(), sha256: "bb".into(), size: 5 },
+                ManifestFile { name: "a.pnm".into(), kind: "page".into(), sha256: "aa".repeat(32), size: 3 },
+                ManifestFile { name: "record.json".into(), kind: "record".into(), sha256: "bb".repeat(32), size: 5 },
             ],
             counts: BTreeMap::from([("pages".to_string(), 1)]),
-            audit_head: AuditHead { seq: 4, hash: "cc".into() },
+            audit_head: AuditHead { seq: 4, hash: "cc".repeat(32) },
         }
     }
 
@@ -331,6 +383,49 @@ mod tests {
         let mut m = manifest();
         m.files[1].name = "a.pnm".into();
         assert_eq!(m.check_shape().unwrap_err().code(), "duplicate_file");
+    }
+
+    #[test]
+    fn every_manifest_field_of_the_wrong_shape_is_refused_by_name_without_its_value() {
+        type Tamper = fn(&mut Manifest);
+        let cases: [(&str, Tamper); 14] = [
+            ("files.name", |m| m.files[0].name = "a".repeat(201)),
+            ("files.name", |m| m.files[0].name = "a\u{1b}[2J".into()),
+            ("files.sha256", |m| m.files[0].sha256 = "../../keys/ca.key".into()),
+            ("files.sha256", |m| m.files[0].sha256 = "/dev/zero".into()),
+            ("files.sha256", |m| m.files[0].sha256 = "AA".repeat(32)),
+            ("files.sha256", |m| m.files[0].sha256 = "aa".repeat(33)),
+            ("files.size", |m| m.files[0].size = u64::MAX),
+            ("files.kind", |m| m.files[0].kind = "page/../x".into()),
+            ("exam_id", |m| m.exam_id = "../ege".into()),
+            ("ppe_code", |m| m.ppe_code = String::new()),
+            ("created_at", |m| m.created_at = "yesterday".into()),
+            ("audit_head", |m| m.audit_head.hash = "cc".into()),
+            ("counts", |m| {
+                m.counts.insert("a b".into(), 1);
+            }),
+            ("format", |m| m.format = "x\n".repeat(40)),
+        ];
+        assert_eq!(manifest().check_shape(), Ok(()));
+        for (field, tamper) in cases {
+            let mut m = manifest();
+            tamper(&mut m);
+            let e = m.check_shape().unwrap_err();
+            assert_eq!(e, UploadError::Malformed(field), "{field}");
+            assert!(!e.to_string().contains("..") && !e.message_ru().contains(".."), "no value echoed: {e}");
+        }
+        let mut size = manifest();
+        size.files[0].size = crate::protocol::bundle::MAX_FILE_SIZE;
+        assert_eq!(size.check_shape(), Ok(()), "the limit itself is allowed");
+    }
+
+    #[test]
+    fn a_size_or_hash_mismatch_never_names_what_the_hub_found() {
+        let e = UploadError::SizeMismatch { name: "a.pnm".into(), expected: 3, found: 4096 };
+        let h = UploadError::HashMismatch { name: "a.pnm".into(), expected: "aa".repeat(32), found: "ff".repeat(32) };
+        for text in [e.to_string(), e.message_ru(), h.to_string(), h.message_ru()] {
+            assert!(!text.contains("4096") && !text.contains("ffff"), "{text}");
+        }
     }
 
     #[test]

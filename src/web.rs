@@ -4,8 +4,7 @@
 //! exam day from it; organizers mark attendance; the ГЭК member activates the materials.
 //!
 //! `access` holds the one table of who may do what; `session` logs people in (accounts of
-//! `accounts`, sessions in `web_session`, the kit's cookies, CSRF and login flow, lockout from
-//! `accounts`); errors, request ids and security headers are the kit's (`crate::http`);
+//! `accounts`, sessions in `web_session`, the kit's cookies, CSRF, login flow and throttle); errors, request ids and security headers are the kit's (`crate::http`);
 //! `views` renders (one askama view per page), `actions` changes state by calling the use cases (each one
 //! transaction with its audit entry, as the CLI does). Handlers stay thin and run database
 //! work on the blocking pool.
@@ -35,14 +34,17 @@ pub struct WebState {
     pub desk_events: tokio::sync::broadcast::Sender<DeskEvent>,
     /// The UI is served over HTTPS: cookies are `Secure` with `__Host-` names.
     pub secure_cookies: bool,
+    /// Failed logins per (login, client address).
+    pub throttle: Arc<crate::http::LoginThrottle>,
+    /// What an action says back, kept with the session for its next page.
+    pub flashes: Arc<crate::http::flash::Flashes>,
 }
 
 /// The UI the daemon (`edge::serve`) serves on the LAN. The staff-room desk selection and
 /// events are shared with the barcode reader. `https`: served over TLS (Secure `__Host-`
 /// cookies, HSTS on every answer); otherwise only ever on loopback (`http::tls`).
 pub fn lan_router(ctx: EdgeContext, desk_selection: Arc<Mutex<Option<DeskSelection>>>, desk_events: tokio::sync::broadcast::Sender<DeskEvent>, https: bool) -> anyhow::Result<Router> {
-    let app = router(WebState { ctx, desk_selection, desk_events, secure_cookies: https });
-    Ok(if https { crate::http::layer::with_hsts(app) } else { app })
+    Ok(router(WebState { ctx, desk_selection, desk_events, secure_cookies: https, throttle: Default::default(), flashes: Default::default() }))
 }
 
 pub fn router(state: WebState) -> Router {
@@ -84,11 +86,27 @@ pub fn router(state: WebState) -> Router {
         .route("/accounts", get(views::accounts::accounts_get))
         .route("/accounts/create", post(actions::accounts_create))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
-        .with_state(state);
-    crate::http::layer::with_kit(routes, &BOX_UI)
+        .with_state(state.clone());
+    crate::http::layer::with_kit(routes, if state.secure_cookies { &BOX_UI_HTTPS } else { &BOX_UI })
 }
 
 pub use crate::http::{redirect, url_encode};
+
+/// The `exam` a page or a form names must be an exam of this point's plan before it becomes a
+/// path or a query: anything else is 404 and touches nothing.
+pub async fn require_exam_here(state: &WebState, exam: &str) -> Result<(), WebError> {
+    let (ctx, asked) = (state.ctx.clone(), exam.to_string());
+    let known = blocking(move || {
+        let plan = crate::plan::store::load_plan(&*ctx.db()?)?;
+        Ok(crate::day::exams_here(&plan, &ctx.config.ppe_code).iter().any(|e| e.exam_id == asked))
+    })
+    .await?;
+    if known {
+        Ok(())
+    } else {
+        Err(WebError::NotFound("такого экзамена нет в плане этого ППЭ: выберите экзамен из списка".into()))
+    }
+}
 
 /// The box UI's errors are the kit's (`LoginNeeded`, `Redirect` to the first-start setup,
 /// `Forbidden`, `Refused`, `NotFound`, `Internal`), rendered by the kit's layer.
@@ -96,7 +114,9 @@ pub type WebError = crate::http::AppError;
 
 /// What the kit needs to know of the box UI: HTML everywhere, one policy for every page (the
 /// CSS and script are files of the box, nothing inline).
-pub static BOX_UI: crate::http::Ui = crate::http::Ui { name: "box", api_prefixes: &[], csp: "default-src 'self'", render_error: error_page };
+/// `BOX_UI` over plain HTTP (loopback only), `BOX_UI_HTTPS` with HSTS on every answer.
+pub static BOX_UI: crate::http::Ui = crate::http::Ui { name: "box", api_prefixes: &[], csp: "default-src 'self'", render_error: error_page, hsts: false };
+pub static BOX_UI_HTTPS: crate::http::Ui = crate::http::Ui { hsts: true, ..BOX_UI };
 
 #[derive(askama::Template)]
 #[template(path = "box/error.html")]

@@ -42,6 +42,12 @@ pub fn account_record_attempt(conn: &Connection, login: &str, success: bool, loc
     Ok(())
 }
 
+/// Replaces the password hash (a rehash at login, inside its transaction).
+pub fn account_set_password_hash(tx: &Transaction<'_>, login: &str, password_hash: &str) -> rusqlite::Result<()> {
+    tx.execute("UPDATE account SET password_hash = ?2 WHERE login = ?1", params![login, password_hash])?;
+    Ok(())
+}
+
 /// How many accounts exist (none: the UI asks for the administrator's password first).
 pub fn account_count(conn: &Connection) -> rusqlite::Result<u64> {
     conn.query_row("SELECT COUNT(*) FROM account", [], |r| r.get::<_, i64>(0)).map(|n| n as u64)

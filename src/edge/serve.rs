@@ -78,9 +78,13 @@ pub async fn run(ctx: EdgeContext, listener: tokio::net::TcpListener, stop: impl
 
     let app = crate::web::lan_router(ctx.clone(), selection, desk_events, tls.is_some())?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // The client's address goes with every request: the login throttle counts per address.
     let server = match tls {
-        Some(tls) => spawn_ui(crate::http::tls::TlsListener::new(listener, tls)?, app, stop_rx.clone()),
-        None => spawn_ui(listener, app, stop_rx.clone()),
+        Some(tls) => {
+            let app = app.layer(axum::middleware::from_fn(crate::http::tls::client_addr));
+            spawn_ui::<_, crate::http::tls::PeerInfo>(crate::http::tls::TlsListener::new(listener, tls)?, app, stop_rx.clone())
+        }
+        None => spawn_ui::<_, std::net::SocketAddr>(listener, app, stop_rx.clone()),
     };
     // Not Send (it holds the box's SQLite connection across awaits): it runs in this task.
     let scheduler = {
@@ -125,14 +129,16 @@ pub async fn run(ctx: EdgeContext, listener: tokio::net::TcpListener, stop: impl
     outcome
 }
 
-/// Serves the UI on a plain or a TLS listener until `stop` turns true.
-fn spawn_ui<L>(listener: L, app: axum::Router, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<std::io::Result<()>>
+/// Serves the UI on a plain or a TLS listener, with the peer as `C` in `ConnectInfo`, until
+/// `stop` turns true.
+fn spawn_ui<L, C>(listener: L, app: axum::Router, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<std::io::Result<()>>
 where
     L: axum::serve::Listener,
     L::Addr: std::fmt::Debug,
+    C: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>> + Clone + Send + Sync + 'static,
 {
     tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener, app.into_make_service_with_connect_info::<C>())
             .with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|s| *s).await;
             })

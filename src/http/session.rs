@@ -1,8 +1,9 @@
 //! Sessions and logins of both UIs. A session is 32 random bytes in a cookie; stores keep only
 //! their SHA-256 (a stolen table opens no session). Every session has its own CSRF token that
 //! every state-changing form posts back; the login form itself carries a double-submit token
-//! (a cookie and a hidden field that must match). Who may log in, and the lockout after
-//! repeated failures, stay with each UI's account store: the kit only runs the flow around it.
+//! (a cookie and a hidden field that must match). Who may log in stays with each UI's account
+//! store (password check, rehash, audit); the kit runs the flow around it and throttles
+//! failures per (login, client address) (`throttle`), so nobody is locked out for everyone.
 
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -45,20 +46,32 @@ pub fn check_csrf(session_csrf: &str, sent: &str) -> Result<(), AppError> {
     }
 }
 
-/// Why a login was refused, as the account store says (unknown login and wrong password read
-/// the same, so logins cannot be probed).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a login was refused (unknown login and wrong password read the same, so logins cannot
+/// be probed). The text shown is fixed here, by code: a UI never shows text it was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginRefusal {
     BadCredentials,
-    /// Locked until this time (text as the store keeps it).
-    Locked(String),
+    /// Too many failures for this login from this address: wait.
+    Throttled,
 }
 
 impl LoginRefusal {
-    pub fn message_ru(&self) -> String {
+    pub fn code(self) -> &'static str {
         match self {
-            LoginRefusal::BadCredentials => "неверный логин или пароль".into(),
-            LoginRefusal::Locked(until) => format!("учётная запись заблокирована до {until} после неудачных попыток входа"),
+            LoginRefusal::BadCredentials => "bad_credentials",
+            LoginRefusal::Throttled => "throttled",
+        }
+    }
+
+    /// The refusal of a code (from a redirect's query); `None` for anything else.
+    pub fn from_code(code: &str) -> Option<LoginRefusal> {
+        [LoginRefusal::BadCredentials, LoginRefusal::Throttled].into_iter().find(|r| r.code() == code)
+    }
+
+    pub fn message_ru(self) -> &'static str {
+        match self {
+            LoginRefusal::BadCredentials => "неверный логин или пароль",
+            LoginRefusal::Throttled => "слишком много неудачных попыток входа с этого устройства: подождите несколько минут и повторите",
         }
     }
 }
@@ -144,27 +157,37 @@ impl SessionCookies {
     }
 }
 
-/// The login flow of both UIs, on the blocking pool: the form's double-submit token, then
-/// `authenticate` (the UI's account store: password check, failure count, lockout, audit),
-/// then `store` keeps the new session. A refusal comes back for the UI to show its form again.
+/// The login flow of both UIs, on the blocking pool: the form's double-submit token, the
+/// throttle of this (login, address), then `authenticate` (the UI's account store: password
+/// check, rehash, audit; `Ok(None)` for an unknown login or a wrong password), then `store`
+/// keeps the new session. A refusal comes back for the UI to show its form again.
 pub async fn log_in<A: Send + 'static>(
     cookies: SessionCookies,
+    (throttle, client): (&super::throttle::LoginThrottle, super::throttle::ClientAddr),
     headers: &HeaderMap,
     form: &LoginForm,
     now: DateTime<Utc>,
-    authenticate: impl FnOnce(&str, &str) -> Result<Result<A, LoginRefusal>, AppError> + Send + 'static,
+    authenticate: impl FnOnce(&str, &str) -> Result<Option<A>, AppError> + Send + 'static,
     store: impl FnOnce(&A, &NewSession) -> Result<(), AppError> + Send + 'static,
 ) -> Result<Result<Response, LoginRefusal>, AppError> {
     cookies.check_login_csrf(headers, &form.csrf)?;
+    let login = form.login.trim().to_string();
+    if throttle.try_login(&login, client.0, std::time::Instant::now()).is_err() {
+        return Ok(Err(LoginRefusal::Throttled));
+    }
     let session = cookies.new_session(now)?;
-    let (login, password) = (form.login.trim().to_string(), form.password.clone());
-    let s = session.clone();
-    let outcome = super::error::blocking(move || match authenticate(&login, &password)? {
-        Ok(account) => store(&account, &s).map(Ok),
-        Err(refusal) => Ok(Err(refusal)),
+    let (l, password, s) = (login.clone(), form.password.clone(), session.clone());
+    let signed_in = super::error::blocking(move || match authenticate(&l, &password)? {
+        Some(account) => store(&account, &s).map(|()| true),
+        None => Ok(false),
     })
     .await?;
-    Ok(outcome.map(|()| cookies.signed_in(&session, &form.next)))
+    if signed_in {
+        throttle.succeeded(&login, client.0);
+        Ok(Ok(cookies.signed_in(&session, &form.next)))
+    } else {
+        Ok(Err(LoginRefusal::BadCredentials))
+    }
 }
 
 #[cfg(test)]

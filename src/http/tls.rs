@@ -108,6 +108,14 @@ impl Connected<axum::serve::IncomingStream<'_, TlsListener>> for PeerInfo {
     }
 }
 
+/// Middleware: the TLS peer's address as the web kit's `ClientAddr` (the login throttle of
+/// both UIs counts per address).
+pub async fn client_addr(mut req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let addr = req.extensions().get::<axum::extract::ConnectInfo<PeerInfo>>().map(|c| c.0.remote.ip());
+    req.extensions_mut().insert(super::ClientAddr(addr));
+    next.run(req).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,3 +130,42 @@ pub fn serve(config: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         outcome
     })
 }
+
+/// `ppe hub cert server|box`: certificate renewal (docs/security.md, "Certificates and
+/// rotation").
+#[derive(Args, Debug)]
+pub struct CertArgs {
+    #[command(subcommand)]
+    pub command: CertCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum CertCommand {
+    /// A new server certificate for the hub (same CA and names); restart `hub serve` to use it.
+    Server,
+    /// A new client certificate for an enrolled box, into DIR/keys (the box keeps its code and
+    /// signing key; the hub accepts only the new certificate from now on).
+    Box {
+        /// Code of the exam point (ППЭ).
+        #[arg(long = "ppe")]
+        ppe_code: String,
+        /// The box's folder (its ppe.toml's), or one to carry to it.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub fn cert(config: &std::path::Path, args: CertArgs) -> anyhow::Result<()> {
+    let ctx = crate::context::HubContext::open(config)?;
+    match args.command {
+        CertCommand::Server => {
+            let fingerprint = super::rotate::renew_server_cert(&ctx)?;
+            println!("server certificate renewed (sha256 {fingerprint}, valid {} days): restart `ppe hub serve`", super::pki::LEAF_LIFETIME_DAYS);
+        }
+        CertCommand::Box { ppe_code, out } => {
+            let path = super::rotate::renew_box_cert(&ctx, ppe_code.trim(), &out)?;
+            println!("box {} certificate renewed: {} (valid {} days); put keys/client.crt and keys/client.key on the box and restart it", ppe_code.trim(), path.display(), super::pki::LEAF_LIFETIME_DAYS);
+        }
+    }
+    Ok(())
+}

@@ -2,12 +2,15 @@
 //! CA, the box identity put into every request, manifests and packages served with `Range`,
 //! package keys released only to the right box inside the window judged by the hub's clock
 //! (the rule is `materials::release`, carried out by `materials::ops::release_key`), and the
-//! hub's signed time on every answer. Every wire item (paths, headers, bodies) comes from
-//! `protocol`. The hub's metadata is read and written only through the `MaterialsMeta` seam,
-//! on the blocking pool (the access pattern of the upload side too).
+//! hub's time signed with the box's nonce on every answer. Every wire item (paths, headers,
+//! bodies) comes from `protocol`. The hub's metadata is read and written only through the
+//! `MaterialsMeta` seam, on the blocking pool (the access pattern of the upload side too).
 //!
 //! Composable: [`router`] gives the materials routes; other rooms merge their routers into it
-//! and [`serve`] wraps the whole thing with the identity and signed-time layer.
+//! and [`serve`] wraps the whole thing with the identity and signed-time layer. That layer
+//! fails closed: a box route ([`is_box_route`]) without an enrolled certificate's identity is
+//! refused there, once for every route, before any handler runs; and a body left unread by an
+//! answer is drained briefly (`hub::linger`) so the refusal reaches the client.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,7 +37,7 @@ use crate::materials::ops::{release_key, KeyReleaseError, KeyReleaseRequest};
 use crate::materials::release::KeyRefusal;
 use crate::model::{ExamId, PpeCode};
 use crate::protocol::key::{KeyRelease, KeyRequest};
-use crate::protocol::{paths, time_signature_message, ErrorBody, SignedTime, HUB_TIME_HEADER, HUB_TIME_SIGNATURE_HEADER, SIGNATURE_HEADER};
+use crate::protocol::{is_time_nonce, paths, time_signature_message, ErrorBody, SignedTime, HUB_TIME_HEADER, HUB_TIME_SIGNATURE_HEADER, SIGNATURE_HEADER, TIME_NONCE_HEADER};
 
 /// What every handler of the hub's box-facing server shares.
 #[derive(Clone)]
@@ -109,12 +112,29 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state:
 }
 
 /// Wraps any router: inserts [`BoxIdentity`] for an enrolled client certificate and puts the
-/// hub's signed time on every answer.
+/// hub's time signed with the request's nonce on every answer.
 pub fn with_box_identity(router: Router, state: HubState) -> Router {
-    router.layer(axum::middleware::from_fn_with_state(state, identify_and_sign_time))
+    router.layer(axum::middleware::from_fn_with_state(state, identify_and_sign_time)).layer(axum::middleware::from_fn(crate::http::tls::client_addr))
 }
 
-async fn identify_and_sign_time(State(state): State<HubState>, mut req: Request, next: Next) -> Response {
+/// Whether a path is one of the box-facing routes (the rest of the listener is the operators'
+/// dashboard): time, plan, packages, key, heartbeat, uploads and bundle finalize. Every such
+/// request needs an enrolled box's identity; the check is here, once, for every route under
+/// these paths, whichever room's router serves it.
+pub fn is_box_route(path: &str) -> bool {
+    const EXAMS: &str = "/v1/exams";
+    let under = |prefix: &str| path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'));
+    [paths::TIME, paths::PLAN, paths::PACKAGES, paths::HEARTBEAT, paths::UPLOADS, EXAMS].into_iter().any(under)
+}
+
+/// The refusal of a box route without an enrolled certificate (the body is never read).
+fn no_certificate() -> HubError {
+    HubError::Refused(StatusCode::FORBIDDEN, "no_certificate", "клиентский сертификат не предъявлен или не зарегистрирован в РЦОИ".into())
+}
+
+async fn identify_and_sign_time(State(state): State<HubState>, req: Request, next: Next) -> Response {
+    // A body the answer does not read is drained briefly, so a refusal reaches the client.
+    let mut req = req.map(crate::hub::linger::lingering);
     let cert = req.extensions().get::<ConnectInfo<PeerInfo>>().and_then(|c| c.0.cert_sha256.clone());
     if let Some(cert) = cert {
         let meta = state.meta.clone();
@@ -127,14 +147,35 @@ async fn identify_and_sign_time(State(state): State<HubState>, mut req: Request,
             Err(e) => tracing::error!("box lookup: {e:?}"),
         }
     }
-    let mut resp = next.run(req).await;
-    let now = state.clock.now_rfc3339();
-    let sig = crate::keys::sign_hex(&state.signing_key, &time_signature_message(&now));
-    if let (Ok(t), Ok(s)) = (HeaderValue::from_str(&now), HeaderValue::from_str(&sig)) {
-        resp.headers_mut().insert(HUB_TIME_HEADER, t);
-        resp.headers_mut().insert(HUB_TIME_SIGNATURE_HEADER, s);
+    let nonce = time_nonce(req.headers());
+    // Fail closed: a box route without an enrolled identity goes no further.
+    let mut resp = if is_box_route(req.uri().path()) && req.extensions().get::<BoxIdentity>().is_none() {
+        tracing::warn!(path = %req.uri().path(), "box route without an enrolled certificate refused");
+        no_certificate().into_response()
+    } else {
+        next.run(req).await
+    };
+    if let Some(nonce) = nonce {
+        let signed = signed_time(&state, nonce);
+        if let (Ok(t), Ok(s)) = (HeaderValue::from_str(&signed.hub_time), HeaderValue::from_str(&signed.signature)) {
+            resp.headers_mut().insert(HUB_TIME_HEADER, t);
+            resp.headers_mut().insert(HUB_TIME_SIGNATURE_HEADER, s);
+        }
     }
     resp
+}
+
+/// The request's time nonce, when it has the shape the hub signs.
+fn time_nonce(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers.get(TIME_NONCE_HEADER).and_then(|v| v.to_str().ok()).filter(|n| is_time_nonce(n)).map(str::to_string)
+}
+
+/// The hub's clock now, signed together with the asking box's nonce (only that request can
+/// use it: an answer recorded earlier carries another box's or another request's nonce).
+fn signed_time(state: &HubState, nonce: String) -> SignedTime {
+    let hub_time = state.clock.now_rfc3339();
+    let signature = crate::keys::sign_hex(&state.signing_key, &time_signature_message(&hub_time, &nonce));
+    SignedTime { hub_time, nonce, signature }
 }
 
 /// The materials routes (no TLS, no identity layer: see [`serve`]).
@@ -159,7 +200,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
 impl Caller {
     fn require(self) -> Result<BoxIdentity, HubError> {
-        self.0.ok_or(HubError::Refused(StatusCode::FORBIDDEN, "no_certificate", "клиентский сертификат не предъявлен или не зарегистрирован в РЦОИ".into()))
+        self.0.ok_or_else(no_certificate)
     }
 }
 
@@ -192,10 +233,9 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, HubError> + S
     tokio::task::spawn_blocking(f).await.map_err(internal)?
 }
 
-async fn time_get(State(state): State<HubState>) -> Json<SignedTime> {
-    let hub_time = state.clock.now_rfc3339();
-    let signature = crate::keys::sign_hex(&state.signing_key, &time_signature_message(&hub_time));
-    Json(SignedTime { hub_time, signature })
+async fn time_get(State(state): State<HubState>, headers: axum::http::HeaderMap) -> Result<Json<SignedTime>, HubError> {
+    let nonce = time_nonce(&headers).ok_or_else(|| HubError::Refused(StatusCode::BAD_REQUEST, "time_nonce_required", format!("нужен заголовок {TIME_NONCE_HEADER}: 64 шестнадцатеричные цифры")))?;
+    Ok(Json(signed_time(&state, nonce)))
 }
 
 /// The plan slice of the calling box, signed (the box seats offline from it).
@@ -258,6 +298,19 @@ async fn key_post(State(state): State<HubState>, caller: Caller, Path(exam_id): 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_box_path_is_a_box_route_and_the_dashboard_is_not() {
+        use crate::protocol::paths;
+        let key = paths::key("ege-02");
+        let package = format!("{}/ege-02/0101/manifest.json", paths::PACKAGES);
+        for box_path in [paths::TIME, paths::PLAN, paths::HEARTBEAT, paths::UPLOADS, paths::BUNDLES, "/v1/uploads/", "/v1/uploads/abc", key.as_str(), package.as_str()] {
+            assert!(super::is_box_route(box_path), "{box_path} is a box route");
+        }
+        for dashboard in ["/", "/login", "/logout", "/ppe/ege-02/0101", "/admin/operators", "/v1/status", "/v1/events", "/metrics", "/v1/timeline", "/v1/uploadsX"] {
+            assert!(!super::is_box_route(dashboard), "{dashboard} is not a box route");
+        }
+    }
+
     /// What a line of a request path may not do: open or hold a database connection, or call a
     /// store function (store *types* such as `TusUploadRow` are fine).
     fn offences(text: &str) -> Vec<String> {

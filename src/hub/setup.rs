@@ -49,6 +49,12 @@ fn make_hub_keys(cfg: &HubFileConfig, listen: &str) -> anyhow::Result<()> {
     let ca = crate::hub::pki::new_ca()?;
     crate::keys::write_secret(&cfg.ca_key_file, ca.key_pem.as_bytes())?;
     crate::util::write_atomic(&cfg.ca_cert_file, ca.cert_pem.as_bytes()).with_context(|| format!("write {}", cfg.ca_cert_file.display()))?;
+    let server = crate::hub::pki::issue_server(&ca.key_pem, &server_hosts(cfg, listen))?;
+    write_server_cert(cfg, &server)
+}
+
+/// The names the hub's server certificate is for: loopback, the listen host, the public URL's.
+pub fn server_hosts(cfg: &HubFileConfig, listen: &str) -> Vec<String> {
     let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string()];
     let host = listen.rsplit_once(':').map(|(h, _)| h.trim_matches(['[', ']'])).unwrap_or(listen);
     if !host.is_empty() && host != "0.0.0.0" && !hosts.iter().any(|h| h == host) {
@@ -59,7 +65,11 @@ fn make_hub_keys(cfg: &HubFileConfig, listen: &str) -> anyhow::Result<()> {
             hosts.push(public.to_string());
         }
     }
-    let server = crate::hub::pki::issue_server(&ca.key_pem, &hosts)?;
+    hosts
+}
+
+/// The server key (0600) and certificate, each written atomically, key first.
+pub fn write_server_cert(cfg: &HubFileConfig, server: &crate::hub::pki::Issued) -> anyhow::Result<()> {
     crate::keys::write_secret(&cfg.tls_key_file, server.key_pem.as_bytes())?;
     crate::util::write_atomic(&cfg.tls_cert_file, server.cert_pem.as_bytes()).with_context(|| format!("write {}", cfg.tls_cert_file.display()))?;
     Ok(())
@@ -106,7 +116,7 @@ pub fn enroll_box(ctx: &HubContext, args: &NewBox) -> anyhow::Result<PathBuf> {
     let box_signing = crate::keys::generate_ed25519_pkcs8()?;
     crate::keys::write_secret(&keys.join("signing.pk8"), &box_signing)?;
     let box_public = crate::keys::ed25519_public_hex(&crate::keys::ed25519_from_pkcs8(&box_signing)?);
-    let ui = crate::hub::pki::issue_box_ui(&ca_key, code, &box_ui_hosts(code, &args.ui_hosts), ctx.clock.now().date_naive())?;
+    let ui = crate::hub::pki::issue_box_ui(&ca_key, code, &box_ui_hosts(code, &args.ui_hosts))?;
     crate::keys::write_secret(&keys.join("ui.key"), ui.key_pem.as_bytes())?;
     crate::util::write_atomic(&keys.join("ui.crt"), ui.cert_pem.as_bytes())?;
     let setup_code = crate::accounts::setup_code::SetupCode::generate().map_err(|_| anyhow::anyhow!("the system random generator is not available"))?;

@@ -1,12 +1,15 @@
 //! The box's pull client: fetch and verify the manifest, stream each ciphertext to disk while
 //! hashing it (one pass over the network bytes), resume with `Range` after any break, ask the
 //! hub for the wrapped key, and later decrypt into memory only after a ГЭК member activated it.
+//! The hub's time comes first and only from the hub's own answer to this run's nonce; without
+//! it nothing is fetched (a replayed time could unfreeze an expired manifest). The transfer of
+//! the files themselves is `download`.
 //!
 //! Files are content-addressed under `state/materials/EXAM/`: `<sha256>.part` while arriving,
 //! `<sha256>.enc` once verified, so a restart (even after `kill -9`) continues from the bytes
 //! already on disk and a new version never mixes with an old partial file.
 
-use std::io::Write;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,12 +17,12 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use super::download::{copy_from_media, download_with_retries, rehash_in_place};
 use super::store as mstore;
-use super::{verify_cipher_file, verify_manifest, Expectation, FileEntry, MaterialsError, SignedManifest};
+use super::{verify_manifest, Expectation, FileEntry, MaterialsError, SignedManifest, MANIFEST_MAX_BYTES};
 use crate::context::EdgeContext;
-use crate::hub_client::{HubClient, HubTime, Refusal};
+use crate::hub_client::{read_bounded, BoundedReadError, HubClient, HubTime, Refusal};
 use crate::protocol::paths;
 use crate::store::Connection;
 
@@ -114,6 +117,8 @@ pub enum PullError {
     Network(String),
     #[error("РЦОИ отказал: {0}")]
     Refused(String),
+    #[error("время РЦОИ не подтверждено: в ответе нет подписи РЦОИ к этому запросу (повтор старого ответа или подмена) или ответ задержан; пакет не загружен")]
+    UntrustedHubTime,
     #[error("{0:#}")]
     Other(#[from] anyhow::Error),
 }
@@ -124,11 +129,11 @@ impl PullError {
     }
 }
 
-fn net(e: reqwest::Error) -> PullError {
+pub(super) fn net(e: reqwest::Error) -> PullError {
     PullError::Network(format!("{e:#}").chars().take(300).collect())
 }
 
-async fn refused(resp: reqwest::Response) -> PullError {
+pub(super) async fn refused(resp: reqwest::Response) -> PullError {
     PullError::Refused(Refusal::read(resp).await.to_string())
 }
 
@@ -140,25 +145,21 @@ pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Resul
         (Source::Media(_), false) => None,
         _ => Some(HubClient::from_context(ctx).map_err(anyhow::Error::from)?),
     };
-    // The hub's time first: windows and expiry are judged by it, never by the box clock alone.
+    // The hub's time first: windows and expiry are judged by it, never by the box clock alone,
+    // and a time not signed for this run's nonce is refused rather than believed.
     if let Some(client) = &client {
-        report.clock_offset_ms = record_hub_time(ctx, &db, client.time().await.map_err(net)?);
+        let Some(time) = client.time().await.map_err(net)? else {
+            audit(&db, ctx, &opts.actor, "materials.rejected", exam_id, serde_json::json!({"reason": PullError::UntrustedHubTime.to_string()}));
+            return Err(PullError::UntrustedHubTime);
+        };
+        report.clock_offset_ms = record_hub_time(ctx, &db, Some(time));
     }
-    let manifest_bytes = match &opts.source {
-        Source::Media(dir) => std::fs::read(dir.join("manifest.json")).map_err(|e| PullError::Other(anyhow::anyhow!("{}: {e}", dir.join("manifest.json").display())))?,
-        Source::Network => {
-            let client = client.as_ref().ok_or_else(|| PullError::Other(anyhow::anyhow!("no client")))?;
-            let resp = client.http().get(client.package_url(exam_id, "manifest.json")).send().await.map_err(net)?;
-            if !resp.status().is_success() {
-                return Err(refused(resp).await);
-            }
-            record_hub_time(ctx, &db, client.hub_time(resp.headers()));
-            let bytes = resp.bytes().await.map_err(net)?;
-            if bytes.len() > 16 << 20 {
-                return Err(MaterialsError::TooLong { name: "manifest.json".into(), limit: 16 << 20 }.into());
-            }
-            bytes.to_vec()
+    let manifest_bytes = match read_manifest(client.as_ref(), &opts.source, exam_id).await {
+        Err(PullError::Rejected(e)) => {
+            audit(&db, ctx, &opts.actor, "materials.rejected", exam_id, serde_json::json!({"file": "manifest.json", "reason": e.to_string()}));
+            return Err(e.into());
         }
+        other => other?,
     };
     let signed = accept_manifest(ctx, &db, exam_id, &manifest_bytes, &opts.actor)?;
     let m = &signed.manifest;
@@ -183,6 +184,7 @@ pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Resul
             Source::Network => {
                 let client = client.as_ref().ok_or_else(|| PullError::Other(anyhow::anyhow!("no client")))?;
                 let url = client.package_url(exam_id, &f.cipher_file_name());
+                // A mirror's answers are never read for time: the files carry no nonce.
                 download_with_retries(client.http(), &url, &dir, f, opts.max_attempts, &mut report).await
             }
             }
@@ -211,6 +213,36 @@ pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Resul
         report.key_received = true;
     }
     Ok(report)
+}
+
+/// The manifest's bytes from media or the network (hub or mirror), at most
+/// [`MANIFEST_MAX_BYTES`] read: a longer or endless one is refused without buffering it.
+async fn read_manifest(client: Option<&HubClient>, source: &Source, exam_id: &str) -> Result<Vec<u8>, PullError> {
+    let too_long = || PullError::Rejected(MaterialsError::ManifestTooLong { limit: MANIFEST_MAX_BYTES });
+    match source {
+        Source::Media(dir) => {
+            let path = dir.join("manifest.json");
+            let mut bytes = Vec::new();
+            std::fs::File::open(&path)
+                .and_then(|f| f.take(MANIFEST_MAX_BYTES + 1).read_to_end(&mut bytes))
+                .map_err(|e| PullError::Other(anyhow::anyhow!("{}: {e}", path.display())))?;
+            if bytes.len() as u64 > MANIFEST_MAX_BYTES {
+                return Err(too_long());
+            }
+            Ok(bytes)
+        }
+        Source::Network => {
+            let client = client.ok_or_else(|| PullError::Other(anyhow::anyhow!("no client")))?;
+            let resp = client.http().get(client.package_url(exam_id, "manifest.json")).send().await.map_err(net)?;
+            if !resp.status().is_success() {
+                return Err(refused(resp).await);
+            }
+            read_bounded(resp, MANIFEST_MAX_BYTES).await.map_err(|e| match e {
+                BoundedReadError::Network(e) => net(e),
+                BoundedReadError::TooLong { .. } => too_long(),
+            })
+        }
+    }
 }
 
 /// Parses and verifies a manifest, records it (rollback protection), audits a rejection.
@@ -253,190 +285,6 @@ pub fn accept_manifest(ctx: &EdgeContext, db: &Connection, exam_id: &str, bytes:
     }
 }
 
-fn rehash_in_place(path: &Path, f: &FileEntry) -> Result<(), PullError> {
-    let mut hasher = Sha256::new();
-    let len = std::fs::File::open(path).and_then(|mut file| std::io::copy(&mut file, &mut HashWriter(&mut hasher))).map_err(MaterialsError::from)?;
-    let sha = hex::encode(hasher.finalize());
-    if let Err(e) = verify_cipher_file(f, len, &sha) {
-        let _ = std::fs::remove_file(path);
-        return Err(e.into());
-    }
-    Ok(())
-}
-
-fn part_path(dir: &Path, f: &FileEntry) -> PathBuf {
-    dir.join(format!("{}.part", f.cipher_sha256))
-}
-
-/// Moves a complete, verified `.part` into place (rename + folder fsync).
-fn finish(dir: &Path, f: &FileEntry, len: u64, hasher: Sha256) -> Result<(), PullError> {
-    let part = part_path(dir, f);
-    let sha = hex::encode(hasher.finalize());
-    if let Err(e) = verify_cipher_file(f, len, &sha) {
-        let _ = std::fs::remove_file(&part);
-        return Err(e.into());
-    }
-    std::fs::rename(&part, dir.join(f.cipher_file_name())).map_err(MaterialsError::from)?;
-    crate::util::sync_dir(dir).map_err(MaterialsError::from)?;
-    Ok(())
-}
-
-/// Reads what an earlier run left in `.part` into the hasher (local disk, not the network).
-fn resume_state(dir: &Path, f: &FileEntry) -> Result<(u64, Sha256), PullError> {
-    let part = part_path(dir, f);
-    let mut hasher = Sha256::new();
-    let Ok(mut file) = std::fs::File::open(&part) else { return Ok((0, hasher)) };
-    let len = file.metadata().map_err(MaterialsError::from)?.len();
-    if len > f.cipher_len {
-        drop(file);
-        std::fs::remove_file(&part).map_err(MaterialsError::from)?;
-        return Ok((0, Sha256::new()));
-    }
-    let copied = std::io::copy(&mut file, &mut HashWriter(&mut hasher)).map_err(MaterialsError::from)?;
-    Ok((copied, hasher))
-}
-
-struct HashWriter<'a>(&'a mut Sha256);
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn copy_from_media(src: &Path, dir: &Path, f: &FileEntry, report: &mut PullReport) -> Result<(), PullError> {
-    use std::io::Read;
-    let mut input = std::fs::File::open(src).map_err(|e| PullError::Other(anyhow::anyhow!("{}: {e}", src.display())))?;
-    let part = part_path(dir, f);
-    let mut out = std::fs::File::create(&part).map_err(MaterialsError::from)?;
-    let mut hasher = Sha256::new();
-    let mut len = 0u64;
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = input.read(&mut buf).map_err(MaterialsError::from)?;
-        if n == 0 {
-            break;
-        }
-        len += n as u64;
-        if len > f.cipher_len {
-            drop(out);
-            let _ = std::fs::remove_file(&part);
-            return Err(MaterialsError::TooLong { name: f.name.clone(), limit: f.cipher_len }.into());
-        }
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(MaterialsError::from)?;
-    }
-    out.sync_all().map_err(MaterialsError::from)?;
-    drop(out);
-    finish(dir, f, len, hasher)?;
-    let _ = report;
-    Ok(())
-}
-
-async fn download_with_retries(client: &reqwest::Client, url: &str, dir: &Path, f: &FileEntry, max_attempts: u32, report: &mut PullReport) -> Result<(), PullError> {
-    let (mut have, mut hasher) = resume_state(dir, f)?;
-    report.bytes_resumed += have;
-    let mut rng = rand::thread_rng();
-    let mut attempt = 0;
-    loop {
-        match download_once(client, url, dir, f, &mut have, &mut hasher, report).await {
-            Ok(()) => return finish(dir, f, have, hasher),
-            Err(e) if e.is_retryable() && attempt + 1 < max_attempts.max(1) => {
-                let wait = backoff_delay(attempt, &mut rng);
-                tracing::warn!(file = %f.name, have, "download interrupted ({e}); resuming in {wait:?}");
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// One HTTP request: `Range: bytes=have-`, appending to `.part` while hashing.
-async fn download_once(client: &reqwest::Client, url: &str, dir: &Path, f: &FileEntry, have: &mut u64, hasher: &mut Sha256, report: &mut PullReport) -> Result<(), PullError> {
-    if *have == f.cipher_len {
-        return Ok(());
-    }
-    let mut req = client.get(url);
-    if *have > 0 {
-        req = req.header(reqwest::header::RANGE, format!("bytes={}-", *have));
-    }
-    let mut resp = req.send().await.map_err(net)?;
-    let part = part_path(dir, f);
-    let status = resp.status();
-    let file = if status == reqwest::StatusCode::PARTIAL_CONTENT {
-        let start = resp
-            .headers()
-            .get(reqwest::header::CONTENT_RANGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("bytes "))
-            .and_then(|v| v.split('-').next())
-            .and_then(|v| v.parse::<u64>().ok());
-        if start != Some(*have) {
-            return Err(PullError::Network(format!("server answered a range starting at {start:?}, asked {}", *have)));
-        }
-        std::fs::OpenOptions::new().append(true).create(true).open(&part).map_err(MaterialsError::from)?
-    } else if status.is_success() {
-        // The server ignored the range: start over from the first byte.
-        *have = 0;
-        *hasher = Sha256::new();
-        std::fs::File::create(&part).map_err(MaterialsError::from)?
-    } else if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-        return Err(PullError::Network(format!("HTTP {}", status.as_u16())));
-    } else {
-        return Err(refused(resp).await);
-    };
-    // Hashing and writing run on their own thread, overlapping with TLS decryption of the
-    // next bytes (measured: the single-threaded loop was the bottleneck against curl).
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<axum::body::Bytes>(32);
-    let mut sink_hasher = std::mem::take(hasher);
-    let sink = std::thread::spawn(move || -> (Sha256, std::io::Result<()>) {
-        let mut out = std::io::BufWriter::with_capacity(256 << 10, file);
-        let written = (|| {
-            while let Some(chunk) = rx.blocking_recv() {
-                sink_hasher.update(&chunk);
-                out.write_all(&chunk)?;
-            }
-            // Whatever arrived intact is kept for the next attempt, even when the stream broke.
-            out.flush()?;
-            out.get_ref().sync_data()
-        })();
-        (sink_hasher, written)
-    });
-    let result = async {
-        while let Some(chunk) = resp.chunk().await.map_err(net)? {
-            if *have + chunk.len() as u64 > f.cipher_len {
-                return Err(PullError::Rejected(MaterialsError::TooLong { name: f.name.clone(), limit: f.cipher_len }));
-            }
-            let n = chunk.len() as u64;
-            if tx.send(chunk).await.is_err() {
-                break;
-            }
-            *have += n;
-            report.bytes_downloaded += n;
-        }
-        Ok(())
-    }
-    .await;
-    drop(tx);
-    let (sink_hasher, written) = sink.join().map_err(|_| PullError::Other(anyhow::anyhow!("writer thread panicked")))?;
-    *hasher = sink_hasher;
-    // A local write failure leaves `have` unknown: not retryable within this run.
-    written.map_err(MaterialsError::from)?;
-    if let Err(PullError::Rejected(_)) = &result {
-        let _ = std::fs::remove_file(&part);
-        return Err(PullError::Rejected(MaterialsError::TooLong { name: f.name.clone(), limit: f.cipher_len }));
-    }
-    result?;
-    if *have < f.cipher_len {
-        return Err(PullError::Network(format!("connection closed at {} of {} bytes", *have, f.cipher_len)));
-    }
-    Ok(())
-}
-
 /// Syncs the plan slice now (the scheduler calls it before it knows any exam).
 pub async fn sync_plan_now(ctx: &EdgeContext, actor: &str) -> anyhow::Result<()> {
     let client = HubClient::from_context(ctx)?;
@@ -468,8 +316,8 @@ async fn fetch_key(ctx: &EdgeContext, db: &Connection, client: &HubClient, signe
     let m = &signed.manifest;
     let box_key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file).map_err(|e| PullError::Other(e.into()))?;
     let pending = super::wrap::key_request(&box_key, &m.exam_id, &ctx.config.ppe_code, &ctx.clock.now_rfc3339())?;
-    let resp = client.http().post(client.url(&paths::key(&m.exam_id))).json(&pending.request).send().await.map_err(net)?;
-    record_hub_time(ctx, db, client.hub_time(resp.headers()));
+    let (resp, time) = client.send_timed(client.http().post(client.url(&paths::key(&m.exam_id))).json(&pending.request)).await.map_err(net)?;
+    record_hub_time(ctx, db, time);
     if !resp.status().is_success() {
         let err = refused(resp).await;
         audit(db, ctx, actor, "materials.key_refused", &m.exam_id, serde_json::json!({"reason": err.to_string()}));

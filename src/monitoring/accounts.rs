@@ -1,12 +1,13 @@
-//! РЦОИ operator accounts: roles (viewer, operator, admin), PBKDF2 password hashes shared
-//! with the box's accounts, lockout after repeated failures, and the sessions the web kit
-//! makes, of which the database keeps only the token's SHA-256 (a stolen table opens no
+//! РЦОИ operator accounts: roles (viewer, operator, admin), argon2id password hashes shared
+//! with the box's accounts (`crate::accounts::password`, an old PBKDF2 hash rehashed at login),
+//! failures counted and audited (the web kit's throttle slows guessing per login and address;
+//! nobody is locked out for everyone), and the sessions the web kit makes, of which the database keeps only the token's SHA-256 (a stolen table opens no
 //! session).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::accounts_store as store;
-use crate::accounts::{hash_password, verify_password, LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS};
+use crate::accounts::password::{hash_password, verify_password, verify_unknown_login, Verified};
 use crate::store::Connection;
 
 /// A session lasts one working day; the operator logs in again the next morning.
@@ -76,8 +77,6 @@ pub enum OperatorError {
     /// Unknown login and wrong password read the same, so logins cannot be probed.
     #[error("неверный логин или пароль")]
     BadCredentials,
-    #[error("учётная запись заблокирована до {0} после неудачных попыток входа")]
-    Locked(String),
     #[error("пароль должен быть не короче 8 символов")]
     WeakPassword,
     #[error("логин должен состоять из латинских букв, цифр, '.', '-' или '_' (до 64 символов)")]
@@ -126,36 +125,45 @@ pub fn create_operator(conn: &mut Connection, login: &str, role: OperatorRole, p
     Ok(op)
 }
 
-/// Checks a login and password; counts failures and locks the account after
-/// [`MAX_FAILED_ATTEMPTS`]; every outcome is in the audit log.
+/// Checks a login and password: an unknown login costs the time of a real check and is
+/// audited as well (the same work either way); a right password over an old or weaker hash is
+/// rehashed to today's argon2id in the login's transaction.
 pub fn authenticate(conn: &mut Connection, login: &str, password: &str, now: DateTime<Utc>) -> Result<Operator, OperatorError> {
     let now_text = rfc(now);
-    let Some((op, failed, locked_until)) = store::operator_get(conn, login).map_err(store_err)? else {
-        // Spend the same time as a real check, so that timing does not reveal unknown logins.
-        let _ = verify_password(password, "pbkdf2-sha256$150000$00$00");
-        return Err(OperatorError::BadCredentials);
+    let found = store::operator_get(conn, login).map_err(store_err)?;
+    let verified = match &found {
+        Some((op, _, _)) => verify_password(password, &op.password_hash),
+        None => Verified { ok: verify_unknown_login(password), needs_rehash: false },
     };
-    if let Some(until) = locked_until.as_deref().and_then(super::parse_time) {
-        if now < until {
-            return Err(OperatorError::Locked(rfc(until)));
-        }
-    }
-    let ok = verify_password(password, &op.password_hash);
-    let lock = (!ok && failed + 1 >= MAX_FAILED_ATTEMPTS).then(|| rfc(now + Duration::minutes(LOCKOUT_MINUTES)));
+    let failed = found.as_ref().map(|(_, f, _)| *f).unwrap_or(0);
+    let rehash = if verified.ok && verified.needs_rehash { Some(hash_password(password).map_err(store_err)?) } else { None };
     let tx = conn.transaction().map_err(store_err)?;
-    store::operator_record_attempt(&tx, login, ok, lock.as_deref()).map_err(store_err)?;
-    let action = match (ok, &lock) {
-        (true, _) => "monitoring.operator_login",
-        (false, Some(_)) => "monitoring.operator_locked",
-        (false, None) => "monitoring.operator_login_failed",
+    store::operator_record_attempt(&tx, login, verified.ok, None).map_err(store_err)?;
+    if let Some(hash) = &rehash {
+        store::operator_set_password_hash(&tx, login, hash).map_err(store_err)?;
+    }
+    let (action, details) = match (verified.ok, found.is_some()) {
+        (true, _) => ("monitoring.operator_login", serde_json::json!({"rehashed": rehash.is_some()})),
+        (false, true) => ("monitoring.operator_login_failed", serde_json::json!({"failed_attempts": failed + 1})),
+        // What was typed is not kept: it may be a password typed into the wrong field.
+        (false, false) => ("monitoring.operator_login_failed", serde_json::json!({"known": false})),
     };
-    crate::audit::store::append(&tx, &now_text, crate::audit::NewEntry { actor: login, action, object: login, details: serde_json::json!({"failed_attempts": if ok { 0 } else { failed + 1 }}) })
-        .map_err(store_err)?;
+    // A failure is nobody's act ("-"): whoever typed the login is not its owner.
+    let (actor, object) = match (verified.ok, found.is_some()) {
+        (true, _) => (login, login),
+        (false, true) => ("-", login),
+        (false, false) => ("-", "-"),
+    };
+    crate::audit::store::append(&tx, &now_text, crate::audit::NewEntry { actor, action, object, details }).map_err(store_err)?;
     tx.commit().map_err(store_err)?;
-    if ok {
-        Ok(op)
-    } else {
-        Err(OperatorError::BadCredentials)
+    match found {
+        Some((mut op, _, _)) if verified.ok => {
+            if let Some(hash) = rehash {
+                op.password_hash = hash;
+            }
+            Ok(op)
+        }
+        _ => Err(OperatorError::BadCredentials),
     }
 }
 
@@ -206,26 +214,35 @@ mod tests {
         assert!(matches!(create_operator(&mut conn, "op 1", OperatorRole::Viewer, "длинный-пароль", "t", "cli"), Err(OperatorError::BadLogin)));
         assert!(matches!(create_operator(&mut conn, "op1", OperatorRole::Viewer, "short", "t", "cli"), Err(OperatorError::WeakPassword)));
         let op = create_operator(&mut conn, "op1", OperatorRole::Operator, "длинный-пароль", "2027-05-27T01:00:00Z", "cli").unwrap();
-        assert!(op.password_hash.starts_with("pbkdf2-sha256$150000$"), "≥ 100 000 iterations");
+        assert!(op.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", op.password_hash);
         assert!(matches!(create_operator(&mut conn, "op1", OperatorRole::Viewer, "длинный-пароль", "t", "cli"), Err(OperatorError::Exists(_))));
         assert!(matches!(authenticate(&mut conn, "nobody", "x", now), Err(OperatorError::BadCredentials)));
         let ok = authenticate(&mut conn, "op1", "длинный-пароль", now).unwrap();
         let (token, csrf) = ("a".repeat(64), "c".repeat(64));
-        let session = session_insert(&mut conn, &ok, &token, &csrf, now + Duration::hours(SESSION_HOURS), now).unwrap();
+        let session = session_insert(&mut conn, &ok, &token, &csrf, now + chrono::Duration::hours(SESSION_HOURS), now).unwrap();
         assert_eq!(session_get(&conn, &token, now).unwrap().unwrap().role, OperatorRole::Operator);
         assert!(session_get(&conn, "forged", now).unwrap().is_none());
-        assert!(session_get(&conn, &token, now + Duration::hours(SESSION_HOURS)).unwrap().is_none(), "expired");
+        assert!(session_get(&conn, &token, now + chrono::Duration::hours(SESSION_HOURS)).unwrap().is_none(), "expired");
         assert_eq!(session.csrf_token, csrf);
-        for _ in 0..MAX_FAILED_ATTEMPTS {
+        for _ in 0..20 {
             assert!(matches!(authenticate(&mut conn, "op1", "wrong", now), Err(OperatorError::BadCredentials)));
         }
-        assert!(matches!(authenticate(&mut conn, "op1", "длинный-пароль", now), Err(OperatorError::Locked(_))));
-        assert!(authenticate(&mut conn, "op1", "длинный-пароль", now + Duration::minutes(LOCKOUT_MINUTES) + Duration::seconds(1)).is_ok(), "the lock expires");
+        assert!(authenticate(&mut conn, "op1", "длинный-пароль", now).is_ok(), "failures lock nobody out (the kit's throttle slows the guesser)");
+        // An operator of the PBKDF2 days is rehashed at the next login.
+        let (salt, mut out) = (b"0123456789abcdef", [0u8; 32]);
+        ring::pbkdf2::derive(ring::pbkdf2::PBKDF2_HMAC_SHA256, std::num::NonZeroU32::new(150_000).unwrap(), salt, "старый-пароль".as_bytes(), &mut out);
+        let old = Operator { login: "old".into(), role: OperatorRole::Viewer, password_hash: format!("pbkdf2-sha256$150000${}${}", hex::encode(salt), hex::encode(out)) };
+        let tx = conn.transaction().unwrap();
+        store::operator_create(&tx, &old, "t").unwrap();
+        tx.commit().unwrap();
+        assert!(authenticate(&mut conn, "old", "старый-пароль", now).unwrap().password_hash.starts_with("$argon2id$"));
+        assert!(store::operator_get(&conn, "old").unwrap().unwrap().0.password_hash.starts_with("$argon2id$"));
+        assert!(authenticate(&mut conn, "old", "старый-пароль", now).is_ok());
         session_end(&conn, &token).unwrap();
         assert!(session_get(&conn, &token, now).unwrap().is_none());
         let actions: Vec<String> = crate::audit::store::all(&conn).unwrap().into_iter().map(|e| e.action).collect();
         assert!(actions.contains(&"monitoring.operator_create".to_string()));
-        assert!(actions.contains(&"monitoring.operator_locked".to_string()));
+        assert!(actions.contains(&"monitoring.operator_login".to_string()));
         assert!(actions.contains(&"monitoring.operator_login_failed".to_string()));
     }
 }

@@ -26,9 +26,10 @@ pub fn operator_get(conn: &Connection, login: &str) -> rusqlite::Result<Option<(
     .optional()
 }
 
-pub fn operator_list(conn: &Connection) -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
-    let mut st = conn.prepare("SELECT login, role, locked_until FROM hub_operator ORDER BY login")?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+/// (login, role code, failed logins since the last right one) of every operator, by login.
+pub fn operator_list(conn: &Connection) -> rusqlite::Result<Vec<(String, String, u32)>> {
+    let mut st = conn.prepare("SELECT login, role, failed_attempts FROM hub_operator ORDER BY login")?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u32)))?;
     rows.collect()
 }
 
@@ -38,6 +39,12 @@ pub fn operator_record_attempt(tx: &Transaction<'_>, login: &str, success: bool,
     } else {
         tx.execute("UPDATE hub_operator SET failed_attempts = failed_attempts + 1, locked_until = ?2 WHERE login = ?1", params![login, locked_until])?;
     }
+    Ok(())
+}
+
+/// Replaces the password hash (a rehash at login, inside its transaction).
+pub fn operator_set_password_hash(tx: &Transaction<'_>, login: &str, password_hash: &str) -> rusqlite::Result<()> {
+    tx.execute("UPDATE hub_operator SET password_hash = ?2 WHERE login = ?1", params![login, password_hash])?;
     Ok(())
 }
 

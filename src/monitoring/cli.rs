@@ -161,8 +161,8 @@ pub fn user(config: &Path, args: UserArgs) -> anyhow::Result<()> {
             println!("оператор {} создан ({})", a.login, a.role.title_ru());
         }
         UserCommand::List => {
-            for (login, role, locked) in super::accounts_store::operator_list(&conn)? {
-                println!("{login}\t{role}{}", locked.map(|l| format!("\tзаблокирован до {l}")).unwrap_or_default());
+            for (login, role, failed) in super::accounts_store::operator_list(&conn)? {
+                println!("{login}\t{role}{}", if failed > 0 { format!("\tнеудачных входов подряд: {failed}") } else { String::new() });
             }
         }
     }

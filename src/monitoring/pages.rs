@@ -42,11 +42,13 @@ pub struct MonitoringPages {
     pub hub: MonitoringHub,
     /// Cookies carry `Secure` (the hub serves HTTPS); off only for plain-HTTP tests on loopback.
     pub secure_cookies: bool,
+    /// Failed logins per (login, client address).
+    pub throttle: std::sync::Arc<crate::http::LoginThrottle>,
 }
 
 impl MonitoringPages {
     pub fn new(hub: MonitoringHub) -> Self {
-        Self { hub, secure_cookies: true }
+        Self { hub, secure_cookies: true, throttle: Default::default() }
     }
 
     fn cookies(&self) -> SessionCookies {
@@ -153,6 +155,8 @@ impl OperatorSession {
 
 // ---------- login ----------
 
+/// `error` is a refusal's code: the text shown is the server's own (`LoginRefusal`); any other
+/// value shows nothing.
 #[derive(Deserialize)]
 struct LoginQuery {
     next: Option<String>,
@@ -161,27 +165,27 @@ struct LoginQuery {
 
 async fn login_get(State(state): State<MonitoringPages>, Query(q): Query<LoginQuery>) -> Result<Response, AppError> {
     let csrf = state.cookies().login_form_token()?;
-    let mut resp = views::page(&views::login::LoginView::new(q.error, csrf.clone(), safe_next(q.next.as_deref())), None)?;
+    let error = q.error.as_deref().and_then(LoginRefusal::from_code).map(|r| r.message_ru().to_string());
+    let mut resp = views::page(&views::login::LoginView::new(error, csrf.clone(), safe_next(q.next.as_deref())), None)?;
     state.cookies().set_login_csrf(&mut resp, &csrf);
     Ok(resp)
 }
 
-async fn login_post(State(state): State<MonitoringPages>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, AppError> {
+async fn login_post(State(state): State<MonitoringPages>, client: crate::http::ClientAddr, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, AppError> {
     let next = safe_next(Some(&form.next));
     let (hub, hub2) = (state.hub.clone(), state.hub.clone());
     let now = hub.clock().now();
     let authenticate = move |login: &str, password: &str| {
         hub.with_db(|c| match accounts::authenticate(c, login, password, now) {
-            Ok(op) => Ok(Ok(op)),
-            Err(OperatorError::BadCredentials) => Ok(Err(LoginRefusal::BadCredentials)),
-            Err(OperatorError::Locked(until)) => Ok(Err(LoginRefusal::Locked(until))),
+            Ok(op) => Ok(Some(op)),
+            Err(OperatorError::BadCredentials) => Ok(None),
             Err(e) => Err(AppError::internal(e)),
         })
     };
     let keep = move |op: &Operator, s: &NewSession| hub2.with_db(|c| accounts::session_insert(c, op, &s.token_sha256, &s.csrf, s.expires_at, now)).map(|_| ()).map_err(AppError::internal);
-    match log_in(state.cookies(), &headers, &form, now, authenticate, keep).await? {
+    match log_in(state.cookies(), (&state.throttle, client), &headers, &form, now, authenticate, keep).await? {
         Ok(signed_in) => Ok(signed_in),
-        Err(refusal) => Ok(redirect(&format!("/login?next={}&error={}", url_encode(&next), url_encode(&refusal.message_ru())))),
+        Err(refusal) => Ok(redirect(&format!("/login?next={}&error={}", url_encode(&next), refusal.code()))),
     }
 }
 

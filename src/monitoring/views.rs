@@ -48,8 +48,9 @@ impl Frame {
 /// script runs, nothing may frame it or take its forms elsewhere.
 pub const HUB_CSP: &str = "default-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'";
 
-/// What the kit needs to know of the dashboard: JSON errors under `/v1/` and on `/metrics`.
-pub static HUB_UI: crate::http::Ui = crate::http::Ui { name: "hub", api_prefixes: &["/v1/", "/metrics"], csp: HUB_CSP, render_error: error::render };
+/// What the kit needs to know of the dashboard: JSON errors under `/v1/` and on `/metrics`;
+/// HSTS on every answer (the hub serves HTTPS only).
+pub static HUB_UI: crate::http::Ui = crate::http::Ui { name: "hub", api_prefixes: &["/v1/", "/metrics"], csp: HUB_CSP, render_error: error::render, hsts: true };
 
 /// A rendered page; `script_nonce` allows the page's one inline script.
 pub fn page(view: &impl askama::Template, script_nonce: Option<&str>) -> Result<Response, AppError> {

@@ -12,6 +12,25 @@ pub const MANIFEST_FORMAT: &str = "ppe-bundle-1";
 /// Format tag of a hub receipt.
 pub const RECEIPT_FORMAT: &str = "ppe-receipt-1";
 
+/// Most files a bundle manifest may list (a big exam point scans a few thousand pages).
+pub const MAX_FILES: usize = 100_000;
+/// Largest file a bundle may hold (the hub's upload limit is not above it).
+pub const MAX_FILE_SIZE: u64 = 4 << 30;
+/// Longest exam id, exam point code, file kind or count name.
+pub const MAX_CODE_LEN: usize = 64;
+/// Most named counts in a manifest.
+pub const MAX_COUNTS: usize = 64;
+
+/// A SHA-256 as written on the wire: 64 lowercase hex digits (never a path).
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// An exam id, exam point code, file kind or count name: letters, digits, `-`, `_`.
+pub fn is_code(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_CODE_LEN && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// One file of a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestFile {
@@ -19,7 +38,9 @@ pub struct ManifestFile {
     pub name: String,
     /// `page`, `statement`, `record`.
     pub kind: String,
+    /// 64 lowercase hex digits ([`is_sha256_hex`]).
     pub sha256: String,
+    /// At most [`MAX_FILE_SIZE`].
     pub size: u64,
 }
 

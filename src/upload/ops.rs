@@ -388,14 +388,12 @@ pub async fn hub_import(ctx: &HubContext, dir: &Path) -> Result<Receipt, UploadO
     let state = std::sync::Arc::new(UploadServerState::from_context(ctx)?);
     let built = BuiltBundle::read(dir)?;
     let mut held_files = std::collections::BTreeMap::new();
-    for f in &built.signed.manifest.files {
-        if !super::is_safe_file_name(&f.name) {
-            continue;
-        }
+    // A malformed manifest reads no file (finalize refuses it and records why).
+    let files = if built.signed.manifest.check_shape().is_ok() { built.signed.manifest.files.as_slice() } else { &[] };
+    for f in files {
         let p = dir.join("files").join(&f.name);
-        if let Ok(meta) = std::fs::metadata(&p) {
-            let sha = super::server::store_blob_from_file(&state, &p).await.map_err(|e| UploadOpsError::Blob(e.to_string()))?;
-            held_files.insert(f.name.clone(), (meta.len(), sha));
+        if let Some((sha, len)) = super::server::store_blob_from_file(&state, &p, f.size).await.map_err(|e| UploadOpsError::Blob(e.to_string()))? {
+            held_files.insert(f.name.clone(), (len, sha));
         }
     }
     let mut held = |f: &super::ManifestFile| held_files.get(&f.name).cloned();

@@ -57,9 +57,6 @@ pub struct UploadServerState {
     pub bytes_received_total: AtomicU64,
     /// Offsets and completions become durable in groups (see [`GroupCommit`]).
     pub group: GroupCommit,
-    /// Behind the hub's listener: the routes serve only an enrolled box (a request without
-    /// the [`BoxIdentity`](crate::context::BoxIdentity) its certificate maps to is refused).
-    pub require_box_identity: bool,
     locks: UploadLocks,
 }
 
@@ -74,20 +71,17 @@ impl UploadServerState {
             max_size: 4 << 30,
             bytes_received_total: AtomicU64::new(0),
             group: GroupCommit::default(),
-            require_box_identity: false,
             locks: UploadLocks::default(),
         }
     }
 
     /// The hub's upload side from its context: the hub database through the context's pool,
-    /// blobs under `state_dir/uploads`, the hub's signing key for receipts; its routes serve
-    /// enrolled boxes only.
+    /// blobs under `state_dir/uploads`, the hub's signing key for receipts. Its routes serve
+    /// enrolled boxes only, wherever they are mounted (see [`tus::router`]).
     pub fn from_context(ctx: &HubContext) -> anyhow::Result<Self> {
         let key = crate::keys::load_ed25519(&ctx.config.signing_key_file)?;
         let blobs = FsBlobStore::open(ctx.config.state_dir.join("uploads"))?;
-        let mut state = Self::new(Arc::new(SqliteUploadMeta::from_context(ctx)), Arc::new(blobs), ctx.clock.clone(), key);
-        state.require_box_identity = true;
-        Ok(state)
+        Ok(Self::new(Arc::new(SqliteUploadMeta::from_context(ctx)), Arc::new(blobs), ctx.clock.clone(), key))
     }
 
     /// A hub's upload side in one folder without a config (tests, benchmarks): the database

@@ -126,28 +126,16 @@ pub fn tus_complete(conn: &Connection, upload_id: &str, stored_sha256: &str, at:
 }
 
 /// An upload of the same content that a box may have lost track of (killed between creation
-/// and recording the URL): same exam point, name, declared hash and length, not expired.
+/// and recording the URL): same exam point, name, declared hash and length, not expired; a
+/// completed one only when its stored bytes hash to what was declared.
 pub fn tus_find_same(conn: &Connection, row: &TusUploadRow, now: &str) -> rusqlite::Result<Option<TusUploadRow>> {
     conn.query_row(
         &format!(
             "SELECT {TUS_COLUMNS} FROM tus_upload WHERE exam_id = ?1 AND ppe_code = ?2 AND file_name = ?3 AND declared_sha256 = ?4
-               AND upload_length = ?5 AND (completed_at IS NOT NULL OR expires_at >= ?6)
+               AND upload_length = ?5 AND ((completed_at IS NOT NULL AND stored_sha256 = declared_sha256) OR (completed_at IS NULL AND expires_at >= ?6))
              ORDER BY completed_at IS NULL, upload_offset DESC LIMIT 1"
         ),
         params![row.exam_id, row.ppe_code, row.file_name, row.declared_sha256, row.upload_length as i64, now],
-        tus_from_row,
-    )
-    .optional()
-}
-
-/// The newest completed upload of a file name for an exam point.
-pub fn tus_latest_completed(conn: &Connection, exam_id: &str, ppe_code: &str, file_name: &str) -> rusqlite::Result<Option<TusUploadRow>> {
-    conn.query_row(
-        &format!(
-            "SELECT {TUS_COLUMNS} FROM tus_upload WHERE exam_id = ?1 AND ppe_code = ?2 AND file_name = ?3 AND completed_at IS NOT NULL
-             ORDER BY completed_at DESC, rowid DESC LIMIT 1"
-        ),
-        params![exam_id, ppe_code, file_name],
         tus_from_row,
     )
     .optional()

@@ -1,11 +1,13 @@
 //! The UI's actions (POST): each checks the form's CSRF token (the role was checked by the
 //! `Staff` extractor), calls the same use case the CLI calls (`<domain>::ops`) — one
 //! transaction and one audit entry, the logged-in login as the actor — and redirects back with
-//! a message. A rule that refuses answers with its Russian reason and changes nothing.
+//! a message kept with the session (a flash: never text in the URL). A rule that refuses
+//! answers with its Russian reason and changes nothing.
 //!
-//! [`act`] is the one shape of an action: CSRF, the work on the blocking pool (SQLite, PDF
-//! layout; async use cases such as CUPS submits are driven there by the daemon's runtime),
-//! the message back.
+//! [`act`] is the one shape of an action: CSRF, the form's `exam` checked against the plan
+//! (before it can reach a path or a query), the work on the blocking pool (SQLite, PDF layout;
+//! async use cases such as CUPS submits are driven there by the daemon's runtime), the message
+//! back.
 
 use std::time::Duration;
 
@@ -14,7 +16,7 @@ use axum::response::Response;
 use axum::Form;
 use serde::Deserialize;
 
-use super::{blocking, redirect, url_encode, Staff, WebError, WebState};
+use super::{blocking, redirect, require_exam_here, url_encode, Staff, WebError, WebState};
 use crate::context::EdgeContext;
 use crate::model::{AuditoriumCode, ExamId, ParticipantId, PpeCode, WorkerId};
 
@@ -43,8 +45,10 @@ pub struct ActionForm {
     pub role: String,
 }
 
-fn back(page: &str, exam: &str, extra: &str, msg: &str) -> Response {
-    redirect(&format!("{page}?exam={}{extra}&msg={}", url_encode(exam), url_encode(msg)))
+/// Back to the page of the exam, the message waiting there for this session.
+fn back(state: &WebState, staff: &Staff, page: &str, exam: &str, extra: &str, msg: &str) -> Response {
+    state.flashes.put(staff.session_id(), msg);
+    redirect(&format!("{page}?exam={}{extra}", url_encode(exam)))
 }
 
 /// How long the UI follows a print job in CUPS before answering.
@@ -78,6 +82,13 @@ impl Job {
 /// the caller's page. A refusal or failure becomes the error page with its reason.
 async fn act(state: &WebState, staff: &Staff, form: &ActionForm, work: impl FnOnce(&Job) -> anyhow::Result<String> + Send + 'static) -> Result<String, WebError> {
     staff.check_csrf(&form.csrf)?;
+    require_exam_here(state, &form.exam).await?;
+    act_without_exam(state, staff, form, work).await
+}
+
+/// [`act`] for the few actions that name no exam (accounts).
+async fn act_without_exam(state: &WebState, staff: &Staff, form: &ActionForm, work: impl FnOnce(&Job) -> anyhow::Result<String> + Send + 'static) -> Result<String, WebError> {
+    staff.check_csrf(&form.csrf)?;
     let job = Job { ctx: state.ctx.clone(), actor: staff.login.clone(), form: ActionForm { csrf: String::new(), ..form.clone() } };
     blocking(move || work(&job)).await
 }
@@ -90,6 +101,7 @@ where
     Fut: std::future::Future<Output = anyhow::Result<String>> + Send,
 {
     staff.check_csrf(&form.csrf)?;
+    require_exam_here(state, &form.exam).await?;
     let job = Job { ctx: state.ctx.clone(), actor: staff.login.clone(), form: ActionForm { csrf: String::new(), ..form.clone() } };
     Ok(work(job).await?)
 }
@@ -107,7 +119,7 @@ pub async fn materials_pull(State(state): State<WebState>, staff: Staff, Form(f)
         Ok(format!("материалы получены и проверены: {}", serde_json::to_string(&report).unwrap_or_default()))
     })
     .await?;
-    Ok(back("/materials", &f.exam, "", &msg))
+    Ok(back(&state, &staff, "/materials", &f.exam, "", &msg))
 }
 
 pub async fn materials_activate(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
@@ -118,7 +130,7 @@ pub async fn materials_activate(State(state): State<WebState>, staff: Staff, For
         Ok("ключ активирован членом ГЭК".into())
     })
     .await?;
-    Ok(back("/materials", &f.exam, "", &msg))
+    Ok(back(&state, &staff, "/materials", &f.exam, "", &msg))
 }
 
 fn rules() -> crate::seating::SeatingRules {
@@ -132,7 +144,7 @@ pub async fn seating_run(State(state): State<WebState>, staff: Staff, Form(f): F
         Ok(format!("рассажено участников: {} в {} аудиториях; соседей из одной школы {} (нижняя граница {})", s.seats.len(), s.rooms_used.len(), s.same_school_pairs, s.same_school_lower_bound))
     })
     .await?;
-    Ok(back("/seating", &f.exam, "", &msg))
+    Ok(back(&state, &staff, "/seating", &f.exam, "", &msg))
 }
 
 /// A seating change (a move, a closed auditorium) with its reason, under the seating rules.
@@ -148,7 +160,7 @@ pub async fn seating_move(State(state): State<WebState>, staff: Staff, Form(f): 
         Ok(format!("пересажено, изменено мест: {}", change_seating(job, change)?))
     })
     .await?;
-    Ok(back("/seating", &f.exam, "", &msg))
+    Ok(back(&state, &staff, "/seating", &f.exam, "", &msg))
 }
 
 pub async fn seating_close(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
@@ -157,7 +169,7 @@ pub async fn seating_close(State(state): State<WebState>, staff: Staff, Form(f):
         Ok(format!("аудитория закрыта, переведено участников: {}", change_seating(job, change)?))
     })
     .await?;
-    Ok(back("/seating", &f.exam, "", &msg))
+    Ok(back(&state, &staff, "/seating", &f.exam, "", &msg))
 }
 
 pub async fn roster_assign(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
@@ -170,7 +182,7 @@ pub async fn roster_assign(State(state): State<WebState>, staff: Staff, Form(f):
         Ok(format!("расставлено работников: {}, в резерве {}{shortfalls}", roster.entries.len(), roster.reserve.len()))
     })
     .await?;
-    Ok(back("/roster", &f.exam, "", &msg))
+    Ok(back(&state, &staff, "/roster", &f.exam, "", &msg))
 }
 
 pub async fn roster_replace(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
@@ -183,7 +195,7 @@ pub async fn roster_replace(State(state): State<WebState>, staff: Staff, Form(f)
         Ok(format!("замена: {} → {} ({})", r.absent_worker_id, r.replacement_worker_id, r.post.title_ru()))
     })
     .await?;
-    Ok(back("/roster", &f.exam, "", &msg))
+    Ok(back(&state, &staff, "/roster", &f.exam, "", &msg))
 }
 
 pub async fn attendance_kits(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
@@ -192,7 +204,7 @@ pub async fn attendance_kits(State(state): State<WebState>, staff: Staff, Form(f
         Ok(format!("выдано бланков с кодами: {}", sheets.len()))
     })
     .await?;
-    Ok(back("/attendance", &f.exam, "", &msg))
+    Ok(back(&state, &staff, "/attendance", &f.exam, "", &msg))
 }
 
 pub async fn attendance_event(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
@@ -213,7 +225,7 @@ pub async fn attendance_event(State(state): State<WebState>, staff: Staff, Form(
         Ok(format!("участник {}: {}", form.participant, kind.title_ru()))
     })
     .await?;
-    Ok(back("/attendance", &f.exam, &format!("&auditorium={}", url_encode(&f.auditorium)), &msg))
+    Ok(back(&state, &staff, "/attendance", &f.exam, &format!("&auditorium={}", url_encode(&f.auditorium)), &msg))
 }
 
 pub async fn print_run(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
@@ -240,7 +252,7 @@ pub async fn print_run(State(state): State<WebState>, staff: Staff, Form(f): For
         Ok(if failed > 0 { format!("отправлено заданий: {}, страниц {pages}; НЕ напечатано: {failed} — проверьте принтер и повторите", rows.len()) } else { format!("отправлено заданий: {}, страниц {pages}; подтвердите получение", rows.len()) })
     })
     .await?;
-    Ok(back("/print", &f.exam, "", &msg))
+    Ok(back(&state, &staff, "/print", &f.exam, "", &msg))
 }
 
 pub async fn print_act(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
@@ -250,7 +262,7 @@ pub async fn print_act(State(state): State<WebState>, staff: Staff, Form(f): For
         Ok(if row.state.is_failed() { format!("акт не напечатан ({}): проверьте принтер и повторите", row.state.code()) } else { format!("акт отправлен на печать: {}", row.document) })
     })
     .await?;
-    Ok(back("/attendance", &f.exam, &format!("&auditorium={}", url_encode(&f.auditorium)), &msg))
+    Ok(back(&state, &staff, "/attendance", &f.exam, &format!("&auditorium={}", url_encode(&f.auditorium)), &msg))
 }
 
 fn job_id(f: &ActionForm) -> anyhow::Result<i64> {
@@ -264,7 +276,7 @@ pub async fn print_confirm(State(state): State<WebState>, staff: Staff, Form(f):
         Ok(format!("задание {id} получено"))
     })
     .await?;
-    Ok(back("/print", &f.exam, "", &msg))
+    Ok(back(&state, &staff, "/print", &f.exam, "", &msg))
 }
 
 pub async fn print_reprint(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
@@ -278,7 +290,7 @@ pub async fn print_reprint(State(state): State<WebState>, staff: Staff, Form(f):
         Ok(format!("задание {id} отправлено повторно"))
     })
     .await?;
-    Ok(back("/print", &f.exam, "", &msg))
+    Ok(back(&state, &staff, "/print", &f.exam, "", &msg))
 }
 
 pub async fn scanning_intake(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
@@ -290,7 +302,7 @@ pub async fn scanning_intake(State(state): State<WebState>, staff: Staff, Form(f
         Ok(format!("принято страниц: {} (сопоставлено {}, ждут разбора {}, уже были {}){fault}", report.stored, report.matched, report.to_resolve, report.already_had))
     })
     .await?;
-    Ok(back("/scanning", &f.exam, "", &msg))
+    Ok(back(&state, &staff, "/scanning", &f.exam, "", &msg))
 }
 
 pub async fn scanning_assign(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
@@ -303,11 +315,12 @@ pub async fn scanning_assign(State(state): State<WebState>, staff: Staff, Form(f
         Ok("страница назначена".into())
     })
     .await?;
-    Ok(back("/scanning", &f.exam, "", &msg))
+    Ok(back(&state, &staff, "/scanning", &f.exam, "", &msg))
 }
 
 pub async fn upload_start(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
     staff.check_csrf(&f.csrf)?;
+    require_exam_here(&state, &f.exam).await?;
     let exam = f.exam.clone();
     let ctx = state.ctx.clone();
     let runtime = tokio::runtime::Handle::current();
@@ -320,11 +333,12 @@ pub async fn upload_start(State(state): State<WebState>, staff: Staff, Form(f): 
             Err(e) => tracing::warn!(exam = %exam, "upload started from the UI failed: {e:#}"),
         })
         .map_err(WebError::internal)?;
-    Ok(back("/upload", &f.exam, "", "выгрузка начата"))
+    Ok(back(&state, &staff, "/upload", &f.exam, "", "выгрузка начата"))
 }
 
 pub async fn desk_select(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
     staff.check_csrf(&f.csrf)?;
+    require_exam_here(&state, &f.exam).await?;
     let direction = crate::serial::Direction::parse(&f.direction).ok_or_else(|| WebError::Refused("выберите выдачу или возврат".into()))?;
     if f.auditorium.trim().is_empty() {
         return Err(WebError::Refused("укажите аудиторию".into()));
@@ -333,11 +347,11 @@ pub async fn desk_select(State(state): State<WebState>, staff: Staff, Form(f): F
     if let Ok(mut s) = state.desk_selection.lock() {
         *s = Some(selection);
     }
-    Ok(back("/desk", &f.exam, "", &format!("штаб: {} — аудитория {}; сканируйте коды", direction.title_ru(), f.auditorium.trim())))
+    Ok(back(&state, &staff, "/desk", &f.exam, "", &format!("штаб: {} — аудитория {}; сканируйте коды", direction.title_ru(), f.auditorium.trim())))
 }
 
 pub async fn accounts_create(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
-    let msg = act(&state, &staff, &f, |job| {
+    let msg = act_without_exam(&state, &staff, &f, |job| {
         let form = &job.form;
         let role = crate::model::WorkerRole::parse(&form.role).ok_or_else(|| anyhow::anyhow!("неизвестная роль «{}»", form.role))?;
         let (at, worker) = (job.now(), WorkerId::from(form.worker.trim()));
@@ -346,5 +360,6 @@ pub async fn accounts_create(State(state): State<WebState>, staff: Staff, Form(f
         Ok(format!("учётная запись {} создана", account.login))
     })
     .await?;
-    Ok(redirect(&format!("/accounts?msg={}", url_encode(&msg))))
+    state.flashes.put(staff.session_id(), &msg);
+    Ok(redirect("/accounts"))
 }

@@ -1,7 +1,7 @@
 //! Logging in to the box's UI: the first start (against the one-time setup code, see
 //! `accounts::setup_code`) sets the administrator's password, then local
-//! accounts (`accounts`: PBKDF2, lockout after repeated failures) log in through the kit's
-//! login flow (`crate::http::session`: double-submit token on the form, a 32-byte session
+//! accounts (`accounts`: argon2id, rehash of old hashes) log in through the kit's login flow
+//! (`crate::http::session`: throttle per login and address, double-submit token, a 32-byte session
 //! token in an HttpOnly, SameSite=Strict cookie, only its SHA-256 stored in `web_session`, a
 //! CSRF token per session). `Staff` is the extractor every page and action takes: it finds
 //! the session and checks the route against `access::ROUTES` in one place, fail-closed.
@@ -56,6 +56,11 @@ impl Staff {
     pub fn may(&self, action: access::Action) -> bool {
         access::allowed(self.role, action)
     }
+
+    /// The digest of the session's token: what its flash messages are kept under.
+    pub fn session_id(&self) -> &str {
+        &self.token_sha256
+    }
 }
 
 impl FromRequestParts<WebState> for Staff {
@@ -95,11 +100,11 @@ impl FromRequestParts<WebState> for Staff {
     }
 }
 
+/// What the login page reads from its URL: only where to go back to (never a message).
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct NextQuery {
     pub next: Option<String>,
-    pub msg: Option<String>,
 }
 
 /// The login form, or the first start's form for the administrator's password.
@@ -132,7 +137,7 @@ pub async fn login_get(State(state): State<WebState>, Query(q): Query<NextQuery>
     }
     let csrf = cookies(&state).login_form_token()?;
     let next = crate::http::safe_next(q.next.as_deref());
-    login_page(&state, &LoginView { setup: false, ppe_code: &state.ctx.config.ppe_code, csrf: &csrf, next: &next, message: q.msg.as_deref() }, StatusCode::OK)
+    login_page(&state, &LoginView { setup: false, ppe_code: &state.ctx.config.ppe_code, csrf: &csrf, next: &next, message: None }, StatusCode::OK)
 }
 
 /// Keeps the new session (expired ones pruned) with its audit entry.
@@ -149,33 +154,27 @@ fn store_session(ctx: &crate::context::EdgeContext, login: &str, role: WorkerRol
     Ok(())
 }
 
-pub async fn login_post(State(state): State<WebState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, WebError> {
+pub async fn login_post(State(state): State<WebState>, client: crate::http::ClientAddr, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, WebError> {
     let (ctx, ctx2) = (state.ctx.clone(), state.ctx.clone());
     let now = ctx.clock.now();
+    // The account store checks, rehashes and audits (failures too, the same way for an
+    // unknown login); the kit's throttle counts the failure against this address only.
     let authenticate = move |login: &str, password: &str| -> Result<_, WebError> {
         let conn = ctx.db().map_err(WebError::internal)?;
         match crate::accounts::authenticate(&conn, login, password, now) {
-            Ok(account) => Ok(Ok(account)),
+            Ok(account) => Ok(Some(account)),
             Err(crate::accounts::AccountError::Store(e)) => Err(WebError::internal(e)),
-            Err(e) => {
-                // The login is an id; the reason says locked or wrong, never the password.
-                let details = serde_json::json!({"reason": e.to_string()});
-                crate::audit::store::append(&conn, &ctx.clock.now_rfc3339(), crate::audit::NewEntry { actor: login, action: "ui.login_failed", object: login, details }).map_err(WebError::internal)?;
-                Ok(Err(match e {
-                    crate::accounts::AccountError::Locked(until) => LoginRefusal::Locked(until),
-                    _ => LoginRefusal::BadCredentials,
-                }))
-            }
+            Err(_) => Ok(None),
         }
     };
     let keep = move |account: &crate::accounts::Account, session: &NewSession| store_session(&ctx2, &account.login, account.role, session).map_err(WebError::internal);
-    match log_in(cookies(&state), &headers, &form, now, authenticate, keep).await? {
+    match log_in(cookies(&state), (&state.throttle, client), &headers, &form, now, authenticate, keep).await? {
         Ok(signed_in) => Ok(signed_in),
         Err(refusal) => {
             let csrf = cookies(&state).login_form_token()?;
             let next = crate::http::safe_next(Some(&form.next));
-            let message = refusal.message_ru();
-            login_page(&state, &LoginView { setup: false, ppe_code: &state.ctx.config.ppe_code, csrf: &csrf, next: &next, message: Some(&message) }, StatusCode::UNAUTHORIZED)
+            let status = if refusal == LoginRefusal::Throttled { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
+            login_page(&state, &LoginView { setup: false, ppe_code: &state.ctx.config.ppe_code, csrf: &csrf, next: &next, message: Some(refusal.message_ru()) }, status)
         }
     }
 }

@@ -31,7 +31,6 @@ use crate::store::Connection;
 pub struct PageQuery {
     pub exam: Option<String>,
     pub auditorium: Option<String>,
-    pub msg: Option<String>,
     pub action: Option<String>,
     pub id: Option<String>,
 }
@@ -52,7 +51,7 @@ pub struct Layout {
     pub nav: Vec<(&'static str, &'static str)>,
     pub user: Option<User>,
     pub alarms: Vec<String>,
-    /// The message an action redirected back with.
+    /// The message an action left for this session (a flash; never text from the URL).
     pub message: Option<String>,
 }
 
@@ -123,15 +122,15 @@ impl NoPlanView {
 }
 
 /// Renders a page: on the blocking pool, reads the alarms and lets `fill` build and render the
-/// view from the day's stores.
+/// view from the day's stores; the session's flash, if an action left one, is shown once.
 pub(crate) async fn render_page(
     state: &WebState,
     staff: Staff,
     title: &'static str,
-    message: Option<String>,
     fill: impl FnOnce(&EdgeContext, &Connection, Layout) -> anyhow::Result<String> + Send + 'static,
 ) -> Result<Response, WebError> {
     let ctx = state.ctx.clone();
+    let message = state.flashes.take(staff.session_id());
     let html = blocking(move || {
         let conn = ctx.db()?;
         let alarms = crate::day::alarms(&conn, &ctx.config.ppe_code, ctx.clock.now())?;
@@ -142,7 +141,8 @@ pub(crate) async fn render_page(
 }
 
 /// Renders a page about one exam (asked in `?exam=`, or the nearest): the plan's "not yet"
-/// page until the plan arrived, else what `fill` builds from the exam's day.
+/// page until the plan arrived, else what `fill` builds from the exam's day. An exam asked
+/// for that is not in this point's plan is 404.
 pub(crate) async fn render_exam_page(
     state: &WebState,
     staff: Staff,
@@ -150,7 +150,10 @@ pub(crate) async fn render_exam_page(
     q: PageQuery,
     fill: impl FnOnce(&EdgeContext, &Connection, Layout, crate::day::ExamDay, &PageQuery) -> anyhow::Result<String> + Send + 'static,
 ) -> Result<Response, WebError> {
-    render_page(state, staff, title, q.msg.clone(), move |ctx, conn, layout| match crate::day::load_exam_day(conn, &ctx.config.ppe_code, q.exam.as_deref(), ctx.clock.now())? {
+    if let Some(asked) = q.exam.as_deref().filter(|e| !e.is_empty()) {
+        super::require_exam_here(state, asked).await?;
+    }
+    render_page(state, staff, title, move |ctx, conn, layout| match crate::day::load_exam_day(conn, &ctx.config.ppe_code, q.exam.as_deref(), ctx.clock.now())? {
         Some(day) => fill(ctx, conn, layout, day, &q),
         None => Ok(NoPlanView::new(layout).render()?),
     })

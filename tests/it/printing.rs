@@ -470,6 +470,7 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     std::fs::write(&day.config, toml).unwrap();
     let der = std::fs::read(day.dir.path().join("keys/signing.pk8")).unwrap();
     hub.register_box(&ppe_code, &ppe::keys::ed25519_public_hex(&ppe::keys::ed25519_from_pkcs8(&der).unwrap()));
+    hub.import_plan(&day.plan);
     let out = day.dir.path().join("out");
     let o = ppe(&["edge", "print", "--config", c, "--exam", "ege-02", "--what", "statements", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));

@@ -20,6 +20,8 @@ pub struct TestHub {
     pub state: Arc<UploadServerState>,
     pub hub_public_hex: String,
     dir: PathBuf,
+    /// The exam point every request is served as (no TLS here: the box last registered).
+    serves_as: Arc<std::sync::Mutex<String>>,
     _rt: tokio::runtime::Runtime,
 }
 
@@ -36,16 +38,38 @@ pub fn start_hub(dir: &Path) -> TestHub {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let app = axum::Router::new().nest("/v1/uploads", router(state.clone()));
+    // Plain HTTP has no certificate: the identity the hub's listener would insert for the
+    // registered box's certificate is inserted here (the upload routes refuse without one).
+    let serves_as = Arc::new(std::sync::Mutex::new(PPE.to_string()));
+    let who = serves_as.clone();
+    let app = axum::Router::new().nest("/v1/uploads", router(state.clone())).layer(axum::middleware::from_fn(
+        move |mut req: axum::extract::Request, next: axum::middleware::Next| {
+            req.extensions_mut().insert(ppe::context::BoxIdentity { ppe_code: who.lock().unwrap().clone() });
+            next.run(req)
+        },
+    ));
     rt.spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
-    TestHub { url: format!("http://{addr}"), state, hub_public_hex: public, dir: dir.to_path_buf(), _rt: rt }
+    let hub = TestHub { url: format!("http://{addr}"), state, hub_public_hex: public, dir: dir.to_path_buf(), serves_as, _rt: rt };
+    // Receipts only for exams of the plan assigned to the exam point.
+    hub.import_plan(&ppe::plan::read_plan_file(&crate::common::fixture("plan-sample.json")).unwrap().0);
+    hub
 }
 
 impl TestHub {
+    /// Registers a box's signing key; requests are served as that exam point from now on.
     pub fn register_box(&self, ppe_code: &str, public_hex: &str) {
         self.state.meta.box_key_register(ppe_code, public_hex, "2027-05-27T00:00:00Z").unwrap();
+        *self.serves_as.lock().unwrap() = ppe_code.to_string();
+    }
+
+    /// Replaces the hub's plan.
+    pub fn import_plan(&self, plan: &ppe::model::Plan) {
+        let mut db = self.db();
+        let tx = db.transaction().unwrap();
+        ppe::plan::store::replace_plan(&tx, plan, "2027-05-27T00:00:00Z", "test", "-").unwrap();
+        tx.commit().unwrap();
     }
 
     /// A connection of the test's own to the hub's database, to read what the hub stored.
@@ -78,6 +102,7 @@ pub struct TlsHub {
 
 pub fn start_tls_hub(dir: &Path) -> TlsHub {
     let hub_toml = crate::common::init_hub(dir);
+    import_sample_plan(&hub_toml);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let ctx = ppe::context::HubContext::open(&hub_toml).unwrap();
     let server = ppe::hub::server::HubServer::from_context(&ctx).unwrap();
@@ -102,6 +127,13 @@ impl TlsHub {
         std::fs::write(&config, toml::to_string(&v).unwrap()).unwrap();
         config
     }
+}
+
+/// `ppe hub import-plan` of the sample plan (exam ege-02 at exam point 0101).
+pub fn import_sample_plan(hub_toml: &Path) {
+    let plan = crate::common::fixture("plan-sample.json");
+    let o = ppe(&["hub", "import-plan", plan.to_str().unwrap(), "--config", hub_toml.to_str().unwrap()]);
+    assert!(o.status.success(), "import-plan: {}", stderr(&o));
 }
 
 /// A box folder: ppe.toml pointing at `hub_url`, its signing key. Returns (config, public).
@@ -297,7 +329,8 @@ fn tampered_file_on_the_way_is_refused_with_reason_and_no_receipt() {
     assert_eq!(receipt_count(&box_dir), 0);
     let db = hub.db();
     assert!(ppe::upload::store::hub_bundles_for_exam(&db, EXAM).unwrap().is_empty());
-    let refused = ppe::audit::store::list(&db, Some("upload.bundle_refused"), 10).unwrap();
+    // Refused as the file arrived: its bytes do not hash to what the box declared.
+    let refused = ppe::audit::store::list(&db, Some("upload.file_refused"), 10).unwrap();
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].details["reason"], "hash_mismatch");
 }
@@ -327,6 +360,7 @@ fn tampered_manifest_sent_to_hub_is_refused_with_reason() {
 /// A hub folder for `ppe hub import`: hub.toml, its signing key, the box key registered.
 fn media_hub(dir: &Path, box_public: &str) -> PathBuf {
     let config = crate::common::init_hub(dir);
+    import_sample_plan(&config);
     let hub_dir = config.parent().unwrap().to_path_buf();
     let (der, _) = key_pair();
     ppe::keys::write_secret(&hub_dir.join("keys/signing.pk8"), &der).unwrap();

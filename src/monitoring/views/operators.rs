@@ -14,15 +14,17 @@ pub struct OperatorsView {
 pub struct OperatorLine {
     pub login: String,
     pub role: &'static str,
-    pub locked_until: String,
+    /// Failed logins since the last right one (nobody is locked out: the web kit throttles
+    /// per address).
+    pub failed_attempts: u32,
 }
 
 impl OperatorsView {
-    /// `list`: (login, role code, locked until) as the store lists them.
-    pub fn new(who: &Session, list: &[(String, String, Option<String>)]) -> Self {
+    /// `list`: (login, role code, failed attempts) as the store lists them.
+    pub fn new(who: &Session, list: &[(String, String, u32)]) -> Self {
         let operators = list
             .iter()
-            .map(|(login, role, locked)| OperatorLine { login: login.clone(), role: OperatorRole::parse(role).map(|r| r.title_ru()).unwrap_or("?"), locked_until: locked.clone().unwrap_or_default() })
+            .map(|(login, role, failed)| OperatorLine { login: login.clone(), role: OperatorRole::parse(role).map(|r| r.title_ru()).unwrap_or("?"), failed_attempts: *failed })
             .collect();
         OperatorsView { frame: Frame::new("Операторы — РЦОИ", Some(who)), operators, csrf: who.csrf_token.clone() }
     }
@@ -35,9 +37,9 @@ mod tests {
     #[test]
     fn operators_list_and_form() {
         let list = vec![
-            ("admin1".to_string(), "admin".to_string(), None),
-            ("viewer1".to_string(), "viewer".to_string(), Some("2027-05-27T07:15:00Z".to_string())),
-            ("odd".to_string(), "edited-by-hand".to_string(), None),
+            ("admin1".to_string(), "admin".to_string(), 0),
+            ("viewer1".to_string(), "viewer".to_string(), 7),
+            ("odd".to_string(), "edited-by-hand".to_string(), 0),
         ];
         let view = super::OperatorsView::new(&crate::monitoring::views::fixtures::session(OperatorRole::Admin), &list);
         insta::assert_snapshot!("operators", askama::Template::render(&view).unwrap());

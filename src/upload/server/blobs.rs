@@ -174,7 +174,7 @@ impl FsBlobStore {
 
     /// Where a completed file with this SHA-256 lives.
     pub fn blob_path(&self, sha256: &str) -> Result<PathBuf, BlobError> {
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !crate::protocol::bundle::is_sha256_hex(sha256) {
             return Err(BlobError::BadName(sha256.to_string()));
         }
         Ok(self.blob_dir().join(sha256))
@@ -204,16 +204,36 @@ fn not_found(what: &str) -> impl FnOnce(std::io::Error) -> BlobError + '_ {
     move |e| if e.kind() == std::io::ErrorKind::NotFound { BlobError::NotFound(what.to_string()) } else { BlobError::Io(e) }
 }
 
+/// The length of a regular file (a symlink, a device or a folder in its place is not one: the
+/// store made none of those, so it is refused rather than followed).
 fn len_of(path: &Path) -> Result<Option<u64>, BlobError> {
-    match std::fs::metadata(path) {
-        Ok(m) => Ok(Some(m.len())),
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_file() => Ok(Some(m.len())),
+        Ok(_) => Err(not_regular(path)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
 
+fn not_regular(path: &Path) -> BlobError {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    BlobError::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{name}: not a regular file")))
+}
+
+/// Opens a file for reading only if it is a regular file, never through a symlink
+/// (O_NOFOLLOW; O_NONBLOCK so a FIFO put in its place cannot hang the open).
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::openat(rustix::fs::CWD, path, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())?;
+    let file = std::fs::File::from(fd);
+    if !file.metadata()?.file_type().is_file() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "not a regular file"));
+    }
+    Ok(file)
+}
+
 fn open_range(path: &Path, name: &str, range: Option<Range<u64>>) -> Result<Box<dyn Read + Send>, BlobError> {
-    let mut f = std::fs::File::open(path).map_err(not_found(name))?;
+    let mut f = open_regular(path).map_err(not_found(name))?;
     let Some(r) = range else { return Ok(Box::new(f)) };
     let len = f.metadata()?.len();
     if r.start > r.end || r.end > len {
@@ -296,7 +316,7 @@ impl BlobStore for FsBlobStore {
     }
 
     fn seal_partial(&self, upload_id: &str, expected_sha256: Option<&str>) -> Result<Sealed, BlobError> {
-        let mut f = std::fs::File::open(self.partial_path(upload_id)?).map_err(not_found(upload_id))?;
+        let mut f = open_regular(&self.partial_path(upload_id)?).map_err(not_found(upload_id))?;
         let (sha, len) = sha256_reader(&mut f)?;
         if let Some(expected) = expected_sha256 {
             if !expected.eq_ignore_ascii_case(&sha) {
@@ -502,6 +522,23 @@ mod tests {
         s.complete_partial("u1", &right).unwrap();
         assert_eq!(read(s.open(&right, None).unwrap()), b"abc");
         assert_eq!(s.partial_len("u1").unwrap(), None, "the partial became the blob");
+    }
+
+    #[test]
+    fn a_blob_that_is_a_symlink_or_a_device_is_refused_not_followed() {
+        let (dir, s) = store();
+        let secret = dir.path().join("ca.key");
+        std::fs::write(&secret, b"secret").unwrap();
+        let as_link = "11".repeat(32);
+        std::os::unix::fs::symlink(&secret, dir.path().join("uploads/blobs").join(&as_link)).unwrap();
+        let zero = "22".repeat(32);
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("uploads/blobs").join(&zero)).unwrap();
+        for sha in [&as_link, &zero] {
+            assert!(s.stat(sha).is_err(), "stat of a symlink is refused");
+            assert!(s.open(sha, None).is_err(), "open of a symlink is refused");
+        }
+        assert!(matches!(s.stat(&"AB".repeat(32)), Err(BlobError::BadName(_))), "uppercase is not a content address");
+        assert!(open_regular(Path::new("/dev/zero")).is_err(), "a device is not a regular file");
     }
 
     #[test]

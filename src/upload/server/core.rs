@@ -68,6 +68,21 @@ impl From<MetaError> for CoreError {
     }
 }
 
+/// The refusal of an upload whose bytes, complete, do not hash to its declared SHA-256 (what
+/// they hash to is not told), recorded in the hub's audit under the box that sent them.
+fn content_mismatch(state: &UploadServerState, row: &TusUploadRow) -> CoreError {
+    let note = crate::audit::AuditNote {
+        actor: format!("box:{}", row.ppe_code),
+        action: "upload.file_refused",
+        object: row.upload_id.clone(),
+        details: serde_json::json!({"exam_id": row.exam_id, "file_name": row.file_name, "reason": "hash_mismatch", "declared_sha256": row.declared_sha256}),
+    };
+    if let Err(e) = state.meta.audit(&note, &state.clock.now_rfc3339()) {
+        return e.into();
+    }
+    CoreError::Refused(UploadError::HashMismatch { name: row.file_name.clone(), expected: row.declared_sha256.clone(), found: String::new() })
+}
+
 pub(super) fn join_error(e: tokio::task::JoinError) -> CoreError {
     CoreError::Storage(format!("blocking task: {e}"))
 }
@@ -142,7 +157,11 @@ impl UploadCore {
         // The partial is made by the first append: an upload with no bytes needs nothing
         // stored, which saves two fsyncs per file.
         if length == 0 {
-            let sealed = state.blobs.seal_whole(&row.upload_id, &[], &crate::util::sha256_hex(b""))?;
+            let empty = crate::util::sha256_hex(b"");
+            if !row.declared_sha256.is_empty() && row.declared_sha256 != empty {
+                return Err(content_mismatch(state, &row));
+            }
+            let sealed = state.blobs.seal_whole(&row.upload_id, &[], &empty)?;
             return state.group.submit(state, DurableOp::Complete { row, insert: true, sealed });
         }
         state.group.submit(state, DurableOp::Offset { row, insert: true })
@@ -425,6 +444,17 @@ impl UploadCore {
                     Some(s) => s,
                     None => st.blobs.seal_partial(&row.upload_id, None)?,
                 };
+                // Never complete with bytes that are not what was declared: the upload is
+                // dropped (bytes and row), so creation by content cannot hand it back.
+                if !row.declared_sha256.is_empty() && sealed.sha256() != row.declared_sha256 {
+                    drop(sealed);
+                    st.blobs.partial_remove(&row.upload_id)?;
+                    if !insert {
+                        st.meta.upload_delete(&row.upload_id)?;
+                    }
+                    tracing::warn!(upload_id = %row.upload_id, ppe = %row.ppe_code, "upload's bytes do not hash to its declared sha256; discarded");
+                    return Err(content_mismatch(&st, &row));
+                }
                 DurableOp::Complete { row, insert, sealed }
             } else {
                 DurableOp::Offset { row, insert }

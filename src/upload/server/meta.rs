@@ -1,6 +1,6 @@
 //! The hub's upload metadata behind one seam: uploads in progress and done, accepted bundles
-//! and their receipts, the box keys bundles are checked against, and the audit entries that go
-//! with them. [`UploadMeta`] is what the core, the group commit and finalize call;
+//! and their receipts, the box keys bundles are checked against, the plan's assignment of exam
+//! points to exams (receipts only for those), and the audit entries that go with them. [`UploadMeta`] is what the core, the group commit and finalize call;
 //! [`SqliteUploadMeta`] is today's implementation over the hub's SQLite database (its SQL in
 //! `upload/store.rs`), a PostgreSQL one can take its place (issue #19).
 //!
@@ -36,8 +36,6 @@ pub trait UploadMeta: Send + Sync {
     /// An upload of the same content (exam point, name, declared hash, length) not expired at
     /// `now`, the most advanced first.
     fn upload_find_same(&self, row: &TusUploadRow, now: &str) -> MetaResult<Option<TusUploadRow>>;
-    /// The newest completed upload of a file name for an exam point.
-    fn upload_latest_completed(&self, exam_id: &str, ppe_code: &str, file_name: &str) -> MetaResult<Option<TusUploadRow>>;
     fn uploads_for_point(&self, exam_id: &str, ppe_code: &str) -> MetaResult<Vec<TusUploadRow>>;
     /// Unfinished uploads whose expiry is before `now`.
     fn uploads_expired(&self, now: &str) -> MetaResult<Vec<String>>;
@@ -49,6 +47,10 @@ pub trait UploadMeta: Send + Sync {
     fn upload_delete(&self, upload_id: &str) -> MetaResult<()>;
 
     /// The Ed25519 public key (hex) a box signs its bundles with.
+    /// Whether an exam point is assigned to an exam in the hub's plan; `None` when the exam
+    /// is not in the plan.
+    fn exam_point_assignment(&self, exam_id: &str, ppe_code: &str) -> MetaResult<Option<bool>>;
+
     fn box_key(&self, ppe_code: &str) -> MetaResult<Option<String>>;
     fn box_key_register(&self, ppe_code: &str, ed25519_public_hex: &str, at: &str) -> MetaResult<()>;
 
@@ -106,10 +108,6 @@ impl UploadMeta for SqliteUploadMeta {
         upload_store::tus_find_same(&*self.conn()?, row, now).map_err(db)
     }
 
-    fn upload_latest_completed(&self, exam_id: &str, ppe_code: &str, file_name: &str) -> MetaResult<Option<TusUploadRow>> {
-        upload_store::tus_latest_completed(&*self.conn()?, exam_id, ppe_code, file_name).map_err(db)
-    }
-
     fn uploads_for_point(&self, exam_id: &str, ppe_code: &str) -> MetaResult<Vec<TusUploadRow>> {
         upload_store::tus_for_point(&*self.conn()?, exam_id, ppe_code).map_err(db)
     }
@@ -144,6 +142,14 @@ impl UploadMeta for SqliteUploadMeta {
     fn upload_delete(&self, upload_id: &str) -> MetaResult<()> {
         upload_store::tus_delete(&*self.conn()?, upload_id).map_err(db)?;
         Ok(())
+    }
+
+    fn exam_point_assignment(&self, exam_id: &str, ppe_code: &str) -> MetaResult<Option<bool>> {
+        let conn = self.conn()?;
+        if crate::plan::store::exam_get(&conn, exam_id).map_err(db)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(crate::plan::store::exam_points_of_exam(&conn, exam_id).map_err(db)?.iter().any(|p| p == ppe_code)))
     }
 
     fn box_key(&self, ppe_code: &str) -> MetaResult<Option<String>> {

@@ -28,15 +28,16 @@ pub fn router(state: Arc<UploadServerState>) -> Router {
         .route("/", options(tus_options).post(tus_create))
         .route("/bundles", post(bundle_finalize_post))
         .route("/{upload_id}", patch(tus_patch).head(tus_head).delete(tus_delete).options(tus_options))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), enrolled_boxes_only))
+        .route_layer(axum::middleware::from_fn(enrolled_boxes_only))
         .with_state(state)
 }
 
-/// With [`UploadServerState::require_box_identity`] (the hub's listener, where client
-/// certificates are optional at the TLS layer for the dashboard's browsers), a request that
-/// carries no enrolled box's identity is refused before anything of it is read.
-async fn enrolled_boxes_only(State(state): State<Arc<UploadServerState>>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    if state.require_box_identity && req.extensions().get::<BoxIdentity>().is_none() {
+/// Fail closed wherever the router is mounted: a request that carries no enrolled box's
+/// identity (put there by the hub's listener for an enrolled client certificate; client
+/// certificates are optional at its TLS layer for the dashboard's browsers) is refused before
+/// anything of it is read. The handlers take the identity as a required extension too.
+async fn enrolled_boxes_only(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if req.extensions().get::<BoxIdentity>().is_none() {
         return error_response(CoreError::Forbidden("uploads are taken only from boxes with an enrolled client certificate".into()));
     }
     next.run(req).await
@@ -160,7 +161,7 @@ async fn tus_options(State(state): State<Arc<UploadServerState>>) -> Response {
 async fn tus_create(
     State(state): State<Arc<UploadServerState>>,
     OriginalUri(uri): OriginalUri,
-    identity: Option<Extension<BoxIdentity>>,
+    Extension(identity): Extension<BoxIdentity>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -174,7 +175,6 @@ async fn tus_create(
         Ok(m) => UploadMetadata::from_pairs(m.unwrap_or_default()),
         Err(e) => return error_response(e),
     };
-    let identity = identity.map(|Extension(i)| i);
     // creation-with-upload: a body of application/offset+octet-stream is the first chunk.
     let with_upload = header_str(&headers, "Content-Type") == Some(tus::OFFSET_OCTET_STREAM);
     let created = if with_upload {
@@ -182,9 +182,9 @@ async fn tus_create(
             Ok(c) => c,
             Err(e) => return error_response(e),
         };
-        UploadCore::create_with_upload(&state, length, meta, body.into_data_stream(), checksum, identity.as_ref()).await
+        UploadCore::create_with_upload(&state, length, meta, body.into_data_stream(), checksum, Some(&identity)).await
     } else {
-        UploadCore::create_waiting(&state, length, meta, identity).await
+        UploadCore::create_waiting(&state, length, meta, Some(identity)).await
     };
     match created {
         Ok(row) => {
@@ -202,13 +202,13 @@ async fn tus_create(
 async fn tus_head(
     State(state): State<Arc<UploadServerState>>,
     UrlPath(upload_id): UrlPath<String>,
-    identity: Option<Extension<BoxIdentity>>,
+    Extension(identity): Extension<BoxIdentity>,
     headers: HeaderMap,
 ) -> Response {
     if let Some(r) = refuse_unresumable(&headers) {
         return r;
     }
-    match UploadCore::status(&state, &upload_id, identity.as_ref().map(|e| &e.0)) {
+    match UploadCore::status(&state, &upload_id, Some(&identity)) {
         Ok(row) => {
             let mut resp = offset_response(StatusCode::OK, &row);
             if let Ok(v) = HeaderValue::from_str(&row.upload_length.to_string()) {
@@ -230,7 +230,7 @@ async fn tus_head(
 async fn tus_patch(
     State(state): State<Arc<UploadServerState>>,
     UrlPath(upload_id): UrlPath<String>,
-    identity: Option<Extension<BoxIdentity>>,
+    Extension(identity): Extension<BoxIdentity>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -248,7 +248,7 @@ async fn tus_patch(
         Err(e) => return error_response(e),
     };
     let stream = body.into_data_stream();
-    match UploadCore::append(&state, &upload_id, offset, stream, checksum, identity.as_ref().map(|e| &e.0)).await {
+    match UploadCore::append(&state, &upload_id, offset, stream, checksum, Some(&identity)).await {
         Ok(row) => offset_response(StatusCode::NO_CONTENT, &row),
         Err(e) => error_response(e),
     }
@@ -257,13 +257,13 @@ async fn tus_patch(
 async fn tus_delete(
     State(state): State<Arc<UploadServerState>>,
     UrlPath(upload_id): UrlPath<String>,
-    identity: Option<Extension<BoxIdentity>>,
+    Extension(identity): Extension<BoxIdentity>,
     headers: HeaderMap,
 ) -> Response {
     if let Some(r) = refuse_unresumable(&headers) {
         return r;
     }
-    match UploadCore::terminate(&state, &upload_id, identity.as_ref().map(|e| &e.0)) {
+    match UploadCore::terminate(&state, &upload_id, Some(&identity)) {
         Ok(()) => tus_headers(StatusCode::NO_CONTENT.into_response()),
         Err(e) => error_response(e),
     }
@@ -272,12 +272,11 @@ async fn tus_delete(
 /// `POST /v1/uploads/bundles` with a [`SignedManifest`]: verify and answer with a receipt.
 async fn bundle_finalize_post(
     State(state): State<Arc<UploadServerState>>,
-    identity: Option<Extension<BoxIdentity>>,
+    Extension(identity): Extension<BoxIdentity>,
     Json(signed): Json<SignedManifest>,
 ) -> Response {
-    let identity = identity.map(|Extension(i)| i);
     let state2 = state.clone();
-    let result = tokio::task::spawn_blocking(move || UploadCore::finalize(&state2, &signed, identity.as_ref())).await;
+    let result = tokio::task::spawn_blocking(move || UploadCore::finalize(&state2, &signed, &identity)).await;
     match result {
         Ok(Ok(receipt)) => (StatusCode::OK, Json(receipt)).into_response(),
         Ok(Err(e)) => error_response(e),
@@ -305,12 +304,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn behind_the_hub_only_a_request_with_a_box_identity_is_served() {
+    async fn only_a_request_with_a_box_identity_is_served() {
         use tower::ServiceExt;
         let dir = tempfile::tempdir().unwrap();
         let key = crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
-        let mut state = UploadServerState::in_folder(dir.path(), crate::clock::Clock::real(), key).unwrap();
-        state.require_box_identity = true;
+        let state = UploadServerState::in_folder(dir.path(), crate::clock::Clock::real(), key).unwrap();
         let app = router(Arc::new(state));
         let options = || axum::http::Request::options("/").body(Body::empty()).unwrap();
         let anonymous = app.clone().oneshot(options()).await.unwrap();

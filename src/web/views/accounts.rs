@@ -1,10 +1,10 @@
 //! `/accounts` — the box's local accounts and creating one (login, worker, role, password).
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 
-use super::{render_page, Layout, PageQuery};
+use super::{render_page, Layout};
 use crate::model::WorkerRole;
 use crate::web::{Staff, WebError, WebState};
 
@@ -25,8 +25,8 @@ pub struct AccountsView {
     pub roles: Vec<(&'static str, &'static str)>,
 }
 
-pub async fn accounts_get(State(state): State<WebState>, staff: Staff, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
-    render_page(&state, staff, "Учётные записи", q.msg.clone(), move |_ctx, conn, layout| {
+pub async fn accounts_get(State(state): State<WebState>, staff: Staff) -> Result<Response, WebError> {
+    render_page(&state, staff, "Учётные записи", move |_ctx, conn, layout| {
         let accounts = crate::accounts::store::account_list(conn)?
             .into_iter()
             .map(|(login, worker_id, role)| AccountLine { login, worker_id, role: WorkerRole::parse(&role).map(|r| r.title_ru()).unwrap_or("?") })

@@ -20,7 +20,7 @@ pub struct AuditView {
 }
 
 pub async fn audit_get(State(state): State<WebState>, staff: Staff, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
-    render_page(&state, staff, "Журнал", q.msg.clone(), move |_ctx, conn, layout| {
+    render_page(&state, staff, "Журнал", move |_ctx, conn, layout| {
         let prefix = q.action.clone().unwrap_or_default();
         let mut entries = crate::audit::store::list(conn, Some(prefix.as_str()), 500)?;
         entries.reverse();

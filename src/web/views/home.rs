@@ -84,7 +84,10 @@ impl HomeExam {
 
 pub async fn home_get(State(state): State<WebState>, staff: Staff, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
     let speed = state.ctx.clock.speed();
-    render_page(&state, staff, "План дня", q.msg.clone(), move |ctx, conn, layout| {
+    if let Some(asked) = q.exam.as_deref().filter(|e| !e.is_empty()) {
+        crate::web::require_exam_here(&state, asked).await?;
+    }
+    render_page(&state, staff, "План дня", move |ctx, conn, layout| {
         let now = ctx.clock.now();
         let ppe = &ctx.config.ppe_code;
         let plan = crate::plan::store::load_plan(conn)?;
