@@ -116,9 +116,7 @@ pub fn enroll_box(ctx: &HubContext, args: &NewBox) -> anyhow::Result<PathBuf> {
     let box_signing = crate::keys::generate_ed25519_pkcs8()?;
     crate::keys::write_secret(&keys.join("signing.pk8"), &box_signing)?;
     let box_public = crate::keys::ed25519_public_hex(&crate::keys::ed25519_from_pkcs8(&box_signing)?);
-    let ui = crate::hub::pki::issue_box_ui(&ca_key, code, &box_ui_hosts(code, &args.ui_hosts))?;
-    crate::keys::write_secret(&keys.join("ui.key"), ui.key_pem.as_bytes())?;
-    crate::util::write_atomic(&keys.join("ui.crt"), ui.cert_pem.as_bytes())?;
+    write_box_ui_cert(&ca_key, code, &args.out, &args.ui_hosts)?;
     let setup_code = crate::accounts::setup_code::SetupCode::generate().map_err(|_| anyhow::anyhow!("the system random generator is not available"))?;
     crate::keys::write_secret(&args.out.join(SETUP_CODE_FILE), crate::accounts::setup_code::code_file_text(&setup_code).as_bytes())?;
     let run_dir = args.run_dir.clone().unwrap_or_else(|| PathBuf::from(format!("/run/ppe/{code}")));
@@ -145,6 +143,29 @@ pub fn enroll_box(ctx: &HubContext, args: &NewBox) -> anyhow::Result<PathBuf> {
     crate::audit::store::append(&tx, &now, crate::audit::NewEntry { actor: "operator", action: "hub.box_enroll", object: code, details: serde_json::json!({"cert_sha256": fingerprint}) })?;
     tx.commit()?;
     Ok(toml_path)
+}
+
+/// The box UI's server certificate into `out/keys/ui.crt` and its key (0600) `ui.key`, for the
+/// names given (see [`box_ui_hosts`]); returns the certificate's path.
+fn write_box_ui_cert(ca_key_pem: &str, code: &str, out: &std::path::Path, ui_hosts: &[String]) -> anyhow::Result<PathBuf> {
+    let ui = crate::hub::pki::issue_box_ui(ca_key_pem, code, &box_ui_hosts(code, ui_hosts))?;
+    let keys = out.join("keys");
+    crate::keys::write_secret(&keys.join("ui.key"), ui.key_pem.as_bytes())?;
+    let cert = keys.join("ui.crt");
+    crate::util::write_atomic(&cert, ui.cert_pem.as_bytes()).with_context(|| format!("write {}", cert.display()))?;
+    Ok(cert)
+}
+
+/// `hub cert ui`: a new UI certificate for an enrolled box (the old one stays valid until it
+/// ends: the hub does not know it by fingerprint, browsers trust the CA), audited.
+pub fn renew_box_ui_cert(ctx: &HubContext, ppe_code: &str, out: &std::path::Path, ui_hosts: &[String]) -> anyhow::Result<PathBuf> {
+    let db = ctx.db()?;
+    crate::materials::store::hub_box_get(&db, ppe_code)?.with_context(|| format!("ППЭ {ppe_code} не зарегистрирован на хабе: сначала `ppe hub enroll --ppe {ppe_code}`"))?;
+    let ca_key = std::fs::read_to_string(&ctx.config.ca_key_file).with_context(|| format!("read CA key {}", ctx.config.ca_key_file.display()))?;
+    let cert = write_box_ui_cert(&ca_key, ppe_code, out, ui_hosts)?;
+    let details = serde_json::json!({"hosts": box_ui_hosts(ppe_code, ui_hosts)});
+    crate::audit::store::append(&db, &ctx.clock.now_rfc3339(), crate::audit::NewEntry { actor: "operator", action: "hub.box_ui_cert_renew", object: ppe_code, details })?;
+    Ok(cert)
 }
 
 /// The names of a box UI's certificate: those given (or the box's code-based name), then

@@ -379,3 +379,50 @@ fn plain_http_to_the_https_port_gets_no_page() {
     assert_eq!(status, 200);
     assert!(ppe::accounts::setup_code_store::setup_code_get(&b.db()).unwrap().is_some_and(|c| c.failed_attempts == 0), "nothing counted against the code");
 }
+
+/// The certificate a TLS client trusting only `ca` is served at `addr` for `server_name`; `Err`
+/// when the handshake fails (e.g. the name is not in the certificate).
+fn served_cert(addr: &str, ca: &Path, server_name: &str) -> Result<Vec<u8>, String> {
+    use rustls_pki_types::pem::PemObject;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let config = std::sync::Arc::new(rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth());
+    let mut conn = rustls::ClientConnection::new(config, rustls_pki_types::ServerName::try_from(server_name.to_string()).unwrap()).unwrap();
+    let mut sock = std::net::TcpStream::connect(addr).unwrap();
+    rustls::Stream::new(&mut conn, &mut sock).write_all(b"GET / HTTP/1.1\r\nHost: box\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
+    Ok(conn.peer_certificates().unwrap()[0].to_vec())
+}
+
+#[test]
+fn the_hub_renews_the_box_ui_certificate_for_the_boxs_lan_names_and_only_for_an_enrolled_box() {
+    let b = enrolled_box();
+    let hub = b.dir.join("hub/hub.toml");
+    let cert_der = || ppe::hub::pki::first_cert_der(&std::fs::read_to_string(b.dir.join("box/keys/ui.crt")).unwrap()).unwrap();
+    let enrolled = cert_der();
+    let daemon = serve(&b.config, "127.0.0.1:0").unwrap();
+    let addr = daemon.url.trim_start_matches("https://").trim_end_matches('/').to_string();
+    assert_eq!(served_cert(&addr, &b.ca, "127.0.0.1").unwrap(), enrolled);
+    assert_eq!(served_cert(&addr, &b.ca, "ppe-0101.local").unwrap(), enrolled, "the default name is the box's code-based one");
+    assert!(served_cert(&addr, &b.ca, "192.168.10.2").is_err(), "an address not named at enrollment is not vouched for");
+    drop(daemon);
+
+    let o = ppe(&["hub", "cert", "ui", "--ppe", "0101", "--out", b.dir.join("box").to_str().unwrap(), "--ui-ip", "192.168.10.2", "--config", hub.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let renewed = cert_der();
+    assert_ne!(renewed, enrolled);
+    let daemon = serve(&b.config, "127.0.0.1:0").unwrap();
+    let addr = daemon.url.trim_start_matches("https://").trim_end_matches('/').to_string();
+    assert_eq!(served_cert(&addr, &b.ca, "192.168.10.2").unwrap(), renewed, "after a restart the box serves the renewed certificate for its LAN address");
+    assert_eq!(served_cert(&addr, &b.ca, "127.0.0.1").unwrap(), renewed, "and still for this machine");
+    let hub_audit = ppe::audit::store::all(&ppe::store::open(&b.dir.join("hub/state/hub.db")).unwrap()).unwrap();
+    assert!(hub_audit.iter().any(|e| e.action == "hub.box_ui_cert_renew" && e.object == "0101"), "the renewal is audited on the hub");
+
+    // A code the hub never enrolled gets no certificate and no files.
+    let other = b.dir.join("other");
+    let o = ppe(&["hub", "cert", "ui", "--ppe", "9999", "--out", other.to_str().unwrap(), "--config", hub.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("не зарегистрирован"), "{}", stderr(&o));
+    assert!(!other.exists(), "no files for an unenrolled code");
+}
