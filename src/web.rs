@@ -41,10 +41,15 @@ pub struct WebState {
 }
 
 /// The UI the daemon (`edge::serve`) serves on the LAN. The staff-room desk selection and
-/// events are shared with the barcode reader. `https`: served over TLS (Secure `__Host-`
-/// cookies, HSTS on every answer); otherwise only ever on loopback (`http::tls`).
-pub fn lan_router(ctx: EdgeContext, desk_selection: Arc<Mutex<Option<DeskSelection>>>, desk_events: tokio::sync::broadcast::Sender<DeskEvent>, https: bool) -> anyhow::Result<Router> {
-    Ok(router(WebState { ctx, desk_selection, desk_events, secure_cookies: https, throttle: Default::default(), flashes: Default::default() }))
+/// events are shared with the barcode reader. Served over plain HTTP, which `edge::serve`
+/// allows only on loopback (`http::tls`); see [`lan_router_over_https`].
+pub fn lan_router(ctx: EdgeContext, desk_selection: Arc<Mutex<Option<DeskSelection>>>, desk_events: tokio::sync::broadcast::Sender<DeskEvent>) -> anyhow::Result<Router> {
+    Ok(router(WebState { ctx, desk_selection, desk_events, secure_cookies: false, throttle: Default::default(), flashes: Default::default() }))
+}
+
+/// [`lan_router`] for a UI served over TLS: Secure `__Host-` cookies, HSTS on every answer.
+pub fn lan_router_over_https(ctx: EdgeContext, desk_selection: Arc<Mutex<Option<DeskSelection>>>, desk_events: tokio::sync::broadcast::Sender<DeskEvent>) -> anyhow::Result<Router> {
+    Ok(router(WebState { ctx, desk_selection, desk_events, secure_cookies: true, throttle: Default::default(), flashes: Default::default() }))
 }
 
 pub fn router(state: WebState) -> Router {

@@ -25,29 +25,28 @@ pub struct CreateAccountRequest<'a> {
 
 /// Creates the account (refused under 8 characters of password) and audits it.
 pub fn create(conn: &mut Connection, request: &CreateAccountRequest<'_>) -> Result<Account, AccountError> {
-    let tx = conn.transaction().map_err(store_err)?;
-    let account = create_in(&tx, request)?;
-    tx.commit().map_err(store_err)?;
-    Ok(account)
-}
-
-/// [`create`] inside the caller's transaction (the first start makes its account in the one
-/// that spends the setup code).
-fn create_in(tx: &Transaction<'_>, request: &CreateAccountRequest<'_>) -> Result<Account, AccountError> {
     let CreateAccountRequest { login, worker_id, role, password, at, actor } = *request;
     if password.chars().count() < 8 {
         return Err(AccountError::WeakPassword);
     }
     let account = Account { login: login.into(), worker_id: worker_id.to_string(), role, password_hash: hash_password(password)? };
-    store::account_create(tx, &account, at).map_err(store_err)?;
-    crate::audit::store::append(&tx, at, crate::audit::NewEntry {
+    let tx = conn.transaction().map_err(store_err)?;
+    insert_audited(&tx, &account, actor, at)?;
+    tx.commit().map_err(store_err)?;
+    Ok(account)
+}
+
+/// The account and its `account.create` entry, inside the caller's transaction.
+fn insert_audited(tx: &Transaction<'_>, account: &Account, actor: &str, at: &str) -> Result<(), AccountError> {
+    store::account_create(tx, account, at).map_err(store_err)?;
+    crate::audit::store::append(tx, at, crate::audit::NewEntry {
         actor,
         action: "account.create",
-        object: login,
-        details: serde_json::json!({"worker_id": worker_id, "role": role.code()}),
+        object: &account.login,
+        details: serde_json::json!({"worker_id": account.worker_id, "role": account.role.code()}),
     })
     .map_err(store_err)?;
-    Ok(account)
+    Ok(())
 }
 
 /// Arms the first start while no account exists: keeps the SHA-256 of the one-time code (with
@@ -119,9 +118,12 @@ pub fn claim_first_start(conn: &mut Connection, request: &FirstStartRequest<'_>)
             None => FirstStartError::WrongCode { left: setup_code::MAX_SETUP_ATTEMPTS - failed },
         });
     }
+    if request.password.chars().count() < 8 {
+        return Err(AccountError::WeakPassword.into());
+    }
     // The first account is the box's administrator, before any plan (and its workers) is here.
-    let worker_id = WorkerId::from("admin");
-    let account = create_in(&tx, &CreateAccountRequest { login: request.login, worker_id: &worker_id, role: WorkerRole::TechSpecialist, password: request.password, at: &at, actor: "system" })?;
+    let account = Account { login: request.login.into(), worker_id: "admin".into(), role: WorkerRole::TechSpecialist, password_hash: hash_password(request.password)? };
+    insert_audited(&tx, &account, "system", &at)?;
     setup_code_store::setup_code_spend(&tx).map_err(store_err)?;
     let details = serde_json::json!({"source": armed.source});
     crate::audit::store::append(&tx, &at, crate::audit::NewEntry { actor: request.login, action: "ui.setup", object: request.login, details }).map_err(store_err)?;

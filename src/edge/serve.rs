@@ -76,7 +76,7 @@ pub async fn run(ctx: EdgeContext, listener: tokio::net::TcpListener, stop: impl
     let duties_state = Arc::new(DutiesState::default());
     let duties_task = tokio::spawn(duties::run(ctx.clone(), duties_state.clone()));
 
-    let app = crate::web::lan_router(ctx.clone(), selection, desk_events, tls.is_some())?;
+    let app = if tls.is_some() { crate::web::lan_router_over_https(ctx.clone(), selection, desk_events)? } else { crate::web::lan_router(ctx.clone(), selection, desk_events)? };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // The client's address goes with every request: the login throttle counts per address.
     let server = match tls {

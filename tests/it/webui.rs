@@ -52,7 +52,7 @@ fn start_ui(config: &Path) -> Ui {
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (events, _) = tokio::sync::broadcast::channel(16);
-    let app = ppe::web::lan_router(ctx, Default::default(), events, false).unwrap();
+    let app = ppe::web::lan_router(ctx, Default::default(), events).unwrap();
     rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     Ui { url, http, _rt: rt }
