@@ -133,7 +133,7 @@ pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams, hub_addr:
     let run_dir = if shm.is_dir() { shm.join(format!("ppe-demo-{}", std::process::id())) } else { dir.join("box/run") };
     let box_dir = dir.join("box");
     let hub_ctx = crate::context::HubContext::open(&hub_config)?;
-    crate::hub::setup::enroll_box(&hub_ctx, &crate::hub::setup::NewBox { ppe_code: ppe_code.as_str().into(), out: box_dir.clone(), run_dir: Some(run_dir), ui_hosts: Vec::new() })?;
+    crate::hub::setup::enroll_box(&hub_ctx, &crate::hub::setup::NewBox { ppe_code: ppe_code.as_str().into(), out: box_dir.clone(), run_dir: Some(run_dir) })?;
     for exam in &plan.exams {
         let materials = dir.join("materials").join(&exam.exam_id);
         std::fs::create_dir_all(&materials)?;

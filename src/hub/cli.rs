@@ -74,7 +74,7 @@ pub fn enroll(config: &std::path::Path, args: EnrollArgs) -> anyhow::Result<()> 
     let ctx = crate::context::HubContext::open(config)?;
     let ui_hosts = args.ui.hosts()?;
     let out = args.out.clone();
-    let toml_path = super::setup::enroll_box(&ctx, &NewBox { ppe_code: args.ppe_code.trim().into(), out: args.out, run_dir: args.run_dir, ui_hosts })?;
+    let toml_path = super::setup::enroll_box_for_ui_hosts(&ctx, &NewBox { ppe_code: args.ppe_code.trim().into(), out: args.out, run_dir: args.run_dir }, &ui_hosts)?;
     println!("box {} enrolled; config {}", args.ppe_code.trim(), toml_path.display());
     println!("box UI certificate {} (HTTPS, issued by the hub CA {})", out.join("keys/ui.crt").display(), ctx.config.ca_cert_file.display());
     println!("first-start setup code (mode 0600, hand it only to the box's technical specialist): {}", out.join(super::setup::SETUP_CODE_FILE).display());

@@ -83,9 +83,6 @@ pub struct NewBox {
     pub out: PathBuf,
     /// tmpfs folder for decrypted material on the box (default /run/ppe/CODE).
     pub run_dir: Option<PathBuf>,
-    /// Host names and IP addresses of the box's UI certificate besides `localhost` and
-    /// `127.0.0.1`; empty: the box's code-based name (`pki::default_box_ui_hosts`).
-    pub ui_hosts: Vec<String>,
 }
 
 /// The first start's one-time code, next to the enrolled ppe.toml (mode 0600).
@@ -95,8 +92,14 @@ pub const SETUP_CODE_FILE: &str = "setup-code";
 /// CA), its Ed25519 key, the first start's one-time setup code and a `ppe.toml` pinning the
 /// hub's CA and public key; the hub records the certificate's fingerprint and the box's
 /// signing key. Returns the path of the box's ppe.toml; refuses a folder that holds an
-/// enrolled box already.
+/// enrolled box already. The UI certificate names the box's code-based name.
 pub fn enroll_box(ctx: &HubContext, args: &NewBox) -> anyhow::Result<PathBuf> {
+    enroll_box_for_ui_hosts(ctx, args, &[])
+}
+
+/// [`enroll_box`] with the host names and IP addresses of the box's UI certificate (besides
+/// `localhost` and `127.0.0.1`; empty: the code-based name, `pki::default_box_ui_hosts`).
+pub fn enroll_box_for_ui_hosts(ctx: &HubContext, args: &NewBox, ui_hosts: &[String]) -> anyhow::Result<PathBuf> {
     let code = args.ppe_code.trim();
     if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         anyhow::bail!("--ppe {code:?}: the exam point code must be letters, digits, '-' or '_'");
@@ -116,7 +119,7 @@ pub fn enroll_box(ctx: &HubContext, args: &NewBox) -> anyhow::Result<PathBuf> {
     let box_signing = crate::keys::generate_ed25519_pkcs8()?;
     crate::keys::write_secret(&keys.join("signing.pk8"), &box_signing)?;
     let box_public = crate::keys::ed25519_public_hex(&crate::keys::ed25519_from_pkcs8(&box_signing)?);
-    write_box_ui_cert(&ca_key, code, &args.out, &args.ui_hosts)?;
+    write_box_ui_cert(&ca_key, code, &args.out, ui_hosts)?;
     let setup_code = crate::accounts::setup_code::SetupCode::generate().map_err(|_| anyhow::anyhow!("the system random generator is not available"))?;
     crate::keys::write_secret(&args.out.join(SETUP_CODE_FILE), crate::accounts::setup_code::code_file_text(&setup_code).as_bytes())?;
     let run_dir = args.run_dir.clone().unwrap_or_else(|| PathBuf::from(format!("/run/ppe/{code}")));
