@@ -14,9 +14,8 @@
 //! - `error`: `AppError`, the one error type of both UIs.
 //! - `layer`: request id + tracing span, the error page rendered once with that id (HTML for
 //!   pages, JSON for API routes), security headers (HSTS where the UI is HTTPS only).
-//! - `tls`: the rustls server config of both servers, the listener that completes handshakes
-//!   off the accept loop (its peer's address as `ClientAddr`), and the rule that plain HTTP is
-//!   served only on loopback.
+//! - `tls`: the box UI's rustls config and listener (handshakes off the accept loop, the
+//!   peer's address as `ClientAddr`), and the rule that plain HTTP is served only on loopback.
 
 pub mod cookie;
 pub mod error;

@@ -1,8 +1,9 @@
-//! TLS for both servers of the binary: the hub's box-facing listener (client certificates
-//! checked against the hub CA) and the box's UI on the exam point's LAN (a server certificate
-//! from the hub CA, no client certificates). One way to load a certificate and its key, one
-//! listener that completes handshakes in their own tasks, and the one rule of when plain HTTP
-//! is allowed at all: only on a loopback address.
+//! TLS of the box's UI on the exam point's LAN (a server certificate from the hub CA, no
+//! client certificates): loading a certificate and its key, a listener that completes
+//! handshakes in their own tasks (the shape of `hub::server::TlsListener`, which the hub's
+//! box-facing server keeps with its client certificates and limits), the peer's address for
+//! the login throttle, and the one rule of when plain HTTP is allowed at all: only on a
+//! loopback address.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -108,8 +109,8 @@ impl Connected<axum::serve::IncomingStream<'_, TlsListener>> for PeerInfo {
     }
 }
 
-/// Middleware: the TLS peer's address as the web kit's `ClientAddr` (the login throttle of
-/// both UIs counts per address).
+/// Middleware: the TLS peer's address as the web kit's `ClientAddr` (the login throttle
+/// counts per address).
 pub async fn client_addr(mut req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     let addr = req.extensions().get::<axum::extract::ConnectInfo<PeerInfo>>().map(|c| c.0.remote.ip());
     req.extensions_mut().insert(super::ClientAddr(addr));

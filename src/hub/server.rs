@@ -12,11 +12,12 @@
 //! refused there, once for every route, before any handler runs; and a body left unread by an
 //! answer is drained briefly (`hub::linger`) so the refusal reaches the client.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::extract::connect_info::ConnectInfo;
+use axum::extract::connect_info::{ConnectInfo, Connected};
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::{request::Parts, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -25,10 +26,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use ring::signature::Ed25519KeyPair;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
-use tokio::net::TcpListener;
-
-pub use crate::http::tls::{PeerInfo, TlsListener};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::clock::Clock;
 use crate::context::BoxIdentity;
@@ -96,11 +95,88 @@ pub fn tls_config(ca_pem: &[u8], cert_pem: &[u8], key_pem: &[u8]) -> anyhow::Res
     for c in CertificateDer::pem_slice_iter(ca_pem) {
         roots.add(c.context("hub CA certificate PEM")?).context("hub CA certificate")?;
     }
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .allow_unauthenticated()
         .build()
         .context("client certificate verifier")?;
-    crate::http::tls::server_config(cert_pem, key_pem, Some(verifier))
+    let certs = CertificateDer::pem_slice_iter(cert_pem).collect::<Result<Vec<_>, _>>().context("server certificate PEM")?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).context("server key PEM")?;
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(certs, key)
+        .context("server certificate and key")?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
+/// The peer of one TLS connection: address and, if it presented one, its certificate's hash.
+#[derive(Debug, Clone)]
+pub struct PeerInfo {
+    pub remote: SocketAddr,
+    pub cert_sha256: Option<String>,
+}
+
+/// A listener that hands axum connections whose TLS handshake is already complete.
+/// Handshakes run in their own tasks so a slow or hostile client cannot stall the others.
+pub struct TlsListener {
+    rx: tokio::sync::mpsc::Receiver<(tokio_rustls::server::TlsStream<TcpStream>, PeerInfo)>,
+    local: SocketAddr,
+}
+
+impl TlsListener {
+    pub fn new(listener: TcpListener, tls: Arc<rustls::ServerConfig>) -> std::io::Result<Self> {
+        let local = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        tokio::spawn(async move {
+            loop {
+                let (tcp, remote) = match listener.accept().await {
+                    Ok(x) => x,
+                    Err(e) => {
+                        tracing::warn!("accept: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let acceptor = acceptor.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    match tokio::time::timeout(std::time::Duration::from_secs(15), acceptor.accept(tcp)).await {
+                        Ok(Ok(tls)) => {
+                            let cert_sha256 = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| crate::hub::pki::cert_fingerprint(c.as_ref()));
+                            let _ = tx.send((tls, PeerInfo { remote, cert_sha256 })).await;
+                        }
+                        Ok(Err(e)) => tracing::warn!(peer = %remote, "TLS handshake refused: {e}"),
+                        Err(_) => tracing::warn!(peer = %remote, "TLS handshake timed out"),
+                    }
+                });
+            }
+        });
+        Ok(Self { rx, local })
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<TcpStream>;
+    type Addr = PeerInfo;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.rx.recv().await {
+            Some(x) => x,
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(PeerInfo { remote: self.local, cert_sha256: None })
+    }
+}
+
+impl Connected<axum::serve::IncomingStream<'_, TlsListener>> for PeerInfo {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
+        stream.remote_addr().clone()
+    }
 }
 
 /// Serves `router` (the materials routes merged with any others) over mutual TLS until the
@@ -114,7 +190,14 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state:
 /// Wraps any router: inserts [`BoxIdentity`] for an enrolled client certificate and puts the
 /// hub's time signed with the request's nonce on every answer.
 pub fn with_box_identity(router: Router, state: HubState) -> Router {
-    router.layer(axum::middleware::from_fn_with_state(state, identify_and_sign_time)).layer(axum::middleware::from_fn(crate::http::tls::client_addr))
+    router.layer(axum::middleware::from_fn_with_state(state, identify_and_sign_time)).layer(axum::middleware::from_fn(client_addr))
+}
+
+/// The peer's address for the web kit (the dashboard's login throttle counts per address).
+async fn client_addr(mut req: Request, next: Next) -> Response {
+    let addr = req.extensions().get::<ConnectInfo<PeerInfo>>().map(|c| c.0.remote.ip());
+    req.extensions_mut().insert(crate::http::ClientAddr(addr));
+    next.run(req).await
 }
 
 /// Whether a path is one of the box-facing routes (the rest of the listener is the operators'
