@@ -149,8 +149,8 @@ async fn login(client: &reqwest::Client, base: &str) -> String {
     resp.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("ppe_hub_session=")).unwrap().split(';').next().unwrap().to_string()
 }
 
-async fn metric(client: &reqwest::Client, base: &str, name: &str) -> u64 {
-    let text = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+async fn metric(client: &reqwest::Client, base: &str, cookie: &str, name: &str) -> u64 {
+    let text = client.get(format!("{base}/metrics")).header("cookie", cookie).send().await.unwrap().text().await.unwrap();
     text.lines().find(|l| l.starts_with(name) && l[name.len()..].starts_with(' ')).and_then(|l| l.rsplit(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
@@ -284,15 +284,15 @@ fn main() {
         let settle = Instant::now();
         let (mut accepted, mut persisted);
         loop {
-            accepted = metric(&client, &base, "ppe_monitoring_reports_accepted_total").await;
-            persisted = metric(&client, &base, "ppe_monitoring_reports_persisted_total").await;
+            accepted = metric(&client, &base, &cookie, "ppe_monitoring_reports_accepted_total").await;
+            persisted = metric(&client, &base, &cookie, "ppe_monitoring_reports_persisted_total").await;
             if persisted >= accepted || settle.elapsed() > Duration::from_secs(10) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let write_errors = metric(&client, &base, "ppe_monitoring_write_errors_total").await;
-        let batches = metric(&client, &base, "ppe_monitoring_write_batches_total").await;
+        let write_errors = metric(&client, &base, &cookie, "ppe_monitoring_write_errors_total").await;
+        let batches = metric(&client, &base, &cookie, "ppe_monitoring_write_batches_total").await;
         sse.abort();
         let hwm = rss_kib(pid, "VmHWM:");
         let mut beats = Stats { ms: std::mem::take(&mut *beat_us.lock().unwrap()) };

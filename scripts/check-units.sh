@@ -13,12 +13,12 @@ trap 'rm -rf "$work"' EXIT
 # verify needs ExecStart to exist: point /usr/bin/ppe at a binary that does.
 bin=${PPE_BIN:-$PWD/target/debug/ppe}
 [ -x "$bin" ] || bin=/bin/true
-for unit in systemd/*.service systemd/*.timer; do
+for unit in systemd/*.service systemd/*.timer systemd/*.mount; do
     sed "s#/usr/bin/ppe#$bin#g" "$unit" >"$work/$(basename "$unit")"
 done
 status=0
 cd "$work"
-for unit in *.service *.timer; do
+for unit in *.service *.timer *.mount; do
     if ! out=$(systemd-analyze verify --recursive-errors=no "$unit" 2>&1); then
         echo "verify $unit: FAILED"; echo "$out"; status=1
     elif [ -n "$out" ] && echo "$out" | grep -v -e 'Failed to connect' -e 'bus' >/dev/null; then

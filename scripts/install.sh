@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs ppe on Debian: the binary, the system users, the systemd units, the example configs
+# Installs ppe on Debian: the binary, the system users, the systemd units (with the tmpfs mount
+# of CUPS's spool and a cups.service drop-in), the example configs
 # (never overwriting ones already there), the udev rule, journald settings and the firewall
 # ruleset. Idempotent. For packaging and tests: DESTDIR=/tmp/root scripts/install.sh and
 # --prefix (default /usr). Without DESTDIR and as root it also creates the users and reloads
@@ -35,11 +36,13 @@ inst_config() { # src dst: an example, never over a file someone edited
 
 inst 0755 "$bin" "$prefix/bin/ppe"
 unitdir=$prefix/lib/systemd/system
-for unit in systemd/*.service systemd/*.timer; do
+for unit in systemd/*.service systemd/*.timer systemd/*.mount; do
     sed "s#/usr/bin/ppe#$prefix/bin/ppe#g" "$unit" >"$unit.tmp.$$"
     inst 0644 "$unit.tmp.$$" "$unitdir/$(basename "$unit")"
     rm -f "$unit.tmp.$$"
 done
+# cups.service: the spool mount before cupsd, no core dumps of filters (issue 15).
+inst 0644 systemd/cups.service.d/ppe.conf "$unitdir/cups.service.d/ppe.conf"
 inst 0644 firmware-config/sysusers-ppe.conf "$prefix/lib/sysusers.d/ppe.conf"
 inst_config firmware-config/ppe.toml /etc/ppe/ppe.toml
 inst_config firmware-config/hub.toml /etc/ppe/hub.toml
@@ -69,6 +72,7 @@ fi
 cat <<MSG
 installed ppe into ${root:-/} (prefix $prefix). Next, on the box:
   edit /etc/ppe/ppe.toml (or copy the one from \`ppe hub enroll\`) and its keys into /etc/ppe/keys
+  $prefix/share/ppe/cups-setup.sh usb://…   (CUPS spool on tmpfs, PreserveJobFiles No, the queue)
   ppe edge check-config --config /etc/ppe/ppe.toml
   systemctl enable --now ppe-edge.service ppe-edge-wipe.timer
   cp /etc/ppe/nftables.conf /etc/nftables.conf && systemctl enable --now nftables

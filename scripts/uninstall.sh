@@ -18,6 +18,13 @@ if [ -z "$root" ] && [ -d /run/systemd/system ]; then
     systemctl disable --now $units 2>/dev/null || true
 fi
 for unit in $units; do rm -f "$root$prefix/lib/systemd/system/$unit"; done
+# The CUPS spool mount stays mounted until the next boot (unmounting it under a running cupsd
+# would lose its jobs); it is no longer started after that.
+if [ -z "$root" ] && [ -d /run/systemd/system ]; then
+    systemctl disable var-spool-cups.mount 2>/dev/null || true
+fi
+rm -f "$root$prefix/lib/systemd/system/var-spool-cups.mount" "$root$prefix/lib/systemd/system/cups.service.d/ppe.conf"
+rmdir "$root$prefix/lib/systemd/system/cups.service.d" 2>/dev/null || true
 rm -f "$root$prefix/bin/ppe" "$root$prefix/lib/sysusers.d/ppe.conf" \
     "$root/etc/udev/rules.d/99-ppe-barcode.rules" "$root/etc/systemd/journald.conf.d/ppe.conf"
 rm -rf "$root$prefix/share/ppe" "$root$prefix/share/doc/ppe"

@@ -5,7 +5,9 @@
 //! the fix). Errors make the command exit non-zero; warnings (a device tool not installed, a
 //! folder that will be created) do not.
 
-use std::path::{Path, PathBuf};
+pub mod cups;
+
+use std::path::Path;
 use std::process::Command;
 
 use clap::Args;
@@ -244,31 +246,15 @@ fn check_state_dir(dir: &Path, out: &mut Vec<Problem>) {
     }
 }
 
-/// The file system type a path lives on, from /proc/mounts (longest mount point prefix of the
-/// nearest existing ancestor).
+/// The file system type a path lives on (of its nearest existing ancestor), by `statfs`.
 pub fn filesystem_type(path: &Path) -> Option<String> {
-    let mut existing: PathBuf = path.to_path_buf();
-    while !existing.exists() {
-        existing = existing.parent()?.to_path_buf();
-    }
-    let existing = existing.canonicalize().ok()?;
-    let mounts = std::fs::read_to_string("/proc/mounts").ok()?;
-    mounts
-        .lines()
-        .filter_map(|line| {
-            let mut f = line.split_whitespace();
-            let (_dev, mount, fstype) = (f.next()?, f.next()?, f.next()?);
-            let mount = mount.replace("\\040", " ");
-            existing.starts_with(&mount).then(|| (mount.len(), fstype.to_string()))
-        })
-        .max_by_key(|(len, _)| *len)
-        .map(|(_, t)| t)
+    cups::filesystem_of(path).map(|(_, name)| name)
 }
 
 fn check_run_dir(dir: &Path, out: &mut Vec<Problem>) {
-    match filesystem_type(dir) {
-        Some(t) if t == "tmpfs" || t == "ramfs" => {}
-        Some(t) => out.push(Problem::error(
+    match cups::filesystem_of(dir) {
+        Some((true, _)) => {}
+        Some((false, t)) => out.push(Problem::error(
             "run_dir",
             format!("{} is on {t}, not tmpfs: decrypted materials would reach persistent disk; use /run/ppe (RuntimeDirectory=ppe)", dir.display()),
         )),
@@ -282,10 +268,26 @@ fn have_program(name: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The printer that gets the КИМ: a CUPS server on this machine whose spool is in memory
+/// (or one reached over TLS), and a queue whose device is local or encrypted.
 fn check_printer(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
-    if !cfg.printer.cups_uri.is_empty() {
-        check_url("printer.cups_uri", &cfg.printer.cups_uri, &["ipp", "ipps", "http", "https"], out);
+    let server = cfg.printer.cups_uri.trim();
+    // `-h host:port` for the CUPS tools when ppe.toml names a server.
+    let mut lpstat_server = None;
+    if !server.is_empty() {
+        check_url("printer.cups_uri", server, &["ipp", "ipps", "http", "https"], out);
+        if let Ok(url) = reqwest::Url::parse(server) {
+            lpstat_server = url.host_str().map(|h| format!("{h}:{}", url.port().unwrap_or(631)));
+        }
     }
+    match (server.is_empty(), cups::printer_path(server)) {
+        (true, _) | (false, cups::PrinterPath::Local) => cups::check_spool(&cups::server_root(), out),
+        (false, cups::PrinterPath::Encrypted) => {
+            out.push(Problem::warning("printer.cups_uri", format!("{server}: CUPS на другой машине — её спул отсюда не проверить; КИМ должны печататься через CUPS этого ППЭ")));
+        }
+        (false, _) => cups::judge_path("printer.cups_uri", server, out),
+    }
+    cups::check_swap(out);
     let name = cfg.printer.name.trim();
     if name.is_empty() {
         out.push(Problem::warning("printer.name", "empty: the CUPS default destination is used"));
@@ -295,12 +297,28 @@ fn check_printer(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
         out.push(Problem::warning("printer.name", format!("cannot check queue {name:?}: lpstat (cups-client) is not installed")));
         return;
     }
-    match Command::new("lpstat").args(["-p", name]).output() {
+    let lpstat = |args: &[&str]| {
+        let mut c = Command::new("lpstat");
+        if let Some(h) = &lpstat_server {
+            c.args(["-h", h]);
+        }
+        c.args(args).output()
+    };
+    match lpstat(&["-p", name]) {
         Ok(o) if o.status.success() => {}
         Ok(o) => {
             let why = String::from_utf8_lossy(&o.stderr).split_whitespace().collect::<Vec<_>>().join(" ");
             out.push(Problem::error("printer.name", format!("CUPS has no usable queue {name:?} ({why}); see firmware-config/cups-setup.sh")));
+            return;
         }
+        Err(e) => {
+            out.push(Problem::error("printer.name", format!("cannot run lpstat: {e}")));
+            return;
+        }
+    }
+    match lpstat(&["-v", name]).map(|o| cups::device_uri_of(&String::from_utf8_lossy(&o.stdout), name)) {
+        Ok(Some(device)) => cups::judge_path("printer.name", &device, out),
+        Ok(None) => out.push(Problem::error("printer.name", format!("CUPS не называет устройство очереди {name:?} (lpstat -v): нельзя проверить, как КИМ попадут на принтер"))),
         Err(e) => out.push(Problem::error("printer.name", format!("cannot run lpstat: {e}"))),
     }
 }

@@ -244,6 +244,78 @@ pub struct HubFileConfig {
     /// An upload with no progress for this long is shown as stalled.
     #[serde(default = "d_stalled")]
     pub stalled_after_secs: u64,
+    /// A second, plain-HTTP listener serving only `/metrics` without a login (for a
+    /// Prometheus on this machine): empty for none; on the main listener `/metrics` needs an
+    /// operator's login. Meant for a loopback address (`127.0.0.1:9464`).
+    #[serde(default)]
+    pub metrics_listen: String,
+    /// What one box, one request and one connection may take of the hub.
+    #[serde(default)]
+    pub limits: HubLimitsConfig,
+}
+
+/// `[limits]` of `hub.toml`: what a box may store and how long anyone may hold the hub's
+/// resources (issue 15 hole 3). The per-box allowance grows with the point's plan
+/// (`upload::server::limits::allowance`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubLimitsConfig {
+    /// The largest file one upload may declare (413 past it).
+    pub max_upload_bytes: u64,
+    /// Bytes a box may store per file it is allowed (its quota: files × this; 507 past it).
+    pub page_bytes: u64,
+    /// Files allowed per expected page, in percent (rescans, additional sheets, records).
+    pub margin_percent: u64,
+    /// Files a box may store for exams the plan does not hold at its point, all together.
+    pub unplanned_files: u64,
+    /// Free space the hub keeps on its upload disk (507 when an upload would eat into it).
+    pub min_free_disk_bytes: u64,
+    /// Upload requests served at once, by all boxes and by one box (429 past either).
+    pub max_concurrent_uploads: u32,
+    pub max_concurrent_uploads_per_box: u32,
+    /// A request body that sends nothing for this long is cut.
+    pub body_idle_secs: u64,
+    /// A request's headers (and an idle keep-alive connection) get this long.
+    pub header_read_secs: u64,
+    /// A TLS handshake gets this long.
+    pub handshake_secs: u64,
+    /// TLS handshakes in flight at once; connections open at once, in all and per address.
+    pub max_handshakes: u32,
+    pub max_connections: u32,
+    pub max_connections_per_ip: u32,
+    /// An unfinished upload with no progress for this long expires; the sweep removes it and
+    /// its partial bytes every `sweep_every_secs`.
+    pub expire_after_secs: u64,
+    pub sweep_every_secs: u64,
+}
+
+impl HubLimitsConfig {
+    /// Connections per address (0 in the file: no cap of its own beyond `max_connections`).
+    pub fn max_per_ip_or_all(&self) -> usize {
+        if self.max_connections_per_ip == 0 { self.max_connections.max(1) as usize } else { self.max_connections_per_ip as usize }
+    }
+}
+
+impl Default for HubLimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 64 << 20,
+            page_bytes: 16 << 20,
+            margin_percent: 200,
+            unplanned_files: 32,
+            min_free_disk_bytes: 1 << 30,
+            max_concurrent_uploads: 64,
+            max_concurrent_uploads_per_box: 8,
+            body_idle_secs: 30,
+            header_read_secs: 30,
+            handshake_secs: 15,
+            max_handshakes: 512,
+            max_connections: 4096,
+            max_connections_per_ip: 256,
+            expire_after_secs: 24 * 3600,
+            sweep_every_secs: 300,
+        }
+    }
 }
 fn d_hub_ca() -> PathBuf {
     "keys/ca.crt".into()
@@ -287,6 +359,8 @@ fn unreachable_default() -> HubFileConfig {
         signing_key_file: d_hub_sign(),
         silent_after_secs: d_silent(),
         stalled_after_secs: d_stalled(),
+        metrics_listen: String::new(),
+        limits: HubLimitsConfig::default(),
     }
 }
 

@@ -312,8 +312,9 @@ pub fn decrypt_stream(m: &Manifest, f: &FileEntry, key_bytes: &[u8; 32], mut inp
         .ok_or_else(|| MaterialsError::Malformed(format!("файл {}: префикс nonce", f.name)))?;
     let aad = file_aad(m, f);
     let full = f.chunk_size as usize + TAG_LEN;
-    let mut cur = vec![0u8; full];
-    let mut next = vec![0u8; full];
+    // Chunks are decrypted in place: wiped when dropped, like the caller's output.
+    let mut cur = zeroize::Zeroizing::new(vec![0u8; full]);
+    let mut next = zeroize::Zeroizing::new(vec![0u8; full]);
     let mut cur_len = read_full(&mut input, &mut cur)?;
     let mut plain_hash = Sha256::new();
     let mut plain_len = 0u64;

@@ -1,6 +1,8 @@
 //! Small shared helpers: atomic file writes and hashing. Every write that matters goes
 //! through [`write_atomic`]: temp file in the same folder, fsync, rename, fsync the folder.
 
+pub mod plaintext;
+
 use std::io::Write;
 use std::path::Path;
 

@@ -28,6 +28,8 @@ pub struct ServeArgs {
 }
 
 pub fn serve(config: &Path, args: ServeArgs) -> anyhow::Result<()> {
+    // Decrypted КИМ and keys live in this process: no core dump, no ptrace by the same user.
+    crate::util::plaintext::forbid_core_dumps();
     let ctx = EdgeContext::open(config)?.with_clock(args.time.clock());
     let listen = args.listen.unwrap_or_else(|| ctx.config.listen.clone());
     let rt = tokio::runtime::Runtime::new().context("tokio runtime")?;

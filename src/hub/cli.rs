@@ -1,5 +1,6 @@
 //! `ppe hub init|enroll|publish|serve`: a hub's folder with `hub.toml`, its keys and CA;
-//! enrolling boxes; publishing packages; serving boxes over mutual TLS.
+//! enrolling boxes; publishing packages; serving boxes over mutual TLS within `[limits]`, with
+//! the periodic sweep of expired uploads and the optional metrics listener.
 
 use std::path::PathBuf;
 
@@ -120,13 +121,17 @@ pub fn serve(config: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         let server = crate::hub::server::HubServer::from_context(&ctx)?;
         // Monitoring: heartbeats from boxes (mTLS identity), the operators' dashboard, its
-        // JSON, events and metrics, all on the same listener.
+        // JSON, events and metrics (behind the operators' login), all on the same listener.
         let monitoring = crate::monitoring::live::MonitoringHub::from_context(&ctx)?;
         let ticker = monitoring.spawn_background();
-        let router = server.router().merge(crate::monitoring::pages::router(crate::monitoring::pages::MonitoringPages::new(monitoring.clone())));
+        let pages = crate::monitoring::pages::MonitoringPages::new(monitoring.clone());
+        let metrics = spawn_metrics_listener(&ctx.config.metrics_listen, pages.clone()).await?;
+        let router = server.router().merge(crate::monitoring::pages::router(pages));
+        let sweep = spawn_upload_sweep(server.uploads.clone(), ctx.config.limits.sweep_every_secs);
         tracing::info!("hub listening on https://{addr}");
         eprintln!("hub listening on https://{addr}");
-        let serving = crate::hub::server::serve(listener, server.tls_config()?, server.state.clone(), router);
+        let limits = crate::hub::server::ListenerLimits::from_config(&ctx.config.limits);
+        let serving = crate::hub::server::serve_with_limits(listener, server.tls_config()?, server.state.clone(), router, limits);
         let alive = monitoring.clone();
         let liveness: crate::daemon::Liveness = Arc::new(move || alive.writer_alive());
         let status_line = format!("hub on https://{addr}");
@@ -136,6 +141,10 @@ pub fn serve(config: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
             r = daemon => r.context("systemd notification"),
         };
         ticker.abort();
+        sweep.abort();
+        if let Some(m) = metrics {
+            m.abort();
+        }
         // Reports accepted in memory reach the database before the process ends.
         if let Err(e) = monitoring.flush() {
             tracing::error!("monitoring flush on stop: {e}");
@@ -197,4 +206,45 @@ pub fn cert(config: &std::path::Path, args: CertArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Every `every_secs`: unfinished uploads past their expiry and partial bytes no upload names
+/// are removed (`UploadCore::expire`), so stalled uploads do not hold the hub's disk or a
+/// box's allowance.
+fn spawn_upload_sweep(uploads: Arc<crate::upload::server::UploadServerState>, every_secs: u64) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_secs.max(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let st = uploads.clone();
+            match tokio::task::spawn_blocking(move || crate::upload::server::UploadCore::expire(&st)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(expired = n, "expired uploads swept"),
+                Ok(Err(e)) => tracing::error!("upload sweep: {e}"),
+                Err(e) => tracing::error!("upload sweep task: {e}"),
+            }
+        }
+    })
+}
+
+/// `metrics_listen`: a plain-HTTP listener serving only `/metrics`, without a login, for a
+/// Prometheus on this machine (a non-loopback address is the operator's explicit choice and
+/// logged as such). Empty: none.
+async fn spawn_metrics_listener(listen: &str, pages: crate::monitoring::pages::MonitoringPages) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    if listen.trim().is_empty() {
+        return Ok(None);
+    }
+    let listener = tokio::net::TcpListener::bind(listen.trim()).await.with_context(|| format!("metrics_listen: listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "metrics served without a login on a non-loopback address (hub.toml metrics_listen)");
+    }
+    eprintln!("hub metrics on http://{addr}/metrics");
+    let app = crate::monitoring::pages::metrics_router(pages);
+    Ok(Some(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!("metrics listener: {e}");
+        }
+    })))
 }

@@ -12,12 +12,13 @@
 //! refused there, once for every route, before any handler runs; and a body left unread by an
 //! answer is drained briefly (`hub::linger`) so the refusal reaches the client.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::{request::Parts, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -106,7 +107,8 @@ pub fn tls_config(ca_pem: &[u8], cert_pem: &[u8], key_pem: &[u8]) -> anyhow::Res
         .with_client_cert_verifier(verifier)
         .with_single_cert(certs, key)
         .context("server certificate and key")?;
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // HTTP/1.1 only: its header read timeout bounds a stalled client (boxes speak HTTP/1.1).
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(cfg))
 }
 
@@ -117,74 +119,246 @@ pub struct PeerInfo {
     pub cert_sha256: Option<String>,
 }
 
-/// A listener that hands axum connections whose TLS handshake is already complete.
-/// Handshakes run in their own tasks so a slow or hostile client cannot stall the others.
+/// What the listener lets anyone hold (`hub.toml` `[limits]`): a TLS handshake gets
+/// `handshake` and a request's headers (or an idle keep-alive connection) `header_read`; at
+/// most `max_handshakes` handshakes run at once (a sixteenth of them from one address) and
+/// `max_connections` connections are open, `max_per_ip` of them from one address. A connection past a cap is closed at once, so
+/// stalled clients cannot make the accept loop spawn without bound.
+#[derive(Debug, Clone)]
+pub struct ListenerLimits {
+    pub handshake: Duration,
+    pub header_read: Duration,
+    /// A request body (any route's) that sends nothing for this long ends with an error.
+    pub body_idle: Duration,
+    pub max_handshakes: usize,
+    pub max_connections: usize,
+    pub max_per_ip: usize,
+}
+
+impl ListenerLimits {
+    pub fn from_config(l: &crate::config::HubLimitsConfig) -> Self {
+        Self {
+            handshake: Duration::from_secs(l.handshake_secs.max(1)),
+            header_read: Duration::from_secs(l.header_read_secs.max(1)),
+            body_idle: Duration::from_secs(l.body_idle_secs.max(1)),
+            max_handshakes: l.max_handshakes.max(1) as usize,
+            max_connections: l.max_connections.max(1) as usize,
+            max_per_ip: l.max_per_ip_or_all(),
+        }
+    }
+}
+
+impl ListenerLimits {
+    /// Handshakes one address may have in flight: a sixteenth of all of them.
+    pub fn max_handshakes_per_ip(&self) -> usize {
+        (self.max_handshakes / 16).max(1)
+    }
+}
+
+impl Default for ListenerLimits {
+    fn default() -> Self {
+        Self::from_config(&crate::config::HubLimitsConfig::default())
+    }
+}
+
+/// Open connections per remote address.
+#[derive(Default)]
+struct PerAddress(std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>);
+
+impl PerAddress {
+    fn enter(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<AddressSlot> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot { table: self.clone(), ip })
+    }
+}
+
+struct AddressSlot {
+    table: Arc<PerAddress>,
+    ip: IpAddr,
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut map = self.table.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Held for as long as a connection is open (its share of the connection caps).
+pub struct ConnectionPermit {
+    _global: tokio::sync::OwnedSemaphorePermit,
+    _address: AddressSlot,
+}
+
+type Accepted = (tokio_rustls::server::TlsStream<TcpStream>, PeerInfo, ConnectionPermit);
+
+/// A listener that hands out connections whose TLS handshake is already complete.
+/// Handshakes run in their own tasks so a slow or hostile client cannot stall the others, and
+/// within [`ListenerLimits`].
 pub struct TlsListener {
-    rx: tokio::sync::mpsc::Receiver<(tokio_rustls::server::TlsStream<TcpStream>, PeerInfo)>,
+    rx: tokio::sync::mpsc::Receiver<Accepted>,
     local: SocketAddr,
 }
 
 impl TlsListener {
     pub fn new(listener: TcpListener, tls: Arc<rustls::ServerConfig>) -> std::io::Result<Self> {
+        Self::with_limits(listener, tls, ListenerLimits::default())
+    }
+
+    pub fn with_limits(listener: TcpListener, tls: Arc<rustls::ServerConfig>, limits: ListenerLimits) -> std::io::Result<Self> {
         let local = listener.local_addr()?;
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+        let handshakes = Arc::new(tokio::sync::Semaphore::new(limits.max_handshakes));
+        let addresses = Arc::new(PerAddress::default());
+        let handshaking = Arc::new(PerAddress::default());
         tokio::spawn(async move {
+            let mut refused = RefusalLog::default();
             loop {
                 let (tcp, remote) = match listener.accept().await {
                     Ok(x) => x,
                     Err(e) => {
                         tracing::warn!("accept: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
                 };
-                let acceptor = acceptor.clone();
-                let tx = tx.clone();
+                // Past a cap the connection is closed at once: nothing is spawned for it.
+                let Ok(global) = connections.clone().try_acquire_owned() else {
+                    refused.note(remote, "connections");
+                    continue;
+                };
+                let Some(address) = addresses.enter(remote.ip(), limits.max_per_ip) else {
+                    refused.note(remote, "connections from one address");
+                    continue;
+                };
+                // One address gets a share of the handshakes, so stalled handshakes from a few
+                // hosts leave room for the boxes.
+                let Some(own_handshake) = handshaking.enter(remote.ip(), limits.max_handshakes_per_ip()) else {
+                    refused.note(remote, "handshakes from one address");
+                    continue;
+                };
+                let Ok(handshake) = handshakes.clone().try_acquire_owned() else {
+                    refused.note(remote, "handshakes");
+                    continue;
+                };
+                let permit = ConnectionPermit { _global: global, _address: address };
+                let (acceptor, tx, timeout) = (acceptor.clone(), tx.clone(), limits.handshake);
                 tokio::spawn(async move {
-                    match tokio::time::timeout(std::time::Duration::from_secs(15), acceptor.accept(tcp)).await {
+                    let outcome = tokio::time::timeout(timeout, acceptor.accept(tcp)).await;
+                    drop((handshake, own_handshake));
+                    match outcome {
                         Ok(Ok(tls)) => {
                             let cert_sha256 = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| crate::hub::pki::cert_fingerprint(c.as_ref()));
-                            let _ = tx.send((tls, PeerInfo { remote, cert_sha256 })).await;
+                            let _ = tx.send((tls, PeerInfo { remote, cert_sha256 }, permit)).await;
                         }
-                        Ok(Err(e)) => tracing::warn!(peer = %remote, "TLS handshake refused: {e}"),
-                        Err(_) => tracing::warn!(peer = %remote, "TLS handshake timed out"),
+                        Ok(Err(e)) => tracing::debug!(peer = %remote, "TLS handshake refused: {e}"),
+                        Err(_) => tracing::debug!(peer = %remote, "TLS handshake timed out"),
                     }
                 });
             }
         });
         Ok(Self { rx, local })
     }
+
+    /// The next connection with its handshake done.
+    pub async fn accept(&mut self) -> Option<Accepted> {
+        self.rx.recv().await
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
 }
 
-impl axum::serve::Listener for TlsListener {
-    type Io = tokio_rustls::server::TlsStream<TcpStream>;
-    type Addr = PeerInfo;
+/// Connections closed at a cap, logged at most once every 10 s (an attack must not flood the
+/// journal).
+#[derive(Default)]
+struct RefusalLog {
+    since_logged: u64,
+    last: Option<std::time::Instant>,
+}
 
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.rx.recv().await {
-            Some(x) => x,
-            None => std::future::pending().await,
+impl RefusalLog {
+    fn note(&mut self, remote: SocketAddr, cap: &'static str) {
+        self.since_logged += 1;
+        if self.last.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+            tracing::warn!(peer = %remote, refused = self.since_logged, "connections closed at the cap on {cap}");
+            self.since_logged = 0;
+            self.last = Some(std::time::Instant::now());
         }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(PeerInfo { remote: self.local, cert_sha256: None })
-    }
-}
-
-impl Connected<axum::serve::IncomingStream<'_, TlsListener>> for PeerInfo {
-    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
-        stream.remote_addr().clone()
     }
 }
 
 /// Serves `router` (the materials routes merged with any others) over mutual TLS until the
-/// listener fails.
+/// listener fails, with the default [`ListenerLimits`].
 pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state: HubState, router: Router) -> anyhow::Result<()> {
+    serve_with_limits(listener, tls, state, router, ListenerLimits::default()).await
+}
+
+/// [`serve`] within `limits`: HTTP/1.1 (the only protocol offered in ALPN) with hyper's
+/// header read timeout, each connection in its own task holding its [`ConnectionPermit`].
+pub async fn serve_with_limits(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state: HubState, router: Router, limits: ListenerLimits) -> anyhow::Result<()> {
     let app = with_box_identity(router, state);
-    let listener = TlsListener::new(listener, tls)?;
-    axum::serve(listener, app.into_make_service_with_connect_info::<PeerInfo>()).await.context("hub server")
+    let (header_read, body_idle) = (limits.header_read, limits.body_idle);
+    let mut listener = TlsListener::with_limits(listener, tls, limits).context("hub server")?;
+    while let Some((stream, peer, permit)) = listener.accept().await {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            // Every body gets the idle timeout (a stalled heartbeat or manifest too, not only
+            // an upload's, whose core applies its own as well).
+            let service = tower::ServiceExt::map_request(app, move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer.clone()));
+                req.map(|b| axum::body::Body::new(tower_http::timeout::TimeoutBody::new(body_idle, b)))
+            });
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_read);
+            let served = http.serve_connection(hyper_util::rt::TokioIo::new(stream), hyper_util::service::TowerToHyperService::new(service)).without_shutdown().await;
+            match served {
+                Ok(parts) => linger(parts.io.into_inner()).await,
+                Err(e) => tracing::debug!("connection ended: {e}"),
+            }
+        });
+    }
+    anyhow::bail!("hub server: the listener stopped")
+}
+
+/// How long and how much a closing connection is still read (and dropped) after its last
+/// answer.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 16 << 20;
+
+/// A lingering close: the answer is sent and our side shut, then whatever the client is still
+/// sending (the rest of a body the hub refused without reading) is read and dropped for a
+/// moment, so the client reads the refusal instead of a reset connection.
+async fn linger(mut stream: tokio_rustls::server::TlsStream<TcpStream>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if stream.shutdown().await.is_err() {
+        return;
+    }
+    let mut buf = vec![0u8; 16 << 10];
+    let mut left = LINGER_BYTES;
+    let _ = tokio::time::timeout(LINGER, async {
+        while left > 0 {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    })
+    .await;
 }
 
 /// Wraps any router: inserts [`BoxIdentity`] for an enrolled client certificate and puts the

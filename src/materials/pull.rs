@@ -306,7 +306,8 @@ async fn sync_plan(ctx: &EdgeContext, client: &HubClient, actor: &str) -> anyhow
     Ok(())
 }
 
-#[derive(Serialize, Deserialize)]
+/// The package key in the tmpfs run dir; wiped from memory when dropped.
+#[derive(Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 struct KeyFile {
     package_id: String,
     key: String,
@@ -324,7 +325,7 @@ async fn fetch_key(ctx: &EdgeContext, db: &Connection, client: &HubClient, signe
         return Err(err);
     }
     let release: super::wrap::KeyRelease = resp.json().await.map_err(net)?;
-    let key = pending.open(&release, &ctx.config.hub.signing_public_key)?;
+    let key = zeroize::Zeroizing::new(pending.open(&release, &ctx.config.hub.signing_public_key)?);
     if release.package_id != m.package_id || release.version != m.version {
         return Err(MaterialsError::BadKey(format!("ключ выдан для версии {} пакета, а получена версия {}", release.version, m.version)).into());
     }
@@ -333,9 +334,10 @@ async fn fetch_key(ctx: &EdgeContext, db: &Connection, client: &HubClient, signe
     for f in &m.files {
         check_key_opens_first_chunk(signed, f, &key, &dir.join(f.cipher_file_name()))?;
     }
-    let kf = KeyFile { package_id: m.package_id.clone(), key: hex::encode(key) };
+    let kf = KeyFile { package_id: m.package_id.clone(), key: hex::encode(&*key) };
+    let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&kf).unwrap_or_default());
     let path = key_file(ctx, &m.exam_id)?;
-    crate::keys::write_secret(&path, &serde_json::to_vec(&kf).unwrap_or_default()).map_err(|e| PullError::Other(e.into()))?;
+    crate::keys::write_secret(&path, &bytes).map_err(|e| PullError::Other(e.into()))?;
     let now = ctx.clock.now_rfc3339();
     let tx = db.unchecked_transaction().map_err(|e| anyhow::anyhow!(e))?;
     mstore::key_received(&tx, &m.exam_id, &m.package_id, m.version, &now, &release.hub_time).map_err(|e| anyhow::anyhow!(e))?;
@@ -400,7 +402,7 @@ pub fn activate(ctx: &EdgeContext, exam_id: &str, gek_login: &str, password: &st
 
 /// Decrypts one file of an exam's package into memory, for printing. Refuses unless the key
 /// is held and a member of ГЭК has activated it; every byte is authenticated.
-pub fn open_decrypted(ctx: &EdgeContext, exam_id: &str, file_name: &str) -> anyhow::Result<Vec<u8>> {
+pub fn open_decrypted(ctx: &EdgeContext, exam_id: &str, file_name: &str) -> anyhow::Result<crate::util::plaintext::Plaintext> {
     let db = ctx.db()?;
     let (_, json) = mstore::manifest_get(&db, exam_id)?.with_context(|| format!("пакет экзамена {exam_id} не получен"))?;
     let signed: SignedManifest = serde_json::from_str(&json)?;
@@ -414,15 +416,16 @@ pub fn open_decrypted(ctx: &EdgeContext, exam_id: &str, file_name: &str) -> anyh
     }
     mstore::activation_get(&db, exam_id, &package_id)?.with_context(|| format!("ключ экзамена {exam_id} не активирован членом ГЭК"))?;
     let f = m.file(file_name).ok_or_else(|| MaterialsError::NotInManifest { name: file_name.into() })?;
-    let kf: KeyFile = serde_json::from_slice(&std::fs::read(key_file(ctx, exam_id)?).context("ключ пакета не найден в /run (перезагрузка?): выполните `ppe edge pull` снова")?)?;
+    let raw = zeroize::Zeroizing::new(std::fs::read(key_file(ctx, exam_id)?).context("ключ пакета не найден в /run (перезагрузка?): выполните `ppe edge pull` снова")?);
+    let kf: KeyFile = serde_json::from_slice(&raw)?;
     if kf.package_id != package_id {
         anyhow::bail!("ключ в /run относится к другому пакету");
     }
-    let key: [u8; 32] = hex::decode(&kf.key).ok().and_then(|k| k.try_into().ok()).context("ключ пакета повреждён")?;
+    let key: zeroize::Zeroizing<[u8; 32]> = zeroize::Zeroizing::new(hex::decode(&kf.key).ok().map(zeroize::Zeroizing::new).and_then(|k| k.as_slice().try_into().ok()).context("ключ пакета повреждён")?);
     let path = materials_dir(ctx, exam_id).join(f.cipher_file_name());
     let input = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&path).with_context(|| format!("{}", path.display()))?);
-    let mut out = Vec::with_capacity(f.plain_len as usize);
-    super::decrypt_stream(m, f, &key, input, &mut out)?;
+    let mut out = crate::util::plaintext::Plaintext::with_capacity(f.plain_len as usize);
+    out.fill(|w| super::decrypt_stream(m, f, &key, input, w))?;
     audit(&db, ctx, "system", "materials.decrypted", exam_id, serde_json::json!({"file": f.name, "package_id": package_id}));
     Ok(out)
 }

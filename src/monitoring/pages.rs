@@ -360,7 +360,18 @@ async fn operators_post(State(state): State<MonitoringPages>, who: OperatorSessi
 
 // ---------- metrics ----------
 
-async fn metrics_get(State(state): State<MonitoringPages>) -> Result<Response, AppError> {
+/// `/metrics` on the hub's listener: for logged-in operators only (the counts of a region's
+/// exam day are not for anyone who reaches the port).
+async fn metrics_get(State(state): State<MonitoringPages>, _who: OperatorSession) -> Result<Response, AppError> {
+    metrics_answer(state).await
+}
+
+/// `/metrics` without a login: only on the separate `metrics_listen` address.
+pub fn metrics_router(state: MonitoringPages) -> Router {
+    Router::new().route("/metrics", get(|State(state): State<MonitoringPages>| metrics_answer(state))).with_state(state)
+}
+
+async fn metrics_answer(state: MonitoringPages) -> Result<Response, AppError> {
     let hub = state.hub.clone();
     let text = blocking(move || Ok(metrics_text(&hub))).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response())

@@ -1,5 +1,6 @@
 //! Spooling to CUPS over IPP: submit PDF bytes (never a file, so decrypted material can go
-//! from memory to the printer), read back job state and impressions, cancel a stuck job.
+//! from memory to the printer), read back job state and impressions, cancel a stuck job, and
+//! purge an exam's jobs from cupsd's memory and spool after the exam (`edge wipe`).
 //! CUPS "completed" only means the job left the queue; the human confirmation is elsewhere.
 
 use std::time::{Duration, Instant};
@@ -42,11 +43,18 @@ impl CupsTarget {
         PrintingError::Cups { uri: format!("{}/printers/{}", self.server, self.printer), reason }
     }
 
-    async fn send(&self, op: impl IppOperation) -> Result<IppRequestResponse, PrintingError> {
+    async fn send(&self, op: impl Into<IppRequestResponse>) -> Result<IppRequestResponse, PrintingError> {
         // The ipp client is reqwest underneath, which needs the process's one crypto provider.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = AsyncIppClient::builder(self.printer_uri()?).request_timeout(Duration::from_secs(30)).build();
-        let resp = client.send(op).await.map_err(|e| self.error(e.to_string()))?;
+        let resp = client.send(op).await.map_err(|e| {
+            let transport = match &e {
+                ipp::error::IppError::AsyncClientError(r) => r.is_connect() || r.is_timeout(),
+                ipp::error::IppError::IoError(_) => true,
+                _ => false,
+            };
+            self.error(if transport { format!("{UNREACHABLE}{e}") } else { e.to_string() })
+        })?;
         let status = resp.header().status_code();
         if !status.is_success() {
             let message = attr_text(resp.attributes(), DelimiterTag::OperationAttributes, "status-message").unwrap_or_default();
@@ -71,7 +79,9 @@ impl CupsTarget {
     /// Any document CUPS can print (`format` as a MIME type), `copies` times (the IPP `copies`
     /// job attribute: one job, the printer makes the copies). For exam materials: one copy
     /// per participant.
-    pub async fn submit_copies(&self, title: &str, document: Vec<u8>, format: &str, copies: u32) -> Result<i64, PrintingError> {
+    /// The document is read from memory by the IPP client and dropped once sent (a
+    /// `Plaintext` is wiped then).
+    pub async fn submit_copies(&self, title: &str, document: impl AsRef<[u8]> + Send + 'static, format: &str, copies: u32) -> Result<i64, PrintingError> {
         let payload = IppPayload::new(std::io::Cursor::new(document));
         let op = IppOperationBuilder::print_job(self.printer_uri()?, payload)
             .job_title(title)
@@ -128,6 +138,36 @@ impl CupsTarget {
         }
     }
 
+    /// Removes a job of `exam_id` from cupsd altogether: cancels it if it is still active, then
+    /// Cancel-Job with CUPS's `purge-job` (what `cancel -x` sends), which deletes its control
+    /// and document files from the spool and its entry from the job history. A job whose name
+    /// does not start with the exam (an id reused after cupsd lost its state) is left alone.
+    pub async fn purge(&self, job_id: i64, exam_id: &str) -> Result<PurgeOutcome, PrintingError> {
+        let id = i32::try_from(job_id).map_err(|_| self.error(format!("job id {job_id} out of range")))?;
+        // As the owner: cupsd shows `job-name` (a private value) only to the job's user.
+        let op = IppOperationBuilder::get_job_attributes(self.printer_uri()?, id).user_name("ppe").build().map_err(|e| self.error(e.to_string()))?;
+        let attrs = match self.send(op).await {
+            Ok(resp) => resp,
+            Err(e) if is_gone(&e) => return Ok(PurgeOutcome::Gone),
+            Err(e) => return Err(e),
+        };
+        let name = attr_text(attrs.attributes(), DelimiterTag::JobAttributes, "job-name").unwrap_or_default();
+        if !job_name_is_of_exam(&name, exam_id) {
+            return Ok(PurgeOutcome::NotOurs);
+        }
+        let state = JobState::from_ipp(attr_int(attrs.attributes(), DelimiterTag::JobAttributes, "job-state").unwrap_or(9));
+        if !state.is_final() {
+            self.cancel(job_id).await?;
+        }
+        let mut request = IppOperationBuilder::cancel_job(self.printer_uri()?, id).user_name("ppe").build().map_err(|e| self.error(e.to_string()))?.into_ipp_request();
+        request.attributes_mut().add(DelimiterTag::OperationAttributes, IppAttribute::new(ipp::value::IppName::new_truncated("purge-job"), IppValue::Boolean(true)));
+        match self.send(request).await {
+            Ok(_) => Ok(PurgeOutcome::Purged),
+            Err(e) if is_gone(&e) => Ok(PurgeOutcome::Gone),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Polls until the job reaches a final or failed state, or `timeout` passes.
     pub async fn wait_settled(&self, job_id: i64, timeout: Duration) -> Result<JobStatus, PrintingError> {
         let deadline = Instant::now() + timeout;
@@ -139,6 +179,36 @@ impl CupsTarget {
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
+}
+
+/// What [`CupsTarget::purge`] did with one job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PurgeOutcome {
+    /// Canceled if active, then purged: no file and no history entry left in cupsd.
+    Purged,
+    /// cupsd no longer knows the job (already purged, or its history expired).
+    Gone,
+    /// The id now belongs to a job of something else: left alone.
+    NotOurs,
+}
+
+/// The box names every job "<exam> …" (`printing::ops`), so a job belongs to an exam when its
+/// name starts with the exam id and a space.
+pub fn job_name_is_of_exam(job_name: &str, exam_id: &str) -> bool {
+    !exam_id.is_empty() && job_name.strip_prefix(exam_id).is_some_and(|rest| rest.starts_with(' '))
+}
+
+/// cupsd answered that the job does not exist (any more).
+fn is_gone(e: &PrintingError) -> bool {
+    matches!(e, PrintingError::Cups { reason, .. } if reason.contains("NotFound"))
+}
+
+const UNREACHABLE: &str = "cupsd unreachable: ";
+
+/// The error is the transport (cupsd not listening, a timeout), not an answer of cupsd.
+pub fn is_unreachable(e: &PrintingError) -> bool {
+    matches!(e, PrintingError::Cups { reason, .. } if reason.starts_with(UNREACHABLE))
 }
 
 fn attr_value<'a>(attrs: &'a IppAttributes, tag: DelimiterTag, name: &str) -> Option<&'a IppValue> {
@@ -166,5 +236,15 @@ mod tests {
         assert_eq!(CupsTarget::new("ipp://host:631/", "PDF").server, "http://host:631");
         assert_eq!(JobState::from_ipp(9), JobState::Completed);
         assert!(JobState::from_ipp(8).is_failed());
+    }
+
+    #[test]
+    fn a_job_belongs_to_an_exam_only_by_its_name_prefix() {
+        assert!(job_name_is_of_exam("ege-02 1-kim.pdf ауд. 101 ×12", "ege-02"));
+        assert!(job_name_is_of_exam("ege-02 Индивидуальные комплекты", "ege-02"));
+        assert!(!job_name_is_of_exam("ege-021 kim.pdf", "ege-02"), "another exam with a longer id");
+        assert!(!job_name_is_of_exam("Индивидуальные комплекты", "ege-02"));
+        assert!(!job_name_is_of_exam("ege-02", "ege-02"));
+        assert!(!job_name_is_of_exam("anything", ""));
     }
 }

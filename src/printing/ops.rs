@@ -214,12 +214,13 @@ pub fn act_for(ctx: &EdgeContext, exam_id: &ExamId, participant_id: &Participant
     context.event_acts(Some(participant_id), None)?.pop().ok_or_else(|| PrintOpsError::NoAct { exam: exam_id.clone(), participant: participant_id.clone() })
 }
 
-fn record_job(ctx: &EdgeContext, actor: &str, exam_id: &str, doc: &PrintDocument, printer: &str, cups_job_id: Option<i64>, state: JobState, reprint_of: Option<i64>) -> Result<i64> {
+/// `sha` is the hash of what was sent (for КИМ: of the plaintext, which `doc` does not carry).
+#[allow(clippy::too_many_arguments)]
+fn record_job(ctx: &EdgeContext, actor: &str, exam_id: &str, doc: &PrintDocument, sha: &str, printer: &str, cups_job_id: Option<i64>, state: JobState, reprint_of: Option<i64>) -> Result<i64> {
     let mut conn = ctx.db()?;
     let at = ctx.clock.now_rfc3339();
-    let sha = crate::util::sha256_hex(&doc.bytes);
     let tx = conn.transaction().context("start transaction")?;
-    let job = NewPrintJob { exam_id, document: &doc.file_name, form: &doc.form, auditorium: doc.auditorium.as_deref(), pages: doc.pages, sha256: &sha, printer, cups_job_id, state, reprint_of };
+    let job = NewPrintJob { exam_id, document: &doc.file_name, form: &doc.form, auditorium: doc.auditorium.as_deref(), pages: doc.pages, sha256: sha, printer, cups_job_id, state, reprint_of };
     let id = print_store::print_job_insert(&tx, &job, &at).context("store print job")?;
     audit(
         &tx,
@@ -252,16 +253,18 @@ fn update_state(ctx: &EdgeContext, actor: &str, row: &PrintJobRow, status: &supe
 }
 
 /// Records a job CUPS accepted, follows it until it settles (or `wait` passes), records where it got.
-async fn follow(ctx: &EdgeContext, actor: &str, target: &CupsTarget, exam_id: &str, doc: &PrintDocument, cups_job: i64, reprint_of: Option<i64>, wait: Duration) -> Result<PrintJobRow> {
-    let id = record_job(ctx, actor, exam_id, doc, &target.printer, Some(cups_job), JobState::Pending, reprint_of)?;
+#[allow(clippy::too_many_arguments)]
+async fn follow(ctx: &EdgeContext, actor: &str, target: &CupsTarget, exam_id: &str, doc: &PrintDocument, sha: &str, cups_job: i64, reprint_of: Option<i64>, wait: Duration) -> Result<PrintJobRow> {
+    let id = record_job(ctx, actor, exam_id, doc, sha, &target.printer, Some(cups_job), JobState::Pending, reprint_of)?;
     let status = target.wait_settled(cups_job, wait).await?;
     update_state(ctx, actor, &job_get(ctx, id)?, &status)?;
     job_get(ctx, id)
 }
 
 async fn submit(ctx: &EdgeContext, actor: &str, target: &CupsTarget, exam_id: &str, doc: &PrintDocument, reprint_of: Option<i64>, wait: Duration) -> Result<PrintJobRow> {
-    let cups_job = target.submit(&doc.title, doc.bytes.clone()).await?;
-    follow(ctx, actor, target, exam_id, doc, cups_job, reprint_of, wait).await
+    // The job name starts with the exam, so `edge wipe` purges only this exam's jobs.
+    let cups_job = target.submit(&format!("{exam_id} {}", doc.title), doc.bytes.clone()).await?;
+    follow(ctx, actor, target, exam_id, doc, &crate::util::sha256_hex(&doc.bytes), cups_job, reprint_of, wait).await
 }
 
 /// Sends documents already laid out, one job each, following each for `wait`.
@@ -289,7 +292,7 @@ pub fn write_documents(ctx: &EdgeContext, exam_id: &ExamId, documents: &[PrintDo
     for doc in documents {
         let path = out.join(&doc.file_name);
         crate::util::write_atomic(&path, &doc.bytes).with_context(|| format!("write {}", path.display()))?;
-        let id = record_job(ctx, actor, exam_id, doc, &out.display().to_string(), None, JobState::Written, None)?;
+        let id = record_job(ctx, actor, exam_id, doc, &crate::util::sha256_hex(&doc.bytes), &out.display().to_string(), None, JobState::Written, None)?;
         written.push((id, path));
     }
     Ok(written)
@@ -412,7 +415,9 @@ pub async fn print_exam_materials(ctx: &EdgeContext, request: &MaterialsPrintReq
         return Err(PrintOpsError::NobodySeated { exam: exam_id.clone(), room: auditorium.map(|a| format!(" в аудитории {a}")).unwrap_or_default() });
     }
     let jobs = super::kim::plan_copies(&files, &seated);
-    let mut decrypted: HashMap<String, Vec<u8>> = HashMap::new();
+    // Locked in RAM and wiped on drop; each job gets its own locked copy, dropped (wiped) by
+    // the IPP client once sent. The PrintDocument carries no bytes.
+    let mut decrypted: HashMap<String, crate::util::plaintext::Plaintext> = HashMap::new();
     let mut rows = Vec::new();
     for job in jobs {
         if !decrypted.contains_key(&job.file_name) {
@@ -424,12 +429,14 @@ pub async fn print_exam_materials(ctx: &EdgeContext, request: &MaterialsPrintReq
             form: "КИМ".into(),
             auditorium: Some(job.auditorium.clone()),
             pages: job.copies,
-            bytes: decrypted[&job.file_name].clone(),
+            bytes: Vec::new(),
         };
-        let cups_job = target.submit_copies(&doc.title, doc.bytes.clone(), super::kim::document_format(&job.file_name), job.copies).await?;
-        rows.push(follow(ctx, &request.actor, &target, exam_id, &doc, cups_job, None, request.wait).await?);
+        let plaintext = &decrypted[&job.file_name];
+        let sha = crate::util::sha256_hex(plaintext);
+        let cups_job = target.submit_copies(&doc.title, plaintext.clone(), super::kim::document_format(&job.file_name), job.copies).await?;
+        rows.push(follow(ctx, &request.actor, &target, exam_id, &doc, &sha, cups_job, None, request.wait).await?);
     }
-    // The plaintext lived only in this map.
+    // The plaintext lived only in this map: wiped here.
     decrypted.clear();
     Ok(rows)
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Context;
 use clap::Args;
 
-use super::ops::{wipe_exam, WipeReport};
+use super::ops::{purge_exam_jobs, wipe_exam, JobsPurge, WipeReport};
 use super::{MaterialsDecision, PersonalDecision, ReceiptCheck};
 use crate::context::EdgeContext;
 
@@ -37,18 +37,44 @@ pub fn wipe(config: &Path, args: WipeArgs, receipts: &dyn ReceiptCheck) -> anyho
             crate::plan::store::exam_list(&conn).context("list exams")?.into_iter().map(|e| e.exam_id).collect()
         }
     };
+    // The exam's jobs leave cupsd first (an unreachable cupsd is reported, not fatal: the
+    // files below go regardless and the next run purges the jobs).
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("tokio runtime")?;
     let mut reports = Vec::new();
     for exam_id in &exam_ids {
-        reports.push(wipe_exam(&ctx, exam_id, receipts).with_context(|| format!("wipe exam {exam_id}"))?);
+        let jobs = rt.block_on(purge_exam_jobs(&ctx, exam_id)).with_context(|| format!("purge print jobs of exam {exam_id}"))?;
+        let report = wipe_exam(&ctx, exam_id, receipts).with_context(|| format!("wipe exam {exam_id}"))?;
+        reports.push(ExamWipe { report, print_jobs: jobs });
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     } else {
         for r in &reports {
-            println!("{}", describe(r));
+            println!("{}", describe(&r.report));
+            if let Some(jobs) = &r.print_jobs {
+                println!("{}", describe_jobs(&r.report.exam_id, jobs));
+            }
         }
     }
     Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct ExamWipe {
+    #[serde(flatten)]
+    report: WipeReport,
+    /// None before the exam is over (nothing is purged then).
+    print_jobs: Option<JobsPurge>,
+}
+
+fn describe_jobs(exam_id: &str, j: &JobsPurge) -> String {
+    let done = format!("{exam_id}: задания печати удалены из CUPS вместе с файлами спула (удалено: {}, уже не было: {}, чужих номеров пропущено: {})", j.purged, j.gone, j.not_ours);
+    match &j.unreachable {
+        None => done,
+        Some(why) => format!(
+            "{done}; CUPS недоступен ({why}): остальные задания не удалены — спул CUPS на ППЭ в памяти (tmpfs) и пропадёт при перезагрузке; повторите `ppe edge wipe`, когда CUPS запущен"
+        ),
+    }
 }
 
 fn describe(r: &WipeReport) -> String {

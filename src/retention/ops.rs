@@ -1,6 +1,7 @@
-//! The retention use case of the box: wipe what is due for one exam — decrypted material after
+//! The retention use cases of the box: wipe what is due for one exam — decrypted material after
 //! the exam, personal data after the retention period and only with the hub's receipt held —
-//! each wipe one transaction with its audit entry. The decisions are `retention`'s, pure.
+//! each wipe one transaction with its audit entry; and purge the exam's print jobs from cupsd
+//! after the exam. The decisions are `retention`'s, pure.
 
 use anyhow::Context;
 
@@ -77,4 +78,54 @@ pub fn wipe_exam(ctx: &EdgeContext, exam_id: &str, receipts: &dyn ReceiptCheck) 
         personal_counts = Some(counts);
     }
     Ok(WipeReport { exam_id: exam_id.to_string(), materials, materials_removed, personal, personal_counts, personal_files_removed, wal_truncated })
+}
+
+/// What the wipe did with the exam's print jobs in cupsd.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct JobsPurge {
+    /// Jobs canceled (when still active) and purged from cupsd: no spool file, no history.
+    pub purged: u32,
+    /// Jobs cupsd no longer knew.
+    pub gone: u32,
+    /// Recorded ids that now name another exam's job (cupsd lost its state): left alone.
+    pub not_ours: u32,
+    /// cupsd could not be reached: the jobs are left for the next run (`edge wipe --due`).
+    pub unreachable: Option<String>,
+}
+
+/// After the exam, cancels and purges every job of the exam that printing recorded, so no
+/// document, control file or history entry of it stays in cupsd. One audit entry when
+/// anything was purged or cupsd could not be reached; nothing before the exam is over.
+pub async fn purge_exam_jobs(ctx: &EdgeContext, exam_id: &str) -> anyhow::Result<Option<JobsPurge>> {
+    let jobs = {
+        let conn = ctx.db()?;
+        let exam = crate::plan::store::exam_get(&conn, exam_id)?.ok_or_else(|| RetentionError::UnknownExam(exam_id.to_string()))?;
+        if super::decide_materials(super::exam_over_at(&exam)?, ctx.clock.now()) != MaterialsDecision::Wipe {
+            return Ok(None);
+        }
+        crate::printing::store::print_jobs_for_exam(&conn, exam_id).context("load print jobs")?
+    };
+    let mut report = JobsPurge::default();
+    for job in jobs.iter().filter(|j| j.cups_job_id.is_some()) {
+        let target = crate::printing::cups::CupsTarget::new(&ctx.config.printer.cups_uri, &job.printer);
+        match target.purge(job.cups_job_id.unwrap_or_default(), exam_id).await {
+            Ok(crate::printing::cups::PurgeOutcome::Purged) => report.purged += 1,
+            Ok(crate::printing::cups::PurgeOutcome::Gone) => report.gone += 1,
+            Ok(crate::printing::cups::PurgeOutcome::NotOurs) => report.not_ours += 1,
+            Err(e) if crate::printing::cups::is_unreachable(&e) => {
+                report.unreachable = Some(e.to_string());
+                break;
+            }
+            Err(e) => return Err(e).context("purge print job"),
+        }
+    }
+    if report.purged > 0 || report.unreachable.is_some() {
+        let mut conn = ctx.db()?;
+        let at = ctx.clock.now_rfc3339();
+        let details = serde_json::to_value(&report)?;
+        let tx = conn.transaction()?;
+        crate::audit::store::append(&tx, &at, crate::audit::NewEntry { actor: "system", action: "retention.print_jobs_purged", object: exam_id, details })?;
+        tx.commit()?;
+    }
+    Ok(Some(report))
 }

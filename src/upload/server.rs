@@ -9,6 +9,8 @@
 //! - [`meta`]: the [`UploadMeta`] seam for uploads, bundles, receipts and box keys, over the
 //!   hub's SQLite database through its connection pool;
 //! - [`locks`]: one lock per upload and per content being created;
+//! - [`limits`]: what a box may store (its allowance from the plan) and the upload requests
+//!   served at once;
 //! - [`finalize`]: the signed manifest checked, the signed receipt;
 //! - [`import`]: bundle files carried on media into the blob store.
 //!
@@ -18,6 +20,7 @@ pub mod blobs;
 pub mod core;
 pub mod finalize;
 pub mod import;
+pub mod limits;
 pub mod locks;
 pub mod meta;
 pub mod tus;
@@ -39,6 +42,7 @@ pub use self::tus::router;
 
 use super::group_commit::GroupCommit;
 use crate::clock::Clock;
+use crate::config::HubLimitsConfig;
 use crate::context::HubContext;
 use locks::UploadLocks;
 
@@ -57,6 +61,11 @@ pub struct UploadServerState {
     pub bytes_received_total: AtomicU64,
     /// Offsets and completions become durable in groups (see [`GroupCommit`]).
     pub group: GroupCommit,
+    /// Behind the hub's listener: the per-box allowance, size and disk checks at creation, the
+    /// body idle timeout and the concurrency caps (`hub.toml` `[limits]`); `None` for a bare
+    /// upload server (tests, benchmarks).
+    pub limits: Option<HubLimitsConfig>,
+    pub concurrency: Option<limits::Concurrency>,
     locks: UploadLocks,
 }
 
@@ -71,6 +80,8 @@ impl UploadServerState {
             max_size: 4 << 30,
             bytes_received_total: AtomicU64::new(0),
             group: GroupCommit::default(),
+            limits: None,
+            concurrency: None,
             locks: UploadLocks::default(),
         }
     }
@@ -81,7 +92,9 @@ impl UploadServerState {
     pub fn from_context(ctx: &HubContext) -> anyhow::Result<Self> {
         let key = crate::keys::load_ed25519(&ctx.config.signing_key_file)?;
         let blobs = FsBlobStore::open(ctx.config.state_dir.join("uploads"))?;
-        Ok(Self::new(Arc::new(SqliteUploadMeta::from_context(ctx)), Arc::new(blobs), ctx.clock.clone(), key))
+        let mut state = Self::new(Arc::new(SqliteUploadMeta::from_context(ctx)), Arc::new(blobs), ctx.clock.clone(), key);
+        state.set_limits(ctx.config.limits.clone());
+        Ok(state)
     }
 
     /// A hub's upload side in one folder without a config (tests, benchmarks): the database
@@ -90,6 +103,21 @@ impl UploadServerState {
         let blobs = FsBlobStore::open(dir.join("uploads"))?;
         let meta = SqliteUploadMeta::open(dir.to_path_buf(), dir.join("hub.db"));
         Ok(Self::new(Arc::new(meta), Arc::new(blobs), clock, hub_key))
+    }
+
+    /// Applies `[limits]`: the checks at creation, the body idle timeout, the concurrency caps,
+    /// the largest upload and how long an unfinished one may stay idle.
+    pub fn set_limits(&mut self, limits: HubLimitsConfig) {
+        self.max_size = limits.max_upload_bytes;
+        // Clamped to what chrono holds (a century is more than any exam needs).
+        self.expire_after = chrono::Duration::seconds(limits.expire_after_secs.clamp(1, 100 * 366 * 86_400) as i64);
+        self.concurrency = Some(limits::Concurrency::new(limits.max_concurrent_uploads, limits.max_concurrent_uploads_per_box));
+        self.limits = Some(limits);
+    }
+
+    /// A body frame may take this long to arrive (`None`: no limit).
+    pub fn body_idle(&self) -> Option<std::time::Duration> {
+        self.limits.as_ref().map(|l| std::time::Duration::from_secs(l.body_idle_secs.max(1)))
     }
 
     fn expiry_from_now(&self) -> String {

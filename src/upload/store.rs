@@ -159,6 +159,36 @@ pub fn tus_for_point(conn: &Connection, exam_id: &str, ppe_code: &str) -> rusqli
     rows
 }
 
+/// What one box stores for an exam and what the plan expects of it there, for its allowance
+/// (`upload::server::limits`): participants registered for the exam at the point and the
+/// point's auditoriums, and the uploads (count, declared bytes) it holds for that exam; for an
+/// exam the plan does not hold at the point, the uploads of every such exam together.
+pub fn tus_box_usage(conn: &Connection, exam_id: &str, ppe_code: &str) -> rusqlite::Result<BoxUsage> {
+    let registered: i64 = conn.query_row("SELECT COUNT(*) FROM registration WHERE exam_id = ?1 AND ppe_code = ?2", params![exam_id, ppe_code], |r| r.get(0))?;
+    let auditoriums: i64 = conn.query_row("SELECT COUNT(*) FROM auditorium WHERE ppe_code = ?1", [ppe_code], |r| r.get(0))?;
+    let (files, bytes): (i64, i64) = if registered > 0 {
+        conn.query_row("SELECT COUNT(*), COALESCE(SUM(upload_length), 0) FROM tus_upload WHERE exam_id = ?1 AND ppe_code = ?2", params![exam_id, ppe_code], |r| Ok((r.get(0)?, r.get(1)?)))?
+    } else {
+        conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(upload_length), 0) FROM tus_upload t WHERE t.ppe_code = ?1 \
+             AND NOT EXISTS (SELECT 1 FROM registration r WHERE r.exam_id = t.exam_id AND r.ppe_code = t.ppe_code)",
+            [ppe_code],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+    };
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(BoxUsage { registered: n(registered), auditoriums: n(auditoriums), files: n(files), bytes: n(bytes) })
+}
+
+/// See [`tus_box_usage`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BoxUsage {
+    pub registered: u64,
+    pub auditoriums: u64,
+    pub files: u64,
+    pub bytes: u64,
+}
+
 // ---------- hub: bundles ----------
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

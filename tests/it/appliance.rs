@@ -375,7 +375,10 @@ fn good_box(dir: &Path) -> std::path::PathBuf {
 }
 
 fn check_config(config: &Path) -> (bool, String) {
-    let o = ppe(&["edge", "--config", config.to_str().unwrap(), "check-config"]);
+    // The box's cupsd as firmware-config sets it up (spool on tmpfs, PreserveJobFiles No);
+    // tests/it/attacks/spool.rs tries the bad ones.
+    let cups = memory_cups_conf();
+    let o = Command::new(ppe_bin()).args(["edge", "--config", config.to_str().unwrap(), "check-config"]).env("CUPS_SERVERROOT", cups.path()).output().unwrap();
     (o.status.success(), format!("{}{}", stdout(&o), stderr(&o)))
 }
 

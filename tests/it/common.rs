@@ -76,15 +76,7 @@ impl Cupsd {
             ),
         )
         .unwrap();
-        std::fs::write(
-            root.join("cupsd.conf"),
-            format!(
-                "Listen 127.0.0.1:{port}\nLogLevel info\nBrowsing No\nWebInterface No\nDefaultAuthType None\n\
-                 <Location />\n  Order allow,deny\n  Allow from 127.0.0.1\n</Location>\n\
-                 <Policy default>\n  <Limit All>\n    AuthType None\n    Order deny,allow\n  </Limit>\n</Policy>\n"
-            ),
-        )
-        .unwrap();
+        std::fs::write(root.join("cupsd.conf"), private_cupsd_conf(port)).unwrap();
         // cups-pdf reads /etc/cups/cups-pdf-<queue>.conf for `cups-pdf:/<queue>`: a per-test
         // file sends the output into our temp folder and leaves the system config alone.
         let pdf_conf = PathBuf::from(format!("/etc/cups/cups-pdf-{printer}.conf"));
@@ -151,6 +143,15 @@ impl Drop for Cupsd {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.pdf_conf);
     }
+}
+
+/// cupsd.conf of a private cupsd on 127.0.0.1:`port` that anyone on loopback may use.
+pub fn private_cupsd_conf(port: u16) -> String {
+    format!(
+        "Listen 127.0.0.1:{port}\nLogLevel info\nBrowsing No\nWebInterface No\nDefaultAuthType None\n\
+         <Location />\n  Order allow,deny\n  Allow from 127.0.0.1\n</Location>\n\
+         <Policy default>\n  <Limit All>\n    AuthType None\n    Order deny,allow\n  </Limit>\n</Policy>\n"
+    )
 }
 
 pub fn chmod(path: &Path, mode: u32) {
@@ -342,4 +343,23 @@ pub fn feed(feeder: &Path, text: &str) {
     let mut f = std::fs::OpenOptions::new().write(true).open(feeder).unwrap();
     f.write_all(text.as_bytes()).unwrap();
     f.flush().unwrap();
+}
+
+// ---------- CUPS settings made by the project's own firmware-config ----------
+
+/// Runs firmware-config/cups-setup.sh with `args` (never against /etc/cups: callers pass
+/// `--conf-dir` and `--no-restart`).
+pub fn cups_setup(args: &[&str]) -> Output {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("firmware-config/cups-setup.sh");
+    Command::new("bash").arg(script).args(args).output().unwrap()
+}
+
+/// A CUPS configuration folder (for `CUPS_SERVERROOT`) whose spool and temp folder are on
+/// tmpfs with `PreserveJobFiles No`, as cups-setup.sh makes it: what `check-config` accepts.
+pub fn memory_cups_conf() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("ppe-cups-conf").tempdir_in("/dev/shm").expect("/dev/shm (tmpfs) for a CUPS spool");
+    let root = dir.path().to_str().unwrap();
+    let o = cups_setup(&["--spool-only", "--no-restart", "--conf-dir", root, "--spool", &format!("{root}/spool")]);
+    assert!(o.status.success(), "cups-setup.sh: {}", String::from_utf8_lossy(&o.stderr));
+    dir
 }

@@ -77,7 +77,7 @@ impl World {
         self.package_dir(ppe).join(m.manifest.files[file].cipher_file_name())
     }
 
-    fn edge(&self, hub: &Hub, args: &[&str]) -> Output {
+    pub(crate) fn edge(&self, hub: &Hub, args: &[&str]) -> Output {
         self.edge_at(&hub.url(), args)
     }
 
@@ -89,7 +89,7 @@ impl World {
         Command::new(ppe_bin()).args(&all).env("PPE_LOG", "warn").env("PPE_HUB_URL", hub_url).output().unwrap()
     }
 
-    fn edge_ctx(&self, hub: &Hub) -> ppe::context::EdgeContext {
+    pub(crate) fn edge_ctx(&self, hub: &Hub) -> ppe::context::EdgeContext {
         self.edge_ctx_at(&hub.url())
     }
 
@@ -123,6 +123,14 @@ impl World {
     }
 }
 
+/// The ГЭК member of the synced plan assigned to 0101 on the exam's date.
+pub(crate) fn assigned_gek_member(plan: &ppe::model::Plan) -> &ppe::model::Worker {
+    plan.workers
+        .iter()
+        .find(|wk| wk.roles.contains(&ppe::model::WorkerRole::GekMember) && plan.worker_assignments.iter().any(|a| a.worker_id == wk.worker_id && a.date == "2027.05.27"))
+        .expect("a ГЭК member assigned to 0101 in the synced plan")
+}
+
 pub(crate) fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -139,13 +147,13 @@ pub(crate) fn report(o: &Output) -> ppe::materials::pull::PullReport {
 }
 
 /// The hub's server in this process, with its clock set to `now`.
-struct Hub {
+pub(crate) struct Hub {
     _rt: tokio::runtime::Runtime,
     addr: SocketAddr,
 }
 
 impl Hub {
-    fn start(hub_toml: &Path, now: &str) -> Hub {
+    pub(crate) fn start(hub_toml: &Path, now: &str) -> Hub {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let clock = ppe::clock::Clock::simulated(ppe::clock::parse_now(now).unwrap(), 1.0);
         let ctx = ppe::context::HubContext::open(hub_toml).unwrap().with_clock(clock);
@@ -157,7 +165,7 @@ impl Hub {
         Hub { _rt: rt, addr }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("https://127.0.0.1:{}", self.addr.port())
     }
 }
@@ -194,11 +202,7 @@ fn prestage_then_pull_in_window_moves_only_the_key_and_gek_activation_decrypts()
     assert!(format!("{err:#}").contains("не активирован"), "{err:#}");
     let mut db = ctx.db().unwrap();
     let plan = ppe::plan::store::load_plan(&db).unwrap();
-    let gek = plan
-        .workers
-        .iter()
-        .find(|wk| wk.roles.contains(&ppe::model::WorkerRole::GekMember) && plan.worker_assignments.iter().any(|a| a.worker_id == wk.worker_id && a.date == "2027.05.27"))
-        .expect("a ГЭК member assigned to 0101 in the synced plan");
+    let gek = assigned_gek_member(&plan);
     ppe::accounts::create_account(&mut db, "gek", &gek.worker_id, ppe::model::WorkerRole::GekMember, "пароль-члена-гэк", "2027-05-27T02:31:00Z").unwrap();
     ppe::accounts::create_account(&mut db, "tech1", "W-tech", ppe::model::WorkerRole::TechSpecialist, "пароль-техника", "2027-05-27T02:31:00Z").unwrap();
     assert!(ppe::materials::pull::activate(&ctx, EXAM, "gek", "неверный-пароль", "tech1").is_err());

@@ -213,7 +213,9 @@ async fn heartbeat_is_refused_unless_the_certificate_names_the_same_exam_point()
     assert_eq!(s, StatusCode::OK, "{b}");
     let offset = b["clock_offset_ms"].as_i64().unwrap();
     assert!((17_279_000..=17_280_000).contains(&offset), "box clock 06:58 against hub 02:10 is an offset of +4 h 48 min: {offset}");
-    let metrics = get(&pages, "/metrics", None).await.1;
+    assert_eq!(get(&pages, "/metrics", None).await.0, StatusCode::UNAUTHORIZED, "metrics need an operator's login");
+    let viewer = login(&pages, "viewer1", PASSWORD).await.unwrap();
+    let metrics = get(&pages, "/metrics", Some(&viewer)).await.1;
     assert!(metrics.contains("ppe_monitoring_reports_accepted_total 1"), "{metrics}");
     assert!(metrics.contains("ppe_monitoring_reports_refused_total{reason=\"wrong_exam_point\"} 1"), "{metrics}");
     assert!(metrics.contains("ppe_monitoring_points{exam_id=\"ege-02\",health=\"on_track\"} 1"), "{metrics}");

@@ -118,6 +118,10 @@ pub trait BlobStore: Send + Sync {
     fn partial_remove(&self, upload_id: &str) -> Result<(), BlobError>;
     /// Every partial held.
     fn partials(&self) -> Result<Vec<PartialEntry>, BlobError>;
+    /// Bytes still free where the store writes, `None` when it cannot tell.
+    fn free_bytes(&self) -> Option<u64> {
+        None
+    }
 
     /// Completes a partial whose hash must be `expected_sha256`, durably; refused (and nothing
     /// linked) when it is not.
@@ -397,6 +401,10 @@ impl BlobStore for FsBlobStore {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
         }
+    }
+
+    fn free_bytes(&self) -> Option<u64> {
+        super::limits::free_bytes(&self.root)
     }
 
     fn partials(&self) -> Result<Vec<PartialEntry>, BlobError> {

@@ -24,8 +24,11 @@ use crate::upload::group_commit::DurableOp;
 use crate::upload::store::TusUploadRow;
 use crate::upload::UploadError;
 
-/// A PATCH body bigger than this is written to the partial in pieces of this size.
-pub const SPILL_AT: usize = 16 << 20;
+/// A request body is written to the partial in pieces of this size, so a request holds no
+/// more than this in memory (a page smaller than this is written once, at its address).
+/// Behind the hub's concurrency cap (`[limits] max_concurrent_uploads`) this bounds what
+/// bodies take of the hub's memory.
+pub const SPILL_AT: usize = 1 << 20;
 
 /// Why an operation failed, independent of the header dialect.
 #[derive(Debug, thiserror::Error)]
@@ -42,8 +45,9 @@ pub enum CoreError {
     BadRequest(String),
     #[error("{0}")]
     Forbidden(String),
-    #[error("upload larger than allowed ({0} bytes)")]
-    TooLarge(u64),
+    /// A box's allowance, the hub's disk or its concurrency cap (413, 429, 507).
+    #[error("{0}")]
+    Limit(super::limits::LimitRefusal),
     #[error("bundle refused: {0}")]
     Refused(UploadError),
     #[error("storage: {0}")]
@@ -124,6 +128,17 @@ struct Gathered {
     broken: Option<String>,
 }
 
+/// The next frame of a body; `Err(idle)` when none came within `idle` (a stalled sender).
+async fn next_frame<S, T>(body: &mut S, idle: Option<std::time::Duration>) -> Result<Option<T>, std::time::Duration>
+where
+    S: futures_util::Stream<Item = T> + Unpin,
+{
+    match idle {
+        Some(d) => tokio::time::timeout(d, body.next()).await.map_err(|_| d),
+        None => Ok(body.next().await),
+    }
+}
+
 /// What a creation request gets.
 enum Prepared {
     /// The same content's upload, already here (with its offset).
@@ -171,7 +186,7 @@ impl UploadCore {
     /// when one is here, else a new row (not yet stored).
     fn prepare(state: &UploadServerState, length: u64, meta: UploadMetadata, identity: Option<&BoxIdentity>) -> Result<Prepared, CoreError> {
         if length > state.max_size {
-            return Err(CoreError::TooLarge(state.max_size));
+            return Err(CoreError::Limit(super::limits::LimitRefusal::TooLarge { length, max: state.max_size }));
         }
         let mut meta = meta;
         if let Some(id) = identity {
@@ -210,6 +225,14 @@ impl UploadCore {
             if let Some(same) = state.meta.upload_find_same(&row, &row.created_at)? {
                 return Ok(Prepared::Existing(same));
             }
+        }
+        // Only new bytes count against the box's allowance and the hub's disk.
+        if let Some(limits) = &state.limits {
+            let usage = state.meta.box_usage(&row.exam_id, &row.ppe_code)?;
+            super::limits::check_creation(length, &usage, state.blobs.free_bytes(), limits).map_err(|refusal| {
+                tracing::warn!(ppe = %row.ppe_code, exam = %row.exam_id, length, reason = refusal.code(), "upload creation refused: {refusal}");
+                CoreError::Limit(refusal)
+            })?;
         }
         Ok(Prepared::New(row))
     }
@@ -326,7 +349,8 @@ impl UploadCore {
             Prepared::Existing(row) => {
                 // Read and dropped, never more than the upload's length.
                 let mut drained = 0u64;
-                while let Some(Ok(bytes)) = body.next().await {
+                let idle = state.body_idle();
+                while let Ok(Some(Ok(bytes))) = next_frame(&mut body, idle).await {
                     state.bytes_received_total.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
                     drained += bytes.len() as u64;
                     if drained > row.upload_length {
@@ -366,7 +390,16 @@ impl UploadCore {
         let mut pending_len = 0usize;
         let mut spilled: u64 = 0;
         let mut broken: Option<String> = None;
-        while let Some(item) = body.next().await {
+        let idle = state.body_idle();
+        loop {
+            let item = match next_frame(&mut body, idle).await {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(waited) => {
+                    broken = Some(format!("no body bytes for {} s", waited.as_secs()));
+                    break;
+                }
+            };
             match item {
                 Ok(bytes) => {
                     state.bytes_received_total.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);

@@ -37,6 +37,8 @@ pub trait UploadMeta: Send + Sync {
     /// `now`, the most advanced first.
     fn upload_find_same(&self, row: &TusUploadRow, now: &str) -> MetaResult<Option<TusUploadRow>>;
     fn uploads_for_point(&self, exam_id: &str, ppe_code: &str) -> MetaResult<Vec<TusUploadRow>>;
+    /// What the box stores for the exam and what the plan expects there (its allowance).
+    fn box_usage(&self, exam_id: &str, ppe_code: &str) -> MetaResult<upload_store::BoxUsage>;
     /// Unfinished uploads whose expiry is before `now`.
     fn uploads_expired(&self, now: &str) -> MetaResult<Vec<String>>;
     /// `writes` in one transaction, each completion with its audit entry.
@@ -110,6 +112,10 @@ impl UploadMeta for SqliteUploadMeta {
 
     fn uploads_for_point(&self, exam_id: &str, ppe_code: &str) -> MetaResult<Vec<TusUploadRow>> {
         upload_store::tus_for_point(&*self.conn()?, exam_id, ppe_code).map_err(db)
+    }
+
+    fn box_usage(&self, exam_id: &str, ppe_code: &str) -> MetaResult<upload_store::BoxUsage> {
+        upload_store::tus_box_usage(&*self.conn()?, exam_id, ppe_code).map_err(db)
     }
 
     fn uploads_expired(&self, now: &str) -> MetaResult<Vec<String>> {

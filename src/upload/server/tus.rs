@@ -16,6 +16,7 @@ use axum::{Extension, Json, Router};
 use base64::Engine;
 
 use super::core::{CoreError, UploadCore, UploadMetadata};
+use super::limits::LimitRefusal;
 use super::UploadServerState;
 use crate::context::BoxIdentity;
 use crate::protocol::tus;
@@ -28,7 +29,7 @@ pub fn router(state: Arc<UploadServerState>) -> Router {
         .route("/", options(tus_options).post(tus_create))
         .route("/bundles", post(bundle_finalize_post))
         .route("/{upload_id}", patch(tus_patch).head(tus_head).delete(tus_delete).options(tus_options))
-        .route_layer(axum::middleware::from_fn(enrolled_boxes_only))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), enrolled_boxes_only))
         .with_state(state)
 }
 
@@ -36,11 +37,55 @@ pub fn router(state: Arc<UploadServerState>) -> Router {
 /// identity (put there by the hub's listener for an enrolled client certificate; client
 /// certificates are optional at its TLS layer for the dashboard's browsers) is refused before
 /// anything of it is read. The handlers take the identity as a required extension too.
-async fn enrolled_boxes_only(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    if req.extensions().get::<BoxIdentity>().is_none() {
-        return error_response(CoreError::Forbidden("uploads are taken only from boxes with an enrolled client certificate".into()));
+///
+/// With [`UploadServerState::concurrency`], a request runs only in a free slot (of all boxes
+/// and of its own box); past either cap it is answered 429 with `Retry-After` at once.
+async fn enrolled_boxes_only(State(state): State<Arc<UploadServerState>>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let caller = req.extensions().get::<BoxIdentity>().map(|i| i.ppe_code.clone());
+    let has_body = req.headers().contains_key(axum::http::header::TRANSFER_ENCODING)
+        || header_str(req.headers(), "Content-Length").is_some_and(|v| v.trim() != "0");
+    if caller.is_none() {
+        return close_after(error_response(CoreError::Forbidden("uploads are taken only from boxes with an enrolled client certificate".into())), has_body);
     }
-    next.run(req).await
+    let _slot = match &state.concurrency {
+        Some(c) => match c.try_enter(caller.as_deref().unwrap_or_default()) {
+            Ok(slot) => Some(slot),
+            Err(refusal) => return close_after(limit_response(&state, refusal), has_body),
+        },
+        None => None,
+    };
+    let resp = next.run(req).await;
+    let refused = resp.status().is_client_error() || resp.status().is_server_error();
+    close_after(resp, has_body && refused)
+}
+
+/// A refusal of a request whose body may be left unread ends its connection (`Connection:
+/// close`): the client then neither reuses a connection the hub closes after the answer nor
+/// sends its next request after the unread bytes.
+fn close_after(mut resp: Response, close: bool) -> Response {
+    if close {
+        resp.headers_mut().insert(axum::http::header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+/// A refusal of [`super::limits`]: its status, `Retry-After` where waiting helps, and the
+/// Russian reason in the protocol's error body.
+fn limit_response(state: &UploadServerState, refusal: LimitRefusal) -> Response {
+    let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+    let retry_after = match &refusal {
+        LimitRefusal::Busy(_) => Some(2),
+        // An allowance frees up when the box's unfinished uploads expire and are swept.
+        LimitRefusal::TooManyFiles { .. } => Some(state.expire_after.num_seconds().max(1)),
+        LimitRefusal::DiskFull { .. } => Some(60),
+        LimitRefusal::TooLarge { .. } | LimitRefusal::OverQuota { .. } => None,
+    };
+    let body = crate::protocol::ErrorBody { error: refusal.code().into(), message: refusal.to_string(), message_ru: Some(refusal.message_ru()) };
+    let mut resp = (status, Json(body)).into_response();
+    if let Some(secs) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+        resp.headers_mut().insert(axum::http::header::RETRY_AFTER, secs);
+    }
+    tus_headers(resp)
 }
 
 fn tus_headers(mut resp: Response) -> Response {
@@ -52,13 +97,13 @@ fn tus_headers(mut resp: Response) -> Response {
 
 fn error_response(e: CoreError) -> Response {
     let status = match &e {
+        CoreError::Limit(r) => StatusCode::from_u16(r.status()).unwrap_or(StatusCode::TOO_MANY_REQUESTS),
         CoreError::NotFound => StatusCode::NOT_FOUND,
         CoreError::Gone => StatusCode::GONE,
         CoreError::OffsetMismatch { .. } => StatusCode::CONFLICT,
         CoreError::ChecksumMismatch => StatusCode::from_u16(tus::CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST),
         CoreError::BadRequest(_) => StatusCode::BAD_REQUEST,
         CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
-        CoreError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         CoreError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
         CoreError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
@@ -72,6 +117,7 @@ fn error_response(e: CoreError) -> Response {
         CoreError::Storage(_) => {
             serde_json::json!({"error": "storage", "message": "storage error on the hub"})
         }
+        CoreError::Limit(r) => serde_json::json!({"error": r.code(), "message": r.to_string(), "message_ru": r.message_ru()}),
         other => serde_json::json!({"error": "tus", "message": other.to_string()}),
     };
     tus_headers((status, Json(body)).into_response())
@@ -195,6 +241,7 @@ async fn tus_create(
             }
             resp
         }
+        Err(CoreError::Limit(refusal)) => limit_response(&state, refusal),
         Err(e) => error_response(e),
     }
 }

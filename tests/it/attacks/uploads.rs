@@ -401,7 +401,7 @@ fn a_manifest_whose_sha256_names_a_path_or_a_device_is_refused_fast_without_echo
     assert!(text.contains("missing_file"), "{text}");
     assert_eq!(hub.stored().bundles, bundles_before, "no receipt for any of them");
     // The hub keeps serving, and stops at once when asked.
-    assert_eq!(hub.send(a.get(format!("{}/v1/time", hub.url))).status(), StatusCode::OK);
+    assert_eq!(hub.send(a.get(format!("{}/v1/time", hub.url)).header(ppe::protocol::TIME_NONCE_HEADER, "ab".repeat(32))).status(), StatusCode::OK);
     let took = hub.stop();
     assert!(took < Duration::from_secs(10), "shutdown took {took:?}");
 }
