@@ -25,5 +25,10 @@ fn main() {
         out.push_str(&format!("    ({version}, {name:?}, include_str!({:?})),\n", abs.display().to_string()));
     }
     out.push_str("];\n");
-    fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("migrations.rs"), out).unwrap();
+    // Written to a new file and renamed into place: a target folder copied with hard links
+    // (one per worktree) must not see another copy's list through a shared inode.
+    let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("migrations.rs");
+    let tmp = dest.with_extension("rs.tmp");
+    fs::write(&tmp, out).unwrap();
+    fs::rename(&tmp, &dest).unwrap();
 }

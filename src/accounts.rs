@@ -32,6 +32,8 @@ pub enum AccountError {
     WrongPassword,
     #[error("пароль должен быть не короче 8 символов")]
     WeakPassword,
+    #[error("работника {worker} нет в плане ППЭ с ролью «{role}»")]
+    NotAPlanWorker { worker: String, role: &'static str },
     #[error("база данных: {0}")]
     Store(String),
 }

@@ -115,7 +115,8 @@ fn demo_pdf(line: &str) -> Vec<u8> {
 }
 
 /// Creates a hub in `dir/hub` (listening at `hub_addr`) with the generated plan imported,
-/// the first exam point's box enrolled in `dir/box`, and packages published for both exams.
+/// the first exam point's box enrolled in `dir/box`, its ГЭК members' key files issued into
+/// `dir/box/gek-keys`, and packages published for both exams.
 pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams, hub_addr: std::net::SocketAddr) -> anyhow::Result<DemoRegion> {
     let hub_dir = dir.join("hub");
     let hub_config = hub_dir.join("hub.toml");
@@ -134,6 +135,12 @@ pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams, hub_addr:
     let box_dir = dir.join("box");
     let hub_ctx = crate::context::HubContext::open(&hub_config)?;
     crate::hub::setup::enroll_box(&hub_ctx, &crate::hub::setup::NewBox { ppe_code: ppe_code.as_str().into(), out: box_dir.clone(), run_dir: Some(run_dir) })?;
+    // РЦОИ issues each ГЭК member of this point their own key file (the stick they bring).
+    let members: std::collections::BTreeSet<&str> = plan.worker_assignments.iter().filter(|a| a.ppe_code == ppe_code).map(|a| a.worker_id.as_str()).collect();
+    for worker in members.into_iter().filter(|w| crate::gek::is_plan_worker_with_role(&plan, w, crate::model::WorkerRole::GekMember)) {
+        let request = crate::gek::ops::EnrollRequest { worker_id: worker.into(), pin: autopilot::DEMO_GEK_PIN.into(), out: autopilot::demo_gek_key_file(&box_dir, worker), enrolled_by: "demo".into() };
+        crate::gek::ops::enroll(&hub_ctx, &request)?;
+    }
     for exam in &plan.exams {
         let materials = dir.join("materials").join(&exam.exam_id);
         std::fs::create_dir_all(&materials)?;
@@ -188,6 +195,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("  box of exam point {} (ППЭ): {box_url}", region.ppe_code);
         println!("  hub for boxes (mutual TLS): {hub_box_url}");
         println!("  simulated time {} running {}x; accounts on the box: {} and {} (password {})", clock.now_rfc3339(), clock.speed(), autopilot::TECH_LOGIN, autopilot::GEK_LOGIN, autopilot::DEMO_PASSWORD);
+        println!("  ГЭК members' key files: {} (PIN {})", dir.join("box").join(autopilot::GEK_KEYS_DIR).display(), autopilot::DEMO_GEK_PIN);
         let hub_router = hub_server.router().merge(crate::monitoring::pages::box_router(dash_pages.clone()));
         let hub = crate::hub::server::serve(hub_tls_listener, hub_tls, hub_server.state.clone(), hub_router);
         let dash = std::future::IntoFuture::into_future(axum::serve(dash_listener, crate::monitoring::pages::operator_router(dash_pages).into_make_service_with_connect_info::<std::net::SocketAddr>()));

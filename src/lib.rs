@@ -13,6 +13,7 @@ pub mod daemon;
 pub mod day;
 pub mod demo;
 pub mod edge;
+pub mod gek;
 pub mod http;
 pub mod hub;
 pub mod hub_client;

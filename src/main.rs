@@ -41,6 +41,8 @@ enum HubCommand {
     Init(ppe::hub::cli::InitArgs),
     /// A box's certificate, keys and config (DIR/ppe.toml).
     Enroll(ppe::hub::cli::EnrollArgs),
+    /// ГЭК members' personal credentials (enroll, list, revoke): only РЦОИ issues them.
+    Gek(ppe::gek::cli::GekArgs),
     /// Import a plan: CSV (UTF-8 or Windows-1251), XLSX or JSON. All or nothing.
     ImportPlan(ppe::plan::cli::ImportArgs),
     /// Export the plan; the format follows the file extension (.csv, .xlsx, .json).
@@ -67,13 +69,13 @@ enum EdgeCommand {
     Serve(ppe::edge::serve::ServeArgs),
     /// Download ciphertext only, any time before the window.
     Prestage(ppe::materials::cli::PrestageArgs),
-    /// Pull the package and key now instead of waiting for the window.
+    /// Download and verify the ciphertext now (the key comes only at ГЭК activation).
     Pull(ppe::materials::cli::PullArgs),
     /// Seat participants and assign workers.
     Seat(ppe::seating::cli::SeatArgs),
     /// Create a local account (password from --password-file or standard input).
     Account(ppe::accounts::cli::AccountArgs),
-    /// A ГЭК member activates the package key (two-person rule).
+    /// A ГЭК member obtains and activates the package key with their own key file and PIN.
     Activate(ppe::materials::cli::ActivateArgs),
     /// Assign workers to posts; replace a worker who did not come.
     Roster(ppe::roster::cli::RosterArgs),
@@ -107,6 +109,7 @@ fn main() -> ExitCode {
             HubCommand::ExportPlan(args) => ppe::plan::cli::export(&config, args),
             HubCommand::DemoPlan(args) => ppe::demo::demo_plan(args),
             HubCommand::Enroll(args) => ppe::hub::cli::enroll(&config, args),
+            HubCommand::Gek(args) => ppe::gek::cli::gek(&config, args),
             HubCommand::Publish(args) => ppe::hub::cli::publish(&config, args),
             HubCommand::Serve(args) => ppe::hub::cli::serve(&config, args),
             HubCommand::Status(args) => ppe::monitoring::cli::status(&config, args),

@@ -8,6 +8,7 @@
 //! or whole files between files or packages all fail authentication. The manifest is
 //! canonical JSON signed by the hub's Ed25519 key.
 
+pub mod activation;
 pub mod cli;
 mod download;
 pub mod hub_meta;

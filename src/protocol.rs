@@ -36,6 +36,10 @@ pub mod paths {
     /// `POST`: a [`super::key::KeyRequest`] for an exam's package key (the route's pattern).
     pub const KEY: &str = "/v1/exams/{exam_id}/key";
 
+    /// `POST`: a [`super::key::GekChallengeRequest`], answered by a one-time
+    /// [`super::key::GekChallenge`] the ГЭК member's proof signs.
+    pub const GEK_CHALLENGE: &str = "/v1/gek/challenge";
+
     /// [`KEY`] for one exam.
     pub fn key(exam_id: &str) -> String {
         KEY.replace("{exam_id}", exam_id)

@@ -32,7 +32,7 @@ pub fn account(config: &Path, args: AccountArgs) -> anyhow::Result<()> {
     let mut conn = ctx.db()?;
     let password = crate::cli_util::read_password(args.password_file.as_deref())?;
     let at = ctx.clock.now_rfc3339();
-    let request = super::ops::CreateAccountRequest { login: &args.login, worker_id: &args.worker.as_str().into(), role: args.role, password: &password, at: &at, actor: "system" };
+    let request = super::ops::CreateAccountRequest { login: &args.login, worker_id: &args.worker.as_str().into(), role: args.role, password: &password, at: &at, actor: "cli" };
     super::ops::create(&mut conn, &request)?;
     println!("учётная запись {} создана ({})", args.login, args.role.title_ru());
     Ok(())

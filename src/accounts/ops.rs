@@ -23,11 +23,21 @@ pub struct CreateAccountRequest<'a> {
     pub actor: &'a str,
 }
 
-/// Creates the account (refused under 8 characters of password) and audits it.
+/// Creates the account (refused under 8 characters of password, or for a worker the plan does
+/// not give that role) and audits it.
 pub fn create(conn: &mut Connection, request: &CreateAccountRequest<'_>) -> Result<Account, AccountError> {
     let CreateAccountRequest { login, worker_id, role, password, at, actor } = *request;
     if password.chars().count() < 8 {
         return Err(AccountError::WeakPassword);
+    }
+    // An account a person creates (UI, `edge account`) is for a worker the plan gives that
+    // role: the specialist cannot make a ГЭК account for anyone they like. (The system's own
+    // first-start account comes before any plan.)
+    if actor != "system" {
+        let plan = crate::plan::store::load_plan(conn).map_err(store_err)?;
+        if !crate::gek::is_plan_worker_with_role(&plan, worker_id.as_str(), role) {
+            return Err(AccountError::NotAPlanWorker { worker: worker_id.to_string(), role: role.title_ru() });
+        }
     }
     let account = Account { login: login.into(), worker_id: worker_id.to_string(), role, password_hash: hash_password(password)? };
     let tx = conn.transaction().map_err(store_err)?;

@@ -110,7 +110,11 @@ pub fn next_step(n: &BoxNumbers, p: &Progress, s: &Schedule, end: DateTime<Utc>,
         return format!("Всё готово; ждать окна материалов ({})", local_time_text(s.window_open, offset_min));
     }
     if !n.materials.key_received {
-        return "Получить материалы и ключ от РЦОИ (раздел «Материалы»)".into();
+        if !n.materials.verified {
+            return "Получить материалы от РЦОИ (раздел «Материалы»)".into();
+        }
+        // The key comes only against the ГЭК member's own credential.
+        return "Член ГЭК: получить ключ от РЦОИ своим личным ключом и ПИН-кодом (раздел «Материалы»)".into();
     }
     if !p.activated {
         return "Член ГЭК: активировать ключ материалов (раздел «Материалы»)".into();
@@ -151,6 +155,8 @@ mod tests {
         assert!(step(&n, "2027-05-26T10:00:00Z", false, false, true).contains("комплекты"));
         assert!(step(&n, "2027-05-26T10:00:00Z", true, false, true).contains("ждать окна"));
         assert!(step(&n, "2027-05-27T02:05:00Z", true, false, true).contains("Получить материалы"));
+        n.materials.verified = true;
+        assert!(step(&n, "2027-05-27T02:05:00Z", true, false, true).contains("личным ключом"));
         n.materials.key_received = true;
         assert!(step(&n, "2027-05-27T02:10:00Z", true, false, true).contains("ГЭК"));
         assert!(step(&n, "2027-05-27T02:20:00Z", true, true, true).contains("Напечатать"));

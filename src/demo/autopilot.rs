@@ -1,6 +1,6 @@
 //! The demo's exam day on one box, played on the simulated clock through the real code
-//! paths: plan sync and pre-staging over mutual TLS, seating, kits, the materials scheduler
-//! pulling the key when the hub opens the window, activation by a ГЭК member, attendance
+//! paths: plan sync and pre-staging over mutual TLS, seating, kits, the ГЭК member obtaining
+//! the key with their own key file and PIN once the hub opens the window, attendance
 //! with a removal, an early finish and a kit replacement, scanning of the sheets (rendered as
 //! page images with their real codes: the demo's stand-in for paper), the upload over tus and
 //! the hub's signed receipt. Each step prints one line.
@@ -17,6 +17,15 @@ pub const TECH_LOGIN: &str = "tech";
 pub const GEK_LOGIN: &str = "gek";
 /// Demo passwords (the demo's accounts exist only in its temporary folder).
 pub const DEMO_PASSWORD: &str = "демо-пароль-2027";
+/// The PIN of the demo ГЭК members' key files.
+pub const DEMO_GEK_PIN: &str = "271828";
+/// The folder beside the box's `ppe.toml` where the demo puts the members' key files.
+pub const GEK_KEYS_DIR: &str = "gek-keys";
+
+/// Where the demo keeps a ГЭК member's key file (their stick), beside the box's config.
+pub fn demo_gek_key_file(box_dir: &std::path::Path, worker_id: &str) -> std::path::PathBuf {
+    box_dir.join(GEK_KEYS_DIR).join(format!("{worker_id}.key"))
+}
 
 fn say(ctx: &EdgeContext, text: &str) {
     println!("[{}] ППЭ {}: {text}", ctx.clock.now().format("%d.%m %H:%M UTC"), ctx.config.ppe_code);
@@ -30,7 +39,7 @@ fn ensure_accounts(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
         plan.workers
             .iter()
             .filter(|w| w.roles.contains(&role))
-            .find(|w| plan.worker_assignments.iter().any(|a| a.worker_id == w.worker_id && a.date == exam.date && !a.reserve))
+            .find(|w| plan.worker_assignments.iter().any(|a| a.worker_id == w.worker_id && a.ppe_code == ctx.config.ppe_code && a.date == exam.date && !a.reserve))
             .map(|w| w.worker_id.clone())
     };
     let now = ctx.clock.now_rfc3339();
@@ -108,11 +117,32 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     };
     say(ctx, &format!("индивидуальные комплекты: {} бланков с кодами", kits.len()));
 
-    // The window: the scheduler (running beside us) pulls the key by the hub's clock.
+    // The window: the ГЭК member obtains the key from РЦОИ with their own key file and PIN.
     say(ctx, &format!("ждём окна материалов: {} (по часам РЦОИ)", window_open.format("%H:%M UTC")));
-    wait_for(ctx, "ключ пакета", || Ok(crate::materials::store::key_get(&*ctx.db()?, exam_id)?.is_some())).await?;
-    say(ctx, "ключ получен от РЦОИ, все файлы проверены по подписанному манифесту");
-    crate::materials::pull::activate(ctx, exam_id, GEK_LOGIN, DEMO_PASSWORD, TECH_LOGIN)?;
+    ctx.clock.sleep_until(window_open + Duration::minutes(1)).await;
+    let gek_worker = crate::accounts::store::account_get(&*ctx.db()?, GEK_LOGIN)?.map(|a| a.0.worker_id).context("демо-учётная запись члена ГЭК")?;
+    let box_dir = ctx.config_path.parent().context("папка ППЭ")?.to_path_buf();
+    let request = crate::materials::ops::ActivateRequest {
+        exam_id: exam_id.into(),
+        gek_key_file: demo_gek_key_file(&box_dir, &gek_worker),
+        pin: DEMO_GEK_PIN.into(),
+        actor: GEK_LOGIN.into(),
+        account_worker_id: Some(gek_worker.clone()),
+    };
+    let mut attempt = 0;
+    let report = loop {
+        match crate::materials::ops::activate(ctx, &request).await {
+            Ok(report) => break report,
+            // The window is judged by the hub's clock; a retry covers a box clock a little ahead.
+            Err(e) if attempt < 20 => {
+                attempt += 1;
+                tracing::info!("activation: {e}; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    say(ctx, &format!("ключ получен от РЦОИ по личному ключу члена ГЭК {} (файл и ПИН-код); все файлы проверены по подписанному манифесту", report.gek_worker_id));
     let manifest = {
         let conn = ctx.db()?;
         let (_, json) = crate::materials::store::manifest_get(&conn, exam_id)?.context("manifest")?;
@@ -127,7 +157,6 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     ctx.clock.sleep_until(start + Duration::minutes(5)).await;
     let seats = crate::seating::store::seat_assignments_for_exam(&*ctx.db()?, exam_id)?;
     let at = |m: i64| (start + Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let gek_worker = crate::accounts::store::account_get(&*ctx.db()?, GEK_LOGIN)?.map(|a| a.0.worker_id).unwrap_or_default();
     {
         let mut conn = ctx.db()?;
         let now = ctx.clock.now_rfc3339();

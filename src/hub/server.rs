@@ -33,10 +33,10 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::clock::Clock;
 use crate::context::BoxIdentity;
 use crate::materials::hub_meta::{MaterialsMeta, SqliteMaterialsMeta};
-use crate::materials::ops::{release_key, KeyReleaseError, KeyReleaseRequest};
+use crate::materials::ops::{issue_gek_challenge, release_key, KeyReleaseError, KeyReleaseRequest};
 use crate::materials::release::KeyRefusal;
 use crate::model::{ExamId, PpeCode};
-use crate::protocol::key::{KeyRelease, KeyRequest};
+use crate::protocol::key::{GekChallenge, GekChallengeRequest, KeyRelease, KeyRequest};
 use crate::protocol::{is_time_nonce, paths, time_signature_message, ErrorBody, SignedTime, HUB_TIME_HEADER, HUB_TIME_SIGNATURE_HEADER, SIGNATURE_HEADER, TIME_NONCE_HEADER};
 
 /// What every handler of the hub's box-facing server shares.
@@ -442,6 +442,7 @@ pub fn router(state: HubState) -> Router {
         .route(paths::PLAN, get(plan_get))
         .route(&format!("{}/{{exam_id}}/{{ppe_code}}/{{file}}", paths::PACKAGES), get(package_file_get))
         .route(paths::KEY, post(key_post))
+        .route(paths::GEK_CHALLENGE, post(gek_challenge_post))
         .with_state(state)
 }
 
@@ -535,6 +536,15 @@ async fn package_file_get(State(state): State<HubState>, caller: Caller, Path((e
 fn key_refusal_answer(refusal: &KeyRefusal) -> (StatusCode, &'static str, String) {
     let status = if refusal.is_not_found() { StatusCode::NOT_FOUND } else { StatusCode::FORBIDDEN };
     (status, refusal.code(), refusal.message_ru())
+}
+
+/// A one-time challenge for a ГЭК member's proof, to the enrolled box asking only.
+async fn gek_challenge_post(State(state): State<HubState>, caller: Caller, Json(asked): Json<GekChallengeRequest>) -> Result<Json<GekChallenge>, HubError> {
+    let me = caller.require().inspect_err(|_| tracing::warn!(exam = %asked.exam_id, "ГЭК challenge asked for without an enrolled certificate"))?;
+    let caller = PpeCode::from(me.ppe_code.as_str());
+    let now = state.clock.now();
+    let challenge = blocking(move || issue_gek_challenge(&*state.meta, &caller, &asked.exam_id, now).map_err(internal)).await?;
+    Ok(Json(challenge))
 }
 
 async fn key_post(State(state): State<HubState>, caller: Caller, Path(exam_id): Path<String>, Json(request): Json<KeyRequest>) -> Result<Json<KeyRelease>, HubError> {

@@ -1,5 +1,5 @@
 //! `ppe edge prestage|pull|activate`: the box's materials commands (CLI glue only). The ГЭК
-//! member's password comes from a file or standard input, never from the command line.
+//! member's PIN comes from a file or standard input, never from the command line.
 
 use std::path::{Path, PathBuf};
 
@@ -23,7 +23,7 @@ pub struct PullArgs {
     /// only the key comes over the network.
     #[arg(long)]
     pub from: Option<PathBuf>,
-    /// Login of the technical specialist pulling (recorded; the ГЭК member activates).
+    /// Login of the technical specialist pulling (recorded; the key comes only at activation).
     #[arg(long, default_value = "operator")]
     pub by: String,
 }
@@ -37,32 +37,33 @@ fn run_pull(config: &Path, request: PullRequest) -> anyhow::Result<()> {
 }
 
 pub fn prestage(config: &Path, args: PrestageArgs) -> anyhow::Result<()> {
-    run_pull(config, PullRequest { exam_id: args.exam_id.into(), from: None, with_key: false, actor: PullOptions::default().actor })
+    run_pull(config, PullRequest { exam_id: args.exam_id.into(), from: None, actor: PullOptions::default().actor })
 }
 
 pub fn pull(config: &Path, args: PullArgs) -> anyhow::Result<()> {
-    run_pull(config, PullRequest { exam_id: args.exam_id.into(), from: args.from, with_key: true, actor: args.by })
+    run_pull(config, PullRequest { exam_id: args.exam_id.into(), from: args.from, actor: args.by })
 }
 
 #[derive(Args, Debug)]
 pub struct ActivateArgs {
     #[arg(long)]
     pub exam: String,
-    /// Login of the ГЭК member activating the key.
+    /// The ГЭК member's own key file, issued by РЦОИ (`ppe hub gek enroll`).
     #[arg(long)]
-    pub gek: String,
-    /// Login of the technical specialist who pulled the package (two-person rule).
-    #[arg(long, default_value = "operator")]
-    pub pulled_by: String,
+    pub gek_key: PathBuf,
+    /// File holding the member's PIN (default: one line from standard input).
     #[arg(long)]
-    pub password_file: Option<PathBuf>,
+    pub pin_file: Option<PathBuf>,
 }
 
+/// Obtains the key from the hub against the member's credential and activates it.
 pub fn activate(config: &Path, args: ActivateArgs) -> anyhow::Result<()> {
     let ctx = EdgeContext::open(config)?;
-    let password = crate::cli_util::read_password(args.password_file.as_deref())?;
-    let request = crate::materials::ops::ActivateRequest { exam_id: args.exam.as_str().into(), gek_login: args.gek.clone(), password, pulled_by: Some(args.pulled_by.clone()) };
-    crate::materials::ops::activate(&ctx, &request)?;
-    println!("ключ экзамена {} активирован членом ГЭК {}", args.exam, args.gek);
+    let pin = crate::cli_util::read_password(args.pin_file.as_deref())?;
+    let request = crate::materials::ops::ActivateRequest { exam_id: args.exam.as_str().into(), gek_key_file: args.gek_key, pin, actor: "cli".into(), account_worker_id: None };
+    let rt = tokio::runtime::Runtime::new()?;
+    let report = rt.block_on(crate::materials::ops::activate(&ctx, &request))?;
+    println!("{}", serde_json::to_string(&report)?);
+    eprintln!("ключ экзамена {} получен и активирован членом ГЭК {}", report.exam_id, report.gek_worker_id);
     Ok(())
 }

@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 use super::store::{self as mstore, HubBox, HubPackage};
 use crate::audit::AuditNote;
 use crate::context::{HubContext, PooledConnection};
-use crate::model::{Exam, ExamId, Plan, PpeCode};
+use crate::gek::GekCredential;
+use crate::model::{Exam, ExamId, Plan, PpeCode, WorkerId};
 use crate::store::{MetaError, MetaResult};
 
 /// What the key-release rule needs to know about one exam and one exam point.
@@ -29,6 +30,12 @@ pub struct KeyFacts {
     pub registered: Option<HubBox>,
     /// The latest package published for the exam and the exam point.
     pub package: Option<HubPackage>,
+    /// The active key-file credential of the ГЭК member a request's proof names.
+    pub gek_credential: Option<GekCredential>,
+    /// That member is a ГЭК member assigned to the exam point on the exam's date.
+    pub gek_assigned: bool,
+    /// The presented challenge: (exam point, exam, expires at, used), if it was ever issued.
+    pub gek_challenge: Option<(String, String, String, bool)>,
 }
 
 /// The outcome of one key request as the hub logs it.
@@ -42,6 +49,8 @@ pub struct KeyReleaseRecord {
     pub released: bool,
     /// `released`, or the refusal's stable code.
     pub reason: String,
+    /// The ГЭК member the request's proof named (who released), if it named one.
+    pub gek_worker_id: Option<WorkerId>,
 }
 
 /// The exam a package is published for and the exam points it goes to.
@@ -58,9 +67,14 @@ pub trait MaterialsMeta: Send + Sync {
 
     /// The region's plan (a box is served its own slice of it).
     fn plan(&self) -> MetaResult<Plan>;
-    fn key_facts(&self, exam_id: &ExamId, ppe_code: &PpeCode) -> MetaResult<KeyFacts>;
-    /// A key request's outcome and its audit entry, in one transaction.
-    fn key_release_record(&self, record: &KeyReleaseRecord, audit: &AuditNote) -> MetaResult<()>;
+    /// The facts of a key request; `gek` is the (member, challenge) its proof names.
+    fn key_facts(&self, exam_id: &ExamId, ppe_code: &PpeCode, gek: Option<(&WorkerId, &str)>) -> MetaResult<KeyFacts>;
+    /// A key request's outcome and its audit entry, in one transaction, using up `challenge`
+    /// in it. Returns false, recording nothing, when a release's challenge was already used
+    /// (two requests raced with one challenge): the caller then records a refusal.
+    fn key_release_record(&self, record: &KeyReleaseRecord, audit: &AuditNote, challenge: Option<&str>) -> MetaResult<bool>;
+    /// Records a one-time challenge issued to a box (and forgets long-expired ones).
+    fn gek_challenge_issue(&self, challenge: &str, ppe_code: &PpeCode, exam_id: &ExamId, issued_at: DateTime<Utc>, expires_at: DateTime<Utc>) -> MetaResult<()>;
 
     fn publish_targets(&self, exam_id: &ExamId) -> MetaResult<PublishTargets>;
     /// The version the next package of an exam for an exam point gets (1 for the first).
@@ -95,23 +109,51 @@ impl MaterialsMeta for SqliteMaterialsMeta {
         Ok(crate::plan::store::load_plan(&*self.conn()?)?)
     }
 
-    fn key_facts(&self, exam_id: &ExamId, ppe_code: &PpeCode) -> MetaResult<KeyFacts> {
+    fn key_facts(&self, exam_id: &ExamId, ppe_code: &PpeCode, gek: Option<(&WorkerId, &str)>) -> MetaResult<KeyFacts> {
         let conn = self.conn()?;
+        let exam = crate::plan::store::exam_get(&conn, exam_id)?;
+        let (mut gek_credential, mut gek_assigned, mut gek_challenge) = (None, false, None);
+        if let Some((worker, challenge)) = gek {
+            gek_credential = crate::gek::store::credential_active(&conn, worker, crate::gek::CredentialKind::KeyFile)?;
+            if let Some(exam) = &exam {
+                gek_assigned = crate::gek::is_assigned_gek_member(&crate::plan::store::load_plan(&conn)?, worker, ppe_code, &exam.date);
+            }
+            gek_challenge = crate::gek::store::challenge_get(&conn, challenge)?;
+        }
         Ok(KeyFacts {
-            exam: crate::plan::store::exam_get(&conn, exam_id)?,
             assigned: crate::plan::store::exam_points_of_exam(&conn, exam_id)?.iter().any(|p| p.as_str() == ppe_code.as_str()),
+            exam,
             registered: mstore::hub_box_get(&conn, ppe_code)?,
             package: mstore::hub_package_latest(&conn, exam_id, ppe_code)?,
+            gek_credential,
+            gek_assigned,
+            gek_challenge,
         })
     }
 
-    fn key_release_record(&self, record: &KeyReleaseRecord, audit: &AuditNote) -> MetaResult<()> {
+    fn key_release_record(&self, record: &KeyReleaseRecord, audit: &AuditNote, challenge: Option<&str>) -> MetaResult<bool> {
         let at = crate::clock::rfc3339(record.at);
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
-        mstore::hub_key_release_log(&tx, &at, &record.exam_id, &record.ppe_code, record.package_id.as_deref(), record.released, &record.reason)?;
+        let consumed = match challenge {
+            Some(c) => crate::gek::store::challenge_consume(&tx, c, &at)?,
+            None => false,
+        };
+        if record.released && !consumed {
+            return Ok(false);
+        }
+        let gek_worker = record.gek_worker_id.as_ref().map(|w| w.as_str());
+        mstore::hub_key_release_log(&tx, &at, &record.exam_id, &record.ppe_code, record.package_id.as_deref(), record.released, &record.reason, gek_worker)?;
         crate::audit::store::append(&tx, &at, audit.entry())?;
-        Ok(tx.commit()?)
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn gek_challenge_issue(&self, challenge: &str, ppe_code: &PpeCode, exam_id: &ExamId, issued_at: DateTime<Utc>, expires_at: DateTime<Utc>) -> MetaResult<()> {
+        let conn = self.conn()?;
+        crate::gek::store::challenge_purge(&conn, &crate::clock::rfc3339(issued_at - chrono::Duration::days(1)))?;
+        crate::gek::store::challenge_insert(&conn, challenge, ppe_code, exam_id, &crate::clock::rfc3339(issued_at), &crate::clock::rfc3339(expires_at))?;
+        Ok(())
     }
 
     fn publish_targets(&self, exam_id: &ExamId) -> MetaResult<PublishTargets> {
@@ -190,7 +232,7 @@ mod tests {
         .unwrap();
         assert!(wrote);
         assert_eq!(meta.package_next_version(&exam, &ppe).unwrap(), 2);
-        assert_eq!(meta.key_facts(&exam, &ppe).unwrap().package, Some(package(1)));
+        assert_eq!(meta.key_facts(&exam, &ppe, None).unwrap().package, Some(package(1)));
         assert_eq!(audit_actions(&ctx), ["materials.publish"]);
     }
 
@@ -209,6 +251,26 @@ mod tests {
         assert_eq!(audit_actions(&ctx), ["materials.key_refused"]);
     }
 
+    #[test]
+    fn a_challenge_releases_once_even_when_two_requests_race_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = hub(dir.path());
+        let meta = SqliteMaterialsMeta::from_context(&ctx);
+        let (exam, ppe) = (ExamId::from("ege-02"), PpeCode::from("0101"));
+        meta.gek_challenge_issue("c1", &ppe, &exam, at(), at() + chrono::Duration::minutes(5)).unwrap();
+        let facts = meta.key_facts(&exam, &ppe, Some((&WorkerId::from("G1"), "c1"))).unwrap();
+        assert_eq!(facts.gek_challenge, Some(("0101".into(), "ege-02".into(), "2027-05-27T03:05:00Z".into(), false)));
+        let record = KeyReleaseRecord { at: at(), exam_id: exam.clone(), ppe_code: ppe.clone(), package_id: Some("p".into()), released: true, reason: "released".into(), gek_worker_id: Some("G1".into()) };
+        // Both requests read the challenge as fresh; only the first to record it releases.
+        assert!(meta.key_release_record(&record, &note("materials.key_released"), Some("c1")).unwrap());
+        assert!(!meta.key_release_record(&record, &note("materials.key_released"), Some("c1")).unwrap(), "the second finds it used");
+        assert!(!meta.key_release_record(&record, &note("materials.key_released"), Some("never-issued")).unwrap());
+        let released = crate::materials::store::hub_keys_released(&ctx.db().unwrap(), "ege-02").unwrap();
+        assert_eq!(released, [("0101".to_string(), Some("G1".to_string()))]);
+        assert_eq!(audit_actions(&ctx), ["materials.key_released"], "nothing recorded for the losers");
+        assert!(meta.key_facts(&exam, &ppe, Some((&WorkerId::from("G1"), "c1"))).unwrap().gek_challenge.unwrap().3, "used");
+    }
+
     /// Metadata that cannot be read, and counts the writes asked of it.
     #[derive(Default)]
     struct Broken {
@@ -222,12 +284,15 @@ mod tests {
         fn plan(&self) -> MetaResult<Plan> {
             Err(MetaError("down".into()))
         }
-        fn key_facts(&self, _: &ExamId, _: &PpeCode) -> MetaResult<KeyFacts> {
+        fn key_facts(&self, _: &ExamId, _: &PpeCode, _: Option<(&WorkerId, &str)>) -> MetaResult<KeyFacts> {
             Err(MetaError("down".into()))
         }
-        fn key_release_record(&self, _: &KeyReleaseRecord, _: &AuditNote) -> MetaResult<()> {
+        fn key_release_record(&self, _: &KeyReleaseRecord, _: &AuditNote, _: Option<&str>) -> MetaResult<bool> {
             self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Ok(())
+            Ok(true)
+        }
+        fn gek_challenge_issue(&self, _: &str, _: &PpeCode, _: &ExamId, _: DateTime<Utc>, _: DateTime<Utc>) -> MetaResult<()> {
+            Err(MetaError("down".into()))
         }
         fn publish_targets(&self, _: &ExamId) -> MetaResult<PublishTargets> {
             Err(MetaError("down".into()))

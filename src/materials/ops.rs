@@ -1,7 +1,7 @@
-//! The box's materials commands as use cases (the pull client itself is `pull.rs`): pre-stage
-//! ciphertext, pull the package and its key now, and a ГЭК member's activation of the key
-//! (two-person rule: the one who pulled is not the one who activates); and the hub's side of a
-//! key request, the rule carried out with its record.
+//! The box's materials commands as use cases (the pull client itself is `pull.rs`): pull the
+//! ciphertext, and a ГЭК member's activation, which alone obtains the key, with the member's
+//! own credential (two-person rule: the specialist stages, the member's credential releases);
+//! and the hub's side of a key request and its challenge, the rule carried out with its record.
 
 use std::path::PathBuf;
 
@@ -9,12 +9,14 @@ use chrono::{DateTime, Utc};
 use ring::signature::Ed25519KeyPair;
 
 use super::hub_meta::{KeyReleaseRecord, MaterialsMeta};
+use super::activation::ActivationReport;
 use super::pull::{PullError, PullOptions, PullReport, Source};
 use super::release::{decide_key_release, KeyRefusal, KeyRequestFacts};
+use crate::gek::ProofFacts;
 use crate::audit::AuditNote;
 use crate::context::EdgeContext;
 use crate::model::{ExamId, PpeCode};
-use crate::protocol::key::{KeyRelease, KeyRequest};
+use crate::protocol::key::{GekChallenge, KeyRelease, KeyRequest};
 use crate::store::MetaError;
 
 /// Fetch an exam's package now instead of waiting for the window.
@@ -23,42 +25,68 @@ pub struct PullRequest {
     pub exam_id: ExamId,
     /// Removable media with manifest.json and *.enc; `None` is the network.
     pub from: Option<PathBuf>,
-    /// Ask the hub for the package key too (pull); without it only ciphertext (prestage).
-    pub with_key: bool,
     /// The technical specialist's login, for the audit log.
     pub actor: String,
 }
 
-/// Pulls (or pre-stages) the package: every file verified against the signed manifest.
+/// Pulls the package's ciphertext: every file verified against the signed manifest. The key
+/// is not asked for: only a ГЭК member's activation obtains it.
 pub async fn pull(ctx: &EdgeContext, request: &PullRequest) -> Result<PullReport, PullError> {
     let source = match &request.from {
         Some(dir) => Source::Media(dir.clone()),
         None => Source::Network,
     };
-    let opts = PullOptions { source, with_key: request.with_key, actor: request.actor.clone(), ..Default::default() };
+    let opts = PullOptions { source, actor: request.actor.clone(), ..Default::default() };
     super::pull::pull(ctx, &request.exam_id, &opts).await
 }
 
-/// A ГЭК member activates the package key of an exam with their own credential.
+/// A ГЭК member obtains and activates the package key of an exam with their own credential.
 #[derive(Debug, Clone)]
 pub struct ActivateRequest {
     pub exam_id: ExamId,
-    pub gek_login: String,
-    pub password: String,
-    /// Who pulled the package; `None` takes the last pull of this exam in the audit log.
-    pub pulled_by: Option<String>,
+    /// The member's sealed key file (`ppe hub gek enroll`), e.g. on their stick.
+    pub gek_key_file: PathBuf,
+    pub pin: String,
+    /// The box login running it (`cli` from the command line), for the audit log.
+    pub actor: String,
+    /// The worker id of the logged-in ГЭК account, when run from the UI: the key file must be
+    /// that member's own.
+    pub account_worker_id: Option<String>,
 }
 
-/// Activates the key (see `pull::activate`); the activation is audited there.
-pub fn activate(ctx: &EdgeContext, request: &ActivateRequest) -> anyhow::Result<()> {
-    let pulled_by = match &request.pulled_by {
-        Some(login) => login.clone(),
-        None => last_puller(ctx, &request.exam_id)?,
-    };
-    super::pull::activate(ctx, &request.exam_id, &request.gek_login, &request.password, &pulled_by)
+#[derive(Debug, thiserror::Error)]
+pub enum ActivateError {
+    #[error("файл ключа члена ГЭК {path}: {reason}")]
+    KeyFileUnreadable { path: String, reason: String },
+    #[error(transparent)]
+    KeyFile(#[from] crate::gek::keyfile::KeyFileError),
+    #[error("файл ключа принадлежит члену ГЭК {file}, а вход выполнен под учётной записью члена ГЭК {account}")]
+    OtherMember { file: String, account: String },
+    #[error(transparent)]
+    Pull(#[from] PullError),
 }
 
-/// The actor of the last pull of an exam in the audit log (`scheduler` when none is found).
+/// Opens the member's key file with the PIN (a wrong PIN is refused and audited on the box;
+/// it never reaches the hub), then obtains and activates the key (`activation::activate`).
+pub async fn activate(ctx: &EdgeContext, request: &ActivateRequest) -> Result<ActivationReport, ActivateError> {
+    let exam = request.exam_id.as_str();
+    let path = request.gek_key_file.display().to_string();
+    let bytes = std::fs::read(&request.gek_key_file).map_err(|e| ActivateError::KeyFileUnreadable { path: path.clone(), reason: e.to_string() })?;
+    let file = crate::gek::keyfile::parse(&bytes).inspect_err(|e| super::activation::audit_refusal(ctx, exam, &request.actor, "", &e.to_string()))?;
+    let signer = crate::gek::keyfile::open(&file, &request.pin).inspect_err(|e| super::activation::audit_refusal(ctx, exam, &request.actor, &file.worker_id, &e.to_string()))?;
+    if let Some(account) = &request.account_worker_id {
+        if *account != signer.worker_id {
+            let refusal = ActivateError::OtherMember { file: signer.worker_id.clone(), account: account.clone() };
+            super::activation::audit_refusal(ctx, exam, &request.actor, &signer.worker_id, &refusal.to_string());
+            return Err(refusal);
+        }
+    }
+    let pulled_by = last_puller(ctx, &request.exam_id).map_err(PullError::Other)?;
+    Ok(super::activation::activate(ctx, exam, &signer, &request.actor, &pulled_by).await?)
+}
+
+/// The actor of the last pull of an exam in the audit log (`scheduler` when none is found);
+/// recorded beside the activation.
 fn last_puller(ctx: &EdgeContext, exam_id: &ExamId) -> anyhow::Result<String> {
     let conn = ctx.db()?;
     Ok(crate::audit::store::list(&conn, Some("materials.pulled"), 1000)?
@@ -95,10 +123,18 @@ pub enum KeyReleaseError {
 
 /// The key-release rule (`release::decide_key_release`) over the hub's facts; a released key
 /// is wrapped to the request's key and signed, and every outcome is recorded with its audit
-/// entry in one transaction. Blocks (metadata calls).
+/// entry in one transaction, naming the box and the ГЭК member (who released to whom). The
+/// presented challenge is used up by the attempt whatever its outcome. Blocks (metadata calls).
 pub fn release_key(meta: &dyn MaterialsMeta, signing_key: &Ed25519KeyPair, request: &KeyReleaseRequest) -> Result<KeyRelease, KeyReleaseError> {
     let now_text = crate::clock::rfc3339(request.now);
-    let facts = meta.key_facts(&request.exam_id, &request.caller)?;
+    let proof = request.request.gek.as_ref();
+    let facts = meta.key_facts(&request.exam_id, &request.caller, proof.map(|p| (&p.worker_id, p.challenge.as_str())))?;
+    let challenge_row = facts.gek_challenge.as_ref().map(|(ppe, exam, expires, used)| (ppe.as_str(), exam.as_str(), crate::clock::parse_now(expires).unwrap_or(request.now), *used));
+    let gek = ProofFacts {
+        credential: facts.gek_credential.as_ref(),
+        assigned: facts.gek_assigned,
+        challenge: crate::gek::challenge_state(challenge_row, &request.caller, &request.exam_id, request.now),
+    };
     let decided = decide_key_release(KeyRequestFacts {
         caller: &request.caller,
         exam_id: &request.exam_id,
@@ -108,8 +144,11 @@ pub fn release_key(meta: &dyn MaterialsMeta, signing_key: &Ed25519KeyPair, reque
         box_signing_key: facts.registered.as_ref().map(|r| r.signing_public_key.as_str()),
         package: facts.package,
         hub_now: request.now,
+        gek,
     });
     let actor = format!("box:{}", request.caller);
+    let gek_worker_id = proof.map(|p| p.worker_id.clone());
+    let challenge = proof.map(|p| p.challenge.as_str());
     let record = |package_id: Option<String>, released: bool, reason: &str| KeyReleaseRecord {
         at: request.now,
         exam_id: request.exam_id.clone(),
@@ -117,27 +156,49 @@ pub fn release_key(meta: &dyn MaterialsMeta, signing_key: &Ed25519KeyPair, reque
         package_id,
         released,
         reason: reason.to_string(),
+        gek_worker_id: gek_worker_id.clone(),
+    };
+    let refuse = |refusal: KeyRefusal| -> Result<KeyRelease, KeyReleaseError> {
+        let code = refusal.code();
+        let audit = AuditNote {
+            actor: actor.clone(),
+            action: "materials.key_refused",
+            object: request.exam_id.to_string(),
+            details: serde_json::json!({"ppe_code": request.caller, "reason": code, "gek_worker_id": gek_worker_id}),
+        };
+        meta.key_release_record(&record(None, false, code), &audit, challenge)?;
+        tracing::warn!(exam = %request.exam_id, ppe = %request.caller, gek_worker = ?gek_worker_id, reason = code, "package key refused");
+        Err(KeyReleaseError::Refused(refusal))
     };
     match decided {
         Ok(pkg) => {
             let key: [u8; 32] = hex::decode(&pkg.package_key_hex).ok().and_then(|k| k.try_into().ok()).ok_or_else(|| KeyReleaseError::Internal("stored package key is not 32 bytes".into()))?;
             let release = super::wrap::wrap_for_box(signing_key, &request.request, &pkg.package_id, pkg.version, &key, &now_text).map_err(|e| KeyReleaseError::Internal(e.to_string()))?;
             let audit = AuditNote {
-                actor,
+                actor: actor.clone(),
                 action: "materials.key_released",
                 object: request.exam_id.to_string(),
-                details: serde_json::json!({"ppe_code": request.caller, "package_id": pkg.package_id, "version": pkg.version}),
+                details: serde_json::json!({"ppe_code": request.caller, "package_id": pkg.package_id, "version": pkg.version, "gek_worker_id": gek_worker_id}),
             };
-            meta.key_release_record(&record(Some(pkg.package_id.clone()), true, "released"), &audit)?;
-            tracing::info!(exam = %request.exam_id, ppe = %request.caller, package = %pkg.package_id, "package key released");
+            if !meta.key_release_record(&record(Some(pkg.package_id.clone()), true, "released"), &audit, challenge)? {
+                return refuse(KeyRefusal::GekChallengeUsed);
+            }
+            tracing::info!(exam = %request.exam_id, ppe = %request.caller, gek_worker = ?gek_worker_id, package = %pkg.package_id, "package key released");
             Ok(release)
         }
-        Err(refusal) => {
-            let code = refusal.code();
-            let audit = AuditNote { actor, action: "materials.key_refused", object: request.exam_id.to_string(), details: serde_json::json!({"ppe_code": request.caller, "reason": code}) };
-            meta.key_release_record(&record(None, false, code), &audit)?;
-            tracing::warn!(exam = %request.exam_id, ppe = %request.caller, reason = code, "package key refused");
-            Err(KeyReleaseError::Refused(refusal))
-        }
+        Err(refusal) => refuse(refusal),
     }
+}
+
+/// The hub hands a box a one-time challenge for a ГЭК member's proof (the box's certificate
+/// says who asks). Blocks (metadata call).
+pub fn issue_gek_challenge(meta: &dyn MaterialsMeta, caller: &PpeCode, exam_id: &ExamId, now: DateTime<Utc>) -> Result<GekChallenge, KeyReleaseError> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 32];
+    ring::rand::SystemRandom::new().fill(&mut bytes).map_err(|_| KeyReleaseError::Internal("random".into()))?;
+    let challenge = hex::encode(bytes);
+    let expires = now + chrono::Duration::minutes(crate::gek::CHALLENGE_MINUTES);
+    meta.gek_challenge_issue(&challenge, caller, exam_id, now, expires)?;
+    tracing::info!(exam = %exam_id, ppe = %caller, "ГЭК challenge issued");
+    Ok(GekChallenge { challenge, expires_at: crate::clock::rfc3339(expires) })
 }

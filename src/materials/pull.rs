@@ -1,6 +1,7 @@
 //! The box's pull client: fetch and verify the manifest, stream each ciphertext to disk while
-//! hashing it (one pass over the network bytes), resume with `Range` after any break, ask the
-//! hub for the wrapped key, and later decrypt into memory only after a ГЭК member activated it.
+//! hashing it (one pass over the network bytes), resume with `Range` after any break, and
+//! later decrypt into memory only after a ГЭК member obtained and activated the key with their
+//! own credential (`activation.rs`).
 //! The hub's time comes first and only from the hub's own answer to this run's nonce; without
 //! it nothing is fetched (a replayed time could unfreeze an expired manifest). The transfer of
 //! the files themselves is `download`.
@@ -10,7 +11,7 @@
 //! already on disk and a new version never mixes with an old partial file.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -20,10 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use super::download::{copy_from_media, download_with_retries, rehash_in_place};
 use super::store as mstore;
-use super::{verify_manifest, Expectation, FileEntry, MaterialsError, SignedManifest, MANIFEST_MAX_BYTES};
+use super::{verify_manifest, Expectation, MaterialsError, SignedManifest, MANIFEST_MAX_BYTES};
 use crate::context::EdgeContext;
 use crate::hub_client::{read_bounded, BoundedReadError, HubClient, HubTime, Refusal};
-use crate::protocol::paths;
 use crate::store::Connection;
 
 /// Where the ciphertext comes from: the network (hub or mirror) or removable media.
@@ -36,8 +36,6 @@ pub enum Source {
 #[derive(Debug, Clone)]
 pub struct PullOptions {
     pub source: Source,
-    /// Ask the hub for the package key (pull); without it only ciphertext (prestage).
-    pub with_key: bool,
     /// Network attempts per file before giving up this run (the scheduler retries runs).
     pub max_attempts: u32,
     /// Who is pulling (technical specialist's login or `scheduler`), for the audit log.
@@ -46,7 +44,7 @@ pub struct PullOptions {
 
 impl Default for PullOptions {
     fn default() -> Self {
-        Self { source: Source::Network, with_key: true, max_attempts: 6, actor: "operator".into() }
+        Self { source: Source::Network, max_attempts: 6, actor: "operator".into() }
     }
 }
 
@@ -63,7 +61,6 @@ pub struct PullReport {
     pub bytes_downloaded: u64,
     /// Bytes found on disk from an earlier, interrupted run and not fetched again.
     pub bytes_resumed: u64,
-    pub key_received: bool,
     pub plan_synced: bool,
     /// Hub − box clock, milliseconds, if the hub answered.
     pub clock_offset_ms: Option<i64>,
@@ -74,7 +71,7 @@ pub fn materials_dir(ctx: &EdgeContext, exam_id: &str) -> PathBuf {
     ctx.config.state_dir.join("materials").join(exam_id)
 }
 
-fn key_file(ctx: &EdgeContext, exam_id: &str) -> anyhow::Result<PathBuf> {
+pub(super) fn key_file(ctx: &EdgeContext, exam_id: &str) -> anyhow::Result<PathBuf> {
     Ok(ctx.run_dir_for(exam_id)?.join("package.key"))
 }
 
@@ -137,13 +134,13 @@ pub(super) async fn refused(resp: reqwest::Response) -> PullError {
     PullError::Refused(Refusal::read(resp).await.to_string())
 }
 
-/// Prestage (ciphertext only) or pull (ciphertext and key) one exam's package.
+/// Pull one exam's package: ciphertext only (the key comes at ГЭК activation).
 pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Result<PullReport, PullError> {
     let db = ctx.db()?;
     let mut report = PullReport { exam_id: exam_id.into(), ..Default::default() };
-    let client = match (&opts.source, opts.with_key) {
-        (Source::Media(_), false) => None,
-        _ => Some(HubClient::from_context(ctx).map_err(anyhow::Error::from)?),
+    let client = match &opts.source {
+        Source::Media(_) => None,
+        Source::Network => Some(HubClient::from_context(ctx).map_err(anyhow::Error::from)?),
     };
     // The hub's time first: windows and expiry are judged by it, never by the box clock alone,
     // and a time not signed for this run's nonce is refused rather than believed.
@@ -198,7 +195,7 @@ pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Resul
         mstore::file_verified(&db, exam_id, &m.package_id, &f.name, &f.cipher_sha256, f.cipher_len, &ctx.clock.now_rfc3339()).map_err(|e| anyhow::anyhow!(e))?;
         report.files_fetched += 1;
     }
-    audit(&db, ctx, &opts.actor, if opts.with_key { "materials.pulled" } else { "materials.prestaged" }, exam_id, serde_json::json!({
+    audit(&db, ctx, &opts.actor, "materials.pulled", exam_id, serde_json::json!({
         "version": m.version, "package_id": m.package_id, "bytes_downloaded": report.bytes_downloaded,
     }));
     if let Some(client) = &client {
@@ -206,11 +203,6 @@ pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Resul
             Ok(()) => report.plan_synced = true,
             Err(e) => tracing::warn!("plan sync: {e:#}"),
         }
-    }
-    if opts.with_key {
-        let client = client.as_ref().ok_or_else(|| PullError::Other(anyhow::anyhow!("no client")))?;
-        fetch_key(ctx, &db, client, &signed, &opts.actor).await?;
-        report.key_received = true;
     }
     Ok(report)
 }
@@ -306,98 +298,12 @@ async fn sync_plan(ctx: &EdgeContext, client: &HubClient, actor: &str) -> anyhow
     Ok(())
 }
 
-/// The package key in the tmpfs run dir; wiped from memory when dropped.
+/// The package key as kept in tmpfs (`run_dir/EXAM/package.key`); wiped from memory when
+/// dropped.
 #[derive(Serialize, Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
-struct KeyFile {
-    package_id: String,
-    key: String,
-}
-
-async fn fetch_key(ctx: &EdgeContext, db: &Connection, client: &HubClient, signed: &SignedManifest, actor: &str) -> Result<(), PullError> {
-    let m = &signed.manifest;
-    let box_key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file).map_err(|e| PullError::Other(e.into()))?;
-    let pending = super::wrap::key_request(&box_key, &m.exam_id, &ctx.config.ppe_code, &ctx.clock.now_rfc3339())?;
-    let (resp, time) = client.send_timed(client.http().post(client.url(&paths::key(&m.exam_id))).json(&pending.request)).await.map_err(net)?;
-    record_hub_time(ctx, db, time);
-    if !resp.status().is_success() {
-        let err = refused(resp).await;
-        audit(db, ctx, actor, "materials.key_refused", &m.exam_id, serde_json::json!({"reason": err.to_string()}));
-        return Err(err);
-    }
-    let release: super::wrap::KeyRelease = resp.json().await.map_err(net)?;
-    let key = zeroize::Zeroizing::new(pending.open(&release, &ctx.config.hub.signing_public_key)?);
-    if release.package_id != m.package_id || release.version != m.version {
-        return Err(MaterialsError::BadKey(format!("ключ выдан для версии {} пакета, а получена версия {}", release.version, m.version)).into());
-    }
-    // The key must open the first chunk of every file before it is kept.
-    let dir = materials_dir(ctx, &m.exam_id);
-    for f in &m.files {
-        check_key_opens_first_chunk(signed, f, &key, &dir.join(f.cipher_file_name()))?;
-    }
-    let kf = KeyFile { package_id: m.package_id.clone(), key: hex::encode(&*key) };
-    let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&kf).unwrap_or_default());
-    let path = key_file(ctx, &m.exam_id)?;
-    crate::keys::write_secret(&path, &bytes).map_err(|e| PullError::Other(e.into()))?;
-    let now = ctx.clock.now_rfc3339();
-    let tx = db.unchecked_transaction().map_err(|e| anyhow::anyhow!(e))?;
-    mstore::key_received(&tx, &m.exam_id, &m.package_id, m.version, &now, &release.hub_time).map_err(|e| anyhow::anyhow!(e))?;
-    crate::audit::store::append(&tx, &now, crate::audit::NewEntry {
-        actor,
-        action: "materials.key_received",
-        object: &m.exam_id,
-        details: serde_json::json!({"package_id": m.package_id, "version": m.version, "hub_time": release.hub_time}),
-    })
-    .map_err(|e| anyhow::anyhow!(e))?;
-    tx.commit().map_err(|e| anyhow::anyhow!(e))?;
-    Ok(())
-}
-
-fn check_key_opens_first_chunk(signed: &SignedManifest, f: &FileEntry, key: &[u8; 32], path: &Path) -> Result<(), PullError> {
-    use std::io::Read;
-    let m = &signed.manifest;
-    let mut first = vec![0u8; (f.chunk_size as usize + super::TAG_LEN).min(f.cipher_len as usize)];
-    std::fs::File::open(path).and_then(|mut file| file.read_exact(&mut first)).map_err(MaterialsError::from)?;
-    let single = super::chunk_count(f.plain_len, f.chunk_size) == 1;
-    let prefix: [u8; super::NONCE_PREFIX_LEN] = hex::decode(&f.nonce_prefix).ok().and_then(|p| p.try_into().ok()).ok_or_else(|| MaterialsError::Malformed("nonce".into()))?;
-    let mut n = [0u8; 12];
-    n[..super::NONCE_PREFIX_LEN].copy_from_slice(&prefix);
-    n[11] = u8::from(single);
-    let k = ring::aead::LessSafeKey::new(ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, key).map_err(|_| MaterialsError::BadKey("32".into()))?);
-    k.open_in_place(ring::aead::Nonce::assume_unique_for_key(n), ring::aead::Aad::from(super::file_aad(m, f)), &mut first)
-        .map_err(|_| MaterialsError::BadKey(format!("ключ не открывает файл {}", f.name)))?;
-    Ok(())
-}
-
-/// Activation by a member of ГЭК assigned to this exam point (two-person rule): checks the
-/// member's own credential and assignment, records it with both ids. Nothing decrypts without it.
-pub fn activate(ctx: &EdgeContext, exam_id: &str, gek_login: &str, password: &str, pulled_by: &str) -> anyhow::Result<()> {
-    let mut db = ctx.db()?;
-    let package_id = mstore::key_get(&db, exam_id)?.with_context(|| format!("ключ пакета экзамена {exam_id} ещё не получен: сначала `ppe edge pull --exam {exam_id}`"))?;
-    let account = crate::accounts::authenticate(&db, gek_login, password, ctx.clock.now())?;
-    if account.role != crate::model::WorkerRole::GekMember {
-        anyhow::bail!("активировать ключ может только член ГЭК (учётная запись {gek_login} — {})", account.role.title_ru());
-    }
-    let plan = crate::plan::store::load_plan(&db)?;
-    let exam = plan.exams.iter().find(|e| e.exam_id == exam_id).with_context(|| format!("экзамена {exam_id} нет в плане ППЭ"))?;
-    let assigned = plan.worker_assignments.iter().any(|a| a.worker_id == account.worker_id && a.ppe_code == ctx.config.ppe_code && a.date == exam.date)
-        && plan.workers.iter().any(|w| w.worker_id == account.worker_id && w.roles.contains(&crate::model::WorkerRole::GekMember));
-    if !assigned {
-        anyhow::bail!("член ГЭК {} не назначен в ППЭ {} на {}", account.worker_id, ctx.config.ppe_code, exam.date);
-    }
-    if gek_login == pulled_by {
-        anyhow::bail!("активирует член ГЭК, а не тот, кто получил пакет (правило двух лиц)");
-    }
-    let now = ctx.clock.now_rfc3339();
-    let tx = db.transaction()?;
-    mstore::activation_insert(&tx, exam_id, &package_id, &account.worker_id, gek_login, pulled_by, &now)?;
-    crate::audit::store::append(&tx, &now, crate::audit::NewEntry {
-        actor: gek_login,
-        action: "materials.activated",
-        object: exam_id,
-        details: serde_json::json!({"package_id": package_id, "gek_worker_id": account.worker_id, "pulled_by": pulled_by}),
-    })?;
-    tx.commit()?;
-    Ok(())
+pub(super) struct KeyFile {
+    pub(super) package_id: String,
+    pub(super) key: String,
 }
 
 /// Decrypts one file of an exam's package into memory, for printing. Refuses unless the key

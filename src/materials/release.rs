@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::gek::{judge_proof, ProofFacts, ProofRefusal};
 use crate::model::{ExamId, PpeCode};
 use crate::protocol::key::KeyRequest;
 
@@ -17,6 +18,28 @@ pub enum KeyRefusal {
     BadRequestSignature,
     TooEarly { opens: DateTime<Utc> },
     TooLate { closed: DateTime<Utc> },
+    /// No ГЭК member's proof in the request (the specialist alone asks).
+    GekMissing,
+    /// The named member has no active credential enrolled by РЦОИ.
+    GekUnknown,
+    /// The member is not a ГЭК member assigned to this point on the exam's date.
+    GekNotAssigned,
+    /// The proof's signature does not verify with the member's enrolled credential.
+    GekBadProof,
+    /// The challenge was used already, expired, or was never issued to this box for this exam.
+    GekChallengeUsed,
+}
+
+impl From<ProofRefusal> for KeyRefusal {
+    fn from(r: ProofRefusal) -> Self {
+        match r {
+            ProofRefusal::Missing => Self::GekMissing,
+            ProofRefusal::Unknown => Self::GekUnknown,
+            ProofRefusal::NotAssigned => Self::GekNotAssigned,
+            ProofRefusal::BadProof => Self::GekBadProof,
+            ProofRefusal::ChallengeUsed => Self::GekChallengeUsed,
+        }
+    }
 }
 
 impl KeyRefusal {
@@ -30,6 +53,11 @@ impl KeyRefusal {
             Self::BadRequestSignature => "bad_signature",
             Self::TooEarly { .. } => "window_not_open",
             Self::TooLate { .. } => "window_closed",
+            Self::GekMissing => "gek_missing",
+            Self::GekUnknown => "gek_unknown",
+            Self::GekNotAssigned => "gek_not_assigned",
+            Self::GekBadProof => "gek_bad_proof",
+            Self::GekChallengeUsed => "gek_challenge_used",
         }
     }
 
@@ -48,6 +76,11 @@ impl KeyRefusal {
             Self::BadRequestSignature => "подпись запроса не совпадает с ключом ППЭ".into(),
             Self::TooEarly { opens } => format!("окно выдачи ключей ещё не открыто (откроется {} по времени РЦОИ)", opens.to_rfc3339()),
             Self::TooLate { closed } => format!("окно выдачи ключей закрыто {} по времени РЦОИ", closed.to_rfc3339()),
+            Self::GekMissing => "ключ выдаётся только по личному ключу члена ГЭК: `ppe edge activate --exam … --gek-key ФАЙЛ`".into(),
+            Self::GekUnknown => "у этого члена ГЭК нет действующего ключа, выпущенного РЦОИ".into(),
+            Self::GekNotAssigned => "член ГЭК не назначен в этот ППЭ на дату экзамена".into(),
+            Self::GekBadProof => "подпись члена ГЭК не совпадает с ключом, выпущенным РЦОИ".into(),
+            Self::GekChallengeUsed => "одноразовый запрос РЦОИ уже использован или устарел: повторите активацию".into(),
         }
     }
 }
@@ -86,10 +119,14 @@ pub struct KeyRequestFacts<'a, P> {
     /// The latest package published for the exam and the caller.
     pub package: Option<P>,
     pub hub_now: DateTime<Utc>,
+    /// What the hub knows of the ГЭК member the request's proof names.
+    pub gek: ProofFacts<'a>,
 }
 
 /// The whole rule, in the order the refusals are reported: the exam, the window rule, the
-/// request's signature by the enrolled box key, a published package.
+/// request's signature by the enrolled box key, the ГЭК member's proof (`gek::judge_proof`:
+/// present, enrolled, assigned, signed over this request, a fresh challenge), a published
+/// package.
 pub fn decide_key_release<P>(facts: KeyRequestFacts<'_, P>) -> Result<P, KeyRefusal> {
     if facts.request.exam_id != *facts.exam_id {
         return Err(KeyRefusal::UnknownExam);
@@ -100,6 +137,9 @@ pub fn decide_key_release<P>(facts: KeyRequestFacts<'_, P>) -> Result<P, KeyRefu
     if !facts.request.verify(key) {
         return Err(KeyRefusal::BadRequestSignature);
     }
+    let request = facts.request;
+    let proof = request.gek.as_ref().map(|p| (crate::gek::proof_message(&p.worker_id, &request.exam_id, &request.ppe_code, &p.challenge, &request.box_public), p.signature.as_str()));
+    judge_proof(proof.as_ref().map(|(m, s)| (m.as_slice(), *s)), &facts.gek)?;
     facts.package.ok_or(KeyRefusal::NotPublished)
 }
 
@@ -123,11 +163,26 @@ mod tests {
     }
 
     #[test]
-    fn release_needs_the_exam_the_window_the_box_signature_and_a_package_in_that_order() {
+    fn release_needs_the_exam_the_window_the_box_signature_a_gek_proof_and_a_package_in_that_order() {
         let box_key = crate::materials::tests::hub_key();
         let public = crate::keys::ed25519_public_hex(&box_key);
         let stranger = crate::keys::ed25519_public_hex(&crate::materials::tests::hub_key());
-        let pending = crate::materials::wrap::key_request(&box_key, "ege-02", "0101", "t").unwrap();
+        let mut pending = crate::materials::wrap::key_request(&box_key, "ege-02", "0101", "t").unwrap();
+        let member = crate::materials::tests::hub_key();
+        let credential = crate::gek::GekCredential {
+            worker_id: "G1".into(),
+            kind: crate::gek::CredentialKind::KeyFile,
+            public_key: crate::keys::ed25519_public_hex(&member),
+            enrolled_by: "rcoi".into(),
+            enrolled_at: "t".into(),
+            revoked_at: None,
+        };
+        let signature = crate::keys::sign_hex(&member, &pending.gek_proof_message("G1", "c1"));
+        let unproven = pending.request.clone();
+        pending.request.gek = Some(crate::protocol::key::GekProof { worker_id: "G1".into(), challenge: "c1".into(), signature });
+        let mut moved = pending.request.clone();
+        moved.gek.as_mut().unwrap().challenge = "c2".into();
+        let fresh = ProofFacts { credential: Some(&credential), assigned: true, challenge: crate::gek::ChallengeState::Fresh };
         let (caller, ege, oge) = (PpeCode::from("0101"), ExamId::from("ege-02"), ExamId::from("oge-01"));
         let base = || KeyRequestFacts {
             caller: &caller,
@@ -138,6 +193,7 @@ mod tests {
             box_signing_key: Some(public.as_str()),
             package: Some(7u32),
             hub_now: t("2027-05-27T03:00:00Z"),
+            gek: fresh.clone(),
         };
         assert_eq!(decide_key_release(base()), Ok(7));
         assert_eq!(decide_key_release(KeyRequestFacts { exam_id: &oge, ..base() }), Err(KeyRefusal::UnknownExam), "path and body disagree");
@@ -145,6 +201,13 @@ mod tests {
         assert_eq!(decide_key_release(KeyRequestFacts { box_signing_key: None, ..base() }), Err(KeyRefusal::BadRequestSignature), "not enrolled");
         assert_eq!(decide_key_release(KeyRequestFacts { box_signing_key: Some(stranger.as_str()), ..base() }), Err(KeyRefusal::BadRequestSignature));
         assert_eq!(decide_key_release(KeyRequestFacts { package: None, ..base() }), Err(KeyRefusal::NotPublished));
+        assert_eq!(decide_key_release(KeyRequestFacts { request: &unproven, ..base() }), Err(KeyRefusal::GekMissing), "the specialist alone");
+        assert_eq!(decide_key_release(KeyRequestFacts { request: &moved, ..base() }), Err(KeyRefusal::GekBadProof), "a proof over another challenge");
+        assert_eq!(decide_key_release(KeyRequestFacts { gek: ProofFacts { assigned: false, ..fresh.clone() }, ..base() }).unwrap_err().code(), "gek_not_assigned");
+        assert_eq!(decide_key_release(KeyRequestFacts { gek: ProofFacts { credential: None, ..fresh.clone() }, ..base() }).unwrap_err().code(), "gek_unknown");
+        let spent = ProofFacts { challenge: crate::gek::ChallengeState::Spent, ..fresh.clone() };
+        assert_eq!(decide_key_release(KeyRequestFacts { gek: spent, ..base() }).unwrap_err().code(), "gek_challenge_used");
+        assert_eq!(decide_key_release(KeyRequestFacts { request: &unproven, package: None, ..base() }), Err(KeyRefusal::GekMissing), "the proof is judged before the package");
         let late = KeyRequestFacts { hub_now: t("2027-05-27T04:00:00Z"), box_signing_key: None, package: None, ..base() };
         assert_eq!(decide_key_release(late).unwrap_err().code(), "window_closed", "the window is judged before the signature");
     }

@@ -1,7 +1,8 @@
 //! The box's materials scheduler (the heart of `ppe edge serve` for now): keeps the plan in
-//! sync, pre-stages ciphertext as soon as it is published, pulls the key when the window
-//! opens by the hub's clock, retries with backoff and jitter until the exam starts, and then
-//! raises an alarm recorded in the database.
+//! sync, pre-stages ciphertext as soon as it is published, checks for a newer version while
+//! the window is open by the hub's clock, retries with backoff and jitter until the exam
+//! starts, and then raises an alarm recorded in the database if no ГЭК member activated the
+//! key by then. It never asks for the key: only a ГЭК member's credential obtains it.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -19,7 +20,7 @@ pub enum Step {
     Done,
     /// Before the window: fetch ciphertext only.
     Prestage,
-    /// Window open, exam not started: fetch what is missing and the key.
+    /// Window open, exam not started: fetch what is missing (the ГЭК member activates).
     Pull,
     /// The exam started without materials: alarm.
     Alarm,
@@ -98,13 +99,15 @@ pub async fn run(ctx: &EdgeContext, stop: impl std::future::Future<Output = ()>)
                 }
                 tx.commit()?;
             }
-            let opts = PullOptions { source: Source::Network, with_key: step != Step::Prestage, max_attempts: 2, actor: "scheduler".into() };
+            // Ciphertext only: the key comes when a ГЭК member activates with their credential.
+            let opts = PullOptions { source: Source::Network, max_attempts: 2, actor: "scheduler".into() };
             match pull::pull(ctx, &exam.exam_id, &opts).await {
                 Ok(report) => {
-                    tracing::info!(exam = %exam.exam_id, key = report.key_received, bytes = report.bytes_downloaded, "materials {}", if report.key_received { "ready" } else { "pre-staged" });
+                    tracing::info!(exam = %exam.exam_id, bytes = report.bytes_downloaded, "materials pre-staged");
                     r.attempt = 0;
                     r.prestaged = true;
-                    r.not_before = Instant::now();
+                    // In the window, look for a newer version once a minute until activation.
+                    r.not_before = Instant::now() + if step == Step::Prestage { Duration::ZERO } else { Duration::from_secs(60) };
                 }
                 Err(e) => {
                     let wait = pull::backoff_delay(r.attempt, &mut rng);

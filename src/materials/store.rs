@@ -77,12 +77,21 @@ pub fn hub_package_latest(conn: &Connection, exam_id: &str, ppe_code: &str) -> r
     .optional()
 }
 
-pub fn hub_key_release_log(tx: &Transaction<'_>, at: &str, exam_id: &str, ppe_code: &str, package_id: Option<&str>, released: bool, reason: &str) -> rusqlite::Result<()> {
+/// One key request's outcome; `gek_worker_id` is the ГЭК member its proof named, if any.
+#[allow(clippy::too_many_arguments)]
+pub fn hub_key_release_log(tx: &Transaction<'_>, at: &str, exam_id: &str, ppe_code: &str, package_id: Option<&str>, released: bool, reason: &str, gek_worker_id: Option<&str>) -> rusqlite::Result<()> {
     tx.execute(
-        "INSERT INTO hub_key_release (at, exam_id, ppe_code, package_id, outcome, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![at, exam_id, ppe_code, package_id, if released { "released" } else { "refused" }, reason],
+        "INSERT INTO hub_key_release (at, exam_id, ppe_code, package_id, outcome, reason, gek_worker_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![at, exam_id, ppe_code, package_id, if released { "released" } else { "refused" }, reason, gek_worker_id],
     )?;
     Ok(())
+}
+
+/// (exam point, ГЭК member) of every key actually released for an exam, oldest first.
+pub fn hub_keys_released(conn: &Connection, exam_id: &str) -> rusqlite::Result<Vec<(String, Option<String>)>> {
+    let mut st = conn.prepare("SELECT ppe_code, gek_worker_id FROM hub_key_release WHERE exam_id = ?1 AND outcome = 'released' ORDER BY id")?;
+    let rows = st.query_map([exam_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
 }
 
 /// (outcome, reason) of every key request for an exam, oldest first.

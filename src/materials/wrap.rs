@@ -62,6 +62,7 @@ pub fn key_request(box_key: &ring::signature::Ed25519KeyPair, exam_id: &str, ppe
         box_public: hex::encode(public.as_ref()),
         box_time: box_time.into(),
         signature: String::new(),
+        gek: None,
     };
     request.signature = crate::keys::sign_hex(box_key, &request.signed_bytes());
     Ok(PendingKeyRequest { secret, request })
@@ -113,6 +114,11 @@ pub fn wrap_for_box(
 }
 
 impl PendingKeyRequest {
+    /// The bytes a ГЭК member signs to release the key to this very request.
+    pub fn gek_proof_message(&self, worker_id: &str, challenge: &str) -> Vec<u8> {
+        crate::gek::proof_message(worker_id, &self.request.exam_id, &self.request.ppe_code, challenge, &self.request.box_public)
+    }
+
     /// Box side: checks the hub's signature and that the release answers this very request,
     /// then opens the package key.
     pub fn open(self, release: &KeyRelease, hub_public_key_hex: &str) -> Result<[u8; 32], MaterialsError> {

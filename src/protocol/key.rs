@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ExamId, PpeCode};
+use crate::model::{ExamId, PpeCode, WorkerId};
 
 /// What a box sends to ask for a package key (signed by the box's Ed25519 key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +17,36 @@ pub struct KeyRequest {
     /// The box's own clock at the request (informative; the hub judges by its own clock).
     pub box_time: String,
     pub signature: String,
+    /// The ГЭК member's proof: without one the hub releases nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gek: Option<GekProof>,
+}
+
+/// A ГЭК member's proof in a key request: their signature, with the credential РЦОИ enrolled,
+/// over `gek::proof_message` (member, exam, exam point, the hub's challenge, the request's
+/// `box_public`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GekProof {
+    pub worker_id: WorkerId,
+    /// The one-time challenge from [`crate::protocol::paths::GEK_CHALLENGE`], hex.
+    pub challenge: String,
+    pub signature: String,
+}
+
+/// What a box sends to get a challenge for a ГЭК proof (its certificate says who it is).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GekChallengeRequest {
+    pub exam_id: ExamId,
+}
+
+/// A one-time challenge, good for one key request of this box for this exam until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GekChallenge {
+    pub challenge: String,
+    pub expires_at: String,
 }
 
 /// The hub's answer: the wrapped key, which package it opens, the hub's time; all signed.

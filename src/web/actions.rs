@@ -36,6 +36,9 @@ pub struct ActionForm {
     pub worker: String,
     pub kind: String,
     pub gek: String,
+    /// The ГЭК member's key file on the box (a stick), and its PIN.
+    pub gek_key: String,
+    pub pin: String,
     pub what: String,
     pub job: String,
     pub page: String,
@@ -114,7 +117,7 @@ fn given(text: &str) -> Option<&str> {
 
 pub async fn materials_pull(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
     let msg = act(&state, &staff, &f, |job| {
-        let request = crate::materials::ops::PullRequest { exam_id: job.exam(), from: given(&job.form.from).map(Into::into), with_key: true, actor: job.actor.clone() };
+        let request = crate::materials::ops::PullRequest { exam_id: job.exam(), from: given(&job.form.from).map(Into::into), actor: job.actor.clone() };
         let report = job.block_on(crate::materials::ops::pull(&job.ctx, &request)).map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(format!("материалы получены и проверены: {}", serde_json::to_string(&report).unwrap_or_default()))
     })
@@ -124,10 +127,13 @@ pub async fn materials_pull(State(state): State<WebState>, staff: Staff, Form(f)
 
 pub async fn materials_activate(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
     let msg = act(&state, &staff, &f, |job| {
-        // The two-person rule needs who pulled: the last pull of this exam in the audit log.
-        let request = crate::materials::ops::ActivateRequest { exam_id: job.exam(), gek_login: job.actor.clone(), password: job.form.password.clone(), pulled_by: None };
-        crate::materials::ops::activate(&job.ctx, &request)?;
-        Ok("ключ активирован членом ГЭК".into())
+        // The key comes from the hub only against the member's own credential; the logged-in
+        // ГЭК account must be that member's.
+        let account = crate::accounts::store::account_get(&*job.ctx.db()?, &job.actor)?.map(|a| a.0.worker_id).ok_or_else(|| anyhow::anyhow!("учётная запись {} не найдена", job.actor))?;
+        let key_file = given(&job.form.gek_key).ok_or_else(|| anyhow::anyhow!("укажите файл личного ключа члена ГЭК"))?;
+        let request = crate::materials::ops::ActivateRequest { exam_id: job.exam(), gek_key_file: key_file.into(), pin: job.form.pin.clone(), actor: job.actor.clone(), account_worker_id: Some(account) };
+        let report = job.block_on(crate::materials::ops::activate(&job.ctx, &request))?;
+        Ok(format!("ключ получен и активирован членом ГЭК {}", report.gek_worker_id))
     })
     .await?;
     Ok(back(&state, &staff, "/materials", &f.exam, "", &msg))

@@ -1,5 +1,5 @@
 //! Encrypted materials end to end over real mutual TLS on 127.0.0.1: publish, pre-stage,
-//! pull in the window, activation by a member of ГЭК, decryption; a stock nginx mirror with a
+//! pull in the window, the key obtained by a ГЭК member's own key file, decryption; a stock nginx mirror with a
 //! cut connection; `kill -9` of a pull and its restart. The rejections (tampered packages,
 //! refused keys, foreign clients) are the attack suite's, `attacks/packages.rs`, on the
 //! `World` of this file.
@@ -117,18 +117,29 @@ impl World {
         assert!(ppe::materials::open_decrypted(&ctx, EXAM, &self.files[0].0).is_err());
     }
 
+    /// A ГЭК member the plan assigns to `ppe` on the exam's date.
+    pub(crate) fn gek_member(&self, ppe: &str) -> String {
+        let plan = ppe::plan::store::load_plan(&ppe::store::open(&self.dir.join("hub/state/hub.db")).unwrap()).unwrap();
+        plan.workers
+            .iter()
+            .find(|wk| wk.roles.contains(&ppe::model::WorkerRole::GekMember) && plan.worker_assignments.iter().any(|a| a.worker_id == wk.worker_id && a.ppe_code == ppe && a.date == "2027.05.27"))
+            .unwrap_or_else(|| panic!("a ГЭК member assigned to {ppe}"))
+            .worker_id
+            .clone()
+    }
+
+    /// РЦОИ issues the member's key file; returns (key file, PIN file).
+    pub(crate) fn enroll_gek(&self, worker: &str) -> (PathBuf, PathBuf) {
+        let (key, pin) = (self.dir.join(format!("gek-{worker}.key")), self.dir.join(format!("gek-{worker}.pin")));
+        std::fs::write(&pin, "314159\n").unwrap();
+        run_ok(&["hub", "gek", "enroll", "--worker", worker, "--out", s(&key), "--pin-file", s(&pin), "--config", s(&self.hub_toml)]);
+        (key, pin)
+    }
+
     pub(crate) fn audit_actions(&self) -> Vec<String> {
         let db = ppe::store::open(&self.dir.join("box/state/ppe.db")).unwrap();
         ppe::audit::store::all(&db).unwrap().into_iter().map(|e| format!("{} {}", e.action, e.details)).collect()
     }
-}
-
-/// The ГЭК member of the synced plan assigned to 0101 on the exam's date.
-pub(crate) fn assigned_gek_member(plan: &ppe::model::Plan) -> &ppe::model::Worker {
-    plan.workers
-        .iter()
-        .find(|wk| wk.roles.contains(&ppe::model::WorkerRole::GekMember) && plan.worker_assignments.iter().any(|a| a.worker_id == wk.worker_id && a.date == "2027.05.27"))
-        .expect("a ГЭК member assigned to 0101 in the synced plan")
 }
 
 pub(crate) fn s(p: &Path) -> &str {
@@ -171,13 +182,13 @@ impl Hub {
 }
 
 #[test]
-fn prestage_then_pull_in_window_moves_only_the_key_and_gek_activation_decrypts() {
+fn prestage_then_pull_in_window_moves_nothing_and_the_gek_members_key_file_obtains_the_key() {
     let w = World::new(&[300_000, 5_000], 65_536);
     let early = Hub::start(&w.hub_toml, DAYS_BEFORE);
     let r = report(&w.edge(&early, &["prestage", "--exam", EXAM]));
     let cipher_total: u64 = w.manifest("0101").manifest.files.iter().map(|f| f.cipher_len).sum();
     assert_eq!(r.bytes_downloaded, cipher_total);
-    assert!(!r.key_received && r.plan_synced);
+    assert!(r.plan_synced);
     // The box clock (2026) is far from the hub's (2027): the offset is recorded.
     assert!(r.clock_offset_ms.unwrap() > 0);
     w.assert_nothing_decrypted(&early);
@@ -192,29 +203,26 @@ fn prestage_then_pull_in_window_moves_only_the_key_and_gek_activation_decrypts()
 
     let hub = Hub::start(&w.hub_toml, IN_WINDOW);
     let r = report(&w.edge(&hub, &["pull", "--exam", EXAM, "--by", "tech1"]));
-    assert_eq!(r.bytes_downloaded, 0, "at the window only the key travels");
+    assert_eq!(r.bytes_downloaded, 0, "the ciphertext is already here");
     assert_eq!(r.files_already_verified, 2);
-    assert!(r.key_received);
 
-    // Two-person rule: nothing decrypts until a ГЭК member assigned here activates.
+    // Two-person rule: nothing decrypts, no key, until a ГЭК member's own credential gets it.
     let ctx = w.edge_ctx(&hub);
-    let err = ppe::materials::open_decrypted(&ctx, EXAM, &w.files[0].0).unwrap_err();
-    assert!(format!("{err:#}").contains("не активирован"), "{err:#}");
-    let mut db = ctx.db().unwrap();
-    let plan = ppe::plan::store::load_plan(&db).unwrap();
-    let gek = assigned_gek_member(&plan);
-    ppe::accounts::create_account(&mut db, "gek", &gek.worker_id, ppe::model::WorkerRole::GekMember, "пароль-члена-гэк", "2027-05-27T02:31:00Z").unwrap();
-    ppe::accounts::create_account(&mut db, "tech1", "W-tech", ppe::model::WorkerRole::TechSpecialist, "пароль-техника", "2027-05-27T02:31:00Z").unwrap();
-    assert!(ppe::materials::pull::activate(&ctx, EXAM, "gek", "неверный-пароль", "tech1").is_err());
-    let err = ppe::materials::pull::activate(&ctx, EXAM, "tech1", "пароль-техника", "tech1").unwrap_err();
-    assert!(format!("{err:#}").contains("только член ГЭК"), "{err:#}");
-    assert!(ppe::materials::open_decrypted(&ctx, EXAM, &w.files[0].0).is_err());
-    ppe::materials::pull::activate(&ctx, EXAM, "gek", "пароль-члена-гэк", "tech1").unwrap();
+    w.assert_nothing_decrypted(&hub);
+    let gek = w.gek_member("0101");
+    let (key, pin) = w.enroll_gek(&gek);
+    let wrong = w.dir.join("wrong.pin");
+    std::fs::write(&wrong, "271828\n").unwrap();
+    let o = w.edge(&hub, &["activate", "--exam", EXAM, "--gek-key", s(&key), "--pin-file", s(&wrong)]);
+    assert!(!o.status.success() && stderr(&o).contains("неверный ПИН-код"), "{}", stderr(&o));
+    w.assert_nothing_decrypted(&hub);
+    let o = w.edge(&hub, &["activate", "--exam", EXAM, "--gek-key", s(&key), "--pin-file", s(&pin)]);
+    assert!(o.status.success(), "{}", stderr(&o));
     for (name, bytes) in &w.files {
         assert_eq!(&ppe::materials::open_decrypted(&ctx, EXAM, name).unwrap(), bytes);
     }
     let actions = w.audit_actions().join("\n");
-    assert!(actions.contains("materials.activated") && actions.contains(&gek.worker_id) && actions.contains("tech1"), "{actions}");
+    assert!(actions.contains("materials.activated") && actions.contains(&gek) && actions.contains("tech1"), "{actions}");
 
     // A chunk reordered on the box's disk after verification is still caught at decryption.
     let m = w.manifest("0101").manifest;
@@ -374,7 +382,6 @@ fn nginx_mirror_with_the_connection_cut_mid_file_resumes_by_range() {
     w.set_mirror(&format!("https://127.0.0.1:{}", proxy.port));
     let r = report(&w.edge(&hub, &["pull", "--exam", EXAM]));
     let cipher_len = w.manifest("0101").manifest.files[0].cipher_len;
-    assert!(r.key_received);
     // Every ciphertext byte crossed the network exactly once despite the cut.
     assert_eq!(r.bytes_downloaded, cipher_len);
     assert!(proxy.connections.load(Ordering::SeqCst) >= 2, "the cut forced a new connection");
@@ -421,7 +428,6 @@ fn kill_9_during_pull_then_restart_is_byte_identical_and_downloads_nothing_twice
     assert!(had > 0, "the killed runs left a partial file to resume from");
     let r = report(&w.edge(&hub, &["pull", "--exam", EXAM]));
     let cipher_len = w.manifest("0101").manifest.files[0].cipher_len;
-    assert!(r.key_received);
     assert_eq!(r.bytes_resumed, had, "the restart continued from the bytes on disk");
     assert_eq!(r.bytes_resumed + r.bytes_downloaded, cipher_len);
     let sent = proxy.downstream_bytes.load(Ordering::SeqCst);
@@ -464,17 +470,25 @@ fn serve_until(w: &World, hub: &Hub, what: &str, done: impl Fn(&ppe::store::Conn
 }
 
 #[test]
-fn edge_serve_prestages_then_pulls_when_the_window_opens_by_hub_time() {
+fn edge_serve_prestages_by_hub_time_and_never_asks_for_the_key_by_itself() {
     let w = World::new(&[20_000], 4096);
     // The hub's clock is 3 s before the window; the box's own clock is a year off.
     let hub = Hub::start(&w.hub_toml, "2027-05-27T01:59:57Z");
-    serve_until(&w, &hub, "key received", |db| ppe::materials::store::key_get(db, EXAM).unwrap().is_some());
+    let started = Instant::now();
+    serve_until(&w, &hub, "ciphertext staged and the window open", |db| {
+        started.elapsed() > Duration::from_secs(5) && ppe::materials::store::manifest_get(db, EXAM).unwrap().is_some_and(|(_, json)| {
+            let m: ppe::materials::SignedManifest = serde_json::from_str(&json).unwrap();
+            ppe::materials::store::files_verified(db, EXAM, &m.manifest.package_id).unwrap().len() == m.manifest.files.len()
+        })
+    });
     let actions = w.audit_actions();
-    let prestaged = actions.iter().position(|a| a.starts_with("materials.prestaged"));
-    let pulled = actions.iter().position(|a| a.starts_with("materials.pulled"));
-    assert!(prestaged.is_some() && pulled > prestaged, "prestage first, then pull in the window: {actions:?}");
+    assert!(actions.iter().any(|a| a.starts_with("materials.pulled")), "{actions:?}");
     let db = ppe::store::open(&w.dir.join("box/state/ppe.db")).unwrap();
+    assert!(ppe::materials::store::key_get(&db, EXAM).unwrap().is_none(), "the scheduler obtained a key by itself");
     assert!(ppe::materials::store::alarms(&db).unwrap().is_empty());
+    let hub_db = ppe::store::open(&w.dir.join("hub/state/hub.db")).unwrap();
+    assert!(ppe::materials::store::hub_key_releases(&hub_db, EXAM).unwrap().is_empty(), "the scheduler asked the hub for a key");
+    w.assert_nothing_decrypted(&hub);
 }
 
 #[test]

@@ -725,13 +725,10 @@ fn start_nasty_proxy(rt: &tokio::runtime::Runtime, upstream: SocketAddr) -> Nast
     let corrupted = Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
     let (r2, c2) = (refusals.clone(), cuts.clone());
     rt.spawn(async move {
-        let mut n = 0usize;
         loop {
             let Ok((client, _)) = listener.accept().await else {
                 return;
             };
-            n += 1;
-            let cut = n % 2 == 1;
             let (refusals, cuts, corrupted) = (r2.clone(), c2.clone(), corrupted.clone());
             tokio::spawn(async move {
                 let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
@@ -772,8 +769,10 @@ fn start_nasty_proxy(rt: &tokio::runtime::Runtime, upstream: SocketAddr) -> Nast
                         if sw.write_all(chunk).await.is_err() {
                             break;
                         }
-                        if cut && total > 120_000 {
-                            cuts.fetch_add(1, Ordering::SeqCst);
+                        // The first two connections that carry more than 120 kB are cut mid-stream
+                        // (whichever they are: refusals end their connections, so which one
+                        // carries the bulk is up to the client).
+                        if total > 120_000 && cuts.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| (c < 2).then_some(c + 1)).is_ok() {
                             break;
                         }
                     }

@@ -477,7 +477,9 @@ fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
             .expect("a ГЭК member of the day")
             .worker_id
             .clone();
-        for (login, worker, role) in [("gek1", gek.as_str(), "gek_member"), ("org1", "W-ORG", "organizer_in_room")] {
+        // A box account is for a worker the plan gives that role.
+        let org = plan.workers.iter().find(|w| w.roles.contains(&ppe::model::WorkerRole::OrganizerInRoom)).expect("an organizer").worker_id.clone();
+        for (login, worker, role) in [("gek1", gek.as_str(), "gek_member"), ("org1", org.as_str(), "organizer_in_room")] {
             open(&driver, &base, "/accounts").await;
             driver.type_into("input[name=login]", login).await;
             driver.type_into("input[name=worker]", worker).await;
@@ -505,14 +507,29 @@ fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
             if text.contains("получены и проверены") {
                 break;
             }
-            assert!(started.elapsed() < Duration::from_secs(120), "the key was never released: {text}");
+            assert!(started.elapsed() < Duration::from_secs(120), "the materials never arrived: {text}");
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
         logout(&driver).await;
         login_as(&driver, &base, "gek1", PASSWORD).await;
         open(&driver, &base, &format!("/materials?exam={EXAM}")).await;
-        driver.type_into("#gek-password", PASSWORD).await;
-        submit_and_wait(&driver, "#activate", "ключ активирован").await;
+        // The key comes from the hub only against the member's own key file (their stick) and
+        // PIN, once the window opens by the hub's clock.
+        let key_file = ppe::demo::autopilot::demo_gek_key_file(&demo.dir.join("box"), &gek);
+        let started = Instant::now();
+        loop {
+            open(&driver, &base, &format!("/materials?exam={EXAM}")).await;
+            driver.type_into("#gek-key", key_file.to_str().unwrap()).await;
+            driver.type_into("#gek-pin", ppe::demo::autopilot::DEMO_GEK_PIN).await;
+            driver.click("#activate").await;
+            let text = driver.wait_text("var m=document.getElementById('msg');var e=document.querySelector('.panel.error');return (m?m.textContent:'')+(e?'ERR '+e.textContent:'');", "").await;
+            if text.contains("ключ получен и активирован") {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(120), "the key was never released: {text}");
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        open(&driver, &base, &format!("/materials?exam={EXAM}")).await;
         shot(&driver, "materials").await;
         logout(&driver).await;
         login_as(&driver, &base, "admin", PASSWORD).await;

@@ -53,12 +53,14 @@ pub async fn materials_get(State(state): State<WebState>, staff: Staff, Query(q)
             Some(pkg) => crate::materials::store::activation_get(conn, id, pkg)?,
             None => None,
         };
+        let staged = package.as_ref().is_some_and(|(_, files): &(u64, Vec<PackageFile>)| files.iter().all(|f| f.verified));
         let view = MaterialsView {
             select: ExamSelect::new(&day.exams, id, "/materials"),
             exam_id: id.clone(),
             package,
             key_received: key.is_some(),
-            may_activate: may_activate && key.is_some() && activated_by.is_none(),
+            // The ГЭК member's credential obtains the key: offered once the ciphertext is here.
+            may_activate: may_activate && staged && activated_by.is_none(),
             activated_by,
             window_opens: exam.materials_window().map(|(start, _)| crate::day::local_time_text(start, exam.utc_offset_min)),
             may_pull,

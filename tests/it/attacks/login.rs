@@ -305,7 +305,10 @@ fn forged_msg_or_flash_text_in_a_url_is_never_shown_on_either_ui() {
     assert!(!form.body.contains("ПОДДЕЛКА"), "the login form shows no text from its URL");
     // The server's own message still arrives, once, and the redirect carries none.
     let csrf = hidden_csrf(&web.get("/", Some(&session)).body);
-    let made = web.post("/accounts/create", &session, &[("csrf", &csrf), ("login", "org1"), ("worker", "W9"), ("role", "organizer_in_room"), ("password", PASSWORD)]);
+    // A box account is for a worker the plan gives that role (issue 15 hole 6).
+    let plan = ppe::plan::store::load_plan(&ppe::store::open(&tmp.path().join("box/state/ppe.db")).unwrap()).unwrap();
+    let org = plan.workers.iter().find(|w| w.roles.contains(&ppe::model::WorkerRole::OrganizerInRoom)).expect("an organizer in the plan").worker_id.clone();
+    let made = web.post("/accounts/create", &session, &[("csrf", &csrf), ("login", "org1"), ("worker", &org), ("role", "organizer_in_room"), ("password", PASSWORD)]);
     assert_eq!((made.status, made.location.as_str()), (303, "/accounts"), "{}", made.body);
     assert!(web.get("/accounts", Some(&session)).body.contains("учётная запись org1 создана"), "the flash is shown");
     assert!(!web.get("/accounts", Some(&session)).body.contains("учётная запись org1 создана"), "once");

@@ -399,7 +399,11 @@ fn ask_key(ctx: &ppe::context::EdgeContext, hub_url: &str, as_ppe: &str) -> (u16
 fn the_key_is_refused_before_the_window() {
     let w = World::new(&[20_000], 4096);
     let hub = HubProcess::start(&w, BEFORE_WINDOW);
+    // The ciphertext may come early; the ГЭК member's activation asks for the key too soon.
     let o = w.edge_at(&hub.url, &["pull", "--exam", EXAM]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (key, pin) = w.enroll_gek(&w.gek_member("0101"));
+    let o = w.edge_at(&hub.url, &["activate", "--exam", EXAM, "--gek-key", s(&key), "--pin-file", s(&pin)]);
     assert_refused_and_nothing_kept(&w, &hub, &o, "окно выдачи ключей ещё не открыто");
     assert_eq!(ppe::materials::store::key_get(&box_db(&w), EXAM).unwrap(), None);
     let rows = assert_hub_released_nothing(&w);
@@ -578,7 +582,7 @@ fn a_mirror_is_never_asked_for_time_and_its_signed_time_is_ignored() {
     let mirror = start_nginx_with(&w, &format!("{} location / {{ }}", replayed_time_headers(&late_time, &late_signature)));
     w.set_mirror(&format!("https://127.0.0.1:{}", mirror.port));
     let r = report(&w.edge_at(&hub.url, &["pull", "--exam", EXAM]));
-    assert!(r.key_received && r.bytes_downloaded > 0, "{r:?}");
+    assert!(r.bytes_downloaded > 0, "{r:?}");
     let log = std::fs::read_to_string(mirror.dir.join("nonce.log")).unwrap();
     assert!(log.contains("manifest.json") && log.contains(".enc"), "the package came from the mirror: {log}");
     assert!(log.lines().all(|l| l.ends_with("nonce=-")), "the mirror was sent a time nonce: {log}");

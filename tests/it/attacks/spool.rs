@@ -11,7 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::common::*;
-use crate::materials::{assigned_gek_member, Hub, World, EXAM, IN_WINDOW};
+use crate::materials::{Hub, World, EXAM, IN_WINDOW};
 
 /// Long after ege-02 (and its extra time) is over, well inside the retention period.
 const AFTER_EXAM: &str = "2027-05-27T12:00:00Z";
@@ -321,14 +321,15 @@ fn printed_kim_leaves_no_plaintext_on_persistent_disk_and_wipe_purges_its_jobs()
     {
         let mut db = ctx.db().unwrap();
         let plan = ppe::plan::store::load_plan(&db).unwrap();
-        let gek = assigned_gek_member(&plan);
-        ppe::accounts::create_account(&mut db, "gek", &gek.worker_id, ppe::model::WorkerRole::GekMember, "пароль-члена-гэк", "2027-05-27T02:31:00Z").unwrap();
         let seats = ppe::demo::print_fixtures::demo_seating(&plan, EXAM, "0101");
         let tx = db.transaction().unwrap();
         ppe::seating::store::replace_seating(&tx, EXAM, "0101", &seats).unwrap();
         tx.commit().unwrap();
     }
-    ppe::materials::pull::activate(&ctx, EXAM, "gek", "пароль-члена-гэк", "tech1").unwrap();
+    // The assigned ГЭК member activates with the key file РЦОИ issued (the key comes only so).
+    let (gek_key, pin) = w.enroll_gek(&w.gek_member("0101"));
+    let o = w.edge(&hub, &["activate", "--exam", EXAM, "--gek-key", gek_key.to_str().unwrap(), "--pin-file", pin.to_str().unwrap()]);
+    assert!(o.status.success(), "activate: {}", text(&o));
     drop(hub);
 
     let o = ppe(&["edge", "print", "--config", w.box_toml.to_str().unwrap(), "--exam", EXAM, "--what", "kim", "--wait-secs", "60"]);
