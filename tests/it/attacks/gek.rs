@@ -246,7 +246,7 @@ fn the_assigned_members_own_key_file_and_pin_release_the_key_and_both_sides_log_
     let o = p.activate(&key, PIN);
     assert!(o.status.success(), "{}", stderr(&o));
     let ctx = p.box_ctx();
-    assert_eq!(ppe::materials::open_decrypted(&ctx, EXAM, "1-kim-variant.pdf").unwrap(), b"%PDF-1.4 the exam paper of the day");
+    assert_eq!(&*ppe::materials::open_decrypted(&ctx, EXAM, "1-kim-variant.pdf").unwrap(), b"%PDF-1.4 the exam paper of the day");
     assert_eq!(ppe::materials::store::hub_keys_released(&p.hub_db(), EXAM).unwrap(), [("0101".to_string(), Some(member.clone()))], "who released to whom");
     assert!(p.hub_audit().lines().any(|l| l.starts_with("box:0101 materials.key_released") && l.contains(&member)), "{}", p.hub_audit());
     assert!(p.box_audit().lines().any(|l| l.contains("materials.activated") && l.contains(&member)), "{}", p.box_audit());
