@@ -24,6 +24,7 @@ pub mod redirect;
 pub mod session;
 pub mod throttle;
 pub mod flash;
+pub mod listener;
 pub mod tls;
 
 pub use error::{AppError, ErrorPage};

@@ -84,9 +84,15 @@ pub async fn run(ctx: EdgeContext, listener: tokio::net::TcpListener, stop: impl
     let server = match tls {
         Some(tls) => {
             let app = app.layer(axum::middleware::from_fn(crate::http::tls::client_addr));
-            spawn_ui::<_, crate::http::tls::PeerInfo>(crate::http::tls::TlsListener::new(listener, tls)?, app, stop_rx.clone())
+            // The hub's listener with its caps and timeouts (a stalled or flooding LAN client
+            // cannot hold the UI).
+            let listener = crate::http::listener::TlsListener::new(listener, tls)?;
+            let mut stop = stop_rx.clone();
+            tokio::spawn(crate::http::listener::serve(listener, app, async move {
+                let _ = stop.wait_for(|s| *s).await;
+            }))
         }
-        None => spawn_ui::<_, std::net::SocketAddr>(listener, app, stop_rx.clone()),
+        None => spawn_plain_ui(listener, app, stop_rx.clone()),
     };
     // Not Send (it holds the box's SQLite connection across awaits): it runs in this task.
     let scheduler = {
@@ -131,20 +137,16 @@ pub async fn run(ctx: EdgeContext, listener: tokio::net::TcpListener, stop: impl
     outcome
 }
 
-/// Serves the UI on a plain or a TLS listener, with the peer as `C` in `ConnectInfo`, until
-/// `stop` turns true.
-fn spawn_ui<L, C>(listener: L, app: axum::Router, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<std::io::Result<()>>
-where
-    L: axum::serve::Listener,
-    L::Addr: std::fmt::Debug,
-    C: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>> + Clone + Send + Sync + 'static,
-{
+/// Serves the UI in plain HTTP (loopback only), with the peer's address in `ConnectInfo`,
+/// until `stop` turns true.
+fn spawn_plain_ui(listener: tokio::net::TcpListener, app: axum::Router, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<anyhow::Result<()>> {
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<C>())
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|s| *s).await;
             })
             .await
+            .map_err(anyhow::Error::from)
     })
 }
 

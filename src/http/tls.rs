@@ -1,22 +1,20 @@
-//! TLS of the box's UI on the exam point's LAN (a server certificate from the hub CA, no
-//! client certificates): loading a certificate and its key, a listener that completes
-//! handshakes in their own tasks (the shape of `hub::server::TlsListener`, which the hub's
-//! box-facing server keeps with its client certificates and limits), the peer's address for
-//! the login throttle, and the one rule of when plain HTTP is allowed at all: only on a
-//! loopback address.
+//! TLS of both HTTPS servers (the box UI: a server certificate from the hub CA, no client
+//! certificates; the hub: client certificates verified against its CA): the rustls config
+//! from a certificate and its key, the peer of a connection, its address for the login
+//! throttle, and the one rule of when plain HTTP is allowed at all: only on a loopback
+//! address. The listener they both run on is `http::listener`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::extract::connect_info::Connected;
 use rustls::server::danger::ClientCertVerifier;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
 
 /// A rustls server config from a certificate chain and its key (PEM), ring as the provider,
-/// HTTP/2 and HTTP/1.1 offered. `client_verifier`: `None` asks for no client certificate.
+/// HTTP/1.1 only offered (`http::listener` serves HTTP/1.1: its header read timeout bounds a
+/// stalled client). `client_verifier`: `None` asks for no client certificate.
 pub fn server_config(cert_pem: &[u8], key_pem: &[u8], client_verifier: Option<Arc<dyn ClientCertVerifier>>) -> anyhow::Result<Arc<rustls::ServerConfig>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let certs = CertificateDer::pem_slice_iter(cert_pem).collect::<Result<Vec<_>, _>>().context("server certificate PEM")?;
@@ -30,7 +28,7 @@ pub fn server_config(cert_pem: &[u8], key_pem: &[u8], client_verifier: Option<Ar
         None => builder.with_no_client_auth(),
     };
     let mut cfg = builder.with_single_cert(certs, key).context("server certificate and key (does the key belong to the certificate?)")?;
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(cfg))
 }
 
@@ -45,68 +43,6 @@ pub fn plain_http_allowed(addr: &SocketAddr) -> bool {
 pub struct PeerInfo {
     pub remote: SocketAddr,
     pub cert_sha256: Option<String>,
-}
-
-/// A listener that hands axum connections whose TLS handshake is already complete.
-/// Handshakes run in their own tasks so a slow or hostile client cannot stall the others.
-pub struct TlsListener {
-    rx: tokio::sync::mpsc::Receiver<(tokio_rustls::server::TlsStream<TcpStream>, PeerInfo)>,
-    local: SocketAddr,
-}
-
-impl TlsListener {
-    pub fn new(listener: TcpListener, tls: Arc<rustls::ServerConfig>) -> std::io::Result<Self> {
-        let local = listener.local_addr()?;
-        let (tx, rx) = tokio::sync::mpsc::channel(64);
-        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-        tokio::spawn(async move {
-            loop {
-                let (tcp, remote) = match listener.accept().await {
-                    Ok(x) => x,
-                    Err(e) => {
-                        tracing::warn!("accept: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let acceptor = acceptor.clone();
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    match tokio::time::timeout(std::time::Duration::from_secs(15), acceptor.accept(tcp)).await {
-                        Ok(Ok(tls)) => {
-                            let cert_sha256 = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| crate::util::sha256_hex(c.as_ref()));
-                            let _ = tx.send((tls, PeerInfo { remote, cert_sha256 })).await;
-                        }
-                        Ok(Err(e)) => tracing::warn!(peer = %remote, "TLS handshake refused: {e}"),
-                        Err(_) => tracing::warn!(peer = %remote, "TLS handshake timed out"),
-                    }
-                });
-            }
-        });
-        Ok(Self { rx, local })
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = tokio_rustls::server::TlsStream<TcpStream>;
-    type Addr = PeerInfo;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.rx.recv().await {
-            Some(x) => x,
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(PeerInfo { remote: self.local, cert_sha256: None })
-    }
-}
-
-impl Connected<axum::serve::IncomingStream<'_, TlsListener>> for PeerInfo {
-    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
-        stream.remote_addr().clone()
-    }
 }
 
 /// Middleware: the TLS peer's address as the web kit's `ClientAddr` (the login throttle
