@@ -7,6 +7,8 @@
 pub mod cli;
 pub mod ops;
 pub mod password;
+pub mod setup_code;
+pub mod setup_code_store;
 pub mod store;
 
 use chrono::{DateTime, Utc};

@@ -89,6 +89,7 @@ pub fn check_edge(cfg: &EdgeFileConfig) -> Vec<Problem> {
     if let Err(e) = cfg.listen.parse::<std::net::SocketAddr>() {
         out.push(Problem::error("listen", format!("{:?} is not an address:port ({e}); e.g. \"192.168.10.2:8080\"", cfg.listen)));
     }
+    check_ui(cfg, &mut out);
     check_url("hub.url", &cfg.hub.url, &["https"], &mut out);
     if let Some(mirror) = &cfg.hub.mirror_url {
         check_url("hub.mirror_url", mirror, &["https", "http"], &mut out);
@@ -98,10 +99,7 @@ pub fn check_edge(cfg: &EdgeFileConfig) -> Vec<Problem> {
         out.push(Problem::error("hub.signing_public_key", format!("{reason}; copy it from the hub's enrollment output")));
     }
     check_pem_certificates("keys.tls_cert_file", &cfg.keys.tls_cert_file, &mut out);
-    check_secret_file("keys.tls_key_file", &cfg.keys.tls_key_file, &mut out, |bytes| {
-        use rustls_pki_types::pem::PemObject;
-        rustls_pki_types::PrivateKeyDer::from_pem_slice(bytes).map(|_| ()).map_err(|e| format!("not a PEM private key ({e})"))
-    });
+    check_secret_file("keys.tls_key_file", &cfg.keys.tls_key_file, &mut out, pem_private_key);
     check_secret_file("keys.signing_key_file", &cfg.keys.signing_key_file, &mut out, |bytes| {
         crate::keys::ed25519_from_pkcs8(bytes).map(|_| ()).map_err(|e| format!("not an Ed25519 PKCS#8 key ({e})"))
     });
@@ -157,6 +155,40 @@ fn read_file(key: &str, path: &Path, out: &mut Vec<Problem>) -> Option<Vec<u8>> 
             out.push(Problem::error(key, format!("{}: cannot read ({e}); the ppe user must be able to read it", path.display())));
             None
         }
+    }
+}
+
+fn pem_private_key(bytes: &[u8]) -> Result<(), String> {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::PrivateKeyDer::from_pem_slice(bytes).map(|_| ()).map_err(|e| format!("not a PEM private key ({e})"))
+}
+
+/// The box UI: HTTPS with the certificate enrollment issued (and its own key), or plain HTTP
+/// on a loopback address only — what `edge serve` refuses to start without.
+fn check_ui(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
+    match (&cfg.ui.tls_cert_file, &cfg.ui.tls_key_file) {
+        (Some(cert), Some(key)) => {
+            let before = out.len();
+            check_pem_certificates("ui.tls_cert_file", cert, out);
+            check_secret_file("ui.tls_key_file", key, out, pem_private_key);
+            if out.len() == before {
+                if let (Ok(c), Ok(k)) = (std::fs::read(cert), std::fs::read(key)) {
+                    if let Err(e) = crate::http::tls::server_config(&c, &k, None) {
+                        out.push(Problem::error("ui.tls_key_file", format!("{} does not serve {} ({e:#}); enroll the box again", key.display(), cert.display())));
+                    }
+                }
+            }
+        }
+        (None, None) => {
+            if let Ok(addr) = cfg.listen.parse::<std::net::SocketAddr>() {
+                if !crate::http::tls::plain_http_allowed(&addr) {
+                    let reason = format!("{addr} is reachable from the LAN and [ui] names no certificate: staff passwords and sessions would travel in plain HTTP; set ui.tls_cert_file and ui.tls_key_file (`ppe hub enroll` issues them) or listen on 127.0.0.1");
+                    out.push(Problem::error("listen", reason));
+                }
+            }
+        }
+        (Some(_), None) => out.push(Problem::error("ui.tls_key_file", "is missing: ui.tls_cert_file and ui.tls_key_file go together")),
+        (None, Some(_)) => out.push(Problem::error("ui.tls_cert_file", "is missing: ui.tls_cert_file and ui.tls_key_file go together")),
     }
 }
 

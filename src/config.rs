@@ -50,6 +50,34 @@ pub struct EdgeFileConfig {
     pub retention: RetentionConfig,
     #[serde(default)]
     pub heartbeat: HeartbeatConfig,
+    #[serde(default)]
+    pub ui: UiConfig,
+}
+
+/// The box's web UI: its TLS certificate and the first start's one-time code.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UiConfig {
+    /// Server certificate (PEM) of the UI, issued by the hub's CA at enrollment. With it and
+    /// its key the UI is served over HTTPS; without, `edge serve` serves plain HTTP and only on
+    /// a loopback `listen` address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_key_file: Option<PathBuf>,
+    /// The one-time code the first start asks for before the first account is made (written
+    /// by `ppe hub enroll`, mode 0600). When the file is absent, `edge serve` makes a code and
+    /// prints it to its log (the journal), never to a page.
+    #[serde(default = "d_setup_code")]
+    pub setup_code_file: PathBuf,
+}
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self { tls_cert_file: None, tls_key_file: None, setup_code_file: d_setup_code() }
+    }
+}
+fn d_setup_code() -> PathBuf {
+    "setup-code".into()
 }
 
 /// How the box reaches the hub.
@@ -426,6 +454,10 @@ impl ResolvePaths for EdgeFileConfig {
         if let Some(inbox) = &mut self.scanner.inbox {
             rebase(inbox, base);
         }
+        for file in [&mut self.ui.tls_cert_file, &mut self.ui.tls_key_file].into_iter().flatten() {
+            rebase(file, base);
+        }
+        rebase(&mut self.ui.setup_code_file, base);
     }
 }
 

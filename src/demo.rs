@@ -36,8 +36,9 @@ pub struct DemoArgs {
     /// Exit (0) as soon as the exam day is played to the hub's receipt.
     #[arg(long)]
     pub until_done: bool,
-    /// Play the day yourself in the browser: no autopilot, no accounts (the box UI asks for
-    /// the administrator's password first). Drop page images into the printed scanner inbox.
+    /// Play the day yourself in the browser: no autopilot, no accounts (the box UI, over HTTPS,
+    /// asks for the printed setup code and the administrator's password first; the demo says
+    /// how to trust its CA). Drop page images into the printed scanner inbox.
     #[arg(long, conflicts_with = "until_done")]
     pub manual: bool,
 }
@@ -176,7 +177,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         let dash_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let box_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let hub_url = format!("http://{}/", dash_listener.local_addr()?);
-        let box_url = format!("http://{}/", box_listener.local_addr()?);
+        // The box UI over HTTPS with the certificate the demo's enrollment issued.
+        let box_url = format!("https://{}/", box_listener.local_addr()?);
         // The РЦОИ dashboard: boxes report over mutual TLS, operators watch on plain HTTP here
         // (the real hub serves both over HTTPS on one listener).
         let monitoring = crate::monitoring::live::MonitoringHub::from_context(&hub_ctx)?;
@@ -202,13 +204,20 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         // the autopilot plays the people: the ГЭК member, the organizers, the scanner's paper.
         let mut box_ctx = crate::context::EdgeContext::open(&region.box_config)?.with_clock(clock.clone());
         box_ctx.config.scanner.inbox = Some(dir.join("box/scanner-inbox"));
+        let ui_key = box_ctx.config.ui.tls_key_file.clone().context("the demo box has a UI certificate")?;
+        let spki = crate::hub::pki::spki_sha256_base64(&std::fs::read_to_string(&ui_key)?)?;
+        println!("  box UI certificate from the demo hub's CA {} (SPKI sha256 {spki})", hub_ctx.config.ca_cert_file.display());
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let edge = crate::edge::serve::run(box_ctx.clone(), box_listener, async {
             let _ = stop_rx.await;
         });
         let manual = args.manual;
         if manual {
-            println!("  manual day: the box UI asks for the administrator password; scanner inbox {}", box_ctx.config.scanner.inbox.as_ref().map(|p| p.join(&ege.exam_id).display().to_string()).unwrap_or_default());
+            let code_file = &box_ctx.config.ui.setup_code_file;
+            let code = crate::accounts::setup_code::read_code_file(code_file)?.map(|c| c.display()).unwrap_or_default();
+            println!("  trust the box UI in a browser: import {} as a certificate authority (Chromium: Settings, Privacy and security, Security, Manage certificates, Authorities, Import; Firefox: Settings, Privacy & Security, View Certificates, Authorities, Import), or start Chromium with --ignore-certificate-errors-spki-list={spki}", hub_ctx.config.ca_cert_file.display());
+            println!("  first-start setup code: {code} (from {})", code_file.display());
+            println!("  manual day: the box UI asks for the setup code and the administrator password; scanner inbox {}", box_ctx.config.scanner.inbox.as_ref().map(|p| p.join(&ege.exam_id).display().to_string()).unwrap_or_default());
         }
         let day = async {
             if manual {

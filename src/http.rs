@@ -14,6 +14,8 @@
 //! - `error`: `AppError`, the one error type of both UIs.
 //! - `layer`: request id + tracing span, the error page rendered once with that id (HTML for
 //!   pages, JSON for API routes), security headers (HSTS where the UI is HTTPS only).
+//! - `tls`: the box UI's rustls config and listener (handshakes off the accept loop, the
+//!   peer's address as `ClientAddr`), and the rule that plain HTTP is served only on loopback.
 
 pub mod cookie;
 pub mod error;
@@ -22,6 +24,8 @@ pub mod redirect;
 pub mod session;
 pub mod throttle;
 pub mod flash;
+pub mod listener;
+pub mod tls;
 
 pub use error::{AppError, ErrorPage};
 pub use layer::Ui;

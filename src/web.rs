@@ -33,7 +33,7 @@ pub struct WebState {
     pub ctx: EdgeContext,
     pub desk_selection: Arc<Mutex<Option<DeskSelection>>>,
     pub desk_events: tokio::sync::broadcast::Sender<DeskEvent>,
-    /// Cookies carry `Secure` when the UI is served over HTTPS by a front proxy.
+    /// The UI is served over HTTPS: cookies are `Secure` with `__Host-` names.
     pub secure_cookies: bool,
     /// Failed logins per (login, client address).
     pub throttle: Arc<crate::http::LoginThrottle>,
@@ -42,9 +42,15 @@ pub struct WebState {
 }
 
 /// The UI the daemon (`edge::serve`) serves on the LAN. The staff-room desk selection and
-/// events are shared with the barcode reader.
+/// events are shared with the barcode reader. Served over plain HTTP, which `edge::serve`
+/// allows only on loopback (`http::tls`); see [`lan_router_over_https`].
 pub fn lan_router(ctx: EdgeContext, desk_selection: Arc<Mutex<Option<DeskSelection>>>, desk_events: tokio::sync::broadcast::Sender<DeskEvent>) -> anyhow::Result<Router> {
     Ok(router(WebState { ctx, desk_selection, desk_events, secure_cookies: false, throttle: Default::default(), flashes: Default::default() }))
+}
+
+/// [`lan_router`] for a UI served over TLS: Secure `__Host-` cookies, HSTS on every answer.
+pub fn lan_router_over_https(ctx: EdgeContext, desk_selection: Arc<Mutex<Option<DeskSelection>>>, desk_events: tokio::sync::broadcast::Sender<DeskEvent>) -> anyhow::Result<Router> {
+    Ok(router(WebState { ctx, desk_selection, desk_events, secure_cookies: true, throttle: Default::default(), flashes: Default::default() }))
 }
 
 pub fn router(state: WebState) -> Router {
@@ -89,8 +95,8 @@ pub fn router(state: WebState) -> Router {
         .route("/accounts", get(views::accounts::accounts_get))
         .route("/accounts/create", post(actions::accounts_create))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
-        .with_state(state);
-    crate::http::layer::with_kit(routes, &BOX_UI)
+        .with_state(state.clone());
+    crate::http::layer::with_kit(routes, if state.secure_cookies { &BOX_UI_HTTPS } else { &BOX_UI })
 }
 
 pub use crate::http::{redirect, url_encode};
@@ -117,7 +123,9 @@ pub type WebError = crate::http::AppError;
 
 /// What the kit needs to know of the box UI: HTML everywhere, one policy for every page (the
 /// CSS and script are files of the box, nothing inline).
+/// `BOX_UI` over plain HTTP (loopback only), `BOX_UI_HTTPS` with HSTS on every answer.
 pub static BOX_UI: crate::http::Ui = crate::http::Ui { name: "box", api_prefixes: &["/materials/activate/security-key/"], csp: "default-src 'self'", render_error: error_page, hsts: false };
+pub static BOX_UI_HTTPS: crate::http::Ui = crate::http::Ui { hsts: true, ..BOX_UI };
 
 #[derive(askama::Template)]
 #[template(path = "box/error.html")]

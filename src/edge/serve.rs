@@ -1,5 +1,7 @@
 //! `ppe edge serve`: the box daemon. One process runs everything the exam day needs without
-//! a person at the command line: the web UI on the exam point's LAN, the materials scheduler
+//! a person at the command line: the web UI on the exam point's LAN (HTTPS with the
+//! certificate enrollment issued; plain HTTP only on loopback; the first start armed with its
+//! one-time setup code), the materials scheduler
 //! (plan sync, pre-staging, the pull in the window), the heartbeat to the hub, the staff-room
 //! barcode reader, the scan inbox and the automatic upload (`duties`), and the systemd
 //! protocol (READY=1 once listening, watchdog pings only while the duties loop is alive,
@@ -46,8 +48,18 @@ pub async fn run(ctx: EdgeContext, listener: tokio::net::TcpListener, stop: impl
     // (systemd restarts and the journal says why) instead of a UI that errors on every page.
     drop(ctx.db()?);
     let addr = listener.local_addr()?;
-    tracing::info!(ppe = %ctx.config.ppe_code, "box UI on http://{addr}; hub {}", ctx.config.hub.url);
-    eprintln!("box {} UI on http://{addr}; hub {}", ctx.config.ppe_code, ctx.config.hub.url);
+    let tls = ui_tls(&ctx.config)?;
+    if tls.is_none() && !crate::http::tls::plain_http_allowed(&addr) {
+        anyhow::bail!(
+            "the box UI would listen on {addr} over plain HTTP, so staff passwords and session cookies would cross the LAN in clear: \
+             set [ui] tls_cert_file and tls_key_file in {} (`ppe hub enroll` issues them), or listen on 127.0.0.1 only",
+            ctx.config_path.display()
+        );
+    }
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    arm_first_start(&ctx)?;
+    tracing::info!(ppe = %ctx.config.ppe_code, "box UI on {scheme}://{addr}; hub {}", ctx.config.hub.url);
+    eprintln!("box {} UI on {scheme}://{addr}; hub {}", ctx.config.ppe_code, ctx.config.hub.url);
 
     // The staff-room desk: the UI sets the selection, the reader's codes are recorded against
     // it, every page sees the outcome.
@@ -66,18 +78,21 @@ pub async fn run(ctx: EdgeContext, listener: tokio::net::TcpListener, stop: impl
     let duties_state = Arc::new(DutiesState::default());
     let duties_task = tokio::spawn(duties::run(ctx.clone(), duties_state.clone()));
 
-    let app = crate::web::lan_router(ctx.clone(), selection, desk_events)?;
+    let app = if tls.is_some() { crate::web::lan_router_over_https(ctx.clone(), selection, desk_events)? } else { crate::web::lan_router(ctx.clone(), selection, desk_events)? };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let server = {
-        let mut rx = stop_rx.clone();
-        tokio::spawn(async move {
-            // The client's address: the login throttle counts failures per address.
-            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    let _ = rx.wait_for(|s| *s).await;
-                })
-                .await
-        })
+    // The client's address goes with every request: the login throttle counts per address.
+    let server = match tls {
+        Some(tls) => {
+            let app = app.layer(axum::middleware::from_fn(crate::http::tls::client_addr));
+            // The hub's listener with its caps and timeouts (a stalled or flooding LAN client
+            // cannot hold the UI).
+            let listener = crate::http::listener::TlsListener::new(listener, tls)?;
+            let mut stop = stop_rx.clone();
+            tokio::spawn(crate::http::listener::serve(listener, app, async move {
+                let _ = stop.wait_for(|s| *s).await;
+            }))
+        }
+        None => spawn_plain_ui(listener, app, stop_rx.clone()),
     };
     // Not Send (it holds the box's SQLite connection across awaits): it runs in this task.
     let scheduler = {
@@ -90,7 +105,7 @@ pub async fn run(ctx: EdgeContext, listener: tokio::net::TcpListener, stop: impl
 
     let liveness_state = duties_state.clone();
     let liveness: crate::daemon::Liveness = Arc::new(move || liveness_state.alive(LIVENESS_MAX_AGE));
-    if let Err(e) = crate::daemon::notify_status(&format!("ППЭ {}: UI http://{addr}", ctx.config.ppe_code)) {
+    if let Err(e) = crate::daemon::notify_status(&format!("ППЭ {}: UI {scheme}://{addr}", ctx.config.ppe_code)) {
         tracing::warn!("sd_notify status: {e}");
     }
     if let Err(e) = crate::daemon::notify_ready() {
@@ -120,6 +135,61 @@ pub async fn run(ctx: EdgeContext, listener: tokio::net::TcpListener, stop: impl
     }
     tracing::info!("box daemon stopped");
     outcome
+}
+
+/// Serves the UI in plain HTTP (loopback only), with the peer's address in `ConnectInfo`,
+/// until `stop` turns true.
+fn spawn_plain_ui(listener: tokio::net::TcpListener, app: axum::Router, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await
+            .map_err(anyhow::Error::from)
+    })
+}
+
+/// The UI's TLS config from `[ui] tls_cert_file` and `tls_key_file` (both or neither).
+fn ui_tls(cfg: &crate::config::EdgeFileConfig) -> anyhow::Result<Option<Arc<rustls::ServerConfig>>> {
+    let (cert, key) = match (&cfg.ui.tls_cert_file, &cfg.ui.tls_key_file) {
+        (Some(cert), Some(key)) => (cert, key),
+        (None, None) => return Ok(None),
+        _ => anyhow::bail!("[ui] tls_cert_file and tls_key_file go together: set both (the box UI over HTTPS) or neither (plain HTTP on loopback only)"),
+    };
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("[ui] read {}", p.display()));
+    let config = crate::http::tls::server_config(&read(cert)?, &read(key)?, None).with_context(|| format!("[ui] {} and {}", cert.display(), key.display()))?;
+    Ok(Some(config))
+}
+
+/// While no account exists, arms the first start with its one-time code: the one enrollment
+/// wrote (`[ui] setup_code_file`), or a fresh one printed here, to the console and the
+/// journal — never to a page. Every start re-arms, which also lifts a lock after wrong codes.
+fn arm_first_start(ctx: &EdgeContext) -> anyhow::Result<()> {
+    use crate::accounts::setup_code::{read_code_file, CodeSource, SetupCode};
+    if crate::accounts::store::account_count(&*ctx.db()?)? > 0 {
+        return Ok(());
+    }
+    let file = &ctx.config.ui.setup_code_file;
+    let (code, source) = match read_code_file(file)? {
+        Some(code) => (code, CodeSource::File),
+        None => (SetupCode::generate().map_err(|_| anyhow::anyhow!("the system random generator is not available"))?, CodeSource::Generated),
+    };
+    let mut conn = ctx.db()?;
+    if !crate::accounts::ops::arm_first_start(&mut conn, &code, source, &ctx.clock.now_rfc3339())? {
+        return Ok(());
+    }
+    match source {
+        CodeSource::File => {
+            tracing::info!("first start: the box UI asks for the one-time setup code in {}", file.display());
+            eprintln!("first start: the box UI asks for the one-time setup code written at enrollment: {}", file.display());
+        }
+        CodeSource::Generated => {
+            tracing::info!("first start: a one-time setup code was made and printed on the console");
+            eprintln!("first start: the box UI asks for this one-time setup code: {} (no {} was found)", code.display(), file.display());
+        }
+    }
+    Ok(())
 }
 
 /// Starts the barcode reader and the desk when a port is configured. A reader that is not

@@ -1,5 +1,6 @@
 //! Cookies of both UIs: always `Path=/; HttpOnly; SameSite=Strict`, `Secure` when the UI is
-//! served over HTTPS (the browser then never sends them over plain HTTP).
+//! served over HTTPS (the browser then never sends them over plain HTTP). A `__Host-` or
+//! `__Secure-` name always gets `Secure`: a browser drops such a cookie without it.
 
 use axum::http::{header, HeaderMap, HeaderValue};
 
@@ -13,6 +14,7 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// `Set-Cookie` text; `max_age_secs` 0 removes the cookie.
 pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
+    let secure = secure || name.starts_with("__Host-") || name.starts_with("__Secure-");
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{}", if secure { "; Secure" } else { "" })
 }
 
@@ -42,5 +44,6 @@ mod tests {
     fn set_cookie_is_http_only_strict_and_secure_over_https() {
         assert_eq!(set_cookie("x", "y", 5, false), "x=y; Path=/; HttpOnly; SameSite=Strict; Max-Age=5");
         assert!(set_cookie("x", "y", 5, true).ends_with("; Secure"));
+        assert_eq!(set_cookie("__Host-x", "y", 0, false), "__Host-x=y; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure", "a prefixed name is always Secure");
     }
 }

@@ -41,14 +41,44 @@ pub struct EnrollArgs {
     /// tmpfs folder for decrypted material on the box (default /run/ppe/CODE).
     #[arg(long)]
     pub run_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub ui: UiHostArgs,
 }
 
-/// A box's TLS client certificate (issued by the hub CA), its Ed25519 key and a `ppe.toml`
-/// pinning the hub's CA and public key; the hub records the certificate's fingerprint.
+/// The names of a box UI's certificate.
+#[derive(Args, Debug, Clone)]
+pub struct UiHostArgs {
+    /// Host name the staff reach the box UI by (repeatable; default ppe-CODE.local); goes
+    /// into the UI's certificate with localhost and 127.0.0.1.
+    #[arg(long = "ui-name")]
+    pub ui_names: Vec<String>,
+    /// IP address of the box on the exam point's LAN (repeatable), for the UI's certificate.
+    #[arg(long = "ui-ip")]
+    pub ui_ips: Vec<std::net::IpAddr>,
+}
+
+impl UiHostArgs {
+    fn hosts(&self) -> anyhow::Result<Vec<String>> {
+        for name in &self.ui_names {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+                anyhow::bail!("--ui-name {name:?}: a host name is letters, digits, '-' and '.'");
+            }
+        }
+        Ok(self.ui_names.iter().cloned().chain(self.ui_ips.iter().map(|ip| ip.to_string())).collect())
+    }
+}
+
+/// A box's TLS client certificate and UI certificate (issued by the hub CA), its Ed25519 key,
+/// the first start's setup code and a `ppe.toml` pinning the hub's CA and public key; the hub
+/// records the certificate's fingerprint.
 pub fn enroll(config: &std::path::Path, args: EnrollArgs) -> anyhow::Result<()> {
     let ctx = crate::context::HubContext::open(config)?;
-    let toml_path = super::setup::enroll_box(&ctx, &NewBox { ppe_code: args.ppe_code.trim().into(), out: args.out, run_dir: args.run_dir })?;
+    let ui_hosts = args.ui.hosts()?;
+    let out = args.out.clone();
+    let toml_path = super::setup::enroll_box_for_ui_hosts(&ctx, &NewBox { ppe_code: args.ppe_code.trim().into(), out: args.out, run_dir: args.run_dir }, &ui_hosts)?;
     println!("box {} enrolled; config {}", args.ppe_code.trim(), toml_path.display());
+    println!("box UI certificate {} (HTTPS, issued by the hub CA {})", out.join("keys/ui.crt").display(), ctx.config.ca_cert_file.display());
+    println!("first-start setup code (mode 0600, hand it only to the box's technical specialist): {}", out.join(super::setup::SETUP_CODE_FILE).display());
     Ok(())
 }
 
@@ -146,6 +176,18 @@ pub enum CertCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// A new server certificate for an enrolled box's UI (HTTPS on the exam point's LAN),
+    /// into DIR/keys/ui.crt and ui.key; restart the box to serve it.
+    Ui {
+        /// Code of the exam point (ППЭ).
+        #[arg(long = "ppe")]
+        ppe_code: String,
+        /// The box's folder (its ppe.toml's), or one to carry to it.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        ui: UiHostArgs,
+    },
 }
 
 pub fn cert(config: &std::path::Path, args: CertArgs) -> anyhow::Result<()> {
@@ -158,6 +200,10 @@ pub fn cert(config: &std::path::Path, args: CertArgs) -> anyhow::Result<()> {
         CertCommand::Box { ppe_code, out } => {
             let path = super::rotate::renew_box_cert(&ctx, ppe_code.trim(), &out)?;
             println!("box {} certificate renewed: {} (valid {} days); put keys/client.crt and keys/client.key on the box and restart it", ppe_code.trim(), path.display(), super::pki::LEAF_LIFETIME_DAYS);
+        }
+        CertCommand::Ui { ppe_code, out, ui } => {
+            let path = super::setup::renew_box_ui_cert(&ctx, ppe_code.trim(), &out, &ui.hosts()?)?;
+            println!("box {} UI certificate renewed: {} (valid {} days); put keys/ui.crt and keys/ui.key on the box and restart it", ppe_code.trim(), path.display(), super::pki::LEAF_LIFETIME_DAYS);
         }
     }
     Ok(())

@@ -1,5 +1,6 @@
-//! The hub's small PKI: a CA that issues the hub's server certificate and every box's client
-//! certificate (mutual TLS). rcgen cannot load a CA certificate back without an X.509 parser,
+//! The hub's small PKI: a CA that issues the hub's server certificate, every box's client
+//! certificate (mutual TLS) and every box UI's server certificate (HTTPS on the exam point's
+//! LAN). rcgen cannot load a CA certificate back without an X.509 parser,
 //! so the CA certificate is rebuilt from fixed parameters and the stored CA key: the subject
 //! and key identifier are the same, which is all an issued certificate refers to.
 //!
@@ -85,6 +86,27 @@ pub fn issue_server(ca_key_pem: &str, hosts: &[String]) -> Result<Issued, PkiErr
 /// A box's client certificate: CN and SAN carry the exam point code.
 pub fn issue_box(ca_key_pem: &str, ppe_code: &str) -> Result<Issued, PkiError> {
     issue(ca_key_pem, vec![format!("ppe-{ppe_code}.box.invalid")], &format!("ppe {ppe_code}"), ExtendedKeyUsagePurpose::ClientAuth)
+}
+
+/// The server certificate of a box's web UI (HTTPS on the exam point's LAN) for these host
+/// names and IP addresses; a leaf like the others ([`LEAF_LIFETIME_DAYS`]), renewed by
+/// enrolling the box again.
+pub fn issue_box_ui(ca_key_pem: &str, ppe_code: &str, hosts: &[String]) -> Result<Issued, PkiError> {
+    issue(ca_key_pem, hosts.to_vec(), &format!("ppe {ppe_code} UI"), ExtendedKeyUsagePurpose::ServerAuth)
+}
+
+/// The names a box UI's certificate carries unless enrollment names others: the box's own
+/// name on the LAN (`ppe-CODE.local`), and this machine (`localhost`, `127.0.0.1`).
+pub fn default_box_ui_hosts(ppe_code: &str) -> Vec<String> {
+    vec![format!("ppe-{}.local", ppe_code.to_ascii_lowercase()), "localhost".into(), "127.0.0.1".into()]
+}
+
+/// Base64 of the SHA-256 of a key's SubjectPublicKeyInfo: the pin a browser can be told to
+/// trust for exactly this certificate (Chromium's `--ignore-certificate-errors-spki-list`).
+pub fn spki_sha256_base64(key_pem: &str) -> Result<String, PkiError> {
+    use base64::Engine;
+    let key = KeyPair::from_pem(key_pem)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(ring::digest::digest(&ring::digest::SHA256, &key.public_key_der())))
 }
 
 /// SHA-256 of a certificate's DER, the key under which the hub knows a box.

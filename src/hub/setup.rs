@@ -1,5 +1,6 @@
 //! Setting up a hub and its boxes: `hub init` (hub.toml, the hub's database, its signing key,
-//! CA and server certificate) and `hub enroll` (a box's certificate, keys and ppe.toml, and its
+//! CA and server certificate) and `hub enroll` (a box's certificates — the client one for the
+//! hub, the server one for its UI — keys, first-start setup code and ppe.toml, and its
 //! registration on the hub). Called by the hub's CLI and by the demo.
 
 use std::path::PathBuf;
@@ -84,13 +85,21 @@ pub struct NewBox {
     pub run_dir: Option<PathBuf>,
 }
 
-/// A box's TLS client certificate (issued by the hub CA), its Ed25519 key and a `ppe.toml`
-/// pinning the hub's CA and public key; the hub records the certificate's fingerprint.
-/// A box's TLS client certificate (issued by the hub CA), its Ed25519 key and a `ppe.toml`
-/// pinning the hub's CA and public key; the hub records the certificate's fingerprint and the
-/// box's signing key. Returns the path of the box's ppe.toml; refuses a folder that holds an
-/// enrolled box already.
+/// The first start's one-time code, next to the enrolled ppe.toml (mode 0600).
+pub const SETUP_CODE_FILE: &str = "setup-code";
+
+/// A box's TLS client certificate and its UI's server certificate (both issued by the hub
+/// CA), its Ed25519 key, the first start's one-time setup code and a `ppe.toml` pinning the
+/// hub's CA and public key; the hub records the certificate's fingerprint and the box's
+/// signing key. Returns the path of the box's ppe.toml; refuses a folder that holds an
+/// enrolled box already. The UI certificate names the box's code-based name.
 pub fn enroll_box(ctx: &HubContext, args: &NewBox) -> anyhow::Result<PathBuf> {
+    enroll_box_for_ui_hosts(ctx, args, &[])
+}
+
+/// [`enroll_box`] with the host names and IP addresses of the box's UI certificate (besides
+/// `localhost` and `127.0.0.1`; empty: the code-based name, `pki::default_box_ui_hosts`).
+pub fn enroll_box_for_ui_hosts(ctx: &HubContext, args: &NewBox, ui_hosts: &[String]) -> anyhow::Result<PathBuf> {
     let code = args.ppe_code.trim();
     if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         anyhow::bail!("--ppe {code:?}: the exam point code must be letters, digits, '-' or '_'");
@@ -110,15 +119,21 @@ pub fn enroll_box(ctx: &HubContext, args: &NewBox) -> anyhow::Result<PathBuf> {
     let box_signing = crate::keys::generate_ed25519_pkcs8()?;
     crate::keys::write_secret(&keys.join("signing.pk8"), &box_signing)?;
     let box_public = crate::keys::ed25519_public_hex(&crate::keys::ed25519_from_pkcs8(&box_signing)?);
+    write_box_ui_cert(&ca_key, code, &args.out, ui_hosts)?;
+    let setup_code = crate::accounts::setup_code::SetupCode::generate().map_err(|_| anyhow::anyhow!("the system random generator is not available"))?;
+    crate::keys::write_secret(&args.out.join(SETUP_CODE_FILE), crate::accounts::setup_code::code_file_text(&setup_code).as_bytes())?;
     let run_dir = args.run_dir.clone().unwrap_or_else(|| PathBuf::from(format!("/run/ppe/{code}")));
     let text = format!(
         "# ppe box configuration, written by `ppe hub enroll`. Paths are relative to this file.\n\
          ppe_code = {code:?}\nstate_dir = \"state\"\nrun_dir = {run:?}\n\n[hub]\nurl = {url:?}\nca_file = \"keys/hub-ca.crt\"\n\
          signing_public_key = {public:?}\n\n[keys]\ntls_cert_file = \"keys/client.crt\"\ntls_key_file = \"keys/client.key\"\n\
-         signing_key_file = \"keys/signing.pk8\"\n",
+         signing_key_file = \"keys/signing.pk8\"\n\n\
+         # The box UI over HTTPS (certificate from the hub CA) and the first start's one-time code.\n\
+         [ui]\ntls_cert_file = \"keys/ui.crt\"\ntls_key_file = \"keys/ui.key\"\nsetup_code_file = {setup:?}\n",
         run = run_dir.display().to_string(),
         url = ctx.config.public_url,
         public = crate::keys::ed25519_public_hex(&hub_key),
+        setup = SETUP_CODE_FILE,
     );
     crate::keys::write_secret(&toml_path, text.as_bytes())?;
     let mut db = ctx.db()?;
@@ -131,4 +146,40 @@ pub fn enroll_box(ctx: &HubContext, args: &NewBox) -> anyhow::Result<PathBuf> {
     crate::audit::store::append(&tx, &now, crate::audit::NewEntry { actor: "operator", action: "hub.box_enroll", object: code, details: serde_json::json!({"cert_sha256": fingerprint}) })?;
     tx.commit()?;
     Ok(toml_path)
+}
+
+/// The box UI's server certificate into `out/keys/ui.crt` and its key (0600) `ui.key`, for the
+/// names given (see [`box_ui_hosts`]); returns the certificate's path.
+fn write_box_ui_cert(ca_key_pem: &str, code: &str, out: &std::path::Path, ui_hosts: &[String]) -> anyhow::Result<PathBuf> {
+    let ui = crate::hub::pki::issue_box_ui(ca_key_pem, code, &box_ui_hosts(code, ui_hosts))?;
+    let keys = out.join("keys");
+    crate::keys::write_secret(&keys.join("ui.key"), ui.key_pem.as_bytes())?;
+    let cert = keys.join("ui.crt");
+    crate::util::write_atomic(&cert, ui.cert_pem.as_bytes()).with_context(|| format!("write {}", cert.display()))?;
+    Ok(cert)
+}
+
+/// `hub cert ui`: a new UI certificate for an enrolled box (the old one stays valid until it
+/// ends: the hub does not know it by fingerprint, browsers trust the CA), audited.
+pub fn renew_box_ui_cert(ctx: &HubContext, ppe_code: &str, out: &std::path::Path, ui_hosts: &[String]) -> anyhow::Result<PathBuf> {
+    let db = ctx.db()?;
+    crate::materials::store::hub_box_get(&db, ppe_code)?.with_context(|| format!("ППЭ {ppe_code} не зарегистрирован на хабе: сначала `ppe hub enroll --ppe {ppe_code}`"))?;
+    let ca_key = std::fs::read_to_string(&ctx.config.ca_key_file).with_context(|| format!("read CA key {}", ctx.config.ca_key_file.display()))?;
+    let cert = write_box_ui_cert(&ca_key, ppe_code, out, ui_hosts)?;
+    let details = serde_json::json!({"hosts": box_ui_hosts(ppe_code, ui_hosts)});
+    crate::audit::store::append(&db, &ctx.clock.now_rfc3339(), crate::audit::NewEntry { actor: "operator", action: "hub.box_ui_cert_renew", object: ppe_code, details })?;
+    Ok(cert)
+}
+
+/// The names of a box UI's certificate: those given (or the box's code-based name), then
+/// `localhost` and `127.0.0.1`, each once.
+fn box_ui_hosts(code: &str, given: &[String]) -> Vec<String> {
+    let defaults = crate::hub::pki::default_box_ui_hosts(code);
+    let mut hosts: Vec<String> = if given.is_empty() { defaults[..1].to_vec() } else { given.iter().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()).collect() };
+    for local in &defaults[1..] {
+        if !hosts.contains(local) {
+            hosts.push(local.clone());
+        }
+    }
+    hosts
 }

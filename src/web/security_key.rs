@@ -4,8 +4,10 @@
 //! request (`materials::activation::security_key_{start,finish}`). The route table gives both to
 //! the ГЭК role only; CSRF is checked in the body.
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::Json;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::{blocking, require_exam_here, Staff, WebError, WebState};
@@ -14,6 +16,7 @@ use crate::context::EdgeContext;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
+    #[allow(dead_code)]
     csrf: String,
     exam: String,
 }
@@ -21,18 +24,27 @@ pub struct StartBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FinishBody {
+    #[allow(dead_code)]
     csrf: String,
     exam: String,
     challenge: String,
     credential: serde_json::Value,
 }
 
+/// The body's CSRF token checked before anything else is read from it (a body that is not JSON
+/// has none and is refused like a form without one).
+fn checked<T: DeserializeOwned>(staff: &Staff, body: &[u8]) -> Result<T, WebError> {
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    staff.check_csrf(value.get("csrf").and_then(|c| c.as_str()).unwrap_or(""))?;
+    serde_json::from_value(value).map_err(|e| WebError::from(anyhow::anyhow!("запрос страницы активации не разобран: {e}")))
+}
+
 fn account_worker(ctx: &EdgeContext, login: &str) -> anyhow::Result<String> {
     crate::accounts::store::account_get(&*ctx.db()?, login)?.map(|a| a.0.worker_id).ok_or_else(|| anyhow::anyhow!("учётная запись {login} не найдена"))
 }
 
-pub async fn start_post(State(state): State<WebState>, staff: Staff, Json(body): Json<StartBody>) -> Result<Json<serde_json::Value>, WebError> {
-    staff.check_csrf(&body.csrf)?;
+pub async fn start_post(State(state): State<WebState>, staff: Staff, body: Bytes) -> Result<Json<serde_json::Value>, WebError> {
+    let body: StartBody = checked(&staff, &body)?;
     require_exam_here(&state, &body.exam).await?;
     let (ctx, actor, exam) = (state.ctx.clone(), staff.login.clone(), body.exam.trim().to_string());
     let (challenge, options) = blocking(move || {
@@ -44,8 +56,8 @@ pub async fn start_post(State(state): State<WebState>, staff: Staff, Json(body):
     Ok(Json(serde_json::json!({"challenge": challenge, "options": options})))
 }
 
-pub async fn finish_post(State(state): State<WebState>, staff: Staff, Json(body): Json<FinishBody>) -> Result<Json<serde_json::Value>, WebError> {
-    staff.check_csrf(&body.csrf)?;
+pub async fn finish_post(State(state): State<WebState>, staff: Staff, body: Bytes) -> Result<Json<serde_json::Value>, WebError> {
+    let body: FinishBody = checked(&staff, &body)?;
     require_exam_here(&state, &body.exam).await?;
     let (ctx, actor, exam) = (state.ctx.clone(), staff.login.clone(), body.exam.trim().to_string());
     let (challenge, assertion) = (body.challenge, body.credential.to_string());

@@ -1,4 +1,5 @@
-//! Logging in to the box's UI: the first start sets the administrator's password, then local
+//! Logging in to the box's UI: the first start (against the one-time setup code, see
+//! `accounts::setup_code`) sets the administrator's password, then local
 //! accounts (`accounts`: argon2id, rehash of old hashes) log in through the kit's login flow
 //! (`crate::http::session`: throttle per login and address, double-submit token, a 32-byte session
 //! token in an HttpOnly, SameSite=Strict cookie, only its SHA-256 stored in `web_session`, a
@@ -23,9 +24,17 @@ pub const LOGIN_CSRF_COOKIE: &str = "ppe_box_login_csrf";
 pub const SESSION_HOURS: i64 = 14;
 
 const COOKIES: SessionCookies = SessionCookies { session: SESSION_COOKIE, login_csrf: LOGIN_CSRF_COOKIE, lifetime: chrono::Duration::hours(SESSION_HOURS), secure: false };
+/// Over HTTPS the cookies carry `__Host-` names: a browser keeps such a cookie only when it
+/// is `Secure`, set by this very host over HTTPS for `Path=/`, so no other machine on the LAN
+/// (nor plain HTTP) can plant or shadow a session or login token.
+const HTTPS_COOKIES: SessionCookies = SessionCookies { session: "__Host-ppe_box_session", login_csrf: "__Host-ppe_box_login_csrf", secure: true, ..COOKIES };
 
 fn cookies(state: &WebState) -> SessionCookies {
-    COOKIES.with_secure(state.secure_cookies)
+    if state.secure_cookies {
+        HTTPS_COOKIES
+    } else {
+        COOKIES
+    }
 }
 
 /// A logged-in member of staff.
@@ -174,31 +183,68 @@ pub async fn setup_get(State(state): State<WebState>) -> Result<Response, WebErr
     if account_count(&state).await? > 0 {
         return Ok(redirect("/login"));
     }
-    let csrf = cookies(&state).login_form_token()?;
-    login_page(&state, &LoginView { setup: true, ppe_code: &state.ctx.config.ppe_code, csrf: &csrf, next: "/", message: None }, StatusCode::OK)
+    setup_page(&state, None, StatusCode::OK)
 }
 
-pub async fn setup_post(State(state): State<WebState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, WebError> {
+fn setup_page(state: &WebState, message: Option<&str>, status: StatusCode) -> Result<Response, WebError> {
+    let csrf = cookies(state).login_form_token()?;
+    login_page(state, &LoginView { setup: true, ppe_code: &state.ctx.config.ppe_code, csrf: &csrf, next: "/", message }, status)
+}
+
+/// The first start's form: the one-time code and the administrator's login and password.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SetupForm {
+    pub csrf: String,
+    pub setup_code: String,
+    pub login: String,
+    pub password: String,
+    pub password2: String,
+}
+
+pub async fn setup_post(State(state): State<WebState>, headers: HeaderMap, Form(form): Form<SetupForm>) -> Result<Response, WebError> {
+    use crate::accounts::ops::{claim_first_start, FirstStartError, FirstStartRequest};
     let cookies = cookies(&state);
     cookies.check_login_csrf(&headers, &form.csrf)?;
+    if form.login.trim().is_empty() {
+        return setup_page(&state, Some("укажите логин администратора"), StatusCode::UNPROCESSABLE_ENTITY);
+    }
     if form.password != form.password2 {
-        return Err(WebError::Refused("пароли не совпадают".into()));
+        return setup_page(&state, Some("пароли не совпадают"), StatusCode::UNPROCESSABLE_ENTITY);
     }
     let ctx = state.ctx.clone();
     let session = cookies.new_session(ctx.clock.now())?;
-    let (login, password, s) = (form.login.trim().to_string(), form.password.clone(), session.clone());
-    blocking(move || {
+    let s = session.clone();
+    let outcome = blocking(move || {
         let mut conn = ctx.db()?;
-        // Only the very first account is made here; afterwards this page is closed.
-        if crate::accounts::store::account_count(&conn)? > 0 {
-            anyhow::bail!("администратор уже задан: войдите");
-        }
-        let account = crate::accounts::create_account(&mut conn, &login, "admin", WorkerRole::TechSpecialist, &password, &ctx.clock.now_rfc3339())?;
+        let request = FirstStartRequest { setup_code: &form.setup_code, login: form.login.trim(), password: &form.password, now: ctx.clock.now() };
+        let account = match claim_first_start(&mut conn, &request) {
+            Ok(account) => account,
+            Err(FirstStartError::Account(crate::accounts::AccountError::Store(e))) => anyhow::bail!("first start: {e}"),
+            Err(refusal) => return Ok(Err(refusal)),
+        };
         drop(conn);
-        store_session(&ctx, &account.login, account.role, &s)
+        forget_setup_code_file(&ctx.config.ui.setup_code_file);
+        store_session(&ctx, &account.login, account.role, &s)?;
+        Ok(Ok(()))
     })
     .await?;
-    Ok(cookies.signed_in(&session, "/"))
+    match outcome {
+        Ok(()) => Ok(cookies.signed_in(&session, "/")),
+        Err(FirstStartError::AlreadyDone) => Ok(redirect("/login")),
+        Err(refusal @ FirstStartError::Account(_)) => setup_page(&state, Some(&refusal.to_string()), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(refusal) => setup_page(&state, Some(&refusal.to_string()), StatusCode::FORBIDDEN),
+    }
+}
+
+/// The spent code's file is of no more use; removing it may fail on a read-only /etc (the
+/// database says the code is spent either way).
+fn forget_setup_code_file(path: &std::path::Path) {
+    match std::fs::remove_file(path) {
+        Ok(()) => tracing::info!("first start done: {} removed", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!("first start done; the spent setup code file {} stays ({e}): remove it by hand", path.display()),
+    }
 }
 
 #[derive(Deserialize, Default)]

@@ -595,15 +595,15 @@ fn hub_serve_and_edge_serve_send_ready_and_watchdog_pings_to_notify_socket() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let (ui_url, _box_log) = url_from_log(edge.stderr.take().unwrap(), "http://");
+    let (ui_url, _box_log) = url_from_log(edge.stderr.take().unwrap(), "https://");
     let mut box_seen = Vec::new();
     assert!(recv_until(&box_sock, t(30), "READY=1", &mut box_seen), "box: no READY=1: {box_seen:?}");
     assert!(box_seen.iter().any(|(_, m)| m.contains("STATUS=ППЭ 0101")), "{box_seen:?}");
     for _ in 0..2 {
         assert!(recv_until(&box_sock, t(10), "WATCHDOG=1", &mut box_seen), "box: no watchdog ping: {box_seen:?}");
     }
-    let (status, body) = crate::demo::http_get(&format!("{}/", ui_url.trim_end_matches('/')));
-    assert!(status == 303 && body.contains("/setup"), "the box UI answers once READY=1 was sent (first start: set the password): {body}");
+    let (status, headers, _) = https_get(&https_client(&dir.join("hub/keys/ca.crt")), &format!("{}/", ui_url.trim_end_matches('/')));
+    assert!(status == 303 && headers["location"] == "/setup", "the box UI answers over HTTPS once READY=1 was sent (first start): {status} {headers:?}");
 
     stop_and_expect_stopping(&mut edge, &box_sock, &mut box_seen);
     stop_and_expect_stopping(&mut hub, &hub_sock, &mut seen);

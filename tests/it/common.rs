@@ -180,6 +180,17 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Driver {
     pub async fn start() -> Driver {
+        Driver::start_with(&[]).await
+    }
+
+    /// Chromium that trusts exactly the certificate of this key (base64 SHA-256 of its
+    /// SubjectPublicKeyInfo, `ppe::hub::pki::spki_sha256_base64`) besides the usual roots:
+    /// the box UI's HTTPS, without accepting any other invalid certificate.
+    pub async fn start_trusting(spki_sha256_base64: &str) -> Driver {
+        Driver::start_with(&[format!("--ignore-certificate-errors-spki-list={spki_sha256_base64}")]).await
+    }
+
+    pub async fn start_with(extra_args: &[String]) -> Driver {
         assert!(have("chromedriver") && have("chromium"), "chromium and chromium-driver are needed (scripts/packages.txt lists them)");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new("chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
@@ -197,11 +208,13 @@ impl Driver {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let profile = tempfile::tempdir().unwrap();
-        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--window-size=1500,900", format!("--user-data-dir={}", profile.path().display())]
-        }}}});
+        let mut args: Vec<String> = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1500,900"]
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        args.extend(extra_args.iter().cloned());
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}}}});
         let v: serde_json::Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
         let session = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {v}")).to_string();
         Driver { child, base, session, http, _profile: profile }
@@ -264,6 +277,31 @@ impl Driver {
     pub async fn quit(&self) {
         let _ = self.http.delete(format!("{}/session/{}", self.base, self.session)).send().await;
     }
+}
+
+// ---------- HTTPS to the box UI ----------
+
+/// An HTTPS client that trusts only the CA in this PEM file (the hub's, which issues the box
+/// UI's certificate) and follows no redirects.
+pub fn https_client(ca_pem: &Path) -> reqwest::Client {
+    use rustls_pki_types::pem::PemObject;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pki_types::CertificateDer::pem_file_iter(ca_pem).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let tls = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+    reqwest::Client::builder().use_preconfigured_tls(tls).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// One GET with its own small runtime: (status, headers, body).
+pub fn https_get(client: &reqwest::Client, url: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let resp = client.get(url).send().await.unwrap_or_else(|e| panic!("GET {url}: {e:?}"));
+        let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+        (status, headers, resp.text().await.unwrap())
+    })
 }
 
 /// A socat pty pair: `reader` is what the box opens, `feeder` plays the barcode reader.

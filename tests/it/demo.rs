@@ -31,10 +31,10 @@ fn demo_prints_urls_and_serves_hub_and_box_pages() {
     let (mut hub, mut edge) = (None, None);
     while hub.is_none() || edge.is_none() {
         let line = lines.next().expect("demo ended before printing its URLs").unwrap();
-        if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+        if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://")) {
             if line.contains("РЦОИ") {
                 hub = Some(url.to_string());
-            } else if line.contains("box") {
+            } else if line.contains("box of exam point") {
                 edge = Some(url.to_string());
             }
         }
@@ -46,11 +46,15 @@ fn demo_prints_urls_and_serves_hub_and_box_pages() {
     let (status, body) = http_get(&format!("{hub}login"));
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("РЦОИ") && body.contains("password"), "{body}");
-    // The box UI asks staff to log in (or, before any account exists, to set the password).
+    // The box UI, over HTTPS with a certificate from the demo hub's CA, asks staff to log in
+    // (or, before any account exists, to start it up).
     let edge = edge.unwrap();
-    let (status, head) = http_get(&edge);
-    assert!(status == 303 && (head.contains("/login") || head.contains("/setup")), "{head}");
-    let (status, body) = http_get(&format!("{edge}static/app.css"));
+    assert!(edge.starts_with("https://"), "{edge}");
+    let client = https_client(&dir.path().join("hub/keys/ca.crt"));
+    let (status, headers, _) = https_get(&client, &edge);
+    let location = headers.get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    assert!(status == 303 && (location == "/login" || location == "/setup"), "{status} {location}");
+    let (status, _, body) = https_get(&client, &format!("{edge}static/app.css"));
     assert_eq!(status, 200, "{body}");
     child.kill().unwrap();
     child.wait().unwrap();

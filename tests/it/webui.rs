@@ -1,6 +1,7 @@
 //! The box's web UI: the role × page/action matrix with CSRF, the first start and lockout over
-//! real HTTP, and headless Chromium playing a whole exam day through the pages of `ppe demo
-//! --manual` (real hub, real box daemon, real cupsd with cups-pdf), with screenshots.
+//! real HTTP on loopback, and headless Chromium playing a whole exam day over HTTPS through the
+//! pages of `ppe demo --manual` (real hub, real box daemon, real cupsd with cups-pdf), with
+//! screenshots. Chromium trusts exactly the box UI's certificate (its SPKI pin), nothing else.
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -346,6 +347,9 @@ struct Demo {
     box_url: String,
     inbox: PathBuf,
     dir: PathBuf,
+    /// Base64 SHA-256 of the box UI certificate's public key, as the demo prints it.
+    ui_spki: String,
+    setup_code: String,
 }
 
 impl Drop for Demo {
@@ -366,18 +370,24 @@ fn start_manual_demo(dir: &Path, cups: &Cupsd) -> Demo {
         .spawn()
         .unwrap();
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut box_url, mut inbox) = (None, None);
-    while box_url.is_none() || inbox.is_none() {
+    let (mut box_url, mut inbox, mut ui_spki, mut setup_code) = (None, None, None, None);
+    while box_url.is_none() || inbox.is_none() || ui_spki.is_none() || setup_code.is_none() {
         let line = lines.next().expect("the demo ended before printing its URLs").unwrap();
         if line.contains("box of exam point") {
-            box_url = line.split_whitespace().find(|w| w.starts_with("http://")).map(|u| u.trim_end_matches('/').to_string());
+            box_url = line.split_whitespace().find(|w| w.starts_with("https://")).map(|u| u.trim_end_matches('/').to_string());
         }
         if let Some(p) = line.split("scanner inbox ").nth(1) {
             inbox = Some(PathBuf::from(p.trim()));
         }
+        if let Some(p) = line.split("(SPKI sha256 ").nth(1) {
+            ui_spki = Some(p.trim_end_matches(')').to_string());
+        }
+        if let Some(p) = line.split("first-start setup code: ").nth(1) {
+            setup_code = p.split_whitespace().next().map(str::to_string);
+        }
     }
     std::thread::spawn(move || for _ in lines.by_ref() {});
-    Demo { child, box_url: box_url.unwrap(), inbox: inbox.unwrap(), dir: dir.to_path_buf() }
+    Demo { child, box_url: box_url.unwrap(), inbox: inbox.unwrap(), dir: dir.to_path_buf(), ui_spki: ui_spki.unwrap(), setup_code: setup_code.unwrap() }
 }
 
 /// Screenshots go under `target/` (a test run leaves the work tree clean);
@@ -432,10 +442,15 @@ fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
     let base = demo.box_url.clone();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async {
-        let driver = Driver::start().await;
-        // First start: the administrator (technical specialist) sets the password.
+        // The pin is the one of the certificate the box serves (not some other it would accept).
+        let key = std::fs::read_to_string(demo.dir.join("box/keys/ui.key")).unwrap();
+        assert_eq!(demo.ui_spki, ppe::hub::pki::spki_sha256_base64(&key).unwrap());
+        let driver = Driver::start_trusting(&demo.ui_spki).await;
+        // First start: the one-time code, and the administrator (technical specialist) sets the password.
         driver.goto(&format!("{base}/")).await;
         driver.wait_text("return document.title;", "Первый запуск").await;
+        assert_eq!(driver.js("return location.protocol;").await, "https:");
+        driver.type_into("#setup-code", &demo.setup_code).await;
         driver.type_into("#password", PASSWORD).await;
         driver.type_into("input[name=password2]", PASSWORD).await;
         driver.click("#submit").await;
