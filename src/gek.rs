@@ -157,7 +157,7 @@ pub fn judge_proof_with(verify: Option<impl FnOnce(&GekCredential) -> bool>, fac
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::{Worker, WorkerAssignment};
 
@@ -165,7 +165,7 @@ mod tests {
         crate::clock::parse_now(s).unwrap()
     }
 
-    fn plan() -> Plan {
+    pub(crate) fn plan() -> Plan {
         let worker = |id: &str, role| Worker {
             worker_id: id.into(),
             surname: "Иванова".into(),

@@ -60,3 +60,26 @@ impl GekView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credential(kind: CredentialKind, revoked: bool) -> GekCredential {
+        GekCredential { worker_id: "G1".into(), kind, public_key: "k".into(), enrolled_by: "rcoi".into(), enrolled_at: "t".into(), revoked_at: revoked.then(|| "t2".into()) }
+    }
+
+    #[test]
+    fn only_plan_gek_members_are_listed_and_one_with_an_active_security_key_gets_no_register_button() {
+        let plan = crate::gek::tests::plan();
+        let who = crate::monitoring::views::fixtures::session(crate::monitoring::accounts::OperatorRole::Operator);
+        let revoked = [credential(CredentialKind::KeyFile, false), credential(CredentialKind::WebAuthn, true)];
+        let html = askama::Template::render(&GekView::new(&who, &plan, &revoked, "n0nce".into())).unwrap();
+        assert!(html.contains("data-worker=\"G1\"") && !html.contains("T1"), "{html}");
+        assert!(html.contains("<td>действует</td><td>отозван</td>"), "{html}");
+        assert!(html.contains("<script nonce=\"n0nce\">") && html.contains("navigator.credentials.create"), "the embedded script");
+        let active = [credential(CredentialKind::WebAuthn, false)];
+        let html = askama::Template::render(&GekView::new(&who, &plan, &active, "n".into())).unwrap();
+        assert!(!html.contains("data-worker=\"G1\"") && html.contains("<td>нет</td><td>действует</td>"), "{html}");
+    }
+}
