@@ -252,6 +252,28 @@ pub struct HubFileConfig {
     /// What one box, one request and one connection may take of the hub.
     #[serde(default)]
     pub limits: HubLimitsConfig,
+    /// The ГЭК members' hardware security keys (WebAuthn).
+    #[serde(default)]
+    pub gek: HubGekConfig,
+}
+
+/// `[gek]` of `hub.toml`: the WebAuthn relying party the ГЭК members' security keys are
+/// registered for (on the dashboard) and asserted to (in a box's UI).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubGekConfig {
+    /// The relying party id: the domain the keys are bound to (the boxes' and the
+    /// dashboard's host names must be it or under it).
+    pub rp_id: String,
+    /// Origins allowed to register and assert (`https://rcoi.example`, `https://ppe-0101.rcoi.example`);
+    /// on `localhost` any port is allowed.
+    pub rp_origins: Vec<String>,
+}
+
+impl Default for HubGekConfig {
+    fn default() -> Self {
+        Self { rp_id: "localhost".into(), rp_origins: vec!["https://localhost".into(), "http://localhost".into()] }
+    }
 }
 
 /// `[limits]` of `hub.toml`: what a box may store and how long anyone may hold the hub's
@@ -361,6 +383,7 @@ fn unreachable_default() -> HubFileConfig {
         stalled_after_secs: d_stalled(),
         metrics_listen: String::new(),
         limits: HubLimitsConfig::default(),
+        gek: HubGekConfig::default(),
     }
 }
 

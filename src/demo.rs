@@ -190,6 +190,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         }
         let mut dash_pages = crate::monitoring::pages::MonitoringPages::new(monitoring.clone());
         dash_pages.secure_cookies = false;
+        dash_pages.gek_rp = hub_server.state.gek_rp.clone();
         println!("ppe demo: folder {}", dir.display());
         println!("  РЦОИ dashboard: {hub_url} (operator {DEMO_OPERATOR}, password {})", autopilot::DEMO_PASSWORD);
         println!("  box of exam point {} (ППЭ): {box_url}", region.ppe_code);

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod keyfile;
 pub mod ops;
 pub mod store;
+pub mod webauthn;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -24,18 +25,22 @@ pub const CHALLENGE_MINUTES: i64 = 5;
 pub enum CredentialKind {
     /// An Ed25519 key in a file sealed under the member's PIN (`ppe hub gek enroll`).
     KeyFile,
+    /// A hardware security key (WebAuthn passkey) registered on the dashboard (`gek/webauthn.rs`).
+    WebAuthn,
 }
 
 impl CredentialKind {
     pub fn code(self) -> &'static str {
         match self {
             Self::KeyFile => "key_file",
+            Self::WebAuthn => "webauthn",
         }
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
         match code {
             "key_file" => Some(Self::KeyFile),
+            "webauthn" => Some(Self::WebAuthn),
             _ => None,
         }
     }
@@ -46,7 +51,8 @@ impl CredentialKind {
 pub struct GekCredential {
     pub worker_id: String,
     pub kind: CredentialKind,
-    /// Ed25519 public key, lowercase hex.
+    /// Ed25519 public key, lowercase hex (a key file); the webauthn-rs passkey as JSON (a
+    /// security key).
     pub public_key: String,
     pub enrolled_by: String,
     pub enrolled_at: String,
@@ -128,12 +134,20 @@ pub struct ProofFacts<'a> {
 /// The proof rule, in the order refusals are reported: a proof at all, an enrolled
 /// credential, the assignment, the signature over [`proof_message`], a fresh challenge.
 pub fn judge_proof(signed_message: Option<(&[u8], &str)>, facts: &ProofFacts<'_>) -> Result<(), ProofRefusal> {
-    let (message, signature) = signed_message.ok_or(ProofRefusal::Missing)?;
+    let verify = signed_message.map(|(message, signature)| move |c: &GekCredential| c.kind == CredentialKind::KeyFile && crate::keys::verify_ed25519(&c.public_key, message, signature));
+    judge_proof_with(verify, facts)
+}
+
+/// [`judge_proof`] with the credential's own check: `verify` says whether the presented proof
+/// is good for the enrolled credential (a signature for a key file, an assertion already
+/// verified by `gek::webauthn` for a security key); `None` when the request carries no proof.
+pub fn judge_proof_with(verify: Option<impl FnOnce(&GekCredential) -> bool>, facts: &ProofFacts<'_>) -> Result<(), ProofRefusal> {
+    let verify = verify.ok_or(ProofRefusal::Missing)?;
     let credential = facts.credential.filter(|c| c.revoked_at.is_none()).ok_or(ProofRefusal::Unknown)?;
     if !facts.assigned {
         return Err(ProofRefusal::NotAssigned);
     }
-    if !crate::keys::verify_ed25519(&credential.public_key, message, signature) {
+    if !verify(credential) {
         return Err(ProofRefusal::BadProof);
     }
     if facts.challenge != ChallengeState::Fresh {
@@ -143,7 +157,7 @@ pub fn judge_proof(signed_message: Option<(&[u8], &str)>, facts: &ProofFacts<'_>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::{Worker, WorkerAssignment};
 
@@ -151,7 +165,7 @@ mod tests {
         crate::clock::parse_now(s).unwrap()
     }
 
-    fn plan() -> Plan {
+    pub(crate) fn plan() -> Plan {
         let worker = |id: &str, role| Worker {
             worker_id: id.into(),
             surname: "Иванова".into(),

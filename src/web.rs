@@ -12,6 +12,7 @@
 pub mod access;
 pub mod actions;
 pub mod assets;
+pub mod security_key;
 pub mod session;
 pub mod store;
 pub mod views;
@@ -63,6 +64,9 @@ pub fn router(state: WebState) -> Router {
         .route("/materials", get(views::materials::materials_get))
         .route("/materials/pull", post(actions::materials_pull))
         .route("/materials/activate", post(actions::materials_activate))
+        .route("/materials/activate/security-key/start", post(security_key::start_post))
+        .route("/materials/activate/security-key/finish", post(security_key::finish_post))
+        .route("/static/gek-webauthn.js", get(assets::gek_webauthn_js))
         .route("/seating", get(views::seating::seating_get))
         .route("/seating/run", post(actions::seating_run))
         .route("/seating/move", post(actions::seating_move))
@@ -120,7 +124,7 @@ pub type WebError = crate::http::AppError;
 /// What the kit needs to know of the box UI: HTML everywhere, one policy for every page (the
 /// CSS and script are files of the box, nothing inline).
 /// `BOX_UI` over plain HTTP (loopback only), `BOX_UI_HTTPS` with HSTS on every answer.
-pub static BOX_UI: crate::http::Ui = crate::http::Ui { name: "box", api_prefixes: &[], csp: "default-src 'self'", render_error: error_page, hsts: false };
+pub static BOX_UI: crate::http::Ui = crate::http::Ui { name: "box", api_prefixes: &["/materials/activate/security-key/"], csp: "default-src 'self'", render_error: error_page, hsts: false };
 pub static BOX_UI_HTTPS: crate::http::Ui = crate::http::Ui { hsts: true, ..BOX_UI };
 
 #[derive(askama::Template)]

@@ -59,7 +59,8 @@ pub fn gek(config: &Path, args: GekArgs) -> anyhow::Result<()> {
         GekCommand::List => {
             for c in super::ops::list(&ctx)? {
                 let state = c.revoked_at.as_deref().map(|r| format!("отозван {r}")).unwrap_or_else(|| "действует".into());
-                println!("{}\t{}\t{}\tвыпустил {} {}\t{state}", c.worker_id, c.kind.code(), c.public_key, c.enrolled_by, c.enrolled_at);
+                let key = if c.kind == super::CredentialKind::WebAuthn { super::webauthn::credential_id(&c).unwrap_or_default() } else { c.public_key.clone() };
+                println!("{}\t{}\t{key}\tвыпустил {} {}\t{state}", c.worker_id, c.kind.code(), c.enrolled_by, c.enrolled_at);
             }
         }
         GekCommand::Revoke(a) => {

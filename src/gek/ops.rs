@@ -21,6 +21,12 @@ pub enum GekError {
     FileExists { path: String },
     #[error(transparent)]
     KeyFile(#[from] KeyFileError),
+    #[error("регистрация ключа безопасности не начата, устарела или начата другим оператором: начните заново")]
+    RegistrationExpired,
+    #[error("этот ключ безопасности уже зарегистрирован за другим членом ГЭК")]
+    KeyTaken,
+    #[error("ключ безопасности не принят: {0}")]
+    WebAuthn(String),
     #[error("{0:#}")]
     Store(#[from] anyhow::Error),
 }

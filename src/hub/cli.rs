@@ -124,7 +124,8 @@ pub fn serve(config: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         // JSON, events and metrics (behind the operators' login), all on the same listener.
         let monitoring = crate::monitoring::live::MonitoringHub::from_context(&ctx)?;
         let ticker = monitoring.spawn_background();
-        let pages = crate::monitoring::pages::MonitoringPages::new(monitoring.clone());
+        let mut pages = crate::monitoring::pages::MonitoringPages::new(monitoring.clone());
+        pages.gek_rp = server.state.gek_rp.clone();
         let metrics = spawn_metrics_listener(&ctx.config.metrics_listen, pages.clone()).await?;
         let router = server.router().merge(crate::monitoring::pages::router(pages));
         let sweep = spawn_upload_sweep(server.uploads.clone(), ctx.config.limits.sweep_every_secs);

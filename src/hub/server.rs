@@ -46,6 +46,8 @@ pub struct HubState {
     pub signing_key: Arc<Ed25519KeyPair>,
     /// `state_dir/publish`: `EXAM/PPE/manifest.json` and `EXAM/PPE/<sha256>.enc`.
     pub publish_dir: PathBuf,
+    /// The WebAuthn relying party of `[gek]` (ГЭК members' security keys).
+    pub gek_rp: Option<Arc<crate::gek::webauthn::Webauthn>>,
 }
 
 /// The hub's server: state plus its TLS material.
@@ -67,6 +69,7 @@ impl HubServer {
                 clock: ctx.clock.clone(),
                 signing_key: Arc::new(crate::keys::load_ed25519(&ctx.config.signing_key_file)?),
                 publish_dir: crate::materials::hub_publish::publish_dir(&ctx.config),
+                gek_rp: Some(Arc::new(crate::gek::webauthn::relying_party(&ctx.config.gek)?)),
             },
             uploads: Arc::new(crate::upload::server::UploadServerState::from_context(ctx)?),
             ca_pem: read(&ctx.config.ca_cert_file)?,
@@ -292,7 +295,13 @@ async fn gek_challenge_post(State(state): State<HubState>, caller: Caller, Json(
     let me = caller.require().inspect_err(|_| tracing::warn!(exam = %asked.exam_id, "ГЭК challenge asked for without an enrolled certificate"))?;
     let caller = PpeCode::from(me.ppe_code.as_str());
     let now = state.clock.now();
-    let challenge = blocking(move || issue_gek_challenge(&*state.meta, &caller, &asked.exam_id, now).map_err(internal)).await?;
+    let challenge = blocking(move || issue_gek_challenge(&*state.meta, state.gek_rp.as_deref(), &caller, &asked, now).map_err(|e| match e {
+            KeyReleaseError::Refused(refusal) => {
+                let (status, code, message) = key_refusal_answer(&refusal);
+                HubError::Refused(status, code, message)
+            }
+            other => internal(other),
+        })).await?;
     Ok(Json(challenge))
 }
 
@@ -300,7 +309,7 @@ async fn key_post(State(state): State<HubState>, caller: Caller, Path(exam_id): 
     let me = caller.require().inspect_err(|_| tracing::warn!(exam = %exam_id, "key asked for without an enrolled certificate"))?;
     let asked = KeyReleaseRequest { caller: PpeCode::from(me.ppe_code.as_str()), exam_id: ExamId::from(exam_id.as_str()), request, now: state.clock.now() };
     let released = blocking(move || {
-        release_key(&*state.meta, &state.signing_key, &asked).map_err(|e| match e {
+        release_key(&*state.meta, state.gek_rp.as_deref(), &state.signing_key, &asked).map_err(|e| match e {
             KeyReleaseError::Refused(refusal) => {
                 let (status, code, message) = key_refusal_answer(&refusal);
                 HubError::Refused(status, code, message)

@@ -71,13 +71,12 @@ fn staged_manifest(ctx: &EdgeContext, exam_id: &str) -> Result<SignedManifest, P
 /// the box login (or `cli`) that ran it, `pulled_by` who staged the package.
 pub async fn activate(ctx: &EdgeContext, exam_id: &str, signer: &GekSigner, actor: &str, pulled_by: &str) -> Result<ActivationReport, PullError> {
     let signed = staged_manifest(ctx, exam_id)?;
-    let m = &signed.manifest;
     let client = HubClient::from_context(ctx).map_err(anyhow::Error::from)?;
     let refused = |reason: String| {
         audit_refusal(ctx, exam_id, actor, &signer.worker_id, &reason);
         PullError::Refused(reason)
     };
-    let (resp, time) = client.send_timed(client.http().post(client.url(paths::GEK_CHALLENGE)).json(&GekChallengeRequest { exam_id: exam_id.into() })).await.map_err(net)?;
+    let (resp, time) = client.send_timed(client.http().post(client.url(paths::GEK_CHALLENGE)).json(&GekChallengeRequest { exam_id: exam_id.into(), security_key: None })).await.map_err(net)?;
     record_hub_time(ctx, &*ctx.db()?, time);
     if !resp.status().is_success() {
         return Err(refused(Refusal::read(resp).await.to_string()));
@@ -86,7 +85,19 @@ pub async fn activate(ctx: &EdgeContext, exam_id: &str, signer: &GekSigner, acto
     let box_key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file).map_err(|e| PullError::Other(e.into()))?;
     let mut pending = super::wrap::key_request(&box_key, exam_id, &ctx.config.ppe_code, &ctx.clock.now_rfc3339())?;
     let signature = signer.sign_hex(&pending.gek_proof_message(&signer.worker_id, &challenge.challenge));
-    pending.request.gek = Some(GekProof { worker_id: signer.worker_id.as_str().into(), challenge: challenge.challenge, signature });
+    pending.request.gek = Some(GekProof { worker_id: signer.worker_id.as_str().into(), challenge: challenge.challenge, signature, webauthn: None });
+    release_and_keep(ctx, &client, &signed, pending, &signer.worker_id, actor, pulled_by).await
+}
+
+/// Sends the proven key request, opens the released key, checks it against every file, keeps
+/// it and records the activation (the tail of both credentials' activations).
+async fn release_and_keep(ctx: &EdgeContext, client: &HubClient, signed: &SignedManifest, pending: super::wrap::PendingKeyRequest, worker_id: &str, actor: &str, pulled_by: &str) -> Result<ActivationReport, PullError> {
+    let m = &signed.manifest;
+    let exam_id = m.exam_id.as_str();
+    let refused = |reason: String| {
+        audit_refusal(ctx, exam_id, actor, worker_id, &reason);
+        PullError::Refused(reason)
+    };
     let (resp, time) = client.send_timed(client.http().post(client.url(&paths::key(exam_id))).json(&pending.request)).await.map_err(net)?;
     record_hub_time(ctx, &*ctx.db()?, time);
     if !resp.status().is_success() {
@@ -100,13 +111,74 @@ pub async fn activate(ctx: &EdgeContext, exam_id: &str, signer: &GekSigner, acto
     // The key must open the first chunk of every file before it is kept.
     let dir = materials_dir(ctx, exam_id);
     for f in &m.files {
-        check_key_opens_first_chunk(&signed, f, &key, &dir.join(f.cipher_file_name()))?;
+        check_key_opens_first_chunk(signed, f, &key, &dir.join(f.cipher_file_name()))?;
     }
     let kf = KeyFile { package_id: m.package_id.clone(), key: hex::encode(&*key) };
     let path = key_file(ctx, exam_id)?;
     crate::keys::write_secret(&path, &zeroize::Zeroizing::new(serde_json::to_vec(&kf).unwrap_or_default())).map_err(|e| PullError::Other(e.into()))?;
-    record_activation(ctx, &signed, &release, &signer.worker_id, actor, pulled_by).map_err(other)?;
-    Ok(ActivationReport { exam_id: exam_id.into(), package_id: m.package_id.clone(), version: m.version, gek_worker_id: signer.worker_id.clone(), hub_time: release.hub_time })
+    record_activation(ctx, signed, &release, worker_id, actor, pulled_by).map_err(other)?;
+    Ok(ActivationReport { exam_id: exam_id.into(), package_id: m.package_id.clone(), version: m.version, gek_worker_id: worker_id.into(), hub_time: release.hub_time })
+}
+
+/// A security-key activation between the member's two steps in the box UI: the key request
+/// with its ephemeral X25519 secret (never leaves the box process), for whom and by whom.
+struct Waiting {
+    pending: super::wrap::PendingKeyRequest,
+    exam_id: String,
+    worker_id: String,
+    actor: String,
+    until: std::time::Instant,
+}
+
+/// Waiting security-key activations by the hub's one-time challenge (memory only: a restart
+/// forgets them, the member starts again).
+static WAITING: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Waiting>>> = std::sync::LazyLock::new(Default::default);
+
+/// How long the box waits for the member's touch (the hub's challenge lasts as long).
+const TOUCH_WAIT: std::time::Duration = std::time::Duration::from_secs(crate::gek::CHALLENGE_MINUTES as u64 * 60);
+
+/// Step one with a security key: the key request is made, and the hub issues a challenge for
+/// this member bound to it; the answer is (the challenge, the options for the browser's
+/// `navigator.credentials.get` as JSON).
+pub async fn security_key_start(ctx: &EdgeContext, exam_id: &str, worker_id: &str, actor: &str) -> Result<(String, String), PullError> {
+    staged_manifest(ctx, exam_id)?;
+    let client = HubClient::from_context(ctx).map_err(anyhow::Error::from)?;
+    let box_key = crate::keys::load_ed25519(&ctx.config.keys.signing_key_file).map_err(|e| PullError::Other(e.into()))?;
+    let pending = super::wrap::key_request(&box_key, exam_id, &ctx.config.ppe_code, &ctx.clock.now_rfc3339())?;
+    let asked = GekChallengeRequest {
+        exam_id: exam_id.into(),
+        security_key: Some(crate::protocol::key::SecurityKeyChallengeRequest { worker_id: worker_id.into(), box_public: pending.request.box_public.clone() }),
+    };
+    let (resp, time) = client.send_timed(client.http().post(client.url(paths::GEK_CHALLENGE)).json(&asked)).await.map_err(net)?;
+    record_hub_time(ctx, &*ctx.db()?, time);
+    if !resp.status().is_success() {
+        let reason = Refusal::read(resp).await.to_string();
+        audit_refusal(ctx, exam_id, actor, worker_id, &reason);
+        return Err(PullError::Refused(reason));
+    }
+    let challenge: GekChallenge = resp.json().await.map_err(net)?;
+    let options = challenge.webauthn.ok_or_else(|| PullError::Refused("РЦОИ не выдал запрос для ключа безопасности".into()))?;
+    let now = std::time::Instant::now();
+    let mut waiting = WAITING.lock().map_err(|_| other("lock"))?;
+    waiting.retain(|_, w| w.until > now);
+    waiting.insert(challenge.challenge.clone(), Waiting { pending, exam_id: exam_id.into(), worker_id: worker_id.into(), actor: actor.into(), until: now + TOUCH_WAIT });
+    Ok((challenge.challenge, options))
+}
+
+/// Step two: the browser's assertion goes to the hub in the key request started in step one
+/// (taken out: one try), and the released key is kept as with a key file. Only the login that
+/// started it, for the same exam, may finish it.
+pub async fn security_key_finish(ctx: &EdgeContext, exam_id: &str, challenge: &str, assertion: &str, actor: &str, pulled_by: &str) -> Result<ActivationReport, PullError> {
+    let taken = WAITING.lock().map_err(|_| other("lock"))?.remove(challenge);
+    let expired = || PullError::Refused("запрос ключа безопасности не найден или устарел: начните активацию заново".into());
+    let mut w = taken.ok_or_else(expired)?;
+    if w.exam_id != exam_id || w.actor != actor || w.until <= std::time::Instant::now() {
+        return Err(expired());
+    }
+    let signed = staged_manifest(ctx, exam_id)?;
+    let client = HubClient::from_context(ctx).map_err(anyhow::Error::from)?;
+    w.pending.request.gek = Some(GekProof { worker_id: w.worker_id.as_str().into(), challenge: challenge.into(), signature: String::new(), webauthn: Some(assertion.into()) });
+    release_and_keep(ctx, &client, &signed, w.pending, &w.worker_id, actor, pulled_by).await
 }
 
 fn record_activation(ctx: &EdgeContext, signed: &SignedManifest, release: &KeyRelease, gek_worker_id: &str, actor: &str, pulled_by: &str) -> anyhow::Result<()> {

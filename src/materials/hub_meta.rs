@@ -36,6 +36,10 @@ pub struct KeyFacts {
     pub gek_assigned: bool,
     /// The presented challenge: (exam point, exam, expires at, used), if it was ever issued.
     pub gek_challenge: Option<(String, String, String, bool)>,
+    /// The member's active security key (WebAuthn passkey), if РЦОИ registered one.
+    pub gek_security_key: Option<GekCredential>,
+    /// A security-key challenge's binding: (member, box_public, webauthn-rs state).
+    pub gek_binding: Option<(String, String, String)>,
 }
 
 /// The outcome of one key request as the hub logs it.
@@ -51,6 +55,8 @@ pub struct KeyReleaseRecord {
     pub reason: String,
     /// The ГЭК member the request's proof named (who released), if it named one.
     pub gek_worker_id: Option<WorkerId>,
+    /// The member's security key with its counter moved on, stored with a release.
+    pub gek_passkey_update: Option<String>,
 }
 
 /// The exam a package is published for and the exam points it goes to.
@@ -75,6 +81,11 @@ pub trait MaterialsMeta: Send + Sync {
     fn key_release_record(&self, record: &KeyReleaseRecord, audit: &AuditNote, challenge: Option<&str>) -> MetaResult<bool>;
     /// Records a one-time challenge issued to a box (and forgets long-expired ones).
     fn gek_challenge_issue(&self, challenge: &str, ppe_code: &PpeCode, exam_id: &ExamId, issued_at: DateTime<Utc>, expires_at: DateTime<Utc>) -> MetaResult<()>;
+    /// The member's active security key.
+    fn gek_security_key(&self, worker_id: &WorkerId) -> MetaResult<Option<GekCredential>>;
+    /// Records a one-time challenge for a security key, bound to (member, box_public) and
+    /// keeping webauthn-rs's authentication state.
+    fn gek_challenge_issue_bound(&self, challenge: &str, ppe_code: &PpeCode, exam_id: &ExamId, issued_at: DateTime<Utc>, expires_at: DateTime<Utc>, binding: (&WorkerId, &str, &str)) -> MetaResult<()>;
 
     fn publish_targets(&self, exam_id: &ExamId) -> MetaResult<PublishTargets>;
     /// The version the next package of an exam for an exam point gets (1 for the first).
@@ -113,8 +124,11 @@ impl MaterialsMeta for SqliteMaterialsMeta {
         let conn = self.conn()?;
         let exam = crate::plan::store::exam_get(&conn, exam_id)?;
         let (mut gek_credential, mut gek_assigned, mut gek_challenge) = (None, false, None);
+        let (mut gek_security_key, mut gek_binding) = (None, None);
         if let Some((worker, challenge)) = gek {
             gek_credential = crate::gek::store::credential_active(&conn, worker, crate::gek::CredentialKind::KeyFile)?;
+            gek_security_key = crate::gek::store::credential_active(&conn, worker, crate::gek::CredentialKind::WebAuthn)?;
+            gek_binding = crate::gek::store::challenge_binding(&conn, challenge)?;
             if let Some(exam) = &exam {
                 gek_assigned = crate::gek::is_assigned_gek_member(&crate::plan::store::load_plan(&conn)?, worker, ppe_code, &exam.date);
             }
@@ -128,6 +142,8 @@ impl MaterialsMeta for SqliteMaterialsMeta {
             gek_credential,
             gek_assigned,
             gek_challenge,
+            gek_security_key,
+            gek_binding,
         })
     }
 
@@ -143,6 +159,9 @@ impl MaterialsMeta for SqliteMaterialsMeta {
             return Ok(false);
         }
         let gek_worker = record.gek_worker_id.as_ref().map(|w| w.as_str());
+        if let (true, Some(worker), Some(passkey)) = (record.released, gek_worker, &record.gek_passkey_update) {
+            crate::gek::store::webauthn_update(&tx, worker, passkey)?;
+        }
         mstore::hub_key_release_log(&tx, &at, &record.exam_id, &record.ppe_code, record.package_id.as_deref(), record.released, &record.reason, gek_worker)?;
         crate::audit::store::append(&tx, &at, audit.entry())?;
         tx.commit()?;
@@ -153,6 +172,18 @@ impl MaterialsMeta for SqliteMaterialsMeta {
         let conn = self.conn()?;
         crate::gek::store::challenge_purge(&conn, &crate::clock::rfc3339(issued_at - chrono::Duration::days(1)))?;
         crate::gek::store::challenge_insert(&conn, challenge, ppe_code, exam_id, &crate::clock::rfc3339(issued_at), &crate::clock::rfc3339(expires_at))?;
+        Ok(())
+    }
+
+    fn gek_security_key(&self, worker_id: &WorkerId) -> MetaResult<Option<GekCredential>> {
+        Ok(crate::gek::store::credential_active(&*self.conn()?, worker_id, crate::gek::CredentialKind::WebAuthn)?)
+    }
+
+    fn gek_challenge_issue_bound(&self, challenge: &str, ppe_code: &PpeCode, exam_id: &ExamId, issued_at: DateTime<Utc>, expires_at: DateTime<Utc>, binding: (&WorkerId, &str, &str)) -> MetaResult<()> {
+        let conn = self.conn()?;
+        crate::gek::store::challenge_purge(&conn, &crate::clock::rfc3339(issued_at - chrono::Duration::days(1)))?;
+        let (worker, box_public, state) = binding;
+        crate::gek::store::challenge_insert_webauthn(&conn, challenge, ppe_code, exam_id, &crate::clock::rfc3339(issued_at), &crate::clock::rfc3339(expires_at), worker, box_public, state)?;
         Ok(())
     }
 
@@ -244,7 +275,7 @@ mod tests {
         let box_key = crate::materials::tests::hub_key();
         let request = crate::materials::wrap::key_request(&box_key, "ege-02", "0101", "t").unwrap().request;
         let asked = KeyReleaseRequest { caller: "0101".into(), exam_id: "ege-02".into(), request, now: at() };
-        let refused = release_key(&meta, &crate::materials::tests::hub_key(), &asked).unwrap_err();
+        let refused = release_key(&meta, None, &crate::materials::tests::hub_key(), &asked).unwrap_err();
         assert!(matches!(refused, KeyReleaseError::Refused(KeyRefusal::UnknownExam)), "{refused:?}");
         let log = crate::materials::store::hub_key_releases(&ctx.db().unwrap(), "ege-02").unwrap();
         assert_eq!(log, [("0101".to_string(), "refused".to_string(), "unknown_exam".to_string())]);
@@ -260,7 +291,7 @@ mod tests {
         meta.gek_challenge_issue("c1", &ppe, &exam, at(), at() + chrono::Duration::minutes(5)).unwrap();
         let facts = meta.key_facts(&exam, &ppe, Some((&WorkerId::from("G1"), "c1"))).unwrap();
         assert_eq!(facts.gek_challenge, Some(("0101".into(), "ege-02".into(), "2027-05-27T03:05:00Z".into(), false)));
-        let record = KeyReleaseRecord { at: at(), exam_id: exam.clone(), ppe_code: ppe.clone(), package_id: Some("p".into()), released: true, reason: "released".into(), gek_worker_id: Some("G1".into()) };
+        let record = KeyReleaseRecord { at: at(), exam_id: exam.clone(), ppe_code: ppe.clone(), package_id: Some("p".into()), released: true, reason: "released".into(), gek_worker_id: Some("G1".into()), gek_passkey_update: None };
         // Both requests read the challenge as fresh; only the first to record it releases.
         assert!(meta.key_release_record(&record, &note("materials.key_released"), Some("c1")).unwrap());
         assert!(!meta.key_release_record(&record, &note("materials.key_released"), Some("c1")).unwrap(), "the second finds it used");
@@ -294,6 +325,12 @@ mod tests {
         fn gek_challenge_issue(&self, _: &str, _: &PpeCode, _: &ExamId, _: DateTime<Utc>, _: DateTime<Utc>) -> MetaResult<()> {
             Err(MetaError("down".into()))
         }
+        fn gek_security_key(&self, _: &WorkerId) -> MetaResult<Option<GekCredential>> {
+            Err(MetaError("down".into()))
+        }
+        fn gek_challenge_issue_bound(&self, _: &str, _: &PpeCode, _: &ExamId, _: DateTime<Utc>, _: DateTime<Utc>, _: (&WorkerId, &str, &str)) -> MetaResult<()> {
+            Err(MetaError("down".into()))
+        }
         fn publish_targets(&self, _: &ExamId) -> MetaResult<PublishTargets> {
             Err(MetaError("down".into()))
         }
@@ -311,7 +348,7 @@ mod tests {
         let box_key = crate::materials::tests::hub_key();
         let request = crate::materials::wrap::key_request(&box_key, "ege-02", "0101", "t").unwrap().request;
         let asked = KeyReleaseRequest { caller: "0101".into(), exam_id: "ege-02".into(), request, now: at() };
-        let failed = release_key(&meta, &box_key, &asked).unwrap_err();
+        let failed = release_key(&meta, None, &box_key, &asked).unwrap_err();
         assert!(matches!(failed, KeyReleaseError::Meta(_)), "{failed:?}");
         assert_eq!(meta.writes.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing is recorded as a refusal");
     }

@@ -16,7 +16,7 @@ use crate::gek::ProofFacts;
 use crate::audit::AuditNote;
 use crate::context::EdgeContext;
 use crate::model::{ExamId, PpeCode};
-use crate::protocol::key::{GekChallenge, KeyRelease, KeyRequest};
+use crate::protocol::key::{GekChallenge, GekChallengeRequest, KeyRelease, KeyRequest};
 use crate::store::MetaError;
 
 /// Fetch an exam's package now instead of waiting for the window.
@@ -87,7 +87,7 @@ pub async fn activate(ctx: &EdgeContext, request: &ActivateRequest) -> Result<Ac
 
 /// The actor of the last pull of an exam in the audit log (`scheduler` when none is found);
 /// recorded beside the activation.
-fn last_puller(ctx: &EdgeContext, exam_id: &ExamId) -> anyhow::Result<String> {
+pub fn last_puller(ctx: &EdgeContext, exam_id: &ExamId) -> anyhow::Result<String> {
     let conn = ctx.db()?;
     Ok(crate::audit::store::list(&conn, Some("materials.pulled"), 1000)?
         .into_iter()
@@ -125,13 +125,24 @@ pub enum KeyReleaseError {
 /// is wrapped to the request's key and signed, and every outcome is recorded with its audit
 /// entry in one transaction, naming the box and the ГЭК member (who released to whom). The
 /// presented challenge is used up by the attempt whatever its outcome. Blocks (metadata calls).
-pub fn release_key(meta: &dyn MaterialsMeta, signing_key: &Ed25519KeyPair, request: &KeyReleaseRequest) -> Result<KeyRelease, KeyReleaseError> {
+/// A security key's assertion is checked here with the relying party `rp` (`[gek]`): it must
+/// answer a challenge issued for this very member and this request's `box_public`, verify with
+/// the member's registered passkey (user verified, counter moving on) — the counter is stored
+/// with the release.
+pub fn release_key(meta: &dyn MaterialsMeta, rp: Option<&crate::gek::webauthn::Webauthn>, signing_key: &Ed25519KeyPair, request: &KeyReleaseRequest) -> Result<KeyRelease, KeyReleaseError> {
     let now_text = crate::clock::rfc3339(request.now);
     let proof = request.request.gek.as_ref();
     let facts = meta.key_facts(&request.exam_id, &request.caller, proof.map(|p| (&p.worker_id, p.challenge.as_str())))?;
     let challenge_row = facts.gek_challenge.as_ref().map(|(ppe, exam, expires, used)| (ppe.as_str(), exam.as_str(), crate::clock::parse_now(expires).unwrap_or(request.now), *used));
+    let webauthn = proof.and_then(|p| p.webauthn.as_deref());
+    let security_key = match (webauthn, rp, &facts.gek_security_key, &facts.gek_binding, proof) {
+        (Some(assertion), Some(rp), Some(credential), Some((worker, box_public, state)), Some(p)) if worker.as_str() == p.worker_id.as_str() && *box_public == request.request.box_public => {
+            crate::gek::webauthn::verify_assertion(rp, credential, state, assertion)
+        }
+        _ => None,
+    };
     let gek = ProofFacts {
-        credential: facts.gek_credential.as_ref(),
+        credential: if webauthn.is_some() { facts.gek_security_key.as_ref() } else { facts.gek_credential.as_ref() },
         assigned: facts.gek_assigned,
         challenge: crate::gek::challenge_state(challenge_row, &request.caller, &request.exam_id, request.now),
     };
@@ -145,7 +156,9 @@ pub fn release_key(meta: &dyn MaterialsMeta, signing_key: &Ed25519KeyPair, reque
         package: facts.package,
         hub_now: request.now,
         gek,
+        security_key_verified: security_key.is_some(),
     });
+    let gek_passkey_update = security_key.flatten();
     let actor = format!("box:{}", request.caller);
     let gek_worker_id = proof.map(|p| p.worker_id.clone());
     let challenge = proof.map(|p| p.challenge.as_str());
@@ -157,6 +170,7 @@ pub fn release_key(meta: &dyn MaterialsMeta, signing_key: &Ed25519KeyPair, reque
         released,
         reason: reason.to_string(),
         gek_worker_id: gek_worker_id.clone(),
+        gek_passkey_update: if released { gek_passkey_update.clone() } else { None },
     };
     let refuse = |refusal: KeyRefusal| -> Result<KeyRelease, KeyReleaseError> {
         let code = refusal.code();
@@ -192,13 +206,28 @@ pub fn release_key(meta: &dyn MaterialsMeta, signing_key: &Ed25519KeyPair, reque
 
 /// The hub hands a box a one-time challenge for a ГЭК member's proof (the box's certificate
 /// says who asks). Blocks (metadata call).
-pub fn issue_gek_challenge(meta: &dyn MaterialsMeta, caller: &PpeCode, exam_id: &ExamId, now: DateTime<Utc>) -> Result<GekChallenge, KeyReleaseError> {
+pub fn issue_gek_challenge(meta: &dyn MaterialsMeta, rp: Option<&crate::gek::webauthn::Webauthn>, caller: &PpeCode, asked: &GekChallengeRequest, now: DateTime<Utc>) -> Result<GekChallenge, KeyReleaseError> {
     use ring::rand::SecureRandom;
+    let exam_id = &asked.exam_id;
     let mut bytes = [0u8; 32];
     ring::rand::SystemRandom::new().fill(&mut bytes).map_err(|_| KeyReleaseError::Internal("random".into()))?;
     let challenge = hex::encode(bytes);
     let expires = now + chrono::Duration::minutes(crate::gek::CHALLENGE_MINUTES);
-    meta.gek_challenge_issue(&challenge, caller, exam_id, now, expires)?;
-    tracing::info!(exam = %exam_id, ppe = %caller, "ГЭК challenge issued");
-    Ok(GekChallenge { challenge, expires_at: crate::clock::rfc3339(expires) })
+    let mut webauthn = None;
+    match &asked.security_key {
+        None => meta.gek_challenge_issue(&challenge, caller, exam_id, now, expires)?,
+        Some(sk) => {
+            // A security key's challenge carries the options for the member's registered key.
+            let Some(credential) = meta.gek_security_key(&sk.worker_id)? else {
+                tracing::warn!(exam = %exam_id, ppe = %caller, gek_worker = %sk.worker_id, reason = KeyRefusal::GekUnknown.code(), "ГЭК security-key challenge refused");
+                return Err(KeyReleaseError::Refused(KeyRefusal::GekUnknown));
+            };
+            let rp = rp.ok_or_else(|| KeyReleaseError::Internal("[gek] relying party not configured".into()))?;
+            let (options, state) = crate::gek::webauthn::authentication_start(rp, &credential).map_err(|e| KeyReleaseError::Internal(e.to_string()))?;
+            meta.gek_challenge_issue_bound(&challenge, caller, exam_id, now, expires, (&sk.worker_id, &sk.box_public, &state))?;
+            webauthn = Some(serde_json::to_string(&options).map_err(|e| KeyReleaseError::Internal(e.to_string()))?);
+        }
+    }
+    tracing::info!(exam = %exam_id, ppe = %caller, security_key = webauthn.is_some(), "ГЭК challenge issued");
+    Ok(GekChallenge { challenge, expires_at: crate::clock::rfc3339(expires), webauthn })
 }

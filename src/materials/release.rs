@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::gek::{judge_proof, ProofFacts, ProofRefusal};
+use crate::gek::{judge_proof, judge_proof_with, ProofFacts, ProofRefusal};
 use crate::model::{ExamId, PpeCode};
 use crate::protocol::key::KeyRequest;
 
@@ -121,6 +121,9 @@ pub struct KeyRequestFacts<'a, P> {
     pub hub_now: DateTime<Utc>,
     /// What the hub knows of the ГЭК member the request's proof names.
     pub gek: ProofFacts<'a>,
+    /// A security key's assertion in the proof verified (`gek::webauthn::verify_assertion`,
+    /// over a challenge bound to this member and this request's `box_public`).
+    pub security_key_verified: bool,
 }
 
 /// The whole rule, in the order the refusals are reported: the exam, the window rule, the
@@ -138,8 +141,13 @@ pub fn decide_key_release<P>(facts: KeyRequestFacts<'_, P>) -> Result<P, KeyRefu
         return Err(KeyRefusal::BadRequestSignature);
     }
     let request = facts.request;
-    let proof = request.gek.as_ref().map(|p| (crate::gek::proof_message(&p.worker_id, &request.exam_id, &request.ppe_code, &p.challenge, &request.box_public), p.signature.as_str()));
-    judge_proof(proof.as_ref().map(|(m, s)| (m.as_slice(), *s)), &facts.gek)?;
+    if request.gek.as_ref().is_some_and(|p| p.webauthn.is_some()) {
+        let verified = facts.security_key_verified;
+        judge_proof_with(Some(|c: &crate::gek::GekCredential| c.kind == crate::gek::CredentialKind::WebAuthn && verified), &facts.gek)?;
+    } else {
+        let proof = request.gek.as_ref().map(|p| (crate::gek::proof_message(&p.worker_id, &request.exam_id, &request.ppe_code, &p.challenge, &request.box_public), p.signature.as_str()));
+        judge_proof(proof.as_ref().map(|(m, s)| (m.as_slice(), *s)), &facts.gek)?;
+    }
     facts.package.ok_or(KeyRefusal::NotPublished)
 }
 
@@ -179,7 +187,7 @@ mod tests {
         };
         let signature = crate::keys::sign_hex(&member, &pending.gek_proof_message("G1", "c1"));
         let unproven = pending.request.clone();
-        pending.request.gek = Some(crate::protocol::key::GekProof { worker_id: "G1".into(), challenge: "c1".into(), signature });
+        pending.request.gek = Some(crate::protocol::key::GekProof { worker_id: "G1".into(), challenge: "c1".into(), signature, webauthn: None });
         let mut moved = pending.request.clone();
         moved.gek.as_mut().unwrap().challenge = "c2".into();
         let fresh = ProofFacts { credential: Some(&credential), assigned: true, challenge: crate::gek::ChallengeState::Fresh };
@@ -194,6 +202,7 @@ mod tests {
             package: Some(7u32),
             hub_now: t("2027-05-27T03:00:00Z"),
             gek: fresh.clone(),
+            security_key_verified: false,
         };
         assert_eq!(decide_key_release(base()), Ok(7));
         assert_eq!(decide_key_release(KeyRequestFacts { exam_id: &oge, ..base() }), Err(KeyRefusal::UnknownExam), "path and body disagree");
@@ -208,6 +217,16 @@ mod tests {
         let spent = ProofFacts { challenge: crate::gek::ChallengeState::Spent, ..fresh.clone() };
         assert_eq!(decide_key_release(KeyRequestFacts { gek: spent, ..base() }).unwrap_err().code(), "gek_challenge_used");
         assert_eq!(decide_key_release(KeyRequestFacts { request: &unproven, package: None, ..base() }), Err(KeyRefusal::GekMissing), "the proof is judged before the package");
+        // A security key's proof counts only verified, and only against a security key.
+        let mut tapped = pending.request.clone();
+        tapped.gek = Some(crate::protocol::key::GekProof { worker_id: "G1".into(), challenge: "c1".into(), signature: String::new(), webauthn: Some("{}".into()) });
+        let passkey = crate::gek::GekCredential { kind: crate::gek::CredentialKind::WebAuthn, ..credential.clone() };
+        let with_key = ProofFacts { credential: Some(&passkey), ..fresh.clone() };
+        assert_eq!(decide_key_release(KeyRequestFacts { request: &tapped, gek: with_key.clone(), security_key_verified: true, ..base() }), Ok(7));
+        assert_eq!(decide_key_release(KeyRequestFacts { request: &tapped, gek: with_key.clone(), ..base() }).unwrap_err().code(), "gek_bad_proof", "not verified");
+        assert_eq!(decide_key_release(KeyRequestFacts { request: &tapped, security_key_verified: true, ..base() }).unwrap_err().code(), "gek_bad_proof", "a key file is no security key");
+        let spent = ProofFacts { challenge: crate::gek::ChallengeState::Spent, ..with_key };
+        assert_eq!(decide_key_release(KeyRequestFacts { request: &tapped, gek: spent, security_key_verified: true, ..base() }).unwrap_err().code(), "gek_challenge_used", "replayed");
         let late = KeyRequestFacts { hub_now: t("2027-05-27T04:00:00Z"), box_signing_key: None, package: None, ..base() };
         assert_eq!(decide_key_release(late).unwrap_err().code(), "window_closed", "the window is judged before the signature");
     }

@@ -29,6 +29,8 @@ use crate::http::{redirect, safe_next, url_encode, AppError};
 
 pub use super::metrics::metrics_text;
 
+mod gek;
+
 pub const SESSION_COOKIE: &str = "ppe_hub_session";
 pub const LOGIN_CSRF_COOKIE: &str = "ppe_hub_login_csrf";
 /// A heartbeat is a few hundred bytes; anything much larger is not a heartbeat.
@@ -44,11 +46,14 @@ pub struct MonitoringPages {
     pub secure_cookies: bool,
     /// Failed logins per (login, client address).
     pub throttle: std::sync::Arc<crate::http::LoginThrottle>,
+    /// The WebAuthn relying party of `[gek]` (registering ГЭК members' security keys); `None`:
+    /// the page refuses.
+    pub gek_rp: Option<std::sync::Arc<crate::gek::webauthn::Webauthn>>,
 }
 
 impl MonitoringPages {
     pub fn new(hub: MonitoringHub) -> Self {
-        Self { hub, secure_cookies: true, throttle: Default::default() }
+        Self { hub, secure_cookies: true, throttle: Default::default(), gek_rp: None }
     }
 
     fn cookies(&self) -> SessionCookies {
@@ -80,6 +85,7 @@ pub fn operator_router(state: MonitoringPages) -> Router {
         .route("/v1/status", get(status_get))
         .route("/v1/events", get(events_get))
         .route("/metrics", get(metrics_get))
+        .merge(gek::routes())
         .layer(DefaultBodyLimit::max(HEARTBEAT_BODY_LIMIT))
         .with_state(state);
     crate::http::layer::with_kit(routes, &HUB_UI)

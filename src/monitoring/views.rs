@@ -5,6 +5,7 @@
 
 pub mod dashboard;
 pub mod error;
+pub mod gek;
 pub mod login;
 pub mod operators;
 pub mod point;

@@ -31,7 +31,14 @@ pub struct GekProof {
     pub worker_id: WorkerId,
     /// The one-time challenge from [`crate::protocol::paths::GEK_CHALLENGE`], hex.
     pub challenge: String,
+    /// Ed25519 signature by the member's key file (empty with a security key).
+    #[serde(default)]
     pub signature: String,
+    /// A security key's assertion instead: the browser's `PublicKeyCredential` as JSON text,
+    /// over the WebAuthn challenge the hub issued with `challenge` (bound to this member and
+    /// this request's `box_public`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn: Option<String>,
 }
 
 /// What a box sends to get a challenge for a ГЭК proof (its certificate says who it is).
@@ -39,6 +46,17 @@ pub struct GekProof {
 #[serde(deny_unknown_fields)]
 pub struct GekChallengeRequest {
     pub exam_id: ExamId,
+    /// For a security key: the member and the key request it will sign for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_key: Option<SecurityKeyChallengeRequest>,
+}
+
+/// Who will touch their security key, and the `box_public` of the key request it is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityKeyChallengeRequest {
+    pub worker_id: WorkerId,
+    pub box_public: String,
 }
 
 /// A one-time challenge, good for one key request of this box for this exam until `expires_at`.
@@ -47,6 +65,10 @@ pub struct GekChallengeRequest {
 pub struct GekChallenge {
     pub challenge: String,
     pub expires_at: String,
+    /// For a security key: webauthn-rs's `RequestChallengeResponse` as JSON text (the options
+    /// of the browser's `navigator.credentials.get`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn: Option<String>,
 }
 
 /// The hub's answer: the wrapped key, which package it opens, the hub's time; all signed.

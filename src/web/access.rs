@@ -105,6 +105,8 @@ pub const ROUTES: &[Route] = &[
     get("/materials", Action::ViewMaterials),
     post("/materials/pull", Action::PullMaterials),
     post("/materials/activate", Action::ActivateMaterials),
+    post("/materials/activate/security-key/start", Action::ActivateMaterials),
+    post("/materials/activate/security-key/finish", Action::ActivateMaterials),
     get("/seating", Action::ViewSeating),
     post("/seating/run", Action::ChangeSeating),
     post("/seating/move", Action::ChangeSeating),

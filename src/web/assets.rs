@@ -17,3 +17,11 @@ pub async fn css() -> impl IntoResponse {
 pub async fn js() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], JS)
 }
+
+/// The ГЭК member's security key in the activation panel: the shared WebAuthn helpers and the
+/// panel's own steps.
+pub const GEK_WEBAUTHN_JS: &str = concat!(include_str!("../../templates/shared/webauthn.js"), include_str!("assets/gek-webauthn.js"));
+
+pub async fn gek_webauthn_js() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], GEK_WEBAUTHN_JS)
+}

@@ -4,7 +4,7 @@
 //! what each proves.
 
 mod boxui;
-mod gek;
+pub(crate) mod gek;
 mod limits;
 mod login;
 mod packages;

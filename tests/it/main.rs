@@ -12,3 +12,4 @@ mod printing;
 mod monitoring;
 mod webui;
 mod attacks;
+mod gek_webauthn;

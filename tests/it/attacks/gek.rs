@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-const EXAM: &str = "ege-02";
+pub(crate) const EXAM: &str = "ege-02";
 /// ege-02 of the demo plan: window 02:00Z..03:30Z on 2027.05.27.
-const IN_WINDOW: &str = "2027-05-27T02:30:00Z";
+pub(crate) const IN_WINDOW: &str = "2027-05-27T02:30:00Z";
 const PIN: &str = "314159";
 
-fn s(p: &Path) -> &str {
+pub(crate) fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
@@ -29,9 +29,9 @@ fn run_ok(args: &[&str]) -> Output {
 }
 
 /// `ppe hub serve` as its own process on 127.0.0.1:0; its log is kept for the assertions.
-struct HubProcess {
+pub(crate) struct HubProcess {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     log: Arc<Mutex<String>>,
 }
 
@@ -61,7 +61,7 @@ impl HubProcess {
         HubProcess { child, url, log }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 }
@@ -75,17 +75,17 @@ impl Drop for HubProcess {
 
 /// A region with exam points 0101 and 0102, box 0101 enrolled, ege-02 published and its
 /// ciphertext already on the box; the hub serving inside the window.
-struct Point {
+pub(crate) struct Point {
     _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    hub_toml: PathBuf,
-    box_toml: PathBuf,
-    hub: HubProcess,
-    plan: ppe::model::Plan,
+    pub(crate) dir: PathBuf,
+    pub(crate) hub_toml: PathBuf,
+    pub(crate) box_toml: PathBuf,
+    pub(crate) hub: HubProcess,
+    pub(crate) plan: ppe::model::Plan,
 }
 
 impl Point {
-    fn new() -> Point {
+    pub(crate) fn new() -> Point {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_path_buf();
         let hub_toml = init_hub(&dir);
@@ -107,14 +107,14 @@ impl Point {
         p
     }
 
-    fn edge(&self, args: &[&str]) -> Output {
+    pub(crate) fn edge(&self, args: &[&str]) -> Output {
         let mut all: Vec<&str> = vec!["edge"];
         all.extend_from_slice(args);
         all.extend_from_slice(&["--config", s(&self.box_toml)]);
         Command::new(ppe_bin()).args(&all).env("PPE_LOG", "warn").env("PPE_HUB_URL", &self.hub.url).output().unwrap()
     }
 
-    fn hub_cmd(&self, args: &[&str]) -> Output {
+    pub(crate) fn hub_cmd(&self, args: &[&str]) -> Output {
         let mut all: Vec<&str> = vec!["hub"];
         all.extend_from_slice(args);
         all.extend_from_slice(&["--config", s(&self.hub_toml)]);
@@ -122,7 +122,7 @@ impl Point {
     }
 
     /// A worker with `role` assigned to `ppe` on the exam's date.
-    fn worker(&self, role: ppe::model::WorkerRole, ppe: &str) -> String {
+    pub(crate) fn worker(&self, role: ppe::model::WorkerRole, ppe: &str) -> String {
         let p = &self.plan;
         p.workers
             .iter()
@@ -132,54 +132,54 @@ impl Point {
             .clone()
     }
 
-    fn member(&self, ppe: &str) -> String {
+    pub(crate) fn member(&self, ppe: &str) -> String {
         self.worker(ppe::model::WorkerRole::GekMember, ppe)
     }
 
-    fn pin_file(&self, pin: &str) -> PathBuf {
+    pub(crate) fn pin_file(&self, pin: &str) -> PathBuf {
         let path = self.dir.join(format!("pin-{pin}"));
         std::fs::write(&path, format!("{pin}\n")).unwrap();
         path
     }
 
     /// РЦОИ issues the member's key file under [`PIN`].
-    fn enroll(&self, worker: &str) -> PathBuf {
+    pub(crate) fn enroll(&self, worker: &str) -> PathBuf {
         let key = self.dir.join(format!("{worker}.key"));
         let o = self.hub_cmd(&["gek", "enroll", "--worker", worker, "--out", s(&key), "--pin-file", s(&self.pin_file(PIN))]);
         assert!(o.status.success(), "{}", stderr(&o));
         key
     }
 
-    fn activate(&self, key: &Path, pin: &str) -> Output {
+    pub(crate) fn activate(&self, key: &Path, pin: &str) -> Output {
         self.edge(&["activate", "--exam", EXAM, "--gek-key", s(key), "--pin-file", s(&self.pin_file(pin))])
     }
 
-    fn box_ctx(&self) -> ppe::context::EdgeContext {
+    pub(crate) fn box_ctx(&self) -> ppe::context::EdgeContext {
         let mut ctx = ppe::context::EdgeContext::open(&self.box_toml).unwrap();
         ctx.config.hub.url = self.hub.url.clone();
         ctx
     }
 
-    fn hub_db(&self) -> ppe::store::Connection {
+    pub(crate) fn hub_db(&self) -> ppe::store::Connection {
         ppe::store::open(&self.dir.join("hub/state/hub.db")).unwrap()
     }
 
     /// (exam point, outcome, reason) of every key request the hub logged.
-    fn hub_key_log(&self) -> Vec<(String, String, String)> {
+    pub(crate) fn hub_key_log(&self) -> Vec<(String, String, String)> {
         ppe::materials::store::hub_key_releases(&self.hub_db(), EXAM).unwrap()
     }
 
-    fn hub_audit(&self) -> String {
+    pub(crate) fn hub_audit(&self) -> String {
         ppe::audit::store::all(&self.hub_db()).unwrap().into_iter().map(|e| format!("{} {} {}\n", e.actor, e.action, e.details)).collect()
     }
 
-    fn box_audit(&self) -> String {
+    pub(crate) fn box_audit(&self) -> String {
         let db = ppe::store::open(&self.dir.join("box/state/ppe.db")).unwrap();
         ppe::audit::store::all(&db).unwrap().into_iter().map(|e| format!("{} {} {}\n", e.actor, e.action, e.details)).collect()
     }
 
     /// No key on the box (tmpfs, database, decryption) and none released by the hub.
-    fn assert_no_key_anywhere(&self) {
+    pub(crate) fn assert_no_key_anywhere(&self) {
         assert!(!self.dir.join("box/run").join(EXAM).join("package.key").exists(), "a package key reached the box");
         let ctx = self.box_ctx();
         assert!(ppe::materials::store::key_get(&*ctx.db().unwrap(), EXAM).unwrap().is_none());
@@ -189,7 +189,7 @@ impl Point {
     }
 
     /// The hub refused with `reason` and logged it (table, audit, log); the box logged it too.
-    fn assert_refused_on_both_sides(&self, reason: &str, worker: &str) {
+    pub(crate) fn assert_refused_on_both_sides(&self, reason: &str, worker: &str) {
         assert!(self.hub_key_log().iter().any(|(ppe, outcome, r)| ppe == "0101" && outcome == "refused" && r == reason), "{:?}", self.hub_key_log());
         let hub_audit = self.hub_audit();
         assert!(hub_audit.lines().any(|l| l.contains("materials.key_refused") && l.contains(reason) && l.contains(worker)), "{hub_audit}");
@@ -204,7 +204,7 @@ impl Point {
 
     /// Sends a key request over the box's own mutual-TLS client (its certificate, its signing
     /// key): what the specialist with root on the box can do without the member.
-    fn post_key(&self, request: &ppe::protocol::key::KeyRequest) -> (u16, String) {
+    pub(crate) fn post_key(&self, request: &ppe::protocol::key::KeyRequest) -> (u16, String) {
         let ctx = self.box_ctx();
         let client = ppe::hub_client::HubClient::from_context(&ctx).unwrap();
         let rt = tokio::runtime::Runtime::new().unwrap();
@@ -215,7 +215,7 @@ impl Point {
     }
 
     /// A fresh challenge for this box, as the box's client gets it.
-    fn challenge(&self) -> String {
+    pub(crate) fn challenge(&self) -> String {
         let ctx = self.box_ctx();
         let client = ppe::hub_client::HubClient::from_context(&ctx).unwrap();
         let rt = tokio::runtime::Runtime::new().unwrap();
@@ -227,13 +227,13 @@ impl Point {
     }
 
     /// A key request signed by the box's own key, as the specialist can make one.
-    fn box_request(&self) -> ppe::materials::wrap::PendingKeyRequest {
+    pub(crate) fn box_request(&self) -> ppe::materials::wrap::PendingKeyRequest {
         let box_key = ppe::keys::load_ed25519(&self.dir.join("box/keys/signing.pk8")).unwrap();
         ppe::materials::wrap::key_request(&box_key, EXAM, "0101", IN_WINDOW).unwrap()
     }
 }
 
-fn code(body: &str) -> String {
+pub(crate) fn code(body: &str) -> String {
     serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| v["error"].as_str().map(String::from)).unwrap_or_else(|| body.to_string())
 }
 
@@ -283,14 +283,14 @@ fn a_forged_gek_proof_for_the_real_member_is_refused_and_uses_up_the_challenge()
     let challenge = p.challenge();
     let mut pending = p.box_request();
     let signature = own.sign_hex(&pending.gek_proof_message(&member, &challenge));
-    pending.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge: challenge.clone(), signature });
+    pending.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge: challenge.clone(), signature, webauthn: None });
     let (status, body) = p.post_key(&pending.request);
     assert_eq!((status, code(&body).as_str()), (403, "gek_bad_proof"), "{body}");
     // The challenge is spent: not even the real member's proof over it counts now.
     let signer = ppe::gek::keyfile::open(&ppe::gek::keyfile::parse(&std::fs::read(&real).unwrap()).unwrap(), PIN).unwrap();
     let mut honest = p.box_request();
     let signature = signer.sign_hex(&honest.gek_proof_message(&member, &challenge));
-    honest.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge, signature });
+    honest.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge, signature, webauthn: None });
     let (status, body) = p.post_key(&honest.request);
     assert_eq!((status, code(&body).as_str()), (403, "gek_challenge_used"), "{body}");
     p.assert_no_key_anywhere();
@@ -306,7 +306,7 @@ fn a_replayed_key_request_with_a_used_challenge_releases_nothing_more() {
     let challenge = p.challenge();
     let mut pending = p.box_request();
     let signature = signer.sign_hex(&pending.gek_proof_message(&member, &challenge));
-    pending.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge, signature });
+    pending.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge, signature, webauthn: None });
     let (status, body) = p.post_key(&pending.request);
     assert_eq!(status, 200, "the member's own proof: {body}");
     // The same bytes again (recorded on the LAN, or kept by the specialist).
@@ -318,7 +318,7 @@ fn a_replayed_key_request_with_a_used_challenge_releases_nothing_more() {
     let box_key = ppe::keys::load_ed25519(&p.dir.join("box/keys/signing.pk8")).unwrap();
     let mut moved = ppe::materials::wrap::key_request(&box_key, "oge-01", "0101", IN_WINDOW).unwrap();
     let signature = signer.sign_hex(&moved.gek_proof_message(&member, &other));
-    moved.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge: other, signature });
+    moved.request.gek = Some(ppe::protocol::key::GekProof { worker_id: member.as_str().into(), challenge: other, signature, webauthn: None });
     let rt = tokio::runtime::Runtime::new().unwrap();
     let client = ppe::hub_client::HubClient::from_context(&p.box_ctx()).unwrap();
     let (status, body) = rt.block_on(async {
@@ -439,14 +439,15 @@ fn a_gek_account_the_specialist_made_with_the_real_members_worker_id_cannot_acti
 }
 
 /// The box UI (the real router) on 127.0.0.1:0, and a form client.
-struct Ui {
-    url: String,
+pub(crate) struct Ui {
+    pub(crate) url: String,
     http: reqwest::Client,
     rt: tokio::runtime::Runtime,
 }
 
 impl Ui {
-    fn start(box_toml: &Path, hub_url: &str) -> Ui {
+    pub(crate) fn start(box_toml: &Path, hub_url: &str) -> Ui {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut ctx = ppe::context::EdgeContext::open(box_toml).unwrap();
         ctx.config.hub.url = hub_url.to_string();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -459,15 +460,15 @@ impl Ui {
         Ui { url, http, rt }
     }
 
-    fn cookies(resp: &reqwest::Response) -> Vec<String> {
+    pub(crate) fn cookies(resp: &reqwest::Response) -> Vec<String> {
         resp.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(|v| v.split(';').next().unwrap_or("").to_string()).collect()
     }
 
-    fn csrf_of(html: &str) -> String {
+    pub(crate) fn csrf_of(html: &str) -> String {
         html.split("name=\"csrf\" value=\"").nth(1).map(|s| s.split('"').next().unwrap_or("").to_string()).unwrap_or_default()
     }
 
-    fn post(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, String) {
+    pub(crate) fn post(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, String) {
         let body = form.iter().map(|(k, v)| format!("{}={}", ppe::http::url_encode(k), ppe::http::url_encode(v))).collect::<Vec<_>>().join("&");
         self.rt.block_on(async {
             let mut resp = self.http.post(format!("{}{path}", self.url)).header("cookie", cookie).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
@@ -482,7 +483,7 @@ impl Ui {
     }
 
     /// Logs in; (session cookie, the session's CSRF token).
-    fn login(&self, login: &str, password: &str) -> (String, String) {
+    pub(crate) fn login(&self, login: &str, password: &str) -> (String, String) {
         self.rt.block_on(async {
             let resp = self.http.get(format!("{}/login", self.url)).send().await.unwrap();
             let csrf_cookie = Self::cookies(&resp).into_iter().find(|c| c.contains("csrf")).expect("login CSRF cookie");
