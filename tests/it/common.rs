@@ -363,3 +363,41 @@ pub fn memory_cups_conf() -> tempfile::TempDir {
     assert!(o.status.success(), "cups-setup.sh: {}", String::from_utf8_lossy(&o.stderr));
     dir
 }
+
+// ---------- a daemon of ours (`ppe … serve`), killed when dropped ----------
+
+/// A `ppe` daemon started by a test, killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Spawns `cmd` (stderr piped) and reads its stderr until `url_in` finds the address in a
+/// line; then the rest of stderr is drained in the background. `Err(stderr so far)` when the
+/// program ends before printing one.
+pub fn spawn_daemon(mut cmd: Command, url_in: impl Fn(&str) -> Option<String>) -> Result<Daemon, String> {
+    use std::io::BufRead;
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = String::new();
+    let url = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let _ = child.wait();
+            return Err(seen);
+        };
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(url) = url_in(&line) {
+            break url;
+        }
+    };
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    Ok(Daemon { child, url })
+}

@@ -2,9 +2,9 @@
 //! Every test enrolls a box with the real `ppe hub enroll` and runs the real `ppe edge serve`
 //! on its HTTPS listener, then looks at the box's database and audit log afterwards.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -52,45 +52,12 @@ impl EnrolledBox {
     }
 }
 
-/// The real `ppe edge serve`, killed when dropped.
-struct Daemon {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Starts `ppe edge serve` and waits for the line with its UI address; the daemon's stderr
 /// when it ends before printing one.
 fn serve(config: &Path, listen: &str) -> Result<Daemon, String> {
-    let mut child = Command::new(ppe_bin())
-        .args(["edge", "serve", "--listen", listen, "--config", config.to_str().unwrap()])
-        .env("PPE_HUB_URL", "https://127.0.0.1:9")
-        .env("PPE_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut seen = String::new();
-    let url = loop {
-        let Some(Ok(line)) = lines.next() else {
-            let _ = child.wait();
-            return Err(seen);
-        };
-        seen.push_str(&line);
-        seen.push('\n');
-        if let Some(at) = line.find(" UI on ") {
-            break line[at + 7..].split(';').next().unwrap().trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    Ok(Daemon { child, url })
+    let mut cmd = Command::new(ppe_bin());
+    cmd.args(["edge", "serve", "--listen", listen, "--config", config.to_str().unwrap()]).env("PPE_HUB_URL", "https://127.0.0.1:9").env("PPE_LOG", "warn");
+    spawn_daemon(cmd, |line| line.find(" UI on ").map(|at| line[at + 7..].split(';').next().unwrap().trim().to_string()))
 }
 
 /// An HTTPS session with the box UI, trusting only the hub CA.

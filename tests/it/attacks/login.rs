@@ -3,10 +3,9 @@
 //! the real `ppe edge serve` (the box UI) or `ppe hub serve` (the dashboard over its real TLS
 //! listener) and asserts the refusal and that nothing was stored or blamed on the victim.
 
-use std::io::BufRead;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -18,31 +17,12 @@ const STRANGER: &str = "127.0.0.2";
 /// Open redirects tried after a login on both UIs (hole 7).
 const BAD_NEXT: &[&str] = &["/%09/evil.example", "/\t/evil.example", "//evil.example/", "/%5Cevil.example", "/%2F/evil.example", "https://evil.example/", "/%2509/evil.example", "/\\evil.example"];
 
-/// A daemon of ours, killed when dropped.
-struct Daemon {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Starts `ppe ARGS…` and waits for the URL it prints (`http://` or `https://`).
 fn start(args: &[&str]) -> Daemon {
-    let mut child = Command::new(ppe_bin()).args(args).env("PPE_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("the daemon ended before printing its URL").unwrap();
-        if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://")) {
-            break u.trim_end_matches([';', ',']).trim_end_matches('/').to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    Daemon { child, url }
+    let mut cmd = Command::new(ppe_bin());
+    cmd.args(args).env("PPE_LOG", "warn");
+    spawn_daemon(cmd, |line| line.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://")).map(|u| u.trim_end_matches([';', ',']).trim_end_matches('/').to_string()))
+        .unwrap_or_else(|stderr| panic!("the daemon ended before printing its URL: {stderr}"))
 }
 
 /// A box with a plan, its accounts made before the daemon starts; (folder's ppe.toml, daemon).
