@@ -46,8 +46,14 @@ struct Ui {
 }
 
 fn start_ui(config: &Path) -> Ui {
+    let (url, http, rt) = serve_ui(ppe::context::EdgeContext::open(config).unwrap());
+    Ui { url, http, _rt: rt }
+}
+
+/// The box UI (the real router) of `ctx` on 127.0.0.1:0 in its own runtime: (its URL, a
+/// client that does not follow redirects, the runtime).
+pub(crate) fn serve_ui(ctx: ppe::context::EdgeContext) -> (String, reqwest::Client, tokio::runtime::Runtime) {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let ctx = ppe::context::EdgeContext::open(config).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -55,10 +61,10 @@ fn start_ui(config: &Path) -> Ui {
     let app = ppe::web::lan_router(ctx, Default::default(), events).unwrap();
     rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    Ui { url, http, _rt: rt }
+    (url, http, rt)
 }
 
-fn cookies_of(resp: &reqwest::Response) -> Vec<String> {
+pub(crate) fn cookies_of(resp: &reqwest::Response) -> Vec<String> {
     resp.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(|v| v.split(';').next().unwrap_or("").to_string()).collect()
 }
 

@@ -447,25 +447,18 @@ pub(crate) struct Ui {
 
 impl Ui {
     pub(crate) fn start(box_toml: &Path, hub_url: &str) -> Ui {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut ctx = ppe::context::EdgeContext::open(box_toml).unwrap();
         ctx.config.hub.url = hub_url.to_string();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (events, _) = tokio::sync::broadcast::channel(16);
-        let app = ppe::web::lan_router(ctx, Default::default(), events).unwrap();
-        rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let (url, http, rt) = crate::webui::serve_ui(ctx);
         Ui { url, http, rt }
     }
 
     pub(crate) fn cookies(resp: &reqwest::Response) -> Vec<String> {
-        resp.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(|v| v.split(';').next().unwrap_or("").to_string()).collect()
+        crate::webui::cookies_of(resp)
     }
 
     pub(crate) fn csrf_of(html: &str) -> String {
-        html.split("name=\"csrf\" value=\"").nth(1).map(|s| s.split('"').next().unwrap_or("").to_string()).unwrap_or_default()
+        crate::webui::hidden_csrf(html)
     }
 
     pub(crate) fn post(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, String) {
