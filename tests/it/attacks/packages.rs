@@ -4,10 +4,10 @@
 //! box's refusal with a one-line reason and an audit entry naming it, that nothing of the
 //! package is usable or kept as complete on the box, and that the hub released no key.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,38 +16,10 @@ use crate::common::*;
 use crate::materials::{copy_dir, report, run_ok, s, start_nginx_with, World, AFTER_WINDOW, BEFORE_WINDOW, DAYS_BEFORE, EXAM, IN_WINDOW};
 
 /// `ppe hub serve`, its clock started at `now`, on a free port.
-struct HubProcess {
-    child: Child,
-    url: String,
-}
-
-impl HubProcess {
-    fn start(w: &World, now: &str) -> HubProcess {
-        let mut child = Command::new(ppe_bin())
-            .args(["hub", "serve", "--listen", "127.0.0.1:0", "--now", now, "--config", s(&w.hub_toml)])
-            .env("PPE_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        let url = loop {
-            let line = lines.next().expect("hub serve ended before it listened").unwrap();
-            if let Some(u) = line.split_whitespace().find(|w| w.starts_with("https://")) {
-                break u.to_string();
-            }
-        };
-        // Keep draining so the hub never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        HubProcess { child, url }
-    }
-}
-
-impl Drop for HubProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn hub_process(w: &World, now: &str) -> Daemon {
+    let mut cmd = Command::new(ppe_bin());
+    cmd.args(["hub", "serve", "--listen", "127.0.0.1:0", "--now", now, "--config", s(&w.hub_toml)]).env("PPE_LOG", "warn");
+    spawn_daemon(cmd, |line| line.split_whitespace().find(|w| w.starts_with("https://")).map(str::to_string)).unwrap_or_else(|stderr| panic!("hub serve ended before it listened: {stderr}"))
 }
 
 fn box_db(w: &World) -> ppe::store::Connection {
@@ -76,7 +48,7 @@ fn assert_no_unverified_ciphertext(w: &World) {
 /// A refused run: its reason as the last line of its output and in the box's audit log, no
 /// key and nothing decryptable on the box, no unverified ciphertext kept, no key released by
 /// the hub. (Warnings logged before the reason, e.g. of a replayed time, may precede it.)
-fn assert_refused_and_nothing_kept(w: &World, hub: &HubProcess, o: &Output, needle: &str) {
+fn assert_refused_and_nothing_kept(w: &World, hub: &Daemon, o: &Output, needle: &str) {
     assert!(!o.status.success(), "expected a refusal naming {needle:?}, got success: {}", stdout(o));
     let err = stderr(o);
     let reason = err.trim().lines().last().unwrap_or_default();
@@ -106,7 +78,7 @@ fn assert_not_verified(w: &World, name: &str) {
 #[test]
 fn a_manifest_with_a_bad_signature_is_refused_and_nothing_is_fetched() {
     let w = World::new(&[20_000], 4096);
-    let hub = HubProcess::start(&w, IN_WINDOW);
+    let hub = hub_process(&w, IN_WINDOW);
     // A field changed after signing: here the expiry, to outlive the freeze check.
     let mut forged = w.manifest("0101");
     forged.manifest.expires = "2099-01-01T00:00:00Z".into();
@@ -120,7 +92,7 @@ fn a_manifest_with_a_bad_signature_is_refused_and_nothing_is_fetched() {
 #[test]
 fn another_exam_points_package_is_refused() {
     let w = World::new(&[20_000], 4096);
-    let hub = HubProcess::start(&w, IN_WINDOW);
+    let hub = hub_process(&w, IN_WINDOW);
     // Point 0102's validly signed manifest served as 0101's.
     std::fs::copy(w.package_dir("0102").join("manifest.json"), w.package_dir("0101").join("manifest.json")).unwrap();
     let o = w.edge_at(&hub.url, &["pull", "--exam", EXAM]);
@@ -132,7 +104,7 @@ fn another_exam_points_package_is_refused() {
 fn a_rollback_to_an_older_version_than_seen_is_refused() {
     let w = World::new(&[20_000], 4096);
     let v1 = std::fs::read(w.package_dir("0101").join("manifest.json")).unwrap();
-    let hub = HubProcess::start(&w, DAYS_BEFORE);
+    let hub = hub_process(&w, DAYS_BEFORE);
     assert_eq!(report(&w.edge_at(&hub.url, &["prestage", "--exam", EXAM])).version, 1);
     w.publish(4096);
     assert_eq!(report(&w.edge_at(&hub.url, &["prestage", "--exam", EXAM])).version, 2);
@@ -148,7 +120,7 @@ fn a_rollback_to_an_older_version_than_seen_is_refused() {
 fn an_expired_manifest_from_a_frozen_mirror_is_refused() {
     let w = World::new(&[20_000], 4096);
     // After the window by the hub's clock; the mirror keeps serving the old package.
-    let hub = HubProcess::start(&w, AFTER_WINDOW);
+    let hub = hub_process(&w, AFTER_WINDOW);
     let mirror = start_nginx_with(&w, "location / { }");
     w.set_mirror(&format!("https://127.0.0.1:{}", mirror.port));
     let o = w.edge_at(&hub.url, &["prestage", "--exam", EXAM]);
@@ -253,7 +225,7 @@ fn edge_with_peak_rss(w: &World, hub_url: &str, args: &[&str], limit: Duration) 
 #[test]
 fn a_file_longer_than_stated_is_refused_as_endless_data() {
     let w = World::new(&[20_000], 4096);
-    let hub = HubProcess::start(&w, IN_WINDOW);
+    let hub = hub_process(&w, IN_WINDOW);
     let name = w.files[0].0.clone();
     // The hub's copy padded: its stated length already gives it away.
     let cipher = w.cipher_path("0101", 0);
@@ -282,7 +254,7 @@ fn a_file_longer_than_stated_is_refused_as_endless_data() {
 #[test]
 fn an_endless_or_oversized_manifest_from_a_mirror_is_refused_after_a_bounded_read() {
     let w = World::new(&[20_000], 4096);
-    let hub = HubProcess::start(&w, IN_WINDOW);
+    let hub = hub_process(&w, IN_WINDOW);
     let limit = ppe::materials::MANIFEST_MAX_BYTES;
     for stated in [None, Some(1u64 << 40)] {
         let mirror = HostileMirror::start(move |_| Answer::Endless { stated });
@@ -301,7 +273,7 @@ fn an_endless_or_oversized_manifest_from_a_mirror_is_refused_after_a_bounded_rea
 #[test]
 fn a_flipped_byte_is_refused() {
     let w = World::new(&[50_000, 3_000], 4096);
-    let hub = HubProcess::start(&w, IN_WINDOW);
+    let hub = hub_process(&w, IN_WINDOW);
     let cipher = w.cipher_path("0101", 0);
     let mut flipped = std::fs::read(&cipher).unwrap();
     flipped[5000] ^= 0x01;
@@ -313,7 +285,7 @@ fn a_flipped_byte_is_refused() {
 
 /// Damages file 0's ciphertext on a copy of the package as removable media, then in the hub's
 /// publish folder: both pulls are refused (media first, the network after), nothing kept.
-fn refused_from_media_and_over_the_network(w: &World, hub: &HubProcess, damage: impl Fn(&Path), needle: &str) {
+fn refused_from_media_and_over_the_network(w: &World, hub: &Daemon, damage: impl Fn(&Path), needle: &str) {
     let m = w.manifest("0101").manifest;
     let media = w.dir.join("usb");
     copy_dir(&w.package_dir("0101"), &media);
@@ -333,7 +305,7 @@ const CHUNK: usize = 4096 + 16;
 #[test]
 fn a_truncated_file_is_refused() {
     let w = World::new(&[40_000, 40_000], 4096);
-    let hub = HubProcess::start(&w, IN_WINDOW);
+    let hub = hub_process(&w, IN_WINDOW);
     // The last whole chunk dropped: every remaining chunk still authenticates on its own.
     let cut = |p: &Path| {
         let b = std::fs::read(p).unwrap();
@@ -345,7 +317,7 @@ fn a_truncated_file_is_refused() {
 #[test]
 fn reordered_chunks_are_refused() {
     let w = World::new(&[40_000, 40_000], 4096);
-    let hub = HubProcess::start(&w, IN_WINDOW);
+    let hub = hub_process(&w, IN_WINDOW);
     let reorder = |p: &Path| {
         let mut b = std::fs::read(p).unwrap();
         let first = b[..CHUNK].to_vec();
@@ -359,7 +331,7 @@ fn reordered_chunks_are_refused() {
 #[test]
 fn a_chunk_swapped_in_from_another_file_is_refused() {
     let w = World::new(&[40_000, 40_000], 4096);
-    let hub = HubProcess::start(&w, IN_WINDOW);
+    let hub = hub_process(&w, IN_WINDOW);
     let other = w.cipher_path("0101", 1);
     let other_bytes = std::fs::read(&other).unwrap();
     // Chunk 1 of file 1 put in place of chunk 1 of file 0: same key, same position.
@@ -374,7 +346,7 @@ fn a_chunk_swapped_in_from_another_file_is_refused() {
 #[test]
 fn files_mixed_from_two_manifests_are_refused() {
     let w = World::new(&[40_000, 40_000], 4096);
-    let hub = HubProcess::start(&w, IN_WINDOW);
+    let hub = hub_process(&w, IN_WINDOW);
     let v1_file = std::fs::read(w.cipher_path("0101", 0)).unwrap();
     w.publish(4096);
     assert_eq!(w.manifest("0101").manifest.version, 2);
@@ -398,7 +370,7 @@ fn ask_key(ctx: &ppe::context::EdgeContext, hub_url: &str, as_ppe: &str) -> (u16
 #[test]
 fn the_key_is_refused_before_the_window() {
     let w = World::new(&[20_000], 4096);
-    let hub = HubProcess::start(&w, BEFORE_WINDOW);
+    let hub = hub_process(&w, BEFORE_WINDOW);
     // The ciphertext may come early; the ГЭК member's activation asks for the key too soon.
     let o = w.edge_at(&hub.url, &["pull", "--exam", EXAM]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -413,7 +385,7 @@ fn the_key_is_refused_before_the_window() {
 #[test]
 fn the_key_is_refused_after_the_window() {
     let w = World::new(&[20_000], 4096);
-    let hub = HubProcess::start(&w, AFTER_WINDOW);
+    let hub = hub_process(&w, AFTER_WINDOW);
     // The box itself stops at the expired manifest and does not even ask…
     let o = w.edge_at(&hub.url, &["pull", "--exam", EXAM]);
     assert_refused_and_nothing_kept(&w, &hub, &o, "срок действия манифеста истёк");
@@ -432,7 +404,7 @@ fn the_key_is_refused_to_a_box_not_assigned_and_to_one_asking_in_anothers_name()
     let w = World::new(&[20_000], 4096);
     let other = w.dir.join("box-0103");
     run_ok(&["hub", "enroll", "--ppe", "0103", "--out", s(&other), "--run-dir", s(&other.join("run")), "--config", s(&w.hub_toml)]);
-    let hub = HubProcess::start(&w, IN_WINDOW);
+    let hub = hub_process(&w, IN_WINDOW);
     let mut ctx = ppe::context::EdgeContext::open(&other.join("ppe.toml")).unwrap();
     ctx.config.hub.url = hub.url.clone();
     let (status, body) = ask_key(&ctx, &hub.url, "0103");
@@ -454,7 +426,7 @@ fn the_key_is_refused_to_a_box_not_assigned_and_to_one_asking_in_anothers_name()
 #[test]
 fn a_client_without_a_certificate_gets_no_package_no_plan_and_no_key() {
     let w = World::new(&[1000], 4096);
-    let hub = HubProcess::start(&w, IN_WINDOW);
+    let hub = hub_process(&w, IN_WINDOW);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let ca = reqwest::Certificate::from_pem(&std::fs::read(w.dir.join("hub/keys/ca.crt")).unwrap()).unwrap();
     let anonymous = reqwest::Client::builder().tls_certs_only([ca]).build().unwrap();
@@ -484,7 +456,7 @@ fn a_client_without_a_certificate_gets_no_package_no_plan_and_no_key() {
 #[test]
 fn a_certificate_from_a_foreign_ca_fails_the_handshake() {
     let w = World::new(&[1000], 4096);
-    let hub = HubProcess::start(&w, IN_WINDOW);
+    let hub = hub_process(&w, IN_WINDOW);
     // A box enrolled by another hub (another CA) for the same point code.
     let other_hub = w.dir.join("other");
     std::fs::create_dir_all(&other_hub).unwrap();
@@ -539,12 +511,12 @@ fn a_replayed_signed_hub_time_is_refused_and_cannot_unfreeze_an_expired_manifest
     let nonce = "5e".repeat(32);
     // Days before the exam, the hub's genuine signed time is recorded…
     let (old_time, old_signature) = {
-        let early = HubProcess::start(&w, DAYS_BEFORE);
+        let early = hub_process(&w, DAYS_BEFORE);
         record_signed_time(&w, &early.url, &nonce)
     };
     // …and replayed after the window by a server in the hub's place (holding a certificate
     // the box trusts), serving the expired package beside it.
-    let hub = HubProcess::start(&w, AFTER_WINDOW);
+    let hub = hub_process(&w, AFTER_WINDOW);
     let publish = w.dir.join("hub/state/publish");
     let time_body = format!("{{\"hub_time\":\"{old_time}\",\"nonce\":\"{nonce}\",\"signature\":\"{old_signature}\"}}");
     let impostor = start_nginx_with(
@@ -575,10 +547,10 @@ fn a_mirror_is_never_asked_for_time_and_its_signed_time_is_ignored() {
     // A genuine signed time from years later, put on every answer of the mirror: believed, it
     // would make the box refuse its package as expired.
     let (late_time, late_signature) = {
-        let late = HubProcess::start(&w, "2031-01-01T00:00:00Z");
+        let late = hub_process(&w, "2031-01-01T00:00:00Z");
         record_signed_time(&w, &late.url, &"7a".repeat(32))
     };
-    let hub = HubProcess::start(&w, IN_WINDOW);
+    let hub = hub_process(&w, IN_WINDOW);
     let mirror = start_nginx_with(&w, &format!("{} location / {{ }}", replayed_time_headers(&late_time, &late_signature)));
     w.set_mirror(&format!("https://127.0.0.1:{}", mirror.port));
     let r = report(&w.edge_at(&hub.url, &["pull", "--exam", EXAM]));
