@@ -45,6 +45,8 @@ fn make_db(dir: &Path, points: usize) -> PathBuf {
             address: format!("ул. Ленина, д. {}", i + 1),
             ate_code: format!("70{:02}", i % ates.len() + 1),
             ate_name: ates[i % ates.len()].into(),
+            point_type: Default::default(),
+            utc_offset_min: None,
         });
         let mut p = template.clone();
         p.participant_id = format!("P{:07}", i + 1);

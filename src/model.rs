@@ -83,6 +83,45 @@ pub struct Exam {
     /// UTC offset of the exam point's local time, minutes (Tomsk is +420).
     #[serde(default = "default_utc_offset")]
     pub utc_offset_min: i32,
+    /// The kit a participant gets, sheet kind codes `;`-separated (`br;bo1;bo2;bo2`);
+    /// empty means the default kit of the exam's kind and subject.
+    #[serde(default)]
+    pub kit: String,
+    /// When КИМ is printed: in the auditorium for those present, or ahead (ТОМ model).
+    #[serde(default)]
+    pub kim_print: KimPrint,
+}
+
+/// When and where an exam's КИМ is printed (DOMAIN.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KimPrint {
+    /// In the auditorium in front of the participants, only for those present, from the start.
+    #[default]
+    InRoom,
+    /// Fetched and printed in the staff room an hour before the start (remote ТОМ points).
+    Ahead,
+}
+
+impl KimPrint {
+    pub const ALL: [KimPrint; 2] = [Self::InRoom, Self::Ahead];
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InRoom => "in_room",
+            Self::Ahead => "ahead",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim().to_lowercase();
+        if t.is_empty() {
+            return Some(Self::InRoom);
+        }
+        Self::ALL.into_iter().find(|k| k.code() == t).or(match t.as_str() {
+            "в аудитории" => Some(Self::InRoom),
+            "заранее" | "том" => Some(Self::Ahead),
+            _ => None,
+        })
+    }
 }
 
 pub fn default_utc_offset() -> i32 {
@@ -131,6 +170,57 @@ pub struct ExamPoint {
     /// АТЕ (administrative-territorial unit) code and name.
     pub ate_code: String,
     pub ate_name: String,
+    /// Ordinary, ТОМ, УИС, at home, abroad (order 805 §18); exemptions of the roster rules.
+    #[serde(default)]
+    pub point_type: PointType,
+    /// The point's own UTC offset, minutes (Tomsk is +420). Required in new plans.
+    #[serde(default)]
+    pub utc_offset_min: Option<i32>,
+}
+
+/// Type of an exam point (order 805 §18; DOMAIN.md §3 exemptions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum PointType {
+    #[default]
+    Ordinary,
+    /// ППЭ на дому или в медицинской организации
+    Home,
+    /// ППЭ в труднодоступной и отдалённой местности
+    Tom,
+    /// ППЭ в учреждении уголовно-исполнительной системы
+    Uis,
+    /// ППЭ за пределами территории РФ
+    Abroad,
+}
+
+impl PointType {
+    pub const ALL: [PointType; 5] = [Self::Ordinary, Self::Home, Self::Tom, Self::Uis, Self::Abroad];
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Ordinary => "ordinary",
+            Self::Home => "home",
+            Self::Tom => "tom",
+            Self::Uis => "uis",
+            Self::Abroad => "abroad",
+        }
+    }
+    pub fn title_ru(self) -> &'static str {
+        match self {
+            Self::Ordinary => "обычный",
+            Self::Home => "на дому",
+            Self::Tom => "ТОМ",
+            Self::Uis => "УИС",
+            Self::Abroad => "за рубежом",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim().to_lowercase();
+        if t.is_empty() {
+            return Some(Self::Ordinary);
+        }
+        Self::ALL.into_iter().find(|p| p.code() == t || p.title_ru().to_lowercase() == t)
+    }
 }
 
 /// An auditorium of an exam point with its seat grid.
@@ -331,6 +421,14 @@ pub struct Participant {
     pub health: HealthCategory,
     #[serde(flatten)]
     pub conditions: SpecialConditions,
+    /// допуск к ГИА (§11.2ж): a participant without it is not seated, printed or expected.
+    /// Required in new plan files; records stored before the field existed read as admitted.
+    #[serde(default = "admitted_by_default")]
+    pub admitted: bool,
+}
+
+fn admitted_by_default() -> bool {
+    true
 }
 
 impl Participant {
@@ -379,16 +477,31 @@ pub enum WorkerRole {
     OrganizerOutside,
     /// ассистент
     Assistant,
+    /// медицинский работник
+    Medical,
+    /// экзаменатор-собеседник (oral ГВЭ, ИС-9)
+    Examiner,
+    /// эксперт, оценивающий ответы (ИС-9)
+    Expert,
+    /// специалист по проведению лабораторных работ
+    LabSpecialist,
+    /// технический специалист по видеонаблюдению
+    VideoTechnician,
 }
 
 impl WorkerRole {
-    pub const ALL: [WorkerRole; 6] = [
+    pub const ALL: [WorkerRole; 11] = [
         Self::Head,
         Self::GekMember,
         Self::TechSpecialist,
         Self::OrganizerInRoom,
         Self::OrganizerOutside,
         Self::Assistant,
+        Self::Medical,
+        Self::Examiner,
+        Self::Expert,
+        Self::LabSpecialist,
+        Self::VideoTechnician,
     ];
     pub fn code(self) -> &'static str {
         match self {
@@ -398,6 +511,11 @@ impl WorkerRole {
             Self::OrganizerInRoom => "organizer_in_room",
             Self::OrganizerOutside => "organizer_outside",
             Self::Assistant => "assistant",
+            Self::Medical => "medical",
+            Self::Examiner => "examiner",
+            Self::Expert => "expert",
+            Self::LabSpecialist => "lab_specialist",
+            Self::VideoTechnician => "video_technician",
         }
     }
     pub fn title_ru(self) -> &'static str {
@@ -408,6 +526,11 @@ impl WorkerRole {
             Self::OrganizerInRoom => "организатор в аудитории",
             Self::OrganizerOutside => "организатор вне аудитории",
             Self::Assistant => "ассистент",
+            Self::Medical => "медицинский работник",
+            Self::Examiner => "экзаменатор-собеседник",
+            Self::Expert => "эксперт",
+            Self::LabSpecialist => "специалист по проведению лабораторных работ",
+            Self::VideoTechnician => "технический специалист по видеонаблюдению",
         }
     }
     pub fn parse(text: &str) -> Option<Self> {
@@ -468,6 +591,45 @@ pub struct WorkerAssignment {
     pub reserve: bool,
 }
 
+/// A public observer accredited for exam points (order 805 §17).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observer {
+    pub observer_id: String,
+    pub surname: String,
+    pub name: String,
+    #[serde(default)]
+    pub patronymic: String,
+    pub sex: Sex,
+    pub birth_year: u16,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+    pub doc_type: DocType,
+    #[serde(default)]
+    pub doc_series: String,
+    pub doc_number: String,
+    /// The body that accredited the observer (орган, осуществивший аккредитацию).
+    pub accrediting_body: String,
+    /// Number of the observer's certificate (удостоверение).
+    pub certificate_number: String,
+}
+
+impl Observer {
+    pub fn full_name(&self) -> String {
+        join_name(&self.surname, &self.name, &self.patronymic)
+    }
+}
+
+/// An observer accredited for an exam point on a date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObserverAssignment {
+    pub observer_id: String,
+    pub ppe_code: String,
+    /// `ГГГГ.ММ.ДД`
+    pub date: String,
+}
+
 /// A whole plan as imported from РЦОИ: the unit of import, export and sync to a box.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Plan {
@@ -485,6 +647,10 @@ pub struct Plan {
     pub workers: Vec<Worker>,
     #[serde(default)]
     pub worker_assignments: Vec<WorkerAssignment>,
+    #[serde(default)]
+    pub observers: Vec<Observer>,
+    #[serde(default)]
+    pub observer_assignments: Vec<ObserverAssignment>,
 }
 
 impl Plan {
@@ -497,6 +663,8 @@ impl Plan {
             registrations: self.registrations.len(),
             workers: self.workers.len(),
             worker_assignments: self.worker_assignments.len(),
+            observers: self.observers.len(),
+            observer_assignments: self.observer_assignments.len(),
         }
     }
 
@@ -513,6 +681,9 @@ impl Plan {
             self.worker_assignments.iter().filter(|w| w.ppe_code == ppe_code).cloned().collect();
         let worker_ids: HashSet<&str> =
             worker_assignments.iter().map(|w| w.worker_id.as_str()).collect();
+        let observer_assignments: Vec<ObserverAssignment> =
+            self.observer_assignments.iter().filter(|o| o.ppe_code == ppe_code).cloned().collect();
+        let observer_ids: HashSet<&str> = observer_assignments.iter().map(|o| o.observer_id.as_str()).collect();
         Plan {
             exams: self.exams.iter().filter(|e| exam_ids.contains(e.exam_id.as_str())).cloned().collect(),
             exam_points: self.exam_points.iter().filter(|p| p.ppe_code == ppe_code).cloned().collect(),
@@ -531,6 +702,8 @@ impl Plan {
                 .cloned()
                 .collect(),
             worker_assignments,
+            observers: self.observers.iter().filter(|o| observer_ids.contains(o.observer_id.as_str())).cloned().collect(),
+            observer_assignments,
         }
     }
 }
@@ -544,20 +717,25 @@ pub struct PlanCounts {
     pub registrations: usize,
     pub workers: usize,
     pub worker_assignments: usize,
+    #[serde(default)]
+    pub observers: usize,
+    #[serde(default)]
+    pub observer_assignments: usize,
 }
 
 impl std::fmt::Display for PlanCounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "exams {}, exam points {}, auditoriums {}, participants {}, registrations {}, workers {}, worker assignments {}",
+            "exams {}, exam points {}, auditoriums {}, participants {}, registrations {}, workers {}, worker assignments {}, observers {}",
             self.exams,
             self.exam_points,
             self.auditoriums,
             self.participants,
             self.registrations,
             self.workers,
-            self.worker_assignments
+            self.worker_assignments,
+            self.observers
         )
     }
 }

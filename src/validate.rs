@@ -200,6 +200,8 @@ pub fn check_plan(tables: &[RawTable]) -> Result<Plan, Vec<Issue>> {
             registrations: located.registrations.into_iter().map(|x| x.1).collect(),
             workers: located.workers.into_iter().map(|x| x.1).collect(),
             worker_assignments: located.worker_assignments.into_iter().map(|x| x.1).collect(),
+            observers: Vec::new(),
+            observer_assignments: Vec::new(),
         })
     } else {
         Err(issues)
@@ -223,6 +225,8 @@ fn convert_row(table: &str, r: &mut RowReader<'_>, out: &mut Located) {
                 materials_close_after_start_min: r.number("materials_close_after_start_min", 0..=1_440),
                 upload_deadline_after_end_min: r.number("upload_deadline_after_end_min", 1..=43_200),
                 utc_offset_min: if r.raw("utc_offset_min").is_empty() { default_utc_offset() } else { r.number("utc_offset_min", -720..=840) },
+                kit: r.get("kit"),
+                kim_print: r.parse_enum("kim_print", KimPrint::parse, "in_room, ahead").unwrap_or_default(),
             };
             if r.ok && exam.level != 9 && exam.level != 11 {
                 r.problem("level", format!("уровень {}: допустимо 9 или 11", exam.level));
@@ -240,7 +244,15 @@ fn convert_row(table: &str, r: &mut RowReader<'_>, out: &mut Located) {
             }
         }
         "exam_points" => {
-            let p = ExamPoint { ppe_code: r.get("ppe_code"), name: r.get("name"), address: r.get("address"), ate_code: r.get("ate_code"), ate_name: r.get("ate_name") };
+            let p = ExamPoint {
+                ppe_code: r.get("ppe_code"),
+                name: r.get("name"),
+                address: r.get("address"),
+                ate_code: r.get("ate_code"),
+                ate_name: r.get("ate_name"),
+                point_type: r.parse_enum("point_type", PointType::parse, "ordinary, home, tom, uis, abroad").unwrap_or_default(),
+                utc_offset_min: if r.raw("utc_offset_min").is_empty() { None } else { Some(r.number("utc_offset_min", -720..=840)) },
+            };
             if r.ok {
                 out.exam_points.push((line, p));
             }
@@ -305,6 +317,7 @@ fn convert_row(table: &str, r: &mut RowReader<'_>, out: &mut Located) {
                     braille: r.flag("braille"),
                     computer: r.flag("computer"),
                 },
+                admitted: r.raw("admitted").is_empty() || r.flag("admitted"),
             };
             if doc_type.is_some() && !p.doc_number.is_empty() {
                 match check_document(p.doc_type, &p.doc_series, &p.doc_number) {

@@ -137,6 +137,8 @@ pub fn generate_region(p: &RegionParams) -> Plan {
         materials_close_after_start_min: 30,
         upload_deadline_after_end_min: 60,
         utc_offset_min: p.utc_offset_min,
+        kim_print: Default::default(),
+        kit: String::new(),
     });
     plan.exams.push(Exam {
         exam_id: OGE_EXAM_ID.into(),
@@ -151,6 +153,8 @@ pub fn generate_region(p: &RegionParams) -> Plan {
         materials_close_after_start_min: 30,
         upload_deadline_after_end_min: 60,
         utc_offset_min: p.utc_offset_min,
+        kim_print: Default::default(),
+        kit: String::new(),
     });
 
     let points = p.points.max(1);
@@ -175,6 +179,8 @@ pub fn generate_region(p: &RegionParams) -> Plan {
             address: format!("{}, {}, д. {}", TOWNS[ate % TOWNS.len()], pick(&mut rng, STREETS), rng.gen_range(1..120)),
             ate_code: format!("70{:02}", ate + 1),
             ate_name: ATE[ate].into(),
+            point_type: Default::default(),
+            utc_offset_min: Some(p.utc_offset_min),
         });
         // Auditoriums sized for the participants of one exam day at this point.
         let expected = p.participants.div_ceil(points).div_ceil(2).max(10);
@@ -269,6 +275,7 @@ pub fn generate_region(p: &RegionParams) -> Plan {
             category: "обучающийся".into(),
             health: if special { *pick(&mut rng, &[HealthCategory::Ovz, HealthCategory::DisabledChild]) } else { HealthCategory::None },
             conditions,
+            admitted: true,
         });
         plan.registrations.push(Registration {
             exam_id: if level11 { EGE_EXAM_ID } else { OGE_EXAM_ID }.into(),

@@ -207,10 +207,7 @@ pub struct PlanSlice {
 
 pub fn plan_slice(conn: &Connection) -> rusqlite::Result<PlanSlice> {
     let exams = crate::plan::store::exam_list(conn)?;
-    let mut st = conn.prepare("SELECT ppe_code, name, address, ate_code, ate_name FROM exam_point ORDER BY ppe_code")?;
-    let points = st
-        .query_map([], |r| Ok(ExamPoint { ppe_code: r.get(0)?, name: r.get(1)?, address: r.get(2)?, ate_code: r.get(3)?, ate_name: r.get(4)? }))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let points = crate::plan::store::exam_point_list(conn)?;
     // Participant records are JSON with the special conditions flattened in (`extra_time`).
     let mut st = conn.prepare(
         "SELECT r.exam_id, r.ppe_code, COUNT(*), MAX(COALESCE(json_extract(p.record, '$.extra_time'), 0))

@@ -26,6 +26,8 @@ pub(crate) fn exam() -> Exam {
         materials_close_after_start_min: 30,
         upload_deadline_after_end_min: 60,
         utc_offset_min: 420,
+        kim_print: Default::default(),
+        kit: String::new(),
     }
 }
 

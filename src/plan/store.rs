@@ -19,25 +19,29 @@ fn doc_key(doc_type: DocType, series: &str, number: &str) -> String {
 pub fn replace_plan(tx: &Transaction<'_>, plan: &Plan, imported_at: &str, source: &str, sha256: &str) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM registration", [])?;
     tx.execute("DELETE FROM worker_assignment", [])?;
+    tx.execute("DELETE FROM observer_assignment", [])?;
     {
         let mut st = tx.prepare(
-            "INSERT INTO exam VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            "INSERT INTO exam VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
              ON CONFLICT(exam_id) DO UPDATE SET kind=excluded.kind, level=excluded.level, subject_code=excluded.subject_code,
                subject_name=excluded.subject_name, date=excluded.date, start=excluded.start, duration_min=excluded.duration_min,
                materials_open_before_min=excluded.materials_open_before_min,
                materials_close_after_start_min=excluded.materials_close_after_start_min,
-               upload_deadline_after_end_min=excluded.upload_deadline_after_end_min, utc_offset_min=excluded.utc_offset_min",
+               upload_deadline_after_end_min=excluded.upload_deadline_after_end_min, utc_offset_min=excluded.utc_offset_min,
+               kit=excluded.kit, kim_print=excluded.kim_print",
         )?;
         for e in &plan.exams {
             st.execute(params![e.exam_id, e.kind.code(), e.level, e.subject_code, e.subject_name, e.date, e.start, e.duration_min,
-                e.materials_open_before_min, e.materials_close_after_start_min, e.upload_deadline_after_end_min, e.utc_offset_min])?;
+                e.materials_open_before_min, e.materials_close_after_start_min, e.upload_deadline_after_end_min, e.utc_offset_min,
+                e.kit, e.kim_print.code()])?;
         }
         let mut st = tx.prepare(
-            "INSERT INTO exam_point VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(ppe_code) DO UPDATE SET name=excluded.name, address=excluded.address, ate_code=excluded.ate_code, ate_name=excluded.ate_name",
+            "INSERT INTO exam_point VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT(ppe_code) DO UPDATE SET name=excluded.name, address=excluded.address, ate_code=excluded.ate_code, ate_name=excluded.ate_name,
+               point_type=excluded.point_type, utc_offset_min=excluded.utc_offset_min",
         )?;
         for p in &plan.exam_points {
-            st.execute(params![p.ppe_code, p.name, p.address, p.ate_code, p.ate_name])?;
+            st.execute(params![p.ppe_code, p.name, p.address, p.ate_code, p.ate_name, p.point_type.code(), p.utc_offset_min])?;
         }
         let mut st = tx.prepare(
             "INSERT INTO auditorium VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -72,7 +76,19 @@ pub fn replace_plan(tx: &Transaction<'_>, plan: &Plan, imported_at: &str, source
         for w in &plan.worker_assignments {
             st.execute(params![w.worker_id, w.ppe_code, w.date, w.reserve])?;
         }
+        let mut st = tx.prepare(
+            "INSERT INTO observer VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(observer_id) DO UPDATE SET surname=excluded.surname, name=excluded.name, record=excluded.record",
+        )?;
+        for o in &plan.observers {
+            st.execute(params![o.observer_id, o.surname, o.name, serde_json::to_string(o).map_err(json_err)?])?;
+        }
+        let mut st = tx.prepare("INSERT INTO observer_assignment VALUES (?1, ?2, ?3)")?;
+        for o in &plan.observer_assignments {
+            st.execute(params![o.observer_id, o.ppe_code, o.date])?;
+        }
     }
+    remove_absent(tx, "observer", "observer_id", plan.observers.iter().map(|o| o.observer_id.clone()))?;
     remove_absent(tx, "auditorium", "ppe_code || '/' || auditorium", plan.auditoriums.iter().map(|a| format!("{}/{}", a.ppe_code, a.auditorium)))?;
     remove_absent(tx, "participant", "participant_id", plan.participants.iter().map(|p| p.participant_id.clone()))?;
     remove_absent(tx, "worker", "worker_id", plan.workers.iter().map(|w| w.worker_id.clone()))?;
@@ -121,6 +137,8 @@ fn exam_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Exam> {
         materials_close_after_start_min: r.get(9)?,
         upload_deadline_after_end_min: r.get(10)?,
         utc_offset_min: r.get(11)?,
+        kit: r.get(12)?,
+        kim_print: parse_code(13, r.get(13)?, KimPrint::parse)?,
     })
 }
 
@@ -135,10 +153,27 @@ pub fn exam_list(conn: &Connection) -> rusqlite::Result<Vec<Exam>> {
 }
 
 pub fn exam_point_get(conn: &Connection, ppe_code: &str) -> rusqlite::Result<Option<ExamPoint>> {
-    conn.query_row("SELECT ppe_code, name, address, ate_code, ate_name FROM exam_point WHERE ppe_code = ?1", [ppe_code], |r| {
-        Ok(ExamPoint { ppe_code: r.get(0)?, name: r.get(1)?, address: r.get(2)?, ate_code: r.get(3)?, ate_name: r.get(4)? })
+    conn.query_row(&format!("SELECT {EXAM_POINT_COLUMNS} FROM exam_point WHERE ppe_code = ?1"), [ppe_code], exam_point_from_row).optional()
+}
+
+const EXAM_POINT_COLUMNS: &str = "ppe_code, name, address, ate_code, ate_name, point_type, utc_offset_min";
+
+fn exam_point_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExamPoint> {
+    Ok(ExamPoint {
+        ppe_code: r.get(0)?,
+        name: r.get(1)?,
+        address: r.get(2)?,
+        ate_code: r.get(3)?,
+        ate_name: r.get(4)?,
+        point_type: parse_code(5, r.get(5)?, PointType::parse)?,
+        utc_offset_min: r.get(6)?,
     })
-    .optional()
+}
+
+pub fn exam_point_list(conn: &Connection) -> rusqlite::Result<Vec<ExamPoint>> {
+    let mut st = conn.prepare(&format!("SELECT {EXAM_POINT_COLUMNS} FROM exam_point ORDER BY ppe_code"))?;
+    let rows = st.query_map([], exam_point_from_row)?;
+    rows.collect()
 }
 
 /// The exam points where an exam is held (those with registrations for it).
@@ -152,10 +187,7 @@ pub fn exam_points_of_exam(conn: &Connection, exam_id: &str) -> rusqlite::Result
 pub fn load_plan(conn: &Connection) -> rusqlite::Result<Plan> {
     let mut plan = Plan { exams: exam_list(conn)?, ..Plan::default() };
     {
-        let mut st = conn.prepare("SELECT ppe_code, name, address, ate_code, ate_name FROM exam_point ORDER BY ppe_code")?;
-        plan.exam_points = st
-            .query_map([], |r| Ok(ExamPoint { ppe_code: r.get(0)?, name: r.get(1)?, address: r.get(2)?, ate_code: r.get(3)?, ate_name: r.get(4)? }))?
-            .collect::<rusqlite::Result<_>>()?;
+        plan.exam_points = exam_point_list(conn)?;
         let mut st = conn.prepare(
             "SELECT ppe_code, auditorium, rows, columns, capacity, special_needs, video, oral, reserve, unusable_seats, floor
              FROM auditorium ORDER BY ppe_code, auditorium",
@@ -188,6 +220,12 @@ pub fn load_plan(conn: &Connection) -> rusqlite::Result<Plan> {
         let mut st = conn.prepare("SELECT worker_id, ppe_code, date, reserve FROM worker_assignment ORDER BY ppe_code, date, worker_id")?;
         plan.worker_assignments = st
             .query_map([], |r| Ok(WorkerAssignment { worker_id: r.get(0)?, ppe_code: r.get(1)?, date: r.get(2)?, reserve: r.get(3)? }))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut st = conn.prepare("SELECT record FROM observer ORDER BY observer_id")?;
+        plan.observers = st.query_map([], |r| parse_json(0, r.get(0)?))?.collect::<rusqlite::Result<_>>()?;
+        let mut st = conn.prepare("SELECT observer_id, ppe_code, date FROM observer_assignment ORDER BY ppe_code, date, observer_id")?;
+        plan.observer_assignments = st
+            .query_map([], |r| Ok(ObserverAssignment { observer_id: r.get(0)?, ppe_code: r.get(1)?, date: r.get(2)? }))?
             .collect::<rusqlite::Result<_>>()?;
     }
     Ok(plan)

@@ -507,6 +507,8 @@ impl PrintContext<'_> {
                         WorkerRole::Head | WorkerRole::GekMember | WorkerRole::TechSpecialist => "штаб ППЭ",
                         WorkerRole::OrganizerInRoom | WorkerRole::Assistant => "аудитория",
                         WorkerRole::OrganizerOutside => "вне аудитории",
+                        WorkerRole::Medical | WorkerRole::VideoTechnician => "штаб ППЭ",
+                        WorkerRole::Examiner | WorkerRole::Expert | WorkerRole::LabSpecialist => "аудитория",
                     }
                 };
                 WorkerRow { name: worker.full_name(), role: role.title_ru().to_string(), post: post.to_string() }

@@ -59,6 +59,8 @@ pub const EXAM_COLUMNS: &[Column] = &[
     col("materials_close_after_start_min", true, Number, "ключи не выдаются через N мин после начала"),
     col("upload_deadline_after_end_min", true, Number, "срок передачи: N мин после окончания"),
     col("utc_offset_min", false, Number, "смещение местного времени от UTC, мин"),
+    col("kit", false, CodeList, "комплект участника: коды бланков через ; (пусто — по виду экзамена)"),
+    col("kim_print", false, Enum, "печать КИМ: in_room (в аудитории) или ahead (заранее, ТОМ)"),
 ];
 
 pub const EXAM_POINT_COLUMNS: &[Column] = &[
@@ -67,6 +69,8 @@ pub const EXAM_POINT_COLUMNS: &[Column] = &[
     col("address", true, Text, "адрес"),
     col("ate_code", true, Code, "код АТЕ"),
     col("ate_name", true, Text, "наименование АТЕ"),
+    col("point_type", false, Enum, "тип ППЭ: ordinary, home, tom, uis, abroad"),
+    col("utc_offset_min", false, Number, "смещение местного времени ППЭ от UTC, мин"),
 ];
 
 pub const AUDITORIUM_COLUMNS: &[Column] = &[
@@ -108,6 +112,7 @@ pub const PARTICIPANT_COLUMNS: &[Column] = &[
     col("assistant", false, Bool, "ассистент"),
     col("braille", false, Bool, "шрифт Брайля"),
     col("computer", false, Bool, "компьютер"),
+    col("admitted", false, Bool, "допуск к ГИА"),
 ];
 
 pub const REGISTRATION_COLUMNS: &[Column] = &[

@@ -28,7 +28,13 @@ impl Role {
             WorkerRole::Head => Role::Head,
             WorkerRole::GekMember => Role::Gek,
             WorkerRole::OrganizerInRoom | WorkerRole::OrganizerOutside => Role::Organizer,
-            WorkerRole::Assistant => Role::Assistant,
+            // Least privilege until their own pages exist: the timeline only.
+            WorkerRole::Assistant
+            | WorkerRole::Medical
+            | WorkerRole::Examiner
+            | WorkerRole::Expert
+            | WorkerRole::LabSpecialist
+            | WorkerRole::VideoTechnician => Role::Assistant,
         }
     }
 
