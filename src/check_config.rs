@@ -118,6 +118,7 @@ pub fn check_edge(cfg: &EdgeFileConfig) -> Vec<Problem> {
     if cfg.heartbeat.interval_secs == 0 {
         out.push(Problem::error("heartbeat.interval_secs", "must be at least 1"));
     }
+    out.extend(cfg.roster.problems().into_iter().map(|(key, reason)| Problem::error(&key, reason)));
     out
 }
 

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod roster;
+pub use roster::{RosterConfig, StaffMinimum};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("config {path}: cannot read: {source}")]
@@ -52,6 +55,9 @@ pub struct EdgeFileConfig {
     pub heartbeat: HeartbeatConfig,
     #[serde(default)]
     pub ui: UiConfig,
+    /// The region's numbers of the worker roster.
+    #[serde(default)]
+    pub roster: RosterConfig,
 }
 
 /// The box's web UI: its TLS certificate and the first start's one-time code.

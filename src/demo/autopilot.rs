@@ -103,8 +103,9 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     ));
     let roster = {
         let mut conn = ctx.db()?;
-        let (exam_ref, ppe_ref, rules) = (crate::model::ExamId::from(exam_id), crate::model::PpeCode::from(&ppe_code), crate::roster::RosterRules::for_exam(exam));
-        crate::roster::ops::assign(&mut conn, &crate::roster::ops::AssignRequest { exam_id: &exam_ref, ppe_code: &ppe_ref, rules: &rules, at: &now, actor: TECH_LOGIN })?
+        let (exam_ref, ppe_ref, rules) = (crate::model::ExamId::from(exam_id), crate::model::PpeCode::from(&ppe_code), crate::roster::RosterRules::from_config(&ctx.config.roster, exam));
+        let seed = crate::roster::ops::organizer_seed(&conn, &exam_ref, &ppe_ref)?;
+        crate::roster::ops::assign(&mut conn, &crate::roster::ops::AssignRequest { exam_id: &exam_ref, ppe_code: &ppe_ref, rules: &rules, seed, at: &now, actor: TECH_LOGIN })?
     };
     say(ctx, &format!(
         "расстановка работников: {} должностей, в резерве {}, нарушений правил {}{}",

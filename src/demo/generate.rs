@@ -284,71 +284,160 @@ pub fn generate_region(p: &RegionParams) -> Plan {
         });
     }
 
-    // Workers of each exam point: head, ГЭК members, technical specialists, organizers
-    // (two per auditorium plus reserve), organizers outside, assistants.
+    generate_workers(&mut plan, &mut rng, &schools, ate_count, &mut docs);
+    plan
+}
+
+/// The workers section of the region: every exam point gets the staff its days need so that
+/// the roster rules hold with the regulation's defaults (DOMAIN.md §3) — the head, two ГЭК
+/// members, technical specialists and a medical worker for the whole day; organizers sized
+/// from the point's rooms and the exams of each date (two per auditorium each exam may use,
+/// one post per worker per day, three of them in reserve); outside organizers for every floor
+/// of every exam; an assistant for each participant who needs one. Organizers and assistants
+/// teach at schools with no participant at the point (or at a primary school) and specialize
+/// in no subject examined there.
+fn generate_workers(
+    plan: &mut Plan,
+    rng: &mut ChaCha8Rng,
+    schools: &[School],
+    ate_count: usize,
+    docs: &mut std::collections::HashSet<(String, String)>,
+) {
     let mut worker_no = 0usize;
+    let mut workers = Vec::new();
+    let mut assignments = Vec::new();
     for (i, point) in plan.exam_points.iter().enumerate() {
         let ate = i % ate_count;
-        let rooms = plan.auditoriums.iter().filter(|a| a.ppe_code == point.ppe_code).count();
-        let mut posts: Vec<WorkerRole> = vec![WorkerRole::Head, WorkerRole::GekMember, WorkerRole::GekMember, WorkerRole::TechSpecialist, WorkerRole::TechSpecialist];
-        posts.extend(std::iter::repeat_n(WorkerRole::OrganizerInRoom, rooms * 2 + rooms / 2 + 3));
-        posts.extend(std::iter::repeat_n(WorkerRole::OrganizerOutside, 4));
-        posts.extend(std::iter::repeat_n(WorkerRole::Assistant, 2));
+        let rooms: Vec<&Auditorium> = plan.auditoriums.iter().filter(|a| a.ppe_code == point.ppe_code).collect();
+        let usable_rooms = rooms.iter().filter(|a| !a.reserve).count().max(1);
+        let floors = rooms.iter().map(|a| a.floor).collect::<std::collections::BTreeSet<_>>().len().max(1);
+        let here: Vec<&Registration> = plan.registrations.iter().filter(|r| r.ppe_code == point.ppe_code).collect();
+        let exams_here: Vec<&Exam> = plan.exams.iter().filter(|e| here.iter().any(|r| r.exam_id == e.exam_id)).collect();
+        let mut dates: Vec<&str> = exams_here.iter().map(|e| e.date.as_str()).collect();
+        if dates.is_empty() {
+            dates = plan.exams.iter().map(|e| e.date.as_str()).collect();
+        }
+        dates.sort_unstable();
+        dates.dedup();
+        let needs_assistant: std::collections::HashSet<&str> =
+            plan.participants.iter().filter(|p| p.conditions.assistant).map(|p| p.participant_id.as_str()).collect();
+        // (organizers in rooms, outside, assistants) the busiest date needs.
+        let (mut in_rooms, mut outside, mut assistants) = (0usize, 0usize, 0usize);
+        for date in &dates {
+            let (mut a, mut b, mut c) = (0, 0, 0);
+            for exam in exams_here.iter().filter(|e| e.date == *date) {
+                let seated: Vec<&&Registration> = here.iter().filter(|r| r.exam_id == exam.exam_id).collect();
+                // Rooms hold at least 12 (special-needs rooms) or 14; two special rooms extra.
+                a += 2 * usable_rooms.min(seated.len().div_ceil(12) + 2);
+                b += floors;
+                c += seated.iter().filter(|r| needs_assistant.contains(r.participant_id.as_str())).count();
+            }
+            (in_rooms, outside, assistants) = (in_rooms.max(a), outside.max(b), assistants.max(c));
+        }
+        let mut posts: Vec<WorkerRole> = vec![
+            WorkerRole::Head,
+            WorkerRole::GekMember,
+            WorkerRole::GekMember,
+            WorkerRole::TechSpecialist,
+            WorkerRole::TechSpecialist,
+            WorkerRole::Medical,
+        ];
+        posts.extend(std::iter::repeat_n(WorkerRole::OrganizerInRoom, in_rooms + 3));
+        posts.extend(std::iter::repeat_n(WorkerRole::OrganizerOutside, outside.max(1)));
+        posts.extend(std::iter::repeat_n(WorkerRole::Assistant, assistants));
         let local_schools: Vec<&School> = schools.iter().filter(|s| s.ate == ate).collect();
+        // Schools whose participants sit here: their teachers may not organize here.
+        let sitting_here: std::collections::HashSet<&str> =
+            plan.participants.iter().filter(|p| here.iter().any(|r| r.participant_id == p.participant_id)).map(|p| p.school_code.as_str()).collect();
+        let town = TOWNS[ate % TOWNS.len()];
+        let mut elsewhere: Vec<(String, String)> =
+            local_schools.iter().filter(|s| !sitting_here.contains(s.code.as_str())).map(|s| (s.code.clone(), s.name.clone())).collect();
+        elsewhere.extend((1..=2).map(|k| (format!("70{:02}9{k:02}", ate + 1), format!("МБОУ НОШ {k} {town}"))));
+        let examined: std::collections::HashSet<&str> = exams_here.iter().map(|e| e.subject_code.as_str()).collect();
         for (k, role) in posts.iter().enumerate() {
             worker_no += 1;
             let female = rng.gen_bool(0.8);
-            let (sm, sf) = pick(&mut rng, SURNAMES);
-            let (pm, pf) = pick(&mut rng, PATRONYMICS);
-            let (surname, name, patronymic) = if female { (*sf, *pick(&mut rng, FEMALE_NAMES), *pf) } else { (*sm, *pick(&mut rng, MALE_NAMES), *pm) };
+            let (sm, sf) = pick(rng, SURNAMES);
+            let (pm, pf) = pick(rng, PATRONYMICS);
+            let (surname, name, patronymic) = if female { (*sf, *pick(rng, FEMALE_NAMES), *pf) } else { (*sm, *pick(rng, MALE_NAMES), *pm) };
             let birth_year = rng.gen_range(1960..=2000);
             let (series, number) = loop {
                 let year = birth_year + 20 + rng.gen_range(0..20);
-                let d = passport(&mut rng, 69, year);
+                let d = passport(rng, 69, year);
                 if docs.insert(d.clone()) {
                     break d;
                 }
             };
+            let organizes = matches!(role, WorkerRole::OrganizerInRoom | WorkerRole::OrganizerOutside | WorkerRole::Assistant);
             let school = local_schools.get(rng.gen_range(0..local_schools.len().max(1))).copied();
-            let teaches = matches!(role, WorkerRole::OrganizerInRoom | WorkerRole::OrganizerOutside | WorkerRole::Assistant) || rng.gen_bool(0.3);
-            let (spec, _) = pick(&mut rng, SUBJECTS);
+            let teaches = *role != WorkerRole::Medical && (organizes || rng.gen_bool(0.3));
+            let (mut spec, _) = *pick(rng, SUBJECTS);
+            let (workplace, school_code) = if organizes {
+                let (code, name) = &elsewhere[rng.gen_range(0..elsewhere.len())];
+                // Never a specialist in a subject examined at this point.
+                let drawn = spec;
+                spec = SUBJECTS
+                    .iter()
+                    .map(|s| s.0)
+                    .cycle()
+                    .skip_while(|s| *s != drawn)
+                    .take(SUBJECTS.len())
+                    .find(|s| !examined.contains(s))
+                    .unwrap_or("");
+                (name.clone(), code.clone())
+            } else if *role == WorkerRole::Medical {
+                (format!("ОГАУЗ Больница {town}"), String::new())
+            } else {
+                (
+                    school.map(|s| s.name.clone()).unwrap_or_else(|| "Департамент общего образования".into()),
+                    if teaches { school.map(|s| s.code.clone()).unwrap_or_default() } else { String::new() },
+                )
+            };
+            let specializations: Vec<String> = if teaches && !spec.is_empty() { vec![spec.to_string()] } else { Vec::new() };
             let mut roles = vec![*role];
             if *role == WorkerRole::OrganizerInRoom {
                 roles.push(WorkerRole::OrganizerOutside);
             }
+            let (phone_number, snils_number) = (phone(rng), snils(rng));
+            let position = match role {
+                WorkerRole::GekMember => "член ГЭК".to_string(),
+                WorkerRole::Medical => "медицинская сестра".to_string(),
+                _ => (*pick(rng, POSITIONS)).to_string(),
+            };
             let worker_id = format!("W{worker_no:06}");
-            plan.workers.push(Worker {
+            workers.push(Worker {
                 worker_id: worker_id.clone(),
                 surname: surname.into(),
                 name: name.into(),
                 patronymic: patronymic.into(),
                 birth_year: birth_year as u16,
-                phone: phone(&mut rng),
+                phone: phone_number,
                 email: format!("w{worker_no}@edu.example.ru"),
-                snils: snils(&mut rng),
+                snils: snils_number,
                 doc_type: DocType::PassportRf,
                 doc_series: series,
                 doc_number: number,
-                workplace: school.map(|s| s.name.clone()).unwrap_or_else(|| "Департамент общего образования".into()),
-                workplace_school_code: if teaches { school.map(|s| s.code.clone()).unwrap_or_default() } else { String::new() },
-                position: if *role == WorkerRole::GekMember { "член ГЭК".into() } else { (*pick(&mut rng, POSITIONS)).into() },
-                specializations: if teaches { vec![(*spec).to_string()] } else { Vec::new() },
+                workplace,
+                workplace_school_code: school_code,
+                position,
+                forbidden_subjects: specializations.clone(),
+                specializations,
                 roles,
-                forbidden_subjects: if teaches { vec![(*spec).to_string()] } else { Vec::new() },
             });
             // The last three organizers of each point are the reserve.
             let reserve = *role == WorkerRole::OrganizerInRoom && posts[k + 1..].iter().filter(|r| **r == WorkerRole::OrganizerInRoom).count() < 3;
-            for date in [ege_date, oge_date] {
-                plan.worker_assignments.push(WorkerAssignment {
+            for date in &dates {
+                assignments.push(WorkerAssignment {
                     worker_id: worker_id.clone(),
                     ppe_code: point.ppe_code.clone(),
-                    date: date.format("%Y.%m.%d").to_string(),
+                    date: date.to_string(),
                     reserve,
                 });
             }
         }
     }
-    plan
+    plan.workers.extend(workers);
+    plan.worker_assignments.extend(assignments);
 }
 
 #[cfg(test)]

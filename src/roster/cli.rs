@@ -1,4 +1,5 @@
-//! `ppe edge roster`: assign workers to posts for an exam, show it, replace an absent worker.
+//! `ppe edge roster`: assign workers to posts for an exam by the region's `[roster]` rules in
+//! the order drawn from the organizers' seed, show it, replace an absent worker.
 
 use std::path::Path;
 
@@ -30,19 +31,29 @@ pub fn roster(config: &Path, args: RosterArgs) -> anyhow::Result<()> {
     let mut conn = ctx.db()?;
     let (exam_id, ppe_code) = (ExamId::from(&args.exam), PpeCode::from(&ctx.config.ppe_code));
     let at = ctx.clock.now_rfc3339();
-    let mut rules = ops::rules_for(&conn, &exam_id)?;
+    let mut rules = ops::rules_for(&conn, &ctx.config.roster, &exam_id)?;
     rules.teacher_rule_exempt_schools.extend(args.exempt_schools.iter().cloned());
     if let Some(absent) = &args.replace {
-        let request = ReplaceRequest { exam_id: &exam_id, ppe_code: &ppe_code, absent: &WorkerId::from(absent), reason: &args.reason, rules: &rules, at: &at, actor: &args.by };
+        let request = ReplaceRequest {
+            exam_id: &exam_id,
+            ppe_code: &ppe_code,
+            absent: &WorkerId::from(absent),
+            reason: &args.reason,
+            rules: &rules,
+            at: &at,
+            actor: &args.by,
+        };
         let record = ops::replace(&mut conn, &request)?;
         println!("замена: {} → {} ({})", record.absent_worker_id, record.replacement_worker_id, record.post.title_ru());
         return Ok(());
     }
-    let roster = ops::assign(&mut conn, &AssignRequest { exam_id: &exam_id, ppe_code: &ppe_code, rules: &rules, at: &at, actor: &args.by })?;
+    let seed = ops::organizer_seed(&conn, &exam_id, &ppe_code)?;
+    let roster = ops::assign(&mut conn, &AssignRequest { exam_id: &exam_id, ppe_code: &ppe_code, rules: &rules, seed, at: &at, actor: &args.by })?;
     for e in &roster.entries {
         println!("{:<8} {}", e.worker_id, e.post.title_ru());
     }
     println!("в резерве: {}", roster.reserve.len());
+    println!("зерно распределения организаторов: {}", roster.seed);
     if !roster.is_complete() {
         for s in &roster.shortfalls {
             eprintln!("не выполнено правило: {s}");

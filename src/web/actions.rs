@@ -182,8 +182,9 @@ pub async fn roster_assign(State(state): State<WebState>, staff: Staff, Form(f):
     let msg = act(&state, &staff, &f, |job| {
         let mut conn = job.ctx.db()?;
         let (exam_id, ppe_code, at) = (job.exam(), job.ppe_code(), job.now());
-        let rules = crate::roster::ops::rules_for(&conn, &exam_id)?;
-        let roster = crate::roster::ops::assign(&mut conn, &crate::roster::ops::AssignRequest { exam_id: &exam_id, ppe_code: &ppe_code, rules: &rules, at: &at, actor: &job.actor })?;
+        let rules = crate::roster::ops::rules_for(&conn, &job.ctx.config.roster, &exam_id)?;
+        let seed = crate::roster::ops::organizer_seed(&conn, &exam_id, &ppe_code)?;
+        let roster = crate::roster::ops::assign(&mut conn, &crate::roster::ops::AssignRequest { exam_id: &exam_id, ppe_code: &ppe_code, rules: &rules, seed, at: &at, actor: &job.actor })?;
         let shortfalls = if roster.shortfalls.is_empty() { String::new() } else { format!("; не выполнено правил: {} — {}", roster.shortfalls.len(), roster.shortfalls.first().map(|s| s.to_string()).unwrap_or_default()) };
         Ok(format!("расставлено работников: {}, в резерве {}{shortfalls}", roster.entries.len(), roster.reserve.len()))
     })
@@ -195,7 +196,7 @@ pub async fn roster_replace(State(state): State<WebState>, staff: Staff, Form(f)
     let msg = act(&state, &staff, &f, |job| {
         let mut conn = job.ctx.db()?;
         let (exam_id, ppe_code, at, absent) = (job.exam(), job.ppe_code(), job.now(), WorkerId::from(job.form.worker.trim()));
-        let rules = crate::roster::ops::rules_for(&conn, &exam_id)?;
+        let rules = crate::roster::ops::rules_for(&conn, &job.ctx.config.roster, &exam_id)?;
         let request = crate::roster::ops::ReplaceRequest { exam_id: &exam_id, ppe_code: &ppe_code, absent: &absent, reason: &job.form.reason, rules: &rules, at: &at, actor: &job.actor };
         let r = crate::roster::ops::replace(&mut conn, &request)?;
         Ok(format!("замена: {} → {} ({})", r.absent_worker_id, r.replacement_worker_id, r.post.title_ru()))

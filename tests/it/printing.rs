@@ -280,9 +280,12 @@ fn play_day() -> PlayedDay {
     let seats = ppe::seating::store::seat_assignments_for_exam(&conn, "ege-02").unwrap();
     let ppe_code = seats[0].ppe_code.clone();
     assert!(seats.len() >= 8, "{} seats", seats.len());
-    // The roster and one replacement from the reserve, through the CLI.
-    // The demo region's teachers may not organize here, so the roster is short of organizers;
-    // it is saved all the same, and a post with a reserve (ГЭК, technical) can be replaced.
+    // The roster and one replacement from the reserve, through the CLI. The organizers' order
+    // comes from the seating run's seed: the fixture seating records one.
+    let run = ppe::seating::Seating { exam_id: "ege-02".into(), ppe_code: ppe_code.clone(), seed: 1, input_hash: String::new(), seats: Vec::new(), rooms_used: Vec::new(), same_school_pairs: 0, same_school_lower_bound: 0 };
+    let tx = conn.transaction().unwrap();
+    ppe::seating::store::seating_run_insert(&tx, &run, "2027-05-26T00:00:00Z", "test").unwrap();
+    tx.commit().unwrap();
     let _ = ppe(&["edge", "roster", "--config", c, "--exam", "ege-02"]);
     let roster = ppe::roster::store::roster_get(&conn, "ege-02", &ppe_code).unwrap();
     let absent_worker = roster

@@ -1,5 +1,6 @@
 //! `/roster` — the workers of an exam on their posts, assigning by the rules and replacing an
-//! absent worker from the reserve (ППЭ-19).
+//! absent worker from the reserve (ППЭ-19); the last assignment's seed and every rule it could
+//! not meet.
 
 use std::collections::HashMap;
 
@@ -8,6 +9,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 
 use super::{render_exam_page, ExamSelect, Layout, PageQuery};
+use crate::roster::store::RosterRun;
 use crate::roster::Replacement;
 use crate::web::access::Action;
 use crate::web::{Staff, WebError, WebState};
@@ -28,6 +30,8 @@ pub struct RosterView {
     pub exam_id: String,
     pub may_change: bool,
     pub posts: Vec<PostLine>,
+    /// The last assignment: its seed, numbers and shortfalls.
+    pub run: Option<RosterRun>,
     pub replacements: Vec<Replacement>,
 }
 
@@ -39,10 +43,15 @@ pub async fn roster_get(State(state): State<WebState>, staff: Staff, Query(q): Q
         let workers: HashMap<&str, &crate::model::Worker> = day.plan.workers.iter().map(|w| (w.worker_id.as_str(), w)).collect();
         let posts = crate::roster::store::roster_get(conn, &id, ppe)?
             .into_iter()
-            .map(|e| PostLine { post: e.post.title_ru().to_string(), worker_name: workers.get(e.worker_id.as_str()).map(|w| w.full_name()).unwrap_or_default(), worker_id: e.worker_id })
+            .map(|e| PostLine {
+                post: e.post.title_ru().to_string(),
+                worker_name: workers.get(e.worker_id.as_str()).map(|w| w.full_name()).unwrap_or_default(),
+                worker_id: e.worker_id,
+            })
             .collect();
+        let run = crate::roster::store::roster_run_latest(conn, &id, ppe)?;
         let replacements = crate::roster::store::replacements(conn, &id)?;
-        let view = RosterView { layout, select: ExamSelect::new(&day.exams, &id, "/roster"), exam_id: id, may_change, posts, replacements };
+        let view = RosterView { layout, select: ExamSelect::new(&day.exams, &id, "/roster"), exam_id: id, may_change, posts, run, replacements };
         Ok(view.render()?)
     })
     .await

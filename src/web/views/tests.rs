@@ -157,7 +157,7 @@ fn roster_view() {
     };
     check(
         "roster",
-        roster::RosterView { layout: layout(&d, "Работники"), select: ExamSelect::new(&d.exams, &d.exam.exam_id, "/roster"), exam_id: d.exam.exam_id.clone(), may_change: true, posts, replacements: vec![replacement] },
+        roster::RosterView { layout: layout(&d, "Работники"), select: ExamSelect::new(&d.exams, &d.exam.exam_id, "/roster"), exam_id: d.exam.exam_id.clone(), may_change: true, posts, run: Some(crate::roster::store::RosterRun { seed: 42, posts: 2, reserve: 1, shortfalls: vec!["нет руководителя ППЭ".into()], at: "2027-05-27T01:10:00Z".into(), actor: "tech".into() }), replacements: vec![replacement] },
     );
 }
 
