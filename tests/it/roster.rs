@@ -25,7 +25,16 @@ fn seated_box(dir: &Path, plan: &Plan, ppe_code: &str, seating_seed: u64) -> Pat
     ppe::plan::store::replace_plan(&tx, &here, "2027-05-20T00:00:00Z", "test", "t").unwrap();
     tx.commit().unwrap();
     for exam in ppe::day::exams_here(&here, ppe_code) {
-        ppe::seating::ops::run(&mut conn, "2027-05-26T03:00:00Z", "test", &exam.exam_id, ppe_code, seating_seed, ppe::seating::SeatingRules::default()).unwrap();
+        ppe::seating::ops::run(
+            &mut conn,
+            "2027-05-26T03:00:00Z",
+            "test",
+            &exam.exam_id,
+            ppe_code,
+            seating_seed,
+            ppe::seating::SeatingRules::default(),
+        )
+        .unwrap();
     }
     dir.join("ppe.toml")
 }
@@ -54,7 +63,14 @@ fn the_demo_region_meets_every_roster_rule_at_every_point() {
             assert_eq!(run.shortfalls, Vec::<String>::new(), "{} {}", point.ppe_code, exam.exam_id);
             let entries = ppe::roster::store::roster_get(&db(&config), &exam.exam_id, &point.ppe_code).unwrap();
             assert!(entries.iter().any(|e| e.post == ppe::roster::Post::Medical), "a medical worker on site");
-            let stored = ppe::roster::Roster { exam_id: exam.exam_id.clone(), ppe_code: point.ppe_code.clone(), seed: run.seed, entries, reserve: vec![], shortfalls: vec![] };
+            let stored = ppe::roster::Roster {
+                exam_id: exam.exam_id.clone(),
+                ppe_code: point.ppe_code.clone(),
+                seed: run.seed,
+                entries,
+                reserve: vec![],
+                shortfalls: vec![],
+            };
             by_date.entry(exam.date.clone()).or_default().push(stored);
             checked += 1;
         }
