@@ -81,6 +81,8 @@ enum EdgeCommand {
     Roster(ppe::roster::cli::RosterArgs),
     /// Issue kits, record attendance and exam-day events.
     Attendance(ppe::attendance::cli::AttendanceArgs),
+    /// Appeals about the procedure: file (ППЭ-02), review (ППЭ-03), list.
+    Appeal(ppe::appeals::cli::AppealArgs),
     /// Print sheets, seating lists, statements.
     Print(ppe::printing::cli::PrintArgs),
     /// Take in scanned pages from a SANE device or a folder.
@@ -131,6 +133,7 @@ fn main() -> ExitCode {
             EdgeCommand::Scan(args) => ppe::scanning::cli::scan(&config, args),
             EdgeCommand::Upload(args) => ppe::upload::cli::edge_upload(&config, args),
             EdgeCommand::Export(args) => ppe::upload::cli::edge_export(&config, args),
+            EdgeCommand::Appeal(args) => ppe::appeals::cli::appeal(&config, args),
             EdgeCommand::ImportReceipt(args) => ppe::upload::cli::edge_import_receipt(&config, args),
             EdgeCommand::Print(args) => ppe::printing::cli::run(&config, args),
             EdgeCommand::Status(args) => ppe::edge::status::status(&config, args),

@@ -78,17 +78,19 @@ fn check_signatories(conn: &Connection, event: &ExamEvent, ppe_code: &str) -> an
     }
     let plan = crate::plan::store::load_plan(conn).context("load plan")?;
     let exam = plan.exams.iter().find(|e| e.exam_id == event.exam_id).with_context(|| format!("экзамена {} нет в плане", event.exam_id))?;
-    let check = |id: &str, role: WorkerRole| -> anyhow::Result<()> {
-        if plan.workers_with_role_at(ppe_code, &exam.date, role).iter().any(|w| w.worker_id == id.trim()) {
-            return Ok(());
-        }
-        bail!("«{}» не {} ППЭ {} на {}: акт подписывает назначенный работник", id.trim(), role.title_ru(), ppe_code, exam.date)
-    };
-    check(&event.gek_worker_id, WorkerRole::GekMember)?;
+    require_signatory(&plan, ppe_code, &exam.date, &event.gek_worker_id, WorkerRole::GekMember)?;
     if event.kind == EventKind::FinishedEarly {
-        check(&event.medical_worker_id, WorkerRole::Medical)?;
+        require_signatory(&plan, ppe_code, &exam.date, &event.medical_worker_id, WorkerRole::Medical)?;
     }
     Ok(())
+}
+
+/// `worker_id` holds `role` at this exam point on `date` by the plan, or the named refusal.
+pub fn require_signatory(plan: &crate::model::Plan, ppe_code: &str, date: &str, worker_id: &str, role: crate::model::WorkerRole) -> anyhow::Result<()> {
+    if plan.workers_with_role_at(ppe_code, date, role).iter().any(|w| w.worker_id == worker_id.trim()) {
+        return Ok(());
+    }
+    bail!("«{}» не {} ППЭ {} на {}: документ подписывает назначенный работник", worker_id.trim(), role.title_ru(), ppe_code, date)
 }
 
 /// Records one event after checking it against the participant's state; a kit replacement

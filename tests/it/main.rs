@@ -14,3 +14,4 @@ mod webui;
 mod attacks;
 mod gek_webauthn;
 mod media_receipt;
+mod appeals;
