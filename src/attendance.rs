@@ -38,7 +38,8 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 8] = [Self::Present, Self::Absent, Self::Late, Self::Removed, Self::FinishedEarly, Self::Left, Self::Returned, Self::KitReplaced];
+    pub const ALL: [EventKind; 8] =
+        [Self::Present, Self::Absent, Self::Late, Self::Removed, Self::FinishedEarly, Self::Left, Self::Returned, Self::KitReplaced];
     pub fn code(self) -> &'static str {
         match self {
             Self::Present => "present",
@@ -80,6 +81,9 @@ pub struct ExamEvent {
     pub reason: String,
     #[serde(default)]
     pub gek_worker_id: String,
+    /// The medical worker who confirmed an early finish for health reasons (ППЭ-22).
+    #[serde(default)]
+    pub medical_worker_id: String,
     pub actor: String,
 }
 
@@ -128,6 +132,8 @@ pub enum AttendanceError {
     ReasonRequired(String),
     #[error("участник {0}: удаление оформляется с членом ГЭК (укажите его)")]
     GekRequired(String),
+    #[error("участник {0}: досрочное завершение оформляется членом ГЭК и медицинским работником (укажите обоих)")]
+    EarlyFinishWitnesses(String),
     #[error("участник {0}: уже вне аудитории")]
     AlreadyOut(String),
     #[error("участник {0}: не выходил из аудитории")]
@@ -136,7 +142,8 @@ pub enum AttendanceError {
 
 /// Applies one event to a state, or says why it cannot happen. Pure.
 pub fn apply(state: &ParticipantState, e: &ExamEvent) -> Result<ParticipantState, AttendanceError> {
-    let not_allowed = || AttendanceError::NotAllowed { participant: e.participant_id.clone(), event: e.kind.title_ru(), status: state.status.title_ru() };
+    let not_allowed =
+        || AttendanceError::NotAllowed { participant: e.participant_id.clone(), event: e.kind.title_ru(), status: state.status.title_ru() };
     let mut next = state.clone();
     match e.kind {
         EventKind::Present => {
@@ -177,6 +184,9 @@ pub fn apply(state: &ParticipantState, e: &ExamEvent) -> Result<ParticipantState
             }
             if e.reason.trim().is_empty() {
                 return Err(AttendanceError::ReasonRequired(e.participant_id.clone()));
+            }
+            if e.gek_worker_id.trim().is_empty() || e.medical_worker_id.trim().is_empty() {
+                return Err(AttendanceError::EarlyFinishWitnesses(e.participant_id.clone()));
             }
             next.status = Status::FinishedEarly;
             next.out_of_room = false;
@@ -284,7 +294,16 @@ mod tests {
     use super::*;
 
     fn ev(kind: EventKind) -> ExamEvent {
-        ExamEvent { exam_id: "e".into(), participant_id: "P1".into(), kind, at: "2027-05-27T03:10:00Z".into(), reason: String::new(), gek_worker_id: String::new(), actor: "org".into() }
+        ExamEvent {
+            medical_worker_id: String::new(),
+            exam_id: "e".into(),
+            participant_id: "P1".into(),
+            kind,
+            at: "2027-05-27T03:10:00Z".into(),
+            reason: String::new(),
+            gek_worker_id: String::new(),
+            actor: "org".into(),
+        }
     }
 
     #[test]
@@ -309,9 +328,24 @@ mod tests {
     }
 
     #[test]
+    fn early_finish_needs_reason_gek_member_and_medical_worker() {
+        let mut early = ev(EventKind::FinishedEarly);
+        early.reason = "плохое самочувствие".into();
+        assert!(matches!(state_of(&[ev(EventKind::Present), early.clone()]), Err(AttendanceError::EarlyFinishWitnesses(_))));
+        early.gek_worker_id = "W1".into();
+        assert!(
+            matches!(state_of(&[ev(EventKind::Present), early.clone()]), Err(AttendanceError::EarlyFinishWitnesses(_))),
+            "the medical worker too"
+        );
+        early.medical_worker_id = "M1".into();
+        assert_eq!(state_of(&[ev(EventKind::Present), early]).unwrap().status, Status::FinishedEarly);
+    }
+
+    #[test]
     fn impossible_sequences_are_refused() {
         let mut early = ev(EventKind::FinishedEarly);
         early.reason = "плохое самочувствие".into();
+        (early.gek_worker_id, early.medical_worker_id) = ("W1".into(), "M1".into());
         assert!(state_of(&[ev(EventKind::Present), early.clone()]).is_ok());
         assert!(state_of(&[early]).is_err(), "finished early without being present");
         assert!(state_of(&[ev(EventKind::Present), ev(EventKind::Returned)]).is_err());

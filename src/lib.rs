@@ -2,6 +2,7 @@
 //! See ARCHITECTURE.md for the map of the house.
 
 pub mod accounts;
+pub mod appeals;
 pub mod attendance;
 pub mod audit;
 pub mod check_config;

@@ -81,6 +81,8 @@ enum EdgeCommand {
     Roster(ppe::roster::cli::RosterArgs),
     /// Issue kits, record attendance and exam-day events.
     Attendance(ppe::attendance::cli::AttendanceArgs),
+    /// Appeals about the procedure: file (ППЭ-02), review (ППЭ-03), list.
+    Appeal(ppe::appeals::cli::AppealArgs),
     /// Print sheets, seating lists, statements.
     Print(ppe::printing::cli::PrintArgs),
     /// Take in scanned pages from a SANE device or a folder.
@@ -89,6 +91,8 @@ enum EdgeCommand {
     Upload(ppe::upload::cli::UploadArgs),
     /// Write the signed bundle to removable media.
     Export(ppe::upload::cli::ExportArgs),
+    /// Take back the hub's signed receipt that `ppe hub import` wrote onto the media.
+    ImportReceipt(ppe::upload::cli::ImportArgs),
     /// What the box has and what is missing.
     Status(ppe::edge::status::StatusArgs),
     /// Validate a config and the devices it names.
@@ -129,6 +133,8 @@ fn main() -> ExitCode {
             EdgeCommand::Scan(args) => ppe::scanning::cli::scan(&config, args),
             EdgeCommand::Upload(args) => ppe::upload::cli::edge_upload(&config, args),
             EdgeCommand::Export(args) => ppe::upload::cli::edge_export(&config, args),
+            EdgeCommand::Appeal(args) => ppe::appeals::cli::appeal(&config, args),
+            EdgeCommand::ImportReceipt(args) => ppe::upload::cli::edge_import_receipt(&config, args),
             EdgeCommand::Print(args) => ppe::printing::cli::run(&config, args),
             EdgeCommand::Status(args) => ppe::edge::status::status(&config, args),
             EdgeCommand::CheckConfig(args) => ppe::check_config::run(&config, args),

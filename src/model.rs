@@ -288,6 +288,16 @@ impl Plan {
         }
     }
 
+    /// The workers of `role` assigned to an exam point on a date (reserve included): who may
+    /// sign as the point's ГЭК member or medical worker that day.
+    pub fn workers_with_role_at(&self, ppe_code: &str, date: &str, role: WorkerRole) -> Vec<&Worker> {
+        self.workers
+            .iter()
+            .filter(|w| w.roles.contains(&role))
+            .filter(|w| self.worker_assignments.iter().any(|a| a.worker_id == w.worker_id && a.ppe_code == ppe_code && a.date == date))
+            .collect()
+    }
+
     /// The part of the plan one exam point needs: its exams, auditoriums, registered
     /// participants, and assigned workers. This is what is synced to a box.
     pub fn for_exam_point(&self, ppe_code: &str) -> Plan {

@@ -23,9 +23,12 @@ pub struct AttendanceArgs {
     /// Reason (required for removal, early finish, kit replacement).
     #[arg(long, default_value = "")]
     pub reason: String,
-    /// Worker id of the ГЭК member (removal).
+    /// Worker id of the ГЭК member (removal, early finish).
     #[arg(long, default_value = "")]
     pub gek: String,
+    /// Worker id of the medical worker (early finish for health reasons).
+    #[arg(long, default_value = "")]
+    pub medical: String,
     /// When it happened (RFC 3339); default now.
     #[arg(long)]
     pub at: Option<String>,
@@ -47,7 +50,16 @@ pub fn attendance(config: &Path, args: AttendanceArgs) -> anyhow::Result<()> {
         println!("выдано бланков: {}", issued.len());
     }
     if let (Some(participant_id), Some(kind)) = (args.participant, args.event) {
-        let event = ExamEvent { exam_id: args.exam.clone(), participant_id, kind, at: args.at.unwrap_or_else(|| now.clone()), reason: args.reason, gek_worker_id: args.gek, actor: args.actor };
+        let event = ExamEvent {
+            medical_worker_id: args.medical,
+            exam_id: args.exam.clone(),
+            participant_id,
+            kind,
+            at: args.at.unwrap_or_else(|| now.clone()),
+            reason: args.reason,
+            gek_worker_id: args.gek,
+            actor: args.actor,
+        };
         let sheets = ops::record(&mut conn, &now, event).context("событие не записано")?;
         for s in sheets {
             println!("новый бланк: {} № {}", s.kind.title_ru(), s.number);

@@ -68,6 +68,31 @@ pub fn states(conn: &Connection, exam_id: &str) -> anyhow::Result<HashMap<String
     by.into_iter().map(|(p, evs)| Ok((p, super::state_of(&evs)?))).collect()
 }
 
+/// The people who sign an act must be the point's own for that day: the ГЭК member of a
+/// removal (ППЭ-21) or an early finish (ППЭ-22) a ГЭК member assigned to this exam point on
+/// the exam's date, the medical worker of an early finish the point's medical worker that day.
+fn check_signatories(conn: &Connection, event: &ExamEvent, ppe_code: &str) -> anyhow::Result<()> {
+    use crate::model::WorkerRole;
+    if !matches!(event.kind, EventKind::Removed | EventKind::FinishedEarly) {
+        return Ok(());
+    }
+    let plan = crate::plan::store::load_plan(conn).context("load plan")?;
+    let exam = plan.exams.iter().find(|e| e.exam_id == event.exam_id).with_context(|| format!("экзамена {} нет в плане", event.exam_id))?;
+    require_signatory(&plan, ppe_code, &exam.date, &event.gek_worker_id, WorkerRole::GekMember)?;
+    if event.kind == EventKind::FinishedEarly {
+        require_signatory(&plan, ppe_code, &exam.date, &event.medical_worker_id, WorkerRole::Medical)?;
+    }
+    Ok(())
+}
+
+/// `worker_id` holds `role` at this exam point on `date` by the plan, or the named refusal.
+pub fn require_signatory(plan: &crate::model::Plan, ppe_code: &str, date: &str, worker_id: &str, role: crate::model::WorkerRole) -> anyhow::Result<()> {
+    if plan.workers_with_role_at(ppe_code, date, role).iter().any(|w| w.worker_id == worker_id.trim()) {
+        return Ok(());
+    }
+    bail!("«{}» не {} ППЭ {} на {}: документ подписывает назначенный работник", worker_id.trim(), role.title_ru(), ppe_code, date)
+}
+
 /// Records one event after checking it against the participant's state; a kit replacement
 /// voids the old sheets and issues new numbers. Returns the new sheets, if any.
 pub fn record(conn: &mut Connection, now: &str, event: ExamEvent) -> anyhow::Result<Vec<IssuedSheet>> {
@@ -76,6 +101,7 @@ pub fn record(conn: &mut Connection, now: &str, event: ExamEvent) -> anyhow::Res
     let history: Vec<ExamEvent> = store::events_for_exam(conn, &event.exam_id)?.into_iter().filter(|e| e.participant_id == event.participant_id).collect();
     let state = super::state_of(&history)?;
     super::apply(&state, &event)?;
+    check_signatories(conn, &event, &seat.ppe_code)?;
     let tx = conn.transaction()?;
     store::event_insert(&tx, &event, now)?;
     let mut new_sheets = Vec::new();
@@ -97,6 +123,7 @@ pub fn record(conn: &mut Connection, now: &str, event: ExamEvent) -> anyhow::Res
         object: &event.participant_id,
         details: serde_json::json!({
             "exam_id": event.exam_id, "at": event.at, "reason": event.reason, "gek_worker_id": event.gek_worker_id,
+            "medical_worker_id": event.medical_worker_id,
             "voided_sheets": voided, "new_sheets": new_sheets.iter().map(|s| s.number).collect::<Vec<_>>(),
         }),
     })?;

@@ -6,15 +6,16 @@ use super::{kind_from_str, kind_str, EventKind, ExamEvent, IssuedSheet, PrintedS
 
 pub fn event_insert(conn: &Connection, e: &ExamEvent, recorded_at: &str) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO exam_event (exam_id, participant_id, kind, at, reason, gek_worker_id, actor, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![e.exam_id, e.participant_id, e.kind.code(), e.at, e.reason, e.gek_worker_id, e.actor, recorded_at],
+        "INSERT INTO exam_event (exam_id, participant_id, kind, at, reason, gek_worker_id, actor, recorded_at, medical_worker_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![e.exam_id, e.participant_id, e.kind.code(), e.at, e.reason, e.gek_worker_id, e.actor, recorded_at, e.medical_worker_id],
     )?;
     Ok(())
 }
 
 /// Every event of an exam, in the order recorded.
 pub fn events_for_exam(conn: &Connection, exam_id: &str) -> rusqlite::Result<Vec<ExamEvent>> {
-    let mut st = conn.prepare("SELECT exam_id, participant_id, kind, at, reason, gek_worker_id, actor FROM exam_event WHERE exam_id = ?1 ORDER BY id")?;
+    let mut st = conn.prepare("SELECT exam_id, participant_id, kind, at, reason, gek_worker_id, actor, medical_worker_id FROM exam_event WHERE exam_id = ?1 ORDER BY id")?;
     let rows = st.query_map([exam_id], |r| {
         let kind: String = r.get(2)?;
         Ok(ExamEvent {
@@ -25,6 +26,7 @@ pub fn events_for_exam(conn: &Connection, exam_id: &str) -> rusqlite::Result<Vec
             reason: r.get(4)?,
             gek_worker_id: r.get(5)?,
             actor: r.get(6)?,
+            medical_worker_id: r.get(7)?,
         })
     })?;
     rows.collect()

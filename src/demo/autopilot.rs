@@ -167,17 +167,24 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
                 13 => EventKind::Late,
                 _ => EventKind::Present,
             };
-            let e = ExamEvent { exam_id: exam_id.into(), participant_id: s.participant_id.clone(), kind, at: at(if kind == EventKind::Late { 12 } else { 0 }), reason: String::new(), gek_worker_id: String::new(), actor: "organizer".into() };
+            let e = ExamEvent { medical_worker_id: String::new(), exam_id: exam_id.into(), participant_id: s.participant_id.clone(), kind, at: at(if kind == EventKind::Late { 12 } else { 0 }), reason: String::new(), gek_worker_id: String::new(), actor: "organizer".into() };
             attendance::ops::record(&mut conn, &now, e)?;
         }
         let present: Vec<&str> = seats.iter().enumerate().filter(|(i, _)| !matches!(i % 40, 7 | 13)).map(|(_, s)| s.participant_id.as_str()).collect();
-        let event = |p: &str, kind, m, reason: &str, gek: &str| ExamEvent { exam_id: exam_id.into(), participant_id: p.into(), kind, at: at(m), reason: reason.into(), gek_worker_id: gek.into(), actor: "organizer".into() };
+        let plan = crate::plan::store::load_plan(&conn)?;
+        let medical_worker = plan
+            .workers_with_role_at(&ppe_code, &exam.date, crate::model::WorkerRole::Medical)
+            .first()
+            .map(|w| w.worker_id.clone())
+            .context("медицинский работник ППЭ на день экзамена (план региона)")?;
+        let medical = |kind: EventKind| if kind == EventKind::FinishedEarly { medical_worker.clone() } else { String::new() };
+        let event = |p: &str, kind, m, reason: &str, gek: &str| ExamEvent { medical_worker_id: medical(kind), exam_id: exam_id.into(), participant_id: p.into(), kind, at: at(m), reason: reason.into(), gek_worker_id: gek.into(), actor: "organizer".into() };
         if present.len() >= 4 {
             attendance::ops::record(&mut conn, &now, event(present[1], EventKind::KitReplaced, 20, "типографский брак бланка ответов № 1", ""))?;
             attendance::ops::record(&mut conn, &now, event(present[2], EventKind::Left, 60, "", ""))?;
             attendance::ops::record(&mut conn, &now, event(present[2], EventKind::Returned, 67, "", ""))?;
             attendance::ops::record(&mut conn, &now, event(present[3], EventKind::Removed, 95, "использование мобильного телефона", &gek_worker))?;
-            attendance::ops::record(&mut conn, &now, event(present[0], EventKind::FinishedEarly, 120, "плохое самочувствие, подтверждено медицинским работником", ""))?;
+            attendance::ops::record(&mut conn, &now, event(present[0], EventKind::FinishedEarly, 120, "плохое самочувствие, подтверждено медицинским работником", &gek_worker))?;
         }
         let states = attendance::ops::states(&conn, exam_id)?;
         let c = attendance::counts(states.values());

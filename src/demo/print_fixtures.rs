@@ -61,7 +61,7 @@ pub fn demo_day(plan: &Plan, exam: &Exam, seats: &[SeatAssignment], numbers: &Ha
         for (kind, number) in kinds.iter().zip(&given) {
             day.issued.push(IssuedSheet { exam_id: exam.exam_id.clone(), ppe_code: s.ppe_code.clone(), kind: *kind, number: *number, participant_id: Some(s.participant_id.clone()), kit: 1, voided: i == 3 });
         }
-        let event = |kind, minutes, reason: &str, gek: &str| ExamEvent {
+        let event = |kind, minutes, reason: &str, gek: &str| ExamEvent { medical_worker_id: String::new(),
             exam_id: exam.exam_id.clone(),
             participant_id: s.participant_id.clone(),
             kind,

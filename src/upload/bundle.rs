@@ -142,8 +142,9 @@ pub fn build_or_reuse(
 pub const STATEMENT_RECORD_KIND: &str = "statement_record";
 
 /// The machine-read statements' structured records, filled from the stores as they are now
-/// (a statement printed blank before the exam still sends the day's data), as bundle file
-/// names `records-<name>` with their bytes, sorted by name.
+/// (a statement printed blank before the exam still sends the day's data), and the appeals
+/// record when an appeal was filed, as bundle file names `records-<name>` with their bytes,
+/// sorted by name.
 fn statement_records(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let records = match crate::printing::records::statement_records(conn, &exam_id.into(), &ppe_code.into()) {
         Ok(records) => records,
@@ -153,6 +154,10 @@ fn statement_records(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow
         }
     };
     let mut out = Vec::new();
+    // Appeals about the procedure (ППЭ-02) and their reviews (ППЭ-03) filed at the point.
+    if let Some(appeals) = crate::appeals::ops::record(conn, exam_id, ppe_code)? {
+        out.push((format!("records-{}", crate::appeals::AppealsRecord::FILE_NAME), serde_json::to_vec_pretty(&appeals)?));
+    }
     for record in records {
         let name = format!("records-{}", record.name);
         if !super::is_safe_file_name(&name) {

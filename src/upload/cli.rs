@@ -42,7 +42,7 @@ pub struct ExportArgs {
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// A folder written by `ppe edge export`.
+    /// A folder written by `ppe edge export` (and, for the receipt, taken back from `ppe hub import`).
     pub dir: PathBuf,
 }
 
@@ -92,6 +92,17 @@ pub fn edge_export(config: &Path, args: ExportArgs) -> anyhow::Result<()> {
         bundle.built.signed.manifest.files.len(),
         bundle.built.signed.manifest.total_bytes()
     );
+    Ok(())
+}
+
+/// `ppe edge import-receipt DIR`: the receipt `ppe hub import` wrote onto the media, verified
+/// against the hub's key and this box's own bundle, kept like a receipt that came by network.
+pub fn edge_import_receipt(config: &Path, args: ImportArgs) -> anyhow::Result<()> {
+    let ctx = EdgeContext::open(config)?;
+    let conn = ctx.db()?;
+    let receipt = ops::import_receipt(&ctx, &conn, &args.dir)?;
+    let r = &receipt.receipt;
+    println!("квитанция РЦОИ принята: экзамен {}, ППЭ {}, получено {} ({}), файлов {}", r.exam_id, r.ppe_code, r.received_at, r.via, r.file_count);
     Ok(())
 }
 

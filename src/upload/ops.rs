@@ -39,6 +39,9 @@ pub enum UploadOpsError {
     ImportRefused(UploadError),
     #[error("пакет не принят: {0}")]
     Import(String),
+    /// A receipt brought back on media that this box cannot take.
+    #[error("квитанция не принята: {0}")]
+    ReceiptRefused(String),
     /// A file of a bundle on media could not be stored.
     #[error("{0}")]
     Blob(String),
@@ -380,6 +383,40 @@ pub fn export_bundle(ctx: &EdgeContext, conn: &Connection, exam_id: &ExamId, to:
     let bundle = box_bundle(ctx, conn, exam_id, false)?;
     bundle::export_to(&bundle.built, to)?;
     Ok(bundle)
+}
+
+/// The largest `receipt.json` read from media: a real one is about a kilobyte.
+const RECEIPT_MAX_BYTES: u64 = 64 * 1024;
+
+/// `ppe edge import-receipt DIR`: takes back the receipt `ppe hub import` wrote onto the media.
+/// It must be signed by the hub key this box pins, name this exam point and an exam of its
+/// plan, and acknowledge the bundle this box itself built (its own manifest under `state/`,
+/// never the copy on the media); then it is kept exactly like a receipt that came by network
+/// (so `edge wipe` of personal data may proceed). Nothing is stored when any check fails.
+pub fn import_receipt(ctx: &EdgeContext, conn: &Connection, dir: &Path) -> Result<Receipt, UploadOpsError> {
+    let path = dir.join("receipt.json");
+    let refuse = |reason: String| UploadOpsError::ReceiptRefused(reason);
+    let len = std::fs::metadata(&path).map_err(|e| refuse(format!("{}: {e}", path.display())))?.len();
+    if len > RECEIPT_MAX_BYTES {
+        return Err(refuse(format!("{}: {len} байт — это не квитанция РЦОИ", path.display())));
+    }
+    let bytes = std::fs::read(&path).map_err(|e| refuse(format!("{}: {e}", path.display())))?;
+    let receipt: Receipt = serde_json::from_slice(&bytes).map_err(|e| refuse(format!("{}: не квитанция РЦОИ ({e})", path.display())))?;
+    let r = &receipt.receipt;
+    if r.ppe_code != ctx.config.ppe_code {
+        return Err(refuse(format!("квитанция выдана ППЭ {}, а это ППЭ {}", r.ppe_code, ctx.config.ppe_code)));
+    }
+    if crate::plan::store::exam_get(conn, &r.exam_id).map_err(store)?.is_none() {
+        return Err(refuse(format!("экзамена {} нет в плане этого ППЭ", r.exam_id)));
+    }
+    let own = bundle::bundle_dir(&ctx.config.state_dir, &r.exam_id);
+    if !own.join("manifest.json").exists() {
+        return Err(refuse(format!("пакет экзамена {} на этом ППЭ не собирался (ppe edge export)", r.exam_id)));
+    }
+    let built = BuiltBundle::read(&own)?;
+    verify_receipt(&receipt, &ctx.config.hub.signing_public_key, &built.signed.manifest).map_err(UploadOpsError::BadReceipt)?;
+    store_receipt(ctx, conn, &receipt)?;
+    Ok(receipt)
 }
 
 /// `ppe hub import DIR`: a bundle carried on media, verified exactly like an upload; the

@@ -36,6 +36,8 @@ pub struct ActionForm {
     pub worker: String,
     pub kind: String,
     pub gek: String,
+    /// The medical worker of an early finish.
+    pub medical: String,
     /// The ГЭК member's key file on the box (a stick), and its PIN.
     pub gek_key: String,
     pub pin: String,
@@ -220,6 +222,7 @@ pub async fn attendance_event(State(state): State<WebState>, staff: Staff, Form(
         let kind = crate::attendance::EventKind::parse(&form.kind).ok_or_else(|| anyhow::anyhow!("неизвестное событие «{}»", form.kind))?;
         let now = job.now();
         let event = crate::attendance::ExamEvent {
+            medical_worker_id: form.medical.trim().to_string(),
             exam_id: form.exam.clone(),
             participant_id: form.participant.trim().to_string(),
             kind,

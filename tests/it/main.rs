@@ -14,3 +14,5 @@ mod webui;
 mod attacks;
 mod gek_webauthn;
 mod roster;
+mod media_receipt;
+mod appeals;

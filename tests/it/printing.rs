@@ -299,7 +299,9 @@ fn play_day() -> PlayedDay {
     let at = |m: i64| (start + chrono::Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let now = at(0);
     ops::issue_kits(&mut conn, &now, "tech", "ege-02", &ppe_code).unwrap();
-    let event = |i: usize, kind, m, reason: &str, gek: &str| ExamEvent {
+    let medical = plan.workers.iter().find(|w| w.roles.contains(&ppe::model::WorkerRole::Medical)).expect("a medical worker").worker_id.clone();
+    let event = |i: usize, kind: EventKind, m, reason: &str, gek: &str| ExamEvent {
+        medical_worker_id: if kind == EventKind::FinishedEarly { medical.clone() } else { String::new() },
         exam_id: "ege-02".into(),
         participant_id: seats[i].participant_id.clone(),
         kind,
@@ -316,7 +318,7 @@ fn play_day() -> PlayedDay {
         };
         ops::record(&mut conn, &now, event(i, kind, if i == 4 { 12 } else { 0 }, "", "")).unwrap();
     }
-    ops::record(&mut conn, &now, event(0, EventKind::FinishedEarly, 135, "плохое самочувствие, подтверждено врачом", "")).unwrap();
+    ops::record(&mut conn, &now, event(0, EventKind::FinishedEarly, 135, "плохое самочувствие, подтверждено врачом", &gek_worker)).unwrap();
     ops::record(&mut conn, &now, event(1, EventKind::Removed, 95, "использование мобильного телефона", &gek_worker)).unwrap();
     ops::record(&mut conn, &now, event(2, EventKind::Left, 60, "медпункт", "")).unwrap();
     ops::record(&mut conn, &now, event(2, EventKind::Returned, 67, "", "")).unwrap();
@@ -481,7 +483,7 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     let start = day.plan.exams.iter().find(|e| e.exam_id == "ege-02").unwrap().start_utc().unwrap();
     let at = |m: i64| (start + chrono::Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     for (kind, m) in [(ppe::attendance::EventKind::Left, 150), (ppe::attendance::EventKind::Returned, 155)] {
-        let e = ppe::attendance::ExamEvent { exam_id: "ege-02".into(), participant_id: day.seats[7].participant_id.clone(), kind, at: at(m), reason: "медпункт".into(), gek_worker_id: String::new(), actor: "organizer".into() };
+        let e = ppe::attendance::ExamEvent { medical_worker_id: String::new(), exam_id: "ege-02".into(), participant_id: day.seats[7].participant_id.clone(), kind, at: at(m), reason: "медпункт".into(), gek_worker_id: String::new(), actor: "organizer".into() };
         ppe::attendance::ops::record(&mut day.db(), &at(m), e).unwrap();
     }
     let o = ppe(&["edge", "upload", "--config", c, "--exam", "ege-02"]);

@@ -209,7 +209,7 @@ fn box_uploads_bundle_to_our_hub_and_holds_verified_receipt() {
         let conn = ppe::store::open(&box_dir.join("state/ppe.db")).unwrap();
         let sheet = ppe::attendance::IssuedSheet { exam_id: EXAM.into(), ppe_code: PPE.into(), kind: ppe::sheet_code::SheetKind::Answers1, number: 7, participant_id: Some("p7".into()), kit: 1, voided: false };
         ppe::attendance::store::sheet_insert(&conn, &sheet, "2027-05-27T02:30:00Z").unwrap();
-        let present = ppe::attendance::ExamEvent { exam_id: EXAM.into(), participant_id: "p7".into(), kind: ppe::attendance::EventKind::Present, at: "2027-05-27T02:50:00Z".into(), reason: String::new(), gek_worker_id: String::new(), actor: "test".into() };
+        let present = ppe::attendance::ExamEvent { medical_worker_id: String::new(), exam_id: EXAM.into(), participant_id: "p7".into(), kind: ppe::attendance::EventKind::Present, at: "2027-05-27T02:50:00Z".into(), reason: String::new(), gek_worker_id: String::new(), actor: "test".into() };
         ppe::attendance::store::event_insert(&conn, &present, "2027-05-27T02:50:00Z").unwrap();
     }
     let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", EXAM, "--chunk-size", "65536"]);

@@ -18,8 +18,10 @@ pub struct EventButton {
     pub title: &'static str,
     /// The placeholder of the required reason field, when the event needs a reason.
     pub reason: Option<&'static str>,
-    /// A removal names the ГЭК member.
+    /// A removal and an early finish name the ГЭК member.
     pub with_gek: bool,
+    /// An early finish names the medical worker.
+    pub with_medical: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,18 +49,20 @@ pub struct AttendanceView {
     pub auditorium: Option<String>,
     /// (worker id, name) of the ГЭК members of the day at this point.
     pub gek_members: Vec<(String, String)>,
+    /// (worker id, name) of the medical workers of the day at this point.
+    pub medical_workers: Vec<(String, String)>,
     pub rows: Vec<ParticipantRow>,
 }
 
 /// The events a person may record next for a participant in this state.
 pub fn event_buttons(st: &ParticipantState) -> Vec<EventButton> {
-    let b = |kind, title, reason, with_gek| EventButton { kind, title, reason, with_gek };
+    let b = |kind, title, reason, with_gek| EventButton { kind, title, reason, with_gek, with_medical: kind == "finished_early" };
     match st.status {
         Status::Unmarked => vec![b("present", "Явился", None, false), b("late", "Опоздал", None, false), b("absent", "Не явился", None, false)],
         Status::Present => vec![
             if st.out_of_room { b("returned", "Вернулся", None, false) } else { b("left", "Вышел", None, false) },
             b("kit_replaced", "Заменить комплект", Some("причина"), false),
-            b("finished_early", "Досрочно", Some("причина"), false),
+            b("finished_early", "Досрочно", Some("причина"), true),
             b("removed", "Удалить", Some("нарушение"), true),
         ],
         _ => Vec::new(),
@@ -91,16 +95,13 @@ pub async fn attendance_get(State(state): State<WebState>, staff: Staff, Query(q
         select.with_rooms = true;
         select.rooms = rooms.iter().map(|r| (r.clone(), Some(r) == room.as_ref())).collect();
         let issued = crate::attendance::store::issued_sheets(conn, &id, ppe)?;
-        let mut view = AttendanceView { layout, select, exam_id: id.clone(), may_issue_kits: issued.is_empty() && may_seat && !seats.is_empty(), auditorium: room.clone(), gek_members: Vec::new(), rows: Vec::new() };
+        let mut view = AttendanceView { layout, select, exam_id: id.clone(), may_issue_kits: issued.is_empty() && may_seat && !seats.is_empty(), auditorium: room.clone(), gek_members: Vec::new(), medical_workers: Vec::new(), rows: Vec::new() };
         let Some(room) = room else { return Ok(view.render()?) };
         let states = crate::attendance::ops::states(conn, &id)?;
         let by_id = super::seating::participants_by_id(plan);
-        view.gek_members = plan
-            .workers
-            .iter()
-            .filter(|w| w.roles.contains(&crate::model::WorkerRole::GekMember) && plan.worker_assignments.iter().any(|a| a.worker_id == w.worker_id && &a.ppe_code == ppe && a.date == exam.date))
-            .map(|w| (w.worker_id.clone(), w.full_name()))
-            .collect();
+        let staff_of = |role| plan.workers_with_role_at(ppe, &exam.date, role).into_iter().map(|w| (w.worker_id.clone(), w.full_name())).collect();
+        view.gek_members = staff_of(crate::model::WorkerRole::GekMember);
+        view.medical_workers = staff_of(crate::model::WorkerRole::Medical);
         let mut here: Vec<_> = seats.iter().filter(|s| s.auditorium == room).collect();
         here.sort_by_key(|s| (s.row, s.column));
         view.rows = here

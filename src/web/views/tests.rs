@@ -206,6 +206,7 @@ fn attendance_view() {
             may_issue_kits: false,
             auditorium: Some(seats[0].auditorium.clone()),
             gek_members: vec![("G-1".into(), "Иванова Анна Петровна".into())],
+            medical_workers: vec![("M-1".into(), "Лебедева Ольга Викторовна".into())],
             rows,
         },
     );
