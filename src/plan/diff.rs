@@ -124,7 +124,7 @@ impl PlanDiff {
     }
 }
 
-fn table<T: Serialize>(
+fn table<T: PartialEq>(
     name: &'static str,
     old: &[T],
     new: &[T],
@@ -135,12 +135,11 @@ fn table<T: Serialize>(
     let index = |rows: &[T]| -> BTreeMap<String, usize> { rows.iter().enumerate().map(|(i, r)| (key(r), i)).collect() };
     let (old_ix, new_ix) = (index(old), index(new));
     let entry = |r: &T| Entry { key: key(r), label: label(r), touch: touch(r) };
-    let value = |r: &T| serde_json::to_value(r).unwrap_or_default();
     let mut diff = TableDiff { table: name, before: old.len(), after: new.len(), ..TableDiff::default() };
     for (k, &i) in &new_ix {
         match old_ix.get(k) {
             None => diff.added.push(entry(&new[i])),
-            Some(&j) if value(&old[j]) != value(&new[i]) => diff.changed.push(entry(&new[i])),
+            Some(&j) if old[j] != new[i] => diff.changed.push(entry(&new[i])),
             Some(_) => {}
         }
     }

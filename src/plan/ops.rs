@@ -125,7 +125,7 @@ pub fn import(hub: &HubContext, request: &ImportRequest<'_>) -> Result<Imported,
         let conn = hub.db()?;
         (super::store::load_plan(&conn).context("read plan")?, super::store::last_import_id(&conn).context("read plan imports")?)
     };
-    let merged = super::merge::merge(&super::to_tables(&current), &file_tables, &request.scope)
+    let merged = super::merge::merge(&hub_tables_needed(&current, &file_tables, &request.scope), &file_tables, &request.scope)
         .map_err(|source| PlanOpsError::Scope { path: shown.clone(), source })?;
     let plan =
         crate::validate::check_plan(&merged.tables).map_err(|issues| PlanError::Invalid { path: shown.clone(), issues: merged.relabel(issues) })?;
@@ -192,6 +192,25 @@ pub fn import(hub: &HubContext, request: &ImportRequest<'_>) -> Result<Imported,
     tx.commit().context("commit plan")?;
     imported.written = true;
     Ok(imported)
+}
+
+/// The hub's tables as raw text, without those a whole-table import replaces anyway (turning
+/// every record back into text costs as much as reading the file).
+fn hub_tables_needed(current: &Plan, file: &[crate::validate::RawTable], scope: &Scope) -> Vec<crate::validate::RawTable> {
+    if scope.ate_code.is_some() {
+        return super::to_tables(current);
+    }
+    let replaced = |name: &str| file.iter().any(|t| t.name == name) && (scope.tables.is_empty() || scope.tables.iter().any(|t| t == name));
+    let mut plan = Plan::default();
+    macro_rules! keep {
+        ($($table:ident),*) => {$(
+            if !replaced(stringify!($table)) {
+                plan.$table = current.$table.clone();
+            }
+        )*};
+    }
+    keep!(exams, exam_points, auditoriums, participants, registrations, workers, worker_assignments, observers, observer_assignments);
+    super::to_tables(&plan).into_iter().filter(|t| !replaced(&t.name)).collect()
 }
 
 /// The latest imports of the hub, newest first.

@@ -99,6 +99,11 @@ fn a_csv_of_only_the_exams_keeps_the_hubs_participants_points_and_workers() {
     let file = hub.root.join("exams-sheet.csv");
     std::fs::write(&file, csv).unwrap();
 
+    // --dry-run shows the changes and the verdict and writes nothing.
+    let dry = hub.import_ok(&file, &["--dry-run"]);
+    assert!(dry.contains("nothing written") && dry.contains("~ oge-01 Русский язык (основной период)"), "{dry}");
+    assert_eq!(hub.plan(), before);
+
     let out = hub.import_ok(&file, &[]);
     assert!(out.contains("Таблицы из файла: exams\n"), "{out}");
     assert!(out.contains("Без изменений (нет в файле): exam_points, auditoriums, participants, registrations, workers, worker_assignments"), "{out}");
@@ -111,6 +116,20 @@ fn a_csv_of_only_the_exams_keeps_the_hubs_participants_points_and_workers() {
     assert_eq!(after["exams"][1]["subject_name"], "Русский язык (основной период)");
     let log = hub.plan_log();
     assert!(log.contains("tables: exams; changes: {\"exams\""), "{log}");
+
+    // --tables takes only the named tables of a whole file.
+    let mut whole = hub.plan();
+    whole["participants"][0]["phone"] = Value::String("+7 (900) 000-00-00".into());
+    whole["exams"][0]["subject_name"] = Value::String("Не из этой загрузки".into());
+    let out = hub.import_ok(&hub.write("whole.json", &whole), &["--tables", "participants"]);
+    let skipped = out.lines().find(|l| l.starts_with("Пропущены (нет в --tables): ")).unwrap_or_else(|| panic!("{out}"));
+    let mut skipped: Vec<&str> = skipped.split(": ").nth(1).unwrap().split(", ").collect();
+    skipped.sort();
+    assert_eq!(skipped, ["auditoriums", "exam_points", "exams", "registrations", "worker_assignments", "workers"], "{out}");
+    assert!(out.contains("Таблицы из файла: participants\n"), "{out}");
+    let now = hub.plan();
+    assert_eq!(now["participants"][0]["phone"], "+7 (900) 000-00-00");
+    assert_eq!(now["exams"], after["exams"], "exams were not named");
 }
 
 #[test]
