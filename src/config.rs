@@ -261,6 +261,31 @@ pub struct HubFileConfig {
     /// The ГЭК members' hardware security keys (WebAuthn).
     #[serde(default)]
     pub gek: HubGekConfig,
+    /// How plan changes are controlled (shrink, freeze date).
+    #[serde(default)]
+    pub plan: HubPlanConfig,
+}
+
+/// `[plan]` of `hub.toml`: the rules of `ppe hub import-plan` (docs/exam-day.md «Изменения плана»).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubPlanConfig {
+    /// An import removing more than this share (percent) of any table's rows, or of one
+    /// exam's or one exam point's rows, is refused unless forced with a reason.
+    pub max_removed_percent: u32,
+    /// From this date on (`ГГГГ.ММ.ДД`, the hub's local date) every change needs `--reason`
+    /// and `--letter` (the plan went to РИС; changes only by official letter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeze_date: Option<String>,
+    /// The hub's local time, minutes east of UTC (Moscow 180): its date for the freeze and
+    /// the exam day.
+    pub utc_offset_min: i32,
+}
+
+impl Default for HubPlanConfig {
+    fn default() -> Self {
+        Self { max_removed_percent: 10, freeze_date: None, utc_offset_min: 180 }
+    }
 }
 
 /// `[gek]` of `hub.toml`: the WebAuthn relying party the ГЭК members' security keys are
@@ -390,6 +415,7 @@ fn unreachable_default() -> HubFileConfig {
         metrics_listen: String::new(),
         limits: HubLimitsConfig::default(),
         gek: HubGekConfig::default(),
+        plan: HubPlanConfig::default(),
     }
 }
 

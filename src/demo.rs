@@ -127,7 +127,7 @@ pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams, hub_addr:
     let plan = generate::generate_region(params);
     let plan_file = dir.join("plan.json");
     crate::plan::write_plan_file(&plan, &plan_file, crate::plan::csv::CsvEncoding::Utf8)?;
-    crate::plan::ops::import(&crate::context::HubContext::open(&hub_config)?, &crate::plan::ops::ImportRequest { file: &plan_file, check_only: false, actor: "cli" })?;
+    crate::plan::ops::import(&crate::context::HubContext::open(&hub_config)?, &crate::plan::ops::ImportRequest::whole(&plan_file, "cli"))?;
     let ppe_code = plan.exam_points.first().map(|p| p.ppe_code.clone()).context("the demo region has no exam point")?;
     // Decrypted material belongs in tmpfs: /dev/shm where there is one.
     let shm = std::path::Path::new("/dev/shm");

@@ -43,8 +43,11 @@ enum HubCommand {
     Enroll(ppe::hub::cli::EnrollArgs),
     /// ГЭК members' personal credentials (enroll, list, revoke): only РЦОИ issues them.
     Gek(ppe::gek::cli::GekArgs),
-    /// Import a plan: CSV (UTF-8 or Windows-1251), XLSX or JSON. All or nothing.
+    /// Import a plan: CSV (UTF-8 or Windows-1251), XLSX or JSON. All or nothing; tables absent
+    /// from the file are kept; shrink, freeze date and exam day checked.
     ImportPlan(ppe::plan::cli::ImportArgs),
+    /// The plan imports: who, when, which tables, changes by key, reason and letter.
+    PlanLog(ppe::plan::cli::LogArgs),
     /// Export the plan; the format follows the file extension (.csv, .xlsx, .json).
     ExportPlan(ppe::plan::cli::ExportArgs),
     /// Generate a plausible, deterministic region plan.
@@ -111,6 +114,7 @@ fn main() -> ExitCode {
             HubCommand::Init(args) => ppe::hub::cli::init(args),
             HubCommand::ImportPlan(args) => ppe::plan::cli::import(&config, args),
             HubCommand::ExportPlan(args) => ppe::plan::cli::export(&config, args),
+            HubCommand::PlanLog(args) => ppe::plan::cli::log(&config, args),
             HubCommand::DemoPlan(args) => ppe::demo::demo_plan(args),
             HubCommand::Enroll(args) => ppe::hub::cli::enroll(&config, args),
             HubCommand::Gek(args) => ppe::gek::cli::gek(&config, args),

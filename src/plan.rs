@@ -6,8 +6,11 @@
 
 pub mod cli;
 pub mod csv;
+pub mod diff;
 pub mod json;
+pub mod merge;
 pub mod ops;
+pub mod rules;
 pub mod store;
 pub mod xlsx;
 

@@ -1,19 +1,40 @@
-//! `ppe hub import-plan` and `ppe hub export-plan`.
+//! `ppe hub import-plan`, `ppe hub export-plan` and `ppe hub plan-log`.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::csv::CsvEncoding;
-use super::ops::ImportRequest;
+use super::merge::Scope;
+use super::ops::{ImportRequest, Imported};
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// Plan file: .csv (UTF-8 or Windows-1251), .xlsx or .json.
+    /// Plan file: .csv (UTF-8 or Windows-1251), .xlsx or .json. Tables absent from the file
+    /// stay as the hub holds them.
     pub file: PathBuf,
-    /// Only run ФЛК and report; write nothing.
+    /// Only run ФЛК on the file alone and report; write nothing.
     #[arg(long)]
     pub check: bool,
+    /// Compare with the hub's plan, print the changes and the verdict; write nothing.
+    #[arg(long, conflicts_with = "check")]
+    pub dry_run: bool,
+    /// Take only these tables of the file (comma-separated); the others stay as they are.
+    #[arg(long, value_delimiter = ',')]
+    pub tables: Vec<String>,
+    /// A file of one ТУ: replace only the exam points of this АТЕ code and their auditoriums,
+    /// registrations and assignments; exams, participants and workers are added or updated.
+    #[arg(long)]
+    pub ate: Option<String>,
+    /// Apply a change that removes much of the plan or touches an exam held today.
+    #[arg(long, requires = "reason")]
+    pub force: bool,
+    /// Why the plan changes (recorded in the audit and the import record).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// The official letter the change follows, number and date (needed after the freeze date).
+    #[arg(long)]
+    pub letter: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -24,6 +45,13 @@ pub struct ExportArgs {
     /// Encoding of a CSV export: utf-8 or windows-1251.
     #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
     pub encoding: CsvEncoding,
+}
+
+#[derive(Args, Debug)]
+pub struct LogArgs {
+    /// How many of the latest imports to show.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
 }
 
 fn parse_encoding(s: &str) -> Result<CsvEncoding, String> {
@@ -38,16 +66,84 @@ pub fn import(config: &Path, args: ImportArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let hub = crate::context::HubContext::open(config)?;
-    let imported = super::ops::import(&hub, &ImportRequest { file: &args.file, check_only: false, actor: "cli" })?;
+    let request = ImportRequest {
+        file: &args.file,
+        check_only: false,
+        dry_run: args.dry_run,
+        scope: Scope { tables: args.tables.clone(), ate_code: args.ate.clone() },
+        force: args.force,
+        reason: args.reason.as_deref().unwrap_or(""),
+        letter: args.letter.as_deref().unwrap_or(""),
+        actor: "cli",
+    };
+    let imported = super::ops::import(&hub, &request)?;
     let report = &imported.report;
     let enc = report.encoding.map(|e| format!(", {e}")).unwrap_or_default();
-    println!("imported {} ({:?}{enc}) in {:.2} s: {}", args.file.display(), report.format, started.elapsed().as_secs_f64(), imported.plan.counts());
+    if imported.written {
+        println!(
+            "imported {} ({:?}{enc}) in {:.2} s: {}",
+            args.file.display(),
+            report.format,
+            started.elapsed().as_secs_f64(),
+            imported.plan.counts()
+        );
+    } else {
+        println!("dry run {} ({:?}{enc}): nothing written; the plan would be: {}", args.file.display(), report.format, imported.plan.counts());
+    }
+    print!("{}", change_report(&imported));
     Ok(())
+}
+
+/// What the operator reads after an import (names included: this is the operator's screen,
+/// not a log).
+fn change_report(imported: &Imported) -> String {
+    let list = |v: &[String]| if v.is_empty() { "—".to_string() } else { v.join(", ") };
+    let mut out = format!("Таблицы из файла: {}\n", list(&imported.taken));
+    if !imported.skipped.is_empty() {
+        out.push_str(&format!("Пропущены (нет в --tables): {}\n", list(&imported.skipped)));
+    }
+    out.push_str(&format!("Без изменений (нет в файле): {}\n", list(&imported.kept)));
+    if imported.diff.is_empty() {
+        out.push_str("Изменений нет.\n");
+    } else {
+        out.push_str("Изменения:\n");
+        out.push_str(&imported.diff.render(20));
+    }
+    if imported.verdict.frozen {
+        out.push_str("План заморожен: изменение записано с причиной и письмом.\n");
+    }
+    for r in &imported.verdict.overridden {
+        out.push_str(&format!("Принято с --force: {r}\n"));
+    }
+    out
 }
 
 pub fn export(config: &Path, args: ExportArgs) -> anyhow::Result<()> {
     let hub = crate::context::HubContext::open(config)?;
     let plan = super::ops::export(&hub, &args.out, args.encoding)?;
     println!("exported {}: {}", args.out.display(), plan.counts());
+    Ok(())
+}
+
+pub fn log(config: &Path, args: LogArgs) -> anyhow::Result<()> {
+    let hub = crate::context::HubContext::open(config)?;
+    for r in super::ops::import_log(&hub, args.limit)? {
+        let scope = if r.scope.is_empty() { String::new() } else { format!(" [{}]", r.scope) };
+        println!(
+            "#{} {} {} {} sha256 {}{scope}",
+            r.id,
+            r.imported_at,
+            if r.actor.is_empty() { "-" } else { &r.actor },
+            r.source,
+            r.sha256.get(..12).unwrap_or(&r.sha256)
+        );
+        println!("    tables: {}; changes: {}", if r.tables.is_empty() { "-" } else { &r.tables }, r.diff);
+        if !r.reason.is_empty() || !r.letter.is_empty() {
+            println!("    reason: {}; letter: {}", r.reason, if r.letter.is_empty() { "-" } else { &r.letter });
+        }
+        for f in &r.forced {
+            println!("    forced: {f}");
+        }
+    }
     Ok(())
 }

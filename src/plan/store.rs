@@ -1,4 +1,5 @@
-//! SQL of the plan: replace it as a whole in one transaction, read it back.
+//! SQL of the plan: replace it as a whole in one transaction, read it back; the record of
+//! every import (what it took, changed and why).
 
 use std::collections::HashSet;
 
@@ -14,9 +15,103 @@ fn doc_key(doc_type: DocType, series: &str, number: &str) -> String {
     format!("{}|{}|{}", doc_type.code(), series.to_uppercase(), number)
 }
 
-/// Makes `plan` the current plan: upserts every record, removes records the new plan no
-/// longer has, replaces registrations and worker assignments. One transaction.
+/// Makes `plan` the current plan and records the import with its source only (the box's
+/// sync of its slice). One transaction.
 pub fn replace_plan(tx: &Transaction<'_>, plan: &Plan, imported_at: &str, source: &str, sha256: &str) -> rusqlite::Result<()> {
+    write_plan(tx, plan)?;
+    record_import(tx, &ImportRecord { imported_at, source, sha256, counts: plan.counts(), ..ImportRecord::default() })?;
+    Ok(())
+}
+
+/// One row of `plan_import`.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRecord<'a> {
+    pub imported_at: &'a str,
+    pub source: &'a str,
+    pub sha256: &'a str,
+    pub counts: PlanCounts,
+    pub actor: &'a str,
+    /// The tables of the file taken, comma-separated.
+    pub tables: &'a str,
+    pub scope: &'a str,
+    /// Keys added, changed and removed per table (no names).
+    pub diff: serde_json::Value,
+    pub reason: &'a str,
+    pub letter: &'a str,
+    /// The refusals overridden with `--force`, in words.
+    pub forced: Vec<String>,
+}
+
+pub fn record_import(tx: &Transaction<'_>, r: &ImportRecord<'_>) -> rusqlite::Result<i64> {
+    let diff = if r.diff.is_null() { "{}".to_string() } else { r.diff.to_string() };
+    tx.execute(
+        "INSERT INTO plan_import (imported_at, source, sha256, counts, actor, tables, scope, diff, reason, letter, forced)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            r.imported_at,
+            r.source,
+            r.sha256,
+            serde_json::to_string(&r.counts).map_err(json_err)?,
+            r.actor,
+            r.tables,
+            r.scope,
+            diff,
+            r.reason,
+            r.letter,
+            serde_json::to_string(&r.forced).map_err(json_err)?
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// The id of the latest import (0 for none): an import computed outside its transaction
+/// checks inside it that nobody imported in between.
+pub fn last_import_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT COALESCE(MAX(id), 0) FROM plan_import", [], |r| r.get(0))
+}
+
+/// A stored import record, as `ppe hub plan-log` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    pub id: i64,
+    pub imported_at: String,
+    pub source: String,
+    pub sha256: String,
+    pub actor: String,
+    pub tables: String,
+    pub scope: String,
+    pub diff: serde_json::Value,
+    pub reason: String,
+    pub letter: String,
+    pub forced: Vec<String>,
+}
+
+/// The latest `limit` imports, newest first.
+pub fn import_list(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<ImportRow>> {
+    let mut st = conn.prepare(
+        "SELECT id, imported_at, source, sha256, actor, tables, scope, diff, reason, letter, forced FROM plan_import ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = st.query_map([limit as i64], |r| {
+        Ok(ImportRow {
+            id: r.get(0)?,
+            imported_at: r.get(1)?,
+            source: r.get(2)?,
+            sha256: r.get(3)?,
+            actor: r.get(4)?,
+            tables: r.get(5)?,
+            scope: r.get(6)?,
+            diff: parse_json(7, r.get(7)?)?,
+            reason: r.get(8)?,
+            letter: r.get(9)?,
+            forced: parse_json(10, r.get(10)?)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Writes `plan` as the current plan: upserts every record, removes records the new plan no
+/// longer has, replaces registrations and worker assignments. Inside the caller's transaction.
+pub fn write_plan(tx: &Transaction<'_>, plan: &Plan) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM registration", [])?;
     tx.execute("DELETE FROM worker_assignment", [])?;
     tx.execute("DELETE FROM observer_assignment", [])?;
@@ -31,9 +126,22 @@ pub fn replace_plan(tx: &Transaction<'_>, plan: &Plan, imported_at: &str, source
                kit=excluded.kit, kim_print=excluded.kim_print",
         )?;
         for e in &plan.exams {
-            st.execute(params![e.exam_id, e.kind.code(), e.level, e.subject_code, e.subject_name, e.date, e.start, e.duration_min,
-                e.materials_open_before_min, e.materials_close_after_start_min, e.upload_deadline_after_end_min, e.utc_offset_min,
-                e.kit, e.kim_print.code()])?;
+            st.execute(params![
+                e.exam_id,
+                e.kind.code(),
+                e.level,
+                e.subject_code,
+                e.subject_name,
+                e.date,
+                e.start,
+                e.duration_min,
+                e.materials_open_before_min,
+                e.materials_close_after_start_min,
+                e.upload_deadline_after_end_min,
+                e.utc_offset_min,
+                e.kit,
+                e.kim_print.code()
+            ])?;
         }
         let mut st = tx.prepare(
             "INSERT INTO exam_point VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -50,7 +158,19 @@ pub fn replace_plan(tx: &Transaction<'_>, plan: &Plan, imported_at: &str, source
                unusable_seats=excluded.unusable_seats, floor=excluded.floor",
         )?;
         for a in &plan.auditoriums {
-            st.execute(params![a.ppe_code, a.auditorium, a.rows, a.columns, a.capacity, a.special_needs, a.video, a.oral, a.reserve, a.unusable_seats, a.floor])?;
+            st.execute(params![
+                a.ppe_code,
+                a.auditorium,
+                a.rows,
+                a.columns,
+                a.capacity,
+                a.special_needs,
+                a.video,
+                a.oral,
+                a.reserve,
+                a.unusable_seats,
+                a.floor
+            ])?;
         }
         let mut st = tx.prepare(
             "INSERT INTO participant VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -94,10 +214,6 @@ pub fn replace_plan(tx: &Transaction<'_>, plan: &Plan, imported_at: &str, source
     remove_absent(tx, "worker", "worker_id", plan.workers.iter().map(|w| w.worker_id.clone()))?;
     remove_absent(tx, "exam_point", "ppe_code", plan.exam_points.iter().map(|p| p.ppe_code.clone()))?;
     remove_absent(tx, "exam", "exam_id", plan.exams.iter().map(|e| e.exam_id.clone()))?;
-    tx.execute(
-        "INSERT INTO plan_import (imported_at, source, sha256, counts) VALUES (?1, ?2, ?3, ?4)",
-        params![imported_at, source, sha256, serde_json::to_string(&plan.counts()).map_err(json_err)?],
-    )?;
     Ok(())
 }
 

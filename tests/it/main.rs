@@ -16,3 +16,4 @@ mod gek_webauthn;
 mod roster;
 mod media_receipt;
 mod appeals;
+mod planchange;
