@@ -33,13 +33,15 @@ fn parse_encoding(s: &str) -> Result<CsvEncoding, String> {
 pub fn import(config: &Path, args: ImportArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     if args.check {
-        let (plan, _) = super::read_plan_file(&args.file)?;
+        let (plan, report) = super::read_plan_file(&args.file)?;
+        report.warning_lines(&args.file.display().to_string()).iter().for_each(|w| eprintln!("{w}"));
         println!("{}: ФЛК пройден ({})", args.file.display(), plan.counts());
         return Ok(());
     }
     let hub = crate::context::HubContext::open(config)?;
     let imported = super::ops::import(&hub, &ImportRequest { file: &args.file, check_only: false, actor: "cli" })?;
     let report = &imported.report;
+    report.warning_lines(&args.file.display().to_string()).iter().for_each(|w| eprintln!("{w}"));
     let enc = report.encoding.map(|e| format!(", {e}")).unwrap_or_default();
     println!("imported {} ({:?}{enc}) in {:.2} s: {}", args.file.display(), report.format, started.elapsed().as_secs_f64(), imported.plan.counts());
     Ok(())
