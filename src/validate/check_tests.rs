@@ -217,3 +217,21 @@ fn observers_get_the_checks_of_workers() {
     let issues = refused(&BASE.replace("|обычный|", "|школа|"));
     assert!(found(&issues, "exam_points", "point_type")[0].1.contains("tom (ТОМ)"), "{issues:#?}");
 }
+
+proptest::proptest! {
+    #[test]
+    fn one_letter_of_the_other_alphabet_inside_a_word_is_always_found(
+        word in "[а-яё]{1,12}",
+        latin in "[a-z]",
+        at in 0usize..13,
+        tail in "( [a-z]{1,8}| [а-я]{1,8}| [0-9]{1,4}){0,3}",
+    ) {
+        let pure = format!("{word}{tail}");
+        proptest::prop_assert!(mixed_alphabet_word(&pure).is_none(), "{}", pure);
+        let mut chars: Vec<char> = word.chars().collect();
+        chars.insert(at.min(chars.len()), latin.chars().next().unwrap_or('a'));
+        let mixed: String = chars.into_iter().collect();
+        let reason = mixed_alphabet_word(&format!("{mixed}{tail}"));
+        proptest::prop_assert!(reason.as_deref().is_some_and(|r| r.contains(&format!("«{mixed}»"))), "{:?}", reason);
+    }
+}
