@@ -65,6 +65,15 @@ pub struct ReadReport {
     /// `utf-8` or `windows-1251` for CSV.
     pub encoding: Option<&'static str>,
     pub sha256: String,
+    /// What an old-format file lacked and was taken instead (the import goes on).
+    pub warnings: Vec<Issue>,
+}
+
+impl ReadReport {
+    /// The warnings as lines for the import's output, each with the file name.
+    pub fn warning_lines(&self, shown: &str) -> Vec<String> {
+        self.warnings.iter().map(|w| format!("{shown}: предупреждение: {w}")).collect()
+    }
 }
 
 /// Parses plan bytes of a format into raw tables (no ФЛК yet).
@@ -80,8 +89,8 @@ pub fn parse_tables(format: PlanFormat, bytes: &[u8], shown: &str) -> Result<(Ve
 /// Parses and checks plan bytes: a whole valid plan or every problem.
 pub fn parse_plan(format: PlanFormat, bytes: &[u8], shown: &str) -> Result<(Plan, ReadReport), PlanError> {
     let (tables, encoding) = parse_tables(format, bytes, shown)?;
-    let plan = validate::check_plan(&tables).map_err(|issues| PlanError::Invalid { path: shown.to_string(), issues })?;
-    Ok((plan, ReadReport { format, encoding, sha256: crate::util::sha256_hex(bytes) }))
+    let checked = validate::check_plan_with_warnings(&tables).map_err(|issues| PlanError::Invalid { path: shown.to_string(), issues })?;
+    Ok((checked.plan, ReadReport { format, encoding, sha256: crate::util::sha256_hex(bytes), warnings: checked.warnings }))
 }
 
 /// Reads and checks a plan file.
@@ -94,7 +103,7 @@ pub fn read_plan_file(path: &Path) -> Result<(Plan, ReadReport), PlanError> {
 
 /// The plan as raw tables of text, the shape every writer starts from.
 pub fn to_tables(plan: &Plan) -> Vec<RawTable> {
-    let records: [(&str, Vec<serde_json::Value>); 7] = [
+    let records: [(&str, Vec<serde_json::Value>); 9] = [
         ("exams", plan.exams.iter().map(to_value).collect()),
         ("exam_points", plan.exam_points.iter().map(to_value).collect()),
         ("auditoriums", plan.auditoriums.iter().map(to_value).collect()),
@@ -102,6 +111,8 @@ pub fn to_tables(plan: &Plan) -> Vec<RawTable> {
         ("registrations", plan.registrations.iter().map(to_value).collect()),
         ("workers", plan.workers.iter().map(to_value).collect()),
         ("worker_assignments", plan.worker_assignments.iter().map(to_value).collect()),
+        ("observers", plan.observers.iter().map(to_value).collect()),
+        ("observer_assignments", plan.observer_assignments.iter().map(to_value).collect()),
     ];
     records
         .into_iter()
@@ -130,7 +141,13 @@ pub fn cell_text(value: Option<&serde_json::Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Bool(b)) => if *b { "да".into() } else { "нет".into() },
+        Some(Value::Bool(b)) => {
+            if *b {
+                "да".into()
+            } else {
+                "нет".into()
+            }
+        }
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::Array(items)) => items.iter().map(|i| cell_text(Some(i))).collect::<Vec<_>>().join(";"),
         Some(v @ Value::Object(_)) => v.to_string(),
@@ -153,8 +170,7 @@ pub fn guess_table(header: &[String]) -> Option<&'static str> {
     TABLES
         .iter()
         .filter(|(_, cols)| {
-            cols.iter().filter(|c| c.required).all(|c| header.iter().any(|h| h == c.name))
-                && header.iter().all(|h| cols.iter().any(|c| c.name == h))
+            cols.iter().filter(|c| c.required).all(|c| header.iter().any(|h| h == c.name)) && header.iter().all(|h| cols.iter().any(|c| c.name == h))
         })
         .map(|t| t.0)
         .next()

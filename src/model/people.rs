@@ -290,7 +290,7 @@ impl WorkerRole {
     }
     pub fn parse(text: &str) -> Option<Self> {
         let t = text.trim().to_lowercase();
-        Self::ALL.into_iter().find(|r| r.code() == t || r.title_ru() == t)
+        Self::ALL.into_iter().find(|r| r.code() == t || r.title_ru().to_lowercase() == t)
     }
 }
 

@@ -61,7 +61,8 @@ fn parse_encoding(s: &str) -> Result<CsvEncoding, String> {
 pub fn import(config: &Path, args: ImportArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     if args.check {
-        let (plan, _) = super::read_plan_file(&args.file)?;
+        let (plan, report) = super::read_plan_file(&args.file)?;
+        report.warning_lines(&args.file.display().to_string()).iter().for_each(|w| eprintln!("{w}"));
         println!("{}: ФЛК пройден ({})", args.file.display(), plan.counts());
         return Ok(());
     }
@@ -78,6 +79,7 @@ pub fn import(config: &Path, args: ImportArgs) -> anyhow::Result<()> {
     };
     let imported = super::ops::import(&hub, &request)?;
     let report = &imported.report;
+    report.warning_lines(&args.file.display().to_string()).iter().for_each(|w| eprintln!("{w}"));
     let enc = report.encoding.map(|e| format!(", {e}")).unwrap_or_default();
     if imported.written {
         println!(

@@ -16,18 +16,23 @@ pub fn read(bytes: &[u8]) -> Result<Vec<RawTable>, String> {
         let serde_json::Value::Array(records) = records else {
             return Err(format!("«{name}»: ожидается массив записей"));
         };
-        let mut columns: Vec<String> = columns_of(&name).map(|c| c.iter().map(|c| c.name.to_string()).collect()).unwrap_or_default();
         let mut objects = Vec::new();
         for (i, record) in records.iter().enumerate() {
             let serde_json::Value::Object(obj) = record else {
                 return Err(format!("«{name}», запись {}: ожидается объект", i + 1));
             };
+            objects.push(obj);
+        }
+        // A key no record has is a column the file lacks (an old plan), as in CSV and XLSX.
+        let known = columns_of(&name).unwrap_or(&[]);
+        let mut columns: Vec<String> =
+            known.iter().filter(|c| objects.is_empty() || objects.iter().any(|o| o.contains_key(c.name))).map(|c| c.name.to_string()).collect();
+        for obj in &objects {
             for key in obj.keys() {
                 if !columns.contains(key) {
                     columns.push(key.clone());
                 }
             }
-            objects.push(obj);
         }
         let rows = objects
             .iter()

@@ -251,7 +251,7 @@ impl PrintContext<'_> {
             push(materials_record_pdf(&MaterialsRecordInput { exam: header.clone(), rows: self.materials_rows(&auditoriums) })?, "ppe-14-02.pdf".into());
             let holder = "statement:ППЭ-18-МАШ";
             let first = self.numbers_of(holder)?[0];
-            let input = ObservationActInput { exam: header.clone(), observer: String::new(), sheet: self.sheet(SheetKind::Statement, first), items: observation_items() };
+            let input = ObservationActInput { exam: header.clone(), observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date), sheet: self.sheet(SheetKind::Statement, first), items: observation_items() };
             let doc = observation_act_pdf(&input, self.key)?;
             // Filled in only when a public observer came: never required by scanning.
             statements_printed.push(self.printed(holder, "ППЭ-18-МАШ", doc.pages, false)?);
@@ -285,7 +285,7 @@ impl PrintContext<'_> {
         if auditorium.is_none() {
             let input = SummaryStatementInput { exam: header.clone(), first_sheet: first_sheet("statement:ППЭ-13-02-МАШ")?, rows: self.summary_rows(&auditoriums) };
             records.push(StatementRecord::new("ppe-13-02-mash.json".into(), summary_statement_record(&input)));
-            let input = ObservationActInput { exam: header, observer: String::new(), sheet: first_sheet("statement:ППЭ-18-МАШ")?, items: observation_items() };
+            let input = ObservationActInput { exam: header, observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date), sheet: first_sheet("statement:ППЭ-18-МАШ")?, items: observation_items() };
             records.push(StatementRecord::new("ppe-18-mash.json".into(), observation_act_record(&input)));
         }
         Ok(records)
@@ -515,6 +515,7 @@ impl PrintContext<'_> {
             })
             .collect();
         rows.sort_by(|a, b| a.name.cmp(&b.name));
+        rows.extend(super::observers::observer_rows(self.plan, self.ppe_code, &self.exam.date));
         rows
     }
 }

@@ -30,6 +30,8 @@ pub enum Format {
     CodeList,
     /// One of a closed set of values (checked by the converter).
     Enum,
+    /// A `;`-separated list of values of a closed set, codes or Russian titles (checked by the converter).
+    EnumList,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +46,6 @@ pub struct Column {
 const fn col(name: &'static str, required: bool, format: Format, title: &'static str) -> Column {
     Column { name, required, format, title }
 }
-
 
 pub const EXAM_COLUMNS: &[Column] = &[
     col("exam_id", true, Code, "идентификатор экзамена"),
@@ -69,8 +70,9 @@ pub const EXAM_POINT_COLUMNS: &[Column] = &[
     col("address", true, Text, "адрес"),
     col("ate_code", true, Code, "код АТЕ"),
     col("ate_name", true, Text, "наименование АТЕ"),
-    col("point_type", false, Enum, "тип ППЭ: ordinary, home, tom, uis, abroad"),
-    col("utc_offset_min", false, Number, "смещение местного времени ППЭ от UTC, мин"),
+    col("point_type", false, Enum, "тип ППЭ: ordinary, home, tom, uis, abroad (или по-русски)"),
+    // Required in new plans; an old file takes the offset of the point's exams (compat.rs).
+    col("utc_offset_min", false, Number, "смещение местного времени ППЭ от UTC, мин (Томск 420)"),
 ];
 
 pub const AUDITORIUM_COLUMNS: &[Column] = &[
@@ -100,8 +102,9 @@ pub const PARTICIPANT_COLUMNS: &[Column] = &[
     col("doc_type", true, Enum, "тип документа"),
     col("doc_series", false, Text, "серия документа"),
     col("doc_number", true, Text, "номер документа"),
-    col("school_code", true, Code, "код образовательной организации"),
-    col("school_name", true, Text, "наименование образовательной организации"),
+    // Required except for graduates of past years (order 805 §11.3): checked per row.
+    col("school_code", false, Code, "код образовательной организации (нет у выпускников прошлых лет)"),
+    col("school_name", false, Text, "наименование образовательной организации (нет у выпускников прошлых лет)"),
     col("class", false, Text, "класс"),
     col("study_form", true, Text, "форма обучения"),
     col("category", true, Text, "категория участника"),
@@ -112,7 +115,8 @@ pub const PARTICIPANT_COLUMNS: &[Column] = &[
     col("assistant", false, Bool, "ассистент"),
     col("braille", false, Bool, "шрифт Брайля"),
     col("computer", false, Bool, "компьютер"),
-    col("admitted", false, Bool, "допуск к ГИА"),
+    // Required in new plans; a file without the column is an old one (see validate/compat.rs).
+    col("admitted", false, Bool, "допуск к ГИА (§11.2ж): да/нет"),
 ];
 
 pub const REGISTRATION_COLUMNS: &[Column] = &[
@@ -137,7 +141,7 @@ pub const WORKER_COLUMNS: &[Column] = &[
     col("workplace_school_code", false, Code, "код ОО места работы"),
     col("position", true, Text, "должность"),
     col("specializations", false, CodeList, "предметная специализация, коды через ;"),
-    col("roles", true, CodeList, "виды работ, через ;"),
+    col("roles", true, EnumList, "виды работ через ; (коды или названия)"),
     col("forbidden_subjects", false, CodeList, "предметы, по которым не может быть организатором"),
 ];
 
@@ -146,6 +150,28 @@ pub const WORKER_ASSIGNMENT_COLUMNS: &[Column] = &[
     col("ppe_code", true, Code, "код ППЭ"),
     col("date", true, Date, "дата"),
     col("reserve", false, Bool, "резерв"),
+];
+
+pub const OBSERVER_COLUMNS: &[Column] = &[
+    col("observer_id", true, Code, "идентификатор общественного наблюдателя"),
+    col("surname", true, Name, "фамилия"),
+    col("name", true, Name, "имя"),
+    col("patronymic", false, Name, "отчество"),
+    col("sex", true, Enum, "пол: М или Ж"),
+    col("birth_year", true, Number, "год рождения"),
+    col("phone", false, Phone, "контактный телефон"),
+    col("email", false, Email, "адрес электронной почты"),
+    col("doc_type", true, Enum, "тип документа"),
+    col("doc_series", false, Text, "серия документа"),
+    col("doc_number", true, Text, "номер документа"),
+    col("accrediting_body", true, Text, "орган, осуществивший аккредитацию"),
+    col("certificate_number", true, Text, "номер удостоверения общественного наблюдателя"),
+];
+
+pub const OBSERVER_ASSIGNMENT_COLUMNS: &[Column] = &[
+    col("observer_id", true, Code, "идентификатор общественного наблюдателя"),
+    col("ppe_code", true, Code, "код ППЭ"),
+    col("date", true, Date, "дата"),
 ];
 
 /// Table names in dependency order, with their columns.
@@ -157,6 +183,8 @@ pub const TABLES: &[(&str, &[Column])] = &[
     ("registrations", REGISTRATION_COLUMNS),
     ("workers", WORKER_COLUMNS),
     ("worker_assignments", WORKER_ASSIGNMENT_COLUMNS),
+    ("observers", OBSERVER_COLUMNS),
+    ("observer_assignments", OBSERVER_ASSIGNMENT_COLUMNS),
 ];
 
 pub fn columns_of(table: &str) -> Option<&'static [Column]> {

@@ -115,7 +115,7 @@ proptest! {
 
     #[test]
     fn check_format_never_panics(s in "\\PC*") {
-        for f in [Text, Name, Code, Number, Date, Time, Bool, Phone, Email, Snils, CodeList] {
+        for f in [Text, Name, Code, Number, Date, Time, Bool, Phone, Email, Snils, CodeList, EnumList] {
             let _ = check_format(&s, f);
         }
     }

@@ -1,5 +1,5 @@
 //! Character classes and single-value rules of ФЛК (each pure, each tested): formats,
-//! dates, SNILS, identity documents, plausible birth dates.
+//! dates, SNILS, identity documents, plausible birth dates, words mixing alphabets.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -28,11 +28,41 @@ fn describe_char(c: char) -> String {
     }
 }
 
+fn is_cyrillic(c: char) -> bool {
+    ('А'..='я').contains(&c) || c == 'Ё' || c == 'ё'
+}
+
+/// The first word (letters between separators: anything that is not a letter) that mixes
+/// Cyrillic and Latin letters, with the reason: «Ивaнов» with a Latin `a` looks right on
+/// screen and on paper but is another name to every search and comparison.
+pub fn mixed_alphabet_word(value: &str) -> Option<String> {
+    value.split(|c: char| !c.is_alphabetic()).find_map(|word| {
+        let cyrillic: Vec<char> = word.chars().filter(|&c| is_cyrillic(c)).collect();
+        let latin: Vec<char> = word.chars().filter(char::is_ascii_alphabetic).collect();
+        if cyrillic.is_empty() || latin.is_empty() {
+            return None;
+        }
+        let (odd, script, among) = if latin.len() <= cyrillic.len() {
+            (latin, "латинские", "кириллицы")
+        } else {
+            (cyrillic, "кириллические", "латиницы")
+        };
+        let letters: Vec<String> = odd.iter().map(|c| format!("«{c}»")).collect();
+        Some(format!("слово «{word}» смешивает кириллицу и латиницу: {script} буквы {} среди {among}", letters.join(", ")))
+    })
+}
+
+/// Graduates of past years (order 805 §11.3) have no school and no class in the plan.
+pub fn is_past_year_graduate(category: &str) -> bool {
+    let c = category.trim().to_lowercase().replace('ё', "е");
+    c.contains("прошлых лет") || c == "впл"
+}
+
 /// Checks one value against a format; returns the normalized value or the reason.
 pub fn check_format(value: &str, format: Format) -> Result<String, String> {
     match format {
         Text => match first_bad_char(value, |c| is_text_letter(c) || is_symbol_sign(c)) {
-            None => Ok(value.to_string()),
+            None => mixed_alphabet_word(value).map_or_else(|| Ok(value.to_string()), Err),
             Some(c) => Err(format!("недопустимый символ {} (разрешены буквы, цифры и знаки . , : ; - / \\ * % # ( ) _ пробел)", describe_char(c))),
         },
         Name => {
@@ -41,6 +71,9 @@ pub fn check_format(value: &str, format: Format) -> Result<String, String> {
             }
             if value.starts_with('-') || value.ends_with('-') || value.contains("--") || value.contains("  ") {
                 return Err("дефис или пробел не на своём месте".into());
+            }
+            if let Some(reason) = mixed_alphabet_word(value) {
+                return Err(reason);
             }
             Ok(value.to_string())
         }
@@ -51,7 +84,10 @@ pub fn check_format(value: &str, format: Format) -> Result<String, String> {
         },
         Number => {
             let compact: String = value.chars().filter(|c| *c != ' ').collect();
-            if compact.is_empty() || !compact.trim_start_matches('-').chars().all(|c| c.is_ascii_digit()) || compact.trim_start_matches('-').is_empty() {
+            if compact.is_empty()
+                || !compact.trim_start_matches('-').chars().all(|c| c.is_ascii_digit())
+                || compact.trim_start_matches('-').is_empty()
+            {
                 return Err(format!("«{value}» не является целым числом"));
             }
             Ok(compact)
@@ -73,10 +109,15 @@ pub fn check_format(value: &str, format: Format) -> Result<String, String> {
             Ok(value.to_string())
         }
         Email => {
-            let ok = value.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-            }) && !value.chars().any(|c| c.is_whitespace() || c.is_control());
-            if ok { Ok(value.to_string()) } else { Err(format!("«{value}» не похоже на адрес электронной почты")) }
+            let ok = value
+                .split_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
+                && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+            if ok {
+                Ok(value.to_string())
+            } else {
+                Err(format!("«{value}» не похоже на адрес электронной почты"))
+            }
         }
         Snils => normalize_snils(value),
         CodeList => {
@@ -86,6 +127,7 @@ pub fn check_format(value: &str, format: Format) -> Result<String, String> {
             Ok(split_list(value).join(";"))
         }
         Enum => Ok(value.to_string()),
+        EnumList => Ok(split_list(value).join(";")),
     }
 }
 
@@ -128,7 +170,11 @@ pub fn snils_checksum(first9: &[u8; 9]) -> u8 {
         0
     } else {
         let r = sum % 101;
-        if r == 100 { 0 } else { r }
+        if r == 100 {
+            0
+        } else {
+            r
+        }
     };
     c as u8
 }

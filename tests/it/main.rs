@@ -17,3 +17,4 @@ mod roster;
 mod media_receipt;
 mod appeals;
 mod planchange;
+mod plandata;
