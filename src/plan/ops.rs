@@ -104,9 +104,11 @@ pub fn import(hub: &HubContext, request: &ImportRequest<'_>) -> Result<Imported,
     let format = super::PlanFormat::from_path(request.file)?;
     let bytes = std::fs::read(request.file).map_err(|source| PlanError::Read { path: shown.clone(), source })?;
     let (file_tables, encoding) = super::parse_tables(format, &bytes, &shown)?;
-    let report = ReadReport { format, encoding, sha256: crate::util::sha256_hex(&bytes) };
+    let mut report = ReadReport { format, encoding, sha256: crate::util::sha256_hex(&bytes), warnings: Vec::new() };
     if request.check_only {
-        let plan = crate::validate::check_plan(&file_tables).map_err(|issues| PlanError::Invalid { path: shown.clone(), issues })?;
+        let checked = crate::validate::check_plan_with_warnings(&file_tables).map_err(|issues| PlanError::Invalid { path: shown.clone(), issues })?;
+        let plan = checked.plan;
+        report.warnings = checked.warnings;
         let taken = file_tables.iter().map(|t| t.name.clone()).collect();
         return Ok(Imported {
             plan,
@@ -127,8 +129,10 @@ pub fn import(hub: &HubContext, request: &ImportRequest<'_>) -> Result<Imported,
     };
     let merged = super::merge::merge(&hub_tables_needed(&current, &file_tables, &request.scope), &file_tables, &request.scope)
         .map_err(|source| PlanOpsError::Scope { path: shown.clone(), source })?;
-    let plan =
-        crate::validate::check_plan(&merged.tables).map_err(|issues| PlanError::Invalid { path: shown.clone(), issues: merged.relabel(issues) })?;
+    let checked = crate::validate::check_plan_with_warnings(&merged.tables)
+        .map_err(|issues| PlanError::Invalid { path: shown.clone(), issues: merged.relabel(issues) })?;
+    let plan = checked.plan;
+    report.warnings = checked.warnings;
     let diff = super::diff::diff_plans(&current, &plan);
     let now = hub.clock.now();
     let given = Justification { force: request.force, reason: request.reason, letter: request.letter };
