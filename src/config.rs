@@ -255,6 +255,26 @@ pub struct HubFileConfig {
     /// The ГЭК members' hardware security keys (WebAuthn).
     #[serde(default)]
     pub gek: HubGekConfig,
+    /// When the seating and organizers' seeds are released (`distribution`).
+    #[serde(default)]
+    pub distribution: HubDistributionConfig,
+}
+
+/// `[distribution]` of `hub.toml`: the region's calendar for releasing seeds (order 805 §19:
+/// not earlier than one working day before the exam) and the morning time of the organizers'.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubDistributionConfig {
+    /// Non-working days besides weekends, `ГГГГ.ММ.ДД` or `ГГГГ-ММ-ДД`.
+    pub holidays: Vec<String>,
+    /// Local time (`ЧЧ:ММ`) on the exam day from which the organizers' seed is released.
+    pub organizers_from: String,
+}
+
+impl Default for HubDistributionConfig {
+    fn default() -> Self {
+        Self { holidays: Vec::new(), organizers_from: "08:00".into() }
+    }
 }
 
 /// `[gek]` of `hub.toml`: the WebAuthn relying party the ГЭК members' security keys are
@@ -384,6 +404,7 @@ fn unreachable_default() -> HubFileConfig {
         metrics_listen: String::new(),
         limits: HubLimitsConfig::default(),
         gek: HubGekConfig::default(),
+        distribution: HubDistributionConfig::default(),
     }
 }
 
