@@ -98,11 +98,11 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     let seated = crate::distribution::ops::seat_and_report(ctx, &crate::model::ExamId::from(exam_id), rules, TECH_LOGIN).await?;
     let seating = &seated.seating;
     let reported = match &seated.reported {
-        Ok(_) => "отправлена в РЦОИ".to_string(),
-        Err(e) => format!("не отправлена в РЦОИ: {e}"),
+        Ok(_) => "рассадка отправлена в РЦОИ".to_string(),
+        Err(e) => format!("рассадка не отправлена в РЦОИ: {e}"),
     };
     say(ctx, &format!(
-        "рассадка по зерну РЦОИ: {} участников в {} аудиториях, соседей из одной школы {} (нижняя граница {}); {reported}",
+        "рассадка: {} участников в {} аудиториях по зерну РЦОИ, соседей из одной школы {} (нижняя граница {}); {reported}",
         seating.seats.len(), seating.rooms_used.len(), seating.same_school_pairs, seating.same_school_lower_bound
     ));
     let roster = {
