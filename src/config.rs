@@ -264,6 +264,9 @@ pub struct HubFileConfig {
     /// How plan changes are controlled (shrink, freeze date).
     #[serde(default)]
     pub plan: HubPlanConfig,
+    /// When the seating and organizers' seeds are released (`distribution`).
+    #[serde(default)]
+    pub distribution: HubDistributionConfig,
 }
 
 /// `[plan]` of `hub.toml`: the rules of `ppe hub import-plan` (docs/exam-day.md «Изменения плана»).
@@ -285,6 +288,23 @@ pub struct HubPlanConfig {
 impl Default for HubPlanConfig {
     fn default() -> Self {
         Self { max_removed_percent: 10, freeze_date: None, utc_offset_min: 180 }
+    }
+}
+
+/// `[distribution]` of `hub.toml`: the region's calendar for releasing seeds (order 805 §19:
+/// not earlier than one working day before the exam) and the morning time of the organizers'.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubDistributionConfig {
+    /// Non-working days besides weekends, `ГГГГ.ММ.ДД` or `ГГГГ-ММ-ДД`.
+    pub holidays: Vec<String>,
+    /// Local time (`ЧЧ:ММ`) on the exam day from which the organizers' seed is released.
+    pub organizers_from: String,
+}
+
+impl Default for HubDistributionConfig {
+    fn default() -> Self {
+        Self { holidays: Vec::new(), organizers_from: "08:00".into() }
     }
 }
 
@@ -416,6 +436,7 @@ fn unreachable_default() -> HubFileConfig {
         limits: HubLimitsConfig::default(),
         gek: HubGekConfig::default(),
         plan: HubPlanConfig::default(),
+        distribution: HubDistributionConfig::default(),
     }
 }
 

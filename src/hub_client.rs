@@ -21,6 +21,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::context::EdgeContext;
+use crate::protocol::distribution::{Purpose, SeatingReport, SeatingReportAck, SignedSeed};
 use crate::protocol::{self, paths, ErrorBody};
 
 /// Time to open a connection to the hub before the attempt counts as failed.
@@ -260,6 +261,44 @@ impl HubClient {
         }
         Ok(body)
     }
+}
+
+/// Why a distribution call (seed, seating report) did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum DistributionCallError {
+    #[error("РЦОИ недоступен: {0}")]
+    Network(#[from] reqwest::Error),
+    #[error("РЦОИ отказал: {}", .0.reason())]
+    Refused(Refusal),
+    #[error("ответ РЦОИ не читается: {0}")]
+    BadBody(String),
+}
+
+/// The most bytes of a seed answer (or a report's acknowledgement) the box reads.
+const SEED_MAX_BYTES: u64 = 4 << 10;
+
+impl HubClient {
+    /// The seed of `purpose` of an exam for this exam point, as the hub signed it (the caller
+    /// checks the signature: `distribution::check_signed_seed`).
+    pub async fn seed(&self, exam_id: &str, purpose: Purpose) -> Result<SignedSeed, DistributionCallError> {
+        let resp = self.http.get(self.url(&paths::seed(exam_id, purpose.code()))).send().await?;
+        read_distribution_answer(resp).await
+    }
+
+    /// Reports the seating of an exam to the hub (the box is known by its certificate).
+    pub async fn report_seating(&self, report: &SeatingReport) -> Result<SeatingReportAck, DistributionCallError> {
+        let resp = self.http.post(self.url(&paths::seating_report(&report.exam_id))).json(report).send().await?;
+        read_distribution_answer(resp).await
+    }
+}
+
+/// A distribution answer: the hub's refusal, or a small JSON body.
+async fn read_distribution_answer<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> Result<T, DistributionCallError> {
+    if !resp.status().is_success() {
+        return Err(DistributionCallError::Refused(Refusal::read(resp).await));
+    }
+    let body = read_bounded(resp, SEED_MAX_BYTES).await.map_err(|e| DistributionCallError::BadBody(e.to_string()))?;
+    serde_json::from_slice(&body).map_err(|e| DistributionCallError::BadBody(e.to_string()))
 }
 
 /// One configuration for every box → hub connection. HTTP/1.1 only: a large download is one

@@ -13,6 +13,7 @@ pub mod context;
 pub mod daemon;
 pub mod day;
 pub mod demo;
+pub mod distribution;
 pub mod edge;
 pub mod gek;
 pub mod http;

@@ -64,6 +64,8 @@ enum HubCommand {
     Import(ppe::upload::cli::ImportArgs),
     /// Renew the hub's server certificate or a box's client certificate.
     Cert(ppe::hub::cli::CertArgs),
+    /// Recompute a box's reported seating from the hub's plan and seed; exit 0 when it matches.
+    VerifySeating(ppe::distribution::cli::VerifySeatingArgs),
 }
 
 #[derive(Subcommand)]
@@ -124,11 +126,15 @@ fn main() -> ExitCode {
             HubCommand::User(args) => ppe::monitoring::cli::user(&config, args),
             HubCommand::Import(args) => ppe::upload::cli::hub_import(&config, args),
             HubCommand::Cert(args) => ppe::hub::cli::cert(&config, args),
+            HubCommand::VerifySeating(args) => ppe::distribution::cli::verify_seating(&config, args),
         },
         Command::Edge { config, command } => match command {
             EdgeCommand::Serve(args) => ppe::edge::serve::serve(&config, args),
             EdgeCommand::Prestage(args) => ppe::materials::cli::prestage(&config, args),
             EdgeCommand::Pull(args) => ppe::materials::cli::pull(&config, args),
+            EdgeCommand::Seat(args) if args.is_run() => {
+                ppe::distribution::cli::seat(&config, &args.exam, args.seed.as_deref(), args.max_per_room, &args.actor, args.report)
+            }
             EdgeCommand::Seat(args) => ppe::seating::cli::seat(&config, args),
             EdgeCommand::Account(args) => ppe::accounts::cli::account(&config, args),
             EdgeCommand::Activate(args) => ppe::materials::cli::activate(&config, args),

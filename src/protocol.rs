@@ -5,6 +5,7 @@
 //! their domains (`materials::release`, `upload`, `monitoring`).
 
 pub mod bundle;
+pub mod distribution;
 pub mod heartbeat;
 pub mod hub_time;
 pub mod key;
@@ -39,6 +40,21 @@ pub mod paths {
     /// `POST`: a [`super::key::GekChallengeRequest`], answered by a one-time
     /// [`super::key::GekChallenge`] the ГЭК member's proof signs.
     pub const GEK_CHALLENGE: &str = "/v1/gek/challenge";
+
+    /// `GET {DISTRIBUTION}/{exam_id}/{purpose}`: the exam's seed for the calling exam point
+    /// ([`super::distribution::SignedSeed`]); `POST {DISTRIBUTION}/{exam_id}/seating`: the
+    /// seating made from it ([`super::distribution::SeatingReport`]).
+    pub const DISTRIBUTION: &str = "/v1/distribution";
+
+    /// The seed of `purpose` (`seating`, `organizers`) of one exam.
+    pub fn seed(exam_id: &str, purpose: &str) -> String {
+        format!("{DISTRIBUTION}/{exam_id}/{purpose}")
+    }
+
+    /// Where the seating of one exam is reported.
+    pub fn seating_report(exam_id: &str) -> String {
+        format!("{DISTRIBUTION}/{exam_id}/seating")
+    }
 
     /// [`KEY`] for one exam.
     pub fn key(exam_id: &str) -> String {

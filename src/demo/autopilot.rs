@@ -93,12 +93,16 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     say(ctx, "план ППЭ получен от РЦОИ, шифрованный пакет загружен и проверен по подписанному манифесту");
     ensure_accounts(ctx, exam)?;
     let now = ctx.clock.now_rfc3339();
-    let seating = {
-        let mut conn = ctx.db()?;
-        crate::seating::ops::run(&mut conn, &now, TECH_LOGIN, exam_id, &ppe_code, 1, crate::seating::SeatingRules::default())?
+    // The seed is drawn and released by РЦОИ (the day before); the seating goes back to it.
+    let rules = crate::seating::SeatingRules::default();
+    let seated = crate::distribution::ops::seat_and_report(ctx, &crate::model::ExamId::from(exam_id), rules, TECH_LOGIN).await?;
+    let seating = &seated.seating;
+    let reported = match &seated.reported {
+        Ok(_) => "рассадка отправлена в РЦОИ".to_string(),
+        Err(e) => format!("рассадка не отправлена в РЦОИ: {e}"),
     };
     say(ctx, &format!(
-        "рассадка: {} участников в {} аудиториях, соседей из одной школы {} (нижняя граница {})",
+        "рассадка: {} участников в {} аудиториях по зерну РЦОИ, соседей из одной школы {} (нижняя граница {}); {reported}",
         seating.seats.len(), seating.rooms_used.len(), seating.same_school_pairs, seating.same_school_lower_bound
     ));
     let roster = {

@@ -55,6 +55,8 @@ pub struct HubServer {
     pub state: HubState,
     /// The tus upload server (`/v1/uploads`), sharing the hub's state folder and key.
     pub uploads: Arc<crate::upload::server::UploadServerState>,
+    /// The seeds of seating and organizers and the boxes' seating reports (`/v1/distribution`).
+    pub distribution: crate::distribution::pages::DistributionRoutes,
     ca_pem: Vec<u8>,
     cert_pem: Vec<u8>,
     key_pem: Vec<u8>,
@@ -63,11 +65,13 @@ pub struct HubServer {
 impl HubServer {
     pub fn from_context(ctx: &crate::context::HubContext) -> anyhow::Result<Self> {
         let read = |p: &std::path::Path| std::fs::read(p).with_context(|| format!("read {} (run `ppe hub init`)", p.display()));
+        let signing_key = Arc::new(crate::keys::load_ed25519(&ctx.config.signing_key_file)?);
         Ok(Self {
+            distribution: crate::distribution::pages::DistributionRoutes::from_context(ctx, signing_key.clone())?,
             state: HubState {
                 meta: Arc::new(SqliteMaterialsMeta::from_context(ctx)),
                 clock: ctx.clock.clone(),
-                signing_key: Arc::new(crate::keys::load_ed25519(&ctx.config.signing_key_file)?),
+                signing_key,
                 publish_dir: crate::materials::hub_publish::publish_dir(&ctx.config),
                 gek_rp: Some(Arc::new(crate::gek::webauthn::relying_party(&ctx.config.gek)?)),
             },
@@ -78,9 +82,11 @@ impl HubServer {
         })
     }
 
-    /// Every box-facing route: materials, and the uploads nested at `/v1/uploads`.
+    /// Every box-facing route: materials, distribution, and the uploads nested at `/v1/uploads`.
     pub fn router(&self) -> Router {
-        router(self.state.clone()).nest(paths::UPLOADS, crate::upload::server::router(self.uploads.clone()))
+        router(self.state.clone())
+            .merge(crate::distribution::pages::router(self.distribution.clone()))
+            .nest(paths::UPLOADS, crate::upload::server::router(self.uploads.clone()))
     }
 
     pub fn tls_config(&self) -> anyhow::Result<Arc<rustls::ServerConfig>> {
@@ -127,13 +133,14 @@ pub fn with_box_identity(router: Router, state: HubState) -> Router {
 }
 
 /// Whether a path is one of the box-facing routes (the rest of the listener is the operators'
-/// dashboard): time, plan, packages, key, heartbeat, uploads and bundle finalize. Every such
+/// dashboard): time, plan, packages, key, heartbeat, uploads and bundle finalize, seeds and
+/// seating reports. Every such
 /// request needs an enrolled box's identity; the check is here, once, for every route under
 /// these paths, whichever room's router serves it.
 pub fn is_box_route(path: &str) -> bool {
     const EXAMS: &str = "/v1/exams";
     let under = |prefix: &str| path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'));
-    [paths::TIME, paths::PLAN, paths::PACKAGES, paths::HEARTBEAT, paths::UPLOADS, EXAMS].into_iter().any(under)
+    [paths::TIME, paths::PLAN, paths::PACKAGES, paths::HEARTBEAT, paths::UPLOADS, paths::DISTRIBUTION, EXAMS].into_iter().any(under)
 }
 
 /// The refusal of a box route without an enrolled certificate (the body is never read).
@@ -328,10 +335,11 @@ mod tests {
         use crate::protocol::paths;
         let key = paths::key("ege-02");
         let package = format!("{}/ege-02/0101/manifest.json", paths::PACKAGES);
-        for box_path in [paths::TIME, paths::PLAN, paths::HEARTBEAT, paths::UPLOADS, paths::BUNDLES, "/v1/uploads/", "/v1/uploads/abc", key.as_str(), package.as_str()] {
+        let seed = paths::seed("ege-02", "seating");
+        for box_path in [paths::TIME, paths::PLAN, paths::HEARTBEAT, paths::UPLOADS, paths::BUNDLES, "/v1/uploads/", "/v1/uploads/abc", key.as_str(), package.as_str(), seed.as_str()] {
             assert!(super::is_box_route(box_path), "{box_path} is a box route");
         }
-        for dashboard in ["/", "/login", "/logout", "/ppe/ege-02/0101", "/admin/operators", "/v1/status", "/v1/events", "/metrics", "/v1/timeline", "/v1/uploadsX"] {
+        for dashboard in ["/", "/login", "/logout", "/ppe/ege-02/0101", "/admin/operators", "/v1/status", "/v1/events", "/metrics", "/v1/timeline", "/v1/uploadsX", "/v1/distributionX"] {
             assert!(!super::is_box_route(dashboard), "{dashboard} is not a box route");
         }
     }

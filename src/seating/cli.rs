@@ -12,9 +12,12 @@ use crate::context::EdgeContext;
 pub struct SeatArgs {
     #[arg(long)]
     pub exam: String,
-    /// Seed of the seating (record it: the same plan and seed give the same seating).
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Refused: the seed of the seating is drawn and released by РЦОИ (fetched by the box).
+    #[arg(long, hide = true)]
+    pub seed: Option<String>,
+    /// Send the current seating to РЦОИ again (after a failed report).
+    #[arg(long)]
+    pub report: bool,
     /// Show the current seating as a table instead of seating.
     #[arg(long)]
     pub show: bool,
@@ -44,6 +47,14 @@ pub struct SeatArgs {
     pub actor: String,
 }
 
+impl SeatArgs {
+    /// A seating run (no show, no change): `distribution::cli::seat` runs it from РЦОИ's seed.
+    pub fn is_run(&self) -> bool {
+        !self.show && self.move_participant.is_none() && self.close.is_none() && self.add.is_none()
+    }
+}
+
+/// Shows the seating or changes it; a run goes through `distribution::cli::seat`.
 pub fn seat(config: &Path, args: SeatArgs) -> anyhow::Result<()> {
     let ctx = EdgeContext::open(config)?;
     let mut conn = ctx.db()?;
@@ -76,16 +87,5 @@ pub fn seat(config: &Path, args: SeatArgs) -> anyhow::Result<()> {
         print!("{}", super::render_table(&seats, &|pid| names.get(pid).cloned().unwrap_or_default()));
         return Ok(());
     }
-    let seating = ops::run(&mut conn, &now, &args.actor, &args.exam, &ppe_code, args.seed, rules)?;
-    println!(
-        "рассажено {} участников в {} аудиториях ({}); соседей из одной школы: {} (нижняя граница {}); seed {}, входные данные {}",
-        seating.seats.len(),
-        seating.rooms_used.len(),
-        seating.rooms_used.join(", "),
-        seating.same_school_pairs,
-        seating.same_school_lower_bound,
-        seating.seed,
-        &seating.input_hash[..16]
-    );
-    Ok(())
+    anyhow::bail!("рассадка выполняется только по зерну РЦОИ: ppe edge seat --exam {}", args.exam)
 }

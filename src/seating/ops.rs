@@ -22,11 +22,33 @@ pub fn load(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Result<
     if !plan.exams.iter().any(|e| e.exam_id == exam_id) {
         bail!("экзамена {exam_id} нет в плане этого ППЭ");
     }
+    Ok(room_of(plan, exam_id, ppe_code))
+}
+
+/// One exam at one exam point of a plan (the box's slice, or the hub's plan).
+fn room_of(plan: Plan, exam_id: &str, ppe_code: &str) -> ExamRoom {
     let ids: std::collections::HashSet<&str> =
         plan.registrations.iter().filter(|r| r.exam_id == exam_id && r.ppe_code == ppe_code).map(|r| r.participant_id.as_str()).collect();
     let participants = plan.participants.iter().filter(|p| ids.contains(p.participant_id.as_str())).cloned().collect();
     let auditoriums = plan.auditoriums.iter().filter(|a| a.ppe_code == ppe_code).cloned().collect();
-    Ok(ExamRoom { plan, auditoriums, participants })
+    ExamRoom { plan, auditoriums, participants }
+}
+
+/// The seating input of one exam at one exam point: what the box seats from and what РЦОИ
+/// recomputes from (`distribution::ops::verify_seating`), so the two cannot drift apart.
+pub fn input_from_plan(plan: Plan, exam_id: &str, ppe_code: &str, manual: Vec<SeatAssignment>, rules: SeatingRules) -> SeatingInput {
+    input_of(room_of(plan, exam_id, ppe_code), exam_id, ppe_code, manual, rules)
+}
+
+fn input_of(room: ExamRoom, exam_id: &str, ppe_code: &str, manual: Vec<SeatAssignment>, rules: SeatingRules) -> SeatingInput {
+    SeatingInput {
+        exam_id: exam_id.into(),
+        ppe_code: ppe_code.into(),
+        auditoriums: room.auditoriums,
+        participants: room.participants.iter().map(Seatee::from_participant).collect(),
+        manual,
+        rules,
+    }
 }
 
 fn school_lookup(participants: &[Participant]) -> HashMap<String, String> {
@@ -37,14 +59,7 @@ fn school_lookup(participants: &[Participant]) -> HashMap<String, String> {
 pub fn run(conn: &mut Connection, now: &str, actor: &str, exam_id: &str, ppe_code: &str, seed: u64, rules: SeatingRules) -> anyhow::Result<Seating> {
     let room = load(conn, exam_id, ppe_code)?;
     let manual: Vec<SeatAssignment> = store::seat_assignments_for_exam(conn, exam_id)?.into_iter().filter(|s| s.manual && s.ppe_code == ppe_code).collect();
-    let input = SeatingInput {
-        exam_id: exam_id.into(),
-        ppe_code: ppe_code.into(),
-        auditoriums: room.auditoriums,
-        participants: room.participants.iter().map(Seatee::from_participant).collect(),
-        manual,
-        rules,
-    };
+    let input = input_of(room, exam_id, ppe_code, manual, rules);
     let seating = super::seat(&input, seed)?;
     let tx = conn.transaction()?;
     store::replace_seating(&tx, exam_id, ppe_code, &seating.seats)?;

@@ -27,7 +27,6 @@ pub struct ActionForm {
     pub exam: String,
     pub from: String,
     pub password: String,
-    pub seed: String,
     pub participant: String,
     pub auditorium: String,
     pub seat: String,
@@ -147,9 +146,14 @@ fn rules() -> crate::seating::SeatingRules {
 
 pub async fn seating_run(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
     let msg = act(&state, &staff, &f, |job| {
-        let seed: u64 = job.form.seed.trim().parse().unwrap_or(1);
-        let s = crate::seating::ops::run(&mut *job.ctx.db()?, &job.now(), &job.actor, &job.form.exam, &job.ctx.config.ppe_code, seed, rules())?;
-        Ok(format!("рассажено участников: {} в {} аудиториях; соседей из одной школы {} (нижняя граница {})", s.seats.len(), s.rooms_used.len(), s.same_school_pairs, s.same_school_lower_bound))
+        // The seed is РЦОИ's (fetched when the box has none yet); the seating goes back to it.
+        let seated = job.block_on(crate::distribution::ops::seat_and_report(&job.ctx, &job.exam(), rules(), &job.actor))?;
+        let s = &seated.seating;
+        let reported = match &seated.reported {
+            Ok(_) => "рассадка отправлена в РЦОИ".to_string(),
+            Err(e) => format!("рассадка не отправлена в РЦОИ ({e}): повторите ppe edge seat --report"),
+        };
+        Ok(format!("рассажено участников: {} в {} аудиториях; соседей из одной школы {} (нижняя граница {}); {reported}", s.seats.len(), s.rooms_used.len(), s.same_school_pairs, s.same_school_lower_bound))
     })
     .await?;
     Ok(back(&state, &staff, "/seating", &f.exam, "", &msg))

@@ -73,6 +73,7 @@ fn demo_plays_the_exam_day_to_a_verified_receipt() {
     for step in [
         "план ППЭ получен от РЦОИ",
         "рассадка:",
+        "рассадка отправлена в РЦОИ",
         "индивидуальные комплекты:",
         "ключ получен от РЦОИ по личному ключу члена ГЭК",
         "член ГЭК активировал ключ",
@@ -97,6 +98,12 @@ fn demo_plays_the_exam_day_to_a_verified_receipt() {
     // The scanner's pages went through the box daemon's inbox, and the upload started by itself.
     assert!(entries.iter().any(|e| e.action == "scan.page_stored" && e.actor == "inbox"), "pages did not come through the daemon's inbox");
     assert!(out.contains("выгрузка началась сама"), "{out}");
+
+    // РЦОИ reproduces the seating the demo's box reported from its own plan and seed.
+    let ppe_code = ppe::context::EdgeContext::open(&dir.path().join("box/ppe.toml")).unwrap().config.ppe_code;
+    let hub_toml = dir.path().join("hub/hub.toml");
+    let o = ppe(&["hub", "verify-seating", "--exam", "ege-02", "--ppe", &ppe_code, "--config", hub_toml.to_str().unwrap()]);
+    assert!(o.status.success() && stdout(&o).contains("совпадает"), "verify-seating: {}{}", stdout(&o), stderr(&o));
 
     // `ppe edge status` on the finished day: complete, receipt held.
     let config = dir.path().join("box/ppe.toml");

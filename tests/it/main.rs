@@ -3,6 +3,7 @@
 mod architecture;
 mod common;
 mod demo;
+mod distribution;
 mod materials;
 mod plan;
 mod scanning;

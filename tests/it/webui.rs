@@ -20,13 +20,16 @@ pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> String {
     pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
-/// A box folder with a plan and a seating, no network; returns its ppe.toml.
+/// A box folder with a plan and РЦОИ's seating seed of the exam (signed by a hub key the box
+/// pins), no network; returns its ppe.toml.
 pub(crate) fn make_box(dir: &Path) -> PathBuf {
     let plan = ppe::demo::generate::generate_region(&ppe::demo::generate::RegionParams { points: 1, participants: 40, ..Default::default() });
     let ppe_code = plan.exam_points[0].ppe_code.clone();
+    let hub_key = ppe::keys::ed25519_from_pkcs8(&ppe::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
+    let hub_public = ppe::keys::ed25519_public_hex(&hub_key);
     std::fs::write(
         dir.join("ppe.toml"),
-        format!("ppe_code = \"{ppe_code}\"\nstate_dir = \"state\"\nrun_dir = \"run\"\n[hub]\nurl = \"https://127.0.0.1:1\"\nca_file = \"ca.pem\"\nsigning_public_key = \"00\"\n[keys]\nsigning_key_file = \"keys/signing.pk8\"\n"),
+        format!("ppe_code = \"{ppe_code}\"\nstate_dir = \"state\"\nrun_dir = \"run\"\n[hub]\nurl = \"https://127.0.0.1:1\"\nca_file = \"ca.pem\"\nsigning_public_key = \"{hub_public}\"\n[keys]\nsigning_key_file = \"keys/signing.pk8\"\n"),
     )
     .unwrap();
     ppe::keys::write_secret(&dir.join("keys/signing.pk8"), &ppe::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
@@ -35,6 +38,10 @@ pub(crate) fn make_box(dir: &Path) -> PathBuf {
     let tx = conn.transaction().unwrap();
     ppe::plan::store::replace_plan(&tx, &plan.for_exam_point(&ppe_code), "t", "test", "t").unwrap();
     tx.commit().unwrap();
+    let (seed, release_at, purpose) = ("20270527".to_string(), "2027-05-26T00:00:00+07:00".to_string(), ppe::distribution::Purpose::Seating);
+    let signature = ppe::keys::sign_hex(&hub_key, &ppe::distribution::seed_signature_message(EXAM, &ppe_code, purpose, &seed, &release_at));
+    let signed = ppe::distribution::SignedSeed { exam_id: EXAM.into(), ppe_code: ppe_code.clone(), purpose, seed, release_at, signature };
+    ppe::distribution::ops::accept_seed(&mut conn, &hub_public, &signed, &EXAM.into(), &ppe_code.as_str().into(), purpose, "2027-05-26T09:00:00Z").unwrap();
     dir.join("ppe.toml")
 }
 
