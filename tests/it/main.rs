@@ -6,6 +6,7 @@ mod demo;
 mod materials;
 mod plan;
 mod scanning;
+mod schedule;
 mod upload;
 mod appliance;
 mod printing;
