@@ -10,6 +10,8 @@ use crate::common::{init_hub, ppe, stderr, stdout};
 
 const EXAM: &str = "ege-02";
 const NOW: &str = "2027-05-27T05:00:00Z";
+/// A second exam on the same day, shorter.
+const SECOND: &str = "oge-07";
 
 /// The box's config and state, holding the slice of the plan the hub serves it.
 fn box_with_slice(dir: &Path, hub_db: &Path, ppe_code: &str) -> PathBuf {
@@ -62,6 +64,20 @@ fn a_box_shows_the_deadline_the_hub_judges_at_points_with_and_without_ovz_in_two
             p.health = Default::default();
         }
     }
+    // A second, shorter exam the same day at the Tomsk point (three of its ОГЭ participants).
+    let mut second = plan.exams.iter().find(|e| e.exam_id == "oge-01").unwrap().clone();
+    second.exam_id = SECOND.into();
+    second.subject_code = "07".into();
+    second.subject_name = "История".into();
+    second.date = plan.exams.iter().find(|e| e.exam_id == EXAM).unwrap().date.clone();
+    second.duration_min = 180;
+    plan.exams.push(second);
+    let oge_here: Vec<String> =
+        plan.registrations.iter().filter(|r| r.exam_id == "oge-01" && r.ppe_code == tomsk).take(3).map(|r| r.participant_id.clone()).collect();
+    assert_eq!(oge_here.len(), 3);
+    for id in oge_here {
+        plan.registrations.push(ppe::model::Registration { exam_id: SECOND.into(), participant_id: id, ppe_code: tomsk.clone() });
+    }
     let file = dir.path().join("plan.json");
     std::fs::write(&file, ppe::plan::json::write(&plan)).unwrap();
     let o = ppe(&["hub", "--config", config.to_str().unwrap(), "import-plan", file.to_str().unwrap()]);
@@ -87,4 +103,22 @@ fn a_box_shows_the_deadline_the_hub_judges_at_points_with_and_without_ovz_in_two
     // 10:00 at UTC+3 is 07:00Z; 235 + 90 min for the one participant with extra time, + 60.
     assert_eq!(hub_deadline(&moscow), "2027-05-27T13:25:00Z", "the Moscow point by its own clock, extended");
     assert_eq!(box_deadline(&moscow_box), hub_deadline(&moscow));
+
+    // Two exams of one day at one point: each its own deadline, on the box as at the hub.
+    let o = ppe(&["hub", "--config", config.to_str().unwrap(), "status", "--exam", SECOND, "--json", "--now", NOW]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let hub_second: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let row = hub_second["rows"].as_array().unwrap().iter().find(|r| r["ppe_code"] == tomsk.as_str()).unwrap();
+    assert_eq!(row["deadline"], "2027-05-27T07:00:00Z", "10:00 UTC+7, 180 min, + 60");
+    let o = ppe(&["edge", "--config", tomsk_box.to_str().unwrap(), "status", "--json", "--now", NOW]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let deadlines: Vec<(String, String)> = v["exams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["exam_id"].as_str().unwrap().to_string(), e["upload_deadline"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(deadlines.contains(&(SECOND.to_string(), "2027-05-27T07:00:00Z".to_string())), "{deadlines:?}");
+    assert!(deadlines.contains(&(EXAM.to_string(), "2027-05-27T07:55:00Z".to_string())), "{deadlines:?}");
 }
