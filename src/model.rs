@@ -142,9 +142,35 @@ impl Exam {
     pub fn end_utc(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         Some(self.start_utc()? + chrono::Duration::minutes(i64::from(self.duration_min)))
     }
-    /// The end for a participant with extra time (ОВЗ: +1.5 h).
+    /// The end for a participant with extra time (ОВЗ: `extra_time_min`).
     pub fn extended_end_utc(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        Some(self.end_utc()? + chrono::Duration::minutes(i64::from(SPECIAL_NEEDS_EXTRA_MIN)))
+        Some(self.end_utc()? + chrono::Duration::minutes(i64::from(self.extra_time_min())))
+    }
+    /// The exam as held at `point`: every instant from the point's own UTC offset when the plan
+    /// gives one (an exam at points in two time zones starts at the same local time in each);
+    /// the exam's own offset otherwise (plans from before points had one).
+    pub fn at_point(&self, point: &ExamPoint) -> Exam {
+        let mut exam = self.clone();
+        if let Some(offset) = point.utc_offset_min {
+            exam.utc_offset_min = offset;
+        }
+        exam
+    }
+    /// The exam is an oral part (ЕГЭ ИЯ «Говорение», oral ГВЭ) or the interview (ИС-9).
+    pub fn is_oral(&self) -> bool {
+        let name = self.subject_name.to_lowercase();
+        self.kind == ExamKind::Interview
+            || ORAL_SUBJECT_CODES.iter().any(|(kind, code)| *kind == self.kind && *code == self.subject_code)
+            || ORAL_NAME_MARKS.iter().any(|mark| name.contains(mark))
+    }
+    /// Minutes a participant with extra time (ОВЗ) gets in this exam: written parts
+    /// `SPECIAL_NEEDS_EXTRA_MIN`, oral parts and the interview `ORAL_EXTRA_MIN`.
+    pub fn extra_time_min(&self) -> u32 {
+        if self.is_oral() {
+            ORAL_EXTRA_MIN
+        } else {
+            SPECIAL_NEEDS_EXTRA_MIN
+        }
     }
     /// Materials window: keys may be released in `[open, close)`.
     pub fn materials_window(&self) -> Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
@@ -160,8 +186,17 @@ impl Exam {
     }
 }
 
-/// Extra time for participants with special needs (order 805: +1.5 h).
+/// Extra time for participants with special needs in written exams (order 805: +1.5 h).
 pub const SPECIAL_NEEDS_EXTRA_MIN: u32 = 90;
+/// Extra time in oral parts and the interview (ИС-9): +30 min (DOMAIN.md §1).
+pub const ORAL_EXTRA_MIN: u32 = 30;
+/// Subject codes of oral parts by exam kind (ФИС ГИА: ЕГЭ ИЯ «Говорение» — английский 29,
+/// немецкий 30, французский 31, испанский 33, китайский 34).
+pub const ORAL_SUBJECT_CODES: &[(ExamKind, &str)] =
+    &[(ExamKind::Ege, "29"), (ExamKind::Ege, "30"), (ExamKind::Ege, "31"), (ExamKind::Ege, "33"), (ExamKind::Ege, "34")];
+/// Words of a subject name that mark an oral part, lower case («устная часть», «ГВЭ устно»,
+/// «Говорение»).
+pub const ORAL_NAME_MARKS: &[&str] = &["устн", "говорение"];
 
 /// An exam point (ППЭ).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,9 +349,16 @@ impl Plan {
         let observer_assignments: Vec<ObserverAssignment> =
             self.observer_assignments.iter().filter(|o| o.ppe_code == ppe_code).cloned().collect();
         let observer_ids: HashSet<&str> = observer_assignments.iter().map(|o| o.observer_id.as_str()).collect();
+        let exam_points: Vec<ExamPoint> = self.exam_points.iter().filter(|p| p.ppe_code == ppe_code).cloned().collect();
         Plan {
-            exams: self.exams.iter().filter(|e| exam_ids.contains(e.exam_id.as_str())).cloned().collect(),
-            exam_points: self.exam_points.iter().filter(|p| p.ppe_code == ppe_code).cloned().collect(),
+            // The box's exams carry its own instants (its point's time zone).
+            exams: self
+                .exams
+                .iter()
+                .filter(|e| exam_ids.contains(e.exam_id.as_str()))
+                .map(|e| exam_points.first().map_or_else(|| e.clone(), |p| e.at_point(p)))
+                .collect(),
+            exam_points,
             auditoriums: self.auditoriums.iter().filter(|a| a.ppe_code == ppe_code).cloned().collect(),
             participants: self
                 .participants
@@ -371,8 +413,46 @@ impl std::fmt::Display for PlanCounts {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    fn exam(kind: ExamKind, code: &str, name: &str) -> Exam {
+        Exam { kind, subject_code: code.into(), subject_name: name.into(), utc_offset_min: 180, ..crate::monitoring::tests::exam() }
+    }
+
+    /// An exam point with its own offset (or none, as in plans from before points had one).
+    pub(crate) fn point(code: &str, offset: Option<i32>) -> ExamPoint {
+        ExamPoint { ppe_code: code.into(), name: "n".into(), address: "a".into(), ate_code: "1".into(), ate_name: "a".into(), point_type: PointType::Ordinary, utc_offset_min: offset }
+    }
+
+    #[test]
+    fn extra_time_is_90_minutes_in_written_exams_and_30_in_oral_parts_and_the_interview() {
+        assert_eq!(exam(ExamKind::Ege, "02", "Математика (профильный уровень)").extra_time_min(), 90);
+        assert_eq!(exam(ExamKind::Ege, "09", "Английский язык (письменная часть)").extra_time_min(), 90);
+        assert_eq!(exam(ExamKind::Oge, "01", "Русский язык").extra_time_min(), 90);
+        assert_eq!(exam(ExamKind::Essay, "20", "Итоговое сочинение").extra_time_min(), 90);
+        assert_eq!(exam(ExamKind::Ege, "29", "Английский язык").extra_time_min(), 30, "by the subject code");
+        assert_eq!(exam(ExamKind::Ege, "99", "Немецкий язык (устная часть)").extra_time_min(), 30, "by the name");
+        assert_eq!(exam(ExamKind::Ege, "99", "Английский язык. Говорение").extra_time_min(), 30);
+        assert_eq!(exam(ExamKind::Gve, "01", "Русский язык (устно)").extra_time_min(), 30);
+        assert_eq!(exam(ExamKind::Interview, "01", "Итоговое собеседование").extra_time_min(), 30);
+        assert_eq!(exam(ExamKind::Oge, "29", "Английский язык").extra_time_min(), 90, "code 29 marks the oral part of ЕГЭ only");
+        let e = exam(ExamKind::Ege, "29", "Английский язык");
+        assert_eq!((e.extended_end_utc().unwrap() - e.end_utc().unwrap()).num_minutes(), 30);
+    }
+
+    #[test]
+    fn an_exam_at_a_point_takes_the_points_own_offset() {
+        let e = exam(ExamKind::Ege, "02", "Математика");
+        let (tomsk, moscow, legacy) = (e.at_point(&point("0101", Some(420))), e.at_point(&point("0101", Some(180))), e.at_point(&point("0101", None)));
+        assert_eq!(tomsk.start_utc().unwrap().to_rfc3339(), "2027-05-27T03:00:00+00:00", "10:00 in Tomsk");
+        assert_eq!(moscow.start_utc().unwrap().to_rfc3339(), "2027-05-27T07:00:00+00:00", "10:00 in Moscow");
+        assert_eq!(legacy, e, "a point without an offset keeps the exam's");
+        assert_eq!(tomsk.at_point(&point("0101", Some(420))), tomsk, "idempotent");
+        let mut plan = Plan { exams: vec![e.clone()], exam_points: vec![point("0101", Some(420))], ..Default::default() };
+        plan.registrations.push(Registration { exam_id: e.exam_id.clone(), participant_id: "p".into(), ppe_code: "0101".into() });
+        assert_eq!(plan.for_exam_point("0101").exams, vec![tomsk], "the box's slice carries its point's instants");
+    }
 
     #[test]
     fn kinds_parse_from_russian() {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::numbers::BoxNumbers;
-use super::{box_state, exams_here, gather_box_numbers, local_time_text, within_reporting_period, DayError};
+use super::{box_state, exams_of_the_day, gather_box_numbers, local_time_text, DayError};
 use crate::model::ExamId;
 use crate::monitoring::Schedule;
 use crate::store::Connection;
@@ -13,9 +13,8 @@ use crate::store::Connection;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExamAlarmFacts {
     pub exam_id: ExamId,
+    /// The exam's own schedule at this point (its latest end is `schedule.end`).
     pub schedule: Schedule,
-    /// The latest end (with extra time), or the deadline when unknown.
-    pub end: DateTime<Utc>,
     pub failed_print_jobs: usize,
     pub key_received: bool,
     /// Pages still missing with no receipt held; read only once the exam has ended.
@@ -33,7 +32,7 @@ pub fn alarm_lines(materials_alarms: Vec<String>, exams: &[ExamAlarmFacts], now:
         if now >= e.schedule.window_open && !e.key_received {
             out.push(format!("{}: окно материалов открыто, а ключ ещё не получен", e.exam_id));
         }
-        if now > e.end && e.missing_pages_without_receipt > 0 {
+        if now > e.schedule.end && e.missing_pages_without_receipt > 0 {
             out.push(format!("{}: не хватает отсканированных страниц: {}", e.exam_id, e.missing_pages_without_receipt));
         }
     }
@@ -42,27 +41,30 @@ pub fn alarm_lines(materials_alarms: Vec<String>, exams: &[ExamAlarmFacts], now:
 
 /// The alarms shown on every page of the box's UI, read from its stores.
 pub fn alarms(conn: &Connection, ppe_code: &str, now: DateTime<Utc>) -> Result<Vec<String>, DayError> {
-    let materials: Vec<String> = crate::materials::store::alarms(conn).map_err(box_state)?.into_iter().map(|(exam, _, message, _)| format!("{exam}: {message}")).collect();
+    let materials: Vec<String> =
+        crate::materials::store::alarms(conn).map_err(box_state)?.into_iter().map(|(exam, _, message, _)| format!("{exam}: {message}")).collect();
     let plan = crate::plan::store::load_plan(conn).map_err(box_state)?;
     let mut facts = Vec::new();
-    for e in exams_here(&plan, ppe_code) {
-        let Some(s) = Schedule::for_point(&e, true) else { continue };
-        if !within_reporting_period(&s, now) {
-            continue;
-        }
-        let end = e.extended_end_utc().unwrap_or(s.deadline);
-        let missing_pages_without_receipt = if now > end {
+    for (e, s) in exams_of_the_day(&plan, ppe_code, now) {
+        let missing_pages_without_receipt = if now > s.end {
             let n = gather_box_numbers(conn, &e.exam_id, ppe_code)?;
-            if n.upload.receipt_id.is_none() { n.pages.missing } else { 0 }
+            if n.upload.receipt_id.is_none() {
+                n.pages.missing
+            } else {
+                0
+            }
         } else {
             0
         };
         facts.push(ExamAlarmFacts {
-            failed_print_jobs: crate::printing::store::print_jobs_for_exam(conn, &e.exam_id).map_err(box_state)?.iter().filter(|j| j.state.is_failed()).count(),
+            failed_print_jobs: crate::printing::store::print_jobs_for_exam(conn, &e.exam_id)
+                .map_err(box_state)?
+                .iter()
+                .filter(|j| j.state.is_failed())
+                .count(),
             key_received: crate::materials::store::key_get(conn, &e.exam_id).map_err(box_state)?.is_some(),
             exam_id: ExamId::from(e.exam_id),
             schedule: s,
-            end,
             missing_pages_without_receipt,
         });
     }
@@ -93,7 +95,7 @@ impl Progress {
 }
 
 /// The one next thing to do for an exam, from the box's numbers and the clock.
-pub fn next_step(n: &BoxNumbers, p: &Progress, s: &Schedule, end: DateTime<Utc>, now: DateTime<Utc>, offset_min: i32) -> String {
+pub fn next_step(n: &BoxNumbers, p: &Progress, s: &Schedule, now: DateTime<Utc>, offset_min: i32) -> String {
     if n.upload.receipt_id.is_some() {
         return "Готово: квитанция РЦОИ получена, выгрузка проверена".into();
     }
@@ -122,7 +124,7 @@ pub fn next_step(n: &BoxNumbers, p: &Progress, s: &Schedule, end: DateTime<Utc>,
     if now < s.start {
         return "Напечатать материалы по аудиториям и выдать организаторам (раздел «Печать»)".into();
     }
-    if now < end || !n.attendance.closed {
+    if now < s.end || !n.attendance.closed {
         return "Отмечать явку и события в аудиториях (раздел «Явка и события»)".into();
     }
     if n.pages.missing > 0 || n.pages.scanned == 0 {
@@ -140,15 +142,21 @@ mod tests {
     }
 
     fn schedule() -> Schedule {
-        Schedule { window_open: t("2027-05-27T02:00:00Z"), start: t("2027-05-27T03:00:00Z"), deadline: t("2027-05-27T08:00:00Z") }
+        Schedule {
+            window_open: t("2027-05-27T02:00:00Z"),
+            start: t("2027-05-27T03:00:00Z"),
+            end: t("2027-05-27T07:00:00Z"),
+            deadline: t("2027-05-27T08:00:00Z"),
+        }
     }
 
     #[test]
     fn the_next_thing_to_do_follows_the_day() {
         let s = schedule();
-        let end = t("2027-05-27T07:00:00Z");
         let mut n = BoxNumbers::default();
-        let step = |n: &BoxNumbers, now: &str, kits: bool, act: bool, roster: bool| next_step(n, &Progress { kits_issued: kits, activated: act, roster_done: roster }, &s, end, t(now), 420);
+        let step = |n: &BoxNumbers, now: &str, kits: bool, act: bool, roster: bool| {
+            next_step(n, &Progress { kits_issued: kits, activated: act, roster_done: roster }, &s, t(now), 420)
+        };
         assert!(step(&n, "2027-05-26T10:00:00Z", false, false, false).contains("Рассадить"));
         n.seating_done = true;
         assert!(step(&n, "2027-05-26T10:00:00Z", false, false, false).contains("работников"));
@@ -170,11 +178,24 @@ mod tests {
 
     #[test]
     fn alarms_name_the_exam_and_come_only_when_due() {
-        let facts = ExamAlarmFacts { exam_id: "ege-02".into(), schedule: schedule(), end: t("2027-05-27T07:00:00Z"), failed_print_jobs: 0, key_received: false, missing_pages_without_receipt: 0 };
+        let facts = ExamAlarmFacts {
+            exam_id: "ege-02".into(),
+            schedule: schedule(),
+            failed_print_jobs: 0,
+            key_received: false,
+            missing_pages_without_receipt: 0,
+        };
         assert!(alarm_lines(vec![], std::slice::from_ref(&facts), t("2027-05-27T01:59:00Z")).is_empty(), "before the window nothing is due");
-        assert_eq!(alarm_lines(vec!["ege-02: срок".into()], std::slice::from_ref(&facts), t("2027-05-27T02:00:00Z")), ["ege-02: срок", "ege-02: окно материалов открыто, а ключ ещё не получен"]);
+        assert_eq!(
+            alarm_lines(vec!["ege-02: срок".into()], std::slice::from_ref(&facts), t("2027-05-27T02:00:00Z")),
+            ["ege-02: срок", "ege-02: окно материалов открыто, а ключ ещё не получен"]
+        );
         let later = ExamAlarmFacts { failed_print_jobs: 2, key_received: true, missing_pages_without_receipt: 4, ..facts };
-        assert_eq!(alarm_lines(vec![], std::slice::from_ref(&later), t("2027-05-27T06:00:00Z")), ["ege-02: принтер — не напечатано заданий: 2 (раздел «Печать»: повторить)"], "pages are missing only after the end");
+        assert_eq!(
+            alarm_lines(vec![], std::slice::from_ref(&later), t("2027-05-27T06:00:00Z")),
+            ["ege-02: принтер — не напечатано заданий: 2 (раздел «Печать»: повторить)"],
+            "pages are missing only after the end"
+        );
         assert_eq!(alarm_lines(vec![], &[later], t("2027-05-27T07:01:00Z")).last().unwrap(), "ege-02: не хватает отсканированных страниц: 4");
     }
 }

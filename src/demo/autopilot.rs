@@ -198,8 +198,10 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
         ));
     }
 
-    // After the end (the latest, with extra time for ОВЗ): scan and upload within the hour.
-    let end = exam.extended_end_utc().context("exam end")?;
+    // After the point's latest end (extended only where a participant has extra time, the
+    // schedule the hub judges): scan and upload within the hour.
+    let plan = crate::plan::store::load_plan(&*ctx.db()?)?;
+    let end = crate::day::schedule_here(&plan, exam, &ppe_code).context("exam end")?.end;
     ctx.clock.sleep_until(end).await;
     // The scanner drops page images into the box's inbox; the daemon takes them in and starts
     // the upload by itself once completeness holds (edge::duties). The demo only feeds paper.

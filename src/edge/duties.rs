@@ -301,8 +301,18 @@ mod tests {
 
     #[test]
     fn a_top_level_inbox_file_goes_to_the_one_exam_of_the_moment() {
-        let a = Schedule { window_open: t("2027-05-27T02:00:00Z"), start: t("2027-05-27T03:00:00Z"), deadline: t("2027-05-27T08:00:00Z") };
-        let b = Schedule { window_open: t("2027-05-28T02:00:00Z"), start: t("2027-05-28T03:00:00Z"), deadline: t("2027-05-28T08:00:00Z") };
+        let a = Schedule {
+            window_open: t("2027-05-27T02:00:00Z"),
+            start: t("2027-05-27T03:00:00Z"),
+            end: t("2027-05-27T07:00:00Z"),
+            deadline: t("2027-05-27T08:00:00Z"),
+        };
+        let b = Schedule {
+            window_open: t("2027-05-28T02:00:00Z"),
+            start: t("2027-05-28T03:00:00Z"),
+            end: t("2027-05-28T07:00:00Z"),
+            deadline: t("2027-05-28T08:00:00Z"),
+        };
         let exams = vec![("ege-02".to_string(), a), ("oge-01".to_string(), b)];
         assert_eq!(inbox_exam(&exams, t("2027-05-27T05:00:00Z")), Some("ege-02"));
         assert_eq!(inbox_exam(&exams, t("2027-05-28T07:59:00Z")), Some("oge-01"));

@@ -160,7 +160,12 @@ mod tests {
 
     #[test]
     fn stage_follows_the_day() {
-        let s = Schedule { window_open: t("2027-05-27T02:00:00Z"), start: t("2027-05-27T03:00:00Z"), deadline: t("2027-05-27T07:55:00Z") };
+        let s = Schedule {
+            window_open: t("2027-05-27T02:00:00Z"),
+            start: t("2027-05-27T03:00:00Z"),
+            end: t("2027-05-27T06:55:00Z"),
+            deadline: t("2027-05-27T07:55:00Z"),
+        };
         let mut n = BoxNumbers { exam_id: "ege-02".into(), ..Default::default() };
         type Change = Box<dyn Fn(&mut BoxNumbers)>;
         let table: Vec<(&str, Change, Stage)> = vec![

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use serde::Serialize;
 
-use crate::day::{exams_here, expected_sheets, gather_box_numbers, within_reporting_period};
+use crate::day::{expected_sheets, gather_box_numbers, schedules_here, within_reporting_period};
 use super::reporter::build_report;
-use crate::monitoring::{HeartbeatReport, Schedule};
+use crate::monitoring::HeartbeatReport;
 
 use crate::context::EdgeContext;
 
@@ -48,11 +48,12 @@ pub fn collect(ctx: &EdgeContext, exam: Option<&str>, now: DateTime<Utc>) -> any
     let plan = crate::plan::store::load_plan(&conn)?;
     let ppe = &ctx.config.ppe_code;
     let mut out = Vec::new();
-    for e in &exams_here(&plan, ppe) {
+    // Each exam with its own schedule: two exams of one day keep their own deadlines.
+    for (e, schedule) in &schedules_here(&plan, ppe) {
         if exam.is_some_and(|x| x != e.exam_id) {
             continue;
         }
-        let schedule = Schedule::for_point(e, true);
+        let schedule = *schedule;
         if exam.is_none() && schedule.is_some_and(|s| !within_reporting_period(&s, now)) {
             continue;
         }

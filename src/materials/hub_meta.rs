@@ -16,7 +16,7 @@ use super::store::{self as mstore, HubBox, HubPackage};
 use crate::audit::AuditNote;
 use crate::context::{HubContext, PooledConnection};
 use crate::gek::GekCredential;
-use crate::model::{Exam, ExamId, Plan, PpeCode, WorkerId};
+use crate::model::{Exam, ExamId, ExamPoint, Plan, PpeCode, WorkerId};
 use crate::store::{MetaError, MetaResult};
 
 /// What the key-release rule needs to know about one exam and one exam point.
@@ -64,6 +64,8 @@ pub struct KeyReleaseRecord {
 pub struct PublishTargets {
     pub exam: Option<Exam>,
     pub exam_points: Vec<PpeCode>,
+    /// The plan's exam points (their own time zones set each package's window).
+    pub points: Vec<ExamPoint>,
 }
 
 /// The hub's materials metadata. Every call blocks.
@@ -122,7 +124,11 @@ impl MaterialsMeta for SqliteMaterialsMeta {
 
     fn key_facts(&self, exam_id: &ExamId, ppe_code: &PpeCode, gek: Option<(&WorkerId, &str)>) -> MetaResult<KeyFacts> {
         let conn = self.conn()?;
-        let exam = crate::plan::store::exam_get(&conn, exam_id)?;
+        // The window is the point's own: the exam's instants in the point's time zone.
+        let exam = match (crate::plan::store::exam_get(&conn, exam_id)?, crate::plan::store::exam_point_get(&conn, ppe_code)?) {
+            (Some(e), Some(p)) => Some(e.at_point(&p)),
+            (e, _) => e,
+        };
         let (mut gek_credential, mut gek_assigned, mut gek_challenge) = (None, false, None);
         let (mut gek_security_key, mut gek_binding) = (None, None);
         if let Some((worker, challenge)) = gek {
@@ -192,6 +198,7 @@ impl MaterialsMeta for SqliteMaterialsMeta {
         Ok(PublishTargets {
             exam: crate::plan::store::exam_get(&conn, exam_id)?,
             exam_points: crate::plan::store::exam_points_of_exam(&conn, exam_id)?.into_iter().map(PpeCode::from).collect(),
+            points: crate::plan::store::exam_point_list(&conn)?,
         })
     }
 

@@ -49,7 +49,7 @@ pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &Publis
     }
     let targets = meta.publish_targets(exam_id)?;
     let exam = targets.exam.with_context(|| format!("exam {exam_id} is not in the hub's plan (import it with `ppe hub import-plan`)"))?;
-    let (open, close) = exam.materials_window().with_context(|| format!("exam {exam_id}: date or start time is not valid"))?;
+    exam.materials_window().with_context(|| format!("exam {exam_id}: date or start time is not valid"))?;
     let points = targets.exam_points;
     if points.is_empty() {
         anyhow::bail!("exam {exam_id} has no exam points assigned in the plan");
@@ -71,6 +71,9 @@ pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &Publis
     let rng = ring::rand::SystemRandom::new();
     let mut out = Vec::new();
     for ppe_code in points {
+        // Each point's package opens and closes by the point's own clock on the wall.
+        let here = targets.points.iter().find(|p| p.ppe_code == ppe_code.as_str()).map_or_else(|| exam.clone(), |p| exam.at_point(p));
+        let (open, close) = here.materials_window().with_context(|| format!("exam {exam_id}: date or start time is not valid"))?;
         let version = meta.package_next_version(exam_id, &ppe_code)?;
         let mut key = [0u8; 32];
         rng.fill(&mut key).map_err(|_| anyhow::anyhow!("random generator failed"))?;

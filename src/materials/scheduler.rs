@@ -62,11 +62,13 @@ pub async fn run(ctx: &EdgeContext, stop: impl std::future::Future<Output = ()>)
                 Err(e) => tracing::warn!("plan sync: {e:#}"),
             }
         }
-        let exams = {
+        let (exams, point) = {
             let db = ctx.db()?;
-            crate::plan::store::exam_list(&db)?
+            (crate::plan::store::exam_list(&db)?, crate::plan::store::exam_point_get(&db, &ctx.config.ppe_code)?)
         };
         for exam in exams {
+            // The window by this point's own time zone, as the hub judges it.
+            let exam = point.as_ref().map_or_else(|| exam.clone(), |p| exam.at_point(p));
             let (Some(window), Some(start)) = (exam.materials_window(), exam.start_utc()) else { continue };
             let (has_key, hub_now) = {
                 let db = ctx.db()?;

@@ -2,12 +2,14 @@
 //! reached the hub (from the hub's records or the box's word), the measured rate, and the
 //! colour (late, silent, stalled, at risk, on track, not started, done) with its reason.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::text::minutes_text;
 use super::{HeartbeatReport, ProgressSample, Stage};
-use crate::model::Exam;
+use crate::model::{Exam, ExamPoint, Participant, Plan};
 
 /// Upload throughput, bytes per second, over the samples of the last `window` (ending at the
 /// newest sample). `None` until two samples at different times are in the window.
@@ -26,15 +28,49 @@ pub fn measured_rate(samples: &[ProgressSample], window: Duration) -> Option<f64
 pub struct Schedule {
     pub window_open: DateTime<Utc>,
     pub start: DateTime<Utc>,
+    /// The point's latest end: with the exam's extra time when a participant there has it.
+    pub end: DateTime<Utc>,
     pub deadline: DateTime<Utc>,
 }
 
+/// What one participant registered at a point for an exam means for the point's schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TimeNeed {
+    /// допуск к ГИА: a participant without it is not expected, so cannot extend the day.
+    pub admitted: bool,
+    /// ОВЗ extra time (`Exam::extra_time_min`).
+    pub extra_time: bool,
+}
+
+impl From<&Participant> for TimeNeed {
+    fn from(p: &Participant) -> Self {
+        TimeNeed { admitted: p.admitted, extra_time: p.conditions.extra_time }
+    }
+}
+
 impl Schedule {
-    /// `extended_time`: the point has a participant with +1.5 h (ОВЗ), so its end is later.
-    pub fn for_point(exam: &Exam, extended_time: bool) -> Option<Schedule> {
+    /// THE schedule of an exam at an exam point, the one the box shows and the hub judges:
+    /// every instant from the point's own UTC offset (`Exam::at_point`), the end extended by
+    /// the exam's extra time only when an admitted participant registered there has it.
+    /// `None` when the exam's date or start time is not valid.
+    pub fn at_point(exam: &Exam, point: Option<&ExamPoint>, registered: impl IntoIterator<Item = TimeNeed>) -> Option<Schedule> {
+        let exam = match point {
+            Some(p) => exam.at_point(p),
+            None => exam.clone(),
+        };
+        let extended = registered.into_iter().any(|n| n.admitted && n.extra_time);
         let (window_open, _) = exam.materials_window()?;
-        let latest_end = if extended_time { exam.extended_end_utc()? } else { exam.end_utc()? };
-        Some(Schedule { window_open, start: exam.start_utc()?, deadline: exam.upload_deadline(latest_end) })
+        let end = if extended { exam.extended_end_utc()? } else { exam.end_utc()? };
+        Some(Schedule { window_open, start: exam.start_utc()?, end, deadline: exam.upload_deadline(end) })
+    }
+
+    /// [`Schedule::at_point`] with the facts read from a plan: the box's slice or the hub's
+    /// whole plan give the same answer for the same point.
+    pub fn in_plan(plan: &Plan, exam: &Exam, ppe_code: &str) -> Option<Schedule> {
+        let point = plan.exam_points.iter().find(|p| p.ppe_code == ppe_code);
+        let here: HashSet<&str> =
+            plan.registrations.iter().filter(|r| r.exam_id == exam.exam_id && r.ppe_code == ppe_code).map(|r| r.participant_id.as_str()).collect();
+        Schedule::at_point(exam, point, plan.participants.iter().filter(|p| here.contains(p.participant_id.as_str())).map(TimeNeed::from))
     }
 }
 
@@ -284,4 +320,92 @@ pub fn point_status(input: &PointInputs<'_>, rules: &StatusRules, now: DateTime<
         return status(Health::NotStarted, "на связи, окно выдачи материалов ещё не открыто".into());
     }
     status(Health::OnTrack, format!("этап «{}», до срока выгрузки {}", r.stage.title_ru(), minutes_text(left)))
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+    use crate::model::tests::point;
+    use crate::model::ExamKind;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        super::super::parse_time(s).unwrap()
+    }
+
+    const EXTRA: TimeNeed = TimeNeed { admitted: true, extra_time: true };
+    const PLAIN: TimeNeed = TimeNeed { admitted: true, extra_time: false };
+
+    #[test]
+    fn a_point_without_ovz_participants_keeps_the_planned_end() {
+        let exam = crate::monitoring::tests::exam();
+        let s = Schedule::at_point(&exam, None, [PLAIN, PLAIN]).unwrap();
+        assert_eq!(
+            (s.window_open, s.start, s.end, s.deadline),
+            (t("2027-05-27T02:00:00Z"), t("2027-05-27T03:00:00Z"), t("2027-05-27T06:55:00Z"), t("2027-05-27T07:55:00Z"))
+        );
+        assert_eq!(Schedule::at_point(&exam, None, []), Some(s), "nobody registered: nothing extends the day");
+        let without_admission = TimeNeed { admitted: false, extra_time: true };
+        assert_eq!(
+            Schedule::at_point(&exam, None, [PLAIN, without_admission]),
+            Some(s),
+            "a participant without допуск is not expected, so cannot extend the day"
+        );
+    }
+
+    #[test]
+    fn one_extra_time_participant_moves_the_end_by_the_exams_extra_time() {
+        let exam = crate::monitoring::tests::exam();
+        let s = Schedule::at_point(&exam, None, [PLAIN, EXTRA]).unwrap();
+        assert_eq!((s.end, s.deadline), (t("2027-05-27T08:25:00Z"), t("2027-05-27T09:25:00Z")), "written: +90 min");
+        let oral = Exam {
+            kind: ExamKind::Ege,
+            subject_code: "29".into(),
+            subject_name: "Английский язык (устная часть)".into(),
+            duration_min: 17,
+            ..exam.clone()
+        };
+        let s = Schedule::at_point(&oral, None, [EXTRA]).unwrap();
+        assert_eq!((s.end - s.start).num_minutes(), 17 + 30, "oral part: +30 min");
+        let interview = Exam { kind: ExamKind::Interview, level: 9, duration_min: 15, ..exam };
+        let s = Schedule::at_point(&interview, None, [EXTRA]).unwrap();
+        assert_eq!((s.end - s.start).num_minutes(), 15 + 30, "ИС-9: +30 min");
+    }
+
+    #[test]
+    fn the_same_exam_at_a_tomsk_point_and_a_moscow_point_has_each_points_own_instants() {
+        let exam = crate::monitoring::tests::exam();
+        let tomsk = Schedule::at_point(&exam, Some(&point("0101", Some(420))), []).unwrap();
+        let moscow = Schedule::at_point(&exam, Some(&point("0202", Some(180))), []).unwrap();
+        assert_eq!(tomsk.start, t("2027-05-27T03:00:00Z"), "10:00 UTC+7");
+        assert_eq!(moscow.start, t("2027-05-27T07:00:00Z"), "10:00 UTC+3");
+        assert_eq!(moscow.window_open - tomsk.window_open, Duration::hours(4));
+        assert_eq!(moscow.deadline - tomsk.deadline, Duration::hours(4));
+        let legacy = Schedule::at_point(&Exam { utc_offset_min: 180, ..exam }, Some(&point("0303", None)), []).unwrap();
+        assert_eq!(legacy, moscow, "a point without its own offset keeps the exam's");
+    }
+
+    #[test]
+    fn a_plan_gives_the_schedule_of_the_participants_registered_at_that_point_for_that_exam() {
+        let mut plan =
+            crate::demo::generate::generate_region(&crate::demo::generate::RegionParams { points: 2, participants: 80, ..Default::default() });
+        for p in &mut plan.participants {
+            p.conditions.extra_time = false;
+        }
+        let exam = plan.exams[0].clone();
+        let ppe = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).unwrap().ppe_code.clone();
+        let other_exam = plan.exams.iter().find(|e| e.exam_id != exam.exam_id).unwrap().exam_id.clone();
+        let plain = Schedule::in_plan(&plan, &exam, &ppe).unwrap();
+        // Someone with extra time registered for the other exam, or at another point: no change.
+        let elsewhere: Vec<String> =
+            plan.registrations.iter().filter(|r| r.exam_id == other_exam || r.ppe_code != ppe).map(|r| r.participant_id.clone()).collect();
+        let here: Vec<String> =
+            plan.registrations.iter().filter(|r| r.exam_id == exam.exam_id && r.ppe_code == ppe).map(|r| r.participant_id.clone()).collect();
+        let only_elsewhere = elsewhere.iter().find(|id| !here.contains(id)).unwrap().clone();
+        plan.participants.iter_mut().find(|p| p.participant_id == only_elsewhere).unwrap().conditions.extra_time = true;
+        assert_eq!(Schedule::in_plan(&plan, &exam, &ppe), Some(plain));
+        plan.participants.iter_mut().find(|p| p.participant_id == here[0]).unwrap().conditions.extra_time = true;
+        let extended = Schedule::in_plan(&plan, &exam, &ppe).unwrap();
+        assert_eq!(extended.deadline - plain.deadline, Duration::minutes(90));
+        assert_eq!(Schedule::in_plan(&plan.for_exam_point(&ppe), &exam, &ppe), Some(extended), "the box's slice gives the same");
+    }
 }

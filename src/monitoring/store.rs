@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::HubUploadFacts;
+use super::{HubUploadFacts, Schedule, TimeNeed};
 use crate::model::{Exam, ExamPoint};
 
 /// History rows kept per (exam, point); older ones are pruned.
@@ -187,14 +187,15 @@ pub fn note_insert(conn: &Connection, exam_id: &str, ppe_code: &str, at: &str, o
     Ok(conn.last_insert_rowid())
 }
 
-/// One exam point assigned to an exam, from the plan: how many participants are planned and
-/// whether any of them has extra time (ОВЗ), which moves the point's deadline.
+/// One exam point assigned to an exam, from the plan: how many admitted participants are
+/// planned and the point's own schedule (`Schedule::at_point`, the function the box shows).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
     pub exam_id: String,
     pub ppe_code: String,
     pub planned: u32,
-    pub extended_time: bool,
+    /// `None` when the exam's date or start time is not valid.
+    pub schedule: Option<Schedule>,
 }
 
 /// The part of the plan monitoring needs (no personal data: counts and flags only).
@@ -208,17 +209,35 @@ pub struct PlanSlice {
 pub fn plan_slice(conn: &Connection) -> rusqlite::Result<PlanSlice> {
     let exams = crate::plan::store::exam_list(conn)?;
     let points = crate::plan::store::exam_point_list(conn)?;
-    // Participant records are JSON with the special conditions flattened in (`extra_time`).
+    // Participant records are JSON with the special conditions flattened in (`extra_time`);
+    // a record from before допуск existed reads as admitted (the model's serde default).
     let mut st = conn.prepare(
-        "SELECT r.exam_id, r.ppe_code, COUNT(*), MAX(COALESCE(json_extract(p.record, '$.extra_time'), 0))
+        "SELECT r.exam_id, r.ppe_code, COALESCE(json_extract(p.record, '$.admitted'), 1), COALESCE(json_extract(p.record, '$.extra_time'), 0)
          FROM registration r JOIN participant p ON p.participant_id = r.participant_id
-         GROUP BY r.exam_id, r.ppe_code ORDER BY r.exam_id, r.ppe_code",
+         ORDER BY r.exam_id, r.ppe_code",
     )?;
-    let assignments = st
-        .query_map([], |r| {
-            Ok(Assignment { exam_id: r.get(0)?, ppe_code: r.get(1)?, planned: r.get::<_, i64>(2)? as u32, extended_time: r.get::<_, i64>(3)? != 0 })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = st.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, TimeNeed { admitted: r.get::<_, i64>(2)? != 0, extra_time: r.get::<_, i64>(3)? != 0 }))
+    })?;
+    let mut registered: Vec<(String, String, Vec<TimeNeed>)> = Vec::new();
+    for row in rows {
+        let (exam_id, ppe_code, need) = row?;
+        match registered.last_mut() {
+            Some((e, p, needs)) if *e == exam_id && *p == ppe_code => needs.push(need),
+            _ => registered.push((exam_id, ppe_code, vec![need])),
+        }
+    }
+    let exam_of: HashMap<&str, &Exam> = exams.iter().map(|e| (e.exam_id.as_str(), e)).collect();
+    let point_of: HashMap<&str, &ExamPoint> = points.iter().map(|p| (p.ppe_code.as_str(), p)).collect();
+    let assignments = registered
+        .into_iter()
+        .map(|(exam_id, ppe_code, needs)| Assignment {
+            planned: needs.iter().filter(|n| n.admitted).count() as u32,
+            schedule: exam_of.get(exam_id.as_str()).and_then(|e| Schedule::at_point(e, point_of.get(ppe_code.as_str()).copied(), needs)),
+            exam_id,
+            ppe_code,
+        })
+        .collect();
     Ok(PlanSlice { exams, points, assignments })
 }
 

@@ -32,7 +32,7 @@ pub(crate) fn exam() -> Exam {
 }
 
 fn schedule() -> Schedule {
-    Schedule::for_point(&exam(), false).unwrap()
+    Schedule::at_point(&exam(), None, []).unwrap()
 }
 
 fn report(stage: Stage) -> HeartbeatReport {
@@ -96,7 +96,7 @@ fn schedule_of_the_demo_exam() {
     assert_eq!(s.window_open, t("2027-05-27T02:00:00Z"));
     assert_eq!(s.start, t("2027-05-27T03:00:00Z"));
     assert_eq!(s.deadline, t("2027-05-27T07:55:00Z"));
-    let extended = Schedule::for_point(&exam(), true).unwrap();
+    let extended = Schedule::at_point(&exam(), None, [TimeNeed { admitted: true, extra_time: true }]).unwrap();
     assert_eq!(extended.deadline, t("2027-05-27T09:25:00Z"), "ОВЗ +1.5 h moves the deadline");
 }
 

@@ -193,9 +193,11 @@ pub async fn upload_bundle(
     let endpoint = hub.uploads_endpoint()?;
     let deadline = match request.deadline {
         Some(d) => Some(d),
-        // From the plan: the planned end plus the exam kind's upload window. Participants
-        // with extra time may move the real deadline later; the earlier one alarms sooner.
-        None => crate::plan::store::exam_get(conn, &m.exam_id).ok().flatten().and_then(|e| Some(e.upload_deadline(e.end_utc()?))),
+        // From the plan: this point's own schedule, the deadline the hub judges.
+        None => crate::plan::store::load_plan(conn).ok().and_then(|plan| {
+            let exam = plan.exams.iter().find(|e| e.exam_id == m.exam_id)?;
+            Some(crate::monitoring::Schedule::in_plan(&plan, exam, &m.ppe_code)?.deadline)
+        }),
     };
     if let Some(d) = deadline {
         let left = (d - ctx.clock.now()).num_minutes();

@@ -7,6 +7,7 @@ mod distribution;
 mod materials;
 mod plan;
 mod scanning;
+mod schedule;
 mod upload;
 mod appliance;
 mod printing;

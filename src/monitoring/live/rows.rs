@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{lock, read, MonitoringHub, PointLive, StatusView};
-use crate::model::{Exam, ExamPoint};
+use crate::model::ExamPoint;
 use crate::monitoring::store::Assignment;
-use crate::monitoring::{delivered, point_status, sort_worst_first, summarize, time_text, HeartbeatReport, HubUploadFacts, PointInputs, PointRow, ProgressSample, Schedule, StatusRules, UploadTruth};
+use crate::monitoring::{delivered, point_status, sort_worst_first, summarize, time_text, HeartbeatReport, HubUploadFacts, PointInputs, PointRow, ProgressSample, StatusRules, UploadTruth};
 
 impl MonitoringHub {
     /// Every row of an exam (or all exams), optionally one АТЕ, worst first, at `now`.
@@ -21,7 +21,9 @@ impl MonitoringHub {
             if exam_id.is_some_and(|e| e != exam_key) {
                 continue;
             }
-            let Some(exam) = plan.exams.get(exam_key) else { continue };
+            if !plan.exams.contains_key(exam_key) {
+                continue;
+            }
             let exam_facts = facts.get(exam_key);
             for a in assignments {
                 let point = plan.points.get(&a.ppe_code);
@@ -31,7 +33,7 @@ impl MonitoringHub {
                 let live = points.get(&(exam_key.clone(), a.ppe_code.clone()));
                 let uploads = exam_facts.and_then(|f| f.uploads.get(&a.ppe_code));
                 let materials = exam_facts.and_then(|f| f.materials.get(&a.ppe_code)).copied();
-                if let Some(row) = point_row(exam, a, point, live, uploads, materials, truth, &self.shared.rules, now) {
+                if let Some(row) = point_row(a, point, live, uploads, materials, truth, &self.shared.rules, now) {
                     rows.push(row);
                 }
             }
@@ -68,10 +70,10 @@ impl MonitoringHub {
     }
 }
 
-/// One row from the plan, the point's live state and the hub's records.
+/// One row from the plan, the point's live state and the hub's records, judged against the
+/// point's own schedule (`Assignment::schedule`, the one the box shows).
 #[allow(clippy::too_many_arguments)]
 fn point_row(
-    exam: &Exam,
     a: &Assignment,
     point: Option<&ExamPoint>,
     live: Option<&PointLive>,
@@ -81,7 +83,7 @@ fn point_row(
     rules: &StatusRules,
     now: DateTime<Utc>,
 ) -> Option<PointRow> {
-    let schedule = Schedule::for_point(exam, a.extended_time)?;
+    let schedule = a.schedule?;
     let report = live.map(|l| &l.latest.report);
     let d = delivered(report, truth, uploads);
     let samples: Vec<ProgressSample> = live.map(|l| l.samples.iter().copied().collect()).unwrap_or_default();

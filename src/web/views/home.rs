@@ -52,11 +52,10 @@ pub struct HomeView {
 impl HomeExam {
     /// The home page's facts of one exam, from its numbers and what people did.
     pub fn new(exams: &[Exam], exam: &Exam, s: &Schedule, n: BoxNumbers, progress: &Progress, now: DateTime<Utc>) -> HomeExam {
-        let end = exam.extended_end_utc().unwrap_or(s.deadline);
-        let points = [("Окно материалов", s.window_open), ("Начало экзамена", s.start), ("Окончание (с учётом ОВЗ)", end), ("Срок выгрузки", s.deadline)];
+        let points = [("Окно материалов", s.window_open), ("Начало экзамена", s.start), ("Окончание (с учётом ОВЗ)", s.end), ("Срок выгрузки", s.deadline)];
         HomeExam {
             select: ExamSelect::new(exams, &exam.exam_id, "/"),
-            next_step: crate::day::next_step(&n, progress, s, end, now, exam.utc_offset_min),
+            next_step: crate::day::next_step(&n, progress, s, now, exam.utc_offset_min),
             timeline: points
                 .into_iter()
                 .map(|(title, t)| TimelinePoint { title, at_iso: crate::monitoring::time_text(t), countdown: countdown_text(t - now), local: local_time_text(t, exam.utc_offset_min), past: t < now })
@@ -93,8 +92,8 @@ pub async fn home_get(State(state): State<WebState>, staff: Staff, Query(q): Que
         let plan = crate::plan::store::load_plan(conn)?;
         let exams = crate::day::exams_here(&plan, ppe);
         let mut exam = None;
-        if let Some(e) = crate::day::pick_exam(&exams, q.exam.as_deref(), now) {
-            if let Some(s) = Schedule::for_point(&e, true) {
+        if let Some(e) = crate::day::pick_exam(&plan, ppe, q.exam.as_deref(), now) {
+            if let Some(s) = crate::day::schedule_here(&plan, &e, ppe) {
                 let n = crate::day::gather_box_numbers(conn, &e.exam_id, ppe)?;
                 let progress = Progress::load(conn, &e.exam_id, ppe)?;
                 exam = Some(HomeExam::new(&exams, &e, &s, n, &progress, now));

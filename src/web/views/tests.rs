@@ -28,13 +28,14 @@ fn day() -> Day {
     let plan = full.for_exam_point(&ppe);
     let exams = crate::day::exams_here(&plan, &ppe);
     let exam = exams[0].clone();
-    let schedule = Schedule::for_point(&exam, true).unwrap();
+    // A point with an ОВЗ participant: the end and the deadline are the extended ones.
+    let schedule = Schedule::at_point(&exam, None, [crate::monitoring::TimeNeed { admitted: true, extra_time: true }]).unwrap();
     Day { now: schedule.start + Duration::minutes(30), plan, ppe, exams, exam, schedule }
 }
 
 /// The technical specialist's page frame, with an alarm and a message.
 fn layout(d: &Day, title: &'static str) -> Layout {
-    let facts = ExamAlarmFacts { exam_id: d.exam.exam_id.as_str().into(), schedule: d.schedule, end: d.schedule.deadline, failed_print_jobs: 1, key_received: true, missing_pages_without_receipt: 0 };
+    let facts = ExamAlarmFacts { exam_id: d.exam.exam_id.as_str().into(), schedule: d.schedule, failed_print_jobs: 1, key_received: true, missing_pages_without_receipt: 0 };
     Layout {
         title,
         nav: crate::web::NAV.iter().filter(|(_, _, a)| crate::web::access::allowed(Role::Tech, *a)).map(|(p, t, _)| (*p, *t)).collect(),

@@ -7,7 +7,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 
 use super::{render_exam_page, ExamSelect, Layout, PageQuery};
-use crate::monitoring::{Schedule, UploadReport};
+use crate::monitoring::UploadReport;
 use crate::web::access::Action;
 use crate::web::{Staff, WebError, WebState};
 
@@ -54,7 +54,7 @@ pub async fn upload_get(State(state): State<WebState>, staff: Staff, Query(q): Q
         let exam = &day.exam;
         let id = exam.exam_id.clone();
         let u = crate::day::gather_box_numbers(conn, &id, ppe)?.upload;
-        let schedule = Schedule::for_point(exam, true);
+        let schedule = day.schedule;
         let running = u.receipt_id.is_none() && u.bytes_total > u.bytes_done;
         let mut estimate = None;
         if running {
