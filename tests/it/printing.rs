@@ -9,7 +9,7 @@ use std::process::Command;
 use crate::common::*;
 
 /// A box folder: ppe.toml, its signing key, a database with a demo plan and a seating.
-fn make_box(dir: &Path, participants: usize, cups: Option<&Cupsd>) -> PathBuf {
+pub(crate) fn make_box(dir: &Path, participants: usize, cups: Option<&Cupsd>) -> PathBuf {
     let plan = ppe::demo::generate::generate_region(&ppe::demo::generate::RegionParams { points: 1, participants, ..Default::default() });
     let ppe_code = plan.exam_points[0].ppe_code.clone();
     let printer = cups.map(|c| format!("[printer]\nname = \"{}\"\ncups_uri = \"{}\"\n", c.printer, c.uri())).unwrap_or_default();
@@ -233,7 +233,7 @@ fn page_count(pdf: &Path) -> usize {
 }
 
 /// `pdftotext -layout` of a PDF.
-fn pdf_text(pdf: &Path) -> String {
+pub(crate) fn pdf_text(pdf: &Path) -> String {
     let o = Command::new("pdftotext").args(["-layout"]).arg(pdf).arg("-").output().unwrap();
     assert!(o.status.success(), "pdftotext {}", pdf.display());
     String::from_utf8_lossy(&o.stdout).to_string()
@@ -350,7 +350,8 @@ fn statements_after_a_played_day_show_names_times_reasons_and_counts() {
     assert!(row_tokens(&protocol, &doc(5)).contains(&"не".to_string()), "absent: {protocol}");
     assert!(row_tokens(&protocol, &doc(1)).contains(&"да".to_string()), "removed: {protocol}");
     let replaced = row_tokens(&protocol, &doc(3));
-    assert_eq!(replaced[replaced.len() - 2..], ["8".to_string(), "1".to_string()], "two kits issued, one replacement: {replaced:?}");
+    assert_eq!(replaced[replaced.len() - 3..], ["8".to_string(), "1".to_string(), "0".to_string()], "two kits issued, one replacement, no ДБО № 2: {replaced:?}");
+    assert!(protocol.contains("Индивидуальный комплект: БР, БО № 1, БО № 2 (2 л.)"), "{protocol}");
     // The replacement names the voided kit's numbers and the new ones.
     let issued = ppe::attendance::store::issued_sheets(&day.db(), "ege-02", &seat(3).ppe_code).unwrap();
     let of_3 = |voided: bool| issued.iter().filter(|s| s.participant_id.as_deref() == Some(seat(3).participant_id.as_str()) && s.voided == voided).map(|s| s.number).collect::<Vec<_>>();
@@ -371,7 +372,7 @@ fn statements_after_a_played_day_show_names_times_reasons_and_counts() {
     let summary = pdf_text(&out.join("ppe-13-02-mash.pdf"));
     let n = day.seats.len();
     let total = row_tokens(&summary, "Итого");
-    let want: Vec<String> = ["Итого".to_string(), n.to_string(), (n - 1).to_string(), "1".into(), "1".into(), "1".into(), (n * 4 + 4).to_string(), "4".into()].to_vec();
+    let want: Vec<String> = ["Итого".to_string(), n.to_string(), (n - 1).to_string(), "1".into(), "1".into(), "1".into(), (n * 4 + 4).to_string(), "4".into(), "0".into()].to_vec();
     assert_eq!(total, want, "{summary}");
 
     // ППЭ-14-02: one kit (two of its sheets) issued at 09:40 local to seat 6's auditorium.
