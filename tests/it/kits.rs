@@ -4,12 +4,11 @@
 //! and nothing else. And a plan with a kit that is no kit is refused at import with its reason.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ppe::sheet_code::SheetKind;
 
 use crate::common::*;
-use crate::printing::pdf_text;
+use crate::printing::{pdf_text, render_kits_as_scans};
 
 const PROFILE: &str = "ege-02";
 const BASE: &str = "ege-22";
@@ -45,22 +44,11 @@ fn print_and_render(dir: &Path, config: &Path, exam: &str) -> Vec<PathBuf> {
     let out = dir.join(format!("out-{exam}"));
     let o = ppe(&["edge", "print", "--config", c, "--exam", exam, "--what", "sheets", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
-    let mut kits: Vec<PathBuf> = std::fs::read_dir(&out)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("kits-"))
-        .collect();
-    kits.sort();
-    assert!(!kits.is_empty(), "no kits printed for {exam}");
     let render = dir.join(format!("render-{exam}"));
-    std::fs::create_dir_all(&render).unwrap();
-    for (i, pdf) in kits.iter().enumerate() {
-        let o = Command::new("pdftoppm").args(["-r", "150", "-gray", "-png"]).arg(pdf).arg(render.join(format!("kits{i:02}"))).output().unwrap();
-        assert!(o.status.success(), "pdftoppm {}", pdf.display());
-    }
+    let rendered = render_kits_as_scans(&out, &render);
     let mut pages: Vec<PathBuf> = std::fs::read_dir(&render).unwrap().flatten().map(|e| e.path()).collect();
     pages.sort();
+    assert_eq!(pages.len(), rendered);
     pages
 }
 
@@ -85,7 +73,7 @@ fn issued(dir: &Path, exam: &str) -> Vec<ppe::attendance::IssuedSheet> {
 
 #[test]
 fn each_exam_prints_scans_and_completes_against_its_own_kit() {
-    for p in ["pdftoppm", "pdftotext"] {
+    for p in ["pdftoppm", "pdftotext", "qpdf"] {
         assert!(have(p), "{p} missing: install poppler-utils (scripts/packages.txt)");
     }
     let t = tempfile::tempdir().unwrap();

@@ -192,21 +192,7 @@ fn printed_kits_rendered_as_scans_go_through_the_inbox_all_matched() {
     let o = ppe(&["edge", "print", "--config", c, "--exam", "ege-02", "--what", "sheets", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     let inbox = dir.path().join("inbox");
-    std::fs::create_dir_all(&inbox).unwrap();
-    let mut kits: Vec<PathBuf> = std::fs::read_dir(&out)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("kits-"))
-        .collect();
-    kits.sort();
-    assert!(!kits.is_empty(), "no kits printed");
-    let mut rendered = 0;
-    for (i, pdf) in kits.iter().enumerate() {
-        let o = Command::new("pdftoppm").args(["-r", "150", "-gray", "-png"]).arg(pdf).arg(inbox.join(format!("scan{i:02}"))).output().unwrap();
-        assert!(o.status.success(), "pdftoppm {}", pdf.display());
-        rendered += page_count(pdf);
-    }
+    let rendered = render_kits_as_scans(&out, &inbox);
     let o = ppe(&["edge", "scan", "--config", c, "--exam", "ege-02", "--from", inbox.to_str().unwrap()]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains(&format!("принято страниц: {rendered} (сопоставлено {rendered}, ждут разбора 0")), "{}", stdout(&o));
@@ -225,6 +211,27 @@ fn printed_kits_rendered_as_scans_go_through_the_inbox_all_matched() {
     numbers.sort_unstable();
     numbers.dedup();
     assert_eq!(numbers.len(), issued.iter().filter(|s| !s.voided).count());
+}
+
+/// Renders the printed kits (`kits-*.pdf` in `out`) as a scanner would deliver them, 150 dpi
+/// greyscale PNG, one file per page named in print order, into `into`; returns the pages.
+pub(crate) fn render_kits_as_scans(out: &Path, into: &Path) -> usize {
+    std::fs::create_dir_all(into).unwrap();
+    let mut kits: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("kits-"))
+        .collect();
+    kits.sort();
+    assert!(!kits.is_empty(), "no kits printed in {}", out.display());
+    let mut rendered = 0;
+    for (i, pdf) in kits.iter().enumerate() {
+        let o = Command::new("pdftoppm").args(["-r", "150", "-gray", "-png"]).arg(pdf).arg(into.join(format!("scan{i:02}"))).output().unwrap();
+        assert!(o.status.success(), "pdftoppm {}", pdf.display());
+        rendered += page_count(pdf);
+    }
+    rendered
 }
 
 fn page_count(pdf: &Path) -> usize {
