@@ -1,9 +1,9 @@
 //! Attendance and exam-day events (order 805 §13.3): present, absent, late, removed for a
 //! violation, finished early for a valid reason, leaving the room and coming back (ППЭ-12-04),
-//! and individual kits: the sheets issued to each participant, replaced as a whole when
-//! defective. The state of a participant is derived from their events (pure); the SQL lives
-//! in `attendance/store.rs`, the use cases (one transaction + one audit entry each) in
-//! `attendance/ops.rs`.
+//! and individual kits: the sheets of the exam's kit (`model::kit`) issued to each participant,
+//! replaced as a whole when defective. The state of a participant is derived from their
+//! events (pure); the SQL lives in `attendance/store.rs`, the use cases (one transaction + one
+//! audit entry each) in `attendance/ops.rs`.
 
 pub mod cli;
 pub mod expected;
@@ -13,11 +13,6 @@ pub mod store;
 use serde::{Deserialize, Serialize};
 
 use crate::sheet_code::SheetKind;
-
-/// The sheets of one individual kit (индивидуальный комплект), in print order: the
-/// registration sheet, answer sheet № 1 and two pages of answer sheet № 2. The one
-/// definition printing, attendance and scanning share.
-pub const KIT: [SheetKind; 4] = [SheetKind::Registration, SheetKind::Answers1, SheetKind::Answers2, SheetKind::Answers2];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

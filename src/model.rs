@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod ids;
+pub mod kit;
 pub use ids::{AuditoriumCode, ExamId, ParticipantId, PpeCode, WorkerId};
 mod people;
 pub use people::*;

@@ -30,6 +30,9 @@ pub enum PrintingError {
     Code(String),
     #[error("nothing to print: {0}")]
     NothingToPrint(String),
+    /// The exam's kit in the plan is not one a participant can be given.
+    #[error(transparent)]
+    Kit(#[from] crate::model::kit::KitError),
     #[error("CUPS at {uri}: {reason}")]
     Cups { uri: String, reason: String },
     #[error("print job {0} is not known")]

@@ -159,6 +159,10 @@ pub struct Completeness {
     pub missing_statements: Vec<u32>,
     /// Pages waiting for a person.
     pub to_resolve: u64,
+    /// The place of each answer sheet № 2 page in its kit (sheet number → page, pages), so a
+    /// missing one is named «лист 2 из 2».
+    #[serde(skip)]
+    pub answers2_pages: BTreeMap<u32, (usize, usize)>,
 }
 
 impl Completeness {
@@ -169,8 +173,12 @@ impl Completeness {
     /// Lines for the operator (Russian), exactly what is missing.
     pub fn lines_ru(&self) -> Vec<String> {
         let mut out = Vec::new();
+        let title = |k: SheetKind, n: u32| {
+            let (page, pages) = self.answers2_pages.get(&n).copied().unwrap_or((1, 1));
+            crate::model::kit::sheet_title_ru(k, page, pages)
+        };
         for (p, k, n) in &self.missing_sheets {
-            out.push(format!("нет скана: участник {p}, {} № {n:07}", k.title_ru()));
+            out.push(format!("нет скана: участник {p}, {} № {n:07}", title(*k, *n)));
         }
         for (p, k, n) in &self.sheets_of_absent {
             out.push(format!("участник {p} отмечен отсутствующим, но отсканирован {} № {n:07}", k.title_ru()));
@@ -189,6 +197,13 @@ pub fn completeness(expected: &ExpectedSheets, scanned: &[ScannedSheet], to_reso
     let have: BTreeSet<(SheetKind, u32)> = scanned.iter().map(|s| (s.kind, s.number)).collect();
     let mut c = Completeness { to_resolve, ..Default::default() };
     for p in &expected.participants {
+        // Only the sheets issued to this participant are asked for: the exam's kit, as
+        // attendance issued it (a base-maths kit has no answer sheet № 2 to miss).
+        let mut answers2: Vec<u32> = p.sheets.iter().filter(|s| s.kind == SheetKind::Answers2).map(|s| s.number).collect();
+        answers2.sort_unstable();
+        for (i, n) in answers2.iter().enumerate() {
+            c.answers2_pages.insert(*n, (i + 1, answers2.len()));
+        }
         for s in &p.sheets {
             let scanned = have.contains(&(s.kind, s.number));
             if p.present && !scanned {
@@ -284,5 +299,44 @@ mod tests {
             ScannedSheet { kind: SheetKind::Statement, number: 9, participant_id: None },
         ];
         assert!(completeness(&exp, &full, 0).holds());
+    }
+
+    /// One present participant issued the exam's kit from sheet number 1, as attendance does.
+    fn expected_kit(exam: crate::model::ExamKind, subject: &str) -> ExpectedSheets {
+        let kit = crate::model::kit::default_kit(exam, subject);
+        let sheets = kit.sheets().iter().enumerate().map(|(i, kind)| IssuedSheet { kind: *kind, number: i as u32 + 1 }).collect();
+        ExpectedSheets { participants: vec![ExpectedParticipant { participant_id: "p1".into(), present: true, sheets }], ..Default::default() }
+    }
+
+    fn scanned_all_but(exp: &ExpectedSheets, left_out: &[u32]) -> Vec<ScannedSheet> {
+        exp.participants[0]
+            .sheets
+            .iter()
+            .filter(|s| !left_out.contains(&s.number))
+            .map(|s| ScannedSheet { kind: s.kind, number: s.number, participant_id: None })
+            .collect()
+    }
+
+    #[test]
+    fn a_base_maths_kit_is_complete_without_any_answer_sheet_2() {
+        let exp = expected_kit(crate::model::ExamKind::Ege, "22");
+        assert!(exp.participants[0].sheets.iter().all(|s| s.kind != SheetKind::Answers2));
+        let c = completeness(&exp, &scanned_all_but(&exp, &[]), 0);
+        assert!(c.holds(), "{:?}", c.lines_ru());
+        let c = completeness(&exp, &scanned_all_but(&exp, &[2]), 0);
+        assert_eq!(c.lines_ru(), ["нет скана: участник p1, бланк ответов № 1 № 0000002"]);
+    }
+
+    #[test]
+    fn a_full_kit_missing_its_answer_sheet_2_page_2_is_incomplete_and_names_the_page() {
+        let exp = expected_kit(crate::model::ExamKind::Ege, "02");
+        assert!(completeness(&exp, &scanned_all_but(&exp, &[]), 0).holds());
+        let c = completeness(&exp, &scanned_all_but(&exp, &[4]), 0);
+        assert!(!c.holds());
+        assert_eq!(c.missing_sheets, vec![("p1".to_string(), SheetKind::Answers2, 4)]);
+        assert_eq!(c.lines_ru(), ["нет скана: участник p1, бланк ответов № 2, лист 2 из 2 № 0000004"]);
+        // ОГЭ's kit has one page of answer sheet № 2: named without a page.
+        let exp = expected_kit(crate::model::ExamKind::Oge, "01");
+        assert_eq!(completeness(&exp, &scanned_all_but(&exp, &[3]), 0).lines_ru(), ["нет скана: участник p1, бланк ответов № 2 № 0000003"]);
     }
 }

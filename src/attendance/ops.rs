@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use anyhow::{bail, Context};
 
 use super::expected::{ExpectedParticipant, ExpectedSheets};
-use super::{store, EventKind, ExamEvent, IssuedSheet, ParticipantState, KIT};
+use super::{store, EventKind, ExamEvent, IssuedSheet, ParticipantState};
 use crate::audit::{self, NewEntry};
+use crate::model::kit::{kit_of, Kit};
 use crate::sheet_code::SheetKind;
 use crate::store::Connection;
 
@@ -18,21 +19,16 @@ pub fn issue_kits(conn: &mut Connection, now: &str, actor: &str, exam_id: &str, 
     if seats.iter().all(|s| s.ppe_code != ppe_code) {
         bail!("экзамен {exam_id}: рассадка не выполнена, комплекты выдавать некому (ppe edge seat --exam {exam_id})");
     }
+    let kit = exam_kit(conn, exam_id)?;
     let tx = conn.transaction()?;
-    let mut next = store::next_sheet_number(&tx, exam_id, ppe_code)?;
     let mut issued = Vec::new();
     for seat in seats.iter().filter(|s| s.ppe_code == ppe_code) {
         if store::kit_latest(&tx, exam_id, &seat.participant_id)? > 0 {
             continue;
         }
-        for kind in KIT {
-            let s = IssuedSheet { exam_id: exam_id.into(), ppe_code: ppe_code.into(), kind, number: next, participant_id: Some(seat.participant_id.clone()), kit: 1, voided: false };
-            store::sheet_insert(&tx, &s, now)?;
-            issued.push(s);
-            next += 1;
-        }
+        issued.extend(issue_kit(&tx, now, exam_id, ppe_code, &seat.participant_id, 1, &kit)?);
     }
-    audit::store::append(&tx, now, NewEntry { actor, action: "attendance.kits_issued", object: exam_id, details: serde_json::json!({"ppe_code": ppe_code, "sheets": issued.len()}) })?;
+    audit::store::append(&tx, now, NewEntry { actor, action: "attendance.kits_issued", object: exam_id, details: serde_json::json!({"ppe_code": ppe_code, "kit": kit.codes(), "sheets": issued.len()}) })?;
     tx.commit()?;
     Ok(issued)
 }
@@ -48,12 +44,27 @@ pub fn kit_for(tx: &Connection, now: &str, exam_id: &str, ppe_code: &str, partic
     if !have.is_empty() {
         return Ok(have);
     }
-    let mut next = store::next_sheet_number(tx, exam_id, ppe_code)?;
     let kit = store::kit_latest(tx, exam_id, participant_id)? + 1;
+    let sheets = issue_kit(tx, now, exam_id, ppe_code, participant_id, kit, &exam_kit(tx, exam_id)?)?;
+    Ok(sheets.into_iter().map(|s| (s.kind, s.number)).collect())
+}
+
+/// The kit of an exam as this box's plan holds it (its `kit` column or the default of its
+/// kind and subject): what is issued, printed, replaced and expected in the scans.
+pub fn exam_kit(conn: &Connection, exam_id: &str) -> anyhow::Result<Kit> {
+    let exam = crate::plan::store::exam_get(conn, exam_id)?.with_context(|| format!("экзамена {exam_id} нет в плане этого ППЭ"))?;
+    Ok(kit_of(&exam)?)
+}
+
+/// Issues one whole kit (kit number `kit_number`) to a participant with fresh sheet numbers,
+/// inside the caller's transaction.
+fn issue_kit(tx: &Connection, now: &str, exam_id: &str, ppe_code: &str, participant_id: &str, kit_number: u32, kit: &Kit) -> anyhow::Result<Vec<IssuedSheet>> {
+    let mut next = store::next_sheet_number(tx, exam_id, ppe_code)?;
     let mut out = Vec::new();
-    for kind in KIT {
-        store::sheet_insert(tx, &IssuedSheet { exam_id: exam_id.into(), ppe_code: ppe_code.into(), kind, number: next, participant_id: Some(participant_id.into()), kit, voided: false }, now)?;
-        out.push((kind, next));
+    for &kind in kit.sheets() {
+        let s = IssuedSheet { exam_id: exam_id.into(), ppe_code: ppe_code.into(), kind, number: next, participant_id: Some(participant_id.into()), kit: kit_number, voided: false };
+        store::sheet_insert(tx, &s, now)?;
+        out.push(s);
         next += 1;
     }
     Ok(out)
@@ -109,13 +120,8 @@ pub fn record(conn: &mut Connection, now: &str, event: ExamEvent) -> anyhow::Res
     if event.kind == EventKind::KitReplaced {
         voided = store::sheets_void_for_participant(&tx, &event.exam_id, &event.participant_id, now, &event.reason)?;
         let kit = store::kit_latest(&tx, &event.exam_id, &event.participant_id)? + 1;
-        let mut next = store::next_sheet_number(&tx, &event.exam_id, &seat.ppe_code)?;
-        for kind in KIT {
-            let s = IssuedSheet { exam_id: event.exam_id.clone(), ppe_code: seat.ppe_code.clone(), kind, number: next, participant_id: Some(event.participant_id.clone()), kit, voided: false };
-            store::sheet_insert(&tx, &s, now)?;
-            new_sheets.push(s);
-            next += 1;
-        }
+        // The whole kit of this exam is replaced, whatever sheet was defective.
+        new_sheets = issue_kit(&tx, now, &event.exam_id, &seat.ppe_code, &event.participant_id, kit, &exam_kit(&tx, &event.exam_id)?)?;
     }
     audit::store::append(&tx, now, NewEntry {
         actor: &event.actor,
@@ -139,6 +145,10 @@ pub fn issue_additional(conn: &mut Connection, now: &str, actor: &str, exam_id: 
     }
     let seats = crate::seating::store::seat_assignments_for_exam(conn, exam_id)?;
     let seat = seats.iter().find(|s| s.participant_id == participant_id).with_context(|| format!("участник {participant_id} не рассажен"))?;
+    let kit = exam_kit(conn, exam_id)?;
+    if !kit.allows_additional() {
+        bail!("участник {participant_id}: в комплекте экзамена {exam_id} ({}) нет бланка ответов № 2, дополнительный бланк ответов № 2 не выдаётся", kit.title_ru());
+    }
     let tx = conn.transaction()?;
     let kit = store::kit_latest(&tx, exam_id, participant_id)?.max(1);
     let s = IssuedSheet { exam_id: exam_id.into(), ppe_code: seat.ppe_code.clone(), kind: SheetKind::Additional, number: store::next_sheet_number(&tx, exam_id, &seat.ppe_code)?, participant_id: Some(participant_id.into()), kit, voided: false };

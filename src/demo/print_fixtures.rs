@@ -9,7 +9,8 @@ use ring::hmac;
 
 use crate::attendance::{EventKind, ExamEvent, IssuedSheet};
 use crate::model::{Exam, Plan, SeatAssignment, WorkerRole};
-use crate::printing::inputs::{kit_kinds, sheet_needs, DayRecord, PrintContext, PrintSet};
+use crate::model::kit::kit_of;
+use crate::printing::inputs::{sheet_needs, DayRecord, PrintContext, PrintSet};
 use crate::printing::{PrintWhat, PrintingError};
 use crate::roster::Replacement;
 use crate::serial::{Direction, Movement};
@@ -55,8 +56,8 @@ pub fn demo_day(plan: &Plan, exam: &Exam, seats: &[SeatAssignment], numbers: &Ha
     let at = |minutes: i64| (start + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let gek = plan.workers.iter().find(|w| w.roles.contains(&WorkerRole::GekMember)).or(plan.workers.first()).map(|w| w.worker_id.clone()).unwrap_or_default();
     let mut next_number = numbers.values().flatten().copied().max().unwrap_or(0) + 1;
+    let kinds = kit_of(exam).map(|k| k.sheets().to_vec()).unwrap_or_default();
     for (i, s) in seats.iter().enumerate() {
-        let kinds = kit_kinds();
         let given = numbers.get(&s.participant_id).cloned().unwrap_or_default();
         for (kind, number) in kinds.iter().zip(&given) {
             day.issued.push(IssuedSheet { exam_id: exam.exam_id.clone(), ppe_code: s.ppe_code.clone(), kind: *kind, number: *number, participant_id: Some(s.participant_id.clone()), kit: 1, voided: i == 3 });
@@ -84,7 +85,7 @@ pub fn demo_day(plan: &Plan, exam: &Exam, seats: &[SeatAssignment], numbers: &Ha
             }
             3 => {
                 day.events.push(event(EventKind::KitReplaced, 20, "типографский брак бланка ответов № 1", ""));
-                for kind in kinds {
+                for &kind in &kinds {
                     day.issued.push(IssuedSheet { exam_id: exam.exam_id.clone(), ppe_code: s.ppe_code.clone(), kind, number: next_number, participant_id: Some(s.participant_id.clone()), kit: 2, voided: false });
                     next_number += 1;
                 }
@@ -119,7 +120,7 @@ pub fn demo_set(participants: usize, key: &hmac::Key) -> Result<(PrintSet, Vec<S
     let exam = plan.exams.iter().find(|e| e.exam_id == "ege-02").or(plan.exams.first()).cloned().ok_or_else(|| PrintingError::NothingToPrint("демо-план без экзаменов".into()))?;
     let ppe_code = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).map(|r| r.ppe_code.clone()).unwrap_or_default();
     let seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
-    let needs = sheet_needs(&seats, PrintWhat::All, None);
+    let needs = sheet_needs(&kit_of(&exam)?, &seats, PrintWhat::All, None);
     let numbers = demo_numbers(&needs);
     let day = demo_day(&plan, &exam, &seats, &numbers);
     let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key, day: &day };

@@ -10,6 +10,7 @@ use ring::hmac;
 use super::forms::{self, *};
 use super::{PrintDocument, PrintWhat, PrintingError};
 use crate::attendance::{EventKind, ExamEvent, IssuedSheet, ParticipantState, Status};
+use crate::model::kit::{kit_of, Kit};
 use crate::model::{Exam, Plan, SeatAssignment, WorkerRole};
 use crate::roster::Replacement;
 use crate::serial::{Direction, Movement};
@@ -18,19 +19,14 @@ use crate::sheet_code::{SheetId, SheetKind};
 /// Blank rows of the absence log per auditorium.
 pub const ABSENCE_LOG_ROWS: usize = 15;
 
-/// Sheets every printed holder needs: a participant's kit or a machine-read statement.
-pub fn kit_kinds() -> Vec<SheetKind> {
-    crate::attendance::KIT.to_vec()
-}
-
 /// Holder keys (participant ids, or `statement:<form>:<auditorium>`) with the sheet kinds
-/// each needs, for the given selection.
-pub fn sheet_needs(seats: &[SeatAssignment], what: PrintWhat, auditorium: Option<&str>) -> Vec<(String, Vec<SheetKind>)> {
+/// each needs, for the given selection: a participant needs the exam's kit.
+pub fn sheet_needs(kit: &Kit, seats: &[SeatAssignment], what: PrintWhat, auditorium: Option<&str>) -> Vec<(String, Vec<SheetKind>)> {
     let mut needs = Vec::new();
     let chosen = |a: &str| auditorium.is_none_or(|x| x == a);
     if matches!(what, PrintWhat::Sheets | PrintWhat::All) {
         for s in seats.iter().filter(|s| chosen(&s.auditorium)) {
-            needs.push((s.participant_id.clone(), kit_kinds()));
+            needs.push((s.participant_id.clone(), kit.sheets().to_vec()));
         }
     }
     if matches!(what, PrintWhat::Statements | PrintWhat::All) {
@@ -159,6 +155,11 @@ impl PrintContext<'_> {
         SheetId { exam_id: self.exam.exam_id.clone(), ppe_code: self.ppe_code.to_string(), kind, number }
     }
 
+    /// The exam's kit (its `kit` column or the default of its kind and subject).
+    pub fn kit(&self) -> Result<Kit, PrintingError> {
+        Ok(kit_of(self.exam)?)
+    }
+
     fn numbers_of(&self, holder: &str) -> Result<&[u32], PrintingError> {
         self.numbers.get(holder).map(Vec::as_slice).ok_or_else(|| PrintingError::NothingToPrint(format!("для «{holder}» не выделены номера бланков")))
     }
@@ -172,7 +173,7 @@ impl PrintContext<'_> {
 
     pub fn kits(&self, auditorium: &str) -> Result<Vec<KitInput>, PrintingError> {
         let header = exam_header(self.plan, self.exam, self.ppe_code);
-        let kinds = kit_kinds();
+        let kit = self.kit()?;
         self.seats
             .iter()
             .filter(|s| s.auditorium == auditorium)
@@ -183,7 +184,7 @@ impl PrintContext<'_> {
                     auditorium: s.auditorium.clone(),
                     seat_label: s.seat_label(),
                     participant: self.person(&s.participant_id),
-                    sheets: kinds.iter().zip(numbers).map(|(k, n)| self.sheet(*k, *n)).collect(),
+                    sheets: kit.sheets().iter().zip(numbers).map(|(k, n)| self.sheet(*k, *n)).collect(),
                 })
             })
             .collect()
@@ -195,6 +196,7 @@ impl PrintContext<'_> {
         if auditoriums.is_empty() {
             return Err(PrintingError::NothingToPrint(format!("нет рассадки на экзамен {} в ППЭ {}: сначала выполните рассадку", self.exam.exam_id, self.ppe_code)));
         }
+        let kit = self.kit()?.title_ru();
         let mut set = PrintSet::default();
         let mut statements_printed = Vec::new();
         let mut push = |mut doc: PrintDocument, name: String| {
@@ -218,7 +220,7 @@ impl PrintContext<'_> {
                 push(auditorium_list_pdf(&AuditoriumListInput { exam: header.clone(), auditorium: a.clone(), rows: rows.collect() })?, format!("ppe-05-01-{a}.pdf"));
             }
             if statements {
-                let protocol = AuditoriumProtocolInput { exam: header.clone(), auditorium: a.clone(), rows: self.protocol_rows(a), kit_replacements: self.kit_replacements(a) };
+                let protocol = AuditoriumProtocolInput { exam: header.clone(), auditorium: a.clone(), rows: self.protocol_rows(a), kit_replacements: self.kit_replacements(a), kit: kit.clone() };
                 push(auditorium_protocol_pdf(&protocol)?, format!("ppe-05-02-{a}.pdf"));
                 let holder = format!("statement:ППЭ-12-04-МАШ:{a}");
                 let first = self.numbers_of(&holder)?[0];
@@ -244,11 +246,11 @@ impl PrintContext<'_> {
         if statements && auditorium.is_none() {
             let holder = "statement:ППЭ-13-02-МАШ";
             let first = self.numbers_of(holder)?[0];
-            let input = SummaryStatementInput { exam: header.clone(), first_sheet: self.sheet(SheetKind::Statement, first), rows: self.summary_rows(&auditoriums) };
+            let input = SummaryStatementInput { exam: header.clone(), first_sheet: self.sheet(SheetKind::Statement, first), rows: self.summary_rows(&auditoriums), kit: kit.clone() };
             let doc = summary_statement_pdf(&input, self.key)?;
             statements_printed.push(self.printed(holder, "ППЭ-13-02-МАШ", doc.pages, true)?);
             push(doc, "ppe-13-02-mash.pdf".into());
-            push(materials_record_pdf(&MaterialsRecordInput { exam: header.clone(), rows: self.materials_rows(&auditoriums) })?, "ppe-14-02.pdf".into());
+            push(materials_record_pdf(&MaterialsRecordInput { exam: header.clone(), rows: self.materials_rows(&auditoriums), kit: kit.clone() })?, "ppe-14-02.pdf".into());
             let holder = "statement:ППЭ-18-МАШ";
             let first = self.numbers_of(holder)?[0];
             let input = ObservationActInput { exam: header.clone(), observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date), sheet: self.sheet(SheetKind::Statement, first), items: observation_items() };
@@ -283,7 +285,7 @@ impl PrintContext<'_> {
             records.push(StatementRecord::new(format!("ppe-12-04-mash-{a}.json"), absence_log_record(&input)));
         }
         if auditorium.is_none() {
-            let input = SummaryStatementInput { exam: header.clone(), first_sheet: first_sheet("statement:ППЭ-13-02-МАШ")?, rows: self.summary_rows(&auditoriums) };
+            let input = SummaryStatementInput { exam: header.clone(), first_sheet: first_sheet("statement:ППЭ-13-02-МАШ")?, rows: self.summary_rows(&auditoriums), kit: self.kit()?.title_ru() };
             records.push(StatementRecord::new("ppe-13-02-mash.json".into(), summary_statement_record(&input)));
             let input = ObservationActInput { exam: header, observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date), sheet: first_sheet("statement:ППЭ-18-МАШ")?, items: observation_items() };
             records.push(StatementRecord::new("ppe-18-mash.json".into(), observation_act_record(&input)));
@@ -324,11 +326,20 @@ impl PrintContext<'_> {
                     late_at: state.late_at.as_deref().map(|t| local_time(self.exam, t)),
                     removed: state.status == Status::Removed,
                     early: state.status == Status::FinishedEarly,
-                    sheets_issued: self.day.sheets_of(&s.participant_id).count() as u32,
+                    sheets_issued: self.day.sheets_of(&s.participant_id).filter(|x| x.kind != SheetKind::Additional).count() as u32,
                     sheets_replaced: state.kits_replaced,
+                    additional: self.additional_of(std::iter::once(s.participant_id.as_str())),
                 }
             })
             .collect()
+    }
+
+    /// Additional answer sheets (ДБО № 2) issued to these participants, or `None` where the
+    /// exam's kit has no answer sheet № 2 (the forms print «—»).
+    fn additional_of<'p>(&self, participants: impl Iterator<Item = &'p str>) -> Option<u32> {
+        let applies = self.kit().map(|k| k.allows_additional()).unwrap_or(true);
+        let count = participants.map(|p| self.day.sheets_of(p).filter(|x| x.kind == SheetKind::Additional).count() as u32).sum();
+        applies.then_some(count)
     }
 
     /// Kit replacements in an auditorium: the k-th replacement of a participant voided kit k
@@ -389,7 +400,8 @@ impl PrintContext<'_> {
         auditoriums
             .iter()
             .map(|a| {
-                let mut row = SummaryRow { auditorium: a.clone(), planned: 0, present: 0, absent: 0, removed: 0, early: 0, sheets_issued: 0, sheets_spoiled: 0 };
+                let additional = self.additional_of(self.seats_in(a).map(|s| s.participant_id.as_str()));
+                let mut row = SummaryRow { auditorium: a.clone(), planned: 0, present: 0, absent: 0, removed: 0, early: 0, sheets_issued: 0, sheets_spoiled: 0, additional };
                 for s in self.seats_in(a) {
                     row.planned += 1;
                     let state = self.day.state_of(&s.participant_id);
@@ -397,7 +409,7 @@ impl PrintContext<'_> {
                     row.absent += u32::from(state.status == Status::Absent);
                     row.removed += u32::from(state.status == Status::Removed);
                     row.early += u32::from(state.status == Status::FinishedEarly);
-                    for sheet in self.day.sheets_of(&s.participant_id) {
+                    for sheet in self.day.sheets_of(&s.participant_id).filter(|x| x.kind != SheetKind::Additional) {
                         row.sheets_issued += 1;
                         row.sheets_spoiled += u32::from(sheet.voided);
                     }
@@ -534,48 +546,4 @@ pub fn observation_items() -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::demo::print_fixtures::{demo_day, demo_numbers, demo_seating};
-
-    fn context_parts(participants: usize) -> (Plan, Exam, Vec<SeatAssignment>, HashMap<String, Vec<u32>>) {
-        let plan = crate::demo::generate::generate_region(&crate::demo::generate::RegionParams { points: 1, participants, ..Default::default() });
-        let exam = plan.exams.iter().find(|e| e.exam_id == "ege-02").cloned().unwrap();
-        let ppe_code = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).map(|r| r.ppe_code.clone()).unwrap();
-        let seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
-        let numbers = demo_numbers(&sheet_needs(&seats, PrintWhat::All, None));
-        (plan, exam, seats, numbers)
-    }
-
-    #[test]
-    fn absence_rows_pair_each_leave_with_its_return_in_local_time() {
-        let (plan, exam, seats, numbers) = context_parts(12);
-        let day = demo_day(&plan, &exam, &seats, &numbers);
-        let key = crate::sheet_code::sheet_key(b"k");
-        let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &seats[0].ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
-        let rows = context.absence_rows(&seats[2].auditorium);
-        assert_eq!(rows.len(), 1, "{rows:?}");
-        assert_eq!((rows[0].left_at.as_str(), rows[0].returned_at.as_str(), rows[0].reason.as_str()), ("11:00", "11:06", "туалет"));
-        let summary = context.summary_rows(&[seats[0].auditorium.clone()]);
-        assert_eq!((summary[0].absent, summary[0].removed, summary[0].early, summary[0].sheets_spoiled), (1, 1, 1, 4));
-        let protocol = context.protocol_rows(&seats[0].auditorium);
-        assert_eq!((protocol[4].late_at.as_deref(), protocol[3].sheets_issued, protocol[3].sheets_replaced), (Some("10:12"), 8, 1));
-        let notes = context.kit_replacements(&seats[3].auditorium);
-        assert_eq!((notes.len(), notes[0].voided.len(), notes[0].issued.len(), notes[0].at.as_str()), (1, 4, 4, "10:20"));
-        assert_eq!(forms::number_runs(&[16, 13, 14, 15, 20]), "0000013–0000016, 0000020");
-        let acts = context.event_acts(None, None).unwrap();
-        assert_eq!(acts.iter().map(|d| d.form.as_str()).collect::<Vec<_>>(), ["ППЭ-22", "ППЭ-21"], "in the order of the events");
-    }
-
-    #[test]
-    fn a_statement_longer_than_its_reserved_numbers_fails_instead_of_reusing_codes() {
-        let (plan, exam, seats, mut numbers) = context_parts(12);
-        let key = crate::sheet_code::sheet_key(b"k");
-        let day = DayRecord::default();
-        let holder = format!("statement:ППЭ-12-04-МАШ:{}", seats[0].auditorium);
-        numbers.insert(holder.clone(), vec![900]);
-        let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &seats[0].ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
-        assert_eq!(context.printed(&holder, "ППЭ-12-04-МАШ", 1, true).unwrap().numbers, vec![900]);
-        assert!(matches!(context.printed(&holder, "ППЭ-12-04-МАШ", 2, true), Err(PrintingError::NothingToPrint(_))));
-    }
-}
+mod tests;

@@ -156,7 +156,8 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     let ppe_code = ctx.config.ppe_code.clone();
     let Loaded { plan, exam, seats } = load(conn, exam_id, &ppe_code)?;
     let key = crate::scanning::ops::box_sheet_key(ctx)?;
-    let needs = sheet_needs(&seats, request.what, auditorium);
+    let kit = crate::model::kit::kit_of(&exam).map_err(PrintingError::from)?;
+    let needs = sheet_needs(&kit, &seats, request.what, auditorium);
     let at = ctx.clock.now_rfc3339();
     let tx = conn.transaction().context("start transaction")?;
     let mut numbers: HashMap<String, Vec<u32>> = HashMap::new();

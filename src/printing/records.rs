@@ -33,7 +33,9 @@ pub fn statement_records(conn: &Connection, exam_id: &ExamId, ppe_code: &PpeCode
     let Some(exam) = plan.exams.iter().find(|e| e.exam_id == exam_id.as_str()).cloned() else { return Ok(Vec::new()) };
     let seats: Vec<_> = crate::seating::store::seat_assignments_for_exam(conn, exam_id).context("load seating")?.into_iter().filter(|s| s.ppe_code == ppe_code.as_str()).collect();
     let mut numbers: HashMap<String, Vec<u32>> = HashMap::new();
-    for (holder, _) in sheet_needs(&seats, PrintWhat::Statements, None) {
+    // Statements only: the kit does not change which statements there are.
+    let kit = crate::model::kit::kit_of(&exam)?;
+    for (holder, _) in sheet_needs(&kit, &seats, PrintWhat::Statements, None) {
         let have = print_store::kit_sheets_get(conn, exam_id, &holder).context("load sheet numbers")?;
         if have.is_empty() {
             return Ok(Vec::new());

@@ -34,6 +34,9 @@ pub(super) fn convert_row(table: &str, r: &mut RowReader<'_>, out: &mut Located)
             if r.ok && expected_level.is_some_and(|l| l != exam.level) {
                 r.problem("level", format!("{} проводится для уровня {}, указан {}", exam.kind.title_ru(), expected_level.unwrap_or(0), exam.level));
             }
+            if let (true, Err(e)) = (r.ok, crate::model::kit::check_kit_cell(&exam.kit)) {
+                r.problem("kit", e.to_string());
+            }
             if r.ok {
                 if !r.raw("utc_offset_min").is_empty() {
                     out.exam_offsets.insert(exam.exam_id.clone(), exam.utc_offset_min);

@@ -20,3 +20,4 @@ mod media_receipt;
 mod appeals;
 mod planchange;
 mod plandata;
+mod kits;

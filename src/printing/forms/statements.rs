@@ -14,8 +14,13 @@ pub struct ProtocolRow {
     pub late_at: Option<String>,
     pub removed: bool,
     pub early: bool,
+    /// Sheets of the participant's kits (a replaced kit's too).
     pub sheets_issued: u32,
     pub sheets_replaced: u32,
+    /// Additional answer sheets (ДБО № 2) issued; `None` where the exam's kit has no answer
+    /// sheet № 2, so the column prints «—».
+    #[serde(default)]
+    pub additional: Option<u32>,
 }
 
 /// A defective kit replaced as a whole: the numbers voided and the numbers given instead.
@@ -38,6 +43,19 @@ pub struct AuditoriumProtocolInput {
     pub rows: Vec<ProtocolRow>,
     #[serde(default)]
     pub kit_replacements: Vec<KitReplacementNote>,
+    /// The exam's kit as people read it (`БР, БО № 1`).
+    #[serde(default)]
+    pub kit: String,
+}
+
+/// The heading line naming the exam's kit, when known.
+fn kit_line(kit: &str) -> Option<String> {
+    (!kit.is_empty()).then(|| format!("Индивидуальный комплект: {kit}"))
+}
+
+/// A count that applies only to some kits: «—» where it does not.
+fn count_or_dash(count: Option<u32>) -> String {
+    count.map_or_else(|| "—".to_string(), |n| n.to_string())
 }
 
 /// Sheet numbers as runs: `0000013–0000016, 0000020`.
@@ -70,17 +88,18 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
     let mut doc = Document::new("ППЭ-05-02")?;
     Table {
         form: "ППЭ-05-02",
-        heading: vec![format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()],
+        heading: [format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()].into_iter().chain(kit_line(&input.kit)).collect(),
         columns: vec![
-            col("Место", 12.0, Align::Center),
-            col("ФИО участника", 44.0, Align::Left),
-            col("Документ", 24.0, Align::Left),
-            col("Явка", 20.0, Align::Center),
+            col("Место", 11.0, Align::Center),
+            col("ФИО участника", 38.0, Align::Left),
+            col("Документ", 22.0, Align::Left),
+            col("Явка", 18.0, Align::Center),
             col("Опоздал", 14.0, Align::Center),
             col("Удалён", 12.0, Align::Center),
             col("Досрочно", 14.0, Align::Center),
             col("Выдано", 12.0, Align::Right),
             col("Замена", 12.0, Align::Right),
+            col("ДБО № 2", 11.0, Align::Right),
             col("Подпись", 10.0, Align::Left),
         ],
         rows: input
@@ -97,6 +116,7 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
                     yes(r.early),
                     r.sheets_issued.to_string(),
                     r.sheets_replaced.to_string(),
+                    count_or_dash(r.additional),
                 ]
             })
             .collect(),
@@ -173,6 +193,9 @@ pub struct SummaryRow {
     pub early: u32,
     pub sheets_issued: u32,
     pub sheets_spoiled: u32,
+    /// Additional answer sheets (ДБО № 2) issued; `None` where the kit has no answer sheet № 2.
+    #[serde(default)]
+    pub additional: Option<u32>,
 }
 
 /// ППЭ-13-02-МАШ: summary statement of the exam point, per auditorium and in total.
@@ -181,11 +204,16 @@ pub struct SummaryStatementInput {
     pub exam: ExamHeader,
     pub first_sheet: SheetId,
     pub rows: Vec<SummaryRow>,
+    /// The exam's kit as people read it (`БР, БО № 1`).
+    #[serde(default)]
+    pub kit: String,
 }
 
 pub fn summary_statement_pdf(input: &SummaryStatementInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-13-02-МАШ")?;
-    let mut total = SummaryRow { auditorium: "Итого".into(), planned: 0, present: 0, absent: 0, removed: 0, early: 0, sheets_issued: 0, sheets_spoiled: 0 };
+    let applies = input.rows.iter().any(|r| r.additional.is_some());
+    let mut total =
+        SummaryRow { auditorium: "Итого".into(), planned: 0, present: 0, absent: 0, removed: 0, early: 0, sheets_issued: 0, sheets_spoiled: 0, additional: applies.then_some(0) };
     for r in &input.rows {
         total.planned += r.planned;
         total.present += r.present;
@@ -194,24 +222,36 @@ pub fn summary_statement_pdf(input: &SummaryStatementInput, key: &hmac::Key) -> 
         total.early += r.early;
         total.sheets_issued += r.sheets_issued;
         total.sheets_spoiled += r.sheets_spoiled;
+        total.additional = total.additional.map(|t| t + r.additional.unwrap_or(0));
     }
     let line = |r: &SummaryRow| {
-        vec![r.auditorium.clone(), r.planned.to_string(), r.present.to_string(), r.absent.to_string(), r.removed.to_string(), r.early.to_string(), r.sheets_issued.to_string(), r.sheets_spoiled.to_string()]
+        vec![
+            r.auditorium.clone(),
+            r.planned.to_string(),
+            r.present.to_string(),
+            r.absent.to_string(),
+            r.removed.to_string(),
+            r.early.to_string(),
+            r.sheets_issued.to_string(),
+            r.sheets_spoiled.to_string(),
+            count_or_dash(r.additional),
+        ]
     };
     let mut rows: Vec<Vec<String>> = input.rows.iter().map(line).collect();
     rows.push(line(&total));
     let table = Table {
         form: "ППЭ-13-02-МАШ",
-        heading: vec!["Сводная ведомость учёта участников и материалов в ППЭ".into(), input.exam.line()],
+        heading: ["Сводная ведомость учёта участников и материалов в ППЭ".to_string(), input.exam.line()].into_iter().chain(kit_line(&input.kit)).collect(),
         columns: vec![
-            col("Аудитория", 24.0, Align::Center),
+            col("Аудитория", 20.0, Align::Center),
             col("По плану", 20.0, Align::Right),
             col("Явились", 20.0, Align::Right),
-            col("Не явились", 22.0, Align::Right),
-            col("Удалены", 20.0, Align::Right),
-            col("Досрочно", 22.0, Align::Right),
-            col("Выдано", 22.0, Align::Right),
-            col("Испорчено", 24.0, Align::Right),
+            col("Не явились", 20.0, Align::Right),
+            col("Удалены", 18.0, Align::Right),
+            col("Досрочно", 20.0, Align::Right),
+            col("Выдано", 18.0, Align::Right),
+            col("Испорчено", 20.0, Align::Right),
+            col("ДБО № 2", 18.0, Align::Right),
         ],
         rows,
         footer: vec!["Руководитель ППЭ ____________________ / ____________________".into(), "Член ГЭК ____________________ / ____________________".into()],
@@ -241,13 +281,16 @@ pub struct MaterialsRow {
 pub struct MaterialsRecordInput {
     pub exam: ExamHeader,
     pub rows: Vec<MaterialsRow>,
+    /// The exam's kit as people read it (`БР, БО № 1`): what one counted kit holds.
+    #[serde(default)]
+    pub kit: String,
 }
 
 pub fn materials_record_pdf(input: &MaterialsRecordInput) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-14-02")?;
     Table {
         form: "ППЭ-14-02",
-        heading: vec!["Ведомость выдачи и возврата экзаменационных материалов по аудиториям".into(), input.exam.line()],
+        heading: ["Ведомость выдачи и возврата экзаменационных материалов по аудиториям".to_string(), input.exam.line()].into_iter().chain(kit_line(&input.kit)).collect(),
         columns: vec![
             col("Аудитория", 20.0, Align::Center),
             col("Компл.", 16.0, Align::Right),

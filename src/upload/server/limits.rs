@@ -15,8 +15,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::config::HubLimitsConfig;
 use crate::upload::store::BoxUsage;
 
-/// Sheets in a participant's kit (`attendance::KIT`: registration form, answer sheet 1, two
-/// answer sheets 2).
+/// Sheets in the longest kit a participant can get (`model::kit::MAX_KIT_SHEETS`: registration
+/// form, answer sheet 1, two answer sheets 2); shorter kits stay well inside the allowance.
 pub const KIT_SHEETS: u64 = 4;
 /// Pages of machine-read statements per auditorium (ППЭ-12-04-МАШ) and per point
 /// (ППЭ-13-02-МАШ, ППЭ-18-МАШ), as `printing::inputs::sheet_needs` budgets them.
@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn the_kit_size_is_attendances() {
-        assert_eq!(KIT_SHEETS, crate::attendance::KIT.len() as u64);
+        assert_eq!(KIT_SHEETS, crate::model::kit::MAX_KIT_SHEETS as u64);
     }
 
     #[test]
