@@ -99,9 +99,9 @@ pub async fn play_day(ctx: &EdgeContext, exams: &[Exam]) -> anyhow::Result<Vec<c
         prepare_exam(ctx, exam)?;
     }
     let gek_worker = crate::accounts::store::account_get(&*ctx.db()?, GEK_LOGIN)?.map(|a| a.0.worker_id).context("демо-учётная запись члена ГЭК")?;
-    for exam in exams {
-        activate_key(ctx, exam, &gek_worker).await?;
-    }
+    // Both windows open together: the keys are obtained side by side, so neither waits out
+    // the other's activation.
+    futures_util::future::try_join_all(exams.iter().map(|exam| activate_key(ctx, exam, &gek_worker))).await?;
     futures_util::future::try_join_all(exams.iter().map(|exam| sit_exam(ctx, exam, &gek_worker))).await
 }
 
