@@ -180,6 +180,7 @@ async fn activate_key(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyho
 
 /// The exam itself, to its own end (with extra time), scan, upload and receipt.
 async fn sit_exam(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::Result<crate::upload::Receipt> {
+    let gek_worker = gek_worker.to_string();
     let exam_id = exam.exam_id.as_str();
     let ppe_code = ctx.config.ppe_code.clone();
     let start = exam.start_utc().context("exam start")?;
@@ -206,7 +207,7 @@ async fn sit_exam(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::R
             attendance::ops::record(&mut conn, &now, event(present[1], EventKind::KitReplaced, 20, "типографский брак бланка ответов № 1", ""))?;
             attendance::ops::record(&mut conn, &now, event(present[2], EventKind::Left, 60, "", ""))?;
             attendance::ops::record(&mut conn, &now, event(present[2], EventKind::Returned, 67, "", ""))?;
-            attendance::ops::record(&mut conn, &now, event(present[3], EventKind::Removed, 95, "использование мобильного телефона", gek_worker))?;
+            attendance::ops::record(&mut conn, &now, event(present[3], EventKind::Removed, 95, "использование мобильного телефона", &gek_worker))?;
             attendance::ops::record(&mut conn, &now, event(present[0], EventKind::FinishedEarly, 120, "плохое самочувствие, подтверждено медицинским работником", ""))?;
         }
         let states = attendance::ops::states(&conn, exam_id)?;
