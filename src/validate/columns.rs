@@ -100,8 +100,9 @@ pub const PARTICIPANT_COLUMNS: &[Column] = &[
     col("doc_type", true, Enum, "тип документа"),
     col("doc_series", false, Text, "серия документа"),
     col("doc_number", true, Text, "номер документа"),
-    col("school_code", false, Code, "код образовательной организации"),
-    col("school_name", false, Text, "наименование образовательной организации"),
+    // Required except for graduates of past years (order 805 §11.3): checked per row.
+    col("school_code", false, Code, "код образовательной организации (нет у выпускников прошлых лет)"),
+    col("school_name", false, Text, "наименование образовательной организации (нет у выпускников прошлых лет)"),
     col("class", false, Text, "класс"),
     col("study_form", true, Text, "форма обучения"),
     col("category", true, Text, "категория участника"),
