@@ -53,7 +53,7 @@ fn exam_point(participants: usize, rooms: usize, schools: usize, seed: u64, dens
             }
         })
         .collect();
-    SeatingInput { exam_id: "ege-02".into(), ppe_code: "0101".into(), auditoriums, participants, manual: Vec::new(), rules: SeatingRules { max_per_room: if dense { 30 } else { 25 }, ..SeatingRules::default() } }
+    SeatingInput { exam_id: "ege-02".into(), ppe_code: "0101".into(), auditoriums, participants, manual: Vec::new(), rules: SeatingRules { max_per_room: if dense { 30 } else { 25 }, ..SeatingRules::default() }, ..SeatingInput::default() }
 }
 
 /// The baseline: fill seats room by room, row by row, in input order; no rules at all.

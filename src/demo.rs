@@ -84,9 +84,9 @@ pub struct DemoRegion {
     pub ppe_code: String,
 }
 
-/// A small PDF standing in for the exam paper (КИМ) in the demo package.
-fn demo_kim_pdf(exam_id: &str) -> Vec<u8> {
-    demo_pdf(&format!("KIM demo variant 1, exam {exam_id}"))
+/// A small PDF standing in for one variant of the exam paper (КИМ) in the demo package.
+fn demo_kim_pdf(exam_id: &str, variant: u32) -> Vec<u8> {
+    demo_pdf(&format!("KIM demo variant {variant}, exam {exam_id}"))
 }
 
 /// A one-page PDF with one line of ASCII text (Helvetica, no embedded font).
@@ -144,7 +144,8 @@ pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams, hub_addr:
     for exam in &plan.exams {
         let materials = dir.join("materials").join(&exam.exam_id);
         std::fs::create_dir_all(&materials)?;
-        crate::util::write_atomic(&materials.join("1-kim-variant-1.pdf"), &demo_kim_pdf(&exam.exam_id))?;
+        crate::util::write_atomic(&materials.join("1-kim-variant-1.pdf"), &demo_kim_pdf(&exam.exam_id, 1))?;
+        crate::util::write_atomic(&materials.join("1-kim-variant-2.pdf"), &demo_kim_pdf(&exam.exam_id, 2))?;
         crate::util::write_atomic(&materials.join("2-instruction.pdf"), &demo_pdf("Instruction for organizers in the auditorium (demo)"))?;
         let request = crate::materials::hub_publish::PublishRequest { exam_id: exam.exam_id.as_str().into(), materials_dir: materials, chunk_size: crate::materials::DEFAULT_CHUNK_SIZE };
         crate::materials::hub_publish::publish(&hub_ctx, &request)?;
@@ -162,7 +163,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let hub_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let region = prepare(&dir, &params, hub_listener.local_addr()?)?;
     let ege = region.plan.exams.iter().find(|e| e.exam_id == generate::EGE_EXAM_ID).context("demo ЕГЭ")?.clone();
-    let start = ege.start_utc().context("demo exam start")?;
+    // The demo's day: every exam of the ЕГЭ's date at this box, in start order (two at once).
+    let here = |e: &&crate::model::Exam| e.date == ege.date && region.plan.registrations.iter().any(|r| r.exam_id == e.exam_id && r.ppe_code == region.ppe_code);
+    let mut day_exams: Vec<crate::model::Exam> = region.plan.exams.iter().filter(here).cloned().collect();
+    day_exams.sort_by(|a, b| (a.start_utc(), &a.exam_id).cmp(&(b.start_utc(), &b.exam_id)));
+    let start = day_exams.first().unwrap_or(&ege).start_utc().context("demo exam start")?;
     let now = args.now.unwrap_or(start - chrono::Duration::minutes(70));
     let clock = Clock::simulated(now, args.speed);
     let runtime = tokio::runtime::Runtime::new()?;
@@ -223,7 +228,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             if manual {
                 std::future::pending::<()>().await;
             }
-            autopilot::play_exam(&box_ctx, &ege).await
+            autopilot::play_day(&box_ctx, &day_exams).await
         };
         let stop = async move {
             match args.exit_after {
@@ -234,8 +239,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             }
         };
         let played = async {
-            let receipt = day.await.context("exam day")?;
-            println!("ppe demo: exam day played to the receipt ({}); servers keep running (Ctrl-C to stop)", receipt.receipt.manifest_sha256);
+            let receipts = day.await.context("exam day")?;
+            let ids: Vec<String> = day_exams.iter().zip(&receipts).map(|(e, r)| format!("{} {}", e.exam_id, r.receipt.manifest_sha256)).collect();
+            println!("ppe demo: exam day played to {} receipts ({}); servers keep running (Ctrl-C to stop)", receipts.len(), ids.join(", "));
             anyhow::Ok(())
         };
         tokio::pin!(played, hub, dash, edge, stop);

@@ -7,12 +7,18 @@
 //! [`SeatingRules::max_braille_per_room`] Braille users per room; the fewest rooms the rules
 //! allow; participants of one school spread so that none sit side by side or one behind the
 //! other wherever the numbers allow (the remaining pairs and a lower bound are reported);
-//! seats fixed by hand are kept by a re-run. Changes during the day ([`move_participant`],
-//! [`close_auditorium`], [`add_participant`]) touch only the people they name.
+//! seats fixed by hand are kept by a re-run; ЕГЭ only in auditoriums with video; rooms another
+//! exam of the point holds while this one runs are never used (`seating/day.rs`); graduates of
+//! past years (no school) are never a same-school pair. Changes during the day
+//! (`seating/changes.rs`) touch only the people they name.
 
+mod changes;
 pub mod cli;
+pub mod day;
 pub mod ops;
 pub mod store;
+
+pub use changes::{add_participant, close_auditorium, move_participant};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -60,6 +66,28 @@ pub enum SeatingError {
     NotASpecialNeedsRoom { auditorium: String, participant: String },
     #[error("участник {0} уже рассажен")]
     AlreadySeated(String),
+    #[error("ЕГЭ проводится только в аудиториях с видеонаблюдением: участников {participants}, мест в таких аудиториях {seats}")]
+    NotEnoughVideoSeats { participants: usize, seats: usize },
+    #[error("аудитория {0} без видеонаблюдения: ЕГЭ в ней не проводится")]
+    NotAVideoRoom(String),
+    #[error("мест не хватает: участников {participants}, свободно мест {seats}; аудитории {rooms} в это время заняты другим экзаменом ({exams})")]
+    NotEnoughSeatsBesideOtherExams { participants: usize, seats: usize, rooms: String, exams: String },
+    #[error("аудитория {auditorium} в это время занята экзаменом {exam_id}")]
+    RoomHeldByOtherExam { auditorium: String, exam_id: String },
+}
+
+/// An auditorium another exam of the same point holds while this exam runs (their times
+/// overlap: start to the end with extra time). Seating never uses it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HeldRoom {
+    pub auditorium: String,
+    pub exam_id: String,
+}
+
+/// Two school codes make a same-school pair only when both name a school: graduates of past
+/// years have none (order 805 §11.3).
+pub fn same_school(a: &str, b: &str) -> bool {
+    !a.is_empty() && a == b
 }
 
 /// One participant as seating sees them.
@@ -83,7 +111,7 @@ impl Seatee {
 }
 
 /// The input of one seating run: everything the result depends on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SeatingInput {
     pub exam_id: String,
     pub ppe_code: String,
@@ -92,6 +120,16 @@ pub struct SeatingInput {
     /// Seats fixed by hand, kept as they are.
     pub manual: Vec<SeatAssignment>,
     pub rules: SeatingRules,
+    /// Rooms other exams of the point hold meanwhile (absent from the hash when empty, so the
+    /// hash of a one-exam day is what it always was).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<HeldRoom>,
+    /// ЕГЭ: only auditoriums with video surveillance.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub video_only: bool,
+    /// Take rooms without video first: an overlapping ЕГЭ of the point needs the video rooms.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub spare_video: bool,
 }
 
 impl SeatingInput {
@@ -101,6 +139,7 @@ impl SeatingInput {
         sorted.auditoriums.sort_by(|a, b| a.auditorium.cmp(&b.auditorium));
         sorted.participants.sort_by(|a, b| a.participant_id.cmp(&b.participant_id));
         sorted.manual.sort_by(|a, b| a.participant_id.cmp(&b.participant_id));
+        sorted.held.sort();
         hex::encode(Sha256::digest(serde_json::to_vec(&sorted).unwrap_or_default()))
     }
 }
@@ -119,22 +158,25 @@ pub struct Seating {
     pub same_school_pairs: usize,
     /// No seating of these people into these rooms can have fewer such pairs.
     pub same_school_lower_bound: usize,
+    /// The rooms other exams held meanwhile (part of the input: a re-computation needs them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<HeldRoom>,
 }
 
 /// A room's usable seats in seating order: a checkerboard, first the cells with an even
 /// row+column (none of them adjacent to another), then the rest.
-fn usable_seats(room: &Auditorium) -> Vec<(u16, u16)> {
+pub(crate) fn usable_seats(room: &Auditorium) -> Vec<(u16, u16)> {
     let unusable: HashSet<(u16, u16)> = split_list(&room.unusable_seats).iter().filter_map(|l| parse_seat_label(l)).collect();
     let mut seats: Vec<(u16, u16)> = (1..=room.rows).flat_map(|r| (1..=room.columns).map(move |c| (r, c))).filter(|s| !unusable.contains(s)).collect();
     seats.sort_by_key(|&(r, c)| ((r + c) % 2, r, c));
     seats
 }
 
-fn room_limit(room: &Auditorium, rules: &SeatingRules) -> usize {
+pub(crate) fn room_limit(room: &Auditorium, rules: &SeatingRules) -> usize {
     usize::from(room.capacity.min(rules.max_per_room)).min(usable_seats(room).len())
 }
 
-fn adjacent(a: (u16, u16), b: (u16, u16)) -> bool {
+pub(crate) fn adjacent(a: (u16, u16), b: (u16, u16)) -> bool {
     (a.0 == b.0 && a.1.abs_diff(b.1) == 1) || (a.1 == b.1 && a.0.abs_diff(b.0) == 1)
 }
 
@@ -149,7 +191,7 @@ pub fn count_same_school_pairs(seats: &[SeatAssignment], school_of: &HashMap<&st
         let at: HashMap<(u16, u16), &str> = room.iter().map(|s| ((s.row, s.column), school_of.get(s.participant_id.as_str()).copied().unwrap_or(""))).collect();
         for (&(r, c), school) in &at {
             for n in [(r, c + 1), (r + 1, c)] {
-                if at.get(&n).is_some_and(|o| o == school && !school.is_empty()) {
+                if at.get(&n).is_some_and(|o| same_school(o, school)) {
                     pairs += 1;
                 }
             }
@@ -171,7 +213,9 @@ pub fn seat(input: &SeatingInput, seed: u64) -> Result<Seating, SeatingError> {
     let rules = input.rules;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let registered: HashSet<&str> = input.participants.iter().map(|p| p.participant_id.as_str()).collect();
-    let rooms: BTreeMap<&str, &Auditorium> = input.auditoriums.iter().map(|a| (a.auditorium.as_str(), a)).collect();
+    let held: HashSet<&str> = input.held.iter().map(|h| h.auditorium.as_str()).collect();
+    let rooms: BTreeMap<&str, &Auditorium> =
+        input.auditoriums.iter().filter(|a| !held.contains(a.auditorium.as_str()) && (a.video || !input.video_only)).map(|a| (a.auditorium.as_str(), a)).collect();
 
     // Manual seats that still make sense are kept; the rest of the people are placed.
     let mut taken: HashSet<(String, u16, u16)> = HashSet::new();
@@ -229,7 +273,8 @@ pub fn seat(input: &SeatingInput, seed: u64) -> Result<Seating, SeatingError> {
         candidates.sort_by(|a, b| {
             let am = used_per_room.contains_key(&a.auditorium);
             let bm = used_per_room.contains_key(&b.auditorium);
-            bm.cmp(&am).then(room_limit(b, &rules).cmp(&room_limit(a, &rules))).then(a.auditorium.cmp(&b.auditorium))
+            let video_last = |r: &Auditorium| input.spare_video && r.video;
+            bm.cmp(&am).then(video_last(a).cmp(&video_last(b))).then(room_limit(b, &rules).cmp(&room_limit(a, &rules))).then(a.auditorium.cmp(&b.auditorium))
         });
         let free = |a: &Auditorium| room_limit(a, &rules).saturating_sub(used_per_room.get(&a.auditorium).copied().unwrap_or(0));
         let braille_total = ordered.iter().filter(|p| p.braille).count();
@@ -250,9 +295,10 @@ pub fn seat(input: &SeatingInput, seed: u64) -> Result<Seating, SeatingError> {
         if capacity < ordered.len() || braille_capacity < braille_total {
             if is_special {
                 let p = ordered.get(capacity.min(ordered.len().saturating_sub(1))).map(|p| p.participant_id.clone()).unwrap_or_default();
-                return Err(SeatingError::NoRoomForSpecialNeeds { participant: p, needs: "отдельная аудитория".into() });
+                let needs = if input.video_only { "отдельная аудитория с видеонаблюдением" } else { "отдельная аудитория" };
+                return Err(SeatingError::NoRoomForSpecialNeeds { participant: p, needs: needs.into() });
             }
-            return Err(SeatingError::NotEnoughSeats { participants: ordered.len(), seats: capacity, max_per_room: rules.max_per_room });
+            return Err(shortfall(input, ordered.len(), capacity));
         }
         // Deal round-robin, skipping full rooms (and rooms at their Braille cap for Braille users).
         let mut assigned: Vec<Vec<&Seatee>> = vec![Vec::new(); chosen.len()];
@@ -271,7 +317,7 @@ pub fn seat(input: &SeatingInput, seed: u64) -> Result<Seating, SeatingError> {
                 }
                 tries += 1;
                 if tries > chosen.len() {
-                    return Err(SeatingError::NotEnoughSeats { participants: input.participants.len(), seats: capacity, max_per_room: rules.max_per_room });
+                    return Err(shortfall(input, input.participants.len(), capacity));
                 }
             }
         }
@@ -310,7 +356,7 @@ pub fn seat(input: &SeatingInput, seed: u64) -> Result<Seating, SeatingError> {
     }
     let alpha: usize = per_room_used.iter().filter_map(|(r, &n)| rooms.get(r).map(|room| independent_capacity(room, n))).sum();
     let mut school_sizes: HashMap<&str, usize> = HashMap::new();
-    for p in &input.participants {
+    for p in input.participants.iter().filter(|p| !p.school_code.is_empty()) {
         *school_sizes.entry(p.school_code.as_str()).or_default() += 1;
     }
     let same_school_lower_bound = school_sizes.values().map(|&k| k.saturating_sub(alpha)).sum();
@@ -323,7 +369,25 @@ pub fn seat(input: &SeatingInput, seed: u64) -> Result<Seating, SeatingError> {
         rooms_used,
         same_school_pairs,
         same_school_lower_bound,
+        held: input.held.clone(),
     })
+}
+
+/// The named shortfall of a run: seats short beside another exam's rooms, video rooms short
+/// for ЕГЭ, or simply seats short.
+fn shortfall(input: &SeatingInput, participants: usize, seats: usize) -> SeatingError {
+    if !input.held.is_empty() {
+        let mut rooms: Vec<&str> = input.held.iter().map(|h| h.auditorium.as_str()).collect();
+        let mut exams: Vec<&str> = input.held.iter().map(|h| h.exam_id.as_str()).collect();
+        rooms.sort();
+        exams.sort();
+        exams.dedup();
+        return SeatingError::NotEnoughSeatsBesideOtherExams { participants, seats, rooms: rooms.join(", "), exams: exams.join(", ") };
+    }
+    if input.video_only {
+        return SeatingError::NotEnoughVideoSeats { participants, seats };
+    }
+    SeatingError::NotEnoughSeats { participants, seats, max_per_room: input.rules.max_per_room }
 }
 
 /// Places the people dealt to one room: seats in checkerboard order, people grouped by school
@@ -352,7 +416,7 @@ fn place_in_room(room: &Auditorium, people: &[&Seatee], occupied: &[OccupiedSeat
         let (r, c) = pos;
         [(r.wrapping_sub(1), c), (r + 1, c), (r, c.wrapping_sub(1)), (r, c + 1)]
             .into_iter()
-            .filter(|n| *n != ignore && at.get(n).is_some_and(|s| *s == school))
+            .filter(|n| *n != ignore && at.get(n).is_some_and(|s| same_school(s, school)))
             .count() as isize
     };
     // Bounded local search: swap two people, or move one to an empty seat, when it helps.
@@ -422,140 +486,6 @@ fn place_in_room(room: &Auditorium, people: &[&Seatee], occupied: &[OccupiedSeat
             manual: false,
         });
     }
-}
-
-fn room_of<'a>(rooms: &'a [Auditorium], auditorium: &str) -> Result<&'a Auditorium, SeatingError> {
-    rooms.iter().find(|a| a.auditorium == auditorium).ok_or_else(|| SeatingError::UnknownAuditorium(auditorium.to_string()))
-}
-
-fn free_seats_in(room: &Auditorium, rules: &SeatingRules, seats: &[SeatAssignment]) -> Vec<(u16, u16)> {
-    let in_room: Vec<&SeatAssignment> = seats.iter().filter(|s| s.auditorium == room.auditorium).collect();
-    if in_room.len() >= room_limit(room, rules) {
-        return Vec::new();
-    }
-    usable_seats(room).into_iter().filter(|&(r, c)| !in_room.iter().any(|s| s.row == r && s.column == c)).collect()
-}
-
-/// The free seat of a room with the fewest same-school neighbours for `school`.
-fn best_free_seat(room: &Auditorium, rules: &SeatingRules, seats: &[SeatAssignment], school: &str, school_of: &dyn Fn(&str) -> String) -> Option<(u16, u16)> {
-    let in_room: Vec<(&SeatAssignment, String)> = seats.iter().filter(|s| s.auditorium == room.auditorium).map(|s| (s, school_of(&s.participant_id))).collect();
-    free_seats_in(room, rules, seats)
-        .into_iter()
-        .min_by_key(|&pos| in_room.iter().filter(|(s, sc)| adjacent((s.row, s.column), pos) && sc == school).count())
-}
-
-/// Moves one participant to another auditorium (a given seat, or the best free one). Nobody
-/// else moves. The moved seat becomes a manual one so a re-run keeps it.
-pub fn move_participant(
-    seats: &mut [SeatAssignment],
-    rooms: &[Auditorium],
-    rules: &SeatingRules,
-    who: &Seatee,
-    to_auditorium: &str,
-    to_seat: Option<&str>,
-    school_of: &dyn Fn(&str) -> String,
-) -> Result<SeatAssignment, SeatingError> {
-    let room = room_of(rooms, to_auditorium)?;
-    if who.special_room && !room.special_needs {
-        return Err(SeatingError::NotASpecialNeedsRoom { auditorium: room.auditorium.clone(), participant: who.participant_id.clone() });
-    }
-    let index = seats.iter().position(|s| s.participant_id == who.participant_id).ok_or_else(|| SeatingError::UnknownParticipant(who.participant_id.clone()))?;
-    let others: Vec<SeatAssignment> = seats.iter().enumerate().filter(|(i, _)| *i != index).map(|(_, s)| s.clone()).collect();
-    let position = match to_seat {
-        Some(label) => {
-            let pos = parse_seat_label(label).filter(|p| usable_seats(room).contains(p)).ok_or_else(|| SeatingError::NoSuchSeat { auditorium: room.auditorium.clone(), seat: label.to_string() })?;
-            if others.iter().any(|s| s.auditorium == room.auditorium && (s.row, s.column) == pos) {
-                return Err(SeatingError::SeatTaken { auditorium: room.auditorium.clone(), seat: label.to_string() });
-            }
-            if free_seats_in(room, rules, &others).is_empty() {
-                return Err(SeatingError::AuditoriumFull(room.auditorium.clone()));
-            }
-            pos
-        }
-        None => best_free_seat(room, rules, &others, &who.school_code, school_of).ok_or_else(|| SeatingError::AuditoriumFull(room.auditorium.clone()))?,
-    };
-    let seat = &mut seats[index];
-    seat.auditorium = room.auditorium.clone();
-    seat.row = position.0;
-    seat.column = position.1;
-    seat.manual = true;
-    Ok(seat.clone())
-}
-
-/// Closes an auditorium: its people move to `reserve`, to the same seat labels where the
-/// grid allows, else to the best free seats. Returns the moved seats.
-pub fn close_auditorium(seats: &mut [SeatAssignment], rooms: &[Auditorium], rules: &SeatingRules, closed: &str, reserve: &str) -> Result<Vec<SeatAssignment>, SeatingError> {
-    room_of(rooms, closed)?;
-    let target = room_of(rooms, reserve)?;
-    let moving: Vec<usize> = seats.iter().enumerate().filter(|(_, s)| s.auditorium == closed).map(|(i, _)| i).collect();
-    let already = seats.iter().filter(|s| s.auditorium == reserve).count();
-    if already + moving.len() > room_limit(target, rules) {
-        return Err(SeatingError::AuditoriumFull(reserve.to_string()));
-    }
-    let usable = usable_seats(target);
-    let mut occupied: HashSet<(u16, u16)> = seats.iter().filter(|s| s.auditorium == reserve).map(|s| (s.row, s.column)).collect();
-    let mut moved = Vec::new();
-    // Keep the same seat where possible; then fill the rest.
-    let mut pending = Vec::new();
-    for &i in &moving {
-        let pos = (seats[i].row, seats[i].column);
-        if usable.contains(&pos) && occupied.insert(pos) {
-            seats[i].auditorium = reserve.to_string();
-            seats[i].manual = true;
-            moved.push(seats[i].clone());
-        } else {
-            pending.push(i);
-        }
-    }
-    for i in pending {
-        let pos = usable.iter().copied().find(|p| !occupied.contains(p)).ok_or_else(|| SeatingError::AuditoriumFull(reserve.to_string()))?;
-        occupied.insert(pos);
-        seats[i].auditorium = reserve.to_string();
-        seats[i].row = pos.0;
-        seats[i].column = pos.1;
-        seats[i].manual = true;
-        moved.push(seats[i].clone());
-    }
-    Ok(moved)
-}
-
-/// Seats a participant who appears with a late plan change: the free seat with the fewest
-/// same-school neighbours in a room already in use (special rooms for special needs), else
-/// the first room not yet in use. Nobody else moves.
-pub fn add_participant(
-    seats: &mut Vec<SeatAssignment>,
-    rooms: &[Auditorium],
-    rules: &SeatingRules,
-    exam_id: &str,
-    ppe_code: &str,
-    who: &Seatee,
-    school_of: &dyn Fn(&str) -> String,
-) -> Result<SeatAssignment, SeatingError> {
-    if seats.iter().any(|s| s.participant_id == who.participant_id) {
-        return Err(SeatingError::AlreadySeated(who.participant_id.clone()));
-    }
-    let in_use: HashSet<&str> = seats.iter().map(|s| s.auditorium.as_str()).collect();
-    let fits = |a: &&Auditorium| !a.reserve && a.special_needs == who.special_room;
-    let mut candidates: Vec<&Auditorium> = rooms.iter().filter(fits).collect();
-    candidates.sort_by_key(|a| (!in_use.contains(a.auditorium.as_str()), a.auditorium.clone()));
-    let best = candidates
-        .iter()
-        .filter_map(|room| {
-            let pos = best_free_seat(room, rules, seats, &who.school_code, school_of)?;
-            let neighbours = seats.iter().filter(|s| s.auditorium == room.auditorium && adjacent((s.row, s.column), pos) && school_of(&s.participant_id) == who.school_code).count();
-            Some((!in_use.contains(room.auditorium.as_str()), neighbours, room, pos))
-        })
-        .min_by_key(|(unused, n, room, _)| (*unused, *n, room.auditorium.clone()));
-    let Some((_, _, room, pos)) = best else {
-        return Err(if who.special_room {
-            SeatingError::NoRoomForSpecialNeeds { participant: who.participant_id.clone(), needs: "отдельная аудитория".into() }
-        } else {
-            SeatingError::NotEnoughSeats { participants: seats.len() + 1, seats: seats.len(), max_per_room: rules.max_per_room }
-        });
-    };
-    let seat = SeatAssignment { exam_id: exam_id.into(), participant_id: who.participant_id.clone(), ppe_code: ppe_code.into(), auditorium: room.auditorium.clone(), row: pos.0, column: pos.1, manual: true };
-    seats.push(seat.clone());
-    Ok(seat)
 }
 
 /// The seating as a plain-text table (CLI `--show`).

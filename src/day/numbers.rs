@@ -45,7 +45,9 @@ pub fn gather_box_numbers(conn: &Connection, exam_id: &str, ppe_code: &str) -> R
     n.seating_done = !crate::seating::store::seat_assignments_for_exam(conn, exam_id).map_err(box_state)?.is_empty();
 
     let plan = crate::plan::store::load_plan(conn).map_err(box_state)?;
-    let planned = plan.registrations.iter().filter(|r| r.exam_id == exam_id && r.ppe_code == ppe_code).count();
+    // A participant without допуск к ГИА is never seated, so never marked: not planned either.
+    let not_admitted: std::collections::HashSet<&str> = plan.participants.iter().filter(|p| !p.admitted).map(|p| p.participant_id.as_str()).collect();
+    let planned = plan.registrations.iter().filter(|r| r.exam_id == exam_id && r.ppe_code == ppe_code && !not_admitted.contains(r.participant_id.as_str())).count();
     let states = crate::attendance::ops::states(conn, exam_id).map_err(box_state)?;
     let c = crate::attendance::counts(states.values());
     let marked = c.planned - c.unmarked;

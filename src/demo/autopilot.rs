@@ -3,7 +3,9 @@
 //! the key with their own key file and PIN once the hub opens the window, attendance
 //! with a removal, an early finish and a kit replacement, scanning of the sheets (rendered as
 //! page images with their real codes: the demo's stand-in for paper), the upload over tus and
-//! the hub's signed receipt. Each step prints one line.
+//! the hub's signed receipt. Each step prints one line. The day holds two exams of different
+//! lengths at once: each is seated against the rooms the other holds, gets its key in its own
+//! window, and runs to its own end, scan, upload and receipt.
 
 use anyhow::Context;
 use chrono::Duration;
@@ -76,22 +78,37 @@ async fn wait_for(ctx: &EdgeContext, what: &str, mut done: impl FnMut() -> anyho
     Ok(())
 }
 
-/// Plays one exam from the day before to the receipt.
-pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::upload::Receipt> {
-    let exam_id = exam.exam_id.as_str();
-    let ppe_code = ctx.config.ppe_code.clone();
-    let start = exam.start_utc().context("exam start")?;
-    let (window_open, _) = exam.materials_window().context("exam window")?;
-
+/// Plays the exams of one day at this box (in start order) from the day before to each
+/// exam's receipt: seating, roster and kits for each in turn (so each is seated against the
+/// rooms the others hold), the key of each in its window, then the exams side by side.
+pub async fn play_day(ctx: &EdgeContext, exams: &[Exam]) -> anyhow::Result<Vec<crate::upload::Receipt>> {
+    let first = exams.first().context("в дне демонстрации нет экзаменов")?;
     // Days before: the scheduler (running beside us) syncs the plan and pre-stages the
     // ciphertext; seating and kits are then made offline.
-    wait_for(ctx, "план и шифрованный пакет", || {
-        let conn = ctx.db()?;
-        Ok(crate::plan::store::exam_get(&conn, exam_id)?.is_some() && crate::materials::store::manifest_get(&conn, exam_id)?.is_some())
-    })
-    .await?;
-    say(ctx, "план ППЭ получен от РЦОИ, шифрованный пакет загружен и проверен по подписанному манифесту");
-    ensure_accounts(ctx, exam)?;
+    for exam in exams {
+        let exam_id = exam.exam_id.as_str();
+        wait_for(ctx, "план и шифрованный пакет", || {
+            let conn = ctx.db()?;
+            Ok(crate::plan::store::exam_get(&conn, exam_id)?.is_some() && crate::materials::store::manifest_get(&conn, exam_id)?.is_some())
+        })
+        .await?;
+        say(ctx, &format!("{exam_id}: план ППЭ получен от РЦОИ, шифрованный пакет загружен и проверен по подписанному манифесту"));
+    }
+    ensure_accounts(ctx, first)?;
+    for exam in exams {
+        prepare_exam(ctx, exam).await?;
+    }
+    let gek_worker = crate::accounts::store::account_get(&*ctx.db()?, GEK_LOGIN)?.map(|a| a.0.worker_id).context("демо-учётная запись члена ГЭК")?;
+    // Both windows open together: the keys are obtained side by side, so neither waits out
+    // the other's activation.
+    futures_util::future::try_join_all(exams.iter().map(|exam| activate_key(ctx, exam, &gek_worker))).await?;
+    futures_util::future::try_join_all(exams.iter().map(|exam| sit_exam(ctx, exam, &gek_worker))).await
+}
+
+/// The day before: seating, roster and kits of one exam.
+async fn prepare_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
+    let exam_id = exam.exam_id.as_str();
+    let ppe_code = ctx.config.ppe_code.clone();
     let now = ctx.clock.now_rfc3339();
     // The seed is drawn and released by РЦОИ (the day before); the seating goes back to it.
     let rules = crate::seating::SeatingRules::default();
@@ -101,9 +118,11 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
         Ok(_) => "рассадка отправлена в РЦОИ".to_string(),
         Err(e) => format!("рассадка не отправлена в РЦОИ: {e}"),
     };
+    let held: std::collections::BTreeSet<&str> = seating.held.iter().map(|h| h.auditorium.as_str()).collect();
+    let held = if held.is_empty() { String::new() } else { format!("; аудитории другого экзамена не заняты: {}", held.into_iter().collect::<Vec<_>>().join(", ")) };
     say(ctx, &format!(
-        "рассадка: {} участников в {} аудиториях по зерну РЦОИ, соседей из одной школы {} (нижняя граница {}); {reported}",
-        seating.seats.len(), seating.rooms_used.len(), seating.same_school_pairs, seating.same_school_lower_bound
+        "{exam_id}: рассадка: {} участников в {} аудиториях ({}) по зерну РЦОИ, соседей из одной школы {} (нижняя граница {}){held}; {reported}",
+        seating.seats.len(), seating.rooms_used.len(), seating.rooms_used.join(", "), seating.same_school_pairs, seating.same_school_lower_bound
     ));
     let roster = {
         let mut conn = ctx.db()?;
@@ -112,7 +131,7 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
         crate::roster::ops::assign(&mut conn, &crate::roster::ops::AssignRequest { exam_id: &exam_ref, ppe_code: &ppe_ref, rules: &rules, seed, at: &now, actor: TECH_LOGIN })?
     };
     say(ctx, &format!(
-        "расстановка работников: {} должностей, в резерве {}, нарушений правил {}{}",
+        "{exam_id}: расстановка работников: {} должностей, в резерве {}, нарушений правил {}{}",
         roster.entries.len(), roster.reserve.len(), roster.shortfalls.len(),
         roster.shortfalls.first().map(|s| format!(" (например: {s})")).unwrap_or_default()
     ));
@@ -120,19 +139,23 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
         let mut conn = ctx.db()?;
         attendance::ops::issue_kits(&mut conn, &now, TECH_LOGIN, exam_id, &ppe_code)?
     };
-    say(ctx, &format!("индивидуальные комплекты: {} бланков с кодами", kits.len()));
+    say(ctx, &format!("{exam_id}: индивидуальные комплекты: {} бланков с кодами", kits.len()));
+    Ok(())
+}
 
-    // The window: the ГЭК member obtains the key from РЦОИ with their own key file and PIN.
-    say(ctx, &format!("ждём окна материалов: {} (по часам РЦОИ)", window_open.format("%H:%M UTC")));
+/// The window: the ГЭК member obtains the exam's key from РЦОИ with their own key file and PIN.
+async fn activate_key(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::Result<()> {
+    let exam_id = exam.exam_id.as_str();
+    let (window_open, _) = exam.materials_window().context("exam window")?;
+    say(ctx, &format!("{exam_id}: ждём окна материалов: {} (по часам РЦОИ)", window_open.format("%H:%M UTC")));
     ctx.clock.sleep_until(window_open + Duration::minutes(1)).await;
-    let gek_worker = crate::accounts::store::account_get(&*ctx.db()?, GEK_LOGIN)?.map(|a| a.0.worker_id).context("демо-учётная запись члена ГЭК")?;
     let box_dir = ctx.config_path.parent().context("папка ППЭ")?.to_path_buf();
     let request = crate::materials::ops::ActivateRequest {
         exam_id: exam_id.into(),
-        gek_key_file: demo_gek_key_file(&box_dir, &gek_worker),
+        gek_key_file: demo_gek_key_file(&box_dir, gek_worker),
         pin: DEMO_GEK_PIN.into(),
         actor: GEK_LOGIN.into(),
-        account_worker_id: Some(gek_worker.clone()),
+        account_worker_id: Some(gek_worker.to_string()),
     };
     let mut attempt = 0;
     let report = loop {
@@ -147,7 +170,7 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
             Err(e) => return Err(e.into()),
         }
     };
-    say(ctx, &format!("ключ получен от РЦОИ по личному ключу члена ГЭК {} (файл и ПИН-код); все файлы проверены по подписанному манифесту", report.gek_worker_id));
+    say(ctx, &format!("{exam_id}: ключ получен от РЦОИ по личному ключу члена ГЭК {} (файл и ПИН-код); все файлы проверены по подписанному манифесту", report.gek_worker_id));
     let manifest = {
         let conn = ctx.db()?;
         let (_, json) = crate::materials::store::manifest_get(&conn, exam_id)?.context("manifest")?;
@@ -155,8 +178,17 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     };
     let first = manifest.manifest.files.first().context("empty package")?;
     let kim = crate::materials::pull::open_decrypted(ctx, exam_id, &first.name)?;
-    say(ctx, &format!("член ГЭК активировал ключ; {} расшифрован в памяти ({} байт), готов к печати", first.name, kim.len()));
+    say(ctx, &format!("{exam_id}: член ГЭК активировал ключ; {} расшифрован в памяти ({} байт), готов к печати", first.name, kim.len()));
     drop(kim);
+    Ok(())
+}
+
+/// The exam itself, to its own end (with extra time), scan, upload and receipt.
+async fn sit_exam(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::Result<crate::upload::Receipt> {
+    let gek_worker = gek_worker.to_string();
+    let exam_id = exam.exam_id.as_str();
+    let ppe_code = ctx.config.ppe_code.clone();
+    let start = exam.start_utc().context("exam start")?;
 
     // The exam: attendance and events.
     ctx.clock.sleep_until(start + Duration::minutes(5)).await;
@@ -193,7 +225,7 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
         let states = attendance::ops::states(&conn, exam_id)?;
         let c = attendance::counts(states.values());
         say(ctx, &format!(
-            "явка: присутствуют {}, не явились {}, опоздали {}, удалён {}, завершил досрочно {}; замена комплекта 1",
+            "{exam_id}: явка: присутствуют {}, не явились {}, опоздали {}, удалён {}, завершил досрочно {}; замена комплекта 1",
             c.present, c.absent, c.late, c.removed, c.finished_early
         ));
     }
@@ -226,13 +258,13 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     let complete = crate::scanning::ops::completeness_now(&*ctx.db()?, exam_id, &expected)?;
     let matched = crate::scanning::store::pages_for_exam(&*ctx.db()?, exam_id)?.iter().filter(|p| p.status == "matched").count();
     say(ctx, &format!(
-        "сканирование: {pages} страниц, сопоставлено {matched}, к разбору {}; комплектность {}",
+        "{exam_id}: сканирование: {pages} страниц, сопоставлено {matched}, к разбору {}; комплектность {}",
         complete.to_resolve, if complete.holds() { "полная" } else { "НЕПОЛНАЯ" }
     ));
     if !complete.holds() {
         anyhow::bail!("комплектность не соблюдена: {}", complete.lines_ru().join("; "));
     }
-    say(ctx, "выгрузка началась сама (комплектность полная); ждём квитанцию РЦОИ");
+    say(ctx, &format!("{exam_id}: выгрузка началась сама (комплектность полная); ждём квитанцию РЦОИ"));
     let mut held = None;
     wait_for(ctx, "квитанция РЦОИ", || {
         held = crate::upload::store::receipt_latest(&*ctx.db()?, exam_id)?;
@@ -242,7 +274,7 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     let (_, receipt_json) = held.context("receipt")?;
     let receipt: crate::upload::Receipt = serde_json::from_str(&receipt_json).context("the stored receipt")?;
     say(ctx, &format!(
-        "выгрузка завершена: квитанция РЦОИ (подпись проверена), файлов {}, байт {}, принято {}",
+        "{exam_id}: выгрузка завершена: квитанция РЦОИ (подпись проверена), файлов {}, байт {}, принято {}",
         receipt.receipt.file_count, receipt.receipt.total_bytes, receipt.receipt.received_at
     ));
     Ok(receipt)

@@ -1,7 +1,13 @@
 //! A deterministic generator of a plausible region: АТЕ, schools, exam points with 10–20
 //! auditoriums, participants with realistic Russian names and valid SNILS and passports
-//! (~3 % with special conditions), workers with specializations, one ЕГЭ and one ОГЭ exam.
-//! Pure: the same parameters give the same plan, byte for byte.
+//! (~3 % with special conditions), workers with specializations, a ЕГЭ and an ОГЭ the next
+//! day; then the harder day: a second ЕГЭ on the first one's date at every point (математика
+//! базовая, 180 min beside профильная's 235: their times overlap, so separate rooms) with its
+//! own participants (a sixth more, among them at point 0 one with extra time only and a
+//! graduate of past years without a school) and rooms (one of them without video: the ОГЭ
+//! may use it, a ЕГЭ never). The second exam draws from its own random stream, so the rest of
+//! the region is what it always was. Pure: the same parameters give the same plan, byte for
+//! byte.
 
 use chrono::{Datelike, Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
@@ -15,7 +21,7 @@ pub struct RegionParams {
     pub points: usize,
     pub participants: usize,
     pub seed: u64,
-    /// Date of the ЕГЭ; the ОГЭ is the next day.
+    /// Date of the two ЕГЭ; the ОГЭ is the next day.
     pub exam_date: NaiveDate,
     pub utc_offset_min: i32,
 }
@@ -95,7 +101,11 @@ struct School {
 }
 
 pub const EGE_EXAM_ID: &str = "ege-02";
+/// The second ЕГЭ of the same day (математика базовая, 180 min).
+pub const EGE_BASE_EXAM_ID: &str = "ege-22";
 pub const OGE_EXAM_ID: &str = "oge-01";
+/// The category of a graduate of past years (order 805 §11.3: no school, no class).
+pub const PAST_GRADUATE: &str = "выпускник прошлых лет";
 
 fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
     &items[rng.gen_range(0..items.len())]
@@ -284,6 +294,7 @@ pub fn generate_region(p: &RegionParams) -> Plan {
         });
     }
 
+    second_exam_of_the_day(&mut plan, p, &schools, &mut docs);
     generate_workers(&mut plan, &mut rng, &schools, ate_count, &mut docs);
     plan
 }
@@ -440,6 +451,103 @@ fn generate_workers(
     plan.worker_assignments.extend(assignments);
 }
 
+/// The harder day: a second ЕГЭ on the first one's date at every point, with its own people
+/// and rooms, drawn from a random stream of its own.
+fn second_exam_of_the_day(plan: &mut Plan, p: &RegionParams, schools: &[School], docs: &mut std::collections::HashSet<(String, String)>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(p.seed ^ 0x5ea7_da70);
+    let date = p.exam_date;
+    plan.exams.push(Exam {
+        exam_id: EGE_BASE_EXAM_ID.into(),
+        kind: ExamKind::Ege,
+        level: 11,
+        subject_code: "22".into(),
+        subject_name: "Математика (базовый уровень)".into(),
+        date: date.format("%Y.%m.%d").to_string(),
+        start: "10:00".into(),
+        duration_min: 180,
+        materials_open_before_min: 60,
+        materials_close_after_start_min: 30,
+        upload_deadline_after_end_min: 60,
+        utc_offset_min: p.utc_offset_min,
+        kim_print: Default::default(),
+        kit: String::new(),
+    });
+    let points: Vec<String> = plan.exam_points.iter().map(|e| e.ppe_code.clone()).collect();
+    let per_point = (p.participants / 6).div_ceil(points.len()).max(3);
+    let mut next_id = p.participants;
+    for (k, ppe_code) in points.iter().enumerate() {
+        // Rooms: enough with video for this exam, and one without (the ОГЭ's only).
+        let floor = 9u8;
+        let with_video = (per_point + per_point / 5).div_ceil(15);
+        for a in 0..=with_video {
+            plan.auditoriums.push(Auditorium {
+                ppe_code: ppe_code.clone(),
+                auditorium: format!("{floor}{:02}", a + 1),
+                rows: 5,
+                columns: 3,
+                capacity: 15,
+                special_needs: false,
+                video: a < with_video,
+                oral: false,
+                reserve: false,
+                unusable_seats: String::new(),
+                floor,
+            });
+        }
+        let local: Vec<&School> = plan
+            .exam_points
+            .get(k)
+            .map(|point| schools.iter().filter(|s| format!("70{:02}", s.ate + 1) == point.ate_code).collect())
+            .unwrap_or_default();
+        for j in 0..per_point {
+            next_id += 1;
+            let school = local.get(rng.gen_range(0..local.len().max(1))).copied().or(schools.first());
+            let sex = if rng.gen_bool(0.5) { Sex::Male } else { Sex::Female };
+            let (sm, sf) = pick(&mut rng, SURNAMES);
+            let (pm, pf) = pick(&mut rng, PATRONYMICS);
+            let (surname, name, patronymic) = match sex {
+                Sex::Male => (*sm, *pick(&mut rng, MALE_NAMES), *pm),
+                Sex::Female => (*sf, *pick(&mut rng, FEMALE_NAMES), *pf),
+            };
+            // At point 0: the first has extra time only, the second finished school years ago.
+            let (extra_time_only, graduate) = (k == 0 && j == 0, k == 0 && j == 1);
+            let age = if graduate { 20 } else { 17 };
+            let birth = NaiveDate::from_ymd_opt(date.year() - age - 1, 1, 1).unwrap_or_default() + Duration::days(rng.gen_range(150..515));
+            let (series, number) = loop {
+                let year = birth.year() + 14 + rng.gen_range(0..2);
+                let d = passport(&mut rng, 69, year);
+                if docs.insert(d.clone()) {
+                    break d;
+                }
+            };
+            let participant_id = format!("P{next_id:07}");
+            plan.participants.push(Participant {
+                participant_id: participant_id.clone(),
+                surname: surname.into(),
+                name: name.into(),
+                patronymic: patronymic.into(),
+                sex,
+                birth_date: birth.format("%Y.%m.%d").to_string(),
+                phone: phone(&mut rng),
+                citizenship: "Российская Федерация".into(),
+                snils: snils(&mut rng),
+                doc_type: DocType::PassportRf,
+                doc_series: series,
+                doc_number: number,
+                school_code: if graduate { String::new() } else { school.map(|s| s.code.clone()).unwrap_or_default() },
+                school_name: if graduate { String::new() } else { school.map(|s| s.name.clone()).unwrap_or_default() },
+                class: if graduate { String::new() } else { format!("11{}", pick(&mut rng, &["А", "Б", "В", "Г"])) },
+                study_form: "очная".into(),
+                category: if graduate { PAST_GRADUATE } else { "обучающийся" }.into(),
+                health: if extra_time_only { HealthCategory::Ovz } else { HealthCategory::None },
+                conditions: SpecialConditions { extra_time: extra_time_only, ..SpecialConditions::default() },
+                admitted: true,
+            });
+            plan.registrations.push(Registration { exam_id: EGE_BASE_EXAM_ID.into(), participant_id, ppe_code: ppe_code.clone() });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,15 +571,56 @@ mod tests {
     }
 
     #[test]
-    fn every_point_has_room_for_its_participants() {
-        let params = RegionParams { points: 5, participants: 3000, ..RegionParams::default() };
-        let plan = generate_region(&params);
-        for point in &plan.exam_points {
-            let seats: usize = plan.auditoriums.iter().filter(|a| a.ppe_code == point.ppe_code && !a.reserve).map(|a| usize::from(a.capacity)).sum();
-            for exam in &plan.exams {
-                let n = plan.registrations.iter().filter(|r| r.ppe_code == point.ppe_code && r.exam_id == exam.exam_id).count();
-                assert!(n <= seats, "{} {}: {n} > {seats}", point.ppe_code, exam.exam_id);
+    fn every_point_seats_everybody_of_its_days() {
+        for params in [
+            RegionParams { points: 5, participants: 3000, ..RegionParams::default() },
+            RegionParams { points: 1, participants: 80, ..RegionParams::default() },
+        ] {
+            let plan = generate_region(&params);
+            for point in &plan.exam_points {
+                let rooms: Vec<Auditorium> = plan.auditoriums.iter().filter(|a| a.ppe_code == point.ppe_code).cloned().collect();
+                let exams: Vec<crate::seating::day::DayExam> = plan
+                    .exams
+                    .iter()
+                    .map(|e| {
+                        let ids: Vec<&str> = plan
+                            .registrations
+                            .iter()
+                            .filter(|r| r.ppe_code == point.ppe_code && r.exam_id == e.exam_id)
+                            .map(|r| r.participant_id.as_str())
+                            .collect();
+                        crate::seating::day::DayExam {
+                            exam: e.clone(),
+                            participants: plan.participants.iter().filter(|p| ids.contains(&p.participant_id.as_str())).cloned().collect(),
+                        }
+                    })
+                    .collect();
+                for (exam_id, result) in
+                    crate::seating::day::seat_day(&point.ppe_code, &rooms, &exams, crate::seating::SeatingRules::default(), &|_| 1)
+                {
+                    let s = result.unwrap_or_else(|e| panic!("{} {exam_id}: {e}", point.ppe_code));
+                    let n = exams.iter().find(|d| d.exam.exam_id == exam_id).map(|d| d.participants.len()).unwrap_or_default();
+                    assert_eq!(s.seats.len(), n, "{} {exam_id}", point.ppe_code);
+                }
             }
         }
+    }
+
+    #[test]
+    fn the_first_point_has_the_harder_day() {
+        let plan = generate_region(&RegionParams { points: 1, participants: 80, ..RegionParams::default() });
+        let (a, b) =
+            (plan.exams.iter().find(|e| e.exam_id == EGE_EXAM_ID).unwrap(), plan.exams.iter().find(|e| e.exam_id == EGE_BASE_EXAM_ID).unwrap());
+        assert_eq!(a.date, b.date);
+        assert_ne!(a.duration_min, b.duration_min);
+        assert!(crate::seating::day::overlap(a, b));
+        let of = |exam_id: &str| -> Vec<&Participant> {
+            let ids: Vec<&str> = plan.registrations.iter().filter(|r| r.exam_id == exam_id).map(|r| r.participant_id.as_str()).collect();
+            plan.participants.iter().filter(|p| ids.contains(&p.participant_id.as_str())).collect()
+        };
+        let extra_only = SpecialConditions { extra_time: true, ..SpecialConditions::default() };
+        assert!(of(EGE_BASE_EXAM_ID).iter().any(|p| p.conditions == extra_only), "a participant with extra time only");
+        assert!(of(EGE_BASE_EXAM_ID).iter().any(|p| p.category == PAST_GRADUATE && p.school_code.is_empty()), "a graduate of past years");
+        assert!(plan.auditoriums.iter().any(|a| !a.video) && plan.auditoriums.iter().any(|a| a.video));
     }
 }

@@ -152,7 +152,9 @@ pub fn verify_seating(conn: &Connection, exam_id: &ExamId, ppe_code: &PpeCode) -
     let plan = crate::plan::store::load_plan(conn).map_err(anyhow::Error::from)?.for_exam_point(ppe);
     let manual = report.seats.iter().filter(|s| s.manual).cloned().collect();
     let rules = SeatingRules { max_per_room: report.max_per_room, max_braille_per_room: report.max_braille_per_room };
-    let input = crate::seating::ops::input_from_plan(plan, exam, ppe, manual, rules);
+    let held: Vec<crate::seating::HeldRoom> =
+        report.held.iter().map(|h| crate::seating::HeldRoom { auditorium: h.auditorium.clone(), exam_id: h.exam_id.clone() }).collect();
+    let input = crate::seating::ops::input_from_plan(plan, exam, ppe, manual, &crate::seating::ops::seats_holding(&held, ppe), rules)?;
     let difference = match crate::seating::seat(&input, seed) {
         Ok(recomputed) => first_difference(seed, &recomputed.input_hash, &recomputed.seats, &report),
         Err(e) => Some(format!("по плану и зерну РЦОИ рассадка не получается: {e}")),
@@ -234,7 +236,8 @@ pub fn seat(conn: &mut Connection, request: &SeatRequest<'_>) -> Result<Seating>
     if let Some((last_seed, last_hash, _, _)) = crate::seating::store::seating_run_latest(conn, exam, ppe)? {
         let plan = crate::plan::store::load_plan(conn).map_err(anyhow::Error::from)?;
         let manual = crate::seating::store::seat_assignments_for_exam(conn, exam)?.into_iter().filter(|s| s.manual && s.ppe_code == ppe).collect();
-        let input = crate::seating::ops::input_from_plan(plan, exam, ppe, manual, request.rules);
+        let point_seats = crate::seating::store::seat_assignments_for_point(conn, ppe)?;
+        let input = crate::seating::ops::input_from_plan(plan, exam, ppe, manual, &point_seats, request.rules)?;
         if last_seed == seed && last_hash == input.input_hash() {
             return Err(DistributionError::AlreadySeated { exam_id: exam.into() });
         }
@@ -247,7 +250,15 @@ pub fn seating_report(conn: &Connection, exam_id: &ExamId, ppe_code: &PpeCode, r
     let (exam, ppe) = (exam_id.as_str(), ppe_code.as_str());
     let (seed, input_hash, _, _) =
         crate::seating::store::seating_run_latest(conn, exam, ppe)?.ok_or_else(|| anyhow::anyhow!("рассадка экзамена {exam} ещё не выполнена"))?;
-    let seats = crate::seating::store::seat_assignments_for_exam(conn, exam)?.into_iter().filter(|s| s.ppe_code == ppe).collect();
+    let seats: Vec<_> = crate::seating::store::seat_assignments_for_exam(conn, exam)?.into_iter().filter(|s| s.ppe_code == ppe).collect();
+    let plan = crate::plan::store::load_plan(conn).map_err(anyhow::Error::from)?;
+    let manual = seats.iter().filter(|s| s.manual).cloned().collect();
+    let point_seats = crate::seating::store::seat_assignments_for_point(conn, ppe)?;
+    let held = crate::seating::ops::input_from_plan(plan, exam, ppe, manual, &point_seats, rules)?
+        .held
+        .into_iter()
+        .map(|h| crate::protocol::distribution::HeldRoomReport { auditorium: h.auditorium, exam_id: h.exam_id })
+        .collect();
     Ok(SeatingReport {
         exam_id: exam.into(),
         ppe_code: ppe.into(),
@@ -256,6 +267,7 @@ pub fn seating_report(conn: &Connection, exam_id: &ExamId, ppe_code: &PpeCode, r
         max_per_room: rules.max_per_room,
         max_braille_per_room: rules.max_braille_per_room,
         seats,
+        held,
     })
 }
 

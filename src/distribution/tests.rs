@@ -182,7 +182,7 @@ fn the_box_seats_once_from_the_hubs_seed_and_the_hub_reproduces_it() {
 
     // A seating made from another seed, or altered by hand, is caught and named.
     let mut made_elsewhere =
-        crate::seating::ops::input_from_plan(crate::plan::store::load_plan(&edge).unwrap(), EXAM, &ppe, Vec::new(), Default::default());
+        crate::seating::ops::input_from_plan(crate::plan::store::load_plan(&edge).unwrap(), EXAM, &ppe, Vec::new(), &[], Default::default()).unwrap();
     made_elsewhere.manual.clear();
     let forged = crate::seating::seat(&made_elsewhere, 1).unwrap();
     let forged_report = SeatingReport { seats: forged.seats.clone(), ..report.clone() };
@@ -264,6 +264,7 @@ fn the_first_difference_names_the_participant_and_the_seats() {
         max_per_room: 25,
         max_braille_per_room: 8,
         seats: seats.iter().rev().cloned().collect(),
+        held: Vec::new(),
     };
     assert_eq!(first_difference(5, "h", &seats, &report), None, "order does not matter");
     let moved = SeatingReport { seats: vec![seat("P1", "102", 1), seat("P2", "101", 2)], ..report.clone() };

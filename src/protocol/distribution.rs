@@ -68,6 +68,16 @@ pub struct SeatingReport {
     pub max_per_room: u16,
     pub max_braille_per_room: u16,
     pub seats: Vec<SeatAssignment>,
+    /// The auditoriums other exams of the point held while this one ran (part of the input).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<HeldRoomReport>,
+}
+
+/// An auditorium another overlapping exam of the point held, as a report carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldRoomReport {
+    pub auditorium: String,
+    pub exam_id: String,
 }
 
 /// The hub's answer to a report.

@@ -26,6 +26,16 @@ pub fn seat_assignments_for_exam(conn: &Connection, exam_id: &str) -> rusqlite::
     rows.collect()
 }
 
+/// Every seat at an exam point, of every exam (the point's day shares its rooms).
+pub fn seat_assignments_for_point(conn: &Connection, ppe_code: &str) -> rusqlite::Result<Vec<SeatAssignment>> {
+    let mut st = conn.prepare(
+        "SELECT exam_id, participant_id, ppe_code, auditorium, row, col, manual FROM seat_assignment
+         WHERE ppe_code = ?1 ORDER BY exam_id, auditorium, row, col",
+    )?;
+    let rows = st.query_map([ppe_code], from_row)?;
+    rows.collect()
+}
+
 /// Replaces the whole seating of an exam at an exam point (one transaction is the caller's).
 pub fn replace_seating(tx: &Transaction<'_>, exam_id: &str, ppe_code: &str, seats: &[SeatAssignment]) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM seat_assignment WHERE exam_id = ?1 AND ppe_code = ?2", params![exam_id, ppe_code])?;

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use proptest::prelude::*;
 
+use super::changes::free_seats_in;
 use super::*;
 use crate::model::Auditorium;
 
@@ -29,7 +30,7 @@ fn person(i: usize, school: usize, special: bool, braille: bool) -> Seatee {
 }
 
 fn input(rooms: Vec<Auditorium>, people: Vec<Seatee>) -> SeatingInput {
-    SeatingInput { exam_id: "e".into(), ppe_code: "0101".into(), auditoriums: rooms, participants: people, manual: Vec::new(), rules: SeatingRules::default() }
+    SeatingInput { exam_id: "e".into(), ppe_code: "0101".into(), auditoriums: rooms, participants: people, manual: Vec::new(), rules: SeatingRules::default(), held: Vec::new(), video_only: false, spare_video: false }
 }
 
 /// Every invariant a seating must hold, as one check used by all tests.
@@ -199,6 +200,9 @@ fn demo_exam_point_seats_with_few_same_school_neighbours() {
         participants: plan.participants.iter().filter(|p| ids.contains(p.participant_id.as_str())).map(Seatee::from_participant).collect(),
         manual: Vec::new(),
         rules: SeatingRules::default(),
+        held: Vec::new(),
+        video_only: true,
+        spare_video: false,
     };
     let s = seat(&inp, 1).unwrap();
     assert_valid(&inp, &s);
@@ -275,5 +279,208 @@ proptest! {
         moved.manual = Vec::new();
         let check = Seating { seats: seats.clone(), ..s.clone() };
         assert_valid(&moved, &check);
+    }
+}
+
+fn video_room(n: &str, capacity: u16, video: bool) -> Auditorium {
+    Auditorium { video, ..room(n, 5, 5, capacity, false) }
+}
+
+#[test]
+fn ege_sits_only_in_video_rooms_and_says_so_when_they_are_short() {
+    let rooms = vec![video_room("101", 15, true), video_room("102", 20, false)];
+    let mut inp = input(rooms, (0..10).map(|i| person(i, i % 3, false, false)).collect());
+    inp.video_only = true;
+    let s = seat(&inp, 1).unwrap();
+    assert_valid(&inp, &s);
+    assert_eq!(s.rooms_used, vec!["101".to_string()], "the larger room has no video");
+    inp.participants = (0..20).map(|i| person(i, i % 3, false, false)).collect();
+    assert_eq!(seat(&inp, 1), Err(SeatingError::NotEnoughVideoSeats { participants: 20, seats: 15 }));
+    inp.video_only = false;
+    let s = seat(&inp, 1).unwrap();
+    assert_valid(&inp, &s);
+    assert_eq!(s.rooms_used, vec!["102".to_string()], "other kinds sit anywhere");
+}
+
+#[test]
+fn rooms_held_by_an_overlapping_exam_are_never_used_and_the_shortfall_names_them() {
+    let rooms = vec![video_room("101", 20, true), video_room("102", 15, true)];
+    let mut inp = input(rooms, (0..10).map(|i| person(i, i % 3, false, false)).collect());
+    inp.held = vec![HeldRoom { auditorium: "101".into(), exam_id: "other".into() }];
+    let s = seat(&inp, 1).unwrap();
+    assert_eq!(s.rooms_used, vec!["102".to_string()]);
+    assert_eq!(s.held, inp.held, "the seating records what was held, for a re-computation");
+    inp.participants = (0..16).map(|i| person(i, i % 3, false, false)).collect();
+    let err = seat(&inp, 1).unwrap_err();
+    assert_eq!(err, SeatingError::NotEnoughSeatsBesideOtherExams { participants: 16, seats: 15, rooms: "101".into(), exams: "other".into() });
+    assert!(err.to_string().contains("заняты другим экзаменом (other)"), "{err}");
+    // A manual seat in a held room is not kept: that room is the other exam's now.
+    inp.participants.truncate(10);
+    inp.manual = vec![SeatAssignment {
+        exam_id: "e".into(),
+        participant_id: "P00001".into(),
+        ppe_code: "0101".into(),
+        auditorium: "101".into(),
+        row: 1,
+        column: 1,
+        manual: true,
+    }];
+    assert!(seat(&inp, 1).unwrap().seats.iter().all(|x| x.auditorium == "102"));
+}
+
+#[test]
+fn an_exam_beside_an_ege_takes_rooms_without_video_first() {
+    let rooms = vec![video_room("101", 20, true), video_room("102", 15, false)];
+    let mut inp = input(rooms, (0..10).map(|i| person(i, i % 3, false, false)).collect());
+    assert_eq!(seat(&inp, 1).unwrap().rooms_used, vec!["101".to_string()], "alone: the largest room");
+    inp.spare_video = true;
+    assert_eq!(seat(&inp, 1).unwrap().rooms_used, vec!["102".to_string()], "beside an ЕГЭ: the room without video");
+}
+
+#[test]
+fn graduates_without_a_school_are_never_a_same_school_pair() {
+    let graduates: Vec<Seatee> = (0..15).map(|i| Seatee { school_code: String::new(), ..person(i, 0, false, false) }).collect();
+    let inp = input(vec![room("101", 5, 3, 15, false)], graduates);
+    let s = seat(&inp, 1).unwrap();
+    assert_valid(&inp, &s);
+    assert_eq!((s.same_school_pairs, s.same_school_lower_bound), (0, 0), "15 graduates side by side are no pair");
+    assert!(!same_school("", ""));
+    assert!(same_school("S1", "S1"));
+}
+
+/// A participant of the plan for the day's property test.
+fn participant(id: String, school: &str, special: bool, admitted: bool) -> crate::model::Participant {
+    use crate::model::*;
+    Participant {
+        participant_id: id,
+        surname: "Иванов".into(),
+        name: "Иван".into(),
+        patronymic: String::new(),
+        sex: Sex::Male,
+        birth_date: "2009.01.01".into(),
+        phone: String::new(),
+        citizenship: "Российская Федерация".into(),
+        snils: String::new(),
+        doc_type: DocType::PassportRf,
+        doc_series: "6900".into(),
+        doc_number: "000001".into(),
+        school_code: school.into(),
+        school_name: school.into(),
+        class: String::new(),
+        study_form: "очная".into(),
+        category: if school.is_empty() { "выпускник прошлых лет" } else { "обучающийся" }.into(),
+        health: HealthCategory::None,
+        conditions: SpecialConditions { separate_room: special, extra_time: special, ..Default::default() },
+        admitted,
+    }
+}
+
+#[test]
+fn a_participant_without_admission_is_never_seated() {
+    let plan = crate::demo::generate::generate_region(&crate::demo::generate::RegionParams { points: 1, participants: 10, ..Default::default() });
+    let rooms = vec![room("101", 5, 3, 15, false)];
+    let people = vec![participant("P1".into(), "S1", false, true), participant("P2".into(), "S1", false, false)];
+    let input = day::input_for(day::ExamAtPoint {
+        exam: &plan.exams[0],
+        ppe_code: "0101",
+        auditoriums: &rooms,
+        participants: &people,
+        manual: Vec::new(),
+        point_exams: &[],
+        point_seats: &[],
+        rules: SeatingRules::default(),
+    });
+    assert_eq!(input.participants.iter().map(|p| p.participant_id.as_str()).collect::<Vec<_>>(), vec!["P1"]);
+    assert!(input.video_only, "the demo's first exam is an ЕГЭ");
+    assert_eq!(seat(&input, 1).unwrap().seats.len(), 1);
+}
+
+/// A point's day: its rooms and its exams with their people.
+#[derive(Debug, Clone)]
+struct ArbDay {
+    rooms: Vec<Auditorium>,
+    exams: Vec<crate::model::Exam>,
+    people: Vec<Vec<crate::model::Participant>>,
+}
+
+fn arb_day() -> impl Strategy<Value = ArbDay> {
+    let exam = (any::<bool>(), 0usize..2, 0usize..4, 0usize..3, 0usize..30, any::<u64>());
+    (2usize..7, any::<u64>(), prop::collection::vec(exam, 1..5)).prop_map(|(rooms_n, salt, exams)| {
+        let template =
+            crate::demo::generate::generate_region(&crate::demo::generate::RegionParams { points: 1, participants: 2, ..Default::default() })
+                .exams
+                .remove(0);
+        let rooms: Vec<Auditorium> = (0..rooms_n)
+            .map(|i| {
+                let rows = 3 + ((salt >> (2 * i)) % 3) as u16;
+                Auditorium { video: (salt >> (20 + i)) & 3 != 0, ..room(&format!("{:03}", 101 + i), rows, 3, rows * 3, i == 0) }
+            })
+            .collect();
+        let mut people = Vec::new();
+        let mut list = Vec::new();
+        for (k, (ege, date, start, length, n, bits)) in exams.into_iter().enumerate() {
+            let mut e = template.clone();
+            e.exam_id = format!("x{k}");
+            e.kind = if ege { crate::model::ExamKind::Ege } else { crate::model::ExamKind::Oge };
+            e.date = ["2027.05.27", "2027.05.28"][date].into();
+            e.start = ["09:00", "10:00", "14:00", "16:00"][start].into();
+            e.duration_min = [60, 180, 235][length];
+            list.push(e);
+            people.push(
+                (0..n)
+                    .map(|i| {
+                        let school = match (bits >> (i % 60)) % 5 {
+                            4 => String::new(),
+                            s => format!("S{s}"),
+                        };
+                        participant(format!("P{k}-{i:03}"), &school, i < 2 && (bits >> 62) & 1 == 1, (bits >> (i % 50)) % 7 != 0)
+                    })
+                    .collect(),
+            );
+        }
+        ArbDay { rooms, exams: list, people }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_points_day_never_double_books_a_room_among_overlapping_exams(points in prop::collection::vec(arb_day(), 1..4), seed in any::<u64>()) {
+        for d in &points {
+            let exams: Vec<day::DayExam> = d.exams.iter().zip(&d.people).map(|(e, p)| day::DayExam { exam: e.clone(), participants: p.clone() }).collect();
+            let seed_of = |id: &str| seed ^ id.len() as u64;
+            let results = day::seat_day("0101", &d.rooms, &exams, SeatingRules::default(), &seed_of);
+            prop_assert_eq!(&results, &day::seat_day("0101", &d.rooms, &exams, SeatingRules::default(), &seed_of), "deterministic");
+            prop_assert_eq!(results.len(), exams.len());
+            let mut seated: Vec<(&crate::model::Exam, HashSet<String>)> = Vec::new();
+            for (exam_id, result) in &results {
+                let k = d.exams.iter().position(|e| &e.exam_id == exam_id).unwrap();
+                let exam = &d.exams[k];
+                match result {
+                    Ok(s) => {
+                        let admitted: Vec<Seatee> = d.people[k].iter().filter(|p| p.admitted).map(Seatee::from_participant).collect();
+                        let check = SeatingInput { participants: admitted, ..input(d.rooms.clone(), Vec::new()) };
+                        assert_valid(&check, s);
+                        for x in &s.seats {
+                            let r = d.rooms.iter().find(|r| r.auditorium == x.auditorium).unwrap();
+                            prop_assert!(r.video || !day::needs_video(exam), "ЕГЭ in a room without video: {:?}", x);
+                        }
+                        seated.push((exam, s.seats.iter().map(|x| x.auditorium.clone()).collect()));
+                    }
+                    Err(e) => prop_assert!(
+                        matches!(e, SeatingError::NoRoomForSpecialNeeds { .. } | SeatingError::NotEnoughSeats { .. } | SeatingError::NotEnoughVideoSeats { .. } | SeatingError::NotEnoughSeatsBesideOtherExams { .. }),
+                        "{:?}", e
+                    ),
+                }
+            }
+            for (i, (a, rooms_a)) in seated.iter().enumerate() {
+                for (b, rooms_b) in &seated[i + 1..] {
+                    if day::overlap(a, b) {
+                        prop_assert!(rooms_a.is_disjoint(rooms_b), "{} and {} overlap and share {:?}", a.exam_id, b.exam_id, rooms_a.intersection(rooms_b).collect::<Vec<_>>());
+                    }
+                }
+            }
+        }
     }
 }

@@ -70,6 +70,20 @@ fn demo_plays_the_exam_day_to_a_verified_receipt() {
         .unwrap();
     let out = stdout(&o);
     assert!(o.status.success(), "{out}\n{}", stderr(&o));
+    // The harder day: two ЕГЭ of different lengths at once, in rooms of their own, each to its
+    // own receipt.
+    for exam in ["ege-02", "ege-22"] {
+        for step in ["рассадка:", "член ГЭК активировал ключ", "комплектность полная", "выгрузка завершена: квитанция РЦОИ (подпись проверена)"] {
+            assert!(out.lines().any(|l| l.contains(&format!("{exam}: ")) && l.contains(step)), "{exam}: step {step:?} missing from the demo:\n{out}");
+        }
+    }
+    assert!(out.contains("exam day played to 2 receipts"), "{out}");
+    assert!(out.contains("аудитории другого экзамена не заняты:"), "the second exam was seated beside the first:\n{out}");
+    let conn = ppe::store::open(&dir.path().join("box/state/ppe.db")).unwrap();
+    let rooms = |exam: &str| -> std::collections::BTreeSet<String> {
+        ppe::seating::store::seat_assignments_for_exam(&conn, exam).unwrap().into_iter().map(|s| s.auditorium).collect()
+    };
+    assert!(rooms("ege-02").is_disjoint(&rooms("ege-22")), "{:?} {:?}", rooms("ege-02"), rooms("ege-22"));
     for step in [
         "план ППЭ получен от РЦОИ",
         "рассадка:",

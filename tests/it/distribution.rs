@@ -79,7 +79,7 @@ fn the_seed_comes_the_working_day_before_the_box_seats_once_and_the_hub_reproduc
 
     // A seating made from another seed (the point's own), reported over the box's own mTLS: caught.
     let box_db = ppe::store::open(&w.dir.join("box/state/ppe.db")).unwrap();
-    let input = ppe::seating::ops::input_from_plan(ppe::plan::store::load_plan(&box_db).unwrap(), EXAM, "0101", Vec::new(), Default::default());
+    let input = ppe::seating::ops::input_from_plan(ppe::plan::store::load_plan(&box_db).unwrap(), EXAM, "0101", Vec::new(), &[], Default::default()).unwrap();
     let own = ppe::seating::seat(&input, 1).unwrap();
     let mut forged = ppe::distribution::ops::seating_report(&box_db, &EXAM.into(), &"0101".into(), Default::default()).unwrap();
     forged.seats = own.seats;

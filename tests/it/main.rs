@@ -8,6 +8,7 @@ mod materials;
 mod plan;
 mod scanning;
 mod schedule;
+mod seatday;
 mod upload;
 mod appliance;
 mod printing;

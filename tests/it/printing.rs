@@ -289,7 +289,7 @@ fn play_day() -> PlayedDay {
     assert!(seats.len() >= 8, "{} seats", seats.len());
     // The roster and one replacement from the reserve, through the CLI. The organizers' order
     // comes from the seating run's seed: the fixture seating records one.
-    let run = ppe::seating::Seating { exam_id: "ege-02".into(), ppe_code: ppe_code.clone(), seed: 1, input_hash: String::new(), seats: Vec::new(), rooms_used: Vec::new(), same_school_pairs: 0, same_school_lower_bound: 0 };
+    let run = ppe::seating::Seating { held: Vec::new(), exam_id: "ege-02".into(), ppe_code: ppe_code.clone(), seed: 1, input_hash: String::new(), seats: Vec::new(), rooms_used: Vec::new(), same_school_pairs: 0, same_school_lower_bound: 0 };
     let tx = conn.transaction().unwrap();
     ppe::seating::store::seating_run_insert(&tx, &run, "2027-05-26T00:00:00Z", "test").unwrap();
     tx.commit().unwrap();
