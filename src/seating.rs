@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod ops;
 pub mod store;
+pub mod variants;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -116,6 +116,12 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
         attendance::ops::issue_kits(&mut conn, &now, TECH_LOGIN, exam_id, &ppe_code)?
     };
     say(ctx, &format!("индивидуальные комплекты: {} бланков с кодами", kits.len()));
+    let variants = {
+        let mut conn = ctx.db()?;
+        crate::printing::kim_ops::ensure_variants(&mut conn, &now, TECH_LOGIN, &crate::model::ExamId::from(exam_id), &ppe_code)?.unwrap_or_default()
+    };
+    let distinct: std::collections::BTreeSet<u16> = variants.values().copied().collect();
+    say(ctx, &format!("варианты КИМ по местам: {} участников, вариантов {}; соседи по парте никогда не получают один вариант", variants.len(), distinct.len()));
 
     // The window: the ГЭК member obtains the key from РЦОИ with their own key file and PIN.
     say(ctx, &format!("ждём окна материалов: {} (по часам РЦОИ)", window_open.format("%H:%M UTC")));

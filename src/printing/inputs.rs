@@ -88,6 +88,8 @@ pub struct DayRecord {
     pub replacements: Vec<Replacement>,
     /// Issues and returns scanned at the staff room desk (ППЭ-14-02).
     pub movements: Vec<Movement>,
+    /// The КИМ variant of each seated participant (empty before the variant plan is drawn).
+    pub variants: std::collections::BTreeMap<String, u16>,
 }
 
 impl DayRecord {
@@ -184,6 +186,7 @@ impl PrintContext<'_> {
                     seat_label: s.seat_label(),
                     participant: self.person(&s.participant_id),
                     sheets: kinds.iter().zip(numbers).map(|(k, n)| self.sheet(*k, *n)).collect(),
+                    variant: self.day.variants.get(&s.participant_id).copied(),
                 })
             })
             .collect()
@@ -326,6 +329,7 @@ impl PrintContext<'_> {
                     early: state.status == Status::FinishedEarly,
                     sheets_issued: self.day.sheets_of(&s.participant_id).count() as u32,
                     sheets_replaced: state.kits_replaced,
+                    variant: self.day.variants.get(&s.participant_id).map(u16::to_string).unwrap_or_default(),
                 }
             })
             .collect()

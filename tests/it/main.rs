@@ -13,3 +13,4 @@ mod monitoring;
 mod webui;
 mod attacks;
 mod gek_webauthn;
+mod variants;

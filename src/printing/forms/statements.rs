@@ -16,6 +16,9 @@ pub struct ProtocolRow {
     pub early: bool,
     pub sheets_issued: u32,
     pub sheets_replaced: u32,
+    /// The КИМ variant the participant's seat was given (empty before it was drawn).
+    #[serde(default)]
+    pub variant: String,
 }
 
 /// A defective kit replaced as a whole: the numbers voided and the numbers given instead.
@@ -73,9 +76,10 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
         heading: vec![format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()],
         columns: vec![
             col("Место", 12.0, Align::Center),
-            col("ФИО участника", 44.0, Align::Left),
-            col("Документ", 24.0, Align::Left),
-            col("Явка", 20.0, Align::Center),
+            col("ФИО участника", 38.0, Align::Left),
+            col("Документ", 20.0, Align::Left),
+            col("Вариант", 10.0, Align::Center),
+            col("Явка", 18.0, Align::Center),
             col("Опоздал", 14.0, Align::Center),
             col("Удалён", 12.0, Align::Center),
             col("Досрочно", 14.0, Align::Center),
@@ -91,6 +95,7 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
                     r.seat.clone(),
                     r.name.clone(),
                     r.document.clone(),
+                    r.variant.clone(),
                     r.status.clone(),
                     r.late_at.clone().unwrap_or_default(),
                     yes(r.removed),
