@@ -9,7 +9,6 @@ pub mod cli;
 pub mod cups;
 pub mod forms;
 pub mod kim;
-pub mod kim_ops;
 pub mod ops;
 pub mod inputs;
 pub mod pdf;

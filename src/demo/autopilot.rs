@@ -118,7 +118,7 @@ pub async fn play_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<crate::
     say(ctx, &format!("индивидуальные комплекты: {} бланков с кодами", kits.len()));
     let variants = {
         let mut conn = ctx.db()?;
-        crate::printing::kim_ops::ensure_variants(&mut conn, &now, TECH_LOGIN, &crate::model::ExamId::from(exam_id), &ppe_code)?.unwrap_or_default()
+        crate::printing::kim::ops::ensure_variants(&mut conn, &now, TECH_LOGIN, &crate::model::ExamId::from(exam_id), &ppe_code)?.unwrap_or_default()
     };
     let distinct: std::collections::BTreeSet<u16> = variants.values().copied().collect();
     say(ctx, &format!("варианты КИМ по местам: {} участников, вариантов {}; соседи по парте никогда не получают один вариант", variants.len(), distinct.len()));

@@ -1,6 +1,6 @@
 //! Printing the exam materials (КИМ, instructions): which files, how many copies, to which
 //! auditorium, and from when. The bytes come from `materials::open_decrypted` (memory) and go
-//! straight into the IPP request (`kim_ops::print_exam_materials`); no plaintext file is ever
+//! straight into the IPP request (`kim/ops.rs`, `print_exam_materials`); no plaintext file is ever
 //! written on the box. The plan of copies is pure.
 //!
 //! DOMAIN.md §2 and §6: one КИМ copy per participant, of the variant their seat was given,
@@ -9,6 +9,8 @@
 //! `Ahead` — the ТОМ model, for every seated participant an hour before the start. A copy is
 //! printed once: a later run (a late arrival marked present) prints only the copies not yet
 //! printed, and the instructions only for a room that had none.
+
+pub mod ops;
 
 use std::collections::BTreeMap;
 

@@ -16,7 +16,7 @@ use anyhow::Context;
 
 use super::cups::CupsTarget;
 use super::inputs::{sheet_needs, PrintContext, PrintSet};
-pub use super::kim_ops::{print_exam_materials, MaterialsPrintRequest};
+pub use super::kim::ops::{print_exam_materials, MaterialsPrintRequest};
 pub use super::records::{load_day, statement_records};
 use super::store::{self as print_store, NewPrintJob, PrintJobRow};
 use super::{JobState, PrintDocument, PrintWhat, PrintingError};
@@ -192,7 +192,7 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     }
     tx.commit().context("commit sheet numbers")?;
     // Kits and the protocol carry each participant's КИМ variant once the package is here.
-    super::kim_ops::ensure_variants(conn, &at, actor, exam_id, &ppe_code)?;
+    super::kim::ops::ensure_variants(conn, &at, actor, exam_id, &ppe_code)?;
     let day = load_day(conn, exam_id, &ppe_code)?;
     let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
     let set = context.build(request.what, auditorium)?;

@@ -76,8 +76,8 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
         heading: vec![format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()],
         columns: vec![
             col("Место", 12.0, Align::Center),
-            col("ФИО участника", 38.0, Align::Left),
-            col("Документ", 20.0, Align::Left),
+            col("ФИО участника", 36.0, Align::Left),
+            col("Документ", 24.0, Align::Left),
             col("Вариант", 10.0, Align::Center),
             col("Явка", 18.0, Align::Center),
             col("Опоздал", 14.0, Align::Center),

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::kim::{self, KimPrintTimes, KimSeat};
-use super::ops::{follow, target, PrintOpsError};
-use super::store::PrintJobRow;
-use super::PrintDocument;
+use super::{KimPrintTimes, KimSeat};
+use crate::printing::kim;
+use crate::printing::ops::{follow, target, PrintOpsError};
+use crate::printing::store::PrintJobRow;
+use crate::printing::PrintDocument;
 use crate::context::EdgeContext;
 use crate::materials::SignedManifest;
 use crate::model::{AuditoriumCode, ExamId, KimPrint};
@@ -73,7 +74,7 @@ pub async fn print_exam_materials(ctx: &EdgeContext, request: &MaterialsPrintReq
         let now = ctx.clock.now();
         if now < from {
             let how = if exam.kim_print == KimPrint::Ahead { "заранее (ТОМ)" } else { "в аудитории" };
-            let local = |t: chrono::DateTime<chrono::Utc>| super::inputs::local_time(&exam, &crate::clock::rfc3339(t));
+            let local = |t: chrono::DateTime<chrono::Utc>| crate::printing::inputs::local_time(&exam, &crate::clock::rfc3339(t));
             return Err(PrintOpsError::KimTooEarly { exam: exam_id.clone(), how, from: local(from), now: local(now) });
         }
         let at = ctx.clock.now_rfc3339();
