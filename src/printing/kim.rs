@@ -222,4 +222,35 @@ mod tests {
         let region = KimPrintTimes { in_room_before_start_min: 10, ..Default::default() };
         assert_eq!(print_from(KimPrint::InRoom, start, region), start - Duration::minutes(10));
     }
+
+    #[test]
+    fn kits_and_the_protocol_carry_each_participants_variant() {
+        use crate::demo::print_fixtures::{demo_day, demo_numbers, demo_seating};
+        use crate::printing::inputs::{sheet_needs, PrintContext};
+        let plan = crate::demo::generate::generate_region(&crate::demo::generate::RegionParams { points: 1, participants: 12, ..Default::default() });
+        let exam = plan.exams.iter().find(|e| e.exam_id == "ege-02").cloned().unwrap();
+        let ppe = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).map(|r| r.ppe_code.clone()).unwrap();
+        let seats = demo_seating(&plan, &exam.exam_id, &ppe);
+        let numbers = demo_numbers(&sheet_needs(&seats, crate::printing::PrintWhat::All, None));
+        let day = demo_day(&plan, &exam, &seats, &numbers);
+        let key = crate::sheet_code::sheet_key(b"k");
+        let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe, seats: &seats, numbers: &numbers, key: &key, day: &day };
+        let room = &seats[0].auditorium;
+        let kits = context.kits(room).unwrap();
+        let rows = context.protocol_rows(room);
+        for (kit, row) in kits.iter().zip(&rows) {
+            let variant = day.variants[&kit.participant.participant_id];
+            assert_eq!(kit.variant, Some(variant));
+            assert_eq!(row.variant, variant.to_string());
+            // The code on each sheet of the kit carries it under the MAC.
+            let code = crate::sheet_code::encode_with_variant(&kit.sheets[0], kit.variant, &key);
+            assert_eq!(crate::sheet_code::decode_with_variant(&code, &key).unwrap().1, Some(variant));
+        }
+        assert!(rows.iter().any(|r| r.variant == "1") && rows.iter().any(|r| r.variant == "2"), "two variants in the room");
+        // Before the variant plan is drawn, the field stays blank (written in by hand).
+        let blank = crate::printing::inputs::DayRecord::default();
+        let early = PrintContext { day: &blank, ..context };
+        assert_eq!(early.kits(room).unwrap()[0].variant, None);
+        assert_eq!(early.protocol_rows(room)[0].variant, "");
+    }
 }

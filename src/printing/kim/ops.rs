@@ -11,13 +11,13 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::{KimPrintTimes, KimSeat};
+use crate::context::EdgeContext;
+use crate::materials::SignedManifest;
+use crate::model::{AuditoriumCode, ExamId, KimPrint};
 use crate::printing::kim;
 use crate::printing::ops::{follow, target, PrintOpsError};
 use crate::printing::store::PrintJobRow;
 use crate::printing::PrintDocument;
-use crate::context::EdgeContext;
-use crate::materials::SignedManifest;
-use crate::model::{AuditoriumCode, ExamId, KimPrint};
 use crate::store::Connection;
 
 type Result<T, E = PrintOpsError> = std::result::Result<T, E>;

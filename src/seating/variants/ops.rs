@@ -131,3 +131,82 @@ pub fn mark_kim_printed(
     tx.commit()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seating::ops::Change;
+
+    fn seated_box() -> (Connection, String) {
+        let mut conn = crate::store::open_in_memory().unwrap();
+        let plan = crate::demo::generate::generate_region(&crate::demo::generate::RegionParams { points: 1, participants: 30, ..Default::default() });
+        let ppe = plan.exam_points[0].ppe_code.clone();
+        let tx = conn.transaction().unwrap();
+        crate::plan::store::replace_plan(&tx, &plan, "t", "t", "t").unwrap();
+        tx.commit().unwrap();
+        crate::seating::ops::run(&mut conn, "2027-05-26T00:00:00Z", "t", "ege-02", &ppe, 77, crate::seating::SeatingRules::default()).unwrap();
+        (conn, ppe)
+    }
+
+    fn audits(conn: &Connection, action: &str) -> Vec<serde_json::Value> {
+        crate::audit::store::all(conn).unwrap().into_iter().filter(|e| e.action == action).map(|e| e.details).collect()
+    }
+
+    #[test]
+    fn the_plan_is_drawn_once_audited_and_followed_by_a_move() {
+        let (mut conn, ppe) = seated_box();
+        let first = ensure(&mut conn, "2027-05-27T02:00:00Z", "t", "ege-02", &ppe, &[2, 1]).unwrap();
+        let seats = crate::seating::store::seat_assignments_for_exam(&conn, "ege-02").unwrap();
+        assert_eq!((first.changed, first.by_participant.len(), first.neighbours_sharing), (seats.len(), seats.len(), 0));
+        let entry = &audits(&conn, "variant.assign")[0];
+        assert_eq!((entry["seed"].as_u64(), entry["variants"].clone()), (Some(77), serde_json::json!([1, 2])));
+        // Nothing changed: nothing written, no second entry.
+        assert_eq!(ensure(&mut conn, "2027-05-27T02:01:00Z", "t", "ege-02", &ppe, &[1, 2]).unwrap().changed, 0);
+        assert_eq!(audits(&conn, "variant.assign").len(), 1);
+
+        // A recorded move to a free seat: only the mover changes, and differs from the new neighbours.
+        let mover = seats[0].participant_id.clone();
+        let room = seats[0].auditorium.clone();
+        let taken: Vec<(u16, u16)> = seats.iter().filter(|s| s.auditorium == room).map(|s| (s.row, s.column)).collect();
+        let free = (1..=10u16)
+            .flat_map(|r| (1..=6u16).map(move |c| (r, c)))
+            .find(|p| !taken.contains(p) && taken.iter().any(|t| t.0.abs_diff(p.0) + t.1.abs_diff(p.1) == 1))
+            .unwrap();
+        let label = crate::model::seat_label(free.0, free.1);
+        let change = Change::Move { participant_id: &mover, to_auditorium: &room, to_seat: Some(&label) };
+        crate::seating::ops::change(
+            &mut conn,
+            "2027-05-27T02:02:00Z",
+            "t",
+            "пересадка по медицинским показаниям",
+            "ege-02",
+            &ppe,
+            change,
+            crate::seating::SeatingRules::default(),
+        )
+        .unwrap();
+        let after = ensure(&mut conn, "2027-05-27T02:03:00Z", "t", "ege-02", &ppe, &[1, 2]).unwrap();
+        assert_eq!(after.changed, 1);
+        assert_eq!(after.neighbours_sharing, 0);
+        let seats = crate::seating::store::seat_assignments_for_exam(&conn, "ege-02").unwrap();
+        let moved = seats.iter().find(|s| s.participant_id == mover).unwrap();
+        for n in seats.iter().filter(|n| super::super::are_neighbours(moved, n)) {
+            assert_ne!(after.by_participant[&mover], after.by_participant[&n.participant_id]);
+        }
+        assert_eq!(variants_of(&conn, "ege-02", &ppe).unwrap(), after.by_participant);
+    }
+
+    #[test]
+    fn a_printed_copy_keeps_its_variant_when_the_package_changes() {
+        let (mut conn, ppe) = seated_box();
+        let first = ensure(&mut conn, "2027-05-27T02:00:00Z", "t", "ege-02", &ppe, &[1, 2]).unwrap();
+        let (who, held) = first.by_participant.iter().next().map(|(p, v)| (p.clone(), *v)).unwrap();
+        mark_kim_printed(&mut conn, "2027-05-27T03:00:00Z", "t", "ege-02", &ppe, 1, held, std::slice::from_ref(&who)).unwrap();
+        assert_eq!(printed_of(&conn, "ege-02", &ppe).unwrap().into_iter().collect::<Vec<_>>(), vec![who.clone()]);
+        assert_eq!(audits(&conn, "variant.kim_printed").len(), 1);
+        // A republished package with other variants: everyone else follows it; the printed copy stays.
+        let again = ensure(&mut conn, "2027-05-27T03:05:00Z", "t", "ege-02", &ppe, &[3, 4, 5]).unwrap();
+        assert_eq!(again.by_participant[&who], held);
+        assert!(again.by_participant.iter().filter(|(p, _)| **p != who).all(|(_, v)| [3, 4, 5].contains(v)));
+    }
+}
