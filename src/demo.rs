@@ -87,7 +87,7 @@ pub struct DemoRegion {
 /// A small PDF standing in for the exam paper (КИМ) of one variant in the demo package; its
 /// visible line names the variant, so a printed copy can be told apart (pdftotext).
 pub fn demo_kim_pdf(exam_id: &str, variant: u16) -> Vec<u8> {
-    demo_pdf(&format!("KIM demo VARIANT {variant}, exam {exam_id}"))
+    demo_pdf(&format!("KIM demo variant {variant}, exam {exam_id}"))
 }
 
 /// A one-page PDF with one line of ASCII text (Helvetica, no embedded font).

@@ -48,7 +48,7 @@ fn variants_on_pages(pdf: &Path) -> Vec<u16> {
         .split('\u{c}')
         .filter(|page| !page.trim().is_empty())
         .map(|page| {
-            let after = page.split("VARIANT ").nth(1).unwrap_or_else(|| panic!("a page without a variant marker in {}: {page}", pdf.display()));
+            let after = page.split("variant ").nth(1).unwrap_or_else(|| panic!("a page without a variant marker in {}: {page}", pdf.display()));
             after.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
         })
         .collect()
