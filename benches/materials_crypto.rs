@@ -25,6 +25,7 @@ fn main() {
     let mut entry = FileEntry {
         name: "bench.pdf".into(),
         role: "kim".into(),
+        variant: None,
         plain_len: size as u64,
         cipher_len: ppe::materials::cipher_len_for(size as u64, chunk),
         plain_sha256: String::new(),

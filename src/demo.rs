@@ -84,13 +84,14 @@ pub struct DemoRegion {
     pub ppe_code: String,
 }
 
-/// A small PDF standing in for one variant of the exam paper (КИМ) in the demo package.
-fn demo_kim_pdf(exam_id: &str, variant: u32) -> Vec<u8> {
+/// A small PDF standing in for the exam paper (КИМ) of one variant in the demo package; its
+/// visible line names the variant, so a printed copy can be told apart (pdftotext).
+pub fn demo_kim_pdf(exam_id: &str, variant: u16) -> Vec<u8> {
     demo_pdf(&format!("KIM demo variant {variant}, exam {exam_id}"))
 }
 
 /// A one-page PDF with one line of ASCII text (Helvetica, no embedded font).
-fn demo_pdf(line: &str) -> Vec<u8> {
+pub fn demo_pdf(line: &str) -> Vec<u8> {
     let text = format!("BT /F1 18 Tf 72 760 Td ({line}) Tj ET");
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
@@ -144,8 +145,10 @@ pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams, hub_addr:
     for exam in &plan.exams {
         let materials = dir.join("materials").join(&exam.exam_id);
         std::fs::create_dir_all(&materials)?;
-        crate::util::write_atomic(&materials.join("1-kim-variant-1.pdf"), &demo_kim_pdf(&exam.exam_id, 1))?;
-        crate::util::write_atomic(&materials.join("1-kim-variant-2.pdf"), &demo_kim_pdf(&exam.exam_id, 2))?;
+        // Two КИМ variants: neighbours in a room never get the same one.
+        for variant in [1, 2] {
+            crate::util::write_atomic(&materials.join(format!("1-kim-variant-{variant}.pdf")), &demo_kim_pdf(&exam.exam_id, variant))?;
+        }
         crate::util::write_atomic(&materials.join("2-instruction.pdf"), &demo_pdf("Instruction for organizers in the auditorium (demo)"))?;
         let request = crate::materials::hub_publish::PublishRequest { exam_id: exam.exam_id.as_str().into(), materials_dir: materials, chunk_size: crate::materials::DEFAULT_CHUNK_SIZE };
         crate::materials::hub_publish::publish(&hub_ctx, &request)?;

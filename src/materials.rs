@@ -18,6 +18,7 @@ pub mod pull;
 pub mod release;
 pub mod scheduler;
 pub mod store;
+pub mod variants;
 pub mod wrap;
 
 use std::io::{Read, Write};
@@ -84,6 +85,9 @@ pub struct FileEntry {
     pub name: String,
     /// `kim`, `instruction`, `template`, … (from the file name; informative).
     pub role: String,
+    /// The КИМ variant of a `kim` file (absent in old packages: their one КИМ is variant 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<u16>,
     pub plain_len: u64,
     pub cipher_len: u64,
     pub plain_sha256: String,
@@ -197,7 +201,7 @@ pub fn verify_manifest(signed: &SignedManifest, expect: &Expectation<'_>) -> Res
             return Err(MaterialsError::Malformed(format!("файл {}: неверный префикс nonce или хеш", f.name)));
         }
     }
-    Ok(())
+    variants::check_manifest_variants(&m.files)
 }
 
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>, MaterialsError> {
@@ -403,6 +407,7 @@ mod tests {
             let mut f = FileEntry {
                 name: (*name).into(),
                 role: "kim".into(),
+                variant: Some(i as u16 + 1),
                 plain_len: plain.len() as u64,
                 cipher_len: 0,
                 plain_sha256: String::new(),

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod day;
 pub mod ops;
 pub mod store;
+pub mod variants;
 
 pub use changes::{add_participant, close_auditorium, move_participant};
 

@@ -5,7 +5,10 @@
 //! 7-digit sheet number unique within (exam, exam point), `check` its Luhn digit (catches a
 //! misread by a person typing it in), and `mac` the first 8 bytes (16 hex) of
 //! HMAC-SHA256(box sheet key, everything before it), so a page cannot be forged or swapped in
-//! from another set. Pure; no I/O.
+//! from another set. A kit's sheets also carry the participant's КИМ variant, so РЦОИ can mark
+//! the work (DOMAIN.md §6): `PPE1.<exam_id>.<ppe_code>.<kind>.<number>.<check>.V<variant>.<mac>`,
+//! the variant under the same MAC. Codes without it (statements, kits printed before the
+//! package came) keep the 7-field form and decode as before. Pure; no I/O.
 
 use ring::hmac;
 
@@ -89,7 +92,18 @@ pub fn luhn_digit(number: u32) -> u8 {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, &d)| if i % 2 == 0 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { d })
+        .map(|(i, &d)| {
+            if i % 2 == 0 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
         .sum();
     ((10 - sum % 10) % 10) as u8
 }
@@ -106,16 +120,36 @@ pub fn encode(id: &SheetId, key: &hmac::Key) -> String {
     format!("{b}.{}", hex::encode(&tag.as_ref()[..8]))
 }
 
+/// Encodes a kit sheet with the participant's КИМ variant (`None`: the 7-field code of
+/// [`encode`]).
+pub fn encode_with_variant(id: &SheetId, variant: Option<u16>, key: &hmac::Key) -> String {
+    let Some(v) = variant else { return encode(id, key) };
+    let b = format!("{}.V{v}", body(id));
+    let tag = hmac::sign(key, b.as_bytes());
+    format!("{b}.{}", hex::encode(&tag.as_ref()[..8]))
+}
+
 /// Decodes and verifies a code read from a page.
 pub fn decode(text: &str, key: &hmac::Key) -> Result<SheetId, SheetCodeError> {
+    decode_with_variant(text, key).map(|(id, _)| id)
+}
+
+/// Decodes and verifies a code, with the КИМ variant a kit sheet carries.
+pub fn decode_with_variant(text: &str, key: &hmac::Key) -> Result<(SheetId, Option<u16>), SheetCodeError> {
     let text = text.trim();
     if !text.starts_with("PPE1.") {
         return Err(SheetCodeError::Foreign);
     }
-    let parts: Vec<&str> = text.split('.').collect();
-    if parts.len() != 7 {
-        return Err(SheetCodeError::Malformed("expected 7 fields"));
-    }
+    let mut parts: Vec<&str> = text.split('.').collect();
+    let variant = match parts.len() {
+        7 => None,
+        8 => {
+            let field = parts.remove(6);
+            let digits = field.strip_prefix('V').filter(|d| (1..=3).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
+            Some(digits.and_then(|d| d.parse::<u16>().ok()).ok_or(SheetCodeError::Malformed("variant is not V and 1 to 3 digits"))?)
+        }
+        _ => return Err(SheetCodeError::Malformed("expected 7 or 8 fields")),
+    };
     let kind = SheetKind::parse(parts[3]).ok_or(SheetCodeError::Malformed("unknown sheet kind"))?;
     if parts[4].len() != 7 || !parts[4].bytes().all(|b| b.is_ascii_digit()) {
         return Err(SheetCodeError::Malformed("sheet number is not 7 digits"));
@@ -127,12 +161,15 @@ pub fn decode(text: &str, key: &hmac::Key) -> Result<SheetId, SheetCodeError> {
     }
     let mac = hex::decode(parts[6]).map_err(|_| SheetCodeError::Malformed("mac is not hex"))?;
     let id = SheetId { exam_id: parts[1].to_string(), ppe_code: parts[2].to_string(), kind, number };
-    let b = body(&id);
+    let b = match variant {
+        Some(v) => format!("{}.V{v}", body(&id)),
+        None => body(&id),
+    };
     let tag = hmac::sign(key, b.as_bytes());
     if mac.len() != 8 || !constant_time_eq(&tag.as_ref()[..8], &mac) {
         return Err(SheetCodeError::BadMac);
     }
-    Ok(id)
+    Ok((id, variant))
 }
 
 /// Compares without an early exit, so the time taken says nothing about where they differ.
@@ -161,7 +198,30 @@ mod tests {
         assert!(matches!(decode("PPE1.a.b", &key), Err(SheetCodeError::Malformed(_))));
     }
 
+    #[test]
+    fn a_kit_code_carries_its_variant_under_the_mac() {
+        let key = sheet_key(b"box secret");
+        let code = encode_with_variant(&id(42), Some(2), &key);
+        assert!(code.contains(".V2."), "{code}");
+        assert_eq!(decode_with_variant(&code, &key).unwrap(), (id(42), Some(2)));
+        // Everything that reads only the sheet (scanning, the desk) reads it as before.
+        assert_eq!(decode(&code, &key).unwrap(), id(42));
+        // The variant cannot be changed on the page: the MAC covers it.
+        assert_eq!(decode(&code.replace(".V2.", ".V1."), &key), Err(SheetCodeError::BadMac));
+        // Without a variant the code is the 7-field one.
+        assert_eq!(encode_with_variant(&id(42), None, &key), encode(&id(42), &key));
+        assert_eq!(decode_with_variant(&encode(&id(42), &key), &key).unwrap(), (id(42), None));
+        assert!(matches!(decode(&code.replace(".V2.", ".X2."), &key), Err(SheetCodeError::Malformed(_))));
+        assert!(matches!(decode(&code.replace(".V2.", ".V2222."), &key), Err(SheetCodeError::Malformed(_))));
+    }
+
     proptest! {
+        #[test]
+        fn any_kit_sheet_with_a_variant_round_trips(n in 0u32..=MAX_NUMBER, v in 1u16..=999) {
+            let key = sheet_key(b"k");
+            prop_assert_eq!(decode_with_variant(&encode_with_variant(&id(n), Some(v), &key), &key).unwrap(), (id(n), Some(v)));
+        }
+
         #[test]
         fn any_sheet_round_trips(n in 0u32..=MAX_NUMBER, k in 0usize..5, exam in "[a-z0-9-]{1,12}", ppe in "[0-9]{4}") {
             let key = sheet_key(b"k");

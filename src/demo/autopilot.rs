@@ -140,6 +140,12 @@ async fn prepare_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
         attendance::ops::issue_kits(&mut conn, &now, TECH_LOGIN, exam_id, &ppe_code)?
     };
     say(ctx, &format!("{exam_id}: индивидуальные комплекты: {} бланков с кодами", kits.len()));
+    let variants = {
+        let mut conn = ctx.db()?;
+        crate::printing::kim::ops::ensure_variants(&mut conn, &now, TECH_LOGIN, &crate::model::ExamId::from(exam_id), &ppe_code)?.unwrap_or_default()
+    };
+    let distinct: std::collections::BTreeSet<u16> = variants.values().copied().collect();
+    say(ctx, &format!("{exam_id}: варианты КИМ по местам: {} участников, вариантов {}; соседи по парте никогда не получают один вариант", variants.len(), distinct.len()));
     Ok(())
 }
 

@@ -52,6 +52,8 @@ pub fn demo_numbers(needs: &[(String, Vec<SheetKind>)]) -> HashMap<String, Vec<u
 /// removal and an early finish, one worker replacement and the desk's issue and return.
 pub fn demo_day(plan: &Plan, exam: &Exam, seats: &[SeatAssignment], numbers: &HashMap<String, Vec<u32>>) -> DayRecord {
     let mut day = DayRecord::default();
+    // Two КИМ variants, drawn as the box draws them (neighbours never share one).
+    day.variants = crate::seating::variants::assign(seats, &[1, 2], 1, &Default::default()).map(|p| p.by_participant).unwrap_or_default();
     let Some(start) = exam.start_utc() else { return day };
     let at = |minutes: i64| (start + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let gek = plan.workers.iter().find(|w| w.roles.contains(&WorkerRole::GekMember)).or(plan.workers.first()).map(|w| w.worker_id.clone()).unwrap_or_default();

@@ -66,6 +66,8 @@ pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &Publis
     if inputs.is_empty() {
         anyhow::bail!("materials folder {} has no files", materials_dir.display());
     }
+    let roles: Vec<(String, String)> = inputs.iter().map(|(name, _)| (name.clone(), super::role_for_file_name(name).to_string())).collect();
+    let variants = super::variants::number_kim_files(&roles).map_err(|e| anyhow::anyhow!("{}: {e}", materials_dir.display()))?;
     let hub_key = crate::keys::load_ed25519(&ctx.config.signing_key_file)?;
     let publish_root = publish_dir(&ctx.config);
     let rng = ring::rand::SystemRandom::new();
@@ -100,6 +102,7 @@ pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &Publis
             let mut entry = FileEntry {
                 name: name.clone(),
                 role: super::role_for_file_name(name).into(),
+                variant: variants.get(name).copied(),
                 plain_len,
                 cipher_len: super::cipher_len_for(plain_len, chunk_size),
                 plain_sha256: String::new(),
@@ -152,12 +155,13 @@ pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &Publis
     Ok(out)
 }
 
-/// Small stand-in materials for `ppe demo` (a КИМ, an instruction, a template), so the demo
+/// Small stand-in materials for `ppe demo` (two КИМ variants, an instruction, a template), so the demo
 /// can publish a package without real exam papers.
 pub fn write_demo_materials(dir: &Path, exam_id: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     let files = [
         ("kim-variant-1.txt", format!("КИМ экзамена {exam_id}, вариант 1 (демонстрационный).\n")),
+        ("kim-variant-2.txt", format!("КИМ экзамена {exam_id}, вариант 2 (демонстрационный).\n")),
         ("instruction.txt", format!("Инструкция для организаторов в аудитории, экзамен {exam_id} (демонстрационная).\n")),
         ("template-answers.txt", "Шаблон бланка ответов (демонстрационный).\n".to_string()),
     ];
@@ -183,6 +187,6 @@ mod tests {
             .map(|e| super::super::role_for_file_name(&e.unwrap().file_name().to_string_lossy()))
             .collect();
         roles.sort();
-        assert_eq!(roles, ["instruction", "kim", "template"]);
+        assert_eq!(roles, ["instruction", "kim", "kim", "template"]);
     }
 }

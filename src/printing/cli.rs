@@ -49,13 +49,19 @@ pub struct PrintArgs {
     /// How long to follow each job in CUPS before reporting it.
     #[arg(long, default_value_t = 30)]
     pub wait_secs: u64,
+    /// Judge when КИМ may be printed at this time instead of now (RFC 3339; tests, drills).
+    #[arg(long)]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The audit entries of the command line name this actor.
 const ACTOR: &str = "cli";
 
 pub fn run(config: &Path, args: PrintArgs) -> anyhow::Result<()> {
-    let ctx = EdgeContext::open(config)?;
+    let mut ctx = EdgeContext::open(config)?;
+    if let Some(now) = args.now {
+        ctx = ctx.with_clock(crate::clock::Clock::simulated(now, 1.0));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("start runtime")?;
     runtime.block_on(run_async(&ctx, args))
 }

@@ -60,6 +60,9 @@ pub struct KitInput {
     pub participant: PersonOnForm,
     /// In print order: registration, answers № 1, answers № 2 pages, additional sheets.
     pub sheets: Vec<SheetId>,
+    /// The participant's КИМ variant: in every sheet's code and in the БР's «Вариант» field
+    /// (`None` before the package came: written in by hand).
+    pub variant: Option<u16>,
 }
 
 const LEFT: f32 = 18.0;
@@ -68,8 +71,12 @@ const CODE_TOP: f32 = 16.0;
 
 /// The code block of a machine-read page: fiducials, the QR code, its sheet number in digits.
 fn machine_marks(page: &mut Page, id: &SheetId, key: &hmac::Key) -> Result<(), PrintingError> {
+    machine_marks_with_variant(page, id, None, key)
+}
+
+fn machine_marks_with_variant(page: &mut Page, id: &SheetId, variant: Option<u16>, key: &hmac::Key) -> Result<(), PrintingError> {
     page.fiducials();
-    page.qr_code(CODE_X, CODE_TOP, CODE_SIZE_MM, &sheet_code::encode(id, key))?;
+    page.qr_code(CODE_X, CODE_TOP, CODE_SIZE_MM, &sheet_code::encode_with_variant(id, variant, key))?;
     page.text_in(CODE_X - 10.0, CODE_TOP + CODE_SIZE_MM + 3.5, CODE_SIZE_MM + 10.0, 7.0, false, Align::Right, &sheet_number_text(id))
 }
 
@@ -98,7 +105,7 @@ fn char_boxes(page: &mut Page, x: f32, top: f32, count: usize, label: &str, valu
 }
 
 fn kit_header(page: &mut Page, kit: &KitInput, title: &str, id: &SheetId, key: &hmac::Key) -> Result<f32, PrintingError> {
-    machine_marks(page, id, key)?;
+    machine_marks_with_variant(page, id, kit.variant, key)?;
     page.text(LEFT, 22.0, 14.0, true, title)?;
     page.text_in(LEFT, 29.0, CODE_X - LEFT - 4.0, 9.0, false, Align::Left, &kit.exam.line())?;
     field(page, LEFT, 36.0, 30.0, "Код ППЭ", &kit.exam.ppe_code)?;
@@ -119,6 +126,7 @@ fn registration_page(doc: &Document, kit: &KitInput, id: &SheetId, key: &hmac::K
         top += 12.0;
     }
     field(&mut page, LEFT, top, 100.0, "Документ, удостоверяющий личность", &p.document)?;
+    field(&mut page, LEFT + 104.0, top, 30.0, "Вариант", &kit.variant.map(|v| v.to_string()).unwrap_or_default())?;
     top += 16.0;
     top = page.paragraph(
         LEFT,

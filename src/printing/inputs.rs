@@ -84,6 +84,8 @@ pub struct DayRecord {
     pub replacements: Vec<Replacement>,
     /// Issues and returns scanned at the staff room desk (ППЭ-14-02).
     pub movements: Vec<Movement>,
+    /// The КИМ variant of each seated participant (empty before the variant plan is drawn).
+    pub variants: std::collections::BTreeMap<String, u16>,
 }
 
 impl DayRecord {
@@ -185,6 +187,7 @@ impl PrintContext<'_> {
                     seat_label: s.seat_label(),
                     participant: self.person(&s.participant_id),
                     sheets: kit.sheets().iter().zip(numbers).map(|(k, n)| self.sheet(*k, *n)).collect(),
+                    variant: self.day.variants.get(&s.participant_id).copied(),
                 })
             })
             .collect()
@@ -329,6 +332,7 @@ impl PrintContext<'_> {
                     sheets_issued: self.day.sheets_of(&s.participant_id).filter(|x| x.kind != SheetKind::Additional).count() as u32,
                     sheets_replaced: state.kits_replaced,
                     additional: self.additional_of(std::iter::once(s.participant_id.as_str())),
+                    variant: self.day.variants.get(&s.participant_id).map(u16::to_string).unwrap_or_default(),
                 }
             })
             .collect()

@@ -8,7 +8,7 @@
 //! here. A database connection is taken from the pool for each short step and never held
 //! across an await, so the futures are `Send`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use anyhow::Context;
 
 use super::cups::CupsTarget;
 use super::inputs::{sheet_needs, PrintContext, PrintSet};
+pub use super::kim::ops::{print_exam_materials, MaterialsPrintRequest};
 pub use super::records::{load_day, statement_records};
 use super::store::{self as print_store, NewPrintJob, PrintJobRow};
 use super::{JobState, PrintDocument, PrintWhat, PrintingError};
@@ -46,6 +47,12 @@ pub enum PrintOpsError {
     NoPackage(ExamId),
     #[error("нет рассадки на экзамен {exam}{room}: печатать материалы некому")]
     NobodySeated { exam: ExamId, room: String },
+    #[error("КИМ экзамена {exam} печатаются {how} не раньше {from} по местному времени ППЭ (сейчас {now})")]
+    KimTooEarly { exam: ExamId, how: &'static str, from: String, now: String },
+    #[error("экзамен {exam}{room}: {reason}")]
+    NoKimToPrint { exam: ExamId, room: String, reason: &'static str },
+    #[error(transparent)]
+    KimPlan(#[from] super::kim::KimPlanError),
     #[error(transparent)]
     Form(#[from] PrintingError),
     /// A store, file or key that could not be read or written (the chain says which).
@@ -185,6 +192,8 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
         audit(&tx, &at, actor, "print.sheets_reserve", exam_id, serde_json::json!({"ppe_code": ppe_code, "count": reserved}))?;
     }
     tx.commit().context("commit sheet numbers")?;
+    // Kits and the protocol carry each participant's КИМ variant once the package is here.
+    super::kim::ops::ensure_variants(conn, &at, actor, exam_id, &ppe_code)?;
     let day = load_day(conn, exam_id, &ppe_code)?;
     let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
     let set = context.build(request.what, auditorium)?;
@@ -255,7 +264,7 @@ fn update_state(ctx: &EdgeContext, actor: &str, row: &PrintJobRow, status: &supe
 
 /// Records a job CUPS accepted, follows it until it settles (or `wait` passes), records where it got.
 #[allow(clippy::too_many_arguments)]
-async fn follow(ctx: &EdgeContext, actor: &str, target: &CupsTarget, exam_id: &str, doc: &PrintDocument, sha: &str, cups_job: i64, reprint_of: Option<i64>, wait: Duration) -> Result<PrintJobRow> {
+pub(super) async fn follow(ctx: &EdgeContext, actor: &str, target: &CupsTarget, exam_id: &str, doc: &PrintDocument, sha: &str, cups_job: i64, reprint_of: Option<i64>, wait: Duration) -> Result<PrintJobRow> {
     let id = record_job(ctx, actor, exam_id, doc, sha, &target.printer, Some(cups_job), JobState::Pending, reprint_of)?;
     let status = target.wait_settled(cups_job, wait).await?;
     update_state(ctx, actor, &job_get(ctx, id)?, &status)?;
@@ -379,67 +388,6 @@ pub async fn reprint(ctx: &EdgeContext, request: &ReprintRequest) -> Result<Prin
     let doc = set.documents.iter().find(|d| d.file_name == row.document).ok_or_else(|| PrintOpsError::DocumentGone(row.document.clone()))?;
     let target = target(ctx, Some(&printer))?;
     submit(ctx, &request.actor, &target, &request.exam_id, doc, Some(job), request.wait).await
-}
-
-/// The exam materials to print from memory (`--what kim`).
-#[derive(Debug, Clone)]
-pub struct MaterialsPrintRequest {
-    pub exam_id: ExamId,
-    pub auditorium: Option<AuditoriumCode>,
-    pub printer: Option<String>,
-    pub wait: Duration,
-    pub actor: String,
-}
-
-/// Prints the exam materials decrypted in memory (`materials::open_decrypted`: the key must be
-/// held and activated by a ГЭК member): per auditorium, КИМ once per seated participant (IPP
-/// copies) and the other files once. Each job is recorded with the hash of what was sent;
-/// nothing plaintext touches the disk.
-pub async fn print_exam_materials(ctx: &EdgeContext, request: &MaterialsPrintRequest) -> Result<Vec<PrintJobRow>> {
-    let exam_id = &request.exam_id;
-    let auditorium = request.auditorium.as_deref();
-    let target = target(ctx, request.printer.as_deref())?;
-    let (files, seated) = {
-        let conn = ctx.db()?;
-        let (_, json) = crate::materials::store::manifest_get(&conn, exam_id).context("load manifest")?.ok_or_else(|| PrintOpsError::NoPackage(exam_id.clone()))?;
-        let signed: crate::materials::SignedManifest = serde_json::from_str(&json).context("stored manifest")?;
-        let files: Vec<(String, String)> = signed.manifest.files.iter().map(|f| (f.name.clone(), f.role.clone())).collect();
-        let mut seated: BTreeMap<String, u32> = BTreeMap::new();
-        for s in crate::seating::store::seat_assignments_for_exam(&conn, exam_id).context("load seating")?.into_iter().filter(|s| s.ppe_code == ctx.config.ppe_code) {
-            if auditorium.is_none_or(|a| a == s.auditorium) {
-                *seated.entry(s.auditorium).or_default() += 1;
-            }
-        }
-        (files, seated)
-    };
-    if seated.is_empty() {
-        return Err(PrintOpsError::NobodySeated { exam: exam_id.clone(), room: auditorium.map(|a| format!(" в аудитории {a}")).unwrap_or_default() });
-    }
-    let jobs = super::kim::plan_copies(&files, &seated);
-    // Locked in RAM and wiped on drop; each job gets its own locked copy, dropped (wiped) by
-    // the IPP client once sent. The PrintDocument carries no bytes.
-    let mut decrypted: HashMap<String, crate::util::plaintext::Plaintext> = HashMap::new();
-    let mut rows = Vec::new();
-    for job in jobs {
-        if !decrypted.contains_key(&job.file_name) {
-            decrypted.insert(job.file_name.clone(), crate::materials::pull::open_decrypted(ctx, exam_id, &job.file_name)?);
-        }
-        let doc = PrintDocument {
-            file_name: job.file_name.clone(),
-            title: format!("{exam_id} {} ауд. {} ×{}", job.file_name, job.auditorium, job.copies),
-            form: "КИМ".into(),
-            auditorium: Some(job.auditorium.clone()),
-            pages: job.copies,
-            bytes: Vec::new(),
-        };
-        let plaintext = &decrypted[&job.file_name];
-        let sha = crate::util::sha256_hex(plaintext);
-        let cups_job = target.submit_copies(&doc.title, plaintext.clone(), super::kim::document_format(&job.file_name), job.copies).await?;
-        rows.push(follow(ctx, &request.actor, &target, exam_id, &doc, &sha, cups_job, None, request.wait).await?);
-    }
-    // The plaintext lived only in this map: wiped here.
-    decrypted.clear();
-    Ok(rows)
 }
 
 /// Runs blocking work (PDF layout, SQLite) on the blocking pool when a runtime drives us.

@@ -100,6 +100,8 @@ pub fn build_or_reuse(
         "ppe_code": ppe_code,
         "created_at": now,
         "seating": seating,
+        // Each participant's КИМ variant (and its seat), so РЦОИ can mark the work.
+        "variants": crate::seating::variants::store::variants_for_exam(conn, exam_id, ppe_code)?,
         "pages": pages.iter().map(|p| serde_json::json!({
             "page_id": p.page_id, "sha256": p.sha256, "size": p.size, "scanned_at": p.scanned_at,
             "status": p.status, "reason": p.reason, "sheet_kind": p.sheet_kind, "sheet_number": p.sheet_number,

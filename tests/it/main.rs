@@ -22,3 +22,4 @@ mod appeals;
 mod planchange;
 mod plandata;
 mod kits;
+mod variants;

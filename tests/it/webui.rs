@@ -553,13 +553,49 @@ fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
         driver.js("document.querySelector('select[name=what]').value='seating';return '';").await;
         let msg = submit_and_wait(&driver, "#print", "отправлено заданий").await;
         assert!(!msg.contains("НЕ напечатано"), "{msg}");
+        // Attendance in every auditorium: everyone present, then one removal and one early finish.
+        open(&driver, &base, &format!("/attendance?exam={EXAM}")).await;
+        let rooms: Vec<String> = driver
+            .js("return Array.from(document.querySelectorAll('select[name=auditorium] option')).map(o=>o.value).join(',');")
+            .await
+            .as_str()
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        for room in &rooms {
+            loop {
+                open(&driver, &base, &format!("/attendance?exam={EXAM}&auditorium={room}")).await;
+                let pid = driver.js("var b=document.querySelector('button[data-kind=present]');return b?b.dataset.participant:'';").await;
+                let pid = pid.as_str().unwrap_or("").to_string();
+                if pid.is_empty() {
+                    break;
+                }
+                submit_and_wait(&driver, &format!("button[data-kind=present][data-participant='{pid}']"), &pid).await;
+            }
+        }
         // The exam materials for one auditorium, decrypted in memory, to cups-pdf.
         let first_room = ppe::seating::store::seat_assignments_for_exam(&ppe::store::open(&db_path).unwrap(), EXAM).unwrap()[0].auditorium.clone();
-        open(&driver, &base, &format!("/print?exam={EXAM}")).await;
-        driver.js("document.querySelector('select[name=what]').value='kim';return '';").await;
-        driver.type_into("input[name=auditorium]", &first_room).await;
-        let msg = submit_and_wait(&driver, "#print", "отправлено заданий").await;
-        assert!(!msg.contains("НЕ напечатано"), "{msg}");
+        // КИМ is printed in the room for those present, from the start (Exam.kim_print
+        // in_room): refused before it, then printed once the simulated clock gets there.
+        let started = Instant::now();
+        loop {
+            open(&driver, &base, &format!("/print?exam={EXAM}")).await;
+            driver.js("document.querySelector('select[name=what]').value='kim';return '';").await;
+            driver.type_into("input[name=auditorium]", &first_room).await;
+            driver.js("var m=document.getElementById('msg');if(m)m.id='msg-old';return '';").await;
+            driver.click("#print").await;
+            let answer = "var m=document.getElementById('msg');var e=document.querySelector('.panel.error');var t=(m?m.textContent:'')+(e?'ERR '+e.textContent:'');\
+                          return (t.indexOf('заданий')>=0||t.indexOf('раньше')>=0)?'ANSWER '+t:'';";
+            let msg = driver.wait_text(answer, "ANSWER").await;
+            if msg.contains("отправлено заданий") {
+                assert!(!msg.contains("НЕ напечатано"), "{msg}");
+                break;
+            }
+            assert!(msg.contains("не раньше"), "{msg}");
+            assert!(started.elapsed() < Duration::from_secs(300), "КИМ could not be printed after the start: {msg}");
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        }
         let kim_text = {
             let started = Instant::now();
             loop {
@@ -591,27 +627,6 @@ fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
             std::thread::sleep(Duration::from_millis(300));
         }
 
-        // Attendance in every auditorium: everyone present, then one removal and one early finish.
-        open(&driver, &base, &format!("/attendance?exam={EXAM}")).await;
-        let rooms: Vec<String> = driver
-            .js("return Array.from(document.querySelectorAll('select[name=auditorium] option')).map(o=>o.value).join(',');")
-            .await
-            .as_str()
-            .unwrap()
-            .split(',')
-            .map(str::to_string)
-            .collect();
-        for room in &rooms {
-            loop {
-                open(&driver, &base, &format!("/attendance?exam={EXAM}&auditorium={room}")).await;
-                let pid = driver.js("var b=document.querySelector('button[data-kind=present]');return b?b.dataset.participant:'';").await;
-                let pid = pid.as_str().unwrap_or("").to_string();
-                if pid.is_empty() {
-                    break;
-                }
-                submit_and_wait(&driver, &format!("button[data-kind=present][data-participant='{pid}']"), &pid).await;
-            }
-        }
         let room = &rooms[0];
         open(&driver, &base, &format!("/attendance?exam={EXAM}&auditorium={room}")).await;
         shot(&driver, "attendance").await;

@@ -21,6 +21,8 @@ pub struct ProtocolRow {
     /// sheet № 2, so the column prints «—».
     #[serde(default)]
     pub additional: Option<u32>,
+    /// The КИМ variant the participant's seat was given (empty before it was drawn).
+    pub variant: String,
 }
 
 /// A defective kit replaced as a whole: the numbers voided and the numbers given instead.
@@ -91,8 +93,9 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
         heading: [format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()].into_iter().chain(kit_line(&input.kit)).collect(),
         columns: vec![
             col("Место", 11.0, Align::Center),
-            col("ФИО участника", 38.0, Align::Left),
-            col("Документ", 22.0, Align::Left),
+            col("ФИО участника", 32.0, Align::Left),
+            col("Документ", 20.0, Align::Left),
+            col("Вариант", 8.0, Align::Center),
             col("Явка", 18.0, Align::Center),
             col("Опоздал", 14.0, Align::Center),
             col("Удалён", 12.0, Align::Center),
@@ -110,6 +113,7 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
                     r.seat.clone(),
                     r.name.clone(),
                     r.document.clone(),
+                    r.variant.clone(),
                     r.status.clone(),
                     r.late_at.clone().unwrap_or_default(),
                     yes(r.removed),

@@ -15,6 +15,8 @@ use crate::materials::{Hub, World, EXAM, IN_WINDOW};
 
 /// Long after ege-02 (and its extra time) is over, well inside the retention period.
 const AFTER_EXAM: &str = "2027-05-27T12:00:00Z";
+/// ege-02's start (10:00 +07): КИМ is printed in the room from then.
+const AT_START: &str = "2027-05-27T03:00:00Z";
 
 fn is_tmpfs(path: &Path) -> bool {
     Command::new("stat").args(["-f", "-c", "%T"]).arg(path).output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "tmpfs").unwrap_or(false)
@@ -325,6 +327,12 @@ fn printed_kim_leaves_no_plaintext_on_persistent_disk_and_wipe_purges_its_jobs()
         let tx = db.transaction().unwrap();
         ppe::seating::store::replace_seating(&tx, EXAM, "0101", &seats).unwrap();
         tx.commit().unwrap();
+        // КИМ is printed in the room for those present (Exam.kim_print): everyone is.
+        for seat in &seats {
+            let (participant_id, kind) = (seat.participant_id.clone(), ppe::attendance::EventKind::Present);
+            let e = ppe::attendance::ExamEvent { medical_worker_id: String::new(), exam_id: EXAM.into(), participant_id, kind, at: AT_START.into(), reason: String::new(), gek_worker_id: String::new(), actor: "organizer".into() };
+            ppe::attendance::ops::record(&mut db, AT_START, e).unwrap();
+        }
     }
     // The assigned ГЭК member activates with the key file РЦОИ issued (the key comes only so).
     let (gek_key, pin) = w.enroll_gek(&w.gek_member("0101"));
@@ -332,7 +340,7 @@ fn printed_kim_leaves_no_plaintext_on_persistent_disk_and_wipe_purges_its_jobs()
     assert!(o.status.success(), "activate: {}", text(&o));
     drop(hub);
 
-    let o = ppe(&["edge", "print", "--config", w.box_toml.to_str().unwrap(), "--exam", EXAM, "--what", "kim", "--wait-secs", "60"]);
+    let o = ppe(&["edge", "print", "--config", w.box_toml.to_str().unwrap(), "--exam", EXAM, "--what", "kim", "--now", AT_START, "--wait-secs", "60"]);
     assert!(o.status.success(), "print КИМ: {}", text(&o));
     assert!(stdout(&o).contains("completed"), "{}", text(&o));
     // It did print: cups-pdf wrote the PDFs into its folder on tmpfs.
