@@ -57,6 +57,7 @@ pub fn demo_day(plan: &Plan, exam: &Exam, seats: &[SeatAssignment], numbers: &Ha
     let Some(start) = exam.start_utc() else { return day };
     let at = |minutes: i64| (start + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let gek = plan.workers.iter().find(|w| w.roles.contains(&WorkerRole::GekMember)).or(plan.workers.first()).map(|w| w.worker_id.clone()).unwrap_or_default();
+    let medical = plan.workers.iter().find(|w| w.roles.contains(&WorkerRole::Medical)).map(|w| w.worker_id.clone()).unwrap_or_else(|| gek.clone());
     let mut next_number = numbers.values().flatten().copied().max().unwrap_or(0) + 1;
     let kinds = kit_of(exam).map(|k| k.sheets().to_vec()).unwrap_or_default();
     for (i, s) in seats.iter().enumerate() {
@@ -64,7 +65,8 @@ pub fn demo_day(plan: &Plan, exam: &Exam, seats: &[SeatAssignment], numbers: &Ha
         for (kind, number) in kinds.iter().zip(&given) {
             day.issued.push(IssuedSheet { exam_id: exam.exam_id.clone(), ppe_code: s.ppe_code.clone(), kind: *kind, number: *number, participant_id: Some(s.participant_id.clone()), kit: 1, voided: i == 3 });
         }
-        let event = |kind, minutes, reason: &str, gek: &str| ExamEvent { medical_worker_id: String::new(),
+        let event = |kind: EventKind, minutes, reason: &str, gek: &str| ExamEvent {
+            medical_worker_id: if kind == EventKind::FinishedEarly { medical.clone() } else { String::new() },
             exam_id: exam.exam_id.clone(),
             participant_id: s.participant_id.clone(),
             kind,
@@ -79,7 +81,7 @@ pub fn demo_day(plan: &Plan, exam: &Exam, seats: &[SeatAssignment], numbers: &Ha
             _ => day.events.push(event(EventKind::Present, 0, "", "")),
         }
         match i {
-            0 => day.events.push(event(EventKind::FinishedEarly, 135, "Ухудшение самочувствия; осмотр медицинского работника, участник не может продолжить экзамен.", "")),
+            0 => day.events.push(event(EventKind::FinishedEarly, 135, "Ухудшение самочувствия; осмотр медицинского работника, участник не может продолжить экзамен.", &gek)),
             1 => day.events.push(event(EventKind::Removed, 102, "Использование мобильного телефона во время экзамена (зафиксировано организатором в аудитории).", &gek)),
             2 => {
                 day.events.push(event(EventKind::Left, 60, "туалет", ""));
