@@ -418,7 +418,22 @@ pub(crate) mod tests {
     use super::*;
 
     fn exam(kind: ExamKind, code: &str, name: &str) -> Exam {
-        Exam { kind, subject_code: code.into(), subject_name: name.into(), utc_offset_min: 180, ..crate::monitoring::tests::exam() }
+        Exam {
+            exam_id: "ege-02".into(),
+            kind,
+            level: 11,
+            subject_code: code.into(),
+            subject_name: name.into(),
+            date: "2027.05.27".into(),
+            start: "10:00".into(),
+            duration_min: 235,
+            materials_open_before_min: 60,
+            materials_close_after_start_min: 30,
+            upload_deadline_after_end_min: 60,
+            utc_offset_min: 180,
+            kim_print: Default::default(),
+            kit: String::new(),
+        }
     }
 
     /// An exam point with its own offset (or none, as in plans from before points had one).

@@ -5,7 +5,7 @@
 use anyhow::{bail, Context};
 
 use super::store::{self, NewAppeal};
-use super::{Appeal, AppealsRecord, Review};
+use super::{Appeal, Review};
 use crate::attendance::ops::require_signatory;
 use crate::audit::{self, NewEntry};
 use crate::model::WorkerRole;
@@ -86,10 +86,4 @@ pub fn review(conn: &mut Connection, r: &ReviewRequest<'_>) -> anyhow::Result<Ap
     })?;
     tx.commit()?;
     store::appeal_get(conn, r.appeal_id)?.context("the appeal just reviewed")
-}
-
-/// The bundle's record of the exam's appeals at the point, or `None` when none was filed.
-pub fn record(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Result<Option<AppealsRecord>> {
-    let appeals = store::appeals_for_exam(conn, exam_id, ppe_code)?;
-    Ok((!appeals.is_empty()).then(|| AppealsRecord::new(exam_id, ppe_code, appeals)))
 }

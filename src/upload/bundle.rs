@@ -157,8 +157,10 @@ fn statement_records(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow
     };
     let mut out = Vec::new();
     // Appeals about the procedure (ППЭ-02) and their reviews (ППЭ-03) filed at the point.
-    if let Some(appeals) = crate::appeals::ops::record(conn, exam_id, ppe_code)? {
-        out.push((format!("records-{}", crate::appeals::AppealsRecord::FILE_NAME), serde_json::to_vec_pretty(&appeals)?));
+    let appeals = crate::appeals::store::appeals_for_exam(conn, exam_id, ppe_code)?;
+    if !appeals.is_empty() {
+        let record = crate::appeals::AppealsRecord::new(exam_id, ppe_code, appeals);
+        out.push((format!("records-{}", crate::appeals::AppealsRecord::FILE_NAME), serde_json::to_vec_pretty(&record)?));
     }
     for record in records {
         let name = format!("records-{}", record.name);
