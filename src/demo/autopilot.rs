@@ -124,6 +124,8 @@ async fn prepare_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
         "{exam_id}: рассадка: {} участников в {} аудиториях ({}) по зерну РЦОИ, соседей из одной школы {} (нижняя граница {}){held}; {reported}",
         seating.seats.len(), seating.rooms_used.len(), seating.rooms_used.join(", "), seating.same_school_pairs, seating.same_school_lower_bound
     ));
+    // The organizers learn their rooms only now, from РЦОИ's morning seed.
+    crate::distribution::ops::fetch_seed(ctx, &crate::model::ExamId::from(exam_id), crate::distribution::Purpose::Organizers).await?;
     let roster = {
         let mut conn = ctx.db()?;
         let (exam_ref, ppe_ref, rules) = (crate::model::ExamId::from(exam_id), crate::model::PpeCode::from(&ppe_code), crate::roster::RosterRules::from_config(&ctx.config.roster, exam));

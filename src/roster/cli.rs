@@ -47,6 +47,12 @@ pub fn roster(config: &Path, args: RosterArgs) -> anyhow::Result<()> {
         println!("замена: {} → {} ({})", record.absent_worker_id, record.replacement_worker_id, record.post.title_ru());
         return Ok(());
     }
+    if ops::organizer_seed(&conn, &exam_id, &ppe_code).is_err() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        if let Err(e) = rt.block_on(crate::distribution::ops::fetch_seed(&ctx, &exam_id, crate::distribution::Purpose::Organizers)) {
+            eprintln!("РЦОИ не выдал зерно распределения организаторов: {e}");
+        }
+    }
     let seed = ops::organizer_seed(&conn, &exam_id, &ppe_code)?;
     let roster = ops::assign(&mut conn, &AssignRequest { exam_id: &exam_id, ppe_code: &ppe_code, rules: &rules, seed, at: &at, actor: &args.by })?;
     for e in &roster.entries {

@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context;
-use sha2::{Digest, Sha256};
 
 use super::{store, Replacement, Roster, RosterInput, RosterRules};
 use crate::config::RosterConfig;
@@ -21,7 +20,7 @@ pub enum RosterOpsError {
     UnknownExam(ExamId),
     #[error("сначала рассадка: ppe edge seat --exam {0}")]
     NotSeated(ExamId),
-    #[error("рассадка экзамена {0} не записана как проведённая по зерну: порядок организаторов не из чего вывести (проведите рассадку: ppe edge seat --exam {0})")]
+    #[error("зерно распределения организаторов экзамена {0} ещё не получено от РЦОИ (РЦОИ выдаёт его утром в день экзамена)")]
     NoSeed(ExamId),
     #[error("укажите причину замены")]
     NoReason,
@@ -66,24 +65,14 @@ pub fn rules_for(conn: &Connection, config: &RosterConfig, exam_id: &ExamId) -> 
     Ok(RosterRules::from_config(config, &exam))
 }
 
-/// The seed of the organizers' order for an exam at this point. The one place it comes from:
-/// today derived from the seating run's recorded seed with domain separation,
-/// SHA-256("ppe-organizers-v1|" ‖ seed as decimal), the first 8 bytes big-endian — so it is
-/// as unpredictable as the seating's seed and РЦОИ can recompute it. The hub's organizers'
-/// seed, released on the morning of the exam, replaces this body.
+/// The seed of the organizers' order for an exam at this point: the one place it comes from —
+/// РЦОИ's organizers' seed, drawn and signed by the hub and released on the morning of the exam
+/// (`distribution`, from `[distribution] organizers_from` local time), held by the box once
+/// fetched (`distribution::ops::fetch_seed`). Nobody at the point can know who gets which room
+/// before then, and РЦОИ can recompute the assignment from plan + seed.
 pub fn organizer_seed(conn: &Connection, exam_id: &ExamId, ppe_code: &PpeCode) -> Result<u64> {
-    let (seating_seed, ..) = crate::seating::store::seating_run_latest(conn, exam_id, ppe_code)
-        .context("load seating run")?
-        .ok_or_else(|| RosterOpsError::NoSeed(exam_id.clone()))?;
-    Ok(organizer_seed_from_seating(seating_seed))
-}
-
-/// SHA-256("ppe-organizers-v1|" ‖ seed as decimal), first 8 bytes big-endian.
-pub fn organizer_seed_from_seating(seating_seed: u64) -> u64 {
-    let digest = Sha256::digest(format!("ppe-organizers-v1|{seating_seed}").as_bytes());
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(first)
+    crate::distribution::ops::released_seed(conn, exam_id, ppe_code, crate::distribution::Purpose::Organizers)
+        .map_err(|_| RosterOpsError::NoSeed(exam_id.clone()))
 }
 
 /// Builds the roster input of an exam from the box's plan, seating and the rosters of the

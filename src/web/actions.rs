@@ -185,6 +185,13 @@ pub async fn seating_close(State(state): State<WebState>, staff: Staff, Form(f):
 }
 
 pub async fn roster_assign(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
+    // РЦОИ's organizers' seed (released in the morning of the exam), fetched once; without it
+    // the use case below refuses and says so.
+    if staff.may(super::access::Action::ChangeRoster) {
+        if let Err(e) = crate::distribution::ops::fetch_seed(&state.ctx, &ExamId::from(f.exam.as_str()), crate::distribution::Purpose::Organizers).await {
+            tracing::info!(exam = %f.exam, error = %e, "organizers' seed not fetched");
+        }
+    }
     let msg = act(&state, &staff, &f, |job| {
         let mut conn = job.ctx.db()?;
         let (exam_id, ppe_code, at) = (job.exam(), job.ppe_code(), job.now());

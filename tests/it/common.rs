@@ -401,3 +401,15 @@ pub fn spawn_daemon(mut cmd: Command, url_in: impl Fn(&str) -> Option<String>) -
     std::thread::spawn(move || for _ in lines.by_ref() {});
     Ok(Daemon { child, url })
 }
+
+/// Plants РЦОИ's organizers' seed of `exam` for a box database, as the box keeps it after
+/// fetching (signed by a hub key made here: the box's store keeps the seed it accepted).
+pub fn plant_organizers_seed(conn: &mut ppe::store::Connection, exam_id: &str, ppe_code: &str, seed: u64) {
+    let hub_key = ppe::keys::ed25519_from_pkcs8(&ppe::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
+    let hub_public = ppe::keys::ed25519_public_hex(&hub_key);
+    let purpose = ppe::distribution::Purpose::Organizers;
+    let (seed, release_at) = (seed.to_string(), "2027-05-27T08:00:00+07:00".to_string());
+    let signature = ppe::keys::sign_hex(&hub_key, &ppe::distribution::seed_signature_message(exam_id, ppe_code, purpose, &seed, &release_at));
+    let signed = ppe::distribution::SignedSeed { exam_id: exam_id.into(), ppe_code: ppe_code.into(), purpose, seed, release_at, signature };
+    ppe::distribution::ops::accept_seed(conn, &hub_public, &signed, &exam_id.into(), &ppe_code.into(), purpose, "2027-05-27T01:00:00Z").unwrap();
+}

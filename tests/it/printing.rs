@@ -28,6 +28,7 @@ pub(crate) fn make_box(dir: &Path, participants: usize, cups: Option<&Cupsd>) ->
     ppe::plan::store::replace_plan(&tx, &plan.for_exam_point(&ppe_code), "t", "test", "t").unwrap();
     ppe::seating::store::replace_seating(&tx, "ege-02", &ppe_code, &seats).unwrap();
     tx.commit().unwrap();
+    crate::common::plant_organizers_seed(&mut conn, "ege-02", &ppe_code, 7);
     dir.join("ppe.toml")
 }
 
@@ -288,7 +289,7 @@ fn play_day() -> PlayedDay {
     let ppe_code = seats[0].ppe_code.clone();
     assert!(seats.len() >= 8, "{} seats", seats.len());
     // The roster and one replacement from the reserve, through the CLI. The organizers' order
-    // comes from the seating run's seed: the fixture seating records one.
+    // comes from РЦОИ's organizers' seed, which the fixture box holds (make_box).
     let run = ppe::seating::Seating { held: Vec::new(), exam_id: "ege-02".into(), ppe_code: ppe_code.clone(), seed: 1, input_hash: String::new(), seats: Vec::new(), rooms_used: Vec::new(), same_school_pairs: 0, same_school_lower_bound: 0 };
     let tx = conn.transaction().unwrap();
     ppe::seating::store::seating_run_insert(&tx, &run, "2027-05-26T00:00:00Z", "test").unwrap();

@@ -11,7 +11,8 @@ use ppe::model::{Plan, PointType, WorkerRole};
 use crate::common::*;
 
 /// A box of exam point `ppe_code` holding `plan`'s part for it, each of its exams seated (with
-/// `seating_seed`, recorded as a seating run); returns its ppe.toml.
+/// `seating_seed`, recorded as a seating run) and holding РЦОИ's organizers' seed (the same
+/// number); returns its ppe.toml.
 fn seated_box(dir: &Path, plan: &Plan, ppe_code: &str, seating_seed: u64) -> PathBuf {
     std::fs::write(
         dir.join("ppe.toml"),
@@ -35,6 +36,7 @@ fn seated_box(dir: &Path, plan: &Plan, ppe_code: &str, seating_seed: u64) -> Pat
             ppe::seating::SeatingRules::default(),
         )
         .unwrap();
+        plant_organizers_seed(&mut conn, &exam.exam_id, ppe_code, seating_seed);
     }
     dir.join("ppe.toml")
 }
@@ -118,6 +120,20 @@ fn a_gia9_exam_refuses_the_teachers_of_its_participants_unless_the_point_is_exem
 }
 
 #[test]
+fn without_the_organizers_seed_from_rcoi_no_roster_is_drawn() {
+    let plan = ppe::demo::generate::generate_region(&ppe::demo::generate::RegionParams { points: 1, participants: 60, ..Default::default() });
+    let code = plan.exam_points[0].ppe_code.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let config = seated_box(dir.path(), &plan, &code, 5);
+    // The box has its seating but not (yet) РЦОИ's morning seed, and the hub is unreachable.
+    db(&config).execute("DELETE FROM released_seed WHERE purpose = 'organizers'", []).unwrap();
+    let o = roster(&config, "ege-02");
+    assert!(!o.status.success(), "a roster without РЦОИ's seed: {}", stdout(&o));
+    assert!(stderr(&o).contains("зерно распределения организаторов") && stderr(&o).contains("ещё не получено от РЦОИ"), "{}", stderr(&o));
+    assert!(ppe::roster::store::roster_get(&db(&config), "ege-02", &code).unwrap().is_empty(), "nothing stored");
+}
+
+#[test]
 fn the_same_plan_and_seed_give_the_same_roster_and_another_seed_another() {
     let plan = ppe::demo::generate::generate_region(&ppe::demo::generate::RegionParams { points: 1, participants: 120, ..Default::default() });
     let code = plan.exam_points[0].ppe_code.clone();
@@ -127,7 +143,7 @@ fn the_same_plan_and_seed_give_the_same_roster_and_another_seed_another() {
         let config = seated_box(dir.path(), &plan, &code, seating_seed);
         let o = roster(&config, exam);
         assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
-        let seed = ppe::roster::ops::organizer_seed_from_seating(seating_seed);
+        let seed = seating_seed;
         assert!(stdout(&o).contains(&format!("зерно распределения организаторов: {seed}")), "{}", stdout(&o));
         let conn = db(&config);
         let audit = ppe::audit::store::all(&conn).unwrap().into_iter().find(|e| e.action == "roster.assign").expect("the assignment is audited");

@@ -42,6 +42,7 @@ pub(crate) fn make_box(dir: &Path) -> PathBuf {
     let signature = ppe::keys::sign_hex(&hub_key, &ppe::distribution::seed_signature_message(EXAM, &ppe_code, purpose, &seed, &release_at));
     let signed = ppe::distribution::SignedSeed { exam_id: EXAM.into(), ppe_code: ppe_code.clone(), purpose, seed, release_at, signature };
     ppe::distribution::ops::accept_seed(&mut conn, &hub_public, &signed, &EXAM.into(), &ppe_code.as_str().into(), purpose, "2027-05-26T09:00:00Z").unwrap();
+    crate::common::plant_organizers_seed(&mut conn, EXAM, &ppe_code, 20270527);
     dir.join("ppe.toml")
 }
 
