@@ -402,14 +402,18 @@ pub fn spawn_daemon(mut cmd: Command, url_in: impl Fn(&str) -> Option<String>) -
     Ok(Daemon { child, url })
 }
 
-/// Plants РЦОИ's organizers' seed of `exam` for a box database, as the box keeps it after
+/// Plants РЦОИ's seed of `purpose` for `exam` in a box database, as the box keeps it after
 /// fetching (signed by a hub key made here: the box's store keeps the seed it accepted).
-pub fn plant_organizers_seed(conn: &mut ppe::store::Connection, exam_id: &str, ppe_code: &str, seed: u64) {
+pub fn plant_seed(conn: &mut ppe::store::Connection, exam_id: &str, ppe_code: &str, purpose: ppe::distribution::Purpose, seed: u64) {
     let hub_key = ppe::keys::ed25519_from_pkcs8(&ppe::keys::generate_ed25519_pkcs8().unwrap()).unwrap();
     let hub_public = ppe::keys::ed25519_public_hex(&hub_key);
-    let purpose = ppe::distribution::Purpose::Organizers;
-    let (seed, release_at) = (seed.to_string(), "2027-05-27T08:00:00+07:00".to_string());
+    let (seed, release_at) = (seed.to_string(), "2027-05-26T00:00:00+07:00".to_string());
     let signature = ppe::keys::sign_hex(&hub_key, &ppe::distribution::seed_signature_message(exam_id, ppe_code, purpose, &seed, &release_at));
     let signed = ppe::distribution::SignedSeed { exam_id: exam_id.into(), ppe_code: ppe_code.into(), purpose, seed, release_at, signature };
-    ppe::distribution::ops::accept_seed(conn, &hub_public, &signed, &exam_id.into(), &ppe_code.into(), purpose, "2027-05-27T01:00:00Z").unwrap();
+    ppe::distribution::ops::accept_seed(conn, &hub_public, &signed, &exam_id.into(), &ppe_code.into(), purpose, "2027-05-26T01:00:00Z").unwrap();
+}
+
+/// РЦОИ's organizers' seed of `exam`, planted (see [`plant_seed`]).
+pub fn plant_organizers_seed(conn: &mut ppe::store::Connection, exam_id: &str, ppe_code: &str, seed: u64) {
+    plant_seed(conn, exam_id, ppe_code, ppe::distribution::Purpose::Organizers, seed);
 }

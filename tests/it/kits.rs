@@ -11,7 +11,7 @@ use crate::common::*;
 use crate::printing::{pdf_text, render_kits_as_scans};
 
 const PROFILE: &str = "ege-02";
-const BASE: &str = "ege-22";
+const BASE: &str = "ege-base";
 
 /// A box whose plan holds the demo's profile exam and a base-maths exam (subject 22, no `kit`
 /// column: the default) for the same participants, both seated.

@@ -93,8 +93,8 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
         heading: [format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()].into_iter().chain(kit_line(&input.kit)).collect(),
         columns: vec![
             col("Место", 11.0, Align::Center),
-            col("ФИО участника", 32.0, Align::Left),
-            col("Документ", 20.0, Align::Left),
+            col("ФИО участника", 30.0, Align::Left),
+            col("Документ", 22.0, Align::Left),
             col("Вариант", 8.0, Align::Center),
             col("Явка", 18.0, Align::Center),
             col("Опоздал", 14.0, Align::Center),
