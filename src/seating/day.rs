@@ -9,15 +9,16 @@ use std::collections::BTreeSet;
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::{HeldRoom, Seatee, Seating, SeatingError, SeatingInput, SeatingRules};
-use crate::model::{Auditorium, Exam, ExamKind, Participant, SeatAssignment, SPECIAL_NEEDS_EXTRA_MIN};
+use crate::model::{Auditorium, Exam, ExamKind, Participant, SeatAssignment};
 
 /// When the exam occupies its rooms, in the point's local time: from the start to the end with
-/// extra time (both exams of a comparison are at one point, so no offset is needed).
+/// the exam's own extra time (+90 written, +30 oral parts and ИС-9; both exams of a comparison
+/// are at one point, so no offset is needed).
 pub fn occupied(exam: &Exam) -> Option<(NaiveDateTime, NaiveDateTime)> {
     let date = NaiveDate::parse_from_str(&exam.date, "%Y.%m.%d").ok()?;
     let time = NaiveTime::parse_from_str(&exam.start, "%H:%M").ok()?;
     let start = date.and_time(time);
-    Some((start, start + Duration::minutes(i64::from(exam.duration_min) + i64::from(SPECIAL_NEEDS_EXTRA_MIN))))
+    Some((start, start + Duration::minutes(i64::from(exam.duration_min) + i64::from(exam.extra_time_min()))))
 }
 
 /// Whether two exams of one point overlap in time. An exam whose date or start cannot be read
@@ -164,6 +165,12 @@ mod tests {
         assert!(!overlap(&a, &exam("b", ExamKind::Oge, "2027.05.27", "15:25", 60)));
         assert!(!overlap(&a, &exam("b", ExamKind::Ege, "2027.05.28", "10:00", 235)), "another day never overlaps");
         assert!(overlap(&a, &exam("b", ExamKind::Oge, "2027.05.27", "утром", 60)), "an unreadable start shares no room");
+        // An oral part holds its rooms for its own extra time only (+30): 10:00 + 30 + 30 = 11:00.
+        let mut oral = exam("oral", ExamKind::Ege, "2027.05.27", "10:00", 30);
+        oral.subject_code = "29".into();
+        oral.subject_name = "Английский язык (устная часть)".into();
+        assert!(overlap(&oral, &exam("b", ExamKind::Ege, "2027.05.27", "10:55", 60)));
+        assert!(!overlap(&oral, &exam("b", ExamKind::Ege, "2027.05.27", "11:00", 60)), "not the written +90");
     }
 
     #[test]
