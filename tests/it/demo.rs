@@ -78,6 +78,11 @@ fn demo_plays_the_exam_day_to_a_verified_receipt() {
         }
     }
     assert!(out.contains("exam day played to 2 receipts"), "{out}");
+    // The demo's region satisfies every roster rule: no violation on either exam's roster.
+    for exam in ["ege-02", "ege-22"] {
+        let line = out.lines().find(|l| l.contains(&format!("{exam}: расстановка работников:"))).unwrap_or_else(|| panic!("{exam}: no roster line:\n{out}"));
+        assert!(line.contains("нарушений правил 0"), "{line}");
+    }
     assert!(out.contains("аудитории другого экзамена не заняты:"), "the second exam was seated beside the first:\n{out}");
     let conn = ppe::store::open(&dir.path().join("box/state/ppe.db")).unwrap();
     let rooms = |exam: &str| -> std::collections::BTreeSet<String> {
