@@ -417,23 +417,28 @@ impl std::fmt::Display for PlanCounts {
 pub(crate) mod tests {
     use super::*;
 
-    fn exam(kind: ExamKind, code: &str, name: &str) -> Exam {
+    /// The sample exam of the unit tests: ЕГЭ математика, 2027.05.27 10:00 at Tomsk (+420).
+    pub(crate) fn sample_exam() -> Exam {
         Exam {
             exam_id: "ege-02".into(),
-            kind,
+            kind: ExamKind::Ege,
             level: 11,
-            subject_code: code.into(),
-            subject_name: name.into(),
+            subject_code: "02".into(),
+            subject_name: "Математика".into(),
             date: "2027.05.27".into(),
             start: "10:00".into(),
             duration_min: 235,
             materials_open_before_min: 60,
             materials_close_after_start_min: 30,
             upload_deadline_after_end_min: 60,
-            utc_offset_min: 180,
+            utc_offset_min: 420,
             kim_print: Default::default(),
             kit: String::new(),
         }
+    }
+
+    fn exam(kind: ExamKind, code: &str, name: &str) -> Exam {
+        Exam { kind, subject_code: code.into(), subject_name: name.into(), utc_offset_min: 180, ..sample_exam() }
     }
 
     /// An exam point with its own offset (or none, as in plans from before points had one).

@@ -152,9 +152,9 @@ pub fn verify_seating(conn: &Connection, exam_id: &ExamId, ppe_code: &PpeCode) -
     let plan = crate::plan::store::load_plan(conn).map_err(anyhow::Error::from)?.for_exam_point(ppe);
     let manual = report.seats.iter().filter(|s| s.manual).cloned().collect();
     let rules = SeatingRules { max_per_room: report.max_per_room, max_braille_per_room: report.max_braille_per_room };
-    let held: Vec<crate::seating::HeldRoom> =
-        report.held.iter().map(|h| crate::seating::HeldRoom { auditorium: h.auditorium.clone(), exam_id: h.exam_id.clone() }).collect();
-    let input = crate::seating::ops::input_from_plan(plan, exam, ppe, manual, &crate::seating::ops::seats_holding(&held, ppe), rules)?;
+    let mut input = crate::seating::ops::input_from_plan(plan, exam, ppe, manual, &[], rules)?;
+    // The rooms other exams held meanwhile are part of the input: the ones the box reported.
+    input.held = report.held.iter().map(|h| crate::seating::HeldRoom { auditorium: h.auditorium.clone(), exam_id: h.exam_id.clone() }).collect();
     let difference = match crate::seating::seat(&input, seed) {
         Ok(recomputed) => first_difference(seed, &recomputed.input_hash, &recomputed.seats, &report),
         Err(e) => Some(format!("по плану и зерну РЦОИ рассадка не получается: {e}")),

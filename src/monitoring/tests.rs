@@ -13,22 +13,7 @@ fn t(s: &str) -> DateTime<Utc> {
 
 /// ege-02 of the demo region: 10:00 at UTC+7, 235 min, upload due 60 min after the end.
 pub(crate) fn exam() -> Exam {
-    Exam {
-        exam_id: "ege-02".into(),
-        kind: crate::model::ExamKind::Ege,
-        level: 11,
-        subject_code: "02".into(),
-        subject_name: "Математика".into(),
-        date: "2027.05.27".into(),
-        start: "10:00".into(),
-        duration_min: 235,
-        materials_open_before_min: 60,
-        materials_close_after_start_min: 30,
-        upload_deadline_after_end_min: 60,
-        utc_offset_min: 420,
-        kim_print: Default::default(),
-        kit: String::new(),
-    }
+    crate::model::tests::sample_exam()
 }
 
 fn schedule() -> Schedule {

@@ -10,22 +10,7 @@ use crate::model::{DocType, ExamKind};
 const SEED: u64 = 7;
 
 fn exam() -> Exam {
-    Exam {
-        exam_id: "ege-02".into(),
-        kind: ExamKind::Ege,
-        level: 11,
-        subject_code: "02".into(),
-        subject_name: "Математика".into(),
-        date: "2027.05.27".into(),
-        start: "10:00".into(),
-        duration_min: 235,
-        materials_open_before_min: 60,
-        materials_close_after_start_min: 30,
-        upload_deadline_after_end_min: 60,
-        utc_offset_min: 420,
-        kim_print: Default::default(),
-        kit: String::new(),
-    }
+    crate::model::tests::sample_exam()
 }
 
 fn oge() -> Exam {

@@ -62,18 +62,10 @@ fn input_of(room: &ExamRoom, ppe_code: &str, manual: Vec<SeatAssignment>, point_
 
 /// The seating input of one exam at one exam point: what the box seats from and what РЦОИ
 /// recomputes from (`distribution::ops::verify_seating`), so the two cannot drift apart.
-/// `point_seats` are the seats of the point's exams (the box's own; for РЦОИ, the rooms the
-/// box's report says other exams held).
+/// `point_seats` are the seats of the point's exams (the box's own); РЦОИ, which holds no
+/// seats, sets the input's `held` rooms from the box's report instead.
 pub fn input_from_plan(plan: Plan, exam_id: &str, ppe_code: &str, manual: Vec<SeatAssignment>, point_seats: &[SeatAssignment], rules: SeatingRules) -> anyhow::Result<SeatingInput> {
     Ok(input_of(&room_of(plan, exam_id, ppe_code)?, ppe_code, manual, point_seats, rules))
-}
-
-/// Seats standing for the rooms `held` by other exams (what a report says), so that
-/// [`input_from_plan`] derives the same held rooms from them.
-pub fn seats_holding(held: &[HeldRoom], ppe_code: &str) -> Vec<SeatAssignment> {
-    held.iter()
-        .map(|h| SeatAssignment { exam_id: h.exam_id.clone(), participant_id: String::new(), ppe_code: ppe_code.into(), auditorium: h.auditorium.clone(), row: 0, column: 0, manual: false })
-        .collect()
 }
 
 fn school_lookup(participants: &[Participant]) -> HashMap<String, String> {
