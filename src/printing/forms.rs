@@ -80,6 +80,16 @@ fn machine_marks_with_variant(page: &mut Page, id: &SheetId, variant: Option<u16
     page.text_in(CODE_X - 10.0, CODE_TOP + CODE_SIZE_MM + 3.5, CODE_SIZE_MM + 10.0, 7.0, false, Align::Right, &sheet_number_text(id))
 }
 
+/// A machine-read table form: fiducials and one code per page, numbered from `first_sheet`.
+fn machine_table(doc: &mut Document, table: Table<'_>, first_sheet: &SheetId, key: &hmac::Key) -> Result<(), PrintingError> {
+    let mut decorate = |page: &mut Page, index: usize| {
+        let mut id = first_sheet.clone();
+        id.number += index as u32;
+        machine_marks(page, &id, key)
+    };
+    table.render_with(doc, Some(&mut decorate))
+}
+
 fn sheet_number_text(id: &SheetId) -> String {
     format!("{} № {:07}-{}", id.kind.code(), id.number, sheet_code::luhn_digit(id.number))
 }
@@ -141,7 +151,8 @@ fn registration_page(doc: &Document, kit: &KitInput, id: &SheetId, key: &hmac::K
     page.frame(LEFT, top + 2.0, 70.0, 18.0, 0.8);
     top += 30.0;
     page.text(LEFT, top, 8.0, false, "Заполняется организатором в аудитории")?;
-    for (i, mark) in ["Удалён с экзамена", "Не закончил экзамен по уважительной причине", "Замена бланка"].iter().enumerate() {
+    for (i, mark) in ["Удалён с экзамена", "Не закончил экзамен по уважительной причине", "Замена бланка"].iter().enumerate()
+    {
         let t = top + 6.0 + i as f32 * 8.0;
         page.frame(LEFT, t - 4.0, 5.0, 5.0, 0.6);
         page.text(LEFT + 8.0, t, 9.0, false, mark)?;
@@ -214,10 +225,24 @@ pub fn kits_pdf(kits: &[KitInput], key: &hmac::Key) -> Result<PrintDocument, Pri
     }
     let pages = doc.page_count() as u32;
     let audience = kits.first().map(|k| k.auditorium.clone());
-    Ok(PrintDocument { file_name: String::new(), title: "Индивидуальные комплекты".into(), form: String::new(), auditorium: audience, pages, bytes: doc.finish() })
+    Ok(PrintDocument {
+        file_name: String::new(),
+        title: "Индивидуальные комплекты".into(),
+        form: String::new(),
+        auditorium: audience,
+        pages,
+        bytes: doc.finish(),
+    })
 }
 
 fn finish(doc: Document, form: &str, title: &str, auditorium: Option<&str>) -> PrintDocument {
     let pages = doc.page_count() as u32;
-    PrintDocument { file_name: String::new(), title: title.to_string(), form: form.to_string(), auditorium: auditorium.map(str::to_string), pages, bytes: doc.finish() }
+    PrintDocument {
+        file_name: String::new(),
+        title: title.to_string(),
+        form: form.to_string(),
+        auditorium: auditorium.map(str::to_string),
+        pages,
+        bytes: doc.finish(),
+    }
 }

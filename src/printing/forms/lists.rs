@@ -15,18 +15,25 @@ pub struct AuditoriumListInput {
     pub exam: ExamHeader,
     pub auditorium: String,
     pub rows: Vec<SeatingRow>,
+    /// The sheet code of its first page (page `i` carries number `first + i`).
+    pub first_sheet: SheetId,
 }
 
-pub fn auditorium_list_pdf(input: &AuditoriumListInput) -> Result<PrintDocument, PrintingError> {
+pub fn auditorium_list_pdf(input: &AuditoriumListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-05-01")?;
-    Table {
+    let table = Table {
         form: "ППЭ-05-01",
         heading: vec![format!("Список участников экзамена в аудитории {}", input.auditorium), input.exam.line()],
-        columns: vec![col("№", 10.0, Align::Right), col("Место", 18.0, Align::Center), col("ФИО участника", 92.0, Align::Left), col("Документ", 54.0, Align::Left)],
+        columns: vec![
+            col("№", 10.0, Align::Right),
+            col("Место", 18.0, Align::Center),
+            col("ФИО участника", 92.0, Align::Left),
+            col("Документ", 54.0, Align::Left),
+        ],
         rows: input.rows.iter().enumerate().map(|(i, r)| vec![(i + 1).to_string(), r.seat.clone(), r.name.clone(), r.document.clone()]).collect(),
         footer: vec![format!("Всего в аудитории: {}", input.rows.len()), "Руководитель ППЭ ____________________ / ____________________".into()],
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-05-01", &format!("ППЭ-05-01 аудитория {}", input.auditorium), Some(&input.auditorium)))
 }
 
@@ -43,20 +50,31 @@ pub struct EntranceRow {
 pub struct EntranceListInput {
     pub exam: ExamHeader,
     pub rows: Vec<EntranceRow>,
+    pub first_sheet: SheetId,
 }
 
-pub fn entrance_list_pdf(input: &EntranceListInput) -> Result<PrintDocument, PrintingError> {
+pub fn entrance_list_pdf(input: &EntranceListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut rows = input.rows.clone();
     rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.document.cmp(&b.document)));
     let mut doc = Document::new("ППЭ-06-02")?;
-    Table {
+    let table = Table {
         form: "ППЭ-06-02",
         heading: vec!["Список участников экзамена в ППЭ по алфавиту".into(), input.exam.line()],
-        columns: vec![col("№", 10.0, Align::Right), col("ФИО участника", 84.0, Align::Left), col("Документ", 44.0, Align::Left), col("Аудитория", 20.0, Align::Center), col("Место", 16.0, Align::Center)],
-        rows: rows.iter().enumerate().map(|(i, r)| vec![(i + 1).to_string(), r.name.clone(), r.document.clone(), r.auditorium.clone(), r.seat.clone()]).collect(),
+        columns: vec![
+            col("№", 10.0, Align::Right),
+            col("ФИО участника", 84.0, Align::Left),
+            col("Документ", 44.0, Align::Left),
+            col("Аудитория", 20.0, Align::Center),
+            col("Место", 16.0, Align::Center),
+        ],
+        rows: rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| vec![(i + 1).to_string(), r.name.clone(), r.document.clone(), r.auditorium.clone(), r.seat.clone()])
+            .collect(),
         footer: vec![format!("Всего участников: {}", rows.len())],
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-06-02", "ППЭ-06-02 список по алфавиту", None))
 }
 
@@ -72,17 +90,29 @@ pub struct WorkerRow {
 pub struct WorkersListInput {
     pub exam: ExamHeader,
     pub rows: Vec<WorkerRow>,
+    pub first_sheet: SheetId,
 }
 
-pub fn workers_list_pdf(input: &WorkersListInput) -> Result<PrintDocument, PrintingError> {
+pub fn workers_list_pdf(input: &WorkersListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-07")?;
-    Table {
+    let table = Table {
         form: "ППЭ-07",
         heading: vec!["Список работников ППЭ".into(), input.exam.line()],
-        columns: vec![col("№", 10.0, Align::Right), col("ФИО работника", 70.0, Align::Left), col("Должность в ППЭ", 50.0, Align::Left), col("Место работы в ППЭ", 30.0, Align::Center), col("Подпись", 14.0, Align::Left)],
-        rows: input.rows.iter().enumerate().map(|(i, r)| vec![(i + 1).to_string(), r.name.clone(), r.role.clone(), r.post.clone(), String::new()]).collect(),
+        columns: vec![
+            col("№", 10.0, Align::Right),
+            col("ФИО работника", 70.0, Align::Left),
+            col("Должность в ППЭ", 50.0, Align::Left),
+            col("Место работы в ППЭ", 30.0, Align::Center),
+            col("Подпись", 14.0, Align::Left),
+        ],
+        rows: input
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| vec![(i + 1).to_string(), r.name.clone(), r.role.clone(), r.post.clone(), String::new()])
+            .collect(),
         footer: vec!["Руководитель ППЭ ____________________ / ____________________".into()],
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-07", "ППЭ-07 список работников", None))
 }

@@ -48,6 +48,8 @@ pub struct AuditoriumProtocolInput {
     /// The exam's kit as people read it (`БР, БО № 1`).
     #[serde(default)]
     pub kit: String,
+    /// The sheet code of its first page (page `i` carries number `first + i`).
+    pub first_sheet: SheetId,
 }
 
 /// The heading line naming the exam's kit, when known.
@@ -83,14 +85,21 @@ fn shortened(text: &str, chars: usize) -> String {
 }
 
 fn yes(flag: bool) -> String {
-    if flag { "да".into() } else { String::new() }
+    if flag {
+        "да".into()
+    } else {
+        String::new()
+    }
 }
 
-pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintDocument, PrintingError> {
+pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-05-02")?;
-    Table {
+    let table = Table {
         form: "ППЭ-05-02",
-        heading: [format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()].into_iter().chain(kit_line(&input.kit)).collect(),
+        heading: [format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()]
+            .into_iter()
+            .chain(kit_line(&input.kit))
+            .collect(),
         columns: vec![
             col("Место", 11.0, Align::Center),
             col("ФИО участника", 30.0, Align::Left),
@@ -139,19 +148,9 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
                 "Организатор в аудитории ____________________ / ____________________".to_string(),
             ])
             .collect(),
-    }
-    .render(&mut doc)?;
-    Ok(finish(doc, "ППЭ-05-02", &format!("ППЭ-05-02 аудитория {}", input.auditorium), Some(&input.auditorium)))
-}
-
-/// A machine-read table form: fiducials and one code per page, numbered from `first_sheet`.
-fn machine_table(doc: &mut Document, table: Table<'_>, first_sheet: &SheetId, key: &hmac::Key) -> Result<(), PrintingError> {
-    let mut decorate = |page: &mut Page, index: usize| {
-        let mut id = first_sheet.clone();
-        id.number += index as u32;
-        machine_marks(page, &id, key)
     };
-    table.render_with(doc, Some(&mut decorate))
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
+    Ok(finish(doc, "ППЭ-05-02", &format!("ППЭ-05-02 аудитория {}", input.auditorium), Some(&input.auditorium)))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -179,7 +178,14 @@ pub fn absence_log_pdf(input: &AbsenceLogInput, key: &hmac::Key) -> Result<Print
     let table = Table {
         form: "ППЭ-12-04-МАШ",
         heading: vec![format!("Ведомость учёта времени отсутствия участников, ауд. {}", input.auditorium), input.exam.line()],
-        columns: vec![col("Место", 14.0, Align::Center), col("ФИО участника", 62.0, Align::Left), col("Вышел", 18.0, Align::Center), col("Вернулся", 18.0, Align::Center), col("Куда", 42.0, Align::Left), col("Подпись", 20.0, Align::Left)],
+        columns: vec![
+            col("Место", 14.0, Align::Center),
+            col("ФИО участника", 62.0, Align::Left),
+            col("Вышел", 18.0, Align::Center),
+            col("Вернулся", 18.0, Align::Center),
+            col("Куда", 42.0, Align::Left),
+            col("Подпись", 20.0, Align::Left),
+        ],
         rows: input.rows.iter().map(|r| vec![r.seat.clone(), r.name.clone(), r.left_at.clone(), r.returned_at.clone(), r.reason.clone()]).collect(),
         footer: vec!["Организатор в аудитории ____________________ / ____________________".into()],
     };
@@ -216,8 +222,17 @@ pub struct SummaryStatementInput {
 pub fn summary_statement_pdf(input: &SummaryStatementInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-13-02-МАШ")?;
     let applies = input.rows.iter().any(|r| r.additional.is_some());
-    let mut total =
-        SummaryRow { auditorium: "Итого".into(), planned: 0, present: 0, absent: 0, removed: 0, early: 0, sheets_issued: 0, sheets_spoiled: 0, additional: applies.then_some(0) };
+    let mut total = SummaryRow {
+        auditorium: "Итого".into(),
+        planned: 0,
+        present: 0,
+        absent: 0,
+        removed: 0,
+        early: 0,
+        sheets_issued: 0,
+        sheets_spoiled: 0,
+        additional: applies.then_some(0),
+    };
     for r in &input.rows {
         total.planned += r.planned;
         total.present += r.present;
@@ -245,7 +260,10 @@ pub fn summary_statement_pdf(input: &SummaryStatementInput, key: &hmac::Key) -> 
     rows.push(line(&total));
     let table = Table {
         form: "ППЭ-13-02-МАШ",
-        heading: ["Сводная ведомость учёта участников и материалов в ППЭ".to_string(), input.exam.line()].into_iter().chain(kit_line(&input.kit)).collect(),
+        heading: ["Сводная ведомость учёта участников и материалов в ППЭ".to_string(), input.exam.line()]
+            .into_iter()
+            .chain(kit_line(&input.kit))
+            .collect(),
         columns: vec![
             col("Аудитория", 20.0, Align::Center),
             col("По плану", 20.0, Align::Right),
@@ -258,7 +276,10 @@ pub fn summary_statement_pdf(input: &SummaryStatementInput, key: &hmac::Key) -> 
             col("ДБО № 2", 18.0, Align::Right),
         ],
         rows,
-        footer: vec!["Руководитель ППЭ ____________________ / ____________________".into(), "Член ГЭК ____________________ / ____________________".into()],
+        footer: vec![
+            "Руководитель ППЭ ____________________ / ____________________".into(),
+            "Член ГЭК ____________________ / ____________________".into(),
+        ],
     };
     machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-13-02-МАШ", "ППЭ-13-02-МАШ сводная ведомость", None))
@@ -288,13 +309,17 @@ pub struct MaterialsRecordInput {
     /// The exam's kit as people read it (`БР, БО № 1`): what one counted kit holds.
     #[serde(default)]
     pub kit: String,
+    pub first_sheet: SheetId,
 }
 
-pub fn materials_record_pdf(input: &MaterialsRecordInput) -> Result<PrintDocument, PrintingError> {
+pub fn materials_record_pdf(input: &MaterialsRecordInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-14-02")?;
-    Table {
+    let table = Table {
         form: "ППЭ-14-02",
-        heading: ["Ведомость выдачи и возврата экзаменационных материалов по аудиториям".to_string(), input.exam.line()].into_iter().chain(kit_line(&input.kit)).collect(),
+        heading: ["Ведомость выдачи и возврата экзаменационных материалов по аудиториям".to_string(), input.exam.line()]
+            .into_iter()
+            .chain(kit_line(&input.kit))
+            .collect(),
         columns: vec![
             col("Аудитория", 20.0, Align::Center),
             col("Компл.", 16.0, Align::Right),
@@ -323,8 +348,8 @@ pub fn materials_record_pdf(input: &MaterialsRecordInput) -> Result<PrintDocumen
             })
             .collect(),
         footer: vec!["Руководитель ППЭ ____________________ / ____________________".into()],
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-14-02", "ППЭ-14-02 выдача и возврат материалов", None))
 }
 
@@ -376,18 +401,28 @@ pub struct ReplacementRow {
 pub struct WorkerReplacementInput {
     pub exam: ExamHeader,
     pub rows: Vec<ReplacementRow>,
+    pub first_sheet: SheetId,
 }
 
-pub fn worker_replacement_pdf(input: &WorkerReplacementInput) -> Result<PrintDocument, PrintingError> {
+pub fn worker_replacement_pdf(input: &WorkerReplacementInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-19")?;
-    Table {
+    let table = Table {
         form: "ППЭ-19",
         heading: vec!["Контроль изменения состава работников в день экзамена".into(), input.exam.line()],
-        columns: vec![col("Время", 16.0, Align::Center), col("Кого заменили", 46.0, Align::Left), col("Кем заменили", 46.0, Align::Left), col("Место работы", 24.0, Align::Center), col("Причина", 42.0, Align::Left)],
+        columns: vec![
+            col("Время", 16.0, Align::Center),
+            col("Кого заменили", 46.0, Align::Left),
+            col("Кем заменили", 46.0, Align::Left),
+            col("Место работы", 24.0, Align::Center),
+            col("Причина", 42.0, Align::Left),
+        ],
         rows: input.rows.iter().map(|r| vec![r.time.clone(), r.replaced.clone(), r.replacement.clone(), r.post.clone(), r.reason.clone()]).collect(),
-        footer: vec!["Руководитель ППЭ ____________________ / ____________________".into(), "Член ГЭК ____________________ / ____________________".into()],
-    }
-    .render(&mut doc)?;
+        footer: vec![
+            "Руководитель ППЭ ____________________ / ____________________".into(),
+            "Член ГЭК ____________________ / ____________________".into(),
+        ],
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-19", "ППЭ-19 изменения состава работников", None))
 }
 
@@ -406,28 +441,36 @@ pub struct EventActInput {
     /// The member of ГЭК who drew up the act (removal requires one).
     #[serde(default)]
     pub gek_member: String,
+    pub first_sheet: SheetId,
 }
 
-fn event_act(input: &EventActInput, form: &str, title: &str, reason_label: &str) -> Result<PrintDocument, PrintingError> {
+/// How far an act's content sits below its page's code block.
+const ACT_BELOW_CODE: f32 = 28.0;
+
+fn event_act(input: &EventActInput, form: &str, title: &str, reason_label: &str, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new(form)?;
     let mut page = doc.page();
-    page.text_in(LEFT, 20.0, 174.0, 8.0, true, Align::Right, form)?;
-    page.text_in(LEFT, 30.0, 174.0, 14.0, true, Align::Center, title)?;
-    page.text_in(LEFT, 38.0, 174.0, 9.0, false, Align::Center, &input.exam.line())?;
-    field(&mut page, LEFT, 48.0, 174.0, "Участник экзамена", &input.participant.full_name())?;
-    field(&mut page, LEFT, 62.0, 80.0, "Документ", &input.participant.document)?;
-    field(&mut page, LEFT + 84.0, 62.0, 30.0, "Аудитория", &input.auditorium)?;
-    field(&mut page, LEFT + 118.0, 62.0, 20.0, "Место", &input.seat)?;
-    field(&mut page, LEFT + 142.0, 62.0, 32.0, "Время", &input.at)?;
-    page.text(LEFT, 80.0, 8.0, false, reason_label)?;
-    page.frame(LEFT, 82.0, 174.0, 40.0, 0.6);
-    page.paragraph(LEFT + 2.0, 88.0, 170.0, 10.0, &input.reason)?;
-    page.text_in(LEFT, 130.0, 174.0, 8.0, false, Align::Left, &format!("Бланки участника: {}", input.kit_sheets.join("; ")))?;
+    machine_marks(&mut page, &input.first_sheet, key)?;
+    // Everything below the code block.
+    let dy = ACT_BELOW_CODE;
+    page.text_in(LEFT, dy + 20.0, 174.0, 8.0, true, Align::Right, form)?;
+    page.text_in(LEFT, dy + 30.0, 174.0, 14.0, true, Align::Center, title)?;
+    page.text_in(LEFT, dy + 38.0, 174.0, 9.0, false, Align::Center, &input.exam.line())?;
+    field(&mut page, LEFT, dy + 48.0, 174.0, "Участник экзамена", &input.participant.full_name())?;
+    field(&mut page, LEFT, dy + 62.0, 80.0, "Документ", &input.participant.document)?;
+    field(&mut page, LEFT + 84.0, dy + 62.0, 30.0, "Аудитория", &input.auditorium)?;
+    field(&mut page, LEFT + 118.0, dy + 62.0, 20.0, "Место", &input.seat)?;
+    field(&mut page, LEFT + 142.0, dy + 62.0, 32.0, "Время", &input.at)?;
+    page.text(LEFT, dy + 80.0, 8.0, false, reason_label)?;
+    page.frame(LEFT, dy + 82.0, 174.0, 40.0, 0.6);
+    page.paragraph(LEFT + 2.0, dy + 88.0, 170.0, 10.0, &input.reason)?;
+    page.text_in(LEFT, dy + 130.0, 174.0, 8.0, false, Align::Left, &format!("Бланки участника: {}", input.kit_sheets.join("; ")))?;
     if !input.gek_member.is_empty() {
-        page.text_in(LEFT, 137.0, 174.0, 9.0, false, Align::Left, &format!("Член ГЭК: {}", input.gek_member))?;
+        page.text_in(LEFT, dy + 137.0, 174.0, 9.0, false, Align::Left, &format!("Член ГЭК: {}", input.gek_member))?;
     }
-    let mut top = 145.0;
-    for who in ["Член ГЭК", "Руководитель ППЭ", "Организатор в аудитории", "Медицинский работник (при наличии)", "С актом ознакомлен(а), участник"] {
+    let mut top = dy + 145.0;
+    for who in ["Член ГЭК", "Руководитель ППЭ", "Организатор в аудитории", "Медицинский работник (при наличии)", "С актом ознакомлен(а), участник"]
+    {
         page.text(LEFT, top, 9.0, false, &format!("{who} ____________________ / ____________________"))?;
         top += 12.0;
     }
@@ -436,12 +479,18 @@ fn event_act(input: &EventActInput, form: &str, title: &str, reason_label: &str)
     Ok(finish(doc, form, &format!("{form} {title}"), Some(&input.auditorium)))
 }
 
-pub fn removal_act_pdf(input: &EventActInput) -> Result<PrintDocument, PrintingError> {
-    event_act(input, "ППЭ-21", "Акт об удалении участника экзамена", "Нарушение порядка проведения экзамена")
+pub fn removal_act_pdf(input: &EventActInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
+    event_act(input, "ППЭ-21", "Акт об удалении участника экзамена", "Нарушение порядка проведения экзамена", key)
 }
 
-pub fn early_finish_act_pdf(input: &EventActInput) -> Result<PrintDocument, PrintingError> {
-    event_act(input, "ППЭ-22", "Акт о досрочном завершении экзамена по объективным причинам", "Причина (состояние здоровья или иные объективные причины)")
+pub fn early_finish_act_pdf(input: &EventActInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
+    event_act(
+        input,
+        "ППЭ-22",
+        "Акт о досрочном завершении экзамена по объективным причинам",
+        "Причина (состояние здоровья или иные объективные причины)",
+        key,
+    )
 }
 
 /// The structured record of a machine-read form for the upload bundle: РЦОИ processes these
@@ -456,15 +505,33 @@ pub struct MachineRecord<T> {
 }
 
 pub fn absence_log_record(input: &AbsenceLogInput) -> MachineRecord<&AbsenceLogInput> {
-    MachineRecord { form: "ППЭ-12-04-МАШ".into(), exam_id: input.exam.exam_id.clone(), ppe_code: input.exam.ppe_code.clone(), first_sheet_number: input.first_sheet.number, data: input }
+    MachineRecord {
+        form: "ППЭ-12-04-МАШ".into(),
+        exam_id: input.exam.exam_id.clone(),
+        ppe_code: input.exam.ppe_code.clone(),
+        first_sheet_number: input.first_sheet.number,
+        data: input,
+    }
 }
 
 pub fn summary_statement_record(input: &SummaryStatementInput) -> MachineRecord<&SummaryStatementInput> {
-    MachineRecord { form: "ППЭ-13-02-МАШ".into(), exam_id: input.exam.exam_id.clone(), ppe_code: input.exam.ppe_code.clone(), first_sheet_number: input.first_sheet.number, data: input }
+    MachineRecord {
+        form: "ППЭ-13-02-МАШ".into(),
+        exam_id: input.exam.exam_id.clone(),
+        ppe_code: input.exam.ppe_code.clone(),
+        first_sheet_number: input.first_sheet.number,
+        data: input,
+    }
 }
 
 pub fn observation_act_record(input: &ObservationActInput) -> MachineRecord<&ObservationActInput> {
-    MachineRecord { form: "ППЭ-18-МАШ".into(), exam_id: input.exam.exam_id.clone(), ppe_code: input.exam.ppe_code.clone(), first_sheet_number: input.sheet.number, data: input }
+    MachineRecord {
+        form: "ППЭ-18-МАШ".into(),
+        exam_id: input.exam.exam_id.clone(),
+        ppe_code: input.exam.ppe_code.clone(),
+        first_sheet_number: input.sheet.number,
+        data: input,
+    }
 }
 
 /// How many sheet numbers a machine-read table form may use (one per page); callers reserve
