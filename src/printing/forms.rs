@@ -11,9 +11,11 @@ use super::{PrintDocument, PrintingError};
 use crate::sheet_code::{SheetId, SheetKind};
 
 mod lists;
+mod readiness;
 mod statements;
 
 pub use lists::*;
+pub use readiness::*;
 pub use statements::*;
 
 /// What every form says about the exam and the exam point.
