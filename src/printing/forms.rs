@@ -10,10 +10,18 @@ use super::pdf::{col, page_number, sheet_number_text, Align, Document, FormCode,
 use super::{PrintDocument, PrintingError};
 use crate::sheet_code::{SheetId, SheetKind};
 
+mod appeal_forms;
 mod lists;
+mod point_lists;
+mod point_reports;
+mod point_statements;
 mod statements;
 
+pub use appeal_forms::*;
 pub use lists::*;
+pub use point_lists::*;
+pub use point_reports::*;
+pub use point_statements::*;
 pub use statements::*;
 
 /// What every form says about the exam and the exam point.

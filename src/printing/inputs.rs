@@ -37,6 +37,7 @@ pub fn sheet_needs(kit: &Kit, seats: &[SeatAssignment], what: PrintWhat, auditor
         needs.push(("statement:ППЭ-13-02-МАШ".into(), vec![SheetKind::Statement; budget]));
         needs.push(("statement:ППЭ-18-МАШ".into(), vec![SheetKind::Statement]));
     }
+    needs.extend(point::point_form_needs(seats, what));
     needs
 }
 
@@ -86,6 +87,12 @@ pub struct DayRecord {
     pub movements: Vec<Movement>,
     /// The КИМ variant of each seated participant (empty before the variant plan is drawn).
     pub variants: std::collections::BTreeMap<String, u16>,
+    /// The roster's posts (ППЭ-07 by room, the names that sign the point's forms).
+    pub roster: Vec<crate::roster::RosterEntry>,
+    /// Appeals about the procedure and their reviews (ППЭ-02, 03, 10).
+    pub appeals: Vec<crate::appeals::Appeal>,
+    /// The exam's package as received and activated (ППЭ-14-01, 10).
+    pub materials: Option<MaterialsReceived>,
 }
 
 impl DayRecord {
@@ -239,21 +246,18 @@ impl PrintContext<'_> {
             }
         }
         if seating && auditorium.is_none() {
-            let rows = self.seats.iter().map(|s| {
-                let p = self.person(&s.participant_id);
-                EntranceRow { name: p.full_name(), document: p.document, auditorium: s.auditorium.clone(), seat: s.seat_label() }
-            });
-            push(entrance_list_pdf(&EntranceListInput { exam: header.clone(), rows: rows.collect() })?, "ppe-06-02.pdf".into());
-            push(workers_list_pdf(&WorkersListInput { exam: header.clone(), rows: self.workers() })?, "ppe-07.pdf".into());
+            for doc in self.point_lists()? {
+                let name = doc.file_name.clone();
+                push(doc, name);
+            }
         }
         if statements && auditorium.is_none() {
             let holder = "statement:ППЭ-13-02-МАШ";
             let first = self.numbers_of(holder)?[0];
-            let input = SummaryStatementInput { exam: header.clone(), first_sheet: self.sheet(SheetKind::Statement, first), rows: self.summary_rows(&auditoriums), kit: kit.clone() };
+            let input = SummaryStatementInput { exam: header.clone(), first_sheet: self.sheet(SheetKind::Statement, first), rows: self.summary_rows(&auditoriums), kit: kit.clone(), head: self.head(), gek_members: self.names_of(WorkerRole::GekMember) };
             let doc = summary_statement_pdf(&input, self.key)?;
             statements_printed.push(self.printed(holder, "ППЭ-13-02-МАШ", doc.pages, true)?);
             push(doc, "ppe-13-02-mash.pdf".into());
-            push(materials_record_pdf(&MaterialsRecordInput { exam: header.clone(), rows: self.materials_rows(&auditoriums), kit: kit.clone() })?, "ppe-14-02.pdf".into());
             let holder = "statement:ППЭ-18-МАШ";
             let first = self.numbers_of(holder)?[0];
             let input = ObservationActInput { exam: header.clone(), observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date), sheet: self.sheet(SheetKind::Statement, first), items: observation_items() };
@@ -261,7 +265,10 @@ impl PrintContext<'_> {
             // Filled in only when a public observer came: never required by scanning.
             statements_printed.push(self.printed(holder, "ППЭ-18-МАШ", doc.pages, false)?);
             push(doc, "ppe-18-mash.pdf".into());
-            push(worker_replacement_pdf(&WorkerReplacementInput { exam: header.clone(), rows: self.replacement_rows() })?, "ppe-19.pdf".into());
+            for doc in self.point_statements(&auditoriums)? {
+                let name = doc.file_name.clone();
+                push(doc, name);
+            }
         }
         if statements {
             for doc in self.event_acts(None, auditorium)? {
@@ -288,7 +295,7 @@ impl PrintContext<'_> {
             records.push(StatementRecord::new(format!("ppe-12-04-mash-{a}.json"), absence_log_record(&input)));
         }
         if auditorium.is_none() {
-            let input = SummaryStatementInput { exam: header.clone(), first_sheet: first_sheet("statement:ППЭ-13-02-МАШ")?, rows: self.summary_rows(&auditoriums), kit: self.kit()?.title_ru() };
+            let input = SummaryStatementInput { exam: header.clone(), first_sheet: first_sheet("statement:ППЭ-13-02-МАШ")?, rows: self.summary_rows(&auditoriums), kit: self.kit()?.title_ru(), head: self.head(), gek_members: self.names_of(WorkerRole::GekMember) };
             records.push(StatementRecord::new("ppe-13-02-mash.json".into(), summary_statement_record(&input)));
             let input = ObservationActInput { exam: header, observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date), sheet: first_sheet("statement:ППЭ-18-МАШ")?, items: observation_items() };
             records.push(StatementRecord::new("ppe-18-mash.json".into(), observation_act_record(&input)));
@@ -423,60 +430,6 @@ impl PrintContext<'_> {
             .collect()
     }
 
-    /// ППЭ-14-02 rows from the staff room desk's scans: a kit counts once however many of its
-    /// sheets were scanned; a sheet not issued to anyone counts as its own kit.
-    pub fn materials_rows(&self, auditoriums: &[String]) -> Vec<MaterialsRow> {
-        let owner: HashMap<(SheetKind, u32), (&str, u32)> =
-            self.day.issued.iter().filter_map(|s| s.participant_id.as_deref().map(|p| ((s.kind, s.number), (p, s.kit)))).collect();
-        auditoriums
-            .iter()
-            .map(|a| {
-                let mut row = MaterialsRow { auditorium: a.clone(), kits_issued: 0, sheets_issued: 0, issued_at: String::new(), kits_returned: 0, sheets_returned: 0, returned_at: String::new() };
-                let mut kits: [std::collections::BTreeSet<String>; 2] = Default::default();
-                for m in self.day.movements.iter().filter(|m| &m.auditorium == a && m.exam_id == self.exam.exam_id) {
-                    let kit = match owner.get(&(m.sheet.kind, m.sheet.number)) {
-                        Some((p, k)) => format!("{p}#{k}"),
-                        None => format!("{}:{}", m.sheet.kind.code(), m.sheet.number),
-                    };
-                    let at = local_time(self.exam, &m.at);
-                    match m.direction {
-                        Direction::Issue => {
-                            row.sheets_issued += 1;
-                            kits[0].insert(kit);
-                            if row.issued_at.is_empty() {
-                                row.issued_at = at;
-                            }
-                        }
-                        Direction::Return => {
-                            row.sheets_returned += 1;
-                            kits[1].insert(kit);
-                            row.returned_at = at;
-                        }
-                    }
-                }
-                row.kits_issued = kits[0].len() as u32;
-                row.kits_returned = kits[1].len() as u32;
-                row
-            })
-            .collect()
-    }
-
-    /// ППЭ-19 rows from the roster's replacement record.
-    pub fn replacement_rows(&self) -> Vec<ReplacementRow> {
-        self.day
-            .replacements
-            .iter()
-            .filter(|r| r.exam_id == self.exam.exam_id)
-            .map(|r| ReplacementRow {
-                time: local_time(self.exam, &r.at),
-                replaced: worker_name(self.plan, &r.absent_worker_id),
-                replacement: worker_name(self.plan, &r.replacement_worker_id),
-                post: r.post.title_ru(),
-                reason: r.reason.clone(),
-            })
-            .collect()
-    }
-
     /// The acts of removal (ППЭ-21) and early finish (ППЭ-22) from the events: all of them,
     /// or one participant's, or one auditorium's. File names carry the participant id.
     pub fn event_acts(&self, participant: Option<&str>, auditorium: Option<&str>) -> Result<Vec<PrintDocument>, PrintingError> {
@@ -506,34 +459,6 @@ impl PrintContext<'_> {
         }
         Ok(docs)
     }
-
-    fn workers(&self) -> Vec<WorkerRow> {
-        let mut rows: Vec<WorkerRow> = self
-            .plan
-            .worker_assignments
-            .iter()
-            .filter(|w| w.ppe_code == self.ppe_code && w.date == self.exam.date)
-            .filter_map(|w| self.plan.workers.iter().find(|x| x.worker_id == w.worker_id).map(|x| (w, x)))
-            .map(|(assignment, worker)| {
-                let role = worker.roles.first().copied().unwrap_or(WorkerRole::OrganizerInRoom);
-                let post = if assignment.reserve {
-                    "резерв"
-                } else {
-                    match role {
-                        WorkerRole::Head | WorkerRole::GekMember | WorkerRole::TechSpecialist => "штаб ППЭ",
-                        WorkerRole::OrganizerInRoom | WorkerRole::Assistant => "аудитория",
-                        WorkerRole::OrganizerOutside => "вне аудитории",
-                        WorkerRole::Medical | WorkerRole::VideoTechnician => "штаб ППЭ",
-                        WorkerRole::Examiner | WorkerRole::Expert | WorkerRole::LabSpecialist => "аудитория",
-                    }
-                };
-                WorkerRow { name: worker.full_name(), role: role.title_ru().to_string(), post: post.to_string() }
-            })
-            .collect();
-        rows.sort_by(|a, b| a.name.cmp(&b.name));
-        rows.extend(super::observers::observer_rows(self.plan, self.ppe_code, &self.exam.date));
-        rows
-    }
 }
 
 pub fn observation_items() -> Vec<String> {
@@ -548,6 +473,9 @@ pub fn observation_items() -> Vec<String> {
     .map(|s| s.to_string())
     .collect()
 }
+
+mod point;
+pub use point::*;
 
 #[cfg(test)]
 mod tests;

@@ -43,6 +43,8 @@ pub enum PrintOpsError {
     DocumentGone(String),
     #[error("участник {participant}: на экзамене {exam} нет удаления или досрочного завершения, акт печатать не по чему")]
     NoAct { exam: ExamId, participant: ParticipantId },
+    #[error("апелляции № {appeal} на экзамене {exam} в этом ППЭ нет")]
+    NoAppeal { exam: ExamId, appeal: i64 },
     #[error("пакет экзамена {0} не получен")]
     NoPackage(ExamId),
     #[error("нет рассадки на экзамен {exam}{room}: печатать материалы некому")]
@@ -164,13 +166,16 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     let Loaded { plan, exam, seats } = load(conn, exam_id, &ppe_code)?;
     let key = crate::scanning::ops::box_sheet_key(ctx)?;
     let kit = crate::model::kit::kit_of(&exam).map_err(PrintingError::from)?;
-    let needs = sheet_needs(&kit, &seats, request.what, auditorium);
+    let mut needs = sheet_needs(&kit, &seats, request.what, auditorium);
+    if matches!(request.what, PrintWhat::Statements | PrintWhat::All) && auditorium.is_none() {
+        needs.extend(super::inputs::appeal_form_needs(&crate::appeals::store::appeals_for_exam(conn, exam_id, &ppe_code).context("load appeals")?));
+    }
     let at = ctx.clock.now_rfc3339();
     let tx = conn.transaction().context("start transaction")?;
     let mut numbers: HashMap<String, Vec<u32>> = HashMap::new();
     let mut reserved = 0u32;
     for (holder, kinds) in &needs {
-        if !holder.starts_with("statement:") {
+        if !holder.starts_with("statement:") && !holder.starts_with("form:") {
             // A participant's kit: the numbers of record are attendance's (kits replaced there
             // void old numbers), so what is printed is what scanning expects.
             let before = crate::attendance::store::next_sheet_number(&tx, exam_id, &ppe_code).map_err(anyhow::Error::from)?;
@@ -222,6 +227,36 @@ pub fn act_for(ctx: &EdgeContext, exam_id: &ExamId, participant_id: &Participant
     let key = crate::sheet_code::sheet_key(b"");
     let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
     context.event_acts(Some(participant_id), None)?.pop().ok_or_else(|| PrintOpsError::NoAct { exam: exam_id.clone(), participant: participant_id.clone() })
+}
+
+/// One appeal's ППЭ-02 and ППЭ-03, laid out (not printed) from its record, with the sheet
+/// numbers of its participant's appeal forms (reserved once, kept for reprints).
+pub fn appeal_forms(ctx: &EdgeContext, exam_id: &ExamId, appeal_id: i64, actor: &str) -> Result<Vec<PrintDocument>> {
+    let mut conn = ctx.db()?;
+    let conn = &mut *conn;
+    let ppe_code = ctx.config.ppe_code.clone();
+    let Loaded { plan, exam, seats } = load(conn, exam_id, &ppe_code)?;
+    let appeals = crate::appeals::store::appeals_for_exam(conn, exam_id, &ppe_code).context("load appeals")?;
+    let appeal = appeals.iter().find(|a| a.appeal_id == appeal_id).ok_or_else(|| PrintOpsError::NoAppeal { exam: exam_id.clone(), appeal: appeal_id })?;
+    let needs = super::inputs::appeal_form_needs(std::slice::from_ref(appeal));
+    let key = crate::scanning::ops::box_sheet_key(ctx)?;
+    let at = ctx.clock.now_rfc3339();
+    let tx = conn.transaction().context("start transaction")?;
+    let mut numbers: HashMap<String, Vec<u32>> = HashMap::new();
+    for (holder, kinds) in &needs {
+        let mut have = print_store::kit_sheets_get(&tx, exam_id, holder).context("load sheet numbers")?;
+        if have.is_empty() {
+            let first = print_store::sheet_numbers_reserve(&tx, exam_id, &ppe_code, kinds.len() as u32).context("reserve sheet numbers")?;
+            have = kinds.iter().enumerate().map(|(i, k)| (*k, first + i as u32)).collect();
+            print_store::kit_sheets_insert(&tx, exam_id, holder, &have).context("store sheet numbers")?;
+            audit(&tx, &at, actor, "print.sheets_reserve", exam_id, serde_json::json!({"ppe_code": ppe_code, "holder": holder, "count": kinds.len()}))?;
+        }
+        numbers.insert(holder.clone(), have.into_iter().map(|(_, n)| n).collect());
+    }
+    tx.commit().context("commit sheet numbers")?;
+    let day = load_day(conn, exam_id, &ppe_code)?;
+    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
+    Ok(context.appeal_documents(Some(appeal_id))?)
 }
 
 /// `sha` is the hash of what was sent (for КИМ: of the plaintext, which `doc` does not carry).
