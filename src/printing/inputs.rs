@@ -246,9 +246,9 @@ impl PrintContext<'_> {
             }
         }
         if seating && auditorium.is_none() {
-            for doc in self.point_lists()? {
-                let name = doc.file_name.clone();
-                push(doc, name);
+            for form in self.point_lists()? {
+                let name = form.doc.file_name.clone();
+                push(form.doc, name);
             }
         }
         if statements && auditorium.is_none() {
@@ -265,9 +265,9 @@ impl PrintContext<'_> {
             // Filled in only when a public observer came: never required by scanning.
             statements_printed.push(self.printed(holder, "ППЭ-18-МАШ", doc.pages, false)?);
             push(doc, "ppe-18-mash.pdf".into());
-            for doc in self.point_statements(&auditoriums)? {
-                let name = doc.file_name.clone();
-                push(doc, name);
+            for form in self.point_statements(&auditoriums)? {
+                let name = form.doc.file_name.clone();
+                push(form.doc, name);
             }
         }
         if statements {

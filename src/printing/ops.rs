@@ -256,7 +256,7 @@ pub fn appeal_forms(ctx: &EdgeContext, exam_id: &ExamId, appeal_id: i64, actor: 
     tx.commit().context("commit sheet numbers")?;
     let day = load_day(conn, exam_id, &ppe_code)?;
     let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
-    Ok(context.appeal_documents(Some(appeal_id))?)
+    Ok(context.appeal_documents(Some(appeal_id))?.into_iter().map(|f| f.doc).collect())
 }
 
 /// `sha` is the hash of what was sent (for КИМ: of the plaintext, which `doc` does not carry).

@@ -18,6 +18,15 @@ pub struct MaterialsReceived {
     pub activated_at: String,
 }
 
+/// A laid-out point form, its file name set, with the holder whose sheet numbers its pages
+/// carry and, for a participant's form, whose it is: what the printed-forms record needs.
+#[derive(Debug, Clone)]
+pub struct FormDocument {
+    pub holder: String,
+    pub participant: Option<String>,
+    pub doc: PrintDocument,
+}
+
 /// Appeals one participant may file on one exam that their forms have sheet numbers for.
 pub const APPEALS_PER_PARTICIPANT: usize = 3;
 
@@ -84,7 +93,7 @@ impl PrintContext<'_> {
     }
 
     /// A coded form longer than its reserved numbers would print another document's codes.
-    fn within_budget(&self, holder: &str, mut doc: PrintDocument, file_name: &str) -> Result<PrintDocument, PrintingError> {
+    fn within_budget(&self, holder: &str, mut doc: PrintDocument, file_name: &str) -> Result<FormDocument, PrintingError> {
         if let Some(numbers) = self.numbers.get(holder) {
             if doc.pages as usize > numbers.len() {
                 return Err(PrintingError::NothingToPrint(format!(
@@ -96,7 +105,7 @@ impl PrintContext<'_> {
             }
         }
         doc.file_name = file_name.to_string();
-        Ok(doc)
+        Ok(FormDocument { holder: holder.to_string(), participant: None, doc })
     }
 
     /// Names of the workers holding posts of `role` on the roster; without a roster, those the
@@ -136,7 +145,7 @@ impl PrintContext<'_> {
     }
 
     /// ППЭ-06-01, 06-02 and 07, each with its file name.
-    pub fn point_lists(&self) -> Result<Vec<PrintDocument>, PrintingError> {
+    pub fn point_lists(&self) -> Result<Vec<FormDocument>, PrintingError> {
         let header = exam_header(self.plan, self.exam, self.ppe_code);
         let rows = self.entrance_rows();
         let input = EntranceListInput { exam: header.clone(), rows: rows.clone(), first_sheet: self.first_of("form:ППЭ-06-01") };
@@ -434,7 +443,7 @@ impl PrintContext<'_> {
     }
 
     /// ППЭ-08, 10, 14-01, 14-02, 19 and every appeal's ППЭ-02 and 03, each with its file name.
-    pub fn point_statements(&self, auditoriums: &[String]) -> Result<Vec<PrintDocument>, PrintingError> {
+    pub fn point_statements(&self, auditoriums: &[String]) -> Result<Vec<FormDocument>, PrintingError> {
         let header = exam_header(self.plan, self.exam, self.ppe_code);
         let kit = self.kit()?.title_ru();
         let mut docs = Vec::new();
@@ -469,7 +478,7 @@ impl PrintContext<'_> {
 
     /// ППЭ-02 and ППЭ-03 of every appeal of the exam at the point, or of one; the k-th appeal of
     /// a participant takes the k-th number of their forms' holders.
-    pub fn appeal_documents(&self, only: Option<i64>) -> Result<Vec<PrintDocument>, PrintingError> {
+    pub fn appeal_documents(&self, only: Option<i64>) -> Result<Vec<FormDocument>, PrintingError> {
         let header = exam_header(self.plan, self.exam, self.ppe_code);
         let mut docs = Vec::new();
         let mut per_participant: HashMap<&str, usize> = HashMap::new();
@@ -514,7 +523,7 @@ impl PrintContext<'_> {
                 };
                 let mut doc = if form == "ППЭ-02" { appeal_pdf(&input, self.key)? } else { appeal_review_pdf(&input, self.key)? };
                 doc.file_name = format!("{file}-{}.pdf", a.appeal_id);
-                docs.push(doc);
+                docs.push(FormDocument { holder, participant: Some(a.participant_id.clone()), doc });
             }
         }
         Ok(docs)
