@@ -168,6 +168,12 @@ pub fn activation_get(conn: &Connection, exam_id: &str, package_id: &str) -> rus
         .optional()
 }
 
+/// Who activated this package (the ГЭК member's worker id) and when (RFC 3339).
+pub fn activation_of(conn: &Connection, exam_id: &str, package_id: &str) -> rusqlite::Result<Option<(String, String)>> {
+    conn.query_row("SELECT gek_worker_id, activated_at FROM materials_activation WHERE exam_id = ?1 AND package_id = ?2", [exam_id, package_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+}
+
 /// Raises an alarm once per (exam, kind); returns whether it is new.
 pub fn alarm_raise(tx: &Transaction<'_>, exam_id: &str, kind: &str, message: &str, at: &str) -> rusqlite::Result<bool> {
     let n = tx.execute(

@@ -19,12 +19,16 @@ pub struct PrintArgs {
     #[arg(long)]
     pub exam: String,
     /// What to print: answer-sheet kits, seating lists, statements, or all.
-    #[arg(long, value_enum, required_unless_present_any = ["confirm", "reprint", "status", "act_for"])]
+    #[arg(long, value_enum, required_unless_present_any = ["confirm", "reprint", "status", "act_for", "appeal"])]
     pub what: Option<PrintWhat>,
     /// Print only the act (ППЭ-21 removal or ППЭ-22 early finish) of this participant, from
     /// their recorded event.
     #[arg(long, conflicts_with_all = ["what", "confirm", "reprint", "status"])]
     pub act_for: Option<String>,
+    /// Print only this appeal's ППЭ-02 (the appeal) and ППЭ-03 (the protocol of its review),
+    /// from its record (`ppe edge appeal list` gives the numbers).
+    #[arg(long, conflicts_with_all = ["what", "confirm", "reprint", "status", "act_for"])]
+    pub appeal: Option<i64>,
     /// Only this auditorium.
     #[arg(long)]
     pub auditorium: Option<String>,
@@ -113,9 +117,10 @@ async fn run_async(ctx: &EdgeContext, args: PrintArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let documents = match &args.act_for {
-        Some(participant) => vec![ops::act_for(ctx, &exam_id, &ParticipantId::from(participant))?],
-        None => {
+    let documents = match (&args.act_for, args.appeal) {
+        (Some(participant), _) => vec![ops::act_for(ctx, &exam_id, &ParticipantId::from(participant))?],
+        (None, Some(appeal)) => ops::appeal_forms(ctx, &exam_id, appeal, ACTOR)?,
+        (None, None) => {
             let what = args.what.context("--what is required")?;
             ops::make_set(ctx, &PrintRequest { exam_id: exam_id.clone(), what, auditorium, printer: args.printer.clone(), wait, actor: ACTOR.into() })?.documents
         }

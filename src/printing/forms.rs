@@ -10,12 +10,20 @@ use super::pdf::{col, page_number, sheet_number_text, Align, Document, FormCode,
 use super::{PrintDocument, PrintingError};
 use crate::sheet_code::{SheetId, SheetKind};
 
+mod appeal_forms;
 mod lists;
 mod readiness;
+mod point_lists;
+mod point_reports;
+mod point_statements;
 mod statements;
 
+pub use appeal_forms::*;
 pub use lists::*;
 pub use readiness::*;
+pub use point_lists::*;
+pub use point_reports::*;
+pub use point_statements::*;
 pub use statements::*;
 
 /// What every form says about the exam and the exam point.
@@ -77,6 +85,11 @@ pub fn machine_marks(page: &mut Page, id: &SheetId, key: &hmac::Key) -> Result<(
 
 fn machine_marks_with_variant(page: &mut Page, id: &SheetId, variant: Option<u16>, key: &hmac::Key) -> Result<(), PrintingError> {
     page.sheet_code(id, variant, key)
+}
+
+/// The engine's code for a form whose first sheet is `first` (`None`: a form printed without one).
+pub fn form_code<'k>(first: Option<&SheetId>, key: &'k hmac::Key) -> Option<FormCode<'k>> {
+    first.map(|first| FormCode { first: first.clone(), key })
 }
 
 /// A form with a code on every page, numbered from `first_sheet`.

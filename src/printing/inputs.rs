@@ -36,12 +36,6 @@ pub fn form_sheet_budget(rows: usize) -> usize {
     rows.div_ceil(6) + 2
 }
 
-/// Rows of the workers' list (ППЭ-07) budgeted per auditorium (organizers, assistants) on top
-/// of the staff room's and the observers' rows.
-const WORKER_ROWS_PER_AUDITORIUM: usize = 4;
-const WORKER_ROWS_OF_POINT: usize = 40;
-/// Rows budgeted for the worker replacements of a day (ППЭ-19).
-const REPLACEMENT_ROWS: usize = 30;
 /// Pages of a one-page form or act, with room to grow.
 const SHORT_FORM_PAGES: usize = 3;
 
@@ -75,15 +69,12 @@ pub fn sheet_needs(kit: &Kit, seats: &[SeatAssignment], what: PrintWhat, auditor
         }
     }
     if seating && auditorium.is_none() {
-        needs.push(form_need("ППЭ-06-02", None, form_sheet_budget(seats.len())));
-        needs.push(form_need("ППЭ-07", None, form_sheet_budget(rooms.len() * WORKER_ROWS_PER_AUDITORIUM + WORKER_ROWS_OF_POINT)));
     }
     if statements && auditorium.is_none() {
         needs.push(form_need("ППЭ-13-02-МАШ", None, form_sheet_budget(rooms.len() + 1)));
-        needs.push(form_need("ППЭ-14-02", None, form_sheet_budget(rooms.len())));
         needs.push(form_need("ППЭ-18-МАШ", None, SHORT_FORM_PAGES));
-        needs.push(form_need("ППЭ-19", None, form_sheet_budget(REPLACEMENT_ROWS)));
     }
+    needs.extend(point::point_form_needs(seats, what));
     needs
 }
 
@@ -160,6 +151,12 @@ pub struct DayRecord {
     pub movements: Vec<Movement>,
     /// The КИМ variant of each seated participant (empty before the variant plan is drawn).
     pub variants: std::collections::BTreeMap<String, u16>,
+    /// The roster's posts (ППЭ-07 by room, the names that sign the point's forms).
+    pub roster: Vec<crate::roster::RosterEntry>,
+    /// Appeals about the procedure and their reviews (ППЭ-02, 03, 10).
+    pub appeals: Vec<crate::appeals::Appeal>,
+    /// The exam's package as received and activated (ППЭ-14-01, 10).
+    pub materials: Option<MaterialsReceived>,
 }
 
 impl DayRecord {
@@ -350,16 +347,10 @@ impl PrintContext<'_> {
             }
         }
         if seating && auditorium.is_none() {
-            let rows = self.seats.iter().map(|s| {
-                let p = self.person(&s.participant_id);
-                EntranceRow { name: p.full_name(), document: p.document, auditorium: s.auditorium.clone(), seat: s.seat_label() }
-            });
-            let holder = form_holder("ППЭ-06-02", None);
-            let input = EntranceListInput { exam: header.clone(), rows: rows.collect(), first_sheet: self.first_sheet(&holder)? };
-            self.add_form(&mut set, &holder, entrance_list_pdf(&input, self.key)?, "ppe-06-02.pdf".into(), None)?;
-            let holder = form_holder("ППЭ-07", None);
-            let input = WorkersListInput { exam: header.clone(), rows: self.workers(), first_sheet: self.first_sheet(&holder)? };
-            self.add_form(&mut set, &holder, workers_list_pdf(&input, self.key)?, "ppe-07.pdf".into(), None)?;
+            for f in self.point_lists()? {
+                let name = f.doc.file_name.clone();
+                self.add_form(&mut set, &f.holder, f.doc, name, f.participant.as_deref())?;
+            }
         }
         if statements && auditorium.is_none() {
             let holder = form_holder("ППЭ-13-02-МАШ", None);
@@ -368,16 +359,10 @@ impl PrintContext<'_> {
                 first_sheet: self.first_sheet(&holder)?,
                 rows: self.summary_rows(&auditoriums),
                 kit: kit.clone(),
+                head: self.head(),
+                gek_members: self.names_of(WorkerRole::GekMember),
             };
             self.add_form(&mut set, &holder, summary_statement_pdf(&input, self.key)?, "ppe-13-02-mash.pdf".into(), None)?;
-            let holder = form_holder("ППЭ-14-02", None);
-            let input = MaterialsRecordInput {
-                exam: header.clone(),
-                rows: self.materials_rows(&auditoriums),
-                kit: kit.clone(),
-                first_sheet: self.first_sheet(&holder)?,
-            };
-            self.add_form(&mut set, &holder, materials_record_pdf(&input, self.key)?, "ppe-14-02.pdf".into(), None)?;
             let holder = form_holder("ППЭ-18-МАШ", None);
             let input = ObservationActInput {
                 exam: header.clone(),
@@ -387,9 +372,10 @@ impl PrintContext<'_> {
             };
             // Required back only when a public observer came (`required_forms`).
             self.add_form(&mut set, &holder, observation_act_pdf(&input, self.key)?, "ppe-18-mash.pdf".into(), None)?;
-            let holder = form_holder("ППЭ-19", None);
-            let input = WorkerReplacementInput { exam: header.clone(), rows: self.replacement_rows(), first_sheet: self.first_sheet(&holder)? };
-            self.add_form(&mut set, &holder, worker_replacement_pdf(&input, self.key)?, "ppe-19.pdf".into(), None)?;
+            for f in self.point_statements(&auditoriums)? {
+                let name = f.doc.file_name.clone();
+                self.add_form(&mut set, &f.holder, f.doc, name, f.participant.as_deref())?;
+            }
         }
         if statements {
             let acts = self.event_acts(None, auditorium)?;
@@ -449,6 +435,8 @@ impl PrintContext<'_> {
                 first_sheet: self.first_sheet(&form_holder("ППЭ-13-02-МАШ", None))?,
                 rows: self.summary_rows(&auditoriums),
                 kit: self.kit()?.title_ru(),
+                head: self.head(),
+                gek_members: self.names_of(WorkerRole::GekMember),
             };
             records.push(StatementRecord::new("ppe-13-02-mash.json".into(), summary_statement_record(&input)));
             let input = ObservationActInput {
@@ -623,68 +611,6 @@ impl PrintContext<'_> {
             .collect()
     }
 
-    /// ППЭ-14-02 rows from the staff room desk's scans: a kit counts once however many of its
-    /// sheets were scanned; a sheet not issued to anyone counts as its own kit.
-    pub fn materials_rows(&self, auditoriums: &[String]) -> Vec<MaterialsRow> {
-        let owner: HashMap<(SheetKind, u32), (&str, u32)> =
-            self.day.issued.iter().filter_map(|s| s.participant_id.as_deref().map(|p| ((s.kind, s.number), (p, s.kit)))).collect();
-        auditoriums
-            .iter()
-            .map(|a| {
-                let mut row = MaterialsRow {
-                    auditorium: a.clone(),
-                    kits_issued: 0,
-                    sheets_issued: 0,
-                    issued_at: String::new(),
-                    kits_returned: 0,
-                    sheets_returned: 0,
-                    returned_at: String::new(),
-                };
-                let mut kits: [std::collections::BTreeSet<String>; 2] = Default::default();
-                for m in self.day.movements.iter().filter(|m| &m.auditorium == a && m.exam_id == self.exam.exam_id) {
-                    let kit = match owner.get(&(m.sheet.kind, m.sheet.number)) {
-                        Some((p, k)) => format!("{p}#{k}"),
-                        None => format!("{}:{}", m.sheet.kind.code(), m.sheet.number),
-                    };
-                    let at = local_time(self.exam, &m.at);
-                    match m.direction {
-                        Direction::Issue => {
-                            row.sheets_issued += 1;
-                            kits[0].insert(kit);
-                            if row.issued_at.is_empty() {
-                                row.issued_at = at;
-                            }
-                        }
-                        Direction::Return => {
-                            row.sheets_returned += 1;
-                            kits[1].insert(kit);
-                            row.returned_at = at;
-                        }
-                    }
-                }
-                row.kits_issued = kits[0].len() as u32;
-                row.kits_returned = kits[1].len() as u32;
-                row
-            })
-            .collect()
-    }
-
-    /// ППЭ-19 rows from the roster's replacement record.
-    pub fn replacement_rows(&self) -> Vec<ReplacementRow> {
-        self.day
-            .replacements
-            .iter()
-            .filter(|r| r.exam_id == self.exam.exam_id)
-            .map(|r| ReplacementRow {
-                time: local_time(self.exam, &r.at),
-                replaced: worker_name(self.plan, &r.absent_worker_id),
-                replacement: worker_name(self.plan, &r.replacement_worker_id),
-                post: r.post.title_ru(),
-                reason: r.reason.clone(),
-            })
-            .collect()
-    }
-
     /// The acts of removal (ППЭ-21) and early finish (ППЭ-22) from the events: all of them,
     /// or one participant's, or one auditorium's, each with the sheet numbers its pages took
     /// ([`act_needs`] reserves them). File names carry the participant id.
@@ -718,34 +644,6 @@ impl PrintContext<'_> {
         }
         Ok(set)
     }
-
-    fn workers(&self) -> Vec<WorkerRow> {
-        let mut rows: Vec<WorkerRow> = self
-            .plan
-            .worker_assignments
-            .iter()
-            .filter(|w| w.ppe_code == self.ppe_code && w.date == self.exam.date)
-            .filter_map(|w| self.plan.workers.iter().find(|x| x.worker_id == w.worker_id).map(|x| (w, x)))
-            .map(|(assignment, worker)| {
-                let role = worker.roles.first().copied().unwrap_or(WorkerRole::OrganizerInRoom);
-                let post = if assignment.reserve {
-                    "резерв"
-                } else {
-                    match role {
-                        WorkerRole::Head | WorkerRole::GekMember | WorkerRole::TechSpecialist => "штаб ППЭ",
-                        WorkerRole::OrganizerInRoom | WorkerRole::Assistant => "аудитория",
-                        WorkerRole::OrganizerOutside => "вне аудитории",
-                        WorkerRole::Medical | WorkerRole::VideoTechnician => "штаб ППЭ",
-                        WorkerRole::Examiner | WorkerRole::Expert | WorkerRole::LabSpecialist => "аудитория",
-                    }
-                };
-                WorkerRow { name: worker.full_name(), role: role.title_ru().to_string(), post: post.to_string() }
-            })
-            .collect();
-        rows.sort_by(|a, b| a.name.cmp(&b.name));
-        rows.extend(super::observers::observer_rows(self.plan, self.ppe_code, &self.exam.date));
-        rows
-    }
 }
 
 pub fn observation_items() -> Vec<String> {
@@ -760,6 +658,9 @@ pub fn observation_items() -> Vec<String> {
     .map(|s| s.to_string())
     .collect()
 }
+
+mod point;
+pub use point::*;
 
 #[cfg(test)]
 mod tests;

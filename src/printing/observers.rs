@@ -18,12 +18,18 @@ pub fn observers_on<'a>(plan: &'a Plan, ppe_code: &str, date: &str) -> Vec<&'a O
     list
 }
 
-/// The observers' rows of ППЭ-07.
+/// An observer's «Должность в ППЭ» on ППЭ-07.
+pub const OBSERVER_ROLE: &str = "общественный наблюдатель";
+
+/// The observers' rows of ППЭ-07: in the point, with their accrediting body and certificate.
 pub fn observer_rows(plan: &Plan, ppe_code: &str, date: &str) -> Vec<WorkerRow> {
     observers_on(plan, ppe_code, date)
         .into_iter()
         .map(|o| WorkerRow {
-            name: o.full_name(), role: "общественный наблюдатель".into(), post: format!("удостоверение {}", o.certificate_number)
+            name: o.full_name(),
+            role: OBSERVER_ROLE.into(),
+            post: "ППЭ".into(),
+            workplace: format!("{}, удостоверение {}", o.accrediting_body, o.certificate_number),
         })
         .collect()
 }
@@ -77,7 +83,7 @@ mod tests {
         let plan = plan();
         let rows = observer_rows(&plan, "0101", "2027.05.27");
         assert_eq!(rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["Белова Анна", "Орлова Анна"]);
-        assert_eq!(rows[1].post, "удостоверение ON-17");
+        assert_eq!(rows[1].workplace, "Министерство, удостоверение ON-17");
         assert_eq!(observer_line(&plan, "0101", "2027.05.27"), "Белова Анна, удостоверение ON-18; Орлова Анна, удостоверение ON-17");
         assert_eq!(observer_line(&plan, "0101", "2027.05.29"), "Орлова Анна, удостоверение ON-17");
         assert!(observer_line(&plan, "0103", "2027.05.27").is_empty());

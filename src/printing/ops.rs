@@ -43,6 +43,8 @@ pub enum PrintOpsError {
     DocumentGone(String),
     #[error("участник {participant}: на экзамене {exam} нет удаления или досрочного завершения, акт печатать не по чему")]
     NoAct { exam: ExamId, participant: ParticipantId },
+    #[error("апелляции № {appeal} на экзамене {exam} в этом ППЭ нет")]
+    NoAppeal { exam: ExamId, appeal: i64 },
     #[error("пакет экзамена {0} не получен")]
     NoPackage(ExamId),
     #[error("нет рассадки на экзамен {exam}{room}: печатать материалы некому")]
@@ -250,6 +252,9 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     let mut needs = sheet_needs(&kit, &seats, request.what, auditorium);
     if matches!(request.what, PrintWhat::Statements | PrintWhat::All) {
         needs.extend(act_needs(&day, &seats, auditorium, None));
+        if auditorium.is_none() {
+            needs.extend(super::inputs::appeal_form_needs(&day.appeals));
+        }
     }
     let numbers = reserve(conn, &at, actor, exam_id, &ppe_code, &needs)?;
     // Kits issued just now are part of the day the forms count.
@@ -280,6 +285,24 @@ pub fn act_for(ctx: &EdgeContext, exam_id: &ExamId, participant_id: &Participant
     let mut set = context.event_acts(Some(participant_id), None)?;
     record_printed(conn, &at, "operator", exam_id, &ppe_code, &set.statements)?;
     set.documents.pop().ok_or_else(|| PrintOpsError::NoAct { exam: exam_id.clone(), participant: participant_id.clone() })
+}
+
+/// One appeal's ППЭ-02 and ППЭ-03, laid out (not printed) from its record, with the sheet
+/// numbers of its participant's appeal forms (reserved once, kept for reprints).
+pub fn appeal_forms(ctx: &EdgeContext, exam_id: &ExamId, appeal_id: i64, actor: &str) -> Result<Vec<PrintDocument>> {
+    let mut conn = ctx.db()?;
+    let conn = &mut *conn;
+    let ppe_code = ctx.config.ppe_code.clone();
+    let Loaded { plan, exam, seats } = load(conn, exam_id, &ppe_code)?;
+    let appeals = crate::appeals::store::appeals_for_exam(conn, exam_id, &ppe_code).context("load appeals")?;
+    let appeal = appeals.iter().find(|a| a.appeal_id == appeal_id).ok_or_else(|| PrintOpsError::NoAppeal { exam: exam_id.clone(), appeal: appeal_id })?;
+    let needs = super::inputs::appeal_form_needs(std::slice::from_ref(appeal));
+    let key = crate::scanning::ops::box_sheet_key(ctx)?;
+    let at = ctx.clock.now_rfc3339();
+    let numbers = reserve(conn, &at, actor, exam_id, &ppe_code, &needs)?;
+    let day = load_day(conn, exam_id, &ppe_code)?;
+    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
+    Ok(context.appeal_documents(Some(appeal_id))?.into_iter().map(|f| f.doc).collect())
 }
 
 /// `sha` is the hash of what was sent (for КИМ: of the plaintext, which `doc` does not carry).

@@ -20,17 +20,26 @@ pub fn load_day(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Res
         events: crate::attendance::store::events_for_exam(conn, exam_id).context("load attendance events")?,
         issued: crate::attendance::store::issued_sheets(conn, exam_id, ppe_code).context("load issued sheets")?,
         replacements: crate::roster::store::replacements(conn, exam_id).context("load worker replacements")?,
-        movements: crate::serial::store::movements_for_exam(conn, exam_id)
-            .context("load materials movements")?
-            .into_iter()
-            .filter(|m| m.ppe_code == ppe_code)
-            .collect(),
-        variants: crate::seating::variants::store::variants_for_exam(conn, exam_id, ppe_code)
-            .context("load variants")?
-            .into_iter()
-            .map(|v| (v.participant_id, v.variant))
-            .collect(),
+        movements: crate::serial::store::movements_for_exam(conn, exam_id).context("load materials movements")?.into_iter().filter(|m| m.ppe_code == ppe_code).collect(),
+        variants: crate::seating::variants::store::variants_for_exam(conn, exam_id, ppe_code).context("load variants")?.into_iter().map(|v| (v.participant_id, v.variant)).collect(),
+        roster: crate::roster::store::roster_get(conn, exam_id, ppe_code).context("load roster")?,
+        appeals: crate::appeals::store::appeals_for_exam(conn, exam_id, ppe_code).context("load appeals")?,
+        materials: materials_received(conn, exam_id)?,
     })
+}
+
+/// The exam's package as accepted (its files and КИМ variants) and who activated its key when.
+fn materials_received(conn: &Connection, exam_id: &str) -> anyhow::Result<Option<super::inputs::MaterialsReceived>> {
+    let Some((_, json)) = crate::materials::store::manifest_get(conn, exam_id).context("load manifest")? else { return Ok(None) };
+    let manifest = match serde_json::from_str::<crate::materials::SignedManifest>(&json) {
+        Ok(signed) => signed.manifest,
+        Err(_) => serde_json::from_str::<crate::materials::Manifest>(&json).context("read manifest")?,
+    };
+    let (activated_by, activated_at) = crate::materials::store::activation_of(conn, exam_id, &manifest.package_id).context("load activation")?.unwrap_or_default();
+    let mut variants: Vec<u16> = manifest.files.iter().filter(|f| f.role == "kim").map(|f| f.variant.unwrap_or(1)).collect();
+    variants.sort_unstable();
+    variants.dedup();
+    Ok(Some(super::inputs::MaterialsReceived { package_id: manifest.package_id.clone(), files: manifest.files.len(), kim_variants: variants.len(), activated_by, activated_at }))
 }
 
 /// The structured records of the machine-read statements (ППЭ-12-04-МАШ per auditorium,

@@ -7,7 +7,7 @@ use crate::common::{ppe, stderr, stdout};
 use crate::upload::{make_box, EXAM, PPE};
 
 /// A box holding the sample plan's slice for 0101 and a seating of ege-02 in room 101.
-fn seated_box(dir: &Path) -> std::path::PathBuf {
+pub(crate) fn seated_box(dir: &Path) -> std::path::PathBuf {
     let (config, _) = make_box(dir, "http://127.0.0.1:9", "00");
     let (plan, _) = ppe::plan::read_plan_file(&crate::common::fixture("plan-sample.json")).unwrap();
     std::fs::create_dir_all(dir.join("state")).unwrap();
@@ -35,7 +35,7 @@ fn seated_box(dir: &Path) -> std::path::PathBuf {
     config
 }
 
-fn participants(n: usize) -> Vec<String> {
+pub(crate) fn participants(n: usize) -> Vec<String> {
     let (plan, _) = ppe::plan::read_plan_file(&crate::common::fixture("plan-sample.json")).unwrap();
     plan.registrations.iter().filter(|r| r.exam_id == EXAM && r.ppe_code == PPE).take(n).map(|r| r.participant_id.clone()).collect()
 }
