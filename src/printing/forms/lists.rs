@@ -21,7 +21,7 @@ pub struct AuditoriumListInput {
 
 pub fn auditorium_list_pdf(input: &AuditoriumListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-05-01")?;
-    let table = Table {
+    Table {
         form: "ППЭ-05-01",
         heading: vec![format!("Список участников экзамена в аудитории {}", input.auditorium), input.exam.line()],
         columns: vec![
@@ -31,9 +31,12 @@ pub fn auditorium_list_pdf(input: &AuditoriumListInput, key: &hmac::Key) -> Resu
             col("Документ", 54.0, Align::Left),
         ],
         rows: input.rows.iter().enumerate().map(|(i, r)| vec![(i + 1).to_string(), r.seat.clone(), r.name.clone(), r.document.clone()]).collect(),
-        footer: vec![format!("Всего в аудитории: {}", input.rows.len()), "Руководитель ППЭ ____________________ / ____________________".into()],
-    };
-    machine_table(&mut doc, table, &input.first_sheet, key)?;
+        footer: vec![format!("Всего в аудитории: {}", input.rows.len())],
+        signatures: vec![Signature::blank("Руководитель ППЭ")],
+        code: Some(FormCode { first: input.first_sheet.clone(), key }),
+        ..Default::default()
+    }
+    .render(&mut doc)?;
     Ok(finish(doc, "ППЭ-05-01", &format!("ППЭ-05-01 аудитория {}", input.auditorium), Some(&input.auditorium)))
 }
 
@@ -50,6 +53,7 @@ pub struct EntranceRow {
 pub struct EntranceListInput {
     pub exam: ExamHeader,
     pub rows: Vec<EntranceRow>,
+    /// The sheet code of its first page (page `i` carries number `first + i`).
     pub first_sheet: SheetId,
 }
 
@@ -57,7 +61,7 @@ pub fn entrance_list_pdf(input: &EntranceListInput, key: &hmac::Key) -> Result<P
     let mut rows = input.rows.clone();
     rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.document.cmp(&b.document)));
     let mut doc = Document::new("ППЭ-06-02")?;
-    let table = Table {
+    Table {
         form: "ППЭ-06-02",
         heading: vec!["Список участников экзамена в ППЭ по алфавиту".into(), input.exam.line()],
         columns: vec![
@@ -73,8 +77,10 @@ pub fn entrance_list_pdf(input: &EntranceListInput, key: &hmac::Key) -> Result<P
             .map(|(i, r)| vec![(i + 1).to_string(), r.name.clone(), r.document.clone(), r.auditorium.clone(), r.seat.clone()])
             .collect(),
         footer: vec![format!("Всего участников: {}", rows.len())],
-    };
-    machine_table(&mut doc, table, &input.first_sheet, key)?;
+        code: Some(FormCode { first: input.first_sheet.clone(), key }),
+        ..Default::default()
+    }
+    .render(&mut doc)?;
     Ok(finish(doc, "ППЭ-06-02", "ППЭ-06-02 список по алфавиту", None))
 }
 
@@ -90,20 +96,21 @@ pub struct WorkerRow {
 pub struct WorkersListInput {
     pub exam: ExamHeader,
     pub rows: Vec<WorkerRow>,
+    /// The sheet code of its first page (page `i` carries number `first + i`).
     pub first_sheet: SheetId,
 }
 
 pub fn workers_list_pdf(input: &WorkersListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-07")?;
-    let table = Table {
+    Table {
         form: "ППЭ-07",
         heading: vec!["Список работников ППЭ".into(), input.exam.line()],
         columns: vec![
             col("№", 10.0, Align::Right),
-            col("ФИО работника", 70.0, Align::Left),
-            col("Должность в ППЭ", 50.0, Align::Left),
-            col("Место работы в ППЭ", 30.0, Align::Center),
-            col("Подпись", 14.0, Align::Left),
+            col("ФИО работника", 90.0, Align::Left),
+            col("Должность в ППЭ", 60.0, Align::Left),
+            col("Место работы в ППЭ", 40.0, Align::Center),
+            col("Подпись", 67.0, Align::Left),
         ],
         rows: input
             .rows
@@ -111,8 +118,11 @@ pub fn workers_list_pdf(input: &WorkersListInput, key: &hmac::Key) -> Result<Pri
             .enumerate()
             .map(|(i, r)| vec![(i + 1).to_string(), r.name.clone(), r.role.clone(), r.post.clone(), String::new()])
             .collect(),
-        footer: vec!["Руководитель ППЭ ____________________ / ____________________".into()],
-    };
-    machine_table(&mut doc, table, &input.first_sheet, key)?;
+        signatures: vec![Signature::blank("Руководитель ППЭ")],
+        orientation: Orientation::Landscape,
+        code: Some(FormCode { first: input.first_sheet.clone(), key }),
+        ..Default::default()
+    }
+    .render(&mut doc)?;
     Ok(finish(doc, "ППЭ-07", "ППЭ-07 список работников", None))
 }
