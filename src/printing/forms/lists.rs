@@ -21,7 +21,7 @@ pub struct AuditoriumListInput {
 
 pub fn auditorium_list_pdf(input: &AuditoriumListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-05-01")?;
-    Table {
+    let table = Table {
         form: "ППЭ-05-01",
         heading: vec![format!("Список участников экзамена в аудитории {}", input.auditorium), input.exam.line()],
         columns: vec![
@@ -33,10 +33,9 @@ pub fn auditorium_list_pdf(input: &AuditoriumListInput, key: &hmac::Key) -> Resu
         rows: input.rows.iter().enumerate().map(|(i, r)| vec![(i + 1).to_string(), r.seat.clone(), r.name.clone(), r.document.clone()]).collect(),
         footer: vec![format!("Всего в аудитории: {}", input.rows.len())],
         signatures: vec![Signature::blank("Руководитель ППЭ")],
-        code: Some(FormCode { first: input.first_sheet.clone(), key }),
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-05-01", &format!("ППЭ-05-01 аудитория {}", input.auditorium), Some(&input.auditorium)))
 }
 
@@ -53,7 +52,6 @@ pub struct EntranceRow {
 pub struct EntranceListInput {
     pub exam: ExamHeader,
     pub rows: Vec<EntranceRow>,
-    /// The sheet code of its first page (page `i` carries number `first + i`).
     pub first_sheet: SheetId,
 }
 
@@ -61,7 +59,7 @@ pub fn entrance_list_pdf(input: &EntranceListInput, key: &hmac::Key) -> Result<P
     let mut rows = input.rows.clone();
     rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.document.cmp(&b.document)));
     let mut doc = Document::new("ППЭ-06-02")?;
-    Table {
+    let table = Table {
         form: "ППЭ-06-02",
         heading: vec!["Список участников экзамена в ППЭ по алфавиту".into(), input.exam.line()],
         columns: vec![
@@ -77,10 +75,9 @@ pub fn entrance_list_pdf(input: &EntranceListInput, key: &hmac::Key) -> Result<P
             .map(|(i, r)| vec![(i + 1).to_string(), r.name.clone(), r.document.clone(), r.auditorium.clone(), r.seat.clone()])
             .collect(),
         footer: vec![format!("Всего участников: {}", rows.len())],
-        code: Some(FormCode { first: input.first_sheet.clone(), key }),
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-06-02", "ППЭ-06-02 список по алфавиту", None))
 }
 
@@ -96,13 +93,12 @@ pub struct WorkerRow {
 pub struct WorkersListInput {
     pub exam: ExamHeader,
     pub rows: Vec<WorkerRow>,
-    /// The sheet code of its first page (page `i` carries number `first + i`).
     pub first_sheet: SheetId,
 }
 
 pub fn workers_list_pdf(input: &WorkersListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-07")?;
-    Table {
+    let table = Table {
         form: "ППЭ-07",
         heading: vec!["Список работников ППЭ".into(), input.exam.line()],
         columns: vec![
@@ -120,9 +116,8 @@ pub fn workers_list_pdf(input: &WorkersListInput, key: &hmac::Key) -> Result<Pri
             .collect(),
         signatures: vec![Signature::blank("Руководитель ППЭ")],
         orientation: Orientation::Landscape,
-        code: Some(FormCode { first: input.first_sheet.clone(), key }),
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-07", "ППЭ-07 список работников", None))
 }

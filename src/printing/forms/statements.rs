@@ -86,7 +86,7 @@ fn yes(flag: bool) -> String {
 
 pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-05-02")?;
-    Table {
+    let table = Table {
         form: "ППЭ-05-02",
         heading: [format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()]
             .into_iter()
@@ -137,16 +137,10 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput, key: &hmac::Key)
             .collect(),
         signatures: vec![Signature::blank("Организатор в аудитории"), Signature::blank("Организатор в аудитории")],
         orientation: Orientation::Landscape,
-        code: Some(FormCode { first: input.first_sheet.clone(), key }),
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-05-02", &format!("ППЭ-05-02 аудитория {}", input.auditorium), Some(&input.auditorium)))
-}
-
-/// A machine-read table form: fiducials and one code per page, numbered from `first_sheet`.
-fn machine_table(doc: &mut Document, table: Table<'_>, first_sheet: &SheetId, key: &hmac::Key) -> Result<(), PrintingError> {
-    Table { code: Some(FormCode { first: first_sheet.clone(), key }), ..table }.render(doc)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -304,13 +298,12 @@ pub struct MaterialsRecordInput {
     /// The exam's kit as people read it (`БР, БО № 1`): what one counted kit holds.
     #[serde(default)]
     pub kit: String,
-    /// The sheet code of its first page (page `i` carries number `first + i`).
     pub first_sheet: SheetId,
 }
 
 pub fn materials_record_pdf(input: &MaterialsRecordInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-14-02")?;
-    Table {
+    let table = Table {
         form: "ППЭ-14-02",
         heading: ["Ведомость выдачи и возврата экзаменационных материалов по аудиториям".to_string(), input.exam.line()]
             .into_iter()
@@ -345,10 +338,9 @@ pub fn materials_record_pdf(input: &MaterialsRecordInput, key: &hmac::Key) -> Re
             .collect(),
         signatures: vec![Signature::blank("Руководитель ППЭ")],
         orientation: Orientation::Landscape,
-        code: Some(FormCode { first: input.first_sheet.clone(), key }),
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-14-02", "ППЭ-14-02 выдача и возврат материалов", None))
 }
 
@@ -400,13 +392,12 @@ pub struct ReplacementRow {
 pub struct WorkerReplacementInput {
     pub exam: ExamHeader,
     pub rows: Vec<ReplacementRow>,
-    /// The sheet code of its first page (page `i` carries number `first + i`).
     pub first_sheet: SheetId,
 }
 
 pub fn worker_replacement_pdf(input: &WorkerReplacementInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-19")?;
-    Table {
+    let table = Table {
         form: "ППЭ-19",
         heading: vec!["Контроль изменения состава работников в день экзамена".into(), input.exam.line()],
         columns: vec![
@@ -418,10 +409,9 @@ pub fn worker_replacement_pdf(input: &WorkerReplacementInput, key: &hmac::Key) -
         ],
         rows: input.rows.iter().map(|r| vec![r.time.clone(), r.replaced.clone(), r.replacement.clone(), r.post.clone(), r.reason.clone()]).collect(),
         signatures: vec![Signature::blank("Руководитель ППЭ"), Signature::blank("Член ГЭК")],
-        code: Some(FormCode { first: input.first_sheet.clone(), key }),
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-19", "ППЭ-19 изменения состава работников", None))
 }
 
@@ -440,7 +430,6 @@ pub struct EventActInput {
     /// The member of ГЭК who drew up the act (removal requires one).
     #[serde(default)]
     pub gek_member: String,
-    /// The sheet code of its first page (page `i` carries number `first + i`).
     pub first_sheet: SheetId,
 }
 
