@@ -137,6 +137,8 @@ pub fn classify_page(
         },
     };
     let form = expected.filter(|_| id.kind == SheetKind::Statement).and_then(|exp| exp.form_page(id.number));
+    // An act's page belongs to its participant.
+    let owner = owner.or_else(|| form.as_ref().and_then(|f| f.participant_id.clone()));
     PageVerdict { form, ..verdict(PageStatus::Matched, Some(text), Some(id), owner, String::new()) }
 }
 

@@ -1,8 +1,9 @@
 //! The demo's exam day on one box, played on the simulated clock through the real code
 //! paths: plan sync and pre-staging over mutual TLS, seating, kits, the ГЭК member obtaining
 //! the key with their own key file and PIN once the hub opens the window, attendance
-//! with a removal, an early finish and a kit replacement, scanning of the sheets (rendered as
-//! page images with their real codes: the demo's stand-in for paper), the upload over tus and
+//! with a removal, an early finish and a kit replacement, the forms printed with their sheet
+//! codes, scanning of the sheets and of every form's pages (rendered as page images with their
+//! real codes: the demo's stand-in for paper), the upload over tus and
 //! the hub's signed receipt. Each step prints one line. The day holds two exams of different
 //! lengths at once: each is seated against the rooms the other holds, gets its key in its own
 //! window, and runs to its own end, scan, upload and receipt.
@@ -41,7 +42,11 @@ fn ensure_accounts(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
         plan.workers
             .iter()
             .filter(|w| w.roles.contains(&role))
-            .find(|w| plan.worker_assignments.iter().any(|a| a.worker_id == w.worker_id && a.ppe_code == ctx.config.ppe_code && a.date == exam.date && !a.reserve))
+            .find(|w| {
+                plan.worker_assignments
+                    .iter()
+                    .any(|a| a.worker_id == w.worker_id && a.ppe_code == ctx.config.ppe_code && a.date == exam.date && !a.reserve)
+            })
             .map(|w| w.worker_id.clone())
     };
     let now = ctx.clock.now_rfc3339();
@@ -119,24 +124,47 @@ async fn prepare_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
         Err(e) => format!("рассадка не отправлена в РЦОИ: {e}"),
     };
     let held: std::collections::BTreeSet<&str> = seating.held.iter().map(|h| h.auditorium.as_str()).collect();
-    let held = if held.is_empty() { String::new() } else { format!("; аудитории другого экзамена не заняты: {}", held.into_iter().collect::<Vec<_>>().join(", ")) };
-    say(ctx, &format!(
-        "{exam_id}: рассадка: {} участников в {} аудиториях ({}) по зерну РЦОИ, соседей из одной школы {} (нижняя граница {}){held}; {reported}",
-        seating.seats.len(), seating.rooms_used.len(), seating.rooms_used.join(", "), seating.same_school_pairs, seating.same_school_lower_bound
-    ));
+    let held = if held.is_empty() {
+        String::new()
+    } else {
+        format!("; аудитории другого экзамена не заняты: {}", held.into_iter().collect::<Vec<_>>().join(", "))
+    };
+    say(
+        ctx,
+        &format!(
+            "{exam_id}: рассадка: {} участников в {} аудиториях ({}) по зерну РЦОИ, соседей из одной школы {} (нижняя граница {}){held}; {reported}",
+            seating.seats.len(),
+            seating.rooms_used.len(),
+            seating.rooms_used.join(", "),
+            seating.same_school_pairs,
+            seating.same_school_lower_bound
+        ),
+    );
     // The organizers learn their rooms only now, from РЦОИ's morning seed.
     crate::distribution::ops::fetch_seed(ctx, &crate::model::ExamId::from(exam_id), crate::distribution::Purpose::Organizers).await?;
     let roster = {
         let mut conn = ctx.db()?;
-        let (exam_ref, ppe_ref, rules) = (crate::model::ExamId::from(exam_id), crate::model::PpeCode::from(&ppe_code), crate::roster::RosterRules::from_config(&ctx.config.roster, exam));
+        let (exam_ref, ppe_ref, rules) = (
+            crate::model::ExamId::from(exam_id),
+            crate::model::PpeCode::from(&ppe_code),
+            crate::roster::RosterRules::from_config(&ctx.config.roster, exam),
+        );
         let seed = crate::roster::ops::organizer_seed(&conn, &exam_ref, &ppe_ref)?;
-        crate::roster::ops::assign(&mut conn, &crate::roster::ops::AssignRequest { exam_id: &exam_ref, ppe_code: &ppe_ref, rules: &rules, seed, at: &now, actor: TECH_LOGIN })?
+        crate::roster::ops::assign(
+            &mut conn,
+            &crate::roster::ops::AssignRequest { exam_id: &exam_ref, ppe_code: &ppe_ref, rules: &rules, seed, at: &now, actor: TECH_LOGIN },
+        )?
     };
-    say(ctx, &format!(
-        "{exam_id}: расстановка работников: {} должностей, в резерве {}, нарушений правил {}{}",
-        roster.entries.len(), roster.reserve.len(), roster.shortfalls.len(),
-        roster.shortfalls.first().map(|s| format!(" (например: {s})")).unwrap_or_default()
-    ));
+    say(
+        ctx,
+        &format!(
+            "{exam_id}: расстановка работников: {} должностей, в резерве {}, нарушений правил {}{}",
+            roster.entries.len(),
+            roster.reserve.len(),
+            roster.shortfalls.len(),
+            roster.shortfalls.first().map(|s| format!(" (например: {s})")).unwrap_or_default()
+        ),
+    );
     let kits = {
         let mut conn = ctx.db()?;
         attendance::ops::issue_kits(&mut conn, &now, TECH_LOGIN, exam_id, &ppe_code)?
@@ -147,7 +175,14 @@ async fn prepare_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
         crate::printing::kim::ops::ensure_variants(&mut conn, &now, TECH_LOGIN, &crate::model::ExamId::from(exam_id), &ppe_code)?.unwrap_or_default()
     };
     let distinct: std::collections::BTreeSet<u16> = variants.values().copied().collect();
-    say(ctx, &format!("{exam_id}: варианты КИМ по местам: {} участников, вариантов {}; соседи по парте никогда не получают один вариант", variants.len(), distinct.len()));
+    say(
+        ctx,
+        &format!(
+            "{exam_id}: варианты КИМ по местам: {} участников, вариантов {}; соседи по парте никогда не получают один вариант",
+            variants.len(),
+            distinct.len()
+        ),
+    );
     Ok(())
 }
 
@@ -178,7 +213,13 @@ async fn activate_key(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyho
             Err(e) => return Err(e.into()),
         }
     };
-    say(ctx, &format!("{exam_id}: ключ получен от РЦОИ по личному ключу члена ГЭК {} (файл и ПИН-код); все файлы проверены по подписанному манифесту", report.gek_worker_id));
+    say(
+        ctx,
+        &format!(
+            "{exam_id}: ключ получен от РЦОИ по личному ключу члена ГЭК {} (файл и ПИН-код); все файлы проверены по подписанному манифесту",
+            report.gek_worker_id
+        ),
+    );
     let manifest = {
         let conn = ctx.db()?;
         let (_, json) = crate::materials::store::manifest_get(&conn, exam_id)?.context("manifest")?;
@@ -211,10 +252,20 @@ async fn sit_exam(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::R
                 13 => EventKind::Late,
                 _ => EventKind::Present,
             };
-            let e = ExamEvent { medical_worker_id: String::new(), exam_id: exam_id.into(), participant_id: s.participant_id.clone(), kind, at: at(if kind == EventKind::Late { 12 } else { 0 }), reason: String::new(), gek_worker_id: String::new(), actor: "organizer".into() };
+            let e = ExamEvent {
+                medical_worker_id: String::new(),
+                exam_id: exam_id.into(),
+                participant_id: s.participant_id.clone(),
+                kind,
+                at: at(if kind == EventKind::Late { 12 } else { 0 }),
+                reason: String::new(),
+                gek_worker_id: String::new(),
+                actor: "organizer".into(),
+            };
             attendance::ops::record(&mut conn, &now, e)?;
         }
-        let present: Vec<&str> = seats.iter().enumerate().filter(|(i, _)| !matches!(i % 40, 7 | 13)).map(|(_, s)| s.participant_id.as_str()).collect();
+        let present: Vec<&str> =
+            seats.iter().enumerate().filter(|(i, _)| !matches!(i % 40, 7 | 13)).map(|(_, s)| s.participant_id.as_str()).collect();
         let plan = crate::plan::store::load_plan(&conn)?;
         let medical_worker = plan
             .workers_with_role_at(&ppe_code, &exam.date, crate::model::WorkerRole::Medical)
@@ -222,20 +273,36 @@ async fn sit_exam(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::R
             .map(|w| w.worker_id.clone())
             .context("медицинский работник ППЭ на день экзамена (план региона)")?;
         let medical = |kind: EventKind| if kind == EventKind::FinishedEarly { medical_worker.clone() } else { String::new() };
-        let event = |p: &str, kind, m, reason: &str, gek: &str| ExamEvent { medical_worker_id: medical(kind), exam_id: exam_id.into(), participant_id: p.into(), kind, at: at(m), reason: reason.into(), gek_worker_id: gek.into(), actor: "organizer".into() };
+        let event = |p: &str, kind, m, reason: &str, gek: &str| ExamEvent {
+            medical_worker_id: medical(kind),
+            exam_id: exam_id.into(),
+            participant_id: p.into(),
+            kind,
+            at: at(m),
+            reason: reason.into(),
+            gek_worker_id: gek.into(),
+            actor: "organizer".into(),
+        };
         if present.len() >= 4 {
             attendance::ops::record(&mut conn, &now, event(present[1], EventKind::KitReplaced, 20, "типографский брак бланка ответов № 1", ""))?;
             attendance::ops::record(&mut conn, &now, event(present[2], EventKind::Left, 60, "", ""))?;
             attendance::ops::record(&mut conn, &now, event(present[2], EventKind::Returned, 67, "", ""))?;
             attendance::ops::record(&mut conn, &now, event(present[3], EventKind::Removed, 95, "использование мобильного телефона", &gek_worker))?;
-            attendance::ops::record(&mut conn, &now, event(present[0], EventKind::FinishedEarly, 120, "плохое самочувствие, подтверждено медицинским работником", &gek_worker))?;
+            attendance::ops::record(
+                &mut conn,
+                &now,
+                event(present[0], EventKind::FinishedEarly, 120, "плохое самочувствие, подтверждено медицинским работником", &gek_worker),
+            )?;
         }
         let states = attendance::ops::states(&conn, exam_id)?;
         let c = attendance::counts(states.values());
-        say(ctx, &format!(
-            "{exam_id}: явка: присутствуют {}, не явились {}, опоздали {}, удалён {}, завершил досрочно {}; замена комплекта 1",
-            c.present, c.absent, c.late, c.removed, c.finished_early
-        ));
+        say(
+            ctx,
+            &format!(
+                "{exam_id}: явка: присутствуют {}, не явились {}, опоздали {}, удалён {}, завершил досрочно {}; замена комплекта 1",
+                c.present, c.absent, c.late, c.removed, c.finished_early
+            ),
+        );
     }
 
     // After the point's latest end (extended only where a participant has extra time, the
@@ -243,8 +310,23 @@ async fn sit_exam(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::R
     let plan = crate::plan::store::load_plan(&*ctx.db()?)?;
     let end = crate::day::schedule_here(&plan, exam, &ppe_code).context("exam end")?.end;
     ctx.clock.sleep_until(end).await;
+    // The lists and the auditorium and staff room forms, filled from the day (the acts of its
+    // removal and early finish too), each page with its sheet code.
+    let mut printed_forms = 0;
+    for what in [crate::printing::PrintWhat::Seating, crate::printing::PrintWhat::Statements] {
+        let request = crate::printing::ops::PrintRequest {
+            exam_id: exam_id.into(),
+            what,
+            auditorium: None,
+            printer: None,
+            wait: std::time::Duration::ZERO,
+            actor: TECH_LOGIN.into(),
+        };
+        printed_forms += crate::printing::ops::make_set(ctx, &request)?.statements.len();
+    }
     // The scanner drops page images into the box's inbox; the daemon takes them in and starts
-    // the upload by itself once completeness holds (edge::duties). The demo only feeds paper.
+    // the upload by itself once completeness holds (edge::duties). The demo only feeds paper:
+    // every issued sheet of those who sat and every page of every printed form.
     let expected = attendance::ops::expected_sheets(&*ctx.db()?, exam_id, &ppe_code)?;
     let key = crate::scanning::ops::box_sheet_key(ctx)?;
     let inbox = ctx.config.scanner.inbox.clone().context("the demo box has no scanner inbox")?.join(exam_id);
@@ -257,6 +339,15 @@ async fn sit_exam(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::R
             pages += 1;
         }
     }
+    let form_pages: Vec<u32> = expected.forms.iter().flat_map(|f| f.numbers.iter().copied()).collect();
+    for n in &form_pages {
+        let code = sheet_code::encode(
+            &SheetId { exam_id: exam_id.into(), ppe_code: ppe_code.clone(), kind: sheet_code::SheetKind::Statement, number: *n },
+            &key,
+        );
+        crate::util::write_atomic(&inbox.join(format!("form-{n:07}.png")), &render_scanned_page(&code)?)?;
+        pages += 1;
+    }
     wait_for(ctx, "приём сканов из папки сканера", || {
         let conn = ctx.db()?;
         let stored = crate::scanning::store::pages_for_exam(&conn, exam_id)?.len();
@@ -266,8 +357,8 @@ async fn sit_exam(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::R
     let complete = crate::scanning::ops::completeness_now(&*ctx.db()?, exam_id, &expected)?;
     let matched = crate::scanning::store::pages_for_exam(&*ctx.db()?, exam_id)?.iter().filter(|p| p.status == "matched").count();
     say(ctx, &format!(
-        "{exam_id}: сканирование: {pages} страниц, сопоставлено {matched}, к разбору {}; комплектность {}",
-        complete.to_resolve, if complete.holds() { "полная" } else { "НЕПОЛНАЯ" }
+        "{exam_id}: сканирование: {pages} страниц (из них {} страниц {printed_forms} форм с кодами), сопоставлено {matched}, к разбору {}; комплектность {}",
+        form_pages.len(), complete.to_resolve, if complete.holds() { "полная" } else { "НЕПОЛНАЯ" }
     ));
     if !complete.holds() {
         anyhow::bail!("комплектность не соблюдена: {}", complete.lines_ru().join("; "));
@@ -281,9 +372,12 @@ async fn sit_exam(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::R
     .await?;
     let (_, receipt_json) = held.context("receipt")?;
     let receipt: crate::upload::Receipt = serde_json::from_str(&receipt_json).context("the stored receipt")?;
-    say(ctx, &format!(
-        "{exam_id}: выгрузка завершена: квитанция РЦОИ (подпись проверена), файлов {}, байт {}, принято {}",
-        receipt.receipt.file_count, receipt.receipt.total_bytes, receipt.receipt.received_at
-    ));
+    say(
+        ctx,
+        &format!(
+            "{exam_id}: выгрузка завершена: квитанция РЦОИ (подпись проверена), файлов {}, байт {}, принято {}",
+            receipt.receipt.file_count, receipt.receipt.total_bytes, receipt.receipt.received_at
+        ),
+    );
     Ok(receipt)
 }

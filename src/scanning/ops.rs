@@ -138,6 +138,7 @@ pub fn assign(
     }
     let owner = expected.and_then(|e| e.owner_of(id.kind, id.number)).flatten().map(str::to_string);
     let form = expected.filter(|_| id.kind == crate::sheet_code::SheetKind::Statement).and_then(|e| e.form_page(id.number));
+    let owner = owner.or_else(|| form.as_ref().and_then(|f| f.participant_id.clone()));
     let now = ctx.clock.now_rfc3339();
     let tx = conn.unchecked_transaction().context("start transaction")?;
     scan_store::page_resolve(&tx, page_id, Some(code), kind, id.number, owner.as_deref(), form.as_ref(), actor).context("resolve page")?;

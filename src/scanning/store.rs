@@ -38,14 +38,20 @@ impl ScannedPageRow {
         }
     }
 
+    /// The form, copy and page this page was matched to, if a form's.
+    pub fn form_page(&self) -> Option<super::FormPage> {
+        Some(super::FormPage {
+            form: self.form.clone()?,
+            auditorium: self.auditorium.clone(),
+            participant_id: self.participant_id.clone(),
+            page: self.form_page.unwrap_or(1),
+            pages: self.form_pages.unwrap_or(1),
+        })
+    }
+
     /// `ППЭ-05-02, аудитория 101, лист 2 из 2` for a form's page.
     pub fn form_place_ru(&self) -> Option<String> {
-        let form = self.form.as_deref()?;
-        let copy = match &self.auditorium {
-            Some(a) => format!("{form}, аудитория {a}"),
-            None => form.to_string(),
-        };
-        Some(format!("{copy}, лист {} из {}", self.form_page.unwrap_or(1), self.form_pages.unwrap_or(1)))
+        self.form_page().map(|p| p.place_ru())
     }
 }
 

@@ -73,14 +73,21 @@ fn demo_plays_the_exam_day_to_a_verified_receipt() {
     // The harder day: two ЕГЭ of different lengths at once, in rooms of their own, each to its
     // own receipt.
     for exam in ["ege-02", "ege-22"] {
-        for step in ["рассадка:", "член ГЭК активировал ключ", "комплектность полная", "выгрузка завершена: квитанция РЦОИ (подпись проверена)"] {
+        for step in ["рассадка:", "член ГЭК активировал ключ", "комплектность полная", "выгрузка завершена: квитанция РЦОИ (подпись проверена)"]
+        {
             assert!(out.lines().any(|l| l.contains(&format!("{exam}: ")) && l.contains(step)), "{exam}: step {step:?} missing from the demo:\n{out}");
         }
     }
     assert!(out.contains("exam day played to 2 receipts"), "{out}");
+    // Every form's pages came back with the sheets and were matched: nothing for a person.
+    for exam in ["ege-02", "ege-22"] {
+        let line = out.lines().find(|l| l.contains(&format!("{exam}: сканирование:"))).unwrap_or_else(|| panic!("{exam}: no scanning line:\n{out}"));
+        assert!(line.contains("форм с кодами") && line.contains("к разбору 0;") && !line.contains("из них 0 страниц"), "{line}");
+    }
     // The demo's region satisfies every roster rule: no violation on either exam's roster.
     for exam in ["ege-02", "ege-22"] {
-        let line = out.lines().find(|l| l.contains(&format!("{exam}: расстановка работников:"))).unwrap_or_else(|| panic!("{exam}: no roster line:\n{out}"));
+        let line =
+            out.lines().find(|l| l.contains(&format!("{exam}: расстановка работников:"))).unwrap_or_else(|| panic!("{exam}: no roster line:\n{out}"));
         assert!(line.contains("нарушений правил 0"), "{line}");
     }
     assert!(out.contains("аудитории другого экзамена не заняты:"), "the second exam was seated beside the first:\n{out}");
@@ -132,7 +139,11 @@ fn demo_plays_the_exam_day_to_a_verified_receipt() {
         args.extend_from_slice(extra);
         let o = ppe(&args);
         assert!(o.status.success(), "edge status: {}", stderr(&o));
-        if extra.contains(&"--json") { serde_json::from_str(&stdout(&o)).unwrap() } else { serde_json::Value::String(stdout(&o)) }
+        if extra.contains(&"--json") {
+            serde_json::from_str(&stdout(&o)).unwrap()
+        } else {
+            serde_json::Value::String(stdout(&o))
+        }
     };
     let s = status_json(&["--json"]);
     let exam = &s["exams"][0];

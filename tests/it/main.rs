@@ -25,3 +25,4 @@ mod plandata;
 mod kits;
 mod variants;
 mod pointforms;
+mod scancodes;

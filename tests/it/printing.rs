@@ -261,10 +261,10 @@ fn row_tokens(text: &str, needle: &str) -> Vec<String> {
 /// A box after an exam day played through the stores: kits issued, attendance with a late
 /// arrival, an absence, a leave and return, a kit replacement, a removal, an early finish, a
 /// worker replaced from the reserve and a kit issued at the staff room desk.
-struct PlayedDay {
-    dir: tempfile::TempDir,
-    config: PathBuf,
-    seats: Vec<ppe::model::SeatAssignment>,
+pub(crate) struct PlayedDay {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) config: PathBuf,
+    pub(crate) seats: Vec<ppe::model::SeatAssignment>,
     plan: ppe::model::Plan,
     gek_worker: String,
     replaced: (String, String),
@@ -277,12 +277,12 @@ impl PlayedDay {
     fn worker_surname(&self, id: &str) -> String {
         self.plan.workers.iter().find(|w| w.worker_id == id).unwrap().surname.clone()
     }
-    fn db(&self) -> ppe::store::Connection {
+    pub(crate) fn db(&self) -> ppe::store::Connection {
         ppe::store::open(&self.dir.path().join("state/ppe.db")).unwrap()
     }
 }
 
-fn play_day() -> PlayedDay {
+pub(crate) fn play_day() -> PlayedDay {
     use ppe::attendance::{ops, EventKind, ExamEvent};
     let dir = tempfile::tempdir().unwrap();
     let config = make_box(dir.path(), 40, None);

@@ -35,6 +35,8 @@ pub struct ScanningView {
     pub missing: Vec<String>,
     pub to_resolve: Vec<PageToResolve>,
     pub may_assign: bool,
+    /// Form pages matched, each by its form, copy and page («ППЭ-05-02, аудитория 101, лист 1 из 2»).
+    pub forms: Vec<String>,
 }
 
 pub async fn scanning_get(State(state): State<WebState>, staff: Staff, Query(q): Query<PageQuery>) -> Result<Response, WebError> {
@@ -50,11 +52,18 @@ pub async fn scanning_get(State(state): State<WebState>, staff: Staff, Query(q):
             (_, Some(inbox)) => format!("папка сетевого сканера {} (принимается и сама)", inbox.display()),
             _ => "сканер не задан в ppe.toml".into(),
         });
-        let to_resolve = crate::scanning::store::pages_for_exam(conn, &id)?
+        let pages = crate::scanning::store::pages_for_exam(conn, &id)?;
+        let mut forms: Vec<String> = pages.iter().filter(|p| p.status == "matched").filter_map(|p| p.form_place_ru()).collect();
+        forms.sort();
+        let to_resolve = pages
             .into_iter()
             .filter_map(|p| {
                 let status = crate::scanning::PageStatus::parse(&p.status);
-                status.is_none_or(|s| s.to_resolve()).then(|| PageToResolve { page_id: p.page_id, reason: status.map(|s| s.title_ru()).unwrap_or("?"), source: p.source })
+                status.is_none_or(|s| s.to_resolve()).then(|| PageToResolve {
+                    page_id: p.page_id,
+                    reason: status.map(|s| s.title_ru()).unwrap_or("?"),
+                    source: p.source,
+                })
             })
             .collect();
         let view = ScanningView {
@@ -68,6 +77,7 @@ pub async fn scanning_get(State(state): State<WebState>, staff: Staff, Query(q):
             missing: c.lines_ru().into_iter().take(200).collect(),
             to_resolve,
             may_assign: may_scan,
+            forms,
         };
         Ok(view.render()?)
     })

@@ -253,6 +253,7 @@ fn scanning_view() {
             missing: vec!["нет скана: участник P-1, бланк регистрации № 0000001".into()],
             to_resolve: vec![scanning::PageToResolve { page_id: "ab12".into(), reason: "код не прочитан", source: "inbox/scan 1.png".into() }],
             may_assign: true,
+            forms: Vec::new(),
         },
     );
 }
