@@ -11,9 +11,11 @@ use super::{PrintDocument, PrintingError};
 use crate::sheet_code::{self, SheetId, SheetKind};
 
 mod lists;
+pub mod machine;
 mod statements;
 
 pub use lists::*;
+pub use machine::{absence_log_pdf, absence_log_record, observation_act_pdf, observation_act_record, AbsenceLogInput, AbsenceRow, ObservationActInput, ObserverOnForm};
 pub use statements::*;
 
 /// What every form says about the exam and the exam point.

@@ -16,8 +16,9 @@ use crate::roster::Replacement;
 use crate::serial::{Direction, Movement};
 use crate::sheet_code::{SheetId, SheetKind};
 
-/// Blank rows of the absence log per auditorium.
-pub const ABSENCE_LOG_ROWS: usize = 15;
+/// Rows of the absence log per auditorium, blank ones for hand-written entries included: two
+/// full pages.
+pub const ABSENCE_LOG_ROWS: usize = 2 * forms::machine::layout::ABSENCE_ROWS_PER_PAGE;
 
 /// Holder keys (participant ids, or `statement:<form>:<auditorium>`) with the sheet kinds
 /// each needs, for the given selection: a participant needs the exam's kit.
@@ -31,11 +32,11 @@ pub fn sheet_needs(kit: &Kit, seats: &[SeatAssignment], what: PrintWhat, auditor
     }
     if matches!(what, PrintWhat::Statements | PrintWhat::All) {
         for a in auditoriums_of(seats).into_iter().filter(|a| chosen(a)) {
-            needs.push((format!("statement:ППЭ-12-04-МАШ:{a}"), vec![SheetKind::Statement; forms::machine_table_sheet_budget(ABSENCE_LOG_ROWS) as usize]));
+            needs.push((format!("statement:ППЭ-12-04-МАШ:{a}"), vec![SheetKind::Statement; forms::machine::ABSENCE_LOG_PAGES]));
         }
         let budget = forms::machine_table_sheet_budget(auditoriums_of(seats).len() + 1) as usize;
         needs.push(("statement:ППЭ-13-02-МАШ".into(), vec![SheetKind::Statement; budget]));
-        needs.push(("statement:ППЭ-18-МАШ".into(), vec![SheetKind::Statement]));
+        needs.push(("statement:ППЭ-18-МАШ".into(), vec![SheetKind::Statement; forms::machine::OBSERVATION_ACT_PAGES]));
     }
     needs
 }
@@ -256,7 +257,7 @@ impl PrintContext<'_> {
             push(materials_record_pdf(&MaterialsRecordInput { exam: header.clone(), rows: self.materials_rows(&auditoriums), kit: kit.clone() })?, "ppe-14-02.pdf".into());
             let holder = "statement:ППЭ-18-МАШ";
             let first = self.numbers_of(holder)?[0];
-            let input = ObservationActInput { exam: header.clone(), observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date), sheet: self.sheet(SheetKind::Statement, first), items: observation_items() };
+            let input = ObservationActInput { exam: header.clone(), observers: self.observers(), first_sheet: self.sheet(SheetKind::Statement, first) };
             let doc = observation_act_pdf(&input, self.key)?;
             // Filled in only when a public observer came: never required by scanning.
             statements_printed.push(self.printed(holder, "ППЭ-18-МАШ", doc.pages, false)?);
@@ -290,7 +291,7 @@ impl PrintContext<'_> {
         if auditorium.is_none() {
             let input = SummaryStatementInput { exam: header.clone(), first_sheet: first_sheet("statement:ППЭ-13-02-МАШ")?, rows: self.summary_rows(&auditoriums), kit: self.kit()?.title_ru() };
             records.push(StatementRecord::new("ppe-13-02-mash.json".into(), summary_statement_record(&input)));
-            let input = ObservationActInput { exam: header, observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date), sheet: first_sheet("statement:ППЭ-18-МАШ")?, items: observation_items() };
+            let input = ObservationActInput { exam: header, observers: self.observers(), first_sheet: first_sheet("statement:ППЭ-18-МАШ")? };
             records.push(StatementRecord::new("ppe-18-mash.json".into(), observation_act_record(&input)));
         }
         Ok(records)
@@ -507,6 +508,14 @@ impl PrintContext<'_> {
         Ok(docs)
     }
 
+    /// The public observers of the point on the day, each prefilled on an act of their own.
+    fn observers(&self) -> Vec<ObserverOnForm> {
+        super::observers::observers_on(self.plan, self.ppe_code, &self.exam.date)
+            .into_iter()
+            .map(|o| ObserverOnForm { name: o.full_name(), certificate: o.certificate_number.clone() })
+            .collect()
+    }
+
     fn workers(&self) -> Vec<WorkerRow> {
         let mut rows: Vec<WorkerRow> = self
             .plan
@@ -534,19 +543,6 @@ impl PrintContext<'_> {
         rows.extend(super::observers::observer_rows(self.plan, self.ppe_code, &self.exam.date));
         rows
     }
-}
-
-pub fn observation_items() -> Vec<String> {
-    [
-        "Участники прошли в ППЭ по документам, удостоверяющим личность",
-        "Личные вещи оставлены в местах хранения",
-        "Материалы вскрыты в аудитории в присутствии участников",
-        "Нарушений порядка в аудиториях не выявлено",
-        "Материалы упакованы и переданы в штаб ППЭ",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ use crate::upload::store::BoxUsage;
 pub const KIT_SHEETS: u64 = 4;
 /// Pages of machine-read statements per auditorium (ППЭ-12-04-МАШ) and per point
 /// (ППЭ-13-02-МАШ, ППЭ-18-МАШ), as `printing::inputs::sheet_needs` budgets them.
-pub const STATEMENT_PAGES_PER_AUDITORIUM: u64 = 2;
-pub const STATEMENT_PAGES_PER_POINT: u64 = 3;
+pub const STATEMENT_PAGES_PER_AUDITORIUM: u64 = 3;
+pub const STATEMENT_PAGES_PER_POINT: u64 = 6;
 /// Structured files of a bundle besides pages: `record.json`, one record per statement form
 /// and auditorium.
 pub const RECORD_FILES_PER_POINT: u64 = 3;
