@@ -2,6 +2,7 @@
 
 mod architecture;
 mod common;
+mod formcheck;
 mod demo;
 mod distribution;
 mod materials;
@@ -23,3 +24,4 @@ mod planchange;
 mod plandata;
 mod kits;
 mod variants;
+mod omr;

@@ -68,14 +68,31 @@ fn time_grid(page: &mut Page, grid: &TimeGrid) -> Result<(), PrintingError> {
     Ok(())
 }
 
-/// A labelled signature box with the signer's name printed under it when known.
+/// A signature: the role above, the signer's name (or a line for it) at left and the engine's
+/// signature box (≥ 40 × 9 mm, tagged `/Signature`) at right, within `width` mm.
 fn signature(page: &mut Page, x: f32, top: f32, width: f32, role: &str, name: &str) -> Result<(), PrintingError> {
-    page.text_in(x, top, width, 7.5, false, Align::Left, role)?;
-    page.frame(x, top + 1.5, width, 11.0, 0.8);
-    if !name.is_empty() {
-        page.text_in(x + 1.0, top + 16.0, width - 2.0, 7.0, false, Align::Left, name)?;
+    use crate::printing::pdf::SIGNATURE_WIDTH_MM;
+    page.text(x, top, 7.5, true, role)?;
+    page.signature_box(x + width - SIGNATURE_WIDTH_MM, top + 2.0)?;
+    let name_width = width - SIGNATURE_WIDTH_MM - 3.0;
+    lines_at(page, x, top + 5.5, name_width, 7.5, false, 3.3, name)?;
+    page.line(x, top + 10.5, x + name_width, top + 10.5, 0.4);
+    page.text(x, top + 13.0, 6.0, false, "фамилия, инициалы")
+}
+
+/// A labelled box with a prefilled value, shrunk (then wrapped) to fit rather than cut.
+fn value_field(page: &mut Page, x: f32, top: f32, width: f32, label: &str, value: &str) -> Result<(), PrintingError> {
+    page.text(x, top, 7.0, false, label)?;
+    page.frame(x, top + 1.5, width, 7.5, 0.6);
+    let room = width - 3.0;
+    let mut size = 10.0;
+    while size > 7.0 && super::super::pdf::text_width_mm(value, size, true) > room {
+        size -= 0.5;
     }
-    Ok(())
+    if super::super::pdf::text_width_mm(value, size, true) <= room {
+        return page.text(x + 1.5, top + 6.8, size, true, value);
+    }
+    lines_at(page, x + 1.5, top + 4.6, room, 6.5, true, 2.8, value)
 }
 
 /// The form code, the title lines and the exam line beside the sheet code.
@@ -131,8 +148,8 @@ pub fn observation_act_pdf(input: &ObservationActInput, key: &hmac::Key) -> Resu
         id.number += i as u32;
         machine_marks(&mut page, &id, key)?;
         heading(&mut page, OBSERVATION_ACT_FORM, &["Акт общественного наблюдения", "за проведением экзамена в ППЭ"], &input.exam)?;
-        field(&mut page, LEFT, 50.0, 100.0, "ФИО общественного наблюдателя", &observer.name)?;
-        field(&mut page, LEFT + 104.0, 50.0, 52.0, "Номер удостоверения", &observer.certificate)?;
+        value_field(&mut page, LEFT, 50.0, 100.0, "ФИО общественного наблюдателя", &observer.name)?;
+        value_field(&mut page, LEFT + 104.0, 50.0, 52.0, "Номер удостоверения", &observer.certificate)?;
         page.text(LEFT, 65.0, 8.0, true, "Время присутствия в ППЭ: по одной отметке в каждой строке (Ч Ч : М М)")?;
         for (grid, label) in [(&layout.from, "начало наблюдения"), (&layout.to, "окончание наблюдения")] {
             time_grid(&mut page, grid)?;
@@ -170,8 +187,8 @@ pub fn observation_act_pdf(input: &ObservationActInput, key: &hmac::Key) -> Resu
             page.line(LEFT, row_top + ITEM_ROW, layout::RIGHT, row_top + ITEM_ROW, 0.2);
         }
         let s = layout.signatures_top;
-        signature(&mut page, LEFT, s, 80.0, "Общественный наблюдатель (подпись)", &observer.name)?;
-        signature(&mut page, LEFT + 94.0, s, 80.0, "Акт принял член ГЭК (подпись)", "")?;
+        signature(&mut page, LEFT, s, 84.0, "Общественный наблюдатель", &observer.name)?;
+        signature(&mut page, LEFT + 90.0, s, 84.0, "Акт принял член ГЭК", "")?;
         page.text(LEFT, s + 20.0, 7.0, false, "Подробности выявленных нарушений опишите на обороте листа.")?;
         page_number(&mut page, OBSERVATION_ACT_FORM, i + 1, acts.len())?;
         doc.push(page);
@@ -255,8 +272,8 @@ pub fn absence_log_pdf(input: &AbsenceLogInput, key: &hmac::Key) -> Result<Print
             let i = p * ABSENCE_ROWS_PER_PAGE + r;
             absence_row(&mut page, row_layout, i + 1, input.rows.get(i).filter(|row| !row.name.is_empty() || !row.left_at.is_empty()))?;
         }
-        signature(&mut page, LEFT, layout.signatures_top, 80.0, "Организатор в аудитории (подпись)", "")?;
-        signature(&mut page, LEFT + 94.0, layout.signatures_top, 80.0, "Организатор в аудитории (подпись)", "")?;
+        signature(&mut page, LEFT, layout.signatures_top, 84.0, "Организатор в аудитории", "")?;
+        signature(&mut page, LEFT + 90.0, layout.signatures_top, 84.0, "Организатор в аудитории", "")?;
         page_number(&mut page, ABSENCE_LOG_FORM, p + 1, pages)?;
         doc.push(page);
     }
@@ -335,7 +352,7 @@ mod tests {
 
     #[test]
     fn one_act_per_observer_or_one_blank_and_the_log_takes_pages_for_its_rows() {
-        let key = sheet_code::sheet_key(b"k");
+        let key = crate::sheet_code::sheet_key(b"k");
         let two = vec![
             ObserverOnForm { name: "Орлова Анна".into(), certificate: "ON-17".into() },
             ObserverOnForm { name: "Белова Анна".into(), certificate: "ON-18".into() },

@@ -27,8 +27,8 @@ pub fn mark(img: &mut GrayImage, scale: f32, b: &MarkBox, pen: Pen) {
             stroke(img, (x1, y0), (x0, y1), width, 20);
         }
         Pen::Faint => {
-            stroke(img, (x0, y0), (x1, y1), width, 205);
-            stroke(img, (x1, y0), (x0, y1), width, 205);
+            stroke(img, (x0, y0), (x1, y1), width, 190);
+            stroke(img, (x1, y0), (x0, y1), width, 190);
         }
         Pen::Half => stroke(img, (x0 + (x1 - x0) * 0.15, y0 + (y1 - y0) * 0.15), (x0 + (x1 - x0) * 0.5, y0 + (y1 - y0) * 0.5), width, 20),
     }
