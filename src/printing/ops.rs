@@ -162,7 +162,7 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     let actor = request.actor.as_str();
     let ppe_code = ctx.config.ppe_code.clone();
     let Loaded { plan, exam, seats } = load(conn, exam_id, &ppe_code)?;
-    let key = crate::scanning::ops::box_sheet_key(ctx)?;
+    let key = ctx.sheet_key()?;
     let kit = crate::model::kit::kit_of(&exam).map_err(PrintingError::from)?;
     let needs = sheet_needs(&kit, &seats, request.what, auditorium);
     let at = ctx.clock.now_rfc3339();

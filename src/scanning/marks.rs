@@ -18,8 +18,11 @@ use image::GrayImage;
 use serde::Serialize;
 
 use self::geometry::Homography;
+use self::store::MarkFieldRow;
 use crate::printing::forms::machine::layout::{fiducial_centers, Field, FieldShape, MarkBox, TimeGrid, YesNo};
+use crate::printing::forms::machine::{ABSENCE_LOG_FORM, OBSERVATION_ACT_FORM};
 use crate::printing::forms::AbsenceRow;
+use crate::printing::inputs::StatementRecord;
 
 /// Below this mean darkness of a box's inner area it is empty: paper, dust, the frame's
 /// anti-aliased edge on a skewed scan stay under 0.03.
@@ -267,6 +270,48 @@ pub fn check_absences(readings: &mut [FieldReading], record: &[AbsenceRow]) {
             }
         }
     }
+}
+
+/// A field's answer as the bundle carries it: a person's value over the reader's, nothing for
+/// a flagged field nobody decided.
+fn answer(row: &MarkFieldRow) -> serde_json::Value {
+    let (value, source) = match (&row.resolved_value, FieldState::parse(&row.state)) {
+        (Some(v), _) => (Some(v.clone()).filter(|v| !v.is_empty()), "person"),
+        (None, Some(s)) if !s.flagged() => (row.value.clone(), "recognized"),
+        (None, _) => (None, "unresolved"),
+    };
+    serde_json::json!({"field": row.field, "label": row.label, "value": value, "source": source})
+}
+
+/// The records with what was read from their forms' scans: each page's fields under
+/// `answers` (ППЭ-18-МАШ in `ppe-18-mash.json`, ППЭ-12-04-МАШ per auditorium), from the
+/// fields `store::fields_for_exam` holds. A record whose form was not scanned stays as it is.
+pub fn with_answers(rows: &[MarkFieldRow], mut records: Vec<StatementRecord>) -> Vec<StatementRecord> {
+    for record in &mut records {
+        let of_record = |r: &&MarkFieldRow| match (r.form.as_str(), record.name.as_str()) {
+            (OBSERVATION_ACT_FORM, "ppe-18-mash.json") => true,
+            (ABSENCE_LOG_FORM, name) => name.strip_prefix("ppe-12-04-mash-").and_then(|n| n.strip_suffix(".json")) == r.holder.rsplit(':').next(),
+            _ => false,
+        };
+        let mine: Vec<&MarkFieldRow> = rows.iter().filter(of_record).collect();
+        let mut pages: Vec<(u32, u32, Vec<serde_json::Value>)> = Vec::new();
+        for r in mine {
+            match pages.iter_mut().find(|(n, _, _)| *n == r.sheet_number) {
+                Some((_, _, fields)) => fields.push(answer(r)),
+                None => pages.push((r.sheet_number, r.page_index, vec![answer(r)])),
+            }
+        }
+        if pages.is_empty() {
+            continue;
+        }
+        pages.sort_by_key(|(n, _, _)| *n);
+        let answers: Vec<serde_json::Value> =
+            pages.into_iter().map(|(n, i, fields)| serde_json::json!({"sheet_number": n, "page": i + 1, "fields": fields})).collect();
+        if let Some(object) = record.data.as_object_mut() {
+            object.insert("answers".into(), serde_json::Value::Array(answers));
+        }
+    }
+    records
 }
 
 /// A white A4-proportioned page `width` px wide with the four fiducials where the forms print

@@ -186,7 +186,7 @@ fn a_return_time_that_disagrees_with_the_boxs_record_waits_for_a_person_whose_va
 
     // The bundle's records carry what was read and what the person decided.
     let records = ppe::printing::records::statement_records(&conn, &"ege-02".into(), &ppe_code.as_str().into()).unwrap();
-    let records = ppe::scanning::marks::ops::with_answers(&conn, "ege-02", records).unwrap();
+    let records = ppe::scanning::marks::with_answers(&ppe::scanning::marks::store::fields_for_exam(&conn, "ege-02").unwrap(), records);
     let answer = |record: &str, f: &str| {
         let r = records.iter().find(|r| r.name == record).unwrap_or_else(|| panic!("no {record}"));
         let fields = r.data["answers"][0]["fields"].as_array().unwrap_or_else(|| panic!("{record} has no answers: {}", r.data));

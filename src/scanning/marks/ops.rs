@@ -9,7 +9,6 @@ use super::{check_absences, valid_value, FieldReading, FieldState, LocatedPage, 
 use crate::model::ExamId;
 use crate::printing::forms::machine::layout::{AbsenceLogLayout, ObservationActLayout, OBSERVATION_CHECKLIST};
 use crate::printing::forms::machine::{ABSENCE_LOG_FORM, OBSERVATION_ACT_FORM};
-use crate::printing::inputs::StatementRecord;
 use crate::store::Connection;
 
 /// A matched page as the intake has it.
@@ -153,47 +152,4 @@ pub fn resolve(conn: &Connection, now: &str, request: &ResolveRequest) -> Result
 pub fn waiting(conn: &Connection, exam_id: &str) -> anyhow::Result<Vec<MarkFieldRow>> {
     let rows = marks_store::fields_for_exam(conn, exam_id).context("load fields read")?;
     Ok(rows.into_iter().filter(|r| FieldState::parse(&r.state).is_some_and(FieldState::flagged) && r.resolved_at.is_none()).collect())
-}
-
-/// A field's answer as the bundle carries it: a person's value over the reader's, nothing for
-/// a flagged field nobody decided.
-fn answer(row: &MarkFieldRow) -> serde_json::Value {
-    let (value, source) = match (&row.resolved_value, FieldState::parse(&row.state)) {
-        (Some(v), _) => (Some(v.clone()).filter(|v| !v.is_empty()), "person"),
-        (None, Some(s)) if !s.flagged() => (row.value.clone(), "recognized"),
-        (None, _) => (None, "unresolved"),
-    };
-    serde_json::json!({"field": row.field, "label": row.label, "value": value, "source": source})
-}
-
-/// The records with what was read from their forms' scans: each page's fields under
-/// `answers` (ППЭ-18-МАШ in `ppe-18-mash.json`, ППЭ-12-04-МАШ per auditorium). A record whose
-/// form was not scanned stays as it is.
-pub fn with_answers(conn: &Connection, exam_id: &str, mut records: Vec<StatementRecord>) -> anyhow::Result<Vec<StatementRecord>> {
-    let rows = marks_store::fields_for_exam(conn, exam_id).context("load fields read")?;
-    for record in &mut records {
-        let of_record = |r: &&MarkFieldRow| match (r.form.as_str(), record.name.as_str()) {
-            (OBSERVATION_ACT_FORM, "ppe-18-mash.json") => true,
-            (ABSENCE_LOG_FORM, name) => name.strip_prefix("ppe-12-04-mash-").and_then(|n| n.strip_suffix(".json")) == r.holder.rsplit(':').next(),
-            _ => false,
-        };
-        let mine: Vec<&MarkFieldRow> = rows.iter().filter(of_record).collect();
-        let mut pages: Vec<(u32, u32, Vec<serde_json::Value>)> = Vec::new();
-        for r in mine {
-            match pages.iter_mut().find(|(n, _, _)| *n == r.sheet_number) {
-                Some((_, _, fields)) => fields.push(answer(r)),
-                None => pages.push((r.sheet_number, r.page_index, vec![answer(r)])),
-            }
-        }
-        if pages.is_empty() {
-            continue;
-        }
-        pages.sort_by_key(|(n, _, _)| *n);
-        let answers: Vec<serde_json::Value> =
-            pages.into_iter().map(|(n, i, fields)| serde_json::json!({"sheet_number": n, "page": i + 1, "fields": fields})).collect();
-        if let Some(object) = record.data.as_object_mut() {
-            object.insert("answers".into(), serde_json::Value::Array(answers));
-        }
-    }
-    Ok(records)
 }
