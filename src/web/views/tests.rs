@@ -252,6 +252,14 @@ fn scanning_view() {
             source: Some("папка сетевого сканера /srv/inbox (принимается и сама)".into()),
             missing: vec!["нет скана: участник P-1, бланк регистрации № 0000001".into()],
             to_resolve: vec![scanning::PageToResolve { page_id: "ab12".into(), reason: "код не прочитан", source: "inbox/scan 1.png".into() }],
+            marks: vec![scanning::MarkToResolve {
+                page_id: "cd34".into(),
+                form: "ППЭ-12-04-МАШ".into(),
+                page: 1,
+                field: "row1.returned".into(),
+                reason: "строка 1, время возвращения: на бланке 11:09, в журнале ППЭ 11:07 (место 1А)".into(),
+                hint: "ЧЧ:ММ",
+            }],
             may_assign: true,
         },
     );
