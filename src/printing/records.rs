@@ -48,7 +48,9 @@ pub fn statement_records(conn: &Connection, exam_id: &ExamId, ppe_code: &PpeCode
     let mut numbers: HashMap<String, Vec<u32>> = HashMap::new();
     // Statements only: the kit does not change which statements there are.
     let kit = crate::model::kit::kit_of(&exam)?;
-    for (holder, _) in sheet_needs(&kit, &seats, PrintWhat::Statements, None) {
+    // The machine-read forms' numbers only: the records name their first sheets.
+    for (holder, _) in sheet_needs(&kit, &seats, PrintWhat::Statements, None).into_iter().filter(|(h, _)| h.ends_with("-МАШ") || h.contains("-МАШ:"))
+    {
         let have = print_store::kit_sheets_get(conn, exam_id, &holder).context("load sheet numbers")?;
         if have.is_empty() {
             return Ok(Vec::new());

@@ -17,8 +17,6 @@ pub const ABSENCE_LOG_FORM: &str = "ППЭ-12-04-МАШ";
 /// Sheet numbers reserved for the observation acts of an exam point: one act per observer
 /// accredited for the day (more than this many observers at one point is not seen).
 pub const OBSERVATION_ACT_PAGES: usize = 4;
-/// Sheet numbers reserved per auditorium's absence log: its pages.
-pub const ABSENCE_LOG_PAGES: usize = 3;
 
 /// Width of the header text beside the sheet code block.
 const HEADING_WIDTH: f32 = CODE_X - LEFT - 4.0;
@@ -374,6 +372,6 @@ mod tests {
                 .unwrap()
                 .pages
         };
-        assert_eq!((log(0), log(15), log(ABSENCE_ROWS_PER_PAGE * ABSENCE_LOG_PAGES)), (1, 2, ABSENCE_LOG_PAGES as u32));
+        assert_eq!((log(0), log(15), log(ABSENCE_ROWS_PER_PAGE * 3)), (1, 2, 3));
     }
 }
