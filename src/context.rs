@@ -25,6 +25,14 @@ pub struct EdgeContext {
 }
 
 impl EdgeContext {
+    /// The key sheet codes are MACed with: derived from the box's signing key file. Printing
+    /// draws codes with it and scanning checks them, so it lives here, below both.
+    pub fn sheet_key(&self) -> anyhow::Result<ring::hmac::Key> {
+        let file = &self.config.keys.signing_key_file;
+        let secret = std::fs::read(file).with_context(|| format!("read the box key {} (keys.signing_key_file)", file.display()))?;
+        Ok(crate::sheet_code::sheet_key(&secret))
+    }
+
     /// Reads `ppe.toml` (see `ppe hub enroll`).
     pub fn open(config_path: &Path) -> anyhow::Result<Self> {
         let mut cfg: EdgeFileConfig = config::load(config_path)

@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod intake;
+pub mod marks;
 pub mod ops;
 pub mod store;
 

@@ -86,6 +86,7 @@ pub fn router(state: WebState) -> Router {
         .route("/scanning/page", get(views::scanning::scanning_page_get))
         .route("/scanning/intake", post(actions::scanning_intake))
         .route("/scanning/assign", post(actions::scanning_assign))
+        .route("/scanning/marks", post(actions::scanning_marks))
         .route("/upload", get(views::upload::upload_get))
         .route("/upload/start", post(actions::upload_start))
         .route("/audit", get(views::audit::audit_get))

@@ -64,7 +64,8 @@ fn ensure_accounts(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
 pub fn render_scanned_page(code: &str) -> anyhow::Result<Vec<u8>> {
     let qr = qrcode::QrCode::new(code.as_bytes())?;
     let symbol = qr.render::<image::Luma<u8>>().module_dimensions(4, 4).quiet_zone(true).build();
-    let mut page = image::GrayImage::from_pixel(850, 1100, image::Luma([255u8]));
+    // An A4 page with the corner fiducials, as every machine-read form has them.
+    let mut page = crate::scanning::marks::blank_page(850);
     image::imageops::overlay(&mut page, &symbol, 560, 60);
     let mut out = std::io::Cursor::new(Vec::new());
     page.write_to(&mut out, image::ImageFormat::Png)?;

@@ -12,6 +12,7 @@ use crate::sheet_code::{SheetId, SheetKind};
 
 mod appeal_forms;
 mod lists;
+pub mod machine;
 mod readiness;
 mod point_lists;
 mod point_reports;
@@ -20,6 +21,7 @@ mod statements;
 
 pub use appeal_forms::*;
 pub use lists::*;
+pub use machine::{absence_log_pdf, absence_log_record, observation_act_pdf, observation_act_record, AbsenceLogInput, AbsenceRow, ObservationActInput, ObserverOnForm};
 pub use readiness::*;
 pub use point_lists::*;
 pub use point_reports::*;

@@ -16,8 +16,9 @@ use crate::roster::Replacement;
 use crate::serial::{Direction, Movement};
 use crate::sheet_code::{SheetId, SheetKind};
 
-/// Blank rows of the absence log per auditorium.
-pub const ABSENCE_LOG_ROWS: usize = 15;
+/// Rows of the absence log per auditorium, blank ones for hand-written entries included: two
+/// full pages.
+pub const ABSENCE_LOG_ROWS: usize = 2 * super::forms::machine::layout::ABSENCE_ROWS_PER_PAGE;
 
 /// The holder key of a form's sheet numbers: `form:<ФОРМА>` for the exam point's copy,
 /// `form:<ФОРМА>:<auditorium>` per auditorium, `form:<ФОРМА>:<participant_id>` for an act.
@@ -72,7 +73,8 @@ pub fn sheet_needs(kit: &Kit, seats: &[SeatAssignment], what: PrintWhat, auditor
     }
     if statements && auditorium.is_none() {
         needs.push(form_need("ППЭ-13-02-МАШ", None, form_sheet_budget(rooms.len() + 1)));
-        needs.push(form_need("ППЭ-18-МАШ", None, SHORT_FORM_PAGES));
+        // One act per observer accredited for the day.
+        needs.push(form_need("ППЭ-18-МАШ", None, super::forms::machine::OBSERVATION_ACT_PAGES));
     }
     needs.extend(point::point_form_needs(seats, what));
     needs
@@ -364,12 +366,7 @@ impl PrintContext<'_> {
             };
             self.add_form(&mut set, &holder, summary_statement_pdf(&input, self.key)?, "ppe-13-02-mash.pdf".into(), None)?;
             let holder = form_holder("ППЭ-18-МАШ", None);
-            let input = ObservationActInput {
-                exam: header.clone(),
-                observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date),
-                sheet: self.first_sheet(&holder)?,
-                items: observation_items(),
-            };
+            let input = ObservationActInput { exam: header.clone(), observers: self.observers(), first_sheet: self.first_sheet(&holder)? };
             // Required back only when a public observer came (`required_forms`).
             self.add_form(&mut set, &holder, observation_act_pdf(&input, self.key)?, "ppe-18-mash.pdf".into(), None)?;
             for f in self.point_statements(&auditoriums)? {
@@ -439,12 +436,7 @@ impl PrintContext<'_> {
                 gek_members: self.names_of(WorkerRole::GekMember),
             };
             records.push(StatementRecord::new("ppe-13-02-mash.json".into(), summary_statement_record(&input)));
-            let input = ObservationActInput {
-                exam: header,
-                observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date),
-                sheet: self.first_sheet(&form_holder("ППЭ-18-МАШ", None))?,
-                items: observation_items(),
-            };
+            let input = ObservationActInput { exam: header, observers: self.observers(), first_sheet: self.first_sheet(&form_holder("ППЭ-18-МАШ", None))? };
             records.push(StatementRecord::new("ppe-18-mash.json".into(), observation_act_record(&input)));
         }
         Ok(records)
@@ -644,19 +636,14 @@ impl PrintContext<'_> {
         }
         Ok(set)
     }
-}
 
-pub fn observation_items() -> Vec<String> {
-    [
-        "Участники прошли в ППЭ по документам, удостоверяющим личность",
-        "Личные вещи оставлены в местах хранения",
-        "Материалы вскрыты в аудитории в присутствии участников",
-        "Нарушений порядка в аудиториях не выявлено",
-        "Материалы упакованы и переданы в штаб ППЭ",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    /// The public observers of the point on the day, each prefilled on an act of their own.
+    fn observers(&self) -> Vec<ObserverOnForm> {
+        super::observers::observers_on(self.plan, self.ppe_code, &self.exam.date)
+            .into_iter()
+            .map(|o| ObserverOnForm { name: o.full_name(), certificate: o.certificate_number.clone() })
+            .collect()
+    }
 }
 
 mod point;

@@ -243,7 +243,7 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     let actor = request.actor.as_str();
     let ppe_code = ctx.config.ppe_code.clone();
     let Loaded { plan, exam, seats } = load(conn, exam_id, &ppe_code)?;
-    let key = crate::scanning::ops::box_sheet_key(ctx)?;
+    let key = ctx.sheet_key()?;
     let kit = crate::model::kit::kit_of(&exam).map_err(PrintingError::from)?;
     let at = ctx.clock.now_rfc3339();
     // Kits and the protocol carry each participant's КИМ variant once the package is here.
@@ -278,7 +278,7 @@ pub fn act_for(ctx: &EdgeContext, exam_id: &ExamId, participant_id: &Participant
     if needs.is_empty() {
         return Err(PrintOpsError::NoAct { exam: exam_id.clone(), participant: participant_id.clone() });
     }
-    let key = crate::scanning::ops::box_sheet_key(ctx)?;
+    let key = ctx.sheet_key()?;
     let at = ctx.clock.now_rfc3339();
     let numbers = reserve(conn, &at, "operator", exam_id, &ppe_code, &needs)?;
     let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };

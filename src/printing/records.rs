@@ -69,3 +69,20 @@ pub fn statement_records(conn: &Connection, exam_id: &ExamId, ppe_code: &PpeCode
     let day = load_day(conn, exam_id, ppe_code)?;
     Ok(super::inputs::statement_records(&plan, &exam, ppe_code, &seats, &numbers, &day)?)
 }
+
+/// The box's own record of one auditorium's absences as it is now (ППЭ-12-04-МАШ's rows):
+/// what the marks read back from the form's scan are checked against.
+pub fn absence_rows_now(conn: &Connection, exam_id: &str, ppe_code: &str, auditorium: &str) -> anyhow::Result<Vec<super::forms::AbsenceRow>> {
+    let plan = crate::plan::store::load_plan(conn).context("load plan")?;
+    let Some(exam) = plan.exams.iter().find(|e| e.exam_id == exam_id) else { return Ok(Vec::new()) };
+    let seats: Vec<_> = crate::seating::store::seat_assignments_for_exam(conn, exam_id)
+        .context("load seating")?
+        .into_iter()
+        .filter(|s| s.ppe_code == ppe_code)
+        .collect();
+    let day = load_day(conn, exam_id, ppe_code)?;
+    let key = crate::sheet_code::sheet_key(b"");
+    let numbers = HashMap::new();
+    let context = super::inputs::PrintContext { plan: &plan, exam, ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
+    Ok(context.absence_rows(auditorium))
+}

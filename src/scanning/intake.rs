@@ -240,6 +240,10 @@ impl Intake<'_> {
         .with_form(verdict.form.as_ref());
         let tx = conn.unchecked_transaction().map_err(|e| db(e.to_string()))?;
         scan_store::page_insert(&tx, &row).map_err(|e| db(e.to_string()))?;
+        if let (PageStatus::Matched, Some(sheet)) = (verdict.status, verdict.sheet.as_ref().filter(|s| s.kind == crate::sheet_code::SheetKind::Statement)) {
+            let page = super::marks::ops::ScannedStatement { exam_id: self.exam_id, ppe_code: self.ppe_code, page_id: &row.page_id, sheet_number: sheet.number, image: bytes };
+            super::marks::ops::read_page(&tx, &now, self.actor, &page).map_err(|e| db(format!("{e:#}")))?;
+        }
         crate::audit::store::append(
             &tx,
             &now,
@@ -397,7 +401,7 @@ pub use crate::attendance::{kind_from_str, kind_str};
 /// Completeness of an exam from what is stored now.
 pub fn completeness_now(conn: &Connection, exam: &str, expected: &super::ExpectedSheets) -> anyhow::Result<super::Completeness> {
     let pages = scan_store::pages_for_exam(conn, exam)?;
-    let to_resolve = pages.iter().filter(|p| PageStatus::parse(&p.status).is_none_or(|s| s.to_resolve())).count();
+    let to_resolve = pages.iter().filter(|p| PageStatus::parse(&p.status).is_none_or(|s| s.to_resolve())).count() as u64 + super::marks::store::pages_waiting(conn, exam)?;
     let scanned: Vec<super::ScannedSheet> = pages
         .iter()
         .filter(|p| p.status == "matched")
@@ -409,7 +413,7 @@ pub fn completeness_now(conn: &Connection, exam: &str, expected: &super::Expecte
             })
         })
         .collect();
-    Ok(super::completeness(expected, &scanned, to_resolve as u64))
+    Ok(super::completeness(expected, &scanned, to_resolve))
 }
 
 #[cfg(test)]

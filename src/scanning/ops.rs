@@ -40,9 +40,7 @@ pub enum ScanOpsError {
 
 /// The key sheet codes are MACed with: derived from the box's signing key file.
 pub fn box_sheet_key(ctx: &EdgeContext) -> anyhow::Result<ring::hmac::Key> {
-    let secret = std::fs::read(&ctx.config.keys.signing_key_file)
-        .with_context(|| format!("read the box key {} (keys.signing_key_file)", ctx.config.keys.signing_key_file.display()))?;
-    Ok(crate::sheet_code::sheet_key(&secret))
+    ctx.sheet_key()
 }
 
 /// The sheets an exam's scans are checked against: a JSON `ExpectedSheets` file when a

@@ -156,6 +156,9 @@ fn statement_records(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow
             Vec::new()
         }
     };
+    // What was read from the -МАШ forms' scans (and decided by a person) rides in their records.
+    let read = crate::scanning::marks::store::fields_for_exam(conn, exam_id)?;
+    let records = crate::scanning::marks::with_answers(&read, records);
     let mut out = Vec::new();
     // Appeals about the procedure (ППЭ-02) and their reviews (ППЭ-03) filed at the point.
     let appeals = crate::appeals::store::appeals_for_exam(conn, exam_id, ppe_code)?;

@@ -132,6 +132,7 @@ pub const ROUTES: &[Route] = &[
     get("/scanning/page", Action::ViewScanning),
     post("/scanning/intake", Action::Scan),
     post("/scanning/assign", Action::Scan),
+    post("/scanning/marks", Action::Scan),
     get("/upload", Action::ViewUpload),
     post("/upload/start", Action::Upload),
     get("/audit", Action::ViewAudit),

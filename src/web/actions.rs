@@ -44,6 +44,9 @@ pub struct ActionForm {
     pub job: String,
     pub page: String,
     pub code: String,
+    /// A field of a machine-read form and a person's value for it (`/scanning/marks`).
+    pub field: String,
+    pub value: String,
     pub direction: String,
     pub login: String,
     pub role: String,
@@ -334,6 +337,23 @@ pub async fn scanning_assign(State(state): State<WebState>, staff: Staff, Form(f
         let request = crate::scanning::ops::AssignRequest { exam_id: job.exam(), page_id: job.form.page.clone(), code: job.form.code.trim().to_string(), actor: "operator".into() };
         crate::scanning::ops::assign(ctx, &*ctx.db()?, &key, expected.as_ref(), &request)?;
         Ok("страница назначена".into())
+    })
+    .await?;
+    Ok(back(&state, &staff, "/scanning", &f.exam, "", &msg))
+}
+
+/// A person's value for a flagged field of a machine-read form (ППЭ-18-МАШ, ППЭ-12-04-МАШ).
+pub async fn scanning_marks(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
+    let msg = act(&state, &staff, &f, |job| {
+        let request = crate::scanning::marks::ops::ResolveRequest {
+            exam_id: job.exam(),
+            page_id: job.form.page.clone(),
+            field: job.form.field.clone(),
+            value: job.form.value.clone(),
+            actor: job.actor.clone(),
+        };
+        crate::scanning::marks::ops::resolve(&*job.ctx.db()?, &job.ctx.clock.now_rfc3339(), &request)?;
+        Ok(format!("принято: поле {} = «{}»", job.form.field, job.form.value.trim()))
     })
     .await?;
     Ok(back(&state, &staff, "/scanning", &f.exam, "", &msg))

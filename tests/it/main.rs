@@ -26,3 +26,4 @@ mod kits;
 mod variants;
 mod pointforms;
 mod scancodes;
+mod omr;

@@ -1,5 +1,6 @@
-//! Statements and acts: the auditorium protocol, the machine-read forms (absence log,
-//! summary statement, observation act) and their structured records, and the event acts.
+//! Statements and acts: the auditorium protocol, the summary statement (ППЭ-13-02-МАШ) and
+//! the structured records of machine-read forms, and the event acts. ППЭ-18-МАШ and
+//! ППЭ-12-04-МАШ, read back from their scans, are in `machine`.
 
 use super::*;
 
@@ -143,81 +144,6 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput, key: &hmac::Key)
     Ok(finish(doc, "ППЭ-05-02", &format!("ППЭ-05-02 аудитория {}", input.auditorium), Some(&input.auditorium)))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct AbsenceRow {
-    pub auditorium: String,
-    pub seat: String,
-    pub name: String,
-    pub left_at: String,
-    pub returned_at: String,
-    /// куда выходил: туалет, медпункт, …
-    pub reason: String,
-}
-
-/// ППЭ-12-04-МАШ: log of participants' absences from the auditorium during the exam.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct AbsenceLogInput {
-    pub exam: ExamHeader,
-    pub auditorium: String,
-    pub first_sheet: SheetId,
-    pub rows: Vec<AbsenceRow>,
-}
-
-pub fn absence_log_pdf(input: &AbsenceLogInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
-    let mut doc = Document::new("ППЭ-12-04-МАШ")?;
-    let table = Table {
-        form: "ППЭ-12-04-МАШ",
-        heading: vec![format!("Ведомость учёта времени отсутствия участников, ауд. {}", input.auditorium), input.exam.line()],
-        columns: vec![
-            col("Место", 12.0, Align::Center),
-            col("ФИО участника", 50.0, Align::Left),
-            col("Вышел", 16.0, Align::Center),
-            col("Вернулся", 18.0, Align::Center),
-            col("Куда", 36.0, Align::Left),
-            col("Подпись организатора", 42.0, Align::Left),
-        ],
-        rows: input.rows.iter().map(|r| vec![r.seat.clone(), r.name.clone(), r.left_at.clone(), r.returned_at.clone(), r.reason.clone()]).collect(),
-        signatures: vec![Signature::blank("Организатор в аудитории")],
-        ..Default::default()
-    };
-    machine_table(&mut doc, table, &input.first_sheet, key)?;
-    Ok(finish(doc, "ППЭ-12-04-МАШ", &format!("ППЭ-12-04-МАШ аудитория {}", input.auditorium), Some(&input.auditorium)))
-}
-
-/// ППЭ-18-МАШ: act of public observation, prefilled with the exam and the observer.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ObservationActInput {
-    pub exam: ExamHeader,
-    pub observer: String,
-    pub sheet: SheetId,
-    /// Checklist items the observer marks.
-    pub items: Vec<String>,
-}
-
-pub fn observation_act_pdf(input: &ObservationActInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
-    let mut doc = Document::new("ППЭ-18-МАШ")?;
-    let mut page = doc.page();
-    machine_marks(&mut page, &input.sheet, key)?;
-    page.text(LEFT, 24.0, 8.0, true, "ППЭ-18-МАШ")?;
-    page.text(LEFT, 32.0, 13.0, true, "Акт общественного наблюдения")?;
-    page.text_in(LEFT, 40.0, CODE_X - LEFT - 4.0, 9.0, false, Align::Left, &input.exam.line())?;
-    field(&mut page, LEFT, 50.0, 120.0, "Общественный наблюдатель", &input.observer)?;
-    let mut top = 70.0;
-    page.text(LEFT, top, 9.0, true, "Отметьте «да» или «нет» по каждому пункту")?;
-    for item in &input.items {
-        top += 9.0;
-        page.text_in(LEFT, top, 140.0, 9.0, false, Align::Left, item)?;
-        page.frame(LEFT + 145.0, top - 4.5, 5.0, 5.0, 0.6);
-        page.text(LEFT + 151.0, top, 8.0, false, "да")?;
-        page.frame(LEFT + 158.0, top - 4.5, 5.0, 5.0, 0.6);
-        page.text(LEFT + 164.0, top, 8.0, false, "нет")?;
-    }
-    page.signature(LEFT, top + 14.0, "Общественный наблюдатель", &input.observer)?;
-    page_number(&mut page, "ППЭ-18-МАШ", 1, 1)?;
-    doc.push(page);
-    Ok(finish(doc, "ППЭ-18-МАШ", "ППЭ-18-МАШ акт общественного наблюдения", None))
-}
-
 /// ППЭ-21 (removal) and ППЭ-22 (early finish): one participant, one event.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct EventActInput {
@@ -295,32 +221,12 @@ pub struct MachineRecord<T> {
     pub data: T,
 }
 
-pub fn absence_log_record(input: &AbsenceLogInput) -> MachineRecord<&AbsenceLogInput> {
-    MachineRecord {
-        form: "ППЭ-12-04-МАШ".into(),
-        exam_id: input.exam.exam_id.clone(),
-        ppe_code: input.exam.ppe_code.clone(),
-        first_sheet_number: input.first_sheet.number,
-        data: input,
-    }
-}
-
 pub fn summary_statement_record(input: &SummaryStatementInput) -> MachineRecord<&SummaryStatementInput> {
     MachineRecord {
         form: "ППЭ-13-02-МАШ".into(),
         exam_id: input.exam.exam_id.clone(),
         ppe_code: input.exam.ppe_code.clone(),
         first_sheet_number: input.first_sheet.number,
-        data: input,
-    }
-}
-
-pub fn observation_act_record(input: &ObservationActInput) -> MachineRecord<&ObservationActInput> {
-    MachineRecord {
-        form: "ППЭ-18-МАШ".into(),
-        exam_id: input.exam.exam_id.clone(),
-        ppe_code: input.exam.ppe_code.clone(),
-        first_sheet_number: input.sheet.number,
         data: input,
     }
 }

@@ -18,10 +18,11 @@ use crate::upload::store::BoxUsage;
 /// Sheets in the longest kit a participant can get (`model::kit::MAX_KIT_SHEETS`: registration
 /// form, answer sheet 1, two answer sheets 2); shorter kits stay well inside the allowance.
 pub const KIT_SHEETS: u64 = 4;
-/// Pages of machine-read statements per auditorium (ППЭ-12-04-МАШ) and per point
-/// (ППЭ-13-02-МАШ, ППЭ-18-МАШ), as `printing::inputs::sheet_needs` budgets them.
-pub const STATEMENT_PAGES_PER_AUDITORIUM: u64 = 2;
-pub const STATEMENT_PAGES_PER_POINT: u64 = 3;
+/// Pages of machine-read statements per auditorium (ППЭ-12-04-МАШ: 3) and per point
+/// (ППЭ-13-02-МАШ: 2, ППЭ-18-МАШ: one per observer, up to 4), as `printing::inputs::sheet_needs`
+/// budgets them.
+pub const STATEMENT_PAGES_PER_AUDITORIUM: u64 = 3;
+pub const STATEMENT_PAGES_PER_POINT: u64 = 6;
 /// Structured files of a bundle besides pages: `record.json`, one record per statement form
 /// and auditorium.
 pub const RECORD_FILES_PER_POINT: u64 = 3;
@@ -178,14 +179,14 @@ mod tests {
     #[test]
     fn the_allowance_grows_with_the_points_plan_and_unplanned_exams_share_a_small_one() {
         let l = limits();
-        // 30 participants in 2 auditoriums: 120 kit sheets + 4 + 0 + 3 statement pages = 127,
-        // doubled (254) plus 2 + 3 records.
-        assert_eq!(allowance(30, 2, &l), Allowance { files: 259, bytes: 259_000 });
+        // 30 participants in 2 auditoriums: 120 kit sheets + 6 + 0 + 6 statement pages = 132,
+        // doubled (264) plus 2 + 3 records.
+        assert_eq!(allowance(30, 2, &l), Allowance { files: 269, bytes: 269_000 });
         assert!(allowance(31, 2, &l).files > allowance(30, 2, &l).files, "one more participant, more files");
         assert!(allowance(30, 3, &l).files > allowance(30, 2, &l).files, "one more auditorium, more statements");
         assert_eq!(allowance(0, 7, &l), Allowance { files: 4, bytes: 4000 }, "no registration here: the shared allowance");
         let tight = HubLimitsConfig { margin_percent: 50, ..l.clone() };
-        assert_eq!(allowance(30, 2, &tight).files, 127 + 5, "a margin below 100 % still takes every expected page");
+        assert_eq!(allowance(30, 2, &tight).files, 132 + 5, "a margin below 100 % still takes every expected page");
         let huge = HubLimitsConfig { page_bytes: u64::MAX, ..l };
         assert_eq!(allowance(30, 2, &huge).bytes, u64::MAX, "saturates, never wraps");
     }

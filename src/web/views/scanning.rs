@@ -12,6 +12,19 @@ use crate::monitoring::PagesReport;
 use crate::web::access::Action;
 use crate::web::{blocking, Staff, WebError, WebState};
 
+/// A field of a machine-read form waiting for a person's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkToResolve {
+    pub page_id: String,
+    pub form: String,
+    /// The page of the form, from 1.
+    pub page: u32,
+    pub field: String,
+    pub reason: String,
+    /// What a value looks like: `да/нет` or `ЧЧ:ММ`.
+    pub hint: &'static str,
+}
+
 /// A page waiting for a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageToResolve {
@@ -34,6 +47,8 @@ pub struct ScanningView {
     /// What is missing, one line each (at most 200).
     pub missing: Vec<String>,
     pub to_resolve: Vec<PageToResolve>,
+    /// Fields of machine-read forms whose marks a person must decide.
+    pub marks: Vec<MarkToResolve>,
     pub may_assign: bool,
     /// Form pages matched, each by its form, copy and page («ППЭ-05-02, аудитория 101, лист 1 из 2»).
     pub forms: Vec<String>,
@@ -66,6 +81,21 @@ pub async fn scanning_get(State(state): State<WebState>, staff: Staff, Query(q):
                 })
             })
             .collect();
+        let marks = crate::scanning::marks::ops::waiting(conn, &id)?
+            .into_iter()
+            .map(|m| MarkToResolve {
+                hint: match m.kind.as_str() {
+                    "time" => "ЧЧ:ММ",
+                    "yes_no" => "да/нет",
+                    _ => "",
+                },
+                page_id: m.page_id,
+                form: m.form,
+                page: m.page_index + 1,
+                field: m.field,
+                reason: m.reason,
+            })
+            .collect();
         let view = ScanningView {
             layout,
             select: ExamSelect::new(&day.exams, &id, "/scanning"),
@@ -76,6 +106,7 @@ pub async fn scanning_get(State(state): State<WebState>, staff: Staff, Query(q):
             source,
             missing: c.lines_ru().into_iter().take(200).collect(),
             to_resolve,
+            marks,
             may_assign: may_scan,
             forms,
         };
