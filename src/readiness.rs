@@ -12,6 +12,7 @@
 //! the hub's box route in `pages`; the forms in `forms`.
 
 pub mod cli;
+pub mod forms;
 pub mod ops;
 pub mod pages;
 pub mod probe;
@@ -216,8 +217,8 @@ fn judge_package(p: &PackageFacts) -> Vec<Verdict> {
         Some(v) => Verdict::pass(STAFF_STATION, CheckKind::PackagePrestaged, format!("версия {v}, файлов {}", p.files_total)),
     };
     let mut missing = Vec::new();
-    if !p.unwrap_key_present {
-        missing.push("ключ станции для получения ключа ЭМ (keys.x25519_key_file)");
+    if !p.box_keys_present {
+        missing.push("ключ подписи и сертификат станции (keys.signing_key_file, keys.tls_cert_file)");
     }
     if !p.hub_key_pinned {
         missing.push("ключ подписи РЦОИ (hub.signing_public_key)");
