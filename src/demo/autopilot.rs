@@ -98,6 +98,9 @@ pub async fn play_day(ctx: &EdgeContext, exams: &[Exam]) -> anyhow::Result<Vec<c
     for exam in exams {
         prepare_exam(ctx, exam).await?;
     }
+    for exam in exams {
+        say(ctx, &super::readiness::day_before(ctx, exam).await?);
+    }
     let gek_worker = crate::accounts::store::account_get(&*ctx.db()?, GEK_LOGIN)?.map(|a| a.0.worker_id).context("демо-учётная запись члена ГЭК")?;
     // Both windows open together: the keys are obtained side by side, so neither waits out
     // the other's activation.

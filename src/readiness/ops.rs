@@ -521,3 +521,30 @@ pub async fn print_forms(ctx: &EdgeContext, request: &FormsRequest) -> Result<Ve
     }
     Ok(lines)
 }
+
+/// The dashboard's readiness of an exam day: the day asked for (or the next exam day by the
+/// hub's clock), the exam days of the plan, every (exam, point) of that day with its latest
+/// report, and each exam's UTC offset for the times shown. Reads only.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DashboardDay {
+    pub date: Option<String>,
+    pub dates: Vec<String>,
+    pub points: Vec<super::DayRow>,
+    #[serde(skip)]
+    pub offsets: Vec<(String, i32)>,
+}
+
+pub fn dashboard_day(conn: &Connection, now: DateTime<Utc>, asked: Option<String>) -> Result<DashboardDay> {
+    let plan = crate::plan::store::load_plan(conn).context("load plan")?;
+    let date = asked.filter(|d| !d.is_empty()).or_else(|| super::next_exam_day(&plan.exams, now));
+    let mut dates: Vec<String> = plan.exams.iter().map(|e| e.date.clone()).collect();
+    dates.sort();
+    dates.dedup();
+    let mut reports = Vec::new();
+    for exam in plan.exams.iter().filter(|e| Some(&e.date) == date.as_ref()) {
+        reports.extend(store::reports_latest_for_exam(conn, &exam.exam_id)?);
+    }
+    let points = date.as_deref().map(|d| super::day_table(&plan, d, &reports)).unwrap_or_default();
+    let offsets = plan.exams.iter().map(|e| (e.exam_id.clone(), e.utc_offset_min)).collect();
+    Ok(DashboardDay { date, dates, points, offsets })
+}
