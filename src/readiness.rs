@@ -115,7 +115,9 @@ pub fn judge_test_print(station: &str, page: Option<&TestPageFacts>) -> Verdict 
         return Verdict::fail(station, check, "—".into(), "тестовая страница не печаталась".into());
     };
     let number = format!("лист № {:07}", page.sheet_number);
-    let printed = matches!(page.job_state.as_str(), "completed" | "confirmed");
+    // `written`: a box without a printer wrote the page to a folder (the demo); the scan back
+    // still decides.
+    let printed = matches!(page.job_state.as_str(), "completed" | "confirmed" | "written");
     if !printed {
         let why = if page.job_reason.is_empty() { String::new() } else { format!(" ({})", page.job_reason) };
         return Verdict::fail(
@@ -126,6 +128,7 @@ pub fn judge_test_print(station: &str, page: Option<&TestPageFacts>) -> Verdict 
         );
     }
     match &page.scanned_at {
+        Some(at) if page.job_state == "written" => Verdict::pass(station, check, format!("{number} записан в папку и распознан со скана ({at})")),
         Some(at) => Verdict::pass(station, check, format!("{number} напечатан и распознан со скана ({at})")),
         None => Verdict::fail(
             station,

@@ -12,6 +12,9 @@ use crate::sheet_code::{SheetId, SheetKind};
 pub async fn day_before(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<String> {
     let exam_id = ExamId::from(exam.exam_id.as_str());
     let out = ctx.config.state_dir.join("readiness-pages");
+    if let Some(inbox) = &ctx.config.scanner.inbox {
+        std::fs::create_dir_all(inbox)?;
+    }
     let request = crate::readiness::ops::RunRequest { exam_id: exam_id.clone(), out: Some(out), actor: TECH_LOGIN.into() };
     let run = crate::readiness::ops::run(ctx, &request).await?;
     let key = crate::readiness::ops::sheet_key(ctx)?;
@@ -37,4 +40,16 @@ pub async fn day_before(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<String
         exam.exam_id,
         scanned.matched.len()
     ))
+}
+
+/// Runs [`day_before`] for each exam on its own task (it renders PDFs: on the simulated clock
+/// the rest of the day must not wait for it), saying each verdict.
+pub fn spawn_day_before(ctx: &EdgeContext, exams: &[Exam]) -> tokio::task::JoinHandle<()> {
+    let (ctx, exams) = (ctx.clone(), exams.to_vec());
+    tokio::spawn(async move {
+        for exam in &exams {
+            let line = day_before(&ctx, exam).await.unwrap_or_else(|e| format!("{}: готовность накануне не проверена: {e:#}", exam.exam_id));
+            println!("[{}] ППЭ {}: {line}", ctx.clock.now().format("%d.%m %H:%M UTC"), ctx.config.ppe_code);
+        }
+    })
 }

@@ -79,6 +79,8 @@ fn a_test_page_not_scanned_back_fails_the_printer_naming_the_room() {
     assert!(failing(&facts)[0].contains("не напечатана: задание в состоянии «stopped» (нет бумаги)"), "{:?}", failing(&facts));
     facts.stations[1].printer.test_page = None;
     assert!(failing(&facts)[0].contains("тестовая страница не печаталась"));
+    assert!(judge_test_print("staff", Some(&page("written", true))).passed);
+    assert!(!judge_test_print("staff", Some(&page("written", false))).passed);
     let v = judge_test_print("staff", Some(&page("confirmed", true)));
     assert!(v.passed && v.seen.contains("распознан"), "{v:?}");
 }
