@@ -4,6 +4,7 @@
 pub mod autopilot;
 pub mod generate;
 pub mod print_fixtures;
+pub mod readiness;
 
 use std::path::PathBuf;
 

@@ -12,6 +12,7 @@
 //! the hub's box route in `pages`; the forms in `forms`.
 
 pub mod cli;
+pub mod forms;
 pub mod ops;
 pub mod pages;
 pub mod probe;
@@ -114,7 +115,9 @@ pub fn judge_test_print(station: &str, page: Option<&TestPageFacts>) -> Verdict 
         return Verdict::fail(station, check, "—".into(), "тестовая страница не печаталась".into());
     };
     let number = format!("лист № {:07}", page.sheet_number);
-    let printed = matches!(page.job_state.as_str(), "completed" | "confirmed");
+    // `written`: a box without a printer wrote the page to a folder (the demo); the scan back
+    // still decides.
+    let printed = matches!(page.job_state.as_str(), "completed" | "confirmed" | "written");
     if !printed {
         let why = if page.job_reason.is_empty() { String::new() } else { format!(" ({})", page.job_reason) };
         return Verdict::fail(
@@ -125,6 +128,7 @@ pub fn judge_test_print(station: &str, page: Option<&TestPageFacts>) -> Verdict 
         );
     }
     match &page.scanned_at {
+        Some(at) if page.job_state == "written" => Verdict::pass(station, check, format!("{number} записан в папку и распознан со скана ({at})")),
         Some(at) => Verdict::pass(station, check, format!("{number} напечатан и распознан со скана ({at})")),
         None => Verdict::fail(
             station,
@@ -216,8 +220,8 @@ fn judge_package(p: &PackageFacts) -> Vec<Verdict> {
         Some(v) => Verdict::pass(STAFF_STATION, CheckKind::PackagePrestaged, format!("версия {v}, файлов {}", p.files_total)),
     };
     let mut missing = Vec::new();
-    if !p.unwrap_key_present {
-        missing.push("ключ станции для получения ключа ЭМ (keys.x25519_key_file)");
+    if !p.box_keys_present {
+        missing.push("ключ подписи и сертификат станции (keys.signing_key_file, keys.tls_cert_file)");
     }
     if !p.hub_key_pinned {
         missing.push("ключ подписи РЦОИ (hub.signing_public_key)");

@@ -104,11 +104,15 @@ pub async fn play_day(ctx: &EdgeContext, exams: &[Exam]) -> anyhow::Result<Vec<c
     for exam in exams {
         prepare_exam(ctx, exam).await?;
     }
+    // The day before, beside the rest: the stations' readiness, reported to РЦОИ.
+    let readiness = super::readiness::spawn_day_before(ctx, exams);
     let gek_worker = crate::accounts::store::account_get(&*ctx.db()?, GEK_LOGIN)?.map(|a| a.0.worker_id).context("демо-учётная запись члена ГЭК")?;
     // Both windows open together: the keys are obtained side by side, so neither waits out
     // the other's activation.
     futures_util::future::try_join_all(exams.iter().map(|exam| activate_key(ctx, exam, &gek_worker))).await?;
-    futures_util::future::try_join_all(exams.iter().map(|exam| sit_exam(ctx, exam, &gek_worker))).await
+    let receipts = futures_util::future::try_join_all(exams.iter().map(|exam| sit_exam(ctx, exam, &gek_worker))).await;
+    let _ = readiness.await;
+    receipts
 }
 
 /// The day before: seating, roster and kits of one exam.

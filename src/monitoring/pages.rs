@@ -1,6 +1,7 @@
 //! The hub's monitoring routes: `POST /v1/heartbeat` for boxes (identity from the mTLS layer),
 //! and for logged-in РЦОИ operators the dashboard `/` (updated live over server-sent events
-//! `/v1/events`), a page per exam point, `/v1/status` (JSON), login and operator accounts;
+//! `/v1/events`), a page per exam point, `/v1/status` (JSON), the points' readiness the day
+//! before (`/readiness`, `/v1/status/readiness`), login and operator accounts;
 //! `/metrics` (Prometheus text) for the hub's own monitoring.
 //!
 //! Handlers are thin: judgement is in `monitoring`, state in `live`, SQL in the stores, HTML
@@ -30,7 +31,6 @@ use crate::http::{redirect, safe_next, url_encode, AppError};
 pub use super::metrics::metrics_text;
 
 mod gek;
-mod readiness;
 
 pub const SESSION_COOKIE: &str = "ppe_hub_session";
 pub const LOGIN_CSRF_COOKIE: &str = "ppe_hub_login_csrf";
@@ -87,7 +87,8 @@ pub fn operator_router(state: MonitoringPages) -> Router {
         .route("/v1/events", get(events_get))
         .route("/metrics", get(metrics_get))
         .merge(gek::routes())
-        .merge(readiness::routes())
+        .route("/readiness", get(readiness_get))
+        .route("/v1/status/readiness", get(readiness_json_get))
         .layer(DefaultBodyLimit::max(HEARTBEAT_BODY_LIMIT))
         .with_state(state);
     crate::http::layer::with_kit(routes, &HUB_UI)
@@ -276,6 +277,28 @@ async fn events_get(State(state): State<MonitoringPages>, _who: OperatorSession,
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+// ---------- readiness the day before ----------
+
+#[derive(Deserialize, Default)]
+struct DayQuery {
+    date: Option<String>,
+}
+
+async fn readiness_day(state: &MonitoringPages, asked: Option<String>) -> Result<crate::readiness::ops::DashboardDay, AppError> {
+    with_db(&state.hub, move |c, hub| crate::readiness::ops::dashboard_day(c, hub.clock().now(), asked).map_err(AppError::internal)).await
+}
+
+/// `/readiness`: each point's technical readiness for an exam day (the next one by default).
+async fn readiness_get(State(state): State<MonitoringPages>, who: OperatorSession, Query(q): Query<DayQuery>) -> Result<Response, AppError> {
+    let day = readiness_day(&state, q.date).await?;
+    let offset_of = |exam: &str| day.offsets.iter().find(|(e, _)| e == exam).map(|(_, o)| *o).unwrap_or(180);
+    views::page(&views::readiness::ReadinessView::new(&who.session, day.date.as_deref(), day.dates.clone(), &day.points, offset_of), None)
+}
+
+async fn readiness_json_get(State(state): State<MonitoringPages>, _who: OperatorSession, Query(q): Query<DayQuery>) -> Result<Json<crate::readiness::ops::DashboardDay>, AppError> {
+    Ok(Json(readiness_day(&state, q.date).await?))
 }
 
 // ---------- a point ----------

@@ -92,8 +92,9 @@ pub struct PackageFacts {
     pub files_total: u32,
     /// Files whose ciphertext is on disk and verified against the manifest.
     pub files_verified: u32,
-    /// The box's X25519 secret (the key is wrapped to it) is present and well-formed.
-    pub unwrap_key_present: bool,
+    /// The box's signing key (the key request is signed with it) and its client certificate
+    /// (the hub knows the box by it) are present and well-formed.
+    pub box_keys_present: bool,
     /// The hub's signing key is pinned (not the placeholder).
     pub hub_key_pinned: bool,
     /// ГЭК members the plan assigns to the point on the exam's date (the key is activated only

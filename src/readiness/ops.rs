@@ -127,7 +127,7 @@ fn begin(ctx: &EdgeContext, request: &RunRequest) -> Result<(i64, Exam, Plan, Ve
     stations.extend(auditoriums_to_check(&conn, &plan, &exam.exam_id, &ppe_code)?.into_iter().map(|a| (room_station(&a), Some(a))));
     let at = ctx.clock.now_rfc3339();
     let limits = ctx.config.readiness.limits();
-    let tx = conn.transaction().context("start transaction")?;
+    let tx = store::begin_immediate(&mut conn).context("start transaction")?;
     let first =
         crate::printing::store::sheet_numbers_reserve(&tx, &exam.exam_id, &ppe_code, stations.len() as u32).context("reserve sheet numbers")?;
     let planned: Vec<Planned> = stations
@@ -261,7 +261,7 @@ pub async fn run(ctx: &EdgeContext, request: &RunRequest) -> Result<RunView> {
     let point = PointFacts { clock_offset_ms, free_disk_bytes: probe::free_disk_bytes(&ctx.config.state_dir), scanner, package };
     let facts = ReadinessFacts { stations: planned.into_iter().map(|p| p.facts).collect(), point };
     let at = ctx.clock.now_rfc3339();
-    let tx = conn.transaction().context("start transaction")?;
+    let tx = store::begin_immediate(&mut conn).context("start transaction")?;
     store::run_update_facts(&tx, run_id, &facts, &at)?;
     let summary = summarize(&facts, &judge(&facts, &ctx.config.readiness.limits()));
     audit(
@@ -318,7 +318,7 @@ pub fn scan_back_images(ctx: &EdgeContext, exam_id: &ExamId, images: &[(String, 
         return Ok(outcome);
     }
     let at = ctx.clock.now_rfc3339();
-    let tx = conn.transaction().context("start transaction")?;
+    let tx = store::begin_immediate(&mut conn).context("start transaction")?;
     for (station, sha) in &found {
         let Some(s) = run.facts.stations.iter_mut().find(|s| &s.station == station) else { continue };
         let Some(page) = s.printer.test_page.as_mut() else { continue };
@@ -370,7 +370,7 @@ pub async fn report(ctx: &EdgeContext, exam_id: &ExamId, actor: &str) -> Result<
     let ack = client.report_readiness(&report_of(&run, &ctx.clock.now_rfc3339())).await?;
     let mut conn = ctx.db()?;
     let at = ctx.clock.now_rfc3339();
-    let tx = conn.transaction().context("start transaction")?;
+    let tx = store::begin_immediate(&mut conn).context("start transaction")?;
     store::run_mark_reported(&tx, run.run_id, &at)?;
     audit(
         &tx,
@@ -396,7 +396,7 @@ pub fn record_report(conn: &mut Connection, caller: &PpeCode, report: &Readiness
     let offset = (box_time - now).num_milliseconds();
     let (_, summary) = judge_report(report, offset);
     let at = now.to_rfc3339();
-    let tx = conn.transaction().context("start transaction")?;
+    let tx = store::begin_immediate(conn).context("start transaction")?;
     let id = store::report_insert(&tx, report, &at, offset, summary.ready, &summary.failing)?;
     audit(
         &tx,
@@ -419,7 +419,132 @@ pub struct FormsRequest {
     pub actor: String,
 }
 
-/// Prints ППЭ-01-01 per auditorium station, ППЭ-01-02 and ППЭ-01 (lines saying what was done).
-pub async fn print_forms(_ctx: &EdgeContext, _request: &FormsRequest) -> Result<Vec<String>> {
-    Err(ReadinessError::Other(anyhow::anyhow!("формы готовности ещё не сделаны")))
+/// Reserves a readiness form's sheet numbers once per holder (a reprint carries the same codes).
+fn form_numbers(tx: &Transaction<'_>, exam_id: &str, ppe_code: &str, holder: &str) -> Result<Vec<u32>> {
+    let have = crate::printing::store::kit_sheets_get(tx, exam_id, holder).context("load sheet numbers")?;
+    if !have.is_empty() {
+        return Ok(have.into_iter().map(|(_, n)| n).collect());
+    }
+    let budget = super::forms::FORM_PAGE_BUDGET;
+    let first = crate::printing::store::sheet_numbers_reserve(tx, exam_id, ppe_code, budget).context("reserve sheet numbers")?;
+    let sheets: Vec<(SheetKind, u32)> = (0..budget).map(|i| (SheetKind::Statement, first + i)).collect();
+    crate::printing::store::kit_sheets_insert(tx, exam_id, holder, &sheets).context("store sheet numbers")?;
+    Ok(sheets.into_iter().map(|(_, n)| n).collect())
+}
+
+/// Lays out ППЭ-01-01 per auditorium station, ППЭ-01-02 and ППЭ-01 from the latest run, each
+/// with its sheet code; the pages they take are recorded as printed statements (scanned when
+/// filled, not required for completeness), in one transaction with the audit entry.
+pub fn make_forms(ctx: &EdgeContext, request: &FormsRequest) -> Result<Vec<crate::printing::PrintDocument>> {
+    let mut conn = ctx.db()?;
+    let ppe_code = ctx.config.ppe_code.clone();
+    let view = latest(&conn, &request.exam_id, &PpeCode::from(&ppe_code))?;
+    let (plan, exam) = load_exam(&conn, &request.exam_id)?;
+    let key = sheet_key(ctx)?;
+    let header = crate::printing::inputs::exam_header(&plan, &exam, &ppe_code);
+    let started = DateTime::parse_from_rfc3339(&view.run.started_at).map(|t| t.with_timezone(&Utc)).unwrap_or_else(|_| ctx.clock.now());
+    let checked_at = local_stamp(&exam, started);
+    let signers = super::forms::signers(&plan, &ppe_code, &exam);
+    let mut protocols = super::forms::protocols(&header, &view.run.facts, &view.verdicts, &signers, &checked_at);
+    let mut act = super::forms::act(&header, &plan, &ppe_code, &view.run.facts, &view.verdicts, &signers, &checked_at);
+    let sheet = |number: u32| SheetId { exam_id: exam.exam_id.clone(), ppe_code: ppe_code.clone(), kind: SheetKind::Statement, number };
+    let at = ctx.clock.now_rfc3339();
+    let tx = store::begin_immediate(&mut conn).context("start transaction")?;
+    let mut holders = Vec::new();
+    for p in protocols.iter_mut() {
+        let holder = super::forms::form_holder(super::forms::protocol_form(p), p.auditorium.as_deref());
+        let numbers = form_numbers(&tx, &exam.exam_id, &ppe_code, &holder)?;
+        p.first_sheet = numbers.first().copied().map(sheet);
+        holders.push((holder, super::forms::protocol_form(p), numbers));
+    }
+    let act_holder = super::forms::form_holder("ППЭ-01", None);
+    let act_numbers = form_numbers(&tx, &exam.exam_id, &ppe_code, &act_holder)?;
+    act.first_sheet = act_numbers.first().copied().map(sheet);
+    holders.push((act_holder, "ППЭ-01", act_numbers));
+    let mut documents = Vec::new();
+    for p in &protocols {
+        let mut doc = crate::printing::forms::readiness_protocol_pdf(p, &key)?;
+        doc.file_name = match &p.auditorium {
+            Some(a) => format!("ppe-01-01-{a}.pdf"),
+            None => "ppe-01-02.pdf".into(),
+        };
+        documents.push(doc);
+    }
+    let mut doc = crate::printing::forms::readiness_act_pdf(&act, &key)?;
+    doc.file_name = "ppe-01.pdf".into();
+    documents.push(doc);
+    let mut printed = Vec::new();
+    for ((holder, form, numbers), doc) in holders.into_iter().zip(&documents) {
+        if doc.pages as usize > numbers.len() {
+            return Err(PrintingError::NothingToPrint(format!("{form}: {} стр., а номеров листов выделено {}", doc.pages, numbers.len())).into());
+        }
+        let statement =
+            crate::attendance::PrintedStatement { holder, form: form.to_string(), numbers: numbers[..doc.pages as usize].to_vec(), required: false };
+        crate::attendance::store::statement_sheets_replace(&tx, &exam.exam_id, &ppe_code, &statement, &at).context("store statement sheets")?;
+        printed.push(serde_json::json!({"holder": statement.holder, "numbers": statement.numbers}));
+    }
+    audit(
+        &tx,
+        &at,
+        &request.actor,
+        "readiness.forms",
+        &exam.exam_id,
+        serde_json::json!({"ppe_code": ppe_code, "run_id": view.run.run_id, "forms": printed}),
+    )?;
+    tx.commit().context("commit readiness forms")?;
+    Ok(documents)
+}
+
+/// Prints the readiness forms (or writes them to `out`); a line per document saying where it went.
+pub async fn print_forms(ctx: &EdgeContext, request: &FormsRequest) -> Result<Vec<String>> {
+    let documents = make_forms(ctx, request)?;
+    let mut lines = Vec::new();
+    if let Some(dir) = &request.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+        for doc in &documents {
+            let path = dir.join(&doc.file_name);
+            crate::util::write_atomic(&path, &doc.bytes).with_context(|| format!("write {}", path.display()))?;
+            lines.push(format!("{} ({} стр.): {}", doc.title, doc.pages, path.display()));
+        }
+        return Ok(lines);
+    }
+    let queue = request.printer.clone().unwrap_or_else(|| ctx.config.printer.name.clone());
+    if queue.trim().is_empty() {
+        return Err(anyhow::anyhow!("нет принтера: --printer или [printer] name в {}", ctx.config_path.display()).into());
+    }
+    let target = CupsTarget::new(&ctx.config.printer.cups_uri, &queue);
+    let wait = Duration::from_secs(ctx.config.readiness.test_print_wait_secs.max(1));
+    for doc in documents {
+        let job = target.submit(&format!("{} {}", request.exam_id, doc.title), doc.bytes.clone()).await?;
+        let status = target.wait_settled(job, wait).await?;
+        lines.push(format!("{} ({} стр.): задание CUPS {job}, {}", doc.title, doc.pages, status.state.code()));
+    }
+    Ok(lines)
+}
+
+/// The dashboard's readiness of an exam day: the day asked for (or the next exam day by the
+/// hub's clock), the exam days of the plan, every (exam, point) of that day with its latest
+/// report, and each exam's UTC offset for the times shown. Reads only.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DashboardDay {
+    pub date: Option<String>,
+    pub dates: Vec<String>,
+    pub points: Vec<super::DayRow>,
+    #[serde(skip)]
+    pub offsets: Vec<(String, i32)>,
+}
+
+pub fn dashboard_day(conn: &Connection, now: DateTime<Utc>, asked: Option<String>) -> Result<DashboardDay> {
+    let plan = crate::plan::store::load_plan(conn).context("load plan")?;
+    let date = asked.filter(|d| !d.is_empty()).or_else(|| super::next_exam_day(&plan.exams, now));
+    let mut dates: Vec<String> = plan.exams.iter().map(|e| e.date.clone()).collect();
+    dates.sort();
+    dates.dedup();
+    let mut reports = Vec::new();
+    for exam in plan.exams.iter().filter(|e| Some(&e.date) == date.as_ref()) {
+        reports.extend(store::reports_latest_for_exam(conn, &exam.exam_id)?);
+    }
+    let points = date.as_deref().map(|d| super::day_table(&plan, d, &reports)).unwrap_or_default();
+    let offsets = plan.exams.iter().map(|e| (e.exam_id.clone(), e.utc_offset_min)).collect();
+    Ok(DashboardDay { date, dates, points, offsets })
 }

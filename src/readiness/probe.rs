@@ -128,15 +128,19 @@ pub fn package_facts(
     let mut facts = PackageFacts::default();
     if let Some((version, json)) = crate::materials::store::manifest_get(conn, &exam.exam_id)? {
         facts.manifest_version = Some(version);
-        if let Ok(m) = serde_json::from_str::<crate::materials::Manifest>(&json) {
+        // Kept as the hub signed it (the manifest with its signature).
+        let manifest = serde_json::from_str::<crate::materials::SignedManifest>(&json)
+            .map(|s| s.manifest)
+            .or_else(|_| serde_json::from_str::<crate::materials::Manifest>(&json));
+        if let Ok(m) = manifest {
             let verified = crate::materials::store::files_verified(conn, &exam.exam_id, &m.package_id)?;
             facts.files_total = m.files.len() as u32;
             facts.files_verified = m.files.iter().filter(|f| verified.contains(&f.name)).count() as u32;
         }
     }
-    facts.unwrap_key_present = std::fs::read_to_string(&config.keys.x25519_key_file)
-        .map(|t| t.trim().len() == 64 && t.trim().chars().all(|c| c.is_ascii_hexdigit()))
-        .unwrap_or(false);
+    let signing = std::fs::read(&config.keys.signing_key_file).is_ok_and(|b| crate::keys::ed25519_from_pkcs8(&b).is_ok());
+    let certificate = std::fs::read_to_string(&config.keys.tls_cert_file).is_ok_and(|t| t.contains("BEGIN CERTIFICATE"));
+    facts.box_keys_present = signing && certificate;
     let pinned = config.hub.signing_public_key.trim();
     facts.hub_key_pinned = pinned.len() == 64 && pinned.chars().all(|c| c.is_ascii_hexdigit()) && pinned.chars().any(|c| c != '0');
     let gek: std::collections::BTreeSet<&str> = plan

@@ -45,7 +45,7 @@ fn good() -> ReadinessFacts {
                 manifest_version: Some(3),
                 files_total: 2,
                 files_verified: 2,
-                unwrap_key_present: true,
+                box_keys_present: true,
                 hub_key_pinned: true,
                 gek_members: 2,
             },
@@ -79,6 +79,8 @@ fn a_test_page_not_scanned_back_fails_the_printer_naming_the_room() {
     assert!(failing(&facts)[0].contains("не напечатана: задание в состоянии «stopped» (нет бумаги)"), "{:?}", failing(&facts));
     facts.stations[1].printer.test_page = None;
     assert!(failing(&facts)[0].contains("тестовая страница не печаталась"));
+    assert!(judge_test_print("staff", Some(&page("written", true))).passed);
+    assert!(!judge_test_print("staff", Some(&page("written", false))).passed);
     let v = judge_test_print("staff", Some(&page("confirmed", true)));
     assert!(v.passed && v.seen.contains("распознан"), "{v:?}");
 }
@@ -137,9 +139,9 @@ fn free_disk_and_the_package_and_activation_are_checked() {
     assert!(failing(&facts)[0].contains("пакет ЭМ не загружен"));
     facts = good();
     facts.point.package.gek_members = 0;
-    facts.point.package.unwrap_key_present = false;
+    facts.point.package.box_keys_present = false;
     let f = failing(&facts);
-    assert!(f[0].contains("keys.x25519_key_file") && f[0].contains("член ГЭК"), "{f:?}");
+    assert!(f[0].contains("keys.signing_key_file") && f[0].contains("член ГЭК"), "{f:?}");
 }
 
 #[test]

@@ -27,3 +27,4 @@ mod variants;
 mod pointforms;
 mod scancodes;
 mod omr;
+mod readiness;

@@ -115,7 +115,7 @@ async fn login_response(pages: &MonitoringPages, login: &str, password: &str) ->
 
 /// Logs in; returns the session cookie (`name=value`), or the redirect target when the login
 /// was refused.
-async fn login(pages: &MonitoringPages, login: &str, password: &str) -> Result<String, String> {
+pub(crate) async fn login(pages: &MonitoringPages, login: &str, password: &str) -> Result<String, String> {
     let resp = login_response(pages, login, password).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     match set_cookies(&resp).into_iter().find(|c| c.starts_with("ppe_hub_session=")) {
@@ -124,7 +124,7 @@ async fn login(pages: &MonitoringPages, login: &str, password: &str) -> Result<S
     }
 }
 
-async fn get(pages: &MonitoringPages, uri: &str, cookie: Option<&str>) -> (StatusCode, String) {
+pub(crate) async fn get(pages: &MonitoringPages, uri: &str, cookie: Option<&str>) -> (StatusCode, String) {
     let mut req = Request::get(uri);
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, c);
