@@ -6,9 +6,9 @@
 use ring::hmac;
 use serde::{Deserialize, Serialize};
 
-use super::pdf::{col, page_number, Align, Document, Page, Table, CODE_SIZE_MM, PAGE_WIDTH_MM};
+use super::pdf::{col, page_number, sheet_number_text, Align, Document, FormCode, Orientation, Page, Signature, Table, CODE_SIZE_MM, PAGE_WIDTH_MM};
 use super::{PrintDocument, PrintingError};
-use crate::sheet_code::{self, SheetId, SheetKind};
+use crate::sheet_code::{SheetId, SheetKind};
 
 mod lists;
 mod statements;
@@ -67,21 +67,19 @@ pub struct KitInput {
 
 const LEFT: f32 = 18.0;
 const CODE_X: f32 = PAGE_WIDTH_MM - 18.0 - CODE_SIZE_MM;
-const CODE_TOP: f32 = 16.0;
 
-/// The code block of a machine-read page: fiducials, the QR code, its sheet number in digits.
-fn machine_marks(page: &mut Page, id: &SheetId, key: &hmac::Key) -> Result<(), PrintingError> {
-    machine_marks_with_variant(page, id, None, key)
+/// The code block of a machine-matched page: fiducials, the QR code, its sheet number in digits.
+pub fn machine_marks(page: &mut Page, id: &SheetId, key: &hmac::Key) -> Result<(), PrintingError> {
+    page.sheet_code(id, None, key)
 }
 
 fn machine_marks_with_variant(page: &mut Page, id: &SheetId, variant: Option<u16>, key: &hmac::Key) -> Result<(), PrintingError> {
-    page.fiducials();
-    page.qr_code(CODE_X, CODE_TOP, CODE_SIZE_MM, &sheet_code::encode_with_variant(id, variant, key))?;
-    page.text_in(CODE_X - 10.0, CODE_TOP + CODE_SIZE_MM + 3.5, CODE_SIZE_MM + 10.0, 7.0, false, Align::Right, &sheet_number_text(id))
+    page.sheet_code(id, variant, key)
 }
 
-fn sheet_number_text(id: &SheetId) -> String {
-    format!("{} № {:07}-{}", id.kind.code(), id.number, sheet_code::luhn_digit(id.number))
+/// The engine's code for a form whose first sheet is `first` (`None`: a form printed without one).
+pub fn form_code<'k>(first: Option<&SheetId>, key: &'k hmac::Key) -> Option<FormCode<'k>> {
+    first.map(|first| FormCode { first: first.clone(), key })
 }
 
 fn field(page: &mut Page, x: f32, top: f32, width: f32, label: &str, value: &str) -> Result<(), PrintingError> {
@@ -141,12 +139,13 @@ fn registration_page(doc: &Document, kit: &KitInput, id: &SheetId, key: &hmac::K
     page.frame(LEFT, top + 2.0, 70.0, 18.0, 0.8);
     top += 30.0;
     page.text(LEFT, top, 8.0, false, "Заполняется организатором в аудитории")?;
-    for (i, mark) in ["Удалён с экзамена", "Не закончил экзамен по уважительной причине", "Замена бланка"].iter().enumerate() {
+    for (i, mark) in ["Удалён с экзамена", "Не закончил экзамен по уважительной причине", "Замена бланка"].iter().enumerate()
+    {
         let t = top + 6.0 + i as f32 * 8.0;
         page.frame(LEFT, t - 4.0, 5.0, 5.0, 0.6);
         page.text(LEFT + 8.0, t, 9.0, false, mark)?;
     }
-    page.text(LEFT, top + 36.0, 8.0, false, "Подпись организатора ____________________")?;
+    page.signature(LEFT, top + 30.0, "Организатор в аудитории", "")?;
     Ok(page)
 }
 
@@ -214,10 +213,24 @@ pub fn kits_pdf(kits: &[KitInput], key: &hmac::Key) -> Result<PrintDocument, Pri
     }
     let pages = doc.page_count() as u32;
     let audience = kits.first().map(|k| k.auditorium.clone());
-    Ok(PrintDocument { file_name: String::new(), title: "Индивидуальные комплекты".into(), form: String::new(), auditorium: audience, pages, bytes: doc.finish() })
+    Ok(PrintDocument {
+        file_name: String::new(),
+        title: "Индивидуальные комплекты".into(),
+        form: String::new(),
+        auditorium: audience,
+        pages,
+        bytes: doc.finish(),
+    })
 }
 
 fn finish(doc: Document, form: &str, title: &str, auditorium: Option<&str>) -> PrintDocument {
     let pages = doc.page_count() as u32;
-    PrintDocument { file_name: String::new(), title: title.to_string(), form: form.to_string(), auditorium: auditorium.map(str::to_string), pages, bytes: doc.finish() }
+    PrintDocument {
+        file_name: String::new(),
+        title: title.to_string(),
+        form: form.to_string(),
+        auditorium: auditorium.map(str::to_string),
+        pages,
+        bytes: doc.finish(),
+    }
 }

@@ -1,24 +1,58 @@
 //! A small A4 page builder over printpdf's op list: text in the embedded DejaVu font (with a
-//! glyph check that refuses characters the font lacks), lines, boxes, 2-D codes drawn from
-//! filled rectangles, corner fiducials, and tables that repeat their header on each page.
-//! Coordinates are millimetres from the top-left corner; pure, no I/O.
+//! glyph check that refuses characters the font lacks), text wrapped to a width (never cut),
+//! lines, boxes, signature boxes (tagged `/Signature` in the PDF, so a test finds them by their
+//! geometry), 2-D codes drawn from filled rectangles, corner fiducials; portrait or landscape
+//! pages; and tables (`table`) that wrap their headers and cells and repeat the heading, the
+//! column header and "лист N из M" on every page. Coordinates are millimetres from the top-left
+//! corner; pure, no I/O.
 
 use std::sync::OnceLock;
 
 use printpdf::{
-    Color, FontId, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem,
+    Color, FontId, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, Rgb,
+    TextItem,
 };
 
 use super::PrintingError;
+use crate::sheet_code::{self, SheetId};
 
 pub const PAGE_WIDTH_MM: f32 = 210.0;
 pub const PAGE_HEIGHT_MM: f32 = 297.0;
+/// A signature box is at least this wide and high (a person signs inside it).
+pub const SIGNATURE_WIDTH_MM: f32 = 40.0;
+pub const SIGNATURE_HEIGHT_MM: f32 = 9.0;
+/// The marked-content tag around every signature box.
+pub const SIGNATURE_TAG: &str = "Signature";
+
+/// Which way the A4 sheet lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Orientation {
+    #[default]
+    Portrait,
+    Landscape,
+}
+
+impl Orientation {
+    /// (width, height) in mm.
+    pub fn size(self) -> (f32, f32) {
+        match self {
+            Self::Portrait => (PAGE_WIDTH_MM, PAGE_HEIGHT_MM),
+            Self::Landscape => (PAGE_HEIGHT_MM, PAGE_WIDTH_MM),
+        }
+    }
+}
 /// Fiducial squares sit this far from the paper edge (inside a printer's unprintable margin).
 pub const FIDUCIAL_INSET_MM: f32 = 8.0;
 pub const FIDUCIAL_SIZE_MM: f32 = 6.0;
 /// Side of the sheet code on every page.
 pub const CODE_SIZE_MM: f32 = 24.0;
+/// The sheet code's distance from the top edge.
+pub const CODE_TOP_MM: f32 = 16.0;
+
+/// A sheet's number as a person reads it under the code: `R № 0000042-6`.
+pub fn sheet_number_text(id: &SheetId) -> String {
+    format!("{} № {:07}-{}", id.kind.code(), id.number, sheet_code::luhn_digit(id.number))
+}
 
 struct Fonts {
     regular: ParsedFont,
@@ -59,10 +93,7 @@ pub fn text_width_mm(text: &str, size: f32, bold: bool) -> f32 {
     let Ok(f) = fonts() else { return 0.0 };
     let font = if bold { &f.bold } else { &f.regular };
     let upem = f32::from(font.font_metrics.units_per_em.max(1));
-    let units: f32 = text
-        .chars()
-        .map(|c| font.lookup_glyph_index(c as u32).map(|g| f32::from(font.get_horizontal_advance(g))).unwrap_or(0.0))
-        .sum();
+    let units: f32 = text.chars().map(|c| font.lookup_glyph_index(c as u32).map(|g| f32::from(font.get_horizontal_advance(g))).unwrap_or(0.0)).sum();
     units / upem * size * 25.4 / 72.0
 }
 
@@ -82,6 +113,92 @@ pub fn fit_text(text: &str, width_mm: f32, size: f32, bold: bool) -> String {
     String::new()
 }
 
+/// Splits text into lines no wider than `width_mm`: at spaces, after hyphens inside long words,
+/// and (only for a word wider than the line on its own) between letters. `\n` forces a break.
+/// Nothing is dropped: the lines joined hold every character of the text.
+pub fn wrap_lines(text: &str, width_mm: f32, size: f32, bold: bool) -> Vec<String> {
+    let fits = |t: &str| text_width_mm(t, size, bold) <= width_mm;
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            for piece in split_to_fit(word, &fits) {
+                let candidate = if line.is_empty() {
+                    piece.clone()
+                } else if line.ends_with('-') {
+                    format!("{line}{piece}")
+                } else {
+                    format!("{line} {piece}")
+                };
+                if line.is_empty() || fits(&candidate) {
+                    line = candidate;
+                } else {
+                    lines.push(std::mem::take(&mut line));
+                    line = piece;
+                }
+            }
+        }
+        lines.push(line);
+    }
+    while lines.len() > 1 && lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    lines
+}
+
+/// A word as pieces that each fit: whole if it fits, else at its hyphens, else letter by letter.
+fn split_to_fit(word: &str, fits: &dyn Fn(&str) -> bool) -> Vec<String> {
+    if fits(word) {
+        return vec![word.to_string()];
+    }
+    let mut out = Vec::new();
+    for part in word.split_inclusive('-') {
+        if fits(part) {
+            out.push(part.to_string());
+            continue;
+        }
+        let mut piece = String::new();
+        for c in part.chars() {
+            piece.push(c);
+            if !fits(&piece) && piece.chars().count() > 1 {
+                piece.pop();
+                out.push(std::mem::take(&mut piece));
+                piece.push(c);
+            }
+        }
+        if !piece.is_empty() {
+            out.push(piece);
+        }
+    }
+    // Hyphen-split pieces are glued back where they fit together ("Иванова-" + "Петрова").
+    let mut glued: Vec<String> = Vec::new();
+    for p in out {
+        match glued.last_mut() {
+            Some(last) if last.ends_with('-') && fits(&format!("{last}{p}")) => last.push_str(&p),
+            _ => glued.push(p),
+        }
+    }
+    glued
+}
+
+/// The largest size from `size` down to `min` at which every word of `text` fits `width_mm`
+/// on its own (so a header wraps only between words).
+pub fn size_to_fit_words(text: &str, width_mm: f32, size: f32, min: f32, bold: bool) -> f32 {
+    let mut s = size;
+    while s > min {
+        if text.split_whitespace().all(|w| text_width_mm(w, s, bold) <= width_mm) {
+            return s;
+        }
+        s -= 0.5;
+    }
+    min
+}
+
+/// Line height in mm for text of `size` pt.
+pub fn leading_mm(size: f32) -> f32 {
+    size * 0.42
+}
+
 fn mm(v: f32) -> Pt {
     Mm(v).into()
 }
@@ -98,11 +215,21 @@ pub struct Page {
     ops: Vec<Op>,
     regular: FontId,
     bold: FontId,
+    width: f32,
+    height: f32,
 }
 
 impl Page {
-    fn y(top_mm: f32) -> f32 {
-        PAGE_HEIGHT_MM - top_mm
+    fn y(&self, top_mm: f32) -> f32 {
+        self.height - top_mm
+    }
+
+    pub fn width(&self) -> f32 {
+        self.width
+    }
+
+    pub fn height(&self) -> f32 {
+        self.height
     }
 
     /// Text with its baseline at `top` mm from the top edge.
@@ -114,7 +241,7 @@ impl Page {
         let font = if bold { self.bold.clone() } else { self.regular.clone() };
         self.ops.push(Op::StartTextSection);
         self.ops.push(Op::SetFont { font: PdfFontHandle::External(font), size: Pt(size) });
-        self.ops.push(Op::SetTextCursor { pos: Point { x: mm(x), y: mm(Self::y(top)) } });
+        self.ops.push(Op::SetTextCursor { pos: Point { x: mm(x), y: mm(self.y(top)) } });
         self.ops.push(Op::ShowText { items: vec![TextItem::Text(text.to_string())] });
         self.ops.push(Op::EndTextSection);
         Ok(())
@@ -135,25 +262,52 @@ impl Page {
 
     /// Wrapped paragraph; returns the `top` below it.
     pub fn paragraph(&mut self, x: f32, top: f32, width: f32, size: f32, text: &str) -> Result<f32, PrintingError> {
+        self.wrapped(x, top, width, size, false, Align::Left, text)
+    }
+
+    /// Text wrapped to `width` (never cut), each line aligned; the first baseline at `top`.
+    /// Returns the `top` below the last line.
+    #[allow(clippy::too_many_arguments)]
+    pub fn wrapped(&mut self, x: f32, top: f32, width: f32, size: f32, bold: bool, align: Align, text: &str) -> Result<f32, PrintingError> {
         check_glyphs(text)?;
-        let leading = size * 0.45;
-        let mut line = String::new();
         let mut top = top;
-        for word in text.split_whitespace() {
-            let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
-            if !line.is_empty() && text_width_mm(&candidate, size, false) > width {
-                self.text(x, top, size, false, &line)?;
-                top += leading;
-                line = word.to_string();
-            } else {
-                line = candidate;
-            }
-        }
-        if !line.is_empty() {
-            self.text(x, top, size, false, &line)?;
-            top += leading;
+        for line in wrap_lines(text, width, size, bold) {
+            let w = text_width_mm(&line, size, bold);
+            let lx = match align {
+                Align::Left => x,
+                Align::Center => x + (width - w) / 2.0,
+                Align::Right => x + width - w,
+            };
+            self.text(lx, top, size, bold, &line)?;
+            top += leading_mm(size);
         }
         Ok(top)
+    }
+
+    /// A labelled signature line: the role (wrapped in `role_width`), the signer's name (printed
+    /// above a line, or a blank line for it), and the box to sign in, ≥ 40 × 9 mm, tagged
+    /// `/Signature`. Returns the `top` below the block.
+    pub fn signature(&mut self, x: f32, top: f32, role: &str, name: &str) -> Result<f32, PrintingError> {
+        let role_width = 62.0;
+        let name_width = 58.0;
+        let bottom_role = self.wrapped(x, top + 4.0, role_width, 8.0, false, Align::Left, role)?;
+        let name_x = x + role_width + 3.0;
+        let line_top = top + 7.5;
+        let name_bottom = self.wrapped(name_x, top + 6.0, name_width, 9.0, false, Align::Left, name)?;
+        self.line(name_x, line_top.max(name_bottom - 2.0), name_x + name_width, line_top.max(name_bottom - 2.0), 0.4);
+        self.text(name_x, line_top.max(name_bottom - 2.0) + 3.0, 6.0, false, "фамилия, инициалы")?;
+        let box_x = name_x + name_width + 4.0;
+        self.signature_box(box_x, top)?;
+        self.text(box_x, top + SIGNATURE_HEIGHT_MM + 3.0, 6.0, false, "подпись")?;
+        Ok((top + SIGNATURE_HEIGHT_MM + 5.0).max(bottom_role + 1.0).max(line_top + 5.0))
+    }
+
+    /// The box a person signs in: ≥ 40 × 9 mm, tagged `/Signature` in the content stream.
+    pub fn signature_box(&mut self, x: f32, top: f32) -> Result<(), PrintingError> {
+        self.ops.push(Op::BeginMarkedContent { tag: SIGNATURE_TAG.to_string() });
+        self.frame(x, top, SIGNATURE_WIDTH_MM, SIGNATURE_HEIGHT_MM, 0.6);
+        self.ops.push(Op::EndMarkedContent);
+        Ok(())
     }
 
     pub fn line(&mut self, x1: f32, top1: f32, x2: f32, top2: f32, thickness_pt: f32) {
@@ -161,8 +315,8 @@ impl Page {
         self.ops.push(Op::DrawLine {
             line: Line {
                 points: vec![
-                    LinePoint { p: Point { x: mm(x1), y: mm(Self::y(top1)) }, bezier: false },
-                    LinePoint { p: Point { x: mm(x2), y: mm(Self::y(top2)) }, bezier: false },
+                    LinePoint { p: Point { x: mm(x1), y: mm(self.y(top1)) }, bezier: false },
+                    LinePoint { p: Point { x: mm(x2), y: mm(self.y(top2)) }, bezier: false },
                 ],
                 is_closed: false,
             },
@@ -175,7 +329,7 @@ impl Page {
         self.ops.push(Op::DrawRectangle {
             rectangle: Rect {
                 x: mm(x),
-                y: mm(Self::y(top + height)),
+                y: mm(self.y(top + height)),
                 width: mm(width),
                 height: mm(height),
                 mode: Some(PaintMode::Stroke),
@@ -189,7 +343,7 @@ impl Page {
         self.ops.push(Op::DrawRectangle {
             rectangle: Rect {
                 x: mm(x),
-                y: mm(Self::y(top + height)),
+                y: mm(self.y(top + height)),
                 width: mm(width),
                 height: mm(height),
                 mode: Some(PaintMode::Fill),
@@ -200,8 +354,8 @@ impl Page {
 
     /// Solid squares in the four corners: the scanner deskews and locates the page by them.
     pub fn fiducials(&mut self) {
-        let far_x = PAGE_WIDTH_MM - FIDUCIAL_INSET_MM - FIDUCIAL_SIZE_MM;
-        let far_y = PAGE_HEIGHT_MM - FIDUCIAL_INSET_MM - FIDUCIAL_SIZE_MM;
+        let far_x = self.width - FIDUCIAL_INSET_MM - FIDUCIAL_SIZE_MM;
+        let far_y = self.height - FIDUCIAL_INSET_MM - FIDUCIAL_SIZE_MM;
         for (x, y) in [(FIDUCIAL_INSET_MM, FIDUCIAL_INSET_MM), (far_x, FIDUCIAL_INSET_MM), (FIDUCIAL_INSET_MM, far_y), (far_x, far_y)] {
             self.fill(x, y, FIDUCIAL_SIZE_MM, FIDUCIAL_SIZE_MM);
         }
@@ -210,8 +364,8 @@ impl Page {
     /// A QR code of `payload`, `size` mm square including its quiet zone, drawn as rectangles
     /// (one per horizontal run of dark modules, so pages stay small and fast).
     pub fn qr_code(&mut self, x: f32, top: f32, size: f32, payload: &str) -> Result<(), PrintingError> {
-        let code = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M)
-            .map_err(|e| PrintingError::Code(e.to_string()))?;
+        let code =
+            qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M).map_err(|e| PrintingError::Code(e.to_string()))?;
         let width = code.width();
         let colors = code.to_colors();
         let quiet = 4usize;
@@ -224,18 +378,23 @@ impl Page {
                     while col < width && colors[row * width + col] == qrcode::Color::Dark {
                         col += 1;
                     }
-                    self.fill(
-                        x + (quiet + start) as f32 * module,
-                        top + (quiet + row) as f32 * module,
-                        (col - start) as f32 * module,
-                        module,
-                    );
+                    self.fill(x + (quiet + start) as f32 * module, top + (quiet + row) as f32 * module, (col - start) as f32 * module, module);
                 } else {
                     col += 1;
                 }
             }
         }
         Ok(())
+    }
+
+    /// The code block of a machine-matched page: the four fiducials, the sheet code as a QR
+    /// code at the top right (with the КИМ variant for a kit sheet), and its number in digits
+    /// under it for a person.
+    pub fn sheet_code(&mut self, id: &SheetId, variant: Option<u16>, key: &ring::hmac::Key) -> Result<(), PrintingError> {
+        self.fiducials();
+        let x = self.width - 18.0 - CODE_SIZE_MM;
+        self.qr_code(x, CODE_TOP_MM, CODE_SIZE_MM, &sheet_code::encode_with_variant(id, variant, key))?;
+        self.text_in(x - 10.0, CODE_TOP_MM + CODE_SIZE_MM + 3.5, CODE_SIZE_MM + 10.0, 7.0, false, Align::Right, &sheet_number_text(id))
     }
 
     pub fn gray(&mut self, level: f32) {
@@ -260,12 +419,18 @@ impl Document {
         Ok(Self { doc, regular, bold, pages: Vec::new() })
     }
 
+    /// A portrait page.
     pub fn page(&self) -> Page {
-        Page { ops: Vec::new(), regular: self.regular.clone(), bold: self.bold.clone() }
+        self.page_for(Orientation::Portrait)
+    }
+
+    pub fn page_for(&self, orientation: Orientation) -> Page {
+        let (width, height) = orientation.size();
+        Page { ops: Vec::new(), regular: self.regular.clone(), bold: self.bold.clone(), width, height }
     }
 
     pub fn push(&mut self, page: Page) {
-        self.pages.push(PdfPage::new(Mm(PAGE_WIDTH_MM), Mm(PAGE_HEIGHT_MM), page.ops));
+        self.pages.push(PdfPage::new(Mm(page.width), Mm(page.height), page.ops));
     }
 
     pub fn page_count(&self) -> usize {
@@ -279,131 +444,8 @@ impl Document {
     }
 }
 
-/// A column of a table: title, width in mm, alignment.
-pub struct Column {
-    pub title: &'static str,
-    pub width: f32,
-    pub align: Align,
-}
-
-pub const fn col(title: &'static str, width: f32, align: Align) -> Column {
-    Column { title, width, align }
-}
-
-/// A table over as many pages as it needs; every page gets `heading` lines, the column header,
-/// and "Лист N из M" at the bottom.
-pub struct Table<'a> {
-    pub form: &'a str,
-    pub heading: Vec<String>,
-    pub columns: Vec<Column>,
-    pub rows: Vec<Vec<String>>,
-    /// Drawn after the last row (signatures), as lines of text.
-    pub footer: Vec<String>,
-}
-
-const MARGIN_LEFT: f32 = 18.0;
-const TABLE_TOP_MIN: f32 = 20.0;
-/// Tables of machine-read forms start below the code block and its number.
-const DECORATED_TABLE_START: f32 = 48.0;
-const ROW_HEIGHT: f32 = 7.0;
-const TABLE_BOTTOM: f32 = 270.0;
-
-impl Table<'_> {
-    pub fn render(&self, doc: &mut Document) -> Result<(), PrintingError> {
-        self.render_with(doc, None)
-    }
-
-    /// Renders with `decorate(page, index_within_table)` called on every page (codes, marks);
-    /// a decorated table keeps its heading clear of the top-right code.
-    pub fn render_with(&self, doc: &mut Document, mut decorate: Option<&mut dyn FnMut(&mut Page, usize) -> Result<(), PrintingError>>) -> Result<(), PrintingError> {
-        let heading_width = if decorate.is_some() { 174.0 - CODE_SIZE_MM - 4.0 } else { 174.0 };
-        let header_height = 10.0;
-        let heading_height = 6.0 * self.heading.len() as f32 + 6.0;
-        let start = if decorate.is_some() { (TABLE_TOP_MIN + heading_height).max(DECORATED_TABLE_START) } else { TABLE_TOP_MIN + heading_height };
-        let rows_per_page = (((TABLE_BOTTOM - start - header_height) / ROW_HEIGHT).floor() as usize).max(1);
-        let footer_rows = self.footer.len() * 2;
-        let mut chunks: Vec<&[Vec<String>]> = self.rows.chunks(rows_per_page).collect();
-        if chunks.is_empty() {
-            chunks.push(&[]);
-        }
-        let last_fill = chunks.last().map(|c| c.len()).unwrap_or(0);
-        let footer_on_new_page = last_fill + footer_rows > rows_per_page;
-        let total = chunks.len() + usize::from(footer_on_new_page);
-        for (index, chunk) in chunks.iter().enumerate() {
-            let mut page = doc.page();
-            if let Some(d) = decorate.as_mut() {
-                d(&mut page, index)?;
-            }
-            self.draw_heading(&mut page, heading_width)?;
-            let mut top = self.draw_header(&mut page, start)?;
-            for row in chunk.iter() {
-                self.draw_row(&mut page, top, row)?;
-                top += ROW_HEIGHT;
-            }
-            if index + 1 == chunks.len() && !footer_on_new_page {
-                self.draw_footer(&mut page, top + 8.0)?;
-            }
-            page_number(&mut page, self.form, index + 1, total)?;
-            doc.push(page);
-        }
-        if footer_on_new_page {
-            let mut page = doc.page();
-            if let Some(d) = decorate.as_mut() {
-                d(&mut page, total - 1)?;
-            }
-            let top = self.draw_heading(&mut page, heading_width)?;
-            self.draw_footer(&mut page, top + 4.0)?;
-            page_number(&mut page, self.form, total, total)?;
-            doc.push(page);
-        }
-        Ok(())
-    }
-
-    fn draw_heading(&self, page: &mut Page, width: f32) -> Result<f32, PrintingError> {
-        let mut top = TABLE_TOP_MIN;
-        page.text_in(MARGIN_LEFT, top, width, 8.0, true, Align::Right, self.form)?;
-        for (i, line) in self.heading.iter().enumerate() {
-            let (size, bold) = if i == 0 { (12.0, true) } else { (9.0, false) };
-            page.text_in(MARGIN_LEFT, top + 6.0, width, size, bold, if i == 0 { Align::Center } else { Align::Left }, line)?;
-            top += 6.0;
-        }
-        Ok(top + 6.0)
-    }
-
-    fn draw_header(&self, page: &mut Page, top: f32) -> Result<f32, PrintingError> {
-        let mut x = MARGIN_LEFT;
-        for c in &self.columns {
-            page.frame(x, top, c.width, 10.0, 0.8);
-            page.text_in(x + 1.0, top + 6.5, c.width - 2.0, 7.0, true, Align::Center, c.title)?;
-            x += c.width;
-        }
-        Ok(top + 10.0)
-    }
-
-    fn draw_row(&self, page: &mut Page, top: f32, row: &[String]) -> Result<(), PrintingError> {
-        let mut x = MARGIN_LEFT;
-        for (c, cell) in self.columns.iter().zip(row.iter().chain(std::iter::repeat(&String::new()))) {
-            page.frame(x, top, c.width, ROW_HEIGHT, 0.4);
-            page.text_in(x + 1.2, top + 4.8, c.width - 2.4, 8.0, false, c.align, cell)?;
-            x += c.width;
-        }
-        Ok(())
-    }
-
-    fn draw_footer(&self, page: &mut Page, top: f32) -> Result<(), PrintingError> {
-        let mut top = top;
-        for line in &self.footer {
-            page.text(MARGIN_LEFT, top, 9.0, false, line)?;
-            top += 10.0;
-        }
-        Ok(())
-    }
-}
-
-/// "Лист N из M" and the form code at the bottom of a page.
-pub fn page_number(page: &mut Page, form: &str, number: usize, total: usize) -> Result<(), PrintingError> {
-    page.text_in(MARGIN_LEFT, 287.0, 174.0, 8.0, false, Align::Center, &format!("{form} · лист {number} из {total}"))
-}
+mod table;
+pub use table::*;
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 
 mod architecture;
 mod common;
+mod formcheck;
 mod demo;
 mod distribution;
 mod materials;

@@ -22,9 +22,16 @@ pub fn auditorium_list_pdf(input: &AuditoriumListInput) -> Result<PrintDocument,
     Table {
         form: "ППЭ-05-01",
         heading: vec![format!("Список участников экзамена в аудитории {}", input.auditorium), input.exam.line()],
-        columns: vec![col("№", 10.0, Align::Right), col("Место", 18.0, Align::Center), col("ФИО участника", 92.0, Align::Left), col("Документ", 54.0, Align::Left)],
+        columns: vec![
+            col("№", 10.0, Align::Right),
+            col("Место", 18.0, Align::Center),
+            col("ФИО участника", 92.0, Align::Left),
+            col("Документ", 54.0, Align::Left),
+        ],
         rows: input.rows.iter().enumerate().map(|(i, r)| vec![(i + 1).to_string(), r.seat.clone(), r.name.clone(), r.document.clone()]).collect(),
-        footer: vec![format!("Всего в аудитории: {}", input.rows.len()), "Руководитель ППЭ ____________________ / ____________________".into()],
+        footer: vec![format!("Всего в аудитории: {}", input.rows.len())],
+        signatures: vec![Signature::blank("Руководитель ППЭ")],
+        ..Default::default()
     }
     .render(&mut doc)?;
     Ok(finish(doc, "ППЭ-05-01", &format!("ППЭ-05-01 аудитория {}", input.auditorium), Some(&input.auditorium)))
@@ -52,9 +59,20 @@ pub fn entrance_list_pdf(input: &EntranceListInput) -> Result<PrintDocument, Pri
     Table {
         form: "ППЭ-06-02",
         heading: vec!["Список участников экзамена в ППЭ по алфавиту".into(), input.exam.line()],
-        columns: vec![col("№", 10.0, Align::Right), col("ФИО участника", 84.0, Align::Left), col("Документ", 44.0, Align::Left), col("Аудитория", 20.0, Align::Center), col("Место", 16.0, Align::Center)],
-        rows: rows.iter().enumerate().map(|(i, r)| vec![(i + 1).to_string(), r.name.clone(), r.document.clone(), r.auditorium.clone(), r.seat.clone()]).collect(),
+        columns: vec![
+            col("№", 10.0, Align::Right),
+            col("ФИО участника", 84.0, Align::Left),
+            col("Документ", 44.0, Align::Left),
+            col("Аудитория", 20.0, Align::Center),
+            col("Место", 16.0, Align::Center),
+        ],
+        rows: rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| vec![(i + 1).to_string(), r.name.clone(), r.document.clone(), r.auditorium.clone(), r.seat.clone()])
+            .collect(),
         footer: vec![format!("Всего участников: {}", rows.len())],
+        ..Default::default()
     }
     .render(&mut doc)?;
     Ok(finish(doc, "ППЭ-06-02", "ППЭ-06-02 список по алфавиту", None))
@@ -79,9 +97,22 @@ pub fn workers_list_pdf(input: &WorkersListInput) -> Result<PrintDocument, Print
     Table {
         form: "ППЭ-07",
         heading: vec!["Список работников ППЭ".into(), input.exam.line()],
-        columns: vec![col("№", 10.0, Align::Right), col("ФИО работника", 70.0, Align::Left), col("Должность в ППЭ", 50.0, Align::Left), col("Место работы в ППЭ", 30.0, Align::Center), col("Подпись", 14.0, Align::Left)],
-        rows: input.rows.iter().enumerate().map(|(i, r)| vec![(i + 1).to_string(), r.name.clone(), r.role.clone(), r.post.clone(), String::new()]).collect(),
-        footer: vec!["Руководитель ППЭ ____________________ / ____________________".into()],
+        columns: vec![
+            col("№", 10.0, Align::Right),
+            col("ФИО работника", 90.0, Align::Left),
+            col("Должность в ППЭ", 60.0, Align::Left),
+            col("Место работы в ППЭ", 40.0, Align::Center),
+            col("Подпись", 67.0, Align::Left),
+        ],
+        rows: input
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| vec![(i + 1).to_string(), r.name.clone(), r.role.clone(), r.post.clone(), String::new()])
+            .collect(),
+        signatures: vec![Signature::blank("Руководитель ППЭ")],
+        orientation: Orientation::Landscape,
+        ..Default::default()
     }
     .render(&mut doc)?;
     Ok(finish(doc, "ППЭ-07", "ППЭ-07 список работников", None))

@@ -74,36 +74,35 @@ pub fn number_runs(numbers: &[u32]) -> String {
     runs.iter().map(|(a, b)| if a == b { format!("{a:07}") } else { format!("{a:07}–{b:07}") }).collect::<Vec<_>>().join(", ")
 }
 
-fn shortened(text: &str, chars: usize) -> String {
-    if text.chars().count() <= chars {
-        text.to_string()
-    } else {
-        format!("{}…", text.chars().take(chars.saturating_sub(1)).collect::<String>())
-    }
-}
-
 fn yes(flag: bool) -> String {
-    if flag { "да".into() } else { String::new() }
+    if flag {
+        "да".into()
+    } else {
+        String::new()
+    }
 }
 
 pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-05-02")?;
     Table {
         form: "ППЭ-05-02",
-        heading: [format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()].into_iter().chain(kit_line(&input.kit)).collect(),
+        heading: [format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()]
+            .into_iter()
+            .chain(kit_line(&input.kit))
+            .collect(),
         columns: vec![
-            col("Место", 11.0, Align::Center),
-            col("ФИО участника", 30.0, Align::Left),
-            col("Документ", 22.0, Align::Left),
-            col("Вариант", 8.0, Align::Center),
+            col("Место", 12.0, Align::Center),
+            col("ФИО участника", 52.0, Align::Left),
+            col("Документ", 28.0, Align::Left),
+            col("Вариант", 14.0, Align::Center),
             col("Явка", 18.0, Align::Center),
-            col("Опоздал", 14.0, Align::Center),
-            col("Удалён", 12.0, Align::Center),
-            col("Досрочно", 14.0, Align::Center),
-            col("Выдано", 12.0, Align::Right),
-            col("Замена", 12.0, Align::Right),
-            col("ДБО № 2", 11.0, Align::Right),
-            col("Подпись", 10.0, Align::Left),
+            col("Опоздал", 16.0, Align::Center),
+            col("Удалён", 14.0, Align::Center),
+            col("Не закончил", 16.0, Align::Center),
+            col("Выдано бланков", 16.0, Align::Right),
+            col("Замена комплекта", 18.0, Align::Right),
+            col("ДБО № 2", 14.0, Align::Right),
+            col("Подпись участника", 43.0, Align::Left),
         ],
         rows: input
             .rows
@@ -129,16 +128,14 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
             .iter()
             .flat_map(|r| {
                 [
-                    format!("Замена комплекта в {}, место {}: {}", r.at, r.seat, shortened(&r.name, 50)),
-                    format!("    испорчены № {}; выданы № {}", number_runs(&r.voided), number_runs(&r.issued)),
-                    format!("    причина: {}", shortened(&r.reason, 70)),
+                    format!("Замена комплекта в {}, место {}: {}", r.at, r.seat, r.name),
+                    format!("испорчены № {}; выданы № {}; причина: {}", number_runs(&r.voided), number_runs(&r.issued), r.reason),
                 ]
             })
-            .chain([
-                "Организатор в аудитории ____________________ / ____________________".to_string(),
-                "Организатор в аудитории ____________________ / ____________________".to_string(),
-            ])
             .collect(),
+        signatures: vec![Signature::blank("Организатор в аудитории"), Signature::blank("Организатор в аудитории")],
+        orientation: Orientation::Landscape,
+        ..Default::default()
     }
     .render(&mut doc)?;
     Ok(finish(doc, "ППЭ-05-02", &format!("ППЭ-05-02 аудитория {}", input.auditorium), Some(&input.auditorium)))
@@ -146,12 +143,7 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
 
 /// A machine-read table form: fiducials and one code per page, numbered from `first_sheet`.
 fn machine_table(doc: &mut Document, table: Table<'_>, first_sheet: &SheetId, key: &hmac::Key) -> Result<(), PrintingError> {
-    let mut decorate = |page: &mut Page, index: usize| {
-        let mut id = first_sheet.clone();
-        id.number += index as u32;
-        machine_marks(page, &id, key)
-    };
-    table.render_with(doc, Some(&mut decorate))
+    Table { code: Some(FormCode { first: first_sheet.clone(), key }), ..table }.render(doc)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -179,9 +171,17 @@ pub fn absence_log_pdf(input: &AbsenceLogInput, key: &hmac::Key) -> Result<Print
     let table = Table {
         form: "ППЭ-12-04-МАШ",
         heading: vec![format!("Ведомость учёта времени отсутствия участников, ауд. {}", input.auditorium), input.exam.line()],
-        columns: vec![col("Место", 14.0, Align::Center), col("ФИО участника", 62.0, Align::Left), col("Вышел", 18.0, Align::Center), col("Вернулся", 18.0, Align::Center), col("Куда", 42.0, Align::Left), col("Подпись", 20.0, Align::Left)],
+        columns: vec![
+            col("Место", 12.0, Align::Center),
+            col("ФИО участника", 50.0, Align::Left),
+            col("Вышел", 16.0, Align::Center),
+            col("Вернулся", 18.0, Align::Center),
+            col("Куда", 36.0, Align::Left),
+            col("Подпись организатора", 42.0, Align::Left),
+        ],
         rows: input.rows.iter().map(|r| vec![r.seat.clone(), r.name.clone(), r.left_at.clone(), r.returned_at.clone(), r.reason.clone()]).collect(),
-        footer: vec!["Организатор в аудитории ____________________ / ____________________".into()],
+        signatures: vec![Signature::blank("Организатор в аудитории")],
+        ..Default::default()
     };
     machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-12-04-МАШ", &format!("ППЭ-12-04-МАШ аудитория {}", input.auditorium), Some(&input.auditorium)))
@@ -216,8 +216,17 @@ pub struct SummaryStatementInput {
 pub fn summary_statement_pdf(input: &SummaryStatementInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-13-02-МАШ")?;
     let applies = input.rows.iter().any(|r| r.additional.is_some());
-    let mut total =
-        SummaryRow { auditorium: "Итого".into(), planned: 0, present: 0, absent: 0, removed: 0, early: 0, sheets_issued: 0, sheets_spoiled: 0, additional: applies.then_some(0) };
+    let mut total = SummaryRow {
+        auditorium: "Итого".into(),
+        planned: 0,
+        present: 0,
+        absent: 0,
+        removed: 0,
+        early: 0,
+        sheets_issued: 0,
+        sheets_spoiled: 0,
+        additional: applies.then_some(0),
+    };
     for r in &input.rows {
         total.planned += r.planned;
         total.present += r.present;
@@ -245,7 +254,10 @@ pub fn summary_statement_pdf(input: &SummaryStatementInput, key: &hmac::Key) -> 
     rows.push(line(&total));
     let table = Table {
         form: "ППЭ-13-02-МАШ",
-        heading: ["Сводная ведомость учёта участников и материалов в ППЭ".to_string(), input.exam.line()].into_iter().chain(kit_line(&input.kit)).collect(),
+        heading: ["Сводная ведомость учёта участников и материалов в ППЭ".to_string(), input.exam.line()]
+            .into_iter()
+            .chain(kit_line(&input.kit))
+            .collect(),
         columns: vec![
             col("Аудитория", 20.0, Align::Center),
             col("По плану", 20.0, Align::Right),
@@ -258,7 +270,8 @@ pub fn summary_statement_pdf(input: &SummaryStatementInput, key: &hmac::Key) -> 
             col("ДБО № 2", 18.0, Align::Right),
         ],
         rows,
-        footer: vec!["Руководитель ППЭ ____________________ / ____________________".into(), "Член ГЭК ____________________ / ____________________".into()],
+        signatures: vec![Signature::blank("Руководитель ППЭ"), Signature::blank("Член ГЭК")],
+        ..Default::default()
     };
     machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-13-02-МАШ", "ППЭ-13-02-МАШ сводная ведомость", None))
@@ -294,17 +307,20 @@ pub fn materials_record_pdf(input: &MaterialsRecordInput) -> Result<PrintDocumen
     let mut doc = Document::new("ППЭ-14-02")?;
     Table {
         form: "ППЭ-14-02",
-        heading: ["Ведомость выдачи и возврата экзаменационных материалов по аудиториям".to_string(), input.exam.line()].into_iter().chain(kit_line(&input.kit)).collect(),
+        heading: ["Ведомость выдачи и возврата экзаменационных материалов по аудиториям".to_string(), input.exam.line()]
+            .into_iter()
+            .chain(kit_line(&input.kit))
+            .collect(),
         columns: vec![
-            col("Аудитория", 20.0, Align::Center),
-            col("Компл.", 16.0, Align::Right),
-            col("Листов", 14.0, Align::Right),
-            col("Выдано в", 18.0, Align::Center),
-            col("Подпись", 22.0, Align::Left),
-            col("Компл.", 16.0, Align::Right),
-            col("Листов", 14.0, Align::Right),
-            col("Принято в", 20.0, Align::Center),
-            col("Подпись", 22.0, Align::Left),
+            col("Аудитория", 24.0, Align::Center),
+            col("Выдано комплектов", 24.0, Align::Right),
+            col("Листов", 18.0, Align::Right),
+            col("Время выдачи", 20.0, Align::Center),
+            col("Подпись получившего", 42.0, Align::Left),
+            col("Возвращено комплектов", 26.0, Align::Right),
+            col("Листов", 18.0, Align::Right),
+            col("Время возврата", 20.0, Align::Center),
+            col("Подпись сдавшего", 42.0, Align::Left),
         ],
         rows: input
             .rows
@@ -322,7 +338,9 @@ pub fn materials_record_pdf(input: &MaterialsRecordInput) -> Result<PrintDocumen
                 ]
             })
             .collect(),
-        footer: vec!["Руководитель ППЭ ____________________ / ____________________".into()],
+        signatures: vec![Signature::blank("Руководитель ППЭ")],
+        orientation: Orientation::Landscape,
+        ..Default::default()
     }
     .render(&mut doc)?;
     Ok(finish(doc, "ППЭ-14-02", "ППЭ-14-02 выдача и возврат материалов", None))
@@ -356,7 +374,7 @@ pub fn observation_act_pdf(input: &ObservationActInput, key: &hmac::Key) -> Resu
         page.frame(LEFT + 158.0, top - 4.5, 5.0, 5.0, 0.6);
         page.text(LEFT + 164.0, top, 8.0, false, "нет")?;
     }
-    page.text(LEFT, top + 20.0, 9.0, false, "Общественный наблюдатель ____________________ / ____________________")?;
+    page.signature(LEFT, top + 14.0, "Общественный наблюдатель", &input.observer)?;
     page_number(&mut page, "ППЭ-18-МАШ", 1, 1)?;
     doc.push(page);
     Ok(finish(doc, "ППЭ-18-МАШ", "ППЭ-18-МАШ акт общественного наблюдения", None))
@@ -383,9 +401,16 @@ pub fn worker_replacement_pdf(input: &WorkerReplacementInput) -> Result<PrintDoc
     Table {
         form: "ППЭ-19",
         heading: vec!["Контроль изменения состава работников в день экзамена".into(), input.exam.line()],
-        columns: vec![col("Время", 16.0, Align::Center), col("Кого заменили", 46.0, Align::Left), col("Кем заменили", 46.0, Align::Left), col("Место работы", 24.0, Align::Center), col("Причина", 42.0, Align::Left)],
+        columns: vec![
+            col("Время", 16.0, Align::Center),
+            col("Кого заменили", 46.0, Align::Left),
+            col("Кем заменили", 46.0, Align::Left),
+            col("Место работы", 24.0, Align::Center),
+            col("Причина", 42.0, Align::Left),
+        ],
         rows: input.rows.iter().map(|r| vec![r.time.clone(), r.replaced.clone(), r.replacement.clone(), r.post.clone(), r.reason.clone()]).collect(),
-        footer: vec!["Руководитель ППЭ ____________________ / ____________________".into(), "Член ГЭК ____________________ / ____________________".into()],
+        signatures: vec![Signature::blank("Руководитель ППЭ"), Signature::blank("Член ГЭК")],
+        ..Default::default()
     }
     .render(&mut doc)?;
     Ok(finish(doc, "ППЭ-19", "ППЭ-19 изменения состава работников", None))
@@ -427,9 +452,9 @@ fn event_act(input: &EventActInput, form: &str, title: &str, reason_label: &str)
         page.text_in(LEFT, 137.0, 174.0, 9.0, false, Align::Left, &format!("Член ГЭК: {}", input.gek_member))?;
     }
     let mut top = 145.0;
-    for who in ["Член ГЭК", "Руководитель ППЭ", "Организатор в аудитории", "Медицинский работник (при наличии)", "С актом ознакомлен(а), участник"] {
-        page.text(LEFT, top, 9.0, false, &format!("{who} ____________________ / ____________________"))?;
-        top += 12.0;
+    for who in ["Член ГЭК", "Руководитель ППЭ", "Организатор в аудитории", "Медицинский работник (при наличии)", "С актом ознакомлен(а), участник"]
+    {
+        top = page.signature(LEFT, top, who, if who == "Член ГЭК" { &input.gek_member } else { "" })? + 2.0;
     }
     page_number(&mut page, form, 1, 1)?;
     doc.push(page);
@@ -441,7 +466,12 @@ pub fn removal_act_pdf(input: &EventActInput) -> Result<PrintDocument, PrintingE
 }
 
 pub fn early_finish_act_pdf(input: &EventActInput) -> Result<PrintDocument, PrintingError> {
-    event_act(input, "ППЭ-22", "Акт о досрочном завершении экзамена по объективным причинам", "Причина (состояние здоровья или иные объективные причины)")
+    event_act(
+        input,
+        "ППЭ-22",
+        "Акт о досрочном завершении экзамена по объективным причинам",
+        "Причина (состояние здоровья или иные объективные причины)",
+    )
 }
 
 /// The structured record of a machine-read form for the upload bundle: РЦОИ processes these
@@ -456,15 +486,33 @@ pub struct MachineRecord<T> {
 }
 
 pub fn absence_log_record(input: &AbsenceLogInput) -> MachineRecord<&AbsenceLogInput> {
-    MachineRecord { form: "ППЭ-12-04-МАШ".into(), exam_id: input.exam.exam_id.clone(), ppe_code: input.exam.ppe_code.clone(), first_sheet_number: input.first_sheet.number, data: input }
+    MachineRecord {
+        form: "ППЭ-12-04-МАШ".into(),
+        exam_id: input.exam.exam_id.clone(),
+        ppe_code: input.exam.ppe_code.clone(),
+        first_sheet_number: input.first_sheet.number,
+        data: input,
+    }
 }
 
 pub fn summary_statement_record(input: &SummaryStatementInput) -> MachineRecord<&SummaryStatementInput> {
-    MachineRecord { form: "ППЭ-13-02-МАШ".into(), exam_id: input.exam.exam_id.clone(), ppe_code: input.exam.ppe_code.clone(), first_sheet_number: input.first_sheet.number, data: input }
+    MachineRecord {
+        form: "ППЭ-13-02-МАШ".into(),
+        exam_id: input.exam.exam_id.clone(),
+        ppe_code: input.exam.ppe_code.clone(),
+        first_sheet_number: input.first_sheet.number,
+        data: input,
+    }
 }
 
 pub fn observation_act_record(input: &ObservationActInput) -> MachineRecord<&ObservationActInput> {
-    MachineRecord { form: "ППЭ-18-МАШ".into(), exam_id: input.exam.exam_id.clone(), ppe_code: input.exam.ppe_code.clone(), first_sheet_number: input.sheet.number, data: input }
+    MachineRecord {
+        form: "ППЭ-18-МАШ".into(),
+        exam_id: input.exam.exam_id.clone(),
+        ppe_code: input.exam.ppe_code.clone(),
+        first_sheet_number: input.sheet.number,
+        data: input,
+    }
 }
 
 /// How many sheet numbers a machine-read table form may use (one per page); callers reserve
