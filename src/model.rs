@@ -15,7 +15,7 @@ mod seat;
 pub use seat::{parse_seat_label, seat_label, SeatAssignment, SEAT_LETTERS};
 pub mod technology;
 pub use technology::{
-    room_kind_for, technology_of, RoomKind, Technology, ORAL_EXTRA_MIN, ORAL_NAME_MARKS, ORAL_SUBJECT_CODES, SPECIAL_NEEDS_EXTRA_MIN,
+    room_kind_for, rooms_of_kind, technology_of, RoomKind, Technology, ORAL_EXTRA_MIN, ORAL_NAME_MARKS, ORAL_SUBJECT_CODES, SPECIAL_NEEDS_EXTRA_MIN,
 };
 
 /// Kind of attestation an exam belongs to.

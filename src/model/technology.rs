@@ -255,6 +255,15 @@ pub fn room_kind_for(technology: Technology, auditorium: &Auditorium) -> RoomKin
     }
 }
 
+/// The auditoriums of a point that are of `kind` in an exam of `technology` (reserve rooms
+/// left out), by code: the conducting rooms whose queues seating fills and the roster staffs.
+pub fn rooms_of_kind<'a>(auditoriums: &'a [Auditorium], ppe_code: &str, technology: Technology, kind: RoomKind) -> Vec<&'a Auditorium> {
+    let mut rooms: Vec<&Auditorium> =
+        auditoriums.iter().filter(|a| a.ppe_code == ppe_code && !a.reserve && room_kind_for(technology, a) == kind).collect();
+    rooms.sort_by(|a, b| a.auditorium.cmp(&b.auditorium));
+    rooms
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

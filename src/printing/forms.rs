@@ -11,9 +11,11 @@ use super::{PrintDocument, PrintingError};
 use crate::sheet_code::{SheetId, SheetKind};
 
 mod lists;
+mod oral;
 mod statements;
 
 pub use lists::*;
+pub use oral::*;
 pub use statements::*;
 
 /// What every form says about the exam and the exam point.

@@ -86,6 +86,8 @@ pub struct DayRecord {
     pub movements: Vec<Movement>,
     /// The КИМ variant of each seated participant (empty before the variant plan is drawn).
     pub variants: std::collections::BTreeMap<String, u16>,
+    /// The queues and expert's protocols of an oral exam (empty for a written one).
+    pub oral: OralDay,
 }
 
 impl DayRecord {
@@ -265,6 +267,10 @@ impl PrintContext<'_> {
         }
         if statements {
             for doc in self.event_acts(None, auditorium)? {
+                set.documents.push(doc);
+            }
+            for (doc, printed) in self.oral_documents(auditorium)? {
+                statements_printed.push(printed);
                 set.documents.push(doc);
             }
         }
@@ -551,3 +557,5 @@ pub fn observation_items() -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
+mod oral;
+pub use oral::{oral_sheet_needs, OralDay};

@@ -164,7 +164,8 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     let Loaded { plan, exam, seats } = load(conn, exam_id, &ppe_code)?;
     let key = crate::scanning::ops::box_sheet_key(ctx)?;
     let kit = crate::model::kit::kit_of(&exam).map_err(PrintingError::from)?;
-    let needs = sheet_needs(&kit, &seats, request.what, auditorium);
+    let mut needs = sheet_needs(&kit, &seats, request.what, auditorium);
+    needs.extend(super::inputs::oral_sheet_needs(&plan, &exam, &ppe_code, &seats, request.what, auditorium));
     let at = ctx.clock.now_rfc3339();
     let tx = conn.transaction().context("start transaction")?;
     let mut numbers: HashMap<String, Vec<u32>> = HashMap::new();
