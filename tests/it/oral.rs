@@ -241,4 +241,23 @@ fn an_interview_day_queues_times_absences_moves_protocols_bundle_and_forms() {
             doc.file_name
         );
     }
+
+    // The same rooms as a «Говорение» day: 101 the preparation room, 102 and 103 recording
+    // rooms, the point's summary.
+    let mut speaking = exam_row.clone();
+    speaking.technology = Some(Technology::OralRecorded);
+    let needs = ppe::printing::inputs::oral_sheet_needs(&plan, &speaking, PPE, &seats, ppe::printing::PrintWhat::All, None);
+    let numbers: HashMap<String, Vec<u32>> =
+        needs.iter().enumerate().map(|(i, (h, k))| (h.clone(), (0..k.len() as u32).map(|n| 500 + 20 * i as u32 + n).collect())).collect();
+    let context = ppe::printing::inputs::PrintContext { exam: &speaking, numbers: &numbers, ..context };
+    let docs = context.oral_documents(None).unwrap();
+    let files: Vec<&str> = docs.iter().map(|(d, _)| d.file_name.as_str()).collect();
+    assert_eq!(files, ["ppe-05-03-u-101.pdf", "ppe-05-04-u-102.pdf", "ppe-05-04-u-103.pdf", "ppe-13-03-u.pdf"]);
+    let text = |i: usize| text_layout(&docs[i].0.bytes);
+    assert_whole(&text(0), &["Протокол проведения экзамена в аудитории подготовки 101", &name_of(&r102[0]), "Организатор в аудитории"]);
+    assert_whole(&text(1), &["Протокол проведения экзамена в аудитории проведения 102", "10:17", "Технический специалист"]);
+    assert_whole(&text(3), &["Сводная ведомость", "аудитория подготовки", "Руководитель ППЭ", "Член ГЭК"]);
+    for (doc, _) in &docs {
+        assert_signatures(&doc.bytes, 2);
+    }
 }
