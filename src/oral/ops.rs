@@ -325,7 +325,8 @@ pub fn protocols(conn: &Connection, exam_id: &ExamId, ppe_code: &PpeCode) -> Res
 /// The bundle's record of an oral exam (`records-oral.json`): `None` for an exam that is not
 /// oral or has no queue.
 pub fn record(conn: &Connection, exam_id: &ExamId, ppe_code: &PpeCode) -> Result<Option<OralRecord>> {
-    let exam = crate::plan::store::exam_get(conn, exam_id).context("load exam")?.ok_or_else(|| OralError::UnknownExam(exam_id.clone()))?;
+    // No plan, no exam: nothing oral to record (the bundle goes without it).
+    let Some(exam) = crate::plan::store::exam_get(conn, exam_id).context("load exam")? else { return Ok(None) };
     let technology = exam.technology();
     let turns = turns(conn, exam_id, ppe_code)?;
     if !technology.is_oral() || turns.is_empty() {
