@@ -38,6 +38,7 @@ fn exam_point(participants: usize, rooms: usize, schools: usize, seed: u64, dens
             reserve: false,
             unusable_seats: if !dense && i % 7 == 0 { "1А".into() } else { String::new() },
             floor: (i / 10) as u8,
+            room_kind: None,
         })
         .collect();
     let participants = (0..participants)

@@ -24,6 +24,7 @@ pub mod logging;
 pub mod materials;
 pub mod model;
 pub mod monitoring;
+pub mod oral;
 pub mod plan;
 pub mod protocol;
 pub mod readiness;

@@ -88,6 +88,8 @@ enum EdgeCommand {
     Attendance(ppe::attendance::cli::AttendanceArgs),
     /// Appeals about the procedure: file (ППЭ-02), review (ППЭ-03), list.
     Appeal(ppe::appeals::cli::AppealArgs),
+    /// Oral exams: queues of the conducting rooms, the ИС-9 expert's protocols.
+    Oral(ppe::oral::cli::OralArgs),
     /// Print sheets, seating lists, statements.
     Print(ppe::printing::cli::PrintArgs),
     /// Take in scanned pages from a SANE device or a folder.
@@ -150,6 +152,7 @@ fn main() -> ExitCode {
             EdgeCommand::Upload(args) => ppe::upload::cli::edge_upload(&config, args),
             EdgeCommand::Export(args) => ppe::upload::cli::edge_export(&config, args),
             EdgeCommand::Appeal(args) => ppe::appeals::cli::appeal(&config, args),
+            EdgeCommand::Oral(args) => ppe::oral::cli::oral(&config, args),
             EdgeCommand::ImportReceipt(args) => ppe::upload::cli::edge_import_receipt(&config, args),
             EdgeCommand::Print(args) => ppe::printing::cli::run(&config, args),
             EdgeCommand::Status(args) => ppe::edge::status::status(&config, args),

@@ -13,6 +13,10 @@ mod people;
 pub use people::*;
 mod seat;
 pub use seat::{parse_seat_label, seat_label, SeatAssignment, SEAT_LETTERS};
+pub mod technology;
+pub use technology::{
+    room_kind_for, rooms_of_kind, technology_of, RoomKind, Technology, ORAL_EXTRA_MIN, ORAL_NAME_MARKS, ORAL_SUBJECT_CODES, SPECIAL_NEEDS_EXTRA_MIN,
+};
 
 /// Kind of attestation an exam belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -57,9 +61,7 @@ impl ExamKind {
     /// Accepts the code or the Russian abbreviation, case-insensitively.
     pub fn parse(text: &str) -> Option<Self> {
         let t = text.trim().to_lowercase();
-        Self::ALL.into_iter().find(|k| {
-            k.code() == t || k.title_ru().to_lowercase() == t || (t == "ис" && *k == Self::Interview)
-        })
+        Self::ALL.into_iter().find(|k| k.code() == t || k.title_ru().to_lowercase() == t || (t == "ис" && *k == Self::Interview))
     }
 }
 
@@ -93,6 +95,10 @@ pub struct Exam {
     /// When КИМ is printed: in the auditorium for those present, or ahead (ТОМ model).
     #[serde(default)]
     pub kim_print: KimPrint,
+    /// How the exam is held; `None` (empty column): the default of its kind and subject
+    /// (`technology::default_technology`).
+    #[serde(default)]
+    pub technology: Option<Technology>,
 }
 
 /// When and where an exam's КИМ is printed (DOMAIN.md §2).
@@ -157,21 +163,18 @@ impl Exam {
         }
         exam
     }
+    /// The exam's technology: its own column or the default of its kind and subject.
+    pub fn technology(&self) -> Technology {
+        technology_of(self)
+    }
     /// The exam is an oral part (ЕГЭ ИЯ «Говорение», oral ГВЭ) or the interview (ИС-9).
     pub fn is_oral(&self) -> bool {
-        let name = self.subject_name.to_lowercase();
-        self.kind == ExamKind::Interview
-            || ORAL_SUBJECT_CODES.iter().any(|(kind, code)| *kind == self.kind && *code == self.subject_code)
-            || ORAL_NAME_MARKS.iter().any(|mark| name.contains(mark))
+        self.technology().is_oral()
     }
-    /// Minutes a participant with extra time (ОВЗ) gets in this exam: written parts
-    /// `SPECIAL_NEEDS_EXTRA_MIN`, oral parts and the interview `ORAL_EXTRA_MIN`.
+    /// Minutes a participant with extra time (ОВЗ) gets in this exam, by its technology:
+    /// written and computer exams `SPECIAL_NEEDS_EXTRA_MIN`, oral ones `ORAL_EXTRA_MIN`.
     pub fn extra_time_min(&self) -> u32 {
-        if self.is_oral() {
-            ORAL_EXTRA_MIN
-        } else {
-            SPECIAL_NEEDS_EXTRA_MIN
-        }
+        self.technology().profile().extra_time_min
     }
     /// Materials window: keys may be released in `[open, close)`.
     pub fn materials_window(&self) -> Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
@@ -186,18 +189,6 @@ impl Exam {
         latest_end + chrono::Duration::minutes(i64::from(self.upload_deadline_after_end_min))
     }
 }
-
-/// Extra time for participants with special needs in written exams (order 805: +1.5 h).
-pub const SPECIAL_NEEDS_EXTRA_MIN: u32 = 90;
-/// Extra time in oral parts and the interview (ИС-9): +30 min (DOMAIN.md §1).
-pub const ORAL_EXTRA_MIN: u32 = 30;
-/// Subject codes of oral parts by exam kind (ФИС ГИА: ЕГЭ ИЯ «Говорение» — английский 29,
-/// немецкий 30, французский 31, испанский 33, китайский 34).
-pub const ORAL_SUBJECT_CODES: &[(ExamKind, &str)] =
-    &[(ExamKind::Ege, "29"), (ExamKind::Ege, "30"), (ExamKind::Ege, "31"), (ExamKind::Ege, "33"), (ExamKind::Ege, "34")];
-/// Words of a subject name that mark an oral part, lower case («устная часть», «ГВЭ устно»,
-/// «Говорение»).
-pub const ORAL_NAME_MARKS: &[&str] = &["устн", "говорение"];
 
 /// An exam point (ППЭ).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -284,6 +275,10 @@ pub struct Auditorium {
     /// Floor, for posts of organizers outside auditoriums.
     #[serde(default)]
     pub floor: u8,
+    /// How the room is equipped for oral and computer exams; `None`: from the `oral` flag
+    /// (`technology::room_kind_for` gives its kind in one exam).
+    #[serde(default)]
+    pub room_kind: Option<RoomKind>,
 }
 
 /// A whole plan as imported from РЦОИ: the unit of import, export and sync to a box.
@@ -338,17 +333,12 @@ impl Plan {
     /// participants, and assigned workers. This is what is synced to a box.
     pub fn for_exam_point(&self, ppe_code: &str) -> Plan {
         use std::collections::HashSet;
-        let registrations: Vec<Registration> =
-            self.registrations.iter().filter(|r| r.ppe_code == ppe_code).cloned().collect();
+        let registrations: Vec<Registration> = self.registrations.iter().filter(|r| r.ppe_code == ppe_code).cloned().collect();
         let exam_ids: HashSet<&str> = registrations.iter().map(|r| r.exam_id.as_str()).collect();
-        let participant_ids: HashSet<&str> =
-            registrations.iter().map(|r| r.participant_id.as_str()).collect();
-        let worker_assignments: Vec<WorkerAssignment> =
-            self.worker_assignments.iter().filter(|w| w.ppe_code == ppe_code).cloned().collect();
-        let worker_ids: HashSet<&str> =
-            worker_assignments.iter().map(|w| w.worker_id.as_str()).collect();
-        let observer_assignments: Vec<ObserverAssignment> =
-            self.observer_assignments.iter().filter(|o| o.ppe_code == ppe_code).cloned().collect();
+        let participant_ids: HashSet<&str> = registrations.iter().map(|r| r.participant_id.as_str()).collect();
+        let worker_assignments: Vec<WorkerAssignment> = self.worker_assignments.iter().filter(|w| w.ppe_code == ppe_code).cloned().collect();
+        let worker_ids: HashSet<&str> = worker_assignments.iter().map(|w| w.worker_id.as_str()).collect();
+        let observer_assignments: Vec<ObserverAssignment> = self.observer_assignments.iter().filter(|o| o.ppe_code == ppe_code).cloned().collect();
         let observer_ids: HashSet<&str> = observer_assignments.iter().map(|o| o.observer_id.as_str()).collect();
         let exam_points: Vec<ExamPoint> = self.exam_points.iter().filter(|p| p.ppe_code == ppe_code).cloned().collect();
         Plan {
@@ -361,19 +351,9 @@ impl Plan {
                 .collect(),
             exam_points,
             auditoriums: self.auditoriums.iter().filter(|a| a.ppe_code == ppe_code).cloned().collect(),
-            participants: self
-                .participants
-                .iter()
-                .filter(|p| participant_ids.contains(p.participant_id.as_str()))
-                .cloned()
-                .collect(),
+            participants: self.participants.iter().filter(|p| participant_ids.contains(p.participant_id.as_str())).cloned().collect(),
             registrations,
-            workers: self
-                .workers
-                .iter()
-                .filter(|w| worker_ids.contains(w.worker_id.as_str()))
-                .cloned()
-                .collect(),
+            workers: self.workers.iter().filter(|w| worker_ids.contains(w.worker_id.as_str())).cloned().collect(),
             worker_assignments,
             observers: self.observers.iter().filter(|o| observer_ids.contains(o.observer_id.as_str())).cloned().collect(),
             observer_assignments,
@@ -434,6 +414,7 @@ pub(crate) mod tests {
             utc_offset_min: 420,
             kim_print: Default::default(),
             kit: String::new(),
+            technology: None,
         }
     }
 
@@ -443,7 +424,15 @@ pub(crate) mod tests {
 
     /// An exam point with its own offset (or none, as in plans from before points had one).
     pub(crate) fn point(code: &str, offset: Option<i32>) -> ExamPoint {
-        ExamPoint { ppe_code: code.into(), name: "n".into(), address: "a".into(), ate_code: "1".into(), ate_name: "a".into(), point_type: PointType::Ordinary, utc_offset_min: offset }
+        ExamPoint {
+            ppe_code: code.into(),
+            name: "n".into(),
+            address: "a".into(),
+            ate_code: "1".into(),
+            ate_name: "a".into(),
+            point_type: PointType::Ordinary,
+            utc_offset_min: offset,
+        }
     }
 
     #[test]
@@ -465,7 +454,8 @@ pub(crate) mod tests {
     #[test]
     fn an_exam_at_a_point_takes_the_points_own_offset() {
         let e = exam(ExamKind::Ege, "02", "Математика");
-        let (tomsk, moscow, legacy) = (e.at_point(&point("0101", Some(420))), e.at_point(&point("0101", Some(180))), e.at_point(&point("0101", None)));
+        let (tomsk, moscow, legacy) =
+            (e.at_point(&point("0101", Some(420))), e.at_point(&point("0101", Some(180))), e.at_point(&point("0101", None)));
         assert_eq!(tomsk.start_utc().unwrap().to_rfc3339(), "2027-05-27T03:00:00+00:00", "10:00 in Tomsk");
         assert_eq!(moscow.start_utc().unwrap().to_rfc3339(), "2027-05-27T07:00:00+00:00", "10:00 in Moscow");
         assert_eq!(legacy, e, "a point without an offset keeps the exam's");

@@ -26,7 +26,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-pub use rules::{day_conflict, is_organizing, organizer_conflict, PostConflict, RosterRules};
+pub use rules::{conducting_room_posts, day_conflict, expert_conflict, is_organizing, organizer_conflict, tech_specialists_needed, PostConflict, RosterRules};
 
 use crate::model::{Exam, PointType, Worker, WorkerAssignment, WorkerRole};
 
@@ -52,6 +52,14 @@ pub enum Post {
     Assistant {
         participant_id: String,
     },
+    /// Экзаменатор-собеседник of an ИС-9 conducting room.
+    Examiner {
+        auditorium: String,
+    },
+    /// Эксперт of an ИС-9 conducting room, scoring its participants.
+    Expert {
+        auditorium: String,
+    },
 }
 
 impl Post {
@@ -64,6 +72,8 @@ impl Post {
             Self::InRoom { .. } => WorkerRole::OrganizerInRoom,
             Self::Outside { .. } => WorkerRole::OrganizerOutside,
             Self::Assistant { .. } => WorkerRole::Assistant,
+            Self::Examiner { .. } => WorkerRole::Examiner,
+            Self::Expert { .. } => WorkerRole::Expert,
         }
     }
     /// A post of the point's whole day, held by the same worker through all its exams of the
@@ -78,6 +88,8 @@ impl Post {
             Self::InRoom { auditorium, responsible: false } => format!("организатор, ауд. {auditorium}"),
             Self::Outside { floor } => format!("организатор вне аудитории, этаж {floor}"),
             Self::Assistant { participant_id } => format!("ассистент участника {participant_id}"),
+            Self::Examiner { auditorium } => format!("экзаменатор-собеседник, ауд. {auditorium}"),
+            Self::Expert { auditorium } => format!("эксперт, ауд. {auditorium}"),
             other => other.role().title_ru().to_string(),
         }
     }
@@ -102,6 +114,9 @@ pub struct RosterInput<'a> {
     pub need_assistant: Vec<String>,
     /// Posts workers hold on the rosters of the point's other exams of the same date.
     pub held_today: BTreeMap<String, Post>,
+    /// The conducting (recording) rooms of an oral exam (`model::rooms_of_kind`); none for
+    /// a written one.
+    pub conducting_rooms: Vec<String>,
 }
 
 impl RosterInput<'_> {
@@ -110,6 +125,8 @@ impl RosterInput<'_> {
         day_conflict(&worker.worker_id, role, &self.held_today).or_else(|| {
             if is_organizing(role) {
                 organizer_conflict(worker, self.exam, &self.participant_schools, self.point_type, rules)
+            } else if role == WorkerRole::Expert {
+                expert_conflict(worker, self.exam)
             } else {
                 None
             }
@@ -134,6 +151,8 @@ pub enum RosterShortfall {
     MedicalWorkers { needed: usize, found: usize },
     #[error("участнику {participant_id} нужен ассистент, свободного допустимого по правилам нет")]
     Assistant { participant_id: String },
+    #[error("аудитория проведения {auditorium}: нет допустимого по правилам работника на должность «{post}»")]
+    ConductingRoom { auditorium: String, post: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,9 +229,11 @@ pub fn assign<'a>(input: &RosterInput<'a>, rules: &RosterRules, seed: u64) -> Ro
     if gek < rules.min_gek_members {
         shortfalls.push(RosterShortfall::GekMembers { needed: rules.min_gek_members, found: gek });
     }
-    let tech = staff(Post::TechSpecialist, rules.min_tech_specialists, &mut used);
-    if tech < rules.min_tech_specialists {
-        shortfalls.push(RosterShortfall::TechSpecialists { needed: rules.min_tech_specialists, found: tech });
+    let technology = input.exam.technology();
+    let tech_needed = tech_specialists_needed(technology, input.conducting_rooms.len(), rules);
+    let tech = staff(Post::TechSpecialist, tech_needed, &mut used);
+    if tech < tech_needed {
+        shortfalls.push(RosterShortfall::TechSpecialists { needed: tech_needed, found: tech });
     }
     let medical = staff(Post::Medical, rules.min_medical_workers, &mut used);
     if medical < rules.min_medical_workers {
@@ -223,6 +244,14 @@ pub fn assign<'a>(input: &RosterInput<'a>, rules: &RosterRules, seed: u64) -> Ro
         let found = (0..needed).take_while(|&k| take(Post::InRoom { auditorium: room.clone(), responsible: k == 0 }, &mut used)).count();
         if found < needed {
             shortfalls.push(RosterShortfall::OrganizersInRoom { auditorium: room.clone(), needed, found });
+        }
+    }
+    for room in &input.conducting_rooms {
+        for post in conducting_room_posts(technology, room, rules) {
+            let title = post.title_ru();
+            if !take(post, &mut used) {
+                shortfalls.push(RosterShortfall::ConductingRoom { auditorium: room.clone(), post: title });
+            }
         }
     }
     let floors: BTreeSet<u8> = input.room_floors.values().copied().collect();

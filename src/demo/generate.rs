@@ -151,6 +151,7 @@ pub fn generate_region(p: &RegionParams) -> Plan {
         upload_deadline_after_end_min: 60,
         utc_offset_min: p.utc_offset_min,
         kim_print: Default::default(),
+        technology: None,
         kit: String::new(),
     });
     plan.exams.push(Exam {
@@ -167,6 +168,7 @@ pub fn generate_region(p: &RegionParams) -> Plan {
         upload_deadline_after_end_min: 60,
         utc_offset_min: p.utc_offset_min,
         kim_print: Default::default(),
+        technology: None,
         kit: String::new(),
     });
 
@@ -221,6 +223,7 @@ pub fn generate_region(p: &RegionParams) -> Plan {
                 reserve: a + 1 == count,
                 unusable_seats: unusable,
                 floor,
+                room_kind: None,
             });
         }
     }

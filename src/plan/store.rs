@@ -117,13 +117,13 @@ pub fn write_plan(tx: &Transaction<'_>, plan: &Plan) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM observer_assignment", [])?;
     {
         let mut st = tx.prepare(
-            "INSERT INTO exam VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+            "INSERT INTO exam VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
              ON CONFLICT(exam_id) DO UPDATE SET kind=excluded.kind, level=excluded.level, subject_code=excluded.subject_code,
                subject_name=excluded.subject_name, date=excluded.date, start=excluded.start, duration_min=excluded.duration_min,
                materials_open_before_min=excluded.materials_open_before_min,
                materials_close_after_start_min=excluded.materials_close_after_start_min,
                upload_deadline_after_end_min=excluded.upload_deadline_after_end_min, utc_offset_min=excluded.utc_offset_min,
-               kit=excluded.kit, kim_print=excluded.kim_print",
+               kit=excluded.kit, kim_print=excluded.kim_print, technology=excluded.technology",
         )?;
         for e in &plan.exams {
             st.execute(params![
@@ -140,7 +140,8 @@ pub fn write_plan(tx: &Transaction<'_>, plan: &Plan) -> rusqlite::Result<()> {
                 e.upload_deadline_after_end_min,
                 e.utc_offset_min,
                 e.kit,
-                e.kim_print.code()
+                e.kim_print.code(),
+                e.technology.map_or("", |t| t.code())
             ])?;
         }
         let mut st = tx.prepare(
@@ -152,10 +153,10 @@ pub fn write_plan(tx: &Transaction<'_>, plan: &Plan) -> rusqlite::Result<()> {
             st.execute(params![p.ppe_code, p.name, p.address, p.ate_code, p.ate_name, p.point_type.code(), p.utc_offset_min])?;
         }
         let mut st = tx.prepare(
-            "INSERT INTO auditorium VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+            "INSERT INTO auditorium VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT(ppe_code, auditorium) DO UPDATE SET rows=excluded.rows, columns=excluded.columns, capacity=excluded.capacity,
                special_needs=excluded.special_needs, video=excluded.video, oral=excluded.oral, reserve=excluded.reserve,
-               unusable_seats=excluded.unusable_seats, floor=excluded.floor",
+               unusable_seats=excluded.unusable_seats, floor=excluded.floor, room_kind=excluded.room_kind",
         )?;
         for a in &plan.auditoriums {
             st.execute(params![
@@ -169,7 +170,8 @@ pub fn write_plan(tx: &Transaction<'_>, plan: &Plan) -> rusqlite::Result<()> {
                 a.oral,
                 a.reserve,
                 a.unusable_seats,
-                a.floor
+                a.floor,
+                a.room_kind.map_or("", |k| k.code())
             ])?;
         }
         let mut st = tx.prepare(
@@ -255,6 +257,7 @@ fn exam_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Exam> {
         utc_offset_min: r.get(11)?,
         kit: r.get(12)?,
         kim_print: parse_code(13, r.get(13)?, KimPrint::parse)?,
+        technology: parse_code(14, r.get(14)?, crate::model::Technology::parse)?,
     })
 }
 
@@ -315,7 +318,7 @@ pub fn load_plan(conn: &Connection) -> rusqlite::Result<Plan> {
     {
         plan.exam_points = exam_point_list(conn)?;
         let mut st = conn.prepare(
-            "SELECT ppe_code, auditorium, rows, columns, capacity, special_needs, video, oral, reserve, unusable_seats, floor
+            "SELECT ppe_code, auditorium, rows, columns, capacity, special_needs, video, oral, reserve, unusable_seats, floor, room_kind
              FROM auditorium ORDER BY ppe_code, auditorium",
         )?;
         plan.auditoriums = st
@@ -332,6 +335,7 @@ pub fn load_plan(conn: &Connection) -> rusqlite::Result<Plan> {
                     reserve: r.get(8)?,
                     unusable_seats: r.get(9)?,
                     floor: r.get(10)?,
+                    room_kind: parse_code(11, r.get(11)?, crate::model::RoomKind::parse)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

@@ -17,6 +17,7 @@ mod readiness;
 mod point_lists;
 mod point_reports;
 mod point_statements;
+mod oral;
 mod statements;
 
 pub use appeal_forms::*;
@@ -26,6 +27,7 @@ pub use readiness::*;
 pub use point_lists::*;
 pub use point_reports::*;
 pub use point_statements::*;
+pub use oral::*;
 pub use statements::*;
 
 /// What every form says about the exam and the exam point.

@@ -159,6 +159,8 @@ pub struct DayRecord {
     pub appeals: Vec<crate::appeals::Appeal>,
     /// The exam's package as received and activated (ППЭ-14-01, 10).
     pub materials: Option<MaterialsReceived>,
+    /// The queues and expert's protocols of an oral exam (empty for a written one).
+    pub oral: OralDay,
 }
 
 impl DayRecord {
@@ -352,6 +354,10 @@ impl PrintContext<'_> {
             for f in self.point_lists()? {
                 let name = f.doc.file_name.clone();
                 self.add_form(&mut set, &f.holder, f.doc, name, f.participant.as_deref())?;
+            }
+            for (doc, printed) in self.oral_documents(auditorium)? {
+                set.statements.push(printed);
+                set.documents.push(doc);
             }
         }
         if statements && auditorium.is_none() {
@@ -651,3 +657,5 @@ pub use point::*;
 
 #[cfg(test)]
 mod tests;
+mod oral;
+pub use oral::{oral_sheet_needs, OralDay};

@@ -250,6 +250,7 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     super::kim::ops::ensure_variants(conn, &at, actor, exam_id, &ppe_code)?;
     let day = load_day(conn, exam_id, &ppe_code)?;
     let mut needs = sheet_needs(&kit, &seats, request.what, auditorium);
+    needs.extend(super::inputs::oral_sheet_needs(&plan, &exam, &ppe_code, &seats, request.what, auditorium));
     if matches!(request.what, PrintWhat::Statements | PrintWhat::All) {
         needs.extend(act_needs(&day, &seats, auditorium, None));
         if auditorium.is_none() {

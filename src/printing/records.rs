@@ -25,6 +25,7 @@ pub fn load_day(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Res
         roster: crate::roster::store::roster_get(conn, exam_id, ppe_code).context("load roster")?,
         appeals: crate::appeals::store::appeals_for_exam(conn, exam_id, ppe_code).context("load appeals")?,
         materials: materials_received(conn, exam_id)?,
+        oral: super::inputs::OralDay::load(conn, exam_id, ppe_code)?,
     })
 }
 

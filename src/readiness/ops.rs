@@ -479,7 +479,14 @@ pub fn make_forms(ctx: &EdgeContext, request: &FormsRequest) -> Result<Vec<crate
             return Err(PrintingError::NothingToPrint(format!("{form}: {} стр., а номеров листов выделено {}", doc.pages, numbers.len())).into());
         }
         let statement =
-            crate::attendance::PrintedStatement { holder, form: form.to_string(), numbers: numbers[..doc.pages as usize].to_vec(), required: false };
+            crate::attendance::PrintedStatement {
+            holder,
+            form: form.to_string(),
+            auditorium: None,
+            participant_id: None,
+            numbers: numbers[..doc.pages as usize].to_vec(),
+            required: false,
+        };
         crate::attendance::store::statement_sheets_replace(&tx, &exam.exam_id, &ppe_code, &statement, &at).context("store statement sheets")?;
         printed.push(serde_json::json!({"holder": statement.holder, "numbers": statement.numbers}));
     }

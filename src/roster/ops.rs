@@ -122,6 +122,10 @@ fn with_input<T>(conn: &Connection, exam_id: &ExamId, ppe_code: &str, f: impl Fn
         }
     }
     let point_type = plan.exam_points.iter().find(|p| p.ppe_code == ppe_code).map(|p| p.point_type).unwrap_or_default();
+    let conducting_rooms = crate::model::rooms_of_kind(&plan.auditoriums, ppe_code, exam.technology(), crate::model::RoomKind::Conducting)
+        .into_iter()
+        .map(|a| a.auditorium.clone())
+        .collect();
     let input = RosterInput {
         exam,
         ppe_code,
@@ -133,6 +137,7 @@ fn with_input<T>(conn: &Connection, exam_id: &ExamId, ppe_code: &str, f: impl Fn
         participant_schools,
         need_assistant,
         held_today,
+        conducting_rooms,
     };
     f(&input)
 }

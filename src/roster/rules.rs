@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Post;
 use crate::config::RosterConfig;
-use crate::model::{Exam, PointType, Worker, WorkerRole};
+use crate::model::{Exam, PointType, Technology, Worker, WorkerRole};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RosterRules {
@@ -77,6 +77,8 @@ pub enum PostConflict {
     OwnTeacher { school: String },
     #[error("в этот день уже занимает должность «{post}» на другом экзамене ППЭ")]
     BusyToday { post: String },
+    #[error("эксперт оценивает ответы только по своему предмету ({subject}), а его специализация другая")]
+    ExpertNotInSubject { subject: String },
 }
 
 /// The posts the two rules of organizers apply to: organizers in and outside auditoriums and
@@ -111,4 +113,31 @@ pub fn organizer_conflict(
 pub fn day_conflict(worker_id: &str, role: WorkerRole, held_today: &BTreeMap<String, Post>) -> Option<PostConflict> {
     let held = held_today.get(worker_id)?;
     (!(held.is_day_post() && held.role() == role)).then(|| PostConflict::BusyToday { post: held.title_ru() })
+}
+
+/// An expert scores answers in their own subject only (ИС-9: a teacher of Russian).
+pub fn expert_conflict(worker: &Worker, exam: &Exam) -> Option<PostConflict> {
+    (!worker.specializations.contains(&exam.subject_code)).then(|| PostConflict::ExpertNotInSubject { subject: exam.subject_code.clone() })
+}
+
+/// The posts of one conducting room (issue 18 item 2): an ИС-9 room has its собеседник and
+/// its эксперт; a «Говорение» recording room its organizers (one responsible); other
+/// technologies have no conducting rooms.
+pub fn conducting_room_posts(technology: Technology, auditorium: &str, rules: &RosterRules) -> Vec<Post> {
+    match technology {
+        Technology::OralInterview => vec![Post::Examiner { auditorium: auditorium.into() }, Post::Expert { auditorium: auditorium.into() }],
+        Technology::OralRecorded => {
+            (0..rules.organizers_per_room).map(|k| Post::InRoom { auditorium: auditorium.into(), responsible: k == 0 }).collect()
+        }
+        Technology::Written | Technology::Computer => Vec::new(),
+    }
+}
+
+/// Technical specialists an exam needs: the region's minimum, and one per recording room of a
+/// «Говорение» exam (the recording stations run with a specialist at hand).
+pub fn tech_specialists_needed(technology: Technology, conducting_rooms: usize, rules: &RosterRules) -> usize {
+    match technology {
+        Technology::OralRecorded => rules.min_tech_specialists.max(conducting_rooms),
+        _ => rules.min_tech_specialists,
+    }
 }

@@ -7,6 +7,8 @@ use super::*;
 use crate::config::RosterConfig;
 use crate::model::{DocType, ExamKind};
 
+mod oral;
+
 const SEED: u64 = 7;
 
 fn exam() -> Exam {
@@ -60,6 +62,7 @@ fn input<'a>(e: &'a Exam, workers: &'a [Worker], assignments: &'a [WorkerAssignm
         participant_schools: ["7001001".to_string()].into_iter().collect(),
         need_assistant: Vec::new(),
         held_today: BTreeMap::new(),
+        conducting_rooms: Vec::new(),
     }
 }
 

@@ -206,6 +206,7 @@ mod tests {
             reserve: false,
             unusable_seats: String::new(),
             floor: 1,
+            room_kind: None,
         };
         assert_eq!(
             check_target_room(&room("102", true), &held, true),

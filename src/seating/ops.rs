@@ -42,7 +42,10 @@ fn room_of(plan: Plan, exam_id: &str, ppe_code: &str) -> anyhow::Result<ExamRoom
         plan.registrations.iter().filter(|r| r.exam_id == exam_id && r.ppe_code == ppe_code).map(|r| r.participant_id.as_str()).collect();
     let registered: Vec<Participant> = plan.participants.iter().filter(|p| ids.contains(p.participant_id.as_str())).cloned().collect();
     let participants = day::admitted(&registered);
-    let auditoriums = plan.auditoriums.iter().filter(|a| a.ppe_code == ppe_code).cloned().collect();
+    // An oral exam seats its participants in the waiting rooms; its conducting rooms hold queues.
+    let technology = exam.technology();
+    let auditorium_kind = |a: &crate::model::Auditorium| crate::model::room_kind_for(technology, a);
+    let auditoriums = plan.auditoriums.iter().filter(|a| a.ppe_code == ppe_code && auditorium_kind(a) != crate::model::RoomKind::Conducting).cloned().collect();
     Ok(ExamRoom { plan, exam, auditoriums, participants })
 }
 

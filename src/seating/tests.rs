@@ -22,6 +22,7 @@ fn room(n: &str, rows: u16, cols: u16, capacity: u16, special: bool) -> Auditori
         reserve: false,
         unusable_seats: String::new(),
         floor: 1,
+        room_kind: None,
     }
 }
 

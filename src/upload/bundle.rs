@@ -166,6 +166,10 @@ fn statement_records(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow
         let record = crate::appeals::AppealsRecord::new(exam_id, ppe_code, appeals);
         out.push((format!("records-{}", crate::appeals::AppealsRecord::FILE_NAME), serde_json::to_vec_pretty(&record)?));
     }
+    // The queue and the expert's protocols of an oral exam (ИС-9, «Говорение»).
+    if let Some(record) = crate::oral::ops::record(conn, &exam_id.into(), &ppe_code.into())? {
+        out.push((format!("records-{}", crate::oral::OralRecord::FILE_NAME), serde_json::to_vec_pretty(&record)?));
+    }
     for record in records {
         let name = format!("records-{}", record.name);
         if !super::is_safe_file_name(&name) {

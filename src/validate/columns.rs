@@ -62,6 +62,7 @@ pub const EXAM_COLUMNS: &[Column] = &[
     col("utc_offset_min", false, Number, "смещение местного времени от UTC, мин"),
     col("kit", false, CodeList, "комплект участника: коды бланков через ; (пусто — по виду экзамена)"),
     col("kim_print", false, Enum, "печать КИМ: in_room (в аудитории) или ahead (заранее, ТОМ)"),
+    col("technology", false, Enum, "технология: written, oral_interview, oral_recorded, computer (пусто — по виду экзамена и предмету)"),
 ];
 
 pub const EXAM_POINT_COLUMNS: &[Column] = &[
@@ -87,6 +88,12 @@ pub const AUDITORIUM_COLUMNS: &[Column] = &[
     col("reserve", false, Bool, "резервная"),
     col("unusable_seats", false, Text, "неиспользуемые места, через ;"),
     col("floor", false, Number, "этаж"),
+    col(
+        "room_kind",
+        false,
+        Enum,
+        "вид аудитории для устных и компьютерных экзаменов: waiting, conducting, workstation, standard (пусто — по признаку oral)",
+    ),
 ];
 
 pub const PARTICIPANT_COLUMNS: &[Column] = &[

@@ -22,6 +22,13 @@ pub(super) fn convert_row(table: &str, r: &mut RowReader<'_>, out: &mut Located)
                 utc_offset_min: if r.raw("utc_offset_min").is_empty() { default_utc_offset() } else { r.number("utc_offset_min", -720..=840) },
                 kit: r.get("kit"),
                 kim_print: r.parse_enum("kim_print", KimPrint::parse, "in_room, ahead").unwrap_or_default(),
+                technology: r
+                    .parse_enum(
+                        "technology",
+                        crate::model::Technology::parse,
+                        &allowed(crate::model::Technology::ALL.map(|t| (t.code(), t.title_ru()))),
+                    )
+                    .flatten(),
             };
             if r.ok && exam.level != 9 && exam.level != 11 {
                 r.problem("level", format!("уровень {}: допустимо 9 или 11", exam.level));
@@ -73,6 +80,7 @@ pub(super) fn convert_row(table: &str, r: &mut RowReader<'_>, out: &mut Located)
                 reserve: r.flag("reserve"),
                 unusable_seats: r.get("unusable_seats"),
                 floor: r.number("floor", 0..=100),
+                room_kind: r.parse_enum("room_kind", crate::model::RoomKind::parse, "waiting, conducting, workstation, standard").flatten(),
             };
             if r.ok {
                 let mut unusable = 0u32;

@@ -28,3 +28,4 @@ mod pointforms;
 mod scancodes;
 mod omr;
 mod readiness;
+mod oral;

@@ -150,12 +150,12 @@ fn each_new_check_refuses_a_bad_file_naming_file_row_column_and_reason() {
         ),
         (
             "no-seats",
-            base.replace(";нет;;1\n", ";да;;1\n"),
+            base.replace(";нет;;1;\n", ";да;;1;\n"),
             &["no-seats.csv: таблица exam_points, строка 8, столбец ppe_code: ППЭ 0101, 2027.05.27: участников 6 (экзамен ege-02), а мест в нерезервных аудиториях 0"],
         ),
         (
             "no-ovz-rooms",
-            base.replace(";12;да;да;нет;нет;;1\n", ";12;нет;да;нет;нет;;1\n"),
+            base.replace(";12;да;да;нет;нет;;1;\n", ";12;нет;да;нет;нет;;1;\n"),
             &["no-ovz-rooms.csv: таблица exam_points, строка 8, столбец ppe_code: ППЭ 0101, 2027.05.27: участников, которым нужна аудитория для ОВЗ,", "а мест в аудиториях для ОВЗ 0"],
         ),
         ("no-admission", edit_line(&base, "P0000001;", |l| l.trim_end_matches("да").to_string()), &["столбец admitted: обязательное поле не заполнено"][..]),

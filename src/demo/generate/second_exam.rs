@@ -25,6 +25,7 @@ pub(super) fn second_exam_of_the_day(plan: &mut Plan, p: &RegionParams, schools:
         upload_deadline_after_end_min: 60,
         utc_offset_min: p.utc_offset_min,
         kim_print: Default::default(),
+        technology: None,
         kit: String::new(),
     });
     let points: Vec<String> = plan.exam_points.iter().map(|e| e.ppe_code.clone()).collect();
@@ -47,6 +48,7 @@ pub(super) fn second_exam_of_the_day(plan: &mut Plan, p: &RegionParams, schools:
                 reserve: false,
                 unusable_seats: String::new(),
                 floor,
+                room_kind: None,
             });
         }
         let local: Vec<&School> = plan

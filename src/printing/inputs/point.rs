@@ -72,6 +72,7 @@ fn place_of(post: &Post, seats: &[SeatAssignment]) -> (u8, String, String) {
         Post::Medical => (1, String::new(), "медицинский кабинет".into()),
         Post::InRoom { auditorium, responsible } => (2, format!("{auditorium}:{}", u8::from(!responsible)), format!("аудитория {auditorium}")),
         Post::Outside { floor } => (3, format!("{floor:03}"), format!("этаж {floor}")),
+        Post::Examiner { auditorium } | Post::Expert { auditorium } => (2, format!("{auditorium}:2"), format!("аудитория {auditorium}")),
         Post::Assistant { participant_id } => {
             let room = seats.iter().find(|s| &s.participant_id == participant_id).map(|s| s.auditorium.clone()).unwrap_or_default();
             (4, room.clone(), if room.is_empty() { "аудитория".into() } else { format!("аудитория {room}") })
