@@ -10,7 +10,7 @@ use ring::hmac;
 use crate::attendance::{EventKind, ExamEvent, IssuedSheet};
 use crate::model::{Exam, Plan, SeatAssignment, WorkerRole};
 use crate::model::kit::kit_of;
-use crate::printing::inputs::{sheet_needs, DayRecord, PrintContext, PrintSet};
+use crate::printing::inputs::{act_needs, sheet_needs, DayRecord, PrintContext, PrintSet};
 use crate::printing::{PrintWhat, PrintingError};
 use crate::roster::Replacement;
 use crate::serial::{Direction, Movement};
@@ -124,7 +124,9 @@ pub fn demo_set(participants: usize, key: &hmac::Key) -> Result<(PrintSet, Vec<S
     let exam = plan.exams.iter().find(|e| e.exam_id == "ege-02").or(plan.exams.first()).cloned().ok_or_else(|| PrintingError::NothingToPrint("демо-план без экзаменов".into()))?;
     let ppe_code = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).map(|r| r.ppe_code.clone()).unwrap_or_default();
     let seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
-    let needs = sheet_needs(&kit_of(&exam)?, &seats, PrintWhat::All, None);
+    let mut needs = sheet_needs(&kit_of(&exam)?, &seats, PrintWhat::All, None);
+    // The acts' holders follow the day's events (the same events whatever the numbers).
+    needs.extend(act_needs(&demo_day(&plan, &exam, &seats, &demo_numbers(&needs)), &seats, PrintWhat::All, None, None));
     let numbers = demo_numbers(&needs);
     let day = demo_day(&plan, &exam, &seats, &numbers);
     let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key, day: &day };

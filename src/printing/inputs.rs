@@ -37,6 +37,7 @@ pub fn sheet_needs(kit: &Kit, seats: &[SeatAssignment], what: PrintWhat, auditor
         needs.push(("statement:ППЭ-13-02-МАШ".into(), vec![SheetKind::Statement; budget]));
         needs.push(("statement:ППЭ-18-МАШ".into(), vec![SheetKind::Statement]));
     }
+    needs.extend(room_form_needs(seats, what, auditorium));
     needs
 }
 
@@ -86,6 +87,8 @@ pub struct DayRecord {
     pub movements: Vec<Movement>,
     /// The КИМ variant of each seated participant (empty before the variant plan is drawn).
     pub variants: std::collections::BTreeMap<String, u16>,
+    /// Participants without an identity document identified by their escort (ППЭ-20).
+    pub identities: Vec<crate::attendance::identity::IdentityConfirmation>,
 }
 
 impl DayRecord {
@@ -181,6 +184,7 @@ impl PrintContext<'_> {
             .filter(|s| s.auditorium == auditorium)
             .map(|s| {
                 let numbers = self.numbers_of(&s.participant_id)?;
+                let who = self.plan.participants.iter().find(|p| p.participant_id == s.participant_id);
                 Ok(KitInput {
                     exam: header.clone(),
                     auditorium: s.auditorium.clone(),
@@ -188,6 +192,9 @@ impl PrintContext<'_> {
                     participant: self.person(&s.participant_id),
                     sheets: kit.sheets().iter().zip(numbers).map(|(k, n)| self.sheet(*k, *n)).collect(),
                     variant: self.day.variants.get(&s.participant_id).copied(),
+                    subject_code: self.exam.subject_code.clone(),
+                    school_code: who.map(|p| p.school_code.clone()).unwrap_or_default(),
+                    class: who.map(|p| p.class.clone()).unwrap_or_default(),
                 })
             })
             .collect()
@@ -215,16 +222,12 @@ impl PrintContext<'_> {
                 doc.title = format!("Комплекты, аудитория {a}");
                 push(doc, format!("kits-{a}.pdf"));
             }
-            if seating {
-                let rows = self.seats.iter().filter(|s| &s.auditorium == a).map(|s| {
-                    let p = self.person(&s.participant_id);
-                    SeatingRow { seat: s.seat_label(), name: p.full_name(), document: p.document }
-                });
-                push(auditorium_list_pdf(&AuditoriumListInput { exam: header.clone(), auditorium: a.clone(), rows: rows.collect() })?, format!("ppe-05-01-{a}.pdf"));
+            for (doc, printed) in self.room_forms(a, what)? {
+                statements_printed.push(printed);
+                let name = doc.file_name.clone();
+                push(doc, name);
             }
             if statements {
-                let protocol = AuditoriumProtocolInput { exam: header.clone(), auditorium: a.clone(), rows: self.protocol_rows(a), kit_replacements: self.kit_replacements(a), kit: kit.clone() };
-                push(auditorium_protocol_pdf(&protocol)?, format!("ppe-05-02-{a}.pdf"));
                 let holder = format!("statement:ППЭ-12-04-МАШ:{a}");
                 let first = self.numbers_of(&holder)?[0];
                 let filled = self.absence_rows(a);
@@ -264,7 +267,8 @@ impl PrintContext<'_> {
             push(worker_replacement_pdf(&WorkerReplacementInput { exam: header.clone(), rows: self.replacement_rows() })?, "ppe-19.pdf".into());
         }
         if statements {
-            for doc in self.event_acts(None, auditorium)? {
+            for (doc, printed) in self.participant_acts(None, auditorium)? {
+                statements_printed.extend(printed);
                 set.documents.push(doc);
             }
         }
@@ -310,63 +314,12 @@ impl PrintContext<'_> {
         self.seats.iter().filter(move |s| s.auditorium == auditorium)
     }
 
-    /// ППЭ-05-02 rows: each seated participant's attendance and sheets.
-    pub fn protocol_rows(&self, auditorium: &str) -> Vec<ProtocolRow> {
-        self.seats_in(auditorium)
-            .map(|s| {
-                let p = self.person(&s.participant_id);
-                let state = self.day.state_of(&s.participant_id);
-                let status = match state.status {
-                    Status::Unmarked => "",
-                    Status::Absent => "не явился",
-                    Status::Present | Status::Removed | Status::FinishedEarly => "явился",
-                };
-                ProtocolRow {
-                    seat: s.seat_label(),
-                    name: p.full_name(),
-                    document: p.document,
-                    status: status.into(),
-                    late_at: state.late_at.as_deref().map(|t| local_time(self.exam, t)),
-                    removed: state.status == Status::Removed,
-                    early: state.status == Status::FinishedEarly,
-                    sheets_issued: self.day.sheets_of(&s.participant_id).filter(|x| x.kind != SheetKind::Additional).count() as u32,
-                    sheets_replaced: state.kits_replaced,
-                    additional: self.additional_of(std::iter::once(s.participant_id.as_str())),
-                    variant: self.day.variants.get(&s.participant_id).map(u16::to_string).unwrap_or_default(),
-                }
-            })
-            .collect()
-    }
-
     /// Additional answer sheets (ДБО № 2) issued to these participants, or `None` where the
     /// exam's kit has no answer sheet № 2 (the forms print «—»).
     fn additional_of<'p>(&self, participants: impl Iterator<Item = &'p str>) -> Option<u32> {
         let applies = self.kit().map(|k| k.allows_additional()).unwrap_or(true);
         let count = participants.map(|p| self.day.sheets_of(p).filter(|x| x.kind == SheetKind::Additional).count() as u32).sum();
         applies.then_some(count)
-    }
-
-    /// Kit replacements in an auditorium: the k-th replacement of a participant voided kit k
-    /// and issued kit k + 1.
-    pub fn kit_replacements(&self, auditorium: &str) -> Vec<KitReplacementNote> {
-        let seated: HashMap<&str, &SeatAssignment> = self.seats_in(auditorium).map(|s| (s.participant_id.as_str(), s)).collect();
-        let mut count: HashMap<&str, u32> = HashMap::new();
-        let mut notes = Vec::new();
-        for e in self.day.events.iter().filter(|e| e.kind == EventKind::KitReplaced) {
-            let Some(seat) = seated.get(e.participant_id.as_str()) else { continue };
-            let k = count.entry(e.participant_id.as_str()).or_insert(0);
-            *k += 1;
-            let kit_numbers = |kit: u32| self.day.sheets_of(&e.participant_id).filter(|s| s.kit == kit && s.kind != SheetKind::Additional).map(|s| s.number).collect::<Vec<_>>();
-            notes.push(KitReplacementNote {
-                at: local_time(self.exam, &e.at),
-                seat: seat.seat_label(),
-                name: self.person(&e.participant_id).full_name(),
-                reason: e.reason.clone(),
-                voided: kit_numbers(*k),
-                issued: kit_numbers(*k + 1),
-            });
-        }
-        notes
     }
 
     /// ППЭ-12-04-МАШ rows: every leave with its return, in the order they happened.
@@ -477,36 +430,6 @@ impl PrintContext<'_> {
             .collect()
     }
 
-    /// The acts of removal (ППЭ-21) and early finish (ППЭ-22) from the events: all of them,
-    /// or one participant's, or one auditorium's. File names carry the participant id.
-    pub fn event_acts(&self, participant: Option<&str>, auditorium: Option<&str>) -> Result<Vec<PrintDocument>, PrintingError> {
-        let header = exam_header(self.plan, self.exam, self.ppe_code);
-        let mut docs = Vec::new();
-        for e in &self.day.events {
-            if !matches!(e.kind, EventKind::Removed | EventKind::FinishedEarly) || participant.is_some_and(|p| p != e.participant_id) {
-                continue;
-            }
-            let Some(seat) = self.seats.iter().find(|s| s.participant_id == e.participant_id) else { continue };
-            if auditorium.is_some_and(|a| a != seat.auditorium) {
-                continue;
-            }
-            let input = EventActInput {
-                exam: header.clone(),
-                auditorium: seat.auditorium.clone(),
-                seat: seat.seat_label(),
-                participant: self.person(&e.participant_id),
-                at: local_time(self.exam, &e.at),
-                reason: e.reason.clone(),
-                kit_sheets: self.day.sheets_of(&e.participant_id).filter(|s| !s.voided).map(|s| format!("{:07}", s.number)).collect(),
-                gek_member: if e.gek_worker_id.is_empty() { String::new() } else { worker_name(self.plan, &e.gek_worker_id) },
-            };
-            let (mut doc, form) = if e.kind == EventKind::Removed { (removal_act_pdf(&input)?, "ppe-21") } else { (early_finish_act_pdf(&input)?, "ppe-22") };
-            doc.file_name = format!("{form}-{}.pdf", e.participant_id);
-            docs.push(doc);
-        }
-        Ok(docs)
-    }
-
     fn workers(&self) -> Vec<WorkerRow> {
         let mut rows: Vec<WorkerRow> = self
             .plan
@@ -548,6 +471,9 @@ pub fn observation_items() -> Vec<String> {
     .map(|s| s.to_string())
     .collect()
 }
+
+mod room;
+pub use room::*;
 
 #[cfg(test)]
 mod tests;

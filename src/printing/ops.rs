@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::cups::CupsTarget;
-use super::inputs::{sheet_needs, PrintContext, PrintSet};
+use super::inputs::{act_needs, sheet_needs, PrintContext, PrintSet};
 pub use super::kim::ops::{print_exam_materials, MaterialsPrintRequest};
 pub use super::records::{load_day, statement_records};
 use super::store::{self as print_store, NewPrintJob, PrintJobRow};
@@ -164,13 +164,15 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     let Loaded { plan, exam, seats } = load(conn, exam_id, &ppe_code)?;
     let key = crate::scanning::ops::box_sheet_key(ctx)?;
     let kit = crate::model::kit::kit_of(&exam).map_err(PrintingError::from)?;
-    let needs = sheet_needs(&kit, &seats, request.what, auditorium);
+    let mut needs = sheet_needs(&kit, &seats, request.what, auditorium);
+    // The acts about one participant follow the day's events, so their holders come from it.
+    needs.extend(act_needs(&load_day(conn, exam_id, &ppe_code)?, &seats, request.what, auditorium, None));
     let at = ctx.clock.now_rfc3339();
     let tx = conn.transaction().context("start transaction")?;
     let mut numbers: HashMap<String, Vec<u32>> = HashMap::new();
     let mut reserved = 0u32;
     for (holder, kinds) in &needs {
-        if !holder.starts_with("statement:") {
+        if !holder.starts_with("statement:") && !holder.starts_with("form:") {
             // A participant's kit: the numbers of record are attendance's (kits replaced there
             // void old numbers), so what is printed is what scanning expects.
             let before = crate::attendance::store::next_sheet_number(&tx, exam_id, &ppe_code).map_err(anyhow::Error::from)?;
@@ -179,14 +181,7 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
             numbers.insert(holder.clone(), have.into_iter().map(|(_, n)| n).collect());
             continue;
         }
-        let mut have = print_store::kit_sheets_get(&tx, exam_id, holder).context("load sheet numbers")?;
-        if have.is_empty() {
-            let first = print_store::sheet_numbers_reserve(&tx, exam_id, &ppe_code, kinds.len() as u32).context("reserve sheet numbers")?;
-            have = kinds.iter().enumerate().map(|(i, k)| (*k, first + i as u32)).collect();
-            print_store::kit_sheets_insert(&tx, exam_id, holder, &have).context("store sheet numbers")?;
-            reserved += kinds.len() as u32;
-        }
-        numbers.insert(holder.clone(), have.into_iter().map(|(_, n)| n).collect());
+        reserved += holder_numbers(&tx, exam_id, &ppe_code, holder, kinds, &mut numbers)?;
     }
     if reserved > 0 {
         audit(&tx, &at, actor, "print.sheets_reserve", exam_id, serde_json::json!({"ppe_code": ppe_code, "count": reserved}))?;
@@ -210,18 +205,53 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     Ok(set)
 }
 
-/// The act (ППЭ-21 or ППЭ-22) of one participant's removal or early finish, laid out (not
-/// printed) for "print the act" after the event is recorded.
-pub fn act_for(ctx: &EdgeContext, exam_id: &ExamId, participant_id: &ParticipantId) -> Result<PrintDocument> {
-    let conn = ctx.db()?;
+/// A form's sheet numbers (kept from an earlier print, else reserved now inside `tx`) into
+/// `numbers`; returns how many were reserved now.
+fn holder_numbers(tx: &Transaction<'_>, exam_id: &ExamId, ppe_code: &str, holder: &str, kinds: &[crate::sheet_code::SheetKind], numbers: &mut HashMap<String, Vec<u32>>) -> Result<u32> {
+    let mut have = print_store::kit_sheets_get(tx, exam_id, holder).context("load sheet numbers")?;
+    let mut reserved = 0;
+    if have.is_empty() {
+        let first = print_store::sheet_numbers_reserve(tx, exam_id, ppe_code, kinds.len() as u32).context("reserve sheet numbers")?;
+        have = kinds.iter().enumerate().map(|(i, k)| (*k, first + i as u32)).collect();
+        print_store::kit_sheets_insert(tx, exam_id, holder, &have).context("store sheet numbers")?;
+        reserved = kinds.len() as u32;
+    }
+    numbers.insert(holder.to_string(), have.into_iter().map(|(_, n)| n).collect());
+    Ok(reserved)
+}
+
+/// The act (ППЭ-21, ППЭ-22 or ППЭ-20) about one participant, laid out (not printed) for "print
+/// the act" after the event is recorded, with its sheet code (reserved once, kept for reprints).
+pub fn act_for(ctx: &EdgeContext, exam_id: &ExamId, participant_id: &ParticipantId, actor: &str) -> Result<PrintDocument> {
+    let mut conn = ctx.db()?;
+    let conn = &mut *conn;
     let ppe_code = ctx.config.ppe_code.clone();
-    let Loaded { plan, exam, seats } = load(&conn, exam_id, &ppe_code)?;
-    let day = load_day(&conn, exam_id, &ppe_code)?;
-    let numbers = HashMap::new();
-    // Acts carry no sheet codes: no key or sheet numbers are needed to lay them out.
-    let key = crate::sheet_code::sheet_key(b"");
+    let Loaded { plan, exam, seats } = load(conn, exam_id, &ppe_code)?;
+    let day = load_day(conn, exam_id, &ppe_code)?;
+    let key = crate::scanning::ops::box_sheet_key(ctx)?;
+    let mut numbers = HashMap::new();
+    let needs = act_needs(&day, &seats, PrintWhat::Statements, None, Some(participant_id.as_str()));
+    if !needs.is_empty() {
+        let at = ctx.clock.now_rfc3339();
+        let tx = conn.transaction().context("start transaction")?;
+        let mut reserved = 0;
+        for (holder, kinds) in &needs {
+            reserved += holder_numbers(&tx, exam_id, &ppe_code, holder, kinds, &mut numbers)?;
+        }
+        if reserved > 0 {
+            audit(&tx, &at, actor, "print.sheets_reserve", exam_id, serde_json::json!({"ppe_code": ppe_code, "count": reserved}))?;
+        }
+        tx.commit().context("commit sheet numbers")?;
+    }
     let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
-    context.event_acts(Some(participant_id), None)?.pop().ok_or_else(|| PrintOpsError::NoAct { exam: exam_id.clone(), participant: participant_id.clone() })
+    let (doc, printed) = context.participant_acts(Some(participant_id.as_str()), None)?.into_iter().next().ok_or_else(|| PrintOpsError::NoAct { exam: exam_id.clone(), participant: participant_id.clone() })?;
+    if let Some(printed) = printed {
+        let at = ctx.clock.now_rfc3339();
+        let tx = conn.transaction().context("start transaction")?;
+        crate::attendance::store::statement_sheets_replace(&tx, exam_id, &ppe_code, &printed, &at).context("store statement sheets")?;
+        tx.commit().context("commit statement sheets")?;
+    }
+    Ok(doc)
 }
 
 /// `sha` is the hash of what was sent (for КИМ: of the plaintext, which `doc` does not carry).
@@ -311,7 +341,7 @@ pub fn write_documents(ctx: &EdgeContext, exam_id: &ExamId, documents: &[PrintDo
 /// Prints one participant's act on the printer.
 pub async fn print_act(ctx: &EdgeContext, request: &ActRequest) -> Result<PrintJobRow> {
     let target = target(ctx, request.printer.as_deref())?;
-    let doc = act_for(ctx, &request.exam_id, &request.participant_id)?;
+    let doc = act_for(ctx, &request.exam_id, &request.participant_id, &request.actor)?;
     submit(ctx, &request.actor, &target, &request.exam_id, &doc, None, request.wait).await
 }
 

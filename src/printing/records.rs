@@ -22,6 +22,7 @@ pub fn load_day(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Res
         replacements: crate::roster::store::replacements(conn, exam_id).context("load worker replacements")?,
         movements: crate::serial::store::movements_for_exam(conn, exam_id).context("load materials movements")?.into_iter().filter(|m| m.ppe_code == ppe_code).collect(),
         variants: crate::seating::variants::store::variants_for_exam(conn, exam_id, ppe_code).context("load variants")?.into_iter().map(|v| (v.participant_id, v.variant)).collect(),
+        identities: crate::attendance::identity::store::confirmations_for_exam(conn, exam_id, ppe_code).context("load identity confirmations")?,
     })
 }
 

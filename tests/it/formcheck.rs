@@ -160,6 +160,7 @@ mod tests {
             sheets_replaced: 1,
             additional: Some(2),
             variant: "2".into(),
+            registration: "0000042".into(),
         };
         let input = AuditoriumProtocolInput {
             exam: header(),
@@ -167,15 +168,26 @@ mod tests {
             rows: vec![row; 30],
             kit_replacements: vec![],
             kit: "БР, БО № 1, БО № 2".into(),
+            times: Default::default(),
+            first_sheet: None,
         };
-        let pdf = auditorium_protocol_pdf(&input).unwrap().bytes;
+        let pdf = auditorium_protocol_pdf(&input, &ppe::sheet_code::sheet_key(b"k")).unwrap().bytes;
         let text = text_layout(&pdf);
         if let Ok(dir) = std::env::var("PPE_FORMCHECK_DUMP") {
             std::fs::write(format!("{dir}/05-02.pdf"), &pdf).unwrap();
         }
         assert_whole(
             &text,
-            &[long, "Опоздал", "Удалён", "Не закончил", "Выдано бланков", "Замена комплекта", "Подпись участника", "Математика профильного уровня"],
+            &[
+                long,
+                "Опоздание (время)",
+                "Удалён",
+                "Не закончил",
+                "Выдано бланков",
+                "Замена комплекта",
+                "Подпись участника",
+                "Математика профильного уровня",
+            ],
         );
         assert!(text.contains("ППЭ-05-02 · лист 1 из "), "{text}");
         assert_signatures(&pdf, 2);
