@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod readiness;
 mod roster;
+pub use readiness::ReadinessConfig;
 pub use roster::{RosterConfig, StaffMinimum};
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +60,9 @@ pub struct EdgeFileConfig {
     /// The region's numbers of the worker roster.
     #[serde(default)]
     pub roster: RosterConfig,
+    /// The technical readiness check the day before an exam.
+    #[serde(default)]
+    pub readiness: ReadinessConfig,
 }
 
 /// The box's web UI: its TLS certificate and the first start's one-time code.

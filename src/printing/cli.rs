@@ -114,7 +114,7 @@ async fn run_async(ctx: &EdgeContext, args: PrintArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let documents = match &args.act_for {
-        Some(participant) => vec![ops::act_for(ctx, &exam_id, &ParticipantId::from(participant), ACTOR)?],
+        Some(participant) => vec![ops::act_for(ctx, &exam_id, &ParticipantId::from(participant))?],
         None => {
             let what = args.what.context("--what is required")?;
             ops::make_set(ctx, &PrintRequest { exam_id: exam_id.clone(), what, auditorium, printer: args.printer.clone(), wait, actor: ACTOR.into() })?.documents

@@ -15,6 +15,7 @@ mod corrections;
 mod envelope;
 mod lists;
 mod protocol;
+mod readiness;
 mod statements;
 
 pub use acts::*;
@@ -22,6 +23,7 @@ pub use corrections::*;
 pub use envelope::*;
 pub use lists::*;
 pub use protocol::*;
+pub use readiness::*;
 pub use statements::*;
 
 /// What every form says about the exam and the exam point.
@@ -94,9 +96,14 @@ fn machine_marks_with_variant(page: &mut Page, id: &SheetId, variant: Option<u16
     page.sheet_code(id, variant, key)
 }
 
-/// The engine's code for a form whose first sheet is `first` (`None`: a form printed without one).
-pub fn form_code<'k>(first: Option<&SheetId>, key: &'k hmac::Key) -> Option<FormCode<'k>> {
-    first.map(|first| FormCode { first: first.clone(), key })
+/// The engine's code for a form whose first page carries `first`.
+fn form_code<'k>(first: &SheetId, key: &'k hmac::Key) -> Option<FormCode<'k>> {
+    Some(FormCode { first: first.clone(), key })
+}
+
+/// A form with a code on every page, numbered from `first_sheet`.
+fn machine_table(doc: &mut Document, table: Table<'_>, first_sheet: &SheetId, key: &hmac::Key) -> Result<(), PrintingError> {
+    Table { code: Some(FormCode { first: first_sheet.clone(), key }), ..table }.render(doc)
 }
 
 fn field(page: &mut Page, x: f32, top: f32, width: f32, label: &str, value: &str) -> Result<(), PrintingError> {

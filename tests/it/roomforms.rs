@@ -57,7 +57,7 @@ fn every_auditorium_form_of_a_filled_day_is_whole_signable_and_coded() {
         at: (exam.start_utc().unwrap() - chrono::Duration::minutes(70)).to_rfc3339(),
         actor: "organizer".into(),
     });
-    needs.extend(act_needs(&day, &seats, PrintWhat::All, None, None));
+    needs.extend(act_needs(&day, &seats, None, None));
     let numbers: HashMap<String, Vec<u32>> = demo_numbers(&needs);
     let identities = day.identities.clone();
     let mut day = demo_day(&plan, &exam, &seats, &numbers);

@@ -31,8 +31,7 @@ pub struct EventActInput {
     /// The number of the participant's valid registration sheet.
     #[serde(default)]
     pub registration: String,
-    #[serde(default)]
-    pub first_sheet: Option<SheetId>,
+    pub first_sheet: SheetId,
 }
 
 /// ППЭ-20: the identity of a participant who came without an identity document, confirmed by
@@ -55,8 +54,7 @@ pub struct IdentityActInput {
     pub gek_member: String,
     #[serde(default)]
     pub head: String,
-    #[serde(default)]
-    pub first_sheet: Option<SheetId>,
+    pub first_sheet: SheetId,
 }
 
 fn section(page: &mut Page, top: f32, title: &str) -> Result<f32, PrintingError> {
@@ -94,21 +92,16 @@ fn act_header(
     title: &str,
     exam: &ExamHeader,
     room: &str,
-    first: Option<&SheetId>,
+    first: &SheetId,
     key: &hmac::Key,
 ) -> Result<f32, PrintingError> {
-    let width = match first {
-        Some(id) => {
-            machine_marks(page, id, key)?;
-            CODE_X - LEFT - 4.0
-        }
-        None => WIDTH,
-    };
+    machine_marks(page, first, key)?;
+    let width = CODE_X - LEFT - 4.0;
     page.text(LEFT, 20.0, 8.0, true, form)?;
     let mut top = page.wrapped(LEFT, 27.0, width, 13.0, true, Align::Left, title)? + 1.0;
     top = page.wrapped(LEFT, top, width, 9.0, false, Align::Left, &exam.line())?;
     top = page.wrapped(LEFT, top, width, 9.0, false, Align::Left, room)?;
-    Ok(if first.is_some() { top.max(CODE_TOP_BELOW) } else { top } + 2.0)
+    Ok(top.max(CODE_TOP_BELOW) + 2.0)
 }
 
 /// Below the code block and its number.
@@ -158,7 +151,7 @@ pub fn removal_act_pdf(input: &EventActInput, key: &hmac::Key) -> Result<PrintDo
     let (form, title) = ("ППЭ-21", "Акт об удалении участника экзамена из ППЭ");
     let doc = Document::new(form)?;
     let mut page = doc.page();
-    let top = act_header(&mut page, form, title, &input.exam, &room_line(&input.auditorium, &input.seat), input.first_sheet.as_ref(), key)?;
+    let top = act_header(&mut page, form, title, &input.exam, &room_line(&input.auditorium, &input.seat), &input.first_sheet, key)?;
     let top = participant_section(&mut page, top, input, "Время удаления")?;
     let top = section(&mut page, top, "2. Нарушение порядка проведения экзамена (что нарушено, при каких обстоятельствах)")?;
     let top = text_box(&mut page, top + 2.0, 30.0, &input.reason)?;
@@ -184,7 +177,7 @@ pub fn early_finish_act_pdf(input: &EventActInput, key: &hmac::Key) -> Result<Pr
     let (form, title) = ("ППЭ-22", "Акт о досрочном завершении экзамена по объективным причинам");
     let doc = Document::new(form)?;
     let mut page = doc.page();
-    let top = act_header(&mut page, form, title, &input.exam, &room_line(&input.auditorium, &input.seat), input.first_sheet.as_ref(), key)?;
+    let top = act_header(&mut page, form, title, &input.exam, &room_line(&input.auditorium, &input.seat), &input.first_sheet, key)?;
     let top = participant_section(&mut page, top, input, "Время завершения")?;
     let top = section(&mut page, top, "2. Причина досрочного завершения (состояние здоровья или иные объективные причины)")?;
     let top = text_box(&mut page, top + 2.0, 12.0, &input.reason)?;
@@ -212,7 +205,7 @@ pub fn identity_act_pdf(input: &IdentityActInput, key: &hmac::Key) -> Result<Pri
     let (form, title) = ("ППЭ-20", "Акт об идентификации личности участника экзамена");
     let doc = Document::new(form)?;
     let mut page = doc.page();
-    let top = act_header(&mut page, form, title, &input.exam, &room_line(&input.auditorium, &input.seat), input.first_sheet.as_ref(), key)?;
+    let top = act_header(&mut page, form, title, &input.exam, &room_line(&input.auditorium, &input.seat), &input.first_sheet, key)?;
     let top = section(&mut page, top, "1. Сведения об участнике экзамена")?;
     let top = wrapped_field(&mut page, LEFT, top + 2.0, WIDTH, "Фамилия, имя, отчество", &input.participant.full_name())?;
     let top = field_row(&mut page, top, &[(90.0, "Образовательная организация (код, наименование)", &input.school), (22.0, "Класс", &input.class)])?;

@@ -25,17 +25,11 @@ pub struct CorrectionsInput {
     pub rows: Vec<CorrectionRow>,
     /// Empty rows after the known ones, for requests written by hand.
     pub blank_rows: usize,
-    #[serde(default)]
-    pub first_sheet: Option<SheetId>,
+    pub first_sheet: SheetId,
 }
 
 /// Blank rows ППЭ-12-02 prints for hand-written requests.
 pub const CORRECTION_BLANK_ROWS: usize = 12;
-
-/// Sheet numbers ППЭ-12-02 may use.
-pub fn corrections_budget(rows: usize) -> u32 {
-    (rows.div_ceil(15) + 2) as u32
-}
 
 pub fn corrections_pdf(input: &CorrectionsInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-12-02")?;
@@ -64,7 +58,7 @@ pub fn corrections_pdf(input: &CorrectionsInput, key: &hmac::Key) -> Result<Prin
         footer: vec!["Исправления вносятся по документу, удостоверяющему личность; ведомость передаётся в РЦОИ вместе с бланками.".into()],
         signatures: vec![Signature::blank("Ответственный организатор в аудитории")],
         orientation: Orientation::Landscape,
-        code: form_code(input.first_sheet.as_ref(), key),
+        code: form_code(&input.first_sheet, key),
     }
     .render(&mut doc)?;
     Ok(finish(doc, "ППЭ-12-02", &format!("ППЭ-12-02 аудитория {}", input.auditorium), Some(&input.auditorium)))

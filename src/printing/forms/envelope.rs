@@ -33,12 +33,8 @@ pub struct EnvelopeCoverInput {
     /// The exam's kit as people read it.
     pub kit: String,
     pub counts: EnvelopeCounts,
-    #[serde(default)]
-    pub first_sheet: Option<SheetId>,
+    pub first_sheet: SheetId,
 }
-
-/// Sheet numbers ППЭ-11 may use.
-pub const ENVELOPE_BUDGET: u32 = 2;
 
 pub fn envelope_cover_pdf(input: &EnvelopeCoverInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-11")?;
@@ -69,7 +65,7 @@ pub fn envelope_cover_pdf(input: &EnvelopeCoverInput, key: &hmac::Key) -> Result
             Signature::blank("Организатор в аудитории"),
             Signature::blank("Руководитель ППЭ (пакет принял)"),
         ],
-        code: form_code(input.first_sheet.as_ref(), key),
+        code: form_code(&input.first_sheet, key),
         ..Default::default()
     }
     .render(&mut doc)?;

@@ -1,4 +1,4 @@
-//! Seating lists: who sits where (ППЭ-05-01, two copies), the entrance list (ППЭ-06) and the workers' list (ППЭ-07).
+//! Seating lists: who sits where (ППЭ-05-01), the entrance list (ППЭ-06) and the workers' list (ППЭ-07).
 
 use super::*;
 
@@ -21,8 +21,7 @@ pub struct AuditoriumListInput {
     pub rows: Vec<SeatingRow>,
     /// The first page's code; the second copy's pages are numbered from
     /// `first_sheet + auditorium_list_copy_budget(rows)`.
-    #[serde(default)]
-    pub first_sheet: Option<SheetId>,
+    pub first_sheet: SheetId,
 }
 
 /// The copies of ППЭ-05-01 and what each is for.
@@ -37,10 +36,8 @@ pub fn auditorium_list_pdf(input: &AuditoriumListInput, key: &hmac::Key) -> Resu
     let mut doc = Document::new("ППЭ-05-01")?;
     let budget = auditorium_list_copy_budget(input.rows.len());
     for (copy, purpose) in AUDITORIUM_LIST_COPIES.iter().enumerate() {
-        let first = input.first_sheet.clone().map(|mut id| {
-            id.number += copy as u32 * budget;
-            id
-        });
+        let mut first = input.first_sheet.clone();
+        first.number += copy as u32 * budget;
         Table {
             form: "ППЭ-05-01",
             heading: vec![
@@ -64,7 +61,7 @@ pub fn auditorium_list_pdf(input: &AuditoriumListInput, key: &hmac::Key) -> Resu
                 .collect(),
             footer: vec![format!("Всего в аудитории: {}", input.rows.len())],
             signatures: vec![Signature::blank("Руководитель ППЭ")],
-            code: form_code(first.as_ref(), key),
+            code: form_code(&first, key),
             ..Default::default()
         }
         .render(&mut doc)?;
@@ -85,13 +82,14 @@ pub struct EntranceRow {
 pub struct EntranceListInput {
     pub exam: ExamHeader,
     pub rows: Vec<EntranceRow>,
+    pub first_sheet: SheetId,
 }
 
-pub fn entrance_list_pdf(input: &EntranceListInput) -> Result<PrintDocument, PrintingError> {
+pub fn entrance_list_pdf(input: &EntranceListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut rows = input.rows.clone();
     rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.document.cmp(&b.document)));
     let mut doc = Document::new("ППЭ-06-02")?;
-    Table {
+    let table = Table {
         form: "ППЭ-06-02",
         heading: vec!["Список участников экзамена в ППЭ по алфавиту".into(), input.exam.line()],
         columns: vec![
@@ -108,8 +106,8 @@ pub fn entrance_list_pdf(input: &EntranceListInput) -> Result<PrintDocument, Pri
             .collect(),
         footer: vec![format!("Всего участников: {}", rows.len())],
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-06-02", "ППЭ-06-02 список по алфавиту", None))
 }
 
@@ -125,11 +123,12 @@ pub struct WorkerRow {
 pub struct WorkersListInput {
     pub exam: ExamHeader,
     pub rows: Vec<WorkerRow>,
+    pub first_sheet: SheetId,
 }
 
-pub fn workers_list_pdf(input: &WorkersListInput) -> Result<PrintDocument, PrintingError> {
+pub fn workers_list_pdf(input: &WorkersListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-07")?;
-    Table {
+    let table = Table {
         form: "ППЭ-07",
         heading: vec!["Список работников ППЭ".into(), input.exam.line()],
         columns: vec![
@@ -148,7 +147,7 @@ pub fn workers_list_pdf(input: &WorkersListInput) -> Result<PrintDocument, Print
         signatures: vec![Signature::blank("Руководитель ППЭ")],
         orientation: Orientation::Landscape,
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-07", "ППЭ-07 список работников", None))
 }

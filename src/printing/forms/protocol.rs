@@ -90,14 +90,7 @@ pub struct AuditoriumProtocolInput {
     #[serde(default)]
     pub times: RoomTimes,
     /// The first page's code (page `i` carries `first_sheet + i`).
-    #[serde(default)]
-    pub first_sheet: Option<SheetId>,
-}
-
-/// Sheet numbers ППЭ-05-02 may use for `rows` participants: long names make rows tall, so
-/// a page is counted for every 8 rows, and one more for the signatures.
-pub fn auditorium_protocol_budget(rows: usize) -> u32 {
-    (rows.div_ceil(8) + 2) as u32
+    pub first_sheet: SheetId,
 }
 
 fn totals(rows: &[ProtocolRow]) -> String {
@@ -173,7 +166,7 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput, key: &hmac::Key)
             .collect(),
         signatures: vec![Signature::blank("Ответственный организатор в аудитории"), Signature::blank("Организатор в аудитории")],
         orientation: Orientation::Landscape,
-        code: form_code(input.first_sheet.as_ref(), key),
+        code: form_code(&input.first_sheet, key),
     }
     .render(&mut doc)?;
     Ok(finish(doc, "ППЭ-05-02", &format!("ППЭ-05-02 аудитория {}", input.auditorium), Some(&input.auditorium)))

@@ -36,11 +36,6 @@ pub(super) fn yes(flag: bool) -> String {
     }
 }
 
-/// A machine-read table form: fiducials and one code per page, numbered from `first_sheet`.
-fn machine_table(doc: &mut Document, table: Table<'_>, first_sheet: &SheetId, key: &hmac::Key) -> Result<(), PrintingError> {
-    Table { code: Some(FormCode { first: first_sheet.clone(), key }), ..table }.render(doc)
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AbsenceRow {
     pub auditorium: String,
@@ -196,11 +191,12 @@ pub struct MaterialsRecordInput {
     /// The exam's kit as people read it (`БР, БО № 1`): what one counted kit holds.
     #[serde(default)]
     pub kit: String,
+    pub first_sheet: SheetId,
 }
 
-pub fn materials_record_pdf(input: &MaterialsRecordInput) -> Result<PrintDocument, PrintingError> {
+pub fn materials_record_pdf(input: &MaterialsRecordInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-14-02")?;
-    Table {
+    let table = Table {
         form: "ППЭ-14-02",
         heading: ["Ведомость выдачи и возврата экзаменационных материалов по аудиториям".to_string(), input.exam.line()]
             .into_iter()
@@ -236,8 +232,8 @@ pub fn materials_record_pdf(input: &MaterialsRecordInput) -> Result<PrintDocumen
         signatures: vec![Signature::blank("Руководитель ППЭ")],
         orientation: Orientation::Landscape,
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-14-02", "ППЭ-14-02 выдача и возврат материалов", None))
 }
 
@@ -289,11 +285,12 @@ pub struct ReplacementRow {
 pub struct WorkerReplacementInput {
     pub exam: ExamHeader,
     pub rows: Vec<ReplacementRow>,
+    pub first_sheet: SheetId,
 }
 
-pub fn worker_replacement_pdf(input: &WorkerReplacementInput) -> Result<PrintDocument, PrintingError> {
+pub fn worker_replacement_pdf(input: &WorkerReplacementInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-19")?;
-    Table {
+    let table = Table {
         form: "ППЭ-19",
         heading: vec!["Контроль изменения состава работников в день экзамена".into(), input.exam.line()],
         columns: vec![
@@ -306,8 +303,8 @@ pub fn worker_replacement_pdf(input: &WorkerReplacementInput) -> Result<PrintDoc
         rows: input.rows.iter().map(|r| vec![r.time.clone(), r.replaced.clone(), r.replacement.clone(), r.post.clone(), r.reason.clone()]).collect(),
         signatures: vec![Signature::blank("Руководитель ППЭ"), Signature::blank("Член ГЭК")],
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-19", "ППЭ-19 изменения состава работников", None))
 }
 

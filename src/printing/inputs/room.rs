@@ -1,83 +1,13 @@
 //! The auditorium's forms filled from the day: ППЭ-05-01 (two copies), ППЭ-05-02 (planned
 //! times, each participant's kit, variant and marks), ППЭ-12-02, ППЭ-11 (the envelope's counts)
 //! and the acts about one participant (ППЭ-20 from the identity confirmations, ППЭ-21/22 from
-//! the events), each with its sheet numbers: `form:<ФОРМА>:<auditorium>` per room,
-//! `form:<ФОРМА>:<participant>` per act.
+//! the events), each with its sheet numbers (`form:<ФОРМА>:<auditorium>` per room,
+//! `form:<ФОРМА>:<participant>` per act; `sheet_needs` and `act_needs` reserve them).
 
 use super::*;
 use crate::attendance::identity::IdentityConfirmation;
 
-/// The holder of a form's sheet numbers.
-pub fn form_holder(form: &str, of: &str) -> String {
-    format!("form:{form}:{of}")
-}
-
-/// The auditorium forms' holders and their sheet budgets, for the rooms of the selection.
-pub fn room_form_needs(seats: &[SeatAssignment], what: PrintWhat, auditorium: Option<&str>) -> Vec<(String, Vec<SheetKind>)> {
-    let seating = matches!(what, PrintWhat::Seating | PrintWhat::All);
-    let statements = matches!(what, PrintWhat::Statements | PrintWhat::All);
-    let mut needs = Vec::new();
-    for a in auditoriums_of(seats).into_iter().filter(|a| auditorium.is_none_or(|x| x == a)) {
-        let n = seats.iter().filter(|s| s.auditorium == a).count();
-        let mut need = |form: &str, budget: u32| needs.push((form_holder(form, &a), vec![SheetKind::Statement; budget as usize]));
-        if seating {
-            need("ППЭ-05-01", 2 * forms::auditorium_list_copy_budget(n));
-        }
-        if statements {
-            need("ППЭ-05-02", forms::auditorium_protocol_budget(n));
-            need("ППЭ-12-02", forms::corrections_budget(forms::CORRECTION_BLANK_ROWS));
-            need("ППЭ-11", forms::ENVELOPE_BUDGET);
-        }
-    }
-    needs
-}
-
-/// The acts' holders (one sheet each) for the day's removals, early finishes and identity
-/// confirmations of the selection: they depend on the day, so the caller adds them to
-/// `sheet_needs` once the day is loaded.
-pub fn act_needs(
-    day: &DayRecord,
-    seats: &[SeatAssignment],
-    what: PrintWhat,
-    auditorium: Option<&str>,
-    participant: Option<&str>,
-) -> Vec<(String, Vec<SheetKind>)> {
-    if !matches!(what, PrintWhat::Statements | PrintWhat::All) {
-        return Vec::new();
-    }
-    let chosen =
-        |p: &str| participant.is_none_or(|x| x == p) && auditorium.is_none_or(|a| seats.iter().any(|s| s.participant_id == p && s.auditorium == a));
-    let events = day.events.iter().filter_map(|e| match e.kind {
-        EventKind::Removed => Some(("ППЭ-21", e.participant_id.as_str())),
-        EventKind::FinishedEarly => Some(("ППЭ-22", e.participant_id.as_str())),
-        _ => None,
-    });
-    let identities = day.identities.iter().map(|c| ("ППЭ-20", c.participant_id.as_str()));
-    events.chain(identities).filter(|(_, p)| chosen(p)).map(|(form, p)| (form_holder(form, p), vec![SheetKind::Statement])).collect()
-}
-
-/// A laid-out form with the sheet numbers its pages took.
-pub type CodedForm = (PrintDocument, PrintedStatement);
-
 impl PrintContext<'_> {
-    /// The form's first sheet, when its numbers were reserved.
-    fn form_sheet(&self, holder: &str) -> Option<SheetId> {
-        self.numbers.get(holder).and_then(|n| n.first()).map(|n| self.sheet(SheetKind::Statement, *n))
-    }
-
-    /// The form's first sheet; the form is not printed without its code.
-    fn required_sheet(&self, holder: &str) -> Result<SheetId, PrintingError> {
-        Ok(self.sheet(SheetKind::Statement, self.numbers_of(holder)?[0]))
-    }
-
-    fn coded(&self, mut doc: PrintDocument, holder: &str, file_name: String) -> Result<CodedForm, PrintingError> {
-        let form = doc.form.clone();
-        // Completeness per exam kind decides which of these scanning requires.
-        let printed = self.printed(holder, &form, doc.pages, false)?;
-        doc.file_name = file_name;
-        Ok((doc, printed))
-    }
-
     /// The head of the exam point on the exam's date, by the plan (empty when none is assigned).
     fn head(&self) -> String {
         self.plan.workers_with_role_at(self.ppe_code, &self.exam.date, WorkerRole::Head).first().map(|w| w.full_name()).unwrap_or_default()
@@ -101,17 +31,17 @@ impl PrintContext<'_> {
             .unwrap_or_default()
     }
 
-    pub fn auditorium_list(&self, auditorium: &str) -> AuditoriumListInput {
+    pub fn auditorium_list(&self, auditorium: &str) -> Result<AuditoriumListInput, PrintingError> {
         let rows = self.seats_in(auditorium).map(|s| {
             let p = self.person(&s.participant_id);
             SeatingRow { seat: s.seat_label(), surname: p.surname, name: p.name, patronymic: p.patronymic, document: p.document }
         });
-        AuditoriumListInput {
+        Ok(AuditoriumListInput {
             exam: exam_header(self.plan, self.exam, self.ppe_code),
             auditorium: auditorium.to_string(),
             rows: rows.collect(),
-            first_sheet: self.form_sheet(&form_holder("ППЭ-05-01", auditorium)),
-        }
+            first_sheet: self.first_sheet(&form_holder("ППЭ-05-01", Some(auditorium)))?,
+        })
     }
 
     /// The exam's planned start and end in the room (with extra time when a participant there
@@ -137,7 +67,7 @@ impl PrintContext<'_> {
             kit_replacements: self.kit_replacements(auditorium),
             kit: self.kit()?.title_ru(),
             times: self.room_times(auditorium),
-            first_sheet: self.form_sheet(&form_holder("ППЭ-05-02", auditorium)),
+            first_sheet: self.first_sheet(&form_holder("ППЭ-05-02", Some(auditorium)))?,
         })
     }
 
@@ -199,14 +129,14 @@ impl PrintContext<'_> {
         notes
     }
 
-    pub fn corrections(&self, auditorium: &str) -> CorrectionsInput {
-        CorrectionsInput {
+    pub fn corrections(&self, auditorium: &str) -> Result<CorrectionsInput, PrintingError> {
+        Ok(CorrectionsInput {
             exam: exam_header(self.plan, self.exam, self.ppe_code),
             auditorium: auditorium.to_string(),
             rows: Vec::new(),
-            blank_rows: forms::CORRECTION_BLANK_ROWS,
-            first_sheet: self.form_sheet(&form_holder("ППЭ-12-02", auditorium)),
-        }
+            blank_rows: CORRECTION_BLANK_ROWS,
+            first_sheet: self.first_sheet(&form_holder("ППЭ-12-02", Some(auditorium)))?,
+        })
     }
 
     /// ППЭ-11: who sat in the room and what its envelope holds, from the issued sheets.
@@ -242,36 +172,30 @@ impl PrintContext<'_> {
             auditorium: auditorium.to_string(),
             kit: kit.title_ru(),
             counts: c,
-            first_sheet: self.form_sheet(&form_holder("ППЭ-11", auditorium)),
+            first_sheet: self.first_sheet(&form_holder("ППЭ-11", Some(auditorium)))?,
         })
     }
 
     /// The auditorium's own forms of the selection, each with its code and sheet numbers:
     /// ППЭ-05-01 with the seating lists; ППЭ-05-02, ППЭ-12-02 and ППЭ-11 with the statements.
-    pub fn room_forms(&self, auditorium: &str, what: PrintWhat) -> Result<Vec<CodedForm>, PrintingError> {
-        let a = auditorium;
-        let mut out = Vec::new();
+    pub fn room_forms(&self, set: &mut PrintSet, a: &str, what: PrintWhat) -> Result<(), PrintingError> {
         if matches!(what, PrintWhat::Seating | PrintWhat::All) {
-            let holder = form_holder("ППЭ-05-01", a);
-            let input = AuditoriumListInput { first_sheet: Some(self.required_sheet(&holder)?), ..self.auditorium_list(a) };
-            out.push(self.coded(auditorium_list_pdf(&input, self.key)?, &holder, format!("ppe-05-01-{a}.pdf"))?);
+            let doc = auditorium_list_pdf(&self.auditorium_list(a)?, self.key)?;
+            self.add_form(set, &form_holder("ППЭ-05-01", Some(a)), doc, format!("ppe-05-01-{a}.pdf"), None)?;
         }
         if matches!(what, PrintWhat::Statements | PrintWhat::All) {
-            let holder = form_holder("ППЭ-05-02", a);
-            let input = AuditoriumProtocolInput { first_sheet: Some(self.required_sheet(&holder)?), ..self.auditorium_protocol(a)? };
-            out.push(self.coded(auditorium_protocol_pdf(&input, self.key)?, &holder, format!("ppe-05-02-{a}.pdf"))?);
-            let holder = form_holder("ППЭ-12-02", a);
-            let input = CorrectionsInput { first_sheet: Some(self.required_sheet(&holder)?), ..self.corrections(a) };
-            out.push(self.coded(corrections_pdf(&input, self.key)?, &holder, format!("ppe-12-02-{a}.pdf"))?);
-            let holder = form_holder("ППЭ-11", a);
-            let input = EnvelopeCoverInput { first_sheet: Some(self.required_sheet(&holder)?), ..self.envelope_cover(a)? };
-            out.push(self.coded(envelope_cover_pdf(&input, self.key)?, &holder, format!("ppe-11-{a}.pdf"))?);
+            let doc = auditorium_protocol_pdf(&self.auditorium_protocol(a)?, self.key)?;
+            self.add_form(set, &form_holder("ППЭ-05-02", Some(a)), doc, format!("ppe-05-02-{a}.pdf"), None)?;
+            let doc = corrections_pdf(&self.corrections(a)?, self.key)?;
+            self.add_form(set, &form_holder("ППЭ-12-02", Some(a)), doc, format!("ppe-12-02-{a}.pdf"), None)?;
+            let doc = envelope_cover_pdf(&self.envelope_cover(a)?, self.key)?;
+            self.add_form(set, &form_holder("ППЭ-11", Some(a)), doc, format!("ppe-11-{a}.pdf"), None)?;
         }
-        Ok(out)
+        Ok(())
     }
 
-    fn event_act_input(&self, e: &ExamEvent, seat: &SeatAssignment, form: &str) -> EventActInput {
-        EventActInput {
+    fn event_act_input(&self, e: &ExamEvent, seat: &SeatAssignment, form: &str) -> Result<EventActInput, PrintingError> {
+        Ok(EventActInput {
             exam: exam_header(self.plan, self.exam, self.ppe_code),
             auditorium: seat.auditorium.clone(),
             seat: seat.seat_label(),
@@ -283,15 +207,15 @@ impl PrintContext<'_> {
             medical_worker: self.name_of(&e.medical_worker_id),
             head: self.head(),
             registration: self.registration_of(&e.participant_id),
-            first_sheet: self.form_sheet(&form_holder(form, &e.participant_id)),
-        }
+            first_sheet: self.first_sheet(&form_holder(form, Some(&e.participant_id)))?,
+        })
     }
 
-    fn identity_act_input(&self, c: &IdentityConfirmation) -> IdentityActInput {
+    fn identity_act_input(&self, c: &IdentityConfirmation) -> Result<IdentityActInput, PrintingError> {
         let seat = self.seats.iter().find(|s| s.participant_id == c.participant_id);
         let participant = self.plan.participants.iter().find(|p| p.participant_id == c.participant_id);
         let school = participant.filter(|p| !p.school_code.is_empty()).map(|p| format!("{} — {}", p.school_code, p.school_name)).unwrap_or_default();
-        IdentityActInput {
+        Ok(IdentityActInput {
             exam: exam_header(self.plan, self.exam, self.ppe_code),
             auditorium: seat.map(|s| s.auditorium.clone()).unwrap_or_default(),
             seat: seat.map(SeatAssignment::seat_label).unwrap_or_default(),
@@ -303,63 +227,43 @@ impl PrintContext<'_> {
             at: local_time(self.exam, &c.at),
             gek_member: self.name_of(&c.gek_worker_id),
             head: self.head(),
-            first_sheet: self.form_sheet(&form_holder("ППЭ-20", &c.participant_id)),
-        }
+            first_sheet: self.first_sheet(&form_holder("ППЭ-20", Some(&c.participant_id)))?,
+        })
     }
 
     /// The acts about one participant (ППЭ-21 removal, ППЭ-22 early finish, ППЭ-20 identity)
     /// from the day: all of them, or one participant's, or one auditorium's, each with the
-    /// sheet numbers it took when they were reserved. File names carry the participant id.
-    pub fn participant_acts(
-        &self,
-        participant: Option<&str>,
-        auditorium: Option<&str>,
-    ) -> Result<Vec<(PrintDocument, Option<PrintedStatement>)>, PrintingError> {
+    /// sheet numbers its pages took ([`act_needs`] reserves them). File names carry the
+    /// participant id.
+    pub fn event_acts(&self, participant: Option<&str>, auditorium: Option<&str>) -> Result<PrintSet, PrintingError> {
         let chosen = |p: &str, room: Option<&str>| participant.is_none_or(|x| x == p) && auditorium.is_none_or(|a| room == Some(a));
-        let mut docs = Vec::new();
+        let mut set = PrintSet::default();
         for e in &self.day.events {
-            if !matches!(e.kind, EventKind::Removed | EventKind::FinishedEarly) {
-                continue;
-            }
+            let Some(form) = act_form(e.kind) else { continue };
             let Some(seat) = self.seats.iter().find(|s| s.participant_id == e.participant_id) else { continue };
             if !chosen(&e.participant_id, Some(&seat.auditorium)) {
                 continue;
             }
-            let (form, file) = if e.kind == EventKind::Removed { ("ППЭ-21", "ppe-21") } else { ("ППЭ-22", "ppe-22") };
-            let input = self.event_act_input(e, seat, form);
+            let input = self.event_act_input(e, seat, form)?;
             let doc = if e.kind == EventKind::Removed { removal_act_pdf(&input, self.key)? } else { early_finish_act_pdf(&input, self.key)? };
-            docs.push(self.act(doc, form, &e.participant_id, format!("{file}-{}.pdf", e.participant_id))?);
+            let file = format!("{}-{}.pdf", form.to_lowercase().replace("ппэ", "ppe"), e.participant_id);
+            self.add_form(&mut set, &form_holder(form, Some(&e.participant_id)), doc, file, Some(&e.participant_id))?;
         }
         for c in &self.day.identities {
             let room = self.seats.iter().find(|s| s.participant_id == c.participant_id).map(|s| s.auditorium.as_str());
             if !chosen(&c.participant_id, room) {
                 continue;
             }
-            let doc = identity_act_pdf(&self.identity_act_input(c), self.key)?;
-            docs.push(self.act(doc, "ППЭ-20", &c.participant_id, format!("ppe-20-{}.pdf", c.participant_id))?);
+            let doc = identity_act_pdf(&self.identity_act_input(c)?, self.key)?;
+            self.add_form(
+                &mut set,
+                &form_holder("ППЭ-20", Some(&c.participant_id)),
+                doc,
+                format!("ppe-20-{}.pdf", c.participant_id),
+                Some(&c.participant_id),
+            )?;
         }
-        Ok(docs)
-    }
-
-    fn act(
-        &self,
-        mut doc: PrintDocument,
-        form: &str,
-        participant: &str,
-        file_name: String,
-    ) -> Result<(PrintDocument, Option<PrintedStatement>), PrintingError> {
-        let holder = form_holder(form, participant);
-        if self.numbers.contains_key(&holder) {
-            let (doc, printed) = self.coded(doc, &holder, file_name)?;
-            return Ok((doc, Some(printed)));
-        }
-        doc.file_name = file_name;
-        Ok((doc, None))
-    }
-
-    /// The acts' documents only (see [`Self::participant_acts`]).
-    pub fn event_acts(&self, participant: Option<&str>, auditorium: Option<&str>) -> Result<Vec<PrintDocument>, PrintingError> {
-        Ok(self.participant_acts(participant, auditorium)?.into_iter().map(|(doc, _)| doc).collect())
+        Ok(set)
     }
 }
 
@@ -368,45 +272,47 @@ mod tests {
     use super::*;
     use crate::demo::print_fixtures::{demo_day, demo_numbers, demo_seating};
 
-    fn day_parts() -> (Plan, Exam, Vec<SeatAssignment>, DayRecord) {
+    fn day_parts() -> (Plan, Exam, Vec<SeatAssignment>, DayRecord, HashMap<String, Vec<u32>>) {
         let plan = crate::demo::generate::generate_region(&crate::demo::generate::RegionParams { points: 1, participants: 14, ..Default::default() });
         let exam = plan.exams.iter().find(|e| e.exam_id == "ege-02").cloned().unwrap();
         let ppe_code = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).map(|r| r.ppe_code.clone()).unwrap();
         let seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
         let numbers = demo_numbers(&sheet_needs(&kit_of(&exam).unwrap(), &seats, PrintWhat::All, None));
         let day = demo_day(&plan, &exam, &seats, &numbers);
-        (plan, exam, seats, day)
+        (plan, exam, seats, day, numbers)
     }
 
     #[test]
     fn each_room_holds_its_forms_numbers_by_what_is_printed() {
-        let (_, _, seats, _) = day_parts();
+        let (_, exam, seats, _, _) = day_parts();
         let room = seats[0].auditorium.clone();
-        let holders = |what| room_form_needs(&seats, what, Some(&room)).into_iter().map(|(h, k)| (h, k.len())).collect::<Vec<_>>();
+        let kit = kit_of(&exam).unwrap();
+        let holders = |what| {
+            sheet_needs(&kit, &seats, what, Some(&room))
+                .into_iter()
+                .filter(|(h, _)| h.starts_with("form:"))
+                .map(|(h, k)| (h, k.len()))
+                .collect::<Vec<_>>()
+        };
         let n = seats.iter().filter(|s| s.auditorium == room).count();
-        assert_eq!(
-            holders(PrintWhat::Seating),
-            [(format!("form:ППЭ-05-01:{room}"), 2 * forms::auditorium_list_copy_budget(n) as usize)],
-            "two copies"
-        );
+        assert_eq!(holders(PrintWhat::Seating), [(format!("form:ППЭ-05-01:{room}"), 2 * auditorium_list_copy_budget(n) as usize)], "two copies");
         let statements: Vec<String> = holders(PrintWhat::Statements).into_iter().map(|(h, _)| h).collect();
-        assert_eq!(statements, ["ППЭ-05-02", "ППЭ-12-02", "ППЭ-11"].map(|f| form_holder(f, &room)));
+        assert_eq!(statements, ["ППЭ-05-02", "ППЭ-12-02", "ППЭ-11", "ППЭ-12-04-МАШ"].map(|f| form_holder(f, Some(&room))));
         assert!(holders(PrintWhat::Sheets).is_empty(), "kits alone hold no form numbers");
     }
 
     #[test]
     fn acts_are_held_per_participant_for_the_days_removals_early_finishes_and_identities() {
-        let (_, exam, seats, mut day) = day_parts();
-        let forms_of = |day: &DayRecord, what, room: Option<&str>, who: Option<&str>| {
-            act_needs(day, &seats, what, room, who).into_iter().map(|(h, _)| h).collect::<Vec<_>>()
+        let (_, exam, seats, mut day, _) = day_parts();
+        let forms_of = |day: &DayRecord, room: Option<&str>, who: Option<&str>| {
+            act_needs(day, &seats, room, who).into_iter().map(|(h, _)| h).collect::<Vec<_>>()
         };
         // demo_day: seat 0 finished early, seat 1 was removed.
         let (early, removed) = (&seats[0].participant_id, &seats[1].participant_id);
-        assert_eq!(forms_of(&day, PrintWhat::All, None, None), [form_holder("ППЭ-22", early), form_holder("ППЭ-21", removed)]);
-        assert_eq!(forms_of(&day, PrintWhat::Statements, None, Some(removed)), [form_holder("ППЭ-21", removed)]);
-        assert!(forms_of(&day, PrintWhat::Seating, None, None).is_empty(), "acts print with the statements");
+        assert_eq!(forms_of(&day, None, None), [form_holder("ППЭ-22", Some(early)), form_holder("ППЭ-21", Some(removed))]);
+        assert_eq!(forms_of(&day, None, Some(removed)), [form_holder("ППЭ-21", Some(removed))]);
         let elsewhere = format!("{}-9", seats[0].auditorium);
-        assert!(forms_of(&day, PrintWhat::All, Some(&elsewhere), None).is_empty(), "another room's acts are not this room's");
+        assert!(forms_of(&day, Some(&elsewhere), None).is_empty(), "another room's acts are not this room's");
         day.identities.push(IdentityConfirmation {
             exam_id: exam.exam_id.clone(),
             ppe_code: seats[5].ppe_code.clone(),
@@ -417,13 +323,12 @@ mod tests {
             at: "2027-05-27T02:50:00Z".into(),
             actor: "organizer".into(),
         });
-        assert_eq!(forms_of(&day, PrintWhat::All, None, Some(&seats[5].participant_id)), [form_holder("ППЭ-20", &seats[5].participant_id)]);
+        assert_eq!(forms_of(&day, None, Some(&seats[5].participant_id)), [form_holder("ППЭ-20", Some(&seats[5].participant_id))]);
     }
 
     #[test]
     fn the_envelope_counts_sheets_by_kind_spoiled_and_unused_kits() {
-        let (plan, exam, seats, day) = day_parts();
-        let numbers = HashMap::new();
+        let (plan, exam, seats, day, numbers) = day_parts();
         let key = crate::sheet_code::sheet_key(b"k");
         let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &seats[0].ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
         let c = context.envelope_cover(&seats[0].auditorium).unwrap().counts;
