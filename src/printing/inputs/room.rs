@@ -7,7 +7,80 @@
 use super::*;
 use crate::attendance::identity::IdentityConfirmation;
 
+/// The acts of the day's events (ППЭ-21 removal, ППЭ-22 early finish) and identity
+/// confirmations (ППЭ-20), one copy per participant: all, one auditorium's, or one participant's.
+pub fn act_needs(day: &DayRecord, seats: &[SeatAssignment], auditorium: Option<&str>, participant: Option<&str>) -> Vec<(String, Vec<SheetKind>)> {
+    let mut needs = Vec::new();
+    for e in &day.events {
+        let Some(form) = act_form(e.kind) else { continue };
+        let Some(seat) = seats.iter().find(|s| s.participant_id == e.participant_id) else { continue };
+        if auditorium.is_some_and(|a| a != seat.auditorium) || participant.is_some_and(|p| p != e.participant_id) {
+            continue;
+        }
+        let need = form_need(form, Some(&e.participant_id), SHORT_FORM_PAGES);
+        if !needs.contains(&need) {
+            needs.push(need);
+        }
+    }
+    for c in &day.identities {
+        let room = seats.iter().find(|s| s.participant_id == c.participant_id).map(|s| s.auditorium.as_str());
+        if auditorium.is_some_and(|a| room != Some(a)) || participant.is_some_and(|p| p != c.participant_id) {
+            continue;
+        }
+        needs.push(form_need("ППЭ-20", Some(&c.participant_id), SHORT_FORM_PAGES));
+    }
+    needs
+}
+
+/// The act an event is recorded on, if any.
+pub(super) fn act_form(kind: EventKind) -> Option<&'static str> {
+    match kind {
+        EventKind::Removed => Some("ППЭ-21"),
+        EventKind::FinishedEarly => Some("ППЭ-22"),
+        _ => None,
+    }
+}
+
+/// `ЧЧ:ММ` at the exam point for an RFC 3339 instant (the forms are read by people there).
+pub fn local_time(exam: &Exam, at: &str) -> String {
+    let offset = chrono::FixedOffset::east_opt(exam.utc_offset_min * 60);
+    match (chrono::DateTime::parse_from_rfc3339(at), offset) {
+        (Ok(t), Some(offset)) => t.with_timezone(&offset).format("%H:%M").to_string(),
+        _ => at.to_string(),
+    }
+}
+
+pub(super) fn worker_name(plan: &Plan, worker_id: &str) -> String {
+    plan.workers.iter().find(|w| w.worker_id == worker_id).map(|w| w.full_name()).unwrap_or_else(|| worker_id.to_string())
+}
+
 impl PrintContext<'_> {
+    /// Each participant's kit of an auditorium: the sheets, the variant, and the БР's subject,
+    /// school and class from the plan.
+    pub fn kits(&self, auditorium: &str) -> Result<Vec<KitInput>, PrintingError> {
+        let header = exam_header(self.plan, self.exam, self.ppe_code);
+        let kit = self.kit()?;
+        self.seats
+            .iter()
+            .filter(|s| s.auditorium == auditorium)
+            .map(|s| {
+                let numbers = self.numbers_of(&s.participant_id)?;
+                let who = self.plan.participants.iter().find(|p| p.participant_id == s.participant_id);
+                Ok(KitInput {
+                    exam: header.clone(),
+                    auditorium: s.auditorium.clone(),
+                    seat_label: s.seat_label(),
+                    participant: self.person(&s.participant_id),
+                    sheets: kit.sheets().iter().zip(numbers).map(|(k, n)| self.sheet(*k, *n)).collect(),
+                    variant: self.day.variants.get(&s.participant_id).copied(),
+                    subject_code: self.exam.subject_code.clone(),
+                    school_code: who.map(|p| p.school_code.clone()).unwrap_or_default(),
+                    class: who.map(|p| p.class.clone()).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
     /// The head of the exam point on the exam's date, by the plan (empty when none is assigned).
     fn head(&self) -> String {
         self.plan.workers_with_role_at(self.ppe_code, &self.exam.date, WorkerRole::Head).first().map(|w| w.full_name()).unwrap_or_default()
