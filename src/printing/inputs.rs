@@ -252,7 +252,6 @@ impl PrintContext<'_> {
                 doc.file_name = format!("kits-{a}.pdf");
                 set.documents.push(doc);
             }
-            // The auditorium's own forms: ППЭ-05-01; ППЭ-05-02, ППЭ-12-02, ППЭ-11 (`inputs/room.rs`).
             self.room_forms(&mut set, a, what)?;
             if statements {
                 let holder = form_holder("ППЭ-12-04-МАШ", Some(a));
