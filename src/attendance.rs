@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod expected;
+pub mod identity;
 pub mod ops;
 pub mod store;
 

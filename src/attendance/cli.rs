@@ -1,4 +1,5 @@
-//! `ppe edge attendance`: issue kits, record attendance and events, list the auditorium state.
+//! `ppe edge attendance`: issue kits, record attendance and events and identity confirmations
+//! (ППЭ-20), list the auditorium state.
 
 use std::path::Path;
 
@@ -9,13 +10,14 @@ use super::{ops, EventKind, ExamEvent};
 use crate::context::EdgeContext;
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("what").args(["event", "escort"])))]
 pub struct AttendanceArgs {
     #[arg(long)]
     pub exam: String,
     /// Issue individual kits (sheet numbers) to every seated participant without one.
     #[arg(long)]
     pub issue_kits: bool,
-    #[arg(long, requires = "event")]
+    #[arg(long, requires = "what")]
     pub participant: Option<String>,
     /// present, absent, late, removed, finished_early, left, returned, kit_replaced
     #[arg(long, value_parser = parse_event)]
@@ -29,6 +31,13 @@ pub struct AttendanceArgs {
     /// Worker id of the medical worker (early finish for health reasons).
     #[arg(long, default_value = "")]
     pub medical: String,
+    /// The participant came without an identity document: the escort's full name (ППЭ-20);
+    /// needs --escort-document and --gek.
+    #[arg(long, requires_all = ["participant", "escort_document", "gek"], conflicts_with = "event")]
+    pub escort: Option<String>,
+    /// The escort's identity document (kind, series, number).
+    #[arg(long, requires = "escort")]
+    pub escort_document: Option<String>,
     /// When it happened (RFC 3339); default now.
     #[arg(long)]
     pub at: Option<String>,
@@ -48,6 +57,23 @@ pub fn attendance(config: &Path, args: AttendanceArgs) -> anyhow::Result<()> {
     if args.issue_kits {
         let issued = ops::issue_kits(&mut conn, &now, &args.actor, &args.exam, &ppe_code)?;
         println!("выдано бланков: {}", issued.len());
+    }
+    if let (Some(participant_id), Some(escort_name)) = (&args.participant, &args.escort) {
+        let confirmation = super::identity::IdentityConfirmation {
+            exam_id: args.exam.clone(),
+            ppe_code: ppe_code.clone(),
+            participant_id: participant_id.clone(),
+            escort_name: escort_name.clone(),
+            escort_document: args.escort_document.clone().unwrap_or_default(),
+            gek_worker_id: args.gek.clone(),
+            at: args.at.clone().unwrap_or_else(|| now.clone()),
+            actor: args.actor.clone(),
+        };
+        super::identity::ops::confirm_identity(&mut conn, &now, &confirmation).context("личность не подтверждена")?;
+        println!(
+            "личность участника {participant_id} подтверждена сопровождающим; акт ППЭ-20: ppe edge print --exam {} --act-for {participant_id}",
+            args.exam
+        );
     }
     if let (Some(participant_id), Some(kind)) = (args.participant, args.event) {
         let event = ExamEvent {

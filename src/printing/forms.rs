@@ -13,6 +13,10 @@ use crate::sheet_code::{SheetId, SheetKind};
 mod appeal_forms;
 mod lists;
 pub mod machine;
+mod acts;
+mod corrections;
+mod envelope;
+mod protocol;
 mod readiness;
 mod point_lists;
 mod point_reports;
@@ -23,6 +27,10 @@ mod statements;
 pub use appeal_forms::*;
 pub use lists::*;
 pub use machine::{absence_log_pdf, absence_log_record, observation_act_pdf, observation_act_record, AbsenceLogInput, AbsenceRow, ObservationActInput, ObserverOnForm};
+pub use acts::*;
+pub use corrections::*;
+pub use envelope::*;
+pub use protocol::*;
 pub use readiness::*;
 pub use point_lists::*;
 pub use point_reports::*;
@@ -77,6 +85,15 @@ pub struct KitInput {
     /// The participant's КИМ variant: in every sheet's code and in the БР's «Вариант» field
     /// (`None` before the package came: written in by hand).
     pub variant: Option<u16>,
+    /// The exam's subject code (ФИС ГИА), printed on the БР beside the subject's name.
+    #[serde(default)]
+    pub subject_code: String,
+    /// The participant's school (ОО) code and class, from the plan (empty for graduates of
+    /// past years).
+    #[serde(default)]
+    pub school_code: String,
+    #[serde(default)]
+    pub class: String,
 }
 
 const LEFT: f32 = 18.0;
@@ -107,15 +124,46 @@ fn field(page: &mut Page, x: f32, top: f32, width: f32, label: &str, value: &str
     page.text_in(x + 1.5, top + 6.8, width - 3.0, 10.0, true, Align::Left, value)
 }
 
+const WIDTH: f32 = PAGE_WIDTH_MM - 2.0 * LEFT;
+const VALUE_SIZE: f32 = 10.0;
+
+/// A labelled box with its value wrapped to the box (it grows); returns the `top` below it.
+fn wrapped_field(page: &mut Page, x: f32, top: f32, width: f32, label: &str, value: &str) -> Result<f32, PrintingError> {
+    page.text(x, top, 7.0, false, label)?;
+    let lines = super::pdf::wrap_lines(value, width - 3.0, VALUE_SIZE, true).len().max(1);
+    let height = (lines as f32 * super::pdf::leading_mm(VALUE_SIZE) + 3.2).max(7.5);
+    page.frame(x, top + 1.5, width, height, 0.6);
+    page.wrapped(x + 1.5, top + 6.3, width - 3.0, VALUE_SIZE, true, Align::Left, value)?;
+    Ok(top + 1.5 + height + 4.5)
+}
+
+/// A row of labelled boxes sharing the width; returns the `top` below the tallest.
+fn field_row(page: &mut Page, top: f32, fields: &[(f32, &str, &str)]) -> Result<f32, PrintingError> {
+    let total: f32 = fields.iter().map(|f| f.0).sum();
+    let gap = 3.0;
+    let scale = (WIDTH - gap * (fields.len() as f32 - 1.0)) / total;
+    let mut x = LEFT;
+    let mut bottom = top;
+    for (share, label, value) in fields {
+        let w = share * scale;
+        bottom = bottom.max(wrapped_field(page, x, top, w, label, value)?);
+        x += w + gap;
+    }
+    Ok(bottom)
+}
+
 /// A row of character boxes prefilled with `value` (as the scanning station reads them).
 fn char_boxes(page: &mut Page, x: f32, top: f32, count: usize, label: &str, value: &str) -> Result<(), PrintingError> {
     page.text(x, top, 7.0, false, label)?;
     let chars: Vec<char> = value.to_uppercase().chars().collect();
+    // A value longer than the row gets narrower cells, never a cut name.
+    let count = count.max(chars.len());
+    let pitch = (WIDTH / count as f32).min(5.5);
     for i in 0..count {
-        let bx = x + i as f32 * 5.5;
-        page.frame(bx, top + 1.5, 5.0, 6.5, 0.5);
+        let bx = x + i as f32 * pitch;
+        page.frame(bx, top + 1.5, pitch - 0.5, 6.5, 0.5);
         if let Some(c) = chars.get(i) {
-            page.text_in(bx, top + 6.5, 5.0, 10.0, false, Align::Center, &c.to_string())?;
+            page.text_in(bx, top + 6.5, pitch - 0.5, if pitch < 5.5 { 9.0 } else { 10.0 }, false, Align::Center, &c.to_string())?;
         }
     }
     Ok(())
@@ -124,7 +172,7 @@ fn char_boxes(page: &mut Page, x: f32, top: f32, count: usize, label: &str, valu
 fn kit_header(page: &mut Page, kit: &KitInput, title: &str, id: &SheetId, key: &hmac::Key) -> Result<f32, PrintingError> {
     machine_marks_with_variant(page, id, kit.variant, key)?;
     page.text(LEFT, 22.0, 14.0, true, title)?;
-    page.text_in(LEFT, 29.0, CODE_X - LEFT - 4.0, 9.0, false, Align::Left, &kit.exam.line())?;
+    page.wrapped(LEFT, 28.5, CODE_X - LEFT - 4.0, 8.0, false, Align::Left, &kit.exam.line())?;
     field(page, LEFT, 36.0, 30.0, "Код ППЭ", &kit.exam.ppe_code)?;
     field(page, LEFT + 34.0, 36.0, 30.0, "Аудитория", &kit.auditorium)?;
     field(page, LEFT + 68.0, 36.0, 20.0, "Место", &kit.seat_label)?;
@@ -142,9 +190,18 @@ fn registration_page(doc: &Document, kit: &KitInput, id: &SheetId, key: &hmac::K
         char_boxes(&mut page, LEFT, top, 30, label, value)?;
         top += 12.0;
     }
-    field(&mut page, LEFT, top, 100.0, "Документ, удостоверяющий личность", &p.document)?;
-    field(&mut page, LEFT + 104.0, top, 30.0, "Вариант", &kit.variant.map(|v| v.to_string()).unwrap_or_default())?;
-    top += 16.0;
+    let variant = kit.variant.map(|v| v.to_string()).unwrap_or_default();
+    top = field_row(
+        &mut page,
+        top,
+        &[(22.0, "Код предмета", &kit.subject_code), (100.0, "Название предмета", &kit.exam.subject_name), (24.0, "Вариант", &variant)],
+    )?;
+    top = field_row(
+        &mut page,
+        top,
+        &[(28.0, "Код ОО", &kit.school_code), (18.0, "Класс", &kit.class), (100.0, "Документ, удостоверяющий личность", &p.document)],
+    )?;
+    top += 2.0;
     top = page.paragraph(
         LEFT,
         top,

@@ -61,11 +61,14 @@ pub fn sheet_needs(kit: &Kit, seats: &[SeatAssignment], what: PrintWhat, auditor
     let statements = matches!(what, PrintWhat::Statements | PrintWhat::All);
     for a in rooms.iter().filter(|a| chosen(a)) {
         if seating {
-            needs.push(form_need("ППЭ-05-01", Some(a), form_sheet_budget(seated(a) + 1)));
+            // Two copies, each numbered on its own (the second from the first + one copy's budget).
+            needs.push(form_need("ППЭ-05-01", Some(a), 2 * auditorium_list_copy_budget(seated(a)) as usize));
         }
         if statements {
             // A replaced kit adds three lines under the protocol's table.
             needs.push(form_need("ППЭ-05-02", Some(a), form_sheet_budget(seated(a) * 2)));
+            needs.push(form_need("ППЭ-12-02", Some(a), form_sheet_budget(CORRECTION_BLANK_ROWS)));
+            needs.push(form_need("ППЭ-11", Some(a), SHORT_FORM_PAGES));
             needs.push(form_need("ППЭ-12-04-МАШ", Some(a), form_sheet_budget(ABSENCE_LOG_ROWS.max(seated(a)))));
         }
     }
@@ -78,33 +81,6 @@ pub fn sheet_needs(kit: &Kit, seats: &[SeatAssignment], what: PrintWhat, auditor
     }
     needs.extend(point::point_form_needs(seats, what));
     needs
-}
-
-/// The acts of the day's events (ППЭ-21 removal, ППЭ-22 early finish), one copy per
-/// participant: all, one auditorium's, or one participant's.
-pub fn act_needs(day: &DayRecord, seats: &[SeatAssignment], auditorium: Option<&str>, participant: Option<&str>) -> Vec<(String, Vec<SheetKind>)> {
-    let mut needs = Vec::new();
-    for e in &day.events {
-        let Some(form) = act_form(e.kind) else { continue };
-        let Some(seat) = seats.iter().find(|s| s.participant_id == e.participant_id) else { continue };
-        if auditorium.is_some_and(|a| a != seat.auditorium) || participant.is_some_and(|p| p != e.participant_id) {
-            continue;
-        }
-        let need = form_need(form, Some(&e.participant_id), SHORT_FORM_PAGES);
-        if !needs.contains(&need) {
-            needs.push(need);
-        }
-    }
-    needs
-}
-
-/// The act an event is recorded on, if any.
-fn act_form(kind: EventKind) -> Option<&'static str> {
-    match kind {
-        EventKind::Removed => Some("ППЭ-21"),
-        EventKind::FinishedEarly => Some("ППЭ-22"),
-        _ => None,
-    }
 }
 
 fn auditoriums_of(seats: &[SeatAssignment]) -> Vec<String> {
@@ -161,6 +137,8 @@ pub struct DayRecord {
     pub materials: Option<MaterialsReceived>,
     /// The queues and expert's protocols of an oral exam (empty for a written one).
     pub oral: OralDay,
+    /// Participants without an identity document identified by their escort (ППЭ-20).
+    pub identities: Vec<crate::attendance::identity::IdentityConfirmation>,
 }
 
 impl DayRecord {
@@ -221,19 +199,6 @@ pub fn statement_records(
     PrintContext { plan, exam, ppe_code, seats, numbers, key: &key, day }.records(None)
 }
 
-/// `ЧЧ:ММ` at the exam point for an RFC 3339 instant (the forms are read by people there).
-pub fn local_time(exam: &Exam, at: &str) -> String {
-    let offset = chrono::FixedOffset::east_opt(exam.utc_offset_min * 60);
-    match (chrono::DateTime::parse_from_rfc3339(at), offset) {
-        (Ok(t), Some(offset)) => t.with_timezone(&offset).format("%H:%M").to_string(),
-        _ => at.to_string(),
-    }
-}
-
-fn worker_name(plan: &Plan, worker_id: &str) -> String {
-    plan.workers.iter().find(|w| w.worker_id == worker_id).map(|w| w.full_name()).unwrap_or_else(|| worker_id.to_string())
-}
-
 impl PrintContext<'_> {
     fn sheet(&self, kind: SheetKind, number: u32) -> SheetId {
         SheetId { exam_id: self.exam.exam_id.clone(), ppe_code: self.ppe_code.to_string(), kind, number }
@@ -267,26 +232,6 @@ impl PrintContext<'_> {
         }
     }
 
-    pub fn kits(&self, auditorium: &str) -> Result<Vec<KitInput>, PrintingError> {
-        let header = exam_header(self.plan, self.exam, self.ppe_code);
-        let kit = self.kit()?;
-        self.seats
-            .iter()
-            .filter(|s| s.auditorium == auditorium)
-            .map(|s| {
-                let numbers = self.numbers_of(&s.participant_id)?;
-                Ok(KitInput {
-                    exam: header.clone(),
-                    auditorium: s.auditorium.clone(),
-                    seat_label: s.seat_label(),
-                    participant: self.person(&s.participant_id),
-                    sheets: kit.sheets().iter().zip(numbers).map(|(k, n)| self.sheet(*k, *n)).collect(),
-                    variant: self.day.variants.get(&s.participant_id).copied(),
-                })
-            })
-            .collect()
-    }
-
     pub fn build(&self, what: PrintWhat, auditorium: Option<&str>) -> Result<PrintSet, PrintingError> {
         let header = exam_header(self.plan, self.exam, self.ppe_code);
         let auditoriums: Vec<String> = auditoriums_of(self.seats).into_iter().filter(|a| auditorium.is_none_or(|x| x == a)).collect();
@@ -308,31 +253,8 @@ impl PrintContext<'_> {
                 doc.file_name = format!("kits-{a}.pdf");
                 set.documents.push(doc);
             }
-            if seating {
-                let rows = self.seats.iter().filter(|s| &s.auditorium == a).map(|s| {
-                    let p = self.person(&s.participant_id);
-                    SeatingRow { seat: s.seat_label(), name: p.full_name(), document: p.document }
-                });
-                let holder = form_holder("ППЭ-05-01", Some(a));
-                let input = AuditoriumListInput {
-                    exam: header.clone(),
-                    auditorium: a.clone(),
-                    rows: rows.collect(),
-                    first_sheet: self.first_sheet(&holder)?,
-                };
-                self.add_form(&mut set, &holder, auditorium_list_pdf(&input, self.key)?, format!("ppe-05-01-{a}.pdf"), None)?;
-            }
+            self.room_forms(&mut set, a, what)?;
             if statements {
-                let holder = form_holder("ППЭ-05-02", Some(a));
-                let protocol = AuditoriumProtocolInput {
-                    exam: header.clone(),
-                    auditorium: a.clone(),
-                    rows: self.protocol_rows(a),
-                    kit_replacements: self.kit_replacements(a),
-                    kit: kit.clone(),
-                    first_sheet: self.first_sheet(&holder)?,
-                };
-                self.add_form(&mut set, &holder, auditorium_protocol_pdf(&protocol, self.key)?, format!("ppe-05-02-{a}.pdf"), None)?;
                 let holder = form_holder("ППЭ-12-04-МАШ", Some(a));
                 let filled = self.absence_rows(a);
                 let blank = AbsenceRow {
@@ -480,69 +402,12 @@ impl PrintContext<'_> {
         self.seats.iter().filter(move |s| s.auditorium == auditorium)
     }
 
-    /// ППЭ-05-02 rows: each seated participant's attendance and sheets.
-    pub fn protocol_rows(&self, auditorium: &str) -> Vec<ProtocolRow> {
-        self.seats_in(auditorium)
-            .map(|s| {
-                let p = self.person(&s.participant_id);
-                let state = self.day.state_of(&s.participant_id);
-                let status = match state.status {
-                    Status::Unmarked => "",
-                    Status::Absent => "не явился",
-                    Status::Present | Status::Removed | Status::FinishedEarly => "явился",
-                };
-                ProtocolRow {
-                    seat: s.seat_label(),
-                    name: p.full_name(),
-                    document: p.document,
-                    status: status.into(),
-                    late_at: state.late_at.as_deref().map(|t| local_time(self.exam, t)),
-                    removed: state.status == Status::Removed,
-                    early: state.status == Status::FinishedEarly,
-                    sheets_issued: self.day.sheets_of(&s.participant_id).filter(|x| x.kind != SheetKind::Additional).count() as u32,
-                    sheets_replaced: state.kits_replaced,
-                    additional: self.additional_of(std::iter::once(s.participant_id.as_str())),
-                    variant: self.day.variants.get(&s.participant_id).map(u16::to_string).unwrap_or_default(),
-                }
-            })
-            .collect()
-    }
-
     /// Additional answer sheets (ДБО № 2) issued to these participants, or `None` where the
     /// exam's kit has no answer sheet № 2 (the forms print «—»).
     fn additional_of<'p>(&self, participants: impl Iterator<Item = &'p str>) -> Option<u32> {
         let applies = self.kit().map(|k| k.allows_additional()).unwrap_or(true);
         let count = participants.map(|p| self.day.sheets_of(p).filter(|x| x.kind == SheetKind::Additional).count() as u32).sum();
         applies.then_some(count)
-    }
-
-    /// Kit replacements in an auditorium: the k-th replacement of a participant voided kit k
-    /// and issued kit k + 1.
-    pub fn kit_replacements(&self, auditorium: &str) -> Vec<KitReplacementNote> {
-        let seated: HashMap<&str, &SeatAssignment> = self.seats_in(auditorium).map(|s| (s.participant_id.as_str(), s)).collect();
-        let mut count: HashMap<&str, u32> = HashMap::new();
-        let mut notes = Vec::new();
-        for e in self.day.events.iter().filter(|e| e.kind == EventKind::KitReplaced) {
-            let Some(seat) = seated.get(e.participant_id.as_str()) else { continue };
-            let k = count.entry(e.participant_id.as_str()).or_insert(0);
-            *k += 1;
-            let kit_numbers = |kit: u32| {
-                self.day
-                    .sheets_of(&e.participant_id)
-                    .filter(|s| s.kit == kit && s.kind != SheetKind::Additional)
-                    .map(|s| s.number)
-                    .collect::<Vec<_>>()
-            };
-            notes.push(KitReplacementNote {
-                at: local_time(self.exam, &e.at),
-                seat: seat.seat_label(),
-                name: self.person(&e.participant_id).full_name(),
-                reason: e.reason.clone(),
-                voided: kit_numbers(*k),
-                issued: kit_numbers(*k + 1),
-            });
-        }
-        notes
     }
 
     /// ППЭ-12-04-МАШ rows: every leave with its return, in the order they happened.
@@ -609,40 +474,6 @@ impl PrintContext<'_> {
             .collect()
     }
 
-    /// The acts of removal (ППЭ-21) and early finish (ППЭ-22) from the events: all of them,
-    /// or one participant's, or one auditorium's, each with the sheet numbers its pages took
-    /// ([`act_needs`] reserves them). File names carry the participant id.
-    pub fn event_acts(&self, participant: Option<&str>, auditorium: Option<&str>) -> Result<PrintSet, PrintingError> {
-        let header = exam_header(self.plan, self.exam, self.ppe_code);
-        let mut set = PrintSet::default();
-        for e in &self.day.events {
-            let Some(form) = act_form(e.kind) else { continue };
-            if participant.is_some_and(|p| p != e.participant_id) {
-                continue;
-            }
-            let Some(seat) = self.seats.iter().find(|s| s.participant_id == e.participant_id) else { continue };
-            if auditorium.is_some_and(|a| a != seat.auditorium) {
-                continue;
-            }
-            let holder = form_holder(form, Some(&e.participant_id));
-            let input = EventActInput {
-                exam: header.clone(),
-                auditorium: seat.auditorium.clone(),
-                seat: seat.seat_label(),
-                participant: self.person(&e.participant_id),
-                at: local_time(self.exam, &e.at),
-                reason: e.reason.clone(),
-                kit_sheets: self.day.sheets_of(&e.participant_id).filter(|s| !s.voided).map(|s| format!("{:07}", s.number)).collect(),
-                gek_member: if e.gek_worker_id.is_empty() { String::new() } else { worker_name(self.plan, &e.gek_worker_id) },
-                first_sheet: self.first_sheet(&holder)?,
-            };
-            let doc = if e.kind == EventKind::Removed { removal_act_pdf(&input, self.key)? } else { early_finish_act_pdf(&input, self.key)? };
-            let file = format!("{}-{}.pdf", form.to_lowercase().replace("ппэ", "ppe"), e.participant_id);
-            self.add_form(&mut set, &holder, doc, file, Some(&e.participant_id))?;
-        }
-        Ok(set)
-    }
-
     /// The public observers of the point on the day, each prefilled on an act of their own.
     fn observers(&self) -> Vec<ObserverOnForm> {
         super::observers::observers_on(self.plan, self.ppe_code, &self.exam.date)
@@ -654,6 +485,10 @@ impl PrintContext<'_> {
 
 mod point;
 pub use point::*;
+
+mod room;
+use room::worker_name;
+pub use room::{act_needs, local_time};
 
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,7 @@ pub fn load_day(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Res
         appeals: crate::appeals::store::appeals_for_exam(conn, exam_id, ppe_code).context("load appeals")?,
         materials: materials_received(conn, exam_id)?,
         oral: super::inputs::OralDay::load(conn, exam_id, ppe_code)?,
+        identities: crate::attendance::identity::store::confirmations_for_exam(conn, exam_id, ppe_code).context("load identity confirmations")?,
     })
 }
 

@@ -160,6 +160,7 @@ mod tests {
             sheets_replaced: 1,
             additional: Some(2),
             variant: "2".into(),
+            registration: "0000042".into(),
         };
         let input = AuditoriumProtocolInput {
             exam: header(),
@@ -167,7 +168,13 @@ mod tests {
             rows: vec![row; 30],
             kit_replacements: vec![],
             kit: "БР, БО № 1, БО № 2".into(),
-            first_sheet: ppe::sheet_code::SheetId { exam_id: "ege-02".into(), ppe_code: "0101".into(), kind: ppe::sheet_code::SheetKind::Statement, number: 7 },
+            times: Default::default(),
+            first_sheet: ppe::sheet_code::SheetId {
+                exam_id: "ege-02".into(),
+                ppe_code: "0101".into(),
+                kind: ppe::sheet_code::SheetKind::Statement,
+                number: 7,
+            },
         };
         let key = ppe::sheet_code::sheet_key(b"k");
         let pdf = auditorium_protocol_pdf(&input, &key).unwrap().bytes;
@@ -177,7 +184,16 @@ mod tests {
         }
         assert_whole(
             &text,
-            &[long, "Опоздал", "Удалён", "Не закончил", "Выдано бланков", "Замена комплекта", "Подпись участника", "Математика профильного уровня"],
+            &[
+                long,
+                "Опоздание (время)",
+                "Удалён",
+                "Не закончил",
+                "Выдано бланков",
+                "Замена комплекта",
+                "Подпись участника",
+                "Математика профильного уровня",
+            ],
         );
         assert!(text.contains("ППЭ-05-02 · лист 1 из "), "{text}");
         assert_signatures(&pdf, 2);

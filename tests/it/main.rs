@@ -29,3 +29,4 @@ mod scancodes;
 mod omr;
 mod readiness;
 mod oral;
+mod roomforms;

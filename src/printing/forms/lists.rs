@@ -5,36 +5,66 @@ use super::*;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SeatingRow {
     pub seat: String,
+    pub surname: String,
     pub name: String,
+    pub patronymic: String,
+    /// Series and number of the identity document.
     pub document: String,
 }
 
-/// ППЭ-05-01: who sits where in one auditorium (posted at the door, kept by the organizers).
+/// ППЭ-05-01: who sits where in one auditorium, printed in two copies (one posted at the door,
+/// one kept by the organizers), each copy with its own sheet codes.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AuditoriumListInput {
     pub exam: ExamHeader,
     pub auditorium: String,
     pub rows: Vec<SeatingRow>,
-    /// The sheet code of its first page (page `i` carries number `first + i`).
+    /// The first page's code; the second copy's pages are numbered from
+    /// `first_sheet + auditorium_list_copy_budget(rows)`.
     pub first_sheet: SheetId,
+}
+
+/// The copies of ППЭ-05-01 and what each is for.
+pub const AUDITORIUM_LIST_COPIES: [&str; 2] = ["Экземпляр № 1 — для размещения у входа в аудиторию", "Экземпляр № 2 — для организаторов в аудитории"];
+
+/// Sheet numbers one copy of ППЭ-05-01 may use (the list takes two copies of this).
+pub fn auditorium_list_copy_budget(rows: usize) -> u32 {
+    (rows / 20 + 2) as u32
 }
 
 pub fn auditorium_list_pdf(input: &AuditoriumListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-05-01")?;
-    let table = Table {
-        form: "ППЭ-05-01",
-        heading: vec![format!("Список участников экзамена в аудитории {}", input.auditorium), input.exam.line()],
-        columns: vec![
-            col("№", 10.0, Align::Right),
-            col("Место", 18.0, Align::Center),
-            col("ФИО участника", 92.0, Align::Left),
-            col("Документ", 54.0, Align::Left),
-        ],
-        rows: input.rows.iter().enumerate().map(|(i, r)| vec![(i + 1).to_string(), r.seat.clone(), r.name.clone(), r.document.clone()]).collect(),
-        footer: vec![format!("Всего в аудитории: {}", input.rows.len())],
-        signatures: vec![Signature::blank("Руководитель ППЭ")],
-        ..Default::default()
-    };
-    machine_table(&mut doc, table, &input.first_sheet, key)?;
+    let budget = auditorium_list_copy_budget(input.rows.len());
+    for (copy, purpose) in AUDITORIUM_LIST_COPIES.iter().enumerate() {
+        let mut first = input.first_sheet.clone();
+        first.number += copy as u32 * budget;
+        Table {
+            form: "ППЭ-05-01",
+            heading: vec![
+                "Список участников экзамена в аудитории ППЭ".into(),
+                input.exam.line(),
+                format!("Аудитория № {} · {purpose}", input.auditorium),
+            ],
+            columns: vec![
+                col("№ п/п", 9.0, Align::Right),
+                col("Номер места", 14.0, Align::Center),
+                col("Фамилия", 42.0, Align::Left),
+                col("Имя", 31.0, Align::Left),
+                col("Отчество", 36.0, Align::Left),
+                col("Документ\n(серия, номер)", 42.0, Align::Left),
+            ],
+            rows: input
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| vec![(i + 1).to_string(), r.seat.clone(), r.surname.clone(), r.name.clone(), r.patronymic.clone(), r.document.clone()])
+                .collect(),
+            footer: vec![format!("Всего в аудитории: {}", input.rows.len())],
+            signatures: vec![Signature::blank("Руководитель ППЭ")],
+            code: form_code(Some(&first), key),
+            ..Default::default()
+        }
+        .render(&mut doc)?;
+    }
     Ok(finish(doc, "ППЭ-05-01", &format!("ППЭ-05-01 аудитория {}", input.auditorium), Some(&input.auditorium)))
 }
