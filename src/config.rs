@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod recordings;
 mod roster;
+pub use recordings::{RecordingsConfig, DEFAULT_NAME_PATTERN};
 pub use roster::{RosterConfig, StaffMinimum};
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +60,9 @@ pub struct EdgeFileConfig {
     /// The region's numbers of the worker roster.
     #[serde(default)]
     pub roster: RosterConfig,
+    /// Audio recordings and КЕГЭ answer files: name patterns, lengths, silence, inbox.
+    #[serde(default)]
+    pub recordings: RecordingsConfig,
 }
 
 /// The box's web UI: its TLS certificate and the first start's one-time code.
@@ -505,6 +510,9 @@ impl ResolvePaths for EdgeFileConfig {
         rebase(&mut self.keys.signing_key_file, base);
         rebase(&mut self.keys.x25519_key_file, base);
         if let Some(inbox) = &mut self.scanner.inbox {
+            rebase(inbox, base);
+        }
+        if let Some(inbox) = &mut self.recordings.inbox {
             rebase(inbox, base);
         }
         for file in [&mut self.ui.tls_cert_file, &mut self.ui.tls_key_file].into_iter().flatten() {

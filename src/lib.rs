@@ -26,6 +26,7 @@ pub mod model;
 pub mod monitoring;
 pub mod plan;
 pub mod protocol;
+pub mod recordings;
 pub mod roster;
 pub mod scanning;
 pub mod retention;

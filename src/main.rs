@@ -92,6 +92,8 @@ enum EdgeCommand {
     Print(ppe::printing::cli::PrintArgs),
     /// Take in scanned pages from a SANE device or a folder.
     Scan(ppe::scanning::cli::ScanArgs),
+    /// Audio recordings and КЕГЭ answer files: import a folder, list, attach, set aside, move.
+    Recordings(ppe::recordings::cli::RecordingsArgs),
     /// Upload the signed bundle; exits 0 only with a verified, signed receipt.
     Upload(ppe::upload::cli::UploadArgs),
     /// Write the signed bundle to removable media.
@@ -141,6 +143,7 @@ fn main() -> ExitCode {
             EdgeCommand::Roster(args) => ppe::roster::cli::roster(&config, args),
             EdgeCommand::Attendance(args) => ppe::attendance::cli::attendance(&config, args),
             EdgeCommand::Scan(args) => ppe::scanning::cli::scan(&config, args),
+            EdgeCommand::Recordings(args) => ppe::recordings::cli::recordings(&config, args),
             EdgeCommand::Upload(args) => ppe::upload::cli::edge_upload(&config, args),
             EdgeCommand::Export(args) => ppe::upload::cli::edge_export(&config, args),
             EdgeCommand::Appeal(args) => ppe::appeals::cli::appeal(&config, args),

@@ -24,3 +24,4 @@ mod planchange;
 mod plandata;
 mod kits;
 mod variants;
+mod recordings;
