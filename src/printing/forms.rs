@@ -10,9 +10,11 @@ use super::pdf::{col, page_number, sheet_number_text, Align, Document, FormCode,
 use super::{PrintDocument, PrintingError};
 use crate::sheet_code::{SheetId, SheetKind};
 
+mod kege;
 mod lists;
 mod statements;
 
+pub use kege::*;
 pub use lists::*;
 pub use statements::*;
 

@@ -16,6 +16,9 @@ use crate::roster::Replacement;
 use crate::serial::{Direction, Movement};
 use crate::sheet_code::{SheetId, SheetKind};
 
+mod kege;
+pub use kege::kege_room_rows;
+
 /// Blank rows of the absence log per auditorium.
 pub const ABSENCE_LOG_ROWS: usize = 15;
 

@@ -18,8 +18,17 @@ const KEGE: &str = "ege-25";
 fn plan(n: usize) -> ppe::model::Plan {
     let mut plan = ppe::plan::read_plan_file(&crate::common::fixture("plan-sample.json")).unwrap().0;
     let base = plan.exams[0].clone();
-    let oral = ppe::model::Exam { exam_id: ORAL.into(), subject_code: "29".into(), subject_name: "Английский язык (устная часть)".into(), kit: String::new(), ..base.clone() };
-    let kege = ppe::model::Exam { exam_id: KEGE.into(), subject_code: "25".into(), subject_name: "Информатика".into(), date: "2027.05.29".into(), ..base };
+    let oral = ppe::model::Exam {
+        exam_id: ORAL.into(),
+        subject_code: "29".into(),
+        subject_name: "Английский язык (устная часть)".into(),
+        kit: String::new(),
+        ..base.clone()
+    };
+    let kege =
+        ppe::model::Exam {
+            exam_id: KEGE.into(), subject_code: "25".into(), subject_name: "Информатика".into(), date: "2027.05.29".into(), ..base
+        };
     plan.exams.extend([oral, kege]);
     let ids: Vec<String> = plan.participants.iter().take(n).map(|p| p.participant_id.clone()).collect();
     for exam in [ORAL, KEGE] {
@@ -78,7 +87,10 @@ fn run(program: &str, args: &[&str]) {
 
 /// A spoken answer: espeak-ng speaking into a WAV file (22 050 Hz mono), about 3 s.
 fn speak(to: &Path) {
-    run("espeak-ng", &["-v", "en", "-s", "150", "-w", to.to_str().unwrap(), "My favourite subject at school is history, because I like old stories."]);
+    run(
+        "espeak-ng",
+        &["-v", "en", "-s", "150", "-w", to.to_str().unwrap(), "My favourite subject at school is history, because I like old stories."],
+    );
 }
 
 fn ffmpeg(from: &Path, to: &Path, codec: &str) {
@@ -188,7 +200,10 @@ fn recordings_are_decoded_matched_or_kept_with_their_reason_and_completeness_nam
     let id_of = |i: usize, ext: &str| file_named(&rows, &format!("{PPE}_103_{}_{}.{ext}", i + 1, p[i])).file_id.clone();
     let o = recordings(&config, &["attach", &id_of(5, "wav"), "--exam", ORAL, "--participant", &p[5], "--note", "прослушано"]);
     assert!(!o.status.success() && stderr(&o).contains("нельзя принять"), "{}", stderr(&o));
-    let o = recordings(&config, &["attach", &id_of(3, "wav"), "--exam", ORAL, "--participant", &p[3], "--note", "участник молчал: подтверждено организатором"]);
+    let o = recordings(
+        &config,
+        &["attach", &id_of(3, "wav"), "--exam", ORAL, "--participant", &p[3], "--note", "участник молчал: подтверждено организатором"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let o = recordings(&config, &["attach", &id_of(4, "wav"), "--exam", ORAL, "--participant", &p[0], "--note", "не тот"]);
     assert!(!o.status.success() && stderr(&o).contains("уже есть принятый файл"), "{}", stderr(&o));
@@ -239,11 +254,21 @@ fn kege_answer_archives_match_by_workstation_and_a_moved_participant_by_the_rese
 
     let ctx = ppe::context::EdgeContext::open(&config).unwrap();
     let conn = ctx.db().unwrap();
-    let request = ppe::recordings::ops::ImportRequest { exam_id: KEGE, ppe_code: PPE, dir: &station, store_dir: box_dir.join("state/recordings"), actor: "test" };
+    let request = ppe::recordings::ops::ImportRequest {
+        exam_id: KEGE,
+        ppe_code: PPE,
+        dir: &station,
+        store_dir: box_dir.join("state/recordings"),
+        actor: "test",
+    };
     let report = ppe::recordings::ops::import_folder(&conn, &ctx.clock, &ctx.config.recordings, &request).unwrap();
     assert_eq!((report.stored, report.matched, report.to_resolve), (5, 4, 1), "{report:?}");
     let rows = files(&box_dir, KEGE);
-    assert_eq!(file_named(&rows, "kege_101_19.zip").participant_id.as_deref(), Some(p[1].as_str()), "the reserve workstation is the moved participant's");
+    assert_eq!(
+        file_named(&rows, "kege_101_19.zip").participant_id.as_deref(),
+        Some(p[1].as_str()),
+        "the reserve workstation is the moved participant's"
+    );
     assert!(rows.iter().all(|f| f.kind == "answer_file"));
     let facts: serde_json::Value = serde_json::from_str(&file_named(&rows, "kege_101_1.zip").facts).unwrap();
     assert_eq!(facts["entries"], serde_json::json!(["answers.txt", "27.py"]));
@@ -256,6 +281,81 @@ fn kege_answer_archives_match_by_workstation_and_a_moved_participant_by_the_rese
     let moves = ppe::recordings::store::moves_for_exam(&conn, KEGE).unwrap();
     assert_eq!(moves.len(), 1);
     assert_eq!((moves[0].from_workstation, moves[0].to_workstation, moves[0].reason.as_str()), (2, 19, "отказ станции № 2"));
+
+    // ППЭ-13-03-К and ППЭ-14-02-К from the day's data: the room's workstations, the move, the files.
+    let plan = ppe::plan::store::load_plan(&conn).unwrap();
+    let exam = plan.exams.iter().find(|e| e.exam_id == KEGE).unwrap();
+    let seats = ppe::seating::store::seat_assignments_for_exam(&conn, KEGE).unwrap();
+    let events = ppe::attendance::store::events_for_exam(&conn, KEGE).unwrap();
+    let status = |p: &str| ppe::attendance::state_of(events.iter().filter(|e| e.participant_id == p)).unwrap().status;
+    let reserve = |room: &str| ctx.config.recordings.reserve_for(room);
+    let rows = ppe::printing::inputs::kege_room_rows(&plan.auditoriums, &seats, &status, &moves, &rows, &reserve);
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!((r.workstations.as_str(), r.reserve_workstations.as_str()), ("1–6", "19–20"));
+    assert_eq!((r.seated, r.present, r.moved_to_reserve, r.answer_files, r.files_to_resolve), (6, 6, 1, 4, 1));
+    let header = ppe::printing::inputs::exam_header(&plan, exam, PPE);
+    let key = ppe::sheet_code::sheet_key(b"box secret");
+    let sheet =
+        |number| Some(ppe::sheet_code::SheetId { exam_id: KEGE.into(), ppe_code: PPE.into(), kind: ppe::sheet_code::SheetKind::Statement, number });
+    let summary = ppe::printing::forms::kege_summary_pdf(
+        &ppe::printing::forms::KegeSummaryInput { exam: header.clone(), rows: rows.clone(), first_sheet: sheet(900) },
+        &key,
+    )
+    .unwrap();
+    let text = crate::formcheck::text_layout(&summary.bytes);
+    crate::formcheck::assert_whole(
+        &text,
+        &[
+            "ППЭ-13-03-К",
+            "Сводная ведомость учёта участников и использования экзаменационных материалов в ППЭ (КЕГЭ)",
+            "Номера рабочих станций",
+            "Пересажены на резервную станцию",
+            "Получено файлов ответов",
+            "Информатика",
+            "1–6",
+            "19–20",
+            "Итого",
+            "лист 1 из 1",
+        ],
+    );
+    crate::formcheck::assert_signatures(&summary.bytes, 3);
+    let materials = ppe::printing::forms::KegeMaterialsRow {
+        room: r.clone(),
+        forms_issued: 6,
+        issued_at: "09:45".into(),
+        forms_returned: 6,
+        returned_at: "14:10".into(),
+    };
+    let issue = ppe::printing::forms::kege_materials_pdf(
+        &ppe::printing::forms::KegeMaterialsInput { exam: header, rows: vec![materials], first_sheet: sheet(901) },
+        &key,
+    )
+    .unwrap();
+    let text = crate::formcheck::text_layout(&issue.bytes);
+    crate::formcheck::assert_whole(
+        &text,
+        &[
+            "ППЭ-14-02-К",
+            "Ведомость выдачи и возврата экзаменационных материалов по аудиториям ППЭ (КЕГЭ)",
+            "Резервные станции",
+            "Подпись получившего организатора",
+            "09:45",
+            "14:10",
+            "19–20",
+        ],
+    );
+    crate::formcheck::assert_signatures(&issue.bytes, 2);
+    // Each form carries its sheet code: the QR code on the page reads back as this form's sheet.
+    for (doc, number) in [(&summary, 900), (&issue, 901)] {
+        let page = &crate::formcheck::render_png(&doc.bytes, 150, 0.0)[0];
+        let codes = ppe::scanning::intake::decode_codes(page);
+        let id = codes
+            .iter()
+            .find_map(|c| ppe::sheet_code::decode(c, &key).ok())
+            .unwrap_or_else(|| panic!("no sheet code of ours on {}: {codes:?}", doc.form));
+        assert_eq!((id.kind, id.number), (ppe::sheet_code::SheetKind::Statement, number), "{}", doc.form);
+    }
 }
 
 #[test]
@@ -276,7 +376,8 @@ fn the_bundle_carries_each_recording_and_our_hub_verifies_it_and_lists_it_on_the
 
     let o = ppe(&["edge", "upload", "--config", config.to_str().unwrap(), "--exam", ORAL]);
     assert!(o.status.success(), "upload: {}", stderr(&o));
-    let manifest: ppe::upload::SignedManifest = serde_json::from_slice(&std::fs::read(box_dir.join("state/bundles").join(ORAL).join("manifest.json")).unwrap()).unwrap();
+    let manifest: ppe::upload::SignedManifest =
+        serde_json::from_slice(&std::fs::read(box_dir.join("state/bundles").join(ORAL).join("manifest.json")).unwrap()).unwrap();
     let rows = files(&box_dir, ORAL);
     let listed: Vec<_> = manifest.manifest.files.iter().filter(|f| f.kind == "recording").collect();
     assert_eq!(listed.len(), 2);
@@ -287,7 +388,8 @@ fn the_bundle_carries_each_recording_and_our_hub_verifies_it_and_lists_it_on_the
         assert_eq!(hub.blob(&f.sha256).unwrap(), std::fs::read(&f.path).unwrap(), "the hub holds the recording byte for byte");
     }
     // The hub's signed receipt lists every recording with its hash and participant.
-    let receipt_file = std::fs::read_dir(box_dir.join("state/receipts")).unwrap().flatten().find(|e| !e.file_name().to_string_lossy().starts_with('.')).unwrap();
+    let receipt_file =
+        std::fs::read_dir(box_dir.join("state/receipts")).unwrap().flatten().find(|e| !e.file_name().to_string_lossy().starts_with('.')).unwrap();
     let receipt: ppe::upload::Receipt = serde_json::from_slice(&std::fs::read(receipt_file.path()).unwrap()).unwrap();
     let mut on_receipt: Vec<_> = receipt.receipt.participant_files.iter().map(|f| (f.participant_id.clone(), f.sha256.clone())).collect();
     let mut taken: Vec<_> = rows.iter().map(|f| (f.participant_id.clone().unwrap(), f.sha256.clone())).collect();
@@ -299,7 +401,13 @@ fn the_bundle_carries_each_recording_and_our_hub_verifies_it_and_lists_it_on_the
     // A bundle listing a recording the hub never received is refused, signature and all.
     let key = ppe::keys::ed25519_from_pkcs8(&std::fs::read(box_dir.join("keys/signing.pk8")).unwrap()).unwrap();
     let mut more = manifest.manifest.clone();
-    more.files.push(ppe::upload::ManifestFile { name: format!("{}.wav", "ab".repeat(32)), kind: "recording".into(), sha256: "ab".repeat(32), size: 1000, participant_id: Some(p[1].clone()) });
+    more.files.push(ppe::upload::ManifestFile {
+        name: format!("{}.wav", "ab".repeat(32)),
+        kind: "recording".into(),
+        sha256: "ab".repeat(32),
+        size: 1000,
+        participant_id: Some(p[1].clone()),
+    });
     let signed = ppe::upload::sign_manifest(more, &key);
     match ppe::upload::server::UploadCore::finalize(&hub.state, &signed, &ppe::context::BoxIdentity { ppe_code: PPE.into() }) {
         Err(ppe::upload::server::CoreError::Refused(e)) => assert_eq!(e.code(), "missing_file", "{e}"),
