@@ -60,7 +60,7 @@ pub struct EdgeFileConfig {
     /// The region's numbers of the worker roster.
     #[serde(default)]
     pub roster: RosterConfig,
-    /// Audio recordings and КЕГЭ answer files: name patterns, lengths, silence, inbox.
+    /// Audio recordings and КЕГЭ answer files: name patterns, lengths, silence, reserve workstations.
     #[serde(default)]
     pub recordings: RecordingsConfig,
 }
@@ -510,9 +510,6 @@ impl ResolvePaths for EdgeFileConfig {
         rebase(&mut self.keys.signing_key_file, base);
         rebase(&mut self.keys.x25519_key_file, base);
         if let Some(inbox) = &mut self.scanner.inbox {
-            rebase(inbox, base);
-        }
-        if let Some(inbox) = &mut self.recordings.inbox {
             rebase(inbox, base);
         }
         for file in [&mut self.ui.tls_cert_file, &mut self.ui.tls_key_file].into_iter().flatten() {

@@ -1,10 +1,9 @@
 //! `[recordings]` of `ppe.toml`: how the box takes in audio recordings of oral exams and КЕГЭ
 //! answer files (issue 18 item 4) — the stations' file name patterns, the expected length of a
-//! recording by technology, the silence threshold, the inbox and the reserve workstations of a
-//! КЕГЭ room. DOMAIN.md's values are the defaults; the rules that use them are `recordings`'.
+//! recording by technology, the silence threshold and the reserve workstations of a КЕГЭ
+//! room. DOMAIN.md's values are the defaults; the rules that use them are `recordings`'.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -32,9 +31,6 @@ pub struct RecordingsConfig {
     pub answer_extensions: Vec<String>,
     /// Largest answer archive, uncompressed, bytes (a zip bomb is refused). Default 256 MiB.
     pub answer_max_unpacked_bytes: u64,
-    /// A folder recording stations export into that the daemon takes in once files settle
-    /// (`None`: only `ppe edge recordings import DIR`).
-    pub inbox: Option<PathBuf>,
     /// Reserve workstations of every КЕГЭ room (numbered after its seats). Default 2.
     pub reserve_workstations: u16,
     /// Reserve workstations by auditorium, replacing `reserve_workstations` for that room.
@@ -52,7 +48,6 @@ impl Default for RecordingsConfig {
             silence_dbfs: -45.0,
             answer_extensions: vec!["zip".into()],
             answer_max_unpacked_bytes: 256 << 20,
-            inbox: None,
             reserve_workstations: 2,
             reserve_workstations_by_room: BTreeMap::new(),
         }
