@@ -75,7 +75,13 @@ fn a_file_is_matched_by_code_or_by_workstation_and_every_mismatch_is_named() {
 }
 
 fn file(id: &str, participant: Option<&str>, status: &str, reason: &str) -> FileState {
-    FileState { file_id: id.into(), source_name: format!("{id}.wav"), participant_id: participant.map(Into::into), status: status.into(), reason: reason.into() }
+    FileState {
+        file_id: id.into(),
+        source_name: format!("{id}.wav"),
+        participant_id: participant.map(Into::into),
+        status: status.into(),
+        reason: reason.into(),
+    }
 }
 
 #[test]
@@ -92,12 +98,15 @@ fn completeness_names_the_missing_the_broken_and_the_unmatched() {
     assert!(!c.holds());
     assert_eq!((c.expected, c.received, c.to_resolve), (4, 1, 3));
     let lines = c.lines_ru(FileKind::Recording);
-    assert_eq!(lines, [
-        "запись участника P2 не читается: поток прерван",
-        "запись участника P3: тишина: уровень -200.0 дБ ниже порога -45.0 дБ",
-        "нет записи участника P4",
-        "файл «d.wav» не сопоставлен с участником: участник с кодом P9 не зарегистрирован на этот экзамен в ППЭ",
-    ]);
+    assert_eq!(
+        lines,
+        [
+            "запись участника P2 не читается: поток прерван",
+            "запись участника P3: тишина: уровень -200.0 дБ ниже порога -45.0 дБ",
+            "нет записи участника P4",
+            "файл «d.wav» не сопоставлен с участником: участник с кодом P9 не зарегистрирован на этот экзамен в ППЭ",
+        ]
+    );
     assert_eq!(completeness(&["P4".into()], &[]).lines_ru(FileKind::AnswerFile), ["нет файла ответов участника P4"]);
 
     // Every one who sat has a good file, nothing left to resolve: it holds (a set-aside file
@@ -115,5 +124,24 @@ fn only_files_that_decode_may_be_accepted_by_a_person() {
     }
     for code in ["unreadable", "truncated", "empty_archive", "unsupported"] {
         assert!(!Defect::acceptable_by_a_person(code), "{code}");
+    }
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::super::{parse_name, NameParts};
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Any name a station makes by the default pattern reads back to the same fields (the
+        /// participant code, last, may hold the separator itself).
+        #[test]
+        fn a_name_made_by_the_pattern_reads_back(ppe in "[0-9]{4}", room in "[0-9A-Za-zА-Я]{1,5}", place in "[0-9]{1,3}|[1-9][А-Я]", code in "[A-Z0-9][A-Z0-9_]{0,11}") {
+            let name = format!("{ppe}_{room}_{place}_{code}");
+            let parts = parse_name(&name, crate::config::DEFAULT_NAME_PATTERN).unwrap();
+            prop_assert_eq!(parts, NameParts { ppe: Some(ppe), room: Some(room), place: Some(place), participant: Some(code) });
+        }
     }
 }
