@@ -274,12 +274,16 @@ pub fn kind_from_str(s: &str) -> Option<SheetKind> {
     SheetKind::ALL.into_iter().find(|k| kind_str(*k) == s)
 }
 
-/// The sheet numbers a printed machine-read statement's pages took. Scanning requires the
-/// `required` ones (ППЭ-18-МАШ exists only when an observer came).
+/// The sheet numbers a printed form's pages took (page `i` from 1 carries `numbers[i - 1]`),
+/// with the copy they belong to: the printed-forms record scanning matches pages against.
+/// Which copies completeness requires is `expected::required_forms`'s; `required` records
+/// what the table said when it was printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrintedStatement {
     pub holder: String,
     pub form: String,
+    pub auditorium: Option<String>,
+    pub participant_id: Option<String>,
     pub numbers: Vec<u32>,
     pub required: bool,
 }

@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod readiness;
 mod recordings;
 mod roster;
+pub use readiness::ReadinessConfig;
 pub use recordings::{RecordingsConfig, DEFAULT_NAME_PATTERN};
 pub use roster::{RosterConfig, StaffMinimum};
 
@@ -60,6 +62,9 @@ pub struct EdgeFileConfig {
     /// The region's numbers of the worker roster.
     #[serde(default)]
     pub roster: RosterConfig,
+    /// The technical readiness check the day before an exam.
+    #[serde(default)]
+    pub readiness: ReadinessConfig,
     /// Audio recordings and КЕГЭ answer files: name patterns, lengths, silence, reserve workstations.
     #[serde(default)]
     pub recordings: RecordingsConfig,

@@ -275,7 +275,7 @@ pub enum DistributionCallError {
 }
 
 /// The most bytes of a seed answer (or a report's acknowledgement) the box reads.
-const SEED_MAX_BYTES: u64 = 4 << 10;
+const SEED_MAX_BYTES: u64 = 64 << 10;
 
 impl HubClient {
     /// The seed of `purpose` of an exam for this exam point, as the hub signed it (the caller
@@ -288,6 +288,14 @@ impl HubClient {
     /// Reports the seating of an exam to the hub (the box is known by its certificate).
     pub async fn report_seating(&self, report: &SeatingReport) -> Result<SeatingReportAck, DistributionCallError> {
         let resp = self.http.post(self.url(&paths::seating_report(&report.exam_id))).json(report).send().await?;
+        read_distribution_answer(resp).await
+    }
+}
+
+impl HubClient {
+    /// Reports the technical readiness of an exam's stations (the day before) to the hub.
+    pub async fn report_readiness(&self, report: &crate::protocol::readiness::ReadinessReport) -> Result<crate::protocol::readiness::ReadinessAck, DistributionCallError> {
+        let resp = self.http.post(self.url(paths::READINESS)).json(report).send().await?;
         read_distribution_answer(resp).await
     }
 }

@@ -26,6 +26,7 @@ pub mod model;
 pub mod monitoring;
 pub mod plan;
 pub mod protocol;
+pub mod readiness;
 pub mod recordings;
 pub mod roster;
 pub mod scanning;

@@ -106,6 +106,8 @@ enum EdgeCommand {
     CheckConfig(ppe::check_config::CheckConfigArgs),
     /// Remove decrypted material now; personal data after retention.
     Wipe(ppe::retention::cli::WipeArgs),
+    /// Technical readiness the day before: run the checks, scan the test pages back, report.
+    Readiness(ppe::readiness::cli::ReadinessArgs),
 }
 
 
@@ -133,6 +135,7 @@ fn main() -> ExitCode {
         Command::Edge { config, command } => match command {
             EdgeCommand::Serve(args) => ppe::edge::serve::serve(&config, args),
             EdgeCommand::Prestage(args) => ppe::materials::cli::prestage(&config, args),
+            EdgeCommand::Readiness(args) => ppe::readiness::cli::readiness(&config, args),
             EdgeCommand::Pull(args) => ppe::materials::cli::pull(&config, args),
             EdgeCommand::Seat(args) if args.is_run() => {
                 ppe::distribution::cli::seat(&config, &args.exam, args.seed.as_deref(), args.max_per_room, &args.actor, args.report)

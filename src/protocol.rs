@@ -9,6 +9,7 @@ pub mod distribution;
 pub mod heartbeat;
 pub mod hub_time;
 pub mod key;
+pub mod readiness;
 pub mod tus;
 
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,10 @@ pub mod paths {
     /// `POST`: a [`super::key::GekChallengeRequest`], answered by a one-time
     /// [`super::key::GekChallenge`] the ГЭК member's proof signs.
     pub const GEK_CHALLENGE: &str = "/v1/gek/challenge";
+
+    /// `POST`: a [`super::readiness::ReadinessReport`] the day before an exam, answered by a
+    /// [`super::readiness::ReadinessAck`].
+    pub const READINESS: &str = "/v1/readiness";
 
     /// `GET {DISTRIBUTION}/{exam_id}/{purpose}`: the exam's seed for the calling exam point
     /// ([`super::distribution::SignedSeed`]); `POST {DISTRIBUTION}/{exam_id}/seating`: the

@@ -1,12 +1,12 @@
 //! Scanning after the exam: which page is which sheet, and whether everything is there.
 //!
-//! Pure rules here: a page's decoded codes → a verdict (matched to an issued sheet, or a
-//! reason a person must resolve it), and the completeness check (every present participant's
-//! every issued sheet scanned, none for absent ones, every required statement there). The
-//! scanner, the inbox folder and the disk are in `intake`; SQL in `store`; commands in `cli`.
-//!
-//! Until the attendance table lands, the issued sheets come in as [`ExpectedSheets`] (from a
-//! JSON file or the caller), so the real source can be wired without touching the rules.
+//! Pure rules here: a page's decoded codes → a verdict (matched to an issued sheet or to a
+//! printed form's copy and page, or a reason a person must resolve it), and the completeness
+//! check (every present participant's every issued sheet scanned, none for absent ones, every
+//! page of every form the exam requires there, named «ППЭ-05-02, аудитория 101, лист 2 из 2»).
+//! The scanner, the inbox folder and the disk are in `intake`; SQL in `store`; commands in
+//! `cli`. The issued sheets and printed forms come in as [`ExpectedSheets`] (attendance's
+//! record, or a JSON file a command names).
 
 pub mod cli;
 pub mod intake;
@@ -21,7 +21,7 @@ use crate::sheet_code::{self, SheetId, SheetKind};
 
 // The expected sheets are built by attendance (which issues them); scanning checks pages
 // and completeness against them.
-pub use crate::attendance::expected::{ExpectedParticipant, ExpectedSheets, IssuedSheet};
+pub use crate::attendance::expected::{ExpectedParticipant, ExpectedSheets, FormPage, IssuedSheet, PrintedForm, UnprintedForm};
 
 impl ExpectedSheets {
     /// Who was issued this sheet (statements belong to nobody).
@@ -29,10 +29,7 @@ impl ExpectedSheets {
         if kind == SheetKind::Statement && (self.required_statements.contains(&number) || self.optional_statements.contains(&number)) {
             return Some(None);
         }
-        self.participants
-            .iter()
-            .find(|p| p.sheets.iter().any(|s| s.kind == kind && s.number == number))
-            .map(|p| Some(p.participant_id.as_str()))
+        self.participants.iter().find(|p| p.sheets.iter().any(|s| s.kind == kind && s.number == number)).map(|p| Some(p.participant_id.as_str()))
     }
 }
 
@@ -66,9 +63,7 @@ impl PageStatus {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Matched, Self::Unreadable, Self::Forged, Self::OtherExam, Self::Duplicate, Self::Unexpected]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [Self::Matched, Self::Unreadable, Self::Forged, Self::OtherExam, Self::Duplicate, Self::Unexpected].into_iter().find(|x| x.as_str() == s)
     }
     /// Whether a person must look at it.
     pub fn to_resolve(self) -> bool {
@@ -93,6 +88,8 @@ pub struct PageVerdict {
     pub sheet: Option<SheetId>,
     pub participant_id: Option<String>,
     pub reason: String,
+    /// The form, copy and page «лист N из M» of a form's page, from the printed-forms record.
+    pub form: Option<FormPage>,
 }
 
 /// Decides what a page is, from the texts of the codes found on it. `already_scanned` says
@@ -117,7 +114,8 @@ pub fn classify_page(
             Err(e) => forged = forged.or(Some((text.clone(), e.to_string()))),
         }
     }
-    let verdict = |status, code_text, sheet, participant_id, reason: String| PageVerdict { status, code_text, sheet, participant_id, reason };
+    let verdict =
+        |status, code_text, sheet, participant_id, reason: String| PageVerdict { status, code_text, sheet, participant_id, reason, form: None };
     let Some((text, id)) = decoded else {
         return match forged {
             Some((text, why)) => verdict(PageStatus::Forged, Some(text), None, None, why),
@@ -138,7 +136,8 @@ pub fn classify_page(
             None => return verdict(PageStatus::Unexpected, Some(text), Some(id), None, "sheet was not issued here".into()),
         },
     };
-    verdict(PageStatus::Matched, Some(text), Some(id), owner, String::new())
+    let form = expected.filter(|_| id.kind == SheetKind::Statement).and_then(|exp| exp.form_page(id.number));
+    PageVerdict { form, ..verdict(PageStatus::Matched, Some(text), Some(id), owner, String::new()) }
 }
 
 /// One matched sheet as the completeness check sees it.
@@ -157,17 +156,26 @@ pub struct Completeness {
     /// Sheets scanned for participants marked absent.
     pub sheets_of_absent: Vec<(String, SheetKind, u32)>,
     pub missing_statements: Vec<u32>,
+    /// Copies of forms the exam requires that were never printed: «ППЭ-05-02, аудитория 101».
+    pub unprinted_forms: Vec<String>,
     /// Pages waiting for a person.
     pub to_resolve: u64,
     /// The place of each answer sheet № 2 page in its kit (sheet number → page, pages), so a
     /// missing one is named «лист 2 из 2».
     #[serde(skip)]
     pub answers2_pages: BTreeMap<u32, (usize, usize)>,
+    /// Where each missing statement number was printed: «ППЭ-05-02, аудитория 101, лист 2 из 2».
+    #[serde(skip)]
+    pub statement_places: BTreeMap<u32, String>,
 }
 
 impl Completeness {
     pub fn holds(&self) -> bool {
-        self.missing_sheets.is_empty() && self.sheets_of_absent.is_empty() && self.missing_statements.is_empty() && self.to_resolve == 0
+        self.missing_sheets.is_empty()
+            && self.sheets_of_absent.is_empty()
+            && self.missing_statements.is_empty()
+            && self.unprinted_forms.is_empty()
+            && self.to_resolve == 0
     }
 
     /// Lines for the operator (Russian), exactly what is missing.
@@ -184,7 +192,13 @@ impl Completeness {
             out.push(format!("участник {p} отмечен отсутствующим, но отсканирован {} № {n:07}", k.title_ru()));
         }
         for n in &self.missing_statements {
-            out.push(format!("нет скана машиночитаемой формы № {n:07}"));
+            match self.statement_places.get(n) {
+                Some(place) => out.push(format!("нет скана {place} (№ {n:07})")),
+                None => out.push(format!("нет скана формы № {n:07}")),
+            }
+        }
+        for place in &self.unprinted_forms {
+            out.push(format!("нет скана {place}: форма не напечатана"));
         }
         if self.to_resolve > 0 {
             out.push(format!("ждут разбора: {} стр.", self.to_resolve));
@@ -217,8 +231,12 @@ pub fn completeness(expected: &ExpectedSheets, scanned: &[ScannedSheet], to_reso
     for n in &expected.required_statements {
         if !have.contains(&(SheetKind::Statement, *n)) {
             c.missing_statements.push(*n);
+            if let Some(page) = expected.form_page(*n) {
+                c.statement_places.insert(*n, page.place_ru());
+            }
         }
     }
+    c.unprinted_forms = expected.unprinted_forms.iter().map(UnprintedForm::place_ru).collect();
     c
 }
 
@@ -253,10 +271,14 @@ mod tests {
                     present: true,
                     sheets: vec![IssuedSheet { kind: SheetKind::Registration, number: 1 }, IssuedSheet { kind: SheetKind::Answers1, number: 2 }],
                 },
-                ExpectedParticipant { participant_id: "p2".into(), present: false, sheets: vec![IssuedSheet { kind: SheetKind::Registration, number: 3 }] },
+                ExpectedParticipant {
+                    participant_id: "p2".into(),
+                    present: false,
+                    sheets: vec![IssuedSheet { kind: SheetKind::Registration, number: 3 }],
+                },
             ],
             required_statements: vec![9],
-            optional_statements: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -271,7 +293,10 @@ mod tests {
         assert_eq!(c(vec![code("oge-01", "0101", SheetKind::Answers1, 2)]).status, PageStatus::OtherExam);
         assert_eq!(c(vec![code("ege-02", "0202", SheetKind::Answers1, 2)]).status, PageStatus::OtherExam);
         assert_eq!(c(vec![code("ege-02", "0101", SheetKind::Answers1, 77)]).status, PageStatus::Unexpected);
-        let forged = sheet_code::encode(&SheetId { exam_id: "ege-02".into(), ppe_code: "0101".into(), kind: SheetKind::Answers1, number: 2 }, &sheet_code::sheet_key(b"other"));
+        let forged = sheet_code::encode(
+            &SheetId { exam_id: "ege-02".into(), ppe_code: "0101".into(), kind: SheetKind::Answers1, number: 2 },
+            &sheet_code::sheet_key(b"other"),
+        );
         assert_eq!(c(vec![forged]).status, PageStatus::Forged);
         let statement = c(vec![code("ege-02", "0101", SheetKind::Statement, 9)]);
         assert_eq!((statement.status, statement.participant_id), (PageStatus::Matched, None));
@@ -299,6 +324,43 @@ mod tests {
             ScannedSheet { kind: SheetKind::Statement, number: 9, participant_id: None },
         ];
         assert!(completeness(&exp, &full, 0).holds());
+    }
+
+    #[test]
+    fn a_form_page_is_matched_to_its_form_room_and_page_and_a_missing_one_is_named() {
+        let mut exp = expected();
+        let form = |name: &str, room: Option<&str>, numbers: &[u32]| PrintedForm {
+            form: name.into(),
+            auditorium: room.map(str::to_string),
+            participant_id: None,
+            numbers: numbers.to_vec(),
+            required: true,
+        };
+        exp.forms = vec![form("ППЭ-05-02", Some("101"), &[20, 21]), form("ППЭ-13-02-МАШ", None, &[9])];
+        exp.required_statements = vec![9, 20, 21];
+        exp.unprinted_forms = vec![UnprintedForm { form: "ППЭ-05-02".into(), auditorium: Some("102".into()) }];
+        let none = |_: &SheetId| false;
+        let v = classify_page(&[code("ege-02", "0101", SheetKind::Statement, 21)], &key(), "ege-02", "0101", Some(&exp), &none);
+        assert_eq!(v.status, PageStatus::Matched);
+        assert_eq!(v.form.as_ref().map(FormPage::place_ru).as_deref(), Some("ППЭ-05-02, аудитория 101, лист 2 из 2"));
+        let kit = classify_page(&[code("ege-02", "0101", SheetKind::Answers1, 2)], &key(), "ege-02", "0101", Some(&exp), &none);
+        assert_eq!(kit.form, None, "a kit's sheet is no form's page");
+        let scanned = |numbers: &[u32]| -> Vec<ScannedSheet> {
+            let mut all = vec![
+                ScannedSheet { kind: SheetKind::Registration, number: 1, participant_id: None },
+                ScannedSheet { kind: SheetKind::Answers1, number: 2, participant_id: None },
+            ];
+            all.extend(numbers.iter().map(|n| ScannedSheet { kind: SheetKind::Statement, number: *n, participant_id: None }));
+            all
+        };
+        let c = completeness(&exp, &scanned(&[9, 20]), 0);
+        assert_eq!(
+            c.lines_ru(),
+            ["нет скана ППЭ-05-02, аудитория 101, лист 2 из 2 (№ 0000021)", "нет скана ППЭ-05-02, аудитория 102: форма не напечатана"]
+        );
+        exp.unprinted_forms.clear();
+        assert!(completeness(&exp, &scanned(&[9, 20, 21]), 0).holds());
+        assert!(!completeness(&exp, &scanned(&[20, 21]), 0).holds(), "the summary's page is required too");
     }
 
     /// One present participant issued the exam's kit from sheet number 1, as attendance does.

@@ -28,7 +28,16 @@ pub fn issue_kits(conn: &mut Connection, now: &str, actor: &str, exam_id: &str, 
         }
         issued.extend(issue_kit(&tx, now, exam_id, ppe_code, &seat.participant_id, 1, &kit)?);
     }
-    audit::store::append(&tx, now, NewEntry { actor, action: "attendance.kits_issued", object: exam_id, details: serde_json::json!({"ppe_code": ppe_code, "kit": kit.codes(), "sheets": issued.len()}) })?;
+    audit::store::append(
+        &tx,
+        now,
+        NewEntry {
+            actor,
+            action: "attendance.kits_issued",
+            object: exam_id,
+            details: serde_json::json!({"ppe_code": ppe_code, "kit": kit.codes(), "sheets": issued.len()}),
+        },
+    )?;
     tx.commit()?;
     Ok(issued)
 }
@@ -58,11 +67,27 @@ pub fn exam_kit(conn: &Connection, exam_id: &str) -> anyhow::Result<Kit> {
 
 /// Issues one whole kit (kit number `kit_number`) to a participant with fresh sheet numbers,
 /// inside the caller's transaction.
-fn issue_kit(tx: &Connection, now: &str, exam_id: &str, ppe_code: &str, participant_id: &str, kit_number: u32, kit: &Kit) -> anyhow::Result<Vec<IssuedSheet>> {
+fn issue_kit(
+    tx: &Connection,
+    now: &str,
+    exam_id: &str,
+    ppe_code: &str,
+    participant_id: &str,
+    kit_number: u32,
+    kit: &Kit,
+) -> anyhow::Result<Vec<IssuedSheet>> {
     let mut next = store::next_sheet_number(tx, exam_id, ppe_code)?;
     let mut out = Vec::new();
     for &kind in kit.sheets() {
-        let s = IssuedSheet { exam_id: exam_id.into(), ppe_code: ppe_code.into(), kind, number: next, participant_id: Some(participant_id.into()), kit: kit_number, voided: false };
+        let s = IssuedSheet {
+            exam_id: exam_id.into(),
+            ppe_code: ppe_code.into(),
+            kind,
+            number: next,
+            participant_id: Some(participant_id.into()),
+            kit: kit_number,
+            voided: false,
+        };
         store::sheet_insert(tx, &s, now)?;
         out.push(s);
         next += 1;
@@ -97,7 +122,13 @@ fn check_signatories(conn: &Connection, event: &ExamEvent, ppe_code: &str) -> an
 }
 
 /// `worker_id` holds `role` at this exam point on `date` by the plan, or the named refusal.
-pub fn require_signatory(plan: &crate::model::Plan, ppe_code: &str, date: &str, worker_id: &str, role: crate::model::WorkerRole) -> anyhow::Result<()> {
+pub fn require_signatory(
+    plan: &crate::model::Plan,
+    ppe_code: &str,
+    date: &str,
+    worker_id: &str,
+    role: crate::model::WorkerRole,
+) -> anyhow::Result<()> {
     if plan.workers_with_role_at(ppe_code, date, role).iter().any(|w| w.worker_id == worker_id.trim()) {
         return Ok(());
     }
@@ -108,8 +139,12 @@ pub fn require_signatory(plan: &crate::model::Plan, ppe_code: &str, date: &str, 
 /// voids the old sheets and issues new numbers. Returns the new sheets, if any.
 pub fn record(conn: &mut Connection, now: &str, event: ExamEvent) -> anyhow::Result<Vec<IssuedSheet>> {
     let seats = crate::seating::store::seat_assignments_for_exam(conn, &event.exam_id)?;
-    let seat = seats.iter().find(|s| s.participant_id == event.participant_id).with_context(|| format!("участник {} не рассажен на экзамен {}", event.participant_id, event.exam_id))?;
-    let history: Vec<ExamEvent> = store::events_for_exam(conn, &event.exam_id)?.into_iter().filter(|e| e.participant_id == event.participant_id).collect();
+    let seat = seats
+        .iter()
+        .find(|s| s.participant_id == event.participant_id)
+        .with_context(|| format!("участник {} не рассажен на экзамен {}", event.participant_id, event.exam_id))?;
+    let history: Vec<ExamEvent> =
+        store::events_for_exam(conn, &event.exam_id)?.into_iter().filter(|e| e.participant_id == event.participant_id).collect();
     let state = super::state_of(&history)?;
     super::apply(&state, &event)?;
     check_signatories(conn, &event, &seat.ppe_code)?;
@@ -123,16 +158,20 @@ pub fn record(conn: &mut Connection, now: &str, event: ExamEvent) -> anyhow::Res
         // The whole kit of this exam is replaced, whatever sheet was defective.
         new_sheets = issue_kit(&tx, now, &event.exam_id, &seat.ppe_code, &event.participant_id, kit, &exam_kit(&tx, &event.exam_id)?)?;
     }
-    audit::store::append(&tx, now, NewEntry {
-        actor: &event.actor,
-        action: &format!("attendance.{}", event.kind.code()),
-        object: &event.participant_id,
-        details: serde_json::json!({
-            "exam_id": event.exam_id, "at": event.at, "reason": event.reason, "gek_worker_id": event.gek_worker_id,
-            "medical_worker_id": event.medical_worker_id,
-            "voided_sheets": voided, "new_sheets": new_sheets.iter().map(|s| s.number).collect::<Vec<_>>(),
-        }),
-    })?;
+    audit::store::append(
+        &tx,
+        now,
+        NewEntry {
+            actor: &event.actor,
+            action: &format!("attendance.{}", event.kind.code()),
+            object: &event.participant_id,
+            details: serde_json::json!({
+                "exam_id": event.exam_id, "at": event.at, "reason": event.reason, "gek_worker_id": event.gek_worker_id,
+                "medical_worker_id": event.medical_worker_id,
+                "voided_sheets": voided, "new_sheets": new_sheets.iter().map(|s| s.number).collect::<Vec<_>>(),
+            }),
+        },
+    )?;
     tx.commit()?;
     Ok(new_sheets)
 }
@@ -147,13 +186,33 @@ pub fn issue_additional(conn: &mut Connection, now: &str, actor: &str, exam_id: 
     let seat = seats.iter().find(|s| s.participant_id == participant_id).with_context(|| format!("участник {participant_id} не рассажен"))?;
     let kit = exam_kit(conn, exam_id)?;
     if !kit.allows_additional() {
-        bail!("участник {participant_id}: в комплекте экзамена {exam_id} ({}) нет бланка ответов № 2, дополнительный бланк ответов № 2 не выдаётся", kit.title_ru());
+        bail!(
+            "участник {participant_id}: в комплекте экзамена {exam_id} ({}) нет бланка ответов № 2, дополнительный бланк ответов № 2 не выдаётся",
+            kit.title_ru()
+        );
     }
     let tx = conn.transaction()?;
     let kit = store::kit_latest(&tx, exam_id, participant_id)?.max(1);
-    let s = IssuedSheet { exam_id: exam_id.into(), ppe_code: seat.ppe_code.clone(), kind: SheetKind::Additional, number: store::next_sheet_number(&tx, exam_id, &seat.ppe_code)?, participant_id: Some(participant_id.into()), kit, voided: false };
+    let s = IssuedSheet {
+        exam_id: exam_id.into(),
+        ppe_code: seat.ppe_code.clone(),
+        kind: SheetKind::Additional,
+        number: store::next_sheet_number(&tx, exam_id, &seat.ppe_code)?,
+        participant_id: Some(participant_id.into()),
+        kit,
+        voided: false,
+    };
     store::sheet_insert(&tx, &s, now)?;
-    audit::store::append(&tx, now, NewEntry { actor, action: "attendance.additional_sheet", object: participant_id, details: serde_json::json!({"exam_id": exam_id, "number": s.number}) })?;
+    audit::store::append(
+        &tx,
+        now,
+        NewEntry {
+            actor,
+            action: "attendance.additional_sheet",
+            object: participant_id,
+            details: serde_json::json!({"exam_id": exam_id, "number": s.number}),
+        },
+    )?;
     tx.commit()?;
     Ok(s)
 }
@@ -169,11 +228,34 @@ pub fn expected_sheets(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyh
             None => statements.push(s.number),
         }
     }
-    // Machine-read statements printed with codes (ППЭ-12-04-МАШ, ППЭ-13-02-МАШ) are scanned
-    // with the sheets; printing records which numbers their pages took.
-    statements.extend(store::required_statement_numbers(conn, exam_id, ppe_code)?);
+    // Every form printed with codes is scanned with the sheets; printing records which numbers
+    // its pages took, the exam's table which of them are required.
+    let mut forms = store::printed_forms(conn, exam_id, ppe_code)?;
+    let unprinted_forms = match crate::plan::store::exam_get(conn, exam_id)? {
+        Some(exam) => {
+            let mut rooms: Vec<String> = crate::seating::store::seat_assignments_for_exam(conn, exam_id)?
+                .into_iter()
+                .filter(|s| s.ppe_code == ppe_code)
+                .map(|s| s.auditorium)
+                .collect();
+            rooms.sort();
+            rooms.dedup();
+            let observer = crate::plan::store::observers_at(conn, ppe_code, &exam.date)? > 0;
+            super::expected::judge_forms(&super::expected::required_forms(&exam), &mut forms, &rooms, observer)
+        }
+        None => Vec::new(),
+    };
+    let mut optional = Vec::new();
+    for f in &forms {
+        if f.required {
+            statements.extend(&f.numbers)
+        } else {
+            optional.extend(&f.numbers)
+        }
+    }
     statements.sort_unstable();
     statements.dedup();
+    optional.sort_unstable();
     Ok(ExpectedSheets {
         exam_id: exam_id.into(),
         ppe_code: ppe_code.into(),
@@ -185,6 +267,8 @@ pub fn expected_sheets(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyh
             })
             .collect(),
         required_statements: statements,
-        optional_statements: store::optional_statement_numbers(conn, exam_id, ppe_code)?,
+        optional_statements: optional,
+        forms,
+        unprinted_forms,
     })
 }

@@ -57,6 +57,8 @@ pub struct HubServer {
     pub uploads: Arc<crate::upload::server::UploadServerState>,
     /// The seeds of seating and organizers and the boxes' seating reports (`/v1/distribution`).
     pub distribution: crate::distribution::pages::DistributionRoutes,
+    /// The boxes' readiness reports the day before (`/v1/readiness`).
+    pub readiness: crate::readiness::pages::ReadinessRoutes,
     ca_pem: Vec<u8>,
     cert_pem: Vec<u8>,
     key_pem: Vec<u8>,
@@ -68,6 +70,7 @@ impl HubServer {
         let signing_key = Arc::new(crate::keys::load_ed25519(&ctx.config.signing_key_file)?);
         Ok(Self {
             distribution: crate::distribution::pages::DistributionRoutes::from_context(ctx, signing_key.clone())?,
+            readiness: crate::readiness::pages::ReadinessRoutes { ctx: ctx.clone() },
             state: HubState {
                 meta: Arc::new(SqliteMaterialsMeta::from_context(ctx)),
                 clock: ctx.clock.clone(),
@@ -86,6 +89,7 @@ impl HubServer {
     pub fn router(&self) -> Router {
         router(self.state.clone())
             .merge(crate::distribution::pages::router(self.distribution.clone()))
+            .merge(crate::readiness::pages::router(self.readiness.clone()))
             .nest(paths::UPLOADS, crate::upload::server::router(self.uploads.clone()))
     }
 
@@ -140,7 +144,7 @@ pub fn with_box_identity(router: Router, state: HubState) -> Router {
 pub fn is_box_route(path: &str) -> bool {
     const EXAMS: &str = "/v1/exams";
     let under = |prefix: &str| path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'));
-    [paths::TIME, paths::PLAN, paths::PACKAGES, paths::HEARTBEAT, paths::UPLOADS, paths::DISTRIBUTION, EXAMS].into_iter().any(under)
+    [paths::TIME, paths::PLAN, paths::PACKAGES, paths::HEARTBEAT, paths::UPLOADS, paths::DISTRIBUTION, paths::READINESS, EXAMS].into_iter().any(under)
 }
 
 /// The refusal of a box route without an enrolled certificate (the body is never read).
@@ -336,10 +340,10 @@ mod tests {
         let key = paths::key("ege-02");
         let package = format!("{}/ege-02/0101/manifest.json", paths::PACKAGES);
         let seed = paths::seed("ege-02", "seating");
-        for box_path in [paths::TIME, paths::PLAN, paths::HEARTBEAT, paths::UPLOADS, paths::BUNDLES, "/v1/uploads/", "/v1/uploads/abc", key.as_str(), package.as_str(), seed.as_str()] {
+        for box_path in [paths::TIME, paths::PLAN, paths::HEARTBEAT, paths::UPLOADS, paths::BUNDLES, "/v1/uploads/", "/v1/uploads/abc", key.as_str(), package.as_str(), seed.as_str(), paths::READINESS] {
             assert!(super::is_box_route(box_path), "{box_path} is a box route");
         }
-        for dashboard in ["/", "/login", "/logout", "/ppe/ege-02/0101", "/admin/operators", "/v1/status", "/v1/events", "/metrics", "/v1/timeline", "/v1/uploadsX", "/v1/distributionX"] {
+        for dashboard in ["/", "/login", "/logout", "/ppe/ege-02/0101", "/admin/operators", "/v1/status", "/v1/events", "/metrics", "/v1/timeline", "/v1/uploadsX", "/v1/distributionX", "/readiness", "/v1/status/readiness"] {
             assert!(!super::is_box_route(dashboard), "{dashboard} is not a box route");
         }
     }

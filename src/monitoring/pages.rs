@@ -30,6 +30,7 @@ use crate::http::{redirect, safe_next, url_encode, AppError};
 pub use super::metrics::metrics_text;
 
 mod gek;
+mod readiness;
 
 pub const SESSION_COOKIE: &str = "ppe_hub_session";
 pub const LOGIN_CSRF_COOKIE: &str = "ppe_hub_login_csrf";
@@ -86,6 +87,7 @@ pub fn operator_router(state: MonitoringPages) -> Router {
         .route("/v1/events", get(events_get))
         .route("/metrics", get(metrics_get))
         .merge(gek::routes())
+        .merge(readiness::routes())
         .layer(DefaultBodyLimit::max(HEARTBEAT_BODY_LIMIT))
         .with_state(state);
     crate::http::layer::with_kit(routes, &HUB_UI)

@@ -9,6 +9,7 @@ pub mod gek;
 pub mod login;
 pub mod operators;
 pub mod point;
+pub mod readiness;
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};

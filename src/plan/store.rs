@@ -299,6 +299,16 @@ pub fn exam_points_of_exam(conn: &Connection, exam_id: &str) -> rusqlite::Result
     rows.collect()
 }
 
+/// How many public observers are accredited for an exam point on a date (ППЭ-18-МАШ is then
+/// required back from the scanner).
+pub fn observers_at(conn: &Connection, ppe_code: &str, date: &str) -> rusqlite::Result<u32> {
+    conn.query_row(
+        "SELECT COUNT(DISTINCT observer_id) FROM observer_assignment WHERE ppe_code = ?1 AND date = ?2",
+        rusqlite::params![ppe_code, date],
+        |r| r.get(0),
+    )
+}
+
 /// The whole plan, in a stable order.
 pub fn load_plan(conn: &Connection) -> rusqlite::Result<Plan> {
     let mut plan = Plan { exams: exam_list(conn)?, ..Plan::default() };

@@ -12,10 +12,12 @@ use crate::sheet_code::{SheetId, SheetKind};
 
 mod kege;
 mod lists;
+mod readiness;
 mod statements;
 
 pub use kege::*;
 pub use lists::*;
+pub use readiness::*;
 pub use statements::*;
 
 /// What every form says about the exam and the exam point.
@@ -79,9 +81,9 @@ fn machine_marks_with_variant(page: &mut Page, id: &SheetId, variant: Option<u16
     page.sheet_code(id, variant, key)
 }
 
-/// The engine's code for a form whose first sheet is `first` (`None`: a form printed without one).
-pub fn form_code<'k>(first: Option<&SheetId>, key: &'k hmac::Key) -> Option<FormCode<'k>> {
-    first.map(|first| FormCode { first: first.clone(), key })
+/// A form with a code on every page, numbered from `first_sheet`.
+fn machine_table(doc: &mut Document, table: Table<'_>, first_sheet: &SheetId, key: &hmac::Key) -> Result<(), PrintingError> {
+    Table { code: Some(FormCode { first: first_sheet.clone(), key }), ..table }.render(doc)
 }
 
 fn field(page: &mut Page, x: f32, top: f32, width: f32, label: &str, value: &str) -> Result<(), PrintingError> {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use ring::hmac;
 
-use super::forms::{self, *};
+use super::forms::*;
 use super::{PrintDocument, PrintWhat, PrintingError};
 use crate::attendance::{EventKind, ExamEvent, IssuedSheet, ParticipantState, Status};
 use crate::model::kit::{kit_of, Kit};
@@ -22,25 +22,99 @@ pub use kege::kege_room_rows;
 /// Blank rows of the absence log per auditorium.
 pub const ABSENCE_LOG_ROWS: usize = 15;
 
-/// Holder keys (participant ids, or `statement:<form>:<auditorium>`) with the sheet kinds
-/// each needs, for the given selection: a participant needs the exam's kit.
+/// The holder key of a form's sheet numbers: `form:<ФОРМА>` for the exam point's copy,
+/// `form:<ФОРМА>:<auditorium>` per auditorium, `form:<ФОРМА>:<participant_id>` for an act.
+pub fn form_holder(form: &str, copy: Option<&str>) -> String {
+    match copy {
+        Some(c) => format!("form:{form}:{c}"),
+        None => format!("form:{form}"),
+    }
+}
+
+/// Sheet numbers reserved for a form of `rows` table rows: one per page, counted for the
+/// worst layout (landscape, every row wrapped onto three lines: 6 rows a page) plus a page for
+/// the signatures and one to spare. Numbers are cheap; a form that outgrows its reservation
+/// fails to print ([`PrintContext::printed`]) rather than reuse another form's codes.
+pub fn form_sheet_budget(rows: usize) -> usize {
+    rows.div_ceil(6) + 2
+}
+
+/// Rows of the workers' list (ППЭ-07) budgeted per auditorium (organizers, assistants) on top
+/// of the staff room's and the observers' rows.
+const WORKER_ROWS_PER_AUDITORIUM: usize = 4;
+const WORKER_ROWS_OF_POINT: usize = 40;
+/// Rows budgeted for the worker replacements of a day (ППЭ-19).
+const REPLACEMENT_ROWS: usize = 30;
+/// Pages of a one-page form or act, with room to grow.
+const SHORT_FORM_PAGES: usize = 3;
+
+fn form_need(form: &str, copy: Option<&str>, pages: usize) -> (String, Vec<SheetKind>) {
+    (form_holder(form, copy), vec![SheetKind::Statement; pages])
+}
+
+/// Holder keys (participant ids, or `form:<ФОРМА>[:<copy>]`) with the sheet kinds each needs,
+/// for the given selection: a participant needs the exam's kit, each printed form one number
+/// per page it may take. Acts depend on the day's events: [`act_needs`].
 pub fn sheet_needs(kit: &Kit, seats: &[SeatAssignment], what: PrintWhat, auditorium: Option<&str>) -> Vec<(String, Vec<SheetKind>)> {
     let mut needs = Vec::new();
     let chosen = |a: &str| auditorium.is_none_or(|x| x == a);
+    let rooms = auditoriums_of(seats);
+    let seated = |a: &str| seats.iter().filter(|s| s.auditorium == a).count();
     if matches!(what, PrintWhat::Sheets | PrintWhat::All) {
         for s in seats.iter().filter(|s| chosen(&s.auditorium)) {
             needs.push((s.participant_id.clone(), kit.sheets().to_vec()));
         }
     }
-    if matches!(what, PrintWhat::Statements | PrintWhat::All) {
-        for a in auditoriums_of(seats).into_iter().filter(|a| chosen(a)) {
-            needs.push((format!("statement:ППЭ-12-04-МАШ:{a}"), vec![SheetKind::Statement; forms::machine_table_sheet_budget(ABSENCE_LOG_ROWS) as usize]));
+    let seating = matches!(what, PrintWhat::Seating | PrintWhat::All);
+    let statements = matches!(what, PrintWhat::Statements | PrintWhat::All);
+    for a in rooms.iter().filter(|a| chosen(a)) {
+        if seating {
+            needs.push(form_need("ППЭ-05-01", Some(a), form_sheet_budget(seated(a) + 1)));
         }
-        let budget = forms::machine_table_sheet_budget(auditoriums_of(seats).len() + 1) as usize;
-        needs.push(("statement:ППЭ-13-02-МАШ".into(), vec![SheetKind::Statement; budget]));
-        needs.push(("statement:ППЭ-18-МАШ".into(), vec![SheetKind::Statement]));
+        if statements {
+            // A replaced kit adds three lines under the protocol's table.
+            needs.push(form_need("ППЭ-05-02", Some(a), form_sheet_budget(seated(a) * 2)));
+            needs.push(form_need("ППЭ-12-04-МАШ", Some(a), form_sheet_budget(ABSENCE_LOG_ROWS.max(seated(a)))));
+        }
+    }
+    if seating && auditorium.is_none() {
+        needs.push(form_need("ППЭ-06-02", None, form_sheet_budget(seats.len())));
+        needs.push(form_need("ППЭ-07", None, form_sheet_budget(rooms.len() * WORKER_ROWS_PER_AUDITORIUM + WORKER_ROWS_OF_POINT)));
+    }
+    if statements && auditorium.is_none() {
+        needs.push(form_need("ППЭ-13-02-МАШ", None, form_sheet_budget(rooms.len() + 1)));
+        needs.push(form_need("ППЭ-14-02", None, form_sheet_budget(rooms.len())));
+        needs.push(form_need("ППЭ-18-МАШ", None, SHORT_FORM_PAGES));
+        needs.push(form_need("ППЭ-19", None, form_sheet_budget(REPLACEMENT_ROWS)));
     }
     needs
+}
+
+/// The acts of the day's events (ППЭ-21 removal, ППЭ-22 early finish), one copy per
+/// participant: all, one auditorium's, or one participant's.
+pub fn act_needs(day: &DayRecord, seats: &[SeatAssignment], auditorium: Option<&str>, participant: Option<&str>) -> Vec<(String, Vec<SheetKind>)> {
+    let mut needs = Vec::new();
+    for e in &day.events {
+        let Some(form) = act_form(e.kind) else { continue };
+        let Some(seat) = seats.iter().find(|s| s.participant_id == e.participant_id) else { continue };
+        if auditorium.is_some_and(|a| a != seat.auditorium) || participant.is_some_and(|p| p != e.participant_id) {
+            continue;
+        }
+        let need = form_need(form, Some(&e.participant_id), SHORT_FORM_PAGES);
+        if !needs.contains(&need) {
+            needs.push(need);
+        }
+    }
+    needs
+}
+
+/// The act an event is recorded on, if any.
+fn act_form(kind: EventKind) -> Option<&'static str> {
+    match kind {
+        EventKind::Removed => Some("ППЭ-21"),
+        EventKind::FinishedEarly => Some("ППЭ-22"),
+        _ => None,
+    }
 }
 
 fn auditoriums_of(seats: &[SeatAssignment]) -> Vec<String> {
@@ -136,7 +210,14 @@ impl StatementRecord {
 /// The structured records of an exam point's machine-read statements, purely from the day's
 /// data: the plan, the seating, the statements' sheet numbers and what happened on the day.
 /// No PDF is made; the records carry no sheet code MAC.
-pub fn statement_records(plan: &Plan, exam: &Exam, ppe_code: &str, seats: &[SeatAssignment], numbers: &HashMap<String, Vec<u32>>, day: &DayRecord) -> Result<Vec<StatementRecord>, PrintingError> {
+pub fn statement_records(
+    plan: &Plan,
+    exam: &Exam,
+    ppe_code: &str,
+    seats: &[SeatAssignment],
+    numbers: &HashMap<String, Vec<u32>>,
+    day: &DayRecord,
+) -> Result<Vec<StatementRecord>, PrintingError> {
     // The key signs sheet codes drawn on pages; a record draws none.
     let key = crate::sheet_code::sheet_key(b"");
     PrintContext { plan, exam, ppe_code, seats, numbers, key: &key, day }.records(None)
@@ -171,8 +252,20 @@ impl PrintContext<'_> {
 
     fn person(&self, participant_id: &str) -> PersonOnForm {
         match self.plan.participants.iter().find(|p| p.participant_id == participant_id) {
-            Some(p) => PersonOnForm { participant_id: p.participant_id.clone(), surname: p.surname.clone(), name: p.name.clone(), patronymic: p.patronymic.clone(), document: p.document() },
-            None => PersonOnForm { participant_id: participant_id.to_string(), surname: String::new(), name: String::new(), patronymic: String::new(), document: String::new() },
+            Some(p) => PersonOnForm {
+                participant_id: p.participant_id.clone(),
+                surname: p.surname.clone(),
+                name: p.name.clone(),
+                patronymic: p.patronymic.clone(),
+                document: p.document(),
+            },
+            None => PersonOnForm {
+                participant_id: participant_id.to_string(),
+                surname: String::new(),
+                name: String::new(),
+                patronymic: String::new(),
+                document: String::new(),
+            },
         }
     }
 
@@ -200,15 +293,13 @@ impl PrintContext<'_> {
         let header = exam_header(self.plan, self.exam, self.ppe_code);
         let auditoriums: Vec<String> = auditoriums_of(self.seats).into_iter().filter(|a| auditorium.is_none_or(|x| x == a)).collect();
         if auditoriums.is_empty() {
-            return Err(PrintingError::NothingToPrint(format!("нет рассадки на экзамен {} в ППЭ {}: сначала выполните рассадку", self.exam.exam_id, self.ppe_code)));
+            return Err(PrintingError::NothingToPrint(format!(
+                "нет рассадки на экзамен {} в ППЭ {}: сначала выполните рассадку",
+                self.exam.exam_id, self.ppe_code
+            )));
         }
         let kit = self.kit()?.title_ru();
         let mut set = PrintSet::default();
-        let mut statements_printed = Vec::new();
-        let mut push = |mut doc: PrintDocument, name: String| {
-            doc.file_name = name;
-            set.documents.push(doc);
-        };
         let sheets = matches!(what, PrintWhat::Sheets | PrintWhat::All);
         let seating = matches!(what, PrintWhat::Seating | PrintWhat::All);
         let statements = matches!(what, PrintWhat::Statements | PrintWhat::All);
@@ -216,29 +307,49 @@ impl PrintContext<'_> {
             if sheets {
                 let mut doc = kits_pdf(&self.kits(a)?, self.key)?;
                 doc.title = format!("Комплекты, аудитория {a}");
-                push(doc, format!("kits-{a}.pdf"));
+                doc.file_name = format!("kits-{a}.pdf");
+                set.documents.push(doc);
             }
             if seating {
                 let rows = self.seats.iter().filter(|s| &s.auditorium == a).map(|s| {
                     let p = self.person(&s.participant_id);
                     SeatingRow { seat: s.seat_label(), name: p.full_name(), document: p.document }
                 });
-                push(auditorium_list_pdf(&AuditoriumListInput { exam: header.clone(), auditorium: a.clone(), rows: rows.collect() })?, format!("ppe-05-01-{a}.pdf"));
+                let holder = form_holder("ППЭ-05-01", Some(a));
+                let input = AuditoriumListInput {
+                    exam: header.clone(),
+                    auditorium: a.clone(),
+                    rows: rows.collect(),
+                    first_sheet: self.first_sheet(&holder)?,
+                };
+                self.add_form(&mut set, &holder, auditorium_list_pdf(&input, self.key)?, format!("ppe-05-01-{a}.pdf"), None)?;
             }
             if statements {
-                let protocol = AuditoriumProtocolInput { exam: header.clone(), auditorium: a.clone(), rows: self.protocol_rows(a), kit_replacements: self.kit_replacements(a), kit: kit.clone() };
-                push(auditorium_protocol_pdf(&protocol)?, format!("ppe-05-02-{a}.pdf"));
-                let holder = format!("statement:ППЭ-12-04-МАШ:{a}");
-                let first = self.numbers_of(&holder)?[0];
+                let holder = form_holder("ППЭ-05-02", Some(a));
+                let protocol = AuditoriumProtocolInput {
+                    exam: header.clone(),
+                    auditorium: a.clone(),
+                    rows: self.protocol_rows(a),
+                    kit_replacements: self.kit_replacements(a),
+                    kit: kit.clone(),
+                    first_sheet: self.first_sheet(&holder)?,
+                };
+                self.add_form(&mut set, &holder, auditorium_protocol_pdf(&protocol, self.key)?, format!("ppe-05-02-{a}.pdf"), None)?;
+                let holder = form_holder("ППЭ-12-04-МАШ", Some(a));
                 let filled = self.absence_rows(a);
-                let blank = AbsenceRow { auditorium: a.clone(), seat: String::new(), name: String::new(), left_at: String::new(), returned_at: String::new(), reason: String::new() };
+                let blank = AbsenceRow {
+                    auditorium: a.clone(),
+                    seat: String::new(),
+                    name: String::new(),
+                    left_at: String::new(),
+                    returned_at: String::new(),
+                    reason: String::new(),
+                };
                 let mut rows = filled;
                 // Blank rows stay for absences written by hand after this print.
                 rows.resize(rows.len().max(ABSENCE_LOG_ROWS), blank);
-                let input = AbsenceLogInput { exam: header.clone(), auditorium: a.clone(), first_sheet: self.sheet(SheetKind::Statement, first), rows };
-                let doc = absence_log_pdf(&input, self.key)?;
-                statements_printed.push(self.printed(&holder, "ППЭ-12-04-МАШ", doc.pages, true)?);
-                push(doc, format!("ppe-12-04-mash-{a}.pdf"));
+                let input = AbsenceLogInput { exam: header.clone(), auditorium: a.clone(), first_sheet: self.first_sheet(&holder)?, rows };
+                self.add_form(&mut set, &holder, absence_log_pdf(&input, self.key)?, format!("ppe-12-04-mash-{a}.pdf"), None)?;
             }
         }
         if seating && auditorium.is_none() {
@@ -246,33 +357,71 @@ impl PrintContext<'_> {
                 let p = self.person(&s.participant_id);
                 EntranceRow { name: p.full_name(), document: p.document, auditorium: s.auditorium.clone(), seat: s.seat_label() }
             });
-            push(entrance_list_pdf(&EntranceListInput { exam: header.clone(), rows: rows.collect() })?, "ppe-06-02.pdf".into());
-            push(workers_list_pdf(&WorkersListInput { exam: header.clone(), rows: self.workers() })?, "ppe-07.pdf".into());
+            let holder = form_holder("ППЭ-06-02", None);
+            let input = EntranceListInput { exam: header.clone(), rows: rows.collect(), first_sheet: self.first_sheet(&holder)? };
+            self.add_form(&mut set, &holder, entrance_list_pdf(&input, self.key)?, "ppe-06-02.pdf".into(), None)?;
+            let holder = form_holder("ППЭ-07", None);
+            let input = WorkersListInput { exam: header.clone(), rows: self.workers(), first_sheet: self.first_sheet(&holder)? };
+            self.add_form(&mut set, &holder, workers_list_pdf(&input, self.key)?, "ppe-07.pdf".into(), None)?;
         }
         if statements && auditorium.is_none() {
-            let holder = "statement:ППЭ-13-02-МАШ";
-            let first = self.numbers_of(holder)?[0];
-            let input = SummaryStatementInput { exam: header.clone(), first_sheet: self.sheet(SheetKind::Statement, first), rows: self.summary_rows(&auditoriums), kit: kit.clone() };
-            let doc = summary_statement_pdf(&input, self.key)?;
-            statements_printed.push(self.printed(holder, "ППЭ-13-02-МАШ", doc.pages, true)?);
-            push(doc, "ppe-13-02-mash.pdf".into());
-            push(materials_record_pdf(&MaterialsRecordInput { exam: header.clone(), rows: self.materials_rows(&auditoriums), kit: kit.clone() })?, "ppe-14-02.pdf".into());
-            let holder = "statement:ППЭ-18-МАШ";
-            let first = self.numbers_of(holder)?[0];
-            let input = ObservationActInput { exam: header.clone(), observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date), sheet: self.sheet(SheetKind::Statement, first), items: observation_items() };
-            let doc = observation_act_pdf(&input, self.key)?;
-            // Filled in only when a public observer came: never required by scanning.
-            statements_printed.push(self.printed(holder, "ППЭ-18-МАШ", doc.pages, false)?);
-            push(doc, "ppe-18-mash.pdf".into());
-            push(worker_replacement_pdf(&WorkerReplacementInput { exam: header.clone(), rows: self.replacement_rows() })?, "ppe-19.pdf".into());
+            let holder = form_holder("ППЭ-13-02-МАШ", None);
+            let input = SummaryStatementInput {
+                exam: header.clone(),
+                first_sheet: self.first_sheet(&holder)?,
+                rows: self.summary_rows(&auditoriums),
+                kit: kit.clone(),
+            };
+            self.add_form(&mut set, &holder, summary_statement_pdf(&input, self.key)?, "ppe-13-02-mash.pdf".into(), None)?;
+            let holder = form_holder("ППЭ-14-02", None);
+            let input = MaterialsRecordInput {
+                exam: header.clone(),
+                rows: self.materials_rows(&auditoriums),
+                kit: kit.clone(),
+                first_sheet: self.first_sheet(&holder)?,
+            };
+            self.add_form(&mut set, &holder, materials_record_pdf(&input, self.key)?, "ppe-14-02.pdf".into(), None)?;
+            let holder = form_holder("ППЭ-18-МАШ", None);
+            let input = ObservationActInput {
+                exam: header.clone(),
+                observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date),
+                sheet: self.first_sheet(&holder)?,
+                items: observation_items(),
+            };
+            // Required back only when a public observer came (`required_forms`).
+            self.add_form(&mut set, &holder, observation_act_pdf(&input, self.key)?, "ppe-18-mash.pdf".into(), None)?;
+            let holder = form_holder("ППЭ-19", None);
+            let input = WorkerReplacementInput { exam: header.clone(), rows: self.replacement_rows(), first_sheet: self.first_sheet(&holder)? };
+            self.add_form(&mut set, &holder, worker_replacement_pdf(&input, self.key)?, "ppe-19.pdf".into(), None)?;
         }
         if statements {
-            for doc in self.event_acts(None, auditorium)? {
-                set.documents.push(doc);
-            }
+            let acts = self.event_acts(None, auditorium)?;
+            set.documents.extend(acts.documents);
+            set.statements.extend(acts.statements);
         }
-        set.statements = statements_printed;
         Ok(set)
+    }
+
+    /// The first sheet of a form's reserved numbers (its page `i` carries number `first + i`).
+    fn first_sheet(&self, holder: &str) -> Result<SheetId, PrintingError> {
+        let first =
+            *self.numbers_of(holder)?.first().ok_or_else(|| PrintingError::NothingToPrint(format!("для «{holder}» не выделены номера бланков")))?;
+        Ok(self.sheet(SheetKind::Statement, first))
+    }
+
+    /// Adds a laid-out form to the set with the record of the numbers its pages took.
+    fn add_form(
+        &self,
+        set: &mut PrintSet,
+        holder: &str,
+        mut doc: PrintDocument,
+        file_name: String,
+        participant: Option<&str>,
+    ) -> Result<(), PrintingError> {
+        set.statements.push(self.printed(holder, &doc, participant)?);
+        doc.file_name = file_name;
+        set.documents.push(doc);
+        Ok(())
     }
 
     /// The machine-read statements' records: what their filled forms say, as data (the
@@ -282,31 +431,66 @@ impl PrintContext<'_> {
         let header = exam_header(self.plan, self.exam, self.ppe_code);
         let auditoriums: Vec<String> = auditoriums_of(self.seats).into_iter().filter(|a| auditorium.is_none_or(|x| x == a)).collect();
         if auditoriums.is_empty() {
-            return Err(PrintingError::NothingToPrint(format!("нет рассадки на экзамен {} в ППЭ {}: сначала выполните рассадку", self.exam.exam_id, self.ppe_code)));
+            return Err(PrintingError::NothingToPrint(format!(
+                "нет рассадки на экзамен {} в ППЭ {}: сначала выполните рассадку",
+                self.exam.exam_id, self.ppe_code
+            )));
         }
-        let first_sheet = |holder: &str| -> Result<SheetId, PrintingError> { Ok(self.sheet(SheetKind::Statement, self.numbers_of(holder)?[0])) };
         let mut records = Vec::new();
         for a in &auditoriums {
-            let input = AbsenceLogInput { exam: header.clone(), auditorium: a.clone(), first_sheet: first_sheet(&format!("statement:ППЭ-12-04-МАШ:{a}"))?, rows: self.absence_rows(a) };
+            let input = AbsenceLogInput {
+                exam: header.clone(),
+                auditorium: a.clone(),
+                first_sheet: self.first_sheet(&form_holder("ППЭ-12-04-МАШ", Some(a)))?,
+                rows: self.absence_rows(a),
+            };
             records.push(StatementRecord::new(format!("ppe-12-04-mash-{a}.json"), absence_log_record(&input)));
         }
         if auditorium.is_none() {
-            let input = SummaryStatementInput { exam: header.clone(), first_sheet: first_sheet("statement:ППЭ-13-02-МАШ")?, rows: self.summary_rows(&auditoriums), kit: self.kit()?.title_ru() };
+            let input = SummaryStatementInput {
+                exam: header.clone(),
+                first_sheet: self.first_sheet(&form_holder("ППЭ-13-02-МАШ", None))?,
+                rows: self.summary_rows(&auditoriums),
+                kit: self.kit()?.title_ru(),
+            };
             records.push(StatementRecord::new("ppe-13-02-mash.json".into(), summary_statement_record(&input)));
-            let input = ObservationActInput { exam: header, observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date), sheet: first_sheet("statement:ППЭ-18-МАШ")?, items: observation_items() };
+            let input = ObservationActInput {
+                exam: header,
+                observer: super::observers::observer_line(self.plan, self.ppe_code, &self.exam.date),
+                sheet: self.first_sheet(&form_holder("ППЭ-18-МАШ", None))?,
+                items: observation_items(),
+            };
             records.push(StatementRecord::new("ppe-18-mash.json".into(), observation_act_record(&input)));
         }
         Ok(records)
     }
 
-    /// The sheet numbers a machine-read statement's pages took; more pages than numbers
-    /// reserved would print codes of another document, so that fails instead.
-    fn printed(&self, holder: &str, form: &str, pages: u32, required: bool) -> Result<PrintedStatement, PrintingError> {
+    /// The sheet numbers a printed form's pages took, with its copy; more pages than numbers
+    /// reserved would print codes of another document, so that fails instead. Whether its
+    /// scans are required is the exam's table's (`attendance::expected::required_forms`).
+    pub fn printed(&self, holder: &str, doc: &PrintDocument, participant: Option<&str>) -> Result<PrintedStatement, PrintingError> {
         let numbers = self.numbers_of(holder)?;
-        if pages as usize > numbers.len() {
-            return Err(PrintingError::NothingToPrint(format!("{form}: {pages} стр., а номеров бланков выделено {}; записи не помещаются в форму", numbers.len())));
+        let (form, pages) = (doc.form.as_str(), doc.pages as usize);
+        if pages > numbers.len() {
+            return Err(PrintingError::NothingToPrint(format!(
+                "{form}: {pages} стр., а номеров бланков выделено {}; записи не помещаются в форму",
+                numbers.len()
+            )));
         }
-        Ok(PrintedStatement { holder: holder.to_string(), form: form.to_string(), numbers: numbers[..pages as usize].to_vec(), required })
+        use crate::attendance::expected::FormCondition;
+        let required = match crate::attendance::expected::required_forms(self.exam).iter().find(|r| r.form == form).map(|r| r.condition) {
+            Some(FormCondition::Always | FormCondition::IfPrinted) => true,
+            Some(FormCondition::IfObserver) => !super::observers::observers_on(self.plan, self.ppe_code, &self.exam.date).is_empty(),
+            Some(FormCondition::Optional) | None => false,
+        };
+        Ok(PrintedStatement {
+            holder: holder.to_string(),
+            form: form.to_string(),
+            auditorium: doc.auditorium.clone(),
+            participant_id: participant.map(str::to_string),
+            numbers: numbers[..pages].to_vec(),
+            required,
+        })
     }
 
     fn seats_in<'s>(&'s self, auditorium: &'s str) -> impl Iterator<Item = &'s SeatAssignment> + 's {
@@ -359,7 +543,13 @@ impl PrintContext<'_> {
             let Some(seat) = seated.get(e.participant_id.as_str()) else { continue };
             let k = count.entry(e.participant_id.as_str()).or_insert(0);
             *k += 1;
-            let kit_numbers = |kit: u32| self.day.sheets_of(&e.participant_id).filter(|s| s.kit == kit && s.kind != SheetKind::Additional).map(|s| s.number).collect::<Vec<_>>();
+            let kit_numbers = |kit: u32| {
+                self.day
+                    .sheets_of(&e.participant_id)
+                    .filter(|s| s.kit == kit && s.kind != SheetKind::Additional)
+                    .map(|s| s.number)
+                    .collect::<Vec<_>>()
+            };
             notes.push(KitReplacementNote {
                 at: local_time(self.exam, &e.at),
                 seat: seat.seat_label(),
@@ -408,7 +598,17 @@ impl PrintContext<'_> {
             .iter()
             .map(|a| {
                 let additional = self.additional_of(self.seats_in(a).map(|s| s.participant_id.as_str()));
-                let mut row = SummaryRow { auditorium: a.clone(), planned: 0, present: 0, absent: 0, removed: 0, early: 0, sheets_issued: 0, sheets_spoiled: 0, additional };
+                let mut row = SummaryRow {
+                    auditorium: a.clone(),
+                    planned: 0,
+                    present: 0,
+                    absent: 0,
+                    removed: 0,
+                    early: 0,
+                    sheets_issued: 0,
+                    sheets_spoiled: 0,
+                    additional,
+                };
                 for s in self.seats_in(a) {
                     row.planned += 1;
                     let state = self.day.state_of(&s.participant_id);
@@ -434,7 +634,15 @@ impl PrintContext<'_> {
         auditoriums
             .iter()
             .map(|a| {
-                let mut row = MaterialsRow { auditorium: a.clone(), kits_issued: 0, sheets_issued: 0, issued_at: String::new(), kits_returned: 0, sheets_returned: 0, returned_at: String::new() };
+                let mut row = MaterialsRow {
+                    auditorium: a.clone(),
+                    kits_issued: 0,
+                    sheets_issued: 0,
+                    issued_at: String::new(),
+                    kits_returned: 0,
+                    sheets_returned: 0,
+                    returned_at: String::new(),
+                };
                 let mut kits: [std::collections::BTreeSet<String>; 2] = Default::default();
                 for m in self.day.movements.iter().filter(|m| &m.auditorium == a && m.exam_id == self.exam.exam_id) {
                     let kit = match owner.get(&(m.sheet.kind, m.sheet.number)) {
@@ -481,18 +689,21 @@ impl PrintContext<'_> {
     }
 
     /// The acts of removal (ППЭ-21) and early finish (ППЭ-22) from the events: all of them,
-    /// or one participant's, or one auditorium's. File names carry the participant id.
-    pub fn event_acts(&self, participant: Option<&str>, auditorium: Option<&str>) -> Result<Vec<PrintDocument>, PrintingError> {
+    /// or one participant's, or one auditorium's, each with the sheet numbers its pages took
+    /// ([`act_needs`] reserves them). File names carry the participant id.
+    pub fn event_acts(&self, participant: Option<&str>, auditorium: Option<&str>) -> Result<PrintSet, PrintingError> {
         let header = exam_header(self.plan, self.exam, self.ppe_code);
-        let mut docs = Vec::new();
+        let mut set = PrintSet::default();
         for e in &self.day.events {
-            if !matches!(e.kind, EventKind::Removed | EventKind::FinishedEarly) || participant.is_some_and(|p| p != e.participant_id) {
+            let Some(form) = act_form(e.kind) else { continue };
+            if participant.is_some_and(|p| p != e.participant_id) {
                 continue;
             }
             let Some(seat) = self.seats.iter().find(|s| s.participant_id == e.participant_id) else { continue };
             if auditorium.is_some_and(|a| a != seat.auditorium) {
                 continue;
             }
+            let holder = form_holder(form, Some(&e.participant_id));
             let input = EventActInput {
                 exam: header.clone(),
                 auditorium: seat.auditorium.clone(),
@@ -502,12 +713,13 @@ impl PrintContext<'_> {
                 reason: e.reason.clone(),
                 kit_sheets: self.day.sheets_of(&e.participant_id).filter(|s| !s.voided).map(|s| format!("{:07}", s.number)).collect(),
                 gek_member: if e.gek_worker_id.is_empty() { String::new() } else { worker_name(self.plan, &e.gek_worker_id) },
+                first_sheet: self.first_sheet(&holder)?,
             };
-            let (mut doc, form) = if e.kind == EventKind::Removed { (removal_act_pdf(&input)?, "ppe-21") } else { (early_finish_act_pdf(&input)?, "ppe-22") };
-            doc.file_name = format!("{form}-{}.pdf", e.participant_id);
-            docs.push(doc);
+            let doc = if e.kind == EventKind::Removed { removal_act_pdf(&input, self.key)? } else { early_finish_act_pdf(&input, self.key)? };
+            let file = format!("{}-{}.pdf", form.to_lowercase().replace("ппэ", "ppe"), e.participant_id);
+            self.add_form(&mut set, &holder, doc, file, Some(&e.participant_id))?;
         }
-        Ok(docs)
+        Ok(set)
     }
 
     fn workers(&self) -> Vec<WorkerRow> {

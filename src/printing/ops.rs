@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::cups::CupsTarget;
-use super::inputs::{sheet_needs, PrintContext, PrintSet};
+use super::inputs::{act_needs, sheet_needs, PrintContext, PrintSet};
 pub use super::kim::ops::{print_exam_materials, MaterialsPrintRequest};
 pub use super::records::{load_day, statement_records};
 use super::store::{self as print_store, NewPrintJob, PrintJobRow};
@@ -147,13 +147,92 @@ struct Loaded {
 fn load(conn: &Connection, exam_id: &ExamId, ppe_code: &str) -> Result<Loaded> {
     let plan = crate::plan::store::load_plan(conn).context("load plan")?;
     let exam = plan.exams.iter().find(|e| e.exam_id == exam_id.as_str()).cloned().ok_or_else(|| PrintOpsError::UnknownExam(exam_id.clone()))?;
-    let seats = crate::seating::store::seat_assignments_for_exam(conn, exam_id).context("load seating")?.into_iter().filter(|s| s.ppe_code == ppe_code).collect();
+    let seats = crate::seating::store::seat_assignments_for_exam(conn, exam_id)
+        .context("load seating")?
+        .into_iter()
+        .filter(|s| s.ppe_code == ppe_code)
+        .collect();
     Ok(Loaded { plan, exam, seats })
 }
 
+/// Gives each holder its sheet numbers, once: a participant's kit is attendance's (kits
+/// replaced there void old numbers, so what is printed is what scanning expects); a form's
+/// numbers are reserved on its first print and kept, so a reprint carries the same codes.
+/// Returns the numbers and how many were given now.
+fn reserve_numbers(
+    tx: &Transaction<'_>,
+    at: &str,
+    exam_id: &ExamId,
+    ppe_code: &str,
+    needs: &[(String, Vec<crate::sheet_code::SheetKind>)],
+) -> Result<(HashMap<String, Vec<u32>>, u32)> {
+    let mut numbers: HashMap<String, Vec<u32>> = HashMap::new();
+    let mut reserved = 0u32;
+    for (holder, kinds) in needs {
+        if !holder.starts_with("form:") {
+            let before = crate::attendance::store::next_sheet_number(tx, exam_id, ppe_code).map_err(anyhow::Error::from)?;
+            let have = crate::attendance::ops::kit_for(tx, at, exam_id, ppe_code, holder).map_err(anyhow::Error::from)?;
+            reserved += crate::attendance::store::next_sheet_number(tx, exam_id, ppe_code).map_err(anyhow::Error::from)? - before;
+            numbers.insert(holder.clone(), have.into_iter().map(|(_, n)| n).collect());
+            continue;
+        }
+        let mut have = print_store::kit_sheets_get(tx, exam_id, holder).context("load sheet numbers")?;
+        if have.is_empty() {
+            let first = print_store::sheet_numbers_reserve(tx, exam_id, ppe_code, kinds.len() as u32).context("reserve sheet numbers")?;
+            have = kinds.iter().enumerate().map(|(i, k)| (*k, first + i as u32)).collect();
+            print_store::kit_sheets_insert(tx, exam_id, holder, &have).context("store sheet numbers")?;
+            reserved += kinds.len() as u32;
+        }
+        numbers.insert(holder.clone(), have.into_iter().map(|(_, n)| n).collect());
+    }
+    Ok((numbers, reserved))
+}
+
+/// Reserves the numbers of `needs` in one transaction with its audit entry.
+fn reserve(
+    conn: &mut Connection,
+    at: &str,
+    actor: &str,
+    exam_id: &ExamId,
+    ppe_code: &str,
+    needs: &[(String, Vec<crate::sheet_code::SheetKind>)],
+) -> Result<HashMap<String, Vec<u32>>> {
+    let tx = conn.transaction().context("start transaction")?;
+    let (numbers, reserved) = reserve_numbers(&tx, at, exam_id, ppe_code, needs)?;
+    if reserved > 0 {
+        audit(&tx, at, actor, "print.sheets_reserve", exam_id, serde_json::json!({"ppe_code": ppe_code, "count": reserved}))?;
+    }
+    tx.commit().context("commit sheet numbers")?;
+    Ok(numbers)
+}
+
+/// Records the numbers the printed forms' pages took: what scanning matches form pages to and
+/// completeness requires.
+fn record_printed(
+    conn: &mut Connection,
+    at: &str,
+    actor: &str,
+    exam_id: &ExamId,
+    ppe_code: &str,
+    printed: &[super::inputs::PrintedStatement],
+) -> Result<()> {
+    if printed.is_empty() {
+        return Ok(());
+    }
+    let tx = conn.transaction().context("start transaction")?;
+    for p in printed {
+        crate::attendance::store::statement_sheets_replace(&tx, exam_id, ppe_code, p, at).context("store printed forms")?;
+    }
+    let details: Vec<_> =
+        printed.iter().map(|s| serde_json::json!({"holder": s.holder, "form": s.form, "numbers": s.numbers, "required": s.required})).collect();
+    audit(&tx, at, actor, "print.statements", exam_id, serde_json::json!({"ppe_code": ppe_code, "statements": details}))?;
+    tx.commit().context("commit printed forms")?;
+    Ok(())
+}
+
 /// Lays out the documents; sheet numbers are given once per holder and kept, so a reprint
-/// carries the same codes. The statements' pages just made are recorded as what scanning
-/// will require.
+/// carries the same codes. The forms' pages just made are recorded as what scanning will match
+/// and require.
 pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     let mut conn = ctx.db()?;
     let conn = &mut *conn;
@@ -164,73 +243,73 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     let Loaded { plan, exam, seats } = load(conn, exam_id, &ppe_code)?;
     let key = crate::scanning::ops::box_sheet_key(ctx)?;
     let kit = crate::model::kit::kit_of(&exam).map_err(PrintingError::from)?;
-    let needs = sheet_needs(&kit, &seats, request.what, auditorium);
     let at = ctx.clock.now_rfc3339();
-    let tx = conn.transaction().context("start transaction")?;
-    let mut numbers: HashMap<String, Vec<u32>> = HashMap::new();
-    let mut reserved = 0u32;
-    for (holder, kinds) in &needs {
-        if !holder.starts_with("statement:") {
-            // A participant's kit: the numbers of record are attendance's (kits replaced there
-            // void old numbers), so what is printed is what scanning expects.
-            let before = crate::attendance::store::next_sheet_number(&tx, exam_id, &ppe_code).map_err(anyhow::Error::from)?;
-            let have = crate::attendance::ops::kit_for(&tx, &at, exam_id, &ppe_code, holder).map_err(anyhow::Error::from)?;
-            reserved += crate::attendance::store::next_sheet_number(&tx, exam_id, &ppe_code).map_err(anyhow::Error::from)? - before;
-            numbers.insert(holder.clone(), have.into_iter().map(|(_, n)| n).collect());
-            continue;
-        }
-        let mut have = print_store::kit_sheets_get(&tx, exam_id, holder).context("load sheet numbers")?;
-        if have.is_empty() {
-            let first = print_store::sheet_numbers_reserve(&tx, exam_id, &ppe_code, kinds.len() as u32).context("reserve sheet numbers")?;
-            have = kinds.iter().enumerate().map(|(i, k)| (*k, first + i as u32)).collect();
-            print_store::kit_sheets_insert(&tx, exam_id, holder, &have).context("store sheet numbers")?;
-            reserved += kinds.len() as u32;
-        }
-        numbers.insert(holder.clone(), have.into_iter().map(|(_, n)| n).collect());
-    }
-    if reserved > 0 {
-        audit(&tx, &at, actor, "print.sheets_reserve", exam_id, serde_json::json!({"ppe_code": ppe_code, "count": reserved}))?;
-    }
-    tx.commit().context("commit sheet numbers")?;
     // Kits and the protocol carry each participant's КИМ variant once the package is here.
     super::kim::ops::ensure_variants(conn, &at, actor, exam_id, &ppe_code)?;
     let day = load_day(conn, exam_id, &ppe_code)?;
+    let mut needs = sheet_needs(&kit, &seats, request.what, auditorium);
+    if matches!(request.what, PrintWhat::Statements | PrintWhat::All) {
+        needs.extend(act_needs(&day, &seats, auditorium, None));
+    }
+    let numbers = reserve(conn, &at, actor, exam_id, &ppe_code, &needs)?;
+    // Kits issued just now are part of the day the forms count.
+    let day = load_day(conn, exam_id, &ppe_code)?;
     let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
     let set = context.build(request.what, auditorium)?;
-    if !set.statements.is_empty() {
-        let at = ctx.clock.now_rfc3339();
-        let tx = conn.transaction().context("start transaction")?;
-        for printed in &set.statements {
-            crate::attendance::store::statement_sheets_replace(&tx, exam_id, &ppe_code, printed, &at).context("store statement sheets")?;
-        }
-        let details: Vec<_> = set.statements.iter().map(|s| serde_json::json!({"holder": s.holder, "numbers": s.numbers, "required": s.required})).collect();
-        audit(&tx, &at, actor, "print.statements", exam_id, serde_json::json!({"ppe_code": ppe_code, "statements": details}))?;
-        tx.commit().context("commit statement sheets")?;
-    }
+    record_printed(conn, &ctx.clock.now_rfc3339(), actor, exam_id, &ppe_code, &set.statements)?;
     Ok(set)
 }
 
 /// The act (ППЭ-21 or ППЭ-22) of one participant's removal or early finish, laid out (not
-/// printed) for "print the act" after the event is recorded.
+/// printed) for "print the act" after the event is recorded: its sheet numbers are reserved
+/// (once) and its pages recorded, so its scan is matched like every form's.
 pub fn act_for(ctx: &EdgeContext, exam_id: &ExamId, participant_id: &ParticipantId) -> Result<PrintDocument> {
-    let conn = ctx.db()?;
+    let mut conn = ctx.db()?;
+    let conn = &mut *conn;
     let ppe_code = ctx.config.ppe_code.clone();
-    let Loaded { plan, exam, seats } = load(&conn, exam_id, &ppe_code)?;
-    let day = load_day(&conn, exam_id, &ppe_code)?;
-    let numbers = HashMap::new();
-    // Acts carry no sheet codes: no key or sheet numbers are needed to lay them out.
-    let key = crate::sheet_code::sheet_key(b"");
+    let Loaded { plan, exam, seats } = load(conn, exam_id, &ppe_code)?;
+    let day = load_day(conn, exam_id, &ppe_code)?;
+    let needs = act_needs(&day, &seats, None, Some(participant_id));
+    if needs.is_empty() {
+        return Err(PrintOpsError::NoAct { exam: exam_id.clone(), participant: participant_id.clone() });
+    }
+    let key = crate::scanning::ops::box_sheet_key(ctx)?;
+    let at = ctx.clock.now_rfc3339();
+    let numbers = reserve(conn, &at, "operator", exam_id, &ppe_code, &needs)?;
     let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
-    context.event_acts(Some(participant_id), None)?.pop().ok_or_else(|| PrintOpsError::NoAct { exam: exam_id.clone(), participant: participant_id.clone() })
+    let mut set = context.event_acts(Some(participant_id), None)?;
+    record_printed(conn, &at, "operator", exam_id, &ppe_code, &set.statements)?;
+    set.documents.pop().ok_or_else(|| PrintOpsError::NoAct { exam: exam_id.clone(), participant: participant_id.clone() })
 }
 
 /// `sha` is the hash of what was sent (for КИМ: of the plaintext, which `doc` does not carry).
 #[allow(clippy::too_many_arguments)]
-fn record_job(ctx: &EdgeContext, actor: &str, exam_id: &str, doc: &PrintDocument, sha: &str, printer: &str, cups_job_id: Option<i64>, state: JobState, reprint_of: Option<i64>) -> Result<i64> {
+fn record_job(
+    ctx: &EdgeContext,
+    actor: &str,
+    exam_id: &str,
+    doc: &PrintDocument,
+    sha: &str,
+    printer: &str,
+    cups_job_id: Option<i64>,
+    state: JobState,
+    reprint_of: Option<i64>,
+) -> Result<i64> {
     let mut conn = ctx.db()?;
     let at = ctx.clock.now_rfc3339();
     let tx = conn.transaction().context("start transaction")?;
-    let job = NewPrintJob { exam_id, document: &doc.file_name, form: &doc.form, auditorium: doc.auditorium.as_deref(), pages: doc.pages, sha256: sha, printer, cups_job_id, state, reprint_of };
+    let job = NewPrintJob {
+        exam_id,
+        document: &doc.file_name,
+        form: &doc.form,
+        auditorium: doc.auditorium.as_deref(),
+        pages: doc.pages,
+        sha256: sha,
+        printer,
+        cups_job_id,
+        state,
+        reprint_of,
+    };
     let id = print_store::print_job_insert(&tx, &job, &at).context("store print job")?;
     audit(
         &tx,
@@ -257,28 +336,60 @@ fn update_state(ctx: &EdgeContext, actor: &str, row: &PrintJobRow, status: &supe
     let at = ctx.clock.now_rfc3339();
     let tx = conn.transaction().context("start transaction")?;
     print_store::print_job_update_state(&tx, row.print_job_id, status.state, status.impressions, &at).context("update print job")?;
-    audit(&tx, &at, actor, "print.state", &row.print_job_id.to_string(), serde_json::json!({"state": status.state.code(), "impressions": status.impressions, "reasons": status.reasons}))?;
+    audit(
+        &tx,
+        &at,
+        actor,
+        "print.state",
+        &row.print_job_id.to_string(),
+        serde_json::json!({"state": status.state.code(), "impressions": status.impressions, "reasons": status.reasons}),
+    )?;
     tx.commit().context("commit print job state")?;
     Ok(())
 }
 
 /// Records a job CUPS accepted, follows it until it settles (or `wait` passes), records where it got.
 #[allow(clippy::too_many_arguments)]
-pub(super) async fn follow(ctx: &EdgeContext, actor: &str, target: &CupsTarget, exam_id: &str, doc: &PrintDocument, sha: &str, cups_job: i64, reprint_of: Option<i64>, wait: Duration) -> Result<PrintJobRow> {
+pub(super) async fn follow(
+    ctx: &EdgeContext,
+    actor: &str,
+    target: &CupsTarget,
+    exam_id: &str,
+    doc: &PrintDocument,
+    sha: &str,
+    cups_job: i64,
+    reprint_of: Option<i64>,
+    wait: Duration,
+) -> Result<PrintJobRow> {
     let id = record_job(ctx, actor, exam_id, doc, sha, &target.printer, Some(cups_job), JobState::Pending, reprint_of)?;
     let status = target.wait_settled(cups_job, wait).await?;
     update_state(ctx, actor, &job_get(ctx, id)?, &status)?;
     job_get(ctx, id)
 }
 
-async fn submit(ctx: &EdgeContext, actor: &str, target: &CupsTarget, exam_id: &str, doc: &PrintDocument, reprint_of: Option<i64>, wait: Duration) -> Result<PrintJobRow> {
+async fn submit(
+    ctx: &EdgeContext,
+    actor: &str,
+    target: &CupsTarget,
+    exam_id: &str,
+    doc: &PrintDocument,
+    reprint_of: Option<i64>,
+    wait: Duration,
+) -> Result<PrintJobRow> {
     // The job name starts with the exam, so `edge wipe` purges only this exam's jobs.
     let cups_job = target.submit(&format!("{exam_id} {}", doc.title), doc.bytes.clone()).await?;
     follow(ctx, actor, target, exam_id, doc, &crate::util::sha256_hex(&doc.bytes), cups_job, reprint_of, wait).await
 }
 
 /// Sends documents already laid out, one job each, following each for `wait`.
-pub async fn print_documents(ctx: &EdgeContext, target: &CupsTarget, exam_id: &ExamId, documents: &[PrintDocument], wait: Duration, actor: &str) -> Result<Vec<PrintJobRow>> {
+pub async fn print_documents(
+    ctx: &EdgeContext,
+    target: &CupsTarget,
+    exam_id: &ExamId,
+    documents: &[PrintDocument],
+    wait: Duration,
+    actor: &str,
+) -> Result<Vec<PrintJobRow>> {
     let mut rows = Vec::new();
     for doc in documents {
         rows.push(submit(ctx, actor, target, exam_id, doc, None, wait).await?);
@@ -302,7 +413,8 @@ pub fn write_documents(ctx: &EdgeContext, exam_id: &ExamId, documents: &[PrintDo
     for doc in documents {
         let path = out.join(&doc.file_name);
         crate::util::write_atomic(&path, &doc.bytes).with_context(|| format!("write {}", path.display()))?;
-        let id = record_job(ctx, actor, exam_id, doc, &crate::util::sha256_hex(&doc.bytes), &out.display().to_string(), None, JobState::Written, None)?;
+        let id =
+            record_job(ctx, actor, exam_id, doc, &crate::util::sha256_hex(&doc.bytes), &out.display().to_string(), None, JobState::Written, None)?;
         written.push((id, path));
     }
     Ok(written)
@@ -333,7 +445,14 @@ pub fn confirm(ctx: &EdgeContext, request: &ConfirmRequest) -> Result<Confirmati
     let at = ctx.clock.now_rfc3339();
     let tx = conn.transaction().context("start transaction")?;
     print_store::print_job_confirm(&tx, job, &request.by, &at).context("confirm print job")?;
-    audit(&tx, &at, &request.actor, "print.confirm", &job.to_string(), serde_json::json!({"exam_id": request.exam_id, "by": request.by, "cups_state": row.state.code(), "impressions": row.impressions}))?;
+    audit(
+        &tx,
+        &at,
+        &request.actor,
+        "print.confirm",
+        &job.to_string(),
+        serde_json::json!({"exam_id": request.exam_id, "by": request.by, "cups_state": row.state.code(), "impressions": row.impressions}),
+    )?;
     tx.commit().context("commit confirmation")?;
     drop(conn);
     Ok(Confirmation::Confirmed(job_get(ctx, job)?))
@@ -391,7 +510,11 @@ pub async fn reprint(ctx: &EdgeContext, request: &ReprintRequest) -> Result<Prin
 }
 
 /// Runs blocking work (PDF layout, SQLite) on the blocking pool when a runtime drives us.
-async fn on_blocking_pool<R: Clone + Send + 'static, T: Send + 'static>(ctx: &EdgeContext, request: R, f: fn(&EdgeContext, R) -> Result<T>) -> Result<T> {
+async fn on_blocking_pool<R: Clone + Send + 'static, T: Send + 'static>(
+    ctx: &EdgeContext,
+    request: R,
+    f: fn(&EdgeContext, R) -> Result<T>,
+) -> Result<T> {
     let ctx = ctx.clone();
     tokio::task::spawn_blocking(move || f(&ctx, request)).await.map_err(|e| PrintOpsError::Io(anyhow::anyhow!("layout task: {e}")))?
 }

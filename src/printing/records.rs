@@ -20,8 +20,16 @@ pub fn load_day(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Res
         events: crate::attendance::store::events_for_exam(conn, exam_id).context("load attendance events")?,
         issued: crate::attendance::store::issued_sheets(conn, exam_id, ppe_code).context("load issued sheets")?,
         replacements: crate::roster::store::replacements(conn, exam_id).context("load worker replacements")?,
-        movements: crate::serial::store::movements_for_exam(conn, exam_id).context("load materials movements")?.into_iter().filter(|m| m.ppe_code == ppe_code).collect(),
-        variants: crate::seating::variants::store::variants_for_exam(conn, exam_id, ppe_code).context("load variants")?.into_iter().map(|v| (v.participant_id, v.variant)).collect(),
+        movements: crate::serial::store::movements_for_exam(conn, exam_id)
+            .context("load materials movements")?
+            .into_iter()
+            .filter(|m| m.ppe_code == ppe_code)
+            .collect(),
+        variants: crate::seating::variants::store::variants_for_exam(conn, exam_id, ppe_code)
+            .context("load variants")?
+            .into_iter()
+            .map(|v| (v.participant_id, v.variant))
+            .collect(),
     })
 }
 
@@ -32,11 +40,17 @@ pub fn load_day(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Res
 pub fn statement_records(conn: &Connection, exam_id: &ExamId, ppe_code: &PpeCode) -> anyhow::Result<Vec<StatementRecord>> {
     let plan = crate::plan::store::load_plan(conn).context("load plan")?;
     let Some(exam) = plan.exams.iter().find(|e| e.exam_id == exam_id.as_str()).cloned() else { return Ok(Vec::new()) };
-    let seats: Vec<_> = crate::seating::store::seat_assignments_for_exam(conn, exam_id).context("load seating")?.into_iter().filter(|s| s.ppe_code == ppe_code.as_str()).collect();
+    let seats: Vec<_> = crate::seating::store::seat_assignments_for_exam(conn, exam_id)
+        .context("load seating")?
+        .into_iter()
+        .filter(|s| s.ppe_code == ppe_code.as_str())
+        .collect();
     let mut numbers: HashMap<String, Vec<u32>> = HashMap::new();
     // Statements only: the kit does not change which statements there are.
     let kit = crate::model::kit::kit_of(&exam)?;
-    for (holder, _) in sheet_needs(&kit, &seats, PrintWhat::Statements, None) {
+    // The machine-read forms' numbers only: the records name their first sheets.
+    for (holder, _) in sheet_needs(&kit, &seats, PrintWhat::Statements, None).into_iter().filter(|(h, _)| h.ends_with("-МАШ") || h.contains("-МАШ:"))
+    {
         let have = print_store::kit_sheets_get(conn, exam_id, &holder).context("load sheet numbers")?;
         if have.is_empty() {
             return Ok(Vec::new());
@@ -46,4 +60,3 @@ pub fn statement_records(conn: &Connection, exam_id: &ExamId, ppe_code: &PpeCode
     let day = load_day(conn, exam_id, ppe_code)?;
     Ok(super::inputs::statement_records(&plan, &exam, ppe_code, &seats, &numbers, &day)?)
 }
-

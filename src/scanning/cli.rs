@@ -47,7 +47,13 @@ pub fn scan(config: &Path, args: ScanArgs) -> anyhow::Result<()> {
         let key = ops::box_sheet_key(&ctx)?;
         let expected = ops::load_expected(&ctx, &args.exam, args.expected.as_deref())?;
         let code = args.code.clone().unwrap_or_default();
-        ops::assign(&ctx, &conn, &key, expected.as_ref(), &AssignRequest { exam_id, page_id: page_id.clone(), code: code.clone(), actor: "operator".into() })?;
+        ops::assign(
+            &ctx,
+            &conn,
+            &key,
+            expected.as_ref(),
+            &AssignRequest { exam_id, page_id: page_id.clone(), code: code.clone(), actor: "operator".into() },
+        )?;
         println!("страница {page_id} сопоставлена с бланком {code}");
         return Ok(());
     }
@@ -73,11 +79,20 @@ pub fn scan(config: &Path, args: ScanArgs) -> anyhow::Result<()> {
         }
     }
     let expected = ops::load_expected(&ctx, &args.exam, args.expected.as_deref())?;
-    print_status(&*ctx.db()?, &args.exam, expected.as_ref())
+    print_status(&*ctx.db()?, &args.exam, expected.as_ref(), args.list)
 }
 
-fn print_status(conn: &crate::store::Connection, exam: &str, expected: Option<&ExpectedSheets>) -> anyhow::Result<()> {
+fn print_status(conn: &crate::store::Connection, exam: &str, expected: Option<&ExpectedSheets>, forms: bool) -> anyhow::Result<()> {
     let pages = scan_store::pages_for_exam(conn, exam)?;
+    if forms {
+        // The form pages matched, each with its form, copy and page.
+        let mut places: Vec<(String, &str)> =
+            pages.iter().filter(|p| p.status == "matched").filter_map(|p| Some((p.form_place_ru()?, p.source.as_str()))).collect();
+        places.sort();
+        for (place, source) in places {
+            println!("форма: {place} ({source})");
+        }
+    }
     let to_resolve: Vec<_> = pages.iter().filter(|p| PageStatus::parse(&p.status).is_none_or(|s| s.to_resolve())).collect();
     for p in &to_resolve {
         let why = PageStatus::parse(&p.status).map(|s| s.title_ru()).unwrap_or("?");

@@ -18,7 +18,9 @@ use crate::store::Connection;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
-    #[error("диск заполнен: страница {source_name} не сохранена ({path}); уже сохранённые страницы ({stored}) целы. Освободите место и повторите приём")]
+    #[error(
+        "диск заполнен: страница {source_name} не сохранена ({path}); уже сохранённые страницы ({stored}) целы. Освободите место и повторите приём"
+    )]
     DiskFull { source_name: String, path: String, stored: usize },
     #[error("не удалось сохранить страницу {source_name} в {path}: {reason}; уже сохранённые страницы ({stored}) целы")]
     Storage { source_name: String, path: String, reason: String, stored: usize },
@@ -112,7 +114,15 @@ pub struct Intake<'a> {
 impl<'a> Intake<'a> {
     /// An intake storing pages under `scans_dir` with atomic writes, matching nothing until
     /// [`Intake::expecting`] names the sheets issued.
-    pub fn new(conn: &'a Connection, clock: &'a Clock, exam_id: &'a str, ppe_code: &'a str, key: &'a ring::hmac::Key, scans_dir: PathBuf, actor: &'a str) -> Self {
+    pub fn new(
+        conn: &'a Connection,
+        clock: &'a Clock,
+        exam_id: &'a str,
+        ppe_code: &'a str,
+        key: &'a ring::hmac::Key,
+        scans_dir: PathBuf,
+        actor: &'a str,
+    ) -> Self {
         Self { conn, clock, exam_id, ppe_code, key, expected: None, scans_dir, writer: &AtomicPageWriter, actor }
     }
 
@@ -204,9 +214,7 @@ impl Intake<'_> {
         let codes = decode_codes(bytes);
         let conn = self.conn;
         let exam_id = self.exam_id;
-        let scanned = |id: &crate::sheet_code::SheetId| {
-            scan_store::sheet_is_scanned(conn, exam_id, kind_str(id.kind), id.number).unwrap_or(false)
-        };
+        let scanned = |id: &crate::sheet_code::SheetId| scan_store::sheet_is_scanned(conn, exam_id, kind_str(id.kind), id.number).unwrap_or(false);
         let verdict = classify_page(&codes, self.key, self.exam_id, self.ppe_code, self.expected, &scanned);
         let now = self.clock.now_rfc3339();
         let row = scan_store::ScannedPageRow {
@@ -224,7 +232,12 @@ impl Intake<'_> {
             status: verdict.status.as_str().to_string(),
             reason: verdict.reason.clone(),
             resolved_by: None,
-        };
+            form: None,
+            auditorium: None,
+            form_page: None,
+            form_pages: None,
+        }
+        .with_form(verdict.form.as_ref());
         let tx = conn.unchecked_transaction().map_err(|e| db(e.to_string()))?;
         scan_store::page_insert(&tx, &row).map_err(|e| db(e.to_string()))?;
         crate::audit::store::append(
@@ -237,6 +250,7 @@ impl Intake<'_> {
                 details: serde_json::json!({
                     "exam_id": self.exam_id, "sha256": sha, "status": row.status,
                     "sheet_kind": row.sheet_kind, "sheet_number": row.sheet_number, "participant_id": row.participant_id,
+                    "form": row.form, "auditorium": row.auditorium, "form_page": row.form_page,
                 }),
             },
         )
@@ -349,7 +363,9 @@ fn run_watched(mut cmd: Command, spool: &Path, stall: std::time::Duration) -> st
         }
         String::from_utf8_lossy(&text).into_owned()
     });
-    let progress = |spool: &Path| -> u64 { std::fs::read_dir(spool).map(|d| d.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len() + 1).sum()).unwrap_or(0) };
+    let progress = |spool: &Path| -> u64 {
+        std::fs::read_dir(spool).map(|d| d.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len() + 1).sum()).unwrap_or(0)
+    };
     let mut seen = progress(spool);
     let mut last_change = std::time::Instant::now();
     let (status, stalled) = loop {
@@ -434,7 +450,8 @@ mod tests {
 
     #[test]
     fn sheet_codes_foreign_qr_codes_and_data_matrix_codes_are_read_and_blank_pages_have_none() {
-        let qr = |text: &str| qrcode::QrCode::new(text.as_bytes()).unwrap().render::<image::Luma<u8>>().module_dimensions(4, 4).quiet_zone(true).build();
+        let qr =
+            |text: &str| qrcode::QrCode::new(text.as_bytes()).unwrap().render::<image::Luma<u8>>().module_dimensions(4, 4).quiet_zone(true).build();
         let mut page = blank();
         image::imageops::overlay(&mut page, &qr("PPE1.ege-02.0101.A1.0000007.4"), 500, 80);
         assert_eq!(decode_codes(&png(&page)), vec!["PPE1.ege-02.0101.A1.0000007.4".to_string()]);

@@ -116,7 +116,13 @@ pub struct AssignRequest {
 
 /// Assigns a page to a sheet of this exam point not scanned yet: one transaction with its
 /// audit entry. The owner of the sheet comes from the expected sheets, when known.
-pub fn assign(ctx: &EdgeContext, conn: &Connection, key: &ring::hmac::Key, expected: Option<&ExpectedSheets>, request: &AssignRequest) -> Result<(), ScanOpsError> {
+pub fn assign(
+    ctx: &EdgeContext,
+    conn: &Connection,
+    key: &ring::hmac::Key,
+    expected: Option<&ExpectedSheets>,
+    request: &AssignRequest,
+) -> Result<(), ScanOpsError> {
     let (exam, page_id, code, actor) = (request.exam_id.as_str(), request.page_id.as_str(), request.code.as_str(), request.actor.as_str());
     let page = scan_store::page_get(conn, page_id).context("load page")?.ok_or_else(|| ScanOpsError::UnknownPage(page_id.into()))?;
     if page.exam_id != exam {
@@ -131,9 +137,10 @@ pub fn assign(ctx: &EdgeContext, conn: &Connection, key: &ring::hmac::Key, expec
         return Err(ScanOpsError::ScannedAlready(code.into()));
     }
     let owner = expected.and_then(|e| e.owner_of(id.kind, id.number)).flatten().map(str::to_string);
+    let form = expected.filter(|_| id.kind == crate::sheet_code::SheetKind::Statement).and_then(|e| e.form_page(id.number));
     let now = ctx.clock.now_rfc3339();
     let tx = conn.unchecked_transaction().context("start transaction")?;
-    scan_store::page_resolve(&tx, page_id, Some(code), kind, id.number, owner.as_deref(), actor).context("resolve page")?;
+    scan_store::page_resolve(&tx, page_id, Some(code), kind, id.number, owner.as_deref(), form.as_ref(), actor).context("resolve page")?;
     crate::audit::store::append(
         &tx,
         &now,

@@ -19,10 +19,38 @@ pub struct ScannedPageRow {
     pub status: String,
     pub reason: String,
     pub resolved_by: Option<String>,
+    /// A form's page: the form, its auditorium, «лист form_page из form_pages».
+    pub form: Option<String>,
+    pub auditorium: Option<String>,
+    pub form_page: Option<u32>,
+    pub form_pages: Option<u32>,
+}
+
+impl ScannedPageRow {
+    /// Sets the form columns from a matched form page (or clears them).
+    pub fn with_form(self, form: Option<&super::FormPage>) -> Self {
+        Self {
+            form: form.map(|f| f.form.clone()),
+            auditorium: form.and_then(|f| f.auditorium.clone()),
+            form_page: form.map(|f| f.page),
+            form_pages: form.map(|f| f.pages),
+            ..self
+        }
+    }
+
+    /// `ППЭ-05-02, аудитория 101, лист 2 из 2` for a form's page.
+    pub fn form_place_ru(&self) -> Option<String> {
+        let form = self.form.as_deref()?;
+        let copy = match &self.auditorium {
+            Some(a) => format!("{form}, аудитория {a}"),
+            None => form.to_string(),
+        };
+        Some(format!("{copy}, лист {} из {}", self.form_page.unwrap_or(1), self.form_pages.unwrap_or(1)))
+    }
 }
 
 const COLUMNS: &str = "page_id, exam_id, sha256, size, path, source, scanned_at, code_text, sheet_kind, sheet_number,
-    participant_id, status, reason, resolved_by";
+    participant_id, status, reason, resolved_by, form, auditorium, form_page, form_pages";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScannedPageRow> {
     Ok(ScannedPageRow {
@@ -40,12 +68,16 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScannedPageRow> {
         status: r.get(11)?,
         reason: r.get(12)?,
         resolved_by: r.get(13)?,
+        form: r.get(14)?,
+        auditorium: r.get(15)?,
+        form_page: r.get(16)?,
+        form_pages: r.get(17)?,
     })
 }
 
 pub fn page_insert(conn: &Connection, p: &ScannedPageRow) -> rusqlite::Result<()> {
     conn.execute(
-        &format!("INSERT INTO scanned_page ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
+        &format!("INSERT INTO scanned_page ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
         params![
             p.page_id,
             p.exam_id,
@@ -60,15 +92,18 @@ pub fn page_insert(conn: &Connection, p: &ScannedPageRow) -> rusqlite::Result<()
             p.participant_id,
             p.status,
             p.reason,
-            p.resolved_by
+            p.resolved_by,
+            p.form,
+            p.auditorium,
+            p.form_page,
+            p.form_pages
         ],
     )?;
     Ok(())
 }
 
 pub fn page_by_sha256(conn: &Connection, exam_id: &str, sha256: &str) -> rusqlite::Result<Option<ScannedPageRow>> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM scanned_page WHERE exam_id = ?1 AND sha256 = ?2"), params![exam_id, sha256], from_row)
-        .optional()
+    conn.query_row(&format!("SELECT {COLUMNS} FROM scanned_page WHERE exam_id = ?1 AND sha256 = ?2"), params![exam_id, sha256], from_row).optional()
 }
 
 pub fn page_get(conn: &Connection, page_id: &str) -> rusqlite::Result<Option<ScannedPageRow>> {
@@ -90,7 +125,8 @@ pub fn pages_for_exam(conn: &Connection, exam_id: &str) -> rusqlite::Result<Vec<
     rows
 }
 
-/// A person's decision on a page: it is this sheet (of this participant).
+/// A person's decision on a page: it is this sheet (of this participant, or this form's page).
+#[allow(clippy::too_many_arguments)]
 pub fn page_resolve(
     conn: &Connection,
     page_id: &str,
@@ -98,11 +134,24 @@ pub fn page_resolve(
     kind: &str,
     number: u32,
     participant_id: Option<&str>,
+    form: Option<&super::FormPage>,
     resolved_by: &str,
 ) -> rusqlite::Result<bool> {
     Ok(conn.execute(
         "UPDATE scanned_page SET status = 'matched', reason = '', code_text = COALESCE(?2, code_text), sheet_kind = ?3,
-           sheet_number = ?4, participant_id = ?5, resolved_by = ?6 WHERE page_id = ?1",
-        params![page_id, code_text, kind, i64::from(number), participant_id, resolved_by],
+           sheet_number = ?4, participant_id = ?5, resolved_by = ?6, form = ?7, auditorium = ?8, form_page = ?9, form_pages = ?10
+         WHERE page_id = ?1",
+        params![
+            page_id,
+            code_text,
+            kind,
+            i64::from(number),
+            participant_id,
+            resolved_by,
+            form.map(|f| f.form.as_str()),
+            form.and_then(|f| f.auditorium.as_deref()),
+            form.map(|f| f.page),
+            form.map(|f| f.pages)
+        ],
     )? > 0)
 }

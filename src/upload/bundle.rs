@@ -121,6 +121,7 @@ pub fn build_or_reuse(
             "page_id": p.page_id, "sha256": p.sha256, "size": p.size, "scanned_at": p.scanned_at,
             "status": p.status, "reason": p.reason, "sheet_kind": p.sheet_kind, "sheet_number": p.sheet_number,
             "participant_id": p.participant_id, "resolved_by": p.resolved_by,
+            "form": p.form, "auditorium": p.auditorium, "form_page": p.form_page, "form_pages": p.form_pages,
         })).collect::<Vec<_>>(),
         "pages_by_status": by_status,
         // Every recording and answer file taken in, kept ones with their reasons.

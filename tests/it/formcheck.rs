@@ -167,8 +167,10 @@ mod tests {
             rows: vec![row; 30],
             kit_replacements: vec![],
             kit: "БР, БО № 1, БО № 2".into(),
+            first_sheet: ppe::sheet_code::SheetId { exam_id: "ege-02".into(), ppe_code: "0101".into(), kind: ppe::sheet_code::SheetKind::Statement, number: 7 },
         };
-        let pdf = auditorium_protocol_pdf(&input).unwrap().bytes;
+        let key = ppe::sheet_code::sheet_key(b"k");
+        let pdf = auditorium_protocol_pdf(&input, &key).unwrap().bytes;
         let text = text_layout(&pdf);
         if let Ok(dir) = std::env::var("PPE_FORMCHECK_DUMP") {
             std::fs::write(format!("{dir}/05-02.pdf"), &pdf).unwrap();

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-
 use crate::common::*;
 
 /// A box folder: ppe.toml, its signing key, a database with a demo plan and a seating.
@@ -144,14 +143,20 @@ fn every_code_on_every_page_decodes_with_zbarimg_to_its_sheet() {
                 seats
                     .iter()
                     .filter(|s| s.auditorium == a)
-                    .flat_map(|s| issued.iter().filter(|i| !i.voided && i.participant_id.as_deref() == Some(s.participant_id.as_str())).map(|i| (i.kind, i.number)).collect::<Vec<_>>())
+                    .flat_map(|s| {
+                        issued
+                            .iter()
+                            .filter(|i| !i.voided && i.participant_id.as_deref() == Some(s.participant_id.as_str()))
+                            .map(|i| (i.kind, i.number))
+                            .collect::<Vec<_>>()
+                    })
                     .collect()
             }
         } else if name.contains("mash") {
             let holder = match name.as_str() {
-                "ppe-13-02-mash.pdf" => "statement:ППЭ-13-02-МАШ".to_string(),
-                "ppe-18-mash.pdf" => "statement:ППЭ-18-МАШ".to_string(),
-                n => format!("statement:ППЭ-12-04-МАШ:{}", n.trim_start_matches("ppe-12-04-mash-").trim_end_matches(".pdf")),
+                "ppe-13-02-mash.pdf" => "form:ППЭ-13-02-МАШ".to_string(),
+                "ppe-18-mash.pdf" => "form:ППЭ-18-МАШ".to_string(),
+                n => format!("form:ППЭ-12-04-МАШ:{}", n.trim_start_matches("ppe-12-04-mash-").trim_end_matches(".pdf")),
             };
             let numbers = ppe::printing::store::kit_sheets_get(&conn, "ege-02", &holder).unwrap();
             assert!(!numbers.is_empty(), "no numbers for {holder}");
@@ -290,7 +295,17 @@ fn play_day() -> PlayedDay {
     assert!(seats.len() >= 8, "{} seats", seats.len());
     // The roster and one replacement from the reserve, through the CLI. The organizers' order
     // comes from РЦОИ's organizers' seed, which the fixture box holds (make_box).
-    let run = ppe::seating::Seating { held: Vec::new(), exam_id: "ege-02".into(), ppe_code: ppe_code.clone(), seed: 1, input_hash: String::new(), seats: Vec::new(), rooms_used: Vec::new(), same_school_pairs: 0, same_school_lower_bound: 0 };
+    let run = ppe::seating::Seating {
+        held: Vec::new(),
+        exam_id: "ege-02".into(),
+        ppe_code: ppe_code.clone(),
+        seed: 1,
+        input_hash: String::new(),
+        seats: Vec::new(),
+        rooms_used: Vec::new(),
+        same_school_pairs: 0,
+        same_school_lower_bound: 0,
+    };
     let tx = conn.transaction().unwrap();
     ppe::seating::store::seating_run_insert(&tx, &run, "2027-05-26T00:00:00Z", "test").unwrap();
     tx.commit().unwrap();
@@ -333,11 +348,19 @@ fn play_day() -> PlayedDay {
     ops::record(&mut conn, &now, event(3, EventKind::KitReplaced, 20, "типографский брак", "")).unwrap();
     // The staff room desk hands seat 6's kit to its auditorium (two sheets of one kit).
     let key = ppe::sheet_code::sheet_key(&std::fs::read(dir.path().join("keys/signing.pk8")).unwrap());
-    let desk = ppe::serial::DeskSelection { exam_id: "ege-02".into(), auditorium: seats[6].auditorium.clone(), direction: ppe::serial::Direction::Issue, actor: "tech".into() };
+    let desk = ppe::serial::DeskSelection {
+        exam_id: "ege-02".into(),
+        auditorium: seats[6].auditorium.clone(),
+        direction: ppe::serial::Direction::Issue,
+        actor: "tech".into(),
+    };
     let clock = ppe::clock::Clock::simulated(start - chrono::Duration::minutes(20), 1.0);
     let issued = ppe::attendance::store::issued_sheets(&conn, "ege-02", &ppe_code).unwrap();
     for s in issued.iter().filter(|s| s.participant_id.as_deref() == Some(seats[6].participant_id.as_str())).take(2) {
-        let code = ppe::sheet_code::encode(&ppe::sheet_code::SheetId { exam_id: "ege-02".into(), ppe_code: ppe_code.clone(), kind: s.kind, number: s.number }, &key);
+        let code = ppe::sheet_code::encode(
+            &ppe::sheet_code::SheetId { exam_id: "ege-02".into(), ppe_code: ppe_code.clone(), kind: s.kind, number: s.number },
+            &key,
+        );
         ppe::serial::record_scan(&mut conn, &clock, &ppe_code, &key, &desk, &code).unwrap();
     }
     PlayedDay { dir, config, seats, plan, gek_worker, replaced: (absent_worker, replacement) }
@@ -363,11 +386,21 @@ fn statements_after_a_played_day_show_names_times_reasons_and_counts() {
     assert!(row_tokens(&protocol, &doc(5)).contains(&"не".to_string()), "absent: {protocol}");
     assert!(row_tokens(&protocol, &doc(1)).contains(&"да".to_string()), "removed: {protocol}");
     let replaced = row_tokens(&protocol, &doc(3));
-    assert_eq!(replaced[replaced.len() - 3..], ["8".to_string(), "1".to_string(), "0".to_string()], "two kits issued, one replacement, no ДБО № 2: {replaced:?}");
+    assert_eq!(
+        replaced[replaced.len() - 3..],
+        ["8".to_string(), "1".to_string(), "0".to_string()],
+        "two kits issued, one replacement, no ДБО № 2: {replaced:?}"
+    );
     assert!(protocol.contains("Индивидуальный комплект: БР, БО № 1, БО № 2 (2 л.)"), "{protocol}");
     // The replacement names the voided kit's numbers and the new ones.
     let issued = ppe::attendance::store::issued_sheets(&day.db(), "ege-02", &seat(3).ppe_code).unwrap();
-    let of_3 = |voided: bool| issued.iter().filter(|s| s.participant_id.as_deref() == Some(seat(3).participant_id.as_str()) && s.voided == voided).map(|s| s.number).collect::<Vec<_>>();
+    let of_3 = |voided: bool| {
+        issued
+            .iter()
+            .filter(|s| s.participant_id.as_deref() == Some(seat(3).participant_id.as_str()) && s.voided == voided)
+            .map(|s| s.number)
+            .collect::<Vec<_>>()
+    };
     let (old, new) = (of_3(true), of_3(false));
     assert_eq!((old.len(), new.len()), (4, 4));
     let note = format!("испорчены № {:07}–{:07}; выданы № {:07}–{:07}", old[0], old[3], new[0], new[3]);
@@ -385,7 +418,18 @@ fn statements_after_a_played_day_show_names_times_reasons_and_counts() {
     let summary = pdf_text(&out.join("ppe-13-02-mash.pdf"));
     let n = day.seats.len();
     let total = row_tokens(&summary, "Итого");
-    let want: Vec<String> = ["Итого".to_string(), n.to_string(), (n - 1).to_string(), "1".into(), "1".into(), "1".into(), (n * 4 + 4).to_string(), "4".into(), "0".into()].to_vec();
+    let want: Vec<String> = [
+        "Итого".to_string(),
+        n.to_string(),
+        (n - 1).to_string(),
+        "1".into(),
+        "1".into(),
+        "1".into(),
+        (n * 4 + 4).to_string(),
+        "4".into(),
+        "0".into(),
+    ]
+    .to_vec();
     assert_eq!(total, want, "{summary}");
 
     // ППЭ-14-02: one kit (two of its sheets) issued at 09:40 local to seat 6's auditorium.
@@ -401,7 +445,8 @@ fn statements_after_a_played_day_show_names_times_reasons_and_counts() {
 
     // ППЭ-21 and ППЭ-22 from the events: person, time, reason, the ГЭК member, the kit.
     let removal = pdf_text(&out.join(format!("ppe-21-{}.pdf", seat(1).participant_id)));
-    for want in [day.person(1).surname.clone(), "11:35".into(), "использование мобильного телефона".into(), day.worker_surname(&day.gek_worker)] {
+    for want in [day.person(1).surname.clone(), "11:35".into(), "использование мобильного телефона".into(), day.worker_surname(&day.gek_worker)]
+    {
         assert!(removal.contains(&want), "{want} not in {removal}");
     }
     let early = pdf_text(&out.join(format!("ppe-22-{}.pdf", seat(0).participant_id)));
@@ -420,33 +465,41 @@ fn statements_after_a_played_day_show_names_times_reasons_and_counts() {
 }
 
 #[test]
-fn printed_statements_are_required_by_completeness_until_scanned() {
+fn printed_forms_are_required_by_completeness_until_scanned() {
     use ppe::sheet_code::{encode, SheetId, SheetKind};
     let day = play_day();
     let c = day.config.to_str().unwrap();
     let out = day.dir.path().join("out");
-    let o = ppe(&["edge", "print", "--config", c, "--exam", "ege-02", "--what", "statements", "--out", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    for what in ["seating", "statements"] {
+        let o = ppe(&["edge", "print", "--config", c, "--exam", "ege-02", "--what", what, "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+    }
     let conn = day.db();
     let ppe_code = day.seats[0].ppe_code.clone();
     let expected = ppe::attendance::ops::expected_sheets(&conn, "ege-02", &ppe_code).unwrap();
-    // Each printed -МАШ page is required, except the observer's act.
-    let mut printed = Vec::new();
-    let mut rooms: Vec<String> = day.seats.iter().map(|s| s.auditorium.clone()).collect();
-    rooms.dedup();
-    for holder in rooms.iter().map(|a| format!("statement:ППЭ-12-04-МАШ:{a}")).chain(["statement:ППЭ-13-02-МАШ".to_string()]) {
-        let file = if holder.ends_with("13-02-МАШ") { "ppe-13-02-mash.pdf".to_string() } else { format!("ppe-12-04-mash-{}.pdf", holder.rsplit(':').next().unwrap()) };
-        let pages = page_count(&out.join(file));
-        printed.extend(ppe::printing::store::kit_sheets_get(&conn, "ege-02", &holder).unwrap().into_iter().take(pages).map(|(_, n)| n));
+    // Every printed form is recorded with its copy and pages; the exam's table says which the
+    // scans must bring back (the acts of the day's removal and early finish among them).
+    let required: Vec<&str> = expected.forms.iter().filter(|f| f.required).map(|f| f.form.as_str()).collect();
+    for form in ["ППЭ-05-02", "ППЭ-12-04-МАШ", "ППЭ-13-02-МАШ", "ППЭ-14-02", "ППЭ-07", "ППЭ-21", "ППЭ-22"] {
+        assert!(required.contains(&form), "{form} not required: {required:?}");
     }
+    for form in ["ППЭ-05-01", "ППЭ-06-02", "ППЭ-19"] {
+        assert!(expected.forms.iter().any(|f| f.form == form) && !required.contains(&form), "{form} is printed with codes but not required");
+    }
+    assert!(expected.unprinted_forms.is_empty(), "{:?}", expected.unprinted_forms);
+    let mut printed: Vec<u32> = expected.forms.iter().filter(|f| f.required).flat_map(|f| f.numbers.clone()).collect();
     printed.sort_unstable();
     assert_eq!(expected.required_statements, printed);
-    let observer = ppe::printing::store::kit_sheets_get(&conn, "ege-02", "statement:ППЭ-18-МАШ").unwrap()[0].1;
-    assert!(!expected.required_statements.contains(&observer), "ППЭ-18-МАШ is printed only in case an observer comes");
+    let protocol = expected.forms.iter().find(|f| f.form == "ППЭ-05-02").unwrap();
+    let file = format!("ppe-05-02-{}.pdf", protocol.auditorium.as_deref().unwrap());
+    assert_eq!(protocol.numbers.len(), page_count(&out.join(file)), "one number per printed page");
 
-    // Scan only the kits of those who sat: completeness names every statement page missing.
+    // Scan only the kits of those who sat: completeness names every form page missing.
     let key = ppe::sheet_code::sheet_key(&std::fs::read(day.dir.path().join("keys/signing.pk8")).unwrap());
-    let page = |kind, number: u32| ppe::demo::autopilot::render_scanned_page(&encode(&SheetId { exam_id: "ege-02".into(), ppe_code: ppe_code.clone(), kind, number }, &key)).unwrap();
+    let page = |kind, number: u32| {
+        ppe::demo::autopilot::render_scanned_page(&encode(&SheetId { exam_id: "ege-02".into(), ppe_code: ppe_code.clone(), kind, number }, &key))
+            .unwrap()
+    };
     let kits = day.dir.path().join("scan-kits");
     std::fs::create_dir_all(&kits).unwrap();
     for p in expected.participants.iter().filter(|p| p.present) {
@@ -458,18 +511,20 @@ fn printed_statements_are_required_by_completeness_until_scanned() {
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
     let report = stdout(&o);
     for n in &printed {
-        assert!(report.contains(&format!("нет скана машиночитаемой формы № {n:07}")), "statement {n} not reported missing:\n{report}");
+        let place = expected.form_page(*n).unwrap().place_ru();
+        assert!(report.contains(&format!("нет скана {place} (№ {n:07})")), "{place} not reported missing:\n{report}");
     }
     assert!(!report.contains("всё на месте"), "{report}");
     let statements = day.dir.path().join("scan-statements");
     std::fs::create_dir_all(&statements).unwrap();
-    for n in printed.iter().chain([&observer]) {
+    let all: Vec<u32> = expected.forms.iter().flat_map(|f| f.numbers.clone()).collect();
+    for n in &all {
         std::fs::write(statements.join(format!("s{n:07}.png")), page(SheetKind::Statement, *n)).unwrap();
     }
     let o = ppe(&["edge", "scan", "--config", c, "--exam", "ege-02", "--from", statements.to_str().unwrap()]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
-    // The observer's act, scanned when an observer came, is matched, not left for a person.
-    assert!(stdout(&o).contains(&format!("принято страниц: {} (сопоставлено {}, ждут разбора 0", printed.len() + 1, printed.len() + 1)), "{}", stdout(&o));
+    // The optional forms' pages (the observer's act, the lists) are matched, not left for a person.
+    assert!(stdout(&o).contains(&format!("принято страниц: {} (сопоставлено {}, ждут разбора 0", all.len(), all.len())), "{}", stdout(&o));
     assert!(stdout(&o).contains("комплектность: всё на месте"), "{}", stdout(&o));
 }
 
@@ -480,7 +535,10 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     let day = play_day();
     let c = day.config.to_str().unwrap();
     let ppe_code = day.seats[0].ppe_code.clone();
-    let toml = std::fs::read_to_string(&day.config).unwrap().replace("https://127.0.0.1:1", &hub.url).replace("signing_public_key = \"00\"", &format!("signing_public_key = \"{}\"", hub.hub_public_hex));
+    let toml = std::fs::read_to_string(&day.config)
+        .unwrap()
+        .replace("https://127.0.0.1:1", &hub.url)
+        .replace("signing_public_key = \"00\"", &format!("signing_public_key = \"{}\"", hub.hub_public_hex));
     std::fs::write(&day.config, toml).unwrap();
     let der = std::fs::read(day.dir.path().join("keys/signing.pk8")).unwrap();
     hub.register_box(&ppe_code, &ppe::keys::ed25519_public_hex(&ppe::keys::ed25519_from_pkcs8(&der).unwrap()));
@@ -492,7 +550,16 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     let start = day.plan.exams.iter().find(|e| e.exam_id == "ege-02").unwrap().start_utc().unwrap();
     let at = |m: i64| (start + chrono::Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     for (kind, m) in [(ppe::attendance::EventKind::Left, 150), (ppe::attendance::EventKind::Returned, 155)] {
-        let e = ppe::attendance::ExamEvent { medical_worker_id: String::new(), exam_id: "ege-02".into(), participant_id: day.seats[7].participant_id.clone(), kind, at: at(m), reason: "медпункт".into(), gek_worker_id: String::new(), actor: "organizer".into() };
+        let e = ppe::attendance::ExamEvent {
+            medical_worker_id: String::new(),
+            exam_id: "ege-02".into(),
+            participant_id: day.seats[7].participant_id.clone(),
+            kind,
+            at: at(m),
+            reason: "медпункт".into(),
+            gek_worker_id: String::new(),
+            actor: "organizer".into(),
+        };
         ppe::attendance::ops::record(&mut day.db(), &at(m), e).unwrap();
     }
     let o = ppe(&["edge", "upload", "--config", c, "--exam", "ege-02"]);
@@ -504,7 +571,11 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     let records: Vec<_> = signed.manifest.files.iter().filter(|f| f.kind == ppe::upload::bundle::STATEMENT_RECORD_KIND).collect();
     let mut rooms: Vec<String> = day.seats.iter().map(|s| s.auditorium.clone()).collect();
     rooms.dedup();
-    let mut want: Vec<String> = rooms.iter().map(|a| format!("records-ppe-12-04-mash-{a}.json")).chain(["records-ppe-13-02-mash.json".into(), "records-ppe-18-mash.json".into()]).collect();
+    let mut want: Vec<String> = rooms
+        .iter()
+        .map(|a| format!("records-ppe-12-04-mash-{a}.json"))
+        .chain(["records-ppe-13-02-mash.json".into(), "records-ppe-18-mash.json".into()])
+        .collect();
     want.sort();
     assert_eq!(records.iter().map(|f| f.name.clone()).collect::<Vec<_>>(), want);
     // The records are made from the box's stores as they are now (no PDF, nothing on disk
@@ -524,7 +595,8 @@ fn machine_read_statement_records_travel_in_the_signed_bundle_to_the_hub() {
     let summary = ppe::upload::store::upload_summary_for_exam(&hub.db(), "ege-02").unwrap();
     assert!(summary[0].receipt_at.is_some(), "the hub finalized the bundle after checking every hash");
     // The records carry the day's data, not blanks.
-    let summary_record: serde_json::Value = serde_json::from_slice(&hub.blob(&records.iter().find(|f| f.name == "records-ppe-13-02-mash.json").unwrap().sha256).unwrap()).unwrap();
+    let summary_record: serde_json::Value =
+        serde_json::from_slice(&hub.blob(&records.iter().find(|f| f.name == "records-ppe-13-02-mash.json").unwrap().sha256).unwrap()).unwrap();
     assert_eq!(summary_record["form"], "ППЭ-13-02-МАШ");
     let rows = summary_record["data"]["rows"].as_array().unwrap();
     let sum = |field: &str| rows.iter().map(|r| r[field].as_u64().unwrap()).sum::<u64>();

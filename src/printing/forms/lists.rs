@@ -15,11 +15,13 @@ pub struct AuditoriumListInput {
     pub exam: ExamHeader,
     pub auditorium: String,
     pub rows: Vec<SeatingRow>,
+    /// The sheet code of its first page (page `i` carries number `first + i`).
+    pub first_sheet: SheetId,
 }
 
-pub fn auditorium_list_pdf(input: &AuditoriumListInput) -> Result<PrintDocument, PrintingError> {
+pub fn auditorium_list_pdf(input: &AuditoriumListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-05-01")?;
-    Table {
+    let table = Table {
         form: "ППЭ-05-01",
         heading: vec![format!("Список участников экзамена в аудитории {}", input.auditorium), input.exam.line()],
         columns: vec![
@@ -32,8 +34,8 @@ pub fn auditorium_list_pdf(input: &AuditoriumListInput) -> Result<PrintDocument,
         footer: vec![format!("Всего в аудитории: {}", input.rows.len())],
         signatures: vec![Signature::blank("Руководитель ППЭ")],
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-05-01", &format!("ППЭ-05-01 аудитория {}", input.auditorium), Some(&input.auditorium)))
 }
 
@@ -50,13 +52,14 @@ pub struct EntranceRow {
 pub struct EntranceListInput {
     pub exam: ExamHeader,
     pub rows: Vec<EntranceRow>,
+    pub first_sheet: SheetId,
 }
 
-pub fn entrance_list_pdf(input: &EntranceListInput) -> Result<PrintDocument, PrintingError> {
+pub fn entrance_list_pdf(input: &EntranceListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut rows = input.rows.clone();
     rows.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.document.cmp(&b.document)));
     let mut doc = Document::new("ППЭ-06-02")?;
-    Table {
+    let table = Table {
         form: "ППЭ-06-02",
         heading: vec!["Список участников экзамена в ППЭ по алфавиту".into(), input.exam.line()],
         columns: vec![
@@ -73,8 +76,8 @@ pub fn entrance_list_pdf(input: &EntranceListInput) -> Result<PrintDocument, Pri
             .collect(),
         footer: vec![format!("Всего участников: {}", rows.len())],
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-06-02", "ППЭ-06-02 список по алфавиту", None))
 }
 
@@ -90,11 +93,12 @@ pub struct WorkerRow {
 pub struct WorkersListInput {
     pub exam: ExamHeader,
     pub rows: Vec<WorkerRow>,
+    pub first_sheet: SheetId,
 }
 
-pub fn workers_list_pdf(input: &WorkersListInput) -> Result<PrintDocument, PrintingError> {
+pub fn workers_list_pdf(input: &WorkersListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-07")?;
-    Table {
+    let table = Table {
         form: "ППЭ-07",
         heading: vec!["Список работников ППЭ".into(), input.exam.line()],
         columns: vec![
@@ -113,7 +117,7 @@ pub fn workers_list_pdf(input: &WorkersListInput) -> Result<PrintDocument, Print
         signatures: vec![Signature::blank("Руководитель ППЭ")],
         orientation: Orientation::Landscape,
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-07", "ППЭ-07 список работников", None))
 }

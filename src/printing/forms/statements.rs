@@ -48,6 +48,8 @@ pub struct AuditoriumProtocolInput {
     /// The exam's kit as people read it (`БР, БО № 1`).
     #[serde(default)]
     pub kit: String,
+    /// The sheet code of its first page (page `i` carries number `first + i`).
+    pub first_sheet: SheetId,
 }
 
 /// The heading line naming the exam's kit, when known.
@@ -82,9 +84,9 @@ fn yes(flag: bool) -> String {
     }
 }
 
-pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintDocument, PrintingError> {
+pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-05-02")?;
-    Table {
+    let table = Table {
         form: "ППЭ-05-02",
         heading: [format!("Протокол проведения экзамена в аудитории {}", input.auditorium), input.exam.line()]
             .into_iter()
@@ -136,14 +138,9 @@ pub fn auditorium_protocol_pdf(input: &AuditoriumProtocolInput) -> Result<PrintD
         signatures: vec![Signature::blank("Организатор в аудитории"), Signature::blank("Организатор в аудитории")],
         orientation: Orientation::Landscape,
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-05-02", &format!("ППЭ-05-02 аудитория {}", input.auditorium), Some(&input.auditorium)))
-}
-
-/// A machine-read table form: fiducials and one code per page, numbered from `first_sheet`.
-fn machine_table(doc: &mut Document, table: Table<'_>, first_sheet: &SheetId, key: &hmac::Key) -> Result<(), PrintingError> {
-    Table { code: Some(FormCode { first: first_sheet.clone(), key }), ..table }.render(doc)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -301,11 +298,12 @@ pub struct MaterialsRecordInput {
     /// The exam's kit as people read it (`БР, БО № 1`): what one counted kit holds.
     #[serde(default)]
     pub kit: String,
+    pub first_sheet: SheetId,
 }
 
-pub fn materials_record_pdf(input: &MaterialsRecordInput) -> Result<PrintDocument, PrintingError> {
+pub fn materials_record_pdf(input: &MaterialsRecordInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-14-02")?;
-    Table {
+    let table = Table {
         form: "ППЭ-14-02",
         heading: ["Ведомость выдачи и возврата экзаменационных материалов по аудиториям".to_string(), input.exam.line()]
             .into_iter()
@@ -341,8 +339,8 @@ pub fn materials_record_pdf(input: &MaterialsRecordInput) -> Result<PrintDocumen
         signatures: vec![Signature::blank("Руководитель ППЭ")],
         orientation: Orientation::Landscape,
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-14-02", "ППЭ-14-02 выдача и возврат материалов", None))
 }
 
@@ -394,11 +392,12 @@ pub struct ReplacementRow {
 pub struct WorkerReplacementInput {
     pub exam: ExamHeader,
     pub rows: Vec<ReplacementRow>,
+    pub first_sheet: SheetId,
 }
 
-pub fn worker_replacement_pdf(input: &WorkerReplacementInput) -> Result<PrintDocument, PrintingError> {
+pub fn worker_replacement_pdf(input: &WorkerReplacementInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-19")?;
-    Table {
+    let table = Table {
         form: "ППЭ-19",
         heading: vec!["Контроль изменения состава работников в день экзамена".into(), input.exam.line()],
         columns: vec![
@@ -411,8 +410,8 @@ pub fn worker_replacement_pdf(input: &WorkerReplacementInput) -> Result<PrintDoc
         rows: input.rows.iter().map(|r| vec![r.time.clone(), r.replaced.clone(), r.replacement.clone(), r.post.clone(), r.reason.clone()]).collect(),
         signatures: vec![Signature::blank("Руководитель ППЭ"), Signature::blank("Член ГЭК")],
         ..Default::default()
-    }
-    .render(&mut doc)?;
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-19", "ППЭ-19 изменения состава работников", None))
 }
 
@@ -431,27 +430,34 @@ pub struct EventActInput {
     /// The member of ГЭК who drew up the act (removal requires one).
     #[serde(default)]
     pub gek_member: String,
+    pub first_sheet: SheetId,
 }
 
-fn event_act(input: &EventActInput, form: &str, title: &str, reason_label: &str) -> Result<PrintDocument, PrintingError> {
+/// How far an act's content sits below its page's code block.
+const ACT_BELOW_CODE: f32 = 28.0;
+
+fn event_act(input: &EventActInput, form: &str, title: &str, reason_label: &str, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new(form)?;
     let mut page = doc.page();
-    page.text_in(LEFT, 20.0, 174.0, 8.0, true, Align::Right, form)?;
-    page.text_in(LEFT, 30.0, 174.0, 14.0, true, Align::Center, title)?;
-    page.text_in(LEFT, 38.0, 174.0, 9.0, false, Align::Center, &input.exam.line())?;
-    field(&mut page, LEFT, 48.0, 174.0, "Участник экзамена", &input.participant.full_name())?;
-    field(&mut page, LEFT, 62.0, 80.0, "Документ", &input.participant.document)?;
-    field(&mut page, LEFT + 84.0, 62.0, 30.0, "Аудитория", &input.auditorium)?;
-    field(&mut page, LEFT + 118.0, 62.0, 20.0, "Место", &input.seat)?;
-    field(&mut page, LEFT + 142.0, 62.0, 32.0, "Время", &input.at)?;
-    page.text(LEFT, 80.0, 8.0, false, reason_label)?;
-    page.frame(LEFT, 82.0, 174.0, 40.0, 0.6);
-    page.paragraph(LEFT + 2.0, 88.0, 170.0, 10.0, &input.reason)?;
-    page.text_in(LEFT, 130.0, 174.0, 8.0, false, Align::Left, &format!("Бланки участника: {}", input.kit_sheets.join("; ")))?;
+    machine_marks(&mut page, &input.first_sheet, key)?;
+    // Everything below the code block.
+    let dy = ACT_BELOW_CODE;
+    page.text_in(LEFT, dy + 20.0, 174.0, 8.0, true, Align::Right, form)?;
+    page.text_in(LEFT, dy + 30.0, 174.0, 14.0, true, Align::Center, title)?;
+    page.text_in(LEFT, dy + 38.0, 174.0, 9.0, false, Align::Center, &input.exam.line())?;
+    field(&mut page, LEFT, dy + 48.0, 174.0, "Участник экзамена", &input.participant.full_name())?;
+    field(&mut page, LEFT, dy + 62.0, 80.0, "Документ", &input.participant.document)?;
+    field(&mut page, LEFT + 84.0, dy + 62.0, 30.0, "Аудитория", &input.auditorium)?;
+    field(&mut page, LEFT + 118.0, dy + 62.0, 20.0, "Место", &input.seat)?;
+    field(&mut page, LEFT + 142.0, dy + 62.0, 32.0, "Время", &input.at)?;
+    page.text(LEFT, dy + 80.0, 8.0, false, reason_label)?;
+    page.frame(LEFT, dy + 82.0, 174.0, 40.0, 0.6);
+    page.paragraph(LEFT + 2.0, dy + 88.0, 170.0, 10.0, &input.reason)?;
+    page.text_in(LEFT, dy + 130.0, 174.0, 8.0, false, Align::Left, &format!("Бланки участника: {}", input.kit_sheets.join("; ")))?;
     if !input.gek_member.is_empty() {
-        page.text_in(LEFT, 137.0, 174.0, 9.0, false, Align::Left, &format!("Член ГЭК: {}", input.gek_member))?;
+        page.text_in(LEFT, dy + 137.0, 174.0, 9.0, false, Align::Left, &format!("Член ГЭК: {}", input.gek_member))?;
     }
-    let mut top = 145.0;
+    let mut top = dy + 145.0;
     for who in ["Член ГЭК", "Руководитель ППЭ", "Организатор в аудитории", "Медицинский работник (при наличии)", "С актом ознакомлен(а), участник"]
     {
         top = page.signature(LEFT, top, who, if who == "Член ГЭК" { &input.gek_member } else { "" })? + 2.0;
@@ -461,16 +467,17 @@ fn event_act(input: &EventActInput, form: &str, title: &str, reason_label: &str)
     Ok(finish(doc, form, &format!("{form} {title}"), Some(&input.auditorium)))
 }
 
-pub fn removal_act_pdf(input: &EventActInput) -> Result<PrintDocument, PrintingError> {
-    event_act(input, "ППЭ-21", "Акт об удалении участника экзамена", "Нарушение порядка проведения экзамена")
+pub fn removal_act_pdf(input: &EventActInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
+    event_act(input, "ППЭ-21", "Акт об удалении участника экзамена", "Нарушение порядка проведения экзамена", key)
 }
 
-pub fn early_finish_act_pdf(input: &EventActInput) -> Result<PrintDocument, PrintingError> {
+pub fn early_finish_act_pdf(input: &EventActInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     event_act(
         input,
         "ППЭ-22",
         "Акт о досрочном завершении экзамена по объективным причинам",
         "Причина (состояние здоровья или иные объективные причины)",
+        key,
     )
 }
 

@@ -27,9 +27,16 @@ fn absence_rows_pair_each_leave_with_its_return_in_local_time() {
     assert_eq!((protocol[4].late_at.as_deref(), protocol[3].sheets_issued, protocol[3].sheets_replaced), (Some("10:12"), 8, 1));
     let notes = context.kit_replacements(&seats[3].auditorium);
     assert_eq!((notes.len(), notes[0].voided.len(), notes[0].issued.len(), notes[0].at.as_str()), (1, 4, 4, "10:20"));
-    assert_eq!(forms::number_runs(&[16, 13, 14, 15, 20]), "0000013–0000016, 0000020");
+    assert_eq!(number_runs(&[16, 13, 14, 15, 20]), "0000013–0000016, 0000020");
+    assert!(context.event_acts(None, None).is_err(), "an act without reserved numbers is not printed");
+    let mut numbers = numbers.clone();
+    numbers.extend(demo_numbers(&act_needs(&day, &seats, None, None)).into_iter().map(|(h, n)| (h, n.into_iter().map(|x| x + 10_000).collect())));
+    let context = PrintContext { numbers: &numbers, ..context };
     let acts = context.event_acts(None, None).unwrap();
-    assert_eq!(acts.iter().map(|d| d.form.as_str()).collect::<Vec<_>>(), ["ППЭ-22", "ППЭ-21"], "in the order of the events");
+    assert_eq!(acts.documents.iter().map(|d| d.form.as_str()).collect::<Vec<_>>(), ["ППЭ-22", "ППЭ-21"], "in the order of the events");
+    let holders: Vec<&str> = acts.statements.iter().map(|s| s.holder.as_str()).collect();
+    assert_eq!(holders, [format!("form:ППЭ-22:{}", seats[0].participant_id), format!("form:ППЭ-21:{}", seats[1].participant_id)]);
+    assert!(acts.statements.iter().all(|s| s.required && s.numbers.len() == 1 && s.participant_id.is_some()), "{:?}", acts.statements);
 }
 
 #[test]
@@ -37,11 +44,56 @@ fn a_statement_longer_than_its_reserved_numbers_fails_instead_of_reusing_codes()
     let (plan, exam, seats, mut numbers) = context_parts(12);
     let key = crate::sheet_code::sheet_key(b"k");
     let day = DayRecord::default();
-    let holder = format!("statement:ППЭ-12-04-МАШ:{}", seats[0].auditorium);
+    let holder = form_holder("ППЭ-12-04-МАШ", Some(&seats[0].auditorium));
     numbers.insert(holder.clone(), vec![900]);
     let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &seats[0].ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
-    assert_eq!(context.printed(&holder, "ППЭ-12-04-МАШ", 1, true).unwrap().numbers, vec![900]);
-    assert!(matches!(context.printed(&holder, "ППЭ-12-04-МАШ", 2, true), Err(PrintingError::NothingToPrint(_))));
+    let doc = |pages| PrintDocument {
+        file_name: String::new(),
+        title: String::new(),
+        form: "ППЭ-12-04-МАШ".into(),
+        auditorium: Some(seats[0].auditorium.clone()),
+        pages,
+        bytes: Vec::new(),
+    };
+    let printed = context.printed(&holder, &doc(1), None).unwrap();
+    assert_eq!((printed.numbers, printed.auditorium.as_deref(), printed.required), (vec![900], Some(seats[0].auditorium.as_str()), true));
+    assert!(matches!(context.printed(&holder, &doc(2), None), Err(PrintingError::NothingToPrint(_))));
+    // An auditorium's whole set fails the same way when a form needs more than it has.
+    numbers.insert(form_holder("ППЭ-05-02", Some(&seats[0].auditorium)), Vec::new());
+    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &seats[0].ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
+    assert!(context.build(PrintWhat::Statements, Some(&seats[0].auditorium)).is_err());
+}
+
+#[test]
+fn every_form_of_a_large_point_fits_its_reserved_numbers_and_is_recorded_with_its_copy() {
+    let (plan, exam, seats, numbers) = context_parts(300);
+    let day = demo_day(&plan, &exam, &seats, &numbers);
+    let key = crate::sheet_code::sheet_key(b"k");
+    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &seats[0].ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
+    let mut set = context.build(PrintWhat::Seating, None).unwrap();
+    let statements = PrintContext { numbers: &numbers, day: &DayRecord::default(), ..context };
+    let more = statements.build(PrintWhat::Statements, None).unwrap();
+    set.documents.extend(more.documents);
+    set.statements.extend(more.statements);
+    let forms: Vec<&PrintDocument> = set.documents.iter().filter(|d| !d.form.is_empty()).collect();
+    assert_eq!(forms.len(), set.statements.len(), "every form is recorded");
+    for (doc, printed) in forms.iter().zip(&set.statements) {
+        assert_eq!((doc.form.as_str(), doc.pages as usize, &doc.auditorium), (printed.form.as_str(), printed.numbers.len(), &printed.auditorium));
+        assert!(
+            printed.numbers.len() < numbers[&printed.holder].len(),
+            "{}: {} pages, {} numbers: room to spare",
+            printed.holder,
+            printed.numbers.len(),
+            numbers[&printed.holder].len()
+        );
+    }
+    let list = set.statements.iter().find(|s| s.form == "ППЭ-06-02").unwrap();
+    assert!(list.numbers.len() > 3, "300 names take pages: {list:?}");
+    let mut all: Vec<u32> = set.statements.iter().flat_map(|s| s.numbers.clone()).collect();
+    let count = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), count, "no number on two pages");
 }
 
 #[test]
