@@ -296,8 +296,7 @@ fn kege_answer_archives_match_by_workstation_and_a_moved_participant_by_the_rese
     assert_eq!((r.seated, r.present, r.moved_to_reserve, r.answer_files, r.files_to_resolve), (6, 6, 1, 4, 1));
     let header = ppe::printing::inputs::exam_header(&plan, exam, PPE);
     let key = ppe::sheet_code::sheet_key(b"box secret");
-    let sheet =
-        |number| Some(ppe::sheet_code::SheetId { exam_id: KEGE.into(), ppe_code: PPE.into(), kind: ppe::sheet_code::SheetKind::Statement, number });
+    let sheet = |number| ppe::sheet_code::SheetId { exam_id: KEGE.into(), ppe_code: PPE.into(), kind: ppe::sheet_code::SheetKind::Statement, number };
     let summary = ppe::printing::forms::kege_summary_pdf(
         &ppe::printing::forms::KegeSummaryInput { exam: header.clone(), rows: rows.clone(), first_sheet: sheet(900) },
         &key,

@@ -7,7 +7,7 @@
 use ring::hmac;
 use serde::{Deserialize, Serialize};
 
-use super::{finish, form_code, ExamHeader};
+use super::{finish, machine_table, ExamHeader};
 use crate::printing::pdf::{col, Align, Document, Orientation, Signature, Table};
 use crate::printing::{PrintDocument, PrintingError};
 use crate::sheet_code::SheetId;
@@ -39,8 +39,8 @@ pub struct KegeRoomRow {
 pub struct KegeSummaryInput {
     pub exam: ExamHeader,
     pub rows: Vec<KegeRoomRow>,
-    /// The form's first sheet (kind statement); `None`: printed without a code.
-    pub first_sheet: Option<SheetId>,
+    /// The form's first sheet (kind statement): page `i` carries `first_sheet.number + i`.
+    pub first_sheet: SheetId,
 }
 
 /// Pages ППЭ-13-03-К and ППЭ-14-02-К take for `rooms` auditoriums (their sheet budget).
@@ -87,7 +87,7 @@ pub fn kege_summary_pdf(input: &KegeSummaryInput, key: &hmac::Key) -> Result<Pri
         total(rs, |r| r.answer_files),
         total(rs, |r| r.files_to_resolve),
     ]);
-    Table {
+    let table = Table {
         form: "ППЭ-13-03-К",
         heading: vec!["Сводная ведомость учёта участников и использования экзаменационных материалов в ППЭ (КЕГЭ)".into(), input.exam.line()],
         columns: vec![
@@ -107,9 +107,9 @@ pub fn kege_summary_pdf(input: &KegeSummaryInput, key: &hmac::Key) -> Result<Pri
         footer: vec!["Каждый участник работает на одной рабочей станции; пересадка на резервную станцию оформляется с указанием причины.".into()],
         signatures: vec![Signature::blank("Руководитель ППЭ"), Signature::blank("Технический специалист"), Signature::blank("Член ГЭК")],
         orientation: Orientation::Landscape,
-        code: form_code(input.first_sheet.as_ref(), key),
-    }
-    .render(&mut doc)?;
+        code: None,
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-13-03-К", "ППЭ-13-03-К сводная ведомость КЕГЭ", None))
 }
 
@@ -130,12 +130,12 @@ pub struct KegeMaterialsRow {
 pub struct KegeMaterialsInput {
     pub exam: ExamHeader,
     pub rows: Vec<KegeMaterialsRow>,
-    pub first_sheet: Option<SheetId>,
+    pub first_sheet: SheetId,
 }
 
 pub fn kege_materials_pdf(input: &KegeMaterialsInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-14-02-К")?;
-    Table {
+    let table = Table {
         form: "ППЭ-14-02-К",
         heading: vec!["Ведомость выдачи и возврата экзаменационных материалов по аудиториям ППЭ (КЕГЭ)".into(), input.exam.line()],
         columns: vec![
@@ -171,8 +171,8 @@ pub fn kege_materials_pdf(input: &KegeMaterialsInput, key: &hmac::Key) -> Result
         footer: vec![],
         signatures: vec![Signature::blank("Руководитель ППЭ"), Signature::blank("Технический специалист")],
         orientation: Orientation::Landscape,
-        code: form_code(input.first_sheet.as_ref(), key),
-    }
-    .render(&mut doc)?;
+        code: None,
+    };
+    machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-14-02-К", "ППЭ-14-02-К выдача и возврат материалов КЕГЭ", None))
 }
