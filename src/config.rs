@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 mod readiness;
+mod recordings;
 mod roster;
 pub use readiness::ReadinessConfig;
+pub use recordings::{RecordingsConfig, DEFAULT_NAME_PATTERN};
 pub use roster::{RosterConfig, StaffMinimum};
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +65,9 @@ pub struct EdgeFileConfig {
     /// The technical readiness check the day before an exam.
     #[serde(default)]
     pub readiness: ReadinessConfig,
+    /// Audio recordings and КЕГЭ answer files: name patterns, lengths, silence, reserve workstations.
+    #[serde(default)]
+    pub recordings: RecordingsConfig,
 }
 
 /// The box's web UI: its TLS certificate and the first start's one-time code.

@@ -28,6 +28,7 @@ pub mod oral;
 pub mod plan;
 pub mod protocol;
 pub mod readiness;
+pub mod recordings;
 pub mod roster;
 pub mod scanning;
 pub mod retention;

@@ -96,6 +96,8 @@ enum EdgeCommand {
     Scan(ppe::scanning::cli::ScanArgs),
     /// Marks of machine-read forms waiting for a person; accept a value for a field.
     Marks(ppe::scanning::marks::cli::MarksArgs),
+    /// Audio recordings and КЕГЭ answer files: import a folder, list, attach, set aside, move.
+    Recordings(ppe::recordings::cli::RecordingsArgs),
     /// Upload the signed bundle; exits 0 only with a verified, signed receipt.
     Upload(ppe::upload::cli::UploadArgs),
     /// Write the signed bundle to removable media.
@@ -149,6 +151,7 @@ fn main() -> ExitCode {
             EdgeCommand::Attendance(args) => ppe::attendance::cli::attendance(&config, args),
             EdgeCommand::Scan(args) => ppe::scanning::cli::scan(&config, args),
             EdgeCommand::Marks(args) => ppe::scanning::marks::cli::marks(&config, args),
+            EdgeCommand::Recordings(args) => ppe::recordings::cli::recordings(&config, args),
             EdgeCommand::Upload(args) => ppe::upload::cli::edge_upload(&config, args),
             EdgeCommand::Export(args) => ppe::upload::cli::edge_export(&config, args),
             EdgeCommand::Appeal(args) => ppe::appeals::cli::appeal(&config, args),

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use crate::protocol::bundle::{AuditHead, Manifest, ManifestFile, Receipt, ReceiptBody, SignedManifest, MANIFEST_FORMAT, RECEIPT_FORMAT};
+pub use crate::protocol::bundle::{AuditHead, Manifest, ManifestFile, Receipt, ReceiptBody, ReceiptFile, SignedManifest, MANIFEST_FORMAT, RECEIPT_FORMAT};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UploadError {
@@ -151,6 +151,11 @@ impl Manifest {
             if f.size > MAX_FILE_SIZE {
                 return malformed("files.size");
             }
+            // A participant's own file names them (and only such files do).
+            let own = crate::protocol::bundle::PARTICIPANT_FILE_KINDS.contains(&f.kind.as_str());
+            if own != f.participant_id.is_some() || f.participant_id.as_deref().is_some_and(|p| !is_code(p)) {
+                return malformed("files.participant_id");
+            }
             if !seen.insert(f.name.as_str()) {
                 return Err(UploadError::DuplicateFile(f.name.clone()));
             }
@@ -224,6 +229,14 @@ pub fn make_receipt(signed: &SignedManifest, received_at: &str, via: &str, hub_k
         audit_head: m.audit_head.clone(),
         received_at: received_at.to_string(),
         via: via.to_string(),
+        participant_files: m
+            .files
+            .iter()
+            .filter_map(|f| {
+                let participant_id = f.participant_id.clone()?;
+                Some(ReceiptFile { name: f.name.clone(), kind: f.kind.clone(), participant_id, sha256: f.sha256.clone(), size: f.size })
+            })
+            .collect(),
     };
     let hub_signature_hex = crate::keys::sign_hex(hub_key, &receipt.signed_bytes());
     Receipt { receipt, hub_signature_hex }
@@ -337,8 +350,8 @@ mod tests {
             ppe_code: "0101".into(),
             created_at: "2027-05-27T08:00:00Z".into(),
             files: vec![
-                ManifestFile { name: "a.pnm".into(), kind: "page".into(), sha256: "aa".repeat(32), size: 3 },
-                ManifestFile { name: "record.json".into(), kind: "record".into(), sha256: "bb".repeat(32), size: 5 },
+                ManifestFile { name: "a.pnm".into(), kind: "page".into(), sha256: "aa".repeat(32), size: 3, participant_id: None },
+                ManifestFile { name: "record.json".into(), kind: "record".into(), sha256: "bb".repeat(32), size: 5, participant_id: None },
             ],
             counts: BTreeMap::from([("pages".to_string(), 1)]),
             audit_head: AuditHead { seq: 4, hash: "cc".repeat(32) },
@@ -417,6 +430,46 @@ mod tests {
         let mut size = manifest();
         size.files[0].size = crate::protocol::bundle::MAX_FILE_SIZE;
         assert_eq!(size.check_shape(), Ok(()), "the limit itself is allowed");
+    }
+
+    #[test]
+    fn a_participants_recording_names_them_is_verified_like_a_page_and_listed_on_the_receipt() {
+        let (k, hub) = (key(), key());
+        let public = crate::keys::ed25519_public_hex(&k);
+        let recording = ManifestFile {
+            name: format!("{}.wav", "dd".repeat(32)),
+            kind: "recording".into(),
+            sha256: "dd".repeat(32),
+            size: 7,
+            participant_id: Some("P0000001".into()),
+        };
+        let mut m = manifest();
+        m.files.push(recording.clone());
+        assert_eq!(m.check_shape(), Ok(()));
+        let signed = sign_manifest(m.clone(), &k);
+        assert_eq!(verify_signed_manifest(&signed, Some(&public), None, &mut holds_all), Ok(()));
+        let mut without_it = |f: &ManifestFile| if f.kind == "recording" { None } else { holds_all(f) };
+        assert_eq!(verify_signed_manifest(&signed, Some(&public), None, &mut without_it).unwrap_err().code(), "missing_file");
+        let mut cut = |f: &ManifestFile| if f.kind == "recording" { Some((f.size - 1, f.sha256.clone())) } else { holds_all(f) };
+        assert_eq!(verify_signed_manifest(&signed, Some(&public), None, &mut cut).unwrap_err().code(), "size_mismatch");
+        let receipt = make_receipt(&signed, "2027-05-27T09:00:00Z", "upload", &hub);
+        assert_eq!(receipt.receipt.participant_files.len(), 1);
+        assert_eq!(receipt.receipt.participant_files[0].sha256, recording.sha256);
+        assert_eq!(receipt.receipt.participant_files[0].participant_id, "P0000001");
+        assert_eq!(verify_receipt(&receipt, &crate::keys::ed25519_public_hex(&hub), &signed.manifest), Ok(()));
+        // A participant's file must name them, and only such files name anyone.
+        type Tamper = fn(&mut ManifestFile);
+        let cases: [Tamper; 3] = [|f| f.participant_id = None, |f| f.participant_id = Some("../P1".into()), |f| f.kind = "page".into()];
+        for tamper in cases {
+            let mut bad = m.clone();
+            tamper(bad.files.last_mut().unwrap());
+            assert_eq!(bad.check_shape(), Err(UploadError::Malformed("files.participant_id")));
+        }
+        // Manifests and receipts without participants' files sign the bytes they always did.
+        let plain = serde_json::to_string(&manifest()).unwrap();
+        assert!(!plain.contains("participant_id"), "{plain}");
+        let plain_receipt = make_receipt(&sign_manifest(manifest(), &k), "2027-05-27T09:00:00Z", "upload", &hub);
+        assert!(!String::from_utf8(plain_receipt.receipt.signed_bytes()).unwrap().contains("participant_files"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::{PrintDocument, PrintingError};
 use crate::sheet_code::{SheetId, SheetKind};
 
 mod appeal_forms;
+mod kege;
 mod lists;
 pub mod machine;
 mod acts;
@@ -25,6 +26,7 @@ mod oral;
 mod statements;
 
 pub use appeal_forms::*;
+pub use kege::*;
 pub use lists::*;
 pub use machine::{absence_log_pdf, absence_log_record, observation_act_pdf, observation_act_record, AbsenceLogInput, AbsenceRow, ObservationActInput, ObserverOnForm};
 pub use acts::*;

@@ -16,6 +16,9 @@ use crate::roster::Replacement;
 use crate::serial::{Direction, Movement};
 use crate::sheet_code::{SheetId, SheetKind};
 
+mod kege;
+pub use kege::kege_room_rows;
+
 /// Rows of the absence log per auditorium, blank ones for hand-written entries included: two
 /// full pages.
 pub const ABSENCE_LOG_ROWS: usize = 2 * super::forms::machine::layout::ABSENCE_ROWS_PER_PAGE;

@@ -36,11 +36,29 @@ pub fn is_code(s: &str) -> bool {
 pub struct ManifestFile {
     /// Path inside the bundle's `files/` folder (no `/`, no `..`).
     pub name: String,
-    /// `page`, `statement`, `record`.
+    /// `page`, `statement`, `record`, `statement_record`, `recording`, `answer_file`.
     pub kind: String,
     /// 64 lowercase hex digits ([`is_sha256_hex`]).
     pub sha256: String,
     /// At most [`MAX_FILE_SIZE`].
+    pub size: u64,
+    /// Whose file it is, for a participant's own file ([`PARTICIPANT_FILE_KINDS`]: a recording,
+    /// a КЕГЭ answer file); absent otherwise, so manifests without such files sign the same bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant_id: Option<String>,
+}
+
+/// Kinds of files that are one participant's own and must name them: an audio recording of
+/// an oral answer, a КЕГЭ station's answer file.
+pub const PARTICIPANT_FILE_KINDS: &[&str] = &["recording", "answer_file"];
+
+/// A participant's file as the hub's receipt lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptFile {
+    pub name: String,
+    pub kind: String,
+    pub participant_id: String,
+    pub sha256: String,
     pub size: u64,
 }
 
@@ -85,6 +103,10 @@ pub struct ReceiptBody {
     pub received_at: String,
     /// `upload` or `media`.
     pub via: String,
+    /// Every recording and answer file received, with its hash (absent when there are none,
+    /// so receipts of written exams sign the same bytes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participant_files: Vec<ReceiptFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -51,10 +51,17 @@ pub fn build_or_reuse(
     let pages = scan_store::pages_for_exam(conn, exam_id)?;
     let statement_records = statement_records(conn, exam_id, ppe_code)?;
     let statement_hashes: Vec<String> = statement_records.iter().map(|(_, bytes)| crate::util::sha256_hex(bytes)).collect();
+    // Recordings and КЕГЭ answer files accepted for participants travel as their own entries.
+    let participant_files = crate::recordings::facts::bundle_files(conn, exam_id)?;
     if !rebuild && dir.join("manifest.json").exists() {
         let existing = BuiltBundle::read(&dir)?;
         let mut had: Vec<&str> = existing.signed.manifest.files.iter().filter(|f| f.kind != "record").map(|f| f.sha256.as_str()).collect();
-        let mut now: Vec<&str> = pages.iter().map(|p| p.sha256.as_str()).chain(statement_hashes.iter().map(String::as_str)).collect();
+        let mut now: Vec<&str> = pages
+            .iter()
+            .map(|p| p.sha256.as_str())
+            .chain(statement_hashes.iter().map(String::as_str))
+            .chain(participant_files.iter().map(|f| f.sha256.as_str()))
+            .collect();
         had.sort();
         now.sort();
         if had == now {
@@ -76,11 +83,19 @@ pub fn build_or_reuse(
             std::fs::copy(&src, &dst).with_context(|| format!("copy {} into the bundle", src.display()))?;
         }
         let kind = if p.sheet_kind.as_deref() == Some("statement") { "statement" } else { "page" };
-        files.push(ManifestFile { name, kind: kind.into(), sha256: p.sha256.clone(), size: p.size });
+        files.push(ManifestFile { name, kind: kind.into(), sha256: p.sha256.clone(), size: p.size, participant_id: None });
+    }
+    for f in &participant_files {
+        let dst = files_dir.join(&f.name);
+        if std::fs::hard_link(&f.path, &dst).is_err() {
+            std::fs::copy(&f.path, &dst).with_context(|| format!("copy {} into the bundle", f.path.display()))?;
+        }
+        let (kind, participant_id) = (f.kind.clone(), Some(f.participant_id.clone()));
+        files.push(ManifestFile { name: f.name.clone(), kind, sha256: f.sha256.clone(), size: f.size, participant_id });
     }
     for ((name, bytes), sha256) in statement_records.iter().zip(statement_hashes) {
         crate::util::write_atomic(&files_dir.join(name), bytes)?;
-        files.push(ManifestFile { name: name.clone(), kind: STATEMENT_RECORD_KIND.into(), sha256, size: bytes.len() as u64 });
+        files.push(ManifestFile { name: name.clone(), kind: STATEMENT_RECORD_KIND.into(), sha256, size: bytes.len() as u64, participant_id: None });
     }
     let (seq, hash) = crate::audit::store::head(conn)?;
     let now = clock.now_rfc3339();
@@ -109,6 +124,8 @@ pub fn build_or_reuse(
             "form": p.form, "auditorium": p.auditorium, "form_page": p.form_page, "form_pages": p.form_pages,
         })).collect::<Vec<_>>(),
         "pages_by_status": by_status,
+        // Every recording and answer file taken in, kept ones with their reasons.
+        "participant_files": crate::recordings::store::files_for_exam(conn, exam_id)?,
         "audit": audit,
     });
     let record_bytes = serde_json::to_vec_pretty(&record)?;
@@ -118,6 +135,7 @@ pub fn build_or_reuse(
         kind: "record".into(),
         sha256: crate::util::sha256_hex(&record_bytes),
         size: record_bytes.len() as u64,
+        participant_id: None,
     });
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     counts.insert("pages".into(), pages.len() as u64);
@@ -125,6 +143,12 @@ pub fn build_or_reuse(
         counts.insert(format!("pages_{k}"), v);
     }
     counts.insert("seated".into(), seating.len() as u64);
+    for kind in crate::protocol::bundle::PARTICIPANT_FILE_KINDS {
+        let n = participant_files.iter().filter(|f| f.kind == *kind).count() as u64;
+        if n > 0 {
+            counts.insert(format!("{kind}s"), n);
+        }
+    }
     counts.insert("audit_entries".into(), seq.max(0) as u64);
     let manifest = Manifest {
         format: MANIFEST_FORMAT.into(),

@@ -75,6 +75,10 @@ pub fn box_bundle(ctx: &EdgeContext, conn: &Connection, exam_id: &ExamId, rebuil
             tracing::warn!(exam = %exam_id, missing = missing.len(), "completeness does not hold; the bundle goes as it is");
         }
     }
+    // Recordings and КЕГЭ answer files: a missing or broken one is named too.
+    if let Some((kind, c)) = crate::recordings::facts::completeness_now(conn, exam_id, &ctx.config.ppe_code).map_err(anyhow::Error::from)? {
+        missing.extend(c.lines_ru(kind));
+    }
     let built = bundle::build_or_reuse(conn, &ctx.clock, &ctx.config.state_dir, exam_id, &ctx.config.ppe_code, &key, expected.as_ref(), rebuild)?;
     Ok(BoxBundle { built, missing })
 }

@@ -30,3 +30,4 @@ mod omr;
 mod readiness;
 mod oral;
 mod roomforms;
+mod recordings;

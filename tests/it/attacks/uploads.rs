@@ -234,7 +234,7 @@ fn box_routes_without_a_certificate_are_refused_and_store_nothing() {
             exam_id: EXAM.into(),
             ppe_code: A.into(),
             created_at: "2027-05-27T08:00:00Z".into(),
-            files: vec![ppe::upload::ManifestFile { name: "page-1.png".into(), kind: "page".into(), sha256: sha(b"0123456789"), size: 10 }],
+            files: vec![ppe::upload::ManifestFile { name: "page-1.png".into(), kind: "page".into(), sha256: sha(b"0123456789"), size: 10, participant_id: None }],
             counts: Default::default(),
             audit_head: ppe::upload::AuditHead { seq: 0, hash: "0".repeat(64) },
         },
