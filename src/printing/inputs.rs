@@ -82,7 +82,9 @@ pub fn sheet_needs(kit: &Kit, seats: &[SeatAssignment], what: PrintWhat, auditor
         // One act per observer accredited for the day.
         needs.push(form_need("ППЭ-18-МАШ", None, super::forms::machine::OBSERVATION_ACT_PAGES));
     }
-    needs.extend(point::point_form_needs(seats, what));
+    if auditorium.is_none() {
+        needs.extend(point::point_form_needs(seats, what));
+    }
     needs
 }
 
