@@ -298,7 +298,7 @@ pub fn appeal_forms(ctx: &EdgeContext, exam_id: &ExamId, appeal_id: i64, actor: 
     let appeals = crate::appeals::store::appeals_for_exam(conn, exam_id, &ppe_code).context("load appeals")?;
     let appeal = appeals.iter().find(|a| a.appeal_id == appeal_id).ok_or_else(|| PrintOpsError::NoAppeal { exam: exam_id.clone(), appeal: appeal_id })?;
     let needs = super::inputs::appeal_form_needs(std::slice::from_ref(appeal));
-    let key = crate::scanning::ops::box_sheet_key(ctx)?;
+    let key = ctx.sheet_key()?;
     let at = ctx.clock.now_rfc3339();
     let numbers = reserve(conn, &at, actor, exam_id, &ppe_code, &needs)?;
     let day = load_day(conn, exam_id, &ppe_code)?;

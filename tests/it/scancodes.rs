@@ -87,7 +87,13 @@ fn every_page_of_a_days_print_run_scanned_back_is_matched_to_its_form_room_and_p
         ppe::scanning::ops::ingest(&ctx, &request).unwrap()
     };
     let report = intake(&inbox);
-    assert_eq!((report.stored, report.matched, report.to_resolve), (fed, fed, 0), "{report:?}");
+    let unmatched: Vec<String> = ppe::scanning::store::pages_for_exam(&conn, "ege-02")
+        .unwrap()
+        .iter()
+        .filter(|r| r.status != "matched")
+        .map(|r| format!("{} {}: {} {:?}", r.source, r.status, r.reason, r.code_text))
+        .collect();
+    assert_eq!((report.stored, report.matched, report.to_resolve), (fed, fed, 0), "{report:?}: {unmatched:#?}");
 
     // Each form page carries its form, copy and page; together they are the run's pages.
     let rows = ppe::scanning::store::pages_for_exam(&conn, "ege-02").unwrap();

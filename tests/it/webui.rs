@@ -652,7 +652,26 @@ fn chromium_plays_a_whole_exam_day_in_the_box_ui_with_screenshots() {
         // and uploads by itself once complete.
         let ctx = ppe::context::EdgeContext::open(&demo.dir.join("box/ppe.toml")).unwrap();
         let key = ppe::scanning::ops::box_sheet_key(&ctx).unwrap();
+        // The day's forms are laid out (and recorded as printed) as the staff room does after
+        // the exam; their pages come back from the scanner with the blanks.
+        let forms = ppe::printing::ops::PrintRequest {
+            exam_id: EXAM.into(),
+            what: ppe::printing::PrintWhat::All,
+            auditorium: None,
+            printer: None,
+            wait: Duration::from_secs(1),
+            actor: "tech".into(),
+        };
+        ppe::printing::ops::make_set(&ctx, &forms).unwrap();
         let expected = ppe::attendance::ops::expected_sheets(&ppe::store::open(&db_path).unwrap(), EXAM, &ctx.config.ppe_code).unwrap();
+        std::fs::create_dir_all(&demo.inbox).unwrap();
+        for f in &expected.forms {
+            for n in &f.numbers {
+                let id = ppe::sheet_code::SheetId { exam_id: EXAM.into(), ppe_code: ctx.config.ppe_code.clone(), kind: ppe::sheet_code::SheetKind::Statement, number: *n };
+                let code = ppe::sheet_code::encode(&id, &key);
+                ppe::util::write_atomic(&demo.inbox.join(format!("form-{n:07}.png")), &ppe::demo::autopilot::render_scanned_page(&code).unwrap()).unwrap();
+            }
+        }
         std::fs::create_dir_all(&demo.inbox).unwrap();
         let mut pages = 0;
         for p in expected.participants.iter().filter(|p| p.present) {

@@ -110,6 +110,10 @@ const ORAL: &[FormRequirement] = &[
     req("ППЭ-14-02", Point, Always),
 ];
 
+/// ИС-9: the ведомость учёта проведения and the expert's protocols of each conducting room,
+/// required once the box prints them.
+const INTERVIEW: &[FormRequirement] = &[req("ИС-02", Auditorium, IfPrinted), req("ИС-03", Auditorium, IfPrinted)];
+
 /// КЕГЭ: its summary and materials record replace the written ones where printed.
 const COMPUTER: &[FormRequirement] = &[
     req("ППЭ-05-02", Auditorium, Always),
@@ -126,7 +130,7 @@ pub fn required_forms(exam: &Exam) -> Vec<FormRequirement> {
         ExamFormat::Written => WRITTEN,
         ExamFormat::Oral => ORAL,
         ExamFormat::Computer => COMPUTER,
-        ExamFormat::Interview => return COMMON.iter().filter(|r| r.scope == Participant).copied().collect(),
+        ExamFormat::Interview => return INTERVIEW.iter().chain(COMMON.iter().filter(|r| r.scope == Participant)).copied().collect(),
     };
     own.iter().chain(COMMON).copied().collect()
 }
@@ -278,7 +282,7 @@ mod tests {
         assert_eq!(condition(&kege, "ППЭ-14-02"), Some((Point, IfPrinted)));
         let is9 = exam(ExamKind::Interview, "70", "Итоговое собеседование");
         assert_eq!(exam_format(&is9), ExamFormat::Interview);
-        assert!(required_forms(&is9).iter().all(|r| r.scope == Participant && r.condition == IfPrinted), "ИС-9: only acts");
+        assert!(required_forms(&is9).iter().all(|r| r.condition == IfPrinted), "ИС-9: its own statements and the acts, once printed");
     }
 
     fn printed(form: &str, auditorium: Option<&str>, numbers: &[u32]) -> PrintedForm {

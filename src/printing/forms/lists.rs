@@ -34,10 +34,11 @@ pub fn auditorium_list_copy_budget(rows: usize) -> u32 {
 
 pub fn auditorium_list_pdf(input: &AuditoriumListInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
     let mut doc = Document::new("ППЭ-05-01")?;
-    let budget = auditorium_list_copy_budget(input.rows.len());
-    for (copy, purpose) in AUDITORIUM_LIST_COPIES.iter().enumerate() {
+    for purpose in AUDITORIUM_LIST_COPIES.iter() {
+        // The copies' pages take the holder's numbers in a row: page i of the document
+        // carries number first + i, as the printed-forms record says.
         let mut first = input.first_sheet.clone();
-        first.number += copy as u32 * budget;
+        first.number += doc.page_count() as u32;
         Table {
             form: "ППЭ-05-01",
             heading: vec![

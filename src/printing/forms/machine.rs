@@ -66,6 +66,20 @@ fn time_grid(page: &mut Page, grid: &TimeGrid) -> Result<(), PrintingError> {
     Ok(())
 }
 
+/// The box's own record of a time marked into its grid (`ЧЧ:ММ`), so a form printed after the
+/// event reads back as what the box recorded; a person corrects it by hand if it is wrong.
+fn mark_time(page: &mut Page, grid: &TimeGrid, time: &str) {
+    let digits: Vec<u8> = time.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect();
+    if digits.len() != 4 || time.len() != 5 {
+        return;
+    }
+    for (line, d) in grid.lines.iter().zip(digits) {
+        if let Some(b) = line.boxes.get(usize::from(d)) {
+            page.fill(b.x + 0.6, b.top + 0.6, b.size - 1.2, b.size - 1.2);
+        }
+    }
+}
+
 /// A signature: the role above, the signer's name (or a line for it) at left and the engine's
 /// signature box (≥ 40 × 9 mm, tagged `/Signature`) at right, within `width` mm.
 fn signature(page: &mut Page, x: f32, top: f32, width: f32, role: &str, name: &str) -> Result<(), PrintingError> {
@@ -251,7 +265,12 @@ fn absence_row(page: &mut Page, row_layout: &layout::AbsenceRowLayout, n: usize,
         page.text(name_x, top + ABSENCE_ROW_HEIGHT - 1.5, 6.5, false, &journal)?;
     }
     time_grid(page, &row_layout.left)?;
-    time_grid(page, &row_layout.returned)
+    time_grid(page, &row_layout.returned)?;
+    if let Some(r) = row {
+        mark_time(page, &row_layout.left, &r.left_at);
+        mark_time(page, &row_layout.returned, &r.returned_at);
+    }
+    Ok(())
 }
 
 pub fn absence_log_pdf(input: &AbsenceLogInput, key: &hmac::Key) -> Result<PrintDocument, PrintingError> {
