@@ -57,9 +57,3 @@ pub fn summary_statement_record(input: &SummaryStatementInput) -> MachineRecord<
         data: input,
     }
 }
-
-/// How many sheet numbers a machine-read table form may use (one per page); callers reserve
-/// this many so page codes never collide with another document's.
-pub fn machine_table_sheet_budget(rows: usize) -> u32 {
-    (rows / 25 + 2) as u32
-}
