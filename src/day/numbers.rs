@@ -35,7 +35,8 @@ pub fn gather_box_numbers(conn: &Connection, exam_id: &str, ppe_code: &str) -> R
     if let Some((version, json)) = crate::materials::store::manifest_get(conn, exam_id).map_err(box_state)? {
         n.materials.pulled = true;
         n.materials.manifest_version = Some(version);
-        if let Ok(m) = serde_json::from_str::<crate::materials::Manifest>(&json) {
+        // The store keeps the manifest as the hub signed it (`SignedManifest`), exactly its bytes.
+        if let Ok(crate::materials::SignedManifest { manifest: m, .. }) = serde_json::from_str(&json) {
             let verified = crate::materials::store::files_verified(conn, exam_id, &m.package_id).map_err(box_state)?;
             n.materials.verified = m.files.iter().all(|f| verified.contains(&f.name));
         }
@@ -84,11 +85,11 @@ mod tests {
         let mut conn = crate::store::open_in_memory().unwrap();
         let empty = gather_box_numbers(&conn, "ege-02", "0101").unwrap();
         assert_eq!(empty, BoxNumbers { exam_id: "ege-02".into(), ..Default::default() });
-        let manifest = serde_json::json!({
+        let manifest = serde_json::json!({"signature": "00", "manifest": {
             "format": "x", "package_id": "pkg1", "exam_id": "ege-02", "ppe_code": "0101", "version": 3, "created": "", "expires": "",
             "window_open": "", "window_close": "",
             "files": [{"name": "kim.pdf", "role": "kim", "plain_len": 1, "cipher_len": 1, "plain_sha256": "", "cipher_sha256": "", "chunk_size": 1, "nonce_prefix": ""}]
-        });
+        }});
         let tx = conn.transaction().unwrap();
         crate::materials::store::manifest_accept(&tx, "ege-02", "0101", 3, "pkg1", &manifest.to_string(), "t").unwrap();
         crate::materials::store::key_received(&tx, "ege-02", "pkg1", 3, "t", "t").unwrap();
