@@ -217,6 +217,7 @@ fn examiners_run_their_rooms_queue_and_experts_enter_protocols_through_the_box_u
         assert_eq!(ui.get(&format!("/oral/protocols?exam={IS9}&auditorium=103"), &who.0).0, 403, "{login}");
     }
     let db = ppe::store::open(&db_path).unwrap();
+    chromium_screenshot_of_the_queue(&ui, &r103[1]);
     let scored: Vec<String> = db
         .prepare("SELECT actor FROM audit_log WHERE action = 'oral.scored'")
         .unwrap()
@@ -225,4 +226,26 @@ fn examiners_run_their_rooms_queue_and_experts_enter_protocols_through_the_box_u
         .map(Result::unwrap)
         .collect();
     assert_eq!(scored, ["expert1"], "one protocol, audited with the expert's login");
+}
+
+/// Headless Chromium: the собеседник logs in, opens their room's queue and starts the late
+/// participant with «Начать»; the page is kept as `target/screenshots/box-oral-queue.png`.
+fn chromium_screenshot_of_the_queue(ui: &Ui, late: &str) {
+    ui.rt.block_on(async {
+        let driver = crate::common::Driver::start().await;
+        driver.goto(&format!("{}/login", ui.url)).await;
+        driver.type_into("#login", "examiner1").await;
+        driver.type_into("#password", PASSWORD).await;
+        driver.click("#submit").await;
+        driver.wait_text("return document.querySelector('.user')?document.querySelector('.user').textContent:'';", "examiner1").await;
+        driver.goto(&format!("{}/oral?exam={IS9}&auditorium=103", ui.url)).await;
+        driver.click(&format!("button[data-kind=start][data-participant={late}]")).await;
+        let said = driver.wait_text("return (document.getElementById('msg')||{textContent:''}).textContent;", "отвечает").await;
+        assert!(said.contains(late), "{said}");
+        let png = driver.screenshot().await;
+        assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("box-oral-queue.png"), png).unwrap();
+    });
 }

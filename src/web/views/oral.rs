@@ -10,6 +10,8 @@ pub mod protocols;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
 
 use super::{render_exam_page, ExamSelect, Layout, PageQuery};
@@ -167,23 +169,41 @@ pub fn local_hm(at: &str, offset_min: i32) -> String {
     }
 }
 
-/// The planned start of every waiting or answering turn: from the room's current turn (its
-/// start), else its last end, else the exam's start, adding each turn's minutes in order.
-pub fn planned_starts(turns: &[Turn], exam: &Exam, extra_time: impl Fn(&str) -> bool) -> std::collections::BTreeMap<String, DateTime<Utc>> {
+/// The planned start of every waiting or answering turn: the one answering at their actual
+/// start; the waiting in queue order from the end of the current answer (its start plus its
+/// minutes), else the room's last end, else the exam's start, each adding its own minutes
+/// (ОВЗ extra time included).
+pub fn planned_starts(turns: &[Turn], exam: &Exam, extra_time: impl Fn(&str) -> bool) -> BTreeMap<String, DateTime<Utc>> {
     let profile = exam.technology().profile();
-    let offsets = crate::oral::queue::planned_offsets(turns, profile.minutes_per_participant.unwrap_or(15), profile.extra_time_min, extra_time);
-    let parse = |s: &str| DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc));
-    let base = |room: &str| {
-        let here = || turns.iter().filter(move |t| t.auditorium == room);
-        here()
-            .find_map(|t| matches!(t.state, TurnState::Answering { .. }).then(|| t.started_at().and_then(parse)).flatten())
-            .or_else(|| here().filter_map(|t| t.finished_at().and_then(parse)).max())
-            .or_else(|| exam.start_utc())
+    let minutes = |id: &str| {
+        Duration::minutes(i64::from(profile.minutes_per_participant.unwrap_or(15) + if extra_time(id) { profile.extra_time_min } else { 0 }))
     };
-    turns
-        .iter()
-        .filter_map(|t| Some((t.participant_id.clone(), base(&t.auditorium)? + Duration::minutes(i64::from(*offsets.get(&t.participant_id)?)))))
-        .collect()
+    let parse = |s: &str| DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc));
+    let mut out = BTreeMap::new();
+    let mut rooms: Vec<&str> = turns.iter().map(|t| t.auditorium.as_str()).collect();
+    rooms.dedup();
+    for room in rooms {
+        let here: Vec<&Turn> = turns.iter().filter(|t| t.auditorium == room).collect();
+        let answering = here.iter().find_map(|t| match &t.state {
+            TurnState::Answering { started_at } => parse(started_at).map(|at| (t.participant_id.as_str(), at)),
+            _ => None,
+        });
+        let mut clock = match answering {
+            Some((id, at)) => {
+                out.insert(id.to_string(), at);
+                Some(at + minutes(id))
+            }
+            None => here.iter().filter_map(|t| t.finished_at().and_then(parse)).max().or_else(|| exam.start_utc()),
+        };
+        let mut waiting: Vec<&&Turn> = here.iter().filter(|t| t.state == TurnState::Waiting).collect();
+        waiting.sort_by_key(|t| t.position);
+        for t in waiting {
+            let Some(at) = clock else { break };
+            out.insert(t.participant_id.clone(), at);
+            clock = Some(at + minutes(&t.participant_id));
+        }
+    }
+    out
 }
 
 pub async fn oral_get(State(state): State<WebState>, staff: Staff, Query(q): Query<PageQuery>) -> Result<Response, WebError> {

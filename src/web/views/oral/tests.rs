@@ -1,8 +1,6 @@
 //! The oral pages: the steps a turn offers, the planned times, and snapshots of the queue and
 //! protocol pages filled by hand (in the style of `views::tests`).
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 
 use super::protocols::{task_blocks, Entered, ProtocolRow, ProtocolsView};
@@ -43,6 +41,8 @@ fn planned_starts_follow_the_current_turn_and_each_turns_minutes() {
         turn("B", "102", 2, TurnState::Waiting),
         turn("C", "102", 3, TurnState::Waiting),
         turn("D", "103", 1, TurnState::Waiting),
+        turn("E", "104", 1, TurnState::Waiting),
+        turn("F", "104", 2, TurnState::Answering { started_at: "2027-02-14T02:10:00Z".into() }),
     ];
     let planned = planned_starts(&turns, &e, |id| id == "B");
     let hm = |id: &str| local_hm(&planned[id].to_rfc3339(), e.utc_offset_min);
@@ -51,6 +51,8 @@ fn planned_starts_follow_the_current_turn_and_each_turns_minutes() {
     // Room 103 has not started: its first at the exam's start.
     assert_eq!(hm("D"), "09:00");
     assert!(!planned.contains_key("A"), "a done turn has no planned start");
+    // Room 104: F, moved up and answering since 09:10, goes first; E after F's 15 minutes.
+    assert_eq!((hm("F"), hm("E")), ("09:10".to_string(), "09:25".to_string()));
 }
 
 fn layout(title: &'static str) -> Layout {
