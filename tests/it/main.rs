@@ -32,3 +32,4 @@ mod oral;
 mod roomforms;
 mod recordings;
 mod oral_ui;
+mod recinbox;
