@@ -60,6 +60,7 @@ pub fn router(state: WebState) -> Router {
         .route("/logout", post(session::logout_post))
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js))
+        .route(crate::http::favicon::PATH, get(crate::http::favicon::favicon_get))
         .route("/", get(views::home::home_get))
         .route("/materials", get(views::materials::materials_get))
         .route("/materials/pull", post(actions::materials_pull))

@@ -208,8 +208,8 @@ impl Health {
         match self {
             Health::Late => "#b71c1c",
             Health::Silent => "#6a1b9a",
-            Health::Stalled => "#e65100",
-            Health::AtRisk => "#f9a825",
+            Health::Stalled => "#bf360c",
+            Health::AtRisk => "#8c6d00",
             Health::OnTrack => "#1565c0",
             Health::NotStarted => "#757575",
             Health::Done => "#2e7d32",

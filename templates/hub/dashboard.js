@@ -7,7 +7,7 @@ function bytes(b){const u=['Б','КБ','МБ','ГБ','ТБ'];let v=b,i=0;while(v
 function off(ms){const s=ms<0?'−':'+',a=Math.abs(ms);return a<60000?s+(a/1000).toFixed(1)+' с':s+Math.floor(a/60000)+' мин '+Math.floor((a%60000)/1000)+' с';}
 function upload(r){if(!r.bytes_total&&!r.files_total)return r.receipt_id?'квитанция получена':'—';const p=r.bytes_total?Math.floor(Math.min(r.bytes_done,r.bytes_total)*100/r.bytes_total):0;
  const rate=r.rate_bytes_per_second!=null?' · '+bytes(r.rate_bytes_per_second)+'/с':'';
- return '<progress max="100" value="'+p+'"></progress> '+p+'%<small>'+bytes(r.bytes_done)+' из '+bytes(r.bytes_total)+' · файлов '+r.files_done+'/'+r.files_total+rate+'</small>';}
+ return '<progress max="100" value="'+p+'" aria-label="выгрузка"></progress> '+p+'%<small>'+bytes(r.bytes_done)+' из '+bytes(r.bytes_total)+' · файлов '+r.files_done+'/'+r.files_total+rate+'</small>';}
 const FT={recording:'записи',answer_file:'файлы ответов'};
 function files(f){if(!f||!f.kind)return '';return '<small class="files">'+esc(FT[f.kind]||'файлы участников')+': '+f.taken+'/'+f.expected+', принято '+f.received+', проверено '+f.verified+'</small>';}
 function apply(r){const tr=$('r-'+r.exam_id+'-'+r.ppe_code);if(!tr)return false;const h=T.health[r.health];const c=tr.cells;

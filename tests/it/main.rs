@@ -33,3 +33,4 @@ mod roomforms;
 mod recordings;
 mod oral_ui;
 mod recinbox;
+mod a11y;
