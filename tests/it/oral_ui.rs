@@ -124,13 +124,19 @@ fn examiners_run_their_rooms_queue_and_experts_enter_protocols_through_the_box_u
     let room = |r: &str| queue().into_iter().filter(|t| t.auditorium == r).map(|t| t.participant_id).collect::<Vec<_>>();
     let r103 = room("103");
     assert_eq!((room("102").len(), r103.len()), (2, 4));
+    // The head runs every room and prints its ведомость and protocols from the page.
+    let (_, _, page) = ui.get(&format!("/oral?exam={IS9}&auditorium=102"), &head.0);
+    assert!(page.contains("id=\"print-oral\"") && page.contains("id=\"room-103\"") && page.contains("data-kind=\"start\""), "{page}");
 
     // The собеседник of room 103 sees their room only, and none of seating, printing, accounts.
     let examiner = ui.login("examiner1");
     let (status, _, page) = ui.get(&format!("/oral?exam={IS9}"), &examiner.0);
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Очередь аудитории 103") && page.contains(&format!("id=\"t-{}\"", r103[0])), "{page}");
-    assert!(!page.contains("id=\"room-102\"") && !page.contains("href=\"/seating\"") && !page.contains("href=\"/print\""), "{page}");
+    assert!(
+        !page.contains("id=\"room-102\"") && !page.contains("href=\"/seating\"") && !page.contains("href=\"/print\"") && !page.contains("print-oral"),
+        "{page}"
+    );
     for path in [format!("/oral?exam={IS9}&auditorium=102"), format!("/seating?exam={IS9}"), format!("/oral/protocols?exam={IS9}")] {
         assert_eq!(ui.get(&path, &examiner.0).0, 403, "{path}");
     }
@@ -216,8 +222,27 @@ fn examiners_run_their_rooms_queue_and_experts_enter_protocols_through_the_box_u
         let who = ui.login(login);
         assert_eq!(ui.get(&format!("/oral/protocols?exam={IS9}&auditorium=103"), &who.0).0, 403, "{login}");
     }
-    let db = ppe::store::open(&db_path).unwrap();
     chromium_screenshot_of_the_queue(&ui, &r103[1]);
+    // Rights follow the roster on every request: the собеседник taken off room 103 (the same
+    // session) is refused its queue at once.
+    let mut db = ppe::store::open(&db_path).unwrap();
+    let tx = db.transaction().unwrap();
+    ppe::roster::store::roster_replace(
+        &tx,
+        IS9,
+        PPE,
+        &[RosterEntry { worker_id: "W900003".into(), post: Post::Examiner { auditorium: "102".into() } }],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    assert_eq!(ui.get(&format!("/oral?exam={IS9}&auditorium=103"), &examiner.0).0, 403);
+    let (status, _, _) = ui.post(
+        "/oral/step",
+        &examiner.0,
+        &[("csrf", &examiner.1), ("exam", IS9), ("auditorium", "103"), ("participant", &r103[2]), ("kind", "absent")],
+    );
+    assert_eq!(status, 403);
+    assert_eq!(ui.get(&format!("/oral?exam={IS9}&auditorium=102"), &examiner.0).0, 200, "room 102 is theirs now");
     let scored: Vec<String> = db
         .prepare("SELECT actor FROM audit_log WHERE action = 'oral.scored'")
         .unwrap()
