@@ -70,11 +70,6 @@ pub struct KegeSummaryInput {
     pub first_sheet: SheetId,
 }
 
-/// Pages ППЭ-13-03-К and ППЭ-14-02-К take for `rooms` auditoriums (their sheet budget).
-pub fn kege_form_sheet_budget(rooms: usize) -> u32 {
-    (rooms / 12 + 1) as u32
-}
-
 fn total(rows: &[KegeRoomRow], f: fn(&KegeRoomRow) -> u32) -> String {
     rows.iter().map(f).sum::<u32>().to_string()
 }

@@ -212,3 +212,29 @@ fn a_computer_exams_point_forms_list_every_move_to_a_reserve_workstation() {
     let context = PrintContext { exam: &written, ..context };
     assert_eq!(context.place_label(moved), moved.seat_label());
 }
+
+#[test]
+fn an_oral_part_prints_its_own_forms_and_none_of_the_written_auditoriums() {
+    let (plan, mut exam, seats, _) = context_parts(12);
+    exam.technology = Some(Technology::OralRecorded);
+    let kit = kit_of(&exam).unwrap();
+    let mut needs = sheet_needs(Technology::OralRecorded, &kit, &seats, PrintWhat::All, None);
+    needs.extend(oral_sheet_needs(&plan, &exam, &seats[0].ppe_code, &seats, PrintWhat::All, None));
+    let numbers = demo_numbers(&needs);
+    let day = DayRecord::default();
+    let key = crate::sheet_code::sheet_key(b"k");
+    let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &seats[0].ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
+    let set = context.build(PrintWhat::All, None).unwrap();
+    let forms: std::collections::BTreeSet<&str> = set.documents.iter().map(|d| d.form.as_str()).filter(|f| !f.is_empty()).collect();
+    for present in ["ППЭ-05-01", "ППЭ-05-03-У", "ППЭ-13-03-У", "ППЭ-14-02", "ППЭ-07", "ППЭ-12-02"] {
+        assert!(forms.contains(present), "«Говорение» prints {present}: {forms:?}");
+    }
+    for absent in ["ППЭ-05-02", "ППЭ-12-04-МАШ", "ППЭ-13-02-МАШ", "ИС-02", "ППЭ-13-03-К"] {
+        assert!(!forms.contains(absent), "«Говорение» never prints {absent}");
+    }
+    assert!(forms.iter().all(|f| Technology::OralRecorded.profile().prints(f)), "{forms:?}");
+    assert!(set.statements.iter().all(|s| !s.numbers.is_empty()), "every printed form is recorded with its numbers");
+    // The bundle's machine-read records follow what is printed: only the observer's act.
+    let records: Vec<String> = context.records(None).unwrap().into_iter().map(|r| r.name).collect();
+    assert_eq!(records, ["ppe-18-mash.json"]);
+}
