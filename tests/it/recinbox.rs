@@ -170,7 +170,7 @@ fn a_daemon_takes_is9_recordings_from_its_inboxes_and_the_dashboard_counts_them_
     let status = ppe::edge::status::collect(&ctx, Some(IS9), now).unwrap();
     assert!(!status[0].complete);
     assert!(status[0].missing.iter().any(|l| l.contains(&p[3]) && l.contains("тишина")), "{:?}", status[0].missing);
-    std::thread::sleep(ppe::edge::duties::PASS_EVERY * 3);
+    std::thread::sleep(ppe::edge::duties::PASS_EVERY * 2);
     assert!(ppe::upload::store::receipt_latest(&box_db(), IS9).unwrap().is_none(), "uploaded with a silent recording");
     let numbers = || ppe::day::gather_box_numbers(&box_db(), IS9, PPE).unwrap();
     assert_eq!(numbers().upload.files_total, 0, "the upload never started");
