@@ -127,8 +127,13 @@ pub fn next_step(n: &BoxNumbers, p: &Progress, s: &Schedule, now: DateTime<Utc>,
     if now < s.end || !n.attendance.closed {
         return "Отмечать явку и события в аудиториях (раздел «Явка и события»)".into();
     }
-    if n.pages.missing > 0 || n.pages.scanned == 0 {
+    // An exam of recordings or answer files alone (ИС-9 without printed forms) scans nothing.
+    if n.pages.missing > 0 || (n.pages.scanned == 0 && n.files.kind.is_empty()) {
         return format!("Сканировать бланки: не хватает страниц {} (раздел «Сканирование»)", n.pages.missing);
+    }
+    if n.files.missing > 0 || n.files.to_resolve > 0 {
+        let what = if n.files.kind == "answer_file" { "файлы ответов" } else { "записи" };
+        return format!("Принять {what}: нет у участников {}, к разбору файлов {} (ppe edge recordings list)", n.files.missing, n.files.to_resolve);
     }
     "Выгрузка в РЦОИ идёт или скоро начнётся сама (раздел «Выгрузка»)".into()
 }
@@ -172,6 +177,13 @@ mod tests {
         n.attendance.closed = true;
         n.pages.missing = 3;
         assert!(step(&n, "2027-05-27T07:10:00Z", true, true, true).contains("не хватает страниц 3"));
+        let mut oral = n.clone();
+        oral.pages = Default::default();
+        oral.files = crate::protocol::heartbeat::FilesReport { kind: "recording".into(), expected: 4, taken: 3, missing: 1, to_resolve: 1 };
+        assert_eq!(step(&oral, "2027-05-27T07:10:00Z", true, true, true), "Принять записи: нет у участников 1, к разбору файлов 1 (ppe edge recordings list)");
+        oral.files.missing = 0;
+        oral.files.to_resolve = 0;
+        assert!(step(&oral, "2027-05-27T07:10:00Z", true, true, true).contains("начнётся сама"), "no pages to scan: the recordings are all");
         n.upload.receipt_id = Some("r".into());
         assert!(step(&n, "2027-05-27T07:30:00Z", true, true, true).starts_with("Готово"));
     }

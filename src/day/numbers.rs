@@ -71,7 +71,10 @@ pub fn gather_box_numbers(conn: &Connection, exam_id: &str, ppe_code: &str) -> R
         scanned: scanned as u64,
         missing: (completeness.missing_sheets.len() + completeness.missing_statements.len()) as u64,
     };
-    n.files = files_report(conn, exam_id, ppe_code, n.attendance.closed)?;
+    // Only an exam that collects recordings or answer files reads their facts.
+    if plan.exams.iter().any(|e| e.exam_id == exam_id && crate::recordings::collected_for(e).is_some()) {
+        n.files = files_report(conn, exam_id, ppe_code, n.attendance.closed)?;
+    }
     let (bytes_done, bytes_total, files_done, files_total) = crate::upload::store::box_upload_progress(conn, exam_id).map_err(box_state)?;
     let receipt = crate::upload::store::receipt_latest(conn, exam_id).map_err(box_state)?.map(|(manifest, _)| manifest);
     n.upload = UploadReport { bytes_done, bytes_total, files_done, files_total, receipt_id: receipt };

@@ -140,6 +140,27 @@ mod tests {
     }
 
     #[test]
+    fn a_report_of_files_is_bounded_and_an_old_box_without_them_is_believed() {
+        let old = r#"{"ppe_code":"0101","exam_id":"is-9","box_time":"2027-02-10T06:20:00Z","stage":"exam"}"#;
+        let old: HeartbeatReport = serde_json::from_str(old).unwrap();
+        assert_eq!(old.files, FilesReport::default());
+        assert!(old.check().is_ok(), "a box older than issue 18 is accepted");
+        let ok = HeartbeatReport { files: box_says(3, false).files, ..old.clone() };
+        assert!(ok.check().is_ok());
+        assert!(crate::monitoring::made_progress(Some(&old), &ok), "a recording taken in is progress");
+        for (files, why) in [
+            (FilesReport { taken: 5, ..ok.files.clone() }, "more taken than expected"),
+            (FilesReport { missing: 5, ..ok.files.clone() }, "more missing than expected"),
+            (FilesReport { kind: "../x".into(), ..ok.files.clone() }, "a kind that is no code"),
+        ] {
+            let bad = HeartbeatReport { files, ..old.clone() };
+            assert!(matches!(bad.check(), Err(crate::monitoring::MonitoringError::Malformed(_))), "{why}");
+        }
+        let before_attendance_closes = FilesReport { kind: RECORDING.into(), expected: 0, taken: 2, missing: 0, to_resolve: 1 };
+        assert!(HeartbeatReport { files: before_attendance_closes, ..old }.check().is_ok(), "taken before anything is expected");
+    }
+
+    #[test]
     fn the_funnel_adds_rows() {
         let mut f = FilesFunnel::default();
         f.add(&FilesRow { kind: RECORDING.into(), expected: 4, taken: 4, received: 3, verified: 2 });

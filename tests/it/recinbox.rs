@@ -113,6 +113,7 @@ fn a_daemon_takes_is9_recordings_from_its_inboxes_and_the_dashboard_counts_them_
     std::fs::create_dir_all(station.join(IS9)).unwrap();
     std::fs::create_dir_all(&medium).unwrap();
     std::fs::write(medium.join(".taken"), b"").unwrap();
+    std::fs::write(medium.join("autorun.inf"), b"[autorun]\n").unwrap();
     let mut toml = std::fs::read_to_string(&config).unwrap();
     toml.push_str(&format!("[recordings]\ninterview_seconds = [1, 10]\ninbox = [{:?}, {:?}]\n", station, t.path().join("media/*/REC*")));
     std::fs::write(&config, toml).unwrap();
@@ -165,12 +166,13 @@ fn a_daemon_takes_is9_recordings_from_its_inboxes_and_the_dashboard_counts_them_
         modified_ns: meta.modified().unwrap().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i64,
     };
     assert!(ppe::recordings::store::source_taken(&box_db(), &seen).unwrap(), "the medium's file is recorded as taken");
+    assert!(medium.join("autorun.inf").is_file() && !rows.iter().any(|f| f.source_name == "autorun.inf"), "what is not a station's stays untouched");
 
     // Completeness names the silent recording, and the upload waits for a person.
     let status = ppe::edge::status::collect(&ctx, Some(IS9), now).unwrap();
     assert!(!status[0].complete);
     assert!(status[0].missing.iter().any(|l| l.contains(&p[3]) && l.contains("тишина")), "{:?}", status[0].missing);
-    std::thread::sleep(ppe::edge::duties::PASS_EVERY * 3);
+    std::thread::sleep(ppe::edge::duties::PASS_EVERY * 2);
     assert!(ppe::upload::store::receipt_latest(&box_db(), IS9).unwrap().is_none(), "uploaded with a silent recording");
     let numbers = || ppe::day::gather_box_numbers(&box_db(), IS9, PPE).unwrap();
     assert_eq!(numbers().upload.files_total, 0, "the upload never started");

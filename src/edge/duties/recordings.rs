@@ -43,6 +43,21 @@ pub fn component_matches(pattern: &str, name: &str) -> bool {
     p[i..].iter().all(|c| *c == '*')
 }
 
+/// Audio and archive formats a station could have written that we do not take: such a file is
+/// still taken, and kept with its reason («формат … не принимается»), never ignored.
+const OTHER_STATION_FORMATS: &[&str] = &["flac", "m4a", "aac", "wma", "opus", "amr", "7z", "rar", "tar", "gz"];
+
+/// Whether the sweep takes a file: what a recording or КЕГЭ station writes (the formats taken,
+/// and other audio or archive formats, kept with their reason). Anything else on a medium or a
+/// share (`autorun.inf`, a teacher's notes) is not ours and stays where it is.
+pub fn is_station_file(name: &str, answer_extensions: &[String]) -> bool {
+    let Some((_, ext)) = name.rsplit_once('.') else { return false };
+    let ext = ext.to_ascii_lowercase();
+    crate::recordings::AUDIO_EXTENSIONS.contains(&ext.as_str())
+        || OTHER_STATION_FORMATS.contains(&ext.as_str())
+        || answer_extensions.iter().any(|e| e.eq_ignore_ascii_case(&ext))
+}
+
 fn is_glob(component: &str) -> bool {
     component.contains(['*', '?'])
 }
@@ -136,7 +151,7 @@ pub fn sweep(ctx: &EdgeContext, exams: &[(String, Schedule)], now: DateTime<Utc>
             for f in files {
                 let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
                 let Ok(meta) = std::fs::metadata(&f) else { continue };
-                if is_partial(&name) {
+                if is_partial(&name) || !is_station_file(&name, &ctx.config.recordings.answer_extensions) {
                     continue;
                 }
                 let source = SourceSeen { path: f.display().to_string(), size: meta.len(), modified_ns: modified_ns(&meta) };
@@ -186,6 +201,17 @@ mod tests {
         }
         for (p, n) in [("REC*", "rec_0101"), ("?", ""), ("a*b", "a"), ("*_0101", "REC_0102"), ("ab", "abc"), ("a*b*c", "aXXbYY")] {
             assert!(!component_matches(p, n), "{p} !~ {n}");
+        }
+    }
+
+    #[test]
+    fn only_what_a_station_writes_is_taken_from_a_medium() {
+        let answers = vec!["zip".to_string(), "kege".to_string()];
+        for name in ["0101_103_1_P0000001.wav", "a.MP3", "a.ogg", "a.m4a", "a.flac", "kege_101_1.zip", "kege_101_1.KEGE"] {
+            assert!(is_station_file(name, &answers), "{name} is taken (a format we do not take is kept with its reason)");
+        }
+        for name in ["autorun.inf", "notes.txt", "desktop.ini", "README", "photo.jpg"] {
+            assert!(!is_station_file(name, &answers), "{name} is not ours");
         }
     }
 
