@@ -149,6 +149,13 @@ fn an_interview_has_its_documents_a_week_before_its_kim_at_0730_and_its_upload_d
         ["refused window_not_open", "released released"]
     );
 
+    // After the exam both keys leave tmpfs: the КИМ package's and the documents package's.
+    let keys = [w.dir.join("box/run/is-9/package.key"), w.dir.join("box/run/is-9~documents/package.key")];
+    assert!(keys.iter().all(|k| k.is_file()), "{keys:?}");
+    let o = ppe(&["edge", "wipe", "--exam", IS9, "--now", "2027-02-14T12:00:00Z", "--config", s(&w.box_toml)]);
+    assert!(o.status.success(), "wipe: {}", both(&o));
+    assert!(keys.iter().all(|k| !k.exists()), "a key outlived the exam: {keys:?}");
+
     // The upload, judged by the hub from its plan: due 20.02 by the end of the day.
     let plan = ppe::plan::store::load_plan(&hub_db).unwrap();
     let exam = plan.exams.iter().find(|e| e.exam_id == IS9).unwrap();
