@@ -43,6 +43,7 @@ fn main() {
         expires: String::new(),
         window_open: String::new(),
         window_close: String::new(),
+        kind: Default::default(),
         files: vec![],
     };
     let aad = ppe::materials::file_aad(&manifest, &entry);

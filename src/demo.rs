@@ -151,7 +151,7 @@ pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams, hub_addr:
             crate::util::write_atomic(&materials.join(format!("1-kim-variant-{variant}.pdf")), &demo_kim_pdf(&exam.exam_id, variant))?;
         }
         crate::util::write_atomic(&materials.join("2-instruction.pdf"), &demo_pdf("Instruction for organizers in the auditorium (demo)"))?;
-        let request = crate::materials::hub_publish::PublishRequest { exam_id: exam.exam_id.as_str().into(), materials_dir: materials, chunk_size: crate::materials::DEFAULT_CHUNK_SIZE };
+        let request = crate::materials::hub_publish::PublishRequest { exam_id: exam.exam_id.as_str().into(), materials_dir: materials, chunk_size: crate::materials::DEFAULT_CHUNK_SIZE, kind: Default::default() };
         crate::materials::hub_publish::publish(&hub_ctx, &request)?;
     }
     Ok(DemoRegion { dir: dir.to_path_buf(), hub_config, box_config: box_dir.join("ppe.toml"), plan, ppe_code })

@@ -13,6 +13,9 @@ pub mod cli;
 mod download;
 pub mod hub_meta;
 pub mod hub_publish;
+pub mod documents;
+mod kind;
+pub use kind::{PackageKind, DOCUMENTS_SUFFIX};
 pub mod ops;
 pub mod pull;
 pub mod release;
@@ -120,6 +123,9 @@ pub struct Manifest {
     pub expires: String,
     pub window_open: String,
     pub window_close: String,
+    /// What the package holds; absent (every manifest before kinds) is a КИМ package.
+    #[serde(default, skip_serializing_if = "PackageKind::is_kim")]
+    pub kind: PackageKind,
     pub files: Vec<FileEntry>,
 }
 
@@ -176,6 +182,9 @@ pub fn verify_manifest(signed: &SignedManifest, expect: &Expectation<'_>) -> Res
     }
     if m.ppe_code != expect.ppe_code {
         return Err(MaterialsError::WrongExamPoint { expected: expect.ppe_code.into(), found: m.ppe_code.clone() });
+    }
+    if PackageKind::of_scope(&m.exam_id).1 != m.kind {
+        return Err(MaterialsError::Malformed(format!("{} по адресу {}: вид пакета не совпадает с адресом", m.kind.title_ru(), m.exam_id)));
     }
     if let Some(seen) = expect.last_seen_version {
         if m.version < seen {
@@ -400,6 +409,7 @@ mod tests {
             expires: "2027-05-28T00:00:00Z".into(),
             window_open: "2027-05-27T02:00:00Z".into(),
             window_close: "2027-05-27T04:00:00Z".into(),
+            kind: PackageKind::Kim,
             files: vec![],
         };
         let mut ciphers = vec![];

@@ -14,6 +14,7 @@ pub use people::*;
 mod seat;
 pub use seat::{parse_seat_label, seat_label, SeatAssignment, SEAT_LETTERS};
 pub mod technology;
+pub mod windows;
 pub use technology::{
     room_kind_for, rooms_of_kind, technology_of, RoomKind, Technology, ORAL_EXTRA_MIN, ORAL_NAME_MARKS, ORAL_SUBJECT_CODES, SPECIAL_NEEDS_EXTRA_MIN,
 };
@@ -99,6 +100,18 @@ pub struct Exam {
     /// (`technology::default_technology`).
     #[serde(default)]
     pub technology: Option<Technology>,
+    /// The КИМ window opens at this moment (`windows::DayTime`: `07:30`, `-1 18:00`); empty:
+    /// the default of the kind and technology (ИС-9 07:30), else `materials_open_before_min`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub materials_open_at: String,
+    /// The documents package's key from this moment until the exam's end (`-7 10:00`); empty:
+    /// the default (ИС-9 a week before at 10:00; none for other exams), `нет`: no package.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub documents_open_at: String,
+    /// The upload is due at this moment (`+6 23:59`); empty: the default (ИС-9 six days after
+    /// by the end of the day), else `upload_deadline_after_end_min`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub upload_due_at: String,
 }
 
 /// When and where an exam's КИМ is printed (DOMAIN.md §2).
@@ -176,17 +189,29 @@ impl Exam {
     pub fn extra_time_min(&self) -> u32 {
         self.technology().profile().extra_time_min
     }
-    /// Materials window: keys may be released in `[open, close)`.
+    /// Materials window: КИМ keys may be released in `[open, close)`. Opens at the exam's
+    /// moment (`materials_open_at` or its default, `windows::windows_of`) or
+    /// `materials_open_before_min` before the start; closes `materials_close_after_start_min`
+    /// after it.
     pub fn materials_window(&self) -> Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
         let start = self.start_utc()?;
-        Some((
-            start - chrono::Duration::minutes(i64::from(self.materials_open_before_min)),
-            start + chrono::Duration::minutes(i64::from(self.materials_close_after_start_min)),
-        ))
+        let open = match windows::windows_of(self).materials_open_at {
+            Some(at) => at.instant(&self.date, self.utc_offset_min)?,
+            None => start - chrono::Duration::minutes(i64::from(self.materials_open_before_min)),
+        };
+        Some((open, start + chrono::Duration::minutes(i64::from(self.materials_close_after_start_min))))
     }
-    /// The upload deadline given the exam point's latest end.
+    /// The documents package's window `[open, close)`: from its moment until the exam's end
+    /// (with extra time); `None` when the exam has no documents package.
+    pub fn documents_window(&self) -> Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+        let at = windows::windows_of(self).documents_open_at?;
+        Some((at.instant(&self.date, self.utc_offset_min)?, self.extended_end_utc()?))
+    }
+    /// The upload deadline given the exam point's latest end: the exam's moment
+    /// (`upload_due_at` or its default) or `upload_deadline_after_end_min` after that end.
     pub fn upload_deadline(&self, latest_end: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-        latest_end + chrono::Duration::minutes(i64::from(self.upload_deadline_after_end_min))
+        let minutes = latest_end + chrono::Duration::minutes(i64::from(self.upload_deadline_after_end_min));
+        windows::windows_of(self).upload_due_at.and_then(|at| at.instant(&self.date, self.utc_offset_min)).unwrap_or(minutes)
     }
 }
 
@@ -415,6 +440,9 @@ pub(crate) mod tests {
             kim_print: Default::default(),
             kit: String::new(),
             technology: None,
+            materials_open_at: String::new(),
+            documents_open_at: String::new(),
+            upload_due_at: String::new(),
         }
     }
 

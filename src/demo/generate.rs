@@ -152,6 +152,9 @@ pub fn generate_region(p: &RegionParams) -> Plan {
         utc_offset_min: p.utc_offset_min,
         kim_print: Default::default(),
         technology: None,
+        materials_open_at: String::new(),
+        documents_open_at: String::new(),
+        upload_due_at: String::new(),
         kit: String::new(),
     });
     plan.exams.push(Exam {
@@ -169,6 +172,9 @@ pub fn generate_region(p: &RegionParams) -> Plan {
         utc_offset_min: p.utc_offset_min,
         kim_print: Default::default(),
         technology: None,
+        materials_open_at: String::new(),
+        documents_open_at: String::new(),
+        upload_due_at: String::new(),
         kit: String::new(),
     });
 

@@ -92,11 +92,15 @@ pub struct PublishArgs {
     /// Plaintext bytes per encrypted chunk.
     #[arg(long, default_value_t = crate::materials::DEFAULT_CHUNK_SIZE)]
     pub chunk_size: u32,
+    /// Publish the folder as the exam's documents package (ИС-9: instructions, expert
+    /// protocols, statements; released from the plan's `documents_open_at`), not its КИМ.
+    #[arg(long)]
+    pub documents: bool,
 }
 
 pub fn publish(config: &std::path::Path, args: PublishArgs) -> anyhow::Result<()> {
     let ctx = crate::context::HubContext::open(config)?;
-    let published = crate::materials::hub_publish::publish(&ctx, &crate::materials::hub_publish::PublishRequest { exam_id: args.exam_id.as_str().into(), materials_dir: args.materials, chunk_size: args.chunk_size })?;
+    let published = crate::materials::hub_publish::publish(&ctx, &crate::materials::hub_publish::PublishRequest { exam_id: args.exam_id.as_str().into(), materials_dir: args.materials, chunk_size: args.chunk_size, kind: if args.documents { crate::materials::PackageKind::Documents } else { crate::materials::PackageKind::Kim } })?;
     for p in &published {
         println!("{} {} version {} ({} files)", p.exam_id, p.ppe_code, p.version, p.files);
     }

@@ -51,7 +51,7 @@ pub fn audit_refusal(ctx: &EdgeContext, exam_id: &str, actor: &str, gek_worker_i
 
 /// The accepted manifest of an exam, its signature checked again, with every file verified
 /// on disk; the key is asked for only then.
-fn staged_manifest(ctx: &EdgeContext, exam_id: &str) -> Result<SignedManifest, PullError> {
+pub(super) fn staged_manifest(ctx: &EdgeContext, exam_id: &str) -> Result<SignedManifest, PullError> {
     let db = ctx.db()?;
     let not_staged = || PullError::Other(anyhow::anyhow!("пакет экзамена {exam_id} не получен полностью: сначала `ppe edge pull --exam {exam_id}`"));
     let (_, json) = mstore::manifest_get(&db, exam_id).map_err(other)?.ok_or_else(not_staged)?;
@@ -91,7 +91,7 @@ pub async fn activate(ctx: &EdgeContext, exam_id: &str, signer: &GekSigner, acto
 
 /// Sends the proven key request, opens the released key, checks it against every file, keeps
 /// it and records the activation (the tail of both credentials' activations).
-async fn release_and_keep(ctx: &EdgeContext, client: &HubClient, signed: &SignedManifest, pending: super::wrap::PendingKeyRequest, worker_id: &str, actor: &str, pulled_by: &str) -> Result<ActivationReport, PullError> {
+pub(super) async fn release_and_keep(ctx: &EdgeContext, client: &HubClient, signed: &SignedManifest, pending: super::wrap::PendingKeyRequest, worker_id: &str, actor: &str, pulled_by: &str) -> Result<ActivationReport, PullError> {
     let m = &signed.manifest;
     let exam_id = m.exam_id.as_str();
     let refused = |reason: String| {

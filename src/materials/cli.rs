@@ -26,6 +26,11 @@ pub struct PullArgs {
     /// Login of the technical specialist pulling (recorded; the key comes only at activation).
     #[arg(long, default_value = "operator")]
     pub by: String,
+    /// The exam's documents package instead (ИС-9: instructions, expert protocols,
+    /// statements): pulled, verified and its key obtained from the documents' own moment,
+    /// without a ГЭК member.
+    #[arg(long, conflicts_with = "from")]
+    pub documents: bool,
 }
 
 fn run_pull(config: &Path, request: PullRequest) -> anyhow::Result<()> {
@@ -41,6 +46,15 @@ pub fn prestage(config: &Path, args: PrestageArgs) -> anyhow::Result<()> {
 }
 
 pub fn pull(config: &Path, args: PullArgs) -> anyhow::Result<()> {
+    if args.documents {
+        let ctx = EdgeContext::open(config)?;
+        let rt = tokio::runtime::Runtime::new()?;
+        let report =
+            rt.block_on(super::documents::pull_documents(&ctx, &args.exam_id.as_str().into(), &args.by)).map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!("{}", serde_json::to_string(&report)?);
+        eprintln!("пакет документов экзамена {}: файлов {}, ключ получен", report.exam_id, report.files.len());
+        return Ok(());
+    }
     run_pull(config, PullRequest { exam_id: args.exam_id.into(), from: args.from, actor: args.by })
 }
 

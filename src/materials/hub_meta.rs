@@ -124,6 +124,10 @@ impl MaterialsMeta for SqliteMaterialsMeta {
 
     fn key_facts(&self, exam_id: &ExamId, ppe_code: &PpeCode, gek: Option<(&WorkerId, &str)>) -> MetaResult<KeyFacts> {
         let conn = self.conn()?;
+        // A documents package's scope names its exam (`PackageKind::of_scope`); the package
+        // row is the scope's.
+        let scope = exam_id;
+        let exam_id = &ExamId::from(crate::materials::PackageKind::of_scope(scope).0);
         // The window is the point's own: the exam's instants in the point's time zone.
         let exam = match (crate::plan::store::exam_get(&conn, exam_id)?, crate::plan::store::exam_point_get(&conn, ppe_code)?) {
             (Some(e), Some(p)) => Some(e.at_point(&p)),
@@ -144,7 +148,7 @@ impl MaterialsMeta for SqliteMaterialsMeta {
             assigned: crate::plan::store::exam_points_of_exam(&conn, exam_id)?.iter().any(|p| p.as_str() == ppe_code.as_str()),
             exam,
             registered: mstore::hub_box_get(&conn, ppe_code)?,
-            package: mstore::hub_package_latest(&conn, exam_id, ppe_code)?,
+            package: mstore::hub_package_latest(&conn, scope, ppe_code)?,
             gek_credential,
             gek_assigned,
             gek_challenge,
@@ -161,7 +165,9 @@ impl MaterialsMeta for SqliteMaterialsMeta {
             Some(c) => crate::gek::store::challenge_consume(&tx, c, &at)?,
             None => false,
         };
-        if record.released && !consumed {
+        // A КИМ key goes out only with a challenge used up in this transaction; a documents
+        // key needs no ГЭК member, so no challenge.
+        if record.released && !consumed && crate::materials::PackageKind::of_scope(&record.exam_id).1.needs_gek() {
             return Ok(false);
         }
         let gek_worker = record.gek_worker_id.as_ref().map(|w| w.as_str());

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use ring::rand::SecureRandom;
 
-use super::{sign_manifest, FileEntry, Manifest, StreamParams, FORMAT, NONCE_PREFIX_LEN};
 use super::hub_meta::{MaterialsMeta, SqliteMaterialsMeta};
+use super::{sign_manifest, FileEntry, Manifest, PackageKind, StreamParams, FORMAT, NONCE_PREFIX_LEN};
 use crate::audit::AuditNote;
 use crate::context::HubContext;
 use crate::model::{ExamId, PpeCode};
@@ -25,11 +25,14 @@ pub struct PublishRequest {
     pub materials_dir: PathBuf,
     /// Plaintext bytes per encrypted chunk.
     pub chunk_size: u32,
+    /// The КИМ package, or the exam's documents package (released from its own moment).
+    pub kind: PackageKind,
 }
 
 /// What was published for one exam point.
 #[derive(Debug, Clone)]
 pub struct Published {
+    /// The package's scope: the exam id, or `EXAM~documents` for its documents package.
     pub exam_id: ExamId,
     pub ppe_code: PpeCode,
     pub version: u64,
@@ -49,7 +52,13 @@ pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &Publis
     }
     let targets = meta.publish_targets(exam_id)?;
     let exam = targets.exam.with_context(|| format!("exam {exam_id} is not in the hub's plan (import it with `ppe hub import-plan`)"))?;
-    exam.materials_window().with_context(|| format!("exam {exam_id}: date or start time is not valid"))?;
+    exam.start_utc().with_context(|| format!("exam {exam_id}: date or start time is not valid"))?;
+    let kind = request.kind;
+    kind.window(&exam).with_context(|| {
+        format!("экзамен {exam_id}: нет пакета документов (столбец плана documents_open_at пуст и по виду экзамена пакета нет, или «нет»)")
+    })?;
+    // The package's scope: the exam for КИМ, `EXAM~documents` for its documents.
+    let scope: ExamId = kind.scope(exam_id).into();
     let points = targets.exam_points;
     if points.is_empty() {
         anyhow::bail!("exam {exam_id} has no exam points assigned in the plan");
@@ -67,6 +76,9 @@ pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &Publis
         anyhow::bail!("materials folder {} has no files", materials_dir.display());
     }
     let roles: Vec<(String, String)> = inputs.iter().map(|(name, _)| (name.clone(), super::role_for_file_name(name).to_string())).collect();
+    if kind == PackageKind::Documents && roles.iter().any(|(_, role)| role == "kim") {
+        anyhow::bail!("{}: в пакете документов не может быть КИМ (файлы КИМ публикуются пакетом КИМ)", materials_dir.display());
+    }
     let variants = super::variants::number_kim_files(&roles).map_err(|e| anyhow::anyhow!("{}: {e}", materials_dir.display()))?;
     let hub_key = crate::keys::load_ed25519(&ctx.config.signing_key_file)?;
     let publish_root = publish_dir(&ctx.config);
@@ -75,8 +87,8 @@ pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &Publis
     for ppe_code in points {
         // Each point's package opens and closes by the point's own clock on the wall.
         let here = targets.points.iter().find(|p| p.ppe_code == ppe_code.as_str()).map_or_else(|| exam.clone(), |p| exam.at_point(p));
-        let (open, close) = here.materials_window().with_context(|| format!("exam {exam_id}: date or start time is not valid"))?;
-        let version = meta.package_next_version(exam_id, &ppe_code)?;
+        let (open, close) = kind.window(&here).with_context(|| format!("exam {exam_id}: date or start time is not valid"))?;
+        let version = meta.package_next_version(&scope, &ppe_code)?;
         let mut key = [0u8; 32];
         rng.fill(&mut key).map_err(|_| anyhow::anyhow!("random generator failed"))?;
         let at = ctx.clock.now();
@@ -84,16 +96,17 @@ pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &Publis
         let mut manifest = Manifest {
             format: FORMAT.into(),
             package_id: uuid::Uuid::new_v4().to_string(),
-            exam_id: exam_id.to_string(),
+            exam_id: scope.to_string(),
             ppe_code: ppe_code.to_string(),
             version,
             created: now.clone(),
             expires: close.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             window_open: open.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             window_close: close.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            kind,
             files: Vec::new(),
         };
-        let dir = publish_root.join(exam_id.as_str()).join(ppe_code.as_str());
+        let dir = publish_root.join(scope.as_str()).join(ppe_code.as_str());
         std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
         for (name, path) in &inputs {
             let mut prefix = [0u8; NONCE_PREFIX_LEN];
@@ -134,7 +147,7 @@ pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &Publis
         let bytes = serde_json::to_vec_pretty(&signed)?;
         let package_id = signed.manifest.package_id.clone();
         let package = crate::materials::store::HubPackage {
-            exam_id: exam_id.to_string(),
+            exam_id: scope.to_string(),
             ppe_code: ppe_code.to_string(),
             version,
             package_id: package_id.clone(),
@@ -145,12 +158,12 @@ pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &Publis
             actor: "operator".into(),
             action: "materials.publish",
             object: exam_id.to_string(),
-            details: serde_json::json!({"ppe_code": ppe_code, "version": version, "package_id": package_id, "files": inputs.len()}),
+            details: serde_json::json!({"ppe_code": ppe_code, "version": version, "package_id": package_id, "files": inputs.len(), "kind": kind.code()}),
         };
         // The manifest goes out only once the package (and its key) is recorded.
         let manifest_path = dir.join("manifest.json");
         meta.package_record(&package, &audit, at, &mut || crate::util::write_atomic(&manifest_path, &bytes).map_err(MetaError::from_cause))?;
-        out.push(Published { exam_id: exam_id.clone(), ppe_code, version, package_id, files: inputs.len() });
+        out.push(Published { exam_id: scope.clone(), ppe_code, version, package_id, files: inputs.len() });
     }
     Ok(out)
 }

@@ -131,6 +131,8 @@ pub enum KeyReleaseError {
 /// with the release.
 pub fn release_key(meta: &dyn MaterialsMeta, rp: Option<&crate::gek::webauthn::Webauthn>, signing_key: &Ed25519KeyPair, request: &KeyReleaseRequest) -> Result<KeyRelease, KeyReleaseError> {
     let now_text = crate::clock::rfc3339(request.now);
+    // A documents package is asked for by its scope `EXAM~documents` (`PackageKind`).
+    let kind = super::PackageKind::of_scope(&request.exam_id).1;
     let proof = request.request.gek.as_ref();
     let facts = meta.key_facts(&request.exam_id, &request.caller, proof.map(|p| (&p.worker_id, p.challenge.as_str())))?;
     let challenge_row = facts.gek_challenge.as_ref().map(|(ppe, exam, expires, used)| (ppe.as_str(), exam.as_str(), crate::clock::parse_now(expires).unwrap_or(request.now), *used));
@@ -150,13 +152,14 @@ pub fn release_key(meta: &dyn MaterialsMeta, rp: Option<&crate::gek::webauthn::W
         caller: &request.caller,
         exam_id: &request.exam_id,
         request: &request.request,
-        window: facts.exam.as_ref().and_then(|e| e.materials_window()),
+        window: facts.exam.as_ref().and_then(|e| kind.window(e)),
         assigned: facts.assigned,
         box_signing_key: facts.registered.as_ref().map(|r| r.signing_public_key.as_str()),
         package: facts.package,
         hub_now: request.now,
         gek,
         security_key_verified: security_key.is_some(),
+        kind,
     });
     let gek_passkey_update = security_key.flatten();
     let actor = format!("box:{}", request.caller);

@@ -124,6 +124,9 @@ pub struct KeyRequestFacts<'a, P> {
     /// A security key's assertion in the proof verified (`gek::webauthn::verify_assertion`,
     /// over a challenge bound to this member and this request's `box_public`).
     pub security_key_verified: bool,
+    /// The package asked for: a КИМ key needs a ГЭК member's proof, a documents key does not
+    /// (its window is the documents' own, `PackageKind::window`).
+    pub kind: crate::materials::PackageKind,
 }
 
 /// The whole rule, in the order the refusals are reported: the exam, the window rule, the
@@ -141,6 +144,9 @@ pub fn decide_key_release<P>(facts: KeyRequestFacts<'_, P>) -> Result<P, KeyRefu
         return Err(KeyRefusal::BadRequestSignature);
     }
     let request = facts.request;
+    if !facts.kind.needs_gek() {
+        return facts.package.ok_or(KeyRefusal::NotPublished);
+    }
     if request.gek.as_ref().is_some_and(|p| p.webauthn.is_some()) {
         let verified = facts.security_key_verified;
         judge_proof_with(Some(|c: &crate::gek::GekCredential| c.kind == crate::gek::CredentialKind::WebAuthn && verified), &facts.gek)?;
@@ -203,6 +209,7 @@ mod tests {
             hub_now: t("2027-05-27T03:00:00Z"),
             gek: fresh.clone(),
             security_key_verified: false,
+            kind: crate::materials::PackageKind::Kim,
         };
         assert_eq!(decide_key_release(base()), Ok(7));
         assert_eq!(decide_key_release(KeyRequestFacts { exam_id: &oge, ..base() }), Err(KeyRefusal::UnknownExam), "path and body disagree");
@@ -229,5 +236,37 @@ mod tests {
         assert_eq!(decide_key_release(KeyRequestFacts { request: &tapped, gek: spent, security_key_verified: true, ..base() }).unwrap_err().code(), "gek_challenge_used", "replayed");
         let late = KeyRequestFacts { hub_now: t("2027-05-27T04:00:00Z"), box_signing_key: None, package: None, ..base() };
         assert_eq!(decide_key_release(late).unwrap_err().code(), "window_closed", "the window is judged before the signature");
+    }
+
+    #[test]
+    fn a_documents_key_needs_no_gek_member_but_its_own_window_the_assignment_and_the_box_signature() {
+        use crate::materials::PackageKind::Documents;
+        let box_key = crate::materials::tests::hub_key();
+        let public = crate::keys::ed25519_public_hex(&box_key);
+        let scope = ExamId::from("is-9~documents");
+        let pending = crate::materials::wrap::key_request(&box_key, &scope, "0101", "t").unwrap();
+        let caller = PpeCode::from("0101");
+        let none = ProofFacts { credential: None, assigned: false, challenge: crate::gek::ChallengeState::Spent };
+        let base = |now: &str| KeyRequestFacts {
+            caller: &caller,
+            exam_id: &scope,
+            request: &pending.request,
+            window: Some((t("2024-02-07T03:00:00Z"), t("2024-02-14T10:30:00Z"))),
+            assigned: true,
+            box_signing_key: Some(public.as_str()),
+            package: Some(1u32),
+            hub_now: t(now),
+            gek: none.clone(),
+            security_key_verified: false,
+            kind: Documents,
+        };
+        assert_eq!(decide_key_release(base("2024-02-07T02:59:59Z")).unwrap_err().code(), "window_not_open", "before its moment");
+        assert_eq!(decide_key_release(base("2024-02-07T03:00:00Z")), Ok(1), "from its moment, without a ГЭК member");
+        assert_eq!(decide_key_release(base("2024-02-14T10:30:00Z")).unwrap_err().code(), "window_closed", "not after the exam's end");
+        assert_eq!(decide_key_release(KeyRequestFacts { assigned: false, ..base("2024-02-08T00:00:00Z") }), Err(KeyRefusal::NotAssigned));
+        assert_eq!(decide_key_release(KeyRequestFacts { box_signing_key: None, ..base("2024-02-08T00:00:00Z") }), Err(KeyRefusal::BadRequestSignature));
+        assert_eq!(decide_key_release(KeyRequestFacts { package: None, ..base("2024-02-08T00:00:00Z") }), Err(KeyRefusal::NotPublished));
+        let kim = KeyRequestFacts { kind: crate::materials::PackageKind::Kim, ..base("2024-02-08T00:00:00Z") };
+        assert_eq!(decide_key_release(kim), Err(KeyRefusal::GekMissing), "the same request for a КИМ key needs the member");
     }
 }

@@ -69,6 +69,7 @@ pub async fn run(ctx: &EdgeContext, stop: impl std::future::Future<Output = ()>)
         for exam in exams {
             // The window by this point's own time zone, as the hub judges it.
             let exam = point.as_ref().map_or_else(|| exam.clone(), |p| exam.at_point(p));
+            documents(ctx, &exam, &mut retries, &mut rng).await?;
             let (Some(window), Some(start)) = (exam.materials_window(), exam.start_utc()) else { continue };
             let (has_key, hub_now) = {
                 let db = ctx.db()?;
@@ -126,6 +127,43 @@ pub async fn run(ctx: &EdgeContext, stop: impl std::future::Future<Output = ()>)
     }
 }
 
+/// Whether the scheduler fetches an exam's documents package now: it has one, its key is not
+/// held, and the hub's clock is inside its window (pure).
+pub fn documents_due(has_key: bool, window: Option<(DateTime<Utc>, DateTime<Utc>)>, hub_now: DateTime<Utc>) -> bool {
+    !has_key && window.is_some_and(|(open, close)| open <= hub_now && hub_now < close)
+}
+
+/// The documents package of an exam (ИС-9): pulled, verified and its key obtained once its
+/// window opens by the hub's clock (no ГЭК member needed), retried with backoff and jitter.
+async fn documents(ctx: &EdgeContext, exam: &crate::model::Exam, retries: &mut HashMap<String, Retry>, rng: &mut impl rand::Rng) -> anyhow::Result<()> {
+    let window = exam.documents_window();
+    if window.is_none() {
+        return Ok(());
+    }
+    let scope = super::PackageKind::Documents.scope(&exam.exam_id);
+    let (has_key, hub_now) = {
+        let db = ctx.db()?;
+        (mstore::key_get(&db, &scope)?.is_some(), pull::hub_now(ctx, &db))
+    };
+    let r = retries.entry(scope.clone()).or_insert(Retry { attempt: 0, not_before: Instant::now(), prestaged: false });
+    if !documents_due(has_key, window, hub_now) || Instant::now() < r.not_before {
+        return Ok(());
+    }
+    match super::documents::pull_documents(ctx, &exam.exam_id.as_str().into(), "scheduler").await {
+        Ok(report) => {
+            tracing::info!(exam = %exam.exam_id, files = report.files.len(), "documents package received");
+            r.attempt = 0;
+        }
+        Err(e) => {
+            let wait = pull::backoff_delay(r.attempt, rng);
+            tracing::warn!(exam = %exam.exam_id, attempt = r.attempt, "documents package: {e}; retry in {wait:?}");
+            r.attempt += 1;
+            r.not_before = Instant::now() + wait;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +178,16 @@ mod tests {
         assert_eq!(next_step(false, w, s, t("2027-05-27T03:00:00Z")), Step::Alarm);
         assert_eq!(next_step(false, w, s, t("2027-05-27T04:00:00Z")), Step::Over);
         assert_eq!(next_step(true, w, s, t("2027-05-27T02:30:00Z")), Step::Done);
+    }
+
+    #[test]
+    fn the_documents_package_is_fetched_inside_its_window_until_its_key_is_held() {
+        let t = |s: &str| crate::materials::parse_time(s).unwrap();
+        let w = Some((t("2027-02-07T03:00:00Z"), t("2027-02-14T10:30:00Z")));
+        assert!(!documents_due(false, w, t("2027-02-07T02:59:59Z")), "before its moment");
+        assert!(documents_due(false, w, t("2027-02-07T03:00:00Z")));
+        assert!(!documents_due(true, w, t("2027-02-08T00:00:00Z")), "key held");
+        assert!(!documents_due(false, w, t("2027-02-14T10:30:00Z")), "after the exam's end");
+        assert!(!documents_due(false, None, t("2027-02-08T00:00:00Z")), "an exam without a documents package");
     }
 }

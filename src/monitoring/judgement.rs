@@ -376,6 +376,32 @@ mod schedule_tests {
     }
 
     #[test]
+    fn an_interview_is_due_days_later_so_the_next_day_is_in_time_and_ten_days_later_is_late() {
+        let exam = Exam {
+            kind: ExamKind::Interview,
+            level: 9,
+            subject_code: "01".into(),
+            subject_name: "Итоговое собеседование".into(),
+            ..crate::monitoring::tests::exam()
+        };
+        let s = Schedule::at_point(&exam, Some(&point("0101", Some(420))), [EXTRA]).unwrap();
+        assert_eq!(s.deadline, t("2027-06-02T16:59:00Z"), "the exam date + 6 days at 23:59 +07 (seed 002), whatever the end");
+        assert_eq!(s.window_open, t("2027-05-27T00:30:00Z"), "КИМ from 07:30 +07");
+        let delivered = Delivered::default();
+        let input = PointInputs { schedule: s, latest: None, last_progress_at: None, samples: &[], delivered: &delivered };
+        let health = |now| point_status(&input, &StatusRules::default(), now).health;
+        assert_eq!(health(s.end + Duration::days(1)), Health::Silent, "the next day: not late (only silent: no report yet)");
+        assert_eq!(health(s.end + Duration::days(10)), Health::Late);
+        let written = Schedule::at_point(&crate::monitoring::tests::exam(), Some(&point("0101", Some(420))), [EXTRA]).unwrap();
+        let input = PointInputs { schedule: written, ..input };
+        assert_eq!(
+            point_status(&input, &StatusRules::default(), written.end + Duration::days(1)).health,
+            Health::Late,
+            "a written exam the next day is late"
+        );
+    }
+
+    #[test]
     fn the_same_exam_at_a_tomsk_point_and_a_moscow_point_has_each_points_own_instants() {
         let exam = crate::monitoring::tests::exam();
         let tomsk = Schedule::at_point(&exam, Some(&point("0101", Some(420))), []).unwrap();

@@ -117,13 +117,14 @@ pub fn write_plan(tx: &Transaction<'_>, plan: &Plan) -> rusqlite::Result<()> {
     tx.execute("DELETE FROM observer_assignment", [])?;
     {
         let mut st = tx.prepare(
-            "INSERT INTO exam VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+            "INSERT INTO exam VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
              ON CONFLICT(exam_id) DO UPDATE SET kind=excluded.kind, level=excluded.level, subject_code=excluded.subject_code,
                subject_name=excluded.subject_name, date=excluded.date, start=excluded.start, duration_min=excluded.duration_min,
                materials_open_before_min=excluded.materials_open_before_min,
                materials_close_after_start_min=excluded.materials_close_after_start_min,
                upload_deadline_after_end_min=excluded.upload_deadline_after_end_min, utc_offset_min=excluded.utc_offset_min,
-               kit=excluded.kit, kim_print=excluded.kim_print, technology=excluded.technology",
+               kit=excluded.kit, kim_print=excluded.kim_print, technology=excluded.technology,
+               materials_open_at=excluded.materials_open_at, documents_open_at=excluded.documents_open_at, upload_due_at=excluded.upload_due_at",
         )?;
         for e in &plan.exams {
             st.execute(params![
@@ -141,7 +142,10 @@ pub fn write_plan(tx: &Transaction<'_>, plan: &Plan) -> rusqlite::Result<()> {
                 e.utc_offset_min,
                 e.kit,
                 e.kim_print.code(),
-                e.technology.map_or("", |t| t.code())
+                e.technology.map_or("", |t| t.code()),
+                e.materials_open_at,
+                e.documents_open_at,
+                e.upload_due_at
             ])?;
         }
         let mut st = tx.prepare(
@@ -258,6 +262,9 @@ fn exam_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Exam> {
         kit: r.get(12)?,
         kim_print: parse_code(13, r.get(13)?, KimPrint::parse)?,
         technology: parse_code(14, r.get(14)?, crate::model::Technology::parse)?,
+        materials_open_at: r.get(15)?,
+        documents_open_at: r.get(16)?,
+        upload_due_at: r.get(17)?,
     })
 }
 

@@ -32,8 +32,13 @@ pub fn wipe_exam(ctx: &EdgeContext, exam_id: &str, receipts: &dyn ReceiptCheck) 
     let materials = super::decide_materials(over, now);
     let mut materials_removed = RemovedFiles::default();
     if materials == MaterialsDecision::Wipe {
-        let dir = ctx.config.run_dir.join(exam_id);
-        materials_removed = super::remove_tree_overwriting(&dir).with_context(|| format!("remove {}", dir.display()))?;
+        // The КИМ key's folder and the exam's documents package's (`EXAM~documents`).
+        for scope in [exam_id.to_string(), crate::materials::PackageKind::Documents.scope(exam_id)] {
+            let dir = ctx.config.run_dir.join(scope);
+            let removed = super::remove_tree_overwriting(&dir).with_context(|| format!("remove {}", dir.display()))?;
+            materials_removed.files += removed.files;
+            materials_removed.bytes += removed.bytes;
+        }
         let recorded = store::wipe_recorded(&conn, exam_id, "materials")?.is_some();
         if materials_removed.files > 0 || !recorded {
             let details = serde_json::json!({"files": materials_removed.files, "bytes": materials_removed.bytes});

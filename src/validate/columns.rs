@@ -63,6 +63,15 @@ pub const EXAM_COLUMNS: &[Column] = &[
     col("kit", false, CodeList, "комплект участника: коды бланков через ; (пусто — по виду экзамена)"),
     col("kim_print", false, Enum, "печать КИМ: in_room (в аудитории) или ahead (заранее, ТОМ)"),
     col("technology", false, Enum, "технология: written, oral_interview, oral_recorded, computer (пусто — по виду экзамена и предмету)"),
+    // Moments relative to the exam date, local time (model/windows.rs); empty: by kind and technology.
+    col(
+        "materials_open_at",
+        false,
+        Enum,
+        "окно КИМ открывается: ЧЧ:ММ в день экзамена или ±Д ЧЧ:ММ (пусто — по виду экзамена, ИС-9 07:30; нет — за N мин до начала)",
+    ),
+    col("documents_open_at", false, Enum, "пакет документов выдаётся с: -Д ЧЧ:ММ (пусто — ИС-9 за 7 дней в 10:00; нет — без пакета)"),
+    col("upload_due_at", false, Enum, "срок передачи: +Д ЧЧ:ММ после даты экзамена (пусто — ИС-9 +6 23:59; нет — N мин после окончания)"),
 ];
 
 pub const EXAM_POINT_COLUMNS: &[Column] = &[

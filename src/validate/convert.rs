@@ -29,6 +29,9 @@ pub(super) fn convert_row(table: &str, r: &mut RowReader<'_>, out: &mut Located)
                         &allowed(crate::model::Technology::ALL.map(|t| (t.code(), t.title_ru()))),
                     )
                     .flatten(),
+                materials_open_at: r.get("materials_open_at"),
+                documents_open_at: r.get("documents_open_at"),
+                upload_due_at: r.get("upload_due_at"),
             };
             if r.ok && exam.level != 9 && exam.level != 11 {
                 r.problem("level", format!("уровень {}: допустимо 9 или 11", exam.level));
@@ -43,6 +46,11 @@ pub(super) fn convert_row(table: &str, r: &mut RowReader<'_>, out: &mut Located)
             }
             if let (true, Err(e)) = (r.ok, crate::model::kit::check_kit_cell(&exam.kit)) {
                 r.problem("kit", e.to_string());
+            }
+            if r.ok {
+                for (column, problem) in crate::model::windows::window_problems(&exam) {
+                    r.problem(column, problem);
+                }
             }
             if r.ok {
                 if !r.raw("utc_offset_min").is_empty() {

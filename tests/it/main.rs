@@ -35,3 +35,4 @@ mod oral_ui;
 mod recinbox;
 mod a11y;
 mod techprint;
+mod techwindows;

@@ -26,6 +26,9 @@ pub(super) fn second_exam_of_the_day(plan: &mut Plan, p: &RegionParams, schools:
         utc_offset_min: p.utc_offset_min,
         kim_print: Default::default(),
         technology: None,
+        materials_open_at: String::new(),
+        documents_open_at: String::new(),
+        upload_due_at: String::new(),
         kit: String::new(),
     });
     let points: Vec<String> = plan.exam_points.iter().map(|e| e.ppe_code.clone()).collect();
