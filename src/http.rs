@@ -19,6 +19,7 @@
 
 pub mod cookie;
 pub mod error;
+pub mod favicon;
 pub mod layer;
 pub mod redirect;
 pub mod session;

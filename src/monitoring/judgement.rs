@@ -94,6 +94,10 @@ pub struct HubUploadFacts {
     /// A bundle is accepted: every file and the box signature verified, receipt signed.
     pub bundle_verified: bool,
     pub pages_verified: u64,
+    /// Recordings and answer files fully received over tus, and listed on the accepted
+    /// bundle's receipt (`monitoring::files`).
+    pub participant_files_received: u64,
+    pub participant_files_verified: u64,
     /// The receipt's manifest SHA-256.
     pub receipt_id: Option<String>,
     pub receipt_at: Option<String>,
@@ -204,8 +208,8 @@ impl Health {
         match self {
             Health::Late => "#b71c1c",
             Health::Silent => "#6a1b9a",
-            Health::Stalled => "#e65100",
-            Health::AtRisk => "#f9a825",
+            Health::Stalled => "#bf360c",
+            Health::AtRisk => "#8c6d00",
             Health::OnTrack => "#1565c0",
             Health::NotStarted => "#757575",
             Health::Done => "#2e7d32",

@@ -86,6 +86,7 @@ pub fn operator_router(state: MonitoringPages) -> Router {
         .route("/v1/status", get(status_get))
         .route("/v1/events", get(events_get))
         .route("/metrics", get(metrics_get))
+        .route(crate::http::favicon::PATH, get(crate::http::favicon::favicon_get))
         .merge(gek::routes())
         .route("/readiness", get(readiness_get))
         .route("/v1/status/readiness", get(readiness_json_get))

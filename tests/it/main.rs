@@ -32,3 +32,6 @@ mod oral;
 mod roomforms;
 mod recordings;
 mod oralday;
+mod oral_ui;
+mod recinbox;
+mod a11y;
