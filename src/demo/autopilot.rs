@@ -395,7 +395,15 @@ pub(super) async fn print_scan_upload(
     if !complete.holds() {
         anyhow::bail!("комплектность не соблюдена: {}", complete.lines_ru().join("; "));
     }
-    say(ctx, &format!("{exam_id}: выгрузка началась сама (комплектность полная); ждём квитанцию РЦОИ"));
+    // Recordings or answer files short (a workstation saved nothing): the daemon waits for a
+    // person, and the technical specialist sends the bundle with what is missing named in it.
+    let files = crate::recordings::facts::completeness_now(&*ctx.db()?, exam_id, &ppe_code)?;
+    if let Some((kind, c)) = files.filter(|(_, c)| !c.holds()) {
+        say(ctx, &format!("{exam_id}: технический специалист отправляет пакет сам: {} (названо в записи дня)", c.lines_ru(kind).join("; ")));
+        crate::upload::ops::upload_once(ctx, &exam_id.into()).await?;
+    } else {
+        say(ctx, &format!("{exam_id}: выгрузка началась сама (комплектность полная); ждём квитанцию РЦОИ"));
+    }
     let mut held = None;
     wait_for(ctx, "квитанция РЦОИ", || {
         held = crate::upload::store::receipt_latest(&*ctx.db()?, exam_id)?;

@@ -24,7 +24,8 @@ pub enum DemoDay {
     Kege,
 }
 
-/// The box's `[recordings]` for the demo: its recordings last seconds, not the regulation's
-/// 10–20 minutes, and the recording station names a file by its room, turn and participant.
-pub const DEMO_RECORDINGS_TOML: &str =
-    "\n[recordings]\ninterview_seconds = [2, 300]\nspeaking_seconds = [2, 300]\naudio_name_pattern = \"{ppe}_{any}_{participant}\"\n";
+/// The box's `[recordings]` for the demo: the daemon takes the stations' files from their
+/// export folder beside `ppe.toml` (`play::STATION_DIR`), its recordings last seconds, not the
+/// regulation's 10–20 minutes, and the recording station names a file by its room, turn and
+/// participant.
+pub const DEMO_RECORDINGS_TOML: &str = "\n[recordings]\ninbox = \"station-export\"\ninterview_seconds = [2, 300]\nspeaking_seconds = [2, 300]\naudio_name_pattern = \"{ppe}_{any}_{participant}\"\n";

@@ -62,6 +62,9 @@ fn receipt_lists_every_file(dir: &Path, exam: &str) -> Vec<ppe::recordings::stor
     listed.sort();
     taken.sort();
     assert_eq!(listed, taken, "the receipt lists every accepted file with its hash");
+    // The daemon's recordings inbox took every file from the station's export folder.
+    let taken = ppe::audit::store::all(&conn).unwrap().into_iter().filter(|e| e.action == "recordings.file_taken" && e.actor == "inbox").count();
+    assert_eq!(taken, rows.len(), "every file came through the daemon's inbox");
     // The box kept every file, good or bad, byte for byte under its hash.
     for f in &rows {
         assert_eq!(ppe::util::sha256_hex(&std::fs::read(&f.path).unwrap()), f.sha256, "{}", f.source_name);
@@ -185,7 +188,9 @@ fn a_kege_day_of_twenty_workstations_names_the_missing_answer_file_and_gets_its_
     assert!(line(&out, KEGE, "за рабочими станциями").contains("20 участников"), "{out}");
     assert!(line(&out, KEGE, "пересажен на резервную станцию").contains("отказ рабочей станции"), "{out}");
     let files = line(&out, KEGE, "файлы ответов со станций");
-    assert!(files.contains("принято 19, сопоставлено 19") && files.contains("файлов ответов 19 из 20"), "{files}");
+    assert!(files.contains("взял из папки выгрузки 19, сопоставлено 19") && files.contains("файлов ответов 19 из 20"), "{files}");
+    // The daemon does not send a day with a file missing by itself: a person does, with it named.
+    assert!(line(&out, KEGE, "технический специалист отправляет пакет сам").contains("нет файла ответов участника"), "{out}");
     assert!(files.contains("НЕПОЛНАЯ: нет файла ответов участника P"), "{files}");
     // The registration sheets were scanned and matched; the receipt lists the 19 archives.
     let scanned = line(&out, KEGE, "сканирование:");

@@ -192,7 +192,7 @@ async fn oral_day(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
         ),
     );
     let took = recording.await??;
-    recordings_in(ctx, exam, &answered, took)?;
+    recordings_in(ctx, exam, &answered, took).await?;
     if interview {
         protocols(ctx, exam, &answered)?;
     }
@@ -203,16 +203,14 @@ fn box_dir(ctx: &EdgeContext) -> anyhow::Result<std::path::PathBuf> {
     Ok(ctx.config_path.parent().context("папка ППЭ")?.to_path_buf())
 }
 
-fn take_in(ctx: &EdgeContext, exam_id: &str, dir: &std::path::Path) -> anyhow::Result<crate::recordings::ops::ImportReport> {
-    let conn = ctx.db()?;
-    let request = crate::recordings::ops::ImportRequest {
-        exam_id,
-        ppe_code: &ctx.config.ppe_code,
-        dir,
-        store_dir: ctx.config.state_dir.join("recordings"),
-        actor: TECH_LOGIN,
-    };
-    Ok(crate::recordings::ops::import_folder(&conn, &ctx.clock, &ctx.config.recordings, &request)?)
+/// Waits until the daemon's recordings inbox has taken `n` files of the exam in all; returns
+/// what it holds.
+async fn taken_by_daemon(ctx: &EdgeContext, exam_id: &str, n: usize) -> anyhow::Result<Vec<crate::recordings::store::RecordingFileRow>> {
+    wait_for(ctx, "приём файлов станции из папки выгрузки", || {
+        Ok(crate::recordings::store::files_for_exam(&*ctx.db()?, exam_id)?.len() >= n)
+    })
+    .await?;
+    Ok(crate::recordings::store::files_for_exam(&*ctx.db()?, exam_id)?)
 }
 
 fn station_work(ctx: &EdgeContext) -> anyhow::Result<std::path::PathBuf> {
@@ -264,28 +262,33 @@ const COPIES_DIR: &str = "copies";
 
 /// The station's files taken in by the box; the two bad ones kept with their reasons, then
 /// the station's good copies taken in and the bad ones set aside with a reason each.
-fn recordings_in(ctx: &EdgeContext, exam: &Exam, answered: &[crate::oral::Turn], took: std::time::Duration) -> anyhow::Result<()> {
+async fn recordings_in(ctx: &EdgeContext, exam: &Exam, answered: &[crate::oral::Turn], took: std::time::Duration) -> anyhow::Result<()> {
     let exam_id = exam.exam_id.clone();
     let export = station_export(ctx, &exam_id)?;
     let spoken = answered.len();
-    let report = take_in(ctx, &exam_id, &export)?;
+    let rows = taken_by_daemon(ctx, &exam_id, spoken).await?;
+    let status = |s: &str| rows.iter().filter(|f| f.status == s).count();
     say(
         ctx,
         &format!(
-            "{exam_id}: станция записи: {spoken} ответов записаны (espeak-ng, sox, ffmpeg: {:.1} с); ППЭ принял файлов {}, сопоставлено {}, к разбору {}",
+            "{exam_id}: станция записи: {spoken} ответов записаны (espeak-ng, sox, ffmpeg: {:.1} с); демон ППЭ взял из папки выгрузки файлов {}, сопоставлено {}, к разбору {}",
             took.as_secs_f64(),
-            report.stored,
-            report.matched,
-            report.to_resolve
+            rows.len(),
+            status("matched"),
+            status("to_resolve")
         ),
     );
-    let bad: Vec<&crate::recordings::ops::ImportedFile> = report.files.iter().filter(|f| f.status == "to_resolve").collect();
+    let bad: Vec<&crate::recordings::store::RecordingFileRow> = rows.iter().filter(|f| f.status == "to_resolve").collect();
     for f in &bad {
         say(ctx, &format!("{exam_id}: файл «{}» отложен и хранится: {}", f.source_name, f.reason));
     }
     // The station still holds the good takes: the reserve recorder's copy of the muted one
-    // and a fresh export of the cut one.
-    let copies = take_in(ctx, &exam_id, &export.join(COPIES_DIR))?;
+    // and a fresh export of the cut one, exported now.
+    for entry in std::fs::read_dir(export.join(COPIES_DIR))?.flatten() {
+        std::fs::rename(entry.path(), export.join(entry.file_name()))?;
+    }
+    let after = taken_by_daemon(ctx, &exam_id, rows.len() + 2).await?;
+    let copies = after.iter().filter(|f| f.status == "matched" && !rows.iter().any(|r| r.file_id == f.file_id)).count();
     let conn = ctx.db()?;
     for f in &bad {
         let why = if f.reason.contains("тишина") {
@@ -307,8 +310,7 @@ fn recordings_in(ctx: &EdgeContext, exam: &Exam, answered: &[crate::oral::Turn],
     say(
         ctx,
         &format!(
-            "{exam_id}: копии со станции приняты ({} сопоставлено), плохие файлы отложены с причиной и хранятся; записи: {held}{}",
-            copies.matched,
+            "{exam_id}: копии со станции приняты ({copies} сопоставлено), плохие файлы отложены с причиной и хранятся; записи: {held}{}",
             if lines.is_empty() { ", комплектность записей полная".to_string() } else { format!("; {}", lines.join("; ")) }
         ),
     );
@@ -433,16 +435,16 @@ async fn computer_day(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
         let name = format!("{}_{}_{ws}_{}.zip", ctx.config.ppe_code, s.auditorium, s.participant_id);
         crate::util::write_atomic(&export.join(name), &station::answer_archive(i)?)?;
     }
-    let report = take_in(ctx, exam_id, &export)?;
+    let rows = taken_by_daemon(ctx, exam_id, day.seated.len() - usize::from(silent_station.is_some())).await?;
     let conn = ctx.db()?;
     let c = crate::recordings::facts::completeness_now(&conn, exam_id, &ctx.config.ppe_code)?;
     let (held, lines) = c.map(|(kind, c)| (format!("{} из {}", c.received, c.expected), c.lines_ru(kind))).unwrap_or_default();
     say(
         ctx,
         &format!(
-            "{exam_id}: файлы ответов со станций: принято {}, сопоставлено {}; файлов ответов {held}; {}",
-            report.stored,
-            report.matched,
+            "{exam_id}: файлы ответов со станций: демон ППЭ взял из папки выгрузки {}, сопоставлено {}; файлов ответов {held}; {}",
+            rows.len(),
+            rows.iter().filter(|f| f.status == "matched").count(),
             if lines.is_empty() {
                 "комплектность файлов полная".to_string()
             } else {

@@ -68,9 +68,18 @@ pub fn record_all(jobs: &[Job], work: &Path) -> anyhow::Result<()> {
     })
 }
 
-/// Records one take into `to` (its extension: `.wav` or `.ogg`), working in `work`.
+/// Records one take into `to` (its extension: `.wav` or `.ogg`), made in `work` and renamed
+/// into place whole, as a station's export appears (the box's inbox never sees half a file).
 pub fn record(to: &Path, text: &str, take: Take, work: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(work)?;
+    let name = to.file_name().context("имя файла записи")?;
+    let made = work.join(name);
+    make(&made, text, take, work)?;
+    std::fs::rename(&made, to)?;
+    Ok(())
+}
+
+fn make(to: &Path, text: &str, take: Take, work: &Path) -> anyhow::Result<()> {
     let path = |p: &Path| p.to_str().map(str::to_string).context("путь не в UTF-8");
     if take == Take::Silent {
         return run("sox", &["-n", "-r", "16000", "-c", "1", "-b", "16", &path(to)?, "trim", "0", "3"]);
