@@ -86,6 +86,9 @@ pub fn day_region(day: DemoDay, p: &RegionParams) -> Plan {
                 exam_id: KEGE_EXAM_ID.into(),
                 subject_code: "25".into(),
                 subject_name: "Информатика (КЕГЭ)".into(),
+                // The demo gives the key until 12:00 (data per exam): at a high --speed a
+                // loaded machine still gets it in its window.
+                materials_close_after_start_min: 120,
                 technology: Some(Technology::Computer),
                 kit: String::new(),
                 ..exam_of(&plan, EGE_EXAM_ID)
