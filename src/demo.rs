@@ -3,6 +3,7 @@
 
 pub mod autopilot;
 pub mod generate;
+pub mod oralday;
 pub mod print_fixtures;
 pub mod readiness;
 
@@ -22,7 +23,7 @@ pub struct DemoArgs {
     /// Simulated time runs this many times faster.
     #[arg(long, default_value_t = 60.0)]
     pub speed: f64,
-    /// Simulated start time (RFC 3339); default: 70 minutes before the demo ЕГЭ starts.
+    /// Simulated start time (RFC 3339); default: 70 minutes before the day's exam starts (ИС-9: 50).
     #[arg(long, value_parser = clock::parse_now)]
     pub now: Option<chrono::DateTime<chrono::Utc>>,
     /// Exam points in the generated region.
@@ -42,6 +43,11 @@ pub struct DemoArgs {
     /// how to trust its CA). Drop page images into the printed scanner inbox.
     #[arg(long, conflicts_with = "until_done")]
     pub manual: bool,
+    /// The day to play: `ege` two written ЕГЭ at once; `is9` the итоговое собеседование
+    /// (queues, recordings, the expert's protocols); `speaking` the ЕГЭ English oral part;
+    /// `kege` the КЕГЭ on workstations.
+    #[arg(long, value_enum, default_value_t = oralday::DemoDay::Ege)]
+    pub day: oralday::DemoDay,
 }
 
 #[derive(Args, Debug)]
@@ -116,17 +122,16 @@ pub fn demo_pdf(line: &str) -> Vec<u8> {
     out
 }
 
-/// Creates a hub in `dir/hub` (listening at `hub_addr`) with the generated plan imported,
+/// Creates a hub in `dir/hub` (listening at `hub_addr`) with the region's plan imported,
 /// the first exam point's box enrolled in `dir/box`, its ГЭК members' key files issued into
 /// `dir/box/gek-keys`, and packages published for both exams.
-pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams, hub_addr: std::net::SocketAddr) -> anyhow::Result<DemoRegion> {
+pub fn prepare(dir: &std::path::Path, plan: crate::model::Plan, hub_addr: std::net::SocketAddr) -> anyhow::Result<DemoRegion> {
     let hub_dir = dir.join("hub");
     let hub_config = hub_dir.join("hub.toml");
     if hub_config.exists() {
         anyhow::bail!("{} holds a demo already: pass another --dir", dir.display());
     }
     crate::hub::setup::init_hub(&crate::hub::setup::NewHub { dir: hub_dir.clone(), listen: hub_addr.to_string(), public_url: None })?;
-    let plan = generate::generate_region(params);
     let plan_file = dir.join("plan.json");
     crate::plan::write_plan_file(&plan, &plan_file, crate::plan::csv::CsvEncoding::Utf8)?;
     crate::plan::ops::import(&crate::context::HubContext::open(&hub_config)?, &crate::plan::ops::ImportRequest::whole(&plan_file, "cli"))?;
@@ -136,11 +141,20 @@ pub fn prepare(dir: &std::path::Path, params: &generate::RegionParams, hub_addr:
     let run_dir = if shm.is_dir() { shm.join(format!("ppe-demo-{}", std::process::id())) } else { dir.join("box/run") };
     let box_dir = dir.join("box");
     let hub_ctx = crate::context::HubContext::open(&hub_config)?;
-    crate::hub::setup::enroll_box(&hub_ctx, &crate::hub::setup::NewBox { ppe_code: ppe_code.as_str().into(), out: box_dir.clone(), run_dir: Some(run_dir) })?;
+    crate::hub::setup::enroll_box(
+        &hub_ctx,
+        &crate::hub::setup::NewBox { ppe_code: ppe_code.as_str().into(), out: box_dir.clone(), run_dir: Some(run_dir) },
+    )?;
     // РЦОИ issues each ГЭК member of this point their own key file (the stick they bring).
-    let members: std::collections::BTreeSet<&str> = plan.worker_assignments.iter().filter(|a| a.ppe_code == ppe_code).map(|a| a.worker_id.as_str()).collect();
+    let members: std::collections::BTreeSet<&str> =
+        plan.worker_assignments.iter().filter(|a| a.ppe_code == ppe_code).map(|a| a.worker_id.as_str()).collect();
     for worker in members.into_iter().filter(|w| crate::gek::is_plan_worker_with_role(&plan, w, crate::model::WorkerRole::GekMember)) {
-        let request = crate::gek::ops::EnrollRequest { worker_id: worker.into(), pin: autopilot::DEMO_GEK_PIN.into(), out: autopilot::demo_gek_key_file(&box_dir, worker), enrolled_by: "demo".into() };
+        let request = crate::gek::ops::EnrollRequest {
+            worker_id: worker.into(),
+            pin: autopilot::DEMO_GEK_PIN.into(),
+            out: autopilot::demo_gek_key_file(&box_dir, worker),
+            enrolled_by: "demo".into(),
+        };
         crate::gek::ops::enroll(&hub_ctx, &request)?;
     }
     for exam in &plan.exams {
@@ -165,14 +179,26 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
     let params = generate::RegionParams { points: args.points, participants: args.participants, ..Default::default() };
     let hub_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let region = prepare(&dir, &params, hub_listener.local_addr()?)?;
-    let ege = region.plan.exams.iter().find(|e| e.exam_id == generate::EGE_EXAM_ID).context("demo ЕГЭ")?.clone();
+    let day = args.day;
+    let region = prepare(&dir, oralday::region::day_region(day, &params), hub_listener.local_addr()?)?;
+    if day != oralday::DemoDay::Ege {
+        // The stations' recordings last seconds here, and name their room and turn.
+        let mut toml = std::fs::read_to_string(&region.box_config)?;
+        toml.push_str(oralday::DEMO_RECORDINGS_TOML);
+        crate::util::write_atomic(&region.box_config, toml.as_bytes())?;
+    }
+    let ege = region.plan.exams.iter().find(|e| e.exam_id == oralday::region::exam_id(day)).context("demo exam")?.clone();
     // The demo's day: every exam of the ЕГЭ's date at this box, in start order (two at once).
-    let here = |e: &&crate::model::Exam| e.date == ege.date && region.plan.registrations.iter().any(|r| r.exam_id == e.exam_id && r.ppe_code == region.ppe_code);
+    let here = |e: &&crate::model::Exam| {
+        e.date == ege.date && region.plan.registrations.iter().any(|r| r.exam_id == e.exam_id && r.ppe_code == region.ppe_code)
+    };
     let mut day_exams: Vec<crate::model::Exam> = region.plan.exams.iter().filter(here).cloned().collect();
     day_exams.sort_by(|a, b| (a.start_utc(), &a.exam_id).cmp(&(b.start_utc(), &b.exam_id)));
     let start = day_exams.first().unwrap_or(&ege).start_utc().context("demo exam start")?;
-    let now = args.now.unwrap_or(start - chrono::Duration::minutes(70));
+    // 70 minutes before the start, ten before the key's window opens; the ИС-9 (09:00, its
+    // window from 07:30) at 08:10, once РЦОИ gives out the organizers' seed (08:00).
+    let lead = if day == oralday::DemoDay::Is9 { 50 } else { 70 };
+    let now = args.now.unwrap_or(start - chrono::Duration::minutes(lead));
     let clock = Clock::simulated(now, args.speed);
     let runtime = tokio::runtime::Runtime::new()?;
     let until_done = args.until_done;
@@ -232,7 +258,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             if manual {
                 std::future::pending::<()>().await;
             }
-            autopilot::play_day(&box_ctx, &day_exams).await
+            if day == oralday::DemoDay::Ege {
+                autopilot::play_day(&box_ctx, &day_exams).await
+            } else {
+                oralday::play::play_day(&box_ctx, &ege).await
+            }
         };
         let stop = async move {
             match args.exit_after {

@@ -30,12 +30,12 @@ pub fn demo_gek_key_file(box_dir: &std::path::Path, worker_id: &str) -> std::pat
     box_dir.join(GEK_KEYS_DIR).join(format!("{worker_id}.key"))
 }
 
-fn say(ctx: &EdgeContext, text: &str) {
+pub(super) fn say(ctx: &EdgeContext, text: &str) {
     println!("[{}] ППЭ {}: {text}", ctx.clock.now().format("%d.%m %H:%M UTC"), ctx.config.ppe_code);
 }
 
 /// Creates the box's demo accounts for a technical specialist and a ГЭК member of the plan.
-fn ensure_accounts(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
+pub(super) fn ensure_accounts(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
     let mut conn = ctx.db()?;
     let plan = crate::plan::store::load_plan(&conn)?;
     let on_duty = |role: WorkerRole| {
@@ -72,7 +72,7 @@ pub fn render_scanned_page(code: &str) -> anyhow::Result<Vec<u8>> {
     Ok(out.into_inner())
 }
 
-async fn wait_for(ctx: &EdgeContext, what: &str, mut done: impl FnMut() -> anyhow::Result<bool>) -> anyhow::Result<()> {
+pub(super) async fn wait_for(ctx: &EdgeContext, what: &str, mut done: impl FnMut() -> anyhow::Result<bool>) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     while !done()? {
         if started.elapsed() > std::time::Duration::from_secs(600) {
@@ -116,7 +116,7 @@ pub async fn play_day(ctx: &EdgeContext, exams: &[Exam]) -> anyhow::Result<Vec<c
 }
 
 /// The day before: seating, roster and kits of one exam.
-async fn prepare_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
+pub(super) async fn prepare_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
     let exam_id = exam.exam_id.as_str();
     let ppe_code = ctx.config.ppe_code.clone();
     let now = ctx.clock.now_rfc3339();
@@ -192,7 +192,7 @@ async fn prepare_exam(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<()> {
 }
 
 /// The window: the ГЭК member obtains the exam's key from РЦОИ with their own key file and PIN.
-async fn activate_key(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::Result<()> {
+pub(super) async fn activate_key(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::Result<()> {
     let exam_id = exam.exam_id.as_str();
     let (window_open, _) = exam.materials_window().context("exam window")?;
     say(ctx, &format!("{exam_id}: ждём окна материалов: {} (по часам РЦОИ)", window_open.format("%H:%M UTC")));
@@ -315,10 +315,26 @@ async fn sit_exam(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::R
     let plan = crate::plan::store::load_plan(&*ctx.db()?)?;
     let end = crate::day::schedule_here(&plan, exam, &ppe_code).context("exam end")?.end;
     ctx.clock.sleep_until(end).await;
+    print_scan_upload(ctx, exam, &[crate::printing::PrintWhat::Seating, crate::printing::PrintWhat::Statements], None).await
+}
+
+/// After the exam: the forms printed, every sheet of those who sat and every form page
+/// scanned through the daemon's inbox, completeness, the upload that starts by itself, and
+/// the hub's receipt. With `keep_forms` the printed documents are also written there (PDF)
+/// and named in a line.
+pub(super) async fn print_scan_upload(
+    ctx: &EdgeContext,
+    exam: &Exam,
+    runs: &[crate::printing::PrintWhat],
+    keep_forms: Option<&std::path::Path>,
+) -> anyhow::Result<crate::upload::Receipt> {
+    let exam_id = exam.exam_id.as_str();
+    let ppe_code = ctx.config.ppe_code.clone();
     // The lists and the auditorium and staff room forms, filled from the day (the acts of its
     // removal and early finish too), each page with its sheet code.
     let mut printed_forms = 0;
-    for what in [crate::printing::PrintWhat::Seating, crate::printing::PrintWhat::Statements] {
+    let mut kept = Vec::new();
+    for &what in runs {
         let request = crate::printing::ops::PrintRequest {
             exam_id: exam_id.into(),
             what,
@@ -327,7 +343,18 @@ async fn sit_exam(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::R
             wait: std::time::Duration::ZERO,
             actor: TECH_LOGIN.into(),
         };
-        printed_forms += crate::printing::ops::make_set(ctx, &request)?.statements.len();
+        let set = crate::printing::ops::make_set(ctx, &request)?;
+        printed_forms += set.statements.len();
+        if let Some(dir) = keep_forms {
+            std::fs::create_dir_all(dir)?;
+            for doc in &set.documents {
+                crate::util::write_atomic(&dir.join(&doc.file_name), &doc.bytes)?;
+                kept.push(doc.file_name.clone());
+            }
+        }
+    }
+    if let Some(dir) = keep_forms {
+        say(ctx, &format!("{exam_id}: напечатано (копии PDF в {}): {}", dir.display(), kept.join(", ")));
     }
     // The scanner drops page images into the box's inbox; the daemon takes them in and starts
     // the upload by itself once completeness holds (edge::duties). The demo only feeds paper:
@@ -368,7 +395,15 @@ async fn sit_exam(ctx: &EdgeContext, exam: &Exam, gek_worker: &str) -> anyhow::R
     if !complete.holds() {
         anyhow::bail!("комплектность не соблюдена: {}", complete.lines_ru().join("; "));
     }
-    say(ctx, &format!("{exam_id}: выгрузка началась сама (комплектность полная); ждём квитанцию РЦОИ"));
+    // Recordings or answer files short (a workstation saved nothing): the daemon waits for a
+    // person, and the technical specialist sends the bundle with what is missing named in it.
+    let files = crate::recordings::facts::completeness_now(&*ctx.db()?, exam_id, &ppe_code)?;
+    if let Some((kind, c)) = files.filter(|(_, c)| !c.holds()) {
+        say(ctx, &format!("{exam_id}: технический специалист отправляет пакет сам: {} (названо в записи дня)", c.lines_ru(kind).join("; ")));
+        crate::upload::ops::upload_once(ctx, &exam_id.into()).await?;
+    } else {
+        say(ctx, &format!("{exam_id}: выгрузка началась сама (комплектность полная); ждём квитанцию РЦОИ"));
+    }
     let mut held = None;
     wait_for(ctx, "квитанция РЦОИ", || {
         held = crate::upload::store::receipt_latest(&*ctx.db()?, exam_id)?;

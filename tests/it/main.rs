@@ -31,6 +31,7 @@ mod readiness;
 mod oral;
 mod roomforms;
 mod recordings;
+mod oralday;
 mod oral_ui;
 mod recinbox;
 mod a11y;
