@@ -84,7 +84,7 @@ pub async fn run(ctx: EdgeContext, listener: tokio::net::TcpListener, stop: impl
     let server = match tls {
         Some(tls) => {
     let ready_ctx = ctx.clone();
-    let app = app.merge(crate::http::health::router(Arc::new(move || crate::http::health::edge_checks(&ready_ctx))));
+    let app = crate::http::health::with_health(app, Arc::new(move || crate::http::health::edge_checks(&ready_ctx)));
             let app = app.layer(axum::middleware::from_fn(crate::http::tls::client_addr));
             // The hub's listener with its caps and timeouts (a stalled or flooding LAN client
             // cannot hold the UI).

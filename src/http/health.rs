@@ -50,9 +50,10 @@ impl Readiness {
 /// What `/readyz` runs (on the blocking pool: it opens the database).
 pub type ReadyChecks = Arc<dyn Fn() -> Vec<Check> + Send + Sync>;
 
-/// `/healthz` and `/readyz`, to merge into a daemon's router outside any login.
-pub fn router(checks: ReadyChecks) -> Router {
-    Router::new().route("/healthz", get(|| async { ([(axum::http::header::CACHE_CONTROL, "no-store")], "ok\n") })).route(
+/// `router` with `/healthz` and `/readyz` added outside any login. Added as routes of the
+/// same router (not merged), so its fallback and the layers it already has stay as they were.
+pub fn with_health(router: Router, checks: ReadyChecks) -> Router {
+    router.route("/healthz", get(|| async { ([(axum::http::header::CACHE_CONTROL, "no-store")], "ok\n") })).route(
         "/readyz",
         get(move || {
             let checks = checks.clone();

@@ -161,13 +161,11 @@ pub fn serve(config: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         let mut pages = crate::monitoring::pages::MonitoringPages::new(monitoring.clone());
         pages.gek_rp = server.state.gek_rp.clone();
         let ready_ctx = ctx.clone();
-        let health = crate::http::health::router(Arc::new(move || crate::http::health::hub_checks(&ready_ctx)));
-        let router = server
-            .router()
-            .merge(crate::monitoring::pages::router(pages.clone()))
-            .merge(health.clone())
+        let checks: crate::http::health::ReadyChecks = Arc::new(move || crate::http::health::hub_checks(&ready_ctx));
+        let router = server.router().merge(crate::monitoring::pages::router(pages.clone()));
+        let router = crate::http::health::with_health(router, checks.clone())
             .layer(axum::middleware::from_fn_with_state(monitoring.clone(), crate::monitoring::metrics::record_requests));
-        let metrics = spawn_metrics_listener(&ctx.config.metrics_listen, pages.clone(), health.clone()).await?;
+        let metrics = spawn_metrics_listener(&ctx.config.metrics_listen, pages.clone(), checks.clone()).await?;
         let sweep = spawn_upload_sweep(server.uploads.clone(), ctx.config.limits.sweep_every_secs);
         tracing::info!("hub listening on https://{addr}");
         eprintln!("hub listening on https://{addr}");
@@ -288,7 +286,7 @@ fn spawn_upload_sweep(uploads: Arc<crate::upload::server::UploadServerState>, ev
 async fn spawn_metrics_listener(
     listen: &str,
     pages: crate::monitoring::pages::MonitoringPages,
-    health: axum::Router,
+    checks: crate::http::health::ReadyChecks,
 ) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
     if listen.trim().is_empty() {
         return Ok(None);
@@ -299,7 +297,7 @@ async fn spawn_metrics_listener(
         tracing::warn!(%addr, "metrics served without a login on a non-loopback address (hub.toml metrics_listen)");
     }
     eprintln!("hub metrics on http://{addr}/metrics");
-    let app = crate::monitoring::pages::metrics_router(pages).merge(health);
+    let app = crate::http::health::with_health(crate::monitoring::pages::metrics_router(pages), checks);
     Ok(Some(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!("metrics listener: {e}");
