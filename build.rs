@@ -1,8 +1,36 @@
 //! Embeds every `src/store/migrations/NNNN_verb_noun.sql` into the binary, in order, so that
-//! adding a migration is adding a file (no list to edit, no merge conflicts).
-use std::{env, fs, path::Path};
+//! adding a migration is adding a file (no list to edit, no merge conflicts). Also names the
+//! commit the binary is built from (`PPE_GIT_COMMIT`, for `ppe_build_info` in `/metrics`).
+use std::{env, fs, path::Path, process::Command};
+
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git").args(args).output().ok().filter(|o| o.status.success())?;
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// The commit: `PPE_GIT_COMMIT` from the environment (a package build from a tarball), else
+/// git's short HEAD, else `unknown`; rebuilt when HEAD moves.
+fn commit() {
+    println!("cargo:rerun-if-env-changed=PPE_GIT_COMMIT");
+    let commit = env::var("PPE_GIT_COMMIT")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_else(|| "unknown".into());
+    for watched in
+        [git(&["rev-parse", "--git-path", "HEAD"]), git(&["symbolic-ref", "-q", "HEAD"]).and_then(|r| git(&["rev-parse", "--git-path", &r]))]
+            .into_iter()
+            .flatten()
+    {
+        if Path::new(&watched).exists() {
+            println!("cargo:rerun-if-changed={watched}");
+        }
+    }
+    println!("cargo:rustc-env=PPE_GIT_COMMIT={commit}");
+}
 
 fn main() {
+    commit();
     let dir = Path::new("src/store/migrations");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = fs::read_dir(dir)

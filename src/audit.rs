@@ -72,11 +72,11 @@ pub fn chain_hash(prev_hash: &str, canonical: &[u8]) -> String {
 /// Where a chain is broken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {
-    #[error("audit entry {seq}: previous hash does not match entry {prev}")]
+    #[error("запись журнала {seq}: хеш предыдущей не совпадает с записью {prev}")]
     BrokenLink { seq: i64, prev: i64 },
-    #[error("audit entry {seq}: hash does not match its content")]
+    #[error("запись журнала {seq}: хеш не совпадает с содержимым")]
     BadHash { seq: i64 },
-    #[error("audit entry {seq}: sequence gap after {prev}")]
+    #[error("запись журнала {seq}: пропуск номеров после {prev}")]
     Gap { seq: i64, prev: i64 },
 }
 

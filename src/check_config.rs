@@ -54,7 +54,7 @@ pub struct CheckConfigArgs {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {errors} error(s); the box must not run an exam day with this config")]
+#[error("{path}: ошибок {errors}; с этой конфигурацией проводить экзамен нельзя")]
 pub struct ConfigRefused {
     pub path: String,
     pub errors: usize,
@@ -66,10 +66,10 @@ pub fn run(config_path: &Path, args: CheckConfigArgs) -> anyhow::Result<()> {
     config::apply_env_edge(&mut cfg, &|k| std::env::var(k).ok());
     let problems = check_edge(&cfg);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&problems)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&problems)?);
     } else {
         for p in &problems {
-            println!("{}", p.render(config_path));
+            crate::outln!("{}", p.render(config_path));
         }
     }
     let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
@@ -77,7 +77,7 @@ pub fn run(config_path: &Path, args: CheckConfigArgs) -> anyhow::Result<()> {
         return Err(ConfigRefused { path: config_path.display().to_string(), errors }.into());
     }
     if !args.json {
-        println!("{}: OK ({} warning(s))", config_path.display(), problems.len());
+        crate::outln!("{}: OK ({} warning(s))", config_path.display(), problems.len());
     }
     Ok(())
 }

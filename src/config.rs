@@ -18,11 +18,11 @@ pub use roster::{RosterConfig, StaffMinimum};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("config {path}: cannot read: {source}")]
+    #[error("конфигурация {path}: не читается: {source}")]
     Read { path: String, source: std::io::Error },
-    #[error("config {path}: {message}")]
+    #[error("конфигурация {path}: {message}")]
     Parse { path: String, message: String },
-    #[error("config {path}: key `{key}`: {reason}")]
+    #[error("конфигурация {path}: ключ `{key}`: {reason}")]
     Invalid { path: String, key: String, reason: String },
 }
 

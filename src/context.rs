@@ -29,14 +29,14 @@ impl EdgeContext {
     /// draws codes with it and scanning checks them, so it lives here, below both.
     pub fn sheet_key(&self) -> anyhow::Result<ring::hmac::Key> {
         let file = &self.config.keys.signing_key_file;
-        let secret = std::fs::read(file).with_context(|| format!("read the box key {} (keys.signing_key_file)", file.display()))?;
+        let secret = std::fs::read(file).with_context(|| format!("чтение ключа ППЭ {} (keys.signing_key_file)", file.display()))?;
         Ok(crate::sheet_code::sheet_key(&secret))
     }
 
     /// Reads `ppe.toml` (see `ppe hub enroll`).
     pub fn open(config_path: &Path) -> anyhow::Result<Self> {
         let mut cfg: EdgeFileConfig = config::load(config_path)
-            .with_context(|| "enroll the box with `ppe hub enroll --ppe CODE --out DIR` and pass --config DIR/ppe.toml".to_string())?;
+            .with_context(|| "зарегистрируйте ППЭ командой `ppe hub enroll --ppe КОД --out ПАПКА` и укажите --config ПАПКА/ppe.toml".to_string())?;
         config::apply_env_edge(&mut cfg, &|k| std::env::var(k).ok());
         let pool = DbPool::new(cfg.state_dir.clone(), cfg.db_path());
         Ok(Self { config_path: config_path.to_path_buf(), config: cfg, clock: Clock::real(), pool })
@@ -62,7 +62,7 @@ impl EdgeContext {
     /// The tmpfs folder for decrypted material of one exam (created 0700).
     pub fn run_dir_for(&self, exam_id: &str) -> anyhow::Result<PathBuf> {
         let dir = self.config.run_dir.join(exam_id);
-        std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("создание {}", dir.display()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -85,7 +85,7 @@ impl HubContext {
     /// Reads `hub.toml` (see `ppe hub init`).
     pub fn open(config_path: &Path) -> anyhow::Result<Self> {
         let mut cfg: HubFileConfig = config::load(config_path)
-            .with_context(|| "run `ppe hub init --dir DIR` and pass --config DIR/hub.toml".to_string())?;
+            .with_context(|| "создайте РЦОИ командой `ppe hub init --dir ПАПКА` и укажите --config ПАПКА/hub.toml".to_string())?;
         config::apply_env_hub(&mut cfg, &|k| std::env::var(k).ok());
         let pool = DbPool::new(cfg.state_dir.clone(), cfg.db_path());
         Ok(Self { config_path: config_path.to_path_buf(), config: cfg, clock: Clock::real(), pool })

@@ -55,10 +55,13 @@ pub struct DemoPlanArgs {
     /// Output file; the format follows the extension (.csv, .xlsx, .json).
     #[arg(long)]
     pub out: PathBuf,
+    /// Exam points in the plan.
     #[arg(long, default_value_t = 3)]
     pub points: usize,
+    /// Participants in the plan.
     #[arg(long, default_value_t = 600)]
     pub participants: usize,
+    /// Seed of the generator: the same seed gives the same plan.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Date of the ЕГЭ (the ОГЭ is the next day), ГГГГ.ММ.ДД or YYYY-MM-DD.

@@ -16,6 +16,7 @@
 //!   pages, JSON for API routes), security headers (HSTS where the UI is HTTPS only).
 //! - `tls`: the box UI's rustls config and listener (handshakes off the accept loop, the
 //!   peer's address as `ClientAddr`), and the rule that plain HTTP is served only on loopback.
+//! - `health`: `/healthz` and `/readyz` of every daemon (no login).
 
 pub mod cookie;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod throttle;
 pub mod flash;
 pub mod listener;
 pub mod tls;
+pub mod health;
 
 pub use error::{AppError, ErrorPage};
 pub use layer::Ui;

@@ -36,13 +36,13 @@ pub const TIME_MAX_ROUND_TRIP: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubClientError {
-    #[error("read {what} {path}: {source}")]
+    #[error("чтение {what} {path}: {source}")]
     Read { what: &'static str, path: String, source: std::io::Error },
     #[error("{0}")]
     Tls(String),
-    #[error("HTTPS client: {0}")]
+    #[error("клиент HTTPS: {0}")]
     Build(reqwest::Error),
-    #[error("hub url {url}: {reason}")]
+    #[error("адрес РЦОИ {url}: {reason}")]
     Url { url: String, reason: String },
 }
 
@@ -92,11 +92,11 @@ impl std::fmt::Display for Refusal {
 /// Why the plan slice was not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanFetchError {
-    #[error("hub: {0}")]
+    #[error("РЦОИ: {0}")]
     Network(#[from] reqwest::Error),
-    #[error("hub answered {0}")]
+    #[error("РЦОИ ответил: {0}")]
     Refused(Refusal),
-    #[error("plan signature invalid")]
+    #[error("подпись плана неверна")]
     BadSignature,
     #[error("план ППЭ длиннее {limit} байт: ответ отвергнут")]
     TooLong { limit: u64 },

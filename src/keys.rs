@@ -9,11 +9,11 @@ use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("key file {path}: {reason}")]
+    #[error("файл ключа {path}: {reason}")]
     File { path: String, reason: String },
-    #[error("random generator failed")]
+    #[error("сбой генератора случайных чисел")]
     Random,
-    #[error("public key is not 32 bytes of hex")]
+    #[error("открытый ключ — не 32 байта в шестнадцатеричной записи")]
     BadPublicKey,
 }
 

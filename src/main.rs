@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use ppe::cli_util::ExitClass;
 
 #[derive(Parser)]
 #[command(name = "ppe", version, about = "ППЭ exam-day appliance and РЦОИ hub", propagate_version = true)]
@@ -167,8 +168,99 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("ppe: {err:#}");
-            ExitCode::FAILURE
+            let class = exit_class(&err);
+            // A reader that left (`ppe … | head`) wants no message; everything else is said once.
+            if class != ExitClass::BrokenPipe {
+                eprintln!("ppe: {err:#}");
+            }
+            ExitCode::from(class.code())
         }
+    }
+}
+
+/// The exit status of a failed command (docs/cli.md, "Exit codes"): the classes every command
+/// shares, then the domains' own "not yet" errors.
+fn exit_class(err: &anyhow::Error) -> ExitClass {
+    use ppe::materials::pull::PullError;
+    use ppe::upload::ops::UploadOpsError;
+    if let Some(class) = ppe::cli_util::common_exit_class(err) {
+        return class;
+    }
+    let later = err.chain().any(|cause| {
+        if let Some(e) = cause.downcast_ref::<PullError>() {
+            return matches!(e, PullError::Network(_)) || matches!(e, PullError::Refused(r) if r.contains("window_not_open"));
+        }
+        if let Some(e) = cause.downcast_ref::<UploadOpsError>() {
+            return match e {
+                UploadOpsError::Network(_) => true,
+                UploadOpsError::Refused { status, .. } => ppe::cli_util::is_try_later_status(status.as_u16()),
+                UploadOpsError::File { source, .. } => match source {
+                    ppe::upload::tus_client::TusError::TooManyFailures { .. } => true,
+                    ppe::upload::tus_client::TusError::Refused { status, .. } => ppe::cli_util::is_try_later_status(*status),
+                    _ => false,
+                },
+                _ => false,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<ppe::hub_client::PlanFetchError>() {
+            return match e {
+                ppe::hub_client::PlanFetchError::Network(_) => true,
+                ppe::hub_client::PlanFetchError::Refused(r) => ppe::cli_util::is_try_later_status(r.status),
+                _ => false,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<ppe::hub_client::DistributionCallError>() {
+            return match e {
+                ppe::hub_client::DistributionCallError::Network(_) => true,
+                ppe::hub_client::DistributionCallError::Refused(r) => ppe::cli_util::is_try_later_status(r.status),
+                _ => false,
+            };
+        }
+        matches!(cause.downcast_ref::<ppe::printing::ops::PrintOpsError>(), Some(ppe::printing::ops::PrintOpsError::KimTooEarly { .. }))
+    });
+    if later {
+        ExitClass::TryLater
+    } else {
+        ExitClass::Failure
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every option a person can see says what it does, and every command has a line of help.
+    #[test]
+    fn every_option_and_command_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>, total: &mut usize) {
+            for arg in cmd.get_arguments() {
+                if arg.is_hide_set() || ["help", "version"].contains(&arg.get_id().as_str()) {
+                    continue;
+                }
+                *total += 1;
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} --{}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_name() == "help" {
+                    continue;
+                }
+                let sub_path = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                    missing.push(format!("{sub_path} (команда без описания)"));
+                }
+                walk(sub, &sub_path, missing, total);
+            }
+        }
+        let (mut missing, mut total) = (Vec::new(), 0);
+        walk(&super::Cli::command(), "ppe", &mut missing, &mut total);
+        assert!(total > 100, "the walk sees the options ({total})");
+        assert!(missing.is_empty(), "{} of {total} without help:\n{}", missing.len(), missing.join("\n"));
+    }
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -40,11 +40,11 @@ impl PlanFormat {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("{path}: unknown plan format (expected .csv, .xlsx or .json)")]
+    #[error("{path}: неизвестный формат плана (ожидается .csv, .xlsx или .json)")]
     UnknownFormat { path: String },
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: не читается: {source}")]
     Read { path: String, source: std::io::Error },
-    #[error("{path}: cannot write: {source}")]
+    #[error("{path}: не записывается: {source}")]
     Write { path: String, source: std::io::Error },
     #[error("{path}: {reason}")]
     Malformed { path: String, reason: String },

@@ -24,20 +24,20 @@ pub enum PrintingError {
     /// A silent blank box in a participant's name is not acceptable: fail instead.
     #[error("в шрифте нет символа {character:?} (U+{codepoint:04X}) в тексте «{text}»: исправьте данные или шрифт")]
     MissingGlyph { character: char, codepoint: u32, text: String },
-    #[error("the embedded font cannot be parsed")]
+    #[error("встроенный шрифт не читается")]
     FontUnreadable,
-    #[error("sheet code does not fit a 2-D code: {0}")]
+    #[error("код листа не помещается в двумерный штрихкод: {0}")]
     Code(String),
-    #[error("nothing to print: {0}")]
+    #[error("печатать нечего: {0}")]
     NothingToPrint(String),
     /// The exam's kit in the plan is not one a participant can be given.
     #[error(transparent)]
     Kit(#[from] crate::model::kit::KitError),
-    #[error("CUPS at {uri}: {reason}")]
+    #[error("сервер печати CUPS {uri}: {reason}")]
     Cups { uri: String, reason: String },
-    #[error("print job {0} is not known")]
+    #[error("задание печати {0} не найдено")]
     UnknownJob(i64),
-    #[error("print job {job}: {reason}")]
+    #[error("задание печати {job}: {reason}")]
     JobState { job: i64, reason: String },
 }
 

@@ -84,9 +84,9 @@ pub enum PersonalDecision {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RetentionError {
-    #[error("exam {0} is not in the box database")]
+    #[error("экзамена {0} нет в базе ППЭ")]
     UnknownExam(String),
-    #[error("exam {exam_id}: date or start time is malformed ({date} {start})")]
+    #[error("экзамен {exam_id}: неверная дата или время начала ({date} {start})")]
     BadExamTime { exam_id: String, date: String, start: String },
 }
 

@@ -42,9 +42,9 @@ impl LineEnding {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SerialError {
-    #[error("serial.line_ending = {0:?}: use \"lf\", \"cr\" or \"crlf\"")]
+    #[error("serial.line_ending = {0:?}: допустимы \"lf\", \"cr\" или \"crlf\"")]
     BadLineEnding(String),
-    #[error("serial.port is empty: no barcode reader configured")]
+    #[error("serial.port пуст: сканер штрихкодов не настроен")]
     NoPort,
 }
 

@@ -62,13 +62,13 @@ pub struct SheetId {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SheetCodeError {
-    #[error("not a sheet code of ours")]
+    #[error("это не код листа ППЭ")]
     Foreign,
-    #[error("sheet code is malformed: {0}")]
+    #[error("код листа искажён: {0}")]
     Malformed(&'static str),
-    #[error("sheet number check digit is wrong (misread)")]
+    #[error("контрольная цифра номера листа неверна (ошибка чтения)")]
     CheckDigit,
-    #[error("sheet code MAC does not verify: forged, or from another box")]
+    #[error("имитовставка кода листа не сходится: подделка или лист другого ППЭ")]
     BadMac,
 }
 

@@ -16,13 +16,13 @@ include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database {path}: {source}")]
+    #[error("база данных {path}: {source}")]
     Open { path: String, source: rusqlite::Error },
-    #[error("database {path} has schema version {found}, newer than this program supports ({supported}); update ppe")]
+    #[error("база данных {path} со схемой {found} новее, чем знает программа ({supported}); обновите ppe")]
     TooNew { path: String, found: u32, supported: u32 },
-    #[error("migration {version} ({name}) failed: {source}")]
+    #[error("миграция {version} ({name}) не выполнена: {source}")]
     Migration { version: u32, name: &'static str, source: rusqlite::Error },
-    #[error("database error: {0}")]
+    #[error("ошибка базы данных: {0}")]
     Sql(#[from] rusqlite::Error),
 }
 

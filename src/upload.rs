@@ -26,35 +26,35 @@ pub use crate::protocol::bundle::{AuditHead, Manifest, ManifestFile, Receipt, Re
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UploadError {
-    #[error("manifest format `{0}` is not supported (expected {MANIFEST_FORMAT})")]
+    #[error("формат описи `{0}` не поддерживается (ожидается {MANIFEST_FORMAT})")]
     ManifestFormat(String),
     /// A field of the wrong shape (named, its value never echoed).
-    #[error("manifest field `{0}` is malformed")]
+    #[error("поле описи `{0}` заполнено неверно")]
     Malformed(&'static str),
-    #[error("exam {0} is not in the hub's plan")]
+    #[error("экзамена {0} нет в плане РЦОИ")]
     ExamNotInPlan(String),
-    #[error("exam point {ppe_code} is not assigned to exam {exam_id}")]
+    #[error("ППЭ {ppe_code} не назначен на экзамен {exam_id}")]
     NotAssigned { exam_id: String, ppe_code: String },
-    #[error("manifest names an unsafe file name `{0}`")]
+    #[error("в описи недопустимое имя файла `{0}`")]
     UnsafeFileName(String),
-    #[error("manifest lists file `{0}` twice")]
+    #[error("в описи файл `{0}` указан дважды")]
     DuplicateFile(String),
-    #[error("exam point {0} has no registered box key (enroll the box first)")]
+    #[error("у ППЭ {0} нет зарегистрированного ключа станции (сначала ppe hub enroll)")]
     UnknownBox(String),
-    #[error("the box signature on the manifest does not verify: manifest altered or signed by another key")]
+    #[error("подпись ППЭ под описью не сходится: опись изменена или подписана другим ключом")]
     BadBoxSignature,
-    #[error("manifest is for exam point {manifest}, but the box authenticated as {identity}")]
+    #[error("опись ППЭ {manifest}, а станция предъявила сертификат ППЭ {identity}")]
     WrongExamPoint { manifest: String, identity: String },
-    #[error("file `{name}` is missing on the hub")]
+    #[error("файла `{name}` нет в РЦОИ")]
     MissingFile { name: String },
     /// What the hub found is kept for the caller's own use, never put in the message.
-    #[error("file `{name}`: its size differs from the manifest's {expected}")]
+    #[error("файл `{name}`: размер не совпадает с описью ({expected})")]
     SizeMismatch { name: String, expected: u64, found: u64 },
-    #[error("file `{name}`: its SHA-256 differs from the manifest's: file altered")]
+    #[error("файл `{name}`: SHA-256 не совпадает с описью — файл изменён")]
     HashMismatch { name: String, expected: String, found: String },
-    #[error("the receipt's hub signature does not verify")]
+    #[error("подпись РЦОИ под квитанцией не сходится")]
     BadReceiptSignature,
-    #[error("the receipt is for another bundle ({0})")]
+    #[error("квитанция выдана на другой пакет ({0})")]
     ReceiptForAnotherBundle(String),
 }
 

@@ -10,6 +10,7 @@ use crate::model::WorkerRole;
 
 #[derive(Args, Debug)]
 pub struct AccountArgs {
+    /// Login of the new account.
     #[arg(long)]
     pub login: String,
     /// head, gek_member, tech_specialist, organizer_in_room, organizer_outside, assistant
@@ -24,7 +25,7 @@ pub struct AccountArgs {
 }
 
 fn parse_role(s: &str) -> Result<WorkerRole, String> {
-    WorkerRole::parse(s).ok_or_else(|| format!("unknown role {s:?}"))
+    WorkerRole::parse(s).ok_or_else(|| format!("неизвестная роль {s:?}"))
 }
 
 pub fn account(config: &Path, args: AccountArgs) -> anyhow::Result<()> {
@@ -34,6 +35,6 @@ pub fn account(config: &Path, args: AccountArgs) -> anyhow::Result<()> {
     let at = ctx.clock.now_rfc3339();
     let request = super::ops::CreateAccountRequest { login: &args.login, worker_id: &args.worker.as_str().into(), role: args.role, password: &password, at: &at, actor: "cli" };
     super::ops::create(&mut conn, &request)?;
-    println!("учётная запись {} создана ({})", args.login, args.role.title_ru());
+    crate::outln!("учётная запись {} создана ({})", args.login, args.role.title_ru());
     Ok(())
 }

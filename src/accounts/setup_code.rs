@@ -45,7 +45,7 @@ impl CodeSource {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("the setup code file holds no code of the expected shape (15 letters and digits, e.g. ABCDE-FGHJK-MNPQR)")]
+#[error("в файле кода первого запуска нет кода нужного вида (15 букв и цифр, например ABCDE-FGHJK-MNPQR)")]
 pub struct MalformedCode;
 
 impl SetupCode {

@@ -18,8 +18,10 @@ pub struct AppealArgs {
 pub enum AppealCommand {
     /// A participant files an appeal about the procedure before leaving the point (ППЭ-02).
     File {
+        /// Exam id (from the plan).
         #[arg(long)]
         exam: String,
+        /// Participant id (from the plan).
         #[arg(long)]
         participant: String,
         /// What was broken, in the participant's words.
@@ -28,13 +30,16 @@ pub enum AppealCommand {
         /// Worker id of the ГЭК member who takes it.
         #[arg(long)]
         gek: String,
+        /// Who records it (login or worker id), for the audit log.
         #[arg(long, default_value = "cli")]
         actor: String,
     },
     /// The ГЭК member records the check of an appeal (ППЭ-03).
     Review {
+        /// Number of the appeal (`ppe edge appeal list` gives it).
         #[arg(long)]
         appeal: i64,
+        /// Worker id of the ГЭК member who reviews it.
         #[arg(long)]
         gek: String,
         /// What the check found.
@@ -43,11 +48,13 @@ pub enum AppealCommand {
         /// The facts were confirmed (default: not confirmed).
         #[arg(long)]
         upheld: bool,
+        /// Who records it (login or worker id), for the audit log.
         #[arg(long, default_value = "cli")]
         actor: String,
     },
     /// The exam's appeals at this point.
     List {
+        /// Exam id (from the plan).
         #[arg(long)]
         exam: String,
     },
@@ -61,17 +68,17 @@ pub fn appeal(config: &Path, args: AppealArgs) -> anyhow::Result<()> {
     match args.command {
         AppealCommand::File { exam, participant, text, gek, actor } => {
             let a = ops::file(&mut conn, &FileRequest { exam_id: &exam, ppe_code: &ppe_code, participant_id: &participant, text: &text, gek_worker_id: &gek, at: &now, actor: &actor })?;
-            println!("апелляция № {} принята членом ГЭК {} (ППЭ-02)", a.appeal_id, a.gek_worker_id);
+            crate::outln!("апелляция № {} принята членом ГЭК {} (ППЭ-02)", a.appeal_id, a.gek_worker_id);
         }
         AppealCommand::Review { appeal, gek, findings, upheld, actor } => {
             let a = ops::review(&mut conn, &ReviewRequest { appeal_id: appeal, ppe_code: &ppe_code, gek_worker_id: &gek, findings: &findings, upheld, at: &now, actor: &actor })?;
             let conclusion = a.review.as_ref().map(|r| r.conclusion_ru()).unwrap_or_default();
-            println!("апелляция № {} рассмотрена (ППЭ-03): {conclusion}", a.appeal_id);
+            crate::outln!("апелляция № {} рассмотрена (ППЭ-03): {conclusion}", a.appeal_id);
         }
         AppealCommand::List { exam } => {
             for a in super::store::appeals_for_exam(&conn, &exam, &ppe_code)? {
                 let state = a.review.as_ref().map(|r| r.conclusion_ru()).unwrap_or("не рассмотрена");
-                println!("№ {}  участник {}  подана {}  {}", a.appeal_id, a.participant_id, a.filed_at, state);
+                crate::outln!("№ {}  участник {}  подана {}  {}", a.appeal_id, a.participant_id, a.filed_at, state);
             }
         }
     }

@@ -12,11 +12,13 @@ use crate::context::EdgeContext;
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("what").args(["event", "escort"])))]
 pub struct AttendanceArgs {
+    /// Exam id (from the plan).
     #[arg(long)]
     pub exam: String,
     /// Issue individual kits (sheet numbers) to every seated participant without one.
     #[arg(long)]
     pub issue_kits: bool,
+    /// The participant the event or escort is about.
     #[arg(long, requires = "what")]
     pub participant: Option<String>,
     /// present, absent, late, removed, finished_early, left, returned, kit_replaced
@@ -41,12 +43,13 @@ pub struct AttendanceArgs {
     /// When it happened (RFC 3339); default now.
     #[arg(long)]
     pub at: Option<String>,
+    /// Who records it (login or worker id), for the audit log.
     #[arg(long, default_value = "cli")]
     pub actor: String,
 }
 
 fn parse_event(s: &str) -> Result<EventKind, String> {
-    EventKind::parse(s).ok_or_else(|| format!("unknown event {s:?}: one of {}", EventKind::ALL.map(|k| k.code()).join(", ")))
+    EventKind::parse(s).ok_or_else(|| format!("неизвестное событие {s:?}: допустимы {}", EventKind::ALL.map(|k| k.code()).join(", ")))
 }
 
 pub fn attendance(config: &Path, args: AttendanceArgs) -> anyhow::Result<()> {
@@ -56,7 +59,7 @@ pub fn attendance(config: &Path, args: AttendanceArgs) -> anyhow::Result<()> {
     let ppe_code = ctx.config.ppe_code.clone();
     if args.issue_kits {
         let issued = ops::issue_kits(&mut conn, &now, &args.actor, &args.exam, &ppe_code)?;
-        println!("выдано бланков: {}", issued.len());
+        crate::outln!("выдано бланков: {}", issued.len());
     }
     if let (Some(participant_id), Some(escort_name)) = (&args.participant, &args.escort) {
         let confirmation = super::identity::IdentityConfirmation {
@@ -70,7 +73,7 @@ pub fn attendance(config: &Path, args: AttendanceArgs) -> anyhow::Result<()> {
             actor: args.actor.clone(),
         };
         super::identity::ops::confirm_identity(&mut conn, &now, &confirmation).context("личность не подтверждена")?;
-        println!(
+        crate::outln!(
             "личность участника {participant_id} подтверждена сопровождающим; акт ППЭ-20: ppe edge print --exam {} --act-for {participant_id}",
             args.exam
         );
@@ -88,16 +91,23 @@ pub fn attendance(config: &Path, args: AttendanceArgs) -> anyhow::Result<()> {
         };
         let sheets = ops::record(&mut conn, &now, event).context("событие не записано")?;
         for s in sheets {
-            println!("новый бланк: {} № {}", s.kind.title_ru(), s.number);
+            crate::outln!("новый бланк: {} № {}", s.kind.title_ru(), s.number);
         }
     }
     let states = ops::states(&conn, &args.exam)?;
     let seated = crate::seating::store::seat_assignments_for_exam(&conn, &args.exam)?;
     let all: Vec<super::ParticipantState> = seated.iter().map(|s| states.get(&s.participant_id).cloned().unwrap_or_default()).collect();
     let c = super::counts(all.iter());
-    println!(
+    crate::outln!(
         "экзамен {}: по плану {}, присутствуют {}, не явились {}, не отмечены {}, удалены {}, завершили досрочно {}, опоздали {}",
-        args.exam, c.planned, c.present, c.absent, c.unmarked, c.removed, c.finished_early, c.late
+        args.exam,
+        c.planned,
+        c.present,
+        c.absent,
+        c.unmarked,
+        c.removed,
+        c.finished_early,
+        c.late
     );
     Ok(())
 }

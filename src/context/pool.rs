@@ -14,7 +14,7 @@ const MAX_IDLE: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PoolError {
-    #[error("create state folder {path}: {source}")]
+    #[error("создание папки состояния {path}: {source}")]
     StateDir { path: String, source: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),

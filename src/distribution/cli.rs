@@ -25,12 +25,12 @@ pub fn seat(config: &Path, exam: &str, own_seed: Option<&str>, max_per_room: u16
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     if report_only {
         let ack = runtime.block_on(super::ops::report_seating(&ctx, &exam_id, rules))?;
-        println!("рассадка отправлена в РЦОИ: {} мест, принята {}", ack.seats, ack.received_at);
+        crate::outln!("рассадка отправлена в РЦОИ: {} мест, принята {}", ack.seats, ack.received_at);
         return Ok(());
     }
     let seated = runtime.block_on(super::ops::seat_and_report(&ctx, &exam_id, rules, actor))?;
     let s = &seated.seating;
-    println!(
+    crate::outln!(
         "рассажено {} участников в {} аудиториях ({}); соседей из одной школы: {} (нижняя граница {}); зерно РЦОИ, входные данные {}",
         s.seats.len(),
         s.rooms_used.len(),
@@ -40,7 +40,7 @@ pub fn seat(config: &Path, exam: &str, own_seed: Option<&str>, max_per_room: u16
         s.input_hash.get(..16).unwrap_or_default()
     );
     match &seated.reported {
-        Ok(ack) => println!("рассадка отправлена в РЦОИ: {} мест", ack.seats),
+        Ok(ack) => crate::outln!("рассадка отправлена в РЦОИ: {} мест", ack.seats),
         Err(e) => eprintln!("рассадка не отправлена в РЦОИ ({e}): повторите ppe edge seat --exam {exam} --report до начала экзамена"),
     }
     Ok(())
@@ -48,11 +48,15 @@ pub fn seat(config: &Path, exam: &str, own_seed: Option<&str>, max_per_room: u16
 
 #[derive(Args, Debug)]
 pub struct VerifySeatingArgs {
+    /// Exam id (from the plan).
     #[arg(long)]
     pub exam: String,
     /// The exam point's code.
     #[arg(long)]
     pub ppe: String,
+    /// Print the result as JSON (docs/cli.md); exit 1 still means a difference.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Exit 0 «совпадает» when the box's latest report is the seating of the hub's plan and seed;
@@ -61,11 +65,21 @@ pub fn verify_seating(config: &Path, args: VerifySeatingArgs) -> anyhow::Result<
     let ctx = HubContext::open(config)?;
     let conn = ctx.db()?;
     let found = super::ops::verify_seating(&conn, &ExamId::from(args.exam.as_str()), &PpeCode::from(args.ppe.as_str()))?;
+    if args.json {
+        let difference = found.difference.as_ref().map(|d| d.to_string());
+        crate::cli_util::print_json(
+            &serde_json::json!({ "exam_id": args.exam, "ppe_code": args.ppe, "matches": difference.is_none(), "seats": found.seats, "reported_at": found.reported_at, "difference": difference }),
+        )?;
+    }
     match found.difference {
+        None if args.json => Ok(()),
         None => {
-            println!(
+            crate::outln!(
                 "совпадает: рассадка ППЭ {} экзамена {} ({} мест, отчёт от {}) воспроизведена по плану и зерну РЦОИ",
-                args.ppe, args.exam, found.seats, found.reported_at
+                args.ppe,
+                args.exam,
+                found.seats,
+                found.reported_at
             );
             Ok(())
         }

@@ -83,6 +83,8 @@ pub async fn run(ctx: EdgeContext, listener: tokio::net::TcpListener, stop: impl
     // The client's address goes with every request: the login throttle counts per address.
     let server = match tls {
         Some(tls) => {
+    let ready_ctx = ctx.clone();
+    let app = crate::http::health::with_health(app, Arc::new(move || crate::http::health::edge_checks(&ready_ctx)));
             let app = app.layer(axum::middleware::from_fn(crate::http::tls::client_addr));
             // The hub's listener with its caps and timeouts (a stalled or flooding LAN client
             // cannot hold the UI).

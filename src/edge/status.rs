@@ -87,15 +87,15 @@ pub fn status(config: &Path, args: StatusArgs) -> anyhow::Result<()> {
     let now = args.now.unwrap_or_else(|| ctx.clock.now());
     let exams = collect(&ctx, args.exam.as_deref(), now)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "ppe_code": ctx.config.ppe_code, "exams": exams }))?);
+        crate::outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "ppe_code": ctx.config.ppe_code, "exams": exams }))?);
         return Ok(());
     }
     if exams.is_empty() {
-        println!("ППЭ {}: экзаменов в ближайшие сутки нет", ctx.config.ppe_code);
+        crate::outln!("ППЭ {}: экзаменов в ближайшие сутки нет", ctx.config.ppe_code);
         return Ok(());
     }
     for s in &exams {
-        print!("{}", render_text(s));
+        crate::out!("{}", render_text(s));
     }
     Ok(())
 }

@@ -18,7 +18,11 @@ pub enum GekCommand {
     /// Make a ГЭК member's key file sealed under their PIN; the hub keeps the public key.
     Enroll(EnrollArgs),
     /// Every credential enrolled, with who enrolled it and when.
-    List,
+    List {
+        /// Print the result as JSON (docs/cli.md).
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a member's credentials (lost, or the member replaced).
     Revoke(RevokeArgs),
 }
@@ -37,14 +41,22 @@ pub struct EnrollArgs {
     /// The РЦОИ operator enrolling, for the record.
     #[arg(long, default_value = "rcoi")]
     pub by: String,
+    /// Print the result as JSON (docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct RevokeArgs {
+    /// Worker id of the ГЭК member whose credential is revoked.
     #[arg(long)]
     pub worker: String,
+    /// Who revokes it (РЦОИ operator), for the audit log.
     #[arg(long, default_value = "rcoi")]
     pub by: String,
+    /// Print the result as JSON (docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn gek(config: &Path, args: GekArgs) -> anyhow::Result<()> {
@@ -54,18 +66,39 @@ pub fn gek(config: &Path, args: GekArgs) -> anyhow::Result<()> {
             let pin = crate::cli_util::read_password(a.pin_file.as_deref())?;
             let request = super::ops::EnrollRequest { worker_id: a.worker.as_str().into(), pin, out: a.out.clone(), enrolled_by: a.by };
             let c = super::ops::enroll(&ctx, &request)?;
-            println!("ключ члена ГЭК {} выпущен: {} (открытый ключ {})", c.worker_id, a.out.display(), c.public_key);
+            if a.json {
+                return crate::cli_util::print_json(&serde_json::json!({ "worker_id": c.worker_id, "key_file": a.out, "public_key": c.public_key }));
+            }
+            crate::outln!("ключ члена ГЭК {} выпущен: {} (открытый ключ {})", c.worker_id, a.out.display(), c.public_key);
         }
-        GekCommand::List => {
-            for c in super::ops::list(&ctx)? {
+        GekCommand::List { json } => {
+            let credentials = super::ops::list(&ctx)?;
+            if json {
+                let rows: Vec<_> = credentials
+                    .iter()
+                    .map(|c| {
+                        let key = if c.kind == super::CredentialKind::WebAuthn { super::webauthn::credential_id(c).unwrap_or_default() } else { c.public_key.clone() };
+                        serde_json::json!({ "worker_id": c.worker_id, "kind": c.kind.code(), "key": key, "enrolled_by": c.enrolled_by, "enrolled_at": c.enrolled_at, "revoked_at": c.revoked_at })
+                    })
+                    .collect();
+                return crate::cli_util::print_json(&rows);
+            }
+            for c in credentials {
                 let state = c.revoked_at.as_deref().map(|r| format!("отозван {r}")).unwrap_or_else(|| "действует".into());
-                let key = if c.kind == super::CredentialKind::WebAuthn { super::webauthn::credential_id(&c).unwrap_or_default() } else { c.public_key.clone() };
-                println!("{}\t{}\t{key}\tвыпустил {} {}\t{state}", c.worker_id, c.kind.code(), c.enrolled_by, c.enrolled_at);
+                let key = if c.kind == super::CredentialKind::WebAuthn {
+                    super::webauthn::credential_id(&c).unwrap_or_default()
+                } else {
+                    c.public_key.clone()
+                };
+                crate::outln!("{}\t{}\t{key}\tвыпустил {} {}\t{state}", c.worker_id, c.kind.code(), c.enrolled_by, c.enrolled_at);
             }
         }
         GekCommand::Revoke(a) => {
             let n = super::ops::revoke(&ctx, &a.worker.as_str().into(), &a.by)?;
-            println!("отозвано ключей члена ГЭК {}: {n}", a.worker);
+            if a.json {
+                return crate::cli_util::print_json(&serde_json::json!({ "worker_id": a.worker, "revoked": n }));
+            }
+            crate::outln!("отозвано ключей члена ГЭК {}: {n}", a.worker);
         }
     }
     Ok(())

@@ -22,11 +22,17 @@ pub struct InitArgs {
     /// URL boxes use to reach the hub; default https://<listen>.
     #[arg(long)]
     pub public_url: Option<String>,
+    /// Print the result as JSON (docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn init(args: InitArgs) -> anyhow::Result<()> {
     let toml_path = super::setup::init_hub(&NewHub { dir: args.dir.clone(), listen: args.listen, public_url: args.public_url })?;
-    println!("hub initialized in {}; config {}", args.dir.display(), toml_path.display());
+    if args.json {
+        return crate::cli_util::print_json(&serde_json::json!({ "dir": args.dir, "config": toml_path }));
+    }
+    crate::outln!("РЦОИ создан в {}; конфигурация {}", args.dir.display(), toml_path.display());
     Ok(())
 }
 
@@ -43,6 +49,9 @@ pub struct EnrollArgs {
     pub run_dir: Option<PathBuf>,
     #[command(flatten)]
     pub ui: UiHostArgs,
+    /// Print the result as JSON (docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The names of a box UI's certificate.
@@ -61,7 +70,7 @@ impl UiHostArgs {
     fn hosts(&self) -> anyhow::Result<Vec<String>> {
         for name in &self.ui_names {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
-                anyhow::bail!("--ui-name {name:?}: a host name is letters, digits, '-' and '.'");
+                anyhow::bail!("--ui-name {name:?}: имя узла состоит из латинских букв, цифр, '-' и '.'");
             }
         }
         Ok(self.ui_names.iter().cloned().chain(self.ui_ips.iter().map(|ip| ip.to_string())).collect())
@@ -75,15 +84,26 @@ pub fn enroll(config: &std::path::Path, args: EnrollArgs) -> anyhow::Result<()> 
     let ctx = crate::context::HubContext::open(config)?;
     let ui_hosts = args.ui.hosts()?;
     let out = args.out.clone();
-    let toml_path = super::setup::enroll_box_for_ui_hosts(&ctx, &NewBox { ppe_code: args.ppe_code.trim().into(), out: args.out, run_dir: args.run_dir }, &ui_hosts)?;
-    println!("box {} enrolled; config {}", args.ppe_code.trim(), toml_path.display());
-    println!("box UI certificate {} (HTTPS, issued by the hub CA {})", out.join("keys/ui.crt").display(), ctx.config.ca_cert_file.display());
-    println!("first-start setup code (mode 0600, hand it only to the box's technical specialist): {}", out.join(super::setup::SETUP_CODE_FILE).display());
+    let toml_path = super::setup::enroll_box_for_ui_hosts(
+        &ctx,
+        &NewBox { ppe_code: args.ppe_code.trim().into(), out: args.out, run_dir: args.run_dir },
+        &ui_hosts,
+    )?;
+    let (ui_cert, setup_code) = (out.join("keys/ui.crt"), out.join(super::setup::SETUP_CODE_FILE));
+    if args.json {
+        return crate::cli_util::print_json(
+            &serde_json::json!({ "ppe_code": args.ppe_code.trim(), "config": toml_path, "ui_certificate": ui_cert, "setup_code_file": setup_code }),
+        );
+    }
+    crate::outln!("ППЭ {} зарегистрирован; конфигурация {}", args.ppe_code.trim(), toml_path.display());
+    crate::outln!("сертификат интерфейса ППЭ {} (HTTPS, выпущен УЦ РЦОИ {})", ui_cert.display(), ctx.config.ca_cert_file.display());
+    crate::outln!("код первого запуска (права 0600, передайте только техническому специалисту ППЭ): {}", setup_code.display());
     Ok(())
 }
 
 #[derive(Args, Debug)]
 pub struct PublishArgs {
+    /// Exam id (from the plan).
     #[arg(long = "exam")]
     pub exam_id: String,
     /// Folder with the files of the package (PDF КИМ, instructions, templates).
@@ -96,13 +116,28 @@ pub struct PublishArgs {
     /// protocols, statements; released from the plan's `documents_open_at`), not its КИМ.
     #[arg(long)]
     pub documents: bool,
+    /// Print the result as JSON (docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn publish(config: &std::path::Path, args: PublishArgs) -> anyhow::Result<()> {
     let ctx = crate::context::HubContext::open(config)?;
-    let published = crate::materials::hub_publish::publish(&ctx, &crate::materials::hub_publish::PublishRequest { exam_id: args.exam_id.as_str().into(), materials_dir: args.materials, chunk_size: args.chunk_size, kind: if args.documents { crate::materials::PackageKind::Documents } else { crate::materials::PackageKind::Kim } })?;
+    let request = crate::materials::hub_publish::PublishRequest {
+        exam_id: args.exam_id.as_str().into(),
+        materials_dir: args.materials,
+        chunk_size: args.chunk_size,
+        kind: if args.documents { crate::materials::PackageKind::Documents } else { crate::materials::PackageKind::Kim },
+    };
+    let progress = crate::cli_util::TerminalProgress::new();
+    let published = crate::materials::hub_publish::publish_with_progress(&ctx, &request, &progress)?;
+    drop(progress);
+    if args.json {
+        let rows: Vec<_> = published.iter().map(|p| serde_json::json!({ "exam_id": p.exam_id, "ppe_code": p.ppe_code, "version": p.version, "package_id": p.package_id, "files": p.files })).collect();
+        return crate::cli_util::print_json(&rows);
+    }
     for p in &published {
-        println!("{} {} version {} ({} files)", p.exam_id, p.ppe_code, p.version, p.files);
+        crate::outln!("{} {} версия {} (файлов: {})", p.exam_id, p.ppe_code, p.version, p.files);
     }
     Ok(())
 }
@@ -121,7 +156,7 @@ pub fn serve(config: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
     let listen = args.listen.unwrap_or_else(|| ctx.config.listen.clone());
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listen on {listen}"))?;
+        let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("не удаётся слушать {listen}"))?;
         let addr = listener.local_addr()?;
         let server = crate::hub::server::HubServer::from_context(&ctx)?;
         // Monitoring: heartbeats from boxes (mTLS identity), the operators' dashboard, its
@@ -130,8 +165,12 @@ pub fn serve(config: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         let ticker = monitoring.spawn_background();
         let mut pages = crate::monitoring::pages::MonitoringPages::new(monitoring.clone());
         pages.gek_rp = server.state.gek_rp.clone();
-        let metrics = spawn_metrics_listener(&ctx.config.metrics_listen, pages.clone()).await?;
-        let router = server.router().merge(crate::monitoring::pages::router(pages));
+        let ready_ctx = ctx.clone();
+        let checks: crate::http::health::ReadyChecks = Arc::new(move || crate::http::health::hub_checks(&ready_ctx));
+        let router = server.router().merge(crate::monitoring::pages::router(pages.clone()));
+        let router = crate::http::health::with_health(router, checks.clone())
+            .layer(axum::middleware::from_fn_with_state(monitoring.clone(), crate::monitoring::metrics::record_requests));
+        let metrics = spawn_metrics_listener(&ctx.config.metrics_listen, pages.clone(), checks.clone()).await?;
         let sweep = spawn_upload_sweep(server.uploads.clone(), ctx.config.limits.sweep_every_secs);
         tracing::info!("hub listening on https://{addr}");
         eprintln!("hub listening on https://{addr}");
@@ -143,7 +182,7 @@ pub fn serve(config: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         let daemon = crate::daemon::run_until_signal(&status_line, liveness);
         let outcome = tokio::select! {
             r = serving => r,
-            r = daemon => r.context("systemd notification"),
+            r = daemon => r.context("уведомление systemd"),
         };
         ticker.abort();
         sweep.abort();
@@ -199,15 +238,28 @@ pub fn cert(config: &std::path::Path, args: CertArgs) -> anyhow::Result<()> {
     match args.command {
         CertCommand::Server => {
             let fingerprint = super::rotate::renew_server_cert(&ctx)?;
-            println!("server certificate renewed (sha256 {fingerprint}, valid {} days): restart `ppe hub serve`", super::pki::LEAF_LIFETIME_DAYS);
+            crate::outln!(
+                "сертификат сервера обновлён (sha256 {fingerprint}, действует {} дн.): перезапустите `ppe hub serve`",
+                super::pki::LEAF_LIFETIME_DAYS
+            );
         }
         CertCommand::Box { ppe_code, out } => {
             let path = super::rotate::renew_box_cert(&ctx, ppe_code.trim(), &out)?;
-            println!("box {} certificate renewed: {} (valid {} days); put keys/client.crt and keys/client.key on the box and restart it", ppe_code.trim(), path.display(), super::pki::LEAF_LIFETIME_DAYS);
+            crate::outln!(
+                "сертификат ППЭ {} обновлён: {} (действует {} дн.); перенесите keys/client.crt и keys/client.key на станцию и перезапустите её",
+                ppe_code.trim(),
+                path.display(),
+                super::pki::LEAF_LIFETIME_DAYS
+            );
         }
         CertCommand::Ui { ppe_code, out, ui } => {
             let path = super::setup::renew_box_ui_cert(&ctx, ppe_code.trim(), &out, &ui.hosts()?)?;
-            println!("box {} UI certificate renewed: {} (valid {} days); put keys/ui.crt and keys/ui.key on the box and restart it", ppe_code.trim(), path.display(), super::pki::LEAF_LIFETIME_DAYS);
+            crate::outln!(
+                "сертификат интерфейса ППЭ {} обновлён: {} (действует {} дн.); перенесите keys/ui.crt и keys/ui.key на станцию и перезапустите её",
+                ppe_code.trim(),
+                path.display(),
+                super::pki::LEAF_LIFETIME_DAYS
+            );
         }
     }
     Ok(())
@@ -236,17 +288,21 @@ fn spawn_upload_sweep(uploads: Arc<crate::upload::server::UploadServerState>, ev
 /// `metrics_listen`: a plain-HTTP listener serving only `/metrics`, without a login, for a
 /// Prometheus on this machine (a non-loopback address is the operator's explicit choice and
 /// logged as such). Empty: none.
-async fn spawn_metrics_listener(listen: &str, pages: crate::monitoring::pages::MonitoringPages) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+async fn spawn_metrics_listener(
+    listen: &str,
+    pages: crate::monitoring::pages::MonitoringPages,
+    checks: crate::http::health::ReadyChecks,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
     if listen.trim().is_empty() {
         return Ok(None);
     }
-    let listener = tokio::net::TcpListener::bind(listen.trim()).await.with_context(|| format!("metrics_listen: listen on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen.trim()).await.with_context(|| format!("metrics_listen: не удаётся слушать {listen}"))?;
     let addr = listener.local_addr()?;
     if !addr.ip().is_loopback() {
         tracing::warn!(%addr, "metrics served without a login on a non-loopback address (hub.toml metrics_listen)");
     }
     eprintln!("hub metrics on http://{addr}/metrics");
-    let app = crate::monitoring::pages::metrics_router(pages);
+    let app = crate::http::health::with_health(crate::monitoring::pages::metrics_router(pages), checks);
     Ok(Some(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!("metrics listener: {e}");

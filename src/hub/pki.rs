@@ -14,7 +14,7 @@ use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, Exte
 
 #[derive(Debug, thiserror::Error)]
 pub enum PkiError {
-    #[error("certificate: {0}")]
+    #[error("сертификат: {0}")]
     Rcgen(#[from] rcgen::Error),
 }
 

@@ -11,12 +11,14 @@ use crate::context::EdgeContext;
 
 #[derive(Args, Debug)]
 pub struct PrestageArgs {
+    /// Exam id (from the plan).
     #[arg(long = "exam")]
     pub exam_id: String,
 }
 
 #[derive(Args, Debug)]
 pub struct PullArgs {
+    /// Exam id (from the plan).
     #[arg(long = "exam")]
     pub exam_id: String,
     /// Take the ciphertext from removable media (a folder with manifest.json and *.enc);
@@ -36,9 +38,29 @@ pub struct PullArgs {
 fn run_pull(config: &Path, request: PullRequest) -> anyhow::Result<()> {
     let ctx = EdgeContext::open(config)?;
     let rt = tokio::runtime::Runtime::new()?;
-    let report = rt.block_on(super::ops::pull(&ctx, &request)).map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("{}", serde_json::to_string(&report)?);
+    let report = rt.block_on(super::ops::pull(&ctx, &request)).map_err(pull_error)?;
+    crate::outln!("{}", serde_json::to_string(&report)?);
     Ok(())
+}
+
+/// The pull's error as the CLI reports it (its text once), "try again later" kept as such: the
+/// hub unreachable, busy or the window not open yet (exit 75, docs/cli.md).
+fn pull_error(e: super::pull::PullError) -> anyhow::Error {
+    use super::pull::PullError;
+    let later = match &e {
+        PullError::Network(_) => true,
+        PullError::Refused(reason) => {
+            reason.contains("window_not_open")
+                || [" 429)", " 503)", " 502)", " 504)", "HTTP 429", "HTTP 503", "HTTP 502", "HTTP 504"].iter().any(|s| reason.contains(s))
+        }
+        PullError::Other(inner) => crate::cli_util::common_exit_class(inner) == Some(crate::cli_util::ExitClass::TryLater),
+        _ => false,
+    };
+    if later {
+        anyhow::Error::new(crate::cli_util::TryLater(e.to_string()))
+    } else {
+        anyhow::anyhow!("{e}")
+    }
 }
 
 pub fn prestage(config: &Path, args: PrestageArgs) -> anyhow::Result<()> {
@@ -60,6 +82,7 @@ pub fn pull(config: &Path, args: PullArgs) -> anyhow::Result<()> {
 
 #[derive(Args, Debug)]
 pub struct ActivateArgs {
+    /// Exam id (from the plan).
     #[arg(long)]
     pub exam: String,
     /// The ГЭК member's own key file, issued by РЦОИ (`ppe hub gek enroll`).
@@ -77,7 +100,7 @@ pub fn activate(config: &Path, args: ActivateArgs) -> anyhow::Result<()> {
     let request = crate::materials::ops::ActivateRequest { exam_id: args.exam.as_str().into(), gek_key_file: args.gek_key, pin, actor: "cli".into(), account_worker_id: None };
     let rt = tokio::runtime::Runtime::new()?;
     let report = rt.block_on(crate::materials::ops::activate(&ctx, &request))?;
-    println!("{}", serde_json::to_string(&report)?);
+    crate::outln!("{}", serde_json::to_string(&report)?);
     eprintln!("ключ экзамена {} получен и активирован членом ГЭК {}", report.exam_id, report.gek_worker_id);
     Ok(())
 }

@@ -44,8 +44,22 @@ pub fn publish(ctx: &HubContext, request: &PublishRequest) -> anyhow::Result<Vec
     publish_with(&SqliteMaterialsMeta::from_context(ctx), ctx, request)
 }
 
+/// [`publish`] reporting the plaintext bytes encrypted (every point's package) to `progress`.
+pub fn publish_with_progress(ctx: &HubContext, request: &PublishRequest, progress: &dyn crate::cli_util::Progress) -> anyhow::Result<Vec<Published>> {
+    publish_reporting(&SqliteMaterialsMeta::from_context(ctx), ctx, request, progress)
+}
+
 /// [`publish`] over any implementation of the hub's materials metadata.
 pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &PublishRequest) -> anyhow::Result<Vec<Published>> {
+    publish_reporting(meta, ctx, request, &crate::cli_util::NO_PROGRESS)
+}
+
+fn publish_reporting(
+    meta: &dyn MaterialsMeta,
+    ctx: &HubContext,
+    request: &PublishRequest,
+    progress: &dyn crate::cli_util::Progress,
+) -> anyhow::Result<Vec<Published>> {
     let (exam_id, materials_dir, chunk_size) = (&request.exam_id, request.materials_dir.as_path(), request.chunk_size);
     if chunk_size == 0 {
         anyhow::bail!("--chunk-size must be positive");
@@ -84,6 +98,8 @@ pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &Publis
     let publish_root = publish_dir(&ctx.config);
     let rng = ring::rand::SystemRandom::new();
     let mut out = Vec::new();
+    let bytes_per_point: u64 = inputs.iter().filter_map(|(_, p)| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    progress.start("шифрование пакетов", Some(bytes_per_point * points.len() as u64), true);
     for ppe_code in points {
         // Each point's package opens and closes by the point's own clock on the wall.
         let here = targets.points.iter().find(|p| p.ppe_code == ppe_code.as_str()).map_or_else(|| exam.clone(), |p| exam.at_point(p));
@@ -137,6 +153,7 @@ pub fn publish_with(meta: &dyn MaterialsMeta, ctx: &HubContext, request: &Publis
             if totals.plain_len != plain_len {
                 anyhow::bail!("{} changed while it was being encrypted", path.display());
             }
+            progress.inc(plain_len);
             entry.plain_sha256 = totals.plain_sha256;
             entry.cipher_sha256 = totals.cipher_sha256;
             std::fs::rename(&tmp, dir.join(entry.cipher_file_name()))?;

@@ -112,7 +112,7 @@ pub struct KeyReleaseRequest {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyReleaseError {
     /// The rule said no (recorded and audited).
-    #[error("key refused: {}", .0.code())]
+    #[error("в выдаче ключа отказано: {}", .0.code())]
     Refused(KeyRefusal),
     /// The metadata could not be read or written (never disguised as a refusal).
     #[error(transparent)]

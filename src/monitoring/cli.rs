@@ -30,15 +30,15 @@ pub struct StatusArgs {
 pub fn status(config: &Path, args: StatusArgs) -> anyhow::Result<()> {
     let ctx = HubContext::open(config)?.with_clock(crate::clock::Clock::from_flags(args.now, None));
     let hub = MonitoringHub::from_context(&ctx)?;
-    let exam = args.exam_id.clone().or_else(|| hub.default_exam()).context("the plan has no exams: import one with `ppe hub import-plan`")?;
+    let exam = args.exam_id.clone().or_else(|| hub.default_exam()).context("в плане нет экзаменов: загрузите план командой `ppe hub import-plan`")?;
     if !hub.exams().iter().any(|e| e.exam_id == exam) {
-        anyhow::bail!("exam {exam} is not in the plan (see `ppe hub export-plan`)");
+        anyhow::bail!("экзамена {exam} нет в плане (см. `ppe hub export-plan`)");
     }
     let view = hub.status(Some(&exam), args.ate_code.as_deref());
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&view)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&view)?);
     } else {
-        print!("{}", status_table(&view));
+        crate::out!("{}", status_table(&view));
     }
     Ok(())
 }
@@ -132,11 +132,16 @@ pub enum UserCommand {
     /// Create an operator account (password from --password-file or one line of standard input).
     Add(UserAddArgs),
     /// List operator accounts.
-    List,
+    List {
+        /// Print the result as JSON (docs/cli.md).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]
 pub struct UserAddArgs {
+    /// Login of the operator account.
     #[arg(long)]
     pub login: String,
     /// viewer, operator or admin
@@ -148,7 +153,7 @@ pub struct UserAddArgs {
 }
 
 fn parse_role(s: &str) -> Result<OperatorRole, String> {
-    OperatorRole::parse(s).ok_or_else(|| format!("unknown role {s:?}: viewer, operator or admin"))
+    OperatorRole::parse(s).ok_or_else(|| format!("неизвестная роль {s:?}: viewer, operator или admin"))
 }
 
 pub fn user(config: &Path, args: UserArgs) -> anyhow::Result<()> {
@@ -158,11 +163,19 @@ pub fn user(config: &Path, args: UserArgs) -> anyhow::Result<()> {
         UserCommand::Add(a) => {
             let password = crate::cli_util::read_password(a.password_file.as_deref())?;
             accounts::create_operator(&mut conn, &a.login, a.role, &password, &ctx.clock.now_rfc3339(), "cli")?;
-            println!("оператор {} создан ({})", a.login, a.role.title_ru());
+            crate::outln!("оператор {} создан ({})", a.login, a.role.title_ru());
         }
-        UserCommand::List => {
-            for (login, role, failed) in super::accounts_store::operator_list(&conn)? {
-                println!("{login}\t{role}{}", if failed > 0 { format!("\tнеудачных входов подряд: {failed}") } else { String::new() });
+        UserCommand::List { json } => {
+            let operators = super::accounts_store::operator_list(&conn)?;
+            if json {
+                let rows: Vec<_> = operators
+                    .iter()
+                    .map(|(login, role, failed)| serde_json::json!({ "login": login, "role": role, "failed_logins": failed }))
+                    .collect();
+                return crate::cli_util::print_json(&rows);
+            }
+            for (login, role, failed) in operators {
+                crate::outln!("{login}\t{role}{}", if failed > 0 { format!("\tнеудачных входов подряд: {failed}") } else { String::new() });
             }
         }
     }

@@ -122,12 +122,14 @@ pub struct Counters {
     pub write_errors: AtomicU64,
     pub events_sent: AtomicU64,
     refused: [AtomicU64; 6],
+    /// What the hub's listener saw of box requests (latency, upload bytes, key releases).
+    pub requests: super::metrics::RequestMetrics,
 }
 
 const REFUSAL_CODES: [&str; 6] = ["no_certificate", "wrong_exam_point", "malformed", "unknown_exam", "not_assigned", "store"];
 
 impl Counters {
-    fn refuse(&self, e: &MonitoringError) {
+    pub fn refuse(&self, e: &MonitoringError) {
         if let Some(i) = REFUSAL_CODES.iter().position(|c| *c == e.code()) {
             self.refused[i].fetch_add(1, Ordering::Relaxed);
         }

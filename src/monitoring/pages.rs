@@ -114,7 +114,11 @@ async fn with_db<T: Send + 'static>(hub: &MonitoringHub, f: impl FnOnce(&mut cra
 // ---------- the box ----------
 
 async fn heartbeat_post(State(state): State<MonitoringPages>, identity: Option<axum::Extension<BoxIdentity>>, body: Bytes) -> Result<Json<super::live::HeartbeatAck>, AppError> {
-    let report: HeartbeatReport = serde_json::from_slice(&body).map_err(|e| monitoring_error(MonitoringError::Malformed(format!("JSON: {e}"))))?;
+    let report: HeartbeatReport = serde_json::from_slice(&body).map_err(|e| {
+        let e = MonitoringError::Malformed(format!("JSON: {e}"));
+        state.hub.counters().refuse(&e);
+        monitoring_error(e)
+    })?;
     let code = report.ppe_code.clone();
     // Memory only (the writer thread does the SQL): no blocking pool needed.
     // The identity is what the hub's mTLS layer inserted for an enrolled certificate.

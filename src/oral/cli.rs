@@ -18,13 +18,16 @@ pub struct OralArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct TurnArgs {
+    /// Exam id (from the plan).
     #[arg(long)]
     pub exam: String,
+    /// Participant id (from the plan).
     #[arg(long)]
     pub participant: String,
     /// When it happened (RFC 3339); default now.
     #[arg(long)]
     pub at: Option<String>,
+    /// Who records it (login or worker id), for the audit log.
     #[arg(long, default_value = "cli")]
     pub actor: String,
 }
@@ -33,10 +36,13 @@ pub struct TurnArgs {
 pub enum OralCommand {
     /// The queues of the conducting rooms; `--build` places the seated participants into them.
     Queue {
+        /// Exam id (from the plan).
         #[arg(long)]
         exam: String,
+        /// Place the seated participants into the queues (again: only those not placed yet).
         #[arg(long)]
         build: bool,
+        /// Who records it (login or worker id), for the audit log.
         #[arg(long, default_value = "cli")]
         actor: String,
     },
@@ -52,15 +58,19 @@ pub enum OralCommand {
     Move {
         #[command(flatten)]
         turn: TurnArgs,
+        /// Auditorium whose queue the participant moves to.
         #[arg(long)]
         to: String,
+        /// Why the participant moves (kept in the audit log).
         #[arg(long)]
         reason: String,
     },
     /// The expert enters a participant's protocol with their own account (ИС-9).
     Score {
+        /// Exam id (from the plan).
         #[arg(long)]
         exam: String,
+        /// Participant id (from the plan).
         #[arg(long)]
         participant: String,
         /// The expert's box login.
@@ -75,17 +85,18 @@ pub enum OralCommand {
     },
     /// The expert's protocols of an exam.
     Protocols {
+        /// Exam id (from the plan).
         #[arg(long)]
         exam: String,
     },
 }
 
-fn print_turns(turns: &[Turn]) {
+fn print_turns(turns: &[Turn]) -> anyhow::Result<()> {
     let mut room = "";
     for t in turns {
         if t.auditorium != room {
             room = &t.auditorium;
-            println!("аудитория проведения {room}:");
+            crate::outln!("аудитория проведения {room}:");
         }
         let times = match (t.started_at(), t.finished_at()) {
             (Some(s), Some(f)) => format!("  {s} — {f}"),
@@ -93,8 +104,9 @@ fn print_turns(turns: &[Turn]) {
             _ => String::new(),
         };
         let late = if t.late { " (опоздал)" } else { "" };
-        println!("  {:>3}. {}  {}{late}{times}", t.position, t.participant_id, t.state.title_ru());
+        crate::outln!("  {:>3}. {}  {}{late}{times}", t.position, t.participant_id, t.state.title_ru());
     }
+    Ok(())
 }
 
 pub fn oral(config: &Path, args: OralArgs) -> anyhow::Result<()> {
@@ -115,23 +127,23 @@ pub fn oral(config: &Path, args: OralArgs) -> anyhow::Result<()> {
             } else {
                 ops::queue(&conn, &exam, &ppe_code)?
             };
-            print_turns(&turns);
+            print_turns(&turns)?;
         }
         OralCommand::Start(t) => {
             let turn = step(&mut conn, &t, Step::Start)?;
-            println!("участник {} отвечает в аудитории {}", turn.participant_id, turn.auditorium);
+            crate::outln!("участник {} отвечает в аудитории {}", turn.participant_id, turn.auditorium);
         }
         OralCommand::Finish(t) => {
             let turn = step(&mut conn, &t, Step::Finish)?;
-            println!("участник {} закончил ответ в аудитории {}", turn.participant_id, turn.auditorium);
+            crate::outln!("участник {} закончил ответ в аудитории {}", turn.participant_id, turn.auditorium);
         }
         OralCommand::Absent(t) => {
             let turn = step(&mut conn, &t, Step::Absent)?;
-            println!("участник {} отмечен неявившимся", turn.participant_id);
+            crate::outln!("участник {} отмечен неявившимся", turn.participant_id);
         }
         OralCommand::Late(t) => {
             let turn = step(&mut conn, &t, Step::Late)?;
-            println!("участник {} опоздал: место в очереди {} аудитории {}", turn.participant_id, turn.position, turn.auditorium);
+            crate::outln!("участник {} опоздал: место в очереди {} аудитории {}", turn.participant_id, turn.position, turn.auditorium);
         }
         OralCommand::Move { turn, to, reason } => {
             let (exam, participant) = (ExamId::new(&turn.exam), ParticipantId::new(&turn.participant));
@@ -146,7 +158,7 @@ pub fn oral(config: &Path, args: OralArgs) -> anyhow::Result<()> {
                 actor: &turn.actor,
             };
             let moved = ops::move_to(&mut conn, &request)?;
-            println!("участник {} переведён в очередь аудитории {} (место {})", moved.participant_id, moved.auditorium, moved.position);
+            crate::outln!("участник {} переведён в очередь аудитории {} (место {})", moved.participant_id, moved.auditorium, moved.position);
         }
         OralCommand::Score { exam, participant, login, password_file, points } => {
             let password = crate::cli_util::read_password(password_file.as_deref())?;
@@ -156,11 +168,11 @@ pub fn oral(config: &Path, args: OralArgs) -> anyhow::Result<()> {
             let request =
                 ScoreRequest { exam_id: &exam, ppe_code: &ppe_code, participant_id: &participant, login: &login, points: &points, at: &now };
             let p = ops::score(&mut conn, &request)?;
-            println!("протокол участника {}: {} из {} — {}", p.participant_id, p.score.total, super::CURRENT.max_points(), p.score.result_ru());
+            crate::outln!("протокол участника {}: {} из {} — {}", p.participant_id, p.score.total, super::CURRENT.max_points(), p.score.result_ru());
         }
         OralCommand::Protocols { exam } => {
             for p in ops::protocols(&conn, &ExamId::new(exam), &ppe_code)? {
-                println!(
+                crate::outln!(
                     "{}  ауд. {}  эксперт {}  {} б.  {}",
                     p.participant_id,
                     p.auditorium,

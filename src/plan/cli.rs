@@ -35,6 +35,9 @@ pub struct ImportArgs {
     /// The official letter the change follows, number and date (needed after the freeze date).
     #[arg(long)]
     pub letter: Option<String>,
+    /// Print the result as JSON (docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -45,6 +48,9 @@ pub struct ExportArgs {
     /// Encoding of a CSV export: utf-8 or windows-1251.
     #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
     pub encoding: CsvEncoding,
+    /// Print the result as JSON (docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -52,18 +58,27 @@ pub struct LogArgs {
     /// How many of the latest imports to show.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Print the result as JSON (docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn parse_encoding(s: &str) -> Result<CsvEncoding, String> {
-    CsvEncoding::parse(s).ok_or_else(|| format!("unknown encoding {s:?}: use utf-8 or windows-1251"))
+    CsvEncoding::parse(s).ok_or_else(|| format!("неизвестная кодировка {s:?}: допустимы utf-8 и windows-1251"))
 }
 
 pub fn import(config: &Path, args: ImportArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     if args.check {
         let (plan, report) = super::read_plan_file(&args.file)?;
-        report.warning_lines(&args.file.display().to_string()).iter().for_each(|w| eprintln!("{w}"));
-        println!("{}: ФЛК пройден ({})", args.file.display(), plan.counts());
+        let warnings = report.warning_lines(&args.file.display().to_string());
+        if args.json {
+            return crate::cli_util::print_json(
+                &serde_json::json!({ "file": args.file, "checked": true, "written": false, "counts": plan.counts(), "warnings": warnings }),
+            );
+        }
+        warnings.iter().for_each(|w| eprintln!("{w}"));
+        crate::outln!("{}: ФЛК пройден ({})", args.file.display(), plan.counts());
         return Ok(());
     }
     let hub = crate::context::HubContext::open(config)?;
@@ -79,20 +94,42 @@ pub fn import(config: &Path, args: ImportArgs) -> anyhow::Result<()> {
     };
     let imported = super::ops::import(&hub, &request)?;
     let report = &imported.report;
-    report.warning_lines(&args.file.display().to_string()).iter().for_each(|w| eprintln!("{w}"));
+    let warnings = report.warning_lines(&args.file.display().to_string());
+    if args.json {
+        return crate::cli_util::print_json(&serde_json::json!({
+            "file": args.file,
+            "format": format!("{:?}", report.format).to_lowercase(),
+            "encoding": report.encoding.map(|e| e.to_string()),
+            "written": imported.written,
+            "counts": imported.plan.counts(),
+            "tables_taken": imported.taken,
+            "tables_skipped": imported.skipped,
+            "tables_kept": imported.kept,
+            "frozen": imported.verdict.frozen,
+            "forced": imported.verdict.overridden.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+            "warnings": warnings,
+            "seconds": started.elapsed().as_secs_f64(),
+        }));
+    }
+    warnings.iter().for_each(|w| eprintln!("{w}"));
     let enc = report.encoding.map(|e| format!(", {e}")).unwrap_or_default();
     if imported.written {
-        println!(
-            "imported {} ({:?}{enc}) in {:.2} s: {}",
+        crate::outln!(
+            "план загружен из {} ({:?}{enc}) за {:.2} с: {}",
             args.file.display(),
             report.format,
             started.elapsed().as_secs_f64(),
             imported.plan.counts()
         );
     } else {
-        println!("dry run {} ({:?}{enc}): nothing written; the plan would be: {}", args.file.display(), report.format, imported.plan.counts());
+        crate::outln!(
+            "пробный прогон {} ({:?}{enc}): ничего не записано; план был бы таким: {}",
+            args.file.display(),
+            report.format,
+            imported.plan.counts()
+        );
     }
-    print!("{}", change_report(&imported));
+    crate::out!("{}", change_report(&imported));
     Ok(())
 }
 
@@ -123,15 +160,29 @@ fn change_report(imported: &Imported) -> String {
 pub fn export(config: &Path, args: ExportArgs) -> anyhow::Result<()> {
     let hub = crate::context::HubContext::open(config)?;
     let plan = super::ops::export(&hub, &args.out, args.encoding)?;
-    println!("exported {}: {}", args.out.display(), plan.counts());
+    if args.json {
+        return crate::cli_util::print_json(&serde_json::json!({ "file": args.out, "counts": plan.counts() }));
+    }
+    crate::outln!("план выгружен в {}: {}", args.out.display(), plan.counts());
     Ok(())
 }
 
 pub fn log(config: &Path, args: LogArgs) -> anyhow::Result<()> {
     let hub = crate::context::HubContext::open(config)?;
-    for r in super::ops::import_log(&hub, args.limit)? {
+    let rows = super::ops::import_log(&hub, args.limit)?;
+    if args.json {
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({ "id": r.id, "imported_at": r.imported_at, "actor": r.actor, "source": r.source, "sha256": r.sha256, "scope": r.scope,
+                    "tables": r.tables, "changes": r.diff, "reason": r.reason, "letter": r.letter, "forced": r.forced })
+            })
+            .collect();
+        return crate::cli_util::print_json(&rows);
+    }
+    for r in rows {
         let scope = if r.scope.is_empty() { String::new() } else { format!(" [{}]", r.scope) };
-        println!(
+        crate::outln!(
             "#{} {} {} {} sha256 {}{scope}",
             r.id,
             r.imported_at,
@@ -139,12 +190,12 @@ pub fn log(config: &Path, args: LogArgs) -> anyhow::Result<()> {
             r.source,
             r.sha256.get(..12).unwrap_or(&r.sha256)
         );
-        println!("    tables: {}; changes: {}", if r.tables.is_empty() { "-" } else { &r.tables }, r.diff);
+        crate::outln!("    tables: {}; changes: {}", if r.tables.is_empty() { "-" } else { &r.tables }, r.diff);
         if !r.reason.is_empty() || !r.letter.is_empty() {
-            println!("    reason: {}; letter: {}", r.reason, if r.letter.is_empty() { "-" } else { &r.letter });
+            crate::outln!("    reason: {}; letter: {}", r.reason, if r.letter.is_empty() { "-" } else { &r.letter });
         }
         for f in &r.forced {
-            println!("    forced: {f}");
+            crate::outln!("    forced: {f}");
         }
     }
     Ok(())

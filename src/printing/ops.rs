@@ -27,19 +27,19 @@ use crate::store::{Connection, Transaction};
 /// Why a print use case refused or failed, phrased so the operator can act on it.
 #[derive(Debug, thiserror::Error)]
 pub enum PrintOpsError {
-    #[error("exam {0} is not in the plan of this box")]
+    #[error("экзамена {0} нет в плане этого ППЭ")]
     UnknownExam(ExamId),
-    #[error("print job {0} is not known")]
+    #[error("задание печати {0} не найдено")]
     UnknownJob(i64),
-    #[error("print job {job} belongs to exam {belongs}, not {asked}")]
+    #[error("задание печати {job} относится к экзамену {belongs}, а не {asked}")]
     OtherExam { job: i64, belongs: String, asked: ExamId },
-    #[error("print job {job} is {state}: it was not printed; reprint it with --reprint {job}")]
+    #[error("задание печати {job} в состоянии {state}: не напечатано; повторите печать: --reprint {job}")]
     NotPrinted { job: i64, state: &'static str },
-    #[error("print job {0} was confirmed as received; nothing to reprint")]
+    #[error("получение задания печати {0} подтверждено; перепечатывать нечего")]
     ConfirmedAlready(i64),
-    #[error("no printer: pass --printer NAME or set `name` under [printer] in {0}")]
+    #[error("принтер не задан: укажите --printer ИМЯ или `name` в разделе [printer] файла {0}")]
     NoPrinter(String),
-    #[error("document {0} can no longer be made")]
+    #[error("документ {0} больше нельзя сформировать")]
     DocumentGone(String),
     #[error("участник {participant}: на экзамене {exam} нет удаления или досрочного завершения, акт печатать не по чему")]
     NoAct { exam: ExamId, participant: ParticipantId },
@@ -416,10 +416,26 @@ pub async fn print_documents(
     wait: Duration,
     actor: &str,
 ) -> Result<Vec<PrintJobRow>> {
+    print_documents_with_progress(ctx, target, exam_id, documents, wait, actor, &crate::cli_util::NO_PROGRESS).await
+}
+
+/// [`print_documents`], reporting each job sent (one unit per document) to `progress`.
+pub async fn print_documents_with_progress(
+    ctx: &EdgeContext,
+    target: &CupsTarget,
+    exam_id: &ExamId,
+    documents: &[PrintDocument],
+    wait: Duration,
+    actor: &str,
+    progress: &dyn crate::cli_util::Progress,
+) -> Result<Vec<PrintJobRow>> {
+    progress.start("задания печати", Some(documents.len() as u64), false);
     let mut rows = Vec::new();
     for doc in documents {
         rows.push(submit(ctx, actor, target, exam_id, doc, None, wait).await?);
+        progress.inc(1);
     }
+    progress.finish();
     Ok(rows)
 }
 

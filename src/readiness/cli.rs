@@ -34,6 +34,7 @@ pub enum ReadinessCommand {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
+    /// Exam id (from the plan).
     #[arg(long)]
     pub exam: String,
     /// Write the test pages into this folder instead of printing (no printer at hand).
@@ -46,28 +47,33 @@ pub struct RunArgs {
 
 #[derive(Args, Debug)]
 pub struct ScanArgs {
+    /// Exam id (from the plan).
     #[arg(long)]
     pub exam: String,
     /// A folder of scanned images (default: `[scanner] inbox`).
     #[arg(long)]
     pub from: Option<PathBuf>,
+    /// The time to act at (RFC 3339), instead of the clock.
     #[arg(long, value_parser = crate::clock::parse_now)]
     pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Args, Debug)]
 pub struct ShowArgs {
+    /// Exam id (from the plan).
     #[arg(long)]
     pub exam: String,
     /// JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// The time to act at (RFC 3339), instead of the clock.
     #[arg(long, value_parser = crate::clock::parse_now)]
     pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Args, Debug)]
 pub struct FormsArgs {
+    /// Exam id (from the plan).
     #[arg(long)]
     pub exam: String,
     /// Write the PDFs into this folder instead of printing.
@@ -76,6 +82,7 @@ pub struct FormsArgs {
     /// CUPS queue (default: `[printer] name`).
     #[arg(long)]
     pub printer: Option<String>,
+    /// The time to act at (RFC 3339), instead of the clock.
     #[arg(long, value_parser = crate::clock::parse_now)]
     pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -90,20 +97,21 @@ fn context(config: &Path, now: Option<chrono::DateTime<chrono::Utc>>) -> anyhow:
     })
 }
 
-fn print_view(view: &RunView) {
+fn print_view(view: &RunView) -> anyhow::Result<()> {
     let run = &view.run;
-    println!("проверка готовности № {} экзамена {} (ППЭ {}), начата {}", run.run_id, run.exam_id, run.ppe_code, run.started_at);
+    crate::outln!("проверка готовности № {} экзамена {} (ППЭ {}), начата {}", run.run_id, run.exam_id, run.ppe_code, run.started_at);
     for v in &view.verdicts {
         let title = run.facts.stations.iter().find(|s| s.station == v.station).map(station_title).unwrap_or_else(|| "Штаб ППЭ".into());
         let mark = if v.passed { "да " } else { "НЕТ" };
         let why = if v.passed { String::new() } else { format!(" — {}", v.reason) };
-        println!("  [{mark}] {title}: {}: {}{why}", v.check.title_ru(), v.seen);
+        crate::outln!("  [{mark}] {title}: {}: {}{why}", v.check.title_ru(), v.seen);
     }
     if view.summary.ready {
-        println!("ППЭ готов к экзамену");
+        crate::outln!("ППЭ готов к экзамену");
     } else {
-        println!("ППЭ НЕ готов: {} проверок не пройдено", view.summary.failing.len());
+        crate::outln!("ППЭ НЕ готов: {} проверок не пройдено", view.summary.failing.len());
     }
+    Ok(())
 }
 
 pub fn readiness(config: &Path, args: ReadinessArgs) -> anyhow::Result<()> {
@@ -112,9 +120,9 @@ pub fn readiness(config: &Path, args: ReadinessArgs) -> anyhow::Result<()> {
         ReadinessCommand::Run(a) => {
             let ctx = context(config, a.now)?;
             let view = runtime.block_on(ops::run(&ctx, &RunRequest { exam_id: ExamId::from(a.exam.as_str()), out: a.out, actor: ACTOR.into() }))?;
-            print_view(&view);
+            print_view(&view)?;
             if view.verdicts.iter().any(|v| v.check == super::CheckKind::TestPrint && v.seen.ends_with("напечатан")) {
-                println!("отсканируйте тестовые страницы и выполните: ppe edge readiness scan --exam {}", a.exam);
+                crate::outln!("отсканируйте тестовые страницы и выполните: ppe edge readiness scan --exam {}", a.exam);
             }
             Ok(())
         }
@@ -123,7 +131,7 @@ pub fn readiness(config: &Path, args: ReadinessArgs) -> anyhow::Result<()> {
             let dir = a.from.or_else(|| ctx.config.scanner.inbox.clone()).context("папка со сканами: --from DIR или [scanner] inbox в ppe.toml")?;
             let exam_id = ExamId::from(a.exam.as_str());
             let found = ops::scan_back_images(&ctx, &exam_id, &ops::images_in(&dir)?, ACTOR)?;
-            println!(
+            crate::outln!(
                 "распознано тестовых страниц: {}{}; не тестовые страницы: {}{}",
                 found.matched.len(),
                 if found.matched.is_empty() { String::new() } else { format!(" ({})", found.matched.join(", ")) },
@@ -134,7 +142,7 @@ pub fn readiness(config: &Path, args: ReadinessArgs) -> anyhow::Result<()> {
                     String::new()
                 }
             );
-            print_view(&ops::latest(&*ctx.db()?, &exam_id, &PpeCode::from(&ctx.config.ppe_code))?);
+            print_view(&ops::latest(&*ctx.db()?, &exam_id, &PpeCode::from(&ctx.config.ppe_code))?)?;
             Ok(())
         }
         ReadinessCommand::Show(a) => {
@@ -143,9 +151,9 @@ pub fn readiness(config: &Path, args: ReadinessArgs) -> anyhow::Result<()> {
             if a.json {
                 let json = serde_json::json!({"run_id": view.run.run_id, "exam_id": view.run.exam_id, "ppe_code": view.run.ppe_code, "started_at": view.run.started_at,
                     "reported_at": view.run.reported_at, "ready": view.summary.ready, "failing": view.summary.failing, "verdicts": view.verdicts, "facts": view.run.facts});
-                println!("{}", serde_json::to_string_pretty(&json)?);
+                crate::outln!("{}", serde_json::to_string_pretty(&json)?);
             } else {
-                print_view(&view);
+                print_view(&view)?;
             }
             Ok(())
         }
@@ -153,9 +161,9 @@ pub fn readiness(config: &Path, args: ReadinessArgs) -> anyhow::Result<()> {
             let ctx = context(config, a.now)?;
             let ack = runtime.block_on(ops::report(&ctx, &ExamId::from(a.exam.as_str()), ACTOR))?;
             if ack.ready {
-                println!("отчёт о готовности принят РЦОИ {}: ППЭ готов", ack.received_at);
+                crate::outln!("отчёт о готовности принят РЦОИ {}: ППЭ готов", ack.received_at);
             } else {
-                println!("отчёт о готовности принят РЦОИ {}: ППЭ НЕ готов — {}", ack.received_at, ack.failing.join("; "));
+                crate::outln!("отчёт о готовности принят РЦОИ {}: ППЭ НЕ готов — {}", ack.received_at, ack.failing.join("; "));
             }
             Ok(())
         }
@@ -163,7 +171,7 @@ pub fn readiness(config: &Path, args: ReadinessArgs) -> anyhow::Result<()> {
             let ctx = context(config, a.now)?;
             let request = ops::FormsRequest { exam_id: ExamId::from(a.exam.as_str()), out: a.out, printer: a.printer, actor: ACTOR.into() };
             for line in runtime.block_on(ops::print_forms(&ctx, &request))? {
-                println!("{line}");
+                crate::outln!("{line}");
             }
             Ok(())
         }

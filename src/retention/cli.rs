@@ -34,25 +34,25 @@ pub fn wipe(config: &Path, args: WipeArgs, receipts: &dyn ReceiptCheck) -> anyho
         Some(id) => vec![id.clone()],
         None => {
             let conn = ctx.db()?;
-            crate::plan::store::exam_list(&conn).context("list exams")?.into_iter().map(|e| e.exam_id).collect()
+            crate::plan::store::exam_list(&conn).context("список экзаменов")?.into_iter().map(|e| e.exam_id).collect()
         }
     };
     // The exam's jobs leave cupsd first (an unreachable cupsd is reported, not fatal: the
     // files below go regardless and the next run purges the jobs).
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("tokio runtime")?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("запуск среды выполнения")?;
     let mut reports = Vec::new();
     for exam_id in &exam_ids {
-        let jobs = rt.block_on(purge_exam_jobs(&ctx, exam_id)).with_context(|| format!("purge print jobs of exam {exam_id}"))?;
-        let report = wipe_exam(&ctx, exam_id, receipts).with_context(|| format!("wipe exam {exam_id}"))?;
+        let jobs = rt.block_on(purge_exam_jobs(&ctx, exam_id)).with_context(|| format!("удаление заданий печати экзамена {exam_id}"))?;
+        let report = wipe_exam(&ctx, exam_id, receipts).with_context(|| format!("очистка экзамена {exam_id}"))?;
         reports.push(ExamWipe { report, print_jobs: jobs });
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&reports)?);
     } else {
         for r in &reports {
-            println!("{}", describe(&r.report));
+            crate::outln!("{}", describe(&r.report));
             if let Some(jobs) = &r.print_jobs {
-                println!("{}", describe_jobs(&r.report.exam_id, jobs));
+                crate::outln!("{}", describe_jobs(&r.report.exam_id, jobs));
             }
         }
     }

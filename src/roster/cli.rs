@@ -11,11 +11,13 @@ use crate::model::{ExamId, PpeCode, WorkerId};
 
 #[derive(Args, Debug)]
 pub struct RosterArgs {
+    /// Exam id (from the plan).
     #[arg(long)]
     pub exam: String,
     /// Replace this worker (did not come) from the reserve.
     #[arg(long, value_name = "WORKER_ID")]
     pub replace: Option<String>,
+    /// Why the worker is replaced (kept in the audit log).
     #[arg(long, default_value = "")]
     pub reason: String,
     /// Who decided (the head's login).
@@ -44,7 +46,7 @@ pub fn roster(config: &Path, args: RosterArgs) -> anyhow::Result<()> {
             actor: &args.by,
         };
         let record = ops::replace(&mut conn, &request)?;
-        println!("замена: {} → {} ({})", record.absent_worker_id, record.replacement_worker_id, record.post.title_ru());
+        crate::outln!("замена: {} → {} ({})", record.absent_worker_id, record.replacement_worker_id, record.post.title_ru());
         return Ok(());
     }
     if ops::organizer_seed(&conn, &exam_id, &ppe_code).is_err() {
@@ -56,10 +58,10 @@ pub fn roster(config: &Path, args: RosterArgs) -> anyhow::Result<()> {
     let seed = ops::organizer_seed(&conn, &exam_id, &ppe_code)?;
     let roster = ops::assign(&mut conn, &AssignRequest { exam_id: &exam_id, ppe_code: &ppe_code, rules: &rules, seed, at: &at, actor: &args.by })?;
     for e in &roster.entries {
-        println!("{:<8} {}", e.worker_id, e.post.title_ru());
+        crate::outln!("{:<8} {}", e.worker_id, e.post.title_ru());
     }
-    println!("в резерве: {}", roster.reserve.len());
-    println!("зерно распределения организаторов: {}", roster.seed);
+    crate::outln!("в резерве: {}", roster.reserve.len());
+    crate::outln!("зерно распределения организаторов: {}", roster.seed);
     if !roster.is_complete() {
         for s in &roster.shortfalls {
             eprintln!("не выполнено правило: {s}");

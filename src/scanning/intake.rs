@@ -24,11 +24,11 @@ pub enum ScanError {
     DiskFull { source_name: String, path: String, stored: usize },
     #[error("не удалось сохранить страницу {source_name} в {path}: {reason}; уже сохранённые страницы ({stored}) целы")]
     Storage { source_name: String, path: String, reason: String, stored: usize },
-    #[error("cannot read {path}: {reason}")]
+    #[error("не читается {path}: {reason}")]
     Read { path: String, reason: String },
-    #[error("database: {0}")]
+    #[error("база данных: {0}")]
     Database(String),
-    #[error("scanimage could not be started: {0} (install Debian package sane-utils)")]
+    #[error("scanimage не запускается: {0} (установите пакет Debian sane-utils)")]
     NoScanimage(String),
 }
 
@@ -109,6 +109,8 @@ pub struct Intake<'a> {
     pub scans_dir: PathBuf,
     pub writer: &'a dyn PageWriter,
     pub actor: &'a str,
+    /// Hears the pages of a folder taken in (the CLI draws them on a terminal).
+    pub progress: &'a dyn crate::cli_util::Progress,
 }
 
 impl<'a> Intake<'a> {
@@ -123,7 +125,18 @@ impl<'a> Intake<'a> {
         scans_dir: PathBuf,
         actor: &'a str,
     ) -> Self {
-        Self { conn, clock, exam_id, ppe_code, key, expected: None, scans_dir, writer: &AtomicPageWriter, actor }
+        Self {
+            conn,
+            clock,
+            exam_id,
+            ppe_code,
+            key,
+            expected: None,
+            scans_dir,
+            writer: &AtomicPageWriter,
+            actor,
+            progress: &crate::cli_util::NO_PROGRESS,
+        }
     }
 
     /// The box's own intake: its exam point, its clock and `state_dir/scans`.
@@ -134,6 +147,11 @@ impl<'a> Intake<'a> {
     /// Pages are matched to these issued sheets and attendance.
     pub fn expecting(self, expected: Option<&'a ExpectedSheets>) -> Self {
         Self { expected, ..self }
+    }
+
+    /// Pages taken in are reported to `progress`.
+    pub fn reporting(self, progress: &'a dyn crate::cli_util::Progress) -> Self {
+        Self { progress, ..self }
     }
 
     /// Pages are written through `writer` (tests: a disk that fills up).
@@ -273,7 +291,9 @@ impl Intake<'_> {
             .collect();
         files.sort();
         let mut report = IntakeReport::default();
+        self.progress.start("страницы", Some(files.len() as u64), false);
         for f in files {
+            self.progress.inc(1);
             let bytes = std::fs::read(&f).map_err(|e| ScanError::Read { path: f.display().to_string(), reason: e.to_string() })?;
             if bytes.is_empty() {
                 continue;

@@ -19,15 +19,15 @@ pub use super::intake::completeness_now;
 /// Why a scanning use case refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanOpsError {
-    #[error("no page {0}")]
+    #[error("нет страницы {0}")]
     UnknownPage(String),
-    #[error("page {page} belongs to exam {exam}")]
+    #[error("страница {page} относится к экзамену {exam}")]
     OtherExam { page: String, exam: String },
-    #[error("code {code}: {reason}")]
+    #[error("код {code}: {reason}")]
     BadCode { code: String, reason: String },
-    #[error("code is of exam {exam} at exam point {ppe_code}")]
+    #[error("код относится к экзамену {exam} в ППЭ {ppe_code}")]
     OtherSheet { exam: String, ppe_code: String },
-    #[error("sheet {0} is scanned already")]
+    #[error("лист {0} уже отсканирован")]
     ScannedAlready(String),
     #[error("сканер не задан: укажите папку или настройте [scanner] в ppe.toml")]
     NoScanner,
@@ -85,11 +85,20 @@ pub struct IntakeRequest {
 /// Takes in the pages of one run: each stored atomically by hash with its verdict. A scanner
 /// fault ends the run with the pages before it kept (the report names the fault).
 pub fn ingest(ctx: &EdgeContext, request: &IntakeRequest) -> Result<IntakeReport, ScanOpsError> {
+    ingest_with_progress(ctx, request, &crate::cli_util::NO_PROGRESS)
+}
+
+/// [`ingest`], reporting the pages of a folder to `progress`.
+pub fn ingest_with_progress(
+    ctx: &EdgeContext,
+    request: &IntakeRequest,
+    progress: &dyn crate::cli_util::Progress,
+) -> Result<IntakeReport, ScanOpsError> {
     let conn = ctx.db()?;
     let key = box_sheet_key(ctx)?;
     let exam = request.exam_id.as_str();
     let expected = load_expected(ctx, exam, request.expected_file.as_deref())?;
-    let intake = Intake::for_box(ctx, &conn, &key, exam, &request.actor).expecting(expected.as_ref());
+    let intake = Intake::for_box(ctx, &conn, &key, exam, &request.actor).expecting(expected.as_ref()).reporting(progress);
     let scanner = &ctx.config.scanner;
     let report = match &request.source {
         IntakeSource::Folder(dir) => intake.ingest_folder(dir)?,

@@ -10,6 +10,7 @@ use crate::context::EdgeContext;
 
 #[derive(Args, Debug)]
 pub struct SeatArgs {
+    /// Exam id (from the plan).
     #[arg(long)]
     pub exam: String,
     /// Refused: the seed of the seating is drawn and released by РЦОИ (fetched by the box).
@@ -27,13 +28,16 @@ pub struct SeatArgs {
     /// Move this participant (with --to, optionally --seat).
     #[arg(long = "move", value_name = "PARTICIPANT_ID")]
     pub move_participant: Option<String>,
+    /// Auditorium to move the participant to (with --move).
     #[arg(long, value_name = "AUDITORIUM")]
     pub to: Option<String>,
+    /// Seat in that auditorium (with --move), e.g. 3Б.
     #[arg(long, value_name = "LABEL")]
     pub seat: Option<String>,
     /// Close this auditorium and move its people to --reserve.
     #[arg(long, value_name = "AUDITORIUM")]
     pub close: Option<String>,
+    /// Reserve auditorium that takes the people of --close.
     #[arg(long, value_name = "AUDITORIUM")]
     pub reserve: Option<String>,
     /// Seat a participant added by a late plan change.
@@ -62,10 +66,10 @@ pub fn seat(config: &Path, args: SeatArgs) -> anyhow::Result<()> {
     let rules = SeatingRules { max_per_room: args.max_per_room, ..SeatingRules::default() };
     let now = ctx.clock.now_rfc3339();
     let change = if let Some(pid) = args.move_participant.as_deref() {
-        let to = args.to.as_deref().ok_or_else(|| anyhow::anyhow!("--move needs --to AUDITORIUM"))?;
+        let to = args.to.as_deref().ok_or_else(|| anyhow::anyhow!("для --move нужен --to АУДИТОРИЯ"))?;
         Some(Change::Move { participant_id: pid, to_auditorium: to, to_seat: args.seat.as_deref() })
     } else if let Some(room) = args.close.as_deref() {
-        let reserve = args.reserve.as_deref().ok_or_else(|| anyhow::anyhow!("--close needs --reserve AUDITORIUM"))?;
+        let reserve = args.reserve.as_deref().ok_or_else(|| anyhow::anyhow!("для --close нужен --reserve АУДИТОРИЯ"))?;
         Some(Change::CloseAuditorium { auditorium: room, reserve })
     } else {
         args.add.as_deref().map(|pid| Change::AddParticipant { participant_id: pid })
@@ -73,7 +77,7 @@ pub fn seat(config: &Path, args: SeatArgs) -> anyhow::Result<()> {
     if let Some(change) = change {
         let changed = ops::change(&mut conn, &now, &args.actor, &args.reason, &args.exam, &ppe_code, change, rules)?;
         for s in changed {
-            println!("{} → аудитория {}, место {}", s.participant_id, s.auditorium, s.seat_label());
+            crate::outln!("{} → аудитория {}, место {}", s.participant_id, s.auditorium, s.seat_label());
         }
         return Ok(());
     }
@@ -84,7 +88,7 @@ pub fn seat(config: &Path, args: SeatArgs) -> anyhow::Result<()> {
         if seats.is_empty() {
             anyhow::bail!("рассадка экзамена {} ещё не выполнена: ppe edge seat --exam {}", args.exam, args.exam);
         }
-        print!("{}", super::render_table(&seats, &|pid| names.get(pid).cloned().unwrap_or_default()));
+        crate::out!("{}", super::render_table(&seats, &|pid| names.get(pid).cloned().unwrap_or_default()));
         return Ok(());
     }
     anyhow::bail!("рассадка выполняется только по зерну РЦОИ: ppe edge seat --exam {}", args.exam)

@@ -12,6 +12,7 @@ use crate::model::ExamId;
 
 #[derive(Args, Debug)]
 pub struct UploadArgs {
+    /// Exam id (from the plan).
     #[arg(long)]
     pub exam: String,
     /// Build the bundle again even if the scanned pages did not change.
@@ -29,21 +30,31 @@ pub struct UploadArgs {
     /// Files in flight at once.
     #[arg(long, default_value_t = 8)]
     pub parallel: usize,
+    /// Print the result as JSON (docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
+    /// Exam id (from the plan).
     #[arg(long)]
     pub exam: String,
     /// Folder on removable media.
     #[arg(long)]
     pub to: PathBuf,
+    /// Print the result as JSON (docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
     /// A folder written by `ppe edge export` (and, for the receipt, taken back from `ppe hub import`).
     pub dir: PathBuf,
+    /// Print the result as JSON (docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// What completeness still misses, for the person who chose to send now.
@@ -66,8 +77,21 @@ pub fn edge_upload(config: &Path, args: UploadArgs) -> anyhow::Result<()> {
     print_missing(&bundle);
     let hub = HubClient::from_context(&ctx)?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let receipt = rt.block_on(ops::upload_bundle(&ctx, &conn, &bundle.built, &hub, &request, &|line| eprintln!("{line}")))?;
-    println!(
+    // On a terminal the running byte count and ETA ride on one line; elsewhere (a pipe, the
+    // journal) only the lines that matter (deadline, alarm) are written.
+    let progress = crate::cli_util::TerminalProgress::new();
+    let report = |line: &str| match line.strip_prefix(ops::PROGRESS_LINE_PREFIX) {
+        Some(_) if progress.is_drawn() => progress.message(line),
+        Some(_) if !line.contains("ВНИМАНИЕ") => {}
+        _ => progress.println(line),
+    };
+    let receipt = rt.block_on(ops::upload_bundle(&ctx, &conn, &bundle.built, &hub, &request, &report));
+    drop(progress);
+    let receipt = receipt?;
+    if args.json {
+        return crate::cli_util::print_json(&serde_json::json!({ "receipt": receipt.receipt, "missing": bundle.missing }));
+    }
+    crate::outln!(
         "квитанция РЦОИ получена: экзамен {}, ППЭ {}, файлов {}, байт {}, принято {} (опись {})",
         receipt.receipt.exam_id,
         receipt.receipt.ppe_code,
@@ -84,8 +108,14 @@ pub fn edge_export(config: &Path, args: ExportArgs) -> anyhow::Result<()> {
     let ctx = EdgeContext::open(config)?;
     let conn = ctx.db()?;
     let bundle = ops::export_bundle(&ctx, &conn, &ExamId::from(args.exam.as_str()), &args.to)?;
+    if args.json {
+        let m = &bundle.built.signed.manifest;
+        return crate::cli_util::print_json(
+            &serde_json::json!({ "exam_id": args.exam, "dir": args.to, "files": m.files.len(), "bytes": m.total_bytes(), "missing": bundle.missing }),
+        );
+    }
     print_missing(&bundle);
-    println!(
+    crate::outln!(
         "пакет экзамена {} записан в {}: файлов {}, байт {}; отвезите носитель в РЦОИ (ppe hub import)",
         args.exam,
         args.to.display(),
@@ -102,7 +132,17 @@ pub fn edge_import_receipt(config: &Path, args: ImportArgs) -> anyhow::Result<()
     let conn = ctx.db()?;
     let receipt = ops::import_receipt(&ctx, &conn, &args.dir)?;
     let r = &receipt.receipt;
-    println!("квитанция РЦОИ принята: экзамен {}, ППЭ {}, получено {} ({}), файлов {}", r.exam_id, r.ppe_code, r.received_at, r.via, r.file_count);
+    if args.json {
+        return crate::cli_util::print_json(&serde_json::json!({ "receipt": r }));
+    }
+    crate::outln!(
+        "квитанция РЦОИ принята: экзамен {}, ППЭ {}, получено {} ({}), файлов {}",
+        r.exam_id,
+        r.ppe_code,
+        r.received_at,
+        r.via,
+        r.file_count
+    );
     Ok(())
 }
 
@@ -111,6 +151,14 @@ pub fn hub_import(config: &Path, args: ImportArgs) -> anyhow::Result<()> {
     let ctx = HubContext::open(config)?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let receipt = rt.block_on(ops::hub_import(&ctx, &args.dir))?;
-    println!("пакет принят: экзамен {}, ППЭ {}; квитанция {}", receipt.receipt.exam_id, receipt.receipt.ppe_code, args.dir.join("receipt.json").display());
+    if args.json {
+        return crate::cli_util::print_json(&serde_json::json!({ "receipt": receipt.receipt, "receipt_file": args.dir.join("receipt.json") }));
+    }
+    crate::outln!(
+        "пакет принят: экзамен {}, ППЭ {}; квитанция {}",
+        receipt.receipt.exam_id,
+        receipt.receipt.ppe_code,
+        args.dir.join("receipt.json").display()
+    );
     Ok(())
 }

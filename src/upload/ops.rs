@@ -23,13 +23,13 @@ use crate::store::{Connection, StoreError};
 pub enum UploadOpsError {
     #[error(transparent)]
     HubClient(#[from] HubClientError),
-    #[error("upload of {name}: {source}")]
+    #[error("загрузка {name}: {source}")]
     File { name: String, source: TusError },
-    #[error("send the signed manifest to the hub: {0}")]
+    #[error("отправка подписанной описи в РЦОИ: {0}")]
     Network(reqwest::Error),
     #[error("РЦОИ отказал в приёме пакета (HTTP {status}): {reason}")]
     Refused { status: reqwest::StatusCode, reason: String },
-    #[error("the hub's answer is not a receipt: {0}")]
+    #[error("ответ РЦОИ не является квитанцией: {0}")]
     NotAReceipt(serde_json::Error),
     /// The receipt does not verify (another bundle, another key).
     #[error("{}", .0.message_ru())]
@@ -102,6 +102,10 @@ impl Default for UploadRequest {
     }
 }
 
+/// How a progress line of [`upload_bundle`]'s `report` begins (the CLI draws those on a
+/// terminal and leaves them out elsewhere).
+pub const PROGRESS_LINE_PREFIX: &str = "выгрузка: ";
+
 /// Progress shared by the files in flight (one thread: the futures run on one task).
 struct SharedProgress<'a> {
     per_file: std::collections::HashMap<String, u64>,
@@ -172,7 +176,7 @@ impl TusEvents for FileEvents<'_, '_> {
                 }
                 tracing::warn!(exam = self.exam, "{message}");
             }
-            (p.report)(&format!("выгрузка: {} из {} байт, {:.1} МБ/с, осталось ~{eta}{alarm}", e.bytes_done, e.bytes_total, e.bytes_per_second / 1e6));
+            (p.report)(&format!("{PROGRESS_LINE_PREFIX}{} из {} байт, {:.1} МБ/с, осталось ~{eta}{alarm}", e.bytes_done, e.bytes_total, e.bytes_per_second / 1e6));
         }
     }
     fn retrying(&mut self, reason: &str) {

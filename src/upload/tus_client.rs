@@ -17,13 +17,13 @@ use crate::protocol::tus;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TusError {
-    #[error("the server refused the upload: HTTP {status}: {body}")]
+    #[error("сервер отказал в загрузке: HTTP {status}: {body}")]
     Refused { status: u16, body: String },
-    #[error("gave up after {failures} failed attempts in a row; last: {last}")]
+    #[error("прекращено после {failures} неудачных попыток подряд; последняя: {last}")]
     TooManyFailures { failures: u32, last: String },
-    #[error("local file {path}: {reason}")]
+    #[error("локальный файл {path}: {reason}")]
     LocalFile { path: String, reason: String },
-    #[error("the server does not speak tus 1.0.0 here: {0}")]
+    #[error("сервер не поддерживает здесь tus 1.0.0: {0}")]
     Protocol(String),
     #[error("{0}")]
     Callback(String),

@@ -4,6 +4,7 @@ mod architecture;
 mod common;
 mod formcheck;
 mod demo;
+mod cliops;
 mod distribution;
 mod materials;
 mod plan;

@@ -430,7 +430,7 @@ fn hub_status_and_user_commands_print_the_table() {
     assert_eq!(v["rows"][0]["health"], "silent", "two minutes later the box is silent: {}", v["rows"][0]);
     assert_eq!(v["summary"]["totals"]["points"], v["rows"].as_array().unwrap().len());
     let o = ppe(&["hub", "--config", config.to_str().unwrap(), "status", "--exam", "nope"]);
-    assert!(!o.status.success() && stderr(&o).contains("not in the plan"));
+    assert!(!o.status.success() && stderr(&o).contains("нет в плане"));
 }
 
 /// Records a bundle as accepted by the hub's upload domain (what `finalize` stores), so the

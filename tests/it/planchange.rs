@@ -101,7 +101,7 @@ fn a_csv_of_only_the_exams_keeps_the_hubs_participants_points_and_workers() {
 
     // --dry-run shows the changes and the verdict and writes nothing.
     let dry = hub.import_ok(&file, &["--dry-run"]);
-    assert!(dry.contains("nothing written") && dry.contains("~ oge-01 Русский язык (основной период)"), "{dry}");
+    assert!(dry.contains("ничего не записано") && dry.contains("~ oge-01 Русский язык (основной период)"), "{dry}");
     assert_eq!(hub.plan(), before);
 
     let out = hub.import_ok(&file, &[]);

@@ -74,7 +74,7 @@ fn job_goes_through_cups_pdf_and_counts_only_after_confirmation() {
     // A reprint of a confirmed job is refused.
     let o = ppe(&["edge", "print", "--config", config, "--exam", "ege-02", "--reprint", "1"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("confirmed as received"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("перепечатывать нечего"), "{}", stderr(&o));
     let actions = audit_actions(dir.path());
     for a in ["print.submit", "print.state", "print.confirm"] {
         assert!(actions.iter().any(|x| x == a), "{a} missing in {actions:?}");

@@ -11,6 +11,7 @@ use crate::model::ExamId;
 
 #[derive(Args, Debug)]
 pub struct MarksArgs {
+    /// Exam id (from the plan).
     #[arg(long)]
     pub exam: String,
     /// The page (its id from the list) whose field a person decides.
@@ -39,14 +40,14 @@ pub fn marks(config: &Path, args: MarksArgs) -> anyhow::Result<()> {
             actor: args.actor.clone(),
         };
         ops::resolve(&conn, &ctx.clock.now_rfc3339(), &request)?;
-        println!("принято: страница {page_id}, поле {field} = «{}»", value.trim());
+        crate::outln!("принято: страница {page_id}, поле {field} = «{}»", value.trim());
     }
     let waiting = ops::waiting(&conn, &args.exam)?;
     if waiting.is_empty() {
-        println!("отметки машиночитаемых форм: ничего не ждёт разбора");
+        crate::outln!("отметки машиночитаемых форм: ничего не ждёт разбора");
     }
     for f in &waiting {
-        println!("к разбору: страница {} ({} лист {}), поле {}: {}", f.page_id, f.form, f.page_index + 1, f.field, f.reason);
+        crate::outln!("к разбору: страница {} ({} лист {}), поле {}: {}", f.page_id, f.form, f.page_index + 1, f.field, f.reason);
     }
     Ok(())
 }

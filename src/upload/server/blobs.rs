@@ -16,18 +16,18 @@ use std::time::SystemTime;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
-    #[error("no such blob or partial: {0}")]
+    #[error("нет такого файла или части: {0}")]
     NotFound(String),
     /// An append past what the partial holds: it would leave a gap.
-    #[error("partial {upload_id} holds {held} bytes, not the {offset} the write starts at")]
+    #[error("в части {upload_id} {held} байт, а запись начинается с {offset}")]
     PartialShort { upload_id: String, offset: u64, held: u64 },
-    #[error("content hashes to {actual}, not {expected}")]
+    #[error("хеш содержимого {actual}, а не {expected}")]
     HashMismatch { expected: String, actual: String },
-    #[error("range {start}..{end} outside the {len} bytes held")]
+    #[error("диапазон {start}..{end} вне имеющихся {len} байт")]
     BadRange { start: u64, end: u64, len: u64 },
-    #[error("not a blob or upload name: {0:?}")]
+    #[error("недопустимое имя файла или загрузки: {0:?}")]
     BadName(String),
-    #[error("sealed content from another blob store")]
+    #[error("запечатанное содержимое из другого хранилища")]
     ForeignSeal,
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -33,13 +33,13 @@ pub const SPILL_AT: usize = 1 << 20;
 /// Why an operation failed, independent of the header dialect.
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
-    #[error("no such upload")]
+    #[error("такой загрузки нет")]
     NotFound,
-    #[error("upload expired")]
+    #[error("срок загрузки истёк")]
     Gone,
-    #[error("offset {client} does not match the server's {server}")]
+    #[error("смещение {client} не совпадает с серверным {server}")]
     OffsetMismatch { client: u64, server: u64 },
-    #[error("checksum mismatch: the chunk was discarded, send it again")]
+    #[error("контрольная сумма не совпала: часть отброшена, отправьте её снова")]
     ChecksumMismatch,
     #[error("{0}")]
     BadRequest(String),
@@ -48,9 +48,9 @@ pub enum CoreError {
     /// A box's allowance, the hub's disk or its concurrency cap (413, 429, 507).
     #[error("{0}")]
     Limit(super::limits::LimitRefusal),
-    #[error("bundle refused: {0}")]
+    #[error("пакет отвергнут: {0}")]
     Refused(UploadError),
-    #[error("storage: {0}")]
+    #[error("хранилище: {0}")]
     Storage(String),
 }
 

@@ -51,19 +51,19 @@ pub fn allowance(registered: u64, auditoriums: u64, limits: &HubLimitsConfig) ->
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitRefusal {
     /// 413.
-    #[error("upload of {length} bytes is larger than the {max} allowed")]
+    #[error("загрузка {length} байт больше допустимых {max}")]
     TooLarge { length: u64, max: u64 },
     /// 429: the box holds as many files for the exam as its point can produce.
-    #[error("exam point holds {files} files for this exam, its allowance is {allowed}")]
+    #[error("у ППЭ по этому экзамену уже {files} файлов, допускается {allowed}")]
     TooManyFiles { files: u64, allowed: u64 },
     /// 507: the box's bytes for the exam would pass its quota.
-    #[error("exam point would hold {would} bytes for this exam, its quota is {quota}")]
+    #[error("у ППЭ по этому экзамену было бы {would} байт, квота {quota}")]
     OverQuota { would: u64, quota: u64 },
     /// 507: the hub's upload disk would be left with less than its reserve.
-    #[error("the hub's upload disk has {free} bytes free, keeping {reserve}")]
+    #[error("на диске загрузок РЦОИ свободно {free} байт, резерв {reserve}")]
     DiskFull { free: u64, reserve: u64 },
     /// 429: too many upload requests at once (all boxes, or this one).
-    #[error("too many upload requests at once ({0})")]
+    #[error("слишком много одновременных загрузок ({0})")]
     Busy(&'static str),
 }
 
