@@ -363,7 +363,7 @@ fn publishing_reports_every_byte_it_encrypts_to_the_progress_seam() {
     std::fs::write(materials.join("template.pdf"), vec![9u8; 1_234]).unwrap();
     let ctx = ppe::context::HubContext::open(&hub_toml).unwrap();
     let progress = ppe::cli_util::CountingProgress::default();
-    let request = ppe::materials::hub_publish::PublishRequest { exam_id: exam.as_str().into(), materials_dir: materials, chunk_size: 16 << 10 };
+    let request = ppe::materials::hub_publish::PublishRequest { exam_id: exam.as_str().into(), materials_dir: materials, chunk_size: 16 << 10, kind: Default::default() };
     let published = ppe::materials::hub_publish::publish_with_progress(&ctx, &request, &progress).unwrap();
     assert!(!published.is_empty());
     let want = 71_235 * published.len() as u64;
