@@ -517,6 +517,7 @@ impl ResolvePaths for EdgeFileConfig {
         if let Some(inbox) = &mut self.scanner.inbox {
             rebase(inbox, base);
         }
+        self.recordings.inbox.iter_mut().for_each(|p| rebase(p, base));
         for file in [&mut self.ui.tls_cert_file, &mut self.ui.tls_key_file].into_iter().flatten() {
             rebase(file, base);
         }

@@ -5,6 +5,7 @@
 //!
 //! - `report`: the heartbeat a box sends (wire type and the hub's checks), refusals, progress.
 //! - `judgement`: schedule, what reached the hub, rate, and the colour of a point.
+//! - `files`: recordings and КЕГЭ answer files counted like pages, per point and in totals.
 //! - `funnel`: the rows the dashboard, API and CLI show, totals, funnel, pre-start counts.
 //! - `text`: times, durations and sizes as the operator reads them.
 //! - `live`: the hub's in-memory view of every point (`live/rows`), the batched writer
@@ -25,11 +26,13 @@ pub mod metrics;
 pub mod pages;
 pub mod store;
 pub mod views;
+pub mod files;
 pub mod funnel;
 pub mod judgement;
 pub mod report;
 pub mod text;
 
+pub use files::{FilesFunnel, FilesRow};
 pub use funnel::*;
 pub use judgement::*;
 pub use report::*;

@@ -96,6 +96,12 @@ pub fn router(state: WebState) -> Router {
         .route("/desk/select", post(actions::desk_select))
         .route("/accounts", get(views::accounts::accounts_get))
         .route("/accounts/create", post(actions::accounts_create))
+        .route("/oral", get(views::oral::oral_get))
+        .route("/oral/build", post(actions::oral::oral_build))
+        .route("/oral/step", post(actions::oral::oral_step))
+        .route("/oral/move", post(actions::oral::oral_move))
+        .route("/oral/protocols", get(views::oral::protocols::protocols_get))
+        .route("/oral/score", post(actions::oral::oral_score))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
         .with_state(state.clone());
     crate::http::layer::with_kit(routes, if state.secure_cookies { &BOX_UI_HTTPS } else { &BOX_UI })
@@ -153,6 +159,7 @@ pub const NAV: &[(&str, &str, access::Action)] = &[
     ("/seating", "Рассадка", access::Action::ViewSeating),
     ("/roster", "Работники", access::Action::ViewRoster),
     ("/attendance", "Явка и события", access::Action::ViewAttendance),
+    ("/oral", "Устный экзамен", access::Action::ViewOral),
     ("/print", "Печать", access::Action::ViewPrint),
     ("/scanning", "Сканирование", access::Action::ViewScanning),
     ("/upload", "Выгрузка", access::Action::ViewUpload),

@@ -4,12 +4,20 @@
 //! room. DOMAIN.md's values are the defaults; the rules that use them are `recordings`'.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct RecordingsConfig {
+    /// Folders `ppe edge serve` takes recordings and answer files from by itself: a recording
+    /// station's export share, a removable medium's mount point. One path or a list; a `*` or
+    /// `?` in a component matches names there (`/media/*/*`: every medium the desktop mounts
+    /// as /media/<user>/<label>). `<folder>/<exam_id>/…` is that exam's, `<folder>/…` the exam
+    /// of the moment's. Default none (only `ppe edge recordings import`).
+    #[serde(deserialize_with = "one_or_many")]
+    pub inbox: Vec<PathBuf>,
     /// File name (without extension) a recording station gives a recording. Placeholders:
     /// `{ppe}` exam point code, `{room}` auditorium, `{place}` workstation number or seat
     /// label, `{participant}` participant code, `{any}` anything. Default
@@ -40,6 +48,7 @@ pub struct RecordingsConfig {
 impl Default for RecordingsConfig {
     fn default() -> Self {
         Self {
+            inbox: Vec::new(),
             audio_name_pattern: DEFAULT_NAME_PATTERN.into(),
             answer_name_pattern: DEFAULT_NAME_PATTERN.into(),
             interview_seconds: [600, 1200],
@@ -57,9 +66,38 @@ impl Default for RecordingsConfig {
 /// The stations' default file name: `0101_103_5_P0000001.wav`.
 pub const DEFAULT_NAME_PATTERN: &str = "{ppe}_{room}_{place}_{participant}";
 
+/// `inbox = "/srv/station"` or `inbox = ["/srv/station", "/media/*/*"]`.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(PathBuf),
+        Many(Vec<PathBuf>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(p) => vec![p],
+        OneOrMany::Many(v) => v,
+    })
+}
+
 impl RecordingsConfig {
     /// Reserve workstations of one room.
     pub fn reserve_for(&self, auditorium: &str) -> u16 {
         self.reserve_workstations_by_room.get(auditorium).copied().unwrap_or(self.reserve_workstations)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inbox_is_one_folder_or_a_list() {
+        let one: RecordingsConfig = toml::from_str("inbox = \"/srv/station\"").unwrap();
+        assert_eq!(one.inbox, vec![PathBuf::from("/srv/station")]);
+        let many: RecordingsConfig = toml::from_str("inbox = [\"/srv/station\", \"/media/*/*\"]").unwrap();
+        assert_eq!(many.inbox, vec![PathBuf::from("/srv/station"), PathBuf::from("/media/*/*")]);
+        assert!(RecordingsConfig::default().inbox.is_empty());
+        assert!(toml::from_str::<RecordingsConfig>("inbox = 5").is_err(), "a number is no folder");
     }
 }

@@ -2,7 +2,7 @@
 //! and the duties judge them: materials, printing, seating, attendance, scanning completeness,
 //! upload progress and receipt, alarms.
 
-use crate::protocol::heartbeat::{AttendanceReport, MaterialsReport, PagesReport, UploadReport};
+use crate::protocol::heartbeat::{AttendanceReport, FilesReport, MaterialsReport, PagesReport, UploadReport};
 use crate::store::Connection;
 
 use super::{box_state, DayError};
@@ -19,6 +19,8 @@ pub struct BoxNumbers {
     pub seating_done: bool,
     pub attendance: AttendanceReport,
     pub pages: PagesReport,
+    /// Recordings or КЕГЭ answer files (`recordings::facts::completeness_now`).
+    pub files: FilesReport,
     /// The scanner is taking pages in now.
     pub scanning: bool,
     pub upload: UploadReport,
@@ -35,7 +37,8 @@ pub fn gather_box_numbers(conn: &Connection, exam_id: &str, ppe_code: &str) -> R
     if let Some((version, json)) = crate::materials::store::manifest_get(conn, exam_id).map_err(box_state)? {
         n.materials.pulled = true;
         n.materials.manifest_version = Some(version);
-        if let Ok(m) = serde_json::from_str::<crate::materials::Manifest>(&json) {
+        // The store keeps the manifest as the hub signed it (`SignedManifest`), exactly its bytes.
+        if let Ok(crate::materials::SignedManifest { manifest: m, .. }) = serde_json::from_str(&json) {
             let verified = crate::materials::store::files_verified(conn, exam_id, &m.package_id).map_err(box_state)?;
             n.materials.verified = m.files.iter().all(|f| verified.contains(&f.name));
         }
@@ -68,11 +71,27 @@ pub fn gather_box_numbers(conn: &Connection, exam_id: &str, ppe_code: &str) -> R
         scanned: scanned as u64,
         missing: (completeness.missing_sheets.len() + completeness.missing_statements.len()) as u64,
     };
+    n.files = files_report(conn, exam_id, ppe_code, n.attendance.closed)?;
     let (bytes_done, bytes_total, files_done, files_total) = crate::upload::store::box_upload_progress(conn, exam_id).map_err(box_state)?;
     let receipt = crate::upload::store::receipt_latest(conn, exam_id).map_err(box_state)?.map(|(manifest, _)| manifest);
     n.upload = UploadReport { bytes_done, bytes_total, files_done, files_total, receipt_id: receipt };
     n.alarms = crate::materials::store::alarms(conn).map_err(box_state)?.into_iter().filter(|a| a.0 == exam_id).map(|a| a.2).collect();
     Ok(n)
+}
+
+/// Recordings or answer files of an exam that collects them, counted like pages: expected
+/// only once attendance is closed.
+fn files_report(conn: &Connection, exam_id: &str, ppe_code: &str, closed: bool) -> Result<FilesReport, DayError> {
+    let Some((kind, c)) = crate::recordings::facts::completeness_now(conn, exam_id, ppe_code).map_err(box_state)? else {
+        return Ok(FilesReport::default());
+    };
+    Ok(FilesReport {
+        kind: kind.code().to_string(),
+        expected: if closed { c.expected } else { 0 },
+        taken: c.received,
+        missing: if closed { c.missing.len() as u64 } else { 0 },
+        to_resolve: c.to_resolve,
+    })
 }
 
 #[cfg(test)]
@@ -84,11 +103,11 @@ mod tests {
         let mut conn = crate::store::open_in_memory().unwrap();
         let empty = gather_box_numbers(&conn, "ege-02", "0101").unwrap();
         assert_eq!(empty, BoxNumbers { exam_id: "ege-02".into(), ..Default::default() });
-        let manifest = serde_json::json!({
+        let manifest = serde_json::json!({"signature": "00", "manifest": {
             "format": "x", "package_id": "pkg1", "exam_id": "ege-02", "ppe_code": "0101", "version": 3, "created": "", "expires": "",
             "window_open": "", "window_close": "",
             "files": [{"name": "kim.pdf", "role": "kim", "plain_len": 1, "cipher_len": 1, "plain_sha256": "", "cipher_sha256": "", "chunk_size": 1, "nonce_prefix": ""}]
-        });
+        }});
         let tx = conn.transaction().unwrap();
         crate::materials::store::manifest_accept(&tx, "ege-02", "0101", 3, "pkg1", &manifest.to_string(), "t").unwrap();
         crate::materials::store::key_received(&tx, "ege-02", "pkg1", 3, "t", "t").unwrap();

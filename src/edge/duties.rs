@@ -1,5 +1,6 @@
 //! What the box does by itself during the exam day, inside `ppe edge serve`: it takes in the
-//! pages a network scanner drops into the inbox folder, starts the upload as soon as
+//! pages a network scanner drops into the inbox folder and the recordings and answer files of
+//! the recordings inbox (`duties/recordings`), starts the upload as soon as
 //! completeness holds, and retries a failed upload with backoff until the receipt is held.
 //!
 //! Each pass reads the database afresh (the CLI and the UI change it too), so the daemon and
@@ -20,6 +21,8 @@ use crate::monitoring::Schedule;
 use crate::context::EdgeContext;
 use crate::upload::ops::upload_once;
 
+pub mod recordings;
+
 /// How often the duties look at the inbox and at completeness (wall time).
 pub const PASS_EVERY: Duration = Duration::from_secs(2);
 /// A dropped file is taken only once its size and time have not changed for this long, so a
@@ -33,10 +36,13 @@ pub const UPLOAD_BACKOFF_MAX: Duration = Duration::from_secs(300);
 pub const TAKEN_DIR: &str = ".taken";
 
 /// The upload starts by itself when all of this holds: attendance is closed (every planned
-/// participant marked), something is expected, nothing is missing or waiting for a person, no
-/// receipt is held yet, and no upload of this exam is running.
+/// participant marked), something is expected (pages, or an oral/КЕГЭ exam's files), no page
+/// and no recording or answer file is missing or waiting for a person, no receipt is held
+/// yet, and no upload of this exam is running.
 pub fn upload_due(n: &BoxNumbers, to_resolve: u64, running: bool) -> bool {
-    n.attendance.closed && n.pages.expected > 0 && n.pages.missing == 0 && to_resolve == 0 && n.upload.receipt_id.is_none() && !running
+    let expected = n.pages.expected > 0 || n.files.expected > 0;
+    let files_hold = n.files.missing == 0 && n.files.to_resolve == 0;
+    n.attendance.closed && expected && n.pages.missing == 0 && files_hold && to_resolve == 0 && n.upload.receipt_id.is_none() && !running
 }
 
 /// Which exam a file dropped in the inbox's top level belongs to: the one exam of this box
@@ -132,6 +138,7 @@ fn one_pass(ctx: &EdgeContext, state: &Arc<DutiesState>, seen: Seen) -> anyhow::
     if let Some(inbox) = ctx.config.scanner.inbox.clone() {
         next_seen = sweep_inbox(ctx, &inbox, &exams, now, &seen)?;
     }
+    next_seen.extend(recordings::sweep(ctx, &exams, now, &seen)?);
     let conn = ctx.db()?;
     for (exam_id, _) in &exams {
         let numbers = crate::day::gather_box_numbers(&conn, exam_id, &ctx.config.ppe_code)?;
@@ -179,13 +186,7 @@ fn sweep_inbox(ctx: &EdgeContext, inbox: &Path, exams: &[(String, Schedule)], no
         let taken_dir = inbox.join(TAKEN_DIR).join(&exam_id);
         for f in files {
             let Ok(meta) = std::fs::metadata(&f) else { continue };
-            let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
-            if !file_is_settled(seen.get(&f), meta.len(), modified, wall) || meta.len() == 0 {
-                let since = match seen.get(&f) {
-                    Some((s, m, since)) if *s == meta.len() && *m == modified => *since,
-                    _ => wall,
-                };
-                next.insert(f, (meta.len(), modified, since));
+            if !settled_or_remembered(seen, &mut next, &f, &meta, wall) {
                 continue;
             }
             let bytes = std::fs::read(&f)?;
@@ -206,6 +207,21 @@ fn sweep_inbox(ctx: &EdgeContext, inbox: &Path, exams: &[(String, Schedule)], no
         }
     }
     Ok(next)
+}
+
+/// Whether a dropped file is settled (and not empty); if not, it is remembered in `next` with
+/// the time it was first seen this way, to be looked at again on the next pass.
+fn settled_or_remembered(seen: &Seen, next: &mut Seen, f: &Path, meta: &std::fs::Metadata, wall: Instant) -> bool {
+    let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+    if file_is_settled(seen.get(f), meta.len(), modified, wall) && meta.len() > 0 {
+        return true;
+    }
+    let since = match seen.get(f) {
+        Some((s, m, since)) if *s == meta.len() && *m == modified => *since,
+        _ => wall,
+    };
+    next.insert(f.to_path_buf(), (meta.len(), modified, since));
+    false
 }
 
 /// Dot files are a scanner's (or `write_atomic`'s) files still being written.
@@ -293,6 +309,25 @@ mod tests {
         let mut n = ready();
         n.upload = UploadReport { receipt_id: Some("r".into()), ..Default::default() };
         assert!(!upload_due(&n, 0, false), "the receipt is held already");
+    }
+
+    #[test]
+    fn an_oral_exam_uploads_only_once_every_recording_is_good() {
+        use crate::monitoring::FilesReport;
+        let files = |expected, taken, missing, to_resolve| FilesReport { kind: "recording".into(), expected, taken, missing, to_resolve };
+        let mut n = ready();
+        n.files = files(9, 9, 0, 0);
+        assert!(upload_due(&n, 0, false));
+        n.files = files(9, 8, 1, 0);
+        assert!(!upload_due(&n, 0, false), "a participant's recording is missing");
+        n.files = files(9, 8, 1, 1);
+        assert!(!upload_due(&n, 0, false), "a silent recording waits for a person");
+        n.files = files(9, 9, 0, 1);
+        assert!(!upload_due(&n, 0, false), "an unmatched file waits for a person");
+        let mut interview = ready();
+        interview.pages.expected = 0;
+        interview.files = files(4, 4, 0, 0);
+        assert!(upload_due(&interview, 0, false), "an exam with recordings and no scanned pages goes when its recordings are complete");
     }
 
     fn t(s: &str) -> DateTime<Utc> {

@@ -49,6 +49,7 @@ pub fn build_report(ppe_code: &str, box_now: DateTime<Utc>, n: &BoxNumbers, sche
         attendance: n.attendance.clone(),
         pages: n.pages.clone(),
         upload: n.upload.clone(),
+        files: n.files.clone(),
         alarms: n.alarms.iter().take(crate::monitoring::MAX_ALARMS).map(|a| a.chars().take(crate::monitoring::MAX_TEXT_LEN).collect()).collect(),
         last_error: n.last_error.as_ref().map(|e| e.chars().take(crate::monitoring::MAX_TEXT_LEN).collect()),
     }

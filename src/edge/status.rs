@@ -60,8 +60,11 @@ pub fn collect(ctx: &EdgeContext, exam: Option<&str>, now: DateTime<Utc>) -> any
         let numbers = gather_box_numbers(&conn, &e.exam_id, ppe)?;
         let expected = expected_sheets(&conn, &e.exam_id, ppe)?;
         let completeness = crate::scanning::intake::completeness_now(&conn, &e.exam_id, &expected)?;
-        let complete = numbers.attendance.closed && completeness.holds();
+        let files = crate::recordings::facts::completeness_now(&conn, &e.exam_id, ppe)?;
+        let complete = numbers.attendance.closed && completeness.holds() && files.as_ref().is_none_or(|(_, c)| c.holds());
         let mut missing = completeness.lines_ru();
+        // A missing or broken recording / answer file is named like a missing page.
+        missing.extend(files.map(|(kind, c)| c.lines_ru(kind)).unwrap_or_default());
         if !numbers.attendance.closed && numbers.attendance.planned > 0 {
             let unmarked = numbers.attendance.planned.saturating_sub(numbers.attendance.present + numbers.attendance.absent);
             missing.insert(0, format!("явка не закрыта: не отмечено участников {unmarked}"));

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AttendanceReport, Health, MaterialsReport, Stage};
+use super::{AttendanceReport, FilesFunnel, FilesRow, Health, MaterialsReport, Stage};
 
 /// Pages of an exam: expected → scanned → received → verified. Only verified is done.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +98,9 @@ pub struct PointRow {
     pub pages_scanned: u64,
     pub pages_received: u64,
     pub pages_verified: u64,
+    /// Recordings or КЕГЭ answer files (empty kind for a written exam).
+    #[serde(default)]
+    pub files: FilesRow,
     pub seating_done: bool,
     pub attendance: AttendanceReport,
     pub materials: MaterialsReport,
@@ -127,6 +130,11 @@ pub struct Summary {
     pub totals: Totals,
     pub funnel: Funnel,
     pub prestart: Prestart,
+    /// Points of oral exams: their recordings; of КЕГЭ: the answer files.
+    #[serde(default)]
+    pub recordings: FilesFunnel,
+    #[serde(default)]
+    pub answer_files: FilesFunnel,
 }
 
 pub fn summarize<'a>(rows: impl IntoIterator<Item = &'a PointRow>) -> Summary {
@@ -139,6 +147,11 @@ pub fn summarize<'a>(rows: impl IntoIterator<Item = &'a PointRow>) -> Summary {
         s.funnel.verified += r.pages_verified;
         if r.attendance.closed {
             s.funnel.points_with_expected += 1;
+        }
+        match r.files.kind.as_str() {
+            super::files::RECORDING => s.recordings.add(&r.files),
+            super::files::ANSWER_FILE => s.answer_files.add(&r.files),
+            _ => {}
         }
         let p = &mut s.prestart;
         p.points += 1;

@@ -94,6 +94,10 @@ pub struct HubUploadFacts {
     /// A bundle is accepted: every file and the box signature verified, receipt signed.
     pub bundle_verified: bool,
     pub pages_verified: u64,
+    /// Recordings and answer files fully received over tus, and listed on the accepted
+    /// bundle's receipt (`monitoring::files`).
+    pub participant_files_received: u64,
+    pub participant_files_verified: u64,
     /// The receipt's manifest SHA-256.
     pub receipt_id: Option<String>,
     pub receipt_at: Option<String>,

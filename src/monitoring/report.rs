@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use crate::protocol::heartbeat::{AttendanceReport, HeartbeatAck, HeartbeatReport, MaterialsReport, PagesReport, Stage, UploadReport};
+pub use crate::protocol::heartbeat::{
+    AttendanceReport, FilesReport, HeartbeatAck, HeartbeatReport, MaterialsReport, PagesReport, Stage, UploadReport,
+};
 
 impl Stage {
     pub const ALL: [Stage; 9] = [
@@ -121,6 +123,13 @@ impl HeartbeatReport {
         if (u.bytes_total > 0 && u.bytes_done > u.bytes_total) || (u.files_total > 0 && u.files_done > u.files_total) {
             return bad("upload: выполнено больше, чем всего");
         }
+        let f = &self.files;
+        if !f.kind.is_empty() && !is_code(&f.kind) {
+            return bad("files.kind: ожидается код вида файлов");
+        }
+        if f.expected > 0 && (f.taken > f.expected || f.missing > f.expected) {
+            return bad("files: принято или недостаёт больше, чем ожидается");
+        }
         Ok(box_time.with_timezone(&Utc))
     }
 }
@@ -153,6 +162,7 @@ pub fn made_progress(prev: Option<&HeartbeatReport>, next: &HeartbeatReport) -> 
         || next.upload.bytes_done > prev.upload.bytes_done
         || next.upload.files_done > prev.upload.files_done
         || next.pages.scanned > prev.pages.scanned
+        || next.files.taken > prev.files.taken
         || next.materials != prev.materials
         || next.upload.receipt_id != prev.upload.receipt_id
 }

@@ -175,7 +175,9 @@ pub fn timeline_for_point(conn: &Connection, exam_id: &str, ppe_code: &str) -> r
          SELECT at, 'note', text, operator_login, id, 1 FROM monitoring_note WHERE exam_id = ?1 AND ppe_code = ?2
          ORDER BY 1, 6, 5",
     )?;
-    let rows = st.query_map(params![exam_id, ppe_code], |r| Ok(TimelineEntry { at: r.get(0)?, kind: r.get(1)?, detail: r.get(2)?, operator_login: r.get(3)? }))?;
+    let rows = st.query_map(params![exam_id, ppe_code], |r| {
+        Ok(TimelineEntry { at: r.get(0)?, kind: r.get(1)?, detail: r.get(2)?, operator_login: r.get(3)? })
+    })?;
     rows.collect()
 }
 
@@ -251,31 +253,44 @@ pub fn hub_upload_facts_for_exam(conn: &Connection, exam_id: &str) -> rusqlite::
                 SUM(completed_at IS NOT NULL),
                 COALESCE(SUM(upload_offset), 0),
                 SUM(completed_at IS NOT NULL AND kind = 'page'),
-                MAX(updated_at)
+                MAX(updated_at),
+                SUM(completed_at IS NOT NULL AND kind IN ('recording', 'answer_file'))
          FROM tus_upload WHERE exam_id = ?1 GROUP BY ppe_code",
     )?;
     let rows = st.query_map([exam_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64, r.get::<_, Option<String>>(4)?))
+        Ok((
+            (r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64),
+            (r.get::<_, Option<String>>(4)?, r.get::<_, i64>(5)? as u64),
+        ))
     })?;
     for row in rows {
-        let (code, files, bytes, pages, last) = row?;
+        let ((code, files, bytes, pages), (last, participant_files)) = row?;
         let f = out.entry(code).or_default();
         f.files_received = files;
         f.bytes_received = bytes;
         f.pages_received = pages;
+        f.participant_files_received = participant_files;
         f.last_activity_at = last.as_deref().and_then(super::parse_time);
     }
-    let mut st = conn.prepare("SELECT ppe_code, manifest_sha256, received_at, file_count FROM hub_bundle WHERE exam_id = ?1 ORDER BY ppe_code, received_at")?;
-    let rows = st.query_map([exam_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)? as u64)))?;
+    // The receipt lists every recording and answer file the hub verified.
+    let mut st = conn.prepare(
+        "SELECT ppe_code, manifest_sha256, received_at, file_count,
+                CASE WHEN json_valid(receipt_json) THEN COALESCE(json_array_length(receipt_json, '$.receipt.participant_files'), 0) ELSE 0 END
+         FROM hub_bundle WHERE exam_id = ?1 ORDER BY ppe_code, received_at",
+    )?;
+    let rows = st.query_map([exam_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)? as u64, r.get::<_, i64>(4)? as u64))
+    })?;
     for row in rows {
-        let (code, manifest, at, files) = row?;
+        let (code, manifest, at, files, participant_files) = row?;
         let f = out.entry(code).or_default();
         f.bundle_verified = true;
         f.receipt_id = Some(manifest);
         f.receipt_at = Some(at);
+        f.participant_files_verified = participant_files;
         // A bundle carried on media never went through tus: its pages are its files less the
-        // record of the day.
-        f.pages_verified = if f.pages_received > 0 { f.pages_received } else { files.saturating_sub(1) };
+        // record of the day and the participants' files.
+        f.pages_verified = if f.pages_received > 0 { f.pages_received } else { files.saturating_sub(1 + participant_files) };
     }
     Ok(out)
 }
@@ -421,5 +436,53 @@ mod tests {
         .unwrap();
         let f = &hub_upload_facts_for_exam(&conn, "ege-02").unwrap()["0202"];
         assert_eq!((f.bundle_verified, f.pages_verified, f.files_received), (true, 40, 0));
+    }
+
+    #[test]
+    fn recordings_count_received_over_tus_and_verified_from_the_receipt() {
+        let conn = crate::store::open_in_memory().unwrap();
+        for (id, kind, done) in [("r1", "recording", true), ("r2", "recording", true), ("r3", "recording", false), ("p1", "page", true)] {
+            let row = crate::upload::store::TusUploadRow {
+                upload_id: id.into(),
+                exam_id: "is-9".into(),
+                ppe_code: "0101".into(),
+                file_name: format!("{id}.wav"),
+                kind: kind.into(),
+                declared_sha256: "00".into(),
+                upload_length: 100,
+                upload_offset: if done { 100 } else { 40 },
+                metadata_json: "{}".into(),
+                created_at: "2027-02-11T07:00:00Z".into(),
+                updated_at: "2027-02-11T07:01:00Z".into(),
+                expires_at: "2027-02-12T07:00:00Z".into(),
+                completed_at: done.then(|| "2027-02-11T07:01:00Z".into()),
+                stored_sha256: None,
+            };
+            crate::upload::store::tus_insert(&conn, &row).unwrap();
+        }
+        let f = &hub_upload_facts_for_exam(&conn, "is-9").unwrap()["0101"];
+        assert_eq!((f.participant_files_received, f.pages_received, f.participant_files_verified), (2, 1, 0), "an unfinished upload is not received");
+        let bundle = |code: &str, via: &str, receipt_json: &str| crate::upload::store::HubBundleRow {
+            exam_id: "is-9".into(),
+            ppe_code: code.into(),
+            manifest_sha256: format!("m{code}"),
+            via: via.into(),
+            file_count: 6,
+            total_bytes: 600,
+            received_at: "2027-02-11T07:02:00Z".into(),
+            receipt_json: receipt_json.into(),
+        };
+        let listed = r#"{"receipt":{"participant_files":[{"sha256":"a"},{"sha256":"b"},{"sha256":"c"}]},"hub_signature_hex":""}"#;
+        crate::upload::store::hub_bundle_insert(&conn, &bundle("0101", "upload", listed)).unwrap();
+        crate::upload::store::hub_bundle_insert(&conn, &bundle("0202", "media", listed)).unwrap();
+        crate::upload::store::hub_bundle_insert(&conn, &bundle("0303", "media", "not json")).unwrap();
+        let facts = hub_upload_facts_for_exam(&conn, "is-9").unwrap();
+        assert_eq!(facts["0101"].participant_files_verified, 3);
+        assert_eq!(
+            (facts["0202"].participant_files_verified, facts["0202"].pages_verified),
+            (3, 2),
+            "media: 6 files less the record and 3 recordings"
+        );
+        assert_eq!(facts["0303"].participant_files_verified, 0, "a receipt that does not parse counts nothing");
     }
 }

@@ -31,6 +31,7 @@ fn report(stage: Stage) -> HeartbeatReport {
         attendance: AttendanceReport::default(),
         pages: PagesReport::default(),
         upload: UploadReport::default(),
+        files: Default::default(),
         alarms: vec![],
         last_error: None,
     }
@@ -224,6 +225,7 @@ fn row(exam: &str, code: &str, health: Health) -> PointRow {
         pages_scanned: 8,
         pages_received: 6,
         pages_verified: 4,
+        files: Default::default(),
         seating_done: true,
         attendance: AttendanceReport::default(),
         materials: MaterialsReport { pulled: true, verified: true, manifest_version: Some(2), key_received: true, printed: false },

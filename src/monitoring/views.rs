@@ -147,6 +147,7 @@ pub(crate) mod fixtures {
             pages_scanned: if stage >= Stage::Scanning { 152 } else { 0 },
             pages_received: if health == Health::Done { 152 } else { 0 },
             pages_verified: if health == Health::Done { 152 } else { 0 },
+            files: Default::default(),
             seating_done: true,
             attendance: AttendanceReport { planned: 40, present: 38, absent: 2, removed: 0, early: 1, closed: stage >= Stage::Scanning },
             materials: MaterialsReport { pulled: true, verified: true, manifest_version: Some(2), key_received: true, printed: true },

@@ -70,9 +70,26 @@ pub struct UploadReport {
     pub receipt_id: Option<String>,
 }
 
+/// Audio recordings (oral exams) or КЕГЭ answer files, one per participant who sat, counted
+/// on the box like pages. All zero (and `kind` empty) for a written exam and from old boxes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FilesReport {
+    /// `recording` or `answer_file`; empty when the exam collects none.
+    pub kind: String,
+    /// Participants who sat (one file each); fixed when attendance closes, 0 before.
+    pub expected: u64,
+    /// Participants with an accepted file on the box.
+    pub taken: u64,
+    /// Participants who sat without an accepted file (none, or only a kept bad one).
+    pub missing: u64,
+    /// Files kept for a person to resolve (bad, unmatched, a second take).
+    pub to_resolve: u64,
+}
+
 /// What a box reports every `heartbeat.interval_secs` (JSON, snake_case). Unknown fields are
 /// ignored so that a newer box can report to an older hub.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct HeartbeatReport {
     pub ppe_code: String,
     pub exam_id: String,
@@ -89,6 +106,9 @@ pub struct HeartbeatReport {
     pub pages: PagesReport,
     #[serde(default)]
     pub upload: UploadReport,
+    /// Recordings or answer files (absent from boxes older than issue 18).
+    #[serde(default)]
+    pub files: FilesReport,
     #[serde(default)]
     pub alarms: Vec<String>,
     #[serde(default)]

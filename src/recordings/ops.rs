@@ -90,7 +90,7 @@ pub struct ImportReport {
 }
 
 /// A station may still be writing these; they are taken once renamed.
-fn is_partial(name: &str) -> bool {
+pub fn is_partial(name: &str) -> bool {
     name.starts_with('.') || [".part", ".tmp", ".crdownload"].iter().any(|s| name.ends_with(s))
 }
 
@@ -148,6 +148,25 @@ fn is_disk_full(e: &std::io::Error) -> bool {
     e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull
 }
 
+/// One file to take in: its name and bytes as the station wrote them, and where it lay when
+/// the daemon took it from an inbox (recorded in the file's transaction, so a file on a
+/// read-only medium is taken once).
+pub struct IncomingFile<'a> {
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+    pub source: Option<&'a rec_store::SourceSeen>,
+}
+
+/// What became of one incoming file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Taken {
+    Stored(ImportedFile),
+    /// The same bytes were taken in before: nothing new stored.
+    AlreadyHad,
+    /// Empty: a station still writing it, or nothing to keep.
+    Empty,
+}
+
 /// Takes in every file of a folder, in name order. Stops at the first file that cannot be
 /// stored (disk full): everything before it is kept and counted.
 pub fn import_folder(conn: &Connection, clock: &Clock, config: &RecordingsConfig, r: &ImportRequest<'_>) -> Result<ImportReport, RecordingsError> {
@@ -162,55 +181,93 @@ pub fn import_folder(conn: &Connection, clock: &Clock, config: &RecordingsConfig
     let mut report = ImportReport::default();
     for path in paths {
         let bytes = std::fs::read(&path).map_err(|e| read_err(&path, e))?;
-        if bytes.is_empty() {
-            continue;
-        }
         let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-        let sha256 = crate::util::sha256_hex(&bytes);
-        if rec_store::file_by_sha256(conn, r.exam_id, &sha256).db()?.is_some() {
-            report.already_had += 1;
-            continue;
-        }
-        let v = judge_file(&bytes, &name, &ext, &day, r.ppe_code, config, conn)?;
-        let safe_ext = if !ext.is_empty() && ext.len() <= 8 && ext.chars().all(|c| c.is_ascii_alphanumeric()) { ext.as_str() } else { "bin" };
-        let target = r.store_dir.join(r.exam_id).join(format!("{sha256}.{safe_ext}"));
-        let stored_err = |e: std::io::Error| {
-            if is_disk_full(&e) {
-                RecordingsError::DiskFull { name: name.clone(), stored: report.stored }
-            } else {
-                RecordingsError::Storage { name: name.clone(), path: target.display().to_string(), reason: e.to_string(), stored: report.stored }
+        match import_file(conn, clock, config, &day, r, &IncomingFile { name: &name, bytes: &bytes, source: None }, report.stored)? {
+            Taken::Stored(f) => {
+                report.stored += 1;
+                if f.status == "matched" {
+                    report.matched += 1;
+                } else {
+                    report.to_resolve += 1;
+                }
+                report.files.push(f);
             }
-        };
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(stored_err)?;
+            Taken::AlreadyHad => report.already_had += 1,
+            Taken::Empty => {}
         }
-        crate::util::write_atomic(&target, &bytes).map_err(stored_err)?;
-        let now = clock.now_rfc3339();
-        let row = RecordingFileRow {
-            file_id: uuid::Uuid::new_v4().simple().to_string(),
-            exam_id: r.exam_id.to_string(),
-            kind: day.kind.code().to_string(),
-            sha256: sha256.clone(),
-            size: bytes.len() as u64,
-            path: target.display().to_string(),
-            source_name: name.clone(),
-            taken_at: now.clone(),
-            // A file whose name did not match is nobody's until a person says whose it is.
-            participant_id: v.participant_id.clone().filter(|_| v.defect.as_ref().is_none_or(|d| d.is_about_content() || d.code() == "second_file")),
-            duration_ms: v.duration_ms,
-            rms_dbfs: v.rms_dbfs,
-            facts: v.facts,
-            status: if v.defect.is_some() { "to_resolve" } else { "matched" }.into(),
-            defect: v.defect.as_ref().map(|d| d.code().to_string()).unwrap_or_default(),
-            reason: v.defect.as_ref().map(|d| d.to_string()).unwrap_or_default(),
-            resolved_by: None,
-            resolved_at: None,
-            resolution: String::new(),
-        };
-        let tx = conn.unchecked_transaction().db()?;
-        rec_store::file_insert(&tx, &row).db()?;
-        crate::audit::store::append(&tx, &now, NewEntry {
+    }
+    Ok(report)
+}
+
+/// Takes in one file: judged (decoded, matched), written atomically under its hash, then its
+/// row, the source it came from and its audit entry in one transaction. `stored` counts the
+/// files stored before it (for the disk-full message).
+pub fn import_file(
+    conn: &Connection,
+    clock: &Clock,
+    config: &RecordingsConfig,
+    day: &ExamFiles,
+    r: &ImportRequest<'_>,
+    f: &IncomingFile<'_>,
+    stored: usize,
+) -> Result<Taken, RecordingsError> {
+    let (name, bytes) = (f.name.to_string(), f.bytes);
+    if bytes.is_empty() {
+        return Ok(Taken::Empty);
+    }
+    let ext = Path::new(&name).extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let sha256 = crate::util::sha256_hex(bytes);
+    if rec_store::file_by_sha256(conn, r.exam_id, &sha256).db()?.is_some() {
+        if let Some(source) = f.source {
+            rec_store::source_record(conn, source, r.exam_id, &sha256, &clock.now_rfc3339()).db()?;
+        }
+        return Ok(Taken::AlreadyHad);
+    }
+    let v = judge_file(bytes, &name, &ext, day, r.ppe_code, config, conn)?;
+    let safe_ext = if !ext.is_empty() && ext.len() <= 8 && ext.chars().all(|c| c.is_ascii_alphanumeric()) { ext.as_str() } else { "bin" };
+    let target = r.store_dir.join(r.exam_id).join(format!("{sha256}.{safe_ext}"));
+    let stored_err = |e: std::io::Error| {
+        if is_disk_full(&e) {
+            RecordingsError::DiskFull { name: name.clone(), stored }
+        } else {
+            RecordingsError::Storage { name: name.clone(), path: target.display().to_string(), reason: e.to_string(), stored }
+        }
+    };
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(stored_err)?;
+    }
+    crate::util::write_atomic(&target, bytes).map_err(stored_err)?;
+    let now = clock.now_rfc3339();
+    let row = RecordingFileRow {
+        file_id: uuid::Uuid::new_v4().simple().to_string(),
+        exam_id: r.exam_id.to_string(),
+        kind: day.kind.code().to_string(),
+        sha256: sha256.clone(),
+        size: bytes.len() as u64,
+        path: target.display().to_string(),
+        source_name: name.clone(),
+        taken_at: now.clone(),
+        // A file whose name did not match is nobody's until a person says whose it is.
+        participant_id: v.participant_id.clone().filter(|_| v.defect.as_ref().is_none_or(|d| d.is_about_content() || d.code() == "second_file")),
+        duration_ms: v.duration_ms,
+        rms_dbfs: v.rms_dbfs,
+        facts: v.facts,
+        status: if v.defect.is_some() { "to_resolve" } else { "matched" }.into(),
+        defect: v.defect.as_ref().map(|d| d.code().to_string()).unwrap_or_default(),
+        reason: v.defect.as_ref().map(|d| d.to_string()).unwrap_or_default(),
+        resolved_by: None,
+        resolved_at: None,
+        resolution: String::new(),
+    };
+    let tx = conn.unchecked_transaction().db()?;
+    rec_store::file_insert(&tx, &row).db()?;
+    if let Some(source) = f.source {
+        rec_store::source_record(&tx, source, r.exam_id, &sha256, &now).db()?;
+    }
+    crate::audit::store::append(
+        &tx,
+        &now,
+        NewEntry {
             actor: r.actor,
             action: "recordings.file_taken",
             object: &row.file_id,
@@ -218,18 +275,17 @@ pub fn import_folder(conn: &Connection, clock: &Clock, config: &RecordingsConfig
                 "exam_id": r.exam_id, "kind": row.kind, "sha256": sha256, "size": row.size, "status": row.status,
                 "defect": row.defect, "participant_id": row.participant_id, "duration_ms": row.duration_ms,
             }),
-        })
-        .db()?;
-        tx.commit().db()?;
-        report.stored += 1;
-        if row.status == "matched" {
-            report.matched += 1;
-        } else {
-            report.to_resolve += 1;
-        }
-        report.files.push(ImportedFile { source_name: name, file_id: row.file_id, status: row.status, participant_id: row.participant_id, reason: row.reason });
-    }
-    Ok(report)
+        },
+    )
+    .db()?;
+    tx.commit().db()?;
+    Ok(Taken::Stored(ImportedFile {
+        source_name: name,
+        file_id: row.file_id,
+        status: row.status,
+        participant_id: row.participant_id,
+        reason: row.reason,
+    }))
 }
 
 /// A person's decision on a kept file.

@@ -138,3 +138,31 @@ pub fn moves_for_exam(conn: &Connection, exam_id: &str) -> rusqlite::Result<Vec<
     })?;
     rows.collect()
 }
+
+/// An inbox file as the daemon saw it when it took it: where it lay, its size and its
+/// modification time (nanoseconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceSeen {
+    pub path: String,
+    pub size: u64,
+    pub modified_ns: i64,
+}
+
+/// Whether this very file (same place, size and time) was taken before.
+pub fn source_taken(conn: &Connection, s: &SourceSeen) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT 1 FROM recording_source WHERE source_path = ?1 AND size = ?2 AND modified_ns = ?3",
+        params![s.path, s.size as i64, s.modified_ns],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|found| found.is_some())
+}
+
+pub fn source_record(conn: &Connection, s: &SourceSeen, exam_id: &str, sha256: &str, at: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO recording_source (source_path, size, modified_ns, exam_id, sha256, taken_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![s.path, s.size as i64, s.modified_ns, exam_id, sha256, at],
+    )?;
+    Ok(())
+}

@@ -9,6 +9,8 @@
 //! async use cases such as CUPS submits are driven there by the daemon's runtime), the message
 //! back.
 
+pub mod oral;
+
 use std::time::Duration;
 
 use axum::extract::State;
@@ -50,6 +52,8 @@ pub struct ActionForm {
     pub direction: String,
     pub login: String,
     pub role: String,
+    /// The room a participant moves to (`/oral/move`).
+    pub to: String,
 }
 
 /// Back to the page of the exam, the message waiting there for this session.

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod desk;
 pub mod home;
 pub mod materials;
+pub mod oral;
 pub mod print;
 pub mod roster;
 pub mod scanning;

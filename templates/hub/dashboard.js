@@ -8,17 +8,20 @@ function off(ms){const s=ms<0?'−':'+',a=Math.abs(ms);return a<60000?s+(a/1000)
 function upload(r){if(!r.bytes_total&&!r.files_total)return r.receipt_id?'квитанция получена':'—';const p=r.bytes_total?Math.floor(Math.min(r.bytes_done,r.bytes_total)*100/r.bytes_total):0;
  const rate=r.rate_bytes_per_second!=null?' · '+bytes(r.rate_bytes_per_second)+'/с':'';
  return '<progress max="100" value="'+p+'" aria-label="выгрузка"></progress> '+p+'%<small>'+bytes(r.bytes_done)+' из '+bytes(r.bytes_total)+' · файлов '+r.files_done+'/'+r.files_total+rate+'</small>';}
+const FT={recording:'записи',answer_file:'файлы ответов'};
+function files(f){if(!f||!f.kind)return '';return '<small class="files">'+esc(FT[f.kind]||'файлы участников')+': '+f.taken+'/'+f.expected+', принято '+f.received+', проверено '+f.verified+'</small>';}
 function apply(r){const tr=$('r-'+r.exam_id+'-'+r.ppe_code);if(!tr)return false;const h=T.health[r.health];const c=tr.cells;
  const moved=tr.dataset.sev!=String(h[2]);tr.dataset.sev=h[2];tr.dataset.deadline=r.deadline;tr.dataset.seen=r.last_seen_at||'';
  c[0].innerHTML='<span class="badge" style="background:'+h[1]+'">'+esc(h[0])+'</span><small class="reason">'+esc(r.reason)+'</small>';
  c[3].innerHTML=esc(T.stage[r.stage]||r.stage)+'<small>'+(r.stage_since?'с '+hm(r.stage_since):'')+'</small>';
  c[4].innerHTML=upload(r);
- c[5].innerHTML=r.pages_scanned+'/'+r.pages_expected+'<small>принято '+r.pages_received+', проверено '+r.pages_verified+'</small>';
+ c[5].innerHTML=r.pages_scanned+'/'+r.pages_expected+'<small>принято '+r.pages_received+', проверено '+r.pages_verified+'</small>'+files(r.files);
  c[8].textContent=r.clock_offset_ms!=null?off(r.clock_offset_ms):'';
  c[9].textContent=[r.last_error].concat(r.alarms||[]).filter(Boolean).join('; ');
  tr.classList.add('fresh');return moved;}
 function summary(s){for(const k of ['points','done','on_track','at_risk','stalled','late','silent','not_started']){const e=$('t-'+k);if(e)e.textContent=s.totals[k];}
  const f=s.funnel;for(const k of ['expected','scanned','received','verified']){$('f-'+k).textContent=f[k];$('fb-'+k).style.width=(f.expected?Math.min(100,Math.floor(f[k]*100/f.expected)):0)+'%';}
+ const g=FILES&&s[FILES];if(g)for(const k of ['expected','taken','received','verified']){$('ff-'+k).textContent=g[k];$('ffb-'+k).style.width=(g.expected?Math.min(100,Math.floor(g[k]*100/g.expected)):0)+'%';}
  const p=s.prestart;$('p-current').textContent=p.current_version_verified;$('p-outdated').textContent=p.outdated_version;$('p-released').textContent=p.key_released;$('p-received').textContent=p.key_received;$('p-printed').textContent=p.printed;}
 function sortRows(){const tb=$('rows');const rows=Array.from(tb.rows);rows.sort((a,b)=>(a.dataset.sev-b.dataset.sev)||(a.dataset.deadline<b.dataset.deadline?-1:a.dataset.deadline>b.dataset.deadline?1:0)||(a.dataset.code<b.dataset.code?-1:1));
  const frag=document.createDocumentFragment();rows.forEach(r=>frag.appendChild(r));tb.appendChild(frag);}

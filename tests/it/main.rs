@@ -31,4 +31,6 @@ mod readiness;
 mod oral;
 mod roomforms;
 mod recordings;
+mod oral_ui;
+mod recinbox;
 mod a11y;

@@ -81,7 +81,7 @@ async fn post(pages: &MonitoringPages, identity: Option<&str>, body: String) -> 
 }
 
 /// A heartbeat from a box whose clock runs 1.5 s ahead of the hub's.
-async fn beat(pages: &MonitoringPages, r: &HeartbeatReport) {
+pub(crate) async fn beat(pages: &MonitoringPages, r: &HeartbeatReport) {
     let mut r = r.clone();
     r.box_time = ppe::monitoring::time_text(pages.hub.clock().now() + chrono::Duration::milliseconds(1500));
     let (status, body) = post(pages, Some(&r.ppe_code), serde_json::to_string(&r).unwrap()).await;

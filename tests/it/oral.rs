@@ -21,7 +21,7 @@ const DATE: &str = "2027.02.14";
 /// The sample plan's point 0101 with an ИС-9 exam: its six participants waiting in room 101,
 /// rooms 102 (room_kind conducting) and 103 (the oral flag) conducting, two experts of Russian
 /// (01) and a собеседник on duty that day, the ГЭК member W000002 too.
-fn interview_box(dir: &Path) -> (std::path::PathBuf, Vec<String>) {
+pub(crate) fn interview_box(dir: &Path) -> (std::path::PathBuf, Vec<String>) {
     let (config, _) = make_box(dir, "http://127.0.0.1:9", "00");
     let (mut plan, _) = ppe::plan::read_plan_file(&crate::common::fixture("plan-sample.json")).unwrap();
     let mut exam = plan.exams.iter().find(|e| e.exam_id == "ege-02").unwrap().clone();

@@ -80,20 +80,20 @@ fn set_up_box(box_dir: &Path, exam: &str, room: &str, n: usize) {
     tx.commit().unwrap();
 }
 
-fn run(program: &str, args: &[&str]) {
+pub(crate) fn run(program: &str, args: &[&str]) {
     let o = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("{program}: {e} (apt-get install -y sox espeak-ng ffmpeg)"));
     assert!(o.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
 }
 
 /// A spoken answer: espeak-ng speaking into a WAV file (22 050 Hz mono), about 3 s.
-fn speak(to: &Path) {
+pub(crate) fn speak(to: &Path) {
     run(
         "espeak-ng",
         &["-v", "en", "-s", "150", "-w", to.to_str().unwrap(), "My favourite subject at school is history, because I like old stories."],
     );
 }
 
-fn ffmpeg(from: &Path, to: &Path, codec: &str) {
+pub(crate) fn ffmpeg(from: &Path, to: &Path, codec: &str) {
     run("ffmpeg", &["-loglevel", "error", "-y", "-i", from.to_str().unwrap(), "-c:a", codec, to.to_str().unwrap()]);
 }
 

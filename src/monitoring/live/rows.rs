@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::{lock, read, MonitoringHub, PointLive, StatusView};
 use crate::model::ExamPoint;
+use crate::monitoring::files::files_row;
 use crate::monitoring::store::Assignment;
 use crate::monitoring::{delivered, point_status, sort_worst_first, summarize, time_text, HeartbeatReport, HubUploadFacts, PointInputs, PointRow, ProgressSample, StatusRules, UploadTruth};
 
@@ -33,7 +34,9 @@ impl MonitoringHub {
                 let live = points.get(&(exam_key.clone(), a.ppe_code.clone()));
                 let uploads = exam_facts.and_then(|f| f.uploads.get(&a.ppe_code));
                 let materials = exam_facts.and_then(|f| f.materials.get(&a.ppe_code)).copied();
-                if let Some(row) = point_row(a, point, live, uploads, materials, truth, &self.shared.rules, now) {
+                let collects = plan.exams.get(exam_key).and_then(crate::recordings::collected_for).map(|k| k.code());
+                if let Some(mut row) = point_row(a, point, live, uploads, materials, truth, &self.shared.rules, now) {
+                    row.files = files_row(live.map(|l| &l.latest.report), truth, uploads, collects);
                     rows.push(row);
                 }
             }
@@ -103,13 +106,7 @@ fn point_row(
                 exam_id: a.exam_id.clone(),
                 box_time: String::new(),
                 stage: crate::monitoring::Stage::Waiting,
-                materials: Default::default(),
-                seating_done: false,
-                attendance: Default::default(),
-                pages: Default::default(),
-                upload: Default::default(),
-                alarms: vec![],
-                last_error: None,
+                ..Default::default()
             };
             &default_report
         }
@@ -143,6 +140,7 @@ fn point_row(
         pages_scanned: r.pages.scanned,
         pages_received: d.pages_received,
         pages_verified: d.pages_verified,
+        files: Default::default(),
         seating_done: r.seating_done,
         attendance,
         materials: r.materials.clone(),

@@ -19,6 +19,11 @@ pub struct DashboardView {
     pub truth: &'static str,
     pub cards: Vec<Card>,
     pub steps: Vec<Step>,
+    /// The exam's recordings or answer files: expected → on the box → received → verified
+    /// (empty for a written exam).
+    pub files_steps: Vec<Step>,
+    /// The summary's key the script reads them from (`recordings`, `answer_files` or "").
+    pub files_json: String,
     pub prestart: Prestart,
     pub rows: Vec<RowView>,
     /// The script's nonce (the page's Content-Security-Policy names it).
@@ -78,10 +83,36 @@ pub struct RowView {
     pub expected: u64,
     pub received: u64,
     pub verified: u64,
+    pub files: Option<FilesCell>,
     pub left: String,
     pub seen: String,
     pub offset: String,
     pub error: String,
+}
+
+/// A row's recordings or answer files: «записи: 3/4, принято 3, проверено 3».
+pub struct FilesCell {
+    pub title: &'static str,
+    /// The title as a heading: «Записи», «Файлы ответов».
+    pub heading: String,
+    pub expected: u64,
+    pub taken: u64,
+    pub received: u64,
+    pub verified: u64,
+}
+
+impl FilesCell {
+    pub fn of(f: &crate::monitoring::FilesRow) -> Option<Self> {
+        let heading = |t: &str| t.chars().take(1).flat_map(char::to_uppercase).chain(t.chars().skip(1)).collect();
+        (!f.kind.is_empty()).then(|| FilesCell {
+            title: f.title_ru(),
+            heading: heading(f.title_ru()),
+            expected: f.expected,
+            taken: f.taken,
+            received: f.received,
+            verified: f.verified,
+        })
+    }
 }
 
 impl RowView {
@@ -104,6 +135,7 @@ impl RowView {
             expected: r.pages_expected,
             received: r.pages_received,
             verified: r.pages_verified,
+            files: FilesCell::of(&r.files),
             left: parse_time(&r.deadline).map(|d| time_left_text(d, now)).unwrap_or_default(),
             seen: r.last_seen_at.as_deref().and_then(parse_time).map(|t| seen_ago_text(t, now)).unwrap_or_else(|| "никогда".into()),
             offset: r.clock_offset_ms.map(clock_offset_text).unwrap_or_default(),
@@ -137,6 +169,30 @@ impl DashboardView {
             step("received", f.received, "получено РЦОИ"),
             step("verified", f.verified, "проверено (готово)"),
         ];
+        let collects = exams.iter().find(|e| e.exam_id == exam_id).and_then(crate::recordings::collected_for).map(|k| k.code());
+        let (files_key, files) = match collects {
+            Some(crate::monitoring::files::RECORDING) => ("recordings", Some(view.summary.recordings)),
+            Some(crate::monitoring::files::ANSWER_FILE) => ("answer_files", Some(view.summary.answer_files)),
+            _ => ("", None),
+        };
+        let files_steps = files
+            .map(|g| {
+                let title = crate::monitoring::files::kind_title_ru(collects.unwrap_or_default());
+                let step =
+                    |id, count: u64, label| Step { id, count, label, percent: (count.min(g.expected) * 100).checked_div(g.expected).unwrap_or(0) };
+                let expected = if title == "записи" {
+                    "записей ожидается (по явке)"
+                } else {
+                    "файлов ответов ожидается (по явке)"
+                };
+                vec![
+                    step("expected", g.expected, expected),
+                    step("taken", g.taken, "принято в ППЭ"),
+                    step("received", g.received, "получено РЦОИ"),
+                    step("verified", g.verified, "проверено (готово)"),
+                ]
+            })
+            .unwrap_or_default();
         let titles = serde_json::json!({
             "stage": Stage::ALL.iter().map(|s| (s.code(), s.title_ru())).collect::<std::collections::BTreeMap<_, _>>(),
             "health": Health::ALL.iter().map(|h| (h.code(), (h.title_ru(), h.colour(), h.severity()))).collect::<std::collections::BTreeMap<_, _>>(),
@@ -155,6 +211,8 @@ impl DashboardView {
             },
             cards,
             steps,
+            files_steps,
+            files_json: script_json(&serde_json::Value::String(files_key.into())),
             prestart: view.summary.prestart,
             rows: view.rows.iter().map(|r| RowView::of(r, offset_min, now)).collect(),
             nonce,

@@ -36,6 +36,8 @@ pub struct PointView {
     pub pages_scanned: u64,
     pub pages_received: u64,
     pub pages_verified: u64,
+    /// Recordings or answer files of an oral / КЕГЭ exam.
+    pub files: Option<super::dashboard::FilesCell>,
     pub upload: UploadCell,
     pub error: String,
     pub receipt: Option<ReceiptView>,
@@ -131,6 +133,7 @@ impl PointView {
             pages_scanned: r.pages_scanned,
             pages_received: r.pages_received,
             pages_verified: r.pages_verified,
+            files: super::dashboard::FilesCell::of(&r.files),
             upload: UploadCell::of(r),
             error: error_text(r),
             receipt: d.receipt.map(|(manifest, at, json)| ReceiptView {
