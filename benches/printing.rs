@@ -30,7 +30,7 @@ fn main() -> anyhow::Result<()> {
             let ppe_code = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).map(|r| r.ppe_code.clone()).unwrap_or_default();
             let mut seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
             seats.truncate(n);
-            let numbers = demo_numbers(&sheet_needs(&ppe::model::kit::kit_of(&exam).unwrap(), &seats, PrintWhat::Sheets, None));
+            let numbers = demo_numbers(&sheet_needs(exam.technology(), &ppe::model::kit::kit_of(&exam).unwrap(), &seats, PrintWhat::Sheets, None));
             let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &Default::default() };
             let mut auditoriums: Vec<String> = seats.iter().map(|s| s.auditorium.clone()).collect();
             auditoriums.dedup();

@@ -14,7 +14,7 @@ pub mod workstations;
 use serde::{Deserialize, Serialize};
 
 use crate::config::RecordingsConfig;
-use crate::model::{Exam, ExamKind};
+use crate::model::{Exam, ExamKind, Technology};
 
 /// What an exam collects per participant besides scanned sheets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,37 +65,32 @@ pub enum OralKind {
     Other,
 }
 
-/// What an exam collects, or `None` for a written exam.
-///
-/// Keyed by `Exam::is_oral()` and [`is_computer_exam`] until the exam technology is data
-/// (`model::Technology`); then this becomes a match on it.
+/// What an exam collects, or `None` for a written exam: from its technology's profile
+/// (`Exam::technology`, the plan column or the default of kind and subject).
 pub fn collected_for(exam: &Exam) -> Option<FileKind> {
-    if is_computer_exam(exam) {
+    let collected = exam.technology().profile().collected;
+    if collected.answer_files {
         Some(FileKind::AnswerFile)
-    } else if exam.is_oral() {
+    } else if collected.audio {
         Some(FileKind::Recording)
     } else {
         None
     }
 }
 
-/// The one КЕГЭ check: ЕГЭ informatics (subject 25) is taken on computers, and so is any exam
-/// whose name says so («КЕГЭ», «на компьютере»).
+/// The exam is held on computers (КЕГЭ): its technology says so.
 pub fn is_computer_exam(exam: &Exam) -> bool {
-    let name = exam.subject_name.to_lowercase();
-    (exam.kind == ExamKind::Ege && exam.subject_code.trim_start_matches('0') == "25") || name.contains("кегэ") || name.contains("компьютер")
+    exam.technology() == Technology::Computer
 }
 
-/// Which length range an oral exam's recordings are judged by.
+/// Which length range an oral exam's recordings are judged by: ИС-9 the interview's, a
+/// recorded oral part («Говорение») the speaking one's, any other oral exam (ГВЭ устно) the
+/// general one.
 pub fn oral_kind(exam: &Exam) -> OralKind {
-    if exam.kind == ExamKind::Interview {
-        OralKind::Interview
-    } else if crate::model::ORAL_SUBJECT_CODES.iter().any(|(k, c)| *k == exam.kind && *c == exam.subject_code)
-        || exam.subject_name.to_lowercase().contains("говорение")
-    {
-        OralKind::Speaking
-    } else {
-        OralKind::Other
+    match exam.technology() {
+        Technology::OralInterview if exam.kind == ExamKind::Interview => OralKind::Interview,
+        Technology::OralRecorded => OralKind::Speaking,
+        _ => OralKind::Other,
     }
 }
 
@@ -256,7 +251,10 @@ impl Defect {
 
     /// The defect says which participant the file is (the name was read and matched).
     pub fn is_about_content(&self) -> bool {
-        matches!(self, Self::Unreadable(_) | Self::Truncated { .. } | Self::TooShort { .. } | Self::TooLong { .. } | Self::Silent { .. } | Self::EmptyArchive)
+        matches!(
+            self,
+            Self::Unreadable(_) | Self::Truncated { .. } | Self::TooShort { .. } | Self::TooLong { .. } | Self::Silent { .. } | Self::EmptyArchive
+        )
     }
 }
 
@@ -271,7 +269,8 @@ pub fn match_file(parts: &NameParts, ppe_code: &str, seated: &[SeatedParticipant
     }
     let at_place = |room: &str, place: &str| -> Option<&SeatedParticipant> {
         seated.iter().find(|s| {
-            s.auditorium == room && (place.parse::<u16>().ok() == Some(s.workstation) || s.seat_label.eq_ignore_ascii_case(place) || s.seat_label == place)
+            s.auditorium == room
+                && (place.parse::<u16>().ok() == Some(s.workstation) || s.seat_label.eq_ignore_ascii_case(place) || s.seat_label == place)
         })
     };
     if let Some(code) = &parts.participant {

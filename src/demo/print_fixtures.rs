@@ -180,7 +180,7 @@ pub fn demo_set(participants: usize, key: &hmac::Key) -> Result<(PrintSet, Vec<S
         .ok_or_else(|| PrintingError::NothingToPrint("демо-план без экзаменов".into()))?;
     let ppe_code = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).map(|r| r.ppe_code.clone()).unwrap_or_default();
     let seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
-    let mut needs = sheet_needs(&kit_of(&exam)?, &seats, PrintWhat::All, None);
+    let mut needs = sheet_needs(exam.technology(), &kit_of(&exam)?, &seats, PrintWhat::All, None);
     let numbers = demo_numbers(&needs);
     let day = demo_day(&plan, &exam, &seats, &numbers);
     // The acts of the day's events get their numbers after the others.

@@ -158,9 +158,57 @@ pub struct TechnologyProfile {
     pub extra_time_min: u32,
     /// Minutes one participant takes in a conducting (recording) room, for the queue's plan.
     pub minutes_per_participant: Option<u32>,
-    /// The forms of the exam's rooms beyond those every exam has, by code.
-    pub forms: &'static [&'static str],
+    /// Every form the box prints for an exam of this technology, by code: its rooms' forms,
+    /// the exam point's lists and statements and the acts (printed only after their event).
+    /// The one list printing (`printing::inputs`) and completeness
+    /// (`attendance::expected::required_forms`) follow: a form not here is never printed, so
+    /// never required.
+    pub forms: &'static [&'static [&'static str]],
 }
+
+impl TechnologyProfile {
+    /// The exam's day prints `form` (its code, e.g. `ППЭ-05-02`).
+    pub fn prints(&self, form: &str) -> bool {
+        self.forms.iter().any(|group| group.contains(&form))
+    }
+}
+
+/// The forms of an exam's day, from its technology alone (the kit changes which sheets a
+/// participant gets, never which forms are filled), in the profile's order.
+pub fn forms_of_day(technology: Technology) -> Vec<&'static str> {
+    technology.profile().forms.iter().flat_map(|group| group.iter().copied()).collect()
+}
+
+/// The lists: the auditorium's (05-01, a preparation or waiting room's too) and the point's
+/// by school, alphabetical and of workers (06-01, 06-02, 07).
+const LISTS: &[&str] = &["ППЭ-05-01", "ППЭ-06-01", "ППЭ-06-02", "ППЭ-07"];
+/// A written auditorium's protocol (05-02) and absence log (12-04-МАШ).
+const WRITTEN_ROOM: &[&str] = &["ППЭ-05-02", "ППЭ-12-04-МАШ"];
+/// What goes with the answer sheets returned: the correction of personal data (12-02) and the
+/// return envelope's cover (11).
+const SHEET_FORMS: &[&str] = &["ППЭ-12-02", "ППЭ-11"];
+/// The point's statements of an exam held at a ППЭ: the medical journal (08), the ГЭК report
+/// (10), the materials received (14-01), worker changes (19), the observer's act (18-МАШ).
+const POINT_STATEMENTS: &[&str] = &["ППЭ-08", "ППЭ-10", "ППЭ-14-01", "ППЭ-19", "ППЭ-18-МАШ"];
+/// Acts, filled only when their event happens (appeal and its review, identity, removal,
+/// early finish).
+const ACTS: &[&str] = &["ППЭ-02", "ППЭ-03", "ППЭ-20", "ППЭ-21", "ППЭ-22"];
+
+/// A written exam's day (order 805's collection): the lists, the written auditorium's forms,
+/// the sheets' forms, the summary (13-02-МАШ) and materials by room (14-02), the point's
+/// statements, the acts.
+const WRITTEN_FORMS: &[&[&str]] = &[LISTS, WRITTEN_ROOM, SHEET_FORMS, &["ППЭ-13-02-МАШ", "ППЭ-14-02"], POINT_STATEMENTS, ACTS];
+/// ИС-9 (held at the school, one participant at a time, nothing written): the lists, per
+/// conducting room the ведомость учёта проведения (ИС-02) and the expert's protocol (ИС-03),
+/// worker changes (19), the acts. No written protocol, absence log or -МАШ summary.
+const INTERVIEW_FORMS: &[&[&str]] = &[LISTS, &["ИС-02", "ИС-03", "ППЭ-19"], ACTS];
+/// ЕГЭ ИЯ «Говорение»: the lists, the preparation rooms' protocols (05-03-У), the recording
+/// rooms' (05-04-У), the oral part's summary (13-03-У) in place of 13-02-МАШ, the materials by
+/// room (14-02), the БР's forms, the point's statements, the acts. No 05-02 or 12-04-МАШ.
+const RECORDED_FORMS: &[&[&str]] = &[LISTS, &["ППЭ-05-03-У", "ППЭ-05-04-У", "ППЭ-13-03-У", "ППЭ-14-02"], SHEET_FORMS, POINT_STATEMENTS, ACTS];
+/// КЕГЭ: the written exam's forms, with the workstation summary (13-03-К) in place of 13-02-МАШ
+/// and the materials issued by room with their workstations (14-02-К) in place of 14-02.
+const COMPUTER_FORMS: &[&[&str]] = &[LISTS, WRITTEN_ROOM, SHEET_FORMS, &["ППЭ-13-03-К", "ППЭ-14-02-К"], POINT_STATEMENTS, ACTS];
 
 /// Extra time for participants with special needs in written exams (order 805: +1.5 h).
 pub const SPECIAL_NEEDS_EXTRA_MIN: u32 = 90;
@@ -175,7 +223,7 @@ pub const PROFILES: &[TechnologyProfile] = &[
         collected: Collected { pages: true, audio: false, answer_files: false },
         extra_time_min: SPECIAL_NEEDS_EXTRA_MIN,
         minutes_per_participant: None,
-        forms: &["ППЭ-05-01", "ППЭ-05-02"],
+        forms: WRITTEN_FORMS,
     },
     TechnologyProfile {
         technology: Technology::OralInterview,
@@ -184,7 +232,7 @@ pub const PROFILES: &[TechnologyProfile] = &[
         extra_time_min: ORAL_EXTRA_MIN,
         // ≈15–16 min a participant (ИС-9 regulation).
         minutes_per_participant: Some(15),
-        forms: &["ИС-02", "ИС-03"],
+        forms: INTERVIEW_FORMS,
     },
     TechnologyProfile {
         technology: Technology::OralRecorded,
@@ -193,7 +241,7 @@ pub const PROFILES: &[TechnologyProfile] = &[
         extra_time_min: ORAL_EXTRA_MIN,
         // ≈17 min with the headset (ЕГЭ ИЯ «Говорение»).
         minutes_per_participant: Some(17),
-        forms: &["ППЭ-05-03-У", "ППЭ-05-04-У", "ППЭ-13-03-У"],
+        forms: RECORDED_FORMS,
     },
     TechnologyProfile {
         technology: Technology::Computer,
@@ -201,7 +249,7 @@ pub const PROFILES: &[TechnologyProfile] = &[
         collected: Collected { pages: true, audio: false, answer_files: true },
         extra_time_min: SPECIAL_NEEDS_EXTRA_MIN,
         minutes_per_participant: None,
-        forms: &["ППЭ-05-01", "ППЭ-05-02", "ППЭ-13-03-К", "ППЭ-14-02-К"],
+        forms: COMPUTER_FORMS,
     },
 ];
 
@@ -214,10 +262,14 @@ pub const ORAL_SUBJECT_CODES: &[(ExamKind, &str)] =
 pub const ORAL_NAME_MARKS: &[&str] = &["устн", "говорение"];
 /// Subject codes held on computers by default (КЕГЭ: информатика, 25).
 pub const COMPUTER_SUBJECT_CODES: &[(ExamKind, &str)] = &[(ExamKind::Ege, "25")];
+/// Words of a subject name that mark an exam on computers, lower case («КЕГЭ», «на
+/// компьютере»).
+pub const COMPUTER_NAME_MARKS: &[&str] = &["кегэ", "компьютер"];
 
 /// The technology of an exam kind and subject when the plan names none: ИС-9 an interview,
 /// ЕГЭ ИЯ «Говорение» and oral parts of ЕГЭ recorded, ГВЭ устно an interview with an
-/// examiner, КЕГЭ on computers, the rest written.
+/// examiner, КЕГЭ (or a subject named «… на компьютере», «КЕГЭ») on computers, the rest
+/// written.
 pub fn default_technology(kind: ExamKind, subject_code: &str, subject_name: &str) -> Technology {
     let code = subject_code.trim().trim_start_matches('0');
     let name = subject_name.to_lowercase();
@@ -227,7 +279,7 @@ pub fn default_technology(kind: ExamKind, subject_code: &str, subject_name: &str
         ExamKind::Interview => Technology::OralInterview,
         ExamKind::Ege if listed(ORAL_SUBJECT_CODES) || oral_name => Technology::OralRecorded,
         _ if oral_name => Technology::OralInterview,
-        _ if listed(COMPUTER_SUBJECT_CODES) => Technology::Computer,
+        _ if listed(COMPUTER_SUBJECT_CODES) || COMPUTER_NAME_MARKS.iter().any(|mark| name.contains(mark)) => Technology::Computer,
         _ => Technology::Written,
     }
 }
@@ -285,6 +337,7 @@ mod tests {
         assert_eq!(default_technology(ExamKind::Ege, "02", "Математика"), Technology::Written);
         assert_eq!(default_technology(ExamKind::Oge, "29", "Английский язык"), Technology::Written, "29 is oral in ЕГЭ only");
         assert_eq!(default_technology(ExamKind::Oge, "25", "Информатика"), Technology::Written, "ОГЭ informatics is written unless the plan says");
+        assert_eq!(default_technology(ExamKind::Oge, "05", "Информатика (на компьютере)"), Technology::Computer, "or its name");
     }
 
     #[test]
@@ -333,5 +386,47 @@ mod tests {
         assert_eq!(Waiting.title_ru(OralRecorded), "аудитория подготовки");
         assert_eq!(Waiting.title_ru(OralInterview), "аудитория ожидания");
         assert!(Conducting.has_queue() && !Waiting.has_queue());
+    }
+
+    #[test]
+    fn each_technology_prints_its_own_forms_and_not_the_others() {
+        use Technology::*;
+        let prints = |t: Technology, form: &str| t.profile().prints(form);
+        // A written day: as always.
+        for form in ["ППЭ-05-01", "ППЭ-05-02", "ППЭ-12-04-МАШ", "ППЭ-13-02-МАШ", "ППЭ-14-02", "ППЭ-18-МАШ", "ППЭ-21"] {
+            assert!(prints(Written, form), "written prints {form}");
+        }
+        for form in ["ИС-02", "ИС-03", "ППЭ-05-03-У", "ППЭ-13-03-У", "ППЭ-13-03-К", "ППЭ-14-02-К"] {
+            assert!(!prints(Written, form), "written never prints {form}");
+        }
+        // ИС-9: its ведомость and protocol, its lists, no written auditorium forms.
+        for form in ["ИС-02", "ИС-03", "ППЭ-05-01", "ППЭ-06-02", "ППЭ-07", "ППЭ-21"] {
+            assert!(prints(OralInterview, form), "ИС-9 prints {form}");
+        }
+        for form in ["ППЭ-05-02", "ППЭ-12-04-МАШ", "ППЭ-13-02-МАШ", "ППЭ-14-02", "ППЭ-05-04-У", "ППЭ-13-03-К"] {
+            assert!(!prints(OralInterview, form), "ИС-9 never prints {form}");
+        }
+        // «Говорение»: preparation and recording protocols and the oral summary.
+        for form in ["ППЭ-05-03-У", "ППЭ-05-04-У", "ППЭ-13-03-У", "ППЭ-05-01", "ППЭ-14-02", "ППЭ-18-МАШ"] {
+            assert!(prints(OralRecorded, form), "«Говорение» prints {form}");
+        }
+        for form in ["ППЭ-05-02", "ППЭ-12-04-МАШ", "ППЭ-13-02-МАШ", "ИС-02", "ИС-03", "ППЭ-14-02-К"] {
+            assert!(!prints(OralRecorded, form), "«Говорение» never prints {form}");
+        }
+        // КЕГЭ: the written room forms, its own summary and materials record in place of the written ones.
+        for form in ["ППЭ-05-02", "ППЭ-12-04-МАШ", "ППЭ-13-03-К", "ППЭ-14-02-К", "ППЭ-05-01", "ППЭ-18-МАШ"] {
+            assert!(prints(Computer, form), "КЕГЭ prints {form}");
+        }
+        for form in ["ППЭ-13-02-МАШ", "ППЭ-14-02", "ППЭ-05-03-У", "ИС-02"] {
+            assert!(!prints(Computer, form), "КЕГЭ never prints {form}");
+        }
+        for t in Technology::ALL {
+            let forms = forms_of_day(t);
+            let mut unique = forms.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(unique.len(), forms.len(), "{t:?}: each form once");
+            assert!(ACTS.iter().all(|a| forms.contains(a)), "{t:?}: the acts exist whenever their event happens");
+        }
     }
 }

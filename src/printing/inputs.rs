@@ -11,13 +11,13 @@ use super::forms::*;
 use super::{PrintDocument, PrintWhat, PrintingError};
 use crate::attendance::{EventKind, ExamEvent, IssuedSheet, ParticipantState, Status};
 use crate::model::kit::{kit_of, Kit};
-use crate::model::{Exam, Plan, SeatAssignment, WorkerRole};
+use crate::model::{Exam, Plan, SeatAssignment, Technology, WorkerRole};
 use crate::roster::Replacement;
 use crate::serial::{Direction, Movement};
 use crate::sheet_code::{SheetId, SheetKind};
 
 mod kege;
-pub use kege::kege_room_rows;
+pub use kege::{kege_room_rows, KegeDay};
 
 /// Rows of the absence log per auditorium, blank ones for hand-written entries included: two
 /// full pages.
@@ -48,9 +48,17 @@ fn form_need(form: &str, copy: Option<&str>, pages: usize) -> (String, Vec<Sheet
 }
 
 /// Holder keys (participant ids, or `form:<ФОРМА>[:<copy>]`) with the sheet kinds each needs,
-/// for the given selection: a participant needs the exam's kit, each printed form one number
-/// per page it may take. Acts depend on the day's events: [`act_needs`].
-pub fn sheet_needs(kit: &Kit, seats: &[SeatAssignment], what: PrintWhat, auditorium: Option<&str>) -> Vec<(String, Vec<SheetKind>)> {
+/// for the given selection: a participant needs the exam's kit, each form its technology
+/// prints (`TechnologyProfile::forms`) one number per page it may take. Acts depend on the
+/// day's events: [`act_needs`]; the oral forms' rooms on the plan: [`oral_sheet_needs`].
+pub fn sheet_needs(
+    technology: Technology,
+    kit: &Kit,
+    seats: &[SeatAssignment],
+    what: PrintWhat,
+    auditorium: Option<&str>,
+) -> Vec<(String, Vec<SheetKind>)> {
+    let prints = |form: &str| technology.profile().prints(form);
     let mut needs = Vec::new();
     let chosen = |a: &str| auditorium.is_none_or(|x| x == a);
     let rooms = auditoriums_of(seats);
@@ -63,27 +71,32 @@ pub fn sheet_needs(kit: &Kit, seats: &[SeatAssignment], what: PrintWhat, auditor
     let seating = matches!(what, PrintWhat::Seating | PrintWhat::All);
     let statements = matches!(what, PrintWhat::Statements | PrintWhat::All);
     for a in rooms.iter().filter(|a| chosen(a)) {
+        let mut room_needs = Vec::new();
         if seating {
             // Two copies, each numbered on its own (the second from the first + one copy's budget).
-            needs.push(form_need("ППЭ-05-01", Some(a), 2 * auditorium_list_copy_budget(seated(a)) as usize));
+            room_needs.push(("ППЭ-05-01", 2 * auditorium_list_copy_budget(seated(a)) as usize));
         }
         if statements {
             // A replaced kit adds three lines under the protocol's table.
-            needs.push(form_need("ППЭ-05-02", Some(a), form_sheet_budget(seated(a) * 2)));
-            needs.push(form_need("ППЭ-12-02", Some(a), form_sheet_budget(CORRECTION_BLANK_ROWS)));
-            needs.push(form_need("ППЭ-11", Some(a), SHORT_FORM_PAGES));
-            needs.push(form_need("ППЭ-12-04-МАШ", Some(a), form_sheet_budget(ABSENCE_LOG_ROWS.max(seated(a)))));
+            room_needs.push(("ППЭ-05-02", form_sheet_budget(seated(a) * 2)));
+            room_needs.push(("ППЭ-12-02", form_sheet_budget(CORRECTION_BLANK_ROWS)));
+            room_needs.push(("ППЭ-11", SHORT_FORM_PAGES));
+            room_needs.push(("ППЭ-12-04-МАШ", form_sheet_budget(ABSENCE_LOG_ROWS.max(seated(a)))));
         }
-    }
-    if seating && auditorium.is_none() {
+        needs.extend(room_needs.into_iter().filter(|(form, _)| prints(form)).map(|(form, pages)| form_need(form, Some(a), pages)));
     }
     if statements && auditorium.is_none() {
-        needs.push(form_need("ППЭ-13-02-МАШ", None, form_sheet_budget(rooms.len() + 1)));
-        // One act per observer accredited for the day.
-        needs.push(form_need("ППЭ-18-МАШ", None, super::forms::machine::OBSERVATION_ACT_PAGES));
+        let point = [
+            ("ППЭ-13-02-МАШ", form_sheet_budget(rooms.len() + 1)),
+            // One act per observer accredited for the day.
+            ("ППЭ-18-МАШ", super::forms::machine::OBSERVATION_ACT_PAGES),
+            ("ППЭ-13-03-К", kege::kege_sheet_budget(rooms.len(), seats.len())),
+            ("ППЭ-14-02-К", kege::kege_sheet_budget(rooms.len(), 0)),
+        ];
+        needs.extend(point.into_iter().filter(|(form, _)| prints(form)).map(|(form, pages)| form_need(form, None, pages)));
     }
     if auditorium.is_none() {
-        needs.extend(point::point_form_needs(seats, what));
+        needs.extend(point::point_form_needs(seats, what).into_iter().filter(|(holder, _)| prints(holder.trim_start_matches("form:"))));
     }
     needs
 }
@@ -144,6 +157,8 @@ pub struct DayRecord {
     pub oral: OralDay,
     /// Participants without an identity document identified by their escort (ППЭ-20).
     pub identities: Vec<crate::attendance::identity::IdentityConfirmation>,
+    /// A computer exam's workstation moves and answer files (empty for another exam).
+    pub kege: KegeDay,
 }
 
 impl DayRecord {
@@ -259,7 +274,7 @@ impl PrintContext<'_> {
                 set.documents.push(doc);
             }
             self.room_forms(&mut set, a, what)?;
-            if statements {
+            if statements && self.prints("ППЭ-12-04-МАШ") {
                 let holder = form_holder("ППЭ-12-04-МАШ", Some(a));
                 let filled = self.absence_rows(a);
                 let blank = AbsenceRow {
@@ -282,27 +297,36 @@ impl PrintContext<'_> {
                 let name = f.doc.file_name.clone();
                 self.add_form(&mut set, &f.holder, f.doc, name, f.participant.as_deref())?;
             }
+        }
+        if statements {
+            // The oral forms of the technology (ИС-02, ИС-03, 05-03-У, 05-04-У, 13-03-У), the chosen room's only.
             for (doc, printed) in self.oral_documents(auditorium)? {
                 set.statements.push(printed);
                 set.documents.push(doc);
             }
         }
         if statements && auditorium.is_none() {
-            let holder = form_holder("ППЭ-13-02-МАШ", None);
-            let input = SummaryStatementInput {
-                exam: header.clone(),
-                first_sheet: self.first_sheet(&holder)?,
-                rows: self.summary_rows(&auditoriums),
-                kit: kit.clone(),
-                head: self.head(),
-                gek_members: self.names_of(WorkerRole::GekMember),
-            };
-            self.add_form(&mut set, &holder, summary_statement_pdf(&input, self.key)?, "ppe-13-02-mash.pdf".into(), None)?;
-            let holder = form_holder("ППЭ-18-МАШ", None);
-            let input = ObservationActInput { exam: header.clone(), observers: self.observers(), first_sheet: self.first_sheet(&holder)? };
-            // Required back only when a public observer came (`required_forms`).
-            self.add_form(&mut set, &holder, observation_act_pdf(&input, self.key)?, "ppe-18-mash.pdf".into(), None)?;
-            for f in self.point_statements(&auditoriums)? {
+            if self.prints("ППЭ-13-02-МАШ") {
+                let holder = form_holder("ППЭ-13-02-МАШ", None);
+                let input = SummaryStatementInput {
+                    exam: header.clone(),
+                    first_sheet: self.first_sheet(&holder)?,
+                    rows: self.summary_rows(&auditoriums),
+                    kit: kit.clone(),
+                    head: self.head(),
+                    gek_members: self.names_of(WorkerRole::GekMember),
+                };
+                self.add_form(&mut set, &holder, summary_statement_pdf(&input, self.key)?, "ppe-13-02-mash.pdf".into(), None)?;
+            }
+            if self.prints("ППЭ-18-МАШ") {
+                let holder = form_holder("ППЭ-18-МАШ", None);
+                let input = ObservationActInput { exam: header.clone(), observers: self.observers(), first_sheet: self.first_sheet(&holder)? };
+                // Required back only when a public observer came (`required_forms`).
+                self.add_form(&mut set, &holder, observation_act_pdf(&input, self.key)?, "ppe-18-mash.pdf".into(), None)?;
+            }
+            let mut point_forms = self.point_statements(&auditoriums)?;
+            point_forms.extend(self.kege_documents(&auditoriums)?);
+            for f in point_forms {
                 let name = f.doc.file_name.clone();
                 self.add_form(&mut set, &f.holder, f.doc, name, f.participant.as_deref())?;
             }
@@ -313,6 +337,11 @@ impl PrintContext<'_> {
             set.statements.extend(acts.statements);
         }
         Ok(set)
+    }
+
+    /// The exam's technology prints `form` (`TechnologyProfile::forms`, the one list).
+    pub fn prints(&self, form: &str) -> bool {
+        self.exam.technology().profile().prints(form)
     }
 
     /// The first sheet of a form's reserved numbers (its page `i` carries number `first + i`).
@@ -350,7 +379,7 @@ impl PrintContext<'_> {
             )));
         }
         let mut records = Vec::new();
-        for a in &auditoriums {
+        for a in auditoriums.iter().filter(|_| self.prints("ППЭ-12-04-МАШ")) {
             let input = AbsenceLogInput {
                 exam: header.clone(),
                 auditorium: a.clone(),
@@ -359,7 +388,7 @@ impl PrintContext<'_> {
             };
             records.push(StatementRecord::new(format!("ppe-12-04-mash-{a}.json"), absence_log_record(&input)));
         }
-        if auditorium.is_none() {
+        if auditorium.is_none() && self.prints("ППЭ-13-02-МАШ") {
             let input = SummaryStatementInput {
                 exam: header.clone(),
                 first_sheet: self.first_sheet(&form_holder("ППЭ-13-02-МАШ", None))?,
@@ -369,7 +398,12 @@ impl PrintContext<'_> {
                 gek_members: self.names_of(WorkerRole::GekMember),
             };
             records.push(StatementRecord::new("ppe-13-02-mash.json".into(), summary_statement_record(&input)));
-            let input = ObservationActInput { exam: header, observers: self.observers(), first_sheet: self.first_sheet(&form_holder("ППЭ-18-МАШ", None))? };
+        }
+        if auditorium.is_none() && self.prints("ППЭ-18-МАШ") {
+            let input =
+                ObservationActInput {
+                    exam: header, observers: self.observers(), first_sheet: self.first_sheet(&form_holder("ППЭ-18-МАШ", None))?
+                };
             records.push(StatementRecord::new("ppe-18-mash.json".into(), observation_act_record(&input)));
         }
         Ok(records)
@@ -495,7 +529,7 @@ mod room;
 use room::worker_name;
 pub use room::{act_needs, local_time};
 
+mod oral;
 #[cfg(test)]
 mod tests;
-mod oral;
 pub use oral::{oral_sheet_needs, OralDay};

@@ -231,7 +231,8 @@ mod tests {
         let exam = plan.exams.iter().find(|e| e.exam_id == "ege-02").cloned().unwrap();
         let ppe = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).map(|r| r.ppe_code.clone()).unwrap();
         let seats = demo_seating(&plan, &exam.exam_id, &ppe);
-        let numbers = demo_numbers(&sheet_needs(&crate::model::kit::kit_of(&exam).unwrap(), &seats, crate::printing::PrintWhat::All, None));
+        let numbers =
+            demo_numbers(&sheet_needs(exam.technology(), &crate::model::kit::kit_of(&exam).unwrap(), &seats, crate::printing::PrintWhat::All, None));
         let day = demo_day(&plan, &exam, &seats, &numbers);
         let key = crate::sheet_code::sheet_key(b"k");
         let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe, seats: &seats, numbers: &numbers, key: &key, day: &day };

@@ -249,7 +249,7 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     // Kits and the protocol carry each participant's КИМ variant once the package is here.
     super::kim::ops::ensure_variants(conn, &at, actor, exam_id, &ppe_code)?;
     let day = load_day(conn, exam_id, &ppe_code)?;
-    let mut needs = sheet_needs(&kit, &seats, request.what, auditorium);
+    let mut needs = sheet_needs(exam.technology(), &kit, &seats, request.what, auditorium);
     needs.extend(super::inputs::oral_sheet_needs(&plan, &exam, &ppe_code, &seats, request.what, auditorium));
     if matches!(request.what, PrintWhat::Statements | PrintWhat::All) {
         needs.extend(act_needs(&day, &seats, auditorium, None));
@@ -259,7 +259,8 @@ pub fn make_set(ctx: &EdgeContext, request: &PrintRequest) -> Result<PrintSet> {
     }
     let numbers = reserve(conn, &at, actor, exam_id, &ppe_code, &needs)?;
     // Kits issued just now are part of the day the forms count.
-    let day = load_day(conn, exam_id, &ppe_code)?;
+    let mut day = load_day(conn, exam_id, &ppe_code)?;
+    day.kege.use_config(&ctx.config.recordings);
     let context = PrintContext { plan: &plan, exam: &exam, ppe_code: &ppe_code, seats: &seats, numbers: &numbers, key: &key, day: &day };
     let set = context.build(request.what, auditorium)?;
     record_printed(conn, &ctx.clock.now_rfc3339(), actor, exam_id, &ppe_code, &set.statements)?;
@@ -296,7 +297,8 @@ pub fn appeal_forms(ctx: &EdgeContext, exam_id: &ExamId, appeal_id: i64, actor: 
     let ppe_code = ctx.config.ppe_code.clone();
     let Loaded { plan, exam, seats } = load(conn, exam_id, &ppe_code)?;
     let appeals = crate::appeals::store::appeals_for_exam(conn, exam_id, &ppe_code).context("load appeals")?;
-    let appeal = appeals.iter().find(|a| a.appeal_id == appeal_id).ok_or_else(|| PrintOpsError::NoAppeal { exam: exam_id.clone(), appeal: appeal_id })?;
+    let appeal =
+        appeals.iter().find(|a| a.appeal_id == appeal_id).ok_or_else(|| PrintOpsError::NoAppeal { exam: exam_id.clone(), appeal: appeal_id })?;
     let needs = super::inputs::appeal_form_needs(std::slice::from_ref(appeal));
     let key = ctx.sheet_key()?;
     let at = ctx.clock.now_rfc3339();

@@ -20,13 +20,22 @@ pub fn load_day(conn: &Connection, exam_id: &str, ppe_code: &str) -> anyhow::Res
         events: crate::attendance::store::events_for_exam(conn, exam_id).context("load attendance events")?,
         issued: crate::attendance::store::issued_sheets(conn, exam_id, ppe_code).context("load issued sheets")?,
         replacements: crate::roster::store::replacements(conn, exam_id).context("load worker replacements")?,
-        movements: crate::serial::store::movements_for_exam(conn, exam_id).context("load materials movements")?.into_iter().filter(|m| m.ppe_code == ppe_code).collect(),
-        variants: crate::seating::variants::store::variants_for_exam(conn, exam_id, ppe_code).context("load variants")?.into_iter().map(|v| (v.participant_id, v.variant)).collect(),
+        movements: crate::serial::store::movements_for_exam(conn, exam_id)
+            .context("load materials movements")?
+            .into_iter()
+            .filter(|m| m.ppe_code == ppe_code)
+            .collect(),
+        variants: crate::seating::variants::store::variants_for_exam(conn, exam_id, ppe_code)
+            .context("load variants")?
+            .into_iter()
+            .map(|v| (v.participant_id, v.variant))
+            .collect(),
         roster: crate::roster::store::roster_get(conn, exam_id, ppe_code).context("load roster")?,
         appeals: crate::appeals::store::appeals_for_exam(conn, exam_id, ppe_code).context("load appeals")?,
         materials: materials_received(conn, exam_id)?,
         oral: super::inputs::OralDay::load(conn, exam_id, ppe_code)?,
         identities: crate::attendance::identity::store::confirmations_for_exam(conn, exam_id, ppe_code).context("load identity confirmations")?,
+        kege: super::inputs::KegeDay::load(conn, exam_id)?,
     })
 }
 
@@ -37,11 +46,18 @@ fn materials_received(conn: &Connection, exam_id: &str) -> anyhow::Result<Option
         Ok(signed) => signed.manifest,
         Err(_) => serde_json::from_str::<crate::materials::Manifest>(&json).context("read manifest")?,
     };
-    let (activated_by, activated_at) = crate::materials::store::activation_of(conn, exam_id, &manifest.package_id).context("load activation")?.unwrap_or_default();
+    let (activated_by, activated_at) =
+        crate::materials::store::activation_of(conn, exam_id, &manifest.package_id).context("load activation")?.unwrap_or_default();
     let mut variants: Vec<u16> = manifest.files.iter().filter(|f| f.role == "kim").map(|f| f.variant.unwrap_or(1)).collect();
     variants.sort_unstable();
     variants.dedup();
-    Ok(Some(super::inputs::MaterialsReceived { package_id: manifest.package_id.clone(), files: manifest.files.len(), kim_variants: variants.len(), activated_by, activated_at }))
+    Ok(Some(super::inputs::MaterialsReceived {
+        package_id: manifest.package_id.clone(),
+        files: manifest.files.len(),
+        kim_variants: variants.len(),
+        activated_by,
+        activated_at,
+    }))
 }
 
 /// The structured records of the machine-read statements (ППЭ-12-04-МАШ per auditorium,
@@ -60,7 +76,9 @@ pub fn statement_records(conn: &Connection, exam_id: &ExamId, ppe_code: &PpeCode
     // Statements only: the kit does not change which statements there are.
     let kit = crate::model::kit::kit_of(&exam)?;
     // The machine-read forms' numbers only: the records name their first sheets.
-    for (holder, _) in sheet_needs(&kit, &seats, PrintWhat::Statements, None).into_iter().filter(|(h, _)| h.ends_with("-МАШ") || h.contains("-МАШ:"))
+    for (holder, _) in sheet_needs(exam.technology(), &kit, &seats, PrintWhat::Statements, None)
+        .into_iter()
+        .filter(|(h, _)| h.ends_with("-МАШ") || h.contains("-МАШ:"))
     {
         let have = print_store::kit_sheets_get(conn, exam_id, &holder).context("load sheet numbers")?;
         if have.is_empty() {

@@ -16,6 +16,16 @@ fn oral_exams_collect_recordings_kege_answer_files_and_written_ones_nothing() {
     assert_eq!(collected_for(&exam(ExamKind::Oge, "05", "Информатика (на компьютере)")), Some(FileKind::AnswerFile));
     assert_eq!(collected_for(&exam(ExamKind::Ege, "02", "Математика")), None);
     assert_eq!(collected_for(&exam(ExamKind::Oge, "25", "Информатика (письменно)")), None, "subject 25 is КЕГЭ only in ЕГЭ");
+    // The plan's technology column wins over kind and subject, both ways.
+    let held = |technology, code: &str, name: &str| Exam { technology: Some(technology), ..exam(ExamKind::Ege, code, name) };
+    assert_eq!(collected_for(&held(Technology::Computer, "02", "Математика")), Some(FileKind::AnswerFile));
+    assert!(is_computer_exam(&held(Technology::Computer, "02", "Математика")));
+    assert_eq!(collected_for(&held(Technology::Written, "25", "Информатика")), None, "КЕГЭ held on paper collects no files");
+    assert!(!is_computer_exam(&held(Technology::Written, "25", "Информатика")));
+    assert_eq!(collected_for(&held(Technology::OralRecorded, "01", "Русский язык")), Some(FileKind::Recording));
+    assert_eq!(oral_kind(&held(Technology::OralRecorded, "01", "Русский язык")), OralKind::Speaking);
+    assert_eq!(oral_kind(&held(Technology::OralInterview, "29", "Английский язык")), OralKind::Other, "an ЕГЭ interview is not ИС-9");
+    assert_eq!(oral_kind(&exam(ExamKind::Interview, "70", "Итоговое собеседование")), OralKind::Interview);
 
     let config = RecordingsConfig::default();
     assert_eq!(duration_range(&exam(ExamKind::Interview, "99", "ИС"), &config), [600, 1200]);

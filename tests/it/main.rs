@@ -34,3 +34,4 @@ mod recordings;
 mod oral_ui;
 mod recinbox;
 mod a11y;
+mod techprint;

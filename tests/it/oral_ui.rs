@@ -83,7 +83,8 @@ impl Ui {
 
 /// The message an action left on the page.
 fn message(page: &str) -> String {
-    page.split("id=\"msg\"").nth(1).and_then(|s| s.split_once('>')).and_then(|(_, s)| s.split("</div>").next()).unwrap_or("").to_string()
+    // The flash message's div, whatever attributes follow its id (role="status" for screen readers).
+    page.split("<div class=\"ok\" id=\"msg\"").nth(1).and_then(|s| s.split_once('>')).and_then(|(_, s)| s.split("</div>").next()).unwrap_or("").to_string()
 }
 
 #[test]

@@ -86,7 +86,7 @@ fn filled_day() -> Filled {
         review: None,
     };
     let kit = ppe::model::kit::kit_of(&exam).unwrap();
-    let mut needs = sheet_needs(&kit, &seats, PrintWhat::All, None);
+    let mut needs = sheet_needs(exam.technology(), &kit, &seats, PrintWhat::All, None);
     needs.extend(appeal_form_needs(std::slice::from_ref(&appeal)));
     let numbers = demo_numbers(&needs);
     let mut day = demo_day(&plan, &exam, &seats, &numbers);

@@ -11,7 +11,7 @@ use crate::common::{ppe, stderr, stdout};
 use crate::upload::{make_box, start_hub, PPE};
 
 const ORAL: &str = "ege-29";
-const KEGE: &str = "ege-25";
+pub(crate) const KEGE: &str = "ege-25";
 
 /// The sample plan with an ЕГЭ English oral part and a КЕГЭ at exam point 0101, the first
 /// `n` participants registered for both.
@@ -39,13 +39,13 @@ fn plan(n: usize) -> ppe::model::Plan {
     plan
 }
 
-fn ids(n: usize) -> Vec<String> {
+pub(crate) fn ids(n: usize) -> Vec<String> {
     plan(n).participants.iter().take(n).map(|p| p.participant_id.clone()).collect()
 }
 
 /// The box's database holds the plan, `exam` seated row by row in `room` (3 columns), and
 /// everyone present.
-fn set_up_box(box_dir: &Path, exam: &str, room: &str, n: usize) {
+pub(crate) fn set_up_box(box_dir: &Path, exam: &str, room: &str, n: usize) {
     std::fs::create_dir_all(box_dir.join("state")).unwrap();
     let mut conn = ppe::store::open(&box_dir.join("state/ppe.db")).unwrap();
     let tx = conn.transaction().unwrap();
@@ -97,7 +97,7 @@ pub(crate) fn ffmpeg(from: &Path, to: &Path, codec: &str) {
     run("ffmpeg", &["-loglevel", "error", "-y", "-i", from.to_str().unwrap(), "-c:a", codec, to.to_str().unwrap()]);
 }
 
-fn recordings(config: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn recordings(config: &Path, args: &[&str]) -> std::process::Output {
     let mut all = vec!["edge", "recordings"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--config", config.to_str().unwrap()]);
@@ -113,7 +113,7 @@ fn file_named<'a>(rows: &'a [ppe::recordings::store::RecordingFileRow], name: &s
 }
 
 /// A box pointed at `hub_url` whose recordings are judged by a 1–10 s range.
-fn oral_box(dir: &Path, hub_url: &str, hub_public: &str, n: usize) -> (PathBuf, String) {
+pub(crate) fn oral_box(dir: &Path, hub_url: &str, hub_public: &str, n: usize) -> (PathBuf, String) {
     let (config, public) = make_box(dir, hub_url, hub_public);
     let mut toml = std::fs::read_to_string(&config).unwrap();
     toml.push_str("[recordings]\nspeaking_seconds = [1, 10]\nanswer_name_pattern = \"kege_{room}_{place}\"\n");
@@ -298,7 +298,7 @@ fn kege_answer_archives_match_by_workstation_and_a_moved_participant_by_the_rese
     let key = ppe::sheet_code::sheet_key(b"box secret");
     let sheet = |number| ppe::sheet_code::SheetId { exam_id: KEGE.into(), ppe_code: PPE.into(), kind: ppe::sheet_code::SheetKind::Statement, number };
     let summary = ppe::printing::forms::kege_summary_pdf(
-        &ppe::printing::forms::KegeSummaryInput { exam: header.clone(), rows: rows.clone(), first_sheet: sheet(900) },
+        &ppe::printing::forms::KegeSummaryInput { exam: header.clone(), rows: rows.clone(), moves: vec![], first_sheet: sheet(900) },
         &key,
     )
     .unwrap();

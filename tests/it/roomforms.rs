@@ -43,7 +43,7 @@ fn every_auditorium_form_of_a_filled_day_is_whole_signable_and_coded() {
     let exam = plan.exams.iter().find(|e| e.exam_id == "ege-02").unwrap().clone();
     let seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
     let kit = kit_of(&exam).unwrap();
-    let mut needs = sheet_needs(&kit, &seats, PrintWhat::All, None);
+    let mut needs = sheet_needs(exam.technology(), &kit, &seats, PrintWhat::All, None);
     let mut day = demo_day(&plan, &exam, &seats, &demo_numbers(&needs));
     // Seat 6 came without a passport; the escort from the school confirmed who they are.
     let escort = "Петрова-Водкина Елизавета Александровна";

@@ -7,7 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Exam, ExamKind};
+#[cfg(test)]
+use crate::model::ExamKind;
+use crate::model::{Exam, Technology};
 
 /// How many copies of a form an exam point fills: one, one per auditorium, or one per
 /// participant with an event (the acts).
@@ -55,18 +57,14 @@ pub enum ExamFormat {
     Interview,
 }
 
-/// ЕГЭ subject code of informatics on computers (КЕГЭ).
-pub const COMPUTER_SUBJECT_CODE: &str = "25";
-
+/// The format follows the exam's technology (`Exam::technology`): ИС-9 and the other
+/// interviews with a собеседник, a recorded oral part, computers, or paper.
 pub fn exam_format(exam: &Exam) -> ExamFormat {
-    if exam.kind == ExamKind::Interview {
-        ExamFormat::Interview
-    } else if exam.is_oral() {
-        ExamFormat::Oral
-    } else if exam.kind == ExamKind::Ege && exam.subject_code == COMPUTER_SUBJECT_CODE {
-        ExamFormat::Computer
-    } else {
-        ExamFormat::Written
+    match exam.technology() {
+        Technology::OralInterview => ExamFormat::Interview,
+        Technology::OralRecorded => ExamFormat::Oral,
+        Technology::Computer => ExamFormat::Computer,
+        Technology::Written => ExamFormat::Written,
     }
 }
 
@@ -100,13 +98,12 @@ const COMMON: &[FormRequirement] = &[
 
 const WRITTEN: &[FormRequirement] = &[req("ППЭ-05-02", Auditorium, Always), req("ППЭ-13-02-МАШ", Point, Always), req("ППЭ-14-02", Point, Always)];
 
-/// The oral part's own forms are required once the box prints them.
+/// The oral part's own forms are required once the box prints them; no written protocol
+/// (05-02) or -МАШ summary.
 const ORAL: &[FormRequirement] = &[
-    req("ППЭ-05-02", Auditorium, Always),
     req("ППЭ-05-03-У", Auditorium, IfPrinted),
     req("ППЭ-05-04-У", Auditorium, IfPrinted),
     req("ППЭ-13-03-У", Point, IfPrinted),
-    req("ППЭ-13-02-МАШ", Point, IfPrinted),
     req("ППЭ-14-02", Point, Always),
 ];
 
@@ -114,25 +111,23 @@ const ORAL: &[FormRequirement] = &[
 /// required once the box prints them.
 const INTERVIEW: &[FormRequirement] = &[req("ИС-02", Auditorium, IfPrinted), req("ИС-03", Auditorium, IfPrinted)];
 
-/// КЕГЭ: its summary and materials record replace the written ones where printed.
-const COMPUTER: &[FormRequirement] = &[
-    req("ППЭ-05-02", Auditorium, Always),
-    req("ППЭ-13-03-К", Point, IfPrinted),
-    req("ППЭ-14-02-К", Point, IfPrinted),
-    req("ППЭ-13-02-МАШ", Point, IfPrinted),
-    req("ППЭ-14-02", Point, IfPrinted),
-];
+/// КЕГЭ: its summary and materials record replace the written ones (13-02-МАШ, 14-02).
+const COMPUTER: &[FormRequirement] =
+    &[req("ППЭ-05-02", Auditorium, Always), req("ППЭ-13-03-К", Point, IfPrinted), req("ППЭ-14-02-К", Point, IfPrinted)];
 
-/// The forms an exam's scans must bring back, by its format. ИС-9 is held at schools with
-/// its own statements: nothing of the exam point's collection is asked for, only acts.
+/// The forms an exam's scans must bring back, by its format, and only among those its
+/// technology prints (`TechnologyProfile::forms`): a form never printed for the exam is never
+/// required. ИС-9 is held at schools with its own statements: nothing of the exam point's
+/// collection is asked for, only acts.
 pub fn required_forms(exam: &Exam) -> Vec<FormRequirement> {
-    let own = match exam_format(exam) {
-        ExamFormat::Written => WRITTEN,
-        ExamFormat::Oral => ORAL,
-        ExamFormat::Computer => COMPUTER,
-        ExamFormat::Interview => return INTERVIEW.iter().chain(COMMON.iter().filter(|r| r.scope == Participant)).copied().collect(),
+    let profile = exam.technology().profile();
+    let table: Vec<FormRequirement> = match exam_format(exam) {
+        ExamFormat::Written => WRITTEN.iter().chain(COMMON).copied().collect(),
+        ExamFormat::Oral => ORAL.iter().chain(COMMON).copied().collect(),
+        ExamFormat::Computer => COMPUTER.iter().chain(COMMON).copied().collect(),
+        ExamFormat::Interview => INTERVIEW.iter().chain(COMMON.iter().filter(|r| r.scope == Participant)).copied().collect(),
     };
-    own.iter().chain(COMMON).copied().collect()
+    table.into_iter().filter(|r| profile.prints(r.form)).collect()
 }
 
 /// One printed copy of a form: which sheet numbers its pages took (page `i` from 1 carries
@@ -275,14 +270,35 @@ mod tests {
         let oral = exam(ExamKind::Ege, "29", "Английский язык (устная часть)");
         assert_eq!(exam_format(&oral), ExamFormat::Oral);
         assert_eq!(condition(&oral, "ППЭ-05-03-У"), Some((Auditorium, IfPrinted)));
-        assert_eq!(condition(&oral, "ППЭ-13-02-МАШ"), Some((Point, IfPrinted)), "the oral summary is 13-03-У");
+        assert_eq!(condition(&oral, "ППЭ-13-02-МАШ"), None, "the oral summary is 13-03-У");
         let kege = exam(ExamKind::Ege, "25", "Информатика (КЕГЭ)");
         assert_eq!(exam_format(&kege), ExamFormat::Computer);
         assert_eq!(condition(&kege, "ППЭ-14-02-К"), Some((Point, IfPrinted)));
-        assert_eq!(condition(&kege, "ППЭ-14-02"), Some((Point, IfPrinted)));
         let is9 = exam(ExamKind::Interview, "70", "Итоговое собеседование");
         assert_eq!(exam_format(&is9), ExamFormat::Interview);
         assert!(required_forms(&is9).iter().all(|r| r.condition == IfPrinted), "ИС-9: its own statements and the acts, once printed");
+    }
+
+    #[test]
+    fn a_form_its_technology_never_prints_is_never_required() {
+        let oral = exam(ExamKind::Ege, "29", "Английский язык (устная часть)");
+        assert_eq!(condition(&oral, "ППЭ-05-02"), None, "«Говорение» has no written protocol");
+        assert_eq!(condition(&oral, "ППЭ-12-04-МАШ"), None);
+        assert_eq!(condition(&oral, "ППЭ-14-02"), Some((Point, Always)), "but the materials record");
+        let kege = exam(ExamKind::Ege, "25", "Информатика (КЕГЭ)");
+        assert_eq!(condition(&kege, "ППЭ-13-02-МАШ"), None, "13-03-К in its place");
+        assert_eq!(condition(&kege, "ППЭ-14-02"), None, "14-02-К in its place");
+        assert_eq!(condition(&kege, "ППЭ-05-02"), Some((Auditorium, Always)));
+        let is9 = exam(ExamKind::Interview, "70", "Итоговое собеседование");
+        assert_eq!(condition(&is9, "ИС-02"), Some((Auditorium, IfPrinted)));
+        // The plan's technology column decides: informatics on paper is a written exam.
+        let paper = Exam { technology: Some(Technology::Written), ..kege.clone() };
+        assert_eq!(exam_format(&paper), ExamFormat::Written);
+        assert_eq!(condition(&paper, "ППЭ-13-02-МАШ"), Some((Point, Always)));
+        for e in [oral, kege, is9, paper] {
+            let profile = e.technology().profile();
+            assert!(required_forms(&e).iter().all(|r| profile.prints(r.form)), "{}: every required form is printed", e.subject_name);
+        }
     }
 
     fn printed(form: &str, auditorium: Option<&str>, numbers: &[u32]) -> PrintedForm {

@@ -34,18 +34,40 @@ pub struct KegeRoomRow {
     pub files_to_resolve: u32,
 }
 
+/// A participant moved to a reserve workstation, as ППЭ-13-03-К lists them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct KegeMoveRow {
+    pub auditorium: String,
+    /// The participant's full name.
+    pub name: String,
+    pub from_workstation: u16,
+    pub to_workstation: u16,
+    pub reason: String,
+    /// Local `ЧЧ:ММ`.
+    pub at: String,
+}
+
+impl KegeMoveRow {
+    /// «ауд. 201, Иванов Иван Иванович: станция № 2 → резервная № 19 в 10:42 (отказ станции № 2)».
+    pub fn line_ru(&self) -> String {
+        let at = if self.at.is_empty() { String::new() } else { format!(" в {}", self.at) };
+        format!(
+            "ауд. {}, {}: станция № {} → резервная № {}{at} ({})",
+            self.auditorium, self.name, self.from_workstation, self.to_workstation, self.reason
+        )
+    }
+}
+
 /// ППЭ-13-03-К.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct KegeSummaryInput {
     pub exam: ExamHeader,
     pub rows: Vec<KegeRoomRow>,
+    /// Every move to a reserve workstation of the day, in the order made.
+    #[serde(default)]
+    pub moves: Vec<KegeMoveRow>,
     /// The form's first sheet (kind statement): page `i` carries `first_sheet.number + i`.
     pub first_sheet: SheetId,
-}
-
-/// Pages ППЭ-13-03-К and ППЭ-14-02-К take for `rooms` auditoriums (their sheet budget).
-pub fn kege_form_sheet_budget(rooms: usize) -> u32 {
-    (rooms / 12 + 1) as u32
 }
 
 fn total(rows: &[KegeRoomRow], f: fn(&KegeRoomRow) -> u32) -> String {
@@ -104,13 +126,25 @@ pub fn kege_summary_pdf(input: &KegeSummaryInput, key: &hmac::Key) -> Result<Pri
             col("Файлов к разбору", 20.0, Align::Right),
         ],
         rows,
-        footer: vec!["Каждый участник работает на одной рабочей станции; пересадка на резервную станцию оформляется с указанием причины.".into()],
+        footer: summary_footer(&input.moves),
         signatures: vec![Signature::blank("Руководитель ППЭ"), Signature::blank("Технический специалист"), Signature::blank("Член ГЭК")],
         orientation: Orientation::Landscape,
         code: None,
     };
     machine_table(&mut doc, table, &input.first_sheet, key)?;
     Ok(finish(doc, "ППЭ-13-03-К", "ППЭ-13-03-К сводная ведомость КЕГЭ", None))
+}
+
+fn summary_footer(moves: &[KegeMoveRow]) -> Vec<String> {
+    let mut footer =
+        vec!["Каждый участник работает на одной рабочей станции; пересадка на резервную станцию оформляется с указанием причины.".into()];
+    if moves.is_empty() {
+        footer.push("Пересадок на резервные станции не было.".into());
+    } else {
+        footer.push(format!("Пересадки на резервные станции ({}):", moves.len()));
+        footer.extend(moves.iter().map(KegeMoveRow::line_ru));
+    }
+    footer
 }
 
 /// One auditorium's issue and return of КЕГЭ materials.

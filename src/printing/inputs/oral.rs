@@ -3,7 +3,7 @@
 //! and the expert's protocols (`oral`'s store and pure turns; printing never calls its ops).
 
 use super::*;
-use crate::model::{rooms_of_kind, RoomKind, Technology};
+use crate::model::{rooms_of_kind, RoomKind};
 use crate::oral::{Protocol, Turn, TurnState};
 
 /// The oral part of the day: every turn and every expert's protocol.
@@ -37,31 +37,25 @@ fn budget(rows: usize) -> usize {
     rows.div_ceil(8).max(1) + 1
 }
 
-/// (form, room) of every oral form an exam prints at the point: per conducting room the ИС-9
-/// ведомость and expert's protocol, or per preparation room ППЭ-05-03-У, per recording room
-/// ППЭ-05-04-У and ППЭ-13-03-У for the point.
+/// (form, room) of every oral form an exam prints at the point, those its technology's profile
+/// names (`TechnologyProfile::forms`): ППЭ-05-03-У per preparation (seated) room; per
+/// conducting room the ИС-9 ведомость (ИС-02) and expert's protocol (ИС-03) or the recording
+/// room's ППЭ-05-04-У; ППЭ-13-03-У for the point.
 fn oral_forms(plan: &Plan, exam: &Exam, ppe_code: &str, seats: &[SeatAssignment]) -> Vec<(OralRoomFormOrSummary, Option<String>)> {
+    use OralRoomFormOrSummary::*;
     let technology = exam.technology();
-    let conducting: Vec<String> =
-        rooms_of_kind(&plan.auditoriums, ppe_code, technology, RoomKind::Conducting).into_iter().map(|a| a.auditorium.clone()).collect();
+    let prints = |form: OralRoomFormOrSummary| technology.profile().prints(form.code());
     let mut out = Vec::new();
-    match technology {
-        Technology::OralInterview => {
-            for room in &conducting {
-                out.push((OralRoomFormOrSummary::Room(OralRoomForm::InterviewConduct), Some(room.clone())));
-                out.push((OralRoomFormOrSummary::Expert, Some(room.clone())));
-            }
+    if prints(Room(OralRoomForm::Preparation)) {
+        out.extend(super::auditoriums_of(seats).into_iter().map(|room| (Room(OralRoomForm::Preparation), Some(room))));
+    }
+    for room in rooms_of_kind(&plan.auditoriums, ppe_code, technology, RoomKind::Conducting) {
+        for form in [Room(OralRoomForm::InterviewConduct), Expert, Room(OralRoomForm::Recording)].into_iter().filter(|f| prints(*f)) {
+            out.push((form, Some(room.auditorium.clone())));
         }
-        Technology::OralRecorded => {
-            for room in super::auditoriums_of(seats) {
-                out.push((OralRoomFormOrSummary::Room(OralRoomForm::Preparation), Some(room)));
-            }
-            for room in &conducting {
-                out.push((OralRoomFormOrSummary::Room(OralRoomForm::Recording), Some(room.clone())));
-            }
-            out.push((OralRoomFormOrSummary::Summary, None));
-        }
-        Technology::Written | Technology::Computer => {}
+    }
+    if prints(Summary) {
+        out.push((Summary, None));
     }
     out
 }
@@ -83,7 +77,8 @@ impl OralRoomFormOrSummary {
     }
 }
 
-/// The sheet numbers the oral forms need, for `sheet_needs`' caller (statements only).
+/// The sheet numbers the oral forms need, for `sheet_needs`' caller (statements only: they
+/// print with the statements).
 pub fn oral_sheet_needs(
     plan: &Plan,
     exam: &Exam,

@@ -145,17 +145,24 @@ impl PrintContext<'_> {
             .collect()
     }
 
-    /// ППЭ-06-01, 06-02 and 07, each with its file name.
+    /// ППЭ-06-01, 06-02 and 07 (those the exam's technology prints), each with its file name.
     pub fn point_lists(&self) -> Result<Vec<FormDocument>, PrintingError> {
         let header = exam_header(self.plan, self.exam, self.ppe_code);
         let rows = self.entrance_rows();
-        let input = EntranceListInput { exam: header.clone(), rows: rows.clone(), first_sheet: self.first_of("form:ППЭ-06-01") };
-        let by_school = self.within_budget("form:ППЭ-06-01", lists_by_school_pdf(&input, self.key)?, "ppe-06-01.pdf")?;
-        let input = EntranceListInput { exam: header.clone(), rows, first_sheet: self.first_of("form:ППЭ-06-02") };
-        let alphabetical = self.within_budget("form:ППЭ-06-02", entrance_list_pdf(&input, self.key)?, "ppe-06-02.pdf")?;
-        let input = WorkersListInput { exam: header, rows: self.workers(), first_sheet: self.first_of("form:ППЭ-07"), head: self.head() };
-        let workers = self.within_budget("form:ППЭ-07", workers_list_pdf(&input, self.key)?, "ppe-07.pdf")?;
-        Ok(vec![by_school, alphabetical, workers])
+        let mut lists = Vec::new();
+        if self.prints("ППЭ-06-01") {
+            let input = EntranceListInput { exam: header.clone(), rows: rows.clone(), first_sheet: self.first_of("form:ППЭ-06-01") };
+            lists.push(self.within_budget("form:ППЭ-06-01", lists_by_school_pdf(&input, self.key)?, "ppe-06-01.pdf")?);
+        }
+        if self.prints("ППЭ-06-02") {
+            let input = EntranceListInput { exam: header.clone(), rows, first_sheet: self.first_of("form:ППЭ-06-02") };
+            lists.push(self.within_budget("form:ППЭ-06-02", entrance_list_pdf(&input, self.key)?, "ppe-06-02.pdf")?);
+        }
+        if self.prints("ППЭ-07") {
+            let input = WorkersListInput { exam: header, rows: self.workers(), first_sheet: self.first_of("form:ППЭ-07"), head: self.head() };
+            lists.push(self.within_budget("form:ППЭ-07", workers_list_pdf(&input, self.key)?, "ppe-07.pdf")?);
+        }
+        Ok(lists)
     }
 
     /// ППЭ-07 rows: the roster's posts by place of work in the point (staff room, medical room,
@@ -443,36 +450,47 @@ impl PrintContext<'_> {
             .collect()
     }
 
-    /// ППЭ-08, 10, 14-01, 14-02, 19 and every appeal's ППЭ-02 and 03, each with its file name.
+    /// ППЭ-08, 10, 14-01, 14-02, 19 (those the exam's technology prints) and every appeal's
+    /// ППЭ-02 and 03, each with its file name.
     pub fn point_statements(&self, auditoriums: &[String]) -> Result<Vec<FormDocument>, PrintingError> {
         let header = exam_header(self.plan, self.exam, self.ppe_code);
         let kit = self.kit()?.title_ru();
         let mut docs = Vec::new();
-        let input = MedicalJournalInput {
-            exam: header.clone(),
-            rows: self.medical_rows(),
-            medical_workers: self.medical_workers(),
-            first_sheet: self.first_of("form:ППЭ-08"),
-        };
-        docs.push(self.within_budget("form:ППЭ-08", medical_journal_pdf(&input, self.key)?, "ppe-08.pdf")?);
-        docs.push(self.within_budget("form:ППЭ-10", gek_report_pdf(&self.gek_report(), self.key)?, "ppe-10.pdf")?);
-        docs.push(self.within_budget("form:ППЭ-14-01", materials_receipt_pdf(&self.materials_receipt()?, self.key)?, "ppe-14-01.pdf")?);
-        let input = MaterialsRecordInput {
-            exam: header.clone(),
-            rows: self.materials_rows(auditoriums),
-            kit,
-            first_sheet: self.first_of("form:ППЭ-14-02"),
-            head: self.head(),
-        };
-        docs.push(self.within_budget("form:ППЭ-14-02", materials_record_pdf(&input, self.key)?, "ppe-14-02.pdf")?);
-        let input = WorkerReplacementInput {
-            exam: header,
-            rows: self.replacement_rows(),
-            first_sheet: self.first_of("form:ППЭ-19"),
-            head: self.head(),
-            gek_members: self.names_of(WorkerRole::GekMember),
-        };
-        docs.push(self.within_budget("form:ППЭ-19", worker_replacement_pdf(&input, self.key)?, "ppe-19.pdf")?);
+        if self.prints("ППЭ-08") {
+            let input = MedicalJournalInput {
+                exam: header.clone(),
+                rows: self.medical_rows(),
+                medical_workers: self.medical_workers(),
+                first_sheet: self.first_of("form:ППЭ-08"),
+            };
+            docs.push(self.within_budget("form:ППЭ-08", medical_journal_pdf(&input, self.key)?, "ppe-08.pdf")?);
+        }
+        if self.prints("ППЭ-10") {
+            docs.push(self.within_budget("form:ППЭ-10", gek_report_pdf(&self.gek_report(), self.key)?, "ppe-10.pdf")?);
+        }
+        if self.prints("ППЭ-14-01") {
+            docs.push(self.within_budget("form:ППЭ-14-01", materials_receipt_pdf(&self.materials_receipt()?, self.key)?, "ppe-14-01.pdf")?);
+        }
+        if self.prints("ППЭ-14-02") {
+            let input = MaterialsRecordInput {
+                exam: header.clone(),
+                rows: self.materials_rows(auditoriums),
+                kit,
+                first_sheet: self.first_of("form:ППЭ-14-02"),
+                head: self.head(),
+            };
+            docs.push(self.within_budget("form:ППЭ-14-02", materials_record_pdf(&input, self.key)?, "ppe-14-02.pdf")?);
+        }
+        if self.prints("ППЭ-19") {
+            let input = WorkerReplacementInput {
+                exam: header,
+                rows: self.replacement_rows(),
+                first_sheet: self.first_of("form:ППЭ-19"),
+                head: self.head(),
+                gek_members: self.names_of(WorkerRole::GekMember),
+            };
+            docs.push(self.within_budget("form:ППЭ-19", worker_replacement_pdf(&input, self.key)?, "ppe-19.pdf")?);
+        }
         docs.extend(self.appeal_documents(None)?);
         Ok(docs)
     }

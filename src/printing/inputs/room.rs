@@ -102,7 +102,7 @@ impl PrintContext<'_> {
     pub fn auditorium_list(&self, auditorium: &str) -> Result<AuditoriumListInput, PrintingError> {
         let rows = self.seats_in(auditorium).map(|s| {
             let p = self.person(&s.participant_id);
-            SeatingRow { seat: s.seat_label(), surname: p.surname, name: p.name, patronymic: p.patronymic, document: p.document }
+            SeatingRow { seat: self.place_label(s), surname: p.surname, name: p.name, patronymic: p.patronymic, document: p.document }
         });
         Ok(AuditoriumListInput {
             exam: exam_header(self.plan, self.exam, self.ppe_code),
@@ -244,20 +244,27 @@ impl PrintContext<'_> {
         })
     }
 
-    /// The auditorium's own forms of the selection, each with its code and sheet numbers:
-    /// ППЭ-05-01 with the seating lists; ППЭ-05-02, ППЭ-12-02 and ППЭ-11 with the statements.
+    /// The auditorium's own forms of the selection that the exam's technology prints, each
+    /// with its code and sheet numbers: ППЭ-05-01 with the seating lists; ППЭ-05-02, ППЭ-12-02
+    /// and ППЭ-11 with the statements.
     pub fn room_forms(&self, set: &mut PrintSet, a: &str, what: PrintWhat) -> Result<(), PrintingError> {
-        if matches!(what, PrintWhat::Seating | PrintWhat::All) {
+        if matches!(what, PrintWhat::Seating | PrintWhat::All) && self.prints("ППЭ-05-01") {
             let doc = auditorium_list_pdf(&self.auditorium_list(a)?, self.key)?;
             self.add_form(set, &form_holder("ППЭ-05-01", Some(a)), doc, format!("ppe-05-01-{a}.pdf"), None)?;
         }
         if matches!(what, PrintWhat::Statements | PrintWhat::All) {
-            let doc = auditorium_protocol_pdf(&self.auditorium_protocol(a)?, self.key)?;
-            self.add_form(set, &form_holder("ППЭ-05-02", Some(a)), doc, format!("ppe-05-02-{a}.pdf"), None)?;
-            let doc = corrections_pdf(&self.corrections(a)?, self.key)?;
-            self.add_form(set, &form_holder("ППЭ-12-02", Some(a)), doc, format!("ppe-12-02-{a}.pdf"), None)?;
-            let doc = envelope_cover_pdf(&self.envelope_cover(a)?, self.key)?;
-            self.add_form(set, &form_holder("ППЭ-11", Some(a)), doc, format!("ppe-11-{a}.pdf"), None)?;
+            if self.prints("ППЭ-05-02") {
+                let doc = auditorium_protocol_pdf(&self.auditorium_protocol(a)?, self.key)?;
+                self.add_form(set, &form_holder("ППЭ-05-02", Some(a)), doc, format!("ppe-05-02-{a}.pdf"), None)?;
+            }
+            if self.prints("ППЭ-12-02") {
+                let doc = corrections_pdf(&self.corrections(a)?, self.key)?;
+                self.add_form(set, &form_holder("ППЭ-12-02", Some(a)), doc, format!("ppe-12-02-{a}.pdf"), None)?;
+            }
+            if self.prints("ППЭ-11") {
+                let doc = envelope_cover_pdf(&self.envelope_cover(a)?, self.key)?;
+                self.add_form(set, &form_holder("ППЭ-11", Some(a)), doc, format!("ppe-11-{a}.pdf"), None)?;
+            }
         }
         Ok(())
     }
@@ -345,7 +352,7 @@ mod tests {
         let exam = plan.exams.iter().find(|e| e.exam_id == "ege-02").cloned().unwrap();
         let ppe_code = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).map(|r| r.ppe_code.clone()).unwrap();
         let seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
-        let numbers = demo_numbers(&sheet_needs(&kit_of(&exam).unwrap(), &seats, PrintWhat::All, None));
+        let numbers = demo_numbers(&sheet_needs(exam.technology(), &kit_of(&exam).unwrap(), &seats, PrintWhat::All, None));
         let day = demo_day(&plan, &exam, &seats, &numbers);
         (plan, exam, seats, day, numbers)
     }
@@ -356,7 +363,7 @@ mod tests {
         let room = seats[0].auditorium.clone();
         let kit = kit_of(&exam).unwrap();
         let holders = |what| {
-            sheet_needs(&kit, &seats, what, Some(&room))
+            sheet_needs(exam.technology(), &kit, &seats, what, Some(&room))
                 .into_iter()
                 .filter(|(h, _)| h.starts_with("form:"))
                 .map(|(h, k)| (h, k.len()))

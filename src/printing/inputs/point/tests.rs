@@ -36,7 +36,7 @@ fn the_medical_journal_lists_confirmed_early_finishes_and_visits_to_the_medical_
     let ppe_code = plan.registrations.iter().find(|r| r.exam_id == exam.exam_id).map(|r| r.ppe_code.clone()).unwrap();
     let seats = demo_seating(&plan, &exam.exam_id, &ppe_code);
     assert!(seats.len() > 6, "{}", seats.len());
-    let numbers = demo_numbers(&sheet_needs(&kit_of(&exam).unwrap(), &seats, PrintWhat::All, None));
+    let numbers = demo_numbers(&sheet_needs(exam.technology(), &kit_of(&exam).unwrap(), &seats, PrintWhat::All, None));
     let mut day = demo_day(&plan, &exam, &seats, &numbers);
     let key = crate::sheet_code::sheet_key(b"k");
     let leave = |kind: EventKind, minutes: i64, reason: &str| ExamEvent {
