@@ -12,3 +12,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# The accessibility test's checker (axe-core from npm, the version tests/it/a11y.rs pins), cached
+# under target/ like the tus peers; the test fetches it itself when this step was skipped.
+axe=$(grep -o 'axe-core@[0-9.]*' "$here/../tests/it/a11y.rs" | head -1)
+if command -v npm >/dev/null && [ -n "$axe" ] && ! grep -qs "\"version\": \"${axe#axe-core@}\"" "$here/../target/axe-npm/node_modules/axe-core/package.json"; then
+  npm install --no-audit --no-fund --prefix "$here/../target/axe-npm" "$axe" >/dev/null
+fi

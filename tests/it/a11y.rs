@@ -14,6 +14,8 @@ use ppe::web::access::{self, Role};
 use crate::common::Driver;
 
 const EXAM: &str = "ege-02";
+/// The ИС-9 exam of `oral.rs`' interview box.
+const ORAL_EXAM: &str = "is-9";
 const PASSWORD: &str = "пароль-станции-1";
 /// The axe-core release the check runs (MPL-2.0); bump it deliberately, it adds rules.
 const AXE: &str = "axe-core@4.14.1";
@@ -96,8 +98,18 @@ async fn assert_favicon(base: &str) {
     assert!(resp.text().await.unwrap().starts_with("<svg"), "an SVG");
 }
 
+/// Makes the page's viewport exactly `width`×`height` CSS pixels (Chromium's device metrics,
+/// as its device toolbar does; resizing the window leaves the browser's frame in between).
 async fn set_window(driver: &Driver, (width, height): (u32, u32)) {
-    driver.call(reqwest::Method::POST, "/window/rect", serde_json::json!({"width": width, "height": height})).await;
+    let params = serde_json::json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false});
+    driver.call(reqwest::Method::POST, "/goog/cdp/execute", serde_json::json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": params})).await;
+    let now = driver.js("return [window.innerWidth, window.innerHeight];").await;
+    assert_eq!(now, serde_json::json!([width, height]), "the viewport could not be sized to {width}×{height}");
+}
+
+/// Back to the window's own size.
+async fn reset_window(driver: &Driver) {
+    driver.call(reqwest::Method::POST, "/goog/cdp/execute", serde_json::json!({"cmd": "Emulation.clearDeviceMetricsOverride", "params": {}})).await;
 }
 
 /// Opens `path`, checks it with axe (and on the tablet when asked); returns what failed.
@@ -132,7 +144,7 @@ impl Walk<'_> {
                     self.failures.push(format!("{label} at {}×{}: {}", size.0, size.1, problem.as_str().unwrap_or("")));
                 }
             }
-            set_window(self.driver, (1500, 900)).await;
+            reset_window(self.driver).await;
         }
         self.visited.push(label.to_string());
     }
@@ -157,7 +169,7 @@ impl Walk<'_> {
             tablet.contains("horizontal scroll") && tablet.contains("small target <button"),
             "the tablet check must see the canary's faults: {tablet}"
         );
-        set_window(self.driver, (1500, 900)).await;
+        reset_window(self.driver).await;
     }
 
     fn finish(self, what: &str) {
@@ -187,9 +199,13 @@ fn screenshots_dir() -> PathBuf {
 }
 
 async fn login(driver: &Driver, base: &str, login: &str) {
+    login_with(driver, base, login, PASSWORD).await
+}
+
+async fn login_with(driver: &Driver, base: &str, login: &str, password: &str) {
     driver.goto(&format!("{base}/login")).await;
     driver.type_into("#login", login).await;
-    driver.type_into("#password", PASSWORD).await;
+    driver.type_into("#password", password).await;
     driver.click("#submit").await;
     driver.wait_text("return (document.querySelector('.user')||{textContent:''}).textContent;", login).await;
 }
@@ -197,6 +213,8 @@ async fn login(driver: &Driver, base: &str, login: &str) {
 async fn logout(driver: &Driver, base: &str) {
     driver.goto(&format!("{base}/")).await;
     driver.click("header form button").await;
+    // The answer clears the session cookie: wait for it before the next login (cookies are per host).
+    driver.wait_text("return document.title;", "Вход").await;
 }
 
 /// The query a box page needs to show its real content, not a refusal.
@@ -216,6 +234,22 @@ fn every_box_page_passes_axe_wcag_2_1_aa_and_fits_a_10_inch_tablet() {
     // Pages that are not pages: the stylesheet, scripts, icon and the desk's event stream.
     let not_pages = ["/static/app.css", "/static/app.js", "/static/gek-webauthn.js", "/favicon.svg", "/desk/events"];
     let router_gets = get_routes_in("src/web.rs");
+    // The oral pages with their content: the ИС-9 box of `oral.rs`, its rooms' examiner and expert.
+    let oral_dir = tmp.path().join("oral");
+    let (oral_config, _) = crate::oral::interview_box(&oral_dir);
+    {
+        use ppe::roster::{Post, RosterEntry};
+        let mut db = ppe::store::open(&oral_dir.join("state/ppe.db")).unwrap();
+        let roster = [
+            RosterEntry { worker_id: "W900003".into(), post: Post::Examiner { auditorium: "103".into() } },
+            RosterEntry { worker_id: "W900001".into(), post: Post::Expert { auditorium: "103".into() } },
+        ];
+        let tx = db.transaction().unwrap();
+        ppe::roster::store::roster_replace(&tx, ORAL_EXAM, crate::upload::PPE, &roster).unwrap();
+        tx.commit().unwrap();
+        ppe::accounts::create_account(&mut db, "head1", "W000001", ppe::model::WorkerRole::Head, PASSWORD, "2027-02-14T01:00:00Z").unwrap();
+    }
+    let (oral_base, _oral_http, _oral_rt) = crate::webui::serve_ui(ppe::context::EdgeContext::open(&oral_config).unwrap());
     rt.block_on(async {
         let driver = Driver::start().await;
         let mut walk = Walk { driver: &driver, base: base.clone(), axe, failures: Vec::new(), visited: Vec::new(), minor: 0 };
@@ -265,18 +299,40 @@ fn every_box_page_passes_axe_wcag_2_1_aa_and_fits_a_10_inch_tablet() {
             }
             walk.visit(&box_query(route.path), true).await;
         }
+        // The tablet screenshot, upright, on a full page, as the technical specialist sees it.
+        driver.goto(&format!("{base}/seating?exam={EXAM}")).await;
+        set_window(&driver, (800, 1280)).await;
+        let png = driver.screenshot().await;
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a tablet screenshot of {} bytes", png.len());
+        std::fs::write(screenshots_dir().join("box-tablet-seating.png"), png).unwrap();
+
         // The error pages: a page that is not there, a page the role may not see.
         walk.visit("/materials?exam=no-such-exam", false).await;
         logout(&driver, &base).await;
         login(&driver, &base, "organizer").await;
         walk.visit("/upload", false).await;
 
-        // The tablet screenshot, upright, on a full page.
-        driver.goto(&format!("{base}/seating?exam={EXAM}")).await;
-        set_window(&driver, (800, 1280)).await;
-        let png = driver.screenshot().await;
-        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a tablet screenshot of {} bytes", png.len());
-        std::fs::write(screenshots_dir().join("box-tablet-seating.png"), png).unwrap();
+        // The oral exam (another box: cookies are per host, so the first box is done with): the
+        // head builds the queues and runs one answer; the expert's protocol form for it.
+        logout(&driver, &base).await;
+        walk.base = oral_base.clone();
+        login(&driver, &oral_base, "head1").await;
+        driver.goto(&format!("{oral_base}/oral?exam={ORAL_EXAM}")).await;
+        driver.click("#oral-build").await;
+        driver.wait_text("return (document.getElementById('msg')||{textContent:''}).textContent;", "очереди построены").await;
+        driver.goto(&format!("{oral_base}/oral?exam={ORAL_EXAM}&auditorium=103")).await;
+        for kind in ["start", "finish"] {
+            driver.click(&format!("button[data-kind={kind}]")).await;
+            driver.wait_text("return document.getElementById('msg') ? 'said' : '';", "said").await;
+        }
+        walk.visit(&format!("/oral?exam={ORAL_EXAM}&auditorium=103"), true).await;
+        logout(&driver, &oral_base).await;
+        login_with(&driver, &oral_base, "expert1", "пароль-эксперта").await;
+        walk.visit(&format!("/oral/protocols?exam={ORAL_EXAM}&auditorium=103"), true).await;
+        assert!(
+            driver.js("return document.querySelectorAll('form[action=\"/oral/score\"] select').length;").await.as_u64().unwrap_or(0) > 0,
+            "the expert's protocol form was checked"
+        );
 
         let visited = walk.visited.clone();
         driver.quit().await;
