@@ -31,3 +31,4 @@ mod readiness;
 mod oral;
 mod roomforms;
 mod recordings;
+mod packaging;
