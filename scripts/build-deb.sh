@@ -48,7 +48,7 @@ Upstream-Name: ppe
 Source: $homepage
 
 Files: *
-Copyright: ppe-edge developers
+Copyright: 2026 ppe-edge developers
 License: MIT
  Permission is hereby granted, free of charge, to any person obtaining a copy of this
  software and associated documentation files (the "Software"), to deal in the Software
@@ -132,9 +132,10 @@ mkdir -p "$shlib/debian"
 printf 'Source: ppe\n\nPackage: ppe\nArchitecture: any\n' >"$shlib/debian/control"
 libs=$(cd "$shlib" && dpkg-shlibdeps -O "$stage/ppe/usr/bin/ppe" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 control ppe "${libs:-libc6}" "exam-day appliance of a ППЭ and the РЦОИ hub: the ppe command" \
-" The ppe command of the exam point's box (ppe edge ...) and of the regional hub
- (ppe hub ...), with a man page per subcommand and bash, zsh and fish completions.
- Install ppe-edge on a box or ppe-hub on a hub for the services."
+" The ppe command of the exam point's box (ppe edge ...) and of the
+ regional hub (ppe hub ...), with a man page per subcommand and bash, zsh
+ and fish completions. Install ppe-edge on a box or ppe-hub on a hub for
+ the services."
 scripts ppe
 build ppe
 
@@ -155,10 +156,11 @@ docs $p
 printf '/etc/ppe/ppe.toml\n/etc/ppe/nftables.conf\n' >"$stage/$p/DEBIAN/conffiles"
 control $p "ppe (= $version), systemd, cups, cups-client, sane-utils" \
     "exam-day appliance of a ППЭ: the box's services" \
-" The exam point's box: the ppe-edge daemon (scheduler, web UI, printer, scanner and
- barcode reader), the retention wipe timer, the CUPS spool on tmpfs, the barcode
- reader's udev rule and journald settings. Enabled on install, started once the box
- is enrolled (ppe hub enroll) and its keys are in /etc/ppe/keys." \
+" The exam point's box: the ppe-edge daemon (scheduler, web UI, printer,
+ scanner and barcode reader), the retention wipe timer, the CUPS spool on
+ tmpfs, the barcode reader's udev rule and journald settings. Enabled on
+ install, started once the box is enrolled (ppe hub enroll) and its keys
+ are in /etc/ppe/keys." \
     "nftables"
 scripts $p
 build $p
@@ -174,8 +176,8 @@ put 0644 firmware-config/hub.toml $p /etc/ppe/hub.toml
 docs $p
 printf '/etc/ppe/hub.toml\n' >"$stage/$p/DEBIAN/conffiles"
 control $p "ppe (= $version), systemd" "exam-day appliance: the РЦОИ regional hub's service" \
-" The regional hub: plans, packages, keys, uploads and the operators' dashboard, as
- the ppe-hub service. Enabled on install, started once ppe hub init has made its
- keys in /etc/ppe/keys."
+" The regional hub: plans, packages, keys, uploads and the operators'
+ dashboard, as the ppe-hub service. Enabled on install, started once
+ ppe hub init has made its keys in /etc/ppe/keys."
 scripts $p
 build $p

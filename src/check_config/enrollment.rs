@@ -54,7 +54,9 @@ mod tests {
         assert_eq!(problem.key, "keys");
         assert!(problem.reason.contains("ещё не зарегистрирован"), "{}", problem.reason);
         assert!(problem.reason.contains("ppe hub enroll --ppe 0101"), "{}", problem.reason);
-        assert!(problem.reason.contains("/etc/ppe/keys"), "{}", problem.reason);
+        // Relative key paths are relative to the config's folder: /etc/ppe/keys when installed.
+        let keys = cfg.keys.x25519_key_file.parent().unwrap().display().to_string();
+        assert!(keys.ends_with("firmware-config/keys") && problem.reason.contains(&format!("DIR/keys/ в {keys}")), "{}", problem.reason);
     }
 
     #[test]
