@@ -84,6 +84,7 @@ fn packages_hold_binary_units_conffiles_users_man_pages_and_working_completions(
     // systemctl enable directly (deb-systemd-helper keeps the administrator's choice).
     for (deb, conffiles) in [(&edge, "/etc/ppe/ppe.toml\n/etc/ppe/nftables.conf\n"), (&hub, "/etc/ppe/hub.toml\n")] {
         let control = dir.path().join(deb.file_stem().unwrap()).join("DEBIAN");
+        std::fs::create_dir_all(control.parent().unwrap()).unwrap();
         run_ok(Command::new("dpkg-deb").arg("-e").arg(deb).arg(&control));
         assert_eq!(std::fs::read_to_string(control.join("conffiles")).unwrap(), conffiles);
         for script in ["postinst", "prerm", "postrm"] {
