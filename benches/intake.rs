@@ -5,20 +5,26 @@
 //! greyscale (what a document scanner delivers), the demo's synthetic scans (100 dpi, one QR
 //! code), and blank pages (nothing to find: the worst case). Ours = `decode_codes` (QR alone
 //! first, the thorough search only when that finds nothing); baseline in the same run = the
-//! thorough search alone (`rxing::helpers::detect_multiple_in_buffer`: every symbology,
+//! thorough search alone (`rxing::helpers::detect_multiple_in_luma_with_hints` with default hints: every symbology,
 //! TryHarder), which is what intake did before. Both must read the same code on every page.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ppe::printing::forms::kits_pdf;
 use ppe::demo::print_fixtures::{demo_numbers, demo_seating};
+use ppe::printing::forms::kits_pdf;
 use ppe::printing::inputs::{sheet_needs, PrintContext};
 use ppe::printing::PrintWhat;
 
 fn baseline(bytes: &[u8]) -> Vec<String> {
-    rxing::helpers::detect_multiple_in_buffer(bytes).map(|r| r.into_iter().map(|r| r.getText().to_string()).collect()).unwrap_or_default()
+    let Some(page) = ppe::scanning::intake::grey_page(bytes) else {
+        return Vec::new();
+    };
+    let (width, height) = page.dimensions();
+    rxing::helpers::detect_multiple_in_luma_with_hints(page.into_raw(), width, height, &mut rxing::DecodeHints::default())
+        .map(|r| r.into_iter().map(|r| r.getText().to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// Printed kit pages as 150 dpi greyscale PNGs.

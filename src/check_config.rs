@@ -6,6 +6,7 @@
 //! folder that will be created) do not.
 
 pub mod cups;
+pub mod enrollment;
 
 use std::path::Path;
 use std::process::Command;
@@ -89,27 +90,16 @@ pub fn check_edge(cfg: &EdgeFileConfig) -> Vec<Problem> {
     if let Err(e) = cfg.listen.parse::<std::net::SocketAddr>() {
         out.push(Problem::error("listen", format!("{:?} is not an address:port ({e}); e.g. \"192.168.10.2:8080\"", cfg.listen)));
     }
-    check_ui(cfg, &mut out);
     check_url("hub.url", &cfg.hub.url, &["https"], &mut out);
     if let Some(mirror) = &cfg.hub.mirror_url {
         check_url("hub.mirror_url", mirror, &["https", "http"], &mut out);
     }
-    check_pem_certificates("hub.ca_file", &cfg.hub.ca_file, &mut out);
-    if let Err(reason) = parse_hex32(cfg.hub.signing_public_key.trim()) {
-        out.push(Problem::error("hub.signing_public_key", format!("{reason}; copy it from the hub's enrollment output")));
+    // A fresh install: one finding saying so instead of one per file enrollment issues.
+    if let Some(problem) = enrollment::not_enrolled(cfg, &|p| p.exists()) {
+        out.push(problem);
+    } else {
+        check_enrolled_files(cfg, &mut out);
     }
-    check_pem_certificates("keys.tls_cert_file", &cfg.keys.tls_cert_file, &mut out);
-    check_secret_file("keys.tls_key_file", &cfg.keys.tls_key_file, &mut out, pem_private_key);
-    check_secret_file("keys.signing_key_file", &cfg.keys.signing_key_file, &mut out, |bytes| {
-        crate::keys::ed25519_from_pkcs8(bytes).map(|_| ()).map_err(|e| format!("not an Ed25519 PKCS#8 key ({e})"))
-    });
-    check_secret_file("keys.x25519_key_file", &cfg.keys.x25519_key_file, &mut out, |bytes| {
-        if bytes.len() == 32 {
-            return Ok(());
-        }
-        let text = std::str::from_utf8(bytes).map_err(|_| "neither 32 raw bytes nor 64 hex digits".to_string())?;
-        parse_hex32(text.trim()).map(|_| ())
-    });
     check_state_dir(&cfg.state_dir, &mut out);
     check_run_dir(&cfg.run_dir, &mut out);
     check_printer(cfg, &mut out);
@@ -120,6 +110,28 @@ pub fn check_edge(cfg: &EdgeFileConfig) -> Vec<Problem> {
     }
     out.extend(cfg.roster.problems().into_iter().map(|(key, reason)| Problem::error(&key, reason)));
     out
+}
+
+/// The UI certificate, the hub's pinned CA and key, and the box's own keys: what enrollment
+/// issued, each checked on its own.
+fn check_enrolled_files(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
+    check_ui(cfg, out);
+    check_pem_certificates("hub.ca_file", &cfg.hub.ca_file, out);
+    if let Err(reason) = parse_hex32(cfg.hub.signing_public_key.trim()) {
+        out.push(Problem::error("hub.signing_public_key", format!("{reason}; copy it from the hub's enrollment output")));
+    }
+    check_pem_certificates("keys.tls_cert_file", &cfg.keys.tls_cert_file, out);
+    check_secret_file("keys.tls_key_file", &cfg.keys.tls_key_file, out, pem_private_key);
+    check_secret_file("keys.signing_key_file", &cfg.keys.signing_key_file, out, |bytes| {
+        crate::keys::ed25519_from_pkcs8(bytes).map(|_| ()).map_err(|e| format!("not an Ed25519 PKCS#8 key ({e})"))
+    });
+    check_secret_file("keys.x25519_key_file", &cfg.keys.x25519_key_file, out, |bytes| {
+        if bytes.len() == 32 {
+            return Ok(());
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| "neither 32 raw bytes nor 64 hex digits".to_string())?;
+        parse_hex32(text.trim()).map(|_| ())
+    });
 }
 
 fn check_ppe_code(code: &str, out: &mut Vec<Problem>) {

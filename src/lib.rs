@@ -16,6 +16,7 @@ pub mod demo;
 pub mod distribution;
 pub mod edge;
 pub mod gek;
+pub mod generate;
 pub mod http;
 pub mod hub;
 pub mod hub_client;

@@ -34,6 +34,9 @@ enum Command {
         #[command(subcommand)]
         command: EdgeCommand,
     },
+    /// man pages and shell completions from this command line (for the packages).
+    #[command(hide = true)]
+    Generate(ppe::generate::GenerateArgs),
 }
 
 #[derive(Subcommand)]
@@ -121,6 +124,7 @@ fn main() -> ExitCode {
     ppe::logging::init();
     let result = match cli.command {
         Command::Demo(args) => ppe::demo::run(args),
+        Command::Generate(args) => ppe::generate::run(args, <Cli as clap::CommandFactory>::command()),
         Command::Hub { config, command } => match command {
             HubCommand::Init(args) => ppe::hub::cli::init(args),
             HubCommand::ImportPlan(args) => ppe::plan::cli::import(&config, args),

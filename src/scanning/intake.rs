@@ -179,9 +179,10 @@ pub struct IntakeReport {
 /// a faint sheet code beside someone else's QR code, is still read.
 /// `benches/intake.rs` measures both against the thorough search alone.
 pub fn decode_codes(image_bytes: &[u8]) -> Vec<String> {
-    let Ok(image) = image::load_from_memory(image_bytes) else {
+    let Some(page) = grey_page(image_bytes) else {
         return Vec::new();
     };
+    let (width, height) = page.dimensions();
     let texts = |found: rxing::common::Result<Vec<rxing::RXingResult>>| -> Vec<String> {
         found.map(|r| r.into_iter().map(|r| r.getText().to_string()).collect()).unwrap_or_default()
     };
@@ -190,17 +191,42 @@ pub fn decode_codes(image_bytes: &[u8]) -> Vec<String> {
         TryHarder: Some(false),
         ..Default::default()
     };
-    let quick = texts(rxing::helpers::detect_multiple_in_image_with_hints(image.clone(), &mut qr_only));
+    let quick = texts(rxing::helpers::detect_multiple_in_luma_with_hints(page.as_raw().clone(), width, height, &mut qr_only));
     if quick.iter().any(|t| crate::sheet_code::looks_like_sheet_code(t)) {
         return quick;
     }
-    let mut all = texts(rxing::helpers::detect_multiple_in_image_with_hints(image, &mut rxing::DecodeHints::default()));
+    let mut all = texts(rxing::helpers::detect_multiple_in_luma_with_hints(page.into_raw(), width, height, &mut rxing::DecodeHints::default()));
     for t in quick {
         if !all.contains(&t) {
             all.push(t);
         }
     }
     all
+}
+
+/// A scanned page (PNG, PNM, TIFF, JPEG) as the grey pixels the code reader looks at; `None`
+/// when the bytes are no image of those formats (or have no pixels).
+pub fn grey_page(image_bytes: &[u8]) -> Option<image::GrayImage> {
+    let page = image::load_from_memory(image_bytes).ok()?;
+    (page.width() > 0 && page.height() > 0).then(|| grey_for_codes(page))
+}
+
+/// Grey levels the way rxing's own image source makes them (ZXing's reference): a grey page
+/// as it is; colour by the BT.601 weights (306 R + 601 G + 117 B) / 1024, rounded; a fully
+/// transparent pixel is white. rxing's `image` feature is not built (it brings every image
+/// format), so intake converts the page itself.
+pub fn grey_for_codes(page: image::DynamicImage) -> image::GrayImage {
+    if let image::DynamicImage::ImageLuma8(grey) = page {
+        return grey;
+    }
+    let rgba = page.to_rgba8();
+    image::GrayImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        if a == 0 {
+            return image::Luma([0xFF]);
+        }
+        image::Luma([((306 * r as u32 + 601 * g as u32 + 117 * b as u32 + 0x200) >> 10) as u8])
+    })
 }
 
 fn is_disk_full(e: &std::io::Error) -> bool {
@@ -258,8 +284,16 @@ impl Intake<'_> {
         .with_form(verdict.form.as_ref());
         let tx = conn.unchecked_transaction().map_err(|e| db(e.to_string()))?;
         scan_store::page_insert(&tx, &row).map_err(|e| db(e.to_string()))?;
-        if let (PageStatus::Matched, Some(sheet)) = (verdict.status, verdict.sheet.as_ref().filter(|s| s.kind == crate::sheet_code::SheetKind::Statement)) {
-            let page = super::marks::ops::ScannedStatement { exam_id: self.exam_id, ppe_code: self.ppe_code, page_id: &row.page_id, sheet_number: sheet.number, image: bytes };
+        if let (PageStatus::Matched, Some(sheet)) =
+            (verdict.status, verdict.sheet.as_ref().filter(|s| s.kind == crate::sheet_code::SheetKind::Statement))
+        {
+            let page = super::marks::ops::ScannedStatement {
+                exam_id: self.exam_id,
+                ppe_code: self.ppe_code,
+                page_id: &row.page_id,
+                sheet_number: sheet.number,
+                image: bytes,
+            };
             super::marks::ops::read_page(&tx, &now, self.actor, &page).map_err(|e| db(format!("{e:#}")))?;
         }
         crate::audit::store::append(
@@ -421,7 +455,8 @@ pub use crate::attendance::{kind_from_str, kind_str};
 /// Completeness of an exam from what is stored now.
 pub fn completeness_now(conn: &Connection, exam: &str, expected: &super::ExpectedSheets) -> anyhow::Result<super::Completeness> {
     let pages = scan_store::pages_for_exam(conn, exam)?;
-    let to_resolve = pages.iter().filter(|p| PageStatus::parse(&p.status).is_none_or(|s| s.to_resolve())).count() as u64 + super::marks::store::pages_waiting(conn, exam)?;
+    let to_resolve = pages.iter().filter(|p| PageStatus::parse(&p.status).is_none_or(|s| s.to_resolve())).count() as u64
+        + super::marks::store::pages_waiting(conn, exam)?;
     let scanned: Vec<super::ScannedSheet> = pages
         .iter()
         .filter(|p| p.status == "matched")
@@ -500,5 +535,29 @@ mod tests {
 
         assert!(decode_codes(&png(&blank())).is_empty(), "a blank page has no code");
         assert!(decode_codes(b"not an image").is_empty());
+    }
+
+    #[test]
+    fn a_sheet_code_is_read_from_every_format_a_scanner_delivers_and_colour_is_greyed_as_rxing_does() {
+        let code = "PPE1.ege-02.0101.A1.0000007.4";
+        let symbol = qrcode::QrCode::new(code.as_bytes()).unwrap().render::<image::Luma<u8>>().module_dimensions(4, 4).quiet_zone(true).build();
+        let mut page = blank();
+        image::imageops::overlay(&mut page, &symbol, 500, 80);
+        for format in [image::ImageFormat::Png, image::ImageFormat::Pnm, image::ImageFormat::Tiff, image::ImageFormat::Jpeg] {
+            let mut out = std::io::Cursor::new(Vec::new());
+            image::DynamicImage::ImageLuma8(page.clone()).to_rgb8().write_to(&mut out, format).unwrap();
+            assert_eq!(decode_codes(&out.into_inner()), vec![code.to_string()], "{format:?}");
+        }
+        assert!(grey_page(b"GIF89a").is_none(), "a format intake does not take is no page");
+
+        let colour = image::RgbaImage::from_fn(3, 1, |x, _| match x {
+            0 => image::Rgba([255, 0, 0, 255]),
+            1 => image::Rgba([10, 200, 30, 255]),
+            _ => image::Rgba([0, 0, 0, 0]),
+        });
+        let grey = grey_for_codes(image::DynamicImage::ImageRgba8(colour));
+        assert_eq!(grey.as_raw(), &vec![76, 124, 255], "BT.601 weights, rounded; transparent is white");
+        let as_is = image::GrayImage::from_raw(2, 1, vec![7, 200]).unwrap();
+        assert_eq!(grey_for_codes(image::DynamicImage::ImageLuma8(as_is.clone())), as_is);
     }
 }

@@ -38,3 +38,4 @@ mod recinbox;
 mod a11y;
 mod techprint;
 mod techwindows;
+mod packaging;
