@@ -92,7 +92,7 @@ fn an_interview_has_its_documents_a_week_before_its_kim_at_0730_and_its_upload_d
     let o = ppe(&["hub", "publish", "--exam", IS9, "--materials", s(&kim), "--documents", "--config", hub_cfg]);
     assert!(!o.status.success() && stderr(&o).contains("не может быть КИМ"), "КИМ never travels as documents: {}", both(&o));
     let o = run_ok(&["hub", "publish", "--exam", IS9, "--materials", s(&docs), "--documents", "--config", hub_cfg]);
-    assert!(stdout(&o).contains("is-9~documents 0101 version 1 (3 files)"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("is-9~documents 0101 версия 1 (файлов: 3)"), "{}", stdout(&o));
     run_ok(&["hub", "publish", "--exam", IS9, "--materials", s(&kim), "--config", hub_cfg]);
     let publish = w.dir.join("hub/state/publish");
     let signed: ppe::materials::SignedManifest =
