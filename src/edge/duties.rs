@@ -145,7 +145,8 @@ fn one_pass(ctx: &EdgeContext, state: &Arc<DutiesState>, seen: Seen) -> anyhow::
         let expected = crate::attendance::ops::expected_sheets(&conn, exam_id, &ctx.config.ppe_code)?;
         let to_resolve = crate::scanning::intake::completeness_now(&conn, exam_id, &expected)?.to_resolve;
         let mut attempts = state.uploading.lock().map_err(|_| anyhow::anyhow!("upload state poisoned"))?;
-        let attempt = attempts.entry(exam_id.clone()).or_insert(UploadAttempt { running: false, failures: 0, not_before: Instant::now(), last_error: None });
+        let attempt =
+            attempts.entry(exam_id.clone()).or_insert(UploadAttempt { running: false, failures: 0, not_before: Instant::now(), last_error: None });
         if upload_due(&numbers, to_resolve, attempt.running) && Instant::now() >= attempt.not_before {
             attempt.running = true;
             drop(attempts);
@@ -162,16 +163,7 @@ fn sweep_inbox(ctx: &EdgeContext, inbox: &Path, exams: &[(String, Schedule)], no
     if !inbox.is_dir() {
         return Ok(next);
     }
-    let mut batches: Vec<(String, PathBuf)> = Vec::new();
-    if let Some(exam) = inbox_exam(exams, now) {
-        batches.push((exam.to_string(), inbox.to_path_buf()));
-    }
-    for (exam_id, _) in exams {
-        let dir = inbox.join(exam_id);
-        if dir.is_dir() {
-            batches.push((exam_id.clone(), dir));
-        }
-    }
+    let batches = inbox_batches(inbox, exams, now);
     if batches.is_empty() {
         return Ok(next);
     }
@@ -180,8 +172,12 @@ fn sweep_inbox(ctx: &EdgeContext, inbox: &Path, exams: &[(String, Schedule)], no
     let wall = Instant::now();
     for (exam_id, dir) in batches {
         let expected = crate::attendance::ops::expected_sheets(&conn, &exam_id, &ctx.config.ppe_code)?;
-        let intake = crate::scanning::intake::Intake::for_box(ctx, &conn, &key, &exam_id, "inbox").expecting((!expected.participants.is_empty()).then_some(&expected));
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && crate::scanning::intake::is_image_name(p) && !is_hidden(p)).collect();
+        let intake = crate::scanning::intake::Intake::for_box(ctx, &conn, &key, &exam_id, "inbox")
+            .expecting((!expected.participants.is_empty()).then_some(&expected));
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && crate::scanning::intake::is_image_name(p) && !is_hidden(p))
+            .collect();
         files.sort();
         let taken_dir = inbox.join(TAKEN_DIR).join(&exam_id);
         for f in files {
@@ -207,6 +203,18 @@ fn sweep_inbox(ctx: &EdgeContext, inbox: &Path, exams: &[(String, Schedule)], no
         }
     }
     Ok(next)
+}
+
+/// The folders of an inbox to sweep, each with its exam: the top level for the exam of the
+/// moment, `<inbox>/<exam_id>/` for each exam that has one (the scanner's and the recordings'
+/// inboxes alike).
+pub(crate) fn inbox_batches(inbox: &Path, exams: &[(String, Schedule)], now: DateTime<Utc>) -> Vec<(String, PathBuf)> {
+    let mut batches: Vec<(String, PathBuf)> = Vec::new();
+    if let Some(exam) = inbox_exam(exams, now) {
+        batches.push((exam.to_string(), inbox.to_path_buf()));
+    }
+    batches.extend(exams.iter().map(|(id, _)| (id.clone(), inbox.join(id))).filter(|(_, d)| d.is_dir()));
+    batches
 }
 
 /// Whether a dropped file is settled (and not empty); if not, it is remembered in `next` with
@@ -244,7 +252,12 @@ fn start_upload(ctx: EdgeContext, state: Arc<DutiesState>, exam_id: String) {
                 Ok(a) => a,
                 Err(p) => p.into_inner(),
             };
-            let attempt = attempts.entry(exam_id.clone()).or_insert(UploadAttempt { running: false, failures: 0, not_before: Instant::now(), last_error: None });
+            let attempt = attempts.entry(exam_id.clone()).or_insert(UploadAttempt {
+                running: false,
+                failures: 0,
+                not_before: Instant::now(),
+                last_error: None,
+            });
             attempt.running = false;
             match result {
                 Ok(manifest_sha256) => {

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use super::{inbox_exam, settled_or_remembered, Seen, TAKEN_DIR};
+use super::{settled_or_remembered, Seen, TAKEN_DIR};
 use crate::context::EdgeContext;
 use crate::monitoring::Schedule;
 use crate::recordings::ops::{import_file, is_partial, ImportRequest, IncomingFile, RecordingsError, Taken};
@@ -125,12 +125,7 @@ pub fn sweep(ctx: &EdgeContext, exams: &[(String, Schedule)], now: DateTime<Utc>
     let folders: Vec<PathBuf> = ctx.config.recordings.inbox.iter().flat_map(|p| expand_inbox(p)).collect();
     let wall = Instant::now();
     for folder in folders {
-        let mut batches: Vec<(String, PathBuf)> = Vec::new();
-        if let Some(exam) = inbox_exam(&collecting, now) {
-            batches.push((exam.to_string(), folder.clone()));
-        }
-        batches.extend(collecting.iter().map(|(id, _)| (id.clone(), folder.join(id))).filter(|(_, d)| d.is_dir()));
-        for (exam_id, dir) in batches {
+        for (exam_id, dir) in super::inbox_batches(&folder, &collecting, now) {
             let day = match crate::recordings::facts::exam_files(&conn, &exam_id, &ctx.config.ppe_code) {
                 Ok(d) => d,
                 Err(e) => {
