@@ -71,7 +71,8 @@ pub fn connect(path: &Path) -> Result<Connection> {
     let shown = path.display().to_string();
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(|source| StoreError::Open { path: shown.clone(), source })?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    let mut conn = conn;
+    writers_wait_their_turn(&mut conn)?;
     conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
     let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     refuse_newer(&shown, current)?;
@@ -85,8 +86,19 @@ pub fn open_in_memory() -> Result<Connection> {
     prepare(conn, ":memory:")
 }
 
-fn prepare(mut conn: Connection, shown: &str) -> Result<Connection> {
+/// Every transaction on this connection is IMMEDIATE: it takes the write lock when it begins,
+/// waiting up to the busy timeout for another writer. A deferred transaction that reads first
+/// and writes later cannot wait — SQLite answers "database is locked" at once when another
+/// connection wrote in between — so the daemon's duties and a person's command racing for the
+/// same box database would fail instead of taking turns.
+fn writers_wait_their_turn(conn: &mut Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
+    Ok(())
+}
+
+fn prepare(mut conn: Connection, shown: &str) -> Result<Connection> {
+    writers_wait_their_turn(&mut conn)?;
     // journal_mode returns a row, so it is queried rather than executed.
     let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
@@ -237,5 +249,31 @@ mod tests {
         assert!(sql_in(concat!("let q = \"SEL", "ECT 1\";")).is_some());
         assert!(sql_in(concat!("fn f() {}\n#[cfg(test)]\nmod tests { fn t(c: &C) { c.query", "_row(\"x\") } }")).is_none());
         assert!(sql_in("fn select_exam() {}").is_none());
+    }
+
+    #[test]
+    fn a_read_then_write_transaction_waits_for_a_concurrent_writer_instead_of_failing() {
+        // Regression: the demo's exam day failed with "reserve sheet numbers: database is
+        // locked" when the daemon's readiness duty wrote between a command's read and its write.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        open(&path).unwrap().execute_batch("CREATE TABLE n (v INTEGER)").unwrap();
+        let reader_path = path.clone();
+        let first = std::thread::spawn(move || {
+            let mut conn = connect(&reader_path).unwrap();
+            let tx = conn.transaction().unwrap();
+            let _: i64 = tx.query_row("SELECT count(*) FROM n", [], |r| r.get(0)).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            tx.execute("INSERT INTO n VALUES (1)", []).map_err(|e| e.to_string())?;
+            tx.commit().map_err(|e| e.to_string())
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let mut other = connect(&path).unwrap();
+        let tx = other.transaction().unwrap();
+        tx.execute("INSERT INTO n VALUES (2)", []).unwrap();
+        tx.commit().unwrap();
+        first.join().unwrap().expect("the first transaction waits its turn");
+        let n: i64 = other.query_row("SELECT count(*) FROM n", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 2);
     }
 }
