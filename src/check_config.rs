@@ -37,13 +37,13 @@ impl Problem {
     fn warning(key: &str, reason: impl Into<String>) -> Self {
         Self { severity: Severity::Warning, key: key.to_string(), reason: reason.into() }
     }
-    /// `FILE: error: key `K`: REASON`
+    /// `FILE: ошибка: ключ `K`: REASON`
     pub fn render(&self, file: &Path) -> String {
         let level = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+            Severity::Error => "ошибка",
+            Severity::Warning => "предупреждение",
         };
-        format!("{}: {level}: key `{}`: {}", file.display(), self.key, self.reason)
+        format!("{}: {level}: ключ `{}`: {}", file.display(), self.key, self.reason)
     }
 }
 
@@ -78,7 +78,7 @@ pub fn run(config_path: &Path, args: CheckConfigArgs) -> anyhow::Result<()> {
         return Err(ConfigRefused { path: config_path.display().to_string(), errors }.into());
     }
     if !args.json {
-        crate::outln!("{}: OK ({} warning(s))", config_path.display(), problems.len());
+        crate::outln!("{}: в порядке (предупреждений: {})", config_path.display(), problems.len());
     }
     Ok(())
 }
@@ -88,7 +88,7 @@ pub fn check_edge(cfg: &EdgeFileConfig) -> Vec<Problem> {
     let mut out = Vec::new();
     check_ppe_code(&cfg.ppe_code, &mut out);
     if let Err(e) = cfg.listen.parse::<std::net::SocketAddr>() {
-        out.push(Problem::error("listen", format!("{:?} is not an address:port ({e}); e.g. \"192.168.10.2:8080\"", cfg.listen)));
+        out.push(Problem::error("listen", format!("{:?} — не адрес:порт ({e}); например \"192.168.10.2:8080\"", cfg.listen)));
     }
     check_url("hub.url", &cfg.hub.url, &["https"], &mut out);
     if let Some(mirror) = &cfg.hub.mirror_url {
@@ -106,7 +106,7 @@ pub fn check_edge(cfg: &EdgeFileConfig) -> Vec<Problem> {
     check_scanner(cfg, &mut out);
     check_serial(cfg, &mut out);
     if cfg.heartbeat.interval_secs == 0 {
-        out.push(Problem::error("heartbeat.interval_secs", "must be at least 1"));
+        out.push(Problem::error("heartbeat.interval_secs", "должен быть не меньше 1"));
     }
     out.extend(cfg.roster.problems().into_iter().map(|(key, reason)| Problem::error(&key, reason)));
     out
@@ -118,54 +118,54 @@ fn check_enrolled_files(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
     check_ui(cfg, out);
     check_pem_certificates("hub.ca_file", &cfg.hub.ca_file, out);
     if let Err(reason) = parse_hex32(cfg.hub.signing_public_key.trim()) {
-        out.push(Problem::error("hub.signing_public_key", format!("{reason}; copy it from the hub's enrollment output")));
+        out.push(Problem::error("hub.signing_public_key", format!("{reason}; скопируйте его из вывода регистрации ППЭ в РЦОИ (`ppe hub enroll`)")));
     }
     check_pem_certificates("keys.tls_cert_file", &cfg.keys.tls_cert_file, out);
     check_secret_file("keys.tls_key_file", &cfg.keys.tls_key_file, out, pem_private_key);
     check_secret_file("keys.signing_key_file", &cfg.keys.signing_key_file, out, |bytes| {
-        crate::keys::ed25519_from_pkcs8(bytes).map(|_| ()).map_err(|e| format!("not an Ed25519 PKCS#8 key ({e})"))
+        crate::keys::ed25519_from_pkcs8(bytes).map(|_| ()).map_err(|e| format!("не ключ Ed25519 в PKCS#8 ({e})"))
     });
     check_secret_file("keys.x25519_key_file", &cfg.keys.x25519_key_file, out, |bytes| {
         if bytes.len() == 32 {
             return Ok(());
         }
-        let text = std::str::from_utf8(bytes).map_err(|_| "neither 32 raw bytes nor 64 hex digits".to_string())?;
+        let text = std::str::from_utf8(bytes).map_err(|_| "ни 32 байта, ни 64 шестнадцатеричные цифры".to_string())?;
         parse_hex32(text.trim()).map(|_| ())
     });
 }
 
 fn check_ppe_code(code: &str, out: &mut Vec<Problem>) {
     if code.trim().is_empty() {
-        out.push(Problem::error("ppe_code", "is empty; it is the exam point's code from the plan, e.g. \"0101\""));
+        out.push(Problem::error("ppe_code", "пуст; это код ППЭ из плана, например \"0101\""));
     } else if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        out.push(Problem::error("ppe_code", format!("{code:?} may only hold letters, digits and '-' (it is printed in sheet codes)")));
+        out.push(Problem::error("ppe_code", format!("{code:?}: допустимы только буквы, цифры и '-' (код печатается в кодах бланков)")));
     }
 }
 
 fn check_url(key: &str, text: &str, schemes: &[&str], out: &mut Vec<Problem>) {
     match reqwest::Url::parse(text) {
-        Err(e) => out.push(Problem::error(key, format!("{text:?} is not a URL ({e}); e.g. \"https://rcoi.example:8443\""))),
+        Err(e) => out.push(Problem::error(key, format!("{text:?} — не URL ({e}); например \"https://rcoi.example:8443\""))),
         Ok(url) if !schemes.contains(&url.scheme()) => {
-            out.push(Problem::error(key, format!("{text:?}: scheme must be {}", schemes.join(" or "))));
+            out.push(Problem::error(key, format!("{text:?}: схема должна быть {}", schemes.join(" или "))));
         }
-        Ok(url) if url.host_str().is_none_or(str::is_empty) => out.push(Problem::error(key, format!("{text:?} has no host"))),
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => out.push(Problem::error(key, format!("{text:?}: нет имени сервера"))),
         Ok(_) => {}
     }
 }
 
 fn read_file(key: &str, path: &Path, out: &mut Vec<Problem>) -> Option<Vec<u8>> {
     if path.as_os_str().is_empty() {
-        out.push(Problem::error(key, "is empty; name a file"));
+        out.push(Problem::error(key, "пуст; укажите файл"));
         return None;
     }
     match std::fs::read(path) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            out.push(Problem::error(key, format!("{}: no such file; copy it from the folder `ppe hub enroll` wrote", path.display())));
+            out.push(Problem::error(key, format!("{}: нет такого файла; скопируйте его из папки, которую записал `ppe hub enroll`", path.display())));
             None
         }
         Err(e) => {
-            out.push(Problem::error(key, format!("{}: cannot read ({e}); the ppe user must be able to read it", path.display())));
+            out.push(Problem::error(key, format!("{}: не читается ({e}); пользователь ppe должен иметь право чтения", path.display())));
             None
         }
     }
@@ -173,7 +173,7 @@ fn read_file(key: &str, path: &Path, out: &mut Vec<Problem>) -> Option<Vec<u8>> 
 
 fn pem_private_key(bytes: &[u8]) -> Result<(), String> {
     use rustls_pki_types::pem::PemObject;
-    rustls_pki_types::PrivateKeyDer::from_pem_slice(bytes).map(|_| ()).map_err(|e| format!("not a PEM private key ({e})"))
+    rustls_pki_types::PrivateKeyDer::from_pem_slice(bytes).map(|_| ()).map_err(|e| format!("не закрытый ключ PEM ({e})"))
 }
 
 /// The box UI: HTTPS with the certificate enrollment issued (and its own key), or plain HTTP
@@ -187,7 +187,7 @@ fn check_ui(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
             if out.len() == before {
                 if let (Ok(c), Ok(k)) = (std::fs::read(cert), std::fs::read(key)) {
                     if let Err(e) = crate::http::tls::server_config(&c, &k, None) {
-                        out.push(Problem::error("ui.tls_key_file", format!("{} does not serve {} ({e:#}); enroll the box again", key.display(), cert.display())));
+                        out.push(Problem::error("ui.tls_key_file", format!("{} не подходит к {} ({e:#}); зарегистрируйте ППЭ заново", key.display(), cert.display())));
                     }
                 }
             }
@@ -195,13 +195,13 @@ fn check_ui(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
         (None, None) => {
             if let Ok(addr) = cfg.listen.parse::<std::net::SocketAddr>() {
                 if !crate::http::tls::plain_http_allowed(&addr) {
-                    let reason = format!("{addr} is reachable from the LAN and [ui] names no certificate: staff passwords and sessions would travel in plain HTTP; set ui.tls_cert_file and ui.tls_key_file (`ppe hub enroll` issues them) or listen on 127.0.0.1");
+                    let reason = format!("{addr} доступен из локальной сети, а в [ui] не указан сертификат: пароли и сеансы сотрудников шли бы по HTTP без шифрования (plain HTTP); задайте ui.tls_cert_file и ui.tls_key_file (их выдаёт `ppe hub enroll`) или слушайте 127.0.0.1");
                     out.push(Problem::error("listen", reason));
                 }
             }
         }
-        (Some(_), None) => out.push(Problem::error("ui.tls_key_file", "is missing: ui.tls_cert_file and ui.tls_key_file go together")),
-        (None, Some(_)) => out.push(Problem::error("ui.tls_cert_file", "is missing: ui.tls_cert_file and ui.tls_key_file go together")),
+        (Some(_), None) => out.push(Problem::error("ui.tls_key_file", "не задан: ui.tls_cert_file и ui.tls_key_file задаются вместе")),
+        (None, Some(_)) => out.push(Problem::error("ui.tls_cert_file", "не задан: ui.tls_cert_file и ui.tls_key_file задаются вместе")),
     }
 }
 
@@ -211,8 +211,8 @@ fn check_pem_certificates(key: &str, path: &Path, out: &mut Vec<Problem>) {
     let certs: Result<Vec<_>, _> = rustls_pki_types::CertificateDer::pem_slice_iter(&bytes).collect();
     match certs {
         Ok(c) if !c.is_empty() => {}
-        Ok(_) => out.push(Problem::error(key, format!("{}: no PEM certificate in the file", path.display()))),
-        Err(e) => out.push(Problem::error(key, format!("{}: not a PEM certificate ({e})", path.display()))),
+        Ok(_) => out.push(Problem::error(key, format!("{}: в файле нет сертификата PEM", path.display()))),
+        Err(e) => out.push(Problem::error(key, format!("{}: не сертификат PEM ({e})", path.display()))),
     }
 }
 
@@ -226,7 +226,7 @@ fn check_secret_file(key: &str, path: &Path, out: &mut Vec<Problem>, parse: impl
         if let Ok(meta) = std::fs::metadata(path) {
             let mode = meta.permissions().mode() & 0o777;
             if mode & 0o027 != 0 {
-                out.push(Problem::error(key, format!("{}: mode {mode:04o} lets others read or change a secret; run `chmod 600 {}`", path.display(), path.display())));
+                out.push(Problem::error(key, format!("{}: права {mode:04o} позволяют другим читать или менять секрет; выполните `chmod 600 {}`", path.display(), path.display())));
             }
         }
     }
@@ -236,25 +236,25 @@ fn check_secret_file(key: &str, path: &Path, out: &mut Vec<Problem>, parse: impl
 }
 
 fn parse_hex32(text: &str) -> Result<[u8; 32], String> {
-    let bytes = hex::decode(text).map_err(|e| format!("{text:?} is not hex ({e})"))?;
-    bytes.try_into().map_err(|b: Vec<u8>| format!("must be 32 bytes (64 hex digits), found {} bytes", b.len()))
+    let bytes = hex::decode(text).map_err(|e| format!("{text:?} — не шестнадцатеричное число ({e})"))?;
+    bytes.try_into().map_err(|b: Vec<u8>| format!("должно быть 32 байта (64 шестнадцатеричные цифры), а найдено байт: {}", b.len()))
 }
 
 fn check_state_dir(dir: &Path, out: &mut Vec<Problem>) {
     match std::fs::metadata(dir) {
-        Ok(m) if !m.is_dir() => out.push(Problem::error("state_dir", format!("{} is not a folder", dir.display()))),
+        Ok(m) if !m.is_dir() => out.push(Problem::error("state_dir", format!("{} — не папка", dir.display()))),
         Ok(_) => {
             let probe = dir.join(".ppe-check-config");
             match std::fs::write(&probe, b"") {
                 Ok(()) => {
                     let _ = std::fs::remove_file(&probe);
                 }
-                Err(e) => out.push(Problem::error("state_dir", format!("{}: not writable ({e}); systemd's StateDirectory= makes it for the ppe user", dir.display()))),
+                Err(e) => out.push(Problem::error("state_dir", format!("{}: запись невозможна ({e}); StateDirectory= в systemd создаёт её для пользователя ppe", dir.display()))),
             }
         }
         Err(_) => match dir.parent().filter(|p| p.is_dir()) {
-            Some(_) => out.push(Problem::warning("state_dir", format!("{} does not exist yet; it is created on first start", dir.display()))),
-            None => out.push(Problem::error("state_dir", format!("{}: neither it nor its parent folder exists", dir.display()))),
+            Some(_) => out.push(Problem::warning("state_dir", format!("{} ещё нет; она создаётся при первом запуске", dir.display()))),
+            None => out.push(Problem::error("state_dir", format!("{}: нет ни её, ни родительской папки", dir.display()))),
         },
     }
 }
@@ -269,9 +269,9 @@ fn check_run_dir(dir: &Path, out: &mut Vec<Problem>) {
         Some((true, _)) => {}
         Some((false, t)) => out.push(Problem::error(
             "run_dir",
-            format!("{} is on {t}, not tmpfs: decrypted materials would reach persistent disk; use /run/ppe (RuntimeDirectory=ppe)", dir.display()),
+            format!("{} на {t}, а не на tmpfs: расшифрованные материалы попали бы на постоянный диск (persistent disk); используйте /run/ppe (RuntimeDirectory=ppe)", dir.display()),
         )),
-        None => out.push(Problem::warning("run_dir", format!("{}: cannot tell its file system (no /proc/mounts)", dir.display()))),
+        None => out.push(Problem::warning("run_dir", format!("{}: не удаётся определить файловую систему (нет /proc/mounts)", dir.display()))),
     }
 }
 
@@ -303,11 +303,11 @@ fn check_printer(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
     cups::check_swap(out);
     let name = cfg.printer.name.trim();
     if name.is_empty() {
-        out.push(Problem::warning("printer.name", "empty: the CUPS default destination is used"));
+        out.push(Problem::warning("printer.name", "пусто: печать идёт на принтер CUPS по умолчанию"));
         return;
     }
     if !have_program("lpstat") {
-        out.push(Problem::warning("printer.name", format!("cannot check queue {name:?}: lpstat (cups-client) is not installed")));
+        out.push(Problem::warning("printer.name", format!("очередь {name:?} не проверить: lpstat (cups-client) не установлен")));
         return;
     }
     let lpstat = |args: &[&str]| {
@@ -321,49 +321,49 @@ fn check_printer(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
         Ok(o) if o.status.success() => {}
         Ok(o) => {
             let why = String::from_utf8_lossy(&o.stderr).split_whitespace().collect::<Vec<_>>().join(" ");
-            out.push(Problem::error("printer.name", format!("CUPS has no usable queue {name:?} ({why}); see firmware-config/cups-setup.sh")));
+            out.push(Problem::error("printer.name", format!("в CUPS нет рабочей очереди {name:?} ({why}); см. firmware-config/cups-setup.sh")));
             return;
         }
         Err(e) => {
-            out.push(Problem::error("printer.name", format!("cannot run lpstat: {e}")));
+            out.push(Problem::error("printer.name", format!("lpstat не запускается: {e}")));
             return;
         }
     }
     match lpstat(&["-v", name]).map(|o| cups::device_uri_of(&String::from_utf8_lossy(&o.stdout), name)) {
         Ok(Some(device)) => cups::judge_path("printer.name", &device, out),
         Ok(None) => out.push(Problem::error("printer.name", format!("CUPS не называет устройство очереди {name:?} (lpstat -v): нельзя проверить, как КИМ попадут на принтер"))),
-        Err(e) => out.push(Problem::error("printer.name", format!("cannot run lpstat: {e}"))),
+        Err(e) => out.push(Problem::error("printer.name", format!("lpstat не запускается: {e}"))),
     }
 }
 
 fn check_scanner(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
     if let Some(inbox) = &cfg.scanner.inbox {
         if !inbox.is_dir() {
-            out.push(Problem::error("scanner.inbox", format!("{} is not an existing folder", inbox.display())));
+            out.push(Problem::error("scanner.inbox", format!("{}: такой папки нет", inbox.display())));
         }
     }
     if cfg.scanner.resolution_dpi != 0 && !(150..=600).contains(&cfg.scanner.resolution_dpi) {
-        out.push(Problem::warning("scanner.resolution_dpi", format!("{} dpi: codes need 200–300 dpi; 0 means the default 300", cfg.scanner.resolution_dpi)));
+        out.push(Problem::warning("scanner.resolution_dpi", format!("{} dpi: кодам нужно 200–300 dpi; 0 — значение по умолчанию, 300", cfg.scanner.resolution_dpi)));
     }
     let device = cfg.scanner.device.trim();
     if device.is_empty() {
         if cfg.scanner.inbox.is_none() {
-            out.push(Problem::warning("scanner.device", "no SANE device and no inbox folder: scanning only from `ppe edge scan --from DIR`"));
+            out.push(Problem::warning("scanner.device", "нет ни устройства SANE, ни папки приёма: сканы только через `ppe edge scan --from ПАПКА`"));
         }
         return;
     }
     if !have_program("scanimage") {
-        out.push(Problem::warning("scanner.device", format!("cannot check {device:?}: scanimage (sane-utils) is not installed")));
+        out.push(Problem::warning("scanner.device", format!("{device:?} не проверить: scanimage (sane-utils) не установлен")));
         return;
     }
     match Command::new("scanimage").arg("-L").output() {
         Ok(o) => {
             let listed = String::from_utf8_lossy(&o.stdout);
             if !listed.contains(&format!("`{device}'")) {
-                out.push(Problem::error("scanner.device", format!("SANE does not list {device:?} (scanimage -L); is the scanner on and its backend enabled?")));
+                out.push(Problem::error("scanner.device", format!("SANE не видит {device:?} (scanimage -L): включён ли сканер и разрешён ли его драйвер?")));
             }
         }
-        Err(e) => out.push(Problem::error("scanner.device", format!("cannot run scanimage: {e}"))),
+        Err(e) => out.push(Problem::error("scanner.device", format!("scanimage не запускается: {e}"))),
     }
 }
 
@@ -372,34 +372,34 @@ const STANDARD_BAUDS: &[u32] = &[1200, 2400, 4800, 9600, 19200, 38400, 57600, 11
 fn check_serial(cfg: &EdgeFileConfig, out: &mut Vec<Problem>) {
     let s = &cfg.serial;
     if crate::serial::LineEnding::parse(s.line_ending.trim()).is_none() {
-        out.push(Problem::error("serial.line_ending", format!("{:?}: use \"lf\", \"cr\" or \"crlf\"", s.line_ending)));
+        out.push(Problem::error("serial.line_ending", format!("{:?}: укажите \"lf\", \"cr\" или \"crlf\"", s.line_ending)));
     }
     if s.baud != 0 && !STANDARD_BAUDS.contains(&s.baud) {
-        out.push(Problem::error("serial.baud", format!("{} is not a standard speed; the reader's manual gives it (usually 9600)", s.baud)));
+        out.push(Problem::error("serial.baud", format!("{} — нестандартная скорость; её даёт руководство сканера штрихкодов (обычно 9600)", s.baud)));
     }
     let port = s.port.trim();
     if port.is_empty() {
-        out.push(Problem::warning("serial.port", "empty: no barcode reader in the staff room"));
+        out.push(Problem::warning("serial.port", "пусто: в штабе нет сканера штрихкодов"));
         return;
     }
     match std::fs::metadata(port) {
         Err(e) => out.push(Problem::error(
             "serial.port",
-            format!("{port}: {e}; plug the reader in, or check the udev rule firmware-config/udev/99-ppe-barcode.rules"),
+            format!("{port}: {e}; подключите сканер штрихкодов или проверьте правило udev firmware-config/udev/99-ppe-barcode.rules"),
         )),
         Ok(meta) => {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::FileTypeExt;
                 if !meta.file_type().is_char_device() {
-                    out.push(Problem::error("serial.port", format!("{port} is not a character device (a serial port)")));
+                    out.push(Problem::error("serial.port", format!("{port} — не символьное устройство (последовательный порт)")));
                     return;
                 }
             }
             #[cfg(not(unix))]
             let _ = meta;
             if let Err(e) = std::fs::OpenOptions::new().read(true).write(true).open(port) {
-                out.push(Problem::error("serial.port", format!("{port}: cannot open ({e}); the ppe user needs the dialout group")));
+                out.push(Problem::error("serial.port", format!("{port}: не открывается ({e}); пользователю ppe нужна группа dialout")));
             }
         }
     }
@@ -475,7 +475,7 @@ mod tests {
         assert_eq!(out.len(), 2);
         assert!(out.iter().all(|p| p.key == "hub.url"));
         assert!(parse_hex32(&"ab".repeat(32)).is_ok());
-        assert!(parse_hex32("abcd").unwrap_err().contains("32 bytes"));
+        assert!(parse_hex32("abcd").unwrap_err().contains("32 байта"));
         assert!(parse_hex32("zz").is_err());
     }
 

@@ -114,6 +114,16 @@ where
     }
 }
 
+/// A command's last word on failure (`ppe: …` on stderr), as the shape wants it: under the
+/// journal every line carries priority 3 (error), so `journalctl -p err` shows why a unit's
+/// command failed; elsewhere the text is unchanged.
+pub fn fatal_message(shape: Shape, message: &str) -> String {
+    match shape {
+        Shape::Journal => message.lines().map(|line| format!("<3>{line}")).collect::<Vec<_>>().join("\n"),
+        Shape::Colour | Shape::Plain => message.to_string(),
+    }
+}
+
 fn filter() -> tracing_subscriber::EnvFilter {
     tracing_subscriber::EnvFilter::try_from_env("PPE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
 }
@@ -196,5 +206,13 @@ mod tests {
         );
         assert!(!text.contains('\u{1b}'));
         assert_eq!([Level::ERROR, Level::WARN, Level::INFO, Level::DEBUG].map(|l| priority(&l)), [3, 4, 6, 7]);
+    }
+
+    #[test]
+    fn a_fatal_message_is_an_error_in_the_journal_line_by_line_and_plain_elsewhere() {
+        let text = "ppe: ФЛК: 2 ошибки\nстрока 3: нет кода";
+        assert_eq!(fatal_message(Shape::Journal, text), "<3>ppe: ФЛК: 2 ошибки\n<3>строка 3: нет кода");
+        assert_eq!(fatal_message(Shape::Plain, text), text);
+        assert_eq!(fatal_message(Shape::Colour, text), text);
     }
 }

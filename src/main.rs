@@ -175,7 +175,7 @@ fn main() -> ExitCode {
             let class = exit_class(&err);
             // A reader that left (`ppe … | head`) wants no message; everything else is said once.
             if class != ExitClass::BrokenPipe {
-                eprintln!("ppe: {err:#}");
+                eprintln!("{}", ppe::logging::fatal_message(ppe::logging::Shape::detect(), &format!("ppe: {err:#}")));
             }
             ExitCode::from(class.code())
         }

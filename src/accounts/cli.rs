@@ -22,6 +22,9 @@ pub struct AccountArgs {
     /// File holding the password (default: read one line from standard input).
     #[arg(long)]
     pub password_file: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn parse_role(s: &str) -> Result<WorkerRole, String> {
@@ -35,6 +38,9 @@ pub fn account(config: &Path, args: AccountArgs) -> anyhow::Result<()> {
     let at = ctx.clock.now_rfc3339();
     let request = super::ops::CreateAccountRequest { login: &args.login, worker_id: &args.worker.as_str().into(), role: args.role, password: &password, at: &at, actor: "cli" };
     super::ops::create(&mut conn, &request)?;
+    if args.json {
+        return crate::cli_util::print_json(&serde_json::json!({ "login": args.login, "role": args.role.code(), "worker_id": args.worker }));
+    }
     crate::outln!("учётная запись {} создана ({})", args.login, args.role.title_ru());
     Ok(())
 }

@@ -12,6 +12,9 @@ use crate::context::EdgeContext;
 pub struct AppealArgs {
     #[command(subcommand)]
     pub command: AppealCommand,
+    /// Print the appeal (or the list) as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,15 +71,25 @@ pub fn appeal(config: &Path, args: AppealArgs) -> anyhow::Result<()> {
     match args.command {
         AppealCommand::File { exam, participant, text, gek, actor } => {
             let a = ops::file(&mut conn, &FileRequest { exam_id: &exam, ppe_code: &ppe_code, participant_id: &participant, text: &text, gek_worker_id: &gek, at: &now, actor: &actor })?;
+            if args.json {
+                return crate::cli_util::print_json(&a);
+            }
             crate::outln!("апелляция № {} принята членом ГЭК {} (ППЭ-02)", a.appeal_id, a.gek_worker_id);
         }
         AppealCommand::Review { appeal, gek, findings, upheld, actor } => {
             let a = ops::review(&mut conn, &ReviewRequest { appeal_id: appeal, ppe_code: &ppe_code, gek_worker_id: &gek, findings: &findings, upheld, at: &now, actor: &actor })?;
+            if args.json {
+                return crate::cli_util::print_json(&a);
+            }
             let conclusion = a.review.as_ref().map(|r| r.conclusion_ru()).unwrap_or_default();
             crate::outln!("апелляция № {} рассмотрена (ППЭ-03): {conclusion}", a.appeal_id);
         }
         AppealCommand::List { exam } => {
-            for a in super::store::appeals_for_exam(&conn, &exam, &ppe_code)? {
+            let appeals = super::store::appeals_for_exam(&conn, &exam, &ppe_code)?;
+            if args.json {
+                return crate::cli_util::print_json(&appeals);
+            }
+            for a in appeals {
                 let state = a.review.as_ref().map(|r| r.conclusion_ru()).unwrap_or("не рассмотрена");
                 crate::outln!("№ {}  участник {}  подана {}  {}", a.appeal_id, a.participant_id, a.filed_at, state);
             }

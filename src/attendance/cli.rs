@@ -46,6 +46,19 @@ pub struct AttendanceArgs {
     /// Who records it (login or worker id), for the audit log.
     #[arg(long, default_value = "cli")]
     pub actor: String,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `--json` prints: what this call did and the exam's counts after it.
+#[derive(serde::Serialize, Default)]
+struct AttendanceReport {
+    exam_id: String,
+    kits_issued: Vec<super::IssuedSheet>,
+    identity_confirmed: Option<String>,
+    new_sheets: Vec<super::IssuedSheet>,
+    counts: super::AttendanceCounts,
 }
 
 fn parse_event(s: &str) -> Result<EventKind, String> {
@@ -57,9 +70,13 @@ pub fn attendance(config: &Path, args: AttendanceArgs) -> anyhow::Result<()> {
     let mut conn = ctx.db()?;
     let now = ctx.clock.now_rfc3339();
     let ppe_code = ctx.config.ppe_code.clone();
+    let json = args.json;
+    let mut report = AttendanceReport { exam_id: args.exam.clone(), ..AttendanceReport::default() };
     if args.issue_kits {
-        let issued = ops::issue_kits(&mut conn, &now, &args.actor, &args.exam, &ppe_code)?;
-        crate::outln!("выдано бланков: {}", issued.len());
+        report.kits_issued = ops::issue_kits(&mut conn, &now, &args.actor, &args.exam, &ppe_code)?;
+        if !json {
+            crate::outln!("выдано бланков: {}", report.kits_issued.len());
+        }
     }
     if let (Some(participant_id), Some(escort_name)) = (&args.participant, &args.escort) {
         let confirmation = super::identity::IdentityConfirmation {
@@ -73,10 +90,13 @@ pub fn attendance(config: &Path, args: AttendanceArgs) -> anyhow::Result<()> {
             actor: args.actor.clone(),
         };
         super::identity::ops::confirm_identity(&mut conn, &now, &confirmation).context("личность не подтверждена")?;
-        crate::outln!(
-            "личность участника {participant_id} подтверждена сопровождающим; акт ППЭ-20: ppe edge print --exam {} --act-for {participant_id}",
-            args.exam
-        );
+        report.identity_confirmed = Some(participant_id.clone());
+        if !json {
+            crate::outln!(
+                "личность участника {participant_id} подтверждена сопровождающим; акт ППЭ-20: ppe edge print --exam {} --act-for {participant_id}",
+                args.exam
+            );
+        }
     }
     if let (Some(participant_id), Some(kind)) = (args.participant, args.event) {
         let event = ExamEvent {
@@ -89,15 +109,21 @@ pub fn attendance(config: &Path, args: AttendanceArgs) -> anyhow::Result<()> {
             gek_worker_id: args.gek,
             actor: args.actor,
         };
-        let sheets = ops::record(&mut conn, &now, event).context("событие не записано")?;
-        for s in sheets {
-            crate::outln!("новый бланк: {} № {}", s.kind.title_ru(), s.number);
+        report.new_sheets = ops::record(&mut conn, &now, event).context("событие не записано")?;
+        if !json {
+            for s in &report.new_sheets {
+                crate::outln!("новый бланк: {} № {}", s.kind.title_ru(), s.number);
+            }
         }
     }
     let states = ops::states(&conn, &args.exam)?;
     let seated = crate::seating::store::seat_assignments_for_exam(&conn, &args.exam)?;
     let all: Vec<super::ParticipantState> = seated.iter().map(|s| states.get(&s.participant_id).cloned().unwrap_or_default()).collect();
     let c = super::counts(all.iter());
+    if json {
+        report.counts = c;
+        return crate::cli_util::print_json(&report);
+    }
     crate::outln!(
         "экзамен {}: по плану {}, присутствуют {}, не явились {}, не отмечены {}, удалены {}, завершили досрочно {}, опоздали {}",
         args.exam,

@@ -86,12 +86,12 @@ impl RosterConfig {
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         if self.organizers_per_room == 0 {
-            out.push(("roster.organizers_per_room".into(), "must be at least 1 (the regulation asks for 2)".into()));
+            out.push(("roster.organizers_per_room".into(), "должно быть не меньше 1 (по порядку — 2)".into()));
         }
         for kind in self.staff_by_kind.keys() {
             if !ExamKind::ALL.iter().any(|k| k.code() == kind) {
                 let known: Vec<&str> = ExamKind::ALL.iter().map(|k| k.code()).collect();
-                out.push((format!("roster.staff_by_kind.{kind}"), format!("unknown exam kind; one of {}", known.join(", "))));
+                out.push((format!("roster.staff_by_kind.{kind}"), format!("неизвестный вид экзамена; допустимы: {}", known.join(", "))));
             }
         }
         out

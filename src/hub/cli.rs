@@ -203,6 +203,9 @@ pub fn serve(config: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
 pub struct CertArgs {
     #[command(subcommand)]
     pub command: CertCommand,
+    /// Print what was renewed as JSON (docs/cli.md).
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -238,6 +241,9 @@ pub fn cert(config: &std::path::Path, args: CertArgs) -> anyhow::Result<()> {
     match args.command {
         CertCommand::Server => {
             let fingerprint = super::rotate::renew_server_cert(&ctx)?;
+            if args.json {
+                return crate::cli_util::print_json(&serde_json::json!({ "certificate": "server", "sha256": fingerprint, "valid_days": super::pki::LEAF_LIFETIME_DAYS }));
+            }
             crate::outln!(
                 "сертификат сервера обновлён (sha256 {fingerprint}, действует {} дн.): перезапустите `ppe hub serve`",
                 super::pki::LEAF_LIFETIME_DAYS
@@ -245,6 +251,9 @@ pub fn cert(config: &std::path::Path, args: CertArgs) -> anyhow::Result<()> {
         }
         CertCommand::Box { ppe_code, out } => {
             let path = super::rotate::renew_box_cert(&ctx, ppe_code.trim(), &out)?;
+            if args.json {
+                return crate::cli_util::print_json(&serde_json::json!({ "certificate": "box", "ppe_code": ppe_code.trim(), "path": path, "valid_days": super::pki::LEAF_LIFETIME_DAYS }));
+            }
             crate::outln!(
                 "сертификат ППЭ {} обновлён: {} (действует {} дн.); перенесите keys/client.crt и keys/client.key на станцию и перезапустите её",
                 ppe_code.trim(),
@@ -254,6 +263,9 @@ pub fn cert(config: &std::path::Path, args: CertArgs) -> anyhow::Result<()> {
         }
         CertCommand::Ui { ppe_code, out, ui } => {
             let path = super::setup::renew_box_ui_cert(&ctx, ppe_code.trim(), &out, &ui.hosts()?)?;
+            if args.json {
+                return crate::cli_util::print_json(&serde_json::json!({ "certificate": "ui", "ppe_code": ppe_code.trim(), "path": path, "valid_days": super::pki::LEAF_LIFETIME_DAYS }));
+            }
             crate::outln!(
                 "сертификат интерфейса ППЭ {} обновлён: {} (действует {} дн.); перенесите keys/ui.crt и keys/ui.key на станцию и перезапустите её",
                 ppe_code.trim(),

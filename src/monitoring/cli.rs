@@ -150,6 +150,9 @@ pub struct UserAddArgs {
     /// File holding the password (default: read one line from standard input).
     #[arg(long)]
     pub password_file: Option<PathBuf>,
+    /// Print the result as JSON (docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn parse_role(s: &str) -> Result<OperatorRole, String> {
@@ -163,6 +166,9 @@ pub fn user(config: &Path, args: UserArgs) -> anyhow::Result<()> {
         UserCommand::Add(a) => {
             let password = crate::cli_util::read_password(a.password_file.as_deref())?;
             accounts::create_operator(&mut conn, &a.login, a.role, &password, &ctx.clock.now_rfc3339(), "cli")?;
+            if a.json {
+                return crate::cli_util::print_json(&serde_json::json!({ "login": a.login, "role": a.role.code() }));
+            }
             crate::outln!("оператор {} создан ({})", a.login, a.role.title_ru());
         }
         UserCommand::List { json } => {

@@ -14,6 +14,9 @@ use crate::model::{ExamId, ParticipantId, PpeCode};
 pub struct OralArgs {
     #[command(subcommand)]
     pub command: OralCommand,
+    /// Print the result (the turn, the queue, the protocol or the list) as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -119,6 +122,7 @@ pub fn oral(config: &Path, args: OralArgs) -> anyhow::Result<()> {
         let at = t.at.clone().unwrap_or_else(|| now.clone());
         Ok(ops::step(conn, &StepRequest { exam_id: &exam, ppe_code: &ppe_code, participant_id: &participant, step, at: &at, actor: &t.actor })?)
     };
+    let json = args.json;
     match args.command {
         OralCommand::Queue { exam, build, actor } => {
             let exam = ExamId::new(exam);
@@ -127,22 +131,37 @@ pub fn oral(config: &Path, args: OralArgs) -> anyhow::Result<()> {
             } else {
                 ops::queue(&conn, &exam, &ppe_code)?
             };
+            if json {
+                return crate::cli_util::print_json(&turns);
+            }
             print_turns(&turns)?;
         }
         OralCommand::Start(t) => {
             let turn = step(&mut conn, &t, Step::Start)?;
+            if json {
+                return crate::cli_util::print_json(&turn);
+            }
             crate::outln!("участник {} отвечает в аудитории {}", turn.participant_id, turn.auditorium);
         }
         OralCommand::Finish(t) => {
             let turn = step(&mut conn, &t, Step::Finish)?;
+            if json {
+                return crate::cli_util::print_json(&turn);
+            }
             crate::outln!("участник {} закончил ответ в аудитории {}", turn.participant_id, turn.auditorium);
         }
         OralCommand::Absent(t) => {
             let turn = step(&mut conn, &t, Step::Absent)?;
+            if json {
+                return crate::cli_util::print_json(&turn);
+            }
             crate::outln!("участник {} отмечен неявившимся", turn.participant_id);
         }
         OralCommand::Late(t) => {
             let turn = step(&mut conn, &t, Step::Late)?;
+            if json {
+                return crate::cli_util::print_json(&turn);
+            }
             crate::outln!("участник {} опоздал: место в очереди {} аудитории {}", turn.participant_id, turn.position, turn.auditorium);
         }
         OralCommand::Move { turn, to, reason } => {
@@ -158,6 +177,9 @@ pub fn oral(config: &Path, args: OralArgs) -> anyhow::Result<()> {
                 actor: &turn.actor,
             };
             let moved = ops::move_to(&mut conn, &request)?;
+            if json {
+                return crate::cli_util::print_json(&moved);
+            }
             crate::outln!("участник {} переведён в очередь аудитории {} (место {})", moved.participant_id, moved.auditorium, moved.position);
         }
         OralCommand::Score { exam, participant, login, password_file, points } => {
@@ -168,10 +190,17 @@ pub fn oral(config: &Path, args: OralArgs) -> anyhow::Result<()> {
             let request =
                 ScoreRequest { exam_id: &exam, ppe_code: &ppe_code, participant_id: &participant, login: &login, points: &points, at: &now };
             let p = ops::score(&mut conn, &request)?;
+            if json {
+                return crate::cli_util::print_json(&p);
+            }
             crate::outln!("протокол участника {}: {} из {} — {}", p.participant_id, p.score.total, super::CURRENT.max_points(), p.score.result_ru());
         }
         OralCommand::Protocols { exam } => {
-            for p in ops::protocols(&conn, &ExamId::new(exam), &ppe_code)? {
+            let protocols = ops::protocols(&conn, &ExamId::new(exam), &ppe_code)?;
+            if json {
+                return crate::cli_util::print_json(&protocols);
+            }
+            for p in protocols {
                 crate::outln!(
                     "{}  ауд. {}  эксперт {}  {} б.  {}",
                     p.participant_id,

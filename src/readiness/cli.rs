@@ -40,6 +40,9 @@ pub struct RunArgs {
     /// Write the test pages into this folder instead of printing (no printer at hand).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
     /// Run as at this time (RFC 3339; drills and tests).
     #[arg(long, value_parser = crate::clock::parse_now)]
     pub now: Option<chrono::DateTime<chrono::Utc>>,
@@ -53,6 +56,9 @@ pub struct ScanArgs {
     /// A folder of scanned images (default: `[scanner] inbox`).
     #[arg(long)]
     pub from: Option<PathBuf>,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
     /// The time to act at (RFC 3339), instead of the clock.
     #[arg(long, value_parser = crate::clock::parse_now)]
     pub now: Option<chrono::DateTime<chrono::Utc>>,
@@ -114,12 +120,21 @@ fn print_view(view: &RunView) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A run and its verdicts as `--json` prints them.
+fn view_json(view: &RunView) -> serde_json::Value {
+    serde_json::json!({"run_id": view.run.run_id, "exam_id": view.run.exam_id, "ppe_code": view.run.ppe_code, "started_at": view.run.started_at,
+        "reported_at": view.run.reported_at, "ready": view.summary.ready, "failing": view.summary.failing, "verdicts": view.verdicts, "facts": view.run.facts})
+}
+
 pub fn readiness(config: &Path, args: ReadinessArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     match args.command {
         ReadinessCommand::Run(a) => {
             let ctx = context(config, a.now)?;
             let view = runtime.block_on(ops::run(&ctx, &RunRequest { exam_id: ExamId::from(a.exam.as_str()), out: a.out, actor: ACTOR.into() }))?;
+            if a.json {
+                return crate::cli_util::print_json(&view_json(&view));
+            }
             print_view(&view)?;
             if view.verdicts.iter().any(|v| v.check == super::CheckKind::TestPrint && v.seen.ends_with("напечатан")) {
                 crate::outln!("отсканируйте тестовые страницы и выполните: ppe edge readiness scan --exam {}", a.exam);
@@ -131,6 +146,11 @@ pub fn readiness(config: &Path, args: ReadinessArgs) -> anyhow::Result<()> {
             let dir = a.from.or_else(|| ctx.config.scanner.inbox.clone()).context("папка со сканами: --from DIR или [scanner] inbox в ppe.toml")?;
             let exam_id = ExamId::from(a.exam.as_str());
             let found = ops::scan_back_images(&ctx, &exam_id, &ops::images_in(&dir)?, ACTOR)?;
+            if a.json {
+                let view = ops::latest(&*ctx.db()?, &exam_id, &PpeCode::from(&ctx.config.ppe_code))?;
+                let json = serde_json::json!({"matched": found.matched, "unrecognized": found.unrecognized.len(), "stale": found.stale, "run": view_json(&view)});
+                return crate::cli_util::print_json(&json);
+            }
             crate::outln!(
                 "распознано тестовых страниц: {}{}; не тестовые страницы: {}{}",
                 found.matched.len(),
@@ -149,9 +169,7 @@ pub fn readiness(config: &Path, args: ReadinessArgs) -> anyhow::Result<()> {
             let ctx = context(config, a.now)?;
             let view = ops::latest(&*ctx.db()?, &ExamId::from(a.exam.as_str()), &PpeCode::from(&ctx.config.ppe_code))?;
             if a.json {
-                let json = serde_json::json!({"run_id": view.run.run_id, "exam_id": view.run.exam_id, "ppe_code": view.run.ppe_code, "started_at": view.run.started_at,
-                    "reported_at": view.run.reported_at, "ready": view.summary.ready, "failing": view.summary.failing, "verdicts": view.verdicts, "facts": view.run.facts});
-                crate::outln!("{}", serde_json::to_string_pretty(&json)?);
+                crate::cli_util::print_json(&view_json(&view))?;
             } else {
                 print_view(&view)?;
             }
@@ -160,6 +178,9 @@ pub fn readiness(config: &Path, args: ReadinessArgs) -> anyhow::Result<()> {
         ReadinessCommand::Report(a) => {
             let ctx = context(config, a.now)?;
             let ack = runtime.block_on(ops::report(&ctx, &ExamId::from(a.exam.as_str()), ACTOR))?;
+            if a.json {
+                return crate::cli_util::print_json(&ack);
+            }
             if ack.ready {
                 crate::outln!("отчёт о готовности принят РЦОИ {}: ППЭ готов", ack.received_at);
             } else {

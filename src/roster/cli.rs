@@ -26,6 +26,9 @@ pub struct RosterArgs {
     /// Teacher rule off for these school codes (regional exceptions), comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub exempt_schools: Vec<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn roster(config: &Path, args: RosterArgs) -> anyhow::Result<()> {
@@ -46,6 +49,9 @@ pub fn roster(config: &Path, args: RosterArgs) -> anyhow::Result<()> {
             actor: &args.by,
         };
         let record = ops::replace(&mut conn, &request)?;
+        if args.json {
+            return crate::cli_util::print_json(&record);
+        }
         crate::outln!("замена: {} → {} ({})", record.absent_worker_id, record.replacement_worker_id, record.post.title_ru());
         return Ok(());
     }
@@ -57,11 +63,15 @@ pub fn roster(config: &Path, args: RosterArgs) -> anyhow::Result<()> {
     }
     let seed = ops::organizer_seed(&conn, &exam_id, &ppe_code)?;
     let roster = ops::assign(&mut conn, &AssignRequest { exam_id: &exam_id, ppe_code: &ppe_code, rules: &rules, seed, at: &at, actor: &args.by })?;
-    for e in &roster.entries {
-        crate::outln!("{:<8} {}", e.worker_id, e.post.title_ru());
+    if args.json {
+        crate::cli_util::print_json(&roster)?;
+    } else {
+        for e in &roster.entries {
+            crate::outln!("{:<8} {}", e.worker_id, e.post.title_ru());
+        }
+        crate::outln!("в резерве: {}", roster.reserve.len());
+        crate::outln!("зерно распределения организаторов: {}", roster.seed);
     }
-    crate::outln!("в резерве: {}", roster.reserve.len());
-    crate::outln!("зерно распределения организаторов: {}", roster.seed);
     if !roster.is_complete() {
         for s in &roster.shortfalls {
             eprintln!("не выполнено правило: {s}");

@@ -49,6 +49,9 @@ pub struct SeatArgs {
     /// Who (account login), for the audit log.
     #[arg(long, default_value = "cli")]
     pub actor: String,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl SeatArgs {
@@ -76,6 +79,9 @@ pub fn seat(config: &Path, args: SeatArgs) -> anyhow::Result<()> {
     };
     if let Some(change) = change {
         let changed = ops::change(&mut conn, &now, &args.actor, &args.reason, &args.exam, &ppe_code, change, rules)?;
+        if args.json {
+            return crate::cli_util::print_json(&changed);
+        }
         for s in changed {
             crate::outln!("{} → аудитория {}, место {}", s.participant_id, s.auditorium, s.seat_label());
         }
@@ -87,6 +93,9 @@ pub fn seat(config: &Path, args: SeatArgs) -> anyhow::Result<()> {
         let seats = super::store::seat_assignments_for_exam(&conn, &args.exam)?;
         if seats.is_empty() {
             anyhow::bail!("рассадка экзамена {} ещё не выполнена: ppe edge seat --exam {}", args.exam, args.exam);
+        }
+        if args.json {
+            return crate::cli_util::print_json(&seats);
         }
         crate::out!("{}", super::render_table(&seats, &|pid| names.get(pid).cloned().unwrap_or_default()));
         return Ok(());

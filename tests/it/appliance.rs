@@ -405,14 +405,14 @@ fn check_config_accepts_a_good_box_and_refuses_each_bad_one_with_file_key_and_re
     type Case<'a> = (&'a str, Box<dyn Fn() + 'a>, &'a str, &'a str);
     let cases: Vec<Case> = vec![
         ("unknown key", Box::new(|| edit("ppe_code", "listen_port = 1\nppe_code")), "listen_port", "unknown field"),
-        ("plain http hub", Box::new(|| edit("https://rcoi.example:8443", "http://rcoi.example:8443")), "key `hub.url`", "scheme must be https"),
-        ("not a url", Box::new(|| edit("https://rcoi.example:8443", "rcoi example")), "key `hub.url`", "not a URL"),
-        ("short public key", Box::new(|| edit(&"ab".repeat(32), "abcd")), "key `hub.signing_public_key`", "32 bytes"),
-        ("missing CA file", Box::new(|| edit("keys/ca.crt", "keys/nope.crt")), "key `hub.ca_file`", "no such file"),
-        ("serial reader absent", Box::new(|| edit("[hub]", "[serial]\nport = \"/dev/ppe-no-such-reader\"\n[hub]")), "key `serial.port`", "No such file"),
-        ("bad line ending", Box::new(|| edit("[hub]", "[serial]\nline_ending = \"lfcr\"\n[hub]")), "key `serial.line_ending`", "crlf"),
-        ("run dir on disk", Box::new(|| edit("run_dir = \"/dev/shm/", "run_dir = \"on-disk/")), "key `run_dir`", "persistent disk"),
-        ("zero heartbeat", Box::new(|| edit("[hub]", "[heartbeat]\ninterval_secs = 0\n[hub]")), "key `heartbeat.interval_secs`", "at least 1"),
+        ("plain http hub", Box::new(|| edit("https://rcoi.example:8443", "http://rcoi.example:8443")), "ключ `hub.url`", "схема должна быть https"),
+        ("not a url", Box::new(|| edit("https://rcoi.example:8443", "rcoi example")), "ключ `hub.url`", "не URL"),
+        ("short public key", Box::new(|| edit(&"ab".repeat(32), "abcd")), "ключ `hub.signing_public_key`", "32 байта"),
+        ("missing CA file", Box::new(|| edit("keys/ca.crt", "keys/nope.crt")), "ключ `hub.ca_file`", "нет такого файла"),
+        ("serial reader absent", Box::new(|| edit("[hub]", "[serial]\nport = \"/dev/ppe-no-such-reader\"\n[hub]")), "ключ `serial.port`", "No such file"),
+        ("bad line ending", Box::new(|| edit("[hub]", "[serial]\nline_ending = \"lfcr\"\n[hub]")), "ключ `serial.line_ending`", "crlf"),
+        ("run dir on disk", Box::new(|| edit("run_dir = \"/dev/shm/", "run_dir = \"on-disk/")), "ключ `run_dir`", "постоянный диск"),
+        ("zero heartbeat", Box::new(|| edit("[hub]", "[heartbeat]\ninterval_secs = 0\n[hub]")), "ключ `heartbeat.interval_secs`", "не меньше 1"),
     ];
     for (name, apply, key, reason) in cases {
         apply();
@@ -426,14 +426,14 @@ fn check_config_accepts_a_good_box_and_refuses_each_bad_one_with_file_key_and_re
     let key = dir.path().join("keys/client.key");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let (ok, out) = check_config(&config);
-    assert!(!ok && out.contains("key `keys.tls_key_file`") && out.contains("mode 0644") && out.contains("chmod 600"), "{out}");
+    assert!(!ok && out.contains("ключ `keys.tls_key_file`") && out.contains("права 0644") && out.contains("chmod 600"), "{out}");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     ppe::keys::write_secret(&dir.path().join("keys/signing.pk8"), b"garbage").unwrap();
     let (ok, out) = check_config(&config);
-    assert!(!ok && out.contains("key `keys.signing_key_file`") && out.contains("Ed25519"), "{out}");
+    assert!(!ok && out.contains("ключ `keys.signing_key_file`") && out.contains("Ed25519"), "{out}");
     std::fs::write(dir.path().join("keys/ca.crt"), b"not a certificate").unwrap();
     let (ok, out) = check_config(&config);
-    assert!(!ok && out.contains("key `hub.ca_file`") && out.contains("no PEM certificate"), "{out}");
+    assert!(!ok && out.contains("ключ `hub.ca_file`") && out.contains("нет сертификата PEM"), "{out}");
 }
 
 #[test]
@@ -448,7 +448,7 @@ fn check_config_sees_a_real_serial_port_and_a_missing_cups_queue() {
     assert!(ok, "pty reader refused:\n{out}");
     pty.unplug();
     let (ok, out) = check_config(&config);
-    assert!(!ok && out.contains("key `serial.port`"), "{out}");
+    assert!(!ok && out.contains("ключ `serial.port`"), "{out}");
 
     // The CUPS half: scripts/install-deps.sh installs the CUPS client, so its absence is a
     // broken test machine, not a reason to skip.
@@ -456,7 +456,7 @@ fn check_config_sees_a_real_serial_port_and_a_missing_cups_queue() {
     let text = text.replace("[hub]", "[printer]\nname = \"ppe-no-such-queue\"\n[hub]");
     std::fs::write(&config, text).unwrap();
     let (ok, out) = check_config(&config);
-    assert!(!ok && out.contains("key `printer.name`"), "{out}");
+    assert!(!ok && out.contains("ключ `printer.name`"), "{out}");
 }
 
 fn tree(root: &Path) -> Vec<String> {

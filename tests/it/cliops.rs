@@ -370,3 +370,51 @@ fn publishing_reports_every_byte_it_encrypts_to_the_progress_seam() {
     assert_eq!(progress.done.load(std::sync::atomic::Ordering::Relaxed), want);
     assert_eq!(progress.stages.lock().unwrap().as_slice(), &[("шифрование пакетов".to_string(), Some(want))]);
 }
+
+#[test]
+fn every_command_that_reports_a_result_answers_in_json() {
+    // The commands docs/cli.md lists with `--json`: each one's help names the flag.
+    let with_json: &[&[&str]] = &[
+        &["hub", "init"],
+        &["hub", "status"],
+        &["hub", "publish"],
+        &["hub", "user", "add"],
+        &["hub", "user", "list"],
+        &["hub", "cert", "server"],
+        &["hub", "cert", "box"],
+        &["edge", "seat"],
+        &["edge", "roster"],
+        &["edge", "attendance"],
+        &["edge", "appeal", "file"],
+        &["edge", "appeal", "list"],
+        &["edge", "oral", "queue"],
+        &["edge", "oral", "score"],
+        &["edge", "marks"],
+        &["edge", "account"],
+        &["edge", "readiness", "run"],
+        &["edge", "readiness", "scan"],
+        &["edge", "readiness", "report"],
+        &["edge", "status"],
+        &["edge", "check-config"],
+    ];
+    for path in with_json {
+        let mut args = path.to_vec();
+        args.push("--help");
+        let o = ppe(&args);
+        assert!(o.status.success() && stdout(&o).contains("--json"), "{path:?} has no --json:\n{}{}", stdout(&o), stderr(&o));
+    }
+
+    // And the answers parse: an operator account made by a script, then listed.
+    let dir = tempfile::tempdir().unwrap();
+    let hub_toml = init_hub(dir.path());
+    let password = dir.path().join("password");
+    std::fs::write(&password, "длинный-пароль-оператора-42\n").unwrap();
+    let config = hub_toml.to_str().unwrap();
+    let o = ppe(&["hub", "--config", config, "user", "add", "--login", "ivanova", "--role", "operator", "--password-file", password.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let added: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap_or_else(|e| panic!("{e}: {}", stdout(&o)));
+    assert_eq!(added, serde_json::json!({ "login": "ivanova", "role": "operator" }));
+    let o = ppe(&["hub", "--config", config, "user", "list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(listed.as_array().unwrap().iter().any(|u| u["login"] == "ivanova" && u["role"] == "operator"), "{listed}");
+}

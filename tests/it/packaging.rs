@@ -179,3 +179,24 @@ fn under_journald_every_log_line_carries_its_priority_and_no_escape_or_timestamp
     let info = plain.lines().find(|l| l.contains("INFO") && l.contains("hub listening on https://")).unwrap_or_else(|| panic!("{plain}"));
     assert!(info.starts_with("20") && !plain.lines().any(|l| l.starts_with("<6>")), "{plain}");
 }
+
+#[test]
+fn under_journald_a_failed_commands_last_word_is_an_error_entry() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stderr.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let meta = file.metadata().unwrap();
+    let status = Command::new(ppe_bin())
+        .args(["edge", "status", "--config", dir.path().join("нет-такого/ppe.toml").to_str().unwrap()])
+        .env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()))
+        .stdout(Stdio::null())
+        .stderr(file)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last: Vec<&str> = text.lines().filter(|l| l.contains("ppe: ")).collect();
+    assert!(!last.is_empty() && last.iter().all(|l| l.starts_with("<3>ppe: ")), "{text}");
+    assert!(text.lines().all(|l| l.starts_with('<')), "a line without its priority: {text}");
+}

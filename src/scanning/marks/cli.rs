@@ -26,6 +26,9 @@ pub struct MarksArgs {
     /// Who decides (the login of the person at the scanning station).
     #[arg(long, default_value = "operator")]
     pub actor: String,
+    /// Print the fields still waiting (after the decision, if any) as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn marks(config: &Path, args: MarksArgs) -> anyhow::Result<()> {
@@ -40,9 +43,14 @@ pub fn marks(config: &Path, args: MarksArgs) -> anyhow::Result<()> {
             actor: args.actor.clone(),
         };
         ops::resolve(&conn, &ctx.clock.now_rfc3339(), &request)?;
-        crate::outln!("принято: страница {page_id}, поле {field} = «{}»", value.trim());
+        if !args.json {
+            crate::outln!("принято: страница {page_id}, поле {field} = «{}»", value.trim());
+        }
     }
     let waiting = ops::waiting(&conn, &args.exam)?;
+    if args.json {
+        return crate::cli_util::print_json(&waiting);
+    }
     if waiting.is_empty() {
         crate::outln!("отметки машиночитаемых форм: ничего не ждёт разбора");
     }

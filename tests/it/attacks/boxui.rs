@@ -285,7 +285,7 @@ fn edge_serve_on_a_lan_address_without_a_certificate_refuses_to_start() {
     // check-config says the same about the same key.
     let o = ppe(&["edge", "--config", b.config.to_str().unwrap(), "check-config"]);
     let out = stdout(&o);
-    assert!(!o.status.success() && out.contains("key `listen`") && out.contains("plain HTTP"), "{out}");
+    assert!(!o.status.success() && out.contains("ключ `listen`") && out.contains("plain HTTP"), "{out}");
 
     // The rule is "plain HTTP only on loopback", not "never": on 127.0.0.1 it serves.
     let daemon = serve(&b.config, "127.0.0.1:0").unwrap();

@@ -414,13 +414,13 @@ fn check_config_refuses_a_remote_plain_ipp_printer_for_kim() {
     });
     let (ok, out) = check_config(&w, &cups);
     assert!(!ok, "a remote ipp:// printer was accepted:\n{out}");
-    assert!(out.contains("key `printer.name`") && out.contains(remote) && out.contains("без шифрования"), "{out}");
+    assert!(out.contains("ключ `printer.name`") && out.contains(remote) && out.contains("без шифрования"), "{out}");
     // A CUPS server elsewhere on the LAN in plain http is refused the same way.
     set_box_config(&w.box_toml, |v| {
         v.insert("printer".into(), printer_table(&cups.queue, "http://cups.invalid:631"));
     });
     let (ok, out) = check_config(&w, &cups);
-    assert!(!ok && out.contains("key `printer.cups_uri`") && out.contains("без шифрования"), "{out}");
+    assert!(!ok && out.contains("ключ `printer.cups_uri`") && out.contains("без шифрования"), "{out}");
 }
 
 #[test]
@@ -442,15 +442,15 @@ fn check_config_refuses_a_cups_spool_on_persistent_disk() {
     let good = std::fs::read_to_string(&files).unwrap();
     std::fs::write(&files, format!("{good}RequestRoot {}\n", on_disk.display())).unwrap();
     let (ok, out) = check_config(&w, &cups);
-    assert!(!ok && out.contains("key `cups.RequestRoot`") && out.contains("постоянном диске"), "{out}");
+    assert!(!ok && out.contains("ключ `cups.RequestRoot`") && out.contains("постоянном диске"), "{out}");
     std::fs::write(&files, format!("{good}TempDir {}\n", on_disk.display())).unwrap();
     let (ok, out) = check_config(&w, &cups);
-    assert!(!ok && out.contains("key `cups.TempDir`") && !out.contains("key `cups.RequestRoot`"), "{out}");
+    assert!(!ok && out.contains("ключ `cups.TempDir`") && !out.contains("ключ `cups.RequestRoot`"), "{out}");
     std::fs::write(&files, &good).unwrap();
     // cupsd's default keeps every document a day after its job.
     let cupsd = cups.conf().join("cupsd.conf");
     let conf = std::fs::read_to_string(&cupsd).unwrap();
     std::fs::write(&cupsd, conf.replace("PreserveJobFiles No", "PreserveJobFiles 86400")).unwrap();
     let (ok, out) = check_config(&w, &cups);
-    assert!(!ok && out.contains("key `cups.PreserveJobFiles`"), "{out}");
+    assert!(!ok && out.contains("ключ `cups.PreserveJobFiles`"), "{out}");
 }
