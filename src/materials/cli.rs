@@ -38,7 +38,8 @@ pub struct PullArgs {
 fn run_pull(config: &Path, request: PullRequest) -> anyhow::Result<()> {
     let ctx = EdgeContext::open(config)?;
     let rt = tokio::runtime::Runtime::new()?;
-    let report = rt.block_on(super::ops::pull(&ctx, &request)).map_err(pull_error)?;
+    let progress = crate::cli_util::TerminalProgress::new();
+    let report = rt.block_on(super::ops::pull_with_progress(&ctx, &request, &progress)).map_err(pull_error)?;
     crate::outln!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
@@ -73,7 +74,7 @@ pub fn pull(config: &Path, args: PullArgs) -> anyhow::Result<()> {
         let rt = tokio::runtime::Runtime::new()?;
         let report =
             rt.block_on(super::documents::pull_documents(&ctx, &args.exam_id.as_str().into(), &args.by)).map_err(|e| anyhow::anyhow!("{e}"))?;
-        println!("{}", serde_json::to_string(&report)?);
+        crate::outln!("{}", serde_json::to_string(&report)?);
         eprintln!("пакет документов экзамена {}: файлов {}, ключ получен", report.exam_id, report.files.len());
         return Ok(());
     }

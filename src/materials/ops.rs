@@ -32,12 +32,17 @@ pub struct PullRequest {
 /// Pulls the package's ciphertext: every file verified against the signed manifest. The key
 /// is not asked for: only a ГЭК member's activation obtains it.
 pub async fn pull(ctx: &EdgeContext, request: &PullRequest) -> Result<PullReport, PullError> {
+    pull_with_progress(ctx, request, &crate::cli_util::NO_PROGRESS).await
+}
+
+/// [`pull`], telling `progress` the package's bytes as its files are verified.
+pub async fn pull_with_progress(ctx: &EdgeContext, request: &PullRequest, progress: &dyn crate::cli_util::Progress) -> Result<PullReport, PullError> {
     let source = match &request.from {
         Some(dir) => Source::Media(dir.clone()),
         None => Source::Network,
     };
     let opts = PullOptions { source, actor: request.actor.clone(), ..Default::default() };
-    super::pull::pull(ctx, &request.exam_id, &opts).await
+    super::pull::pull_with_progress(ctx, &request.exam_id, &opts, progress).await
 }
 
 /// A ГЭК member obtains and activates the package key of an exam with their own credential.

@@ -136,6 +136,12 @@ pub(super) async fn refused(resp: reqwest::Response) -> PullError {
 
 /// Pull one exam's package: ciphertext only (the key comes at ГЭК activation).
 pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Result<PullReport, PullError> {
+    pull_with_progress(ctx, exam_id, opts, &crate::cli_util::NO_PROGRESS).await
+}
+
+/// [`pull`], telling `progress` the package's bytes as each file is verified (files already
+/// verified by an earlier run count at once).
+pub async fn pull_with_progress(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions, progress: &dyn crate::cli_util::Progress) -> Result<PullReport, PullError> {
     let db = ctx.db()?;
     let mut report = PullReport { exam_id: exam_id.into(), ..Default::default() };
     let client = match &opts.source {
@@ -166,10 +172,12 @@ pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Resul
     let dir = materials_dir(ctx, exam_id);
     std::fs::create_dir_all(&dir).map_err(MaterialsError::from)?;
     let verified = mstore::files_verified(&db, exam_id, &m.package_id).unwrap_or_default();
+    progress.start(&format!("пакет экзамена {exam_id}, версия {}", m.version), Some(m.files.iter().map(|f| f.cipher_len).sum()), true);
     for f in &m.files {
         let final_path = dir.join(f.cipher_file_name());
         if verified.contains(&f.name) && final_path.is_file() {
             report.files_already_verified += 1;
+            progress.inc(f.cipher_len);
             continue;
         }
         let result = if final_path.is_file() {
@@ -194,7 +202,9 @@ pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Resul
         }
         mstore::file_verified(&db, exam_id, &m.package_id, &f.name, &f.cipher_sha256, f.cipher_len, &ctx.clock.now_rfc3339()).map_err(|e| anyhow::anyhow!(e))?;
         report.files_fetched += 1;
+        progress.inc(f.cipher_len);
     }
+    progress.finish();
     audit(&db, ctx, &opts.actor, "materials.pulled", exam_id, serde_json::json!({
         "version": m.version, "package_id": m.package_id, "bytes_downloaded": report.bytes_downloaded,
     }));

@@ -369,6 +369,22 @@ fn publishing_reports_every_byte_it_encrypts_to_the_progress_seam() {
     let want = 71_235 * published.len() as u64;
     assert_eq!(progress.done.load(std::sync::atomic::Ordering::Relaxed), want);
     assert_eq!(progress.stages.lock().unwrap().as_slice(), &[("шифрование пакетов".to_string(), Some(want))]);
+
+    // The box pulls the package (from media, the hub's published folder): every ciphertext
+    // byte is reported, in one stage whose total is the package's size.
+    let package = ppe::materials::hub_publish::publish_dir(&ctx.config).join(&exam).join(CODE);
+    let cipher: u64 = std::fs::read_dir(&package).unwrap().map(|e| e.unwrap()).filter(|e| e.file_name().to_string_lossy().ends_with(".enc")).map(|e| e.metadata().unwrap().len()).sum();
+    assert!(cipher > 71_235, "ciphertext carries tags: {cipher}");
+    let edge = ppe::context::EdgeContext::open(&dir.join("box/ppe.toml")).unwrap();
+    let pulled = ppe::cli_util::CountingProgress::default();
+    let request = ppe::materials::ops::PullRequest { exam_id: exam.as_str().into(), from: Some(package), actor: "tech".into() };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let report = rt.block_on(ppe::materials::ops::pull_with_progress(&edge, &request, &pulled)).unwrap();
+    assert_eq!(report.files_fetched, 2, "{report:?}");
+    assert_eq!(pulled.done.load(std::sync::atomic::Ordering::Relaxed), cipher);
+    let stages = pulled.stages.lock().unwrap().clone();
+    assert_eq!(stages.len(), 1, "{stages:?}");
+    assert!(stages[0].0.starts_with(&format!("пакет экзамена {exam}")) && stages[0].1 == Some(cipher), "{stages:?}");
 }
 
 #[test]
