@@ -101,9 +101,14 @@ pub async fn play_day(ctx: &EdgeContext, exams: &[Exam]) -> anyhow::Result<Vec<c
         say(ctx, &format!("{exam_id}: план ППЭ получен от РЦОИ, шифрованный пакет загружен и проверен по подписанному манифесту"));
     }
     ensure_accounts(ctx, first)?;
+    // The staff's work of the day before takes its real seconds, not `speed` times as many
+    // simulated minutes: on a loaded machine the simulated day would otherwise run past the
+    // key's window while the point is still being seated.
+    let hold = ctx.clock.hold();
     for exam in exams {
         prepare_exam(ctx, exam).await?;
     }
+    drop(hold);
     // The day before, beside the rest: the stations' readiness, reported to РЦОИ.
     let readiness = super::readiness::spawn_day_before(ctx, exams);
     let gek_worker = crate::accounts::store::account_get(&*ctx.db()?, GEK_LOGIN)?.map(|a| a.0.worker_id).context("демо-учётная запись члена ГЭК")?;
@@ -206,6 +211,8 @@ pub(super) async fn activate_key(ctx: &EdgeContext, exam: &Exam, gek_worker: &st
         account_worker_id: Some(gek_worker.to_string()),
     };
     let mut attempt = 0;
+    // The member's activation at wall speed (its retries included), inside the window.
+    let hold = ctx.clock.hold();
     let report = loop {
         match crate::materials::ops::activate(ctx, &request).await {
             Ok(report) => break report,
@@ -218,6 +225,7 @@ pub(super) async fn activate_key(ctx: &EdgeContext, exam: &Exam, gek_worker: &st
             Err(e) => return Err(e.into()),
         }
     };
+    drop(hold);
     say(
         ctx,
         &format!(

@@ -41,7 +41,9 @@ pub async fn play_day(ctx: &EdgeContext, exam: &Exam) -> anyhow::Result<Vec<crat
         &format!("{exam_id}: {}: план ППЭ получен от РЦОИ, шифрованный пакет загружен и проверен по подписанному манифесту", technology.title_ru()),
     );
     autopilot::ensure_accounts(ctx, exam)?;
+    let hold = ctx.clock.hold(); // the staff's work at wall speed (autopilot::play_day says why)
     autopilot::prepare_exam(ctx, exam).await?;
+    drop(hold);
     let readiness = crate::demo::readiness::spawn_day_before(ctx, std::slice::from_ref(exam));
     let gek_worker = crate::accounts::store::account_get(&*ctx.db()?, GEK_LOGIN)?.map(|a| a.0.worker_id).context("демо-учётная запись члена ГЭК")?;
     autopilot::activate_key(ctx, exam, &gek_worker).await?;
