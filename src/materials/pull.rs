@@ -195,6 +195,12 @@ pub async fn pull(ctx: &EdgeContext, exam_id: &str, opts: &PullOptions) -> Resul
         mstore::file_verified(&db, exam_id, &m.package_id, &f.name, &f.cipher_sha256, f.cipher_len, &ctx.clock.now_rfc3339()).map_err(|e| anyhow::anyhow!(e))?;
         report.files_fetched += 1;
     }
+    // The key by phone: the package key sealed for this box, for a window without the uplink.
+    if let Some(client) = &client {
+        if let Err(e) = super::phone_code::ops::fetch_seal(ctx, client, &signed, &opts.actor).await {
+            tracing::warn!(exam = exam_id, "sealed key for the phone code not fetched: {e}");
+        }
+    }
     audit(&db, ctx, &opts.actor, "materials.pulled", exam_id, serde_json::json!({
         "version": m.version, "package_id": m.package_id, "bytes_downloaded": report.bytes_downloaded,
     }));
