@@ -30,6 +30,18 @@ fn refusal_code(e: PhoneCodeError) -> &'static str {
     e.refusal().unwrap_or_else(|| panic!("not a refusal: {e}")).code()
 }
 
+/// The head of `ppe` on the exam's date in the hub's plan.
+fn head_of(w: &World, ppe: &str) -> String {
+    let plan = ppe::plan::store::load_plan(&ppe::store::open(&w.dir.join("hub/state/hub.db")).unwrap()).unwrap();
+    let assigned = |id: &str| plan.worker_assignments.iter().any(|a| a.worker_id == id && a.ppe_code == ppe && a.date == "2027.05.27");
+    plan.workers
+        .iter()
+        .find(|wk| wk.roles.contains(&ppe::model::WorkerRole::Head) && assigned(&wk.worker_id))
+        .expect("a head of the point")
+        .worker_id
+        .clone()
+}
+
 /// `ppe edge key-code` of box `box_toml` with the hub unreachable.
 fn key_code(box_toml: &Path, closed: &str, code: &str) -> Output {
     Command::new(ppe_bin())
@@ -112,9 +124,18 @@ fn a_code_dictated_by_phone_opens_the_prestaged_key_on_its_box_only_and_the_bund
     w.assert_nothing_decrypted_at(&closed);
     assert_eq!(ppe::materials::phone_code::store::seal_get(&box_db, EXAM).unwrap().unwrap().wrong_codes, 1, "only the other box's code counted");
 
-    // The good code: the package decrypts, offline.
-    let o = key_code(&w.box_toml, &closed, &code);
+    // The good code, typed by the ГЭК member in their own session of the box UI: the package
+    // decrypts, offline.
+    let password = w.dir.join("gek1.password");
+    std::fs::write(&password, "длинный-пароль-1\n").unwrap();
+    let o = w.edge_at(&closed, &["account", "--login", "gek1", "--role", "gek_member", "--worker", &gek, "--password-file", s(&password)]);
     assert!(o.status.success(), "{}", stderr(&o));
+    let ui = crate::attacks::gek::Ui::start(&w.box_toml, &closed);
+    let (cookie, csrf) = ui.login("gek1", "длинный-пароль-1");
+    let (status, page) = ui.post("/materials/phone", &cookie, &[("csrf", &csrf), ("exam", EXAM), ("code", &typo.iter().collect::<String>())]);
+    assert!(status == 200 && page.contains("группа 3 введена с ошибкой") && page.contains("id=\"phone-code\""), "{status} {page}");
+    let (status, page) = ui.post("/materials/phone", &cookie, &[("csrf", &csrf), ("exam", EXAM), ("code", &code)]);
+    assert!(status == 200 && page.contains("ключ активирован по коду РЦОИ"), "{status} {page}");
     let ctx = w.edge_ctx_at(&closed);
     for (name, bytes) in &w.files {
         assert_eq!(&ppe::materials::open_decrypted(&ctx, EXAM, name).unwrap(), bytes);
@@ -138,7 +159,8 @@ fn a_code_dictated_by_phone_opens_the_prestaged_key_on_its_box_only_and_the_bund
     assert!(o.status.success(), "{}", stderr(&o));
     let on_media: ppe::upload::SignedManifest = serde_json::from_slice(&std::fs::read(usb.join("manifest.json")).unwrap()).unwrap();
     let carried = on_media.offline_activations.as_ref().expect("the offline activation is in the bundle");
-    assert_eq!((carried.activations.len(), carried.activations[0].typed_by.as_str()), (1, "cli"));
+    let record = &carried.activations[0];
+    assert_eq!((carried.activations.len(), record.typed_by.as_str(), record.worker_id.as_deref()), (1, "gek1", Some(gek.as_str())));
     let o = ppe(&["hub", "import", "--config", s(&w.hub_toml), s(&usb)]);
     assert!(o.status.success(), "{}", stderr(&o));
     // Without the hub's record of the disclosure the same bundle is refused.
@@ -182,5 +204,15 @@ fn five_wrong_codes_lock_the_page_and_the_right_code_then_opens_nothing() {
     w.assert_nothing_decrypted_at("https://127.0.0.1:1");
     let actions = w.audit_actions().join("\n");
     assert!(actions.contains("materials.phone_code_locked"), "{actions}");
+    // The page says so and offers no field to type into.
+    let password = w.dir.join("head.password");
+    std::fs::write(&password, "длинный-пароль-2\n").unwrap();
+    let head = head_of(&w, "0101");
+    let o = w.edge_at("https://127.0.0.1:1", &["account", "--login", "head1", "--role", "head", "--worker", &head, "--password-file", s(&password)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ui = crate::attacks::gek::Ui::start(&w.box_toml, "https://127.0.0.1:1");
+    let (cookie, csrf) = ui.login("head1", "длинный-пароль-2");
+    let (_, page) = ui.post("/materials/phone", &cookie, &[("csrf", &csrf), ("exam", EXAM), ("code", &good.format())]);
+    assert!(page.contains("ввод заблокирован") && page.contains("код не принят") && !page.contains("id=\"phone-code\""), "{page}");
     assert_eq!(actions.matches("materials.key_refused").count(), 6, "{actions}");
 }
