@@ -70,6 +70,8 @@ enum HubCommand {
     Cert(ppe::hub::cli::CertArgs),
     /// Recompute a box's reported seating from the hub's plan and seed; exit 0 when it matches.
     VerifySeating(ppe::distribution::cli::VerifySeatingArgs),
+    /// The key by phone: the code a ГЭК member types at a box that cannot reach РЦОИ.
+    KeyCode(ppe::materials::phone_code::cli::HubKeyCodeArgs),
 }
 
 #[derive(Subcommand)]
@@ -86,6 +88,8 @@ enum EdgeCommand {
     Account(ppe::accounts::cli::AccountArgs),
     /// A ГЭК member obtains and activates the package key with their own key file and PIN.
     Activate(ppe::materials::cli::ActivateArgs),
+    /// The key by phone: open the pre-staged key with the code dictated by РЦОИ (no network).
+    KeyCode(ppe::materials::phone_code::cli::EdgeKeyCodeArgs),
     /// Assign workers to posts; replace a worker who did not come.
     Roster(ppe::roster::cli::RosterArgs),
     /// Issue kits, record attendance and exam-day events.
@@ -133,6 +137,7 @@ fn main() -> ExitCode {
             HubCommand::DemoPlan(args) => ppe::demo::demo_plan(args),
             HubCommand::Enroll(args) => ppe::hub::cli::enroll(&config, args),
             HubCommand::Gek(args) => ppe::gek::cli::gek(&config, args),
+            HubCommand::KeyCode(args) => ppe::materials::phone_code::cli::hub_key_code(&config, args),
             HubCommand::Publish(args) => ppe::hub::cli::publish(&config, args),
             HubCommand::Serve(args) => ppe::hub::cli::serve(&config, args),
             HubCommand::Status(args) => ppe::monitoring::cli::status(&config, args),
@@ -152,6 +157,7 @@ fn main() -> ExitCode {
             EdgeCommand::Seat(args) => ppe::seating::cli::seat(&config, args),
             EdgeCommand::Account(args) => ppe::accounts::cli::account(&config, args),
             EdgeCommand::Activate(args) => ppe::materials::cli::activate(&config, args),
+            EdgeCommand::KeyCode(args) => ppe::materials::phone_code::cli::edge_key_code(&config, args),
             EdgeCommand::Roster(args) => ppe::roster::cli::roster(&config, args),
             EdgeCommand::Attendance(args) => ppe::attendance::cli::attendance(&config, args),
             EdgeCommand::Scan(args) => ppe::scanning::cli::scan(&config, args),

@@ -17,6 +17,7 @@ pub mod documents;
 mod kind;
 pub use kind::{PackageKind, DOCUMENTS_SUFFIX};
 pub mod ops;
+pub mod phone_code;
 pub mod pull;
 pub mod release;
 pub mod scheduler;

@@ -65,6 +65,15 @@ pub mod paths {
     pub fn key(exam_id: &str) -> String {
         KEY.replace("{exam_id}", exam_id)
     }
+
+    /// `POST`: a [`super::key::KeyRequest`] at prestage, answered by a
+    /// [`super::key::PhoneSeal`] (the key by phone; the route's pattern).
+    pub const PHONE_SEAL: &str = "/v1/exams/{exam_id}/phone-seal";
+
+    /// [`PHONE_SEAL`] for one exam.
+    pub fn phone_seal(exam_id: &str) -> String {
+        PHONE_SEAL.replace("{exam_id}", exam_id)
+    }
 }
 
 /// The body of every refusal from the hub: a stable code, a reason, and (upload answers) the

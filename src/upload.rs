@@ -56,6 +56,9 @@ pub enum UploadError {
     BadReceiptSignature,
     #[error("квитанция выдана на другой пакет ({0})")]
     ReceiptForAnotherBundle(String),
+    /// The key by phone: an offline activation the hub cannot match to a code it disclosed.
+    #[error("{0}")]
+    PhoneActivation(String),
 }
 
 impl UploadError {
@@ -76,6 +79,7 @@ impl UploadError {
             Self::HashMismatch { .. } => "hash_mismatch",
             Self::BadReceiptSignature => "bad_receipt_signature",
             Self::ReceiptForAnotherBundle(_) => "receipt_for_another_bundle",
+            Self::PhoneActivation(_) => "phone_activation_unconfirmed",
         }
     }
 
@@ -98,6 +102,7 @@ impl UploadError {
             Self::HashMismatch { name, .. } => format!("файл «{name}» изменён: контрольная сумма не совпадает с описью"),
             Self::BadReceiptSignature => "подпись РЦОИ под квитанцией не сходится".into(),
             Self::ReceiptForAnotherBundle(_) => "квитанция выдана на другой пакет".into(),
+            Self::PhoneActivation(reason) => reason.clone(),
         }
     }
 }
@@ -176,7 +181,7 @@ pub fn is_safe_file_name(name: &str) -> bool {
 
 pub fn sign_manifest(manifest: Manifest, box_key: &ring::signature::Ed25519KeyPair) -> SignedManifest {
     let box_signature_hex = crate::keys::sign_hex(box_key, &manifest.canonical_bytes());
-    SignedManifest { manifest, box_signature_hex }
+    SignedManifest { manifest, box_signature_hex, offline_activations: None }
 }
 
 /// What the hub knows about one file it holds: its size and SHA-256, or nothing.

@@ -65,6 +65,7 @@ pub fn router(state: WebState) -> Router {
         .route("/materials", get(views::materials::materials_get))
         .route("/materials/pull", post(actions::materials_pull))
         .route("/materials/activate", post(actions::materials_activate))
+        .route("/materials/phone", get(views::phone_key::phone_key_get).post(actions::materials_phone_key))
         .route("/materials/activate/security-key/start", post(security_key::start_post))
         .route("/materials/activate/security-key/finish", post(security_key::finish_post))
         .route("/static/gek-webauthn.js", get(assets::gek_webauthn_js))
@@ -156,6 +157,7 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> anyhow::Result<T> +
 pub const NAV: &[(&str, &str, access::Action)] = &[
     ("/", "План дня", access::Action::ViewHome),
     ("/materials", "Материалы", access::Action::ViewMaterials),
+    ("/materials/phone", "Ключ по телефону", access::Action::TypePhoneCode),
     ("/seating", "Рассадка", access::Action::ViewSeating),
     ("/roster", "Работники", access::Action::ViewRoster),
     ("/attendance", "Явка и события", access::Action::ViewAttendance),

@@ -59,6 +59,8 @@ pub struct HubServer {
     pub distribution: crate::distribution::pages::DistributionRoutes,
     /// The boxes' readiness reports the day before (`/v1/readiness`).
     pub readiness: crate::readiness::pages::ReadinessRoutes,
+    /// The sealed keys of the key by phone (`/v1/exams/{exam_id}/phone-seal`).
+    pub phone_seal: crate::materials::phone_code::pages::PhoneSealRoutes,
     ca_pem: Vec<u8>,
     cert_pem: Vec<u8>,
     key_pem: Vec<u8>,
@@ -71,6 +73,7 @@ impl HubServer {
         Ok(Self {
             distribution: crate::distribution::pages::DistributionRoutes::from_context(ctx, signing_key.clone())?,
             readiness: crate::readiness::pages::ReadinessRoutes { ctx: ctx.clone() },
+            phone_seal: crate::materials::phone_code::pages::PhoneSealRoutes { ctx: ctx.clone(), signing_key: signing_key.clone() },
             state: HubState {
                 meta: Arc::new(SqliteMaterialsMeta::from_context(ctx)),
                 clock: ctx.clock.clone(),
@@ -90,6 +93,7 @@ impl HubServer {
         router(self.state.clone())
             .merge(crate::distribution::pages::router(self.distribution.clone()))
             .merge(crate::readiness::pages::router(self.readiness.clone()))
+            .merge(crate::materials::phone_code::pages::router(self.phone_seal.clone()))
             .nest(paths::UPLOADS, crate::upload::server::router(self.uploads.clone()))
     }
 

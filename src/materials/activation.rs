@@ -204,7 +204,7 @@ fn record_activation(ctx: &EdgeContext, signed: &SignedManifest, release: &KeyRe
     Ok(())
 }
 
-fn check_key_opens_first_chunk(signed: &SignedManifest, f: &super::FileEntry, key: &[u8; 32], path: &Path) -> Result<(), PullError> {
+pub(super) fn check_key_opens_first_chunk(signed: &SignedManifest, f: &super::FileEntry, key: &[u8; 32], path: &Path) -> Result<(), PullError> {
     use std::io::Read;
     let m = &signed.manifest;
     let mut first = vec![0u8; (f.chunk_size as usize + super::TAG_LEN).min(f.cipher_len as usize)];

@@ -205,6 +205,12 @@ pub async fn pull_with_progress(ctx: &EdgeContext, exam_id: &str, opts: &PullOpt
         progress.inc(f.cipher_len);
     }
     progress.finish();
+    // The key by phone: the package key sealed for this box, for a window without the uplink.
+    if let Some(client) = &client {
+        if let Err(e) = super::phone_code::ops::fetch_seal(ctx, client, &signed, &opts.actor).await {
+            tracing::warn!(exam = exam_id, "sealed key for the phone code not fetched: {e}");
+        }
+    }
     audit(&db, ctx, &opts.actor, "materials.pulled", exam_id, serde_json::json!({
         "version": m.version, "package_id": m.package_id, "bytes_downloaded": report.bytes_downloaded,
     }));

@@ -87,6 +87,52 @@ pub struct Manifest {
 pub struct SignedManifest {
     pub manifest: Manifest,
     pub box_signature_hex: String,
+    /// The key by phone's offline activations, signed apart and bound to the manifest's hash:
+    /// outside `manifest`, so the manifest signs the same bytes and an older hub (which ignores
+    /// a field it does not know) still verifies and accepts the bundle; absent when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_activations: Option<OfflineActivations>,
+}
+
+/// Format tag of [`OfflineActivations`].
+pub const OFFLINE_ACTIVATIONS_FORMAT: &str = "ppe-offline-activation-1";
+/// Most offline activations a bundle may carry.
+pub const MAX_OFFLINE_ACTIVATIONS: usize = 16;
+
+/// One activation of the package key by a code dictated over the phone, as the box recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineActivation {
+    pub exam_id: String,
+    pub package_id: String,
+    pub version: u64,
+    /// The box login that typed the code (`cli` from the terminal).
+    pub typed_by: String,
+    /// That account's worker id, when typed in the box UI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_id: Option<String>,
+    /// The hub's time the code carries (RFC 3339, whole minutes).
+    pub code_hub_time: String,
+    /// The box's own clock when the code was typed.
+    pub box_time: String,
+}
+
+/// The offline activations of a bundle, signed by the box over [`Self::signed_bytes`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineActivations {
+    pub format: String,
+    /// [`Manifest::sha256`] of the manifest they travel with.
+    pub manifest_sha256: String,
+    pub activations: Vec<OfflineActivation>,
+    pub box_signature_hex: String,
+}
+
+impl OfflineActivations {
+    /// The exact bytes the box signs: everything but the signature.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(&(&self.format, &self.manifest_sha256, &self.activations)).unwrap_or_default()
+    }
 }
 
 /// What the hub signs when it has every file of a bundle and the box's signature verifies.

@@ -85,3 +85,24 @@ pub struct KeyRelease {
     pub hub_time: String,
     pub signature: String,
 }
+
+/// The hub's answer to a box's pre-stage request for the key by phone
+/// ([`crate::protocol::paths::phone_seal`], a signed [`KeyRequest`] without a ГЭК proof): the
+/// box's own 32-byte secret wrapped to the request's X25519 key exactly as a package key is
+/// ([`KeyRelease`], whose `package_id` and `version` name the package sealed), and the package
+/// key sealed under that secret and the code's secret (hex); all signed by the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneSeal {
+    pub release: KeyRelease,
+    pub sealed_key: String,
+    /// PBKDF2 iterations of the seal.
+    pub iterations: u32,
+    /// The hub's signature over [`phone_seal_message`].
+    pub signature: String,
+}
+
+/// The bytes the hub signs for a [`PhoneSeal`] (the release's own signature binds the rest).
+pub fn phone_seal_message(release_signature: &str, sealed_key: &str, iterations: u32) -> Vec<u8> {
+    format!("ppe-phone-seal-v1|{release_signature}|{sealed_key}|{iterations}").into_bytes()
+}

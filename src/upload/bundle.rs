@@ -64,7 +64,8 @@ pub fn build_or_reuse(
             .collect();
         had.sort();
         now.sort();
-        if had == now {
+        // Reused only with the same offline activations of the key by phone attached.
+        if had == now && crate::materials::phone_code::bundle::attach(conn, existing.signed.clone(), box_key)? == existing.signed {
             return Ok(existing);
         }
     }
@@ -159,7 +160,7 @@ pub fn build_or_reuse(
         counts,
         audit_head: AuditHead { seq, hash },
     };
-    let signed = sign_manifest(manifest, box_key);
+    let signed = crate::materials::phone_code::bundle::attach(conn, sign_manifest(manifest, box_key), box_key)?;
     crate::util::write_atomic(&dir.join("manifest.json"), &serde_json::to_vec_pretty(&signed)?)?;
     Ok(BuiltBundle { dir, signed })
 }

@@ -147,6 +147,22 @@ pub async fn materials_activate(State(state): State<WebState>, staff: Staff, For
     Ok(back(&state, &staff, "/materials", &f.exam, "", &msg))
 }
 
+/// The key by phone: the code typed by the ГЭК member or the head in their own session; a
+/// code the rule refuses comes back to the page as its reason (a mistyped group named).
+pub async fn materials_phone_key(State(state): State<WebState>, staff: Staff, Form(f): Form<ActionForm>) -> Result<Response, WebError> {
+    let msg = act(&state, &staff, &f, |job| {
+        let worker_id = crate::accounts::store::account_get(&*job.ctx.db()?, &job.actor)?.map(|a| a.0.worker_id);
+        let request = crate::materials::phone_code::ops::PhoneActivateRequest { exam_id: job.exam(), code: job.form.code.clone(), actor: job.actor.clone(), worker_id };
+        match crate::materials::phone_code::ops::activate_by_phone(&job.ctx, &request) {
+            Ok(r) => Ok(format!("ключ активирован по коду РЦОИ (время РЦОИ {}, пакет версии {})", r.code_hub_time, r.version)),
+            Err(e) if e.refusal().is_some() => Ok(format!("код не принят: {e}")),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?;
+    Ok(back(&state, &staff, "/materials/phone", &f.exam, "", &msg))
+}
+
 fn rules() -> crate::seating::SeatingRules {
     crate::seating::SeatingRules::default()
 }

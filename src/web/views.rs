@@ -11,6 +11,7 @@ pub mod desk;
 pub mod home;
 pub mod materials;
 pub mod oral;
+pub mod phone_key;
 pub mod print;
 pub mod roster;
 pub mod scanning;

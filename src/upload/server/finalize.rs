@@ -77,6 +77,11 @@ impl UploadCore {
         if let Err(e) = verify_signed_manifest(signed, public.as_deref(), identity.map(|i| i.ppe_code.as_str()), held) {
             return refuse(e, true);
         }
+        // The key by phone: each offline activation answers a code this hub disclosed.
+        let disclosed = || state.meta.phone_disclosures(&m.exam_id, &m.ppe_code).map_err(|e| e.to_string());
+        if let Err(reason) = crate::materials::phone_code::bundle::check_on_hub(signed, public.as_deref(), disclosed) {
+            return refuse(UploadError::PhoneActivation(reason), true);
+        }
         let issued = |row: &HubBundleRow| serde_json::from_str::<Receipt>(&row.receipt_json).ok();
         // Idempotent: the same manifest again gets the receipt already issued.
         if let Some(existing) = state.meta.bundle_get(&m.exam_id, &m.ppe_code, &m.sha256())?.as_ref().and_then(issued) {

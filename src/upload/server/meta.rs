@@ -64,6 +64,13 @@ pub trait UploadMeta: Send + Sync {
 
     /// An audit entry on its own (a refusal).
     fn audit(&self, note: &AuditNote, at: &str) -> MetaResult<()>;
+
+    /// The codes of the key by phone disclosed to an exam point for an exam (a bundle's offline
+    /// activations are checked against them). A store that cannot say refuses: fail closed.
+    fn phone_disclosures(&self, exam_id: &str, ppe_code: &str) -> MetaResult<Vec<crate::materials::phone_code::Disclosure>> {
+        let _ = (exam_id, ppe_code);
+        Err(MetaError("этот РЦОИ не хранит выданные коды ключа по телефону".into()))
+    }
 }
 
 /// Where [`SqliteUploadMeta`] gets its connections.
@@ -191,5 +198,9 @@ impl UploadMeta for SqliteUploadMeta {
         let tx = upload_store::begin_immediate(&mut conn).map_err(db)?;
         append_audit(&tx, note, at)?;
         tx.commit().map_err(db)
+    }
+
+    fn phone_disclosures(&self, exam_id: &str, ppe_code: &str) -> MetaResult<Vec<crate::materials::phone_code::Disclosure>> {
+        crate::materials::phone_code::store::hub_disclosures(&*self.conn()?, exam_id, ppe_code).map_err(db)
     }
 }
