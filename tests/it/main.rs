@@ -39,3 +39,5 @@ mod a11y;
 mod techprint;
 mod techwindows;
 mod packaging;
+mod faultlink;
+mod fulldisk;
