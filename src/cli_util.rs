@@ -116,6 +116,17 @@ pub fn common_exit_class(err: &anyhow::Error) -> Option<ExitClass> {
     None
 }
 
+/// A box command's failure caused by a full disk, with the state folder of its config named
+/// first (`нет места в ПАПКА: …`), unless a folder is named already; anything else unchanged.
+pub fn name_full_disk(config: &Path, result: anyhow::Result<()>) -> anyhow::Result<()> {
+    let Err(err) = result else { return Ok(()) };
+    if !crate::store::chain_says_disk_full(&err) || format!("{err:#}").contains("нет места в") {
+        return Err(err);
+    }
+    let folder = crate::context::EdgeContext::open(config).map(|ctx| ctx.config.state_dir).unwrap_or_else(|_| config.to_path_buf());
+    Err(err.context(format!("нет места в {}: диск заполнен; освободите место и повторите — записанное раньше цело", folder.display())))
+}
+
 /// Progress of long work as a use case sees it: it says what it starts (with a total when it
 /// knows one) and adds what it has done. The CLI draws a bar on a terminal; servers, tests and
 /// scripts pass [`NO_PROGRESS`] or count.

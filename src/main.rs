@@ -146,7 +146,8 @@ fn main() -> ExitCode {
             HubCommand::Cert(args) => ppe::hub::cli::cert(&config, args),
             HubCommand::VerifySeating(args) => ppe::distribution::cli::verify_seating(&config, args),
         },
-        Command::Edge { config, command } => match command {
+        // A box command that fails on a full disk names the state folder to clean.
+        Command::Edge { config, command } => ppe::cli_util::name_full_disk(&config, match command {
             EdgeCommand::Serve(args) => ppe::edge::serve::serve(&config, args),
             EdgeCommand::Prestage(args) => ppe::materials::cli::prestage(&config, args),
             EdgeCommand::Readiness(args) => ppe::readiness::cli::readiness(&config, args),
@@ -173,7 +174,7 @@ fn main() -> ExitCode {
             EdgeCommand::CheckConfig(args) => ppe::check_config::run(&config, args),
             // The wipe asks the upload domain's receipt store before removing anything.
             EdgeCommand::Wipe(args) => ppe::retention::cli::wipe(&config, args, &ppe::upload::HeldReceipts),
-        },
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -26,6 +26,26 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
 }
 
+/// Whether a database error says its disk is full: `SQLITE_FULL`, or the I/O error SQLite
+/// gives when it cannot grow its WAL index (`SQLITE_IOERR_SHMSIZE`, what a full tmpfs says).
+pub fn is_disk_full(e: &rusqlite::Error) -> bool {
+    const SQLITE_IOERR_SHMSIZE: i32 = 4874;
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) => f.code == rusqlite::ErrorCode::DiskFull || f.extended_code == SQLITE_IOERR_SHMSIZE,
+        _ => false,
+    }
+}
+
+/// Whether anything in an error's chain is a full disk (a database's or a file's), also when
+/// a cause was kept only as text.
+pub fn chain_says_disk_full(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.downcast_ref::<rusqlite::Error>().is_some_and(is_disk_full)
+            || cause.downcast_ref::<std::io::Error>().is_some_and(crate::util::is_disk_full)
+            || ["database or disk is full", "Error code 4874", "No space left on device"].iter().any(|t| cause.to_string().contains(t))
+    })
+}
+
 /// The failure of a metadata seam (`upload::server::meta`, `materials::hub_meta`): the
 /// cause as text, so that an implementation over another database fits the same signature.
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +158,17 @@ pub fn schema_version(conn: &Connection) -> Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_disk_is_told_apart_from_other_database_errors() {
+        let failure = |code| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+        assert!(is_disk_full(&failure(13)), "SQLITE_FULL");
+        assert!(is_disk_full(&failure(4874)), "SQLITE_IOERR_SHMSIZE: the WAL index could not grow");
+        assert!(!is_disk_full(&failure(5)), "busy is not full");
+        assert!(chain_says_disk_full(&anyhow::Error::new(failure(13)).context("store print job")));
+        assert!(chain_says_disk_full(&anyhow::anyhow!("база: database or disk is full")), "kept as text");
+        assert!(!chain_says_disk_full(&anyhow::Error::new(failure(19))), "a constraint");
+    }
 
     #[test]
     fn fresh_database_is_migrated_to_latest_in_wal_mode() {

@@ -22,7 +22,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use crate::protocol::bundle::{AuditHead, Manifest, ManifestFile, Receipt, ReceiptBody, ReceiptFile, SignedManifest, MANIFEST_FORMAT, RECEIPT_FORMAT};
+pub use crate::protocol::bundle::{
+    AuditHead, Manifest, ManifestFile, Receipt, ReceiptBody, ReceiptFile, SignedManifest, MANIFEST_FORMAT, RECEIPT_FORMAT,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UploadError {
@@ -209,9 +211,7 @@ pub fn verify_signed_manifest(
     for f in &m.files {
         match held(f) {
             None => return Err(UploadError::MissingFile { name: f.name.clone() }),
-            Some((size, _)) if size != f.size => {
-                return Err(UploadError::SizeMismatch { name: f.name.clone(), expected: f.size, found: size })
-            }
+            Some((size, _)) if size != f.size => return Err(UploadError::SizeMismatch { name: f.name.clone(), expected: f.size, found: size }),
             Some((_, hash)) if hash != f.sha256 => {
                 return Err(UploadError::HashMismatch { name: f.name.clone(), expected: f.sha256.clone(), found: hash })
             }
@@ -284,17 +284,39 @@ impl RateMeter {
         Self { window, samples: Default::default() }
     }
 
+    /// A meter for a run that starts with `done` bytes already acknowledged: the rate counts
+    /// from the run's start, so the time the first acknowledged bytes took is not left out
+    /// (measured from the first acknowledgement, bytes that arrived together, as parallel
+    /// files do, looked like a burst of speed and the ETA came out several times too short).
+    pub fn starting_with(window: Duration, done: u64) -> Self {
+        let mut meter = Self::new(window);
+        meter.record(Duration::ZERO, done);
+        meter
+    }
+
     /// Records that `cumulative_bytes` were done `elapsed` after the start.
     pub fn record(&mut self, elapsed: Duration, cumulative_bytes: u64) {
         self.samples.push_back((elapsed, cumulative_bytes));
-        while self.samples.len() > 2 && self.samples.front().is_some_and(|(t, _)| elapsed.saturating_sub(*t) > self.window) {
+        // The last sample at or before the window's edge stays: it says what was done then.
+        let edge = elapsed.saturating_sub(self.window);
+        while self.samples.len() > 2 && self.samples.get(1).is_some_and(|(t, _)| *t <= edge) {
             self.samples.pop_front();
         }
     }
 
+    /// Bytes per second over the last `window` (from the start while the run is shorter):
+    /// acknowledged bytes are a step function of time, so the window starts at its edge with
+    /// what was done then, not at the first sample inside it.
     pub fn bytes_per_second(&self) -> f64 {
         match (self.samples.front(), self.samples.back()) {
-            (Some((t0, b0)), Some((t1, b1))) if t1 > t0 => (b1.saturating_sub(*b0)) as f64 / (*t1 - *t0).as_secs_f64(),
+            (Some((t0, b0)), Some((t1, b1))) => {
+                let from = (*t0).max(t1.saturating_sub(self.window));
+                if *t1 > from {
+                    (b1.saturating_sub(*b0)) as f64 / (*t1 - from).as_secs_f64()
+                } else {
+                    0.0
+                }
+            }
             _ => 0.0,
         }
     }
@@ -304,7 +326,13 @@ impl RateMeter {
         let bytes_done = self.samples.back().map(|s| s.1).unwrap_or(0);
         let rate = self.bytes_per_second();
         let remaining = bytes_total.saturating_sub(bytes_done) as f64;
-        let eta_seconds = if remaining == 0.0 { Some(0.0) } else if rate > 0.0 { Some(remaining / rate) } else { None };
+        let eta_seconds = if remaining == 0.0 {
+            Some(0.0)
+        } else if rate > 0.0 {
+            Some(remaining / rate)
+        } else {
+            None
+        };
         let alarm = match eta_seconds {
             Some(eta) => eta > seconds_to_deadline,
             None => seconds_to_deadline <= 0.0,
@@ -378,10 +406,7 @@ mod tests {
         altered.manifest.counts.insert("pages".into(), 2);
         assert_eq!(verify_signed_manifest(&altered, Some(&public), None, &mut holds_all), Err(UploadError::BadBoxSignature));
 
-        assert_eq!(
-            verify_signed_manifest(&signed, Some(&public), Some("0202"), &mut holds_all).unwrap_err().code(),
-            "wrong_exam_point"
-        );
+        assert_eq!(verify_signed_manifest(&signed, Some(&public), Some("0202"), &mut holds_all).unwrap_err().code(), "wrong_exam_point");
         assert_eq!(verify_signed_manifest(&signed, None, None, &mut holds_all).unwrap_err().code(), "unknown_box");
         let mut missing = |f: &ManifestFile| if f.name == "a.pnm" { None } else { holds_all(f) };
         assert_eq!(verify_signed_manifest(&signed, Some(&public), None, &mut missing).unwrap_err().code(), "missing_file");
@@ -494,10 +519,7 @@ mod tests {
         let hub_public = crate::keys::ed25519_public_hex(&hub);
         assert_eq!(verify_receipt(&receipt, &hub_public, &signed.manifest), Ok(()));
         assert_eq!(receipt.receipt.total_bytes, 8);
-        assert_eq!(
-            verify_receipt(&receipt, &crate::keys::ed25519_public_hex(&key()), &signed.manifest),
-            Err(UploadError::BadReceiptSignature)
-        );
+        assert_eq!(verify_receipt(&receipt, &crate::keys::ed25519_public_hex(&key()), &signed.manifest), Err(UploadError::BadReceiptSignature));
         let mut other = manifest();
         other.created_at = "later".into();
         assert_eq!(verify_receipt(&receipt, &hub_public, &other).unwrap_err().code(), "receipt_for_another_bundle");
@@ -521,6 +543,31 @@ mod tests {
         m.record(Duration::from_secs(100), 1000);
         m.record(Duration::from_secs(110), 1000);
         assert_eq!(m.bytes_per_second(), 0.0);
+    }
+
+    #[test]
+    fn bytes_acknowledged_together_are_not_a_burst_of_speed() {
+        // Eight files of 10 kB share a 1 kB/s link and are acknowledged within a second, 80 s
+        // after the start: the rate is 1 kB/s, not 70 kB per second between the first and the
+        // last acknowledgement.
+        let mut m = RateMeter::starting_with(Duration::from_secs(300), 0);
+        for i in 0..8u64 {
+            m.record(Duration::from_millis(80_000 + i * 100), (i + 1) * 10_000);
+        }
+        let rate = m.bytes_per_second();
+        assert!((rate - 80_000.0 / 80.7).abs() < 1.0, "{rate}");
+        assert!((m.estimate(160_000, 1e9).eta_seconds.unwrap() - 80.7).abs() < 0.5);
+        // Bytes already there when the run began are not this run's progress.
+        let mut resumed = RateMeter::starting_with(Duration::from_secs(30), 500_000);
+        resumed.record(Duration::from_secs(10), 510_000);
+        assert!((resumed.bytes_per_second() - 1000.0).abs() < 1e-9);
+        // Past the window, the rate is what arrived in the window's last seconds, counted from
+        // its edge (the bytes done then), not from the first sample inside it.
+        let mut w = RateMeter::starting_with(Duration::from_secs(10), 0);
+        w.record(Duration::from_secs(5), 5_000);
+        w.record(Duration::from_secs(19), 5_000);
+        w.record(Duration::from_secs(20), 8_000);
+        assert!((w.bytes_per_second() - 300.0).abs() < 1e-9, "{}", w.bytes_per_second());
     }
 }
 

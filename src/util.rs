@@ -46,6 +46,25 @@ pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::i
     result
 }
 
+/// Whether a write failed because its filesystem is full (ENOSPC, or a quota).
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(e.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded) || e.raw_os_error() == Some(28)
+}
+
+/// A write error in `dir` as the person at the box should read it: a full disk names the
+/// folder to clean (the kind stays `StorageFull`, so callers can still tell); any other error
+/// is returned as it is.
+pub fn no_space_in(dir: &Path, e: std::io::Error) -> std::io::Error {
+    if is_disk_full(&e) {
+        std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            format!("нет места в {}: диск заполнен; освободите место — уже сохранённое цело, работа продолжится с того же места", dir.display()),
+        )
+    } else {
+        e
+    }
+}
+
 /// fsyncs a folder so a rename in it survives a power cut.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
@@ -54,6 +73,17 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_disk_names_its_folder_and_other_errors_pass_unchanged() {
+        let full = no_space_in(Path::new("/var/lib/ppe/scans"), std::io::Error::from_raw_os_error(28));
+        assert_eq!(full.kind(), std::io::ErrorKind::StorageFull);
+        assert!(full.to_string().starts_with("нет места в /var/lib/ppe/scans"), "{full}");
+        assert!(is_disk_full(&full), "still a full disk for callers that tell");
+        let denied = no_space_in(Path::new("/x"), std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        assert_eq!(denied.kind(), std::io::ErrorKind::PermissionDenied);
+        assert!(!denied.to_string().contains("нет места"));
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {

@@ -69,7 +69,8 @@ pub(super) fn copy_from_media(src: &Path, dir: &Path, f: &FileEntry, report: &mu
     use std::io::Read;
     let mut input = std::fs::File::open(src).map_err(|e| PullError::Other(anyhow::anyhow!("{}: {e}", src.display())))?;
     let part = part_path(dir, f);
-    let mut out = std::fs::File::create(&part).map_err(MaterialsError::from)?;
+    let full = |e| MaterialsError::from(crate::util::no_space_in(dir, e));
+    let mut out = std::fs::File::create(&part).map_err(full)?;
     let mut hasher = Sha256::new();
     let mut len = 0u64;
     let mut buf = vec![0u8; 1 << 20];
@@ -85,9 +86,9 @@ pub(super) fn copy_from_media(src: &Path, dir: &Path, f: &FileEntry, report: &mu
             return Err(MaterialsError::TooLong { name: f.name.clone(), limit: f.cipher_len }.into());
         }
         hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(MaterialsError::from)?;
+        out.write_all(&buf[..n]).map_err(full)?;
     }
-    out.sync_all().map_err(MaterialsError::from)?;
+    out.sync_all().map_err(full)?;
     drop(out);
     finish(dir, f, len, hasher)?;
     let _ = report;
@@ -100,9 +101,15 @@ pub(super) async fn download_with_retries(client: &reqwest::Client, url: &str, d
     let mut rng = rand::thread_rng();
     let mut attempt = 0;
     loop {
+        let before = have;
         match download_once(client, url, dir, f, &mut have, &mut hasher, report).await {
             Ok(()) => return finish(dir, f, have, hasher),
-            Err(e) if e.is_retryable() && attempt + 1 < max_attempts.max(1) => {
+            Err(e) if e.is_retryable() && (have > before || attempt + 1 < max_attempts.max(1)) => {
+                // A link that breaks again and again but moves the file on is not given up on:
+                // only failures in a row without a byte gained count.
+                if have > before {
+                    attempt = 0;
+                }
                 let wait = backoff_delay(attempt, &mut rng);
                 tracing::warn!(file = %f.name, have, "download interrupted ({e}); resuming in {wait:?}");
                 tokio::time::sleep(wait).await;
@@ -157,12 +164,12 @@ async fn download_once(client: &reqwest::Client, url: &str, dir: &Path, f: &File
         if start != Some(*have) {
             return Err(PullError::Network(format!("server answered a range starting at {start:?}, asked {}", *have)));
         }
-        std::fs::OpenOptions::new().append(true).create(true).open(&part).map_err(MaterialsError::from)?
+        std::fs::OpenOptions::new().append(true).create(true).open(&part).map_err(|e| MaterialsError::from(crate::util::no_space_in(dir, e)))?
     } else if status.is_success() {
         // The server ignored the range: start over from the first byte.
         *have = 0;
         *hasher = Sha256::new();
-        std::fs::File::create(&part).map_err(MaterialsError::from)?
+        std::fs::File::create(&part).map_err(|e| MaterialsError::from(crate::util::no_space_in(dir, e)))?
     } else if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
         return Err(PullError::Network(format!("HTTP {}", status.as_u16())));
     } else {
@@ -203,8 +210,9 @@ async fn download_once(client: &reqwest::Client, url: &str, dir: &Path, f: &File
     drop(tx);
     let (sink_hasher, written) = sink.join().map_err(|_| PullError::Other(anyhow::anyhow!("writer thread panicked")))?;
     *hasher = sink_hasher;
-    // A local write failure leaves `have` unknown: not retryable within this run.
-    written.map_err(MaterialsError::from)?;
+    // A local write failure leaves `have` unknown: not retryable within this run (a full
+    // disk names the folder; the bytes written so far stay in `.part` for the next run).
+    written.map_err(|e| MaterialsError::from(crate::util::no_space_in(dir, e)))?;
     if let Err(PullError::Rejected(_)) = &result {
         let _ = std::fs::remove_file(&part);
         return Err(PullError::Rejected(MaterialsError::TooLong { name: f.name.clone(), limit: f.cipher_len }));

@@ -151,13 +151,13 @@ pub async fn pull_with_progress(ctx: &EdgeContext, exam_id: &str, opts: &PullOpt
     // The hub's time first: windows and expiry are judged by it, never by the box clock alone,
     // and a time not signed for this run's nonce is refused rather than believed.
     if let Some(client) = &client {
-        let Some(time) = client.time().await.map_err(net)? else {
+        let Some(time) = on_a_broken_link(opts.max_attempts, "hub time", || async { client.time().await.map_err(net) }).await? else {
             audit(&db, ctx, &opts.actor, "materials.rejected", exam_id, serde_json::json!({"reason": PullError::UntrustedHubTime.to_string()}));
             return Err(PullError::UntrustedHubTime);
         };
         report.clock_offset_ms = record_hub_time(ctx, &db, Some(time));
     }
-    let manifest_bytes = match read_manifest(client.as_ref(), &opts.source, exam_id).await {
+    let manifest_bytes = match on_a_broken_link(opts.max_attempts, "manifest", || read_manifest(client.as_ref(), &opts.source, exam_id)).await {
         Err(PullError::Rejected(e)) => {
             audit(&db, ctx, &opts.actor, "materials.rejected", exam_id, serde_json::json!({"file": "manifest.json", "reason": e.to_string()}));
             return Err(e.into());
@@ -221,6 +221,28 @@ pub async fn pull_with_progress(ctx: &EdgeContext, exam_id: &str, opts: &PullOpt
         }
     }
     Ok(report)
+}
+
+/// A request of the pull that a broken link can fail (cut, stalled past the timeout, a TLS
+/// record corrupted on the way): asked again with backoff, `attempts` in all; any other
+/// error (a refusal, a rejected package, media) is final at once.
+async fn on_a_broken_link<T, F, Fut>(attempts: u32, what: &str, mut request: F) -> Result<T, PullError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, PullError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match request().await {
+            Err(e @ PullError::Network(_)) if attempt + 1 < attempts.max(1) => {
+                let wait = backoff_delay(attempt, &mut rand::thread_rng());
+                tracing::warn!("{what} interrupted ({e}); asking again in {wait:?}");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// The manifest's bytes from media or the network (hub or mirror), at most

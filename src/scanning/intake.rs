@@ -19,9 +19,9 @@ use crate::store::Connection;
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
     #[error(
-        "диск заполнен: страница {source_name} не сохранена ({path}); уже сохранённые страницы ({stored}) целы. Освободите место и повторите приём"
+        "нет места в {folder} (диск заполнен): страница {source_name} не сохранена ({path}); уже сохранённые страницы ({stored}) целы. Освободите место — приём продолжится с этой страницы"
     )]
-    DiskFull { source_name: String, path: String, stored: usize },
+    DiskFull { source_name: String, folder: String, path: String, stored: usize },
     #[error("не удалось сохранить страницу {source_name} в {path}: {reason}; уже сохранённые страницы ({stored}) целы")]
     Storage { source_name: String, path: String, reason: String, stored: usize },
     #[error("не читается {path}: {reason}")]
@@ -230,7 +230,7 @@ pub fn grey_for_codes(page: image::DynamicImage) -> image::GrayImage {
 }
 
 fn is_disk_full(e: &std::io::Error) -> bool {
-    e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull
+    crate::util::is_disk_full(e)
 }
 
 impl Intake<'_> {
@@ -247,7 +247,12 @@ impl Intake<'_> {
         let path = dir.join(format!("{sha}.{ext}"));
         let stored_err = |e: std::io::Error| {
             if is_disk_full(&e) {
-                ScanError::DiskFull { source_name: source_name.into(), path: path.display().to_string(), stored: stored_so_far }
+                ScanError::DiskFull {
+                    source_name: source_name.into(),
+                    folder: dir.display().to_string(),
+                    path: path.display().to_string(),
+                    stored: stored_so_far,
+                }
             } else {
                 ScanError::Storage { source_name: source_name.into(), path: path.display().to_string(), reason: e.to_string(), stored: stored_so_far }
             }

@@ -70,10 +70,18 @@ pub fn build_or_reuse(
         }
     }
     let files_dir = dir.join("files");
+    // The old manifest goes first: a build that fails half-way (a full disk) leaves no
+    // manifest over a half-filled folder that a later run could take for a whole bundle.
+    let old_manifest = dir.join("manifest.json");
+    if old_manifest.exists() {
+        std::fs::remove_file(&old_manifest).with_context(|| format!("remove {}", old_manifest.display()))?;
+        crate::util::sync_dir(&dir)?;
+    }
+    let full = |e| crate::util::no_space_in(&files_dir, e);
     if files_dir.exists() {
         std::fs::remove_dir_all(&files_dir).with_context(|| format!("clear {}", files_dir.display()))?;
     }
-    std::fs::create_dir_all(&files_dir).with_context(|| format!("create {}", files_dir.display()))?;
+    std::fs::create_dir_all(&files_dir).map_err(full).with_context(|| format!("create {}", files_dir.display()))?;
     let mut files = Vec::new();
     for p in &pages {
         let src = PathBuf::from(&p.path);
@@ -81,7 +89,7 @@ pub fn build_or_reuse(
         let name = format!("{}.{ext}", p.sha256);
         let dst = files_dir.join(&name);
         if std::fs::hard_link(&src, &dst).is_err() {
-            std::fs::copy(&src, &dst).with_context(|| format!("copy {} into the bundle", src.display()))?;
+            std::fs::copy(&src, &dst).map_err(full).with_context(|| format!("copy {} into the bundle", src.display()))?;
         }
         let kind = if p.sheet_kind.as_deref() == Some("statement") { "statement" } else { "page" };
         files.push(ManifestFile { name, kind: kind.into(), sha256: p.sha256.clone(), size: p.size, participant_id: None });
@@ -89,13 +97,13 @@ pub fn build_or_reuse(
     for f in &participant_files {
         let dst = files_dir.join(&f.name);
         if std::fs::hard_link(&f.path, &dst).is_err() {
-            std::fs::copy(&f.path, &dst).with_context(|| format!("copy {} into the bundle", f.path.display()))?;
+            std::fs::copy(&f.path, &dst).map_err(full).with_context(|| format!("copy {} into the bundle", f.path.display()))?;
         }
         let (kind, participant_id) = (f.kind.clone(), Some(f.participant_id.clone()));
         files.push(ManifestFile { name: f.name.clone(), kind, sha256: f.sha256.clone(), size: f.size, participant_id });
     }
     for ((name, bytes), sha256) in statement_records.iter().zip(statement_hashes) {
-        crate::util::write_atomic(&files_dir.join(name), bytes)?;
+        crate::util::write_atomic(&files_dir.join(name), bytes).map_err(full)?;
         files.push(ManifestFile { name: name.clone(), kind: STATEMENT_RECORD_KIND.into(), sha256, size: bytes.len() as u64, participant_id: None });
     }
     let (seq, hash) = crate::audit::store::head(conn)?;
@@ -130,7 +138,7 @@ pub fn build_or_reuse(
         "audit": audit,
     });
     let record_bytes = serde_json::to_vec_pretty(&record)?;
-    crate::util::write_atomic(&files_dir.join("record.json"), &record_bytes)?;
+    crate::util::write_atomic(&files_dir.join("record.json"), &record_bytes).map_err(full)?;
     files.push(ManifestFile {
         name: "record.json".into(),
         kind: "record".into(),
@@ -161,7 +169,7 @@ pub fn build_or_reuse(
         audit_head: AuditHead { seq, hash },
     };
     let signed = crate::materials::phone_code::bundle::attach(conn, sign_manifest(manifest, box_key), box_key)?;
-    crate::util::write_atomic(&dir.join("manifest.json"), &serde_json::to_vec_pretty(&signed)?)?;
+    crate::util::write_atomic(&dir.join("manifest.json"), &serde_json::to_vec_pretty(&signed)?).map_err(|e| crate::util::no_space_in(&dir, e))?;
     Ok(BuiltBundle { dir, signed })
 }
 

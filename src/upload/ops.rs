@@ -214,8 +214,10 @@ pub async fn upload_bundle(
     // Asked once per run, not per file. If the hub cannot be asked now, assume it is ours
     // (checksums and creation-with-upload); the first request will tell.
     let probe = TusClient::new(http.clone(), TusClientOptions::default());
-    let offered =
-        probe.server_features(&endpoint).await.unwrap_or(ServerFeatures { sha256: true, creation_with_upload: true, idempotent_creation: true });
+    let offered = probe.server_features(&endpoint).await.unwrap_or_else(|e| {
+        tracing::warn!("upload retry: the hub's tus features not read ({e}); assuming ours");
+        ServerFeatures { sha256: true, creation_with_upload: true, idempotent_creation: true }
+    });
     // A page goes up with its creation request, and its URL is kept lazily, only where the hub
     // finds a lost upload again by its content; elsewhere the URL is kept before any byte.
     let lazy = offered.creation_with_upload && offered.idempotent_creation;
@@ -259,6 +261,13 @@ pub async fn upload_bundle(
             };
             pending.push((f, resume));
         }
+    }
+    // The rate counts from here, with what is on the hub already as its start.
+    {
+        let mut p = shared.borrow_mut();
+        let done = p.per_file.values().sum();
+        p.meter = RateMeter::starting_with(std::time::Duration::from_secs(30), done);
+        p.started = std::time::Instant::now();
     }
     // Files are marked started in batches, one commit per batch, before their first byte
     // goes out; a restart asks the hub about those instead of sending them again.

@@ -436,14 +436,21 @@ fn upload_offset(resp: &reqwest::Response) -> Option<u64> {
     resp.headers().get(tus::UPLOAD_OFFSET)?.to_str().ok()?.trim().parse().ok()
 }
 
+/// The Russian reason of the hub's error body (`message_ru`), as `: reason`, so a box that
+/// gives up says why (507: no room on the hub's disk); empty for any other body.
+fn hub_reason(body: &str) -> String {
+    let reason = serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| v.get("message_ru")?.as_str().map(str::to_string));
+    reason.map(|r| format!(": {}", r.chars().take(300).collect::<String>())).unwrap_or_default()
+}
+
 /// Which answers are worth another try. 4xx other than these is the server's final word.
 fn classify<T>(status: StatusCode, body: String) -> Attempt<T> {
     match status.as_u16() {
         404 | 410 => Attempt::Lost,
         409 => Attempt::Resync("offset conflict (409)".into()),
         tus::CHECKSUM_MISMATCH => Attempt::Resync("checksum mismatch (460): chunk corrupted on the way".into()),
-        423 | 429 => Attempt::Transient(format!("HTTP {status}")),
-        s if s >= 500 => Attempt::Transient(format!("HTTP {status}")),
+        423 | 429 => Attempt::Transient(format!("HTTP {status}{}", hub_reason(&body))),
+        s if s >= 500 => Attempt::Transient(format!("HTTP {status}{}", hub_reason(&body))),
         s => Attempt::Refused(s, body),
     }
 }

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod faulty_link;
+
 /// The `ppe` binary built for these tests.
 pub fn ppe_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_ppe"))

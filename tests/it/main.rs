@@ -40,3 +40,5 @@ mod techprint;
 mod techwindows;
 mod packaging;
 mod phonekey;
+mod faultlink;
+mod fulldisk;

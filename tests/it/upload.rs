@@ -32,9 +32,16 @@ pub fn key_pair() -> (Vec<u8>, String) {
 }
 
 pub fn start_hub(dir: &Path) -> TestHub {
+    start_hub_with(dir, |_| {})
+}
+
+/// [`start_hub`] with the state set up by `configure` first (limits, for one).
+pub fn start_hub_with(dir: &Path, configure: impl FnOnce(&mut UploadServerState)) -> TestHub {
     let (der, public) = key_pair();
     std::fs::create_dir_all(dir).unwrap();
-    let state = Arc::new(UploadServerState::in_folder(dir, ppe::clock::Clock::real(), ppe::keys::ed25519_from_pkcs8(&der).unwrap()).unwrap());
+    let mut state = UploadServerState::in_folder(dir, ppe::clock::Clock::real(), ppe::keys::ed25519_from_pkcs8(&der).unwrap()).unwrap();
+    configure(&mut state);
+    let state = Arc::new(state);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
@@ -172,12 +179,12 @@ pub fn scan_pages(config: &Path, dir: &Path, n: usize, len: usize) {
     assert!(o.status.success(), "scan: {}", stderr(&o));
 }
 
-fn bundle_manifest(box_dir: &Path) -> ppe::upload::SignedManifest {
+pub fn bundle_manifest(box_dir: &Path) -> ppe::upload::SignedManifest {
     serde_json::from_slice(&std::fs::read(box_dir.join("state/bundles").join(EXAM).join("manifest.json")).unwrap()).unwrap()
 }
 
 /// Every manifest file is on the hub byte-identical to the box's copy.
-fn assert_hub_holds_bundle(hub: &UploadServerState, box_dir: &Path) {
+pub fn assert_hub_holds_bundle(hub: &UploadServerState, box_dir: &Path) {
     let m = bundle_manifest(box_dir);
     for f in &m.manifest.files {
         let on_hub = stored_blob(hub, &f.sha256).unwrap_or_else(|_| panic!("{} not on hub", f.name));
@@ -188,7 +195,7 @@ fn assert_hub_holds_bundle(hub: &UploadServerState, box_dir: &Path) {
 
 /// Receipts the box holds (a `kill -9` between an atomic write and its rename may leave a
 /// hidden temporary file beside them; that is not a receipt).
-fn receipt_count(box_dir: &Path) -> usize {
+pub fn receipt_count(box_dir: &Path) -> usize {
     std::fs::read_dir(box_dir.join("state/receipts"))
         .map(|d| d.flatten().filter(|e| !e.file_name().to_string_lossy().starts_with('.')).count())
         .unwrap_or(0)

@@ -56,13 +56,21 @@ pub enum CoreError {
 
 impl From<std::io::Error> for CoreError {
     fn from(e: std::io::Error) -> Self {
+        // The disk filled between the checks and the write: the box backs off (507), not 500.
+        if crate::util::is_disk_full(&e) {
+            tracing::warn!("upload storage full: {e}");
+            return CoreError::Limit(super::limits::LimitRefusal::DiskFull { free: 0, reserve: 0 });
+        }
         CoreError::Storage(e.to_string())
     }
 }
 
 impl From<BlobError> for CoreError {
     fn from(e: BlobError) -> Self {
-        CoreError::Storage(e.to_string())
+        match e {
+            BlobError::Io(io) => io.into(),
+            other => CoreError::Storage(other.to_string()),
+        }
     }
 }
 
@@ -150,7 +158,12 @@ enum Prepared {
 /// The lock of a content (exam, exam point, file name, declared SHA-256, length) while it is
 /// being created; `None` when the request declares no SHA-256 (creation by content does not
 /// apply).
-fn content_lock(state: &UploadServerState, meta: &UploadMetadata, identity: Option<&BoxIdentity>, length: u64) -> Option<Arc<tokio::sync::Mutex<()>>> {
+fn content_lock(
+    state: &UploadServerState,
+    meta: &UploadMetadata,
+    identity: Option<&BoxIdentity>,
+    length: u64,
+) -> Option<Arc<tokio::sync::Mutex<()>>> {
     if meta.sha256.is_empty() {
         return None;
     }
@@ -295,6 +308,9 @@ impl UploadCore {
         let row = Self::status(state, upload_id, identity)?;
         if client_offset != row.upload_offset || row.completed_at.is_some() {
             return Err(CoreError::OffsetMismatch { client: client_offset, server: row.upload_offset });
+        }
+        if let Some(limits) = &state.limits {
+            super::limits::check_append(row.upload_length - row.upload_offset, state.blobs.free_bytes(), limits).map_err(CoreError::Limit)?;
         }
         let gathered = Self::gather(state, &row, body, expected_sha256, &held).await?;
         Self::persist(state, row, gathered, false, held).await

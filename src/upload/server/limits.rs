@@ -85,7 +85,9 @@ impl LimitRefusal {
             LimitRefusal::TooManyFiles { files, allowed } => {
                 format!("ППЭ уже передал {files} файлов по этому экзамену, больше, чем может дать план ППЭ ({allowed}); обратитесь в РЦОИ")
             }
-            LimitRefusal::OverQuota { would, quota } => format!("превышена квота ППЭ по этому экзамену: {would} байт из {quota} допустимых; обратитесь в РЦОИ"),
+            LimitRefusal::OverQuota { would, quota } => {
+                format!("превышена квота ППЭ по этому экзамену: {would} байт из {quota} допустимых; обратитесь в РЦОИ")
+            }
             LimitRefusal::DiskFull { .. } => "на диске РЦОИ нет места для приёма файлов; повторите позже".into(),
             LimitRefusal::Busy(_) => "РЦОИ сейчас принимает слишком много файлов; повторите через несколько секунд".into(),
         }
@@ -121,6 +123,18 @@ pub fn check_creation(length: u64, usage: &BoxUsage, free_disk: Option<u64>, lim
         }
     }
     Ok(())
+}
+
+/// The disk check of an append to an upload that still needs `rest` bytes: refused (507)
+/// when they would eat into the reserve, so a disk that filled after the creation refuses
+/// before any body byte is read (`None`: free space unknown, nothing refused).
+pub fn check_append(rest: u64, free_disk: Option<u64>, limits: &HubLimitsConfig) -> Result<(), LimitRefusal> {
+    match free_disk {
+        Some(free) if free < rest.saturating_add(limits.min_free_disk_bytes) => {
+            Err(LimitRefusal::DiskFull { free, reserve: limits.min_free_disk_bytes })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Free bytes (for an unprivileged writer) of the filesystem holding `path`.
@@ -207,6 +221,15 @@ mod tests {
         assert_eq!((disk.status(), disk.code()), (507, "hub_disk_full"));
         assert_eq!(check_creation(1000, &usage(0, 0), None, &l), Ok(()), "an unknown free space refuses nothing");
         assert!(disk.message_ru().contains("РЦОИ"));
+    }
+
+    #[test]
+    fn an_append_the_disk_cannot_take_is_refused_and_one_it_can_passes() {
+        let l = limits();
+        assert_eq!(check_append(1000, Some(1100), &l), Ok(()), "the rest and the reserve fit exactly");
+        let full = check_append(1000, Some(1099), &l).unwrap_err();
+        assert_eq!((full.status(), full.code()), (507, "hub_disk_full"));
+        assert_eq!(check_append(u64::MAX, None, &l), Ok(()), "an unknown free space refuses nothing");
     }
 
     #[test]

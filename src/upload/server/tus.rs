@@ -297,6 +297,7 @@ async fn tus_patch(
     let stream = body.into_data_stream();
     match UploadCore::append(&state, &upload_id, offset, stream, checksum, Some(&identity)).await {
         Ok(row) => offset_response(StatusCode::NO_CONTENT, &row),
+        Err(CoreError::Limit(refusal)) => limit_response(&state, refusal),
         Err(e) => error_response(e),
     }
 }
