@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:?seconds per target}
 PPE_FUZZ_SECONDS="$secs" PPE_FUZZ_SEED="${2:-805}" nice -n 19 cargo test --test it "fuzzsmoke::${3:-}" -- --test-threads=1 --nocapture 2>&1 |
-    grep -E '^fuzz target|panicked|test result'
+    grep -oE 'fuzz target .*|panicked.*|test result.*'

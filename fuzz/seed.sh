@@ -13,7 +13,7 @@ PPE_FUZZ_SEED_DIR="$corpus" cargo test --quiet --test it fuzzsmoke:: -- --test-t
 
 demo=$(mktemp -d)
 trap 'rm -rf "$demo"' EXIT
-PPE_LOG=warn target/debug/ppe demo --dir "$demo/run" --until-done --speed 2000 --points 1 --participants 40 >/dev/null 2>&1 || true
+PPE_LOG=warn target/debug/ppe demo --dir "$demo/run" --until-done --speed 600 --points 1 --participants 40 >/dev/null 2>&1 || true
 
 put() { # target file [name]
     mkdir -p "$corpus/$1"
