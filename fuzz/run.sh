@@ -11,6 +11,8 @@ target=${1:?target name or all}
 runs=${2:-10000000}
 secs=${3:-0}
 export RUSTC_BOOTSTRAP=1
+# The fuzz crate is its own workspace: start from the main lock so it builds the same versions.
+[ -f fuzz/Cargo.lock ] || cp Cargo.lock fuzz/Cargo.lock
 mkdir -p fuzz/target/logs
 if [ "$target" = all ]; then
     targets=$(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -v '^ppe-fuzz$')
