@@ -454,10 +454,16 @@ fn unreachable_default() -> HubFileConfig {
 pub fn load<T: serde::de::DeserializeOwned + ResolvePaths>(path: &Path) -> Result<T, ConfigError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
-    let mut cfg: T = toml::from_str(&text).map_err(|e| ConfigError::Parse { path: shown.clone(), message: one_line(&e.to_string()) })?;
+    let mut cfg: T = parse(&text, &shown)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     cfg.resolve_paths(&base);
     Ok(cfg)
+}
+
+/// Parses a config file's text (`shown` names the file in the error); [`load`] reads the file
+/// and resolves its paths.
+pub fn parse<T: serde::de::DeserializeOwned>(text: &str, shown: &str) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::Parse { path: shown.to_string(), message: one_line(&e.to_string()) })
 }
 
 /// Applies `PPE_*` environment overrides (after the file, before flags).

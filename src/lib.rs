@@ -12,6 +12,7 @@ pub mod config;
 pub mod context;
 pub mod daemon;
 pub mod day;
+pub mod fuzzing;
 pub mod demo;
 pub mod distribution;
 pub mod edge;

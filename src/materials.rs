@@ -43,6 +43,8 @@ pub const NONCE_PREFIX_LEN: usize = 7;
 /// Plaintext bytes per chunk by default: large enough that the per-chunk tag costs nothing,
 /// small enough that a box holds only one chunk in memory.
 pub const DEFAULT_CHUNK_SIZE: u32 = 1 << 20;
+/// The largest chunk a box accepts (it holds two in memory while it decrypts).
+pub const MAX_CHUNK_SIZE: u32 = 64 << 20;
 /// The most bytes of a manifest the box reads: thousands of file entries fit; a longer (or
 /// endless) answer is refused after this many bytes, never buffered whole.
 pub const MANIFEST_MAX_BYTES: u64 = 1 << 20;
@@ -201,7 +203,10 @@ pub fn verify_manifest(signed: &SignedManifest, expect: &Expectation<'_>) -> Res
         if f.name.is_empty() || f.name.contains('/') || f.name.contains('\\') || f.name.starts_with('.') || !names.insert(f.name.as_str()) {
             return Err(MaterialsError::Malformed(format!("недопустимое или повторное имя файла {:?}", f.name)));
         }
-        if f.chunk_size == 0 || cipher_len_for(f.plain_len, f.chunk_size) != f.cipher_len {
+        // Checked: near u64::MAX the sum overflowed; a chunk is held in memory twice.
+        let cipher_len =
+            (f.chunk_size > 0).then(|| chunk_count(f.plain_len, f.chunk_size)).and_then(|n| n.checked_mul(TAG_LEN as u64)?.checked_add(f.plain_len));
+        if f.chunk_size == 0 || f.chunk_size > MAX_CHUNK_SIZE || cipher_len != Some(f.cipher_len) {
             return Err(MaterialsError::Malformed(format!("файл {}: длины не согласованы с размером блока", f.name)));
         }
         if hex::decode(&f.nonce_prefix).map(|p| p.len()).unwrap_or(0) != NONCE_PREFIX_LEN
@@ -476,6 +481,26 @@ mod tests {
         let mut traversal = m.clone();
         traversal.files[0].name = "../etc".into();
         assert!(matches!(verify_manifest(&sign_manifest(traversal, &key), &expect(&public)), Err(MaterialsError::Malformed(_))));
+    }
+
+    /// Found writing the package_manifest fuzz target: `plain_len` near u64::MAX overflowed
+    /// the length check (a panic in a debug build, a wrapped sum in a release one), and a
+    /// 4 GiB `chunk_size` made the box allocate two such buffers.
+    #[test]
+    fn manifest_lengths_near_the_limits_are_refused_not_overflowed() {
+        let key = hub_key();
+        let public = crate::keys::ed25519_public_hex(&key);
+        let (m, _) = package(&[("kim.pdf", b"hello".to_vec())], 4, &[7; 32]);
+        for (plain_len, chunk_size, cipher_len) in [(u64::MAX, 1, u64::MAX), (u64::MAX - 15, 1 << 20, 0), (0, u32::MAX, TAG_LEN as u64), (0, 0, 16)] {
+            let mut big = m.clone();
+            (big.files[0].plain_len, big.files[0].chunk_size, big.files[0].cipher_len) = (plain_len, chunk_size, cipher_len);
+            let verdict = verify_manifest(&sign_manifest(big, &key), &expect(&public));
+            assert!(matches!(verdict, Err(MaterialsError::Malformed(_))), "{plain_len} {chunk_size}: {verdict:?}");
+        }
+        let mut largest = m.clone();
+        largest.files[0].chunk_size = MAX_CHUNK_SIZE;
+        largest.files[0].cipher_len = cipher_len_for(5, MAX_CHUNK_SIZE);
+        verify_manifest(&sign_manifest(largest, &key), &expect(&public)).unwrap();
     }
 
     #[test]

@@ -145,7 +145,9 @@ pub fn decode_with_variant(text: &str, key: &hmac::Key) -> Result<(SheetId, Opti
         7 => None,
         8 => {
             let field = parts.remove(6);
-            let digits = field.strip_prefix('V').filter(|d| (1..=3).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
+            // Digits as printed: no leading zero (`V007` would pass with the MAC of `V7`).
+            let digits =
+                field.strip_prefix('V').filter(|d| (1..=3).contains(&d.len()) && !d.starts_with('0') && d.bytes().all(|b| b.is_ascii_digit()));
             Some(digits.and_then(|d| d.parse::<u16>().ok()).ok_or(SheetCodeError::Malformed("variant is not V and 1 to 3 digits"))?)
         }
         _ => return Err(SheetCodeError::Malformed("expected 7 or 8 fields")),
@@ -155,7 +157,8 @@ pub fn decode_with_variant(text: &str, key: &hmac::Key) -> Result<(SheetId, Opti
         return Err(SheetCodeError::Malformed("sheet number is not 7 digits"));
     }
     let number: u32 = parts[4].parse().map_err(|_| SheetCodeError::Malformed("sheet number"))?;
-    let check: u8 = parts[5].parse().map_err(|_| SheetCodeError::Malformed("check digit"))?;
+    // One digit as printed (`+5` and `05` parsed as 5: a second spelling of the same sheet).
+    let check: u8 = Some(parts[5]).filter(|c| c.len() == 1).and_then(|c| c.parse().ok()).ok_or(SheetCodeError::Malformed("check digit"))?;
     if check != luhn_digit(number) {
         return Err(SheetCodeError::CheckDigit);
     }
@@ -184,6 +187,24 @@ mod tests {
 
     fn id(n: u32) -> SheetId {
         SheetId { exam_id: "ege-02".into(), ppe_code: "0101".into(), kind: SheetKind::Answers1, number: n }
+    }
+
+    /// Found writing the sheet_code fuzz target: a check digit written `+5` or `05`, or a
+    /// variant `V007`, verified as the sheet printed `5` / `V7` (the MAC covers the parsed
+    /// values), so one sheet had several accepted spellings.
+    #[test]
+    fn only_the_printed_spelling_of_a_code_verifies() {
+        let key = sheet_key(b"box secret");
+        let code = encode_with_variant(&id(42), Some(7), &key);
+        assert_eq!(decode_with_variant(&code, &key).unwrap(), (id(42), Some(7)));
+        let digit = code.split('.').nth(5).unwrap().to_string();
+        for other in [
+            code.replace(&format!(".{digit}.V7."), &format!(".+{digit}.V7.")),
+            code.replace(&format!(".{digit}.V7."), &format!(".0{digit}.V7.")),
+            code.replace(".V7.", ".V007."),
+        ] {
+            assert!(matches!(decode_with_variant(&other, &key), Err(SheetCodeError::Malformed(_))), "{other}");
+        }
     }
 
     #[test]

@@ -229,8 +229,9 @@ pub struct StatusRules {
 impl StatusRules {
     pub fn from_config(cfg: &crate::config::HubFileConfig) -> Self {
         Self {
-            silent_after: Duration::seconds(cfg.silent_after_secs.min(i64::MAX as u64) as i64),
-            stalled_after: Duration::seconds(cfg.stalled_after_secs.min(i64::MAX as u64) as i64),
+            // A value past what a duration holds means "never" (Duration::seconds would panic).
+            silent_after: i64::try_from(cfg.silent_after_secs).ok().and_then(Duration::try_seconds).unwrap_or(Duration::MAX),
+            stalled_after: i64::try_from(cfg.stalled_after_secs).ok().and_then(Duration::try_seconds).unwrap_or(Duration::MAX),
             rate_window: Duration::minutes(5),
         }
     }
@@ -334,6 +335,18 @@ mod schedule_tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         super::super::parse_time(s).unwrap()
+    }
+
+    /// Found writing the config_toml fuzz target: `silent_after_secs = 9223372036854775807` in
+    /// hub.toml made `Duration::seconds` panic at the hub's start.
+    #[test]
+    fn status_rules_from_a_huge_config_value_mean_never_instead_of_a_panic() {
+        let mut cfg = crate::config::HubFileConfig::with_defaults();
+        (cfg.silent_after_secs, cfg.stalled_after_secs) = (i64::MAX as u64, u64::MAX);
+        let rules = StatusRules::from_config(&cfg);
+        assert_eq!((rules.silent_after, rules.stalled_after), (Duration::MAX, Duration::MAX));
+        cfg.silent_after_secs = 300;
+        assert_eq!(StatusRules::from_config(&cfg).silent_after, Duration::seconds(300));
     }
 
     const EXTRA: TimeNeed = TimeNeed { admitted: true, extra_time: true };

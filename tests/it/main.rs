@@ -42,3 +42,4 @@ mod packaging;
 mod phonekey;
 mod faultlink;
 mod fulldisk;
+mod fuzzsmoke;
