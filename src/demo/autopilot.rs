@@ -367,6 +367,10 @@ pub(super) async fn print_scan_upload(
     // The scanner drops page images into the box's inbox; the daemon takes them in and starts
     // the upload by itself once completeness holds (edge::duties). The demo only feeds paper:
     // every issued sheet of those who sat and every page of every printed form.
+    // From the first page to the receipt at wall speed: intake and upload take their real
+    // seconds; at `speed` times as many simulated minutes a loaded machine would run the day
+    // (and the daemon's exams of the day) out from under them.
+    let _hold = ctx.clock.hold();
     let expected = attendance::ops::expected_sheets(&*ctx.db()?, exam_id, &ppe_code)?;
     let key = crate::scanning::ops::box_sheet_key(ctx)?;
     let inbox = ctx.config.scanner.inbox.clone().context("the demo box has no scanner inbox")?.join(exam_id);

@@ -208,6 +208,7 @@ fn box_dir(ctx: &EdgeContext) -> anyhow::Result<std::path::PathBuf> {
 /// Waits until the daemon's recordings inbox has taken `n` files of the exam in all; returns
 /// what it holds.
 async fn taken_by_daemon(ctx: &EdgeContext, exam_id: &str, n: usize) -> anyhow::Result<Vec<crate::recordings::store::RecordingFileRow>> {
+    let _hold = ctx.clock.hold(); // the daemon's intake at wall speed (autopilot::sit_exam says why)
     wait_for(ctx, "приём файлов станции из папки выгрузки", || {
         Ok(crate::recordings::store::files_for_exam(&*ctx.db()?, exam_id)?.len() >= n)
     })
