@@ -142,9 +142,9 @@ fn take_in(ctx: &EdgeContext, page: &[u8], i: usize) {
     intake.ingest_page(page, &format!("page-{i:05}.png"), "png", 0).unwrap();
 }
 
-/// The bundle (what streaming sent is skipped) to the receipt.
-fn finish(ctx: &EdgeContext, hub: &HubClient) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// The bundle (what streaming sent is skipped) to the receipt, on the runtime that drives the
+/// client's pooled connections (as the daemon's one runtime does).
+fn finish(rt: &tokio::runtime::Runtime, ctx: &EdgeContext, hub: &HubClient) {
     let conn = ctx.db().unwrap();
     let bundle = ppe::upload::ops::box_bundle(ctx, &conn, &EXAM.into(), false).unwrap();
     let request = ppe::upload::ops::UploadRequest::default();
@@ -206,7 +206,11 @@ fn main() {
         let conn = ctx.db().unwrap();
         loop {
             let done = scanned.lock().unwrap().is_some();
+            let t = Instant::now();
             let pass = pass_rt.block_on(ppe::upload::stream::ops::stream_pass(ctx, &conn, &client, &EXAM.into())).unwrap();
+            if std::env::var_os("BENCH_TRACE").is_some() {
+                eprintln!("{:7.1} s: pass of {:5.1} s sent {} files", start.elapsed().as_secs_f64(), t.elapsed().as_secs_f64(), pass.files_sent);
+            }
             if done && ppe::upload::stream::ops::pending_files(&conn, EXAM).unwrap().is_empty() {
                 break;
             }
@@ -214,7 +218,7 @@ fn main() {
                 std::thread::sleep(ppe::edge::duties::PASS_EVERY);
             }
         }
-        finish(ctx, &client);
+        finish(&pass_rt, ctx, &client);
         let last = scanned.lock().unwrap().unwrap();
         Run { scanning: last - start, end_to_receipt: start.elapsed(), last_page_to_receipt: last.elapsed() }
     });
@@ -231,7 +235,8 @@ fn main() {
         take_in(&ctx2, &page(i, 2), i);
     }
     let t0 = Instant::now();
-    finish(&ctx2, &HubClient::plain(&url2, PPE, &hub2.public).unwrap());
+    let seq_rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    finish(&seq_rt, &ctx2, &HubClient::plain(&url2, PPE, &hub2.public).unwrap());
     let upload = t0.elapsed();
     let sequential = Run { scanning: streaming.scanning, end_to_receipt: streaming.scanning + upload, last_page_to_receipt: upload };
 

@@ -69,6 +69,9 @@ pub struct DutiesState {
     /// Unix seconds (wall) of the last completed pass: the watchdog's liveness signal.
     last_pass: AtomicU64,
     stopping: AtomicBool,
+    /// The streaming passes' hub client, kept while they succeed (its pooled connection
+    /// spares each pass a TCP and TLS handshake over a slow link); dropped after a failure.
+    stream_client: Mutex<Option<crate::hub_client::HubClient>>,
 }
 
 #[derive(Debug, Clone)]
@@ -275,7 +278,21 @@ fn start_upload(ctx: EdgeContext, state: Arc<DutiesState>, exam_id: String, job:
                     tracing::info!(exam = %exam_id, "completeness holds: the upload starts by itself");
                     runtime.block_on(upload_once(&ctx, &id)).map(Some)
                 }
-                Job::Stream { pages_to_scan, deadline } => runtime.block_on(stream_once(&ctx, &id, pages_to_scan, Some(deadline))).map(|_| None),
+                Job::Stream { pages_to_scan, deadline } => {
+                    let cached = state.stream_client.lock().ok().and_then(|c| c.clone());
+                    let client = match cached {
+                        Some(c) => Ok(c),
+                        None => crate::hub_client::HubClient::from_context(&ctx).map_err(anyhow::Error::from),
+                    };
+                    let result = client.and_then(|client| {
+                        let passed = runtime.block_on(stream_once(&ctx, &client, &id, pages_to_scan, Some(deadline)));
+                        if let Ok(mut kept) = state.stream_client.lock() {
+                            *kept = passed.is_ok().then_some(client);
+                        }
+                        passed
+                    });
+                    result.map(|_| None)
+                }
             };
             let mut attempts = match state.uploading.lock() {
                 Ok(a) => a,

@@ -70,13 +70,19 @@ pub async fn stream_pass(ctx: &EdgeContext, conn: &Connection, hub: &HubClient, 
     Ok(StreamPass { files_sent: sent.files_sent, bytes_sent: sent.bytes_sent })
 }
 
-/// The daemon's pass: its own connection and hub client; then the overlap estimate against
-/// the deadline, raising the box's alarm when it would be missed (`pages_to_scan`: expected
-/// pages not yet taken in).
-pub async fn stream_once(ctx: &EdgeContext, exam_id: &ExamId, pages_to_scan: u64, deadline: Option<DateTime<Utc>>) -> anyhow::Result<StreamPass> {
+/// The daemon's pass: its own connection, the daemon's hub client (kept between passes, so its
+/// connection to the hub stays open and a pass costs no new handshake); then the overlap
+/// estimate against the deadline, raising the box's alarm when it would be missed
+/// (`pages_to_scan`: expected pages not yet taken in).
+pub async fn stream_once(
+    ctx: &EdgeContext,
+    hub: &HubClient,
+    exam_id: &ExamId,
+    pages_to_scan: u64,
+    deadline: Option<DateTime<Utc>>,
+) -> anyhow::Result<StreamPass> {
     let conn = ctx.db()?;
-    let hub = HubClient::from_context(ctx)?;
-    let pass = stream_pass(ctx, &conn, &hub, exam_id).await?;
+    let pass = stream_pass(ctx, &conn, hub, exam_id).await?;
     if let (Some(deadline), Some(eta)) = (deadline, overlap_now(&conn, exam_id.as_str(), pages_to_scan)?) {
         raise_alarm_if_late(ctx, &conn, exam_id.as_str(), &eta, deadline)?;
     }
