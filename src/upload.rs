@@ -16,6 +16,7 @@ pub mod group_commit;
 pub mod ops;
 pub mod server;
 pub mod store;
+pub mod stream;
 pub mod tus_client;
 
 use std::time::Duration;
@@ -341,36 +342,11 @@ impl RateMeter {
     }
 }
 
-/// The rate measured from files completed so far (bytes per second between the first and the
-/// last completion, the first file's bytes excluded since its start is unknown) and the
-/// seconds still needed for `remaining` bytes at that rate. `None` until two files completed
-/// at distinct times.
-pub fn estimate_from_completions(completions: &[(chrono::DateTime<chrono::Utc>, u64)], remaining: u64) -> Option<(f64, f64)> {
-    let (first, last) = (completions.first()?, completions.last()?);
-    let secs = (last.0 - first.0).num_milliseconds() as f64 / 1000.0;
-    if secs <= 0.0 {
-        return None;
-    }
-    let bytes: u64 = completions[1..].iter().map(|c| c.1).sum();
-    let rate = bytes as f64 / secs;
-    (rate > 0.0).then(|| (rate, remaining as f64 / rate))
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-
-    #[test]
-    fn the_estimate_comes_from_the_measured_completions() {
-        let t = |s: i64| chrono::DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap();
-        assert_eq!(estimate_from_completions(&[], 10), None);
-        assert_eq!(estimate_from_completions(&[(t(0), 100)], 10), None, "one file says nothing about the rate");
-        let (rate, eta) = estimate_from_completions(&[(t(0), 100), (t(10), 500), (t(20), 500)], 3000).unwrap();
-        assert_eq!(rate, 50.0);
-        assert_eq!(eta, 60.0);
-    }
 
     fn key() -> ring::signature::Ed25519KeyPair {
         crate::keys::ed25519_from_pkcs8(&crate::keys::generate_ed25519_pkcs8().unwrap()).unwrap()

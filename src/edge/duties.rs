@@ -1,7 +1,8 @@
 //! What the box does by itself during the exam day, inside `ppe edge serve`: it takes in the
 //! pages a network scanner drops into the inbox folder and the recordings and answer files of
-//! the recordings inbox (`duties/recordings`), starts the upload as soon as
-//! completeness holds, and retries a failed upload with backoff until the receipt is held.
+//! the recordings inbox (`duties/recordings`), streams what it took in to the hub while the
+//! scanner is still feeding (`upload::stream`), sends the bundle as soon as completeness holds,
+//! and retries a failed upload with backoff until the receipt is held.
 //!
 //! Each pass reads the database afresh (the CLI and the UI change it too), so the daemon and
 //! the commands never disagree. The decisions are pure functions of the numbers the pass read
@@ -20,6 +21,7 @@ use crate::monitoring::Schedule;
 
 use crate::context::EdgeContext;
 use crate::upload::ops::upload_once;
+use crate::upload::stream::ops::stream_once;
 
 pub mod recordings;
 
@@ -67,6 +69,9 @@ pub struct DutiesState {
     /// Unix seconds (wall) of the last completed pass: the watchdog's liveness signal.
     last_pass: AtomicU64,
     stopping: AtomicBool,
+    /// The streaming passes' hub client, kept while they succeed (its pooled connection
+    /// spares each pass a TCP and TLS handshake over a slow link); dropped after a failure.
+    stream_client: Mutex<Option<crate::hub_client::HubClient>>,
 }
 
 #[derive(Debug, Clone)]
@@ -140,18 +145,30 @@ fn one_pass(ctx: &EdgeContext, state: &Arc<DutiesState>, seen: Seen) -> anyhow::
     }
     next_seen.extend(recordings::sweep(ctx, &exams, now, &seen)?);
     let conn = ctx.db()?;
-    for (exam_id, _) in &exams {
+    for (exam_id, schedule) in &exams {
         let numbers = crate::day::gather_box_numbers(&conn, exam_id, &ctx.config.ppe_code)?;
         let expected = crate::attendance::ops::expected_sheets(&conn, exam_id, &ctx.config.ppe_code)?;
         let to_resolve = crate::scanning::intake::completeness_now(&conn, exam_id, &expected)?.to_resolve;
+        let receipt_held = numbers.upload.receipt_id.is_some();
+        let pending = if receipt_held { 0 } else { crate::upload::stream::ops::pending_files(&conn, exam_id)?.len() };
         let mut attempts = state.uploading.lock().map_err(|_| anyhow::anyhow!("upload state poisoned"))?;
         let attempt =
             attempts.entry(exam_id.clone()).or_insert(UploadAttempt { running: false, failures: 0, not_before: Instant::now(), last_error: None });
-        if upload_due(&numbers, to_resolve, attempt.running) && Instant::now() >= attempt.not_before {
-            attempt.running = true;
-            drop(attempts);
-            start_upload(ctx.clone(), state.clone(), exam_id.clone());
+        if Instant::now() < attempt.not_before || attempt.running {
+            continue;
         }
+        let job = if upload_due(&numbers, to_resolve, attempt.running) {
+            Job::Bundle
+        } else {
+            // Pages (and recordings, answer files) go up while the scanner is still feeding.
+            if !crate::upload::stream::stream_due(schedule.window_open, schedule.deadline, now, receipt_held, attempt.running, pending) {
+                continue;
+            }
+            Job::Stream { pages_to_scan: numbers.pages.missing, deadline: schedule.deadline }
+        };
+        attempt.running = true;
+        drop(attempts);
+        start_upload(ctx.clone(), state.clone(), exam_id.clone(), job);
     }
     Ok(next_seen)
 }
@@ -237,17 +254,46 @@ fn is_hidden(p: &Path) -> bool {
     p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
 
+/// What an upload attempt sends.
+#[derive(Debug, Clone, Copy)]
+enum Job {
+    /// The signed bundle, once completeness holds: what streaming sent is skipped.
+    Bundle,
+    /// One streaming pass over what intake has taken in so far.
+    Stream { pages_to_scan: u64, deadline: DateTime<Utc> },
+}
+
 /// One automatic upload attempt on its own thread, driven by the daemon's runtime (the tus
 /// client holds the box's SQLite connection across awaits, so its future stays on one thread).
 /// Called from the duties pass on the blocking pool, where the runtime's handle is at hand.
-fn start_upload(ctx: EdgeContext, state: Arc<DutiesState>, exam_id: String) {
+fn start_upload(ctx: EdgeContext, state: Arc<DutiesState>, exam_id: String, job: Job) {
     let runtime = tokio::runtime::Handle::current();
     let spawned = std::thread::Builder::new().name(format!("upload-{exam_id}")).spawn({
         let state = state.clone();
         let exam_id = exam_id.clone();
         move || {
-            tracing::info!(exam = %exam_id, "completeness holds: the upload starts by itself");
-            let result = runtime.block_on(upload_once(&ctx, &exam_id.as_str().into()));
+            let id = exam_id.as_str().into();
+            let result = match job {
+                Job::Bundle => {
+                    tracing::info!(exam = %exam_id, "completeness holds: the upload starts by itself");
+                    runtime.block_on(upload_once(&ctx, &id)).map(Some)
+                }
+                Job::Stream { pages_to_scan, deadline } => {
+                    let cached = state.stream_client.lock().ok().and_then(|c| c.clone());
+                    let client = match cached {
+                        Some(c) => Ok(c),
+                        None => crate::hub_client::HubClient::from_context(&ctx).map_err(anyhow::Error::from),
+                    };
+                    let result = client.and_then(|client| {
+                        let passed = runtime.block_on(stream_once(&ctx, &client, &id, pages_to_scan, Some(deadline)));
+                        if let Ok(mut kept) = state.stream_client.lock() {
+                            *kept = passed.is_ok().then_some(client);
+                        }
+                        passed
+                    });
+                    result.map(|_| None)
+                }
+            };
             let mut attempts = match state.uploading.lock() {
                 Ok(a) => a,
                 Err(p) => p.into_inner(),
@@ -260,7 +306,11 @@ fn start_upload(ctx: EdgeContext, state: Arc<DutiesState>, exam_id: String) {
             });
             attempt.running = false;
             match result {
-                Ok(manifest_sha256) => {
+                Ok(None) => {
+                    attempt.failures = 0;
+                    attempt.last_error = None;
+                }
+                Ok(Some(manifest_sha256)) => {
                     tracing::info!(exam = %exam_id, receipt = %manifest_sha256, "automatic upload done: receipt held");
                     attempt.failures = 0;
                     attempt.last_error = None;

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use serde::Serialize;
 
-use crate::day::{expected_sheets, gather_box_numbers, schedules_here, within_reporting_period};
 use super::reporter::build_report;
+use crate::day::{expected_sheets, gather_box_numbers, schedules_here, within_reporting_period};
 use crate::monitoring::HeartbeatReport;
 
 use crate::context::EdgeContext;
@@ -40,6 +40,11 @@ pub struct ExamStatus {
     /// Pages that need a person (unmatched, duplicate, other exam).
     pub to_resolve: u64,
     pub complete: bool,
+    /// When the upload will end, scanning and sending overlapped (`None`: receipt held, or a
+    /// rate not measured yet).
+    pub eta: Option<crate::upload::stream::OverlapEta>,
+    /// The estimate passes the deadline.
+    pub eta_late: bool,
 }
 
 /// Every exam with registrations at this box, or the one asked for.
@@ -69,7 +74,14 @@ pub fn collect(ctx: &EdgeContext, exam: Option<&str>, now: DateTime<Utc>) -> any
             let unmarked = numbers.attendance.planned.saturating_sub(numbers.attendance.present + numbers.attendance.absent);
             missing.insert(0, format!("явка не закрыта: не отмечено участников {unmarked}"));
         }
+        let eta = match numbers.upload.receipt_id {
+            Some(_) => None,
+            None => crate::upload::stream::ops::overlap_now(&conn, &e.exam_id, numbers.pages.missing)?,
+        };
+        let eta_late = matches!((&eta, schedule), (Some(eta), Some(s)) if crate::upload::stream::overlap_misses_deadline(eta, now, s.deadline));
         out.push(ExamStatus {
+            eta,
+            eta_late,
             report: build_report(ppe, now, &numbers, schedule.as_ref()),
             start: schedule.map(|s| crate::monitoring::time_text(s.start)),
             upload_deadline: schedule.map(|s| crate::monitoring::time_text(s.deadline)),
@@ -127,11 +139,18 @@ pub fn render_text(s: &ExamStatus) -> String {
         a.early,
         yes(a.closed)
     ));
-    t.push_str(&format!("  страницы: ожидается {}, отсканировано {}, не хватает {}, к разбору {}\n", r.pages.expected, r.pages.scanned, r.pages.missing, s.to_resolve));
+    t.push_str(&format!(
+        "  страницы: ожидается {}, отсканировано {}, не хватает {}, к разбору {}\n",
+        r.pages.expected, r.pages.scanned, r.pages.missing, s.to_resolve
+    ));
     let u = &r.upload;
     match &u.receipt_id {
         Some(id) => t.push_str(&format!("  выгрузка завершена, квитанция РЦОИ (опись {id})\n")),
         None => t.push_str(&format!("  выгрузка: файлов {} из {}, байт {} из {}\n", u.files_done, u.files_total, u.bytes_done, u.bytes_total)),
+    }
+    if let Some(eta) = &s.eta {
+        let late = if s.eta_late { " — НЕ УСПЕВАЕМ К СРОКУ" } else { "" };
+        t.push_str(&format!("  {}{late}\n", crate::upload::stream::overlap_text_ru(eta)));
     }
     for alarm in &r.alarms {
         t.push_str(&format!("  ТРЕВОГА: {alarm}\n"));

@@ -83,24 +83,12 @@ pub fn build_or_reuse(
     }
     std::fs::create_dir_all(&files_dir).map_err(full).with_context(|| format!("create {}", files_dir.display()))?;
     let mut files = Vec::new();
-    for p in &pages {
-        let src = PathBuf::from(&p.path);
-        let ext = src.extension().map(|e| e.to_string_lossy().to_string()).unwrap_or_else(|| "img".into());
-        let name = format!("{}.{ext}", p.sha256);
-        let dst = files_dir.join(&name);
-        if std::fs::hard_link(&src, &dst).is_err() {
-            std::fs::copy(&src, &dst).map_err(full).with_context(|| format!("copy {} into the bundle", src.display()))?;
-        }
-        let kind = if p.sheet_kind.as_deref() == Some("statement") { "statement" } else { "page" };
-        files.push(ManifestFile { name, kind: kind.into(), sha256: p.sha256.clone(), size: p.size, participant_id: None });
-    }
-    for f in &participant_files {
+    for f in content_files_of(&pages, &participant_files) {
         let dst = files_dir.join(&f.name);
         if std::fs::hard_link(&f.path, &dst).is_err() {
             std::fs::copy(&f.path, &dst).map_err(full).with_context(|| format!("copy {} into the bundle", f.path.display()))?;
         }
-        let (kind, participant_id) = (f.kind.clone(), Some(f.participant_id.clone()));
-        files.push(ManifestFile { name: f.name.clone(), kind, sha256: f.sha256.clone(), size: f.size, participant_id });
+        files.push(f.manifest_file());
     }
     for ((name, bytes), sha256) in statement_records.iter().zip(statement_hashes) {
         crate::util::write_atomic(&files_dir.join(name), bytes).map_err(full)?;
@@ -171,6 +159,72 @@ pub fn build_or_reuse(
     let signed = crate::materials::phone_code::bundle::attach(conn, sign_manifest(manifest, box_key), box_key)?;
     crate::util::write_atomic(&dir.join("manifest.json"), &serde_json::to_vec_pretty(&signed)?).map_err(|e| crate::util::no_space_in(&dir, e))?;
     Ok(BuiltBundle { dir, signed })
+}
+
+/// A file of an exam's content that a bundle references: a page image (named by its hash, as
+/// in the manifest) or a participant's recording or answer file, with where its bytes lie on
+/// the box. The streaming upload sends these while scanning goes on; the bundle built at the
+/// end names the very same files, so the hub finds them among what it already holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentFile {
+    pub name: String,
+    pub kind: String,
+    pub sha256: String,
+    pub size: u64,
+    pub participant_id: Option<String>,
+    pub path: PathBuf,
+    /// The printed form a page belongs to (`ППЭ-13-02-МАШ`, …), for the sending order.
+    pub form: Option<String>,
+}
+
+impl ContentFile {
+    pub fn manifest_file(&self) -> ManifestFile {
+        ManifestFile {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            sha256: self.sha256.clone(),
+            size: self.size,
+            participant_id: self.participant_id.clone(),
+        }
+    }
+}
+
+/// The content files of an exam as they stand now (every page taken in, whatever its status,
+/// and every accepted recording or answer file).
+pub fn content_files(conn: &Connection, exam_id: &str) -> anyhow::Result<Vec<ContentFile>> {
+    let pages = scan_store::pages_for_exam(conn, exam_id)?;
+    let participant_files = crate::recordings::facts::bundle_files(conn, exam_id)?;
+    Ok(content_files_of(&pages, &participant_files))
+}
+
+fn content_files_of(pages: &[scan_store::ScannedPageRow], participant_files: &[crate::recordings::facts::BundleFile]) -> Vec<ContentFile> {
+    let mut out = Vec::with_capacity(pages.len() + participant_files.len());
+    for p in pages {
+        let path = PathBuf::from(&p.path);
+        let ext = path.extension().map(|e| e.to_string_lossy().to_string()).unwrap_or_else(|| "img".into());
+        let kind = if p.sheet_kind.as_deref() == Some("statement") { "statement" } else { "page" };
+        out.push(ContentFile {
+            name: format!("{}.{ext}", p.sha256),
+            kind: kind.into(),
+            sha256: p.sha256.clone(),
+            size: p.size,
+            participant_id: None,
+            path,
+            form: p.form.clone(),
+        });
+    }
+    for f in participant_files {
+        out.push(ContentFile {
+            name: f.name.clone(),
+            kind: f.kind.clone(),
+            sha256: f.sha256.clone(),
+            size: f.size,
+            participant_id: Some(f.participant_id.clone()),
+            path: f.path.clone(),
+            form: None,
+        });
+    }
+    out
 }
 
 /// Manifest kind of a machine-read statement's structured record (ППЭ-12-04-МАШ, ППЭ-13-02-МАШ,

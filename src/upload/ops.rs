@@ -176,7 +176,12 @@ impl TusEvents for FileEvents<'_, '_> {
                 }
                 tracing::warn!(exam = self.exam, "{message}");
             }
-            (p.report)(&format!("{PROGRESS_LINE_PREFIX}{} из {} байт, {:.1} МБ/с, осталось ~{eta}{alarm}", e.bytes_done, e.bytes_total, e.bytes_per_second / 1e6));
+            (p.report)(&format!(
+                "{PROGRESS_LINE_PREFIX}{} из {} байт, {:.1} МБ/с, осталось ~{eta}{alarm}",
+                e.bytes_done,
+                e.bytes_total,
+                e.bytes_per_second / 1e6
+            ));
         }
     }
     fn retrying(&mut self, reason: &str) {
@@ -187,7 +192,8 @@ impl TusEvents for FileEvents<'_, '_> {
 /// Uploads every file not yet done, then finalizes; stores and returns the verified receipt.
 ///
 /// `report` hears the lines a person follows (deadline, progress, the alarm): the CLI prints
-/// them, the daemon logs them.
+/// them, the daemon logs them. Files the streaming upload already sent are done and cost
+/// nothing here: what is left is the day's record, the statements' records and the manifest.
 pub async fn upload_bundle(
     ctx: &EdgeContext,
     conn: &Connection,
@@ -198,7 +204,6 @@ pub async fn upload_bundle(
 ) -> Result<Receipt, UploadOpsError> {
     let m = &built.signed.manifest;
     let http = hub.http().clone();
-    let endpoint = hub.uploads_endpoint()?;
     let deadline = match request.deadline {
         Some(d) => Some(d),
         // From the plan: this point's own schedule, the deadline the hub judges.
@@ -211,10 +216,68 @@ pub async fn upload_bundle(
         let left = (d - ctx.clock.now()).num_minutes();
         report(&format!("срок выгрузки {}: осталось {left} мин", d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
     }
+    let files: Vec<SendFile> = m.files.iter().map(|f| SendFile { file: f.clone(), path: built.file_path(&f.name) }).collect();
+    let sent = send_files(ctx, conn, hub, &m.exam_id, &m.ppe_code, &files, deadline, request, report).await?;
+    tracing::info!(bytes_sent = sent.bytes_sent, bytes_total = m.total_bytes(), "all files are on the hub");
+    let resp = http.post(hub.url(paths::BUNDLES)).json(&built.signed).send().await.map_err(UploadOpsError::Network)?;
+    let status = resp.status();
+    if !status.is_success() {
+        let refusal = Refusal::read(resp).await;
+        return Err(UploadOpsError::Refused { status, reason: refusal.reason().to_string() });
+    }
+    let body = resp.text().await.unwrap_or_default();
+    let receipt: Receipt = serde_json::from_str(&body).map_err(UploadOpsError::NotAReceipt)?;
+    verify_receipt(&receipt, &ctx.config.hub.signing_public_key, m).map_err(UploadOpsError::BadReceipt)?;
+    store_receipt(ctx, conn, &receipt)?;
+    Ok(receipt)
+}
+
+/// A file to send: its manifest entry and where its bytes are (the bundle folder, or the scan
+/// store while the bundle is not built yet).
+#[derive(Debug, Clone)]
+pub struct SendFile {
+    pub file: super::ManifestFile,
+    pub path: std::path::PathBuf,
+}
+
+/// What one [`send_files`] run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SendReport {
+    /// Body bytes sent (re-sends included).
+    pub bytes_sent: u64,
+    /// Files that went up in this run (not those already done).
+    pub files_sent: usize,
+    /// Wall time from the first byte to the last acknowledgement.
+    pub sending: std::time::Duration,
+    /// The round trip of the hub's OPTIONS answer, when it answered.
+    pub rtt: Option<std::time::Duration>,
+}
+
+/// Sends every file of `files` not yet done (per the box's `upload_file` record), in the order
+/// given, over tus: resumes from a recorded URL, asks the hub first about a file that may be
+/// there already (marked started), marks completions in batches. The bundle upload and the
+/// streaming upload both send through here, so a file one of them sent the other skips.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn send_files(
+    ctx: &EdgeContext,
+    conn: &Connection,
+    hub: &HubClient,
+    exam_id: &str,
+    ppe_code: &str,
+    files: &[SendFile],
+    deadline: Option<DateTime<Utc>>,
+    request: &UploadRequest,
+    report: &dyn Fn(&str),
+) -> Result<SendReport, UploadOpsError> {
+    let http = hub.http().clone();
+    let endpoint = hub.uploads_endpoint()?;
     // Asked once per run, not per file. If the hub cannot be asked now, assume it is ours
     // (checksums and creation-with-upload); the first request will tell.
     let probe = TusClient::new(http.clone(), TusClientOptions::default());
-    let offered = probe.server_features(&endpoint).await.unwrap_or_else(|e| {
+    let asked = std::time::Instant::now();
+    let answer = probe.server_features(&endpoint).await;
+    let rtt = answer.is_ok().then(|| asked.elapsed());
+    let offered = answer.unwrap_or_else(|e| {
         tracing::warn!("upload retry: the hub's tus features not read ({e}); assuming ours");
         ServerFeatures { sha256: true, creation_with_upload: true, idempotent_creation: true }
     });
@@ -231,7 +294,7 @@ pub async fn upload_bundle(
             ..Default::default()
         },
     );
-    let total = m.total_bytes();
+    let total: u64 = files.iter().map(|f| f.file.size).sum();
     let shared = std::cell::RefCell::new(SharedProgress {
         per_file: Default::default(),
         meter: RateMeter::new(std::time::Duration::from_secs(30)),
@@ -245,14 +308,14 @@ pub async fn upload_bundle(
     });
     let mut pending = Vec::new();
     let tx = conn.unchecked_transaction().map_err(store)?;
-    for f in &m.files {
-        upload_store::upload_file_ensure(&tx, &m.exam_id, &f.name, &f.sha256, f.size).map_err(store)?;
+    for f in files {
+        upload_store::upload_file_ensure(&tx, exam_id, &f.file.name, &f.file.sha256, f.file.size).map_err(store)?;
     }
     tx.commit().map_err(store)?;
-    for f in &m.files {
-        let row = upload_store::upload_file_get(conn, &m.exam_id, &f.name).map_err(store)?.ok_or_else(|| anyhow::anyhow!("upload row vanished"))?;
+    for f in files {
+        let row = upload_store::upload_file_get(conn, exam_id, &f.file.name).map_err(store)?.ok_or_else(|| anyhow::anyhow!("upload row vanished"))?;
         if row.completed_at.is_some() {
-            shared.borrow_mut().per_file.insert(f.name.clone(), f.size);
+            shared.borrow_mut().per_file.insert(f.file.name.clone(), f.file.size);
         } else {
             let resume = match (row.upload_url, row.started_at) {
                 (Some(url), _) => Resume::Url(url),
@@ -269,10 +332,11 @@ pub async fn upload_bundle(
         p.meter = RateMeter::starting_with(std::time::Duration::from_secs(30), done);
         p.started = std::time::Instant::now();
     }
+    let files_sent = pending.len();
     // Files are marked started in batches, one commit per batch, before their first byte
     // goes out; a restart asks the hub about those instead of sending them again.
     let started_upto = std::cell::Cell::new(0usize);
-    let to_mark: Vec<&str> = pending.iter().filter(|(_, r)| *r == Resume::New).map(|(f, _)| f.name.as_str()).collect();
+    let to_mark: Vec<&str> = pending.iter().filter(|(_, r)| *r == Resume::New).map(|(f, _)| f.file.name.as_str()).collect();
     let to_mark = &to_mark;
     let started_upto = &started_upto;
     // Several files in flight hide the hub's per-chunk fsync latency.
@@ -292,7 +356,9 @@ pub async fn upload_bundle(
             (f, resume, index)
         })
         .collect();
-    let results: Vec<Result<u64, UploadOpsError>> = futures_util::stream::iter(jobs.into_iter().map(|(f, resume, index)| async move {
+    let sending_from = std::time::Instant::now();
+    let results: Vec<Result<u64, UploadOpsError>> = futures_util::stream::iter(jobs.into_iter().map(|(sf, resume, index)| async move {
+        let f = &sf.file;
         if let Some(i) = index {
             // From the frontier on, so no file is skipped whatever order futures start in.
             let from = started_upto.get();
@@ -301,53 +367,43 @@ pub async fn upload_bundle(
                 let now = ctx.clock.now_rfc3339();
                 let tx = conn.unchecked_transaction().map_err(store)?;
                 for name in &to_mark[from..end] {
-                    upload_store::upload_file_mark_started(&tx, &m.exam_id, name, &now).map_err(store)?;
+                    upload_store::upload_file_mark_started(&tx, exam_id, name, &now).map_err(store)?;
                 }
                 tx.commit().map_err(store)?;
                 started_upto.set(end);
             }
         }
         let metadata = vec![
-            ("exam_id".to_string(), m.exam_id.clone()),
-            ("ppe_code".to_string(), m.ppe_code.clone()),
+            ("exam_id".to_string(), exam_id.to_string()),
+            ("ppe_code".to_string(), ppe_code.to_string()),
             ("file_name".to_string(), f.name.clone()),
             ("filename".to_string(), f.name.clone()),
             ("kind".to_string(), f.kind.clone()),
             ("sha256".to_string(), f.sha256.clone()),
         ];
-        let mut events = FileEvents { conn, lazy_urls: lazy, exam: &m.exam_id, name: &f.name, shared: shared_ref, clock: &ctx.clock };
+        let mut events = FileEvents { conn, lazy_urls: lazy, exam: exam_id, name: &f.name, shared: shared_ref, clock: &ctx.clock };
         let outcome = client
-            .upload(endpoint_ref, &built.file_path(&f.name), &metadata, resume, sha256_bytes(&f.sha256), &mut events)
+            .upload(endpoint_ref, &sf.path, &metadata, resume, sha256_bytes(&f.sha256), &mut events)
             .await
             .map_err(|source| UploadOpsError::File { name: f.name.clone(), source })?;
         // Marks are batched: a mark lost to a crash costs one plain creation request on
         // restart (the hub answers with the same upload, complete), nothing more.
         done_marks.borrow_mut().push(f.name.clone());
         if done_marks.borrow().len() >= START_BATCH {
-            flush_done_marks(conn, &m.exam_id, &mut done_marks.borrow_mut(), &ctx.clock)?;
+            flush_done_marks(conn, exam_id, &mut done_marks.borrow_mut(), &ctx.clock)?;
         }
         Ok(outcome.bytes_sent)
     }))
     .buffer_unordered(request.parallel.max(1))
     .collect()
     .await;
-    flush_done_marks(conn, &m.exam_id, &mut done_marks_cell.borrow_mut(), &ctx.clock)?;
-    let mut sent = 0u64;
+    let sending = sending_from.elapsed();
+    flush_done_marks(conn, exam_id, &mut done_marks_cell.borrow_mut(), &ctx.clock)?;
+    let mut bytes_sent = 0u64;
     for r in results {
-        sent += r?;
+        bytes_sent += r?;
     }
-    tracing::info!(bytes_sent = sent, bytes_total = total, "all files are on the hub");
-    let resp = http.post(hub.url(paths::BUNDLES)).json(&built.signed).send().await.map_err(UploadOpsError::Network)?;
-    let status = resp.status();
-    if !status.is_success() {
-        let refusal = Refusal::read(resp).await;
-        return Err(UploadOpsError::Refused { status, reason: refusal.reason().to_string() });
-    }
-    let body = resp.text().await.unwrap_or_default();
-    let receipt: Receipt = serde_json::from_str(&body).map_err(UploadOpsError::NotAReceipt)?;
-    verify_receipt(&receipt, &ctx.config.hub.signing_public_key, m).map_err(UploadOpsError::BadReceipt)?;
-    store_receipt(ctx, conn, &receipt)?;
-    Ok(receipt)
+    Ok(SendReport { bytes_sent, files_sent, sending, rtt })
 }
 
 /// Files marked started per commit (and completion marks per commit).
@@ -377,7 +433,8 @@ pub fn store_receipt(ctx: &EdgeContext, conn: &Connection, receipt: &Receipt) ->
     let dir = ctx.config.state_dir.join("receipts");
     std::fs::create_dir_all(&dir).map_err(anyhow::Error::from)?;
     let r = &receipt.receipt;
-    crate::util::write_atomic(&dir.join(format!("{}-{}.json", r.exam_id, &r.manifest_sha256[..16.min(r.manifest_sha256.len())])), json.as_bytes()).map_err(anyhow::Error::from)?;
+    crate::util::write_atomic(&dir.join(format!("{}-{}.json", r.exam_id, &r.manifest_sha256[..16.min(r.manifest_sha256.len())])), json.as_bytes())
+        .map_err(anyhow::Error::from)?;
     let now = ctx.clock.now_rfc3339();
     let tx = conn.unchecked_transaction().map_err(store)?;
     upload_store::receipt_insert(&tx, &r.exam_id, &r.manifest_sha256, &json, &now).map_err(store)?;

@@ -164,10 +164,15 @@ pub fn tus_for_point(conn: &Connection, exam_id: &str, ppe_code: &str) -> rusqli
 /// point's auditoriums, and the uploads (count, declared bytes) it holds for that exam; for an
 /// exam the plan does not hold at the point, the uploads of every such exam together.
 pub fn tus_box_usage(conn: &Connection, exam_id: &str, ppe_code: &str) -> rusqlite::Result<BoxUsage> {
-    let registered: i64 = conn.query_row("SELECT COUNT(*) FROM registration WHERE exam_id = ?1 AND ppe_code = ?2", params![exam_id, ppe_code], |r| r.get(0))?;
+    let registered: i64 =
+        conn.query_row("SELECT COUNT(*) FROM registration WHERE exam_id = ?1 AND ppe_code = ?2", params![exam_id, ppe_code], |r| r.get(0))?;
     let auditoriums: i64 = conn.query_row("SELECT COUNT(*) FROM auditorium WHERE ppe_code = ?1", [ppe_code], |r| r.get(0))?;
     let (files, bytes): (i64, i64) = if registered > 0 {
-        conn.query_row("SELECT COUNT(*), COALESCE(SUM(upload_length), 0) FROM tus_upload WHERE exam_id = ?1 AND ppe_code = ?2", params![exam_id, ppe_code], |r| Ok((r.get(0)?, r.get(1)?)))?
+        conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(upload_length), 0) FROM tus_upload WHERE exam_id = ?1 AND ppe_code = ?2",
+            params![exam_id, ppe_code],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
     } else {
         conn.query_row(
             "SELECT COUNT(*), COALESCE(SUM(upload_length), 0) FROM tus_upload t WHERE t.ppe_code = ?1 \
@@ -383,12 +388,31 @@ pub fn receipt_latest(conn: &Connection, exam_id: &str) -> rusqlite::Result<Opti
     .optional()
 }
 
-/// (completed_at, size) of every file of an exam the hub acknowledged in full, oldest first:
-/// the measured rate of the upload for the UI's estimate.
-pub fn upload_completions(conn: &Connection, exam_id: &str) -> rusqlite::Result<Vec<(String, u64)>> {
-    let mut st = conn.prepare("SELECT completed_at, size FROM upload_file WHERE exam_id = ?1 AND completed_at IS NOT NULL ORDER BY completed_at")?;
-    let rows = st.query_map([exam_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+/// Names of an exam's files the hub acknowledged in full (what a streaming pass skips).
+pub fn upload_files_completed(conn: &Connection, exam_id: &str) -> rusqlite::Result<std::collections::HashSet<String>> {
+    let mut st = conn.prepare("SELECT name FROM upload_file WHERE exam_id = ?1 AND completed_at IS NOT NULL")?;
+    let rows = st.query_map([exam_id], |r| r.get::<_, String>(0))?;
     rows.collect()
+}
+
+/// Adds a streaming pass's bytes and sending time to the exam's link measurement, with the
+/// round trip it saw.
+pub fn upload_link_record(conn: &Connection, exam_id: &str, bytes_sent: u64, sending_ms: u64, rtt_ms: u64, at: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO upload_link (exam_id, bytes_sent, sending_ms, rtt_ms, measured_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(exam_id) DO UPDATE SET bytes_sent = upload_link.bytes_sent + excluded.bytes_sent,
+           sending_ms = upload_link.sending_ms + excluded.sending_ms, rtt_ms = excluded.rtt_ms, measured_at = excluded.measured_at",
+        params![exam_id, bytes_sent as i64, sending_ms as i64, rtt_ms as i64, at],
+    )?;
+    Ok(())
+}
+
+/// (bytes sent, sending milliseconds, last round trip in milliseconds) of an exam's link.
+pub fn upload_link_get(conn: &Connection, exam_id: &str) -> rusqlite::Result<Option<(u64, u64, u64)>> {
+    conn.query_row("SELECT bytes_sent, sending_ms, rtt_ms FROM upload_link WHERE exam_id = ?1", [exam_id], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
+    })
+    .optional()
 }
 
 #[cfg(test)]
@@ -419,5 +443,19 @@ mod tests {
         upload_file_ensure(&conn, "e", "a", "h2", 4).unwrap();
         let changed = upload_file_get(&conn, "e", "a").unwrap().unwrap();
         assert_eq!((changed.upload_url, changed.started_at), (None, None), "new content starts over");
+    }
+
+    #[test]
+    fn the_link_measurement_adds_up_over_passes_and_completed_names_are_listed() {
+        let conn = crate::store::open_in_memory().unwrap();
+        assert_eq!(upload_link_get(&conn, "e").unwrap(), None);
+        upload_link_record(&conn, "e", 1000, 4, 200, "t1").unwrap();
+        upload_link_record(&conn, "e", 3000, 8, 180, "t2").unwrap();
+        assert_eq!(upload_link_get(&conn, "e").unwrap(), Some((4000, 12, 180)), "sums, and the last round trip");
+        assert_eq!(upload_link_get(&conn, "other").unwrap(), None, "per exam");
+        upload_file_ensure(&conn, "e", "a", "h1", 3).unwrap();
+        upload_file_ensure(&conn, "e", "b", "h2", 3).unwrap();
+        upload_file_complete(&conn, "e", "b", "t").unwrap();
+        assert_eq!(upload_files_completed(&conn, "e").unwrap(), ["b".to_string()].into_iter().collect());
     }
 }

@@ -10,6 +10,7 @@ mod materials;
 mod plan;
 mod scanning;
 mod schedule;
+mod streaming;
 mod seatday;
 mod upload;
 mod appliance;

@@ -22,7 +22,17 @@ pub struct TestHub {
     dir: PathBuf,
     /// The exam point every request is served as (no TLS here: the box last registered).
     serves_as: Arc<std::sync::Mutex<String>>,
+    /// What reached the hub's upload routes.
+    pub traffic: Arc<Traffic>,
     _rt: tokio::runtime::Runtime,
+}
+
+/// Requests the test hub saw: every request, tus creations, and the file bytes in bodies.
+#[derive(Default)]
+pub struct Traffic {
+    pub requests: std::sync::atomic::AtomicU64,
+    pub creations: std::sync::atomic::AtomicU64,
+    pub file_bytes: std::sync::atomic::AtomicU64,
 }
 
 pub fn key_pair() -> (Vec<u8>, String) {
@@ -49,8 +59,19 @@ pub fn start_hub_with(dir: &Path, configure: impl FnOnce(&mut UploadServerState)
     // registered box's certificate is inserted here (the upload routes refuse without one).
     let serves_as = Arc::new(std::sync::Mutex::new(PPE.to_string()));
     let who = serves_as.clone();
+    let traffic = Arc::new(Traffic::default());
+    let seen = traffic.clone();
     let app = axum::Router::new().nest("/v1/uploads", router(state.clone())).layer(axum::middleware::from_fn(
         move |mut req: axum::extract::Request, next: axum::middleware::Next| {
+            use std::sync::atomic::Ordering::SeqCst;
+            let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+            seen.requests.fetch_add(1, SeqCst);
+            if req.method() == axum::http::Method::POST && header("upload-length").is_some() {
+                seen.creations.fetch_add(1, SeqCst);
+            }
+            if header("content-type").as_deref() == Some("application/offset+octet-stream") {
+                seen.file_bytes.fetch_add(header("content-length").and_then(|l| l.parse().ok()).unwrap_or(0), SeqCst);
+            }
             req.extensions_mut().insert(ppe::context::BoxIdentity { ppe_code: who.lock().unwrap().clone() });
             next.run(req)
         },
@@ -58,7 +79,7 @@ pub fn start_hub_with(dir: &Path, configure: impl FnOnce(&mut UploadServerState)
     rt.spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
-    let hub = TestHub { url: format!("http://{addr}"), state, hub_public_hex: public, dir: dir.to_path_buf(), serves_as, _rt: rt };
+    let hub = TestHub { url: format!("http://{addr}"), state, hub_public_hex: public, dir: dir.to_path_buf(), serves_as, traffic, _rt: rt };
     // Receipts only for exams of the plan assigned to the exam point.
     hub.import_plan(&ppe::plan::read_plan_file(&crate::common::fixture("plan-sample.json")).unwrap().0);
     hub

@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use chrono::{DateTime, Utc};
 
 use super::{render_exam_page, ExamSelect, Layout, PageQuery};
 use crate::monitoring::UploadReport;
@@ -53,24 +52,34 @@ pub async fn upload_get(State(state): State<WebState>, staff: Staff, Query(q): Q
         let ppe = &ctx.config.ppe_code;
         let exam = &day.exam;
         let id = exam.exam_id.clone();
-        let u = crate::day::gather_box_numbers(conn, &id, ppe)?.upload;
+        let numbers = crate::day::gather_box_numbers(conn, &id, ppe)?;
+        let (u, pages_to_scan) = (numbers.upload, numbers.pages.missing);
         let schedule = day.schedule;
-        let running = u.receipt_id.is_none() && u.bytes_total > u.bytes_done;
+        // Scanning and sending overlap: the estimate is the slower of the two (the scanner's
+        // pace over the pages still to scan, the link's rate over the bytes still to send).
+        let eta = if u.receipt_id.is_none() { crate::upload::stream::ops::overlap_now(conn, &id, pages_to_scan)? } else { None };
+        let running = u.receipt_id.is_none() && (u.bytes_total > u.bytes_done || eta.is_some_and(|e| e.seconds > 0.0));
         let mut estimate = None;
         if running {
-            let completions: Vec<_> = crate::upload::store::upload_completions(conn, &id)?
-                .into_iter()
-                .filter_map(|(at, size)| Some((DateTime::parse_from_rfc3339(&at).ok()?.with_timezone(&Utc), size)))
-                .collect();
-            estimate = crate::upload::estimate_from_completions(&completions, u.bytes_total - u.bytes_done).map(|(rate, eta)| {
-                let done_at = now + chrono::Duration::seconds(eta as i64);
-                Estimate { rate: format!("{:.2}", rate / 1e6), done_at: crate::day::local_time_text(done_at, exam.utc_offset_min), late: schedule.is_some_and(|s| done_at > s.deadline) }
+            let link = crate::upload::stream::ops::link_measure(conn, &id)?;
+            estimate = eta.zip(link).map(|(eta, link)| {
+                let done_at = now + chrono::Duration::seconds(eta.seconds as i64);
+                Estimate {
+                    rate: format!("{:.2}", link.bytes_per_second / 1e6),
+                    done_at: crate::day::local_time_text(done_at, exam.utc_offset_min),
+                    late: schedule.is_some_and(|s| done_at > s.deadline),
+                }
             });
         }
         let receipt = match crate::upload::store::receipt_latest(conn, &id)? {
             Some((manifest, json)) => {
                 let r: crate::upload::Receipt = serde_json::from_str(&json)?;
-                Some(ReceiptLine { file_count: r.receipt.file_count, total_bytes: r.receipt.total_bytes, received_at: r.receipt.received_at, manifest_sha256: manifest })
+                Some(ReceiptLine {
+                    file_count: r.receipt.file_count,
+                    total_bytes: r.receipt.total_bytes,
+                    received_at: r.receipt.received_at,
+                    manifest_sha256: manifest,
+                })
             }
             None => None,
         };
