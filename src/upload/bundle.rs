@@ -69,6 +69,11 @@ pub fn build_or_reuse(
         }
     }
     let files_dir = dir.join("files");
+    // The old manifest goes first: a build killed half-way must never be taken for complete.
+    if dir.join("manifest.json").exists() {
+        std::fs::remove_file(dir.join("manifest.json")).with_context(|| format!("remove {}", dir.join("manifest.json").display()))?;
+        crate::util::sync_dir(&dir)?;
+    }
     if files_dir.exists() {
         std::fs::remove_dir_all(&files_dir).with_context(|| format!("clear {}", files_dir.display()))?;
     }
@@ -160,6 +165,7 @@ pub fn build_or_reuse(
         audit_head: AuditHead { seq, hash },
     };
     let signed = sign_manifest(manifest, box_key);
+    crate::util::crash_point("bundle.files_written");
     crate::util::write_atomic(&dir.join("manifest.json"), &serde_json::to_vec_pretty(&signed)?)?;
     Ok(BuiltBundle { dir, signed })
 }
