@@ -126,11 +126,16 @@ pub fn wait_for_scanimage(spool_root: &Path) {
     }
 }
 
-/// The hashes of the page files in the box's scanner spools.
+/// The hashes of the page files in the box's scanner spools. A `page-NNNN.pnm.part` is a page
+/// scanimage was still writing when it died with the box: never a finished page (the pile is
+/// scanned again), so not counted.
 pub fn spooled(dir: &Path) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for spool in std::fs::read_dir(dir.join("state/scans/spool")).map(|d| d.flatten().collect::<Vec<_>>()).unwrap_or_default() {
         for f in std::fs::read_dir(spool.path()).map(|d| d.flatten().collect::<Vec<_>>()).unwrap_or_default() {
+            if f.file_name().to_string_lossy().ends_with(".part") {
+                continue;
+            }
             out.insert(ppe::util::sha256_hex(&std::fs::read(f.path()).unwrap()));
         }
     }
