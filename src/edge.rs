@@ -5,5 +5,6 @@ pub mod duties;
 pub mod reporter;
 pub mod serve;
 pub mod status;
+pub mod verify_state;
 
 pub use crate::context::EdgeContext;

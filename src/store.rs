@@ -12,6 +12,8 @@ use rusqlite::OpenFlags;
 /// driver (a test below keeps the driver's name inside store files).
 pub use rusqlite::{Connection, Transaction};
 
+pub mod integrity;
+
 include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 #[derive(Debug, thiserror::Error)]

@@ -65,6 +65,25 @@ pub fn no_space_in(dir: &Path, e: std::io::Error) -> std::io::Error {
     }
 }
 
+/// The crash harness's hook (`scripts/chaos.sh`): when `PPE_CRASH_AT` names this point (a
+/// comma-separated list may name several), the process aborts here, as a `kill -9` or a power
+/// cut at this instant would stop it. Each call sits after a write and before its commit or
+/// rename. Without the variable (always, outside the harness) it does nothing.
+pub fn crash_point(name: &str) {
+    static WANTED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    if let Some(spec) = WANTED.get_or_init(|| std::env::var("PPE_CRASH_AT").ok()) {
+        if crash_point_named(spec, name) {
+            eprintln!("PPE_CRASH_AT: crash point {name}");
+            std::process::abort();
+        }
+    }
+}
+
+/// Whether the `PPE_CRASH_AT` value `spec` names the point `name`.
+pub fn crash_point_named(spec: &str, name: &str) -> bool {
+    spec.split(',').any(|p| p.trim() == name)
+}
+
 /// fsyncs a folder so a rename in it survives a power cut.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
@@ -83,6 +102,16 @@ mod tests {
         let denied = no_space_in(Path::new("/x"), std::io::Error::from(std::io::ErrorKind::PermissionDenied));
         assert_eq!(denied.kind(), std::io::ErrorKind::PermissionDenied);
         assert!(!denied.to_string().contains("нет места"));
+    }
+
+    #[test]
+    fn a_crash_point_fires_only_where_named() {
+        assert!(crash_point_named("scan.page_written", "scan.page_written"));
+        assert!(crash_point_named("bundle.files_written, scan.page_written", "scan.page_written"));
+        assert!(!crash_point_named("scan.page_written", "scan.page"));
+        assert!(!crash_point_named("", "scan.page_written"));
+        // Not named: the call returns (this test process has no PPE_CRASH_AT).
+        crash_point("scan.page_written");
     }
 
     #[test]

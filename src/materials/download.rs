@@ -34,6 +34,7 @@ fn finish(dir: &Path, f: &FileEntry, len: u64, hasher: Sha256) -> Result<(), Pul
         let _ = std::fs::remove_file(&part);
         return Err(e.into());
     }
+    crate::util::crash_point("pull.part_verified");
     std::fs::rename(&part, dir.join(f.cipher_file_name())).map_err(MaterialsError::from)?;
     crate::util::sync_dir(dir).map_err(MaterialsError::from)?;
     Ok(())

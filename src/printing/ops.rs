@@ -374,7 +374,10 @@ fn update_state(ctx: &EdgeContext, actor: &str, row: &PrintJobRow, status: &supe
     Ok(())
 }
 
-/// Records a job CUPS accepted, follows it until it settles (or `wait` passes), records where it got.
+/// Records the job, has CUPS take it (`send`), then follows it until it settles (or `wait`
+/// passes) and records where it got. The row comes first: a box killed after CUPS took the
+/// job and before it heard the job's number still holds the job (pending, without a CUPS
+/// number) for a person to check and reprint — never paper the box does not know about.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn follow(
     ctx: &EdgeContext,
@@ -383,14 +386,35 @@ pub(super) async fn follow(
     exam_id: &str,
     doc: &PrintDocument,
     sha: &str,
-    cups_job: i64,
     reprint_of: Option<i64>,
     wait: Duration,
+    send: impl std::future::Future<Output = Result<i64, PrintingError>>,
 ) -> Result<PrintJobRow> {
-    let id = record_job(ctx, actor, exam_id, doc, sha, &target.printer, Some(cups_job), JobState::Pending, reprint_of)?;
+    let id = record_job(ctx, actor, exam_id, doc, sha, &target.printer, None, JobState::Pending, reprint_of)?;
+    let cups_job = match send.await {
+        Ok(job) => job,
+        Err(e) => {
+            let failed = super::cups::JobStatus { state: JobState::Aborted, impressions: 0, reasons: e.to_string() };
+            update_state(ctx, actor, &job_get(ctx, id)?, &failed)?;
+            return Err(e.into());
+        }
+    };
+    crate::util::crash_point("print.submitted");
+    set_cups_job(ctx, actor, id, cups_job)?;
     let status = target.wait_settled(cups_job, wait).await?;
     update_state(ctx, actor, &job_get(ctx, id)?, &status)?;
     job_get(ctx, id)
+}
+
+/// Records the number CUPS gave a job recorded before it was sent.
+fn set_cups_job(ctx: &EdgeContext, actor: &str, id: i64, cups_job: i64) -> Result<()> {
+    let mut conn = ctx.db()?;
+    let at = ctx.clock.now_rfc3339();
+    let tx = conn.transaction().context("start transaction")?;
+    print_store::print_job_set_cups_id(&tx, id, cups_job, &at).context("store CUPS job")?;
+    audit(&tx, &at, actor, "print.cups_job", &id.to_string(), serde_json::json!({"cups_job_id": cups_job}))?;
+    tx.commit().context("commit CUPS job")?;
+    Ok(())
 }
 
 async fn submit(
@@ -403,8 +427,9 @@ async fn submit(
     wait: Duration,
 ) -> Result<PrintJobRow> {
     // The job name starts with the exam, so `edge wipe` purges only this exam's jobs.
-    let cups_job = target.submit(&format!("{exam_id} {}", doc.title), doc.bytes.clone()).await?;
-    follow(ctx, actor, target, exam_id, doc, &crate::util::sha256_hex(&doc.bytes), cups_job, reprint_of, wait).await
+    let title = format!("{exam_id} {}", doc.title);
+    let send = target.submit(&title, doc.bytes.clone());
+    follow(ctx, actor, target, exam_id, doc, &crate::util::sha256_hex(&doc.bytes), reprint_of, wait, send).await
 }
 
 /// Sends documents already laid out, one job each, following each for `wait`.

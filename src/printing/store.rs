@@ -89,6 +89,11 @@ pub fn print_job_update_state(tx: &Transaction<'_>, print_job_id: i64, state: Jo
     )
 }
 
+/// The CUPS number of a job recorded before CUPS took it.
+pub fn print_job_set_cups_id(tx: &Transaction<'_>, print_job_id: i64, cups_job_id: i64, now: &str) -> rusqlite::Result<usize> {
+    tx.execute("UPDATE print_job SET cups_job_id = ?2, updated_at = ?3 WHERE print_job_id = ?1", params![print_job_id, cups_job_id, now])
+}
+
 pub fn print_job_confirm(tx: &Transaction<'_>, print_job_id: i64, confirmed_by: &str, now: &str) -> rusqlite::Result<usize> {
     tx.execute(
         "UPDATE print_job SET state = 'confirmed', confirmed_by = ?2, confirmed_at = ?3, updated_at = ?3 WHERE print_job_id = ?1",

@@ -16,6 +16,8 @@ use super::{classify_page, ExpectedSheets, PageStatus};
 use crate::clock::Clock;
 use crate::store::Connection;
 
+mod spool;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
     #[error(
@@ -316,6 +318,7 @@ impl Intake<'_> {
             },
         )
         .map_err(|e| db(e.to_string()))?;
+        crate::util::crash_point("scan.page_written");
         tx.commit().map_err(|e| db(e.to_string()))?;
         Ok(Some(verdict.status))
     }
@@ -370,9 +373,13 @@ impl Intake<'_> {
         if let Some(d) = sane_config_dir {
             cmd.env("SANE_CONFIG_DIR", d);
         }
+        // Pages a run killed before its intake left in a spool are taken in first.
+        let earlier = self.take_in_leftover_spools(&spool)?;
         let run = run_watched(cmd, &spool, SCANNER_STALL).map_err(|e| ScanError::NoScanimage(e.to_string()))?;
         let stderr = run.stderr;
+        crate::util::crash_point("scan.sane_spooled");
         let mut report = self.ingest_folder(&spool)?;
+        report.absorb(earlier);
         // scanimage ends a batch on an empty feeder; that is the normal end once pages came.
         let fault = if run.stalled {
             // A fault scanimage printed before it hung (SANE's test backend reports a jam, then
@@ -387,19 +394,7 @@ impl Intake<'_> {
         };
         report.fault = fault;
         report.fault_detail = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").to_string();
-        // The spool is emptied only of pages now stored; a partial file stays for a person.
-        if let Ok(entries) = std::fs::read_dir(&spool) {
-            for e in entries.flatten() {
-                let p = e.path();
-                if let Ok(bytes) = std::fs::read(&p) {
-                    let sha = crate::util::sha256_hex(&bytes);
-                    if scan_store::page_by_sha256(self.conn, self.exam_id, &sha).ok().flatten().is_some() {
-                        let _ = std::fs::remove_file(&p);
-                    }
-                }
-            }
-        }
-        let _ = std::fs::remove_dir(&spool);
+        self.clear_spool(&spool);
         Ok(report)
     }
 }

@@ -157,6 +157,7 @@ pub fn build_or_reuse(
         audit_head: AuditHead { seq, hash },
     };
     let signed = crate::materials::phone_code::bundle::attach(conn, sign_manifest(manifest, box_key), box_key)?;
+    crate::util::crash_point("bundle.files_written");
     crate::util::write_atomic(&dir.join("manifest.json"), &serde_json::to_vec_pretty(&signed)?).map_err(|e| crate::util::no_space_in(&dir, e))?;
     Ok(BuiltBundle { dir, signed })
 }

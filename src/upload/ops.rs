@@ -435,6 +435,7 @@ pub fn store_receipt(ctx: &EdgeContext, conn: &Connection, receipt: &Receipt) ->
     let r = &receipt.receipt;
     crate::util::write_atomic(&dir.join(format!("{}-{}.json", r.exam_id, &r.manifest_sha256[..16.min(r.manifest_sha256.len())])), json.as_bytes())
         .map_err(anyhow::Error::from)?;
+    crate::util::crash_point("upload.receipt_written");
     let now = ctx.clock.now_rfc3339();
     let tx = conn.unchecked_transaction().map_err(store)?;
     upload_store::receipt_insert(&tx, &r.exam_id, &r.manifest_sha256, &json, &now).map_err(store)?;
@@ -510,9 +511,11 @@ pub async fn hub_import(ctx: &HubContext, dir: &Path) -> Result<Receipt, UploadO
         }
     }
     let mut held = |f: &super::ManifestFile| held_files.get(&f.name).cloned();
+    crate::util::crash_point("import.blobs_stored");
     match UploadCore::finalize_with(&state, &built.signed, None, "media", &mut held) {
         Ok(receipt) => {
             let bytes = serde_json::to_vec_pretty(&receipt).map_err(anyhow::Error::from)?;
+            crate::util::crash_point("import.finalized");
             crate::util::write_atomic(&dir.join("receipt.json"), &bytes).map_err(anyhow::Error::from)?;
             Ok(receipt)
         }

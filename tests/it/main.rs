@@ -44,3 +44,4 @@ mod phonekey;
 mod faultlink;
 mod fulldisk;
 mod fuzzsmoke;
+mod chaos;

@@ -134,8 +134,8 @@ pub async fn print_exam_materials(ctx: &EdgeContext, request: &MaterialsPrintReq
         };
         let plaintext = &decrypted[&job.file_name];
         let sha = crate::util::sha256_hex(plaintext);
-        let cups_job = target.submit_copies(&doc.title, plaintext.clone(), kim::document_format(&job.file_name), job.copies).await?;
-        let row = follow(ctx, &request.actor, &target, exam_id, &doc, &sha, cups_job, None, request.wait).await?;
+        let send = target.submit_copies(&doc.title, plaintext.clone(), kim::document_format(&job.file_name), job.copies);
+        let row = follow(ctx, &request.actor, &target, exam_id, &doc, &sha, None, request.wait, send).await?;
         if let (Some(variant), false) = (job.variant, row.state.is_failed()) {
             let mut conn = ctx.db()?;
             crate::seating::variants::ops::mark_kim_printed(

@@ -110,6 +110,7 @@ impl UploadCore {
                 "box_audit_head": m.audit_head.hash,
             }),
         };
+        crate::util::crash_point("finalize.receipt_signed");
         // Accepted meanwhile by a request for the same manifest: that receipt stands.
         match state.meta.bundle_accept(&row, &note)?.as_ref().and_then(issued) {
             Some(first) => Ok(first),
