@@ -39,3 +39,4 @@ mod a11y;
 mod techprint;
 mod techwindows;
 mod packaging;
+mod pagebytes;
