@@ -60,6 +60,20 @@ fn encoded(page: &image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
+/// Binary PGM (P5), as `scanimage --format=pnm` writes a grey page (`image`'s default PNM is
+/// ASCII, three times larger).
+fn binary_pgm(page: &image::DynamicImage) -> Vec<u8> {
+    use image::codecs::pnm::{PnmEncoder, PnmSubtype, SampleEncoding};
+    use image::ImageEncoder;
+    let grey = page.to_luma8();
+    let mut out = Vec::new();
+    PnmEncoder::new(&mut out)
+        .with_subtype(PnmSubtype::Graymap(SampleEncoding::Binary))
+        .write_image(grey.as_raw(), grey.width(), grey.height(), image::ExtendedColorType::L8)
+        .unwrap();
+    out
+}
+
 /// Paper at ~245 ± 3 and ink lifted to ~25, from a deterministic generator.
 fn noisy(grey: &image::GrayImage, seed: u64) -> image::GrayImage {
     let mut state = seed | 1;
@@ -115,7 +129,7 @@ fn main() {
         pages.extend(rendered(&forms, dpi, &root.join(format!("forms-{dpi}")), limit / 2));
         let greys: Vec<image::DynamicImage> = pages.iter().map(|p| image::load_from_memory(p).unwrap()).collect();
         let inputs: Vec<(&str, Vec<Vec<u8>>)> = vec![
-            ("PGM (scanimage)", greys.iter().map(|g| encoded(g, image::ImageFormat::Pnm)).collect()),
+            ("PGM (scanimage)", greys.iter().map(binary_pgm).collect()),
             ("grey PNG", pages.clone()),
             ("RGB PNG", greys.iter().map(|g| encoded(&image::DynamicImage::ImageRgb8(g.to_rgb8()), image::ImageFormat::Png)).collect()),
             (
