@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 mod readiness;
 mod recordings;
 mod roster;
+mod scanning;
 pub use readiness::ReadinessConfig;
 pub use recordings::{RecordingsConfig, DEFAULT_NAME_PATTERN};
 pub use roster::{RosterConfig, StaffMinimum};
+pub use scanning::{PagePolicy, ScanningConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -51,6 +53,9 @@ pub struct EdgeFileConfig {
     pub printer: PrinterConfig,
     #[serde(default)]
     pub scanner: ScannerConfig,
+    /// How scanned pages are stored: original, lossless or bitonal.
+    #[serde(default)]
+    pub scanning: ScanningConfig,
     #[serde(default)]
     pub serial: SerialConfig,
     #[serde(default)]
@@ -375,7 +380,11 @@ pub struct HubLimitsConfig {
 impl HubLimitsConfig {
     /// Connections per address (0 in the file: no cap of its own beyond `max_connections`).
     pub fn max_per_ip_or_all(&self) -> usize {
-        if self.max_connections_per_ip == 0 { self.max_connections.max(1) as usize } else { self.max_connections_per_ip as usize }
+        if self.max_connections_per_ip == 0 {
+            self.max_connections.max(1) as usize
+        } else {
+            self.max_connections_per_ip as usize
+        }
     }
 }
 
@@ -571,11 +580,7 @@ mod tests {
     fn relative_paths_follow_the_file_and_env_overrides_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("ppe.toml");
-        std::fs::write(
-            &p,
-            "ppe_code = \"0101\"\n[hub]\nurl = \"https://h\"\nca_file = \"keys/ca.crt\"\nsigning_public_key = \"00\"\n",
-        )
-        .unwrap();
+        std::fs::write(&p, "ppe_code = \"0101\"\n[hub]\nurl = \"https://h\"\nca_file = \"keys/ca.crt\"\nsigning_public_key = \"00\"\n").unwrap();
         let mut cfg = load::<EdgeFileConfig>(&p).unwrap();
         assert_eq!(cfg.hub.ca_file, dir.path().join("keys/ca.crt"));
         assert_eq!(cfg.state_dir, dir.path().join("state"));

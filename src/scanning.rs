@@ -12,6 +12,7 @@ pub mod cli;
 pub mod intake;
 pub mod marks;
 pub mod ops;
+pub mod page_policy;
 pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -113,6 +113,8 @@ pub struct Intake<'a> {
     pub actor: &'a str,
     /// Hears the pages of a folder taken in (the CLI draws them on a terminal).
     pub progress: &'a dyn crate::cli_util::Progress,
+    /// How pages are stored (`[scanning]`): the scanner's bytes unless set.
+    pub policy: crate::config::ScanningConfig,
 }
 
 impl<'a> Intake<'a> {
@@ -138,12 +140,18 @@ impl<'a> Intake<'a> {
             writer: &AtomicPageWriter,
             actor,
             progress: &crate::cli_util::NO_PROGRESS,
+            policy: Default::default(),
         }
     }
 
     /// The box's own intake: its exam point, its clock and `state_dir/scans`.
     pub fn for_box(ctx: &'a crate::context::EdgeContext, conn: &'a Connection, key: &'a ring::hmac::Key, exam_id: &'a str, actor: &'a str) -> Self {
-        Self::new(conn, &ctx.clock, exam_id, &ctx.config.ppe_code, key, ctx.config.state_dir.join("scans"), actor)
+        Self::new(conn, &ctx.clock, exam_id, &ctx.config.ppe_code, key, ctx.config.state_dir.join("scans"), actor).storing(&ctx.config.scanning)
+    }
+
+    /// Pages are stored under this page policy.
+    pub fn storing(self, policy: &crate::config::ScanningConfig) -> Self {
+        Self { policy: policy.clone(), ..self }
     }
 
     /// Pages are matched to these issued sheets and attendance.
@@ -181,9 +189,11 @@ pub struct IntakeReport {
 /// a faint sheet code beside someone else's QR code, is still read.
 /// `benches/intake.rs` measures both against the thorough search alone.
 pub fn decode_codes(image_bytes: &[u8]) -> Vec<String> {
-    let Some(page) = grey_page(image_bytes) else {
-        return Vec::new();
-    };
+    grey_page(image_bytes).map(decode_grey).unwrap_or_default()
+}
+
+/// [`decode_codes`] of a page's grey pixels.
+pub fn decode_grey(page: image::GrayImage) -> Vec<String> {
     let (width, height) = page.dimensions();
     let texts = |found: rxing::common::Result<Vec<rxing::RXingResult>>| -> Vec<String> {
         found.map(|r| r.into_iter().map(|r| r.getText().to_string()).collect()).unwrap_or_default()
@@ -209,8 +219,12 @@ pub fn decode_codes(image_bytes: &[u8]) -> Vec<String> {
 /// A scanned page (PNG, PNM, TIFF, JPEG) as the grey pixels the code reader looks at; `None`
 /// when the bytes are no image of those formats (or have no pixels).
 pub fn grey_page(image_bytes: &[u8]) -> Option<image::GrayImage> {
-    let page = image::load_from_memory(image_bytes).ok()?;
-    (page.width() > 0 && page.height() > 0).then(|| grey_for_codes(page))
+    page_image(image_bytes).map(grey_for_codes)
+}
+
+/// A scanned page's pixels; `None` when the bytes are no image intake reads (or have no pixels).
+pub fn page_image(image_bytes: &[u8]) -> Option<image::DynamicImage> {
+    image::load_from_memory(image_bytes).ok().filter(|page| page.width() > 0 && page.height() > 0)
 }
 
 /// Grey levels the way rxing's own image source makes them (ZXing's reference): a grey page
@@ -238,14 +252,32 @@ fn is_disk_full(e: &std::io::Error) -> bool {
 impl Intake<'_> {
     /// Stores one page and records its verdict. Returns its status, or `None` when the same
     /// bytes were taken in already.
-    pub fn ingest_page(&self, bytes: &[u8], source_name: &str, ext: &str, stored_so_far: usize) -> Result<Option<PageStatus>, ScanError> {
+    pub fn ingest_page(&self, original: &[u8], source_name: &str, ext: &str, stored_so_far: usize) -> Result<Option<PageStatus>, ScanError> {
         let db = |e: String| ScanError::Database(e);
+        let known = |sha: &str| scan_store::page_by_sha256(self.conn, self.exam_id, sha).map(|p| p.is_some()).map_err(|e| db(e.to_string()));
+        let original_sha = crate::util::sha256_hex(original);
+        if known(&original_sha)? {
+            return Ok(None);
+        }
+        let ext = if ext.chars().all(|c| c.is_ascii_alphanumeric()) && !ext.is_empty() { ext } else { "img" };
+        // Codes are read off the scanner's pixels; the page policy then picks the bytes stored.
+        let image = page_image(original);
+        let grey = image.clone().map(grey_for_codes);
+        let codes = grey.clone().map(decode_grey).unwrap_or_default();
+        let conn = self.conn;
+        let exam_id = self.exam_id;
+        let scanned = |id: &crate::sheet_code::SheetId| scan_store::sheet_is_scanned(conn, exam_id, kind_str(id.kind), id.number).unwrap_or(false);
+        let verdict = classify_page(&codes, self.key, self.exam_id, self.ppe_code, self.expected, &scanned);
+        let sheet =
+            verdict.sheet.as_ref().zip(verdict.code_text.as_deref()).filter(|_| verdict.status == PageStatus::Matched).map(|(s, c)| (s.kind, c));
+        let scanned_page = super::page_policy::ScannedPage { bytes: original, ext, image: image.as_ref(), grey: grey.as_ref() };
+        let stored = super::page_policy::apply(&self.policy, &scanned_page, sheet, &decode_grey);
+        let (bytes, ext) = (stored.bytes.as_ref(), stored.ext);
         let sha = crate::util::sha256_hex(bytes);
-        if scan_store::page_by_sha256(self.conn, self.exam_id, &sha).map_err(|e| db(e.to_string()))?.is_some() {
+        if sha != original_sha && known(&sha)? {
             return Ok(None);
         }
         let dir = self.scans_dir.join(self.exam_id);
-        let ext = if ext.chars().all(|c| c.is_ascii_alphanumeric()) && !ext.is_empty() { ext } else { "img" };
         let path = dir.join(format!("{sha}.{ext}"));
         let stored_err = |e: std::io::Error| {
             if is_disk_full(&e) {
@@ -261,12 +293,6 @@ impl Intake<'_> {
         };
         std::fs::create_dir_all(&dir).map_err(stored_err)?;
         self.writer.write_page(&path, bytes).map_err(stored_err)?;
-
-        let codes = decode_codes(bytes);
-        let conn = self.conn;
-        let exam_id = self.exam_id;
-        let scanned = |id: &crate::sheet_code::SheetId| scan_store::sheet_is_scanned(conn, exam_id, kind_str(id.kind), id.number).unwrap_or(false);
-        let verdict = classify_page(&codes, self.key, self.exam_id, self.ppe_code, self.expected, &scanned);
         let now = self.clock.now_rfc3339();
         let row = scan_store::ScannedPageRow {
             page_id: uuid::Uuid::new_v4().simple().to_string(),
@@ -291,6 +317,10 @@ impl Intake<'_> {
         .with_form(verdict.form.as_ref());
         let tx = conn.unchecked_transaction().map_err(|e| db(e.to_string()))?;
         scan_store::page_insert(&tx, &row).map_err(|e| db(e.to_string()))?;
+        if stored.policy != super::page_policy::PagePolicy::Original {
+            super::page_policy::store::record(&tx, &row.page_id, stored.policy.as_str(), &original_sha, original.len() as u64)
+                .map_err(|e| db(e.to_string()))?;
+        }
         if let (PageStatus::Matched, Some(sheet)) =
             (verdict.status, verdict.sheet.as_ref().filter(|s| s.kind == crate::sheet_code::SheetKind::Statement))
         {
@@ -314,6 +344,8 @@ impl Intake<'_> {
                     "exam_id": self.exam_id, "sha256": sha, "status": row.status,
                     "sheet_kind": row.sheet_kind, "sheet_number": row.sheet_number, "participant_id": row.participant_id,
                     "form": row.form, "auditorium": row.auditorium, "form_page": row.form_page,
+                    "page_policy": stored.policy.as_str(), "original_sha256": original_sha, "original_size": original.len(),
+                    "bitonal_refused": stored.refused.as_ref().map(|r| r.to_string()),
                 }),
             },
         )

@@ -108,8 +108,14 @@ pub fn page_insert(conn: &Connection, p: &ScannedPageRow) -> rusqlite::Result<()
     Ok(())
 }
 
+/// The page stored as these bytes, or stored (under a page policy) from a scanner's file of them.
 pub fn page_by_sha256(conn: &Connection, exam_id: &str, sha256: &str) -> rusqlite::Result<Option<ScannedPageRow>> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM scanned_page WHERE exam_id = ?1 AND sha256 = ?2"), params![exam_id, sha256], from_row).optional()
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM scanned_page WHERE exam_id = ?1 AND (sha256 = ?2 OR original_sha256 = ?2) LIMIT 1"),
+        params![exam_id, sha256],
+        from_row,
+    )
+    .optional()
 }
 
 pub fn page_get(conn: &Connection, page_id: &str) -> rusqlite::Result<Option<ScannedPageRow>> {

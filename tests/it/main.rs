@@ -45,3 +45,4 @@ mod faultlink;
 mod fulldisk;
 mod fuzzsmoke;
 mod chaos;
+mod pagebytes;
