@@ -10,7 +10,7 @@ use rusqlite::OpenFlags;
 
 /// Re-exported so that code outside store files can hold a connection without naming the
 /// driver (a test below keeps the driver's name inside store files).
-pub use rusqlite::{Connection, Transaction};
+pub use rusqlite::{Connection, Error as SqlError, Result as SqlResult, Transaction};
 
 pub mod integrity;
 

@@ -175,7 +175,10 @@ fn a_daemon_takes_is9_recordings_from_its_inboxes_and_the_dashboard_counts_them_
     std::thread::sleep(ppe::edge::duties::PASS_EVERY * 2);
     assert!(ppe::upload::store::receipt_latest(&box_db(), IS9).unwrap().is_none(), "uploaded with a silent recording");
     let numbers = || ppe::day::gather_box_numbers(&box_db(), IS9, PPE).unwrap();
-    assert_eq!(numbers().upload.files_total, 0, "the upload never started");
+    // The good recordings may already be streaming up (issue 22: content goes up as it is taken
+    // in); the bundle does not: no receipt, and at most the three good files sent.
+    let up = numbers().upload;
+    assert!(up.files_total <= 3 && up.receipt_id.is_none(), "only the good recordings may go up before a person decides: {up:?}");
     let report = |n: &ppe::day::BoxNumbers| ppe::edge::reporter::build_report(PPE, now, n, Some(&schedule));
     let n = numbers();
     assert_eq!((n.files.kind.as_str(), n.files.expected, n.files.taken, n.files.missing, n.files.to_resolve), ("recording", 4, 3, 1, 1));
@@ -209,7 +212,9 @@ fn a_daemon_takes_is9_recordings_from_its_inboxes_and_the_dashboard_counts_them_
         driver.click("#submit").await;
         driver.goto(&format!("{url}/?exam={IS9}")).await;
         let cell = format!("var r=document.getElementById('r-{IS9}-{PPE}');return r?r.querySelector('.files').textContent:'';");
-        driver.wait_text(&cell, "записи: 3/4, принято 0, проверено 0").await;
+        // The three good recordings streamed up while the box waits for a person (received by
+        // the hub), none verified: that takes the signed bundle.
+        driver.wait_text(&cell, "записи: 3/4, принято 3, проверено 0").await;
         driver.wait_text("return document.getElementById('live').textContent", "обновляется").await;
         driver.js("window.__same_page = 42; return null").await;
 

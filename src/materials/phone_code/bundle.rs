@@ -13,7 +13,7 @@ use crate::protocol::bundle::{
 use crate::store::Connection;
 
 /// The manifest with the exam's offline activations attached (none: as it was).
-pub fn attach(conn: &Connection, mut signed: SignedManifest, box_key: &Ed25519KeyPair) -> rusqlite::Result<SignedManifest> {
+pub fn attach(conn: &Connection, mut signed: SignedManifest, box_key: &Ed25519KeyPair) -> crate::store::SqlResult<SignedManifest> {
     let rows = pstore::activations_for_exam(conn, &signed.manifest.exam_id)?;
     signed.offline_activations = (!rows.is_empty()).then(|| {
         let activations = rows

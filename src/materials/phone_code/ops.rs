@@ -35,7 +35,7 @@ pub enum PhoneCodeError {
     #[error(transparent)]
     Pull(#[from] PullError),
     #[error(transparent)]
-    Db(#[from] rusqlite::Error),
+    Db(#[from] crate::store::SqlError),
     #[error("{0:#}")]
     Other(#[from] anyhow::Error),
 }
