@@ -101,15 +101,6 @@ pub fn connect(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// A write transaction that takes the write lock at once, waiting for it under the busy
-/// timeout. For a use case that reads before it writes: a deferred transaction fails with
-/// "database is locked" the moment another connection commits between its read and its first
-/// write (a WAL snapshot cannot be upgraded), without waiting — the daemon's streaming upload
-/// commits every few seconds while people print and scan.
-pub fn begin_immediate(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
-    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-}
-
 /// An in-memory database with the full schema, for tests and pure dry runs.
 pub fn open_in_memory() -> Result<Connection> {
     let conn = Connection::open_in_memory()

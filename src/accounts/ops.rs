@@ -64,7 +64,7 @@ fn insert_audited(tx: &Transaction<'_>, account: &Account, actor: &str, at: &str
 /// again clears the failed attempts (only someone at the box can restart the service). Returns
 /// false, arming nothing, once an account exists.
 pub fn arm_first_start(conn: &mut Connection, code: &SetupCode, source: CodeSource, at: &str) -> Result<bool, AccountError> {
-    let tx = setup_code_store::begin_immediate(conn).map_err(store_err)?;
+    let tx = conn.transaction().map_err(store_err)?;
     if store::account_count(&tx).map_err(store_err)? > 0 {
         return Ok(false);
     }
@@ -106,7 +106,7 @@ pub enum FirstStartError {
 /// once run one after the other, so exactly one of them makes an account.
 pub fn claim_first_start(conn: &mut Connection, request: &FirstStartRequest<'_>) -> Result<Account, FirstStartError> {
     let at = request.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let tx = setup_code_store::begin_immediate(conn).map_err(store_err)?;
+    let tx = conn.transaction().map_err(store_err)?;
     if store::account_count(&tx).map_err(store_err)? > 0 {
         return Err(FirstStartError::AlreadyDone);
     }

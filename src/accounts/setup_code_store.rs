@@ -1,7 +1,7 @@
 //! SQL of the first start's one-time code (`ui_setup_code`, one row at most): only the code's
 //! SHA-256 is kept, with the failed attempts since it was armed.
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 /// The armed code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,11 +10,6 @@ pub struct SetupCodeRow {
     pub source: String,
     pub failed_attempts: u32,
     pub locked_until: Option<String>,
-}
-
-/// A write transaction taken at once: two first starts posted together run one after the other.
-pub fn begin_immediate(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
 /// Arms a code (replacing an older one, failures cleared).

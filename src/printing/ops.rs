@@ -199,7 +199,7 @@ fn reserve(
     ppe_code: &str,
     needs: &[(String, Vec<crate::sheet_code::SheetKind>)],
 ) -> Result<HashMap<String, Vec<u32>>> {
-    let tx = crate::store::begin_immediate(conn).context("start transaction")?;
+    let tx = conn.transaction().context("start transaction")?;
     let (numbers, reserved) = reserve_numbers(&tx, at, exam_id, ppe_code, needs)?;
     if reserved > 0 {
         audit(&tx, at, actor, "print.sheets_reserve", exam_id, serde_json::json!({"ppe_code": ppe_code, "count": reserved}))?;

@@ -127,7 +127,7 @@ fn begin(ctx: &EdgeContext, request: &RunRequest) -> Result<(i64, Exam, Plan, Ve
     stations.extend(auditoriums_to_check(&conn, &plan, &exam.exam_id, &ppe_code)?.into_iter().map(|a| (room_station(&a), Some(a))));
     let at = ctx.clock.now_rfc3339();
     let limits = ctx.config.readiness.limits();
-    let tx = store::begin_immediate(&mut conn).context("start transaction")?;
+    let tx = conn.transaction().context("start transaction")?;
     let first =
         crate::printing::store::sheet_numbers_reserve(&tx, &exam.exam_id, &ppe_code, stations.len() as u32).context("reserve sheet numbers")?;
     let planned: Vec<Planned> = stations
@@ -261,7 +261,7 @@ pub async fn run(ctx: &EdgeContext, request: &RunRequest) -> Result<RunView> {
     let point = PointFacts { clock_offset_ms, free_disk_bytes: probe::free_disk_bytes(&ctx.config.state_dir), scanner, package };
     let facts = ReadinessFacts { stations: planned.into_iter().map(|p| p.facts).collect(), point };
     let at = ctx.clock.now_rfc3339();
-    let tx = store::begin_immediate(&mut conn).context("start transaction")?;
+    let tx = conn.transaction().context("start transaction")?;
     store::run_update_facts(&tx, run_id, &facts, &at)?;
     let summary = summarize(&facts, &judge(&facts, &ctx.config.readiness.limits()));
     audit(
@@ -318,7 +318,7 @@ pub fn scan_back_images(ctx: &EdgeContext, exam_id: &ExamId, images: &[(String, 
         return Ok(outcome);
     }
     let at = ctx.clock.now_rfc3339();
-    let tx = store::begin_immediate(&mut conn).context("start transaction")?;
+    let tx = conn.transaction().context("start transaction")?;
     for (station, sha) in &found {
         let Some(s) = run.facts.stations.iter_mut().find(|s| &s.station == station) else { continue };
         let Some(page) = s.printer.test_page.as_mut() else { continue };
@@ -370,7 +370,7 @@ pub async fn report(ctx: &EdgeContext, exam_id: &ExamId, actor: &str) -> Result<
     let ack = client.report_readiness(&report_of(&run, &ctx.clock.now_rfc3339())).await?;
     let mut conn = ctx.db()?;
     let at = ctx.clock.now_rfc3339();
-    let tx = store::begin_immediate(&mut conn).context("start transaction")?;
+    let tx = conn.transaction().context("start transaction")?;
     store::run_mark_reported(&tx, run.run_id, &at)?;
     audit(
         &tx,
@@ -396,7 +396,7 @@ pub fn record_report(conn: &mut Connection, caller: &PpeCode, report: &Readiness
     let offset = (box_time - now).num_milliseconds();
     let (_, summary) = judge_report(report, offset);
     let at = now.to_rfc3339();
-    let tx = store::begin_immediate(conn).context("start transaction")?;
+    let tx = conn.transaction().context("start transaction")?;
     let id = store::report_insert(&tx, report, &at, offset, summary.ready, &summary.failing)?;
     audit(
         &tx,
@@ -449,7 +449,7 @@ pub fn make_forms(ctx: &EdgeContext, request: &FormsRequest) -> Result<Vec<crate
     let mut act = super::forms::act(&header, &plan, &ppe_code, &view.run.facts, &view.verdicts, &signers, &checked_at);
     let sheet = |number: u32| SheetId { exam_id: exam.exam_id.clone(), ppe_code: ppe_code.clone(), kind: SheetKind::Statement, number };
     let at = ctx.clock.now_rfc3339();
-    let tx = store::begin_immediate(&mut conn).context("start transaction")?;
+    let tx = conn.transaction().context("start transaction")?;
     let mut holders = Vec::new();
     for p in protocols.iter_mut() {
         let holder = super::forms::form_holder(super::forms::protocol_form(p), p.auditorium.as_deref());

@@ -1,7 +1,7 @@
 //! SQL of readiness: on the box the runs with their facts and each station's test page
 //! (migration 0034); on the hub the reports boxes sent with the hub's judgement (0035).
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{ReadinessFacts, ReadinessLimits, ReadinessReport};
 
@@ -10,12 +10,6 @@ impl From<rusqlite::Error> for super::ops::ReadinessError {
     fn from(e: rusqlite::Error) -> Self {
         Self::Other(e.into())
     }
-}
-
-/// A write transaction that takes the write lock at once (waiting under the busy timeout),
-/// so a run beside the daemon's writes never fails upgrading a read to a write.
-pub fn begin_immediate(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
 fn json<T: serde::Serialize>(value: &T) -> rusqlite::Result<String> {

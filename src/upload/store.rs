@@ -2,14 +2,8 @@
 //! keys, tus uploads and accepted bundles (what arrived when, per exam point, for the
 //! dashboard).
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
-
-/// A write transaction that takes the write lock at once (waiting for it under the busy
-/// timeout), so what it reads before it writes (the audit head) cannot change under it.
-pub fn begin_immediate(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate)
-}
 
 // ---------- hub: box keys ----------
 

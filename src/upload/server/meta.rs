@@ -131,7 +131,7 @@ impl UploadMeta for SqliteUploadMeta {
 
     fn uploads_commit(&self, writes: &[UploadWrite<'_>], now: &str) -> MetaResult<()> {
         let mut conn = self.conn()?;
-        let tx = upload_store::begin_immediate(&mut conn).map_err(db)?;
+        let tx = conn.transaction().map_err(db)?;
         for w in writes {
             let row = w.row;
             // A new row goes in with its offset; a known one gets its new offset.
@@ -183,7 +183,7 @@ impl UploadMeta for SqliteUploadMeta {
 
     fn bundle_accept(&self, row: &HubBundleRow, audit: &AuditNote) -> MetaResult<Option<HubBundleRow>> {
         let mut conn = self.conn()?;
-        let tx = upload_store::begin_immediate(&mut conn).map_err(db)?;
+        let tx = conn.transaction().map_err(db)?;
         if let Some(existing) = upload_store::hub_bundle_get(&tx, &row.exam_id, &row.ppe_code, &row.manifest_sha256).map_err(db)? {
             return Ok(Some(existing));
         }
@@ -195,7 +195,7 @@ impl UploadMeta for SqliteUploadMeta {
 
     fn audit(&self, note: &AuditNote, at: &str) -> MetaResult<()> {
         let mut conn = self.conn()?;
-        let tx = upload_store::begin_immediate(&mut conn).map_err(db)?;
+        let tx = conn.transaction().map_err(db)?;
         append_audit(&tx, note, at)?;
         tx.commit().map_err(db)
     }
